@@ -1,0 +1,270 @@
+#include "cli_output.hpp"
+
+#include "sim/stats.hpp"
+
+#include <fmt/format.h>
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
+
+namespace forklore::cli {
+
+using nlohmann::json;
+
+bool interactive() { return isatty(STDERR_FILENO) == 1; }
+
+namespace {
+std::string knob_summary(const Scenario& s) {
+    std::vector<std::string> parts;
+    for (const auto& k : s.knobs) parts.push_back(fmt::format("{}={}", k.name, k.default_value));
+    return fmt::format("{}", fmt::join(parts, " "));
+}
+
+std::string wrap(const std::string& text, std::size_t width, const std::string& indent) {
+    std::string out = indent, word;
+    std::size_t column = indent.size();
+    auto flush_word = [&] {
+        if (word.empty()) return;
+        if (column + word.size() + 1 > width && column > indent.size()) {
+            out += "\n" + indent;
+            column = indent.size();
+        } else if (column > indent.size()) {
+            out += ' ';
+            ++column;
+        }
+        out += word;
+        column += word.size();
+        word.clear();
+    };
+    for (char c : text) {
+        if (c == ' ' || c == '\n') flush_word();
+        else word += c;
+    }
+    flush_word();
+    return out + "\n";
+}
+
+std::string xml_escape(const std::string& text) {
+    std::string out;
+    for (char c : text) {
+        switch (c) {
+        case '&': out += "&amp;"; break;
+        case '<': out += "&lt;"; break;
+        case '>': out += "&gt;"; break;
+        case '"': out += "&quot;"; break;
+        default:
+            if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') out += ' ';
+            else out += c;
+        }
+    }
+    return out;
+}
+
+std::string actual_summary(const MatrixCell& cell) {
+    std::vector<std::string> parts;
+    for (const auto& [label, count] : cell.verdict_counts)
+        parts.push_back(cell.runs == 1 ? label : fmt::format("{} x{}", label, count));
+    return fmt::format("{}", fmt::join(parts, ", "));
+}
+} // namespace
+
+std::string scenario_table_text(const std::vector<const Scenario*>& scenarios) {
+    std::string out = fmt::format("{:>4}  {:<28} {:>8}  {}\n", "no.", "scenario", "variants", "title");
+    std::size_t variants = 0;
+    for (const auto* s : scenarios) {
+        out += fmt::format("{:>4}  {:<28} {:>8}  {}\n", s->number, s->id, s->variants.size(), s->title);
+        out += fmt::format("{:>4}  {:<28} {:>8}  knobs: {}\n", "", "", "", knob_summary(*s));
+        std::vector<std::string> names;
+        for (const auto& v : s->variants) names.push_back(v.name);
+        out += fmt::format("{:>4}  {:<28} {:>8}  variants: {}\n", "", "", "", fmt::join(names, ", "));
+        variants += s->variants.size();
+    }
+    out += fmt::format("{} scenarios, {} variants\n", scenarios.size(), variants);
+    return out;
+}
+
+std::string scenario_table_markdown(const std::vector<const Scenario*>& scenarios) {
+    std::string out = "| no. | scenario | title | knobs | variant | expected |\n"
+                      "| --- | --- | --- | --- | --- | --- |\n";
+    for (const auto* s : scenarios)
+        for (std::size_t i = 0; i < s->variants.size(); ++i) {
+            const auto& v = s->variants[i];
+            out += fmt::format("| {} | {} | {} | {} | `{}` | {} |\n", i == 0 ? std::to_string(s->number) : "",
+                               i == 0 ? "`" + s->id + "`" : "", i == 0 ? s->title : "",
+                               i == 0 ? knob_summary(*s) : "", v.name, v.expected.describe());
+        }
+    return out;
+}
+
+std::string describe_scenario(const Scenario& s) {
+    std::string out = fmt::format("{} {} — {}\n\n", s.number, s.id, s.title);
+    out += wrap(s.lesson, 96, "  ");
+    out += "\nknobs:\n";
+    for (const auto& k : s.knobs) {
+        std::string values;
+        if (k.type == KnobType::choice) values = fmt::format("{}", fmt::join(k.choices, "|"));
+        else if (k.type == KnobType::flag) values = "on|off";
+        else values = fmt::format("{}..{}", k.min, k.max);
+        out += fmt::format("  {:<16} {:<36} default {}\n", k.name, values, k.default_value);
+        out += wrap(k.help, 96, "                   ");
+    }
+    out += "\nvariants:\n";
+    for (const auto& v : s.variants) {
+        std::vector<std::string> settings;
+        for (const auto& [name, value] : v.knobs) settings.push_back(name + "=" + value);
+        out += fmt::format("  {:<18} expected {}\n", v.name, v.expected.describe());
+        out += wrap(v.summary + (settings.empty() ? "" : fmt::format(" [{}]", fmt::join(settings, " "))),
+                    96, "                     ");
+    }
+    return out;
+}
+
+std::string describe_run(const RunRecord& record) {
+    std::string label(to_string(record.verdict.kind));
+    if (record.verdict.reason) label += fmt::format(" / {}", to_string(*record.verdict.reason));
+    std::string name = record.scenario + (record.variant.empty() ? "" : ":" + record.variant);
+    std::string out = fmt::format("{}: {} (verdict in {:.1f} ms", name, label, record.timings.verdict_ms);
+    if (record.timings.quiet_window_ms > 0)
+        out += fmt::format(", quiet window {:.1f} ms", record.timings.quiet_window_ms);
+    out += ")\n";
+    out += wrap(record.verdict.explanation, 100, "  ");
+    if (record.expected) {
+        bool ok = record.expected->racy || matches(*record.expected, record.verdict);
+        out += fmt::format("  expected: {}{}\n", record.expected->describe(),
+                           record.expected->racy ? "" : (ok ? " (as expected)" : " (MISMATCH)"));
+    }
+    if (!record.stacks.empty()) {
+        out += "  stacks of the blocked threads:\n";
+        for (const auto& stack : record.stacks) {
+            out += fmt::format("    process {} thread '{}' (tid {}):\n", stack.ns_pid, stack.thread_name, stack.ns_tid);
+            std::size_t shown = 0;
+            for (const auto& frame : stack.frames) {
+                if (++shown > 8) {
+                    out += "      ...\n";
+                    break;
+                }
+                out += fmt::format("      {} ({})\n", frame.function.empty() ? fmt::format("{:#x}", frame.pc) : frame.function,
+                                   frame.module);
+            }
+            if (!stack.error.empty()) out += fmt::format("      ({})\n", stack.error);
+        }
+    }
+    return out;
+}
+
+void RepeatSummary::add(const RunRecord& record) {
+    scenario_ = record.scenario;
+    variant_ = record.variant;
+    std::string label(to_string(record.verdict.kind));
+    if (record.verdict.reason) label += fmt::format("({})", to_string(*record.verdict.reason));
+    ++counts_[label];
+    ++runs_;
+    if (is_hang(record.verdict.kind)) ++hangs_;
+    verdict_ms_total_ += record.timings.verdict_ms;
+    last_ = forklore::to_json(record);
+}
+
+std::string RepeatSummary::describe() const {
+    std::string out = fmt::format("{}{}: {} runs\n", scenario_, variant_.empty() ? "" : ":" + variant_, runs_);
+    for (const auto& [label, count] : counts_) out += fmt::format("  {:<32} {}\n", label, count);
+    Interval interval = wilson_interval(hangs_, runs_);
+    out += fmt::format("  hang rate {:.1f}% ({} of {}), 95% Wilson interval {:.1f}%..{:.1f}%\n",
+                       runs_ ? 100.0 * hangs_ / runs_ : 0.0, hangs_, runs_, interval.low * 100,
+                       interval.high * 100);
+    out += fmt::format("  mean time to verdict {:.1f} ms\n", runs_ ? verdict_ms_total_ / runs_ : 0.0);
+    return out;
+}
+
+json RepeatSummary::to_json() const {
+    Interval interval = wilson_interval(hangs_, runs_);
+    return json{{"scenario", scenario_},
+                {"variant", variant_},
+                {"runs", runs_},
+                {"counts", counts_},
+                {"hangs", hangs_},
+                {"hang_rate", runs_ ? static_cast<double>(hangs_) / runs_ : 0.0},
+                {"hang_rate_95", {interval.low, interval.high}},
+                {"mean_verdict_ms", runs_ ? verdict_ms_total_ / runs_ : 0.0},
+                {"last", last_}};
+}
+
+std::string matrix_table(const std::vector<MatrixCell>& cells) {
+    std::size_t width = 20;
+    for (const auto& c : cells) width = std::max(width, c.scenario.size() + c.variant.size() + 1);
+    std::string out = fmt::format("{:<{}}  {:<28}  {:<34}  {:>10}  {}\n", "variant", width, "expected",
+                                  "actual", "verdict ms", "result");
+    int passed = 0;
+    for (const auto& c : cells) {
+        std::string actual = actual_summary(c);
+        if (c.expected.racy) {
+            actual = fmt::format("hang {:.0f}% [{:.0f}..{:.0f}%]", c.hang_rate() * 100,
+                                 c.hang_rate_interval.low * 100, c.hang_rate_interval.high * 100);
+        }
+        out += fmt::format("{:<{}}  {:<28}  {:<34}  {:>10.1f}  {}\n", c.scenario + ":" + c.variant, width,
+                           c.expected.describe(), actual, c.mean_verdict_ms, c.passed ? "ok" : "MISMATCH");
+        if (c.passed) ++passed;
+        else out += wrap(c.mismatch, 110, "    ");
+    }
+    out += fmt::format("{} of {} variants as expected\n", passed, cells.size());
+    return out;
+}
+
+json matrix_json(const std::vector<MatrixCell>& cells) {
+    json out = json::array();
+    for (const auto& c : cells)
+        out.push_back({{"scenario", c.scenario},
+                       {"variant", c.variant},
+                       {"expected", expectation_to_json(c.expected)},
+                       {"runs", c.runs},
+                       {"counts", c.verdict_counts},
+                       {"hangs", c.hangs},
+                       {"hang_rate", c.hang_rate()},
+                       {"hang_rate_95", {c.hang_rate_interval.low, c.hang_rate_interval.high}},
+                       {"passed", c.passed},
+                       {"mismatch", c.mismatch},
+                       {"mean_verdict_ms", c.mean_verdict_ms},
+                       {"max_verdict_ms", c.max_verdict_ms}});
+    return out;
+}
+
+std::string matrix_junit(const std::vector<MatrixCell>& cells) {
+    int failures = 0;
+    double total_s = 0;
+    for (const auto& c : cells) {
+        failures += c.passed ? 0 : 1;
+        total_s += c.mean_verdict_ms * c.runs / 1000.0;
+    }
+    std::string out = fmt::format("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                                  "<testsuite name=\"forklore-matrix\" tests=\"{}\" failures=\"{}\" time=\"{:.3f}\">\n",
+                                  cells.size(), failures, total_s);
+    for (const auto& c : cells) {
+        out += fmt::format("  <testcase classname=\"{}\" name=\"{}\" time=\"{:.3f}\">\n", xml_escape(c.scenario),
+                           xml_escape(c.variant), c.mean_verdict_ms * c.runs / 1000.0);
+        if (!c.passed)
+            out += fmt::format("    <failure message=\"{}\"/>\n", xml_escape(c.mismatch));
+        out += fmt::format("    <system-out>expected {}; actual {}</system-out>\n", xml_escape(c.expected.describe()),
+                           xml_escape(actual_summary(c)));
+        out += "  </testcase>\n";
+    }
+    out += "</testsuite>\n";
+    return out;
+}
+
+void write_file_atomically(const std::string& path, const std::string& content) {
+    std::string temporary = path + ".tmp";
+    FILE* file = std::fopen(temporary.c_str(), "w");
+    if (!file) throw std::runtime_error(fmt::format("cannot write {}: {}", path, std::strerror(errno)));
+    bool ok = std::fwrite(content.data(), 1, content.size(), file) == content.size();
+    ok = (std::fclose(file) == 0) && ok;
+    if (!ok || std::rename(temporary.c_str(), path.c_str()) != 0) {
+        int error = errno;
+        std::remove(temporary.c_str());
+        throw std::runtime_error(fmt::format("cannot write {}: {}", path, std::strerror(error)));
+    }
+}
+
+} // namespace forklore::cli

@@ -1,0 +1,229 @@
+// forklore: the command line over the engine.
+//
+//   forklore list [--json] [--all]
+//   forklore show ID [--json]
+//   forklore run ID [--variant V] [--set knob=value ...] [--repeat N] [--timeout S] [--json] [--out FILE]
+//   forklore matrix [--filter GLOB] [--repeat N] [--jobs N] [--junit FILE] [--json] [--all]
+//
+// Bad input (unknown id, bad knob value, bad option) prints one line on stderr and exits 2.
+#include "cli_output.hpp"
+
+#include "sim/matrix.hpp"
+#include "sim/record.hpp"
+#include "sim/runner.hpp"
+#include "sim/scenario.hpp"
+#include "sim/stats.hpp"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <stdexcept>
+
+namespace {
+
+using namespace forklore;
+using nlohmann::json;
+
+constexpr int kExitUsage = 2;
+
+// A usage error: one line on stderr, exit code 2.
+struct UsageError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+const Scenario& find_scenario(const std::string& id) {
+    const Scenario* scenario = ScenarioRegistry::instance().find(id);
+    if (!scenario)
+        throw UsageError(fmt::format("unknown scenario '{}' (see 'forklore list')", id));
+    return *scenario;
+}
+
+KnobValues parse_settings(const std::vector<std::string>& settings) {
+    KnobValues values;
+    for (const auto& setting : settings) {
+        auto equals = setting.find('=');
+        if (equals == std::string::npos || equals == 0)
+            throw UsageError(fmt::format("--set takes knob=value (got '{}')", setting));
+        values[setting.substr(0, equals)] = setting.substr(equals + 1);
+    }
+    return values;
+}
+
+struct ListOptions {
+    bool json_output = false;
+    bool all = false;
+    bool markdown = false;
+};
+
+int command_list(const ListOptions& options) {
+    std::vector<const Scenario*> shown;
+    for (const auto& s : ScenarioRegistry::instance().all())
+        if (!s.hidden || options.all) shown.push_back(&s);
+    if (options.json_output) {
+        json list = json::array();
+        for (const auto* s : shown) list.push_back(scenario_to_json(*s));
+        fmt::print("{}\n", list.dump(2));
+    } else if (options.markdown) {
+        fmt::print("{}", cli::scenario_table_markdown(shown));
+    } else {
+        fmt::print("{}", cli::scenario_table_text(shown));
+    }
+    return 0;
+}
+
+int command_show(const std::string& id, bool json_output) {
+    const Scenario& scenario = find_scenario(id);
+    if (json_output)
+        fmt::print("{}\n", scenario_to_json(scenario).dump(2));
+    else
+        fmt::print("{}", cli::describe_scenario(scenario));
+    return 0;
+}
+
+struct RunOptions {
+    std::string id;
+    std::string variant;
+    std::vector<std::string> settings;
+    int repeat = 1;
+    double timeout = 0;
+    bool json_output = false;
+    std::string out;
+    bool no_stacks = false;
+};
+
+int command_run(const RunOptions& options) {
+    const Scenario& scenario = find_scenario(options.id);
+    RunRequest request;
+    try {
+        request = make_request(scenario, options.variant, parse_settings(options.settings));
+    } catch (const std::invalid_argument& error) {
+        throw UsageError(error.what());
+    }
+    if (options.timeout > 0) request.timeout_seconds = options.timeout;
+    request.capture_stacks = !options.no_stacks;
+
+    if (options.repeat <= 1) {
+        RunRecord record = run_scenario(request);
+        if (!options.out.empty()) cli::write_file_atomically(options.out, to_json(record).dump(2) + "\n");
+        if (options.json_output)
+            fmt::print("{}\n", to_json(record).dump(2));
+        else
+            fmt::print("{}", cli::describe_run(record));
+        return 0;
+    }
+    cli::RepeatSummary summary;
+    for (int i = 0; i < options.repeat; ++i) {
+        RunRecord record = run_scenario(request);
+        summary.add(record);
+        if (cli::interactive()) fmt::print(stderr, "\r{} of {} runs", i + 1, options.repeat);
+    }
+    if (cli::interactive()) fmt::print(stderr, "\r\033[K");
+    if (!options.out.empty())
+        cli::write_file_atomically(options.out, summary.to_json().dump(2) + "\n");
+    if (options.json_output)
+        fmt::print("{}\n", summary.to_json().dump(2));
+    else
+        fmt::print("{}", summary.describe());
+    return 0;
+}
+
+struct MatrixCommandOptions {
+    MatrixOptions matrix;
+    std::string junit;
+    bool json_output = false;
+};
+
+int command_matrix(MatrixCommandOptions options) {
+    if (options.matrix.repeat < 1) throw UsageError("--repeat takes a number of at least 1");
+    if (select_variants(options.matrix).empty())
+        throw UsageError(fmt::format("no variant matches the filter '{}'", options.matrix.filter));
+    const bool progress = cli::interactive() && !options.json_output;
+    options.matrix.on_cell = [&](const MatrixCell& cell, std::size_t done, std::size_t total) {
+        if (progress)
+            fmt::print(stderr, "\r\033[K[{}/{}] {}:{} {}", done, total, cell.scenario, cell.variant,
+                       cell.passed ? "ok" : "MISMATCH");
+    };
+    auto cells = run_matrix(options.matrix);
+    if (progress) fmt::print(stderr, "\r\033[K");
+    if (!options.junit.empty()) cli::write_file_atomically(options.junit, cli::matrix_junit(cells));
+    if (options.json_output)
+        fmt::print("{}\n", cli::matrix_json(cells).dump(2));
+    else
+        fmt::print("{}", cli::matrix_table(cells));
+    for (const auto& cell : cells)
+        if (!cell.passed) return 1;
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"forklore: run real fork/thread/lock scenarios in a sandbox and prove how they end"};
+    app.require_subcommand(1);
+
+    ListOptions list;
+    auto* list_command = app.add_subcommand("list", "the scenarios with their knobs and variants");
+    list_command->add_flag("--json", list.json_output, "print JSON");
+    list_command->add_flag("--markdown", list.markdown, "print a Markdown table");
+    list_command->add_flag("--all", list.all, "include the engine's self-test scenarios");
+
+    std::string show_id;
+    bool show_json = false;
+    auto* show_command = app.add_subcommand("show", "a scenario's lesson, knobs and variants");
+    show_command->add_option("id", show_id, "scenario id")->required();
+    show_command->add_flag("--json", show_json, "print JSON");
+
+    RunOptions run;
+    auto* run_command = app.add_subcommand("run", "run a scenario in the sandbox and print its verdict");
+    run_command->add_option("id", run.id, "scenario id")->required();
+    run_command->add_option("--variant", run.variant, "a named variant (see 'forklore show ID')");
+    run_command->add_option("--set", run.settings, "set a knob: knob=value (repeatable)");
+    run_command->add_option("--repeat", run.repeat, "run N times and report the hang rate")
+        ->check(CLI::Range(1, 100000));
+    run_command->add_option("--timeout", run.timeout, "deadline in seconds")
+        ->check(CLI::Range(0.01, 3600.0));
+    run_command->add_flag("--json", run.json_output, "print the run record as JSON");
+    run_command->add_option("--out", run.out, "also write the run record (JSON) to FILE");
+    run_command->add_flag("--no-stacks", run.no_stacks, "do not capture stacks of blocked threads");
+
+    MatrixCommandOptions matrix;
+    auto* matrix_command =
+        app.add_subcommand("matrix", "run every variant and compare with its expected outcome");
+    matrix_command->add_option("--filter", matrix.matrix.filter, "glob on scenario:variant");
+    matrix_command->add_option("--repeat", matrix.matrix.repeat,
+                               "runs of each deterministic variant")
+        ->check(CLI::Range(1, 10000));
+    matrix_command->add_option("--jobs", matrix.matrix.jobs, "runs in parallel (default: cores)")
+        ->check(CLI::Range(1, 256));
+    matrix_command->add_option("--junit", matrix.junit, "write a JUnit XML report to FILE");
+    matrix_command->add_flag("--json", matrix.json_output, "print JSON");
+    matrix_command->add_flag("--all", matrix.matrix.include_hidden,
+                             "include the engine's self-test scenarios");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& help) {
+        return app.exit(help);
+    } catch (const CLI::CallForAllHelp& help) {
+        return app.exit(help);
+    } catch (const CLI::ParseError& error) {
+        fmt::print(stderr, "forklore: {}\n", error.what());
+        return kExitUsage;
+    }
+    try {
+        if (*list_command) return command_list(list);
+        if (*show_command) return command_show(show_id, show_json);
+        if (*run_command) return command_run(run);
+        if (*matrix_command) return command_matrix(matrix);
+    } catch (const UsageError& error) {
+        fmt::print(stderr, "forklore: {}\n", error.what());
+        return kExitUsage;
+    } catch (const std::exception& error) {
+        fmt::print(stderr, "forklore: {}\n", error.what());
+        return 1;
+    }
+    return kExitUsage;
+}

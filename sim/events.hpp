@@ -1,0 +1,72 @@
+// The one place that defines every event a sandboxed program can record.
+//
+// An event is a fixed-size plain struct so that it can be written into shared memory from any
+// process, any thread and any signal handler without allocating or locking. Ids (pid, tid) are
+// the ones the recording process sees; inside a PID namespace the observer maps them to the
+// host's ids with the NSpid line of /proc/PID/status.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+namespace forklore {
+
+// Bump when the layout of Event or the meaning of a field changes; stored in the channel header
+// and in every run record.
+inline constexpr std::uint32_t kEventSchemaVersion = 1;
+
+enum class EventKind : std::uint16_t {
+    process_start,      // scenario code began in this process; arg0 = parent pid, name = role
+    thread_start,       // name = thread name; arg0 = creating thread's tid
+    thread_exit,        // name = thread name
+    lock_wait,          // about to block on a lock; object = lock address, name = lock name
+    lock_acquired,      // object = lock address, name = lock name
+    lock_released,      // object = lock address, name = lock name
+    file_lock_wait,     // object = fd, arg0 = FileLockKind, arg1 = inode, name = lock name
+    file_lock_acquired, // as file_lock_wait
+    file_lock_released, // as file_lock_wait
+    child_start,        // object = child pid, arg0 = StartMethod, name = child function
+    exec,               // this process is about to exec; name = program
+    process_exit,       // a reaped process: object = pid, arg0 = raw wait status
+    signal_sent,        // object = target pid, arg0 = signal: a death by it is expected
+    output,             // text written by the scenario; arg0 = fd; name = channel ("logger"/"stdio")
+    note,               // free text from the scenario: a step a student should see
+    barrier_wait,       // object = barrier address, name = barrier name
+    barrier_passed,     // object = barrier address, name = barrier name
+};
+
+inline constexpr std::array<std::string_view, 17> kEventKindNames = {
+    "process_start", "thread_start",       "thread_exit",        "lock_wait",
+    "lock_acquired", "lock_released",      "file_lock_wait",     "file_lock_acquired",
+    "file_lock_released", "child_start",   "exec",               "process_exit",
+    "signal_sent",   "output",             "note",               "barrier_wait",
+    "barrier_passed"};
+static_assert(kEventKindNames.size() == static_cast<std::size_t>(EventKind::barrier_passed) + 1,
+              "every EventKind needs a name");
+
+constexpr std::string_view to_string(EventKind kind) {
+    return kEventKindNames[static_cast<std::size_t>(kind)];
+}
+
+enum class FileLockKind : std::int64_t { flock = 0, fcntl = 1, ofd = 2 };
+
+// One recorded fact. Strings are fixed arrays, always NUL-terminated, truncated when too long.
+struct Event {
+    std::uint32_t committed; // written last (release) by the recorder; 1 when the slot is complete
+    EventKind kind;
+    std::uint16_t reserved;
+    std::uint64_t seq;       // slot index: the global order in which slots were claimed
+    std::int64_t time_ns;    // CLOCK_MONOTONIC, shared by every process on the machine
+    std::int32_t pid;        // recording process, as it sees itself
+    std::int32_t tid;        // recording thread, as it sees itself
+    std::uint64_t object;    // lock address, fd or child pid, depending on kind
+    std::int64_t arg0;
+    std::int64_t arg1;
+    char thread[16];         // recording thread's name
+    char name[32];           // the object's name (lock, child function, thread)
+    char text[96];           // output or note text (longer text is cut; raw output is captured whole)
+};
+static_assert(sizeof(Event) == 200, "Event layout is part of the schema: bump kEventSchemaVersion");
+
+} // namespace forklore

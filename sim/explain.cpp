@@ -1,0 +1,400 @@
+// Why a deadlocked run can never finish, in sentences a student understands; and the trace
+// look-ups and phrases the verdict engine builds its sentences from.
+#include "sim/explain.hpp"
+
+#include "sim/start_method.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+
+namespace forklore {
+
+// ---------------------------------------------------------------------------------------------
+// Trace look-ups
+// ---------------------------------------------------------------------------------------------
+
+namespace {
+
+// Event strings are fixed arrays; never read past one even if a writer forgot the NUL.
+template <std::size_t N> std::string_view text_of(const char (&field)[N]) {
+    return {field, strnlen(field, N)};
+}
+
+template <typename Match>
+const Event* latest_event(const std::vector<Event>& events, Match&& match) {
+    auto found = std::find_if(events.rbegin(), events.rend(), match);
+    return found == events.rend() ? nullptr : &*found;
+}
+
+bool names_a_lock(EventKind kind) {
+    return kind == EventKind::lock_wait || kind == EventKind::lock_acquired ||
+           kind == EventKind::lock_released || kind == EventKind::barrier_wait ||
+           kind == EventKind::barrier_passed;
+}
+
+bool is_file_lock_event(EventKind kind) {
+    return kind == EventKind::file_lock_wait || kind == EventKind::file_lock_acquired ||
+           kind == EventKind::file_lock_released;
+}
+
+} // namespace
+
+std::string recorded_lock_name(const std::vector<Event>& events, std::uint64_t address) {
+    const Event* event = latest_event(
+        events, [&](const Event& e) { return names_a_lock(e.kind) && e.object == address; });
+    return event ? std::string(text_of(event->name)) : std::string();
+}
+
+std::string recorded_file_lock_name(const std::vector<Event>& events, std::uint64_t inode) {
+    const Event* event = latest_event(events, [&](const Event& e) {
+        return is_file_lock_event(e.kind) && static_cast<std::uint64_t>(e.arg1) == inode;
+    });
+    return event ? std::string(text_of(event->name)) : std::string();
+}
+
+std::string recorded_thread_name(const std::vector<Event>& events, pid_t tid) {
+    if (const Event* start = latest_event(events, [&](const Event& e) {
+            return e.kind == EventKind::thread_start && e.tid == tid;
+        }))
+        return std::string(text_of(start->name));
+    const Event* any = latest_event(events, [&](const Event& e) { return e.tid == tid; });
+    return any ? std::string(text_of(any->thread)) : std::string();
+}
+
+pid_t recorded_pid_of_thread(const std::vector<Event>& events, pid_t tid) {
+    const Event* any = latest_event(events, [&](const Event& e) { return e.tid == tid; });
+    return any ? any->pid : 0;
+}
+
+std::optional<std::uint64_t> pending_file_lock_inode(const std::vector<Event>& events, pid_t tid) {
+    const Event* latest = latest_event(
+        events, [&](const Event& e) { return is_file_lock_event(e.kind) && e.tid == tid; });
+    if (!latest || latest->kind != EventKind::file_lock_wait) return std::nullopt;
+    return static_cast<std::uint64_t>(latest->arg1);
+}
+
+const Event* child_start_of(const std::vector<Event>& events, pid_t pid) {
+    return latest_event(events, [&](const Event& e) {
+        return e.kind == EventKind::child_start && e.object == static_cast<std::uint64_t>(pid);
+    });
+}
+
+const Event* first_event_of_kind(const std::vector<Event>& events, EventKind kind) {
+    auto found =
+        std::find_if(events.begin(), events.end(), [&](const Event& e) { return e.kind == kind; });
+    return found == events.end() ? nullptr : &*found;
+}
+
+bool death_was_intended(const std::vector<Event>& events, pid_t pid, int signal) {
+    return std::any_of(events.begin(), events.end(), [&](const Event& e) {
+        return e.kind == EventKind::signal_sent && e.object == static_cast<std::uint64_t>(pid) &&
+               e.arg0 == signal;
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Phrases
+// ---------------------------------------------------------------------------------------------
+
+std::string process_label(const std::vector<Event>& events, pid_t pid) {
+    const Event* start = latest_event(
+        events, [&](const Event& e) { return e.kind == EventKind::process_start && e.pid == pid; });
+    std::string_view role = start ? text_of(start->name) : std::string_view();
+    if (const Event* made = child_start_of(events, pid)) {
+        std::string_view function = text_of(made->name);
+        if (function.empty()) function = role;
+        if (!function.empty()) return fmt::format("process {} (child '{}')", pid, function);
+    }
+    if (!role.empty()) return fmt::format("process {} ('{}')", pid, role);
+    return fmt::format("process {}", pid);
+}
+
+std::string thread_phrase(std::string_view name, pid_t tid) {
+    if (name.empty()) return fmt::format("thread (tid {})", tid);
+    return fmt::format("thread '{}' (tid {})", name, tid);
+}
+
+std::string waiter_phrase(const WaitEdge& edge) {
+    return fmt::format("{} of process {}", thread_phrase(edge.waiter_thread, edge.waiter_tid),
+                       edge.waiter_pid);
+}
+
+std::string lock_label(const WaitEdge& edge) {
+    if (edge.lock_name.empty()) return fmt::format("the lock at {:#x}", edge.address);
+    return fmt::format("lock '{}'", edge.lock_name);
+}
+
+std::string pid_list(const std::vector<pid_t>& pids) {
+    if (pids.size() <= 1) return fmt::format("{}", fmt::join(pids, ""));
+    std::vector<pid_t> all_but_last(pids.begin(), pids.end() - 1);
+    return fmt::format("{} and {}", fmt::join(all_but_last, ", "), pids.back());
+}
+
+// ---------------------------------------------------------------------------------------------
+// The deadlock explanation
+// ---------------------------------------------------------------------------------------------
+
+namespace {
+
+constexpr std::string_view kForkCopiesLocks =
+    "fork() copied the lock in its locked state but not the thread that would have unlocked it";
+
+std::string capitalized(std::string text) {
+    if (!text.empty())
+        text[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(text[0])));
+    return text;
+}
+
+// "3.1 ms" after the first recorded event: the timeline a student sees starts there.
+std::string time_in_run(const std::vector<Event>& events, std::int64_t time_ns) {
+    std::int64_t start = time_ns;
+    for (const auto& event : events) start = std::min(start, event.time_ns);
+    return fmt::format("{:.1f} ms", static_cast<double>(time_ns - start) / 1e6);
+}
+
+// "lock 'file_lock' (0x55d0c0a0)", or "the lock at 0x55d0c0a0".
+std::string lock_with_address(const WaitEdge& edge) {
+    if (edge.lock_name.empty()) return lock_label(edge);
+    return fmt::format("{} ({:#x})", lock_label(edge), edge.address);
+}
+
+// "'left'", or "the lock at 0x55d0c0a0".
+std::string short_lock_label(const WaitEdge& edge) {
+    if (edge.lock_name.empty()) return lock_label(edge);
+    return fmt::format("'{}'", edge.lock_name);
+}
+
+// Appends what the main sentences did not mention, so the whole graph stays visible.
+void append_other_waits(std::string& text, const std::vector<WaitEdge>& graph,
+                        const std::vector<bool>& mentioned) {
+    std::vector<std::string> others;
+    for (std::size_t i = 0; i < graph.size(); ++i)
+        if (!mentioned[i]) others.push_back(graph[i].description);
+    if (!others.empty()) text += fmt::format(" Other waits: {}.", fmt::join(others, "; "));
+}
+
+Verdict deadlock_verdict(DeadlockReason reason, std::string explanation,
+                         std::vector<WaitEdge> graph, pid_t culprit) {
+    Verdict verdict;
+    verdict.kind = VerdictKind::deadlocked;
+    verdict.reason = reason;
+    verdict.explanation = std::move(explanation);
+    verdict.wait_for = std::move(graph);
+    verdict.culprit_pid = culprit;
+    return verdict;
+}
+
+// ---- orphaned lock ----
+
+bool copies_memory(StartMethod method) {
+    return method == StartMethod::fork || method == StartMethod::forkserver;
+}
+
+// "the child was made by fork() from process 2 at 3.1 ms"
+std::string how_child_was_made(const std::vector<Event>& events, const Event& made) {
+    auto method = static_cast<StartMethod>(made.arg0);
+    std::string when = time_in_run(events, made.time_ns);
+    if (method == StartMethod::fork)
+        return fmt::format("the child was made by fork() from process {} at {}", made.pid, when);
+    if (method == StartMethod::forkserver)
+        return fmt::format("the child was forked by the fork server (process {}) at {}", made.pid,
+                           when);
+    return fmt::format("the child was started by {} from process {} at {}", to_string(method),
+                       made.pid, when);
+}
+
+std::string orphan_owner_sentence(const WaitEdge& edge, const std::vector<Event>& events) {
+    std::string owner = thread_phrase(edge.owner_thread, edge.owner_tid);
+    const Event* made = child_start_of(events, edge.waiter_pid);
+    bool forked = made && copies_memory(static_cast<StartMethod>(made->arg0));
+    if (edge.owner_exists) {
+        std::string where =
+            fmt::format("Its owner is {}, which exists only in process {}", owner, edge.owner_pid);
+        if (forked)
+            return fmt::format("{}: {}, and {}.", where, how_child_was_made(events, *made),
+                               kForkCopiesLocks);
+        if (made) // a fresh program: the lock can only be in memory both processes share
+            return fmt::format("{}: {}, so the lock lives in memory shared with process {}.", where,
+                               how_child_was_made(events, *made), edge.owner_pid);
+        return fmt::format("{}: {}.", where, kForkCopiesLocks);
+    }
+    pid_t home = recorded_pid_of_thread(events, edge.owner_tid);
+    if (forked && home != 0 && home != edge.waiter_pid)
+        return fmt::format("Its owner, {}, stayed behind in process {} when this child was "
+                           "forked at {}, and has since exited: {}.",
+                           owner, home, time_in_run(events, made->time_ns), kForkCopiesLocks);
+    return fmt::format(
+        "Its owner, {}, exited while holding the lock, so nobody can ever unlock it.", owner);
+}
+
+Verdict orphaned_lock_verdict(std::vector<WaitEdge> graph, std::size_t root,
+                              const std::vector<Event>& events) {
+    const WaitEdge& edge = graph[root];
+    std::vector<bool> mentioned(graph.size(), false);
+    mentioned[root] = true;
+    std::string process = child_start_of(events, edge.waiter_pid)
+                              ? fmt::format("child process {}", edge.waiter_pid)
+                              : fmt::format("process {}", edge.waiter_pid);
+    std::string text =
+        fmt::format("Deadlocked: orphaned lock. {} of {} waits forever for {}. {}",
+                    capitalized(thread_phrase(edge.waiter_thread, edge.waiter_tid)), process,
+                    lock_with_address(edge), orphan_owner_sentence(edge, events));
+    // The parent usually waits for the stuck child: that is why the whole run hangs.
+    for (std::size_t i = 0; i < graph.size(); ++i) {
+        if (graph[i].kind == WaitEdge::Kind::child && graph[i].owner_pid == edge.waiter_pid) {
+            text += fmt::format(" Process {} waits for child {}.", graph[i].waiter_pid,
+                                edge.waiter_pid);
+            mentioned[i] = true;
+        }
+    }
+    append_other_waits(text, graph, mentioned);
+    pid_t culprit = edge.waiter_pid;
+    return deadlock_verdict(DeadlockReason::orphaned_lock, std::move(text), std::move(graph),
+                            culprit);
+}
+
+// ---- cycle ----
+
+// The lock edge of the thread `tid`, if it waits for a lock with a known owner.
+std::optional<std::size_t> owned_lock_wait_of(const std::vector<WaitEdge>& graph, pid_t tid) {
+    for (std::size_t i = 0; i < graph.size(); ++i)
+        if (graph[i].kind == WaitEdge::Kind::lock && graph[i].owner_tid != 0 &&
+            graph[i].waiter_tid == tid)
+            return i;
+    return std::nullopt;
+}
+
+// Edges waiter -> owner -> owner's own wait ... that come back to where they started.
+std::vector<std::size_t> find_lock_cycle(const std::vector<WaitEdge>& graph) {
+    for (std::size_t start = 0; start < graph.size(); ++start) {
+        if (graph[start].kind != WaitEdge::Kind::lock || graph[start].owner_tid == 0) continue;
+        std::vector<std::size_t> path{start};
+        while (auto next = owned_lock_wait_of(graph, graph[path.back()].owner_tid)) {
+            if (*next == start) return path;
+            if (std::find(path.begin(), path.end(), *next) != path.end()) break;
+            path.push_back(*next);
+        }
+    }
+    return {};
+}
+
+std::string_view cycle_consequence(std::size_t threads) {
+    if (threads == 1)
+        return "It locked a mutex it already holds, so it waits for itself: a normal mutex is not "
+               "recursive.";
+    if (threads == 2)
+        return "Each waits for the lock the other holds, so neither can ever continue.";
+    return "Each waits for a lock the next one holds, so none can ever continue.";
+}
+
+Verdict cycle_verdict(std::vector<WaitEdge> graph, const std::vector<std::size_t>& cycle) {
+    bool across_processes = std::any_of(cycle.begin(), cycle.end(), [&](std::size_t i) {
+        return graph[i].waiter_pid != graph[cycle.front()].waiter_pid;
+    });
+    std::vector<std::string> links;
+    std::vector<bool> mentioned(graph.size(), false);
+    for (std::size_t k = 0; k < cycle.size(); ++k) {
+        const WaitEdge& edge = graph[cycle[k]];
+        // Each thread holds the lock the previous one in the cycle waits for.
+        const WaitEdge& previous = graph[cycle[(k + cycle.size() - 1) % cycle.size()]];
+        std::string thread = across_processes ? waiter_phrase(edge)
+                                              : thread_phrase(edge.waiter_thread, edge.waiter_tid);
+        links.push_back(fmt::format("{} holds {} and waits for {}", thread,
+                                    short_lock_label(previous), short_lock_label(edge)));
+        mentioned[cycle[k]] = true;
+    }
+    std::string text = fmt::format("Deadlocked: cycle. {}. {}",
+                                   capitalized(fmt::format("{}", fmt::join(links, "; "))),
+                                   cycle_consequence(cycle.size()));
+    append_other_waits(text, graph, mentioned);
+    pid_t culprit = graph[cycle.front()].waiter_pid;
+    return deadlock_verdict(DeadlockReason::cycle, std::move(text), std::move(graph), culprit);
+}
+
+// ---- blocked on process ----
+
+// The edge of the main thread of the lowest pid (the scenario's main process) if it waits.
+std::size_t chain_start(const std::vector<WaitEdge>& graph) {
+    std::size_t best = 0;
+    for (std::size_t i = 1; i < graph.size(); ++i) {
+        const WaitEdge& edge = graph[i];
+        bool lower_pid = edge.waiter_pid < graph[best].waiter_pid;
+        bool main_thread_of_same =
+            edge.waiter_pid == graph[best].waiter_pid && edge.waiter_tid == edge.waiter_pid;
+        if (lower_pid || main_thread_of_same) best = i;
+    }
+    return best;
+}
+
+// What the waited-for thread or process itself waits for (never the edge itself: a reader
+// holding its own pipe's write end waits on its own process).
+std::optional<std::size_t> next_in_chain(const std::vector<WaitEdge>& graph, std::size_t current) {
+    const WaitEdge& edge = graph[current];
+    std::optional<std::size_t> found;
+    for (std::size_t i = 0; i < graph.size(); ++i) {
+        const WaitEdge& next = graph[i];
+        if (i == current) continue;
+        if (edge.owner_tid != 0) {
+            if (next.waiter_tid == edge.owner_tid) return i;
+        } else if (edge.owner_pid != 0 && next.waiter_pid == edge.owner_pid) {
+            if (next.waiter_tid == next.waiter_pid) return i; // prefer the process's main thread
+            if (!found) found = i;
+        }
+    }
+    return found;
+}
+
+Verdict blocked_on_process_verdict(std::vector<WaitEdge> graph) {
+    if (graph.empty())
+        return deadlock_verdict(DeadlockReason::blocked_on_process,
+                                "Deadlocked: blocked on process. Every thread is blocked, but "
+                                "none of the waits could be identified.",
+                                {}, 0);
+    std::vector<std::size_t> chain{chain_start(graph)};
+    std::vector<bool> mentioned(graph.size(), false);
+    mentioned[chain.front()] = true;
+    std::optional<std::size_t> loops_back_to;
+    while (auto next = next_in_chain(graph, chain.back())) {
+        if (mentioned[*next]) {
+            loops_back_to = next;
+            break;
+        }
+        chain.push_back(*next);
+        mentioned[*next] = true;
+    }
+    std::vector<std::string> steps;
+    for (std::size_t i : chain) steps.push_back(capitalized(graph[i].description));
+    const WaitEdge& innermost = graph[chain.back()];
+    std::string ending =
+        loops_back_to
+            ? fmt::format("That leads back to {}: they wait on each other, so none can finish.",
+                          waiter_phrase(graph[*loops_back_to]))
+            : fmt::format("Nothing can wake {}, so none of them can finish.",
+                          waiter_phrase(innermost));
+    std::string text =
+        fmt::format("Deadlocked: blocked on process. {}. {}", fmt::join(steps, ". "), ending);
+    append_other_waits(text, graph, mentioned);
+    pid_t culprit = innermost.waiter_pid;
+    return deadlock_verdict(DeadlockReason::blocked_on_process, std::move(text), std::move(graph),
+                            culprit);
+}
+
+} // namespace
+
+Verdict explain_deadlock(const Snapshot& snapshot, const std::vector<Event>& events) {
+    std::vector<WaitEdge> graph = build_wait_for_graph(snapshot, events);
+    auto orphan = std::find_if(graph.begin(), graph.end(),
+                               [](const WaitEdge& edge) { return edge.orphaned; });
+    if (orphan != graph.end()) {
+        auto root = static_cast<std::size_t>(orphan - graph.begin());
+        return orphaned_lock_verdict(std::move(graph), root, events);
+    }
+    std::vector<std::size_t> cycle = find_lock_cycle(graph);
+    if (!cycle.empty()) return cycle_verdict(std::move(graph), cycle);
+    return blocked_on_process_verdict(std::move(graph));
+}
+
+} // namespace forklore

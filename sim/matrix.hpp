@@ -1,0 +1,55 @@
+// The matrix: every selected scenario variant run and compared with its expected outcome.
+#pragma once
+
+#include "sim/record.hpp"
+#include "sim/runner.hpp"
+#include "sim/scenario.hpp"
+#include "sim/stats.hpp"
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace forklore {
+
+// The outcome of one variant over its runs.
+struct MatrixCell {
+    std::string scenario;
+    std::string variant;
+    Expectation expected;
+    int runs = 0;
+    std::map<std::string, int> verdict_counts; // "deadlocked(orphaned_lock)" -> 3
+    int hangs = 0;
+    Interval hang_rate_interval;
+    bool passed = false;
+    std::string mismatch;     // why it did not pass (first unexpected run)
+    double mean_verdict_ms = 0;
+    double max_verdict_ms = 0;
+    RunRecord last_record;    // the last run (or the first mismatching one)
+    double hang_rate() const { return runs ? static_cast<double>(hangs) / runs : 0.0; }
+};
+
+struct MatrixOptions {
+    std::string filter = "*";  // glob on "scenario:variant" (or on the scenario id alone)
+    int repeat = 1;            // runs of each deterministic variant
+    int jobs = 0;              // runs in parallel; 0 = number of cores
+    bool include_hidden = false;
+    std::function<void(const MatrixCell& cell, std::size_t done, std::size_t total)> on_cell;
+};
+
+// The (scenario, variant) pairs the filter selects, in teaching order.
+std::vector<std::pair<const Scenario*, const Variant*>> select_variants(const MatrixOptions& options);
+
+// "deadlocked(orphaned_lock)", "crashed(SIGSEGV)", "completed"
+std::string outcome_label(const Verdict& verdict);
+
+// Whether one run's verdict is what a deterministic expectation says.
+bool matches(const Expectation& expected, const Verdict& verdict);
+
+MatrixCell run_variant(const Scenario& scenario, const Variant& variant, int repeat);
+std::vector<MatrixCell> run_matrix(const MatrixOptions& options);
+
+bool glob_match(const std::string& pattern, const std::string& text);
+
+} // namespace forklore

@@ -1,0 +1,132 @@
+#include "sim/observer.hpp"
+
+#include "sim/procfs.hpp"
+
+#include <time.h>
+
+#include <algorithm>
+#include <unordered_set>
+
+namespace forklore {
+namespace {
+
+std::int64_t monotonic_now_ns() {
+    timespec now{};
+    ::clock_gettime(CLOCK_MONOTONIC, &now);
+    return static_cast<std::int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
+}
+
+// The id a task has in its innermost PID namespace; the host id when NSpid cannot be read.
+pid_t innermost_id(pid_t pid, pid_t tid) {
+    auto ids = procfs::read_nspid(pid, tid);
+    return ids.empty() ? tid : ids.back();
+}
+
+std::optional<ThreadSnapshot> sample_thread(pid_t pid, pid_t tid) {
+    auto stat = procfs::read_task_stat(pid, tid);
+    if (!stat) return std::nullopt; // exited since list_threads
+    ThreadSnapshot thread;
+    thread.tid = tid;
+    thread.ns_tid = innermost_id(pid, tid);
+    thread.name = std::move(stat->comm);
+    thread.state = stat->state;
+    thread.wchan = procfs::read_wchan(pid, tid);
+    if (auto call = procfs::read_syscall(pid, tid)) {
+        thread.syscall = call->number;
+        thread.syscall_args = call->args;
+    }
+    thread.cpu_ticks = stat->utime + stat->stime;
+    procfs::classify_wait(thread, pid);
+    return thread;
+}
+
+// Maps a mutex owner's namespace tid to a host tid. All scenario processes share one PID
+// namespace, so ns tids are unique among them; the waiter's own process is searched first and the
+// infrastructure processes (which may live in the outer namespace) last, so that a coincidence
+// between namespaces cannot shadow the real owner.
+pid_t find_host_tid(const Snapshot& snapshot, const ProcessSnapshot& waiter_process,
+                    pid_t ns_tid) {
+    auto find_in = [ns_tid](const ProcessSnapshot& process) -> pid_t {
+        for (const auto& thread : process.threads)
+            if (thread.ns_tid == ns_tid) return thread.tid;
+        return 0;
+    };
+    if (pid_t tid = find_in(waiter_process)) return tid;
+    for (bool infrastructure : {false, true})
+        for (const auto& process : snapshot.processes)
+            if (process.infrastructure == infrastructure && &process != &waiter_process)
+                if (pid_t tid = find_in(process)) return tid;
+    return 0;
+}
+
+void resolve_mutex_owners(Snapshot& snapshot) {
+    for (auto& process : snapshot.processes) {
+        for (auto& thread : process.threads) {
+            if (thread.wait != WaitKind::futex || thread.futex_address == 0) continue;
+            thread.owner_ns_tid = procfs::read_mutex_owner(process.pid, thread.futex_address);
+            if (thread.owner_ns_tid)
+                thread.owner_tid = find_host_tid(snapshot, process, *thread.owner_ns_tid);
+        }
+    }
+}
+
+// The /proc/locks entries that concern the sandbox: those of its processes, and every other entry
+// on the same files (a lock held by an outsider, an OFD lock with pid -1, waiters).
+std::vector<FileLockEntry> sandbox_file_locks(const Snapshot& snapshot) {
+    auto all = procfs::read_file_locks();
+    std::unordered_set<pid_t> sandbox_pids;
+    for (const auto& process : snapshot.processes) sandbox_pids.insert(process.pid);
+
+    auto same_file = [](const FileLockEntry& a, const FileLockEntry& b) {
+        return a.inode == b.inode && a.device == b.device;
+    };
+    std::vector<const FileLockEntry*> sandbox_entries;
+    for (const auto& entry : all)
+        if (sandbox_pids.count(entry.pid)) sandbox_entries.push_back(&entry);
+
+    std::vector<FileLockEntry> result;
+    for (const auto& entry : all) {
+        bool related = sandbox_pids.count(entry.pid) ||
+                       std::any_of(sandbox_entries.begin(), sandbox_entries.end(),
+                                   [&](const FileLockEntry* own) { return same_file(*own, entry); });
+        if (related) result.push_back(entry);
+    }
+    return result;
+}
+
+} // namespace
+
+Observer::Observer(pid_t host_pid) : host_pid_(host_pid) {}
+
+Snapshot Observer::sample(bool detailed) {
+    Snapshot snapshot;
+    snapshot.time_ns = monotonic_now_ns();
+    snapshot.detailed = detailed;
+
+    auto all = procfs::list_processes();
+    for (pid_t pid : procfs::descendants_of(host_pid_, all)) {
+        auto stat = procfs::read_task_stat(pid, pid);
+        if (!stat) continue; // reaped since list_processes
+        ProcessSnapshot process;
+        process.pid = pid;
+        process.ns_pid = innermost_id(pid, pid);
+        process.ppid = stat->ppid;
+        process.comm = std::move(stat->comm);
+        process.state = stat->state;
+        process.exit_code = stat->exit_code;
+        // The host forks one reaper, which forks the scenario: both are the sandbox's own.
+        process.infrastructure = pid == host_pid_ || stat->ppid == host_pid_;
+        for (pid_t tid : procfs::list_threads(pid))
+            if (auto thread = sample_thread(pid, tid)) process.threads.push_back(std::move(*thread));
+        if (detailed) process.channel_ends = procfs::read_channel_ends(pid);
+        snapshot.processes.push_back(std::move(process));
+    }
+
+    if (detailed) {
+        resolve_mutex_owners(snapshot);
+        snapshot.file_locks = sandbox_file_locks(snapshot);
+    }
+    return snapshot;
+}
+
+} // namespace forklore

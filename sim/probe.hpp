@@ -1,0 +1,126 @@
+// The probe API: what scenario code uses instead of raw pthreads, so that every real operation
+// is recorded into the event channel around it.
+//
+// Each probe does the real thing (pthread_mutex_lock, flock, write ...) and records an event
+// before and after. Recording never allocates, locks or blocks, so it is safe in a forked child
+// of a multithreaded parent and in a signal handler: the instrument must never cause the hang
+// it studies. Without an installed channel (outside a sandbox) the probes still work; they just
+// record nothing.
+#pragma once
+
+#include "sim/channel.hpp"
+#include "sim/events.hpp"
+
+#include <pthread.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <thread>
+
+namespace forklore::probe {
+
+// The process-wide channel events go to (set once by the sandbox host, inherited by fork).
+void install_channel(Channel* channel) noexcept;
+Channel* installed_channel() noexcept;
+
+// Records one event stamped with the time, pid, tid and thread name. Async-signal-safe.
+void record(EventKind kind, std::uint64_t object = 0, std::int64_t arg0 = 0,
+            std::int64_t arg1 = 0, const char* name = nullptr, const char* text = nullptr) noexcept;
+
+// The calling thread's name: kept for events and given to the kernel (comm, 15 characters) so
+// /proc and stacks show it too.
+void set_thread_name(const char* name) noexcept;
+const char* thread_name() noexcept;
+
+pid_t current_tid() noexcept;
+
+// A named thread; records thread_start/thread_exit. Joins on destruction if still joinable.
+class Thread {
+  public:
+    Thread(const std::string& name, std::function<void()> body);
+    Thread(Thread&&) = default;
+    Thread& operator=(Thread&&) = default;
+    ~Thread();
+    void join();
+    bool joinable() const { return thread_.joinable(); }
+
+  private:
+    std::thread thread_;
+};
+
+// A named pthread mutex (the kind every C and C++ library uses underneath). BasicLockable, so
+// std::lock_guard<probe::Mutex> works. Holds its name inline: no allocation, usable as a static.
+class Mutex {
+  public:
+    explicit Mutex(const char* name, bool recursive = false) noexcept;
+    Mutex(const Mutex&) = delete;
+    Mutex& operator=(const Mutex&) = delete;
+    ~Mutex();
+
+    void lock() noexcept;
+    bool try_lock() noexcept;
+    void unlock() noexcept;
+    const char* name() const noexcept { return name_; }
+    pthread_mutex_t* native() noexcept { return &mutex_; }
+
+  private:
+    pthread_mutex_t mutex_;
+    char name_[32];
+};
+
+// A named barrier between the threads of one process: forces an interleaving so a variant
+// gives the same verdict every time.
+class Barrier {
+  public:
+    Barrier(const char* name, unsigned parties) noexcept;
+    Barrier(const Barrier&) = delete;
+    Barrier& operator=(const Barrier&) = delete;
+    ~Barrier();
+    void arrive_and_wait() noexcept;
+
+  private:
+    pthread_barrier_t barrier_;
+    char name_[32];
+};
+
+// A named advisory lock on a whole file: flock (owned by the open file description, shared
+// with children that inherit the fd), fcntl (owned by the process, never inherited) or OFD
+// (fcntl F_OFD_SETLKW: owned by the open file description, like flock).
+class FileLock {
+  public:
+    FileLock(const char* name, int fd, FileLockKind kind) noexcept;
+    // Blocks until the lock is held. False (errno set) when the call failed.
+    bool lock(bool exclusive = true) noexcept;
+    bool unlock() noexcept;
+    int fd() const noexcept { return fd_; }
+
+  private:
+    std::uint64_t inode() const noexcept;
+    int fd_;
+    FileLockKind kind_;
+    char name_[32];
+};
+
+// A user-level logger like those of most libraries: a mutex around formatting and writing a
+// line to stderr. This is the lock a forked child can find held by a thread that stayed behind.
+class Logger {
+  public:
+    explicit Logger(const char* name) noexcept : mutex_(name) {}
+    void write(const char* text) noexcept;
+    Mutex& mutex() noexcept { return mutex_; }
+
+  private:
+    Mutex mutex_;
+};
+
+// Plain stdio: fprintf to `stream` (glibc's own FILE lock, which glibc resets in a forked child)
+// and an output event.
+void print(FILE* stream, const char* text) noexcept;
+
+// A step a student should see on the timeline.
+void note(const char* text) noexcept;
+
+} // namespace forklore::probe

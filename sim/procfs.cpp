@@ -1,0 +1,521 @@
+// Readers of /proc. These run every few milliseconds for every thread of a sandbox, so they use
+// open/read into stack buffers and hand-written parsing: no iostreams, no regex, few allocations.
+#include "sim/procfs.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string_view>
+#include <unordered_map>
+
+namespace forklore::procfs {
+namespace {
+
+// Reads a small /proc file whole into `buffer` (NUL-terminated). Returns the length, or -1 when
+// the file cannot be opened or read (the process or thread is gone, most of the time).
+ssize_t read_small_file(const char* path, char* buffer, std::size_t capacity) {
+    int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    std::size_t length = 0;
+    while (length + 1 < capacity) {
+        ssize_t n = ::read(fd, buffer + length, capacity - 1 - length);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            ::close(fd);
+            return -1;
+        }
+        if (n == 0) break;
+        length += static_cast<std::size_t>(n);
+    }
+    ::close(fd);
+    buffer[length] = '\0';
+    return static_cast<ssize_t>(length);
+}
+
+// Reads a /proc file of any size (like /proc/locks) into a string; empty when unreadable.
+std::string read_whole_file(const char* path) {
+    std::string content;
+    int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return content;
+    char chunk[4096];
+    for (;;) {
+        ssize_t n = ::read(fd, chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        content.append(chunk, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return content;
+}
+
+void task_path(char* out, std::size_t size, pid_t pid, pid_t tid, const char* file) {
+    std::snprintf(out, size, "/proc/%d/task/%d/%s", pid, tid, file);
+}
+
+bool parse_pid(const char* text, pid_t& out) {
+    if (*text < '0' || *text > '9') return false;
+    char* end = nullptr;
+    long value = std::strtol(text, &end, 10);
+    if (*end != '\0') return false;
+    out = static_cast<pid_t>(value);
+    return true;
+}
+
+// Splits `text` on spaces and tabs; stops after `max_fields`.
+std::size_t split_fields(std::string_view text, std::string_view* fields, std::size_t max_fields) {
+    std::size_t count = 0, i = 0;
+    while (count < max_fields) {
+        while (i < text.size() && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n')) ++i;
+        if (i >= text.size()) break;
+        std::size_t start = i;
+        while (i < text.size() && text[i] != ' ' && text[i] != '\t' && text[i] != '\n') ++i;
+        fields[count++] = text.substr(start, i - start);
+    }
+    return count;
+}
+
+std::int64_t to_int(std::string_view field) {
+    char buffer[32];
+    std::size_t n = std::min(field.size(), sizeof buffer - 1);
+    std::memcpy(buffer, field.data(), n);
+    buffer[n] = '\0';
+    return std::strtoll(buffer, nullptr, 10);
+}
+
+// The comm of a stat line sits in parentheses and may itself contain spaces and ')': it ends at
+// the LAST ')' of the line. Returns the text after it (starting at the state field) and the comm.
+bool split_stat_line(std::string_view line, std::string_view& comm, std::string_view& rest) {
+    std::size_t open = line.find('(');
+    std::size_t close = line.rfind(')');
+    if (open == std::string_view::npos || close == std::string_view::npos || close < open)
+        return false;
+    comm = line.substr(open + 1, close - open - 1);
+    rest = line.substr(close + 1);
+    return true;
+}
+
+bool starts_with(std::string_view text, std::string_view prefix) {
+    return text.substr(0, prefix.size()) == prefix;
+}
+
+} // namespace
+
+std::vector<PidParent> list_processes() {
+    std::vector<PidParent> result;
+    DIR* proc = ::opendir("/proc");
+    if (!proc) return result;
+    char path[64];
+    char buffer[1024];
+    while (dirent* entry = ::readdir(proc)) {
+        pid_t pid = 0;
+        if (!parse_pid(entry->d_name, pid)) continue;
+        std::snprintf(path, sizeof path, "/proc/%d/stat", pid);
+        ssize_t length = read_small_file(path, buffer, sizeof buffer);
+        if (length <= 0) continue; // exited between readdir and open
+        std::string_view comm, rest;
+        if (!split_stat_line({buffer, static_cast<std::size_t>(length)}, comm, rest)) continue;
+        std::string_view fields[2]; // state, ppid
+        if (split_fields(rest, fields, 2) < 2) continue;
+        result.push_back({pid, static_cast<pid_t>(to_int(fields[1]))});
+    }
+    ::closedir(proc);
+    return result;
+}
+
+std::vector<pid_t> descendants_of(pid_t root, const std::vector<PidParent>& all) {
+    std::unordered_multimap<pid_t, pid_t> children_of;
+    children_of.reserve(all.size());
+    for (const auto& entry : all) children_of.emplace(entry.ppid, entry.pid);
+
+    std::vector<pid_t> result{root};
+    for (std::size_t next = 0; next < result.size(); ++next) {
+        auto [first, last] = children_of.equal_range(result[next]);
+        for (auto it = first; it != last; ++it) result.push_back(it->second);
+    }
+    return result;
+}
+
+std::vector<pid_t> list_threads(pid_t pid) {
+    std::vector<pid_t> result;
+    char path[64];
+    std::snprintf(path, sizeof path, "/proc/%d/task", pid);
+    DIR* tasks = ::opendir(path);
+    if (!tasks) return result;
+    while (dirent* entry = ::readdir(tasks)) {
+        pid_t tid = 0;
+        if (parse_pid(entry->d_name, tid)) result.push_back(tid);
+    }
+    ::closedir(tasks);
+    std::sort(result.begin(), result.end());
+    return result;
+}
+
+std::optional<TaskStat> read_task_stat(pid_t pid, pid_t tid) {
+    char path[96];
+    char buffer[1024];
+    task_path(path, sizeof path, pid, tid, "stat");
+    ssize_t length = read_small_file(path, buffer, sizeof buffer);
+    if (length <= 0) return std::nullopt;
+
+    std::string_view comm, rest;
+    if (!split_stat_line({buffer, static_cast<std::size_t>(length)}, comm, rest))
+        return std::nullopt;
+    // Fields are numbered from 1 in proc(5); `rest` starts at field 3 (state).
+    constexpr std::size_t first_field = 3;
+    constexpr std::size_t ppid_field = 4, utime_field = 14, stime_field = 15, exit_code_field = 52;
+    std::string_view fields[exit_code_field - first_field + 1];
+    std::size_t count = split_fields(rest, fields, std::size(fields));
+    if (count <= stime_field - first_field) return std::nullopt;
+
+    TaskStat stat;
+    stat.state = fields[0].empty() ? '?' : fields[0][0];
+    stat.comm.assign(comm);
+    stat.ppid = static_cast<pid_t>(to_int(fields[ppid_field - first_field]));
+    stat.utime = static_cast<std::uint64_t>(to_int(fields[utime_field - first_field]));
+    stat.stime = static_cast<std::uint64_t>(to_int(fields[stime_field - first_field]));
+    if (count > exit_code_field - first_field)
+        stat.exit_code = static_cast<int>(to_int(fields[exit_code_field - first_field]));
+    return stat;
+}
+
+std::optional<SyscallInfo> read_syscall(pid_t pid, pid_t tid) {
+    char path[96];
+    char buffer[256];
+    task_path(path, sizeof path, pid, tid, "syscall");
+    ssize_t length = read_small_file(path, buffer, sizeof buffer);
+    if (length <= 0) return std::nullopt;
+
+    SyscallInfo info;
+    // "running" when the thread is on a CPU; "-1 SP PC" when it is blocked outside a syscall
+    // (a page fault, a ptrace stop); otherwise "NR ARG0..ARG5 SP PC" with hex arguments.
+    if (std::strncmp(buffer, "running", 7) == 0) return info;
+    char* cursor = buffer;
+    info.number = std::strtol(cursor, &cursor, 10);
+    if (info.number < 0) {
+        info.number = -1;
+        return info;
+    }
+    for (auto& arg : info.args) arg = std::strtoull(cursor, &cursor, 16);
+    return info;
+}
+
+std::string read_wchan(pid_t pid, pid_t tid) {
+    char path[96];
+    char buffer[128];
+    task_path(path, sizeof path, pid, tid, "wchan");
+    ssize_t length = read_small_file(path, buffer, sizeof buffer);
+    if (length <= 0) return {};
+    return std::string(buffer, static_cast<std::size_t>(length));
+}
+
+std::vector<pid_t> read_nspid(pid_t pid, pid_t tid) {
+    std::vector<pid_t> result;
+    char path[96];
+    char buffer[4096];
+    task_path(path, sizeof path, pid, tid, "status");
+    if (read_small_file(path, buffer, sizeof buffer) <= 0) return result;
+
+    const char* line = std::strstr(buffer, "\nNSpid:");
+    if (!line) return result; // kernels before 4.1 have no NSpid line
+    char* cursor = const_cast<char*>(line) + std::strlen("\nNSpid:");
+    for (;;) {
+        while (*cursor == ' ' || *cursor == '\t') ++cursor;
+        if (*cursor < '0' || *cursor > '9') break;
+        result.push_back(static_cast<pid_t>(std::strtol(cursor, &cursor, 10)));
+    }
+    return result;
+}
+
+std::string read_fd_target(pid_t pid, int fd) {
+    char path[64];
+    char target[256];
+    std::snprintf(path, sizeof path, "/proc/%d/fd/%d", pid, fd);
+    ssize_t length = ::readlink(path, target, sizeof target);
+    if (length <= 0) return {};
+    return std::string(target, static_cast<std::size_t>(length));
+}
+
+std::optional<bool> fd_is_writable(pid_t pid, int fd) {
+    char path[64];
+    char buffer[1024];
+    std::snprintf(path, sizeof path, "/proc/%d/fdinfo/%d", pid, fd);
+    if (read_small_file(path, buffer, sizeof buffer) <= 0) return std::nullopt;
+    const char* flags = std::strstr(buffer, "flags:");
+    if (!flags) return std::nullopt;
+    unsigned long value = std::strtoul(flags + std::strlen("flags:"), nullptr, 8);
+    unsigned long access = value & O_ACCMODE;
+    return access == O_WRONLY || access == O_RDWR;
+}
+
+std::vector<OpenChannelEnd> read_channel_ends(pid_t pid) {
+    std::vector<OpenChannelEnd> result;
+    char path[64];
+    std::snprintf(path, sizeof path, "/proc/%d/fd", pid);
+    DIR* fds = ::opendir(path);
+    if (!fds) return result;
+    while (dirent* entry = ::readdir(fds)) {
+        pid_t fd = 0;
+        if (!parse_pid(entry->d_name, fd)) continue;
+        std::string target = read_fd_target(pid, fd);
+        bool is_pipe = starts_with(target, "pipe:");
+        bool is_socket = starts_with(target, "socket:");
+        if (!is_pipe && !is_socket) continue;
+        // A socket is bidirectional whatever its open flags say; a pipe end has one direction.
+        bool writable = is_socket || fd_is_writable(pid, fd).value_or(false);
+        result.push_back({fd, std::move(target), writable});
+    }
+    ::closedir(fds);
+    std::sort(result.begin(), result.end(),
+              [](const OpenChannelEnd& a, const OpenChannelEnd& b) { return a.fd < b.fd; });
+    return result;
+}
+
+std::vector<FileLockEntry> read_file_locks() {
+    // Lines look like
+    //   "1: FLOCK  ADVISORY  WRITE 1234 08:01:5678 0 EOF"
+    //   "1: -> FLOCK  ADVISORY  WRITE 1235 08:01:5678 0 EOF"   (a blocked request)
+    //   "2: OFDLCK ADVISORY  READ  -1 00:1a:42 0 EOF"           (OFD locks belong to no pid)
+    // Waiters of waiters get more indentation before "->"; splitting on blanks absorbs it.
+    std::vector<FileLockEntry> result;
+    std::string content = read_whole_file("/proc/locks");
+    std::string_view rest = content;
+    while (!rest.empty()) {
+        std::size_t newline = rest.find('\n');
+        std::string_view line = rest.substr(0, newline);
+        rest = newline == std::string_view::npos ? std::string_view{} : rest.substr(newline + 1);
+
+        std::string_view fields[9];
+        std::size_t count = split_fields(line, fields, std::size(fields));
+        FileLockEntry entry;
+        std::size_t i = 0;
+        if (count < 1) continue;
+        entry.id = static_cast<int>(to_int(fields[i++])); // "1:" parses as 1
+        if (i < count && fields[i] == "->") {
+            entry.waiting = true;
+            ++i;
+        }
+        if (count < i + 7) continue; // type, class, mode, pid, dev:inode, start, end
+        entry.type.assign(fields[i]);
+        entry.write = fields[i + 2] == "WRITE";
+        entry.pid = static_cast<pid_t>(to_int(fields[i + 3]));
+        // "MAJ:MIN:INODE": hex major and minor, decimal inode ("<none>:0" without an inode).
+        std::string_view device_inode = fields[i + 4];
+        std::size_t last_colon = device_inode.rfind(':');
+        if (last_colon != std::string_view::npos) {
+            entry.device.assign(device_inode.substr(0, last_colon));
+            entry.inode = static_cast<std::uint64_t>(to_int(device_inode.substr(last_colon + 1)));
+        }
+        entry.start.assign(fields[i + 5]);
+        entry.end.assign(fields[i + 6]);
+        result.push_back(std::move(entry));
+    }
+    return result;
+}
+
+bool read_memory(pid_t pid, std::uint64_t address, void* out, std::size_t size) {
+    iovec local{out, size};
+    iovec remote{reinterpret_cast<void*>(address), size};
+    return ::process_vm_readv(pid, &local, 1, &remote, 1, 0) == static_cast<ssize_t>(size);
+}
+
+std::optional<pid_t> read_mutex_owner(pid_t pid, std::uint64_t address) {
+    // glibc x86_64 pthread_mutex_t begins {int __lock; unsigned __count; int __owner; ...}: the
+    // futex word a waiter sleeps on is __lock (offset 0) and __owner (offset 8) is the tid of the
+    // holder as seen in the holder's PID namespace.
+    struct MutexHead {
+        int lock;
+        unsigned count;
+        int owner;
+    } head{};
+    static_assert(offsetof(MutexHead, owner) == 8);
+    if (!read_memory(pid, address, &head, sizeof head)) return std::nullopt;
+    if (head.owner == 0) return std::nullopt;
+    return head.owner;
+}
+
+namespace {
+
+// x86_64 system call numbers (arch/x86/entry/syscalls/syscall_64.tbl).
+namespace nr {
+constexpr long read = 0, write = 1, poll = 7, pread64 = 17, readv = 19, writev = 20, select = 23;
+constexpr long pause = 34, nanosleep = 35, accept = 43, sendto = 44, recvfrom = 45, sendmsg = 46;
+constexpr long recvmsg = 47, wait4 = 61, fcntl = 72, flock = 73, rt_sigtimedwait = 128;
+constexpr long rt_sigsuspend = 130, futex = 202, clock_nanosleep = 230, epoll_wait = 232;
+constexpr long waitid = 247, pselect6 = 270, ppoll = 271, epoll_pwait = 281, accept4 = 288;
+constexpr long epoll_pwait2 = 441, futex_waitv = 449;
+} // namespace nr
+
+// futex(2) operations (linux/futex.h). The low 7 bits are the command; FUTEX_PRIVATE_FLAG (128)
+// and FUTEX_CLOCK_REALTIME (256) are modifiers.
+constexpr std::uint64_t futex_command_mask = 0x7f;
+constexpr std::uint64_t futex_wait = 0, futex_lock_pi = 6, futex_wait_bitset = 9;
+constexpr std::uint64_t futex_wait_requeue_pi = 11, futex_lock_pi2 = 13;
+
+constexpr std::uint64_t lock_nb = 4;                      // flock(2) LOCK_NB
+constexpr std::uint64_t f_setlkw = 7, f_ofd_setlkw = 38;  // fcntl(2) blocking lock commands
+constexpr std::uint64_t wnohang = 1;                      // wait4/waitid WNOHANG
+constexpr std::uint64_t p_pid = 1;                        // waitid idtype P_PID
+
+bool is_channel(std::string_view target) {
+    return starts_with(target, "pipe:") || starts_with(target, "socket:");
+}
+
+// Fills fd and fd_target from a syscall's fd argument; the target only when the pid is known.
+void note_fd(ThreadSnapshot& thread, pid_t pid, std::uint64_t fd_argument) {
+    thread.fd = static_cast<int>(fd_argument);
+    if (pid != 0) thread.fd_target = read_fd_target(pid, thread.fd);
+}
+
+void classify_futex(ThreadSnapshot& thread) {
+    const auto& args = thread.syscall_args;
+    switch (args[1] & futex_command_mask) {
+    case futex_wait:
+    case futex_wait_bitset:
+    case futex_lock_pi:
+    case futex_lock_pi2:
+    case futex_wait_requeue_pi:
+        thread.wait = WaitKind::futex;
+        thread.futex_address = args[0];
+        thread.untimed = args[3] == 0; // the timeout pointer (an absolute time for LOCK_PI)
+        return;
+    default:
+        thread.wait = WaitKind::other; // wake, requeue...: never a lasting block
+        return;
+    }
+}
+
+// A read or write on an fd is a proven block only on a pipe or a socket: those wait for another
+// party. A regular file, a tty or a device read is not evidence of a hang.
+void classify_channel_io(ThreadSnapshot& thread, pid_t pid) {
+    note_fd(thread, pid, thread.syscall_args[0]);
+    if (is_channel(thread.fd_target)) {
+        thread.wait = WaitKind::pipe;
+        // A socket with SO_RCVTIMEO/SO_SNDTIMEO would wake up on its own; the syscall arguments do
+        // not show it. An accepted imprecision: the scenarios do not set socket timeouts.
+        thread.untimed = true;
+    } else {
+        thread.wait = WaitKind::other;
+    }
+}
+
+} // namespace
+
+void classify_wait(ThreadSnapshot& thread, pid_t pid) {
+    thread.wait = WaitKind::other;
+    thread.untimed = false;
+    thread.futex_address = 0;
+    thread.fd = -1;
+    thread.fd_target.clear();
+    thread.waited_pid = 0;
+
+    switch (thread.state) {
+    case 'Z':
+    case 'X':
+        thread.wait = WaitKind::zombie;
+        return;
+    case 'T':
+    case 't':
+        thread.wait = WaitKind::stopped;
+        return;
+    case 'R':
+        thread.wait = WaitKind::running;
+        return;
+    default:
+        break;
+    }
+    if (thread.syscall == -1) {
+        thread.wait = WaitKind::running;
+        return;
+    }
+
+    const auto& args = thread.syscall_args;
+    switch (thread.syscall) {
+    case nr::futex:
+        classify_futex(thread);
+        return;
+    case nr::futex_waitv:
+        thread.wait = WaitKind::futex; // the futex addresses are in a user array, not read here
+        thread.untimed = args[3] == 0;
+        return;
+    case nr::flock:
+        thread.wait = WaitKind::file_lock;
+        thread.untimed = (args[1] & lock_nb) == 0;
+        note_fd(thread, pid, args[0]);
+        return;
+    case nr::fcntl:
+        if (args[1] == f_setlkw || args[1] == f_ofd_setlkw) {
+            thread.wait = WaitKind::file_lock;
+            thread.untimed = true;
+            note_fd(thread, pid, args[0]);
+        }
+        return;
+    case nr::wait4:
+        thread.wait = WaitKind::child;
+        thread.untimed = (args[2] & wnohang) == 0;
+        thread.waited_pid = static_cast<pid_t>(args[0]);
+        return;
+    case nr::waitid:
+        thread.wait = WaitKind::child;
+        thread.untimed = (args[3] & wnohang) == 0;
+        thread.waited_pid = args[0] == p_pid ? static_cast<pid_t>(args[1]) : -1;
+        return;
+    case nr::read:
+    case nr::readv:
+    case nr::pread64:
+    case nr::recvfrom:
+    case nr::recvmsg:
+    case nr::write: // a writer blocks on a full pipe until someone reads
+    case nr::writev:
+    case nr::sendto:
+    case nr::sendmsg:
+        classify_channel_io(thread, pid);
+        return;
+    case nr::accept:
+    case nr::accept4:
+        thread.wait = WaitKind::pipe;
+        thread.untimed = true;
+        note_fd(thread, pid, args[0]);
+        return;
+    case nr::poll:
+        thread.wait = WaitKind::poll;
+        thread.untimed = static_cast<int>(args[2]) < 0;
+        return;
+    case nr::ppoll:
+        thread.wait = WaitKind::poll;
+        thread.untimed = args[2] == 0; // NULL timespec
+        return;
+    case nr::select:
+    case nr::pselect6:
+        thread.wait = WaitKind::poll;
+        thread.untimed = args[4] == 0; // NULL timeout
+        return;
+    case nr::epoll_wait:
+    case nr::epoll_pwait:
+        thread.wait = WaitKind::poll;
+        thread.untimed = static_cast<int>(args[3]) < 0;
+        return;
+    case nr::epoll_pwait2:
+        thread.wait = WaitKind::poll;
+        thread.untimed = args[3] == 0; // NULL timespec
+        return;
+    case nr::nanosleep:
+    case nr::clock_nanosleep:
+        thread.wait = WaitKind::sleep;
+        return;
+    case nr::pause:         // a signal could end these; signals are not tracked
+    case nr::rt_sigsuspend:
+    case nr::rt_sigtimedwait:
+    default:
+        thread.wait = WaitKind::other;
+        return;
+    }
+}
+
+} // namespace forklore::procfs

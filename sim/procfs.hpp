@@ -1,0 +1,72 @@
+// Readers of /proc for live processes. Each returns what the kernel said, or nothing when the
+// process or thread is gone (a race with exit is normal, never an error).
+#pragma once
+
+#include "sim/snapshot.hpp"
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace forklore::procfs {
+
+// Every pid in /proc with its parent pid, in one pass.
+struct PidParent {
+    pid_t pid = 0;
+    pid_t ppid = 0;
+};
+std::vector<PidParent> list_processes();
+
+// The pid and every descendant of it (host pids), found from list_processes().
+std::vector<pid_t> descendants_of(pid_t root, const std::vector<PidParent>& all);
+
+std::vector<pid_t> list_threads(pid_t pid);
+
+// The fields of /proc/PID/task/TID/stat forklore needs.
+struct TaskStat {
+    char state = '?';
+    std::string comm;
+    pid_t ppid = 0;
+    std::uint64_t utime = 0, stime = 0;
+    int exit_code = 0; // field 52: the raw wait status of a zombie
+};
+std::optional<TaskStat> read_task_stat(pid_t pid, pid_t tid);
+
+// /proc/PID/task/TID/syscall: nullopt when unreadable; number -1 when "running".
+struct SyscallInfo {
+    long number = -1;
+    std::array<std::uint64_t, 6> args{};
+};
+std::optional<SyscallInfo> read_syscall(pid_t pid, pid_t tid);
+
+std::string read_wchan(pid_t pid, pid_t tid);
+
+// The NSpid line of /proc/PID/task/TID/status: the id in every nested PID namespace, outermost
+// first. The last one is the id the thread sees itself as.
+std::vector<pid_t> read_nspid(pid_t pid, pid_t tid);
+
+// readlink of /proc/PID/fd/FD ("pipe:[123]", "/tmp/x", "socket:[4]"); empty when gone.
+std::string read_fd_target(pid_t pid, int fd);
+// The access mode of an fd from /proc/PID/fdinfo/FD flags: true when it is open for writing.
+std::optional<bool> fd_is_writable(pid_t pid, int fd);
+// Every pipe and socket fd of the process.
+std::vector<OpenChannelEnd> read_channel_ends(pid_t pid);
+
+// /proc/locks, parsed.
+std::vector<FileLockEntry> read_file_locks();
+
+// Reads `size` bytes at `address` of another process (process_vm_readv). False when it fails.
+bool read_memory(pid_t pid, std::uint64_t address, void* out, std::size_t size);
+
+// For a glibc pthread_mutex_t at `address` in `pid`: its __owner field (the owner's tid in that
+// process's PID namespace), or nullopt when it cannot be read or the field is 0.
+std::optional<pid_t> read_mutex_owner(pid_t pid, std::uint64_t address);
+
+// Classifies a thread's wait from its state and syscall (fills wait, untimed, futex_address,
+// fd, waited_pid of `thread`; reads fd targets from /proc when pid != 0).
+void classify_wait(ThreadSnapshot& thread, pid_t pid);
+
+} // namespace forklore::procfs

@@ -1,0 +1,83 @@
+// The run record: everything one run produced, self-contained and serialisable to versioned
+// JSON (the CLI's --json/--out, the GUI's open/save, the corpus tests).
+#pragma once
+
+#include "sim/events.hpp"
+#include "sim/sandbox.hpp"
+#include "sim/scenario.hpp"
+#include "sim/snapshot.hpp"
+#include "sim/stacks.hpp"
+#include "sim/verdict.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace forklore {
+
+// Bump when a field changes meaning or disappears; adding fields keeps the version.
+inline constexpr int kRunRecordVersion = 1;
+
+struct ProcessRecord {
+    pid_t pid = 0;        // host pid (0 when only the trace knows the process)
+    pid_t ns_pid = 0;     // pid inside the sandbox: the one the trace and explanations use
+    pid_t parent_ns_pid = 0;
+    std::string role;     // "main", a child function's name, "forkserver", "reaper", "host"
+    std::string start_method; // how its parent made it ("" for the sandbox's own)
+    std::int64_t start_ns = 0, end_ns = 0; // relative to the run's start; end 0 when alive
+    std::optional<int> wait_status;        // raw wait status when it was reaped
+    bool killed_by_runner = false;         // still alive when the runner ended the sandbox
+    std::string exit_description;          // "exited with code 0", "killed by SIGSEGV"
+    std::string output;                    // what it wrote through the probes (output events)
+    std::vector<std::pair<pid_t, std::string>> threads; // ns tid, name
+};
+
+struct RunTimings {
+    double setup_ms = 0;       // runner start to the sandbox's first event
+    double verdict_ms = 0;     // runner start to the verdict
+    double total_ms = 0;       // runner start to everything reaped
+    double quiet_window_ms = 0; // deadlocks: how long the proof window lasted
+    int samples = 0;           // /proc samples taken
+    double sample_mean_us = 0; // mean cost of one sample
+};
+
+struct RunRecord {
+    int version = kRunRecordVersion;
+    std::uint32_t event_schema = kEventSchemaVersion;
+    std::string scenario;
+    std::string variant; // empty when run with knobs only
+    KnobValues knobs;
+    std::optional<Expectation> expected;
+    Verdict verdict;
+    std::vector<Event> events; // times as recorded (CLOCK_MONOTONIC); see start_time_ns
+    std::int64_t start_time_ns = 0; // CLOCK_MONOTONIC at the runner's start
+    std::uint64_t dropped_events = 0;
+    std::uint64_t torn_events = 0;
+    std::vector<Snapshot> snapshots; // samples where something changed, and the last one
+    std::vector<ProcessRecord> processes;
+    std::vector<ThreadStack> stacks; // deadlocks: every blocked thread
+    std::string stdout_text, stderr_text;
+    bool output_truncated = false;
+    RunTimings timings;
+    std::string sandbox;  // namespaces the host entered
+    SandboxLimits limits;
+    std::string host;     // kernel and C library, for the record
+
+    const ProcessRecord* find_process(pid_t ns_pid) const;
+};
+
+// Versioned JSON. from_json throws std::runtime_error with a one-line message on a malformed
+// record or one of a newer version.
+nlohmann::json to_json(const RunRecord& record);
+RunRecord run_record_from_json(const nlohmann::json& json);
+
+nlohmann::json event_to_json(const Event& event, std::int64_t start_time_ns);
+nlohmann::json verdict_to_json(const Verdict& verdict);
+nlohmann::json expectation_to_json(const Expectation& expectation);
+// A scenario's description: id, title, lesson, knobs, variants with expected outcomes.
+nlohmann::json scenario_to_json(const Scenario& scenario);
+
+} // namespace forklore

@@ -1,0 +1,494 @@
+#include "sim/runner.hpp"
+
+#include "sim/host.hpp"
+#include "sim/observer.hpp"
+#include "sim/process_records.hpp"
+#include "sim/stacks.hpp"
+
+#include <fcntl.h>
+#include <ftw.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <gnu/libc-version.h>
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
+#include <set>
+#include <stdexcept>
+
+extern char** environ;
+
+namespace forklore {
+
+namespace {
+
+std::int64_t now_ns() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+double ms_between(std::int64_t from, std::int64_t to) { return static_cast<double>(to - from) / 1e6; }
+
+std::string host_description() {
+    utsname name{};
+    uname(&name);
+    return fmt::format("{} {} {}, glibc {}", name.sysname, name.release, name.machine,
+                       gnu_get_libc_version());
+}
+
+// Captured stdout or stderr of the sandbox: a non-blocking pipe read end.
+struct OutputPipe {
+    int read_fd = -1;
+    int write_fd = -1;
+    std::string text;
+    bool open = false;
+
+    bool create() {
+        int fds[2];
+        if (pipe2(fds, O_CLOEXEC) != 0) return false;
+        read_fd = fds[0];
+        write_fd = fds[1];
+        fcntl(read_fd, F_SETFL, O_NONBLOCK);
+        open = true;
+        return true;
+    }
+    // Reads what is available; false at end of file.
+    void drain(std::size_t keep_limit, bool& overflowed) {
+        char buffer[16384];
+        while (open) {
+            ssize_t n = read(read_fd, buffer, sizeof buffer);
+            if (n > 0) {
+                std::size_t room = keep_limit > text.size() ? keep_limit - text.size() : 0;
+                text.append(buffer, std::min<std::size_t>(room, static_cast<std::size_t>(n)));
+                if (static_cast<std::size_t>(n) > room) overflowed = true;
+                continue;
+            }
+            if (n == 0) open = false;
+            else if (errno == EINTR) continue;
+            return;
+        }
+    }
+    void close_write() {
+        if (write_fd >= 0) close(write_fd);
+        write_fd = -1;
+    }
+    ~OutputPipe() {
+        close_write();
+        if (read_fd >= 0) close(read_fd);
+    }
+};
+
+int remove_entry(const char* path, const struct stat*, int, FTW*) { return remove(path); }
+
+void remove_tree(const std::string& path) {
+    nftw(path.c_str(), remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+std::vector<std::string> host_argv(const RunRequest& request, const std::string& host_path,
+                                   const std::string& workdir) {
+    std::vector<std::string> argv = {host_path,
+                                     "run",
+                                     "--scenario",
+                                     request.scenario->id,
+                                     "--channel-fd",
+                                     "3",
+                                     "--runner-pid",
+                                     std::to_string(getpid()),
+                                     "--workdir",
+                                     workdir,
+                                     "--cpu-seconds",
+                                     std::to_string(request.limits.cpu_seconds),
+                                     "--address-space",
+                                     std::to_string(request.limits.address_space),
+                                     "--max-processes",
+                                     std::to_string(request.limits.max_processes),
+                                     "--max-file-size",
+                                     std::to_string(request.limits.max_file_size)};
+    for (const auto& [name, value] : request.knobs) {
+        argv.push_back("--knob");
+        argv.push_back(name + "=" + value);
+    }
+    return argv;
+}
+
+// A short signature of what every thread is doing: snapshots are kept when it changes.
+std::string activity_signature(const Snapshot& snapshot) {
+    std::string signature;
+    for (const auto& process : snapshot.processes)
+        for (const auto& thread : process.threads)
+            signature += fmt::format("{}:{}{};", thread.tid, thread.state,
+                                     static_cast<int>(thread.wait));
+    return signature;
+}
+
+std::size_t scenario_process_count(const Snapshot& snapshot) {
+    std::size_t count = 0;
+    for (const auto& process : snapshot.processes) count += process.infrastructure ? 0 : 1;
+    return count;
+}
+
+std::string describe_activity(const Snapshot& snapshot) {
+    std::vector<std::string> parts;
+    for (const auto& process : snapshot.processes) {
+        if (process.infrastructure) continue;
+        for (const auto& thread : process.threads)
+            parts.push_back(fmt::format("'{}' (tid {}) of process {}: {}{}", thread.name,
+                                        thread.ns_tid, process.ns_pid, to_string(thread.wait),
+                                        thread.wait == WaitKind::running || thread.untimed
+                                            ? ""
+                                            : " (timed or unknown)"));
+    }
+    return parts.empty() ? "no scenario thread was alive" : fmt::format("{}", fmt::join(parts, "; "));
+}
+
+// True while `pid` is still a member of the sandbox's process group: a pid seen earlier may have
+// been reused by an unrelated process since, which must never be killed.
+bool in_process_group(pid_t pid, pid_t group) {
+    return getpgid(pid) == group;
+}
+
+class SandboxRun {
+  public:
+    explicit SandboxRun(const RunRequest& request) : request_(request) {}
+
+    RunRecord run();
+
+  private:
+    bool start(const std::string& host_path);
+    void loop();
+    void decide_deadlock(const Snapshot& detailed);
+    void stop_with(VerdictKind kind, std::string explanation);
+    void capture_all_stacks(const Snapshot& snapshot);
+    void kill_and_reap();
+    void finish_record();
+    void keep_snapshot(const Snapshot& snapshot);
+
+    const RunRequest& request_;
+    RunRecord record_;
+    Channel channel_;
+    std::uint64_t cursor_ = 0;
+    OutputPipe stdout_, stderr_;
+    std::string workdir_;
+    pid_t host_pid_ = -1;
+    int host_pidfd_ = -1;
+    int host_status_ = 0;
+    bool host_exited_ = false;
+    bool decided_ = false; // the runner ended the sandbox with a verdict of its own
+    std::set<pid_t> seen_pids_; // every host pid ever observed in the sandbox
+    std::string last_signature_;
+    Snapshot last_snapshot_;
+    std::int64_t start_ns_ = 0;
+    double sample_total_us_ = 0;
+};
+
+bool SandboxRun::start(const std::string& host_path) {
+    char directory[] = "/tmp/forklore-run-XXXXXX";
+    if (!mkdtemp(directory)) {
+        stop_with(VerdictKind::setup_error, fmt::format("cannot make a working directory: {}",
+                                                        strerror(errno)));
+        return false;
+    }
+    workdir_ = directory;
+    if (!stdout_.create() || !stderr_.create()) {
+        stop_with(VerdictKind::setup_error, fmt::format("pipe: {}", strerror(errno)));
+        return false;
+    }
+    auto argv_strings = host_argv(request_, host_path, workdir_);
+    std::vector<char*> argv;
+    for (auto& s : argv_strings) argv.push_back(s.data());
+    argv.push_back(nullptr);
+
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&actions, stdout_.write_fd, STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, stderr_.write_fd, STDERR_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, channel_.fd(), 3);
+    posix_spawnattr_t attributes;
+    posix_spawnattr_init(&attributes);
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawnattr_setsigmask(&attributes, &none);
+    posix_spawnattr_setsigdefault(&attributes, &all);
+    posix_spawnattr_setpgroup(&attributes, 0); // its own process group: one kill reaches all
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+                                              POSIX_SPAWN_SETSIGDEF);
+    int rc = posix_spawn(&host_pid_, host_path.c_str(), &actions, &attributes, argv.data(),
+                         environ);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attributes);
+    stdout_.close_write();
+    stderr_.close_write();
+    if (rc != 0) {
+        host_pid_ = -1;
+        stop_with(VerdictKind::setup_error,
+                  fmt::format("cannot start the sandbox host {}: {}", host_path, strerror(rc)));
+        return false;
+    }
+    host_pidfd_ = static_cast<int>(syscall(SYS_pidfd_open, host_pid_, 0));
+    return true;
+}
+
+void SandboxRun::stop_with(VerdictKind kind, std::string explanation) {
+    record_.verdict = Verdict{};
+    record_.verdict.kind = kind;
+    record_.verdict.explanation = std::move(explanation);
+    record_.timings.verdict_ms = ms_between(start_ns_, now_ns());
+    decided_ = true;
+}
+
+void SandboxRun::keep_snapshot(const Snapshot& snapshot) {
+    constexpr std::size_t kMaxSnapshots = 400;
+    std::string signature = activity_signature(snapshot);
+    if (signature == last_signature_ || record_.snapshots.size() >= kMaxSnapshots) return;
+    last_signature_ = std::move(signature);
+    record_.snapshots.push_back(snapshot);
+}
+
+void SandboxRun::capture_all_stacks(const Snapshot& snapshot) {
+    if (!request_.capture_stacks) return;
+    for (const auto& process : snapshot.processes) {
+        if (process.infrastructure) continue;
+        for (auto& stack : capture_stacks(process.pid)) {
+            stack.ns_pid = process.ns_pid;
+            for (const auto& thread : process.threads)
+                if (thread.tid == stack.tid) {
+                    stack.ns_tid = thread.ns_tid;
+                    if (stack.thread_name.empty()) stack.thread_name = thread.name;
+                }
+            record_.stacks.push_back(std::move(stack));
+        }
+    }
+}
+
+void SandboxRun::decide_deadlock(const Snapshot& detailed) {
+    record_.verdict = explain_deadlock(detailed, record_.events);
+    record_.timings.verdict_ms = ms_between(start_ns_, now_ns());
+    decided_ = true;
+    capture_all_stacks(detailed);
+}
+
+void SandboxRun::loop() {
+    Observer observer(host_pid_);
+    DeadlockDetector detector(request_.detector);
+    const std::int64_t deadline =
+        start_ns_ + static_cast<std::int64_t>(request_.timeout_seconds * 1e9);
+    bool overflowed = false;
+    bool first_event_seen = false;
+    for (;;) {
+        stdout_.drain(request_.limits.max_output, overflowed);
+        stderr_.drain(request_.limits.max_output, overflowed);
+        channel_.read(cursor_, record_.events);
+        if (!first_event_seen && !record_.events.empty()) {
+            first_event_seen = true;
+            record_.timings.setup_ms = ms_between(start_ns_, record_.events.front().time_ns);
+        }
+        if (waitpid(host_pid_, &host_status_, WNOHANG) == host_pid_) {
+            host_exited_ = true;
+            return;
+        }
+        if (overflowed) {
+            stop_with(VerdictKind::limit,
+                      fmt::format("Limit: the sandbox wrote more than {} bytes of output.",
+                                  request_.limits.max_output));
+            return;
+        }
+        std::int64_t before = now_ns();
+        Snapshot snapshot = observer.sample(false);
+        sample_total_us_ += static_cast<double>(now_ns() - before) / 1e3;
+        ++record_.timings.samples;
+        for (const auto& process : snapshot.processes) seen_pids_.insert(process.pid);
+        keep_snapshot(snapshot);
+        last_snapshot_ = snapshot;
+
+        if (scenario_process_count(snapshot) > static_cast<std::size_t>(request_.limits.max_processes)) {
+            stop_with(VerdictKind::limit,
+                      fmt::format("Limit: the sandbox had {} processes, more than its limit of {}.",
+                                  scenario_process_count(snapshot), request_.limits.max_processes));
+            return;
+        }
+        if (detector.observe(snapshot, channel_.claimed())) {
+            // Proven on cheap samples; confirm once with the detailed one (owners, fds, locks),
+            // which is also what the explanation is built from.
+            Snapshot detailed = observer.sample(true);
+            channel_.read(cursor_, record_.events);
+            if (detector.observe(detailed, channel_.claimed())) {
+                record_.timings.quiet_window_ms = ms_between(detector.quiet_since_ns(), detailed.time_ns);
+                record_.snapshots.push_back(detailed);
+                decide_deadlock(detailed);
+                return;
+            }
+        }
+        if (request_.cancel && request_.cancel->load()) {
+            stop_with(VerdictKind::timed_out, "Stopped by the user before a verdict was proven.");
+            return;
+        }
+        if (now_ns() >= deadline) {
+            Snapshot detailed = observer.sample(true);
+            record_.snapshots.push_back(detailed);
+            stop_with(VerdictKind::timed_out,
+                      fmt::format("Timed out after {:g} s without proof of a deadlock (a spin, a "
+                                  "sleep loop or a wait forklore cannot see through). Threads: {}.",
+                                  request_.timeout_seconds, describe_activity(detailed)));
+            capture_all_stacks(detailed);
+            return;
+        }
+        if (request_.on_progress) request_.on_progress(record_);
+        // Sleep until the next sample, waking early when the host exits or output arrives.
+        pollfd fds[3] = {{host_pidfd_, POLLIN, 0}, {stdout_.read_fd, POLLIN, 0},
+                         {stderr_.read_fd, POLLIN, 0}};
+        if (!stdout_.open) fds[1].fd = -1;
+        if (!stderr_.open) fds[2].fd = -1;
+        poll(fds, 3, std::max(1, request_.sample_interval_us / 1000));
+    }
+}
+
+void SandboxRun::kill_and_reap() {
+    if (host_pid_ <= 0) return;
+    if (!host_exited_) {
+        // The whole process group first, then every process ever seen (one may have changed
+        // its group). Killing pid 1 of the namespace also makes the kernel kill the rest.
+        kill(-host_pid_, SIGKILL);
+        for (pid_t pid : seen_pids_)
+            if (pid != host_pid_ && in_process_group(pid, host_pid_)) kill(pid, SIGKILL);
+        while (waitpid(host_pid_, &host_status_, 0) < 0 && errno == EINTR) {
+        }
+        host_exited_ = true;
+    }
+    // The runner is a child subreaper: whatever outlived its parent in the sandbox (possible
+    // without a PID namespace) was reparented to us. Kill and reap each one we saw.
+    for (pid_t pid : seen_pids_) {
+        if (pid == host_pid_ || !in_process_group(pid, host_pid_)) continue;
+        kill(pid, SIGKILL);
+        while (waitpid(pid, nullptr, __WALL) < 0 && errno == EINTR) {
+        }
+    }
+    if (host_pidfd_ >= 0) close(host_pidfd_);
+    host_pidfd_ = -1;
+}
+
+void SandboxRun::finish_record() {
+    bool overflowed = false;
+    // Every writer is dead now; read the pipes to their end (bounded: a stray writer outside
+    // our reach must not hang the runner).
+    for (int round = 0; round < 100 && (stdout_.open || stderr_.open); ++round) {
+        stdout_.drain(request_.limits.max_output, overflowed);
+        stderr_.drain(request_.limits.max_output, overflowed);
+        if (stdout_.open || stderr_.open) {
+            pollfd fds[2] = {{stdout_.open ? stdout_.read_fd : -1, POLLIN, 0},
+                             {stderr_.open ? stderr_.read_fd : -1, POLLIN, 0}};
+            poll(fds, 2, 10);
+        }
+    }
+    record_.stdout_text = std::move(stdout_.text);
+    record_.stderr_text = std::move(stderr_.text);
+    record_.output_truncated = overflowed;
+    channel_.read(cursor_, record_.events, true, &record_.torn_events);
+    record_.dropped_events = channel_.dropped();
+    for (const auto& event : record_.events)
+        if (event.kind == EventKind::note && std::string_view(event.name) == "sandbox" &&
+            std::string_view(event.text).rfind("sandbox namespaces: ", 0) == 0)
+            record_.sandbox = std::string(event.text + std::strlen("sandbox namespaces: "));
+
+    if (!decided_) {
+        bool setup_failed = WIFEXITED(host_status_) &&
+                            WEXITSTATUS(host_status_) == kHostSetupErrorCode &&
+                            record_.stderr_text.find("forklore-host: setup:") != std::string::npos;
+        if (setup_failed) {
+            std::string message = record_.stderr_text;
+            auto at = message.find("forklore-host: setup:");
+            message = message.substr(at);
+            if (auto newline = message.find('\n'); newline != std::string::npos)
+                message.resize(newline);
+            stop_with(VerdictKind::setup_error, "Setup error: " + message);
+        } else {
+            record_.verdict = judge_exits(record_.events, host_status_);
+            record_.timings.verdict_ms = ms_between(start_ns_, now_ns());
+        }
+    }
+    if (!last_snapshot_.processes.empty() && (record_.snapshots.empty() ||
+                                              record_.snapshots.back().time_ns != last_snapshot_.time_ns))
+        record_.snapshots.push_back(last_snapshot_);
+    record_.processes = build_process_records(record_.events, record_.snapshots, start_ns_);
+    if (!workdir_.empty()) remove_tree(workdir_);
+    record_.timings.total_ms = ms_between(start_ns_, now_ns());
+    if (record_.timings.samples > 0)
+        record_.timings.sample_mean_us = sample_total_us_ / record_.timings.samples;
+}
+
+RunRecord SandboxRun::run() {
+    start_ns_ = now_ns();
+    record_.start_time_ns = start_ns_;
+    record_.scenario = request_.scenario ? request_.scenario->id : "";
+    record_.variant = request_.variant;
+    record_.knobs = request_.knobs;
+    record_.expected = request_.expected;
+    record_.limits = request_.limits;
+    record_.host = host_description();
+    if (!request_.scenario) {
+        stop_with(VerdictKind::setup_error, "no scenario given");
+        return record_;
+    }
+    // Orphans of the sandbox come to us rather than to init, so nothing escapes reaping.
+    prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    try {
+        channel_ = Channel::create(request_.channel_capacity);
+    } catch (const std::exception& error) {
+        stop_with(VerdictKind::setup_error, std::string("event channel: ") + error.what());
+        return record_;
+    }
+    std::string host_path = request_.host_path.empty() ? default_host_path() : request_.host_path;
+    if (start(host_path)) loop();
+    kill_and_reap();
+    finish_record();
+    return std::move(record_);
+}
+
+} // namespace
+
+std::string default_host_path() {
+    std::string self = own_executable_path();
+    auto slash = self.rfind('/');
+    return (slash == std::string::npos ? std::string(".") : self.substr(0, slash)) +
+           "/forklore-host";
+}
+
+RunRequest make_request(const Scenario& scenario, const std::string& variant,
+                        const KnobValues& overrides) {
+    RunRequest request;
+    request.scenario = &scenario;
+    request.timeout_seconds = scenario.timeout_seconds;
+    request.limits = scenario.limits;
+    const Variant* chosen = nullptr;
+    if (!variant.empty()) {
+        chosen = scenario.find_variant(variant);
+        if (!chosen) {
+            std::vector<std::string> names;
+            for (const auto& v : scenario.variants) names.push_back(v.name);
+            throw std::invalid_argument(fmt::format("scenario '{}' has no variant '{}' (variants: {})",
+                                                    scenario.id, variant, fmt::join(names, ", ")));
+        }
+        request.variant = variant;
+        if (overrides.empty()) request.expected = chosen->expected;
+    }
+    request.knobs = scenario.resolve_knobs(chosen, overrides);
+    return request;
+}
+
+RunRecord run_scenario(const RunRequest& request) {
+    SandboxRun run(request);
+    return run.run();
+}
+
+} // namespace forklore

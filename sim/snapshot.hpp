@@ -1,0 +1,113 @@
+// What the kernel says about the sandbox at one instant: its processes, their threads, what each
+// thread is blocked in, and the file locks of /proc/locks. Produced by the Observer from /proc,
+// consumed by the verdict engine; plain data, copyable, valid on its own after the run is gone.
+#pragma once
+
+#include <sys/types.h>
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace forklore {
+
+// What a thread is doing, classified from its state and /proc/PID/task/TID/syscall.
+enum class WaitKind : int {
+    running,   // on a CPU or runnable: it can make progress
+    futex,     // futex wait; `untimed` says whether a timeout was given
+    file_lock, // flock(2) or fcntl(F_SETLKW / F_OFD_SETLKW)
+    child,     // wait4 / waitid for a child process
+    pipe,      // read/recv on a pipe or socket (fd, fd_target)
+    poll,      // poll/select/epoll; untimed when the timeout is infinite
+    sleep,     // nanosleep and friends: timed by definition
+    other,     // blocked in something not classified: never counts as proof of a hang
+    stopped,   // stopped or traced
+    zombie,    // exited, not yet reaped
+};
+
+inline constexpr std::array<std::string_view, 10> kWaitKindNames = {
+    "running", "futex", "file_lock", "child", "pipe", "poll", "sleep", "other", "stopped", "zombie"};
+
+constexpr std::string_view to_string(WaitKind kind) {
+    return kWaitKindNames[static_cast<int>(kind)];
+}
+
+struct ThreadSnapshot {
+    pid_t tid = 0;          // host tid
+    pid_t ns_tid = 0;       // tid inside the sandbox's PID namespace (== tid without one)
+    std::string name;       // comm
+    char state = '?';       // the state letter of /proc/PID/task/TID/stat
+    std::string wchan;      // kernel function it sleeps in ("0" or empty when running)
+    long syscall = -1;      // syscall number it is blocked in; -1 when running or unknown
+    std::array<std::uint64_t, 6> syscall_args{};
+    std::uint64_t cpu_ticks = 0; // utime + stime, in clock ticks
+    WaitKind wait = WaitKind::running;
+    bool untimed = false;   // blocked with no timeout: only an event from another thread wakes it
+
+    // futex waits: the address, and for a glibc mutex the owner read from the lock word
+    std::uint64_t futex_address = 0;
+    std::optional<pid_t> owner_ns_tid; // the mutex's __owner field (the owner's namespace tid)
+    pid_t owner_tid = 0;               // that owner mapped to a host tid; 0 when not found
+
+    // pipe, socket and file-lock waits: the fd and what it refers to ("pipe:[1234]")
+    int fd = -1;
+    std::string fd_target;
+    // child waits: the pid argument of wait4/waitid (-1 for any child)
+    pid_t waited_pid = 0;
+};
+
+// An fd of a process that refers to a pipe or a socket; used to find who could write to a pipe.
+struct OpenChannelEnd {
+    int fd = -1;
+    std::string target; // "pipe:[1234]" or "socket:[5678]"
+    bool writable = false;
+};
+
+struct ProcessSnapshot {
+    pid_t pid = 0;     // host pid
+    pid_t ns_pid = 0;  // pid inside the sandbox's PID namespace
+    pid_t ppid = 0;    // host pid of the parent
+    std::string comm;
+    char state = '?';
+    int exit_code = 0; // raw wait status from /proc/PID/stat when a zombie
+    bool infrastructure = false; // the sandbox's own host or reaper, not scenario code
+    std::vector<ThreadSnapshot> threads;
+    std::vector<OpenChannelEnd> channel_ends; // filled only by detailed samples
+};
+
+// One line of /proc/locks.
+struct FileLockEntry {
+    int id = 0;
+    std::string type;   // FLOCK, POSIX, OFDLCK
+    bool write = false; // WRITE vs READ
+    bool waiting = false; // a "->" line: a blocked request, not a held lock
+    pid_t pid = 0;      // host pid (-1 for OFD locks, which belong to no process)
+    std::uint64_t inode = 0;
+    std::string device; // "08:01"
+    std::string start, end;
+};
+
+struct Snapshot {
+    std::int64_t time_ns = 0; // CLOCK_MONOTONIC
+    bool detailed = false;    // channel ends and file locks were read too
+    std::vector<ProcessSnapshot> processes;
+    std::vector<FileLockEntry> file_locks; // only the entries of sandbox processes' files
+
+    const ProcessSnapshot* find_process(pid_t pid) const {
+        for (const auto& p : processes)
+            if (p.pid == pid) return &p;
+        return nullptr;
+    }
+    // The process that has a thread with this host tid.
+    const ProcessSnapshot* process_of_thread(pid_t tid) const {
+        for (const auto& p : processes)
+            for (const auto& t : p.threads)
+                if (t.tid == tid) return &p;
+        return nullptr;
+    }
+};
+
+} // namespace forklore

@@ -1,0 +1,156 @@
+#include "sim/stacks.hpp"
+
+#include <elfutils/libdwfl.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cxxabi.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+
+namespace forklore {
+namespace {
+
+std::string read_thread_name(pid_t pid, pid_t tid) {
+    char path[96];
+    std::snprintf(path, sizeof path, "/proc/%d/task/%d/comm", pid, tid);
+    int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return {};
+    char buffer[64];
+    ssize_t length = ::read(fd, buffer, sizeof buffer);
+    ::close(fd);
+    if (length <= 0) return {};
+    std::string name(buffer, static_cast<std::size_t>(length));
+    while (!name.empty() && name.back() == '\n') name.pop_back();
+    return name;
+}
+
+std::string demangle(const char* symbol) {
+    if (std::strncmp(symbol, "_Z", 2) != 0) return symbol;
+    int status = 0;
+    std::unique_ptr<char, decltype(&std::free)> demangled(
+        abi::__cxa_demangle(symbol, nullptr, nullptr, &status), &std::free);
+    return status == 0 && demangled ? std::string(demangled.get()) : std::string(symbol);
+}
+
+std::string base_name(const char* path) {
+    if (!path) return {};
+    const char* slash = std::strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+std::string last_dwfl_error() { return dwfl_errmsg(-1); }
+
+// Fills the symbol and module of a frame. `lookup_pc` is the pc itself for the innermost frame
+// (an activation) but pc - 1 for callers: their pc is a return address, which may already belong
+// to the next function when the call was the last instruction of the caller.
+void symbolize(Dwfl* dwfl, StackFrame& frame, Dwarf_Addr lookup_pc) {
+    Dwfl_Module* module = dwfl_addrmodule(dwfl, lookup_pc);
+    if (!module) return;
+    GElf_Off symbol_offset = 0;
+    GElf_Sym symbol{};
+    const char* name = dwfl_module_addrinfo(module, lookup_pc, &symbol_offset, &symbol, nullptr,
+                                            nullptr, nullptr);
+    // Asked after the symbol lookup, which opens the ELF: before it the main file is not known
+    // yet, and the module name (the path from /proc/PID/maps) stands in for it.
+    const char* main_file = nullptr;
+    const char* module_name =
+        dwfl_module_info(module, nullptr, nullptr, nullptr, nullptr, nullptr, &main_file, nullptr);
+    frame.module = base_name(main_file ? main_file : module_name);
+    if (name) {
+        frame.function = demangle(name);
+        frame.offset = symbol_offset + (frame.pc - lookup_pc);
+    }
+}
+
+struct ThreadWalk {
+    Dwfl* dwfl;
+    ThreadStack* stack;
+    std::size_t max_frames;
+};
+
+int on_frame(Dwfl_Frame* state, void* argument) {
+    auto& walk = *static_cast<ThreadWalk*>(argument);
+    if (walk.stack->frames.size() >= walk.max_frames) return DWARF_CB_ABORT;
+    Dwarf_Addr pc = 0;
+    bool is_activation = false;
+    if (!dwfl_frame_pc(state, &pc, &is_activation)) return DWARF_CB_ABORT;
+    StackFrame frame;
+    frame.pc = pc;
+    symbolize(walk.dwfl, frame, is_activation || pc == 0 ? pc : pc - 1);
+    walk.stack->frames.push_back(std::move(frame));
+    return DWARF_CB_OK;
+}
+
+struct ProcessWalk {
+    Dwfl* dwfl;
+    pid_t pid;
+    std::size_t max_frames;
+    std::vector<ThreadStack>* stacks;
+};
+
+int on_thread(Dwfl_Thread* thread, void* argument) {
+    auto& walk = *static_cast<ProcessWalk*>(argument);
+    ThreadStack stack;
+    stack.pid = walk.pid;
+    stack.tid = dwfl_thread_tid(thread);
+    stack.thread_name = read_thread_name(walk.pid, stack.tid);
+    ThreadWalk thread_walk{walk.dwfl, &stack, walk.max_frames};
+    // The unwinder ends most stacks with an error ("no matching address range" past _start or
+    // clone3); with frames in hand that is simply the end of the stack.
+    if (dwfl_thread_getframes(thread, on_frame, &thread_walk) == -1 && stack.frames.empty())
+        stack.error = last_dwfl_error();
+    walk.stacks->push_back(std::move(stack));
+    return DWARF_CB_OK; // one failed thread does not stop the others
+}
+
+ThreadStack process_error(pid_t pid, std::string message) {
+    ThreadStack failure;
+    failure.pid = pid;
+    failure.tid = pid;
+    failure.error = std::move(message);
+    return failure;
+}
+
+} // namespace
+
+std::vector<ThreadStack> capture_stacks(pid_t pid, std::size_t max_frames) {
+    static const Dwfl_Callbacks callbacks = {
+        .find_elf = dwfl_linux_proc_find_elf,
+        .find_debuginfo = dwfl_standard_find_debuginfo, // finds libc6-dbg under /usr/lib/debug
+        .section_address = nullptr,
+        .debuginfo_path = nullptr,
+    };
+    std::vector<ThreadStack> stacks;
+    std::unique_ptr<Dwfl, decltype(&dwfl_end)> dwfl(dwfl_begin(&callbacks), &dwfl_end);
+    if (!dwfl) {
+        stacks.push_back(process_error(pid, "dwfl_begin: " + last_dwfl_error()));
+        return stacks;
+    }
+
+    dwfl_report_begin(dwfl.get());
+    int reported = dwfl_linux_proc_report(dwfl.get(), pid);
+    if (dwfl_report_end(dwfl.get(), nullptr, nullptr) != 0 || reported != 0) {
+        std::string reason = reported > 0 ? std::strerror(reported) : last_dwfl_error();
+        stacks.push_back(process_error(pid, "reading the memory map: " + reason));
+        return stacks;
+    }
+    // Returns -1 with a libdw error, or an errno value when /proc could not be opened.
+    int attached = dwfl_linux_proc_attach(dwfl.get(), pid, false);
+    if (attached != 0) {
+        std::string reason = attached > 0 ? std::strerror(attached) : last_dwfl_error();
+        stacks.push_back(process_error(pid, "attaching: " + reason));
+        return stacks;
+    }
+
+    ProcessWalk walk{dwfl.get(), pid, max_frames, &stacks};
+    if (dwfl_getthreads(dwfl.get(), on_thread, &walk) == -1 && stacks.empty())
+        stacks.push_back(process_error(pid, "listing threads: " + last_dwfl_error()));
+    return stacks; // dwfl_end (the unique_ptr) releases the process and closes its files
+}
+
+} // namespace forklore

@@ -1,0 +1,517 @@
+// The verdict engine: the deadlock detector, the wait-for graph and the judgement of exit
+// statuses. The deadlock explanation (sentences for students) lives in explain.cpp.
+#include "sim/verdict.hpp"
+
+#include "sim/explain.hpp"
+
+#include <fmt/format.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <csignal>
+#include <cstring>
+#include <set>
+
+namespace forklore {
+
+std::string_view to_string(WaitEdge::Kind kind) {
+    switch (kind) {
+    case WaitEdge::Kind::lock:
+        return "lock";
+    case WaitEdge::Kind::file_lock:
+        return "file_lock";
+    case WaitEdge::Kind::child:
+        return "child";
+    case WaitEdge::Kind::pipe:
+        return "pipe";
+    case WaitEdge::Kind::unknown:
+        return "unknown";
+    }
+    return "unknown";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Snapshot queries
+// ---------------------------------------------------------------------------------------------
+
+namespace {
+
+bool is_live(const ThreadSnapshot& thread) {
+    return thread.wait != WaitKind::zombie && thread.state != 'Z' && thread.state != 'X';
+}
+
+// Calls visit(process, thread) for every live thread of scenario code. The sandbox's own host
+// and reaper always sit in wait4 and are not what is studied.
+template <typename Visit> void for_each_scenario_thread(const Snapshot& snapshot, Visit&& visit) {
+    for (const auto& process : snapshot.processes) {
+        if (process.infrastructure) continue;
+        for (const auto& thread : process.threads)
+            if (is_live(thread)) visit(process, thread);
+    }
+}
+
+bool is_live(const ProcessSnapshot& process) {
+    return std::any_of(process.threads.begin(), process.threads.end(),
+                       [](const ThreadSnapshot& thread) { return is_live(thread); });
+}
+
+bool has_live_thread(const ProcessSnapshot& process, pid_t ns_tid) {
+    return std::any_of(process.threads.begin(), process.threads.end(),
+                       [&](const ThreadSnapshot& t) { return t.ns_tid == ns_tid && is_live(t); });
+}
+
+struct ThreadLocation {
+    const ProcessSnapshot* process = nullptr;
+    const ThreadSnapshot* thread = nullptr;
+};
+
+ThreadLocation find_live_thread(const Snapshot& snapshot, pid_t ns_tid) {
+    for (const auto& process : snapshot.processes)
+        for (const auto& thread : process.threads)
+            if (thread.ns_tid == ns_tid && is_live(thread)) return {&process, &thread};
+    return {};
+}
+
+const ProcessSnapshot* find_live_process(const Snapshot& snapshot, pid_t ns_pid) {
+    for (const auto& process : snapshot.processes)
+        if (process.ns_pid == ns_pid && is_live(process)) return &process;
+    return nullptr;
+}
+
+pid_t ns_pid_of_host_pid(const Snapshot& snapshot, pid_t host_pid) {
+    const ProcessSnapshot* process = snapshot.find_process(host_pid);
+    return process ? process->ns_pid : 0;
+}
+
+} // namespace
+
+bool is_untimed_block(const ThreadSnapshot& thread) {
+    switch (thread.wait) {
+    case WaitKind::futex:
+    case WaitKind::file_lock:
+    case WaitKind::child:
+    case WaitKind::pipe:
+    case WaitKind::poll:
+        return thread.untimed;
+    default:
+        return false; // running, sleeping, stopped, unclassified or gone: never proof
+    }
+}
+
+bool all_threads_blocked(const Snapshot& snapshot) {
+    int blocked = 0;
+    bool any_can_progress = false;
+    for_each_scenario_thread(snapshot, [&](const ProcessSnapshot&, const ThreadSnapshot& thread) {
+        if (is_untimed_block(thread))
+            ++blocked;
+        else
+            any_can_progress = true;
+    });
+    return blocked > 0 && !any_can_progress;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The detector
+// ---------------------------------------------------------------------------------------------
+
+namespace {
+
+// What every scenario thread waits in, independent of the order /proc listed them.
+std::string wait_signature(const Snapshot& snapshot) {
+    std::vector<std::string> waits;
+    for_each_scenario_thread(snapshot, [&](const ProcessSnapshot&, const ThreadSnapshot& thread) {
+        waits.push_back(fmt::format("{}:{}:{:x}:{}:{}", thread.tid, to_string(thread.wait),
+                                    thread.futex_address, thread.fd, thread.syscall));
+    });
+    std::sort(waits.begin(), waits.end());
+    return fmt::format("{}", fmt::join(waits, ";"));
+}
+
+std::uint64_t scenario_cpu_ticks(const Snapshot& snapshot) {
+    std::uint64_t ticks = 0;
+    for_each_scenario_thread(snapshot, [&](const ProcessSnapshot&, const ThreadSnapshot& thread) {
+        ticks += thread.cpu_ticks;
+    });
+    return ticks;
+}
+
+} // namespace
+
+bool DeadlockDetector::observe(const Snapshot& snapshot, std::uint64_t events_seen) {
+    if (!all_threads_blocked(snapshot)) {
+        reset();
+        return false;
+    }
+    std::string signature = wait_signature(snapshot);
+    std::uint64_t cpu = scenario_cpu_ticks(snapshot);
+    bool window_open = quiet_samples_ > 0;
+    // Any sign of life (a different wait, CPU time, a recorded event) means something could
+    // still be moving: prove again from this sample on.
+    if (!window_open || signature != signature_ || cpu != cpu_at_start_ ||
+        events_seen != events_at_start_) {
+        quiet_samples_ = 1;
+        quiet_since_ns_ = snapshot.time_ns;
+        events_at_start_ = events_seen;
+        cpu_at_start_ = cpu;
+        signature_ = std::move(signature);
+        return false;
+    }
+    ++quiet_samples_;
+    return quiet_samples_ >= settings_.min_samples &&
+           snapshot.time_ns - quiet_since_ns_ >= settings_.min_quiet_ns;
+}
+
+void DeadlockDetector::reset() {
+    quiet_since_ns_ = 0;
+    quiet_samples_ = 0;
+    events_at_start_ = 0;
+    cpu_at_start_ = 0;
+    signature_.clear();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The wait-for graph
+// ---------------------------------------------------------------------------------------------
+
+namespace {
+
+// Everything a builder needs to know about one blocked thread.
+struct BlockedThread {
+    const Snapshot& snapshot;
+    const std::vector<Event>& events;
+    const ProcessSnapshot& process;
+    const ThreadSnapshot& thread;
+};
+
+constexpr std::string_view kNoOwner =
+    "owner unknown (a semaphore, condition variable or barrier has no owner)";
+
+void describe_lock_owner(WaitEdge& edge, const BlockedThread& blocked, pid_t owner) {
+    edge.owner_tid = owner;
+    ThreadLocation location = find_live_thread(blocked.snapshot, owner);
+    edge.owner_exists = location.thread != nullptr;
+    edge.orphaned = !has_live_thread(blocked.process, owner);
+    std::string whereabouts;
+    if (edge.owner_exists) {
+        edge.owner_pid = location.process->ns_pid;
+        edge.owner_thread = location.thread->name;
+        whereabouts = edge.orphaned
+                          ? fmt::format(", which exists only in process {}", edge.owner_pid)
+                          : fmt::format(" of process {}", edge.owner_pid);
+    } else {
+        edge.owner_thread = recorded_thread_name(blocked.events, owner);
+        whereabouts = ", which no longer exists";
+    }
+    edge.description =
+        fmt::format("{} waits for {} held by {}{}", waiter_phrase(edge), lock_label(edge),
+                    thread_phrase(edge.owner_thread, owner), whereabouts);
+}
+
+void describe_futex_wait(WaitEdge& edge, const BlockedThread& blocked) {
+    edge.kind = WaitEdge::Kind::lock;
+    edge.address = blocked.thread.futex_address;
+    edge.lock_name = recorded_lock_name(blocked.events, edge.address);
+    // glibc keeps a mutex's owner in its lock word; 0 there means none is recorded.
+    pid_t owner = blocked.thread.owner_ns_tid.value_or(0);
+    if (owner > 0) {
+        describe_lock_owner(edge, blocked, owner);
+        return;
+    }
+    std::string what = edge.lock_name.empty() ? fmt::format("the futex at {:#x}", edge.address)
+                                              : fmt::format("'{}'", edge.lock_name);
+    edge.description = fmt::format("{} waits on {}, {}", waiter_phrase(edge), what, kNoOwner);
+}
+
+// The inode the thread waits to lock: from its own file_lock_wait event when recorded (exact
+// per thread), else from its process's blocked request in /proc/locks.
+std::optional<std::uint64_t> waited_inode(const BlockedThread& blocked, std::string* device) {
+    if (auto inode = pending_file_lock_inode(blocked.events, blocked.thread.ns_tid)) return inode;
+    for (const auto& entry : blocked.snapshot.file_locks) {
+        if (entry.waiting && entry.pid == blocked.process.pid) {
+            *device = entry.device;
+            return entry.inode;
+        }
+    }
+    return std::nullopt;
+}
+
+void describe_file_lock_wait(WaitEdge& edge, const BlockedThread& blocked) {
+    edge.kind = WaitEdge::Kind::file_lock;
+    std::string device;
+    std::optional<std::uint64_t> inode = waited_inode(blocked, &device);
+    std::vector<pid_t> holders;
+    if (inode) {
+        edge.address = *inode;
+        edge.lock_name = recorded_file_lock_name(blocked.events, *inode);
+        for (const auto& entry : blocked.snapshot.file_locks) {
+            bool same_file = entry.inode == *inode && (device.empty() || entry.device == device);
+            pid_t holder = ns_pid_of_host_pid(blocked.snapshot, entry.pid);
+            bool known =
+                holder != 0 && std::find(holders.begin(), holders.end(), holder) == holders.end();
+            if (same_file && !entry.waiting && known) holders.push_back(holder);
+        }
+    }
+    std::string what = edge.lock_name.empty() ? std::string("a file lock")
+                                              : fmt::format("file lock '{}'", edge.lock_name);
+    if (inode) what += fmt::format(" (inode {})", *inode);
+    if (holders.empty()) {
+        edge.description =
+            fmt::format("{} waits for {}, held by an unknown process", waiter_phrase(edge), what);
+        return;
+    }
+    edge.owner_pid = holders.front();
+    edge.owner_exists = true;
+    edge.description = fmt::format("{} waits for {} held by process{} {}", waiter_phrase(edge),
+                                   what, holders.size() > 1 ? "es" : "", pid_list(holders));
+}
+
+void describe_child_wait(WaitEdge& edge, const BlockedThread& blocked) {
+    edge.kind = WaitEdge::Kind::child;
+    // The wait4/waitid argument is a pid as the waiter sees it: a namespace pid.
+    pid_t waited = blocked.thread.waited_pid;
+    if (waited > 0) {
+        edge.owner_pid = waited;
+        edge.owner_exists = find_live_process(blocked.snapshot, waited) != nullptr;
+        edge.description =
+            fmt::format("{} waits for child process {} to exit", waiter_phrase(edge), waited);
+        return;
+    }
+    std::vector<pid_t> children; // -1, 0 and -pgid: any of its children may end the wait
+    for (const auto& process : blocked.snapshot.processes)
+        if (process.ppid == blocked.process.pid && !process.infrastructure && is_live(process))
+            children.push_back(process.ns_pid);
+    if (children.empty()) {
+        edge.description =
+            fmt::format("{} waits for any child to exit, but none is running", waiter_phrase(edge));
+        return;
+    }
+    edge.owner_pid = children.front();
+    edge.owner_exists = true;
+    edge.description =
+        fmt::format("{} waits for a child to exit (running: process{} {})", waiter_phrase(edge),
+                    children.size() > 1 ? "es" : "", pid_list(children));
+}
+
+bool holds_writable(const ProcessSnapshot& process, const std::string& target) {
+    return std::any_of(
+        process.channel_ends.begin(), process.channel_ends.end(),
+        [&](const OpenChannelEnd& end) { return end.writable && end.target == target; });
+}
+
+void describe_pipe_wait(WaitEdge& edge, const BlockedThread& blocked) {
+    edge.kind = WaitEdge::Kind::pipe;
+    const std::string& target = blocked.thread.fd_target;
+    std::vector<pid_t> writers;
+    for (const auto& process : blocked.snapshot.processes)
+        if (&process != &blocked.process && !process.infrastructure && is_live(process) &&
+            holds_writable(process, target))
+            writers.push_back(process.ns_pid);
+    std::string what = target.empty() ? fmt::format("fd {}", blocked.thread.fd)
+                                      : fmt::format("{} (fd {})", target, blocked.thread.fd);
+    if (!writers.empty()) {
+        edge.owner_pid = writers.front();
+        edge.owner_exists = true;
+        edge.description = fmt::format(
+            "{} reads from {}, whose write end is held open by process{} {}", waiter_phrase(edge),
+            what, writers.size() > 1 ? "es" : "", pid_list(writers));
+    } else if (!target.empty() && holds_writable(blocked.process, target)) {
+        // The classic: a reader that never closed its own copy of the write end never sees EOF.
+        edge.owner_pid = blocked.process.ns_pid;
+        edge.owner_exists = true;
+        edge.description = fmt::format(
+            "{} reads from {}, whose only open write end is in its own process, so it never sees "
+            "end-of-file",
+            waiter_phrase(edge), what);
+    } else {
+        edge.description =
+            fmt::format("{} reads from {}, writer unknown", waiter_phrase(edge), what);
+    }
+}
+
+WaitEdge edge_of(const BlockedThread& blocked) {
+    WaitEdge edge;
+    edge.waiter_pid = blocked.process.ns_pid;
+    edge.waiter_tid = blocked.thread.ns_tid;
+    edge.waiter_thread = blocked.thread.name;
+    switch (blocked.thread.wait) {
+    case WaitKind::futex:
+        describe_futex_wait(edge, blocked);
+        break;
+    case WaitKind::file_lock:
+        describe_file_lock_wait(edge, blocked);
+        break;
+    case WaitKind::child:
+        describe_child_wait(edge, blocked);
+        break;
+    case WaitKind::pipe:
+        describe_pipe_wait(edge, blocked);
+        break;
+    default:
+        edge.kind = WaitEdge::Kind::unknown;
+        edge.description = fmt::format("{} waits in poll() with no timeout", waiter_phrase(edge));
+        break;
+    }
+    return edge;
+}
+
+} // namespace
+
+std::vector<WaitEdge> build_wait_for_graph(const Snapshot& snapshot,
+                                           const std::vector<Event>& events) {
+    std::vector<WaitEdge> graph;
+    for_each_scenario_thread(snapshot,
+                             [&](const ProcessSnapshot& process, const ThreadSnapshot& thread) {
+                                 if (is_untimed_block(thread))
+                                     graph.push_back(edge_of({snapshot, events, process, thread}));
+                             });
+    return graph;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Exits
+// ---------------------------------------------------------------------------------------------
+
+std::string signal_name(int signal) {
+    const char* abbreviation = sigabbrev_np(signal);
+    if (abbreviation) return fmt::format("SIG{}", abbreviation);
+    return fmt::format("signal {}", signal);
+}
+
+std::string describe_wait_status(int status) {
+    if (WIFEXITED(status)) return fmt::format("exited with code {}", WEXITSTATUS(status));
+    if (WIFSIGNALED(status)) return fmt::format("killed by {}", signal_name(WTERMSIG(status)));
+    if (WIFSTOPPED(status)) return fmt::format("stopped by {}", signal_name(WSTOPSIG(status)));
+    return fmt::format("ended with wait status {:#x}", status);
+}
+
+namespace {
+
+// One reaped process: its namespace pid and raw wait status.
+struct ProcessEnd {
+    pid_t pid = 0;
+    int status = 0;
+
+    bool killed() const { return WIFSIGNALED(status); }
+    int signal() const { return killed() ? WTERMSIG(status) : 0; }
+    int exit_code() const { return WIFEXITED(status) ? WEXITSTATUS(status) : 0; }
+};
+
+// A process can be reported twice (by the parent's wait and by the reaper): keep the first.
+std::vector<ProcessEnd> reaped_processes(const std::vector<Event>& events) {
+    std::vector<ProcessEnd> ends;
+    std::set<pid_t> seen;
+    for (const auto& event : events) {
+        if (event.kind != EventKind::process_exit) continue;
+        auto pid = static_cast<pid_t>(event.object);
+        if (seen.insert(pid).second) ends.push_back({pid, static_cast<int>(event.arg0)});
+    }
+    return ends;
+}
+
+bool is_limit_signal(int signal) {
+    return signal == SIGXCPU || signal == SIGXFSZ;
+}
+
+std::string_view limit_reason(int signal) {
+    return signal == SIGXCPU ? "it used more CPU time than the sandbox allows"
+                             : "it wrote a file larger than the sandbox allows";
+}
+
+Verdict verdict_of(VerdictKind kind, std::string explanation, pid_t culprit) {
+    Verdict verdict;
+    verdict.kind = kind;
+    verdict.explanation = std::move(explanation);
+    verdict.culprit_pid = culprit;
+    return verdict;
+}
+
+Verdict limit_verdict(pid_t pid, std::string_view label, int signal) {
+    Verdict verdict = verdict_of(VerdictKind::limit,
+                                 fmt::format("Limit: {} was killed by {}: {}.", label,
+                                             signal_name(signal), limit_reason(signal)),
+                                 pid);
+    verdict.signal = signal;
+    return verdict;
+}
+
+Verdict crash_verdict(pid_t pid, std::string_view label, int signal) {
+    Verdict verdict =
+        verdict_of(VerdictKind::crashed,
+                   fmt::format("Crashed: {} was killed by {}.", label, signal_name(signal)), pid);
+    verdict.signal = signal;
+    return verdict;
+}
+
+Verdict failure_verdict(pid_t pid, std::string_view label, int code) {
+    Verdict verdict = verdict_of(VerdictKind::failed,
+                                 fmt::format("Failed: {} exited with code {}.", label, code), pid);
+    verdict.exit_code = code;
+    return verdict;
+}
+
+Verdict completion_verdict(const std::vector<Event>& events, const std::vector<ProcessEnd>& ends) {
+    std::vector<std::string> intended_kills;
+    for (const auto& end : ends)
+        if (end.killed())
+            intended_kills.push_back(fmt::format("{} was killed by {} on purpose",
+                                                 process_label(events, end.pid),
+                                                 signal_name(end.signal())));
+    std::size_t clean = ends.size() - intended_kills.size();
+    std::string exited_cleanly;
+    if (clean == 1 && ends.size() == 1)
+        exited_cleanly = "the process exited with code 0";
+    else if (clean == ends.size())
+        exited_cleanly = fmt::format("all {} processes exited with code 0", clean);
+    else if (clean > 0)
+        exited_cleanly =
+            fmt::format("{} process{} exited with code 0", clean, clean == 1 ? "" : "es");
+    if (!intended_kills.empty() && !exited_cleanly.empty()) exited_cleanly += "; ";
+    return verdict_of(
+        VerdictKind::completed,
+        fmt::format("Completed: {}{}.", exited_cleanly, fmt::join(intended_kills, "; ")), 0);
+}
+
+// Without any process_exit event the host's status stands for the scenario's main process:
+// the host exits with its code, or with 128 + the signal that killed it.
+Verdict judge_host_status(const std::vector<Event>& events, int host_status) {
+    const Event* main_start = first_event_of_kind(events, EventKind::process_start);
+    pid_t main_pid = main_start ? main_start->pid : 0;
+    std::string label = main_pid ? process_label(events, main_pid) : "the scenario";
+    int signal = 0;
+    if (WIFSIGNALED(host_status))
+        signal = WTERMSIG(host_status);
+    else if (WIFEXITED(host_status) && WEXITSTATUS(host_status) > 128 &&
+             WEXITSTATUS(host_status) < 128 + NSIG)
+        signal = WEXITSTATUS(host_status) - 128;
+    int code = WIFEXITED(host_status) ? WEXITSTATUS(host_status) : 0;
+    if (signal && is_limit_signal(signal)) return limit_verdict(main_pid, label, signal);
+    if (signal && !death_was_intended(events, main_pid, signal))
+        return crash_verdict(main_pid, label, signal);
+    if (!signal && code != 0) return failure_verdict(main_pid, label, code);
+    return verdict_of(VerdictKind::completed,
+                      fmt::format("Completed: {} {}.", label, describe_wait_status(host_status)),
+                      0);
+}
+
+} // namespace
+
+Verdict judge_exits(const std::vector<Event>& events, int host_status) {
+    std::vector<ProcessEnd> ends = reaped_processes(events);
+    if (ends.empty()) return judge_host_status(events, host_status);
+
+    auto unintended_death = [&](const ProcessEnd& end) {
+        return end.killed() && !death_was_intended(events, end.pid, end.signal());
+    };
+    for (const auto& end : ends)
+        if (unintended_death(end) && is_limit_signal(end.signal()))
+            return limit_verdict(end.pid, process_label(events, end.pid), end.signal());
+    for (const auto& end : ends)
+        if (unintended_death(end))
+            return crash_verdict(end.pid, process_label(events, end.pid), end.signal());
+    for (const auto& end : ends)
+        if (end.exit_code() != 0)
+            return failure_verdict(end.pid, process_label(events, end.pid), end.exit_code());
+    return completion_verdict(events, ends);
+}
+
+} // namespace forklore

@@ -1,0 +1,56 @@
+// The one place that defines what a run can end as, and why a deadlock happened.
+#pragma once
+
+#include <array>
+#include <optional>
+#include <string_view>
+
+namespace forklore {
+
+enum class VerdictKind : int {
+    completed,   // every process exited 0
+    failed,      // some process exited non-zero
+    crashed,     // some process died by a signal nobody sent on purpose
+    deadlocked,  // proven: every thread blocked with nothing left that can wake it
+    timed_out,   // the deadline passed without proof either way
+    limit,       // a sandbox limit stopped it (CPU, processes, output, file size)
+    setup_error, // the sandbox or the scenario could not start
+};
+
+inline constexpr std::array<std::string_view, 7> kVerdictNames = {
+    "completed", "failed", "crashed", "deadlocked", "timed_out", "limit", "setup_error"};
+
+// Why a deadlocked run can never make progress again.
+enum class DeadlockReason : int {
+    orphaned_lock,      // a lock's owner thread does not exist in the waiter's process
+    cycle,              // threads wait on each other's locks
+    blocked_on_process, // waits on a child, a pipe or a file lock whose holder is itself blocked
+};
+
+inline constexpr std::array<std::string_view, 3> kDeadlockReasonNames = {
+    "orphaned_lock", "cycle", "blocked_on_process"};
+
+constexpr std::string_view to_string(VerdictKind kind) {
+    return kVerdictNames[static_cast<int>(kind)];
+}
+constexpr std::string_view to_string(DeadlockReason reason) {
+    return kDeadlockReasonNames[static_cast<int>(reason)];
+}
+
+constexpr std::optional<VerdictKind> verdict_from_string(std::string_view name) {
+    for (std::size_t i = 0; i < kVerdictNames.size(); ++i)
+        if (kVerdictNames[i] == name) return static_cast<VerdictKind>(i);
+    return std::nullopt;
+}
+constexpr std::optional<DeadlockReason> deadlock_reason_from_string(std::string_view name) {
+    for (std::size_t i = 0; i < kDeadlockReasonNames.size(); ++i)
+        if (kDeadlockReasonNames[i] == name) return static_cast<DeadlockReason>(i);
+    return std::nullopt;
+}
+
+// A hang, for hang-rate statistics, is a run that never finished on its own.
+constexpr bool is_hang(VerdictKind kind) {
+    return kind == VerdictKind::deadlocked || kind == VerdictKind::timed_out;
+}
+
+} // namespace forklore

@@ -1,0 +1,514 @@
+// The verdict engine on synthetic snapshots and traces: the deadlock detector's quiet window,
+// the wait-for graph, the deadlock reasons and their explanations, and the judgement of exits.
+//
+// Host ids are namespace ids + 1000 throughout, so a test fails if the engine ever shows a
+// student a host id instead of the id the trace shows.
+#include "sim/verdict.hpp"
+
+#include "sim/start_method.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <csignal>
+#include <cstdio>
+
+using namespace forklore;
+using Catch::Matchers::Contains;
+
+namespace {
+
+constexpr pid_t kHostOffset = 1000;
+constexpr std::int64_t kMs = 1'000'000;
+
+// ---- snapshot builders ----
+
+ThreadSnapshot thread_waiting(pid_t ns_tid, const std::string& name, WaitKind wait,
+                              bool untimed = true) {
+    ThreadSnapshot thread;
+    thread.tid = ns_tid + kHostOffset;
+    thread.ns_tid = ns_tid;
+    thread.name = name;
+    thread.state = wait == WaitKind::running ? 'R' : wait == WaitKind::zombie ? 'Z' : 'S';
+    thread.wait = wait;
+    thread.untimed = wait != WaitKind::running && untimed;
+    thread.syscall = wait == WaitKind::running ? -1 : 202;
+    return thread;
+}
+
+ThreadSnapshot thread_running(pid_t ns_tid, const std::string& name) {
+    return thread_waiting(ns_tid, name, WaitKind::running);
+}
+
+ThreadSnapshot thread_on_futex(pid_t ns_tid, const std::string& name, std::uint64_t address,
+                               std::optional<pid_t> owner = std::nullopt) {
+    ThreadSnapshot thread = thread_waiting(ns_tid, name, WaitKind::futex);
+    thread.futex_address = address;
+    thread.owner_ns_tid = owner;
+    if (owner) thread.owner_tid = *owner + kHostOffset;
+    return thread;
+}
+
+ThreadSnapshot thread_waiting_for_child(pid_t ns_tid, const std::string& name, pid_t child) {
+    ThreadSnapshot thread = thread_waiting(ns_tid, name, WaitKind::child);
+    thread.syscall = 61; // wait4
+    thread.waited_pid = child;
+    return thread;
+}
+
+ProcessSnapshot process(pid_t ns_pid, pid_t parent_ns_pid, std::vector<ThreadSnapshot> threads) {
+    ProcessSnapshot result;
+    result.pid = ns_pid + kHostOffset;
+    result.ns_pid = ns_pid;
+    result.ppid = parent_ns_pid + kHostOffset;
+    result.comm = threads.empty() ? "" : threads.front().name;
+    result.state = 'S';
+    result.threads = std::move(threads);
+    return result;
+}
+
+// The sandbox host and its reaper: always in wait4, never part of the verdict.
+ProcessSnapshot sandbox_infrastructure() {
+    ProcessSnapshot host = process(1, 0, {thread_waiting_for_child(1, "forklore-host", -1)});
+    host.infrastructure = true;
+    return host;
+}
+
+Snapshot snapshot_at(std::int64_t time_ns, std::vector<ProcessSnapshot> processes) {
+    Snapshot snapshot;
+    snapshot.time_ns = time_ns;
+    snapshot.detailed = true;
+    snapshot.processes = std::move(processes);
+    return snapshot;
+}
+
+// ---- trace builder ----
+
+constexpr std::int64_t kTraceStart = 5'000 * kMs;
+
+struct Trace {
+    std::vector<Event> events;
+
+    Trace& add(EventKind kind, pid_t pid, pid_t tid, const char* thread, std::uint64_t object = 0,
+               std::int64_t arg0 = 0, std::int64_t arg1 = 0, const char* name = "",
+               std::int64_t at_ms_tenths = -1) {
+        Event event{};
+        event.committed = 1;
+        event.kind = kind;
+        event.seq = events.size();
+        event.time_ns = at_ms_tenths >= 0 ? kTraceStart + at_ms_tenths * kMs / 10
+                                          : kTraceStart + static_cast<std::int64_t>(events.size());
+        event.pid = pid;
+        event.tid = tid;
+        event.object = object;
+        event.arg0 = arg0;
+        event.arg1 = arg1;
+        std::snprintf(event.thread, sizeof event.thread, "%s", thread);
+        std::snprintf(event.name, sizeof event.name, "%s", name);
+        events.push_back(event);
+        return *this;
+    }
+    Trace& process_start(pid_t pid, const char* role) {
+        return add(EventKind::process_start, pid, pid, "main", 0, 0, 0, role);
+    }
+    Trace& thread_start(pid_t pid, pid_t tid, const char* name) {
+        return add(EventKind::thread_start, pid, tid, name, 0, pid, 0, name);
+    }
+    Trace& lock_acquired(pid_t pid, pid_t tid, const char* thread, std::uint64_t address,
+                         const char* lock) {
+        return add(EventKind::lock_acquired, pid, tid, thread, address, 0, 0, lock);
+    }
+    Trace& child_start(pid_t parent, pid_t child, StartMethod method, const char* function,
+                       std::int64_t at_ms_tenths = -1) {
+        return add(EventKind::child_start, parent, parent, "main",
+                   static_cast<std::uint64_t>(child), static_cast<std::int64_t>(method), 0,
+                   function, at_ms_tenths);
+    }
+    Trace& process_exit(pid_t reporter, pid_t pid, int status) {
+        return add(EventKind::process_exit, reporter, reporter, "main",
+                   static_cast<std::uint64_t>(pid), status);
+    }
+    Trace& signal_sent(pid_t sender, pid_t target, int signal) {
+        return add(EventKind::signal_sent, sender, sender, "main",
+                   static_cast<std::uint64_t>(target), signal);
+    }
+};
+
+int exited(int code) {
+    return code << 8;
+}
+int killed_by(int signal) {
+    return signal;
+}
+
+// Every sample of a detector test: one scenario thread blocked on a futex forever.
+Snapshot quiet_sample(std::int64_t time_ns, std::uint64_t cpu_ticks = 7,
+                      std::uint64_t address = 0x1000) {
+    ThreadSnapshot waiter = thread_on_futex(2, "main", address);
+    waiter.cpu_ticks = cpu_ticks;
+    return snapshot_at(time_ns, {sandbox_infrastructure(), process(2, 1, {waiter})});
+}
+
+} // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Blocked threads and the detector
+// ---------------------------------------------------------------------------------------------
+
+TEST_CASE("verdict: only untimed waits on another thread or process count as blocked",
+          "[verdict]") {
+    for (WaitKind wait :
+         {WaitKind::futex, WaitKind::file_lock, WaitKind::child, WaitKind::pipe, WaitKind::poll}) {
+        CHECK(is_untimed_block(thread_waiting(2, "t", wait, true)));
+        CHECK_FALSE(is_untimed_block(thread_waiting(2, "t", wait, false)));
+    }
+    for (WaitKind wait : {WaitKind::running, WaitKind::sleep, WaitKind::other, WaitKind::stopped,
+                          WaitKind::zombie}) {
+        ThreadSnapshot thread = thread_waiting(2, "t", wait);
+        thread.untimed = true;
+        CHECK_FALSE(is_untimed_block(thread));
+    }
+}
+
+TEST_CASE("verdict: infrastructure and zombie threads are ignored", "[verdict]") {
+    ProcessSnapshot busy_host = sandbox_infrastructure();
+    busy_host.threads.push_back(thread_running(9, "reaper"));
+    ProcessSnapshot dead_child = process(5, 2, {thread_waiting(5, "child", WaitKind::zombie)});
+    ProcessSnapshot main = process(
+        2, 1, {thread_on_futex(2, "main", 0x10), thread_waiting(3, "worker", WaitKind::zombie)});
+    CHECK(all_threads_blocked(snapshot_at(0, {busy_host, main, dead_child})));
+    CHECK_FALSE(all_threads_blocked(snapshot_at(0, {busy_host})));
+    CHECK_FALSE(all_threads_blocked(snapshot_at(0, {dead_child})));
+    // A zombie is not waited on: the graph only has the live waiter.
+    auto graph = build_wait_for_graph(snapshot_at(0, {busy_host, main, dead_child}), {});
+    REQUIRE(graph.size() == 1);
+    CHECK(graph[0].waiter_tid == 2);
+}
+
+TEST_CASE("verdict: the detector needs enough quiet samples over enough time", "[verdict]") {
+    DeadlockDetector detector({3, 15 * kMs});
+    CHECK_FALSE(detector.observe(quiet_sample(0), 10));
+    CHECK_FALSE(detector.observe(quiet_sample(5 * kMs), 10));
+    CHECK_FALSE(detector.observe(quiet_sample(10 * kMs), 10)); // 3 samples, only 10 ms
+    CHECK(detector.observe(quiet_sample(20 * kMs), 10));
+
+    DeadlockDetector slow_sampler({3, 15 * kMs});
+    CHECK_FALSE(slow_sampler.observe(quiet_sample(0), 10));
+    CHECK_FALSE(slow_sampler.observe(quiet_sample(30 * kMs), 10)); // long enough, 2 samples
+    CHECK(slow_sampler.observe(quiet_sample(60 * kMs), 10));
+}
+
+TEST_CASE("verdict: any sign of life restarts the quiet window", "[verdict]") {
+    DeadlockDetector detector({3, 15 * kMs});
+    REQUIRE_FALSE(detector.observe(quiet_sample(0), 10));
+    REQUIRE_FALSE(detector.observe(quiet_sample(10 * kMs), 10));
+
+    // What the samples look like from the change on.
+    std::uint64_t cpu_ticks = 7, events_seen = 10, address = 0x1000;
+    SECTION("CPU time spent") {
+        cpu_ticks = 8;
+    }
+    SECTION("a new event") {
+        events_seen = 11;
+    }
+    SECTION("a different wait") {
+        address = 0x2000;
+    }
+    SECTION("a running thread") {
+        Snapshot running = quiet_sample(15 * kMs);
+        running.processes[1].threads.push_back(thread_running(3, "spinner"));
+        CHECK_FALSE(detector.observe(running, 10));
+        CHECK(detector.quiet_since_ns() == 0);
+    }
+    CHECK_FALSE(detector.observe(quiet_sample(20 * kMs, cpu_ticks, address), events_seen));
+    CHECK(detector.quiet_since_ns() == 20 * kMs);
+    // A full window is needed again from there.
+    CHECK_FALSE(detector.observe(quiet_sample(30 * kMs, cpu_ticks, address), events_seen));
+    CHECK(detector.observe(quiet_sample(40 * kMs, cpu_ticks, address), events_seen));
+}
+
+TEST_CASE("verdict: sleeps and timed waits never prove a hang", "[verdict]") {
+    DeadlockDetector detector({2, 1 * kMs});
+    for (int sample = 0; sample < 20; ++sample) {
+        Snapshot snapshot =
+            snapshot_at(sample * 10 * kMs,
+                        {process(2, 1,
+                                 {thread_on_futex(2, "main", 0x10),
+                                  thread_waiting(3, "napper", WaitKind::sleep)}),
+                         process(4, 2, {thread_waiting(4, "timed", WaitKind::futex, false)})});
+        CHECK_FALSE(detector.observe(snapshot, 3));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deadlock reasons and explanations
+// ---------------------------------------------------------------------------------------------
+
+namespace {
+
+constexpr std::uint64_t kFileLock = 0x55d0c0a0;
+constexpr std::uint64_t kCondition = 0x55d0c100;
+
+// The teaching case: 'reader' (tid 3) holds file_lock when main forks child 4 at 3.1 ms.
+Trace fork_while_reader_holds_lock() {
+    Trace trace;
+    trace.process_start(2, "main")
+        .thread_start(2, 3, "reader")
+        .lock_acquired(2, 3, "reader", kFileLock, "file_lock")
+        .child_start(2, 4, StartMethod::fork, "read_file", 31)
+        .process_start(4, "read_file")
+        .add(EventKind::lock_wait, 4, 4, "main", kFileLock, 0, 0, "file_lock");
+    return trace;
+}
+
+} // namespace
+
+TEST_CASE("verdict: a lock whose owner stayed in the parent at fork is orphaned", "[verdict]") {
+    Trace trace = fork_while_reader_holds_lock();
+    Snapshot snapshot = snapshot_at(0, {sandbox_infrastructure(),
+                                        process(2, 1,
+                                                {thread_waiting_for_child(2, "main", 4),
+                                                 thread_on_futex(3, "reader", kCondition)}),
+                                        process(4, 2, {thread_on_futex(4, "main", kFileLock, 3)})});
+
+    Verdict verdict = explain_deadlock(snapshot, trace.events);
+    CHECK(verdict.kind == VerdictKind::deadlocked);
+    CHECK(verdict.reason == DeadlockReason::orphaned_lock);
+    CHECK(verdict.culprit_pid == 4);
+    CHECK_THAT(verdict.explanation, Contains("Thread 'main' (tid 4) of child process 4") &&
+                                        Contains("lock 'file_lock' (0x55d0c0a0)") &&
+                                        Contains("thread 'reader' (tid 3)") &&
+                                        Contains("exists only in process 2") &&
+                                        Contains("fork() from process 2 at 3.1 ms") &&
+                                        Contains("Process 2 waits for child 4."));
+
+    REQUIRE(verdict.wait_for.size() == 3);
+    const WaitEdge& orphan = verdict.wait_for[2];
+    CHECK(orphan.kind == WaitEdge::Kind::lock);
+    CHECK(orphan.waiter_pid == 4);
+    CHECK(orphan.lock_name == "file_lock");
+    CHECK(orphan.owner_tid == 3);
+    CHECK(orphan.owner_pid == 2);
+    CHECK(orphan.owner_thread == "reader");
+    CHECK(orphan.orphaned);
+    CHECK(orphan.owner_exists);
+    CHECK(verdict.wait_for[0].kind == WaitEdge::Kind::child);
+    CHECK(verdict.wait_for[0].owner_pid == 4);
+}
+
+TEST_CASE("verdict: a lock whose owner thread no longer exists anywhere", "[verdict]") {
+    SECTION("the owner stayed in the parent at fork and exited since") {
+        Trace trace = fork_while_reader_holds_lock();
+        trace.add(EventKind::thread_exit, 2, 3, "reader", 0, 0, 0, "reader");
+        Snapshot snapshot =
+            snapshot_at(0, {process(2, 1, {thread_waiting_for_child(2, "main", 4)}),
+                            process(4, 2, {thread_on_futex(4, "main", kFileLock, 3)})});
+        Verdict verdict = explain_deadlock(snapshot, trace.events);
+        CHECK(verdict.reason == DeadlockReason::orphaned_lock);
+        REQUIRE(verdict.wait_for.size() == 2);
+        CHECK_FALSE(verdict.wait_for[1].owner_exists);
+        CHECK(verdict.wait_for[1].owner_thread == "reader");
+        CHECK_THAT(verdict.explanation,
+                   Contains("thread 'reader' (tid 3), stayed behind in process 2") &&
+                       Contains("forked at 3.1 ms") && Contains("has since exited") &&
+                       Contains("fork() copied the lock"));
+    }
+    SECTION("the owner exited while holding the lock in the same process") {
+        Trace trace;
+        trace.process_start(2, "main")
+            .thread_start(2, 3, "worker")
+            .lock_acquired(2, 3, "worker", kFileLock, "state")
+            .add(EventKind::thread_exit, 2, 3, "worker", 0, 0, 0, "worker");
+        Snapshot snapshot =
+            snapshot_at(0, {process(2, 1, {thread_on_futex(2, "main", kFileLock, 3)})});
+        Verdict verdict = explain_deadlock(snapshot, trace.events);
+        CHECK(verdict.reason == DeadlockReason::orphaned_lock);
+        CHECK_THAT(verdict.explanation,
+                   Contains("lock 'state'") &&
+                       Contains("thread 'worker' (tid 3), exited while holding"));
+    }
+}
+
+TEST_CASE("verdict: two threads waiting for each other's locks are a cycle", "[verdict]") {
+    constexpr std::uint64_t kLeft = 0xa0, kRight = 0xb0;
+    Trace trace;
+    trace.thread_start(2, 3, "a")
+        .thread_start(2, 4, "b")
+        .lock_acquired(2, 3, "a", kLeft, "left")
+        .lock_acquired(2, 4, "b", kRight, "right");
+    Snapshot snapshot = snapshot_at(
+        0, {process(2, 1,
+                    {thread_on_futex(2, "main", 0xc0), thread_on_futex(3, "a", kRight, 4),
+                     thread_on_futex(4, "b", kLeft, 3)})});
+    Verdict verdict = explain_deadlock(snapshot, trace.events);
+    CHECK(verdict.reason == DeadlockReason::cycle);
+    CHECK(verdict.culprit_pid == 2);
+    CHECK_THAT(verdict.explanation,
+               Contains("Thread 'a' (tid 3) holds 'left' and waits for 'right'; "
+                        "thread 'b' (tid 4) holds 'right' and waits for 'left'") &&
+                   Contains("Other waits: thread 'main' (tid 2) of process 2"));
+}
+
+TEST_CASE("verdict: a thread locking a mutex it already holds is a cycle of one", "[verdict]") {
+    Trace trace;
+    trace.lock_acquired(2, 2, "main", 0xa0, "config");
+    Verdict verdict = explain_deadlock(
+        snapshot_at(0, {process(2, 1, {thread_on_futex(2, "main", 0xa0, 2)})}), trace.events);
+    CHECK(verdict.reason == DeadlockReason::cycle);
+    CHECK_THAT(verdict.explanation,
+               Contains("holds 'config' and waits for 'config'") && Contains("waits for itself"));
+}
+
+TEST_CASE("verdict: waiting on a child stuck on an ownerless semaphore", "[verdict]") {
+    constexpr std::uint64_t kSemaphore = 0x7f00;
+    Trace trace;
+    trace.process_start(2, "main")
+        .child_start(2, 3, StartMethod::spawn, "consumer")
+        .add(EventKind::barrier_wait, 3, 3, "consumer", kSemaphore, 0, 0, "items");
+    Snapshot snapshot = snapshot_at(
+        0, {sandbox_infrastructure(), process(2, 1, {thread_waiting_for_child(2, "main", 3)}),
+            process(3, 2, {thread_on_futex(3, "consumer", kSemaphore)})});
+    Verdict verdict = explain_deadlock(snapshot, trace.events);
+    CHECK(verdict.reason == DeadlockReason::blocked_on_process);
+    CHECK(verdict.culprit_pid == 3);
+    CHECK_THAT(verdict.explanation,
+               Contains("Thread 'main' (tid 2) of process 2 waits for child process 3 to exit") &&
+                   Contains("waits on 'items', owner unknown (a semaphore, condition variable or "
+                            "barrier has no owner)"));
+    REQUIRE(verdict.wait_for.size() == 2);
+    CHECK(verdict.wait_for[1].owner_tid == 0);
+    CHECK_FALSE(verdict.wait_for[1].orphaned);
+}
+
+TEST_CASE("verdict: a file lock held by a parent that waits for the child", "[verdict]") {
+    constexpr std::uint64_t kInode = 777;
+    Trace trace;
+    trace.add(EventKind::file_lock_acquired, 2, 2, "main", 5, 0, kInode, "data.lock");
+    Snapshot snapshot =
+        snapshot_at(0, {process(2, 1, {thread_waiting_for_child(2, "main", -1)}),
+                        process(3, 2, {thread_waiting(3, "writer", WaitKind::file_lock)})});
+    snapshot.file_locks = {
+        {1, "FLOCK", true, false, 2 + kHostOffset, kInode, "08:01", "0", "EOF"},
+        {1, "FLOCK", true, true, 3 + kHostOffset, kInode, "08:01", "0", "EOF"},
+    };
+    Verdict verdict = explain_deadlock(snapshot, trace.events);
+    CHECK(verdict.reason == DeadlockReason::blocked_on_process);
+    REQUIRE(verdict.wait_for.size() == 2);
+    const WaitEdge& any_child = verdict.wait_for[0];
+    CHECK(any_child.kind == WaitEdge::Kind::child);
+    CHECK(any_child.owner_pid == 3);
+    const WaitEdge& file_lock = verdict.wait_for[1];
+    CHECK(file_lock.kind == WaitEdge::Kind::file_lock);
+    CHECK(file_lock.address == kInode);
+    CHECK(file_lock.lock_name == "data.lock");
+    CHECK(file_lock.owner_pid == 2);
+    CHECK_THAT(verdict.explanation,
+               Contains("waits for a child to exit (running: process 3)") &&
+                   Contains("waits for file lock 'data.lock' (inode 777) held by process 2") &&
+                   Contains("leads back to thread 'main' (tid 2) of process 2"));
+}
+
+TEST_CASE("verdict: pipe and poll waits", "[verdict]") {
+    ThreadSnapshot reader = thread_waiting(2, "main", WaitKind::pipe);
+    reader.fd = 3;
+    reader.fd_target = "pipe:[55]";
+    ProcessSnapshot parent = process(2, 1, {reader});
+    ProcessSnapshot child = process(3, 2, {thread_waiting(3, "loop", WaitKind::poll)});
+    child.channel_ends = {{4, "pipe:[55]", true}};
+
+    auto graph = build_wait_for_graph(snapshot_at(0, {parent, child}), {});
+    REQUIRE(graph.size() == 2);
+    CHECK(graph[0].kind == WaitEdge::Kind::pipe);
+    CHECK(graph[0].owner_pid == 3);
+    CHECK_THAT(graph[0].description, Contains("write end is held open by process 3"));
+    CHECK(graph[1].kind == WaitEdge::Kind::unknown);
+    CHECK_THAT(graph[1].description, Contains("waits in poll() with no timeout"));
+
+    SECTION("a reader that kept its own write end open") {
+        parent.channel_ends = {{4, "pipe:[55]", true}};
+        child.channel_ends.clear();
+        auto own = build_wait_for_graph(snapshot_at(0, {parent, child}), {});
+        CHECK(own[0].owner_pid == 2);
+        CHECK_THAT(own[0].description, Contains("in its own process"));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Exits
+// ---------------------------------------------------------------------------------------------
+
+TEST_CASE("verdict: describing wait statuses", "[verdict]") {
+    CHECK(describe_wait_status(exited(0)) == "exited with code 0");
+    CHECK(describe_wait_status(exited(3)) == "exited with code 3");
+    CHECK(describe_wait_status(killed_by(SIGSEGV)) == "killed by SIGSEGV");
+    CHECK(signal_name(SIGKILL) == "SIGKILL");
+}
+
+TEST_CASE("verdict: judging how processes exited", "[verdict]") {
+    Trace trace;
+    trace.process_start(2, "main").child_start(2, 3, StartMethod::fork, "read_file");
+
+    SECTION("everyone exited 0, some reported twice") {
+        trace.process_exit(2, 3, exited(0))
+            .process_exit(1, 3, exited(0))
+            .process_exit(1, 4, exited(0))
+            .process_exit(1, 2, exited(0));
+        Verdict verdict = judge_exits(trace.events, exited(0));
+        CHECK(verdict.kind == VerdictKind::completed);
+        CHECK(verdict.explanation == "Completed: all 3 processes exited with code 0.");
+    }
+    SECTION("a non-zero exit code fails") {
+        trace.process_exit(1, 3, exited(0)).process_exit(1, 2, exited(3));
+        Verdict verdict = judge_exits(trace.events, exited(3));
+        CHECK(verdict.kind == VerdictKind::failed);
+        CHECK(verdict.exit_code == 3);
+        CHECK(verdict.culprit_pid == 2);
+        CHECK(verdict.explanation == "Failed: process 2 ('main') exited with code 3.");
+    }
+    SECTION("an unexpected signal crashes, and outranks a failure") {
+        trace.process_exit(2, 3, killed_by(SIGSEGV)).process_exit(1, 2, exited(1));
+        Verdict verdict = judge_exits(trace.events, exited(1));
+        CHECK(verdict.kind == VerdictKind::crashed);
+        CHECK(verdict.signal == SIGSEGV);
+        CHECK(verdict.culprit_pid == 3);
+        CHECK(verdict.explanation ==
+              "Crashed: process 3 (child 'read_file') was killed by SIGSEGV.");
+    }
+    SECTION("a signal the scenario sent on purpose is expected") {
+        trace.signal_sent(2, 3, SIGKILL)
+            .process_exit(2, 3, killed_by(SIGKILL))
+            .process_exit(1, 2, exited(0));
+        Verdict verdict = judge_exits(trace.events, exited(0));
+        CHECK(verdict.kind == VerdictKind::completed);
+        CHECK(verdict.explanation == "Completed: 1 process exited with code 0; process 3 "
+                                     "(child 'read_file') was killed by SIGKILL on purpose.");
+    }
+    SECTION("a signal sent to another process does not excuse this one") {
+        trace.signal_sent(2, 4, SIGKILL).process_exit(2, 3, killed_by(SIGKILL));
+        CHECK(judge_exits(trace.events, exited(0)).kind == VerdictKind::crashed);
+    }
+    SECTION("a sandbox limit outranks a crash") {
+        trace.process_exit(2, 3, killed_by(SIGSEGV)).process_exit(1, 4, killed_by(SIGXCPU));
+        Verdict verdict = judge_exits(trace.events, exited(0));
+        CHECK(verdict.kind == VerdictKind::limit);
+        CHECK(verdict.signal == SIGXCPU);
+        CHECK(verdict.culprit_pid == 4);
+        CHECK_THAT(verdict.explanation, Contains("CPU time"));
+    }
+}
+
+TEST_CASE("verdict: without exit events the host's status stands for the scenario", "[verdict]") {
+    Trace trace;
+    trace.process_start(2, "main");
+    CHECK(judge_exits(trace.events, exited(0)).kind == VerdictKind::completed);
+
+    Verdict failed = judge_exits(trace.events, exited(3));
+    CHECK(failed.kind == VerdictKind::failed);
+    CHECK(failed.exit_code == 3);
+    CHECK(failed.culprit_pid == 2);
+
+    Verdict crashed = judge_exits(trace.events, exited(128 + SIGSEGV));
+    CHECK(crashed.kind == VerdictKind::crashed);
+    CHECK(crashed.signal == SIGSEGV);
+
+    CHECK(judge_exits({}, killed_by(SIGXFSZ)).kind == VerdictKind::limit);
+}
