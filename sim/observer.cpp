@@ -3,6 +3,7 @@
 #include "sim/procfs.hpp"
 
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <unordered_set>
@@ -16,28 +17,9 @@ std::int64_t monotonic_now_ns() {
     return static_cast<std::int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
 }
 
-// The id a task has in its innermost PID namespace; the host id when NSpid cannot be read.
-pid_t innermost_id(pid_t pid, pid_t tid) {
-    auto ids = procfs::read_nspid(pid, tid);
-    return ids.empty() ? tid : ids.back();
-}
-
-std::optional<ThreadSnapshot> sample_thread(pid_t pid, pid_t tid) {
-    auto stat = procfs::read_task_stat(pid, tid);
-    if (!stat) return std::nullopt; // exited since list_threads
-    ThreadSnapshot thread;
-    thread.tid = tid;
-    thread.ns_tid = innermost_id(pid, tid);
-    thread.name = std::move(stat->comm);
-    thread.state = stat->state;
-    thread.wchan = procfs::read_wchan(pid, tid);
-    if (auto call = procfs::read_syscall(pid, tid)) {
-        thread.syscall = call->number;
-        thread.syscall_args = call->args;
-    }
-    thread.cpu_ticks = stat->utime + stat->stime;
-    procfs::classify_wait(thread, pid);
-    return thread;
+bool children_files_exist() {
+    // The same kernel configuration holds for every task: ask about ourselves.
+    return ::access("/proc/thread-self/children", R_OK) == 0;
 }
 
 // Maps a mutex owner's namespace tid to a host tid. All scenario processes share one PID
@@ -96,37 +78,87 @@ std::vector<FileLockEntry> sandbox_file_locks(const Snapshot& snapshot) {
 
 } // namespace
 
-Observer::Observer(pid_t host_pid) : host_pid_(host_pid) {}
+Observer::Observer(pid_t host_pid)
+    : host_pid_(host_pid), use_children_files_(children_files_exist()) {}
+
+pid_t Observer::namespace_id(pid_t pid, pid_t tid, std::uint64_t start_time) {
+    auto cached = namespace_ids_.find(tid);
+    if (cached != namespace_ids_.end() && cached->second.start_time == start_time)
+        return cached->second.id;
+    auto ids = procfs::read_nspid(pid, tid);
+    pid_t id = ids.empty() ? tid : ids.back(); // the innermost namespace is the last
+    namespace_ids_[tid] = {start_time, id};
+    return id;
+}
 
 Snapshot Observer::sample(bool detailed) {
     Snapshot snapshot;
     snapshot.time_ns = monotonic_now_ns();
     snapshot.detailed = detailed;
 
-    auto all = procfs::list_processes();
-    for (pid_t pid : procfs::descendants_of(host_pid_, all)) {
+    // Breadth first from the host. With children files each thread names its own children as it
+    // is sampled; otherwise one scan of /proc finds every descendant up front.
+    std::vector<pid_t> pids{host_pid_};
+    if (!use_children_files_) pids = procfs::descendants_of(host_pid_, procfs::list_processes());
+    std::unordered_set<pid_t> queued(pids.begin(), pids.end());
+    std::unordered_set<pid_t> live_tids;
+
+    for (std::size_t next = 0; next < pids.size(); ++next) {
+        const pid_t pid = pids[next];
         auto stat = procfs::read_task_stat(pid, pid);
-        if (!stat) continue; // reaped since list_processes
+        if (!stat) continue; // reaped since it was listed
         ProcessSnapshot process;
         process.pid = pid;
-        process.ns_pid = innermost_id(pid, pid);
+        process.ns_pid = namespace_id(pid, pid, stat->start_time);
         process.ppid = stat->ppid;
         process.comm = std::move(stat->comm);
         process.state = stat->state;
         process.exit_code = stat->exit_code;
         // The host forks one reaper, which forks the scenario: both are the sandbox's own.
-        process.infrastructure = pid == host_pid_ || stat->ppid == host_pid_;
-        for (pid_t tid : procfs::list_threads(pid))
-            if (auto thread = sample_thread(pid, tid)) process.threads.push_back(std::move(*thread));
+        process.infrastructure = pid == host_pid_ || process.ppid == host_pid_;
+
+        for (pid_t tid : procfs::list_threads(pid)) {
+            auto thread = sample_thread(pid, tid);
+            if (!thread) continue; // exited since list_threads
+            live_tids.insert(tid);
+            if (use_children_files_)
+                for (pid_t child : procfs::read_children(pid, tid).value_or(std::vector<pid_t>{}))
+                    if (queued.insert(child).second) pids.push_back(child);
+            process.threads.push_back(std::move(*thread));
+        }
         if (detailed) process.channel_ends = procfs::read_channel_ends(pid);
         snapshot.processes.push_back(std::move(process));
     }
+    std::erase_if(namespace_ids_, [&](const auto& entry) { return !live_tids.count(entry.first); });
 
     if (detailed) {
         resolve_mutex_owners(snapshot);
         snapshot.file_locks = sandbox_file_locks(snapshot);
     }
     return snapshot;
+}
+
+std::optional<ThreadSnapshot> Observer::sample_thread(pid_t pid, pid_t tid) {
+    auto stat = procfs::read_task_stat(pid, tid);
+    if (!stat) return std::nullopt;
+    ThreadSnapshot thread;
+    thread.tid = tid;
+    thread.ns_tid = namespace_id(pid, tid, stat->start_time);
+    thread.name = std::move(stat->comm);
+    thread.state = stat->state;
+    thread.cpu_ticks = stat->utime + stat->stime;
+    // A running thread has no wait channel and its syscall file says "running"; a zombie has
+    // neither: skip those reads.
+    bool blocked_or_stopped = thread.state != 'R' && thread.state != 'Z' && thread.state != 'X';
+    if (blocked_or_stopped) {
+        thread.wchan = procfs::read_wchan(pid, tid);
+        if (auto call = procfs::read_syscall(pid, tid)) {
+            thread.syscall = call->number;
+            thread.syscall_args = call->args;
+        }
+    }
+    procfs::classify_wait(thread, pid);
+    return thread;
 }
 
 } // namespace forklore

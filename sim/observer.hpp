@@ -9,6 +9,8 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
+#include <unordered_map>
 
 namespace forklore {
 
@@ -25,7 +27,19 @@ class Observer {
     pid_t host_pid() const { return host_pid_; }
 
   private:
+    struct NamespaceId {
+        std::uint64_t start_time = 0; // of the task it was read for: a reused tid differs
+        pid_t id = 0;
+    };
+    pid_t namespace_id(pid_t pid, pid_t tid, std::uint64_t start_time);
+    std::optional<ThreadSnapshot> sample_thread(pid_t pid, pid_t tid);
+
     pid_t host_pid_;
+    // /proc/PID/task/TID/children finds the sandbox's processes without scanning all of /proc;
+    // kernels without CONFIG_PROC_CHILDREN get the scan.
+    bool use_children_files_ = false;
+    // A task's id in its PID namespace never changes: read once from NSpid, the largest file read.
+    std::unordered_map<pid_t, NamespaceId> namespace_ids_;
 };
 
 } // namespace forklore

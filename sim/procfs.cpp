@@ -20,19 +20,22 @@ namespace {
 
 // Reads a small /proc file whole into `buffer` (NUL-terminated). Returns the length, or -1 when
 // the file cannot be opened or read (the process or thread is gone, most of the time).
+// The files read here are seq_files: a read() fills the buffer as far as the content goes, so a
+// short read is the end and saves the extra read() that would return 0 (a few us each).
 ssize_t read_small_file(const char* path, char* buffer, std::size_t capacity) {
     int fd = ::open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return -1;
     std::size_t length = 0;
     while (length + 1 < capacity) {
-        ssize_t n = ::read(fd, buffer + length, capacity - 1 - length);
+        std::size_t wanted = capacity - 1 - length;
+        ssize_t n = ::read(fd, buffer + length, wanted);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) {
             ::close(fd);
             return -1;
         }
-        if (n == 0) break;
         length += static_cast<std::size_t>(n);
+        if (static_cast<std::size_t>(n) < wanted) break;
     }
     ::close(fd);
     buffer[length] = '\0';
@@ -157,6 +160,23 @@ std::vector<pid_t> list_threads(pid_t pid) {
     return result;
 }
 
+std::optional<std::vector<pid_t>> read_children(pid_t pid, pid_t tid) {
+    char path[96];
+    char buffer[4096]; // ~500 children; a sandbox has far fewer (RLIMIT_NPROC)
+    task_path(path, sizeof path, pid, tid, "children");
+    // One read() returns the whole list at once: the file is only inconsistent across reads.
+    if (read_small_file(path, buffer, sizeof buffer) < 0) return std::nullopt;
+    std::vector<pid_t> children;
+    for (char* cursor = buffer; *cursor;) {
+        char* end = nullptr;
+        long child = std::strtol(cursor, &end, 10);
+        if (end == cursor) break;
+        children.push_back(static_cast<pid_t>(child));
+        cursor = end;
+    }
+    return children;
+}
+
 std::optional<TaskStat> read_task_stat(pid_t pid, pid_t tid) {
     char path[96];
     char buffer[1024];
@@ -169,10 +189,11 @@ std::optional<TaskStat> read_task_stat(pid_t pid, pid_t tid) {
         return std::nullopt;
     // Fields are numbered from 1 in proc(5); `rest` starts at field 3 (state).
     constexpr std::size_t first_field = 3;
-    constexpr std::size_t ppid_field = 4, utime_field = 14, stime_field = 15, exit_code_field = 52;
+    constexpr std::size_t ppid_field = 4, utime_field = 14, stime_field = 15, start_time_field = 22;
+    constexpr std::size_t exit_code_field = 52;
     std::string_view fields[exit_code_field - first_field + 1];
     std::size_t count = split_fields(rest, fields, std::size(fields));
-    if (count <= stime_field - first_field) return std::nullopt;
+    if (count <= start_time_field - first_field) return std::nullopt;
 
     TaskStat stat;
     stat.state = fields[0].empty() ? '?' : fields[0][0];
@@ -180,6 +201,7 @@ std::optional<TaskStat> read_task_stat(pid_t pid, pid_t tid) {
     stat.ppid = static_cast<pid_t>(to_int(fields[ppid_field - first_field]));
     stat.utime = static_cast<std::uint64_t>(to_int(fields[utime_field - first_field]));
     stat.stime = static_cast<std::uint64_t>(to_int(fields[stime_field - first_field]));
+    stat.start_time = static_cast<std::uint64_t>(to_int(fields[start_time_field - first_field]));
     if (count > exit_code_field - first_field)
         stat.exit_code = static_cast<int>(to_int(fields[exit_code_field - first_field]));
     return stat;

@@ -25,6 +25,10 @@ std::vector<pid_t> descendants_of(pid_t root, const std::vector<PidParent>& all)
 
 std::vector<pid_t> list_threads(pid_t pid);
 
+// /proc/PID/task/TID/children: the children forked by (or reparented to) that one thread.
+// nullopt when unreadable: the thread is gone, or the kernel lacks CONFIG_PROC_CHILDREN.
+std::optional<std::vector<pid_t>> read_children(pid_t pid, pid_t tid);
+
 // The fields of /proc/PID/task/TID/stat forklore needs.
 struct TaskStat {
     char state = '?';
@@ -32,6 +36,7 @@ struct TaskStat {
     pid_t ppid = 0;
     std::uint64_t utime = 0, stime = 0;
     int exit_code = 0; // field 52: the raw wait status of a zombie
+    std::uint64_t start_time = 0; // field 22, in clock ticks after boot: tells a reused tid apart
 };
 std::optional<TaskStat> read_task_stat(pid_t pid, pid_t tid);
 

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <string.h>
+
 #include <algorithm>
 #include <charconv>
 #include <stdexcept>
@@ -47,6 +49,7 @@ std::string Expectation::describe() const {
                            max_hang_rate * 100, runs);
     std::string text(to_string(verdict));
     if (reason) text += fmt::format("({})", to_string(*reason));
+    else if (signal) text += fmt::format("(SIG{})", sigabbrev_np(signal) ? sigabbrev_np(signal) : "?");
     return text;
 }
 

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <string_view>
 
 namespace forklore {
 namespace {
@@ -29,12 +30,20 @@ std::string read_thread_name(pid_t pid, pid_t tid) {
     return name;
 }
 
-std::string demangle(const char* symbol) {
-    if (std::strncmp(symbol, "_Z", 2) != 0) return symbol;
+// A readable function name from an ELF symbol. glibc's debug symbols name many functions by
+// their aliases: "__GI___lll_lock_wait" (the internal, hidden alias of __lll_lock_wait) and
+// "__pthread_mutex_lock@GLIBC_2.2.5" (a versioned alias); both decorations are dropped.
+std::string readable_function(const char* symbol) {
+    std::string name = symbol;
+    if (auto at = name.find('@'); at != std::string::npos && at > 0) name.resize(at);
+    constexpr std::string_view internal_alias = "__GI_";
+    if (name.size() > internal_alias.size() && name.starts_with(internal_alias))
+        name.erase(0, internal_alias.size());
+    if (!name.starts_with("_Z")) return name;
     int status = 0;
     std::unique_ptr<char, decltype(&std::free)> demangled(
-        abi::__cxa_demangle(symbol, nullptr, nullptr, &status), &std::free);
-    return status == 0 && demangled ? std::string(demangled.get()) : std::string(symbol);
+        abi::__cxa_demangle(name.c_str(), nullptr, nullptr, &status), &std::free);
+    return status == 0 && demangled ? std::string(demangled.get()) : name;
 }
 
 std::string base_name(const char* path) {
@@ -62,7 +71,7 @@ void symbolize(Dwfl* dwfl, StackFrame& frame, Dwarf_Addr lookup_pc) {
         dwfl_module_info(module, nullptr, nullptr, nullptr, nullptr, nullptr, &main_file, nullptr);
     frame.module = base_name(main_file ? main_file : module_name);
     if (name) {
-        frame.function = demangle(name);
+        frame.function = readable_function(name);
         frame.offset = symbol_offset + (frame.pc - lookup_pc);
     }
 }

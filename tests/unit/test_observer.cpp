@@ -66,6 +66,13 @@ struct Pipe {
     }
 };
 
+// fork() whose child is killed when the forking thread dies: nothing outlives a killed test.
+pid_t fork_tied_to_parent() {
+    pid_t pid = ::fork();
+    if (pid == 0) ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    return pid;
+}
+
 // A forked child in its own process group running `body`, never returning into Catch2.
 // Destruction kills the whole group and reaps it; while any ChildProcess lives, the test process
 // is a child subreaper so that orphaned grandchildren come back to it to be reaped as well.
@@ -73,10 +80,9 @@ class ChildProcess {
   public:
     template <class Body> explicit ChildProcess(Body body) {
         if (live_count_++ == 0) ::prctl(PR_SET_CHILD_SUBREAPER, 1);
-        pid_ = ::fork();
+        pid_ = fork_tied_to_parent();
         if (pid_ == 0) {
             ::setpgid(0, 0);
-            ::prctl(PR_SET_PDEATHSIG, SIGKILL);
             try {
                 body();
             } catch (...) {
@@ -165,11 +171,11 @@ TEST_CASE("observer: a sandbox-shaped tree with a mutex shared across processes"
     // host -> reaper -> {holder, waiter}: the holder's second thread locks the shared mutex, then
     // the waiter blocks on it. The reaper and the host wait for their children.
     ChildProcess host([&] {
-        pid_t reaper = ::fork();
+        pid_t reaper = fork_tied_to_parent();
         if (reaper == 0) {
             report.send(Member{Role::reaper, ::getpid(), ::gettid()});
             Pipe locked;
-            if (::fork() == 0) {
+            if (fork_tied_to_parent() == 0) {
                 std::thread holder([&] {
                     ::pthread_mutex_lock(shared.get());
                     report.send(Member{Role::holder, ::getpid(), ::gettid()});
@@ -179,7 +185,7 @@ TEST_CASE("observer: a sandbox-shaped tree with a mutex shared across processes"
                 sleep_forever();
             }
             locked.receive<bool>();
-            if (::fork() == 0) {
+            if (fork_tied_to_parent() == 0) {
                 report.send(Member{Role::waiter, ::getpid(), ::gettid()});
                 ::pthread_mutex_lock(shared.get());
                 sleep_forever();
@@ -334,7 +340,7 @@ TEST_CASE("observer: file locks of the sandbox and of whoever shares its files",
 TEST_CASE("observer: a zombie in the sandbox", "[observer]") {
     Pipe report;
     ChildProcess host([&] {
-        pid_t child = ::fork();
+        pid_t child = fork_tied_to_parent();
         if (child == 0) ::_exit(5);
         report.send(child);
         sleep_forever(); // never reaps it
@@ -353,6 +359,35 @@ TEST_CASE("observer: a zombie in the sandbox", "[observer]") {
     CHECK(process.exit_code == (5 << 8));
     CHECK(process.infrastructure); // a direct child of the host is, by position, the reaper
     for (const auto& thread : process.threads) CHECK(thread.wait == WaitKind::zombie);
+}
+
+TEST_CASE("observer: a child forked by a second thread of the host is found", "[observer]") {
+    Pipe report;
+    ChildProcess host([&] {
+        std::thread forker([&] {
+            pid_t child = fork_tied_to_parent();
+            if (child == 0) sleep_forever();
+            report.send(child);
+            sleep_forever();
+        });
+        sleep_forever();
+    });
+    report.close_write();
+    auto child = report.receive<pid_t>();
+    REQUIRE(child);
+    REQUIRE(eventually([&] { return blocked_in(*child, *child, 34); })); // pause()
+
+    Observer observer(host.pid());
+    for (int round = 0; round < 3; ++round) {
+        Snapshot snapshot = observer.sample(round == 2);
+        REQUIRE(snapshot.processes.size() == 2);
+        const auto& process = process_in(snapshot, *child);
+        CHECK(process.ppid == host.pid());
+        CHECK(process.ns_pid == *child);
+        REQUIRE(process.threads.size() == 1);
+        CHECK(process.threads[0].ns_tid == *child);
+        CHECK(process.threads[0].wait == WaitKind::other);
+    }
 }
 
 TEST_CASE("observer: a host that is gone gives an empty sample", "[observer]") {

@@ -70,6 +70,13 @@ struct Pipe {
     }
 };
 
+// fork() whose child is killed when the forking thread dies: nothing outlives a killed test.
+pid_t fork_tied_to_parent() {
+    pid_t pid = ::fork();
+    if (pid == 0) ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    return pid;
+}
+
 // A forked child in its own process group running `body`, never returning into Catch2.
 // Destruction kills the whole group and reaps it; while any ChildProcess lives, the test process
 // is a child subreaper so that orphaned grandchildren come back to it to be reaped as well.
@@ -77,10 +84,9 @@ class ChildProcess {
   public:
     template <class Body> explicit ChildProcess(Body body) {
         if (live_count_++ == 0) ::prctl(PR_SET_CHILD_SUBREAPER, 1);
-        pid_ = ::fork();
+        pid_ = fork_tied_to_parent();
         if (pid_ == 0) {
             ::setpgid(0, 0);
-            ::prctl(PR_SET_PDEATHSIG, SIGKILL);
             try {
                 body();
             } catch (...) {
@@ -231,16 +237,19 @@ TEST_CASE("procfs: a timed mutex wait is a futex wait with a timeout", "[procfs]
 TEST_CASE("procfs: sleeping, polling and reading a pipe", "[procfs]") {
     Pipe report, idle;
     ChildProcess child([&] {
-        std::thread sleeper([&] {
-            report.send(::gettid());
-            std::this_thread::sleep_for(1000s);
-        });
-        std::thread poller([&] {
-            report.send(::gettid());
-            ::poll(nullptr, 0, -1);
-        });
-        std::thread reader([&] {
-            report.send(::gettid());
+        // One tid after the other, so that the order on the pipe says whose tid it is.
+        std::vector<std::thread> threads;
+        auto start = [&](auto body) {
+            Pipe started;
+            threads.emplace_back([&started, body] {
+                started.send(::gettid());
+                body();
+            });
+            report.send(started.receive<pid_t>().value_or(0));
+        };
+        start([] { std::this_thread::sleep_for(1000s); });
+        start([] { ::poll(nullptr, 0, -1); });
+        start([&] {
             char byte;
             if (::read(idle.read_end, &byte, 1) < 0) ::_exit(97);
         });
@@ -287,7 +296,7 @@ TEST_CASE("procfs: sleeping, polling and reading a pipe", "[procfs]") {
 TEST_CASE("procfs: a process waiting for its child", "[procfs]") {
     Pipe report;
     ChildProcess child([&] {
-        pid_t grandchild = ::fork();
+        pid_t grandchild = fork_tied_to_parent();
         if (grandchild == 0) sleep_forever();
         report.send(grandchild);
         ::waitpid(grandchild, nullptr, 0);
@@ -305,6 +314,8 @@ TEST_CASE("procfs: a process waiting for its child", "[procfs]") {
 
     auto family = procfs::descendants_of(pid, procfs::list_processes());
     CHECK(family == std::vector<pid_t>{pid, *grandchild});
+    if (auto children = procfs::read_children(pid, pid)) // where the kernel has children files
+        CHECK(*children == std::vector<pid_t>{*grandchild});
 }
 
 namespace {

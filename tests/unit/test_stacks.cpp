@@ -63,15 +63,21 @@ struct Pipe {
     }
 };
 
+// fork() whose child is killed when the forking thread dies: nothing outlives a killed test.
+pid_t fork_tied_to_parent() {
+    pid_t pid = ::fork();
+    if (pid == 0) ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    return pid;
+}
+
 // A forked child in its own process group running `body`, never returning into Catch2.
 // Destruction kills the whole group with SIGKILL and reaps it.
 class ChildProcess {
   public:
     template <class Body> explicit ChildProcess(Body body) {
-        pid_ = ::fork();
+        pid_ = fork_tied_to_parent();
         if (pid_ == 0) {
             ::setpgid(0, 0);
-            ::prctl(PR_SET_PDEATHSIG, SIGKILL);
             try {
                 body();
             } catch (...) {

@@ -1,0 +1,152 @@
+// 020 printer-thread-then-fork — a thread that keeps printing while the main thread forks.
+//
+// What it shows: most programs print through something with a lock in it. A logging library
+// takes its own mutex around formatting and writing a line; glibc's stdio takes the FILE's lock.
+// A printer thread is inside one of these when the main thread forks, and the child prints.
+// Through the user-level logger the child finds the logger's mutex held by a thread that does
+// not exist in it: it hangs. Through plain fprintf(stderr) it does not, because glibc resets
+// its own stdio locks in the child of fork (it cannot do that for the locks of your libraries).
+//
+// What to look for: in `logger_fork_forced` the child's main thread waits for lock `logger`
+// owned by the parent's `printer`. In `stdio_fork_forced` the printer holds stderr's FILE lock
+// (flockfile) at the instant of fork, and the child's fprintf still goes through.
+// `logger_fork_natural` forks with no forced interleaving: whether it hangs depends on where
+// the printer happens to be, so it is measured as a hang rate over many runs.
+//
+// Variants: logger_fork_forced (hangs), stdio_fork_forced, logger_spawn_forced,
+// logger_forkserver_forced, logger_fork_natural (racy).
+#include "sim/probe.hpp"
+#include "sim/scenario.hpp"
+#include "sim/start.hpp"
+
+#include <sys/wait.h>
+#include <time.h>
+
+#include <atomic>
+#include <cstdio>
+#include <string>
+
+namespace {
+
+using namespace forklore;
+
+// The application's logging library: one mutex around each line.
+probe::Logger g_logger{"logger"};
+
+bool use_logger(const std::string& output) { return output == "logger"; }
+
+void print_line(bool logger, const char* text) {
+    if (logger)
+        g_logger.write(text); // SYNC: takes the logger's mutex
+    else
+        probe::print(stderr, text); // SYNC: takes stderr's FILE lock inside glibc
+}
+
+// --- The child process: prints a few lines -------------------------------------------------
+
+int child_prints(const ChildArgs& args) {
+    const bool logger = use_logger(args.at("output"));
+    for (int i = 0; i < 3; ++i) {
+        std::string line = "child line " + std::to_string(i);
+        print_line(logger, line.c_str());
+    }
+    return 0;
+}
+
+std::int64_t now_ms() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
+}
+
+// --- The main process -----------------------------------------------------------------------
+
+int run(ScenarioContext& context) {
+    const StartMethod method = context.method("start_method");
+    const std::string output = context.knob("output");
+    const bool logger = use_logger(output);
+    const bool forced = context.knob("timing") == "forced";
+    const long print_ms = context.integer("print_ms");
+
+    probe::Barrier lock_held{"lock_held", 2};
+    probe::Barrier child_started{"child_started", 2};
+    probe::Barrier finished{"finished", 2};
+    probe::Thread printer("printer", [&] {
+        if (forced) {
+            // Forced: hold the lock of the output path exactly while the main thread forks.
+            if (logger) g_logger.mutex().lock(); // SYNC: inside the logger, mid-line
+            else flockfile(stderr);              // SYNC: inside glibc's stderr lock
+            lock_held.arrive_and_wait();
+            child_started.arrive_and_wait();
+            if (logger) g_logger.mutex().unlock();
+            else funlockfile(stderr);
+        }
+        // Then (or from the start, with natural timing) print for a while, as a busy program does.
+        const std::int64_t until = now_ms() + print_ms;
+        for (int i = 0; now_ms() < until; ++i) {
+            std::string line = "printer line " + std::to_string(i);
+            print_line(logger, line.c_str());
+        }
+        finished.arrive_and_wait(); // stay alive until the end: an orphaned lock's owner is visible
+    });
+    if (forced) {
+        lock_held.arrive_and_wait(); // SYNC: from here the printer holds the output lock
+    } else {
+        timespec pause{0, 2'000'000}; // let the printer get going; no control over where it is
+        nanosleep(&pause, nullptr);
+    }
+    probe::Child child = probe::start_child(method, "print", {{"output", output}});
+    if (forced) child_started.arrive_and_wait();
+    int status = child.wait(); // SYNC: waits for ever if the child is stuck
+    finished.arrive_and_wait();
+    printer.join();
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+}
+
+Scenario describe() {
+    Scenario s;
+    s.id = "printer-thread-then-fork";
+    s.number = 20;
+    s.group = "fork and locks";
+    s.title = "A thread keeps printing while the main thread forks";
+    s.lesson =
+        "A printer thread writes lines to stderr in a loop while the main thread forks a child "
+        "that prints too. Through a user-level logger (a mutex around each line) the child can "
+        "inherit the logger's mutex locked by the printer, which does not exist in the child: it "
+        "hangs on its first line. Through plain fprintf(stderr) it completes even when the "
+        "printer holds the FILE lock at fork, because glibc resets its own stdio locks in the "
+        "child. spawn and forkserver start children that never saw the printer. Without a forced "
+        "interleaving the hang depends on timing: a rate, not a certainty.";
+    s.knobs = {
+        start_method_knob("start_method", StartMethod::fork, "How the child process is made."),
+        {"output", KnobType::choice, "logger",
+         "logger: the application's mutex-guarded logger; stdio: plain fprintf(stderr).",
+         {"logger", "stdio"}, 0, 0},
+        {"timing", KnobType::choice, "forced",
+         "forced: fork exactly while the printer holds the lock; natural: fork whenever.",
+         {"forced", "natural"}, 0, 0},
+        {"print_ms", KnobType::integer, "20", "How long the printer keeps printing (ms).", {}, 1, 2000},
+    };
+    s.variants = {
+        {"logger_fork_forced", "fork while the printer is inside the logger: the child's logger is orphaned",
+         {{"output", "logger"}, {"timing", "forced"}, {"start_method", "fork"}},
+         Expectation::deadlocks(DeadlockReason::orphaned_lock)},
+        {"stdio_fork_forced", "fork while the printer holds stderr's FILE lock: glibc resets it in the child",
+         {{"output", "stdio"}, {"timing", "forced"}, {"start_method", "fork"}}, Expectation::completes()},
+        {"logger_spawn_forced", "spawn while the printer is inside the logger: the child is a fresh program",
+         {{"output", "logger"}, {"timing", "forced"}, {"start_method", "spawn"}}, Expectation::completes()},
+        {"logger_forkserver_forced", "forkserver while the printer is inside the logger",
+         {{"output", "logger"}, {"timing", "forced"}, {"start_method", "forkserver"}},
+         Expectation::completes()},
+        {"logger_fork_natural", "fork at a natural moment: sometimes inside the logger, sometimes not",
+         {{"output", "logger"}, {"timing", "natural"}, {"start_method", "fork"}},
+         Expectation::hang_rate(40, 0.05, 0.995)},
+    };
+    s.body = run;
+    s.children = {{"print", child_prints}};
+    return s;
+}
+
+const ScenarioRegistrar registrar{describe()};
+
+} // namespace

@@ -1,0 +1,179 @@
+// 900 engine self-tests — hidden scenarios that make the sandbox end in every verdict kind.
+//
+// They are not lessons: they prove the engine's own claims (every verdict is reachable and
+// judged from what the kernel shows; no process outlives a run of any kind). They live together
+// in one file because each is a few lines; `forklore list --all` shows them.
+#include "sim/probe.hpp"
+#include "sim/scenario.hpp"
+#include "sim/start.hpp"
+
+#include <semaphore.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace forklore;
+
+void sleep_ms(long ms) {
+    timespec pause{ms / 1000, (ms % 1000) * 1'000'000};
+    nanosleep(&pause, nullptr);
+}
+
+Scenario selftest(const std::string& id, int number, const std::string& title, ScenarioBody body,
+                  Expectation expected) {
+    Scenario s;
+    s.id = id;
+    s.number = number;
+    s.group = "engine self-tests";
+    s.title = title;
+    s.lesson = "An engine self-test: " + title + ".";
+    s.hidden = true;
+    s.body = body;
+    s.variants = {{"default", title, {}, expected}};
+    return s;
+}
+
+// failed: the main process exits 3.
+int exit_three(ScenarioContext&) { return 3; }
+
+// crashed: a forked child aborts (an assertion failure, say), and its parent reports it.
+int child_aborts(const ChildArgs&) {
+    std::abort();
+}
+int run_child_that_aborts(ScenarioContext&) {
+    probe::Child child = probe::start_child(StartMethod::fork, "abort");
+    child.wait();
+    return 0;
+}
+
+// completed: a child killed on purpose (the kill is recorded, so its death is expected).
+int child_sleeps(const ChildArgs&) {
+    for (;;) sleep_ms(1000);
+}
+int run_kill_child(ScenarioContext&) {
+    probe::Child child = probe::start_child(StartMethod::fork, "sleep");
+    child.kill(SIGKILL);
+    int status = child.wait();
+    return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL ? 0 : 1;
+}
+
+// timed_out: a spin never blocks, so no deadlock can be proven.
+int spin(ScenarioContext&) {
+    volatile unsigned long counter = 0;
+    for (;;) counter = counter + 1;
+}
+
+// timed_out, never deadlocked: a sleep loop is timed waits only.
+int sleep_loop(ScenarioContext&) {
+    for (;;) sleep_ms(5);
+}
+
+// limit: more processes than the sandbox allows.
+int child_waits(const ChildArgs&) {
+    sleep_ms(3000);
+    return 0;
+}
+int fork_many(ScenarioContext&) {
+    std::vector<probe::Child> children;
+    for (int i = 0; i < 40; ++i) children.push_back(probe::start_child(StartMethod::fork, "wait"));
+    for (auto& child : children) child.wait();
+    return 0;
+}
+
+// limit: output past the runner's cap.
+int flood_output(ScenarioContext&) {
+    std::string block(64 * 1024, 'x');
+    for (int i = 0; i < 1024; ++i)
+        if (write(STDOUT_FILENO, block.data(), block.size()) < 0) return 1;
+    return 0;
+}
+
+// completed: the main process leaves a child behind; the reaper collects it.
+int child_lingers(const ChildArgs&) {
+    sleep_ms(50);
+    return 0;
+}
+int leave_child_behind(ScenarioContext&) {
+    probe::Child child = probe::start_child(StartMethod::fork, "linger");
+    return 0; // no wait: the child outlives the main process
+}
+
+// deadlocked (blocked on process): the main process reads a pipe whose only writer is a child
+// stuck on a semaphore nobody will post.
+sem_t g_never_posted;
+int child_waits_on_semaphore(const ChildArgs&) {
+    sem_wait(&g_never_posted); // SYNC: nothing posts it
+    return 0;
+}
+int read_pipe_from_stuck_child(ScenarioContext&) {
+    sem_init(&g_never_posted, 0, 0);
+    int ends[2];
+    if (pipe(ends) != 0) return 2;
+    probe::Child child = probe::start_child(StartMethod::fork, "semaphore");
+    close(ends[1]); // only the child holds the write end now
+    char byte;
+    if (read(ends[0], &byte, 1) < 0) return 1; // SYNC: waits for the stuck child
+    child.wait();
+    return 0;
+}
+
+std::vector<Scenario> describe_all() {
+    std::vector<Scenario> all;
+    all.push_back(selftest("selftest-exit-code", 900, "the main process exits with code 3",
+                           exit_three, Expectation::ends_as(VerdictKind::failed)));
+    Scenario aborts = selftest("selftest-child-aborts", 901, "a forked child calls abort()",
+                               run_child_that_aborts, Expectation::ends_as(VerdictKind::crashed, SIGABRT));
+    aborts.children = {{"abort", child_aborts}};
+    all.push_back(aborts);
+    Scenario killed = selftest("selftest-kill-child", 902, "a child killed on purpose",
+                               run_kill_child, Expectation::completes());
+    killed.children = {{"sleep", child_sleeps}};
+    all.push_back(killed);
+    Scenario spins = selftest("selftest-spin", 903, "the main thread spins for ever", spin,
+                              Expectation::ends_as(VerdictKind::timed_out));
+    spins.timeout_seconds = 1.0;
+    all.push_back(spins);
+    Scenario sleeps = selftest("selftest-sleep-loop", 904, "the main thread sleeps in a loop",
+                               sleep_loop, Expectation::ends_as(VerdictKind::timed_out));
+    sleeps.timeout_seconds = 1.0;
+    all.push_back(sleeps);
+    Scenario many = selftest("selftest-process-limit", 905, "more processes than the limit",
+                             fork_many, Expectation::ends_as(VerdictKind::limit));
+    many.limits.max_processes = 16;
+    many.children = {{"wait", child_waits}};
+    all.push_back(many);
+    Scenario cpu = selftest("selftest-cpu-limit", 906, "a spin past the CPU-time limit", spin,
+                            Expectation::ends_as(VerdictKind::limit, SIGXCPU));
+    cpu.limits.cpu_seconds = 1;
+    cpu.timeout_seconds = 5.0;
+    all.push_back(cpu);
+    Scenario flood = selftest("selftest-output-limit", 907, "more output than the limit",
+                              flood_output, Expectation::ends_as(VerdictKind::limit));
+    flood.limits.max_output = 1 << 20;
+    all.push_back(flood);
+    Scenario lingers = selftest("selftest-orphan", 908, "the main process exits before its child",
+                                leave_child_behind, Expectation::completes());
+    lingers.children = {{"linger", child_lingers}};
+    all.push_back(lingers);
+    Scenario pipe_wait = selftest("selftest-pipe-wait", 909,
+                                  "a pipe whose only writer is stuck on a semaphore",
+                                  read_pipe_from_stuck_child,
+                                  Expectation::deadlocks(DeadlockReason::blocked_on_process));
+    pipe_wait.children = {{"semaphore", child_waits_on_semaphore}};
+    all.push_back(pipe_wait);
+    return all;
+}
+
+const bool registered = [] {
+    for (auto& scenario : describe_all()) ScenarioRegistry::instance().add(std::move(scenario));
+    return true;
+}();
+
+} // namespace

@@ -1,0 +1,171 @@
+// Whole runs through the real sandbox: every verdict kind is reachable, hangs are proven rather
+// than timed out, and no process of a sandbox survives its run, whatever the verdict.
+#include <catch2/catch.hpp>
+
+#include "sim/matrix.hpp"
+#include "sim/record.hpp"
+#include "sim/runner.hpp"
+#include "sim/scenario.hpp"
+
+#include <dirent.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace forklore;
+
+pid_t parent_of(pid_t pid) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    auto close = text.rfind(')');
+    if (close == std::string::npos) return 0;
+    char state = 0;
+    int ppid = 0;
+    std::sscanf(text.c_str() + close + 1, " %c %d", &state, &ppid);
+    return ppid;
+}
+
+// Every live process below this test process (it has no children of its own between runs).
+std::vector<pid_t> my_descendants() {
+    std::vector<pid_t> found;
+    DIR* proc = opendir("/proc");
+    while (dirent* entry = readdir(proc)) {
+        pid_t pid = std::atoi(entry->d_name);
+        if (pid <= 0) continue;
+        for (pid_t up = parent_of(pid), hops = 0; up > 1 && hops < 64; up = parent_of(up), ++hops)
+            if (up == getpid()) {
+                found.push_back(pid);
+                break;
+            }
+    }
+    closedir(proc);
+    return found;
+}
+
+RunRecord run_variant_once(const std::string& id, const std::string& variant) {
+    const Scenario* scenario = ScenarioRegistry::instance().find(id);
+    REQUIRE(scenario != nullptr);
+    return run_scenario(make_request(*scenario, variant));
+}
+
+} // namespace
+
+TEST_CASE("every verdict kind is reached and no sandbox process survives the run", "[engine][leak]") {
+    struct Case {
+        const char* scenario;
+        const char* variant;
+        VerdictKind verdict;
+    };
+    const Case cases[] = {
+        {"file-read-under-lock", "spawn", VerdictKind::completed},
+        {"file-read-under-lock", "fork", VerdictKind::deadlocked},
+        {"lock-cycle", "opposite_order", VerdictKind::deadlocked},
+        {"selftest-pipe-wait", "default", VerdictKind::deadlocked},
+        {"selftest-exit-code", "default", VerdictKind::failed},
+        {"selftest-child-aborts", "default", VerdictKind::crashed},
+        {"selftest-spin", "default", VerdictKind::timed_out},
+        {"selftest-process-limit", "default", VerdictKind::limit},
+        {"selftest-output-limit", "default", VerdictKind::limit},
+        {"selftest-orphan", "default", VerdictKind::completed},
+    };
+    for (const auto& c : cases) {
+        DYNAMIC_SECTION(c.scenario << ":" << c.variant) {
+            RunRecord record = run_variant_once(c.scenario, c.variant);
+            INFO(record.verdict.explanation);
+            CHECK(record.verdict.kind == c.verdict);
+            CHECK(my_descendants().empty());
+        }
+    }
+}
+
+TEST_CASE("a deadlock is proven from kernel state, long before the deadline", "[engine]") {
+    RunRecord record = run_variant_once("file-read-under-lock", "fork");
+    REQUIRE(record.verdict.kind == VerdictKind::deadlocked);
+    CHECK(record.verdict.reason == DeadlockReason::orphaned_lock);
+    // Proof, not a timeout: the verdict came with a quiet window, far inside the deadline.
+    CHECK(record.timings.quiet_window_ms > 0);
+    CHECK(record.timings.verdict_ms < record.timings.quiet_window_ms + 5000);
+    // The explanation names the lock, the waiting child thread and the parent's reader.
+    CHECK_THAT(record.verdict.explanation, Catch::Contains("file_lock"));
+    CHECK_THAT(record.verdict.explanation, Catch::Contains("'main'"));
+    CHECK_THAT(record.verdict.explanation, Catch::Contains("'reader'"));
+    CHECK_THAT(record.verdict.explanation, Catch::Contains("fork"));
+    // The stacks show the child blocked inside the mutex wait.
+    pid_t child = record.verdict.culprit_pid;
+    bool child_in_lock_wait = false;
+    for (const auto& stack : record.stacks)
+        if (stack.ns_pid == child)
+            for (const auto& frame : stack.frames)
+                if (frame.function.find("lll_lock_wait") != std::string::npos ||
+                    frame.function.find("pthread_mutex_lock") != std::string::npos)
+                    child_in_lock_wait = true;
+    CHECK(child_in_lock_wait);
+    // The trace shows the fork, and the record knows every process and how it was made.
+    const ProcessRecord* waiter = record.find_process(child);
+    REQUIRE(waiter != nullptr);
+    CHECK(waiter->start_method == "fork");
+    CHECK(waiter->killed_by_runner);
+}
+
+TEST_CASE("a sleep loop is never called deadlocked", "[engine]") {
+    RunRecord record = run_variant_once("selftest-sleep-loop", "default");
+    CHECK(record.verdict.kind == VerdictKind::timed_out);
+    CHECK(my_descendants().empty());
+}
+
+TEST_CASE("the CPU-time limit ends a spin as a limit verdict", "[engine][leak]") {
+    RunRecord record = run_variant_once("selftest-cpu-limit", "default");
+    CHECK(record.verdict.kind == VerdictKind::limit);
+    CHECK(my_descendants().empty());
+}
+
+TEST_CASE("a sandbox that cannot start is a setup error with a clear message", "[engine]") {
+    const Scenario* scenario = ScenarioRegistry::instance().find("file-read-under-lock");
+    REQUIRE(scenario != nullptr);
+    SECTION("missing host program") {
+        RunRequest request = make_request(*scenario, "spawn");
+        request.host_path = "/nonexistent/forklore-host";
+        RunRecord record = run_scenario(request);
+        CHECK(record.verdict.kind == VerdictKind::setup_error);
+        CHECK_THAT(record.verdict.explanation, Catch::Contains("/nonexistent/forklore-host"));
+    }
+    SECTION("a scenario the host does not know") {
+        Scenario unknown;
+        unknown.id = "not-a-registered-scenario";
+        RunRequest request;
+        request.scenario = &unknown;
+        RunRecord record = run_scenario(request);
+        CHECK(record.verdict.kind == VerdictKind::setup_error);
+        CHECK_THAT(record.verdict.explanation, Catch::Contains("not-a-registered-scenario"));
+    }
+    CHECK(my_descendants().empty());
+}
+
+TEST_CASE("a run record survives a JSON round trip", "[engine][record]") {
+    RunRecord record = run_variant_once("lock-cycle", "opposite_order");
+    RunRecord back = run_record_from_json(nlohmann::json::parse(to_json(record).dump()));
+    CHECK(back.verdict.kind == record.verdict.kind);
+    CHECK(back.verdict.reason == record.verdict.reason);
+    CHECK(back.verdict.explanation == record.verdict.explanation);
+    CHECK(back.events.size() == record.events.size());
+    CHECK(back.processes.size() == record.processes.size());
+    CHECK(back.stacks.size() == record.stacks.size());
+}
+
+TEST_CASE("the sandbox enters its namespaces where the kernel allows", "[engine]") {
+    RunRecord record = run_variant_once("file-read-under-lock", "spawn");
+    INFO("sandbox: " << record.sandbox);
+    CHECK_FALSE(record.sandbox.empty());
+    if (geteuid() == 0) CHECK_THAT(record.sandbox, Catch::Contains("pid"));
+    // Inside a PID namespace the scenario's main process is pid 2 (the reaper is pid 1).
+    if (record.sandbox.find("pid") != std::string::npos) {
+        const ProcessRecord* main_process = record.find_process(2);
+        REQUIRE(main_process != nullptr);
+        CHECK(main_process->role == "main");
+    }
+}
