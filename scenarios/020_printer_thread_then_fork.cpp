@@ -140,7 +140,7 @@ Scenario describe() {
          Expectation::completes()},
         {"logger_fork_natural", "fork at a natural moment: sometimes inside the logger, sometimes not",
          {{"output", "logger"}, {"timing", "natural"}, {"start_method", "fork"}},
-         Expectation::hang_rate(40, 0.05, 0.995)},
+         Expectation::hang_rate(40, 0.10, 0.975)},
     };
     s.body = run;
     s.children = {{"print", child_prints}};

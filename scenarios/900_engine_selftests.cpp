@@ -40,6 +40,9 @@ Scenario selftest(const std::string& id, int number, const std::string& title, S
     return s;
 }
 
+// completed: nothing at all; the cost of a sandboxed run itself (bench/).
+int do_nothing(ScenarioContext&) { return 0; }
+
 // failed: the main process exits 3.
 int exit_three(ScenarioContext&) { return 3; }
 
@@ -126,6 +129,8 @@ int read_pipe_from_stuck_child(ScenarioContext&) {
 
 std::vector<Scenario> describe_all() {
     std::vector<Scenario> all;
+    all.push_back(selftest("selftest-trivial", 899, "the main process returns at once", do_nothing,
+                           Expectation::completes()));
     all.push_back(selftest("selftest-exit-code", 900, "the main process exits with code 3",
                            exit_three, Expectation::ends_as(VerdictKind::failed)));
     Scenario aborts = selftest("selftest-child-aborts", 901, "a forked child calls abort()",

@@ -348,17 +348,30 @@ bool read_memory(pid_t pid, std::uint64_t address, void* out, std::size_t size) 
 }
 
 std::optional<pid_t> read_mutex_owner(pid_t pid, std::uint64_t address) {
-    // glibc x86_64 pthread_mutex_t begins {int __lock; unsigned __count; int __owner; ...}: the
-    // futex word a waiter sleeps on is __lock (offset 0) and __owner (offset 8) is the tid of the
-    // holder as seen in the holder's PID namespace.
+    // glibc x86_64 pthread_mutex_t begins {int __lock; unsigned __count; int __owner;
+    // unsigned __nusers; int __kind; ...}: the futex word a waiter sleeps on is __lock (offset 0)
+    // and __owner (offset 8) is the tid of the holder as seen in the holder's PID namespace.
     struct MutexHead {
         int lock;
         unsigned count;
         int owner;
+        unsigned nusers;
+        int kind;
     } head{};
-    static_assert(offsetof(MutexHead, owner) == 8);
+    static_assert(offsetof(MutexHead, owner) == 8 && offsetof(MutexHead, kind) == 16);
     if (!read_memory(pid, address, &head, sizeof head)) return std::nullopt;
-    if (head.owner == 0) return std::nullopt;
+    // Many futex words are not mutexes (pthread_join waits on the thread's tid word, condition
+    // variables and semaphores have counters): reading "owner" there gives garbage. Accept the
+    // word only when it looks like a locked glibc mutex: a known kind (type bits, robust 16,
+    // PI 32, protect 64, pshared 128, elision 256/512), a plausible owner and user count, and a
+    // lock word of 1 or 2 (normal mutexes) or the owner's tid (robust and PI mutexes).
+    constexpr int kKnownKindBits = 0x3 | 0x10 | 0x20 | 0x40 | 0x80 | 0x100 | 0x200;
+    if (head.owner <= 0 || (head.kind & ~kKnownKindBits) != 0) return std::nullopt;
+    if (head.nusers == 0 || head.nusers > (1u << 20)) return std::nullopt;
+    const bool robust_or_pi = (head.kind & (0x10 | 0x20)) != 0;
+    const int lock_owner_bits = head.lock & 0x3fffffff; // FUTEX_TID_MASK
+    if (robust_or_pi ? lock_owner_bits != head.owner : (head.lock != 1 && head.lock != 2))
+        return std::nullopt;
     return head.owner;
 }
 

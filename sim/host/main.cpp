@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& error) {
+        if (error.get_exit_code() == 0) return app.exit(error); // --help
         std::fprintf(stderr, "forklore-host: %s\n", error.what());
         return forklore::kHostSetupErrorCode;
     }

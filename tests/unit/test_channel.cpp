@@ -1,0 +1,574 @@
+// The shared-memory event channel: create/attach, order and fields, a full channel, and
+// recording from many threads, forked children and signal handlers at once. The instrument must
+// never lose, tear or duplicate an event it accepted, and must never block when it is full.
+#include "sim/channel.hpp"
+#include "sim/events.hpp"
+#include "sim/probe.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <pthread.h>
+#include <sys/mman.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <map>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+using namespace forklore;
+
+namespace {
+
+Event make_event(EventKind kind, std::int32_t pid, std::int32_t tid, std::int64_t arg0,
+                 const char* name = nullptr, const char* text = nullptr) {
+    Event event{};
+    event.kind = kind;
+    event.time_ns = 1000 + arg0;
+    event.pid = pid;
+    event.tid = tid;
+    event.object = 0xabc0 + static_cast<std::uint64_t>(arg0);
+    event.arg0 = arg0;
+    event.arg1 = -arg0;
+    copy_name(event.thread, "worker");
+    copy_name(event.name, name);
+    copy_name(event.text, text);
+    return event;
+}
+
+std::vector<Event> read_all(const Channel& channel, bool final = true,
+                            std::uint64_t* torn = nullptr) {
+    std::uint64_t cursor = 0;
+    std::vector<Event> events;
+    channel.read(cursor, events, final, torn);
+    return events;
+}
+
+bool nul_terminated(const char* data, std::size_t size) {
+    return std::memchr(data, '\0', size) != nullptr;
+}
+
+// Every event must be committed, carry its own slot index, and have terminated strings.
+void require_well_formed(const std::vector<Event>& events) {
+    for (std::size_t i = 0; i < events.size(); ++i) {
+        const Event& e = events[i];
+        REQUIRE(e.committed == 1u);
+        if (i > 0) REQUIRE(e.seq > events[i - 1].seq);
+        REQUIRE(nul_terminated(e.thread, sizeof e.thread));
+        REQUIRE(nul_terminated(e.name, sizeof e.name));
+        REQUIRE(nul_terminated(e.text, sizeof e.text));
+    }
+}
+
+// Installs the probe channel for one test and always removes it again.
+struct InstalledChannel {
+    explicit InstalledChannel(Channel* channel) { probe::install_channel(channel); }
+    ~InstalledChannel() { probe::install_channel(nullptr); }
+    InstalledChannel(const InstalledChannel&) = delete;
+    InstalledChannel& operator=(const InstalledChannel&) = delete;
+};
+
+// Installs a signal handler for one test and restores the previous one.
+struct ScopedHandler {
+    ScopedHandler(int signal, void (*handler)(int)) : signal_(signal) {
+        struct sigaction action {};
+        action.sa_handler = handler;
+        sigemptyset(&action.sa_mask);
+        action.sa_flags = SA_RESTART;
+        REQUIRE(sigaction(signal, &action, &old_) == 0);
+    }
+    ~ScopedHandler() { sigaction(signal_, &old_, nullptr); }
+    ScopedHandler(const ScopedHandler&) = delete;
+    ScopedHandler& operator=(const ScopedHandler&) = delete;
+    int signal_;
+    struct sigaction old_ {};
+};
+
+} // namespace
+
+TEST_CASE("a created channel is empty and valid", "[channel]") {
+    Channel channel = Channel::create(16);
+    REQUIRE(channel.valid());
+    REQUIRE(channel.fd() >= 0);
+    CHECK(channel.capacity() == 16);
+    CHECK(channel.claimed() == 0);
+    CHECK(channel.dropped() == 0);
+    CHECK(read_all(channel, false).empty());
+
+    // The fd is close-on-exec: the runner dup2()s it into the host explicitly.
+    CHECK((fcntl(channel.fd(), F_GETFD) & FD_CLOEXEC) != 0);
+
+    CHECK_THROWS_AS(Channel::create(0), std::invalid_argument);
+
+    Channel none;
+    CHECK_FALSE(none.valid());
+    CHECK(none.capacity() == 0);
+    CHECK_FALSE(none.record(make_event(EventKind::note, 1, 1, 0)));
+    CHECK(none.claimed() == 0);
+}
+
+TEST_CASE("attach sees the events written through the creator, and the other way round",
+          "[channel]") {
+    Channel creator = Channel::create(64);
+    for (int i = 0; i < 3; ++i)
+        REQUIRE(creator.record(make_event(EventKind::note, 10, 11, i, "n", "from creator")));
+
+    int copy = dup(creator.fd());
+    REQUIRE(copy >= 0);
+    Channel attached = Channel::attach(copy);
+    REQUIRE(attached.valid());
+    CHECK(attached.fd() == copy);
+    CHECK(attached.capacity() == 64);
+    CHECK(attached.claimed() == 3);
+
+    std::vector<Event> seen = read_all(attached, false);
+    REQUIRE(seen.size() == 3);
+    for (int i = 0; i < 3; ++i) {
+        CHECK(seen[i].arg0 == i);
+        CHECK(std::string(seen[i].text) == "from creator");
+    }
+
+    REQUIRE(attached.record(make_event(EventKind::output, 20, 21, 7, "stdio", "from attacher")));
+    std::vector<Event> back = read_all(creator, false);
+    REQUIRE(back.size() == 4);
+    CHECK(back[3].kind == EventKind::output);
+    CHECK(back[3].pid == 20);
+    CHECK(back[3].seq == 3);
+    CHECK(std::string(back[3].text) == "from attacher");
+
+    // A moved channel keeps the mapping; the moved-from one is empty.
+    Channel moved = std::move(attached);
+    CHECK(moved.valid());
+    CHECK_FALSE(attached.valid()); // NOLINT(bugprone-use-after-move)
+    CHECK(moved.claimed() == 4);
+}
+
+TEST_CASE("attach refuses an fd that holds no channel", "[channel]") {
+    SECTION("/dev/null") {
+        int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+        REQUIRE(fd >= 0);
+        CHECK_THROWS_AS(Channel::attach(fd), std::runtime_error);
+        close(fd);
+    }
+    SECTION("a memfd full of garbage") {
+        int fd = memfd_create("garbage", MFD_CLOEXEC);
+        REQUIRE(fd >= 0);
+        std::vector<unsigned char> garbage(8192);
+        for (std::size_t i = 0; i < garbage.size(); ++i)
+            garbage[i] = static_cast<unsigned char>(i * 131 + 7);
+        REQUIRE(write(fd, garbage.data(), garbage.size()) ==
+                static_cast<ssize_t>(garbage.size()));
+        CHECK_THROWS_AS(Channel::attach(fd), std::runtime_error);
+        close(fd);
+    }
+    SECTION("a memfd smaller than a header") {
+        int fd = memfd_create("tiny", MFD_CLOEXEC);
+        REQUIRE(fd >= 0);
+        REQUIRE(write(fd, "forklore", 8) == 8);
+        CHECK_THROWS_AS(Channel::attach(fd), std::runtime_error);
+        close(fd);
+    }
+    SECTION("a channel whose file is smaller than its capacity says") {
+        Channel channel = Channel::create(32);
+        int fd = dup(channel.fd());
+        REQUIRE(fd >= 0);
+        // Header plus 8 of the 32 slots: slots past the end would fault in the attacher.
+        REQUIRE(ftruncate(fd, 64 + 8 * static_cast<off_t>(sizeof(Event))) == 0);
+        CHECK_THROWS_AS(Channel::attach(fd), std::runtime_error);
+        close(fd);
+    }
+    SECTION("a closed fd") {
+        CHECK_THROWS_AS(Channel::attach(-1), std::runtime_error);
+    }
+}
+
+TEST_CASE("events keep their order and every field", "[channel]") {
+    Channel channel = Channel::create(32);
+    const EventKind kinds[] = {EventKind::process_start, EventKind::lock_wait,
+                               EventKind::lock_acquired, EventKind::output,
+                               EventKind::barrier_passed};
+    for (int i = 0; i < 5; ++i) {
+        Event event = make_event(kinds[i], 100 + i, 200 + i, i, "lock", "text");
+        event.committed = 7; // the recorder owns these two fields
+        event.seq = 99;
+        REQUIRE(channel.record(event));
+    }
+    std::vector<Event> events = read_all(channel, false);
+    REQUIRE(events.size() == 5);
+    require_well_formed(events);
+    for (int i = 0; i < 5; ++i) {
+        const Event& e = events[i];
+        CHECK(e.seq == static_cast<std::uint64_t>(i));
+        CHECK(e.committed == 1u);
+        CHECK(e.kind == kinds[i]);
+        CHECK(e.time_ns == 1000 + i);
+        CHECK(e.pid == 100 + i);
+        CHECK(e.tid == 200 + i);
+        CHECK(e.object == 0xabc0u + static_cast<std::uint64_t>(i));
+        CHECK(e.arg0 == i);
+        CHECK(e.arg1 == -i);
+        CHECK(std::string(e.thread) == "worker");
+        CHECK(std::string(e.name) == "lock");
+        CHECK(std::string(e.text) == "text");
+    }
+
+    // Reading again from the advanced cursor yields nothing new, then only what came after.
+    std::uint64_t cursor = 0;
+    std::vector<Event> batch;
+    CHECK(channel.read(cursor, batch) == 5);
+    CHECK(cursor == 5);
+    CHECK(channel.read(cursor, batch) == 0);
+    REQUIRE(channel.record(make_event(EventKind::note, 1, 1, 42)));
+    CHECK(channel.read(cursor, batch) == 1);
+    CHECK(batch.size() == 6);
+    CHECK(batch.back().arg0 == 42);
+    CHECK(cursor == 6);
+}
+
+TEST_CASE("probe::record truncates long names and texts and always terminates them",
+          "[channel]") {
+    Channel channel = Channel::create(16);
+    InstalledChannel installed(&channel);
+    CHECK(probe::installed_channel() == &channel);
+
+    const std::string long_name(100, 'n');
+    const std::string long_text(500, 't');
+    const std::string fits_name(31, 'a'); // exactly the room there is
+    probe::record(EventKind::note, 1, 2, 3, long_name.c_str(), long_text.c_str());
+    probe::record(EventKind::note, 0, 0, 0, fits_name.c_str(), "short");
+    probe::record(EventKind::note); // no name, no text
+
+    std::vector<Event> events = read_all(channel, false);
+    REQUIRE(events.size() == 3);
+    require_well_formed(events);
+
+    CHECK(std::string(events[0].name) == long_name.substr(0, sizeof(Event::name) - 1));
+    CHECK(std::string(events[0].text) == long_text.substr(0, sizeof(Event::text) - 1));
+    CHECK(events[0].object == 1);
+    CHECK(events[0].arg0 == 2);
+    CHECK(events[0].arg1 == 3);
+    CHECK(events[0].pid == getpid());
+    CHECK(events[0].tid == probe::current_tid());
+    CHECK(std::string(events[0].thread) == probe::thread_name());
+
+    CHECK(std::string(events[1].name) == fits_name);
+    CHECK(std::string(events[1].text) == "short");
+    CHECK(events[2].name[0] == '\0');
+    CHECK(events[2].text[0] == '\0');
+    // Times come from CLOCK_MONOTONIC, in order.
+    CHECK(events[0].time_ns > 0);
+    CHECK(events[0].time_ns <= events[1].time_ns);
+    CHECK(events[1].time_ns <= events[2].time_ns);
+
+    // copy_name clears the whole rest of the array: no stale bytes from a previous use.
+    char buffer[8];
+    std::memset(buffer, 'x', sizeof buffer);
+    copy_name(buffer, "ab");
+    for (std::size_t i = 2; i < sizeof buffer; ++i) CHECK(buffer[i] == '\0');
+    copy_name(buffer, "abcdefghijk");
+    CHECK(std::string(buffer) == "abcdefg");
+    copy_name(buffer, nullptr);
+    CHECK(buffer[0] == '\0');
+}
+
+TEST_CASE("a full channel counts drops and never blocks or wraps", "[channel]") {
+    Channel channel = Channel::create(8);
+    int kept = 0, refused = 0;
+    for (int i = 0; i < 20; ++i) {
+        if (channel.record(make_event(EventKind::note, 1, 1, i)))
+            ++kept;
+        else
+            ++refused;
+    }
+    CHECK(kept == 8);
+    CHECK(refused == 12);
+    CHECK(channel.claimed() == 8);
+    CHECK(channel.dropped() == 12);
+
+    std::vector<Event> events = read_all(channel, false);
+    REQUIRE(events.size() == 8);
+    for (int i = 0; i < 8; ++i) CHECK(events[i].arg0 == i); // the first 8, never overwritten
+
+    // Reading does not free slots: the channel is a log, not a ring that wraps over readers.
+    CHECK_FALSE(channel.record(make_event(EventKind::note, 1, 1, 100)));
+    CHECK(channel.dropped() == 13);
+    CHECK(read_all(channel, false).back().arg0 == 7);
+
+    // Drops made through another mapping are counted in the same place.
+    Channel attached = Channel::attach(dup(channel.fd()));
+    CHECK_FALSE(attached.record(make_event(EventKind::note, 1, 1, 101)));
+    CHECK(channel.dropped() == 14);
+    CHECK(attached.dropped() == 14);
+}
+
+TEST_CASE("recording from many threads keeps every event exactly once", "[channel]") {
+    constexpr int kThreads = 8;
+    constexpr int kPerThread = 10000;
+    Channel channel = Channel::create(kThreads * kPerThread + 16);
+
+    std::atomic<bool> go{false};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t)
+        threads.emplace_back([&channel, &go, t] {
+            while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
+            for (int i = 0; i < kPerThread; ++i) {
+                Event event = make_event(EventKind::note, 1, t, i, "racer", "concurrent");
+                if (!channel.record(event)) std::abort();
+            }
+        });
+
+    // Read concurrently too: a live reader must only ever see committed, whole events.
+    std::uint64_t cursor = 0;
+    std::vector<Event> live;
+    go.store(true, std::memory_order_release);
+    while (cursor < static_cast<std::uint64_t>(kThreads * kPerThread)) channel.read(cursor, live);
+    for (auto& thread : threads) thread.join();
+
+    CHECK(channel.dropped() == 0);
+    CHECK(channel.claimed() == static_cast<std::uint64_t>(kThreads * kPerThread));
+    REQUIRE(live.size() == static_cast<std::size_t>(kThreads * kPerThread));
+    require_well_formed(live);
+
+    std::vector<Event> final_read = read_all(channel, true);
+    REQUIRE(final_read.size() == live.size());
+
+    std::set<std::pair<int, std::int64_t>> seen;
+    std::map<int, std::int64_t> last_counter;
+    for (std::size_t i = 0; i < live.size(); ++i) {
+        const Event& e = live[i];
+        REQUIRE(e.seq == i);
+        REQUIRE(e.seq == final_read[i].seq);
+        REQUIRE(e.tid >= 0);
+        REQUIRE(e.tid < kThreads);
+        REQUIRE(seen.insert({e.tid, e.arg0}).second); // never twice
+        // Fields of one event belong together (no mix of two writers).
+        REQUIRE(e.object == 0xabc0u + static_cast<std::uint64_t>(e.arg0));
+        REQUIRE(e.arg1 == -e.arg0);
+        REQUIRE(e.time_ns == 1000 + e.arg0);
+        REQUIRE(std::string(e.text) == "concurrent");
+        // One thread's events keep that thread's order.
+        auto [it, first] = last_counter.try_emplace(e.tid, e.arg0);
+        if (!first) {
+            REQUIRE(e.arg0 == it->second + 1);
+            it->second = e.arg0;
+        }
+    }
+    CHECK(seen.size() == static_cast<std::size_t>(kThreads * kPerThread)); // every one present
+}
+
+TEST_CASE("forked children record through the inherited mapping", "[channel]") {
+    constexpr int kChildren = 4;
+    constexpr int kPerChild = 1000;
+    Channel channel = Channel::create(kChildren * kPerChild + 64);
+    InstalledChannel installed(&channel);
+
+    probe::record(EventKind::note, 0, -1, 0, "parent", "before fork");
+    std::vector<pid_t> children;
+    for (int c = 0; c < kChildren; ++c) {
+        pid_t pid = fork();
+        REQUIRE(pid >= 0);
+        if (pid == 0) {
+            for (int i = 0; i < kPerChild; ++i)
+                probe::record(EventKind::note, static_cast<std::uint64_t>(c), i, 0, "child");
+            _exit(0);
+        }
+        children.push_back(pid);
+    }
+    probe::record(EventKind::note, 0, -2, 0, "parent", "after fork");
+    for (pid_t pid : children) {
+        int status = 0;
+        REQUIRE(waitpid(pid, &status, 0) == pid);
+        REQUIRE(WIFEXITED(status));
+        REQUIRE(WEXITSTATUS(status) == 0);
+    }
+    probe::record(EventKind::note, 0, -3, 0, "parent", "after wait");
+
+    std::uint64_t torn = 0;
+    std::vector<Event> events = read_all(channel, true, &torn);
+    CHECK(torn == 0);
+    CHECK(channel.dropped() == 0);
+    REQUIRE(events.size() == static_cast<std::size_t>(kChildren * kPerChild + 3));
+    require_well_formed(events);
+
+    std::map<pid_t, std::vector<std::int64_t>> by_child;
+    std::vector<std::int64_t> parent;
+    for (const Event& e : events) {
+        if (e.pid == getpid()) {
+            CHECK(std::string(e.name) == "parent");
+            parent.push_back(e.arg0);
+        } else {
+            CHECK(std::string(e.name) == "child");
+            CHECK(e.tid == e.pid); // each child is single-threaded
+            by_child[e.pid].push_back(e.arg0);
+        }
+    }
+    CHECK(parent == std::vector<std::int64_t>{-1, -2, -3});
+    REQUIRE(by_child.size() == static_cast<std::size_t>(kChildren));
+    for (pid_t pid : children) {
+        INFO("child " << pid);
+        const auto& counters = by_child[pid];
+        REQUIRE(counters.size() == static_cast<std::size_t>(kPerChild));
+        for (int i = 0; i < kPerChild; ++i) CHECK(counters[i] == i); // in order, once each
+    }
+}
+
+TEST_CASE("a writer that dies mid-event leaves a torn slot that only a final read skips",
+          "[channel]") {
+    Channel channel = Channel::create(16);
+    REQUIRE(channel.record(make_event(EventKind::note, 1, 1, 0)));
+
+    // The child hands record() an event whose last bytes lie on an unreadable page: the slot is
+    // claimed, partly written, and the child dies before it can commit it.
+    const long page = sysconf(_SC_PAGESIZE);
+    void* pages = mmap(nullptr, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    REQUIRE(pages != MAP_FAILED);
+    REQUIRE(mprotect(static_cast<char*>(pages) + page, page, PROT_NONE) == 0);
+    auto* event = reinterpret_cast<Event*>(static_cast<char*>(pages) + page -
+                                           offsetof(Event, text));
+    std::memset(event, 0, offsetof(Event, text));
+    event->kind = EventKind::note;
+
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        signal(SIGSEGV, SIG_DFL); // die quietly, even under a sanitizer's handler
+        channel.record(*event);
+        _exit(0); // not reached
+    }
+    int status = 0;
+    REQUIRE(waitpid(pid, &status, 0) == pid);
+    munmap(pages, 2 * page);
+    REQUIRE(WIFSIGNALED(status));
+    REQUIRE(channel.claimed() == 2); // the premise: the slot was claimed before the fault
+
+    REQUIRE(channel.record(make_event(EventKind::note, 1, 1, 2)));
+
+    // A live read stops at the slot still being written: its writer may yet finish.
+    std::uint64_t cursor = 0;
+    std::vector<Event> events;
+    CHECK(channel.read(cursor, events, false) == 1);
+    CHECK(cursor == 1);
+    CHECK(channel.read(cursor, events, false) == 0);
+    CHECK(cursor == 1);
+
+    // A final read (every writer is dead) skips it and counts it.
+    std::uint64_t torn = 0;
+    CHECK(channel.read(cursor, events, true, &torn) == 1);
+    CHECK(torn == 1);
+    CHECK(cursor == 3);
+    REQUIRE(events.size() == 2);
+    CHECK(events[0].arg0 == 0);
+    CHECK(events[1].arg0 == 2);
+    CHECK(events[1].seq == 2);
+}
+
+// ---- signal handlers ----
+
+namespace {
+
+std::atomic<int> g_handled{0};
+std::atomic<int> g_handler_calls_in_flight{0};
+
+void record_from_handler(int) {
+    int saved_errno = errno;
+    g_handler_calls_in_flight.fetch_add(1, std::memory_order_relaxed);
+    int index = g_handled.load(std::memory_order_relaxed);
+    probe::record(EventKind::note, 1, index, 0, "handler", "recorded in a signal handler");
+    g_handled.store(index + 1, std::memory_order_release);
+    g_handler_calls_in_flight.fetch_sub(1, std::memory_order_relaxed);
+    errno = saved_errno;
+}
+
+// Checks a trace of main-loop events (object 0) and handler events (object 1).
+void check_trace(const Channel& channel, int main_events, int handled) {
+    std::uint64_t torn = 0;
+    std::vector<Event> events = read_all(channel, true, &torn);
+    CHECK(torn == 0);
+    CHECK(channel.dropped() == 0);
+    REQUIRE(events.size() == static_cast<std::size_t>(main_events + handled));
+    require_well_formed(events);
+    // A live read sees the same: nothing is left uncommitted once the handlers have returned.
+    CHECK(read_all(channel, false).size() == events.size());
+
+    std::int64_t next_main = 0, next_handler = 0;
+    for (const Event& e : events) {
+        REQUIRE(e.kind == EventKind::note);
+        if (e.object == 0) {
+            REQUIRE(std::string(e.name) == "loop");
+            REQUIRE(e.arg0 == next_main++);
+        } else {
+            REQUIRE(e.object == 1u);
+            REQUIRE(std::string(e.name) == "handler");
+            REQUIRE(std::string(e.text) == "recorded in a signal handler");
+            REQUIRE(e.arg0 == next_handler++);
+        }
+    }
+    CHECK(next_main == main_events);
+    CHECK(next_handler == handled);
+}
+
+} // namespace
+
+TEST_CASE("signal handlers record while the interrupted thread is recording", "[channel]") {
+    constexpr int kSignals = 2000;
+    constexpr int kMaxMainEvents = 200000;
+    Channel channel = Channel::create(kSignals + kMaxMainEvents + 16);
+    InstalledChannel installed(&channel);
+    ScopedHandler handler(SIGUSR1, record_from_handler);
+    g_handled = 0;
+
+    // Another thread interrupts this one over and over, waiting for each signal to be handled,
+    // while this thread records as fast as it can.
+    const pthread_t target = pthread_self();
+    std::atomic<bool> done{false};
+    std::thread sender([&] {
+        for (int i = 0; i < kSignals; ++i) {
+            pthread_kill(target, SIGUSR1);
+            while (g_handled.load(std::memory_order_acquire) <= i) std::this_thread::yield();
+        }
+        done.store(true, std::memory_order_release);
+    });
+    int main_events = 0;
+    while (!done.load(std::memory_order_acquire)) {
+        if (main_events < kMaxMainEvents)
+            probe::record(EventKind::note, 0, main_events++, 0, "loop");
+    }
+    sender.join();
+    REQUIRE(g_handled.load() == kSignals);
+    CHECK(g_handler_calls_in_flight.load() == 0);
+    check_trace(channel, main_events, kSignals);
+}
+
+TEST_CASE("an interval timer's SIGALRM records into the channel mid-loop", "[channel]") {
+    constexpr int kMainEvents = 150000;
+    Channel channel = Channel::create(kMainEvents + 100000);
+    InstalledChannel installed(&channel);
+    ScopedHandler handler(SIGALRM, record_from_handler);
+    g_handled = 0;
+
+    itimerval timer{};
+    timer.it_interval.tv_usec = 50;
+    timer.it_value.tv_usec = 50;
+    REQUIRE(setitimer(ITIMER_REAL, &timer, nullptr) == 0);
+    for (int i = 0; i < kMainEvents; ++i) probe::record(EventKind::note, 0, i, 0, "loop");
+    // Keep recording until some signals have certainly arrived (slow machines, sanitizers).
+    int main_events = kMainEvents;
+    while (g_handled.load() < 20 && main_events < kMainEvents + 50000)
+        probe::record(EventKind::note, 0, main_events++, 0, "loop");
+    itimerval off{};
+    REQUIRE(setitimer(ITIMER_REAL, &off, nullptr) == 0);
+
+    const int handled = g_handled.load();
+    CHECK(handled > 0);
+    check_trace(channel, main_events, handled);
+}
