@@ -88,7 +88,11 @@ Channel Channel::attach(int fd) {
     if (mem == MAP_FAILED)
         throw std::system_error(errno, std::generic_category(), "mmap event channel");
     auto* header = static_cast<ChannelHeader*>(mem);
-    if (header->magic != kChannelMagic || header->schema_version != kEventSchemaVersion ||
+    if (header->magic != kChannelMagic) {
+        munmap(mem, size);
+        throw std::runtime_error("fd " + std::to_string(fd) + " is not an event channel");
+    }
+    if (header->schema_version != kEventSchemaVersion ||
         header->event_size != sizeof(Event) ||
         sizeof(ChannelHeader) + header->capacity * sizeof(Event) > size) {
         munmap(mem, size);
@@ -154,6 +158,11 @@ std::size_t Channel::read(std::uint64_t& cursor, std::vector<Event>& out, bool f
             continue;
         }
         out.push_back(slot);
+        // The mapping is writable by the observed program: never trust its strings to end.
+        Event& copy = out.back();
+        copy.thread[sizeof copy.thread - 1] = '\0';
+        copy.name[sizeof copy.name - 1] = '\0';
+        copy.text[sizeof copy.text - 1] = '\0';
         ++cursor;
         ++copied;
     }

@@ -68,9 +68,9 @@ std::vector<FileLockEntry> sandbox_file_locks(const Snapshot& snapshot) {
 
     std::vector<FileLockEntry> result;
     for (const auto& entry : all) {
+        auto shares_file = [&](const FileLockEntry* own) { return same_file(*own, entry); };
         bool related = sandbox_pids.count(entry.pid) ||
-                       std::any_of(sandbox_entries.begin(), sandbox_entries.end(),
-                                   [&](const FileLockEntry* own) { return same_file(*own, entry); });
+                       std::any_of(sandbox_entries.begin(), sandbox_entries.end(), shares_file);
         if (related) result.push_back(entry);
     }
     return result;

@@ -62,12 +62,13 @@ void task_path(char* out, std::size_t size, pid_t pid, pid_t tid, const char* fi
     std::snprintf(out, size, "/proc/%d/task/%d/%s", pid, tid, file);
 }
 
-bool parse_pid(const char* text, pid_t& out) {
+// A /proc directory entry named by a number (a pid, a tid or an fd).
+bool parse_number(const char* text, int& out) {
     if (*text < '0' || *text > '9') return false;
     char* end = nullptr;
     long value = std::strtol(text, &end, 10);
     if (*end != '\0') return false;
-    out = static_cast<pid_t>(value);
+    out = static_cast<int>(value);
     return true;
 }
 
@@ -104,10 +105,6 @@ bool split_stat_line(std::string_view line, std::string_view& comm, std::string_
     return true;
 }
 
-bool starts_with(std::string_view text, std::string_view prefix) {
-    return text.substr(0, prefix.size()) == prefix;
-}
-
 } // namespace
 
 std::vector<PidParent> list_processes() {
@@ -118,7 +115,7 @@ std::vector<PidParent> list_processes() {
     char buffer[1024];
     while (dirent* entry = ::readdir(proc)) {
         pid_t pid = 0;
-        if (!parse_pid(entry->d_name, pid)) continue;
+        if (!parse_number(entry->d_name, pid)) continue;
         std::snprintf(path, sizeof path, "/proc/%d/stat", pid);
         ssize_t length = read_small_file(path, buffer, sizeof buffer);
         if (length <= 0) continue; // exited between readdir and open
@@ -153,7 +150,7 @@ std::vector<pid_t> list_threads(pid_t pid) {
     if (!tasks) return result;
     while (dirent* entry = ::readdir(tasks)) {
         pid_t tid = 0;
-        if (parse_pid(entry->d_name, tid)) result.push_back(tid);
+        if (parse_number(entry->d_name, tid)) result.push_back(tid);
     }
     ::closedir(tasks);
     std::sort(result.begin(), result.end());
@@ -283,11 +280,11 @@ std::vector<OpenChannelEnd> read_channel_ends(pid_t pid) {
     DIR* fds = ::opendir(path);
     if (!fds) return result;
     while (dirent* entry = ::readdir(fds)) {
-        pid_t fd = 0;
-        if (!parse_pid(entry->d_name, fd)) continue;
+        int fd = 0;
+        if (!parse_number(entry->d_name, fd)) continue;
         std::string target = read_fd_target(pid, fd);
-        bool is_pipe = starts_with(target, "pipe:");
-        bool is_socket = starts_with(target, "socket:");
+        bool is_pipe = target.starts_with("pipe:");
+        bool is_socket = target.starts_with("socket:");
         if (!is_pipe && !is_socket) continue;
         // A socket is bidirectional whatever its open flags say; a pipe end has one direction.
         bool writable = is_socket || fd_is_writable(pid, fd).value_or(false);
@@ -399,7 +396,7 @@ constexpr std::uint64_t wnohang = 1;                      // wait4/waitid WNOHAN
 constexpr std::uint64_t p_pid = 1;                        // waitid idtype P_PID
 
 bool is_channel(std::string_view target) {
-    return starts_with(target, "pipe:") || starts_with(target, "socket:");
+    return target.starts_with("pipe:") || target.starts_with("socket:");
 }
 
 // Fills fd and fd_target from a syscall's fd argument; the target only when the pid is known.

@@ -137,12 +137,17 @@ json thread_snapshot_to_json(const ThreadSnapshot& t) {
     return j;
 }
 
+char state_from(const std::string& text) {
+    if (text.size() != 1) throw std::runtime_error(fmt::format("run record: bad state '{}'", text));
+    return text.front();
+}
+
 ThreadSnapshot thread_snapshot_from_json(const json& j) {
     ThreadSnapshot t;
     t.tid = j.value("tid", 0);
     t.ns_tid = j.value("ns_tid", 0);
     t.name = j.value("name", "");
-    t.state = j.value("state", std::string("?")).front();
+    t.state = state_from(j.value("state", std::string("?")));
     t.wchan = j.value("wchan", "");
     t.syscall = j.value("syscall", -1L);
     t.cpu_ticks = j.value("cpu_ticks", std::uint64_t{0});
@@ -195,7 +200,7 @@ Snapshot snapshot_from_json(const json& j, std::int64_t start_time_ns) {
         p.ns_pid = pj.value("ns_pid", 0);
         p.ppid = pj.value("ppid", 0);
         p.comm = pj.value("comm", "");
-        p.state = pj.value("state", std::string("?")).front();
+        p.state = state_from(pj.value("state", std::string("?")));
         p.infrastructure = pj.value("infrastructure", false);
         for (const auto& tj : pj.value("threads", json::array()))
             p.threads.push_back(thread_snapshot_from_json(tj));
@@ -274,7 +279,12 @@ ThreadStack stack_from_json(const json& j) {
     s.error = j.value("error", "");
     for (const auto& f : j.value("frames", json::array())) {
         StackFrame frame;
-        frame.pc = std::stoull(f.value("pc", std::string("0")), nullptr, 16);
+        const std::string pc = f.value("pc", std::string("0"));
+        try {
+            frame.pc = std::stoull(pc, nullptr, 16);
+        } catch (const std::logic_error&) { // invalid_argument, out_of_range
+            throw std::runtime_error(fmt::format("run record: bad stack pc '{}'", pc));
+        }
         frame.function = f.value("function", "");
         frame.module = f.value("module", "");
         frame.offset = f.value("offset", std::uint64_t{0});
@@ -384,15 +394,17 @@ json to_json(const RunRecord& r) {
 }
 
 RunRecord run_record_from_json(const json& j) {
-    if (!j.is_object() || j.value("format", "") != "forklore-run")
-        throw std::runtime_error("not a forklore run record (no \"format\": \"forklore-run\")");
+    // A format or version of the wrong type is a malformed record too: check them in the try.
     RunRecord r;
-    r.version = j.value("version", 0);
-    if (r.version < 1 || r.version > kRunRecordVersion)
-        throw std::runtime_error(fmt::format("run record version {} is not supported (this build "
-                                             "reads up to {})",
-                                             r.version, kRunRecordVersion));
     try {
+        if (!j.is_object() || j.value("format", "") != "forklore-run")
+            throw std::runtime_error(
+                "not a forklore run record (no \"format\": \"forklore-run\")");
+        r.version = j.value("version", 0);
+        if (r.version < 1 || r.version > kRunRecordVersion)
+            throw std::runtime_error(fmt::format("run record version {} is not supported (this "
+                                                 "build reads up to {})",
+                                                 r.version, kRunRecordVersion));
         r.event_schema = j.value("event_schema", kEventSchemaVersion);
         r.scenario = j.value("scenario", "");
         r.variant = j.value("variant", "");

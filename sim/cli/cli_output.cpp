@@ -64,6 +64,30 @@ std::string xml_escape(const std::string& text) {
     return out;
 }
 
+// Demangled C++ names can run to hundreds of characters of template arguments: a reader of a
+// terminal needs the function, not its parameter types (the JSON record keeps the full name).
+std::string short_function_name(const std::string& name) {
+    std::string shown;
+    int depth = 0;
+    for (std::size_t i = 0; i < name.size(); ++i) {
+        char c = name[i];
+        if (name.compare(i, 21, "(anonymous namespace)") == 0) {
+            shown += "(anonymous namespace)";
+            i += 20;
+            continue;
+        }
+        if (c == '<' || c == '(') {
+            if (depth == 0) shown += c == '<' ? "<...>" : "(...)";
+            ++depth;
+        } else if (c == '>' || c == ')') {
+            depth = depth > 0 ? depth - 1 : 0;
+        } else if (depth == 0) {
+            shown += c;
+        }
+    }
+    return shown;
+}
+
 std::string actual_summary(const MatrixCell& cell) {
     std::vector<std::string> parts;
     for (const auto& [label, count] : cell.verdict_counts)
@@ -147,7 +171,7 @@ std::string describe_run(const RunRecord& record) {
                     out += "      ...\n";
                     break;
                 }
-                out += fmt::format("      {} ({})\n", frame.function.empty() ? fmt::format("{:#x}", frame.pc) : frame.function,
+                out += fmt::format("      {} ({})\n", frame.function.empty() ? fmt::format("{:#x}", frame.pc) : short_function_name(frame.function),
                                    frame.module);
             }
             if (!stack.error.empty()) out += fmt::format("      ({})\n", stack.error);

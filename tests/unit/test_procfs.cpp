@@ -46,12 +46,8 @@ struct Pipe {
         write_end = fds[1];
     }
     ~Pipe() {
-        close_read();
-        close_write();
-    }
-    void close_read() {
         if (read_end >= 0) ::close(read_end);
-        read_end = -1;
+        close_write();
     }
     void close_write() {
         if (write_end >= 0) ::close(write_end);
@@ -426,7 +422,8 @@ TEST_CASE("procfs: a comm with spaces and parentheses", "[procfs]") {
     CHECK(stat->ppid == ::getpid());
 
     auto all = procfs::list_processes();
-    auto entry = std::find_if(all.begin(), all.end(), [&](auto& p) { return p.pid == child.pid(); });
+    auto entry =
+        std::find_if(all.begin(), all.end(), [&](auto& p) { return p.pid == child.pid(); });
     REQUIRE(entry != all.end());
     CHECK(entry->ppid == ::getpid());
 }
@@ -454,7 +451,8 @@ TEST_CASE("procfs: classify_wait from syscall records", "[procfs]") {
         CHECK(wait.wait == WaitKind::futex);
         CHECK(wait.untimed);
         CHECK(wait.futex_address == 0x1000);
-        auto bitset = classify('S', 202, {0x1000, clock_realtime | private_flag | 9, 0, 0x7ff0, 0, 0});
+        const std::uint64_t wait_bitset = clock_realtime | private_flag | 9;
+        auto bitset = classify('S', 202, {0x1000, wait_bitset, 0, 0x7ff0, 0, 0});
         CHECK(bitset.wait == WaitKind::futex);
         CHECK_FALSE(bitset.untimed);
         CHECK(classify('S', 202, {0x1000, 6, 0, 0, 0, 0}).untimed);  // FUTEX_LOCK_PI

@@ -180,7 +180,8 @@ bool has_frame(const ThreadStack& stack, const std::string& text) {
 std::string describe(const ThreadStack& stack) {
     std::string text = stack.thread_name + " (" + std::to_string(stack.tid) + ")" + stack.error;
     for (const auto& frame : stack.frames)
-        text += "\n  " + frame.function + "+" + std::to_string(frame.offset) + " in " + frame.module;
+        text += "\n  " + frame.function + "+" + std::to_string(frame.offset) + " in " +
+                frame.module;
     return text;
 }
 
