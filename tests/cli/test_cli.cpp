@@ -1,0 +1,453 @@
+// The command line, tested from outside: each test runs the real `forklore` program from
+// build/bin as a subprocess and checks its exit code, stdout and stderr.
+//
+// The tool lives by its own lesson, and so do its tests: the CLI is started with posix_spawn,
+// never with fork. The test process is a child subreaper, so anything the CLI leaves behind is
+// re-parented to it and can be found: after every run no forklore-host may be left.
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+extern char** environ;
+
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+const std::string kScenario = "file-read-under-lock";
+
+struct CliResult {
+    int exit_code = -1; // the exit status, or 128 + signal
+    std::string out, err;
+};
+
+std::string read_text(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+// The parent pid of a process, or -1 if it is gone.
+pid_t parent_of(pid_t pid) {
+    std::string stat = read_text("/proc/" + std::to_string(pid) + "/stat");
+    auto close_paren = stat.rfind(')');
+    if (close_paren == std::string::npos) return -1;
+    std::istringstream rest(stat.substr(close_paren + 1));
+    std::string state;
+    pid_t ppid = -1;
+    rest >> state >> ppid;
+    return ppid;
+}
+
+bool descends_from_us(pid_t pid) {
+    const pid_t self = getpid();
+    for (int depth = 0; depth < 64 && pid > 1; ++depth) {
+        pid = parent_of(pid);
+        if (pid == self) return true;
+    }
+    return false;
+}
+
+// Live processes (not zombies: their cmdline is empty) whose command line names forklore-host
+// and that descend from this test process. Other tests may be running sandboxes at the same
+// time (ctest -j): only ours count.
+std::vector<std::string> leftover_hosts() {
+    std::vector<std::string> found;
+    DIR* proc = opendir("/proc");
+    if (!proc) return found;
+    while (dirent* entry = readdir(proc)) {
+        char* end = nullptr;
+        long pid = std::strtol(entry->d_name, &end, 10);
+        if (pid <= 0 || *end != '\0') continue;
+        std::string cmdline = read_text(std::string("/proc/") + entry->d_name + "/cmdline");
+        if (cmdline.find("forklore-host") == std::string::npos) continue;
+        if (!descends_from_us(static_cast<pid_t>(pid))) continue;
+        for (char& c : cmdline)
+            if (c == '\0') c = ' ';
+        found.push_back(std::to_string(pid) + ": " + cmdline);
+    }
+    closedir(proc);
+    return found;
+}
+
+void reap_adopted_children() {
+    while (waitpid(-1, nullptr, WNOHANG) > 0) {
+    }
+}
+
+// Nothing left behind: give the kernel a moment to finish killing and re-parenting.
+void require_no_leftover_hosts() {
+    std::vector<std::string> leftovers;
+    for (int attempt = 0; attempt < 40; ++attempt) {
+        reap_adopted_children();
+        leftovers = leftover_hosts();
+        if (leftovers.empty()) return;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    INFO("left behind: " << leftovers.front());
+    CHECK(leftovers.empty());
+}
+
+// Runs `forklore ARGS...`, stdin from /dev/null, collecting stdout and stderr until both close.
+CliResult run_cli(const std::vector<std::string>& args, int timeout_seconds = 100) {
+    static const bool subreaper = prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0;
+    REQUIRE(subreaper);
+
+    std::vector<std::string> argv_strings{std::string(FORKLORE_BIN_DIR) + "/forklore"};
+    argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : argv_strings) argv.push_back(a.data());
+    argv.push_back(nullptr);
+
+    int out_pipe[2], err_pipe[2];
+    REQUIRE(pipe2(out_pipe, O_CLOEXEC) == 0);
+    REQUIRE(pipe2(err_pipe, O_CLOEXEC) == 0);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&actions, out_pipe[1], STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, err_pipe[1], STDERR_FILENO);
+    posix_spawnattr_t attributes;
+    posix_spawnattr_init(&attributes);
+    sigset_t none;
+    sigemptyset(&none);
+    posix_spawnattr_setsigmask(&attributes, &none);
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK);
+
+    pid_t pid = -1;
+    int spawned = posix_spawn(&pid, argv[0], &actions, &attributes, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attributes);
+    close(out_pipe[1]);
+    close(err_pipe[1]);
+    if (spawned != 0) {
+        close(out_pipe[0]);
+        close(err_pipe[0]);
+        FAIL("cannot start " << argv[0] << ": " << std::strerror(spawned));
+    }
+
+    CliResult result;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
+    pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+    std::string* sinks[2] = {&result.out, &result.err};
+    bool timed_out = false;
+    while (fds[0].fd >= 0 || fds[1].fd >= 0) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+            timed_out = true;
+            kill(pid, SIGKILL);
+            break;
+        }
+        if (poll(fds, 2, static_cast<int>(left.count())) < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        for (int i = 0; i < 2; ++i) {
+            if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+            char buffer[65536];
+            ssize_t n = read(fds[i].fd, buffer, sizeof buffer);
+            if (n > 0) {
+                sinks[i]->append(buffer, static_cast<std::size_t>(n));
+            } else if (n == 0 || errno != EINTR) {
+                close(fds[i].fd);
+                fds[i].fd = -1;
+            }
+        }
+    }
+    for (auto& fd : fds)
+        if (fd.fd >= 0) close(fd.fd);
+
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    INFO("forklore " << (args.empty() ? "" : args.front()) << " ...\nstdout:\n"
+                     << result.out << "\nstderr:\n"
+                     << result.err);
+    CHECK_FALSE(timed_out);
+    require_no_leftover_hosts();
+    return result;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+    std::vector<std::string> lines;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    return lines;
+}
+
+std::string collapse_spaces(const std::string& text) {
+    return std::regex_replace(text, std::regex("\\s+"), " ");
+}
+
+// A private directory for files a test writes, removed at the end.
+struct TempDir {
+    fs::path path;
+    TempDir() {
+        std::string pattern = (fs::temp_directory_path() / "forklore-cli-XXXXXX").string();
+        REQUIRE(mkdtemp(pattern.data()) != nullptr);
+        path = pattern;
+    }
+    ~TempDir() {
+        std::error_code ignored;
+        fs::remove_all(path, ignored);
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+};
+
+// The scenario as `forklore list --json` describes it.
+json scenario_from_list() {
+    CliResult list = run_cli({"list", "--json"});
+    REQUIRE(list.exit_code == 0);
+    json all = json::parse(list.out);
+    for (const auto& s : all)
+        if (s.value("id", "") == kScenario) return s;
+    FAIL(kScenario << " is not in 'forklore list --json'");
+    return {};
+}
+
+// A usage error: exit code 2, exactly one line on stderr starting "forklore: ", nothing on stdout.
+void require_usage_error(const CliResult& result) {
+    INFO("stdout: " << result.out << "\nstderr: " << result.err);
+    CHECK(result.exit_code == 2);
+    CHECK(result.out.empty());
+    auto lines = lines_of(result.err);
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0].rfind("forklore: ", 0) == 0);
+    CHECK(lines[0].size() > std::string("forklore: ").size());
+    CHECK(result.err.back() == '\n');
+}
+
+} // namespace
+
+TEST_CASE("list prints the corpus and names file-read-under-lock", "[cli][list]") {
+    CliResult result = run_cli({"list"});
+    CHECK(result.exit_code == 0);
+    CHECK(result.out.find(kScenario) != std::string::npos);
+    CHECK(result.err.empty());
+}
+
+TEST_CASE("list --json is JSON with knobs and variants", "[cli][list]") {
+    CliResult result = run_cli({"list", "--json"});
+    REQUIRE(result.exit_code == 0);
+    json all;
+    REQUIRE_NOTHROW(all = json::parse(result.out));
+    REQUIRE(all.is_array());
+    REQUIRE_FALSE(all.empty());
+    bool found = false;
+    for (const auto& s : all) {
+        REQUIRE(s.contains("id"));
+        REQUIRE(s.contains("knobs"));
+        REQUIRE(s.contains("variants"));
+        if (s["id"] != kScenario) continue;
+        found = true;
+        REQUIRE(s["knobs"].is_array());
+        REQUIRE(s["variants"].is_array());
+        std::set<std::string> knobs, variants;
+        for (const auto& k : s["knobs"]) knobs.insert(k.at("name").get<std::string>());
+        for (const auto& v : s["variants"]) {
+            variants.insert(v.at("name").get<std::string>());
+            CHECK(v.contains("expected"));
+        }
+        CHECK(knobs.count("start_method") == 1);
+        for (const char* name : {"fork", "fork_exec", "spawn", "forkserver"})
+            CHECK(variants.count(name) == 1);
+    }
+    CHECK(found);
+}
+
+TEST_CASE("show prints the lesson and every variant with its expected outcome", "[cli][show]") {
+    json scenario = scenario_from_list();
+    CliResult result = run_cli({"show", kScenario});
+    REQUIRE(result.exit_code == 0);
+    // The lesson is word-wrapped: compare with runs of white space collapsed.
+    CHECK(collapse_spaces(result.out).find(collapse_spaces(scenario.at("lesson").get<std::string>())) !=
+          std::string::npos);
+    auto lines = lines_of(result.out);
+    for (const auto& variant : scenario.at("variants")) {
+        std::string name = variant.at("name");
+        std::string expected = "expected " + variant.at("expected").at("describe").get<std::string>();
+        bool shown = false;
+        for (const auto& line : lines)
+            if (line.find(" " + name + " ") != std::string::npos && line.find(expected) != std::string::npos)
+                shown = true;
+        INFO("variant " << name << ", " << expected);
+        CHECK(shown);
+    }
+    CHECK(result.out.find("expected deadlocked(orphaned_lock)") != std::string::npos);
+}
+
+TEST_CASE("run --variant fork proves the orphaned lock", "[cli][run]") {
+    CliResult result = run_cli({"run", kScenario, "--variant", "fork"});
+    REQUIRE(result.exit_code == 0);
+    CHECK(result.out.find("deadlocked") != std::string::npos);
+    CHECK(result.out.find("orphaned_lock") != std::string::npos);
+    // The explanation, before the stacks, names the lock, the waiter and the owner.
+    std::string explanation = result.out.substr(0, result.out.find("stacks of the blocked threads"));
+    CHECK(explanation.find("file_lock") != std::string::npos);
+    CHECK(explanation.find("main") != std::string::npos);
+    CHECK(explanation.find("reader") != std::string::npos);
+}
+
+TEST_CASE("run --variant fork --json is one record with a stack stuck in the lock", "[cli][run][json]") {
+    CliResult result = run_cli({"run", kScenario, "--variant", "fork", "--json"});
+    REQUIRE(result.exit_code == 0);
+    json record;
+    REQUIRE_NOTHROW(record = json::parse(result.out)); // one value: trailing text would throw
+    REQUIRE(record.is_object());
+    for (const char* key : {"scenario", "variant", "verdict", "reason", "explanation", "processes",
+                            "events", "stacks"}) {
+        INFO("key " << key);
+        CHECK(record.contains(key));
+    }
+    CHECK(record["scenario"] == kScenario);
+    CHECK(record["variant"] == "fork");
+    CHECK(record["verdict"] == "deadlocked");
+    CHECK(record["reason"] == "orphaned_lock");
+    std::string explanation = record["explanation"];
+    CHECK(explanation.find("file_lock") != std::string::npos);
+    CHECK(explanation.find("reader") != std::string::npos);
+    CHECK_FALSE(record["events"].empty());
+
+    // The child processes: those whose parent is the scenario's main process.
+    std::set<long> main_pids, child_pids;
+    for (const auto& p : record["processes"])
+        if (p.value("role", "") == "main") main_pids.insert(p.at("pid").get<long>());
+    REQUIRE_FALSE(main_pids.empty());
+    for (const auto& p : record["processes"])
+        if (main_pids.count(p.value("parent_pid", 0L))) child_pids.insert(p.at("pid").get<long>());
+    REQUIRE_FALSE(child_pids.empty());
+
+    bool child_waits_in_lock = false;
+    for (const auto& stack : record["stacks"]) {
+        if (!child_pids.count(stack.value("pid", 0L))) continue;
+        for (const auto& frame : stack.value("frames", json::array()))
+            if (frame.value("function", "").find("lock") != std::string::npos) child_waits_in_lock = true;
+    }
+    INFO("stacks: " << record["stacks"].dump(1));
+    CHECK(child_waits_in_lock);
+}
+
+TEST_CASE("run --variant spawn --json completes", "[cli][run][json]") {
+    CliResult result = run_cli({"run", kScenario, "--variant", "spawn", "--json"});
+    REQUIRE(result.exit_code == 0);
+    json record = json::parse(result.out);
+    CHECK(record["verdict"] == "completed");
+    CHECK(record["reason"].is_null());
+}
+
+TEST_CASE("run --repeat prints the counts and the Wilson interval", "[cli][run][repeat]") {
+    CliResult result = run_cli({"run", kScenario, "--variant", "spawn", "--repeat", "3"});
+    REQUIRE(result.exit_code == 0);
+    CHECK(result.out.find("3 runs") != std::string::npos);
+    CHECK(std::regex_search(result.out, std::regex("completed\\s+3\\b")));
+    CHECK(result.out.find("Wilson") != std::string::npos);
+}
+
+TEST_CASE("run --out writes a record that parses", "[cli][run][out]") {
+    TempDir dir;
+    fs::path out = dir.path / "record.json";
+    CliResult result = run_cli({"run", kScenario, "--variant", "spawn", "--out", out.string()});
+    REQUIRE(result.exit_code == 0);
+    CHECK(result.out.find("completed") != std::string::npos); // the description still goes to stdout
+    REQUIRE(fs::exists(out));
+    json record;
+    REQUIRE_NOTHROW(record = json::parse(read_text(out.string())));
+    CHECK(record["scenario"] == kScenario);
+    CHECK(record["variant"] == "spawn");
+    CHECK(record["verdict"] == "completed");
+    CHECK_FALSE(fs::exists(out.string() + ".tmp"));
+}
+
+TEST_CASE("matrix --junit writes one testcase per variant", "[cli][matrix]") {
+    json scenario = scenario_from_list();
+    const std::size_t variants = scenario.at("variants").size();
+    CHECK(variants == 6);
+    TempDir dir;
+    fs::path junit = dir.path / "matrix.xml";
+    CliResult result =
+        run_cli({"matrix", "--filter", kScenario + ":*", "--junit", junit.string()});
+    CHECK(result.exit_code == 0);
+    std::string xml = read_text(junit.string());
+    std::size_t testcases = 0;
+    for (std::size_t at = xml.find("<testcase "); at != std::string::npos;
+         at = xml.find("<testcase ", at + 1))
+        ++testcases;
+    CHECK(testcases == variants);
+    CHECK(xml.find("<testsuite ") != std::string::npos);
+    CHECK(xml.find("failures=\"0\"") != std::string::npos);
+    CHECK(xml.find("</testsuite>") != std::string::npos);
+}
+
+TEST_CASE("usage errors exit 2 with one line on stderr", "[cli][errors]") {
+    SECTION("unknown scenario") { require_usage_error(run_cli({"run", "no-such-scenario"})); }
+    SECTION("unknown scenario in show") { require_usage_error(run_cli({"show", "no-such-scenario"})); }
+    SECTION("unknown variant") {
+        require_usage_error(run_cli({"run", kScenario, "--variant", "no_such_variant"}));
+    }
+    SECTION("bad knob value") {
+        require_usage_error(run_cli({"run", kScenario, "--set", "start_method=bogus"}));
+    }
+    SECTION("unknown knob") { require_usage_error(run_cli({"run", kScenario, "--set", "nosuchknob=1"})); }
+    SECTION("--set without =") { require_usage_error(run_cli({"run", kScenario, "--set", "start_method"})); }
+    SECTION("unknown option") { require_usage_error(run_cli({"run", kScenario, "--bogus"})); }
+    SECTION("run without an id") { require_usage_error(run_cli({"run"})); }
+    SECTION("no command") { require_usage_error(run_cli({})); }
+    SECTION("unknown command") { require_usage_error(run_cli({"frobnicate"})); }
+    SECTION("--repeat out of range") { require_usage_error(run_cli({"run", kScenario, "--repeat", "0"})); }
+    SECTION("matrix filter that matches nothing") {
+        require_usage_error(run_cli({"matrix", "--filter", "no-such-scenario:*"}));
+    }
+}
+
+TEST_CASE("run --out into a missing directory fails with one line", "[cli][out][errors]") {
+    TempDir dir;
+    fs::path out = dir.path / "no-such-directory" / "record.json";
+    CliResult result = run_cli({"run", kScenario, "--variant", "spawn", "--out", out.string()});
+    CHECK(result.exit_code != 0);
+    auto lines = lines_of(result.err);
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0].rfind("forklore: ", 0) == 0);
+    CHECK_FALSE(fs::exists(out));
+}
+
+TEST_CASE("run --out keeps what the file held when the write fails", "[cli][out][errors]") {
+    // The record goes to FILE.tmp and is renamed over FILE; a directory in the way of FILE.tmp
+    // makes the write fail even for root, at a path whose directory exists.
+    TempDir dir;
+    fs::path out = dir.path / "record.json";
+    { std::ofstream(out) << "precious\n"; }
+    fs::create_directory(out.string() + ".tmp");
+    CliResult result = run_cli({"run", kScenario, "--variant", "spawn", "--out", out.string()});
+    CHECK(result.exit_code != 0);
+    auto lines = lines_of(result.err);
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0].rfind("forklore: ", 0) == 0);
+    CHECK(read_text(out.string()) == "precious\n");
+}
