@@ -202,7 +202,8 @@ TEST_CASE("procfs: a thread blocked on a mutex held by another thread", "[procfs
     CHECK(nspid.back() == scene->waiter_tid);
 
     auto threads = procfs::list_threads(pid);
-    CHECK(threads.size() == 3);
+    // >= rather than ==: a sanitizer runtime (TSan) may add a thread of its own to the child.
+    CHECK(threads.size() >= 3);
     CHECK(std::count(threads.begin(), threads.end(), scene->owner_tid) == 1);
     CHECK(std::count(threads.begin(), threads.end(), scene->waiter_tid) == 1);
 

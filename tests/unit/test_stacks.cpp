@@ -200,7 +200,8 @@ TEST_CASE("stacks: the threads of a child blocked on a mutex and on a pipe", "[s
     }));
 
     auto stacks = capture_stacks(pid);
-    CHECK(stacks.size() == 4);
+    // >= rather than ==: a sanitizer runtime (TSan) may add threads of its own.
+    CHECK(stacks.size() >= 4);
     for (const auto& stack : stacks) {
         INFO(describe(stack));
         CHECK(stack.pid == pid);
