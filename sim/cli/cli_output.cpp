@@ -278,6 +278,13 @@ std::string matrix_junit(const std::vector<MatrixCell>& cells) {
     return out;
 }
 
+void check_writable(const std::string& path) {
+    auto slash = path.rfind('/');
+    std::string directory = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+    if (access(directory.c_str(), W_OK | X_OK) != 0)
+        throw std::runtime_error(fmt::format("cannot write {}: {}", path, std::strerror(errno)));
+}
+
 void write_file_atomically(const std::string& path, const std::string& content) {
     std::string temporary = path + ".tmp";
     FILE* file = std::fopen(temporary.c_str(), "w");

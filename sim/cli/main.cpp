@@ -102,6 +102,8 @@ int command_run(const RunOptions& options) {
     } catch (const std::invalid_argument& error) {
         throw UsageError(error.what());
     }
+    // Fail before the run, not after it: a run can take seconds and its record would be lost.
+    if (!options.out.empty()) cli::check_writable(options.out);
     if (options.timeout > 0) request.timeout_seconds = options.timeout;
     request.capture_stacks = !options.no_stacks;
 
