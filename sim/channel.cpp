@@ -49,6 +49,15 @@ Channel::~Channel() {
     fd_ = -1;
 }
 
+Channel Channel::adopt(ChannelHeader* header, std::size_t mapping_size, int fd) {
+    Channel channel;
+    channel.header_ = header;
+    channel.slots_ = reinterpret_cast<Event*>(reinterpret_cast<char*>(header) + sizeof(ChannelHeader));
+    channel.mapping_size_ = mapping_size;
+    channel.fd_ = fd;
+    return channel;
+}
+
 Channel Channel::create(std::size_t capacity) {
     if (capacity == 0) throw std::invalid_argument("channel capacity must be positive");
     int fd = memfd_create("forklore-events", MFD_CLOEXEC);
@@ -71,12 +80,7 @@ Channel Channel::create(std::size_t capacity) {
     header->schema_version = kEventSchemaVersion;
     header->event_size = sizeof(Event);
     header->capacity = capacity;
-    Channel channel;
-    channel.header_ = header;
-    channel.slots_ = reinterpret_cast<Event*>(static_cast<char*>(mem) + sizeof(ChannelHeader));
-    channel.mapping_size_ = size;
-    channel.fd_ = fd;
-    return channel;
+    return adopt(header, size, fd);
 }
 
 Channel Channel::attach(int fd) {
@@ -99,12 +103,7 @@ Channel Channel::attach(int fd) {
         throw std::runtime_error("fd " + std::to_string(fd) +
                                  " holds an event channel of another schema version");
     }
-    Channel channel;
-    channel.header_ = header;
-    channel.slots_ = reinterpret_cast<Event*>(static_cast<char*>(mem) + sizeof(ChannelHeader));
-    channel.mapping_size_ = size;
-    channel.fd_ = fd;
-    return channel;
+    return adopt(header, size, fd);
 }
 
 std::size_t Channel::capacity() const { return header_ ? header_->capacity : 0; }

@@ -55,6 +55,9 @@ class Channel {
                      std::uint64_t* torn = nullptr) const;
 
   private:
+    // Takes ownership of a checked mapping and of its fd.
+    static Channel adopt(ChannelHeader* header, std::size_t mapping_size, int fd);
+
     ChannelHeader* header_ = nullptr;
     Event* slots_ = nullptr;
     std::size_t mapping_size_ = 0;
