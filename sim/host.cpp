@@ -113,7 +113,10 @@ int host_run(const HostRunOptions& options) {
     if (auto error = contain_die_with_parent(options.runner_pid); !error.empty())
         setup_failed(error);
     Containment containment;
-    if (auto error = contain_namespaces(containment); !error.empty()) setup_failed(error);
+    if (!options.namespaces)
+        containment.notes.push_back("namespaces turned off for this run");
+    else if (auto error = contain_namespaces(containment); !error.empty())
+        setup_failed(error);
     if (auto error = contain_workdir(options.workdir, containment, options.limits.max_file_size);
         !error.empty())
         setup_failed(error);

@@ -20,6 +20,7 @@ struct HostRunOptions {
     pid_t runner_pid = 0;
     std::string workdir;
     SandboxLimits limits;
+    bool namespaces = true; // false: the fallback a kernel without namespaces gets
 };
 
 // Never returns to a scenario: the host exits with the scenario main's code (128 + signal when

@@ -114,6 +114,7 @@ std::vector<std::string> host_argv(const RunRequest& request, const std::string&
                                      std::to_string(request.limits.max_processes),
                                      "--max-file-size",
                                      std::to_string(request.limits.max_file_size)};
+    if (!request.namespaces) argv.push_back("--no-namespaces");
     for (const auto& [name, value] : request.knobs) {
         argv.push_back("--knob");
         argv.push_back(name + "=" + value);

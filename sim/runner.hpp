@@ -28,6 +28,7 @@ struct RunRequest {
     SandboxLimits limits;
     std::string host_path;           // empty: forklore-host beside the running executable
     bool capture_stacks = true;      // on deadlock and timeout
+    bool namespaces = true;          // false: run as on a kernel without namespaces (the fallback)
     std::size_t channel_capacity = Channel::kDefaultCapacity;
     int sample_interval_us = 2000;
     DeadlockDetector::Settings detector;

@@ -36,6 +36,8 @@ int main(int argc, char** argv) {
     run_command->add_option("--address-space", run.limits.address_space);
     run_command->add_option("--max-processes", run.limits.max_processes);
     run_command->add_option("--max-file-size", run.limits.max_file_size);
+    bool no_namespaces = false;
+    run_command->add_flag("--no-namespaces", no_namespaces, "run as on a kernel without namespaces");
 
     forklore::HostChildOptions child;
     std::vector<std::string> args;
@@ -58,6 +60,7 @@ int main(int argc, char** argv) {
             std::fprintf(stderr, "forklore-host: --knob takes name=value\n");
             return forklore::kHostSetupErrorCode;
         }
+        run.namespaces = !no_namespaces;
         return forklore::host_run(run);
     }
     if (!parse_pairs(args, child.args)) {

@@ -113,11 +113,14 @@ void require_no_leftover_hosts() {
 }
 
 // Runs `forklore ARGS...`, stdin from /dev/null, collecting stdout and stderr until both close.
-CliResult run_cli(const std::vector<std::string>& args, int timeout_seconds = 100) {
+// A `launcher` (an absolute program path and its arguments) goes before it, e.g. setpriv.
+CliResult run_cli(const std::vector<std::string>& args, int timeout_seconds = 100,
+                  const std::vector<std::string>& launcher = {}) {
     static const bool subreaper = prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0;
     REQUIRE(subreaper);
 
-    std::vector<std::string> argv_strings{std::string(FORKLORE_BIN_DIR) + "/forklore"};
+    std::vector<std::string> argv_strings = launcher;
+    argv_strings.push_back(std::string(FORKLORE_BIN_DIR) + "/forklore");
     argv_strings.insert(argv_strings.end(), args.begin(), args.end());
     std::vector<char*> argv;
     for (auto& a : argv_strings) argv.push_back(a.data());
@@ -450,4 +453,21 @@ TEST_CASE("run --out keeps what the file held when the write fails", "[cli][out]
     REQUIRE(lines.size() == 1);
     CHECK(lines[0].rfind("forklore: ", 0) == 0);
     CHECK(read_text(out.string()) == "precious\n");
+}
+
+TEST_CASE("an unprivileged user gets the same verdict through a user namespace", "[cli][run][sandbox]") {
+    // As root, drop to nobody: the host then enters a user namespace first to be allowed the
+    // others, or falls back to none; either way the verdict must not change.
+    if (geteuid() != 0 || access("/usr/bin/setpriv", X_OK) != 0) {
+        WARN("needs root and setpriv to drop privileges: not checked here");
+        return;
+    }
+    CliResult result = run_cli({"run", kScenario, "--variant", "fork", "--json"}, 100,
+                               {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"});
+    REQUIRE(result.exit_code == 0);
+    json record = json::parse(result.out);
+    CHECK(record["verdict"] == "deadlocked");
+    CHECK(record["reason"] == "orphaned_lock");
+    INFO("sandbox: " << record["sandbox"]);
+    CHECK(record["sandbox"].get<std::string>().size() > 0);
 }

@@ -12,6 +12,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -144,6 +145,38 @@ TEST_CASE("a sandbox that cannot start is a setup error with a clear message", "
         CHECK_THAT(record.verdict.explanation, Catch::Contains("not-a-registered-scenario"));
     }
     CHECK(my_descendants().empty());
+}
+
+TEST_CASE("without namespaces the verdicts are the same and nothing survives", "[engine][leak]") {
+    // The fallback of a kernel that allows no namespace: the reaper is a child subreaper, ids are
+    // the host's, and whatever outlives its parent comes back to the runner to be killed.
+    struct Case {
+        const char* scenario;
+        const char* variant;
+        VerdictKind verdict;
+        std::optional<DeadlockReason> reason;
+    };
+    const Case cases[] = {
+        {"file-read-under-lock", "fork", VerdictKind::deadlocked, DeadlockReason::orphaned_lock},
+        {"file-read-under-lock", "forkserver", VerdictKind::completed, std::nullopt},
+        {"lock-cycle", "opposite_order", VerdictKind::deadlocked, DeadlockReason::cycle},
+        {"selftest-orphan", "default", VerdictKind::completed, std::nullopt},
+        {"selftest-child-aborts", "default", VerdictKind::crashed, std::nullopt},
+    };
+    for (const auto& c : cases) {
+        DYNAMIC_SECTION(c.scenario << ":" << c.variant) {
+            const Scenario* scenario = ScenarioRegistry::instance().find(c.scenario);
+            REQUIRE(scenario != nullptr);
+            RunRequest request = make_request(*scenario, c.variant);
+            request.namespaces = false;
+            RunRecord record = run_scenario(request);
+            INFO(record.verdict.explanation);
+            CHECK(record.sandbox == "none");
+            CHECK(record.verdict.kind == c.verdict);
+            CHECK(record.verdict.reason == c.reason);
+            CHECK(my_descendants().empty());
+        }
+    }
 }
 
 TEST_CASE("a run record survives a JSON round trip", "[engine][record]") {
