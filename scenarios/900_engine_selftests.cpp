@@ -98,6 +98,14 @@ int flood_output(ScenarioContext&) {
     return 0;
 }
 
+// completed: a writer that keeps the capture pipe full is slowed by the runner, not hung.
+int write_a_lot(ScenarioContext&) {
+    std::string block(64 * 1024, 'y');
+    for (int i = 0; i < 48; ++i) // 3 MiB: under the output limit, 48 times the pipe's size
+        if (write(STDOUT_FILENO, block.data(), block.size()) < 0) return 1;
+    return 0;
+}
+
 // completed: the main process leaves a child behind; the reaper collects it.
 int child_lingers(const ChildArgs&) {
     sleep_ms(50);
@@ -163,6 +171,9 @@ std::vector<Scenario> describe_all() {
                               flood_output, Expectation::ends_as(VerdictKind::limit));
     flood.limits.max_output = 1 << 20;
     all.push_back(flood);
+    all.push_back(selftest("selftest-output-backpressure", 910,
+                           "output that fills the capture pipe again and again", write_a_lot,
+                           Expectation::completes()));
     Scenario lingers = selftest("selftest-orphan", 908, "the main process exits before its child",
                                 leave_child_behind, Expectation::completes());
     lingers.children = {{"linger", child_lingers}};

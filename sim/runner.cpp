@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -158,6 +159,26 @@ bool in_process_group(pid_t pid, pid_t group) {
     return getpgid(pid) == group;
 }
 
+// "pipe:[INODE]" of an fd of this process, as /proc shows it to the sandbox's threads.
+std::string pipe_target(int fd) {
+    struct stat st {};
+    if (fstat(fd, &st) != 0) return {};
+    return fmt::format("pipe:[{}]", st.st_ino);
+}
+
+// A thread blocked writing to the captured stdout/stderr waits for the runner, which is outside
+// the sandbox and drains them every sample: that is back-pressure, never a hang.
+void excuse_writes_to_runner(Snapshot& snapshot, const std::string& stdout_target,
+                             const std::string& stderr_target) {
+    for (auto& process : snapshot.processes)
+        for (auto& thread : process.threads)
+            if (thread.wait == WaitKind::pipe && !thread.fd_target.empty() &&
+                (thread.fd_target == stdout_target || thread.fd_target == stderr_target)) {
+                thread.wait = WaitKind::other;
+                thread.untimed = false;
+            }
+}
+
 class SandboxRun {
   public:
     explicit SandboxRun(const RunRequest& request) : request_(request) {}
@@ -180,6 +201,7 @@ class SandboxRun {
     std::uint64_t cursor_ = 0;
     OutputPipe stdout_, stderr_;
     std::string workdir_;
+    std::string stdout_target_, stderr_target_; // our capture pipes, as /proc names them
     pid_t host_pid_ = -1;
     int host_pidfd_ = -1;
     int host_status_ = 0;
@@ -204,6 +226,8 @@ bool SandboxRun::start(const std::string& host_path) {
         stop_with(VerdictKind::setup_error, fmt::format("pipe: {}", strerror(errno)));
         return false;
     }
+    stdout_target_ = pipe_target(stdout_.read_fd);
+    stderr_target_ = pipe_target(stderr_.read_fd);
     auto argv_strings = host_argv(request_, host_path, workdir_);
     std::vector<char*> argv;
     for (auto& s : argv_strings) argv.push_back(s.data());
@@ -307,6 +331,7 @@ void SandboxRun::loop() {
         }
         std::int64_t before = now_ns();
         Snapshot snapshot = observer.sample(false);
+        excuse_writes_to_runner(snapshot, stdout_target_, stderr_target_);
         sample_total_us_ += static_cast<double>(now_ns() - before) / 1e3;
         ++record_.timings.samples;
         for (const auto& process : snapshot.processes) seen_pids_.insert(process.pid);
@@ -323,6 +348,7 @@ void SandboxRun::loop() {
             // Proven on cheap samples; confirm once with the detailed one (owners, fds, locks),
             // which is also what the explanation is built from.
             Snapshot detailed = observer.sample(true);
+            excuse_writes_to_runner(detailed, stdout_target_, stderr_target_);
             channel_.read(cursor_, record_.events);
             if (detector.observe(detailed, channel_.claimed())) {
                 record_.timings.quiet_window_ms = ms_between(detector.quiet_since_ns(), detailed.time_ns);
