@@ -6,7 +6,7 @@ namespace forklore {
 
 std::vector<ProcessRecord> build_process_records(const std::vector<Event>& events,
                                                  const std::vector<Snapshot>& snapshots,
-                                                 std::int64_t start_time_ns) {
+                                                 std::int64_t start_time_ns, const SandboxEnd& end) {
     std::map<pid_t, ProcessRecord> by_pid;
     auto process = [&](pid_t ns_pid) -> ProcessRecord& {
         ProcessRecord& record = by_pid[ns_pid];
@@ -72,11 +72,32 @@ std::vector<ProcessRecord> build_process_records(const std::vector<Event>& event
             if (record.role.empty()) record.role = seen.infrastructure ? "reaper" : seen.comm;
             for (const auto& thread : seen.threads) add_thread(record, thread.ns_tid, thread.name);
         }
+    // The host (outside the PID namespace, so its own pid is its host pid) and its reaper end
+    // together: the host exits with the reaper's code, which is the scenario main's.
+    if (end.host_pid > 0) {
+        ProcessRecord& host = process(end.host_pid);
+        host.pid = end.host_pid;
+        host.role = "host";
+        host.parent_ns_pid = 0;
+        host.threads.clear();
+        host.threads.emplace_back(end.host_pid, "forklore-host");
+    }
+    for (auto& [pid, record] : by_pid) {
+        if (record.role != "host" && record.role != "reaper") continue;
+        if (end.killed_by_runner) {
+            record.killed_by_runner = true;
+            record.exit_description = "killed by the runner when it ended the sandbox";
+        } else {
+            record.wait_status = end.host_status;
+            record.exit_description = describe_wait_status(end.host_status);
+        }
+    }
     std::vector<ProcessRecord> records;
     for (auto& [pid, record] : by_pid) {
-        if (!record.wait_status && record.role != "reaper") record.killed_by_runner = true;
+        if (!record.wait_status && record.role != "reaper" && record.role != "host")
+            record.killed_by_runner = true;
         if (record.killed_by_runner && record.exit_description.empty())
-            record.exit_description = "still running when the sandbox ended";
+            record.exit_description = "killed by the runner when it ended the sandbox";
         records.push_back(std::move(record));
     }
     return records;

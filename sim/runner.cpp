@@ -447,7 +447,8 @@ void SandboxRun::finish_record() {
     if (!last_snapshot_.processes.empty() && (record_.snapshots.empty() ||
                                               record_.snapshots.back().time_ns != last_snapshot_.time_ns))
         record_.snapshots.push_back(last_snapshot_);
-    record_.processes = build_process_records(record_.events, record_.snapshots, start_ns_);
+    record_.processes = build_process_records(record_.events, record_.snapshots, start_ns_,
+                                              {host_pid_, host_status_, decided_});
     if (!workdir_.empty()) remove_tree(workdir_);
     record_.timings.total_ms = ms_between(start_ns_, now_ns());
     if (record_.timings.samples > 0)
