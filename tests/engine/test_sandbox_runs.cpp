@@ -12,6 +12,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -201,4 +202,22 @@ TEST_CASE("the sandbox enters its namespaces where the kernel allows", "[engine]
         REQUIRE(main_process != nullptr);
         CHECK(main_process->role == "main");
     }
+}
+
+TEST_CASE("the run record knows every process, how it was made and how it ended", "[engine][record]") {
+    RunRecord record = run_variant_once("file-read-under-lock", "forkserver");
+    REQUIRE(record.verdict.kind == VerdictKind::completed);
+    std::map<std::string, const ProcessRecord*> by_role;
+    for (const auto& process : record.processes) by_role[process.role] = &process;
+    for (const char* role : {"host", "reaper", "main", "forkserver", "read"}) {
+        INFO("role " << role);
+        REQUIRE(by_role.count(role) == 1);
+        CHECK_FALSE(by_role[role]->killed_by_runner);
+        CHECK(by_role[role]->exit_description == "exited with code 0");
+    }
+    // The worker was forked by the server, which was forked by main before any thread existed.
+    CHECK(by_role["read"]->start_method == "forkserver");
+    CHECK(by_role["read"]->parent_ns_pid == by_role["forkserver"]->ns_pid);
+    CHECK(by_role["forkserver"]->parent_ns_pid == by_role["main"]->ns_pid);
+    CHECK(by_role["read"]->output.find("worker read 65536 bytes") != std::string::npos);
 }
