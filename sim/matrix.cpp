@@ -46,16 +46,19 @@ bool matches(const Expectation& expected, const Verdict& verdict) {
     return true;
 }
 
-MatrixCell run_variant(const Scenario& scenario, const Variant& variant, int repeat) {
+MatrixCell run_variant(const Scenario& scenario, const Variant& variant, int repeat,
+                       const std::atomic<bool>* cancel) {
     MatrixCell cell;
     cell.scenario = scenario.id;
     cell.variant = variant.name;
     cell.expected = variant.expected;
     const int runs = variant.expected.racy ? variant.expected.runs : std::max(1, repeat);
     RunRequest request = make_request(scenario, variant.name);
+    request.cancel = cancel;
     bool mismatch_kept = false;
     double total_ms = 0;
     for (int i = 0; i < runs; ++i) {
+        if (cancel && cancel->load() && cell.runs > 0) break;
         RunRecord record = run_scenario(request);
         ++cell.runs;
         ++cell.verdict_counts[outcome_label(record.verdict)];
@@ -102,7 +105,9 @@ std::vector<MatrixCell> run_matrix(const MatrixOptions& options) {
     std::mutex report_mutex;
     auto worker = [&] {
         for (std::size_t i; (i = next.fetch_add(1)) < selected.size();) {
-            cells[i] = run_variant(*selected[i].first, *selected[i].second, options.repeat);
+            if (options.cancel && options.cancel->load()) break;
+            cells[i] = run_variant(*selected[i].first, *selected[i].second, options.repeat,
+                                   options.cancel);
             std::lock_guard<std::mutex> guard(report_mutex);
             ++done;
             if (options.on_cell) options.on_cell(cells[i], done, selected.size());
@@ -112,6 +117,10 @@ std::vector<MatrixCell> run_matrix(const MatrixOptions& options) {
     for (int i = 1; i < jobs; ++i) workers.emplace_back(worker);
     worker();
     for (auto& w : workers) w.join();
+    // Stopped early: keep only the variants that ran.
+    cells.erase(std::remove_if(cells.begin(), cells.end(),
+                               [](const MatrixCell& cell) { return cell.runs == 0; }),
+                cells.end());
     return cells;
 }
 

@@ -6,6 +6,7 @@
 #include "sim/scenario.hpp"
 #include "sim/stats.hpp"
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <string>
@@ -35,6 +36,8 @@ struct MatrixOptions {
     int repeat = 1;            // runs of each deterministic variant
     int jobs = 0;              // runs in parallel; 0 = number of cores
     bool include_hidden = false;
+    const std::atomic<bool>* cancel = nullptr; // set to stop: the run in progress ends early
+                                               // and no further run starts
     std::function<void(const MatrixCell& cell, std::size_t done, std::size_t total)> on_cell;
 };
 
@@ -47,7 +50,8 @@ std::string outcome_label(const Verdict& verdict);
 // Whether one run's verdict is what a deterministic expectation says.
 bool matches(const Expectation& expected, const Verdict& verdict);
 
-MatrixCell run_variant(const Scenario& scenario, const Variant& variant, int repeat);
+MatrixCell run_variant(const Scenario& scenario, const Variant& variant, int repeat,
+                       const std::atomic<bool>* cancel = nullptr);
 std::vector<MatrixCell> run_matrix(const MatrixOptions& options);
 
 bool glob_match(const std::string& pattern, const std::string& text);

@@ -17,8 +17,10 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <stdexcept>
 
@@ -28,11 +30,32 @@ using namespace forklore;
 using nlohmann::json;
 
 constexpr int kExitUsage = 2;
+constexpr int kExitInterrupted = 130; // as a shell reports a program ended by SIGINT
 
 // A usage error: one line on stderr, exit code 2.
 struct UsageError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
+
+// Ctrl-C or SIGTERM: the run in progress is stopped, its sandbox killed and reaped, its working
+// directory removed, and nothing else starts. (The sandbox has its own process group, so the
+// terminal's SIGINT reaches only us; we clean up after it.)
+std::atomic<bool> g_interrupted{false};
+struct Interrupted {};
+
+extern "C" void on_interrupt(int) { g_interrupted.store(true); }
+
+void install_interrupt_handlers() {
+    struct sigaction action {};
+    action.sa_handler = on_interrupt;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, nullptr);
+    sigaction(SIGTERM, &action, nullptr);
+}
+
+void stop_if_interrupted() {
+    if (g_interrupted.load()) throw Interrupted{};
+}
 
 const Scenario& find_scenario(const std::string& id) {
     const Scenario* scenario = ScenarioRegistry::instance().find(id);
@@ -106,9 +129,11 @@ int command_run(const RunOptions& options) {
     if (!options.out.empty()) cli::check_writable(options.out);
     if (options.timeout > 0) request.timeout_seconds = options.timeout;
     request.capture_stacks = !options.no_stacks;
+    request.cancel = &g_interrupted;
 
     if (options.repeat <= 1) {
         RunRecord record = run_scenario(request);
+        stop_if_interrupted();
         if (!options.out.empty()) cli::write_file_atomically(options.out, to_json(record).dump(2) + "\n");
         if (options.json_output)
             fmt::print("{}\n", to_json(record).dump(2));
@@ -119,6 +144,7 @@ int command_run(const RunOptions& options) {
     cli::RepeatSummary summary;
     for (int i = 0; i < options.repeat; ++i) {
         RunRecord record = run_scenario(request);
+        stop_if_interrupted();
         summary.add(record);
         if (cli::interactive()) fmt::print(stderr, "\r{} of {} runs", i + 1, options.repeat);
     }
@@ -148,7 +174,9 @@ int command_matrix(MatrixCommandOptions options) {
             fmt::print(stderr, "\r\033[K[{}/{}] {}:{} {}", done, total, cell.scenario, cell.variant,
                        cell.passed ? "ok" : "MISMATCH");
     };
+    options.matrix.cancel = &g_interrupted;
     auto cells = run_matrix(options.matrix);
+    stop_if_interrupted();
     if (progress) fmt::print(stderr, "\r\033[K");
     if (!options.junit.empty()) cli::write_file_atomically(options.junit, cli::matrix_junit(cells));
     if (options.json_output)
@@ -215,11 +243,15 @@ int main(int argc, char** argv) {
         fmt::print(stderr, "forklore: {}\n", error.what());
         return kExitUsage;
     }
+    install_interrupt_handlers();
     try {
         if (*list_command) return command_list(list);
         if (*show_command) return command_show(show_id, show_json);
         if (*run_command) return command_run(run);
         if (*matrix_command) return command_matrix(matrix);
+    } catch (const Interrupted&) {
+        fmt::print(stderr, "\nforklore: interrupted\n");
+        return kExitInterrupted;
     } catch (const UsageError& error) {
         fmt::print(stderr, "forklore: {}\n", error.what());
         return kExitUsage;

@@ -114,8 +114,9 @@ void require_no_leftover_hosts() {
 
 // Runs `forklore ARGS...`, stdin from /dev/null, collecting stdout and stderr until both close.
 // A `launcher` (an absolute program path and its arguments) goes before it, e.g. setpriv.
+// With `interrupt_after_ms` >= 0, SIGINT is sent that long after the start, as Ctrl-C would.
 CliResult run_cli(const std::vector<std::string>& args, int timeout_seconds = 100,
-                  const std::vector<std::string>& launcher = {}) {
+                  const std::vector<std::string>& launcher = {}, int interrupt_after_ms = -1) {
     static const bool subreaper = prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0;
     REQUIRE(subreaper);
 
@@ -154,7 +155,9 @@ CliResult run_cli(const std::vector<std::string>& args, int timeout_seconds = 10
     }
 
     CliResult result;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
+    const auto started = std::chrono::steady_clock::now();
+    const auto deadline = started + std::chrono::seconds(timeout_seconds);
+    bool interrupted = interrupt_after_ms < 0;
     pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
     std::string* sinks[2] = {&result.out, &result.err};
     bool timed_out = false;
@@ -165,6 +168,16 @@ CliResult run_cli(const std::vector<std::string>& args, int timeout_seconds = 10
             timed_out = true;
             kill(pid, SIGKILL);
             break;
+        }
+        if (!interrupted) {
+            auto since = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::steady_clock::now() - started);
+            if (since.count() >= interrupt_after_ms) {
+                kill(pid, SIGINT);
+                interrupted = true;
+                continue;
+            }
+            left = std::min(left, std::chrono::milliseconds(interrupt_after_ms) - since);
         }
         if (poll(fds, 2, static_cast<int>(left.count())) < 0) {
             if (errno == EINTR) continue;
@@ -470,4 +483,12 @@ TEST_CASE("an unprivileged user gets the same verdict through a user namespace",
     CHECK(record["reason"] == "orphaned_lock");
     INFO("sandbox: " << record["sandbox"]);
     CHECK(record["sandbox"].get<std::string>().size() > 0);
+}
+
+TEST_CASE("Ctrl-C stops a run, kills its sandbox and exits 130", "[cli][run][interrupt]") {
+    // A spin that would run for a minute: the interrupt must end it, and leave nothing behind
+    // (run_cli checks that no sandbox host survives).
+    CliResult result = run_cli({"run", "selftest-spin", "--timeout", "60"}, 100, {}, 500);
+    CHECK(result.exit_code == 130);
+    CHECK(result.err.find("forklore: interrupted") != std::string::npos);
 }
