@@ -98,7 +98,7 @@ std::string own_executable_path() {
     return path;
 }
 
-int host_run(const HostRunOptions& options) {
+void host_run(const HostRunOptions& options) {
     const Scenario* scenario = ScenarioRegistry::instance().find(options.scenario_id);
     if (!scenario) setup_failed("unknown scenario '" + options.scenario_id + "'");
     try {
@@ -134,7 +134,10 @@ int host_run(const HostRunOptions& options) {
     int status = 0;
     while (waitpid(reaper_pid, &status, 0) < 0)
         if (errno != EINTR) setup_failed("lost the reaper");
-    return encode_status(status);
+    // _exit, not a return through exit(): after unshare(CLONE_NEWPID) any helper a runtime
+    // forks at exit lands in the sandbox's namespace (LeakSanitizer's tracer does, and fails).
+    fflush(stderr);
+    _exit(encode_status(status));
 }
 
 int host_child(const HostChildOptions& options) {

@@ -23,9 +23,9 @@ struct HostRunOptions {
     bool namespaces = true; // false: the fallback a kernel without namespaces gets
 };
 
-// Never returns to a scenario: the host exits with the scenario main's code (128 + signal when
-// it was killed), or kHostSetupErrorCode.
-int host_run(const HostRunOptions& options);
+// Never returns: the host exits with the scenario main's code (128 + signal when it was
+// killed), or kHostSetupErrorCode.
+[[noreturn]] void host_run(const HostRunOptions& options);
 
 struct HostChildOptions {
     std::string scenario_id;

@@ -61,7 +61,7 @@ int main(int argc, char** argv) {
             return forklore::kHostSetupErrorCode;
         }
         run.namespaces = !no_namespaces;
-        return forklore::host_run(run);
+        forklore::host_run(run);
     }
     if (!parse_pairs(args, child.args)) {
         std::fprintf(stderr, "forklore-host: --arg takes key=value\n");

@@ -207,6 +207,8 @@ TEST_CASE("the sandbox enters its namespaces where the kernel allows", "[engine]
 TEST_CASE("the run record knows every process, how it was made and how it ended", "[engine][record]") {
     RunRecord record = run_variant_once("file-read-under-lock", "forkserver");
     REQUIRE(record.verdict.kind == VerdictKind::completed);
+    // Nothing but the scenario writes to the sandbox's stderr (no runtime noise, no warnings).
+    CHECK(record.stderr_text.empty());
     std::map<std::string, const ProcessRecord*> by_role;
     for (const auto& process : record.processes) by_role[process.role] = &process;
     for (const char* role : {"host", "reaper", "main", "forkserver", "read"}) {
