@@ -112,15 +112,16 @@ std::string scenario_table_text(const std::vector<const Scenario*>& scenarios) {
 }
 
 std::string scenario_table_markdown(const std::vector<const Scenario*>& scenarios) {
-    std::string out = "| no. | scenario | title | knobs | variant | expected |\n"
-                      "| --- | --- | --- | --- | --- | --- |\n";
-    for (const auto* s : scenarios)
-        for (std::size_t i = 0; i < s->variants.size(); ++i) {
-            const auto& v = s->variants[i];
-            out += fmt::format("| {} | {} | {} | {} | `{}` | {} |\n", i == 0 ? std::to_string(s->number) : "",
-                               i == 0 ? "`" + s->id + "`" : "", i == 0 ? s->title : "",
-                               i == 0 ? knob_summary(*s) : "", v.name, v.expected.describe());
-        }
+    std::size_t variants = 0;
+    for (const auto* s : scenarios) variants += s->variants.size();
+    std::string out = fmt::format("{} scenarios, {} variants.\n", scenarios.size(), variants);
+    for (const auto* s : scenarios) {
+        out += fmt::format("\n### {} `{}`: {}\n\n", s->number, s->id, s->title);
+        out += fmt::format("Group: {}. Knobs (defaults): `{}`.\n\n", s->group, knob_summary(*s));
+        out += "| variant | expected | what it shows |\n| --- | --- | --- |\n";
+        for (const auto& v : s->variants)
+            out += fmt::format("| `{}` | {} | {} |\n", v.name, v.expected.describe(), v.summary);
+    }
     return out;
 }
 
