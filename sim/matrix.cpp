@@ -35,7 +35,7 @@ std::string outcome_label(const Verdict& verdict) {
     std::string label(to_string(verdict.kind));
     if (verdict.reason) label += fmt::format("({})", to_string(*verdict.reason));
     else if (verdict.signal && (verdict.kind == VerdictKind::crashed || verdict.kind == VerdictKind::limit))
-        label += fmt::format("(SIG{})", sigabbrev_np(verdict.signal) ? sigabbrev_np(verdict.signal) : "?");
+        label += fmt::format("({})", signal_name(verdict.signal));
     return label;
 }
 

@@ -184,9 +184,7 @@ std::string describe_run(const RunRecord& record) {
 void RepeatSummary::add(const RunRecord& record) {
     scenario_ = record.scenario;
     variant_ = record.variant;
-    std::string label(to_string(record.verdict.kind));
-    if (record.verdict.reason) label += fmt::format("({})", to_string(*record.verdict.reason));
-    ++counts_[label];
+    ++counts_[outcome_label(record.verdict)];
     ++runs_;
     if (is_hang(record.verdict.kind)) ++hangs_;
     verdict_ms_total_ += record.timings.verdict_ms;
