@@ -116,8 +116,8 @@ int leave_child_behind(ScenarioContext&) {
     return 0; // no wait: the child outlives the main process
 }
 
-// deadlocked (blocked on process): the main process reads a pipe whose only writer is a child
-// stuck on a semaphore nobody will post.
+// deadlocked (no waker): the main process reads a pipe whose only writer is a child stuck on a
+// raw, unrecorded semaphore nobody will post: the chain ends at a futex with no owner.
 sem_t g_never_posted;
 int child_waits_on_semaphore(const ChildArgs&) {
     sem_wait(&g_never_posted); // SYNC: nothing posts it
@@ -181,7 +181,7 @@ std::vector<Scenario> describe_all() {
     Scenario pipe_wait = selftest("selftest-pipe-wait", 909,
                                   "a pipe whose only writer is stuck on a semaphore",
                                   read_pipe_from_stuck_child,
-                                  Expectation::deadlocks(DeadlockReason::blocked_on_process));
+                                  Expectation::deadlocks(DeadlockReason::no_waker));
     pipe_wait.children = {{"semaphore", child_waits_on_semaphore}};
     all.push_back(pipe_wait);
     return all;

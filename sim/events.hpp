@@ -7,6 +7,7 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <string_view>
 
@@ -14,15 +15,16 @@ namespace forklore {
 
 // Bump when the layout of Event or the meaning of a field changes; stored in the channel header
 // and in every run record.
-inline constexpr std::uint32_t kEventSchemaVersion = 1;
+inline constexpr std::uint32_t kEventSchemaVersion = 2;
 
 enum class EventKind : std::uint16_t {
     process_start,      // scenario code began in this process; arg0 = parent pid, name = role
     thread_start,       // name = thread name; arg0 = creating thread's tid
     thread_exit,        // name = thread name
-    lock_wait,          // about to block on a lock; object = lock address, name = lock name
-    lock_acquired,      // object = lock address, name = lock name
-    lock_released,      // object = lock address, name = lock name
+    lock_wait,          // about to block on a lock; object = lock address, arg0 = LockKind,
+                        // name = lock name
+    lock_acquired,      // as lock_wait
+    lock_released,      // as lock_wait
     file_lock_wait,     // object = fd, arg0 = FileLockKind, arg1 = inode, name = lock name
     file_lock_acquired, // as file_lock_wait
     file_lock_released, // as file_lock_wait
@@ -34,15 +36,23 @@ enum class EventKind : std::uint16_t {
     note,               // free text from the scenario: a step a student should see
     barrier_wait,       // object = barrier address, name = barrier name
     barrier_passed,     // object = barrier address, name = barrier name
+    cond_wait,          // about to wait on a condition variable; object = its address,
+                        // arg0 = CondWaitKind, arg1 = the mutex's address, name = its name
+    cond_woken,         // the wait returned; as cond_wait
+    join_wait,          // about to join a thread: object = its tid, name = its name
+    join_done,          // the join returned; as join_wait
+    measurement,        // a figure the run measured: name = what, text = unit,
+                        // arg0 = the value (a double's bits; see measurement_value)
 };
 
-inline constexpr std::array<std::string_view, 17> kEventKindNames = {
+inline constexpr std::array<std::string_view, 22> kEventKindNames = {
     "process_start", "thread_start",       "thread_exit",        "lock_wait",
     "lock_acquired", "lock_released",      "file_lock_wait",     "file_lock_acquired",
     "file_lock_released", "child_start",   "exec",               "process_exit",
     "signal_sent",   "output",             "note",               "barrier_wait",
-    "barrier_passed"};
-static_assert(kEventKindNames.size() == static_cast<std::size_t>(EventKind::barrier_passed) + 1,
+    "barrier_passed", "cond_wait",         "cond_woken",         "join_wait",
+    "join_done",     "measurement"};
+static_assert(kEventKindNames.size() == static_cast<std::size_t>(EventKind::measurement) + 1,
               "every EventKind needs a name");
 
 constexpr std::string_view to_string(EventKind kind) {
@@ -50,6 +60,29 @@ constexpr std::string_view to_string(EventKind kind) {
 }
 
 enum class FileLockKind : std::int64_t { flock = 0, fcntl = 1, ofd = 2 };
+
+// What kind of in-memory lock a lock event is about: each keeps its owner (or none) differently,
+// which decides what the verdict can say about who holds it.
+enum class LockKind : std::int64_t {
+    mutex = 0,           // pthread mutex (std::mutex is one): owner tid in the lock word
+    recursive_mutex = 1, // the same, with a count
+    rwlock_write = 2,    // pthread rwlock taken for writing: owner tid in __cur_writer
+    rwlock_read = 3,     // taken for reading: readers are only counted, never named
+    semaphore = 4,       // sem_t: a count, no owner at all
+    spin = 5,            // pthread spin lock: a word, no owner; a waiter spins on the CPU
+};
+inline constexpr std::array<std::string_view, 6> kLockKindNames = {
+    "mutex", "recursive_mutex", "rwlock_write", "rwlock_read", "semaphore", "spin"};
+constexpr std::string_view to_string(LockKind kind) {
+    auto index = static_cast<std::size_t>(kind);
+    return index < kLockKindNames.size() ? kLockKindNames[index] : std::string_view("lock");
+}
+
+// Why a thread waits on a condition variable.
+enum class CondWaitKind : std::int64_t {
+    wait = 0,    // pthread_cond_wait: until signalled
+    destroy = 1, // pthread_cond_destroy: until every waiter has woken and left
+};
 
 // One recorded fact. Strings are fixed arrays, always NUL-terminated, truncated when too long.
 struct Event {
@@ -68,5 +101,10 @@ struct Event {
     char text[96];           // output or note text (longer text is cut; raw output is captured whole)
 };
 static_assert(sizeof(Event) == 200, "Event layout is part of the schema: bump kEventSchemaVersion");
+
+// A measurement event's value (stored bit for bit in arg0, so recording stays a plain copy).
+inline double measurement_value(const Event& event) {
+    return std::bit_cast<double>(event.arg0);
+}
 
 } // namespace forklore

@@ -76,6 +76,31 @@ std::optional<std::uint64_t> pending_file_lock_inode(const std::vector<Event>& e
     return static_cast<std::uint64_t>(latest->arg1);
 }
 
+namespace {
+bool begins_wait(EventKind kind) {
+    return kind == EventKind::lock_wait || kind == EventKind::cond_wait ||
+           kind == EventKind::barrier_wait || kind == EventKind::join_wait;
+}
+bool ends_wait(EventKind kind) {
+    return kind == EventKind::lock_acquired || kind == EventKind::cond_woken ||
+           kind == EventKind::barrier_passed || kind == EventKind::join_done;
+}
+} // namespace
+
+const Event* pending_wait_of(const std::vector<Event>& events, pid_t tid) {
+    const Event* latest = latest_event(events, [&](const Event& e) {
+        return e.tid == tid && (begins_wait(e.kind) || ends_wait(e.kind));
+    });
+    return latest && begins_wait(latest->kind) ? latest : nullptr;
+}
+
+bool futex_belongs_to(const Event& wait, std::uint64_t futex_address) {
+    // The largest object a probe waits in is a pthread_rwlock_t (56 bytes).
+    constexpr std::uint64_t kLargestObject = 64;
+    if (wait.kind == EventKind::join_wait) return true; // object is a tid, not an address
+    return futex_address >= wait.object && futex_address < wait.object + kLargestObject;
+}
+
 const Event* child_start_of(const std::vector<Event>& events, pid_t pid) {
     return latest_event(events, [&](const Event& e) {
         return e.kind == EventKind::child_start && e.object == static_cast<std::uint64_t>(pid);
@@ -213,6 +238,12 @@ std::string orphan_owner_sentence(const WaitEdge& edge, const std::vector<Event>
     if (edge.owner_exists) {
         std::string where =
             fmt::format("Its owner is {}, which exists only in process {}", owner, edge.owner_pid);
+        if (forked && made->tid == edge.owner_tid)
+            return fmt::format(
+                "{}: that is the very thread that called fork() at {}, holding the lock itself. "
+                "The child runs on a copy of it with a new id (tid {}), and the lock word still "
+                "names the parent's thread, so not even a recursive lock lets the child back in.",
+                where, time_in_run(events, made->time_ns), edge.waiter_tid);
         if (forked)
             return fmt::format("{}: {}, and {}.", where, how_child_was_made(events, *made),
                                kForkCopiesLocks);
@@ -374,12 +405,17 @@ Verdict blocked_on_process_verdict(std::vector<WaitEdge> graph) {
                           waiter_phrase(graph[*loops_back_to]))
             : fmt::format("Nothing can wake {}, so none of them can finish.",
                           waiter_phrase(innermost));
-    std::string text =
-        fmt::format("Deadlocked: blocked on process. {}. {}", fmt::join(steps, ". "), ending);
+    // The chain ends where the cause is: a wait on a process (a child, a pipe, a file lock), or
+    // a wait on an object nobody owns and nobody left can signal.
+    bool ownerless = innermost.kind == WaitEdge::Kind::lock && innermost.owner_tid == 0;
+    DeadlockReason reason = ownerless ? DeadlockReason::no_waker
+                                      : DeadlockReason::blocked_on_process;
+    std::string text = fmt::format("Deadlocked: {}. {}. {}",
+                                   ownerless ? "no waker" : "blocked on process",
+                                   fmt::join(steps, ". "), ending);
     append_other_waits(text, graph, mentioned);
     pid_t culprit = innermost.waiter_pid;
-    return deadlock_verdict(DeadlockReason::blocked_on_process, std::move(text), std::move(graph),
-                            culprit);
+    return deadlock_verdict(reason, std::move(text), std::move(graph), culprit);
 }
 
 } // namespace
@@ -395,6 +431,66 @@ Verdict explain_deadlock(const Snapshot& snapshot, const std::vector<Event>& eve
     std::vector<std::size_t> cycle = find_lock_cycle(graph);
     if (!cycle.empty()) return cycle_verdict(std::move(graph), cycle);
     return blocked_on_process_verdict(std::move(graph));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The timeout explanation
+// ---------------------------------------------------------------------------------------------
+
+namespace {
+
+// "'main' (tid 4) of process 4 spins on spin lock 'ready' since 2.1 ms, last taken by ..."
+std::optional<std::string> spin_description(const ProcessSnapshot& process,
+                                            const ThreadSnapshot& thread,
+                                            const std::vector<Event>& events) {
+    const Event* pending = pending_wait_of(events, thread.ns_tid);
+    if (thread.wait != WaitKind::running || !pending || pending->kind != EventKind::lock_wait ||
+        static_cast<LockKind>(pending->arg0) != LockKind::spin)
+        return std::nullopt;
+    std::string text = fmt::format(
+        "{} of process {} has been spinning on spin lock '{}' since {}, running on the CPU the "
+        "whole time",
+        thread_phrase(thread.name, thread.ns_tid), process.ns_pid, text_of(pending->name),
+        time_in_run(events, pending->time_ns));
+    const Event* taken = latest_event(events, [&](const Event& e) {
+        return e.object == pending->object &&
+               (e.kind == EventKind::lock_acquired || e.kind == EventKind::lock_released);
+    });
+    if (taken && taken->kind == EventKind::lock_acquired)
+        text += fmt::format(" (the trace shows it was last taken by {} in process {}{})",
+                            thread_phrase(text_of(taken->thread), taken->tid), taken->pid,
+                            taken->pid != process.ns_pid ? ", before the fork that made this one"
+                                                         : "");
+    return text;
+}
+
+} // namespace
+
+std::string explain_timeout(const Snapshot& snapshot, const std::vector<Event>& events,
+                            double timeout_seconds) {
+    std::vector<std::string> spinning, activity;
+    for (const auto& process : snapshot.processes) {
+        if (process.infrastructure) continue;
+        for (const auto& thread : process.threads) {
+            if (auto spin = spin_description(process, thread, events)) spinning.push_back(*spin);
+            bool plain = thread.wait == WaitKind::running || thread.untimed;
+            activity.push_back(fmt::format("'{}' (tid {}) of process {}: {}{}", thread.name,
+                                           thread.ns_tid, process.ns_pid, to_string(thread.wait),
+                                           plain ? "" : " (timed or unknown)"));
+        }
+    }
+    std::string text = fmt::format("Timed out after {:g} s without proof of a deadlock", timeout_seconds);
+    if (!spinning.empty())
+        text += fmt::format(
+            ". {}. A spin lock never sleeps, so the kernel never shows its waiter blocked: the "
+            "hang looks like work, and only the deadline ends it",
+            capitalized(fmt::format("{}", fmt::join(spinning, "; "))));
+    else
+        text += " (a spin, a sleep loop or a wait forklore cannot see through)";
+    text += fmt::format(". Threads: {}.",
+                        activity.empty() ? std::string("no scenario thread was alive")
+                                         : fmt::format("{}", fmt::join(activity, "; ")));
+    return text;
 }
 
 } // namespace forklore

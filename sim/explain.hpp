@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,11 +30,28 @@ std::string recorded_thread_name(const std::vector<Event>& events, pid_t tid);
 pid_t recorded_pid_of_thread(const std::vector<Event>& events, pid_t tid);
 // The inode a thread is blocked locking, when its latest file-lock event is a file_lock_wait.
 std::optional<std::uint64_t> pending_file_lock_inode(const std::vector<Event>& events, pid_t tid);
+// The wait the trace says thread `tid` is in: its latest lock_wait, cond_wait, barrier_wait or
+// join_wait not followed by that wait's end (lock_acquired, cond_woken ...); nullptr when none.
+const Event* pending_wait_of(const std::vector<Event>& events, pid_t tid);
+// True when `futex_address` lies inside the object a wait event names: a rwlock's or a
+// semaphore's waiters sleep on a word inside it, not at its start.
+bool futex_belongs_to(const Event& wait, std::uint64_t futex_address);
+
 // The latest child_start event that made process `pid`; nullptr when the trace has none.
 const Event* child_start_of(const std::vector<Event>& events, pid_t pid);
 const Event* first_event_of_kind(const std::vector<Event>& events, EventKind kind);
 // True when a signal_sent event announced this death: the scenario killed `pid` on purpose.
 bool death_was_intended(const std::vector<Event>& events, pid_t pid, int signal);
+
+// ---- waits on objects without an owner (wait_objects.cpp) ----
+
+// Where a live thread is now: the namespace pid of its process, 0 when it exists nowhere.
+using LiveProcessOf = std::function<pid_t(pid_t ns_tid)>;
+// Fills edge.object_kind and edge.description for a thread blocked on a futex with no readable
+// owner, from the wait the trace says it is in (`pending`, may be null): a semaphore, a condition
+// variable (a wait, or a destroy waiting for its waiters), a barrier, a join, or an unnamed futex.
+void describe_unowned_wait(WaitEdge& edge, const Event* pending, const std::vector<Event>& events,
+                           const LiveProcessOf& live_process_of);
 
 // ---- phrases ----
 

@@ -46,6 +46,8 @@ void resolve_mutex_owners(Snapshot& snapshot) {
         for (auto& thread : process.threads) {
             if (thread.wait != WaitKind::futex || thread.futex_address == 0) continue;
             thread.owner_ns_tid = procfs::read_mutex_owner(process.pid, thread.futex_address);
+            if (!thread.owner_ns_tid)
+                thread.owner_ns_tid = procfs::read_rwlock_writer(process.pid, thread.futex_address);
             if (thread.owner_ns_tid)
                 thread.owner_tid = find_host_tid(snapshot, process, *thread.owner_ns_tid);
         }

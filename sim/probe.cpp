@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <bit>
 #include <cerrno>
 #include <cstring>
 
@@ -61,25 +63,44 @@ const char* thread_name() noexcept { return t_thread_name; }
 
 // --- Thread ----------------------------------------------------------------------------------
 
-Thread::Thread(const std::string& name, std::function<void()> body) {
+struct Thread::Identity {
+    char name[32];
+    std::atomic<pid_t> tid{0};
+};
+
+Thread::Thread(const std::string& name, std::function<void()> body)
+    : identity_(std::make_unique<Identity>()) {
+    copy_name(identity_->name, name.c_str());
     pid_t creator = current_tid();
-    thread_ = std::thread([name, creator, body = std::move(body)] {
-        set_thread_name(name.c_str());
-        record(EventKind::thread_start, 0, creator, 0, name.c_str());
+    Identity* identity = identity_.get();
+    thread_ = std::thread([identity, creator, body = std::move(body)] {
+        identity->tid.store(current_tid());
+        set_thread_name(identity->name);
+        record(EventKind::thread_start, 0, creator, 0, identity->name);
         body();
-        record(EventKind::thread_exit, 0, 0, 0, name.c_str());
+        record(EventKind::thread_exit, 0, 0, 0, identity->name);
     });
 }
 
+Thread::Thread(Thread&&) noexcept = default;
+Thread& Thread::operator=(Thread&&) noexcept = default;
+
 Thread::~Thread() {
-    if (thread_.joinable()) thread_.join();
+    if (thread_.joinable()) join();
 }
 
-void Thread::join() { thread_.join(); }
+pid_t Thread::tid() const noexcept { return identity_ ? identity_->tid.load() : 0; }
+
+void Thread::join() {
+    auto tid = static_cast<std::uint64_t>(this->tid());
+    record(EventKind::join_wait, tid, 0, 0, identity_->name);
+    thread_.join();
+    record(EventKind::join_done, tid, 0, 0, identity_->name);
+}
 
 // --- Mutex -----------------------------------------------------------------------------------
 
-Mutex::Mutex(const char* name, bool recursive) noexcept {
+Mutex::Mutex(const char* name, bool recursive) noexcept : recursive_(recursive) {
     pthread_mutexattr_t attr;
     pthread_mutexattr_init(&attr);
     pthread_mutexattr_settype(&attr, recursive ? PTHREAD_MUTEX_RECURSIVE : PTHREAD_MUTEX_NORMAL);
@@ -93,21 +114,25 @@ Mutex::~Mutex() { pthread_mutex_destroy(&mutex_); }
 void Mutex::lock() noexcept {
     auto address = reinterpret_cast<std::uint64_t>(&mutex_);
     // The wait event goes first: if the lock never comes, the trace still says who wanted it.
-    record(EventKind::lock_wait, address, 0, 0, name_);
+    record(EventKind::lock_wait, address, kind(), 0, name_);
     pthread_mutex_lock(&mutex_);
-    record(EventKind::lock_acquired, address, 0, 0, name_);
+    record(EventKind::lock_acquired, address, kind(), 0, name_);
 }
 
 bool Mutex::try_lock() noexcept {
     if (pthread_mutex_trylock(&mutex_) != 0) return false;
-    record(EventKind::lock_acquired, reinterpret_cast<std::uint64_t>(&mutex_), 0, 0, name_);
+    record(EventKind::lock_acquired, reinterpret_cast<std::uint64_t>(&mutex_), kind(), 0, name_);
     return true;
 }
 
 void Mutex::unlock() noexcept {
     // Record before unlocking: once unlocked another thread may take it and record first.
-    record(EventKind::lock_released, reinterpret_cast<std::uint64_t>(&mutex_), 0, 0, name_);
+    record(EventKind::lock_released, reinterpret_cast<std::uint64_t>(&mutex_), kind(), 0, name_);
     pthread_mutex_unlock(&mutex_);
+}
+
+std::int64_t Mutex::kind() const noexcept {
+    return static_cast<std::int64_t>(recursive_ ? LockKind::recursive_mutex : LockKind::mutex);
 }
 
 // --- Barrier ---------------------------------------------------------------------------------
@@ -219,5 +244,9 @@ void print(FILE* stream, const char* text) noexcept {
 }
 
 void note(const char* text) noexcept { record(EventKind::note, 0, 0, 0, nullptr, text); }
+
+void measure(const char* name, double value, const char* unit) noexcept {
+    record(EventKind::measurement, 0, std::bit_cast<std::int64_t>(value), 0, name, unit);
+}
 
 } // namespace forklore::probe

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <functional>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -37,17 +38,23 @@ const char* thread_name() noexcept;
 
 pid_t current_tid() noexcept;
 
-// A named thread; records thread_start/thread_exit. Joins on destruction if still joinable.
+// A named thread; records thread_start/thread_exit, and join_wait/join_done around a join so
+// that a join that can never return (the thread is not in this process) is named as such.
+// Joins on destruction if still joinable.
 class Thread {
   public:
     Thread(const std::string& name, std::function<void()> body);
-    Thread(Thread&&) = default;
-    Thread& operator=(Thread&&) = default;
+    Thread(Thread&&) noexcept;
+    Thread& operator=(Thread&&) noexcept;
     ~Thread();
     void join();
     bool joinable() const { return thread_.joinable(); }
+    // The thread's tid once it has started (0 before). A forked child keeps its parent's value.
+    pid_t tid() const noexcept;
 
   private:
+    struct Identity; // name and tid, at a stable address the new thread writes its tid to
+    std::unique_ptr<Identity> identity_;
     std::thread thread_;
 };
 
@@ -67,7 +74,9 @@ class Mutex {
     pthread_mutex_t* native() noexcept { return &mutex_; }
 
   private:
+    std::int64_t kind() const noexcept; // LockKind, for the events
     pthread_mutex_t mutex_;
+    bool recursive_;
     char name_[32];
 };
 
@@ -122,5 +131,9 @@ void print(FILE* stream, const char* text) noexcept;
 
 // A step a student should see on the timeline.
 void note(const char* text) noexcept;
+
+// A figure the run measured ("copy_ms", 12.5, "ms"): kept in the run record for lessons and
+// plots. Never decides a verdict.
+void measure(const char* name, double value, const char* unit) noexcept;
 
 } // namespace forklore::probe

@@ -372,6 +372,41 @@ std::optional<pid_t> read_mutex_owner(pid_t pid, std::uint64_t address) {
     return head.owner;
 }
 
+std::optional<pid_t> read_rwlock_writer(pid_t pid, std::uint64_t futex_address) {
+    // glibc x86_64 pthread_rwlock_t (__pthread_rwlock_arch_t), 56 bytes.
+    struct RwlockWords {
+        unsigned readers;       // state bits and reader count
+        unsigned writers;
+        unsigned wrphase_futex; // readers wait here
+        unsigned writers_futex; // writers wait here
+        unsigned pad3, pad4;
+        int cur_writer;         // the writer's tid while write-locked
+        int shared;
+        signed char elision;
+        unsigned char pad1[7];
+        unsigned long pad2;
+        unsigned flags;
+    };
+    static_assert(offsetof(RwlockWords, cur_writer) == 24 && offsetof(RwlockWords, flags) == 48);
+    constexpr unsigned kWriteLocked = 2; // PTHREAD_RWLOCK_WRLOCKED
+    for (std::uint64_t offset : {offsetof(RwlockWords, writers_futex),
+                                 offsetof(RwlockWords, wrphase_futex)}) {
+        if (futex_address < offset) continue;
+        RwlockWords words{};
+        if (!read_memory(pid, futex_address - offset, &words, sizeof words)) continue;
+        // Accept only what an initialised, write-locked glibc rwlock looks like: the padding
+        // glibc zeroes is zero, flags and shared are small, and a writer is named.
+        bool padding_clear = words.pad3 == 0 && words.pad4 == 0 && words.pad2 == 0 &&
+                             std::all_of(std::begin(words.pad1), std::end(words.pad1),
+                                         [](unsigned char byte) { return byte == 0; });
+        bool plausible = padding_clear && words.flags <= 2 && (words.shared == 0 ||
+                         words.shared == 1) && (words.readers & kWriteLocked) != 0 &&
+                         words.cur_writer > 0;
+        if (plausible) return words.cur_writer;
+    }
+    return std::nullopt;
+}
+
 namespace {
 
 // x86_64 system call numbers (arch/x86/entry/syscalls/syscall_64.tbl).

@@ -70,6 +70,11 @@ bool read_memory(pid_t pid, std::uint64_t address, void* out, std::size_t size);
 // process's PID namespace), or nullopt when it cannot be read or the field is 0.
 std::optional<pid_t> read_mutex_owner(pid_t pid, std::uint64_t address);
 
+// For a thread waiting on the futex word `address` inside a glibc pthread_rwlock_t held for
+// writing (writers sleep on __writers_futex, readers on __wrphase_futex): the writer's tid
+// (__cur_writer), or nullopt when the memory around the word is not such an rwlock.
+std::optional<pid_t> read_rwlock_writer(pid_t pid, std::uint64_t futex_address);
+
 // Classifies a thread's wait from its state and syscall (fills wait, untimed, futex_address,
 // fd, waited_pid of `thread`; reads fd targets from /proc when pid != 0).
 void classify_wait(ThreadSnapshot& thread, pid_t pid);

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
+
 #include <stdexcept>
 
 namespace forklore {
@@ -63,6 +65,7 @@ json edge_to_json(const WaitEdge& edge) {
                 {"waiter_thread", edge.waiter_thread},
                 {"address", edge.address},
                 {"lock_name", edge.lock_name},
+                {"object_kind", edge.object_kind},
                 {"owner_pid", edge.owner_pid},
                 {"owner_tid", edge.owner_tid},
                 {"owner_thread", edge.owner_thread},
@@ -82,6 +85,7 @@ WaitEdge edge_from_json(const json& j) {
     edge.waiter_thread = j.value("waiter_thread", "");
     edge.address = j.value("address", std::uint64_t{0});
     edge.lock_name = j.value("lock_name", "");
+    edge.object_kind = j.value("object_kind", "");
     edge.owner_pid = j.value("owner_pid", 0);
     edge.owner_tid = j.value("owner_tid", 0);
     edge.owner_thread = j.value("owner_thread", "");
@@ -326,10 +330,29 @@ json scenario_to_json(const Scenario& s) {
                  }()}};
 }
 
+namespace {
+// Event strings are fixed arrays; never read past one even if a writer forgot the NUL.
+template <std::size_t N> std::string fixed_string(const char (&field)[N]) {
+    return {field, strnlen(field, N)};
+}
+} // namespace
+
+std::vector<Measurement> measurements_of(const RunRecord& record) {
+    std::vector<Measurement> result;
+    for (const auto& e : record.events) {
+        if (e.kind != EventKind::measurement) continue;
+        result.push_back({e.pid, e.tid, fixed_string(e.thread), fixed_string(e.name),
+                          measurement_value(e), fixed_string(e.text),
+                          e.time_ns - record.start_time_ns});
+    }
+    return result;
+}
+
 json event_to_json(const Event& e, std::int64_t start_time_ns) {
     json j{{"seq", e.seq},   {"t_ns", e.time_ns - start_time_ns},
            {"kind", to_string(e.kind)}, {"pid", e.pid}, {"tid", e.tid}, {"thread", e.thread}};
     if (e.object) j["object"] = e.object;
+    if (e.kind == EventKind::measurement) j["value"] = measurement_value(e); // arg0 keeps its bits
     if (e.arg0) j["arg0"] = e.arg0;
     if (e.arg1) j["arg1"] = e.arg1;
     if (e.name[0]) j["name"] = e.name;
@@ -365,6 +388,12 @@ json to_json(const RunRecord& r) {
     json events = json::array();
     for (const auto& e : r.events) events.push_back(event_to_json(e, r.start_time_ns));
     j["events"] = std::move(events);
+    json measurements = json::array(); // derived from the events: read back from them
+    for (const auto& m : measurements_of(r))
+        measurements.push_back({{"pid", m.pid}, {"tid", m.tid}, {"thread", m.thread},
+                                {"name", m.name}, {"value", m.value}, {"unit", m.unit},
+                                {"t_ns", m.t_ns}});
+    j["measurements"] = std::move(measurements);
     json snapshots = json::array();
     for (const auto& s : r.snapshots) snapshots.push_back(snapshot_to_json(s, r.start_time_ns));
     j["snapshots"] = std::move(snapshots);

@@ -69,6 +69,18 @@ struct RunRecord {
     const ProcessRecord* find_process(pid_t ns_pid) const;
 };
 
+// A figure the run measured (a measurement event), for lessons and plots.
+struct Measurement {
+    pid_t pid = 0, tid = 0;  // namespace ids, as in the trace
+    std::string thread;
+    std::string name;        // "copy_ms"
+    double value = 0;
+    std::string unit;        // "ms"
+    std::int64_t t_ns = 0;   // relative to the run's start
+};
+// Every measurement of the run, in recording order.
+std::vector<Measurement> measurements_of(const RunRecord& record);
+
 // Versioned JSON. from_json throws std::runtime_error with a one-line message on a malformed
 // record or one of a newer version.
 nlohmann::json to_json(const RunRecord& record);

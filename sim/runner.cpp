@@ -139,20 +139,6 @@ std::size_t scenario_process_count(const Snapshot& snapshot) {
     return count;
 }
 
-std::string describe_activity(const Snapshot& snapshot) {
-    std::vector<std::string> parts;
-    for (const auto& process : snapshot.processes) {
-        if (process.infrastructure) continue;
-        for (const auto& thread : process.threads)
-            parts.push_back(fmt::format("'{}' (tid {}) of process {}: {}{}", thread.name,
-                                        thread.ns_tid, process.ns_pid, to_string(thread.wait),
-                                        thread.wait == WaitKind::running || thread.untimed
-                                            ? ""
-                                            : " (timed or unknown)"));
-    }
-    return parts.empty() ? "no scenario thread was alive" : fmt::format("{}", fmt::join(parts, "; "));
-}
-
 // True while `pid` is still a member of the sandbox's process group: a pid seen earlier may have
 // been reused by an unrelated process since, which must never be killed.
 bool in_process_group(pid_t pid, pid_t group) {
@@ -365,9 +351,7 @@ void SandboxRun::loop() {
             Snapshot detailed = observer.sample(true);
             record_.snapshots.push_back(detailed);
             stop_with(VerdictKind::timed_out,
-                      fmt::format("Timed out after {:g} s without proof of a deadlock (a spin, a "
-                                  "sleep loop or a wait forklore cannot see through). Threads: {}.",
-                                  request_.timeout_seconds, describe_activity(detailed)));
+                      explain_timeout(detailed, record_.events, request_.timeout_seconds));
             capture_all_stacks(detailed);
             return;
         }

@@ -183,9 +183,6 @@ struct BlockedThread {
     const ThreadSnapshot& thread;
 };
 
-constexpr std::string_view kNoOwner =
-    "owner unknown (a semaphore, condition variable or barrier has no owner)";
-
 void describe_lock_owner(WaitEdge& edge, const BlockedThread& blocked, pid_t owner) {
     edge.owner_tid = owner;
     ThreadLocation location = find_live_thread(blocked.snapshot, owner);
@@ -210,16 +207,27 @@ void describe_lock_owner(WaitEdge& edge, const BlockedThread& blocked, pid_t own
 void describe_futex_wait(WaitEdge& edge, const BlockedThread& blocked) {
     edge.kind = WaitEdge::Kind::lock;
     edge.address = blocked.thread.futex_address;
-    edge.lock_name = recorded_lock_name(blocked.events, edge.address);
-    // glibc keeps a mutex's owner in its lock word; 0 there means none is recorded.
+    // The trace knows which object the futex word belongs to: a rwlock's or a semaphore's
+    // waiters sleep on a word inside it, not at its first byte.
+    const Event* pending = pending_wait_of(blocked.events, blocked.thread.ns_tid);
+    if (pending && !futex_belongs_to(*pending, edge.address)) pending = nullptr;
+    if (pending && pending->kind != EventKind::join_wait) {
+        edge.lock_name = std::string(pending->name, strnlen(pending->name, sizeof pending->name));
+        if (pending->kind == EventKind::lock_wait)
+            edge.object_kind = std::string(to_string(static_cast<LockKind>(pending->arg0)));
+    } else {
+        edge.lock_name = recorded_lock_name(blocked.events, edge.address);
+    }
+    // glibc keeps a mutex's owner in its lock word, and a write-locked rwlock's in __cur_writer.
     pid_t owner = blocked.thread.owner_ns_tid.value_or(0);
     if (owner > 0) {
         describe_lock_owner(edge, blocked, owner);
         return;
     }
-    std::string what = edge.lock_name.empty() ? fmt::format("the futex at {:#x}", edge.address)
-                                              : fmt::format("'{}'", edge.lock_name);
-    edge.description = fmt::format("{} waits on {}, {}", waiter_phrase(edge), what, kNoOwner);
+    describe_unowned_wait(edge, pending, blocked.events, [&](pid_t tid) -> pid_t {
+        ThreadLocation location = find_live_thread(blocked.snapshot, tid);
+        return location.process ? location.process->ns_pid : 0;
+    });
 }
 
 // The inode the thread waits to lock: from its own file_lock_wait event when recorded (exact

@@ -26,6 +26,8 @@ struct WaitEdge {
     std::string waiter_thread;
     std::uint64_t address = 0;  // futex address of a lock, or the inode of a file lock
     std::string lock_name;      // from the trace; empty when the lock was never named
+    std::string object_kind;    // "mutex", "rwlock_write", "semaphore", "condition variable",
+                                // "barrier", "thread", "file lock" ...; empty when unknown
     pid_t owner_pid = 0;        // the process holding what is waited for; 0 when unknown
     pid_t owner_tid = 0;        // the owner thread of a mutex; 0 when unknown or none
     std::string owner_thread;
@@ -90,6 +92,11 @@ std::vector<WaitEdge> build_wait_for_graph(const Snapshot& snapshot,
 // blocked_on_process) and an explanation naming the lock, the waiting thread and process, the
 // owner thread, and the fork that left the owner behind.
 Verdict explain_deadlock(const Snapshot& snapshot, const std::vector<Event>& events);
+
+// Why a run that reached its deadline could not be judged: what each thread was doing, and for a
+// thread spinning on a spin lock (running, never blocked) which lock and who took it last.
+std::string explain_timeout(const Snapshot& snapshot, const std::vector<Event>& events,
+                            double timeout_seconds);
 
 // How a run that ended on its own (the sandbox exited) is judged: from the process_exit events
 // (raw wait statuses of every reaped process) and the signal_sent events (deaths that were

@@ -25,10 +25,12 @@ enum class DeadlockReason : int {
     orphaned_lock,      // a lock's owner thread does not exist in the waiter's process
     cycle,              // threads wait on each other's locks
     blocked_on_process, // waits on a child, a pipe or a file lock whose holder is itself blocked
+    no_waker,           // waits on something with no owner (a semaphore, a condition variable, a
+                        // barrier, a thread's exit) that no thread left can ever signal
 };
 
-inline constexpr std::array<std::string_view, 3> kDeadlockReasonNames = {
-    "orphaned_lock", "cycle", "blocked_on_process"};
+inline constexpr std::array<std::string_view, 4> kDeadlockReasonNames = {
+    "orphaned_lock", "cycle", "blocked_on_process", "no_waker"};
 
 constexpr std::string_view to_string(VerdictKind kind) {
     return kVerdictNames[static_cast<int>(kind)];

@@ -162,6 +162,13 @@ std::string describe_run(const RunRecord& record) {
         out += fmt::format("  expected: {}{}\n", record.expected->describe(),
                            record.expected->racy ? "" : (ok ? " (as expected)" : " (MISMATCH)"));
     }
+    std::vector<Measurement> measurements = measurements_of(record);
+    if (!measurements.empty()) {
+        out += "  measured:\n";
+        for (const auto& m : measurements)
+            out += fmt::format("    {:<28} {:>14.6g} {:<8} (process {}, thread '{}')\n", m.name,
+                               m.value, m.unit, m.pid, m.thread);
+    }
     if (!record.stacks.empty()) {
         out += "  stacks of the blocked threads:\n";
         for (const auto& stack : record.stacks) {

@@ -13,6 +13,7 @@
 #include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -418,4 +419,28 @@ TEST_CASE("procfs: classify_wait from syscall records", "[procfs]") {
         CHECK(classify('S', 43, {3, 0, 0, 0, 0, 0}).wait == WaitKind::pipe); // accept
         CHECK(classify('S', 999, {}).wait == WaitKind::other);
     }
+}
+
+TEST_CASE("procfs: the writer of a write-locked rwlock is read from around its futex words",
+          "[procfs]") {
+    pthread_rwlock_t lock;
+    pthread_rwlock_init(&lock, nullptr);
+    auto base = reinterpret_cast<std::uint64_t>(&lock);
+    // Writers sleep on __writers_futex (offset 12), readers on __wrphase_futex (offset 8).
+    CHECK(procfs::read_rwlock_writer(::getpid(), base + 12) == std::nullopt); // not locked
+    REQUIRE(pthread_rwlock_wrlock(&lock) == 0);
+    auto self = static_cast<pid_t>(::syscall(SYS_gettid));
+    CHECK(procfs::read_rwlock_writer(::getpid(), base + 12) == self);
+    CHECK(procfs::read_rwlock_writer(::getpid(), base + 8) == self);
+    pthread_rwlock_unlock(&lock);
+    REQUIRE(pthread_rwlock_rdlock(&lock) == 0); // read-locked: no writer to name
+    CHECK(procfs::read_rwlock_writer(::getpid(), base + 12) == std::nullopt);
+    pthread_rwlock_unlock(&lock);
+    pthread_rwlock_destroy(&lock);
+
+    pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER; // a locked mutex is not an rwlock
+    pthread_mutex_lock(&mutex);
+    CHECK(procfs::read_rwlock_writer(::getpid(), reinterpret_cast<std::uint64_t>(&mutex)) ==
+          std::nullopt);
+    pthread_mutex_unlock(&mutex);
 }

@@ -6,6 +6,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <bit>
+
 #include <sys/wait.h>
 
 #include <csignal>
@@ -611,4 +613,27 @@ TEST_CASE("a scenario's description lists knobs, variants and their expectations
     CHECK(j.at("variants")[1].at("expected").at("racy") == true);
     CHECK(j.at("variants")[1].at("expected").at("runs") == 40);
     CHECK(j.at("children") == json::array({"child_main"}));
+}
+
+TEST_CASE("measurements are listed in the record and survive a round trip", "[record]") {
+    RunRecord r = deadlocked_record();
+    r.events.push_back(event(EventKind::measurement, 9, 3, 3, "main", 0,
+                             std::bit_cast<std::int64_t>(412.75), "pipe_MiB_per_s", "MiB/s"));
+    r.events.push_back(event(EventKind::measurement, 10, 3, 3, "main", 0,
+                             std::bit_cast<std::int64_t>(-0.5), "skew_ms", "ms"));
+    const json j = to_json(r);
+    REQUIRE(j.at("measurements").size() == 2);
+    const json& first = j.at("measurements").at(0);
+    CHECK(first.at("name") == "pipe_MiB_per_s");
+    CHECK(first.at("value") == 412.75);
+    CHECK(first.at("unit") == "MiB/s");
+    CHECK(first.at("pid") == 3);
+
+    const RunRecord back = run_record_from_json(j);
+    std::vector<Measurement> measured = measurements_of(back);
+    REQUIRE(measured.size() == 2);
+    CHECK(measured[1].name == "skew_ms");
+    CHECK(measured[1].value == -0.5);
+    CHECK(measured[1].unit == "ms");
+    CHECK(measured[1].t_ns == 10 * kMs + 17);
 }

@@ -14,6 +14,7 @@
 
 using namespace forklore;
 using Catch::Matchers::Contains;
+using Catch::Matchers::StartsWith;
 
 namespace {
 
@@ -358,22 +359,24 @@ TEST_CASE("verdict: a thread locking a mutex it already holds is a cycle of one"
                Contains("holds 'config' and waits for 'config'") && Contains("waits for itself"));
 }
 
-TEST_CASE("verdict: waiting on a child stuck on an ownerless semaphore", "[verdict]") {
-    constexpr std::uint64_t kSemaphore = 0x7f00;
+TEST_CASE("verdict: waiting on a child stuck at a barrier nobody else reaches", "[verdict]") {
+    constexpr std::uint64_t kBarrier = 0x7f00;
     Trace trace;
     trace.process_start(2, "main")
         .child_start(2, 3, StartMethod::spawn, "consumer")
-        .add(EventKind::barrier_wait, 3, 3, "consumer", kSemaphore, 0, 0, "items");
+        .add(EventKind::barrier_wait, 3, 3, "consumer", kBarrier, 0, 0, "items");
     Snapshot snapshot = snapshot_at(
         0, {sandbox_infrastructure(), process(2, 1, {thread_waiting_for_child(2, "main", 3)}),
-            process(3, 2, {thread_on_futex(3, "consumer", kSemaphore)})});
+            process(3, 2, {thread_on_futex(3, "consumer", kBarrier)})});
     Verdict verdict = explain_deadlock(snapshot, trace.events);
-    CHECK(verdict.reason == DeadlockReason::blocked_on_process);
+    CHECK(verdict.reason == DeadlockReason::no_waker);
     CHECK(verdict.culprit_pid == 3);
     CHECK_THAT(verdict.explanation,
-               Contains("Thread 'main' (tid 2) of process 2 waits for child process 3 to exit") &&
-                   Contains("waits on 'items', owner unknown (a semaphore, condition variable or "
-                            "barrier has no owner)"));
+               StartsWith("Deadlocked: no waker.") &&
+                   Contains("Thread 'main' (tid 2) of process 2 waits for child process 3 to exit") &&
+                   Contains("waits at barrier 'items' (0x7f00) for the other threads to arrive; "
+                            "a barrier has no owner"));
+    CHECK(verdict.wait_for[1].object_kind == "barrier");
     REQUIRE(verdict.wait_for.size() == 2);
     CHECK(verdict.wait_for[1].owner_tid == 0);
     CHECK_FALSE(verdict.wait_for[1].orphaned);
@@ -511,4 +514,95 @@ TEST_CASE("verdict: without exit events the host's status stands for the scenari
     CHECK(crashed.signal == SIGSEGV);
 
     CHECK(judge_exits({}, killed_by(SIGXFSZ)).kind == VerdictKind::limit);
+}
+
+// ---- waits on objects without an owner, named from the trace ----
+
+TEST_CASE("verdict: a semaphore taken in the parent before fork has no owner to name",
+          "[verdict]") {
+    constexpr std::uint64_t kSemaphore = 0x5000;
+    const auto semaphore = static_cast<std::int64_t>(LockKind::semaphore);
+    Trace trace;
+    trace.process_start(2, "main")
+        .add(EventKind::thread_start, 2, 3, "holder", 0, 2, 0, "holder")
+        .add(EventKind::lock_acquired, 2, 3, "holder", kSemaphore, semaphore, 0, "slots")
+        .child_start(2, 4, StartMethod::fork, "take")
+        .add(EventKind::lock_wait, 4, 4, "main", kSemaphore, semaphore, 0, "slots");
+    Snapshot snapshot = snapshot_at(
+        0, {process(2, 1, {thread_waiting_for_child(2, "main", 4), thread_on_futex(3, "holder", 0x9000)}),
+            process(4, 2, {thread_on_futex(4, "main", kSemaphore)})});
+    Verdict verdict = explain_deadlock(snapshot, trace.events);
+    CHECK(verdict.reason == DeadlockReason::no_waker);
+    CHECK(verdict.culprit_pid == 4);
+    const WaitEdge& wait = verdict.wait_for.back();
+    CHECK(wait.object_kind == "semaphore");
+    CHECK(wait.lock_name == "slots");
+    CHECK(wait.owner_tid == 0);
+    CHECK_FALSE(wait.orphaned);
+    CHECK_THAT(verdict.explanation,
+               Contains("waits on semaphore 'slots' (0x5000), which has no owner") &&
+                   Contains("last taken by thread 'holder' (tid 3), which exists only in "
+                            "process 2, with no post since"));
+}
+
+TEST_CASE("verdict: destroying a condition variable copied with a waiter in it", "[verdict]") {
+    constexpr std::uint64_t kCondition = 0x6000;
+    const auto wait = static_cast<std::int64_t>(CondWaitKind::wait);
+    const auto destroy = static_cast<std::int64_t>(CondWaitKind::destroy);
+    Trace trace;
+    trace.process_start(2, "main")
+        .add(EventKind::cond_wait, 2, 3, "sleeper", kCondition, wait, 0x6100, "work_ready")
+        .child_start(2, 4, StartMethod::fork, "teardown")
+        .add(EventKind::cond_wait, 4, 4, "main", kCondition, destroy, 0, "work_ready");
+    Snapshot snapshot = snapshot_at(
+        0, {process(2, 1, {thread_waiting_for_child(2, "main", 4),
+                           thread_on_futex(3, "sleeper", kCondition + 8)}),
+            // pthread_cond_destroy sleeps on __wrefs, 36 bytes into the condition variable
+            process(4, 2, {thread_on_futex(4, "main", kCondition + 36)})});
+    Verdict verdict = explain_deadlock(snapshot, trace.events);
+    CHECK(verdict.reason == DeadlockReason::no_waker);
+    CHECK_THAT(verdict.explanation,
+               Contains("destroys condition variable 'work_ready' (0x6000)") &&
+                   Contains("still includes thread 'sleeper' (tid 3), which exists only in "
+                            "process 2") &&
+                   Contains("copied the count of waiters but not the waiters"));
+    CHECK(verdict.wait_for.back().object_kind == "condition variable");
+}
+
+TEST_CASE("verdict: joining a thread that stayed in the parent", "[verdict]") {
+    Trace trace;
+    trace.process_start(2, "main")
+        .add(EventKind::thread_start, 2, 3, "worker", 0, 2, 0, "worker")
+        .child_start(2, 4, StartMethod::fork, "join")
+        .add(EventKind::join_wait, 4, 4, "main", 3, 0, 0, "worker");
+    Snapshot snapshot = snapshot_at(
+        0, {process(2, 1, {thread_waiting_for_child(2, "main", 4), thread_on_futex(3, "worker", 0x9000)}),
+            process(4, 2, {thread_on_futex(4, "main", 0x7ffff7a00910)})});
+    Verdict verdict = explain_deadlock(snapshot, trace.events);
+    CHECK(verdict.reason == DeadlockReason::no_waker);
+    CHECK_THAT(verdict.explanation,
+               Contains("joins thread 'worker' (tid 3), which exists only in process 2: fork() "
+                        "copied the thread's handle but not the thread"));
+    CHECK(verdict.wait_for.back().object_kind == "thread");
+}
+
+TEST_CASE("verdict: an rwlock's writer left in the parent orphans it in the child", "[verdict]") {
+    constexpr std::uint64_t kRwlock = 0x7000;
+    const auto write = static_cast<std::int64_t>(LockKind::rwlock_write);
+    Trace trace;
+    trace.process_start(2, "main")
+        .add(EventKind::lock_acquired, 2, 3, "writer", kRwlock, write, 0, "table")
+        .child_start(2, 4, StartMethod::fork, "update")
+        .add(EventKind::lock_wait, 4, 4, "main", kRwlock, write, 0, "table");
+    Snapshot snapshot = snapshot_at(
+        0, {process(2, 1, {thread_waiting_for_child(2, "main", 4), thread_on_futex(3, "writer", 0x9000)}),
+            // writers sleep on __writers_futex, 12 bytes in; the observer read __cur_writer = 3
+            process(4, 2, {thread_on_futex(4, "main", kRwlock + 12, 3)})});
+    Verdict verdict = explain_deadlock(snapshot, trace.events);
+    CHECK(verdict.reason == DeadlockReason::orphaned_lock);
+    const WaitEdge& wait = verdict.wait_for.back();
+    CHECK(wait.lock_name == "table");
+    CHECK(wait.object_kind == "rwlock_write");
+    CHECK(wait.owner_tid == 3);
+    CHECK_THAT(verdict.explanation, Contains("lock 'table'") && Contains("thread 'writer' (tid 3)"));
 }

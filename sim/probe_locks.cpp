@@ -1,0 +1,162 @@
+#include "sim/probe_locks.hpp"
+
+#include <cerrno>
+
+namespace forklore::probe {
+namespace {
+
+std::uint64_t address_of(const volatile void *object) {
+    return reinterpret_cast<std::uint64_t>(object);
+}
+
+constexpr std::int64_t kind_code(LockKind kind) {
+    return static_cast<std::int64_t>(kind);
+}
+
+// The three events of every lock probe, for one kind: wait (before blocking), acquired, released.
+void wait_event(const volatile void *object, LockKind kind, const char *name) noexcept {
+    record(EventKind::lock_wait, address_of(object), kind_code(kind), 0, name);
+}
+void acquired_event(const volatile void *object, LockKind kind, const char *name) noexcept {
+    record(EventKind::lock_acquired, address_of(object), kind_code(kind), 0, name);
+}
+void released_event(const volatile void *object, LockKind kind, const char *name) noexcept {
+    record(EventKind::lock_released, address_of(object), kind_code(kind), 0, name);
+}
+
+} // namespace
+
+// --- StdMutex --------------------------------------------------------------------------------
+
+StdMutex::StdMutex(const char *name) noexcept {
+    copy_name(name_, name);
+}
+
+// The pthread mutex inside the std::mutex: the futex word a waiter sleeps on.
+std::uint64_t StdMutex::address() noexcept {
+    return address_of(mutex_.native_handle());
+}
+
+void StdMutex::lock() {
+    record(EventKind::lock_wait, address(), kind_code(LockKind::mutex), 0, name_);
+    mutex_.lock();
+    record(EventKind::lock_acquired, address(), kind_code(LockKind::mutex), 0, name_);
+}
+
+void StdMutex::unlock() noexcept {
+    record(EventKind::lock_released, address(), kind_code(LockKind::mutex), 0, name_);
+    mutex_.unlock();
+}
+
+// --- RwLock ----------------------------------------------------------------------------------
+
+RwLock::RwLock(const char *name) noexcept {
+    pthread_rwlock_init(&lock_, nullptr);
+    copy_name(name_, name);
+}
+RwLock::~RwLock() {
+    pthread_rwlock_destroy(&lock_);
+}
+
+void RwLock::lock_write() noexcept {
+    wait_event(&lock_, LockKind::rwlock_write, name_);
+    pthread_rwlock_wrlock(&lock_);
+    acquired_event(&lock_, LockKind::rwlock_write, name_);
+}
+void RwLock::unlock_write() noexcept {
+    released_event(&lock_, LockKind::rwlock_write, name_);
+    pthread_rwlock_unlock(&lock_);
+}
+void RwLock::lock_read() noexcept {
+    wait_event(&lock_, LockKind::rwlock_read, name_);
+    pthread_rwlock_rdlock(&lock_);
+    acquired_event(&lock_, LockKind::rwlock_read, name_);
+}
+void RwLock::unlock_read() noexcept {
+    released_event(&lock_, LockKind::rwlock_read, name_);
+    pthread_rwlock_unlock(&lock_);
+}
+
+// --- Semaphore -------------------------------------------------------------------------------
+
+Semaphore::Semaphore(const char *name, unsigned initial) noexcept {
+    sem_init(&semaphore_, 0, initial);
+    copy_name(name_, name);
+}
+Semaphore::~Semaphore() {
+    sem_destroy(&semaphore_);
+}
+
+void Semaphore::wait() noexcept {
+    wait_event(&semaphore_, LockKind::semaphore, name_);
+    while (sem_wait(&semaphore_) != 0 && errno == EINTR) {
+    }
+    acquired_event(&semaphore_, LockKind::semaphore, name_);
+}
+void Semaphore::post() noexcept {
+    released_event(&semaphore_, LockKind::semaphore, name_);
+    sem_post(&semaphore_);
+}
+
+// --- SpinLock --------------------------------------------------------------------------------
+
+SpinLock::SpinLock(const char *name) noexcept {
+    pthread_spin_init(&lock_, PTHREAD_PROCESS_PRIVATE);
+    copy_name(name_, name);
+}
+SpinLock::~SpinLock() {
+    pthread_spin_destroy(&lock_);
+}
+
+void SpinLock::lock() noexcept {
+    wait_event(&lock_, LockKind::spin, name_);
+    pthread_spin_lock(&lock_);
+    acquired_event(&lock_, LockKind::spin, name_);
+}
+void SpinLock::unlock() noexcept {
+    released_event(&lock_, LockKind::spin, name_);
+    pthread_spin_unlock(&lock_);
+}
+
+// --- CondVar ---------------------------------------------------------------------------------
+
+CondVar::CondVar(const char *name) noexcept {
+    pthread_cond_init(&cond_, nullptr);
+    copy_name(name_, name);
+}
+
+CondVar::~CondVar() {
+    if (!destroyed_)
+        destroy();
+}
+
+void CondVar::wait(Mutex &mutex) noexcept {
+    auto mutex_address = static_cast<std::int64_t>(address_of(mutex.native()));
+    auto kind = static_cast<std::int64_t>(CondWaitKind::wait);
+    // pthread_cond_wait releases the mutex and takes it back: the events say so, so that the
+    // timeline does not show the mutex held while its holder sleeps.
+    record(EventKind::lock_released, address_of(mutex.native()), kind_code(LockKind::mutex), 0,
+           mutex.name());
+    record(EventKind::cond_wait, address_of(&cond_), kind, mutex_address, name_);
+    pthread_cond_wait(&cond_, mutex.native());
+    record(EventKind::cond_woken, address_of(&cond_), kind, mutex_address, name_);
+    record(EventKind::lock_acquired, address_of(mutex.native()), kind_code(LockKind::mutex), 0,
+           mutex.name());
+}
+
+void CondVar::signal() noexcept {
+    pthread_cond_signal(&cond_);
+}
+void CondVar::broadcast() noexcept {
+    pthread_cond_broadcast(&cond_);
+}
+
+void CondVar::destroy() noexcept {
+    destroyed_ = true;
+    auto kind = static_cast<std::int64_t>(CondWaitKind::destroy);
+    record(EventKind::cond_wait, address_of(&cond_), kind, 0, name_);
+    pthread_cond_destroy(&cond_);
+    record(EventKind::cond_woken, address_of(&cond_), kind, 0, name_);
+}
+
+} // namespace forklore::probe
