@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include <sys/wait.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cstring>
@@ -257,6 +259,19 @@ std::string orphan_owner_sentence(const WaitEdge& edge, const std::vector<Event>
         return fmt::format("Its owner, {}, stayed behind in process {} when this child was "
                            "forked at {}, and has since exited: {}.",
                            owner, home, time_in_run(events, made->time_ns), kForkCopiesLocks);
+    // The owner's whole process may have died (killed while holding a lock in shared memory).
+    const Event* died = home == 0 ? nullptr : latest_event(events, [&](const Event& e) {
+        return e.kind == EventKind::process_exit && e.object == static_cast<std::uint64_t>(home);
+    });
+    if (died && home != edge.waiter_pid)
+        return fmt::format(
+            "Its owner, {} of process {}, died holding the lock: process {} {}. A normal mutex "
+            "keeps naming its dead owner, so nobody can ever unlock it (a robust mutex would "
+            "have told the next locker, with EOWNERDEAD).",
+            owner, home, home,
+            WIFSIGNALED(static_cast<int>(died->arg0))
+                ? "was " + describe_wait_status(static_cast<int>(died->arg0))
+                : describe_wait_status(static_cast<int>(died->arg0)));
     return fmt::format(
         "Its owner, {}, exited while holding the lock, so nobody can ever unlock it.", owner);
 }

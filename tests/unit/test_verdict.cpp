@@ -606,3 +606,21 @@ TEST_CASE("verdict: an rwlock's writer left in the parent orphans it in the chil
     CHECK(wait.owner_tid == 3);
     CHECK_THAT(verdict.explanation, Contains("lock 'table'") && Contains("thread 'writer' (tid 3)"));
 }
+
+TEST_CASE("verdict: a lock in shared memory whose owner's process was killed", "[verdict]") {
+    constexpr std::uint64_t kShared = 0x7fd0000;
+    Trace trace;
+    trace.process_start(2, "main")
+        .child_start(2, 3, StartMethod::spawn, "hold")
+        .add(EventKind::lock_acquired, 3, 3, "main", kShared, 0, 0, "shared_lock")
+        .signal_sent(2, 3, SIGKILL)
+        .process_exit(2, 3, SIGKILL) // a raw wait status: killed by SIGKILL
+        .add(EventKind::lock_wait, 2, 2, "main", kShared, 0, 0, "shared_lock");
+    Snapshot snapshot = snapshot_at(0, {process(2, 1, {thread_on_futex(2, "main", kShared, 3)})});
+    Verdict verdict = explain_deadlock(snapshot, trace.events);
+    CHECK(verdict.reason == DeadlockReason::orphaned_lock);
+    CHECK_THAT(verdict.explanation,
+               Contains("Its owner, thread 'main' (tid 3) of process 3, died holding the lock: "
+                        "process 3 was killed by SIGKILL") &&
+                   Contains("EOWNERDEAD"));
+}
