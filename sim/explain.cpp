@@ -96,6 +96,17 @@ const Event* pending_wait_of(const std::vector<Event>& events, pid_t tid) {
     return latest && begins_wait(latest->kind) ? latest : nullptr;
 }
 
+const Event* pending_child_wait_of(const std::vector<Event>& events, pid_t tid) {
+    const Event* wait = latest_event(
+        events, [&](const Event& e) { return e.kind == EventKind::child_wait && e.tid == tid; });
+    if (!wait) return nullptr;
+    bool ended = std::any_of(events.begin(), events.end(), [&](const Event& e) {
+        return e.kind == EventKind::process_exit && e.object == wait->object &&
+               e.time_ns >= wait->time_ns;
+    });
+    return ended ? nullptr : wait;
+}
+
 bool futex_belongs_to(const Event& wait, std::uint64_t futex_address) {
     // The largest object a probe waits in is a pthread_rwlock_t (56 bytes).
     constexpr std::uint64_t kLargestObject = 64;

@@ -33,6 +33,9 @@ std::optional<std::uint64_t> pending_file_lock_inode(const std::vector<Event>& e
 // The wait the trace says thread `tid` is in: its latest lock_wait, cond_wait, barrier_wait or
 // join_wait not followed by that wait's end (lock_acquired, cond_woken ...); nullptr when none.
 const Event* pending_wait_of(const std::vector<Event>& events, pid_t tid);
+// The child_wait event of thread `tid` when its latest child_wait has no process_exit for that
+// child after it; nullptr otherwise.
+const Event* pending_child_wait_of(const std::vector<Event>& events, pid_t tid);
 // True when `futex_address` lies inside the object a wait event names: a rwlock's or a
 // semaphore's waiters sleep on a word inside it, not at its start.
 bool futex_belongs_to(const Event& wait, std::uint64_t futex_address);

@@ -134,6 +134,7 @@ struct Running {
                 close(other.status_fd);
             }
             close(request.status_fd);
+            set_thread_name("main"); // a worker process's main thread, as with other methods
             _exit(run_child_function(request.function, request.args, StartMethod::forkserver));
         }
         if (pid < 0) {

@@ -61,6 +61,19 @@ std::vector<FileLockEntry> sandbox_file_locks(const Snapshot& snapshot) {
     std::unordered_set<pid_t> sandbox_pids;
     for (const auto& process : snapshot.processes) sandbox_pids.insert(process.pid);
 
+    // /proc/locks gives OFD locks pid -1 and a flock the pid of its first taker: the fds of each
+    // process say who holds them (a process holds a lock its inherited fd's description holds).
+    for (const auto& process : snapshot.processes) {
+        if (process.infrastructure) continue;
+        for (auto& held : procfs::read_fd_locks(process.pid)) {
+            bool known = std::any_of(all.begin(), all.end(), [&](const FileLockEntry& e) {
+                return e.pid == held.pid && e.inode == held.inode && e.device == held.device &&
+                       e.waiting == held.waiting;
+            });
+            if (!known) all.push_back(std::move(held));
+        }
+    }
+
     auto same_file = [](const FileLockEntry& a, const FileLockEntry& b) {
         return a.inode == b.inode && a.device == b.device;
     };

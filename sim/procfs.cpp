@@ -296,19 +296,23 @@ std::vector<OpenChannelEnd> read_channel_ends(pid_t pid) {
     return result;
 }
 
-std::vector<FileLockEntry> read_file_locks() {
-    // Lines look like
-    //   "1: FLOCK  ADVISORY  WRITE 1234 08:01:5678 0 EOF"
-    //   "1: -> FLOCK  ADVISORY  WRITE 1235 08:01:5678 0 EOF"   (a blocked request)
-    //   "2: OFDLCK ADVISORY  READ  -1 00:1a:42 0 EOF"           (OFD locks belong to no pid)
-    // Waiters of waiters get more indentation before "->"; splitting on blanks absorbs it.
+namespace {
+
+// Lines look like
+//   "1: FLOCK  ADVISORY  WRITE 1234 08:01:5678 0 EOF"
+//   "1: -> FLOCK  ADVISORY  WRITE 1235 08:01:5678 0 EOF"   (a blocked request)
+//   "2: OFDLCK ADVISORY  READ  -1 00:1a:42 0 EOF"           (OFD locks belong to no pid)
+// and in /proc/PID/fdinfo/FD the same after "lock:\t". Waiters of waiters get more indentation
+// before "->"; splitting on blanks absorbs it. Lines without `prefix` are skipped.
+std::vector<FileLockEntry> parse_file_locks(std::string_view content, std::string_view prefix) {
     std::vector<FileLockEntry> result;
-    std::string content = read_whole_file("/proc/locks");
     std::string_view rest = content;
     while (!rest.empty()) {
         std::size_t newline = rest.find('\n');
         std::string_view line = rest.substr(0, newline);
         rest = newline == std::string_view::npos ? std::string_view{} : rest.substr(newline + 1);
+        if (line.substr(0, prefix.size()) != prefix) continue;
+        line.remove_prefix(prefix.size());
 
         std::string_view fields[9];
         std::size_t count = split_fields(line, fields, std::size(fields));
@@ -335,6 +339,32 @@ std::vector<FileLockEntry> read_file_locks() {
         entry.end.assign(fields[i + 6]);
         result.push_back(std::move(entry));
     }
+    return result;
+}
+
+} // namespace
+
+std::vector<FileLockEntry> read_file_locks() {
+    return parse_file_locks(read_whole_file("/proc/locks"), "");
+}
+
+std::vector<FileLockEntry> read_fd_locks(pid_t pid) {
+    std::vector<FileLockEntry> result;
+    std::string directory = "/proc/" + std::to_string(pid) + "/fdinfo";
+    DIR* dir = opendir(directory.c_str());
+    if (!dir) return result;
+    while (dirent* entry = readdir(dir)) {
+        if (entry->d_name[0] == '.') continue;
+        std::string path = directory + "/" + entry->d_name;
+        for (auto& lock : parse_file_locks(read_whole_file(path.c_str()), "lock:\t")) {
+            // A lock shows here because this process has an fd on the open file description
+            // that holds it (flock, OFD) or owns it (fcntl): the process is a holder, whatever
+            // pid the line says (-1 for OFD, the first taker for flock).
+            lock.pid = pid;
+            result.push_back(std::move(lock));
+        }
+    }
+    closedir(dir);
     return result;
 }
 

@@ -62,6 +62,10 @@ std::vector<OpenChannelEnd> read_channel_ends(pid_t pid);
 
 // /proc/locks, parsed.
 std::vector<FileLockEntry> read_file_locks();
+// The locks held through the open file descriptions of `pid`'s fds (/proc/PID/fdinfo "lock:"
+// lines), with `pid` as their holder. This names every holder of a flock or OFD lock, which
+// /proc/locks cannot: it gives OFD locks pid -1 and a flock the pid of its first taker.
+std::vector<FileLockEntry> read_fd_locks(pid_t pid);
 
 // Reads `size` bytes at `address` of another process (process_vm_readv). False when it fails.
 bool read_memory(pid_t pid, std::uint64_t address, void* out, std::size_t size);

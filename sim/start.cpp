@@ -89,6 +89,9 @@ Child::~Child() {
 int Child::wait() {
     if (!valid() || waited_) return -1;
     int status = -1;
+    // Says which child this thread waits for, and how: a fork server's child is waited for by
+    // reading a socket, which /proc alone cannot tie to the child.
+    record(EventKind::child_wait, static_cast<std::uint64_t>(pid_), status_fd_);
     if (status_fd_ >= 0) {
         // The forkserver is the parent and reaps it; it sends the wait status when it does.
         int received = 0;

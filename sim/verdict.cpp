@@ -248,6 +248,7 @@ void describe_file_lock_wait(WaitEdge& edge, const BlockedThread& blocked) {
     std::string device;
     std::optional<std::uint64_t> inode = waited_inode(blocked, &device);
     std::vector<pid_t> holders;
+    bool by_description = false; // flock and OFD locks belong to an open file description
     if (inode) {
         edge.address = *inode;
         edge.lock_name = recorded_file_lock_name(blocked.events, *inode);
@@ -256,7 +257,10 @@ void describe_file_lock_wait(WaitEdge& edge, const BlockedThread& blocked) {
             pid_t holder = ns_pid_of_host_pid(blocked.snapshot, entry.pid);
             bool known =
                 holder != 0 && std::find(holders.begin(), holders.end(), holder) == holders.end();
-            if (same_file && !entry.waiting && known) holders.push_back(holder);
+            if (same_file && !entry.waiting && known) {
+                holders.push_back(holder);
+                by_description = by_description || entry.type == "FLOCK" || entry.type == "OFDLCK";
+            }
         }
     }
     std::string what = edge.lock_name.empty() ? std::string("a file lock")
@@ -269,6 +273,14 @@ void describe_file_lock_wait(WaitEdge& edge, const BlockedThread& blocked) {
     }
     edge.owner_pid = holders.front();
     edge.owner_exists = true;
+    if (holders.size() > 1 && by_description) {
+        // Every process with an fd on the holding description holds the lock, the waiter too
+        // when it inherited that fd: it waits through another description of the same file.
+        edge.description = fmt::format(
+            "{} waits for {}, held through an open file description that processes {} share",
+            waiter_phrase(edge), what, pid_list(holders));
+        return;
+    }
     edge.description = fmt::format("{} waits for {} held by process{} {}", waiter_phrase(edge),
                                    what, holders.size() > 1 ? "es" : "", pid_list(holders));
 }
@@ -306,7 +318,23 @@ bool holds_writable(const ProcessSnapshot& process, const std::string& target) {
         [&](const OpenChannelEnd& end) { return end.writable && end.target == target; });
 }
 
+// A fork server's child is waited for by reading the status the server sends on a socket: the
+// trace says which child, so the wait is a wait for that child, not for a writer.
+bool describe_forkserver_child_wait(WaitEdge& edge, const BlockedThread& blocked) {
+    const Event* wait = pending_child_wait_of(blocked.events, blocked.thread.ns_tid);
+    if (!wait || wait->arg0 < 0 || wait->arg0 != blocked.thread.fd) return false;
+    edge.kind = WaitEdge::Kind::child;
+    edge.owner_pid = static_cast<pid_t>(wait->object);
+    edge.owner_exists = find_live_process(blocked.snapshot, edge.owner_pid) != nullptr;
+    edge.description = fmt::format(
+        "{} waits for child process {} to exit, made by the fork server, which reports its exit "
+        "on fd {}",
+        waiter_phrase(edge), edge.owner_pid, blocked.thread.fd);
+    return true;
+}
+
 void describe_pipe_wait(WaitEdge& edge, const BlockedThread& blocked) {
+    if (describe_forkserver_child_wait(edge, blocked)) return;
     edge.kind = WaitEdge::Kind::pipe;
     const std::string& target = blocked.thread.fd_target;
     std::vector<pid_t> writers;

@@ -624,3 +624,22 @@ TEST_CASE("verdict: a lock in shared memory whose owner's process was killed", "
                         "process 3 was killed by SIGKILL") &&
                    Contains("EOWNERDEAD"));
 }
+
+TEST_CASE("verdict: a fork server's child is waited for on a socket, and named", "[verdict]") {
+    Trace trace;
+    trace.process_start(2, "main")
+        .child_start(3, 4, StartMethod::forkserver, "append")
+        .add(EventKind::child_wait, 2, 2, "main", 4, 6);
+    ThreadSnapshot reader = thread_waiting(2, "main", WaitKind::pipe);
+    reader.fd = 6;
+    reader.fd_target = "socket:[4242]";
+    Snapshot snapshot = snapshot_at(
+        0, {process(2, 1, {reader}), process(3, 2, {thread_waiting(3, "forkserver", WaitKind::poll)}),
+            process(4, 3, {thread_on_futex(4, "main", 0x9000)})});
+    std::vector<WaitEdge> graph = build_wait_for_graph(snapshot, trace.events);
+    REQUIRE(!graph.empty());
+    CHECK(graph[0].kind == WaitEdge::Kind::child);
+    CHECK(graph[0].owner_pid == 4);
+    CHECK_THAT(graph[0].description,
+               Contains("waits for child process 4 to exit, made by the fork server"));
+}
