@@ -5,6 +5,7 @@
 #include "sim/process_records.hpp"
 #include "sim/stacks.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <poll.h>
@@ -23,6 +24,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <set>
 #include <stdexcept>
 
@@ -143,6 +145,23 @@ std::size_t scenario_process_count(const Snapshot& snapshot) {
 // been reused by an unrelated process since, which must never be killed.
 bool in_process_group(pid_t pid, pid_t group) {
     return getpgid(pid) == group;
+}
+
+// Children of this process (of any of its threads) that are members of `group`: processes of the
+// sandbox reparented to the runner, which is their subreaper, including those that lived too
+// briefly for any sample to see them.
+std::vector<pid_t> adopted_members_of(pid_t group) {
+    std::vector<pid_t> members;
+    DIR* tasks = opendir("/proc/self/task");
+    if (!tasks) return members;
+    while (dirent* task = readdir(tasks)) {
+        if (task->d_name[0] == '.') continue;
+        std::ifstream children(std::string("/proc/self/task/") + task->d_name + "/children");
+        for (pid_t pid = 0; children >> pid;)
+            if (getpgid(pid) == group) members.push_back(pid);
+    }
+    closedir(tasks);
+    return members;
 }
 
 // "pipe:[INODE]" of an fd of this process, as /proc shows it to the sandbox's threads.
@@ -368,8 +387,8 @@ void SandboxRun::loop() {
 void SandboxRun::kill_and_reap() {
     if (host_pid_ <= 0) return;
     if (!host_exited_) {
-        // The whole process group first, then every process ever seen (one may have changed
-        // its group). Killing pid 1 of the namespace also makes the kernel kill the rest.
+        // The whole process group first, then every member a sample saw (again, in case the
+        // group kill raced a fork). Killing pid 1 of the namespace also kills the rest.
         kill(-host_pid_, SIGKILL);
         for (pid_t pid : seen_pids_)
             if (pid != host_pid_ && in_process_group(pid, host_pid_)) kill(pid, SIGKILL);
@@ -377,13 +396,20 @@ void SandboxRun::kill_and_reap() {
         }
         host_exited_ = true;
     }
-    // The runner is a child subreaper: whatever outlived its parent in the sandbox (possible
-    // without a PID namespace) was reparented to us. Kill and reap each one we saw.
-    for (pid_t pid : seen_pids_) {
-        if (pid == host_pid_ || !in_process_group(pid, host_pid_)) continue;
-        kill(pid, SIGKILL);
-        while (waitpid(pid, nullptr, __WALL) < 0 && errno == EINTR) {
-        }
+    // Without a PID namespace the host's death leaves the rest of the sandbox alive or as zombies,
+    // reparented to the runner (a child subreaper). Kill the group until it is empty and reap
+    // each member that comes to us. The group id cannot be reused while a member exists, so
+    // the signal reaches only the sandbox. Bounded: a member stuck in the kernel must not hang
+    // the runner forever.
+    const std::int64_t give_up = now_ns() + 5'000'000'000;
+    while (kill(-host_pid_, 0) == 0 && now_ns() < give_up) {
+        kill(-host_pid_, SIGKILL);
+        auto adopted = adopted_members_of(host_pid_);
+        for (pid_t pid : adopted)
+            while (waitpid(pid, nullptr, __WALL) < 0 && errno == EINTR) {
+            }
+        // A member whose parent is still dying comes to us a moment later.
+        if (adopted.empty()) usleep(500);
     }
     if (host_pidfd_ >= 0) close(host_pidfd_);
     host_pidfd_ = -1;
