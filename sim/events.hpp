@@ -39,6 +39,8 @@ enum class EventKind : std::uint16_t {
     cond_wait,          // about to wait on a condition variable; object = its address,
                         // arg0 = CondWaitKind, arg1 = the mutex's address, name = its name
     cond_woken,         // the wait returned; as cond_wait
+    cond_signal,        // a signal (arg0 = 0) or broadcast (arg0 = 1) on the condition variable at
+                        // object; name = its name
     child_wait,         // about to wait for a child to end: object = child pid, arg0 = the fd its
                         // status arrives on (a fork server's child), -1 for waitpid
     join_wait,          // about to join a thread: object = its tid, name = its name
@@ -47,12 +49,12 @@ enum class EventKind : std::uint16_t {
                         // arg0 = the value (a double's bits; see measurement_value)
 };
 
-inline constexpr std::array<std::string_view, 23> kEventKindNames = {
+inline constexpr std::array<std::string_view, 24> kEventKindNames = {
     "process_start", "thread_start",       "thread_exit",        "lock_wait",
     "lock_acquired", "lock_released",      "file_lock_wait",     "file_lock_acquired",
     "file_lock_released", "child_start",   "exec",               "process_exit",
     "signal_sent",   "output",             "note",               "barrier_wait",
-    "barrier_passed", "cond_wait",         "cond_woken",         "child_wait",         "join_wait",
+    "barrier_passed", "cond_wait",         "cond_woken",         "cond_signal",        "child_wait",         "join_wait",
     "join_done",     "measurement"};
 static_assert(kEventKindNames.size() == static_cast<std::size_t>(EventKind::measurement) + 1,
               "every EventKind needs a name");

@@ -145,9 +145,11 @@ void CondVar::wait(Mutex &mutex) noexcept {
 }
 
 void CondVar::signal() noexcept {
+    record(EventKind::cond_signal, address_of(&cond_), 0, 0, name_);
     pthread_cond_signal(&cond_);
 }
 void CondVar::broadcast() noexcept {
+    record(EventKind::cond_signal, address_of(&cond_), 1, 0, name_);
     pthread_cond_broadcast(&cond_);
 }
 

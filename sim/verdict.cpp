@@ -470,17 +470,35 @@ Verdict limit_verdict(pid_t pid, std::string_view label, int signal) {
     return verdict;
 }
 
-Verdict crash_verdict(pid_t pid, std::string_view label, int signal) {
-    Verdict verdict =
-        verdict_of(VerdictKind::crashed,
-                   fmt::format("Crashed: {} was killed by {}.", label, signal_name(signal)), pid);
+// " Its last output: 'task 3 raised ...'." from the process's latest output or note event: the
+// scenario's own words usually say what went wrong.
+std::string last_words(const std::vector<Event>& events, pid_t pid) {
+    auto found = std::find_if(events.rbegin(), events.rend(), [&](const Event& e) {
+        return e.pid == pid && (e.kind == EventKind::output || e.kind == EventKind::note) &&
+               e.text[0] != '\0';
+    });
+    if (found == events.rend()) return {};
+    std::size_t length = strnlen(found->text, sizeof found->text);
+    bool cut = length == sizeof found->text - 1; // the event's text field was full
+    return fmt::format(" Its last {}: '{}{}'.", found->kind == EventKind::note ? "note" : "output",
+                       std::string_view(found->text, length), cut ? "..." : "");
+}
+
+Verdict crash_verdict(const std::vector<Event>& events, pid_t pid, std::string_view label,
+                      int signal) {
+    Verdict verdict = verdict_of(VerdictKind::crashed,
+                                 fmt::format("Crashed: {} was killed by {}.{}", label,
+                                             signal_name(signal), last_words(events, pid)),
+                                 pid);
     verdict.signal = signal;
     return verdict;
 }
 
-Verdict failure_verdict(pid_t pid, std::string_view label, int code) {
-    Verdict verdict = verdict_of(VerdictKind::failed,
-                                 fmt::format("Failed: {} exited with code {}.", label, code), pid);
+Verdict failure_verdict(const std::vector<Event>& events, pid_t pid, std::string_view label,
+                        int code) {
+    Verdict verdict = verdict_of(
+        VerdictKind::failed,
+        fmt::format("Failed: {} exited with code {}.{}", label, code, last_words(events, pid)), pid);
     verdict.exit_code = code;
     return verdict;
 }
@@ -522,8 +540,8 @@ Verdict judge_host_status(const std::vector<Event>& events, int host_status) {
     int code = WIFEXITED(host_status) ? WEXITSTATUS(host_status) : 0;
     if (signal && is_limit_signal(signal)) return limit_verdict(main_pid, label, signal);
     if (signal && !death_was_intended(events, main_pid, signal))
-        return crash_verdict(main_pid, label, signal);
-    if (!signal && code != 0) return failure_verdict(main_pid, label, code);
+        return crash_verdict(events, main_pid, label, signal);
+    if (!signal && code != 0) return failure_verdict(events, main_pid, label, code);
     return verdict_of(VerdictKind::completed,
                       fmt::format("Completed: {} {}.", label, describe_wait_status(host_status)),
                       0);
@@ -543,10 +561,11 @@ Verdict judge_exits(const std::vector<Event>& events, int host_status) {
             return limit_verdict(end.pid, process_label(events, end.pid), end.signal());
     for (const auto& end : ends)
         if (unintended_death(end))
-            return crash_verdict(end.pid, process_label(events, end.pid), end.signal());
+            return crash_verdict(events, end.pid, process_label(events, end.pid), end.signal());
     for (const auto& end : ends)
         if (end.exit_code() != 0)
-            return failure_verdict(end.pid, process_label(events, end.pid), end.exit_code());
+            return failure_verdict(events, end.pid, process_label(events, end.pid),
+                                   end.exit_code());
     return completion_verdict(events, ends);
 }
 

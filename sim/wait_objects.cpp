@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <set>
 
 namespace forklore {
@@ -105,6 +106,72 @@ std::vector<const Event *> condition_waiters(const std::vector<Event> &events, s
     return latest_by_thread;
 }
 
+// "thread 'writer' (tid 3), which exists only in process 2" for each waiter the waiter's copy of
+// the condition variable still counts but that lives in another process (or nowhere).
+std::vector<std::string> absent_waiters(const std::vector<Event> &events, std::uint64_t object,
+                                        pid_t waiter_pid, pid_t waiter_tid,
+                                        const LiveProcessOf &live_process_of) {
+    std::vector<std::string> absent;
+    for (const Event *waiter : condition_waiters(events, object, waiter_tid)) {
+        if (!in_history_of(events, *waiter, waiter_pid))
+            continue;
+        if (live_process_of(waiter->tid) == waiter_pid)
+            continue;
+        absent.push_back(fmt::format("{}{}", thread_phrase(text_of(waiter->thread), waiter->tid),
+                                     whereabouts(waiter->tid, waiter_pid, live_process_of)));
+    }
+    return absent;
+}
+
+std::string condition_wait(const WaitEdge &edge, const Event &wait,
+                           const std::vector<Event> &events, const LiveProcessOf &live_process_of) {
+    std::string text = fmt::format(
+        "{} waits on condition variable {} to be signalled; a condition variable has no owner, "
+        "and every thread that could signal it is blocked",
+        waiter_phrase(edge), named_object(wait));
+    // Who signalled it before, by the trace: the thread the waiter is likely counting on.
+    auto signalled = std::find_if(events.rbegin(), events.rend(), [&](const Event &e) {
+        return e.kind == EventKind::cond_signal && e.object == wait.object &&
+               e.tid != edge.waiter_tid;
+    });
+    if (signalled != events.rend())
+        text += fmt::format("; the trace shows it was last signalled by {}{}",
+                            thread_phrase(text_of(signalled->thread), signalled->tid),
+                            whereabouts(signalled->tid, edge.waiter_pid, live_process_of));
+    std::vector<std::string> absent =
+        absent_waiters(events, wait.object, edge.waiter_pid, edge.waiter_tid, live_process_of);
+    if (!absent.empty())
+        text += fmt::format("; its copy also counts {} as waiting (fork copied the count of "
+                            "waiters, not the threads)",
+                            fmt::join(absent, ", "));
+    return text;
+}
+
+// A thread blocked on a word inside a condition variable without waiting on it: glibc's
+// pthread_cond_signal and pthread_cond_broadcast wait there for the waiters of an older group to
+// leave it, which waiters copied by fork never do.
+std::optional<std::string> inside_condition(const WaitEdge &edge, const std::vector<Event> &events,
+                                            const LiveProcessOf &live_process_of) {
+    constexpr std::uint64_t kConditionSize = 48; // sizeof(pthread_cond_t)
+    auto found = std::find_if(events.rbegin(), events.rend(), [&](const Event &e) {
+        return e.kind == EventKind::cond_wait && edge.address >= e.object &&
+               edge.address < e.object + kConditionSize;
+    });
+    if (found == events.rend())
+        return std::nullopt;
+    std::string text = fmt::format(
+        "{} waits on a word {} bytes inside condition variable {}, not as one of its waiters: "
+        "glibc makes pthread_cond_signal and pthread_cond_broadcast wait there until the "
+        "waiters of an older group have left it",
+        waiter_phrase(edge), edge.address - found->object, named_object(*found));
+    std::vector<std::string> absent =
+        absent_waiters(events, found->object, edge.waiter_pid, edge.waiter_tid, live_process_of);
+    if (!absent.empty())
+        text += fmt::format("; its copy still counts {}, which will never leave",
+                            fmt::join(absent, ", "));
+    return text;
+}
+
 std::string condition_destroy(const WaitEdge &edge, const Event &wait,
                               const std::vector<Event> &events,
                               const LiveProcessOf &live_process_of) {
@@ -149,6 +216,11 @@ std::string join_wait(const WaitEdge &edge, const Event &wait,
 void describe_unowned_wait(WaitEdge &edge, const Event *pending, const std::vector<Event> &events,
                            const LiveProcessOf &live_process_of) {
     if (!pending) {
+        if (auto inside = inside_condition(edge, events, live_process_of)) {
+            edge.object_kind = "condition variable";
+            edge.description = *inside;
+            return;
+        }
         edge.description = fmt::format(
             "{} waits on the futex at {:#x}, owner unknown (a semaphore, condition variable, "
             "barrier or join has no owner)",
@@ -177,10 +249,7 @@ void describe_unowned_wait(WaitEdge &edge, const Event *pending, const std::vect
         if (pending->arg0 == static_cast<std::int64_t>(CondWaitKind::destroy)) {
             edge.description = condition_destroy(edge, *pending, events, live_process_of);
         } else {
-            edge.description = fmt::format(
-                "{} waits on condition variable {} to be signalled; a condition variable has no "
-                "owner, and no thread that could signal it is running",
-                waiter_phrase(edge), named_object(*pending));
+            edge.description = condition_wait(edge, *pending, events, live_process_of);
         }
         return;
     case EventKind::barrier_wait:
