@@ -1,0 +1,162 @@
+// 120 pool-worker-exception — a task throws a C++ exception inside a pool worker.
+//
+// What it shows: the pool of scenario 100 (scenarios/process_pool.hpp) runs starmap of
+// count_primes(low, high) over 9 ranges on 3 workers; task 3's range is reversed, and
+// count_primes throws std::invalid_argument. An exception cannot cross a process boundary by
+// itself: what the parent learns depends on what the worker does with it.
+// - naive: nothing in the worker catches it. It reaches a noexcept frame (as it would reach
+//   the top of a std::thread), std::terminate runs, and the worker dies by SIGABRT after
+//   printing "terminate called after throwing ...". Its stderr is the only place the message
+//   exists. The naive pool does not watch its workers, so it waits for ever for task 3's
+//   result: an exception became a crash, and the crash became a hang.
+// - swallowing: the worker catches everything and sends 0, as if the task had succeeded. The
+//   pool returns normally; only the parent's own check (the same computation in-process raises)
+//   notices that the answer is made up. It exits with code 1.
+// - watching: the worker dies by SIGABRT as in naive, but the pool watches its workers: it
+//   reports "worker 0 (pid P) was killed by SIGABRT while running task 3" and exits 1. No hang,
+//   but the exception's type and message stay on the dead worker's stderr. The verdict is
+//   `crashed`: nobody sent that SIGABRT on purpose.
+// - propagating: the worker catches the exception and sends its type and message back. The
+//   parent's pool keeps every other result, checks them, and re-raises the exception as the
+//   same type: "task 3 raised std::invalid_argument: ...". Uncaught, as in Python, the program
+//   exits with code 1.
+//
+// What to look for: "worker 0: started task 3", then either the worker's SIGABRT (naive), a
+// note "swallowed, sending 0" (swallowing), or "sending it to the parent" and, in the main
+// process, "pool: task 3 raised std::invalid_argument" (propagating). The other 8 results are
+// identical in every variant that returns.
+//
+// Variants: naive_fork, naive_spawn, swallowing_fork, watching_fork, propagating_fork,
+// propagating_spawn, propagating_forkserver.
+#include "scenarios/process_pool.hpp"
+#include "sim/scenario.hpp"
+
+#include <csignal>
+#include <string>
+#include <typeinfo>
+#include <vector>
+
+namespace {
+
+using namespace forklore;
+
+constexpr int kWorkers = 3;
+constexpr std::size_t kFaultyTask = 3; // dealt round-robin: task 3 goes to worker 0
+
+void complain(const std::string& line) { probe::print(stderr, line.c_str()); }
+
+int run(ScenarioContext& context) {
+    const std::string kind = context.knob("pool");
+    pool::PoolOptions options;
+    options.workers = kWorkers;
+    options.method = context.method("start_method");
+    // The naive and swallowing pools trust their workers; the others watch each one.
+    options.watch_workers = kind == "watching" || kind == "propagating";
+    options.on_exception = kind == "swallowing"    ? pool::OnException::swallow
+                           : kind == "propagating" ? pool::OnException::propagate
+                                                   : pool::OnException::terminate;
+
+    std::vector<std::vector<long>> ranges;
+    for (long k = 0; k < 9; ++k)
+        ranges.push_back(k == static_cast<long>(kFaultyTask)
+                             ? std::vector<long>{k * 5000 + 5000, k * 5000} // reversed: throws
+                             : std::vector<long>{k * 5000, (k + 1) * 5000});
+
+    pool::ProcessPool workers(options);
+    std::vector<pool::TaskOutcome> outcomes;
+    try {
+        outcomes = workers.starmap("count_primes", ranges); // naive: never returns
+    } catch (const pool::BrokenPool& broken) {
+        complain(std::string("error: BrokenPool: ") + broken.what());
+        return 1;
+    }
+    workers.shutdown(); // SYNC: "stop" to every worker, then wait for each to exit
+
+    // Every task the pool says succeeded must agree with the same computation done here.
+    int disagreements = 0;
+    for (std::size_t task = 0; task < ranges.size(); ++task) {
+        if (outcomes[task].failed()) continue;
+        std::string got = std::to_string(outcomes[task].result);
+        try {
+            long expected = pool::compute("count_primes", ranges[task]);
+            if (outcomes[task].result == expected) continue;
+            complain("task " + std::to_string(task) + ": the pool says " + got +
+                     ", in-process gives " + std::to_string(expected));
+        } catch (const std::exception& error) {
+            complain("task " + std::to_string(task) + ": the pool says " + got +
+                     ", but in-process it raises " + pool::type_name(typeid(error)) + ": " +
+                     error.what() + ". The worker swallowed the exception.");
+        }
+        ++disagreements;
+    }
+    if (disagreements > 0) return 1;
+    pool::note("main: every result that came back matches the in-process computation");
+
+    // Now use the results: the worker's exception is raised again here, as its own type.
+    long total = 0;
+    for (std::size_t task = 0; task < outcomes.size(); ++task) {
+        try {
+            total += outcomes[task].value();
+        } catch (const std::exception& error) {
+            complain("task " + std::to_string(task) + " raised " + pool::type_name(typeid(error)) +
+                     ": " + error.what());
+            complain("(the other " + std::to_string(outcomes.size() - 1) +
+                     " results arrived intact and match the in-process computation)");
+            return 1; // uncaught in Python: the program exits non-zero
+        }
+    }
+    probe::print(stdout, ("primes counted: " + std::to_string(total)).c_str());
+    return 0;
+}
+
+Scenario describe() {
+    Scenario s;
+    s.id = "pool-worker-exception";
+    s.number = 120;
+    s.group = "process pools";
+    s.title = "A task throws an exception inside a pool worker";
+    s.lesson =
+        "Task 3 throws std::invalid_argument inside a pool worker. An exception cannot cross a "
+        "process boundary on its own. If nothing in the worker catches it, std::terminate kills "
+        "the worker with SIGABRT, the message survives only on the worker's stderr, and a pool "
+        "that does not watch its workers waits for ever for the lost result (one that does "
+        "reports the death by SIGABRT, but not the exception). If the worker "
+        "swallows it and sends a default value, the pool returns a made-up answer that only a "
+        "check can catch. A pool that propagates errors sends the exception's type and message "
+        "back, keeps every other result, and raises the exception again in the parent, as "
+        "Python's pools do: uncaught, the program exits non-zero and says which task failed "
+        "and why.";
+    s.knobs = {
+        start_method_knob("start_method", StartMethod::fork, "How the worker processes are made."),
+        {"pool", KnobType::choice, "naive",
+         "naive: the exception kills the worker, nobody watches; swallowing: the worker sends 0 "
+         "instead; watching: the exception kills the worker, the pool notices the death; "
+         "propagating: the worker sends the exception back and the parent raises it again.",
+         {"naive", "swallowing", "watching", "propagating"}, 0, 0},
+    };
+    const auto hangs = Expectation::deadlocks(DeadlockReason::blocked_on_process);
+    const auto fails = Expectation::ends_as(VerdictKind::failed);
+    s.variants = {
+        {"naive_fork", "uncaught: the worker dies by SIGABRT, the naive pool waits for ever",
+         {{"pool", "naive"}}, hangs},
+        {"naive_spawn", "uncaught, spawned workers: the same crash, the same hang",
+         {{"pool", "naive"}, {"start_method", "spawn"}}, hangs},
+        {"swallowing_fork", "the worker sends 0 instead: only the parent's check notices",
+         {{"pool", "swallowing"}}, fails},
+        {"watching_fork", "the worker dies by SIGABRT; the pool reports the death, not the error",
+         {{"pool", "watching"}}, Expectation::ends_as(VerdictKind::crashed, SIGABRT)},
+        {"propagating_fork", "the worker sends the exception back; the parent raises it again",
+         {{"pool", "propagating"}}, fails},
+        {"propagating_spawn", "the same with spawned workers: the type travels as a name",
+         {{"pool", "propagating"}, {"start_method", "spawn"}}, fails},
+        {"propagating_forkserver", "the same with forkserver workers",
+         {{"pool", "propagating"}, {"start_method", "forkserver"}}, fails},
+    };
+    s.body = run;
+    s.children = {{pool::kWorkerFunction, pool::worker_main}};
+    return s;
+}
+
+const ScenarioRegistrar registrar{describe()};
+
+} // namespace
