@@ -3,6 +3,7 @@
 #include "sim/explain.hpp"
 
 #include "sim/start_method.hpp"
+#include "sim/verdict.hpp"
 
 #include <fmt/format.h>
 
@@ -444,9 +445,46 @@ Verdict blocked_on_process_verdict(std::vector<WaitEdge> graph) {
     return deadlock_verdict(reason, std::move(text), std::move(graph), culprit);
 }
 
-} // namespace
+// "process 3 (child 'worker') was killed by SIGKILL", or "" for a clean exit.
+std::string abnormal_ending(const std::vector<Event>& events, pid_t pid, int status) {
+    if (WIFSIGNALED(status))
+        return fmt::format("{} was killed by {}{}", process_label(events, pid),
+                           signal_name(WTERMSIG(status)),
+                           death_was_intended(events, pid, WTERMSIG(status)) ? " (sent by the scenario)"
+                                                                               : "");
+    if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+        return fmt::format("{} exited with code {}", process_label(events, pid),
+                           WEXITSTATUS(status));
+    return {};
+}
 
-Verdict explain_deadlock(const Snapshot& snapshot, const std::vector<Event>& events) {
+// " Before the hang, process 3 (child 'worker') was killed by SIGKILL." A process that died or
+// failed earlier is often the cause of the hang (the pool whose worker was killed waits for its
+// result forever), and it appears in no wait. Reaped processes come from the trace; one nobody
+// waited for is still a zombie in the snapshot, with its wait status in /proc/PID/stat.
+std::string earlier_endings(const Snapshot& snapshot, const std::vector<Event>& events) {
+    std::vector<std::string> endings;
+    std::vector<pid_t> told;
+    for (const auto& event : events) {
+        if (event.kind != EventKind::process_exit) continue;
+        auto pid = static_cast<pid_t>(event.object);
+        if (std::find(told.begin(), told.end(), pid) != told.end()) continue;
+        told.push_back(pid);
+        if (auto ending = abnormal_ending(events, pid, static_cast<int>(event.arg0)); !ending.empty())
+            endings.push_back(ending);
+    }
+    for (const auto& process : snapshot.processes) {
+        if (process.infrastructure || process.state != 'Z' ||
+            std::find(told.begin(), told.end(), process.ns_pid) != told.end())
+            continue;
+        if (auto ending = abnormal_ending(events, process.ns_pid, process.exit_code); !ending.empty())
+            endings.push_back(ending + ", and nobody has waited for it yet");
+    }
+    if (endings.empty()) return {};
+    return fmt::format(" Before the hang, {}.", fmt::join(endings, "; "));
+}
+
+Verdict explain_wait_for_graph(const Snapshot& snapshot, const std::vector<Event>& events) {
     std::vector<WaitEdge> graph = build_wait_for_graph(snapshot, events);
     auto orphan = std::find_if(graph.begin(), graph.end(),
                                [](const WaitEdge& edge) { return edge.orphaned; });
@@ -457,6 +495,14 @@ Verdict explain_deadlock(const Snapshot& snapshot, const std::vector<Event>& eve
     std::vector<std::size_t> cycle = find_lock_cycle(graph);
     if (!cycle.empty()) return cycle_verdict(std::move(graph), cycle);
     return blocked_on_process_verdict(std::move(graph));
+}
+
+} // namespace
+
+Verdict explain_deadlock(const Snapshot& snapshot, const std::vector<Event>& events) {
+    Verdict verdict = explain_wait_for_graph(snapshot, events);
+    verdict.explanation += earlier_endings(snapshot, events);
+    return verdict;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -290,6 +291,10 @@ void SandboxRun::capture_all_stacks(const Snapshot& snapshot) {
     if (!request_.capture_stacks) return;
     for (const auto& process : snapshot.processes) {
         if (process.infrastructure) continue;
+        // A zombie has no memory map left to unwind: its exit is in the trace instead.
+        bool has_live_thread = std::any_of(process.threads.begin(), process.threads.end(),
+                                           [](const auto& t) { return t.state != 'Z' && t.state != 'X'; });
+        if (!has_live_thread) continue;
         for (auto& stack : capture_stacks(process.pid)) {
             stack.ns_pid = process.ns_pid;
             for (const auto& thread : process.threads)

@@ -333,17 +333,62 @@ bool describe_forkserver_child_wait(WaitEdge& edge, const BlockedThread& blocked
     return true;
 }
 
+bool holds_open(const ProcessSnapshot& process, const std::string& target) {
+    return std::any_of(process.channel_ends.begin(), process.channel_ends.end(),
+                       [&](const OpenChannelEnd& end) { return end.target == target; });
+}
+
+// A unix socket reader is woken by whoever holds the socket's other end, a different inode from
+// its own (the reader's own fd is never a way in). False when that other end is unknown: the
+// caller then matches the reader's own inode, as for a pipe.
+bool describe_socket_wait(WaitEdge& edge, const BlockedThread& blocked, const std::string& what) {
+    const std::string& peer = blocked.thread.fd_peer_target;
+    if (peer.empty()) return false;
+    if (peer == kPeerClosed) {
+        // Nobody can send any more: a stream reads end-of-file, a datagram socket waits for ever.
+        edge.description = fmt::format("{} reads from {}, whose other end has been closed",
+                                       waiter_phrase(edge), what);
+        return true;
+    }
+    std::vector<pid_t> holders;
+    for (const auto& process : blocked.snapshot.processes)
+        if (&process != &blocked.process && !process.infrastructure && is_live(process) &&
+            holds_open(process, peer))
+            holders.push_back(process.ns_pid);
+    if (!holders.empty()) {
+        edge.owner_pid = holders.front();
+        edge.owner_exists = true;
+        edge.description = fmt::format("{} reads from {}, whose other end {} is held open by "
+                                       "process{} {}",
+                                       waiter_phrase(edge), what, peer,
+                                       holders.size() > 1 ? "es" : "", pid_list(holders));
+    } else if (holds_open(blocked.process, peer)) {
+        edge.owner_pid = blocked.process.ns_pid;
+        edge.owner_exists = true;
+        edge.description = fmt::format("{} reads from {}, whose other end {} is held only by its "
+                                       "own process, so it never sees end-of-file",
+                                       waiter_phrase(edge), what, peer);
+    } else {
+        // Open somewhere, but in no fd of the sandbox: in flight in a message, or outside.
+        edge.description = fmt::format("{} reads from {}, whose other end {} is open in no "
+                                       "process of the sandbox",
+                                       waiter_phrase(edge), what, peer);
+    }
+    return true;
+}
+
 void describe_pipe_wait(WaitEdge& edge, const BlockedThread& blocked) {
     if (describe_forkserver_child_wait(edge, blocked)) return;
     edge.kind = WaitEdge::Kind::pipe;
     const std::string& target = blocked.thread.fd_target;
+    std::string what = target.empty() ? fmt::format("fd {}", blocked.thread.fd)
+                                      : fmt::format("{} (fd {})", target, blocked.thread.fd);
+    if (describe_socket_wait(edge, blocked, what)) return;
     std::vector<pid_t> writers;
     for (const auto& process : blocked.snapshot.processes)
         if (&process != &blocked.process && !process.infrastructure && is_live(process) &&
             holds_writable(process, target))
             writers.push_back(process.ns_pid);
-    std::string what = target.empty() ? fmt::format("fd {}", blocked.thread.fd)
-                                      : fmt::format("{} (fd {})", target, blocked.thread.fd);
     if (!writers.empty()) {
         edge.owner_pid = writers.front();
         edge.owner_exists = true;
@@ -562,10 +607,26 @@ Verdict judge_exits(const std::vector<Event>& events, int host_status) {
     for (const auto& end : ends)
         if (unintended_death(end))
             return crash_verdict(events, end.pid, process_label(events, end.pid), end.signal());
+    // The first failure reaped is named (a parent that fails because its worker did is reaped
+    // after it); any others are listed, so the text does not depend on which one came first.
+    std::vector<const ProcessEnd*> failures;
     for (const auto& end : ends)
-        if (end.exit_code() != 0)
-            return failure_verdict(events, end.pid, process_label(events, end.pid),
-                                   end.exit_code());
+        if (end.exit_code() != 0) failures.push_back(&end);
+    if (!failures.empty()) {
+        const ProcessEnd& first = *failures.front();
+        Verdict verdict =
+            failure_verdict(events, first.pid, process_label(events, first.pid), first.exit_code());
+        if (failures.size() > 1) {
+            std::vector<std::string> others;
+            for (std::size_t i = 1; i < failures.size(); ++i)
+                others.push_back(fmt::format("{} with code {}",
+                                             process_label(events, failures[i]->pid),
+                                             failures[i]->exit_code()));
+            std::sort(others.begin(), others.end());
+            verdict.explanation += fmt::format(" Also failed: {}.", fmt::join(others, "; "));
+        }
+        return verdict;
+    }
     return completion_verdict(events, ends);
 }
 
