@@ -168,6 +168,17 @@ int run(ScenarioContext& context) {
     return status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
 }
 
+// glibc's allocator repairs its locks in the child: never a hang. ASan's allocator (GCC 12's
+// libasan) does not, so a build with -fsanitize=address really hangs now and then: there the
+// claim is a hang rate, honestly measured, not "completes".
+Expectation malloc_fork_expectation() {
+#if defined(__SANITIZE_ADDRESS__)
+    return Expectation::hang_rate(40, 0.0, 0.6);
+#else
+    return Expectation::completes();
+#endif
+}
+
 Scenario describe() {
     Scenario s;
     s.id = "malloc-at-fork";
@@ -195,7 +206,7 @@ Scenario describe() {
     };
     s.variants = {
         {"malloc_fork", "fork while the churner is busy in malloc: glibc repairs its locks",
-         {{"allocator", "malloc"}, {"start_method", "fork"}}, Expectation::completes()},
+         {{"allocator", "malloc"}, {"start_method", "fork"}}, malloc_fork_expectation()},
         {"malloc_spawn", "spawn while the churner is busy in malloc",
          {{"allocator", "malloc"}, {"start_method", "spawn"}}, Expectation::completes()},
         {"pool_fork", "fork while the churner is inside the pool: the child's pool lock is orphaned",

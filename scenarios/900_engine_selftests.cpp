@@ -135,6 +135,25 @@ int read_pipe_from_stuck_child(ScenarioContext&) {
     return 0;
 }
 
+// completed, with a big trace: four threads take two locks 8,000 times each (three events per
+// lock: wait, acquired, released), so the record holds about 100,000 events — what the GUI must
+// stay responsive with, and what the channel must carry without dropping (it holds 131,072).
+constexpr int kLockRounds = 8'000;
+int contend_a_lot(ScenarioContext&) {
+    probe::Mutex first("first"), second("second");
+    std::vector<probe::Thread> threads;
+    for (int t = 0; t < 4; ++t)
+        threads.emplace_back("worker" + std::to_string(t), [&first, &second] {
+            for (int round = 0; round < kLockRounds; ++round) {
+                probe::Mutex& lock = round % 2 ? first : second;
+                lock.lock();
+                lock.unlock();
+            }
+        });
+    for (auto& thread : threads) thread.join();
+    return 0;
+}
+
 std::vector<Scenario> describe_all() {
     std::vector<Scenario> all;
     all.push_back(selftest("selftest-trivial", 899, "the main process returns at once", do_nothing,
@@ -173,6 +192,9 @@ std::vector<Scenario> describe_all() {
     all.push_back(flood);
     all.push_back(selftest("selftest-output-backpressure", 910,
                            "output that fills the capture pipe again and again", write_a_lot,
+                           Expectation::completes()));
+    all.push_back(selftest("selftest-many-events", 911,
+                           "about 100,000 lock events from four threads", contend_a_lot,
                            Expectation::completes()));
     Scenario lingers = selftest("selftest-orphan", 908, "the main process exits before its child",
                                 leave_child_behind, Expectation::completes());

@@ -503,6 +503,18 @@ TEST_CASE("scenarios/README.md holds the corpus table as the registry prints it"
     std::string generated = readme.substr(readme.find('\n', at) + 1);
     CliResult result = run_cli({"list", "--markdown"});
     REQUIRE(result.exit_code == 0);
+    std::string printed = result.out;
+#if defined(__SANITIZE_ADDRESS__)
+    // ASan's allocator does not repair its lock in a forked child, so an ASan build expects a
+    // hang rate for malloc_fork (scenarios/070); the README describes the normal build.
+    auto without_malloc_fork = [](std::string text) {
+        auto row = text.find("| `malloc_fork` |");
+        if (row != std::string::npos) text.erase(row, text.find('\n', row) - row);
+        return text;
+    };
+    generated = without_malloc_fork(generated);
+    printed = without_malloc_fork(printed);
+#endif
     INFO("scenarios/README.md is stale: run 'make scenarios-readme'");
-    CHECK(generated == result.out);
+    CHECK(generated == printed);
 }
