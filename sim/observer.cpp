@@ -1,6 +1,7 @@
 #include "sim/observer.hpp"
 
 #include "sim/procfs.hpp"
+#include "sim/unix_socket_peers.hpp"
 
 #include <time.h>
 #include <unistd.h>
@@ -91,6 +92,22 @@ std::vector<FileLockEntry> sandbox_file_locks(const Snapshot& snapshot) {
     return result;
 }
 
+// Names the other end of every unix socket the sandbox reads from or holds: a reader is woken by
+// whoever holds that other end, a different inode from its own. One sock_diag query for the
+// whole sample, in the host's network namespace (the sandbox's, which every scenario process
+// inherits). Left empty when the kernel cannot be asked: the verdict then falls back to
+// matching the reader's own inode.
+void resolve_socket_peers(Snapshot& snapshot, pid_t host_pid) {
+    UnixSocketPeers peers = unix_socket_peers(host_pid);
+    if (peers.empty()) return;
+    for (auto& process : snapshot.processes) {
+        for (auto& end : process.channel_ends) end.peer_target = peer_target_of(end.target, peers);
+        for (auto& thread : process.threads)
+            if (thread.wait == WaitKind::pipe)
+                thread.fd_peer_target = peer_target_of(thread.fd_target, peers);
+    }
+}
+
 } // namespace
 
 Observer::Observer(pid_t host_pid)
@@ -148,6 +165,7 @@ Snapshot Observer::sample(bool detailed) {
 
     if (detailed) {
         resolve_mutex_owners(snapshot);
+        resolve_socket_peers(snapshot, host_pid_);
         snapshot.file_locks = sandbox_file_locks(snapshot);
     }
     return snapshot;

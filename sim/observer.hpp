@@ -20,8 +20,9 @@ class Observer {
     // marked as infrastructure; everything below them is the scenario.
     explicit Observer(pid_t host_pid);
 
-    // One sample. A detailed sample also reads each process's pipe and socket fds, the mutex
-    // owners of futex waits and /proc/locks: done when a hang is suspected.
+    // One sample. A detailed sample also reads each process's pipe and socket fds (and the other
+    // end of each unix socket), the mutex owners of futex waits and /proc/locks: done when a
+    // hang is suspected.
     Snapshot sample(bool detailed);
 
     pid_t host_pid() const { return host_pid_; }

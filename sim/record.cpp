@@ -136,6 +136,7 @@ json thread_snapshot_to_json(const ThreadSnapshot& t) {
     if (t.fd >= 0) {
         j["fd"] = t.fd;
         j["fd_target"] = t.fd_target;
+        if (!t.fd_peer_target.empty()) j["fd_peer_target"] = t.fd_peer_target;
     }
     if (t.wait == WaitKind::child) j["waited_pid"] = t.waited_pid;
     return j;
@@ -162,6 +163,7 @@ ThreadSnapshot thread_snapshot_from_json(const json& j) {
     t.owner_tid = j.value("owner_tid", 0);
     t.fd = j.value("fd", -1);
     t.fd_target = j.value("fd_target", "");
+    t.fd_peer_target = j.value("fd_peer_target", "");
     t.waited_pid = j.value("waited_pid", 0);
     return t;
 }

@@ -55,15 +55,25 @@ struct ThreadSnapshot {
     // pipe, socket and file-lock waits: the fd and what it refers to ("pipe:[1234]")
     int fd = -1;
     std::string fd_target;
+    // a unix socket read: the other end, as OpenChannelEnd::peer_target (detailed samples only)
+    std::string fd_peer_target;
     // child waits: the pid argument of wait4/waitid (-1 for any child)
     pid_t waited_pid = 0;
 };
 
-// An fd of a process that refers to a pipe or a socket; used to find who could write to a pipe.
+// OpenChannelEnd::peer_target of a unix socket whose other end has been closed.
+inline constexpr std::string_view kPeerClosed = "closed";
+
+// An fd of a process that refers to a pipe or a socket; used to find who could write to a pipe,
+// and who holds the other end of a socket.
 struct OpenChannelEnd {
     int fd = -1;
     std::string target; // "pipe:[1234]" or "socket:[5678]"
     bool writable = false;
+    // A connected unix socket's other end ("socket:[5679]", a different inode), or kPeerClosed;
+    // empty for a pipe, or when the kernel could not be asked (see unix_socket_peers.hpp).
+    // Given a default initializer so that {fd, target, writable} stays a complete initializer.
+    std::string peer_target{};
 };
 
 struct ProcessSnapshot {
