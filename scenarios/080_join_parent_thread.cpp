@@ -20,8 +20,9 @@
 // copied condition variable still counts the parent's writer as a waiter, and glibc's condition
 // variable then loses the child's second wakeup (the signal goes to the group that "waiter" is
 // in) or makes the signalling thread wait for that waiter to leave its group; which of the two
-// depends on whether the new writer was already asleep. Both hang. `everything` (new locks, new
-// condition variables, new thread) works.
+// depends on whether the new writer was already asleep. Most runs hang, not all: the variant is
+// racy and declares a hang rate. `everything` (new locks, new condition variables, new thread)
+// works every time.
 //
 // What to look for: in fork_result the child's main thread waits on `line_written`, and the
 // parent's `writer` thread, the only one that would signal it, waits in the parent on
@@ -31,7 +32,7 @@
 // or the child's main thread is stuck inside pthread_cond_signal (see its stack).
 //
 // Variants: fork_result (hangs), fork_join (fails: the join returns at once, the line is lost),
-// fork_restart_thread_only (hangs), fork_exec, spawn, forkserver, fork_restart,
+// fork_restart_thread_only (hangs most of the time), fork_exec, spawn, forkserver, fork_restart,
 // fork_restart_join, spawn_join (complete).
 #include "sim/probe.hpp"
 #include "sim/probe_locks.hpp"
@@ -224,7 +225,7 @@ Scenario describe() {
         "library that notices its writer was started by another process (a pid check) and "
         "starts a new one, with new locks and condition variables. A new thread on the copied "
         "condition variable is not enough: the copy still counts the parent's writer as a "
-        "waiter, and glibc then loses the child's second wakeup.";
+        "waiter, and glibc then usually loses one of the child's wakeups: most runs hang.";
     s.knobs = {
         start_method_knob("start_method", StartMethod::fork, "How the child process is made."),
         {"wait_for", KnobType::choice, "result",
@@ -256,8 +257,11 @@ Scenario describe() {
          fork_with({{"restart_worker", "everything"}, {"wait_for", "join"}}),
          Expectation::completes()},
         {"fork_restart_thread_only",
-         "fork, a new writer on the copied condition variable: the second line is never written",
-         fork_with({{"restart_worker", "thread"}}), Expectation::deadlocks(DeadlockReason::no_waker)},
+         "fork, a new writer on the copied condition variable: usually a line is never written",
+         // Racy by nature: whether the copied waiter count swallows a wakeup depends on where
+         // the new writer is when the child signals (measured: 34 of 40 and 16 of 20 hung on a
+         // loaded 2-core machine, 20 of 20 on a quiet one). A half repair that mostly hangs.
+         fork_with({{"restart_worker", "thread"}}), Expectation::hang_rate(40, 0.4, 1.0)},
         {"spawn_join", "posix_spawn: the child's own writer drains its line, then is joined",
          {{"start_method", "spawn"}, {"wait_for", "join"}}, Expectation::completes()},
     };
