@@ -1,0 +1,40 @@
+// Real run records for the GUI tests: each scenario variant is run once through the sandbox (the
+// same runner the GUI uses) and kept for every test of the program.
+#pragma once
+
+#include "sim/record.hpp"
+#include "sim/runner.hpp"
+#include "sim/scenario.hpp"
+
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+namespace forklore::gui::test {
+
+// The cases the issue names: completed, deadlocked/orphaned_lock, deadlocked/cycle, crashed, and
+// a trace of about 100,000 events.
+inline constexpr const char* kCompleted[2] = {"file-read-under-lock", "spawn"};
+inline constexpr const char* kOrphanedLock[2] = {"file-read-under-lock", "fork"};
+inline constexpr const char* kCycle[2] = {"lock-cycle", "opposite_order"};
+inline constexpr const char* kCrashed[2] = {"selftest-child-aborts", "default"};
+inline constexpr const char* kManyEvents[2] = {"selftest-many-events", "default"};
+
+inline std::shared_ptr<const RunRecord> recorded(const std::string& scenario,
+                                                 const std::string& variant) {
+    static std::map<std::string, std::shared_ptr<const RunRecord>> cache;
+    auto& slot = cache[scenario + ":" + variant];
+    if (!slot) {
+        const Scenario* found = ScenarioRegistry::instance().find(scenario);
+        if (!found) throw std::runtime_error("no scenario " + scenario);
+        slot = std::make_shared<const RunRecord>(run_scenario(make_request(*found, variant)));
+    }
+    return slot;
+}
+
+inline std::shared_ptr<const RunRecord> recorded(const char* const (&which)[2]) {
+    return recorded(which[0], which[1]);
+}
+
+} // namespace forklore::gui::test
