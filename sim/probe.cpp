@@ -75,11 +75,16 @@ Thread::Thread(const std::string& name, std::function<void()> body)
     Identity* identity = identity_.get();
     thread_ = std::thread([identity, creator, body = std::move(body)] {
         identity->tid.store(current_tid());
+        identity->tid.notify_all();
         set_thread_name(identity->name);
         record(EventKind::thread_start, 0, creator, 0, identity->name);
         body();
         record(EventKind::thread_exit, 0, 0, 0, identity->name);
     });
+    // Wait until the new thread has published its tid: a join (or a scenario) that asks for it
+    // right away must name the real thread, not 0. The new thread stores it before anything
+    // else, so this is a few microseconds, and it never waits on scenario code.
+    identity->tid.wait(0);
 }
 
 Thread::Thread(Thread&&) noexcept = default;

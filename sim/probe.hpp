@@ -49,7 +49,8 @@ class Thread {
     ~Thread();
     void join();
     bool joinable() const { return thread_.joinable(); }
-    // The thread's tid once it has started (0 before). A forked child keeps its parent's value.
+    // The thread's tid (the constructor returns once the thread has published it). A forked
+    // child keeps its parent's value.
     pid_t tid() const noexcept;
 
   private:
