@@ -1,13 +1,14 @@
 # forklore
 #   make run    install what is missing, build, start the GUI (or the corpus matrix without one)
 #   make test   install what is missing, build, run every test
-#   make build | asan | tsan | clean
+#   make build | asan | tsan | clean | screenshot
 BUILD    := build
 BIN      := $(BUILD)/bin
 PACKAGES := cmake ninja-build g++ pkg-config libfmt-dev catch2 nlohmann-json3-dev libcli11-dev \
-            libdw-dev libelf-dev libc6-dbg python3
+            libdw-dev libelf-dev libc6-dbg python3 \
+            libimgui-dev libglfw3-dev libgl-dev xvfb xauth
 
-.PHONY: all deps build run test asan tsan clean scenarios-readme
+.PHONY: all deps build run test asan tsan clean scenarios-readme screenshot
 all: build
 
 # Installs only the Debian packages that are missing (apt-get update only if something is).
@@ -29,13 +30,24 @@ build: deps
 	@[ -f $(BUILD)/CMakeCache.txt ] || cmake -S . -B $(BUILD) -G Ninja
 	cmake --build $(BUILD)
 
-# The GUI comes with a later issue; until then, and without a display, run the corpus matrix.
+# The GUI needs a display; without one, say what to do and run the headless tour: the corpus matrix.
 run: build
-	@if [ -x $(BIN)/forklore-gui ] && [ -n "$$DISPLAY" ]; then exec $(BIN)/forklore-gui; fi; \
+	@if [ -x $(BIN)/forklore-gui ] && [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then exec $(BIN)/forklore-gui; fi; \
 	if [ -x $(BIN)/forklore-gui ]; then \
-	    echo "no display for the GUI (set DISPLAY, or use: xvfb-run make run); running the corpus matrix"; \
+	    echo "make run: no display for forklore-gui (DISPLAY is not set)."; \
+	    echo "  to see the GUI: run 'make run' on a desktop, or over 'ssh -X', or set DISPLAY;"; \
+	    echo "  for a picture of it without a display: 'make screenshot' (uses xvfb-run)."; \
+	    echo "running the headless tour instead: the corpus matrix"; \
+	else \
+	    echo "make run: forklore-gui was not built (see the cmake warning); running the corpus matrix"; \
 	fi; \
 	exec $(BIN)/forklore matrix
+
+# docs/screenshot.png for the README: the GUI in a virtual X server, running the first lesson.
+screenshot: build
+	@mkdir -p docs
+	xvfb-run -a -s "-screen 0 1280x800x24" $(BIN)/forklore-gui --run file-read-under-lock:fork \
+	    --frames 60 --screenshot docs/screenshot.png
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j2

@@ -1,0 +1,162 @@
+// forklore-gui: the interactive explorer.
+//
+//   forklore-gui [--run ID:VARIANT] [--open FILE] [--matrix GLOB] [--tab NAME] [--frames N]
+//                [--screenshot FILE.png]
+//
+// --run chooses a scenario variant and starts it at launch; --open shows a saved run record;
+// --matrix runs the matrix over the variants the glob selects; --tab brings a centre tab to the
+// front; --frames exits after N frames (not before what was started has finished, within a
+// bound) and prints the mean frame time; --screenshot writes the last frame as PNG. Bad input (unknown
+// scenario or variant, a file that is not a run record, no display) prints one line on stderr
+// and exits 2.
+#include "gui/app.hpp"
+#include "gui/window.hpp"
+
+#include <imgui.h>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+namespace {
+
+using namespace forklore;
+using namespace forklore::gui;
+using Clock = std::chrono::steady_clock;
+
+constexpr int kExitUsage = 2;
+// Frames drawn after the started run has ended, so every panel shows its final record (a panel
+// may lay itself out over a frame or two) before the screenshot.
+constexpr int kSettleFrames = 5;
+
+int usage_error(const std::string& message) {
+    fmt::print(stderr, "forklore-gui: {}\n", message);
+    return kExitUsage;
+}
+
+double ms_since(Clock::time_point start) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+// Chooses ID:VARIANT (or ID alone: its first variant) in the app. Returns "" or the error.
+std::string choose(App& app, const std::string& spec) {
+    const auto colon = spec.find(':');
+    const std::string id = spec.substr(0, colon);
+    const std::string variant = colon == std::string::npos ? "" : spec.substr(colon + 1);
+    if (!select_scenario(app, id)) return fmt::format("unknown scenario '{}' (see 'forklore list')", id);
+    if (!variant.empty() && !select_variant(app, variant)) {
+        std::string names;
+        for (const auto& v : app.config.find()->variants) names += (names.empty() ? "" : ", ") + v.name;
+        return fmt::format("scenario '{}' has no variant '{}' (variants: {})", id, variant, names);
+    }
+    return {};
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    CLI::App cli{"forklore-gui: explore fork, threads and locks scenarios live"};
+    std::string run_spec, open_path, matrix_filter, tab, screenshot_path;
+    int frames = 0;
+    cli.add_option("--run", run_spec, "choose a scenario variant (ID:VARIANT) and run it at launch");
+    cli.add_option("--open", open_path, "show a saved run record (JSON)");
+    cli.add_option("--matrix", matrix_filter,
+                   "run the matrix over the variants a glob selects ('*': the corpus) at launch");
+    cli.add_option("--tab", tab, "the centre tab in front: timeline, process-tree, locks, matrix")
+        ->check(CLI::IsMember({"timeline", "process-tree", "locks", "matrix"}));
+    cli.add_option("--frames", frames,
+                   "exit after N frames (not before the run or matrix started at launch has "
+                   "ended) and print the mean frame time")
+        ->check(CLI::PositiveNumber);
+    cli.add_option("--screenshot", screenshot_path,
+                   "write the last frame as PNG (with no --frames: after 60 frames)");
+    try {
+        cli.parse(argc, argv);
+    } catch (const CLI::CallForHelp& help) {
+        return cli.exit(help);
+    } catch (const CLI::ParseError& error) {
+        return usage_error(error.what());
+    }
+    if (!screenshot_path.empty() && frames == 0) frames = 60;
+
+    App app;
+    if (!run_spec.empty())
+        if (std::string error = choose(app, run_spec); !error.empty()) return usage_error(error);
+    if (!open_path.empty() && !open_record(app, open_path)) return usage_error(app.file_message);
+
+    std::string error;
+    // Counted frames are measured: no waiting for the screen's refresh in them.
+    auto window = Window::open("forklore", 1280, 800, frames == 0, error);
+    if (!window) return usage_error(error);
+    window->ignore_mouse(!screenshot_path.empty());
+
+    if (!run_spec.empty())
+        if (std::string problem = start_run(app); !problem.empty()) return usage_error(problem);
+    if (!matrix_filter.empty()) {
+        app.matrix.filter = matrix_filter;
+        MatrixOptions options;
+        options.filter = matrix_filter;
+        if (std::string problem = app.matrix.session.start(options); !problem.empty())
+            return usage_error(problem);
+        app.show_tab = CentreTab::matrix;
+    }
+    if (tab == "timeline") app.show_tab = CentreTab::timeline;
+    if (tab == "process-tree") app.show_tab = CentreTab::process_tree;
+    if (tab == "locks") app.show_tab = CentreTab::locks;
+    if (tab == "matrix") app.show_tab = CentreTab::matrix;
+    // What never ends must not keep a counted session open for ever: a run's deadline and a
+    // margin for the sandbox to be killed and reaped; for a matrix, ten minutes.
+    const Scenario* scenario = app.config.find();
+    const double run_bound_ms = matrix_filter.empty()
+                                    ? ((scenario ? scenario->timeout_seconds : 10.0) + 10.0) * 1000.0
+                                    : 600'000.0;
+    const bool started = !run_spec.empty() || !matrix_filter.empty();
+    const auto launched = Clock::now();
+
+    int drawn = 0, settled = 0;
+    double total_ms = 0, panels_ms = 0, render_ms = 0, max_ms = 0;
+    bool warned = false;
+    while (!window->should_close()) {
+        const auto frame_start = Clock::now();
+        // Interactive and idle: sleep until input (or 1/60 s, so a live run still animates).
+        window->begin_frame(frames == 0 ? 1.0 / 60.0 : 0.0);
+        const auto panels_start = Clock::now();
+        draw_app(app);
+        panels_ms += ms_since(panels_start);
+
+        bool last = false;
+        if (frames > 0) {
+            const bool run_over = !app.session.running() && !app.matrix.session.running() &&
+                                  app.view.generation == app.session.view().generation;
+            if (run_over || !started) ++settled;
+            const bool bound_passed = ms_since(launched) > run_bound_ms;
+            if (bound_passed && !warned) {
+                fmt::print(stderr, "forklore-gui: what was started did not end within {:.0f} s; stopping it\n",
+                           run_bound_ms / 1000);
+                app.session.stop();
+                app.matrix.session.stop();
+                warned = true;
+            }
+            last = drawn + 1 >= frames && (settled >= kSettleFrames || bound_passed);
+        }
+        const bool shoot = last && !screenshot_path.empty();
+        const auto render_start = Clock::now();
+        if (!window->end_frame(shoot ? &screenshot_path : nullptr, error)) return usage_error(error);
+        if (!shoot) render_ms += ms_since(render_start); // a screenshot's read-back is not a frame's cost
+        const double frame_ms = ms_since(frame_start);
+        ++drawn;
+        total_ms += frame_ms;
+        max_ms = std::max(max_ms, frame_ms);
+        if (last) break;
+    }
+    if (frames > 0 && drawn > 0)
+        fmt::print("frames: {}, mean {:.2f} ms (panels {:.2f} ms, render and swap {:.2f} ms), max "
+                   "{:.2f} ms\n",
+                   drawn, total_ms / drawn, panels_ms / drawn, render_ms / drawn, max_ms);
+    app.session.stop();
+    return 0;
+}

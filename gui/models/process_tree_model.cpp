@@ -1,0 +1,274 @@
+#include "gui/models/process_tree_model.hpp"
+
+#include "sim/verdict.hpp"
+
+#include <fmt/format.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <tuple>
+
+namespace forklore::gui {
+
+std::string_view to_string(ProcessState state) {
+    switch (state) {
+    case ProcessState::running:
+        return "running";
+    case ProcessState::blocked:
+        return "blocked";
+    case ProcessState::exited:
+        return "exited";
+    case ProcessState::killed_by_signal:
+        return "killed by a signal";
+    case ProcessState::killed_by_runner:
+        return "killed by the runner";
+    }
+    return "running";
+}
+
+std::string ProcessNode::title() const {
+    if (role == "host")
+        return fmt::format("host (pid {})", pid);
+    if (role.empty())
+        return fmt::format("process {}", pid);
+    return fmt::format("process {} '{}'", pid, role);
+}
+
+const ProcessNode *ProcessTreeModel::find(pid_t pid) const {
+    std::size_t index = index_of(pid);
+    return index < nodes.size() ? &nodes[index] : nullptr;
+}
+
+std::size_t ProcessTreeModel::index_of(pid_t pid) const {
+    for (std::size_t i = 0; i < nodes.size(); ++i)
+        if (nodes[i].pid == pid)
+            return i;
+    return nodes.size();
+}
+
+namespace {
+
+bool is_infrastructure(const ProcessRecord &process) {
+    return process.role == "host" || process.role == "reaper";
+}
+
+// A live run's last sample: the processes whose every live thread waits with no timeout.
+std::set<pid_t> blocked_in_last_sample(const RunRecord &record) {
+    std::set<pid_t> blocked;
+    const Snapshot *last = nullptr;
+    for (const auto &snapshot : record.snapshots)
+        if (!last || snapshot.time_ns >= last->time_ns)
+            last = &snapshot;
+    if (!last)
+        return blocked;
+    for (const auto &process : last->processes) {
+        if (process.infrastructure)
+            continue;
+        int waiting = 0, live = 0;
+        for (const auto &thread : process.threads) {
+            if (thread.wait == WaitKind::zombie || thread.state == 'Z')
+                continue;
+            ++live;
+            if (is_untimed_block(thread))
+                ++waiting;
+        }
+        if (live > 0 && waiting == live)
+            blocked.insert(process.ns_pid);
+    }
+    return blocked;
+}
+
+std::string short_label(const ProcessNode &node) {
+    switch (node.state) {
+    case ProcessState::running:
+        return "running";
+    case ProcessState::blocked:
+        return "blocked";
+    case ProcessState::exited:
+        return fmt::format("exited, code {}", node.exit_code);
+    case ProcessState::killed_by_signal:
+        return "killed by " + signal_name(node.signal);
+    case ProcessState::killed_by_runner:
+        return "killed by the runner";
+    }
+    return "running";
+}
+
+void decide_state(ProcessNode &node, const ProcessRecord &process, bool live, bool blocked_now) {
+    if (process.wait_status) {
+        int status = *process.wait_status;
+        if (WIFSIGNALED(status)) {
+            node.state = ProcessState::killed_by_signal;
+            node.signal = WTERMSIG(status);
+        } else {
+            node.state = ProcessState::exited;
+            node.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
+        }
+        node.state_text = process.exit_description.empty() ? describe_wait_status(status)
+                                                           : process.exit_description;
+        return;
+    }
+    if (live) {
+        // A growing record: no exit status yet means it has not ended, whatever the record's
+        // provisional "killed by the runner" says.
+        node.state = blocked_now || node.blocked ? ProcessState::blocked : ProcessState::running;
+        node.state_text = node.state == ProcessState::blocked
+                              ? "blocked: every thread waits with no timeout"
+                              : "running";
+        return;
+    }
+    if (process.killed_by_runner) {
+        if (node.blocked) {
+            node.state = ProcessState::blocked;
+            node.state_text = "blocked, then killed by the runner";
+        } else {
+            node.state = ProcessState::killed_by_runner;
+            node.state_text = process.exit_description.empty()
+                                  ? "killed by the runner when it ended the sandbox"
+                                  : process.exit_description;
+        }
+        return;
+    }
+    node.state = node.blocked ? ProcessState::blocked : ProcessState::running;
+    node.state_text = node.blocked ? "blocked" : "no exit recorded";
+}
+
+// The edges of the wait-for graph that concern the process: its own threads' waits, and what
+// threads of other processes wait for that it holds.
+void attach_verdict(ProcessNode &node, const Verdict &verdict) {
+    for (const WaitEdge &edge : verdict.wait_for) {
+        if (edge.waiter_pid == node.pid) {
+            node.blocked = true;
+            node.verdict_lines.push_back(edge.description);
+            for (auto &thread : node.threads)
+                if (thread.tid == edge.waiter_tid)
+                    thread.wait = edge.description;
+        } else if (edge.owner_pid == node.pid && edge.owner_exists) {
+            node.verdict_lines.push_back("waited for by another process: " + edge.description);
+        }
+    }
+}
+
+struct TreeBuilder {
+    ProcessTreeModel &model;
+    std::vector<std::vector<std::size_t>> children; // by index into `model.nodes` before ordering
+    std::vector<ProcessNode> unordered;
+    std::vector<bool> placed;
+    int next_slot = 0;
+
+    // Depth-first: a leaf takes the next slot, a parent sits over the middle of its children.
+    std::size_t place(std::size_t index, int depth, std::optional<std::size_t> parent) {
+        placed[index] = true;
+        std::size_t at = model.nodes.size();
+        model.nodes.push_back(unordered[index]);
+        model.nodes[at].depth = depth;
+        model.nodes[at].parent_index = parent;
+        model.levels = std::max(model.levels, depth + 1);
+        std::optional<float> first_child, last_child;
+        for (std::size_t child : children[index]) {
+            if (placed[child])
+                continue; // a malformed record's loop
+            std::size_t child_at = place(child, depth + 1, at);
+            model.nodes[at].children.push_back(child_at);
+            if (!first_child)
+                first_child = model.nodes[child_at].slot;
+            last_child = model.nodes[child_at].slot;
+        }
+        model.nodes[at].slot =
+            first_child ? (*first_child + *last_child) / 2.0f : static_cast<float>(next_slot++);
+        return at;
+    }
+};
+
+} // namespace
+
+ProcessTreeModel build_process_tree(const RunRecord &record, bool live) {
+    ProcessTreeModel model;
+    const Verdict &verdict = record.verdict;
+    std::set<pid_t> blocked_now;
+    if (live)
+        blocked_now = blocked_in_last_sample(record);
+
+    TreeBuilder builder{model, {}, {}, {}, 0};
+    const ProcessRecord *host = nullptr;
+    for (const auto &process : record.processes)
+        if (process.role == "host")
+            host = &process;
+    for (const auto &process : record.processes) {
+        ProcessNode node;
+        node.pid = process.ns_pid;
+        node.host_pid = process.pid;
+        node.parent = process.parent_ns_pid;
+        node.role = process.role;
+        node.start_method = process.start_method;
+        node.infrastructure = is_infrastructure(process);
+        // The host forks the reaper, pid 1 of the sandbox's PID namespace: the record gives the
+        // reaper no parent because the host's pid is not a namespace pid.
+        if (process.role == "reaper" && node.parent == 0 && host)
+            node.parent = host->ns_pid;
+        node.start_ns = process.start_ns;
+        node.end_ns = process.end_ns;
+        for (const auto &[tid, name] : process.threads)
+            node.threads.push_back({tid, name, ""});
+        attach_verdict(node, verdict);
+        node.culprit =
+            !node.infrastructure && verdict.culprit_pid != 0 && verdict.culprit_pid == node.pid;
+        decide_state(node, process, live, blocked_now.count(node.pid) > 0);
+        node.state_label = short_label(node);
+        builder.unordered.push_back(std::move(node));
+    }
+
+    std::map<pid_t, std::size_t> by_pid;
+    for (std::size_t i = 0; i < builder.unordered.size(); ++i)
+        by_pid.emplace(builder.unordered[i].pid, i);
+    builder.children.resize(builder.unordered.size());
+    builder.placed.assign(builder.unordered.size(), false);
+    std::vector<std::size_t> roots;
+    for (std::size_t i = 0; i < builder.unordered.size(); ++i) {
+        ProcessNode &node = builder.unordered[i];
+        auto parent = by_pid.find(node.parent);
+        if (node.parent == 0 || parent == by_pid.end() || parent->second == i) {
+            roots.push_back(i);
+            continue;
+        }
+        builder.children[parent->second].push_back(i);
+        const ProcessNode &parent_node = builder.unordered[parent->second];
+        // The sandbox's own forks (host -> reaper -> main) are not a scenario's start method.
+        if (!node.start_method.empty())
+            node.edge_label = node.start_method;
+        else
+            node.edge_label = parent_node.infrastructure ? "sandbox" : "unknown";
+    }
+    auto earlier = [&](std::size_t a, std::size_t b) {
+        const ProcessNode &x = builder.unordered[a];
+        const ProcessNode &y = builder.unordered[b];
+        // The host first, then by start time: the order the student saw them appear.
+        return std::make_tuple(x.role != "host", x.start_ns, x.pid) <
+               std::make_tuple(y.role != "host", y.start_ns, y.pid);
+    };
+    for (auto &list : builder.children)
+        std::sort(list.begin(), list.end(), earlier);
+    std::sort(roots.begin(), roots.end(), earlier);
+    for (std::size_t root : roots)
+        builder.place(root, 0, std::nullopt);
+    // Whatever a parent loop kept unreachable still gets drawn, as a root.
+    for (std::size_t i = 0; i < builder.unordered.size(); ++i)
+        if (!builder.placed[i])
+            builder.place(i, 0, std::nullopt);
+    model.slots = builder.next_slot;
+
+    if (live) {
+        model.verdict_summary = "the run is still going: no verdict yet";
+        return model;
+    }
+    model.verdict_summary = std::string(to_string(verdict.kind));
+    if (verdict.reason)
+        model.verdict_summary += fmt::format(" ({})", to_string(*verdict.reason));
+    if (verdict.culprit_pid != 0)
+        model.verdict_summary += fmt::format("; culprit: process {}", verdict.culprit_pid);
+    return model;
+}
+
+} // namespace forklore::gui

@@ -1,0 +1,176 @@
+// The timeline's model: what the Timeline tab draws, computed once per record (no ImGui).
+//
+// A record becomes process groups (one per sandbox process, in process-tree order), each with one
+// lane per thread. A lane holds bars in one vocabulary — a lock held (green), held while another
+// thread waits for the same lock (yellow), a wait (red) — and point markers for every other
+// event. Arrows join the groups: a child started (labelled with its start method), an exec, an
+// exit reported to the process that reaped it. Every bar, marker and arrow keeps the index of
+// the event it came from, so a click selects that event in every panel.
+//
+// Times are nanoseconds relative to the run's start (event.time_ns - record.start_time_ns).
+// Building is O(events log events); drawing needs only the visible part, found by binary search
+// (see TimelineRow).
+#pragma once
+
+#include "sim/record.hpp"
+
+#include <sys/types.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace forklore::gui {
+
+inline constexpr std::size_t kNoTimelineEvent = std::numeric_limits<std::size_t>::max();
+
+// Ordered by severity (a tie between kinds is resolved towards the more severe).
+enum class BarKind : std::uint8_t {
+    held,              // a lock held, nobody waiting for it (green)
+    held_with_waiters, // a lock held while another thread waits for it (yellow)
+    waiting,           // a thread blocked (red)
+};
+
+// What a bar is about: which kind of lock is held, or what a waiting thread waits for.
+enum class BarSubject : std::uint8_t {
+    lock,      // a mutex, rwlock, semaphore or spin lock (lock_* events)
+    file_lock, // flock / fcntl / OFD lock (file_lock_* events)
+    condition, // a condition variable (cond_wait .. cond_woken)
+    join,      // a thread being joined (join_wait .. join_done)
+    child,     // a child process (child_wait .. its process_exit)
+    barrier,   // a barrier (barrier_wait .. barrier_passed)
+};
+
+std::string_view to_string(BarKind kind);
+std::string_view to_string(BarSubject kind);
+
+// One bar on a lane. A hold that had waiters for part of its time is cut into segments (green,
+// yellow, green ...) that all keep the hold's events.
+struct TimelineBar {
+    std::int64_t start_ns = 0;
+    std::int64_t end_ns = 0;
+    BarKind kind = BarKind::held;
+    BarSubject what = BarSubject::lock;
+    std::size_t begin_event = kNoTimelineEvent; // the wait, or the acquire that started the hold
+    std::size_t end_event =
+        kNoTimelineEvent; // the acquire/done/release that ended it; kNoTimelineEvent when
+                          // it never ended (ran to the thread's or the run's end)
+    bool open() const { return end_event == kNoTimelineEvent; }
+};
+
+// One row of a lane: bars that never overlap, sorted by time, so both starts and ends increase
+// and the visible ones are found by binary search. Bars that overlap on one thread (a wait while
+// holding a lock, nested locks) go to rows below.
+struct TimelineRow {
+    std::vector<TimelineBar> bars;
+    // time_before[k][i] = the total time of the bars of kind k among bars [0, i), so that the
+    // colour of thousands of bars that fall into one pixel is found in O(1).
+    std::array<std::vector<std::int64_t>, 3> time_before;
+
+    // Index of the first bar that ends at or after t (bars.size() when none).
+    std::size_t first_ending_at_or_after(std::int64_t t_ns) const;
+    // Index of the first bar that starts at or after t (bars.size() when none).
+    std::size_t first_starting_at_or_after(std::int64_t t_ns) const;
+    // The kind that took most of the time of bars [first, last): what the thread was mostly doing
+    // there (the more severe kind on a tie; the first bar's kind when none lasted at all).
+    // Requires first < last <= bars.size().
+    BarKind dominant_kind(std::size_t first, std::size_t last) const;
+};
+
+enum class MarkerKind : std::uint8_t {
+    process_start, // scenario code began in this process (or again, after exec)
+    thread_start,
+    thread_exit,
+    child_start, // this thread started a child process (an arrow leaves here)
+    exec,        // this process is about to exec
+    exit,        // this process ended (on its first lane; the event is the reaper's)
+    signal,      // a signal sent on purpose
+    output,      // text the scenario printed
+    note,        // a step the scenario announces
+    measurement, // a figure the run measured
+    cond_signal, // a condition variable signalled or broadcast
+    other,       // anything else not shown as a bar (an unmatched release, a lone end event)
+};
+std::string_view to_string(MarkerKind kind);
+
+struct TimelineMarker {
+    std::int64_t t_ns = 0;
+    MarkerKind kind = MarkerKind::other;
+    std::size_t event = kNoTimelineEvent;
+};
+
+// One thread. Its rows hold its bars; markers are sorted by time.
+struct TimelineLane {
+    pid_t pid = 0; // namespace ids, as in the trace
+    pid_t tid = 0;
+    std::string name;
+    std::size_t group = 0;
+    std::int64_t start_ns = 0, end_ns = 0; // when the thread is known to exist
+    std::vector<TimelineRow> rows;         // at least one
+    std::vector<TimelineMarker> markers;
+};
+
+// One process: a header row and its lanes [first_lane, first_lane + lane_count).
+struct TimelineGroup {
+    pid_t pid = 0;                // namespace pid (the host's own pid for the host)
+    pid_t parent_pid = 0;         // 0 for the sandbox's own processes
+    std::string role;             // "main", a child function's name, "forkserver", "reaper", "host"
+    std::string start_method;     // how its parent made it ("" for the sandbox's own)
+    std::string exit_description; // "killed by SIGABRT"; empty while unknown
+    std::int64_t start_ns = 0, end_ns = 0;
+    bool ended = false; // reaped (end_ns is its exit); otherwise it lived to the end of the run
+    int depth = 0;      // in the process tree, for indentation
+    std::size_t first_lane = 0, lane_count = 0;
+};
+
+enum class ArrowKind : std::uint8_t {
+    start, // a parent started a child: from the child_start event to the child's first lane
+    exec,  // a process replaced its program: from the exec event to its next process_start
+    exit,  // a process ended: from its first lane to the thread that reaped it
+};
+
+struct TimelineArrow {
+    ArrowKind kind = ArrowKind::start;
+    std::size_t from_lane = 0, to_lane = 0;
+    std::int64_t from_ns = 0, to_ns = 0;
+    std::string label; // "fork", "spawn", "exec forklore-host", "exit 0", "SIGABRT"
+    std::size_t event = kNoTimelineEvent;
+};
+
+struct TimelineModel {
+    std::vector<TimelineGroup> groups; // process-tree order: parents before their children
+    std::vector<TimelineLane> lanes;   // grouped: every group's lanes are contiguous
+    std::vector<TimelineArrow> arrows;
+    std::int64_t end_ns = 0;    // the end of the run (the right edge of "fit")
+    std::size_t lock_holds = 0; // holds (lock and file lock), before splitting by waiters
+    std::size_t waits = 0;      // waiting bars
+
+    std::optional<std::size_t> lane_index(pid_t pid, pid_t tid) const;
+    std::optional<std::size_t> group_index(pid_t pid) const;
+};
+
+TimelineModel build_timeline_model(const RunRecord& record);
+
+// What lies under a point of a lane: a marker within `tolerance_ns` of t (the nearest one), else
+// the bar containing t — in `row` when given, otherwise the deepest row that has one.
+struct TimelineHit {
+    std::size_t event = kNoTimelineEvent;
+    const TimelineBar* bar = nullptr;       // set when a bar was hit
+    const TimelineMarker* marker = nullptr; // set when a marker was hit
+};
+std::optional<TimelineHit> hit_test(const TimelineModel& model, std::int64_t t_ns, std::size_t lane,
+                                    std::int64_t tolerance_ns = 0,
+                                    std::optional<std::size_t> row = std::nullopt);
+
+// Tooltip text. A bar: what it is ("waiting for lock 'file_lock' (mutex)"), whose thread, from
+// when to when, or "never acquired, still waiting when the run ended" with the verdict's words
+// for that wait (an orphaned lock names its owner). An event: kind, time, thread, object, text.
+std::string describe_bar(const TimelineModel& model, const RunRecord& record,
+                         const TimelineBar& bar);
+std::string describe_event(const RunRecord& record, std::size_t event);
+
+} // namespace forklore::gui

@@ -1,0 +1,243 @@
+#include "gui/panels/matrix_panel.hpp"
+
+#include "gui/widgets.hpp"
+
+#include <imgui.h>
+#include <imgui_stdlib.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace forklore::gui {
+
+namespace {
+
+constexpr ImU32 kMismatchBorder = IM_COL32(255, 70, 70, 255);
+const ImVec4 kPendingColour{0.30f, 0.30f, 0.34f, 1.0f};
+
+void refresh(MatrixPanelState& state) {
+    const std::uint64_t version = state.session.version();
+    if (version == state.version_seen)
+        return;
+    state.version_seen = version;
+    state.entries = state.session.entries();
+    state.rows.clear();
+    for (std::size_t i = 0; i < state.entries.size(); ++i) {
+        if (state.rows.empty() ||
+            state.entries[state.rows.back().front()].scenario != state.entries[i].scenario)
+            state.rows.emplace_back();
+        state.rows.back().push_back(i);
+    }
+}
+
+ImVec4 dimmed(ImVec4 colour, float factor) {
+    return ImVec4(colour.x * factor, colour.y * factor, colour.z * factor, colour.w);
+}
+
+// What a cell shows under its variant's name; the colour already says the verdict, so a deadlock
+// shows only its reason. The tooltip has the whole label.
+std::string cell_caption(const MatrixEntry& entry, bool running) {
+    if (!entry.done)
+        return running ? "..." : "not run";
+    const MatrixCell& cell = entry.cell;
+    if (cell.expected.racy || cell.verdict_counts.size() != 1 || !entry.record)
+        return describe_cell_actual(cell);
+    const Verdict& verdict = entry.record->verdict;
+    if (verdict.kind == VerdictKind::deadlocked && verdict.reason)
+        return std::string(to_string(*verdict.reason));
+    return cell.verdict_counts.begin()->first;
+}
+
+std::string cell_label(const MatrixEntry& entry, bool running) {
+    const char* mark = entry.done ? (entry.cell.passed ? "  ok" : "  FAIL") : "";
+    return fmt::format("{}{}\n{}", entry.variant, mark, cell_caption(entry, running));
+}
+
+void draw_cell_tooltip(const MatrixEntry& entry) {
+    ImGui::BeginTooltip();
+    ImGui::PushTextWrapPos(ImGui::GetFontSize() * 36);
+    ImGui::Text("%s:%s", entry.scenario.c_str(), entry.variant.c_str());
+    ImGui::Text("expected: %s", entry.expected.describe().c_str());
+    if (!entry.done) {
+        ImGui::TextDisabled("not run yet");
+    } else {
+        const MatrixCell& cell = entry.cell;
+        ImGui::Text("actual:   %s", describe_cell_actual(cell).c_str());
+        if (cell.expected.racy || cell.runs > 1)
+            ImGui::Text("hang rate %.0f%% (%d of %d), 95%% interval [%.0f%%, %.0f%%]",
+                        cell.hang_rate() * 100, cell.hangs, cell.runs,
+                        cell.hang_rate_interval.low * 100, cell.hang_rate_interval.high * 100);
+        ImGui::Text("verdict in %.1f ms (mean), %.1f ms (max)", cell.mean_verdict_ms,
+                    cell.max_verdict_ms);
+        ImGui::TextColored(cell.passed ? verdict_colour(VerdictKind::completed)
+                                       : verdict_colour(VerdictKind::deadlocked),
+                           "%s", cell.passed ? "pass" : "FAIL");
+        if (!cell.mismatch.empty())
+            ImGui::TextUnformatted(cell.mismatch.c_str());
+        ImGui::TextDisabled("click to open its last run");
+    }
+    ImGui::PopTextWrapPos();
+    ImGui::EndTooltip();
+}
+
+// One cell: a button coloured by the verdict of its last run, "variant ok" over what it ended as.
+void draw_cell(MatrixPanelState& state, const MatrixEntry& entry, float width, bool running) {
+    const std::string key = entry.scenario + ":" + entry.variant;
+    ImVec4 colour = kPendingColour;
+    if (entry.done && entry.record)
+        colour = dimmed(verdict_colour(entry.record->verdict.kind), 0.75f);
+    ImGui::PushStyleColor(ImGuiCol_Button, colour);
+    ImGui::PushStyleColor(ImGuiCol_ButtonHovered, dimmed(colour, 1.25f));
+    ImGui::PushStyleColor(ImGuiCol_ButtonActive, dimmed(colour, 1.4f));
+    const std::string label = cell_label(entry, running) + "##" + key;
+    if (ImGui::Button(label.c_str(), ImVec2(width, 0)) && entry.done && entry.record) {
+        state.opened = key;
+        state.open_request = RecordView{entry.record, entry.generation, false};
+    }
+    ImGui::PopStyleColor(3);
+    if (ImGui::IsItemHovered())
+        draw_cell_tooltip(entry);
+    ImDrawList* draw = ImGui::GetWindowDrawList();
+    if (entry.done && !entry.cell.passed)
+        draw->AddRect(ImGui::GetItemRectMin(), ImGui::GetItemRectMax(), kMismatchBorder, 3.0f, 0,
+                      2.0f);
+    if (key == state.opened)
+        draw->AddRect(ImGui::GetItemRectMin(), ImGui::GetItemRectMax(), palette::selected, 3.0f, 0,
+                      2.0f);
+}
+
+void draw_legend() {
+    const std::pair<VerdictKind, const char*> entries[] = {
+        {VerdictKind::completed, "completed"},
+        {VerdictKind::deadlocked, "deadlocked"},
+        {VerdictKind::crashed, "failed / crashed"},
+        {VerdictKind::timed_out, "timed out / limit"},
+    };
+    for (const auto& [kind, name] : entries) {
+        ImGui::ColorButton(name, dimmed(verdict_colour(kind), 0.75f), ImGuiColorEditFlags_NoTooltip,
+                           ImVec2(ImGui::GetFontSize(), ImGui::GetFontSize()));
+        ImGui::SameLine(0, 4);
+        ImGui::TextUnformatted(name);
+        ImGui::SameLine();
+    }
+    ImGui::TextDisabled("| red border: not as expected");
+}
+
+void draw_toolbar(MatrixPanelState& state) {
+    const bool running = state.session.running();
+    ImGui::BeginDisabled(running);
+    ImGui::AlignTextToFramePadding();
+    ImGui::TextUnformatted("filter");
+    ImGui::SameLine();
+    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 14);
+    ImGui::InputTextWithHint("##filter", "glob: * or file-read-under-lock:*", &state.filter);
+    ImGui::SameLine();
+    ImGui::TextUnformatted("repeat");
+    ImGui::SameLine();
+    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 6);
+    ImGui::InputInt("##repeat", &state.repeat);
+    state.repeat = std::clamp(state.repeat, 1, 1000);
+    ImGui::SameLine();
+    ImGui::Checkbox("self-tests", &state.include_hidden);
+    ImGui::SameLine();
+    if (ImGui::Button("Run matrix")) {
+        MatrixOptions options;
+        options.filter = state.filter.empty() ? "*" : state.filter;
+        options.repeat = state.repeat;
+        options.include_hidden = state.include_hidden;
+        state.opened.clear();
+        state.error = state.session.start(options);
+    }
+    ImGui::EndDisabled();
+    ImGui::SameLine();
+    ImGui::BeginDisabled(!running);
+    if (ImGui::Button("Stop##matrix"))
+        state.session.stop();
+    ImGui::EndDisabled();
+
+    const MatrixProgress progress = state.session.progress();
+    if (!state.error.empty() || !progress.error.empty())
+        ImGui::TextColored(verdict_colour(VerdictKind::deadlocked), "%s",
+                           (state.error.empty() ? progress.error : state.error).c_str());
+    else if (progress.total)
+        ImGui::Text("%zu of %zu variants done: %zu pass, %zu fail%s", progress.done, progress.total,
+                    progress.passed, progress.failed,
+                    progress.running ? "" : (progress.stopped ? " (stopped)" : ""));
+    else
+        ImGui::TextDisabled("Not run yet.");
+}
+
+} // namespace
+
+std::string describe_cell_actual(const MatrixCell& cell) {
+    if (cell.runs == 0)
+        return "not run";
+    if (cell.expected.racy)
+        return fmt::format("hang {:.0f}% [{:.0f}%, {:.0f}%]", cell.hang_rate() * 100,
+                           cell.hang_rate_interval.low * 100, cell.hang_rate_interval.high * 100);
+    if (cell.verdict_counts.size() == 1)
+        return cell.verdict_counts.begin()->first;
+    std::string text;
+    for (const auto& [label, count] : cell.verdict_counts)
+        text += fmt::format("{}{} {}", text.empty() ? "" : ", ", label, count);
+    return text;
+}
+
+void draw_matrix_panel(MatrixPanelState& state, const RecordView& /*view*/,
+                       Selection& /*selection*/) {
+    state.open_request.reset();
+    ImGui::TextUnformatted("Matrix");
+    help_marker("Every scenario variant of the corpus run for real and compared with the outcome "
+                "it is expected to have: one row per scenario, one cell per variant. A cell's "
+                "colour is the verdict of its last run (green completed, red deadlocked, orange "
+                "failed or crashed, grey timed out or limit); a red border marks a cell that did "
+                "not end as expected. Racy variants show their hang rate with its 95% interval. "
+                "Hover a cell for details; click a finished cell to open its last run in the other "
+                "panels. The filter is a glob on scenario:variant.");
+    draw_toolbar(state);
+    refresh(state);
+    if (state.entries.empty()) {
+        ImGui::TextDisabled("Press Run matrix to run every variant of the corpus (the filter "
+                            "narrows it).");
+        return;
+    }
+    draw_legend();
+    const bool running = state.session.running();
+    std::size_t columns = 1;
+    // One width for every cell, the widest caption's, so the grid reads as a grid.
+    float cell_width = ImGui::GetFontSize() * 6;
+    for (const auto& row : state.rows) {
+        columns = std::max(columns, row.size());
+        for (std::size_t index : row)
+            cell_width =
+                std::max(cell_width,
+                         ImGui::CalcTextSize(cell_label(state.entries[index], running).c_str()).x);
+    }
+    cell_width += ImGui::GetStyle().FramePadding.x * 2;
+    const ImGuiTableFlags flags = ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg |
+                                  ImGuiTableFlags_ScrollX | ImGuiTableFlags_ScrollY |
+                                  ImGuiTableFlags_SizingFixedFit;
+    if (!ImGui::BeginTable("##matrix", static_cast<int>(columns) + 1, flags))
+        return;
+    ImGui::TableSetupScrollFreeze(1, 0);
+    ImGui::TableSetupColumn("scenario");
+    for (std::size_t c = 0; c < columns; ++c)
+        ImGui::TableSetupColumn(fmt::format("##variant{}", c).c_str(),
+                                ImGuiTableColumnFlags_WidthFixed, cell_width);
+    ImGui::PushStyleVar(ImGuiStyleVar_ButtonTextAlign, ImVec2(0.0f, 0.5f));
+    for (const auto& row : state.rows) {
+        const MatrixEntry& first = state.entries[row.front()];
+        ImGui::TableNextRow();
+        ImGui::TableNextColumn();
+        ImGui::Text("%03d %s", first.scenario_number, first.scenario.c_str());
+        for (std::size_t index : row) {
+            ImGui::TableNextColumn();
+            draw_cell(state, state.entries[index], cell_width, running);
+        }
+    }
+    ImGui::PopStyleVar();
+    ImGui::EndTable();
+}
+
+} // namespace forklore::gui

@@ -1,0 +1,680 @@
+// [SECTION] constants and small helpers
+// [SECTION] model and layout (once per record generation)
+// [SECTION] the view: fit, zoom, pan
+// [SECTION] drawing: axis, group headers, lanes (bars, markers), arrows
+// [SECTION] the panel
+#include "gui/panels/timeline_panel.hpp"
+
+#include "gui/widgets.hpp"
+
+#include <fmt/format.h>
+
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+namespace forklore::gui {
+
+namespace {
+
+// [SECTION] constants and small helpers ------------------------------------------------------
+
+constexpr float kLabelWidth = 210; // the column of process and thread names
+constexpr float kMarkerBand = 9;   // top of each lane: event markers
+constexpr float kRowHeight = 12;   // one row of bars
+constexpr float kRowGap = 2;
+constexpr float kLanePad = 4;
+constexpr float kScrollbarHeight = 12;
+constexpr float kMinBarPx = 2; // narrower bars are merged per pixel
+constexpr float kMarkerHalfWidth = 3.5f;
+constexpr double kZoomStep = 1.25;
+constexpr double kMinNsPerPx = 0.05; // a few pixels per nanosecond: the clock's resolution
+constexpr double kLiveRebuildSeconds = 0.2;
+
+constexpr ImU32 kLaneShade = IM_COL32(255, 255, 255, 10);
+constexpr ImU32 kHeaderShade = IM_COL32(255, 255, 255, 22);
+constexpr ImU32 kAxisColour = IM_COL32(170, 170, 180, 255);
+constexpr ImU32 kGridColour = IM_COL32(255, 255, 255, 18);
+constexpr ImU32 kLabelColour = IM_COL32(220, 220, 225, 255);
+constexpr ImU32 kDimLabelColour = IM_COL32(150, 150, 160, 255);
+constexpr ImU32 kExitBySignal = IM_COL32(240, 140, 60, 255);
+
+ImU32 with_alpha(ImU32 colour, int alpha) {
+    return (colour & ~IM_COL32_A_MASK) | (static_cast<ImU32>(alpha) << IM_COL32_A_SHIFT);
+}
+
+ImU32 bar_colour(BarKind kind) {
+    switch (kind) {
+    case BarKind::held:
+        return palette::held;
+    case BarKind::held_with_waiters:
+        return palette::held_with_waiters;
+    case BarKind::waiting:
+        return palette::waiting;
+    }
+    return palette::running;
+}
+
+ImU32 marker_colour(MarkerKind kind) {
+    switch (kind) {
+    case MarkerKind::note:
+        return IM_COL32(120, 180, 255, 255);
+    case MarkerKind::output:
+        return IM_COL32(215, 215, 215, 255);
+    case MarkerKind::measurement:
+        return IM_COL32(190, 130, 255, 255);
+    case MarkerKind::signal:
+        return kExitBySignal;
+    case MarkerKind::exit:
+        return IM_COL32(235, 235, 240, 255);
+    case MarkerKind::child_start:
+    case MarkerKind::exec:
+        return palette::process_edge;
+    case MarkerKind::cond_signal:
+        return IM_COL32(110, 200, 200, 255);
+    case MarkerKind::process_start:
+    case MarkerKind::thread_start:
+    case MarkerKind::thread_exit:
+        return IM_COL32(150, 150, 160, 255);
+    case MarkerKind::other:
+        return IM_COL32(120, 120, 130, 255);
+    }
+    return palette::running;
+}
+
+float lane_height(const TimelineLane& lane) {
+    return kMarkerBand + static_cast<float>(lane.rows.size()) * (kRowHeight + kRowGap) + kLanePad;
+}
+
+float header_height() {
+    return ImGui::GetTextLineHeight() + 6;
+}
+
+std::string ms_label(double ns, int decimals) {
+    return fmt::format("{:.{}f} ms", ns / 1e6, decimals);
+}
+
+// Screen x for a time and back, for the current view.
+struct Mapping {
+    double start_ns = 0, ns_per_px = 1;
+    float x0 = 0;
+    float x(double t_ns) const { return x0 + static_cast<float>((t_ns - start_ns) / ns_per_px); }
+    double t(float x_px) const { return start_ns + static_cast<double>(x_px - x0) * ns_per_px; }
+};
+
+// [SECTION] model and layout (once per record generation) ----------------------------------
+
+void layout(TimelinePanelState& state) {
+    const TimelineModel& model = state.model;
+    state.lane_top.assign(model.lanes.size(), 0);
+    state.group_top.assign(model.groups.size(), 0);
+    float y = 0;
+    for (std::size_t g = 0; g < model.groups.size(); ++g) {
+        state.group_top[g] = y;
+        y += header_height();
+        const TimelineGroup& group = model.groups[g];
+        for (std::size_t l = group.first_lane; l < group.first_lane + group.lane_count; ++l) {
+            state.lane_top[l] = y;
+            y += lane_height(model.lanes[l]);
+        }
+    }
+    state.content_height = y;
+}
+
+void rebuild_if_needed(TimelinePanelState& state, const RecordView& view) {
+    const RunRecord& record = *view.get();
+    const double now = ImGui::GetTime();
+    if (state.built && state.generation == view.generation)
+        return;
+    // A live record changes after every sample; analysing 100k events each time would stall
+    // the frames, so a live view is refreshed a few times a second.
+    if (state.built && view.live && state.run_start_ns == record.start_time_ns &&
+        now - state.built_at < kLiveRebuildSeconds)
+        return;
+    const auto started = std::chrono::steady_clock::now();
+    state.model = build_timeline_model(record);
+    state.build_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+            .count();
+    if (!state.built || state.run_start_ns != record.start_time_ns) {
+        state.user_moved = false; // a new run: show all of it
+        state.ns_per_px = 0;
+    }
+    state.built = true;
+    state.generation = view.generation;
+    state.run_start_ns = record.start_time_ns;
+    state.built_at = now;
+    layout(state);
+}
+
+// [SECTION] the view: fit, zoom, pan ----------------------------------------------------------
+
+double max_ns_per_px(const TimelinePanelState& state, float plot_width) {
+    return std::max(1.0, static_cast<double>(state.model.end_ns)) * 4 / plot_width;
+}
+
+void fit(TimelinePanelState& state, float plot_width) {
+    const double span = std::max(1.0, static_cast<double>(state.model.end_ns));
+    state.ns_per_px = span * 1.02 / plot_width; // a little room after the last event
+    state.view_start_ns = 0;
+}
+
+void clamp_view(TimelinePanelState& state, float plot_width) {
+    state.ns_per_px = std::clamp(state.ns_per_px, kMinNsPerPx, max_ns_per_px(state, plot_width));
+    const double visible = state.ns_per_px * plot_width;
+    state.view_start_ns =
+        std::clamp(state.view_start_ns, -visible / 2,
+                   std::max(0.0, static_cast<double>(state.model.end_ns) - visible / 2));
+}
+
+void zoom_at(TimelinePanelState& state, float plot_width, float anchor_px, double factor) {
+    const double anchor_ns = state.view_start_ns + anchor_px * state.ns_per_px;
+    state.ns_per_px *= factor;
+    clamp_view(state, plot_width);
+    state.view_start_ns = anchor_ns - anchor_px * state.ns_per_px;
+    clamp_view(state, plot_width);
+    state.user_moved = true;
+}
+
+// [SECTION] drawing: axis, group headers, lanes (bars, markers), arrows ------------------------
+
+double nice_step(double raw) {
+    const double power = std::pow(10.0, std::floor(std::log10(raw)));
+    for (double m : {1.0, 2.0, 5.0})
+        if (m * power >= raw)
+            return m * power;
+    return 10 * power;
+}
+
+void draw_axis(ImDrawList* draw, const Mapping& map, ImVec2 min, ImVec2 max) {
+    draw->AddLine(ImVec2(min.x, max.y - 1), ImVec2(max.x, max.y - 1), kAxisColour);
+    const double step = nice_step(map.ns_per_px * 90); // a label every 90 px or more
+    const int decimals = std::clamp(static_cast<int>(std::ceil(-std::log10(step / 1e6))), 0, 6);
+    const double first = std::ceil(map.t(min.x) / step) * step;
+    draw->PushClipRect(min, max, true);
+    for (double t = first; map.x(t) <= max.x; t += step) {
+        const float x = std::round(map.x(t));
+        draw->AddLine(ImVec2(x, max.y - 6), ImVec2(x, max.y - 1), kAxisColour);
+        draw->AddText(ImVec2(x + 3, min.y + 1), kAxisColour, ms_label(t, decimals).c_str());
+    }
+    draw->PopClipRect();
+}
+
+void draw_grid(ImDrawList* draw, const Mapping& map, ImVec2 min, ImVec2 max) {
+    const double step = nice_step(map.ns_per_px * 90);
+    for (double t = std::ceil(map.t(min.x) / step) * step; map.x(t) <= max.x; t += step) {
+        const float x = std::round(map.x(t));
+        draw->AddLine(ImVec2(x, min.y), ImVec2(x, max.y), kGridColour);
+    }
+}
+
+float clamp_x(float x, ImVec2 min, ImVec2 max) {
+    return std::clamp(x, min.x - 8, max.x + 8);
+}
+
+// One row of bars: wide bars one by one, bars narrower than a pixel merged, the merged block
+// coloured by the kind that took most of its time. O(visible pixels x log bars) whatever the
+// record's size.
+void draw_row(ImDrawList* draw, const TimelineRow& row, const Mapping& map, float y0,
+              ImVec2 plot_min, ImVec2 plot_max, const Selection& selection) {
+    const auto& bars = row.bars;
+    const double t_begin = map.t(plot_min.x), t_end = map.t(plot_max.x);
+    std::size_t i = row.first_ending_at_or_after(static_cast<std::int64_t>(std::floor(t_begin)));
+    auto width = [&](const TimelineBar& bar) {
+        return static_cast<float>((bar.end_ns - bar.start_ns) / map.ns_per_px);
+    };
+    while (i < bars.size() && static_cast<double>(bars[i].start_ns) <= t_end) {
+        const TimelineBar& bar = bars[i];
+        const float x0 = clamp_x(map.x(static_cast<double>(bar.start_ns)), plot_min, plot_max);
+        if (width(bar) >= kMinBarPx) {
+            const float x1 = clamp_x(map.x(static_cast<double>(bar.end_ns)), plot_min, plot_max);
+            draw->AddRectFilled(ImVec2(x0, y0), ImVec2(x1, y0 + kRowHeight), bar_colour(bar.kind));
+            if (selection.event &&
+                (bar.begin_event == *selection.event || bar.end_event == *selection.event))
+                draw->AddRect(ImVec2(x0 - 1, y0 - 1), ImVec2(x1 + 1, y0 + kRowHeight + 1),
+                              palette::selected, 0, 0, 2);
+            ++i;
+            continue;
+        }
+        // Every bar that starts within this pixel column becomes one block.
+        const double column_end = map.t(std::floor(x0) + 1);
+        std::size_t j =
+            row.first_starting_at_or_after(static_cast<std::int64_t>(std::ceil(column_end)));
+        j = std::max(j, i + 1);
+        if (j - 1 > i && width(bars[j - 1]) >= kMinBarPx)
+            --j; // a wide one is drawn on its own
+        const float x1 = std::max(
+            x0 + 1, clamp_x(map.x(static_cast<double>(bars[j - 1].end_ns)), plot_min, plot_max));
+        draw->AddRectFilled(ImVec2(x0, y0), ImVec2(x1, y0 + kRowHeight),
+                            bar_colour(row.dominant_kind(i, j)));
+        i = j;
+    }
+}
+
+void draw_markers(ImDrawList* draw, const TimelineLane& lane, const Mapping& map, float y0,
+                  ImVec2 plot_min, ImVec2 plot_max, const Selection& selection,
+                  const RunRecord& record) {
+    const auto& markers = lane.markers;
+    const double t_begin = map.t(plot_min.x - kMarkerHalfWidth);
+    const double t_end = map.t(plot_max.x + kMarkerHalfWidth);
+    auto first_at = [&](double t) {
+        return static_cast<std::size_t>(std::lower_bound(markers.begin(), markers.end(), t,
+                                                         [](const TimelineMarker& m, double value) {
+                                                             return static_cast<double>(m.t_ns) <
+                                                                    value;
+                                                         }) -
+                                        markers.begin());
+    };
+    for (std::size_t i = first_at(t_begin);
+         i < markers.size() && static_cast<double>(markers[i].t_ns) <= t_end;) {
+        const TimelineMarker& marker = markers[i];
+        const float x = map.x(static_cast<double>(marker.t_ns));
+        ImU32 colour = marker_colour(marker.kind);
+        if (marker.kind == MarkerKind::exit && marker.event < record.events.size()) {
+            const int status = static_cast<int>(record.events[marker.event].arg0);
+            if (WIFSIGNALED(status))
+                colour = kExitBySignal;
+        }
+        const bool selected = selection.is_event(marker.event);
+        // A downward triangle in the lane's marker band; an exit is a bar across the lane.
+        if (marker.kind == MarkerKind::exit)
+            draw->AddRectFilled(ImVec2(x - 1.5f, y0),
+                                ImVec2(x + 1.5f, y0 + lane_height(lane) - kLanePad), colour);
+        draw->AddTriangleFilled(ImVec2(x - kMarkerHalfWidth, y0), ImVec2(x + kMarkerHalfWidth, y0),
+                                ImVec2(x, y0 + kMarkerBand - 2), colour);
+        if (selected)
+            draw->AddRect(ImVec2(x - kMarkerHalfWidth - 2, y0 - 1),
+                          ImVec2(x + kMarkerHalfWidth + 2, y0 + kMarkerBand), palette::selected, 0,
+                          0, 2);
+        // Markers closer than a marker's width overlap: skip to the next free position.
+        const std::size_t next = first_at(map.t(x + kMarkerHalfWidth));
+        i = std::max(next, i + 1);
+    }
+}
+
+void draw_arrow(ImDrawList* draw, ImVec2 from, ImVec2 to, ImU32 colour, const std::string& label) {
+    draw->AddLine(from, to, colour, 1.5f);
+    const float dx = to.x - from.x, dy = to.y - from.y;
+    const float length = std::sqrt(dx * dx + dy * dy);
+    if (length < 1)
+        return;
+    const float ux = dx / length, uy = dy / length;
+    const float head = 7;
+    draw->AddTriangleFilled(
+        to, ImVec2(to.x - ux * head - uy * head * 0.5f, to.y - uy * head + ux * head * 0.5f),
+        ImVec2(to.x - ux * head + uy * head * 0.5f, to.y - uy * head - ux * head * 0.5f), colour);
+    if (label.empty())
+        return;
+    const ImVec2 size = ImGui::CalcTextSize(label.c_str());
+    const ImVec2 at((from.x + to.x) / 2 + 4, (from.y + to.y) / 2 - size.y / 2);
+    draw->AddRectFilled(ImVec2(at.x - 2, at.y), ImVec2(at.x + size.x + 2, at.y + size.y),
+                        IM_COL32(30, 30, 36, 220), 3);
+    draw->AddText(at, colour, label.c_str());
+}
+
+std::string group_label(const TimelineGroup& group) {
+    std::string label = fmt::format("pid {} {}", group.pid, group.role);
+    if (!group.start_method.empty())
+        label += fmt::format(" ({})", group.start_method);
+    return label;
+}
+
+std::string group_tooltip(const TimelineGroup& group, const TimelineModel& model) {
+    std::string text = fmt::format("process {} '{}'", group.pid, group.role);
+    if (group.parent_pid != 0)
+        text += fmt::format(
+            "\nstarted by process {}{}", group.parent_pid,
+            group.start_method.empty() ? "" : fmt::format(" with {}", group.start_method));
+    text += fmt::format("\nfrom {:.3f} ms", static_cast<double>(group.start_ns) / 1e6);
+    if (group.ended)
+        text += fmt::format(" to {:.3f} ms", static_cast<double>(group.end_ns) / 1e6);
+    else
+        text += fmt::format(", alive at the end of the run ({:.3f} ms)",
+                            static_cast<double>(model.end_ns) / 1e6);
+    if (!group.exit_description.empty())
+        text += "\n" + group.exit_description;
+    text += fmt::format("\n{} thread{}", group.lane_count, group.lane_count == 1 ? "" : "s");
+    return text;
+}
+
+void legend_swatch(ImU32 colour, const char* label) {
+    ImGui::SameLine();
+    const float size = ImGui::GetTextLineHeight() * 0.7f;
+    ImGui::Dummy(ImVec2(size, ImGui::GetTextLineHeight()));
+    const ImVec2 min = ImGui::GetItemRectMin();
+    const float pad = (ImGui::GetTextLineHeight() - size) / 2;
+    ImGui::GetWindowDrawList()->AddRectFilled(ImVec2(min.x, min.y + pad),
+                                              ImVec2(min.x + size, min.y + pad + size), colour);
+    ImGui::SameLine(0, 4);
+    ImGui::TextUnformatted(label);
+}
+
+// The lane (or the group header) at a y offset from the content top.
+struct RowAt {
+    std::optional<std::size_t> lane, group;
+    std::optional<std::size_t> row; // in the lane's rows; none in the marker band
+};
+
+RowAt row_at(const TimelinePanelState& state, float y) {
+    RowAt at;
+    const auto& model = state.model;
+    if (y < 0 || y >= state.content_height)
+        return at;
+    auto group_it = std::upper_bound(state.group_top.begin(), state.group_top.end(), y);
+    if (group_it == state.group_top.begin())
+        return at;
+    const std::size_t g = static_cast<std::size_t>(group_it - state.group_top.begin()) - 1;
+    const TimelineGroup& group = model.groups[g];
+    if (y < state.group_top[g] + header_height()) {
+        at.group = g;
+        return at;
+    }
+    auto lane_it = std::upper_bound(
+        state.lane_top.begin() + static_cast<std::ptrdiff_t>(group.first_lane),
+        state.lane_top.begin() + static_cast<std::ptrdiff_t>(group.first_lane + group.lane_count),
+        y);
+    const std::size_t lane = static_cast<std::size_t>(lane_it - state.lane_top.begin()) - 1;
+    at.lane = lane;
+    const float inside = y - state.lane_top[lane] - kMarkerBand;
+    if (inside >= 0) {
+        const auto row = static_cast<std::size_t>(inside / (kRowHeight + kRowGap));
+        if (row < model.lanes[lane].rows.size())
+            at.row = row;
+    }
+    return at;
+}
+
+} // namespace
+
+std::optional<ImVec2> timeline_screen_position(const TimelinePanelState& state, std::size_t lane,
+                                               std::size_t row, std::int64_t t_ns) {
+    if (lane >= state.lane_top.size() || state.ns_per_px <= 0)
+        return std::nullopt;
+    const float x =
+        state.plot_min.x +
+        static_cast<float>((static_cast<double>(t_ns) - state.view_start_ns) / state.ns_per_px);
+    const float y = state.content_top + state.lane_top[lane] + kMarkerBand +
+                    static_cast<float>(row) * (kRowHeight + kRowGap) + kRowHeight / 2;
+    if (x < state.plot_min.x || x >= state.plot_max.x || y < state.plot_min.y ||
+        y >= state.plot_max.y)
+        return std::nullopt;
+    return ImVec2(x, y);
+}
+
+// [SECTION] the panel ---------------------------------------------------------------------------
+
+void draw_timeline_panel(TimelinePanelState& state, const RecordView& view, Selection& selection) {
+    ImGui::TextUnformatted("Timeline");
+    help_marker(
+        "One lane per thread, grouped by process (the header row of each group names the process, "
+        "its role and how it was started). Bars: green = a lock held, yellow = held while another "
+        "thread waits for it, red = a thread waiting (for a lock, a file lock, a condition "
+        "variable, a barrier, a thread to join or a child process). A red bar that runs to the "
+        "right edge never ended: that thread was still waiting when the run stopped. Triangles "
+        "are other events (notes, output, thread starts ...); arrows join a parent to the child "
+        "it started (labelled with the start method), an exec, and an exit to the process that "
+        "reaped it.\n\nMouse wheel: zoom around the mouse (shift+wheel scrolls the lanes). Drag: "
+        "pan. Hover: details. Click a bar or a triangle to select its event in every panel; click "
+        "a thread's name to select the thread. 'Fit' shows the whole run (and follows a live "
+        "run).");
+    state.hovered_event.reset();
+    if (!view) {
+        ImGui::TextDisabled("No run yet.");
+        return;
+    }
+    const RunRecord& record = *view.get();
+    rebuild_if_needed(state, view);
+    const TimelineModel& model = state.model;
+
+    // Toolbar: zoom buttons act around the plot's middle, on last frame's width.
+    const float last_width = std::max(1.0f, state.plot_max.x - state.plot_min.x);
+    if (ImGui::SmallButton("-"))
+        zoom_at(state, last_width, last_width / 2, kZoomStep);
+    ImGui::SameLine();
+    if (ImGui::SmallButton("+"))
+        zoom_at(state, last_width, last_width / 2, 1 / kZoomStep);
+    ImGui::SameLine();
+    if (ImGui::SmallButton("Fit"))
+        state.user_moved = false;
+    ImGui::SameLine();
+    ImGui::TextDisabled("%.3f .. %.3f ms of %.3f ms%s", state.view_start_ns / 1e6,
+                        (state.view_start_ns + state.ns_per_px * last_width) / 1e6,
+                        static_cast<double>(model.end_ns) / 1e6, view.live ? " (live)" : "");
+    ImGui::TextDisabled("Legend:");
+    legend_swatch(palette::held, "held");
+    legend_swatch(palette::held_with_waiters, "held, others waiting");
+    legend_swatch(palette::waiting, "waiting");
+    legend_swatch(IM_COL32(120, 180, 255, 255), "events");
+    legend_swatch(palette::process_edge, "start / exec / exit");
+
+    ImGuiIO& io = ImGui::GetIO();
+    const ImVec2 avail = ImGui::GetContentRegionAvail();
+    const float axis_height = ImGui::GetTextLineHeight() + 8;
+    const ImVec2 axis_pos = ImGui::GetCursorScreenPos();
+    ImGui::Dummy(ImVec2(std::max(1.0f, avail.x), axis_height));
+    const float lanes_height = std::max(40.0f, avail.y - axis_height - kScrollbarHeight -
+                                                   ImGui::GetStyle().ItemSpacing.y * 2);
+
+    ImGui::BeginChild("##timeline_lanes", ImVec2(std::max(1.0f, avail.x), lanes_height), false,
+                      ImGuiWindowFlags_NoScrollWithMouse |
+                          ImGuiWindowFlags_AlwaysVerticalScrollbar);
+    const ImVec2 origin = ImGui::GetCursorScreenPos();
+    const float plot_width = std::max(50.0f, ImGui::GetContentRegionAvail().x - kLabelWidth);
+    if (!state.user_moved || state.ns_per_px <= 0)
+        fit(state, plot_width);
+    clamp_view(state, plot_width);
+
+    ImGui::InvisibleButton("##timeline_canvas",
+                           ImVec2(kLabelWidth + plot_width, std::max(1.0f, state.content_height)));
+    const bool hovered = ImGui::IsItemHovered();
+    const bool clicked = ImGui::IsItemClicked(ImGuiMouseButton_Left);
+    ImDrawList* draw = ImGui::GetWindowDrawList();
+    const ImVec2 clip_min = draw->GetClipRectMin(), clip_max = draw->GetClipRectMax();
+    const ImVec2 plot_min(origin.x + kLabelWidth, clip_min.y);
+    const ImVec2 plot_max(origin.x + kLabelWidth + plot_width, clip_max.y);
+    state.plot_min = plot_min;
+    state.plot_max = plot_max;
+    state.content_top = origin.y;
+
+    // Zoom and pan before drawing, so what is drawn is what the mouse points at.
+    if (hovered && io.MouseWheel != 0) {
+        if (io.KeyShift || io.MousePos.x < plot_min.x) {
+            ImGui::SetScrollY(ImGui::GetScrollY() - io.MouseWheel * ImGui::GetTextLineHeight() * 3);
+        } else {
+            zoom_at(state, plot_width, io.MousePos.x - plot_min.x,
+                    std::pow(kZoomStep, -static_cast<double>(io.MouseWheel)));
+        }
+    }
+    if (ImGui::IsItemActive() && ImGui::IsMouseDragging(ImGuiMouseButton_Left)) {
+        state.view_start_ns -= static_cast<double>(io.MouseDelta.x) * state.ns_per_px;
+        state.user_moved = true;
+        clamp_view(state, plot_width);
+        ImGui::SetScrollY(ImGui::GetScrollY() - io.MouseDelta.y);
+    }
+    const Mapping map{state.view_start_ns, state.ns_per_px, plot_min.x};
+
+    // Only the groups and lanes inside the visible vertical range are drawn.
+    const float visible_top = clip_min.y - origin.y, visible_bottom = clip_max.y - origin.y;
+    draw_grid(draw, map, plot_min, plot_max);
+    std::optional<double> selected_time;
+    if (selection.event && *selection.event < record.events.size())
+        selected_time =
+            static_cast<double>(record.events[*selection.event].time_ns - record.start_time_ns);
+    for (std::size_t g = 0; g < model.groups.size(); ++g) {
+        const TimelineGroup& group = model.groups[g];
+        const float top = state.group_top[g];
+        const float bottom =
+            g + 1 < model.groups.size() ? state.group_top[g + 1] : state.content_height;
+        if (bottom < visible_top || top > visible_bottom)
+            continue;
+        // Header: the process's name in the label column, its lifetime as a band in the plot.
+        const float header_y = origin.y + top;
+        draw->AddRectFilled(ImVec2(origin.x, header_y),
+                            ImVec2(plot_max.x, header_y + header_height() - 2), kHeaderShade);
+        draw->PushClipRect(ImVec2(origin.x, clip_min.y), ImVec2(plot_min.x - 4, clip_max.y), true);
+        draw->AddText(ImVec2(origin.x + 4 + 10.0f * static_cast<float>(group.depth), header_y + 3),
+                      kLabelColour, group_label(group).c_str());
+        draw->PopClipRect();
+        draw->PushClipRect(plot_min, plot_max, true);
+        const float band_y = header_y + header_height() / 2;
+        draw->AddRectFilled(
+            ImVec2(clamp_x(map.x(static_cast<double>(group.start_ns)), plot_min, plot_max),
+                   band_y - 2),
+            ImVec2(clamp_x(map.x(static_cast<double>(group.end_ns)), plot_min, plot_max),
+                   band_y + 2),
+            with_alpha(palette::process_edge, 110));
+        draw->PopClipRect();
+
+        for (std::size_t l = group.first_lane; l < group.first_lane + group.lane_count; ++l) {
+            const TimelineLane& lane = model.lanes[l];
+            const float lane_y = origin.y + state.lane_top[l];
+            const float height = lane_height(lane);
+            if (state.lane_top[l] + height < visible_top || state.lane_top[l] > visible_bottom)
+                continue;
+            const bool selected_thread =
+                selection.pid == lane.pid && selection.tid == lane.tid && selection.tid != 0;
+            draw->AddRectFilled(ImVec2(origin.x, lane_y), ImVec2(plot_max.x, lane_y + height - 1),
+                                selected_thread ? with_alpha(palette::selected, 45) : kLaneShade);
+            draw->PushClipRect(ImVec2(origin.x, clip_min.y), ImVec2(plot_min.x - 4, clip_max.y),
+                               true);
+            const std::string name = fmt::format("tid {} {}", lane.tid, lane.name);
+            draw->AddText(
+                ImVec2(origin.x + 14 + 10.0f * static_cast<float>(group.depth), lane_y + 2),
+                selected_thread ? palette::selected : kDimLabelColour, name.c_str());
+            draw->PopClipRect();
+
+            draw->PushClipRect(plot_min, plot_max, true);
+            // The thread's lifetime, under its bars.
+            const float life_y = lane_y + kMarkerBand + kRowHeight / 2;
+            draw->AddLine(
+                ImVec2(clamp_x(map.x(static_cast<double>(lane.start_ns)), plot_min, plot_max),
+                       life_y),
+                ImVec2(clamp_x(map.x(static_cast<double>(lane.end_ns)), plot_min, plot_max),
+                       life_y),
+                palette::running, 2);
+            for (std::size_t r = 0; r < lane.rows.size(); ++r)
+                draw_row(draw, lane.rows[r], map,
+                         lane_y + kMarkerBand + static_cast<float>(r) * (kRowHeight + kRowGap),
+                         plot_min, plot_max, selection);
+            draw_markers(draw, lane, map, lane_y, plot_min, plot_max, selection, record);
+            draw->PopClipRect();
+        }
+    }
+
+    // Arrows between groups, over the lanes. There are as many as processes, so all are
+    // considered; the ones outside the visible time range are skipped.
+    draw->PushClipRect(plot_min, plot_max, true);
+    auto lane_middle = [&](std::size_t lane) {
+        return origin.y + state.lane_top[lane] + kMarkerBand + kRowHeight / 2;
+    };
+    for (const TimelineArrow& arrow : model.arrows) {
+        const float x_from = map.x(static_cast<double>(arrow.from_ns));
+        const float x_to = map.x(static_cast<double>(arrow.to_ns));
+        if (std::max(x_from, x_to) < plot_min.x || std::min(x_from, x_to) > plot_max.x)
+            continue;
+        ImVec2 from(x_from, lane_middle(arrow.from_lane)), to(x_to, lane_middle(arrow.to_lane));
+        ImU32 colour = palette::process_edge;
+        if (arrow.kind == ArrowKind::exec) {
+            // Same process: drawn along its header row.
+            const float y =
+                origin.y + state.group_top[model.lanes[arrow.to_lane].group] + header_height() / 2;
+            from.y = to.y = y;
+        } else if (arrow.kind == ArrowKind::exit) {
+            colour = IM_COL32(170, 170, 180, 200);
+            if (arrow.event < record.events.size() &&
+                WIFSIGNALED(static_cast<int>(record.events[arrow.event].arg0)))
+                colour = kExitBySignal;
+        }
+        if (selection.is_event(arrow.event))
+            colour = palette::selected;
+        // Normal exits are many and say little: only an abnormal one is labelled (the exit
+        // marker's tooltip has every status).
+        const bool quiet = arrow.kind == ArrowKind::exit && arrow.label == "exit 0";
+        draw_arrow(draw, ImVec2(clamp_x(from.x, plot_min, plot_max), from.y),
+                   ImVec2(clamp_x(to.x, plot_min, plot_max), to.y), colour,
+                   quiet ? std::string() : arrow.label);
+    }
+    if (selected_time) {
+        const float x = map.x(*selected_time);
+        draw->AddLine(ImVec2(x, plot_min.y), ImVec2(x, plot_max.y),
+                      with_alpha(palette::selected, 140));
+    }
+    draw->PopClipRect();
+
+    // Hover and click.
+    if (hovered) {
+        const ImVec2 mouse = io.MousePos;
+        const RowAt at = row_at(state, mouse.y - origin.y);
+        if (mouse.x >= plot_min.x && at.lane) {
+            const double t = map.t(mouse.x);
+            const bool in_marker_band = !at.row;
+            const double tolerance_px = in_marker_band ? kMarkerHalfWidth + 1 : 1;
+            auto hit = hit_test(model, static_cast<std::int64_t>(std::llround(t)), *at.lane,
+                                static_cast<std::int64_t>(std::ceil(tolerance_px * map.ns_per_px)),
+                                at.row);
+            if (hit) {
+                state.hovered_event = hit->event;
+                ImGui::BeginTooltip();
+                ImGui::PushTextWrapPos(ImGui::GetFontSize() * 36);
+                if (hit->bar) {
+                    ImGui::TextUnformatted(describe_bar(model, record, *hit->bar).c_str());
+                    ImGui::Separator();
+                    ImGui::TextDisabled("%s", hit->bar->kind == BarKind::waiting
+                                                  ? "click: select the wait"
+                                                  : "click: select the acquire");
+                } else {
+                    ImGui::TextUnformatted(describe_event(record, hit->event).c_str());
+                }
+                ImGui::PopTextWrapPos();
+                ImGui::EndTooltip();
+                if (clicked)
+                    selection.select_event(record, hit->event);
+            }
+        } else if (mouse.x < plot_min.x && at.lane) {
+            const TimelineLane& lane = model.lanes[*at.lane];
+            ImGui::SetTooltip("thread '%s' (tid %d) of process %d\nclick to select it",
+                              lane.name.c_str(), lane.tid, lane.pid);
+            if (clicked)
+                selection.select_thread(lane.pid, lane.tid);
+        } else if (at.group) {
+            const TimelineGroup& group = model.groups[*at.group];
+            ImGui::SetTooltip("%s", group_tooltip(group, model).c_str());
+            if (clicked)
+                selection.select_thread(group.pid, group.pid);
+        }
+    }
+    ImGui::EndChild();
+
+    // The time axis above the lanes, aligned with the plot.
+    draw_axis(ImGui::GetWindowDrawList(), map, ImVec2(plot_min.x, axis_pos.y),
+              ImVec2(plot_max.x, axis_pos.y + axis_height));
+
+    // A horizontal scrollbar under the plot: the thumb is the visible part of the run.
+    ImGui::SetCursorScreenPos(ImVec2(plot_min.x, ImGui::GetCursorScreenPos().y));
+    ImGui::InvisibleButton("##timeline_hscroll", ImVec2(plot_width, kScrollbarHeight));
+    const ImVec2 bar_min = ImGui::GetItemRectMin(), bar_max = ImGui::GetItemRectMax();
+    const double total = std::max({1.0, static_cast<double>(model.end_ns),
+                                   state.view_start_ns + state.ns_per_px * plot_width});
+    const double visible = state.ns_per_px * plot_width;
+    const float thumb_x0 =
+        bar_min.x + static_cast<float>(std::max(0.0, state.view_start_ns) / total) * plot_width;
+    const float thumb_x1 =
+        std::min(bar_max.x, std::max(thumb_x0 + 12,
+                                     thumb_x0 + static_cast<float>(visible / total) * plot_width));
+    ImDrawList* window_draw = ImGui::GetWindowDrawList();
+    window_draw->AddRectFilled(bar_min, bar_max, ImGui::GetColorU32(ImGuiCol_ScrollbarBg));
+    window_draw->AddRectFilled(ImVec2(thumb_x0, bar_min.y + 2), ImVec2(thumb_x1, bar_max.y - 2),
+                               ImGui::GetColorU32(ImGui::IsItemActive()
+                                                      ? ImGuiCol_ScrollbarGrabActive
+                                                      : ImGuiCol_ScrollbarGrab),
+                               4);
+    if (ImGui::IsItemActive() && io.MouseDelta.x != 0) {
+        state.view_start_ns += static_cast<double>(io.MouseDelta.x) * total / plot_width;
+        state.user_moved = true;
+        clamp_view(state, plot_width);
+    }
+}
+
+} // namespace forklore::gui

@@ -1,0 +1,50 @@
+// The Timeline tab: one lane per thread, grouped by process; lock holds and waits as bars in one
+// vocabulary (green held, yellow held while others wait, red waiting); starts, execs and exits
+// as arrows between the process groups. Zoom with the wheel or the buttons, pan by dragging,
+// hover for an event's details, click to select it in every panel.
+#pragma once
+
+#include "gui/models/timeline_model.hpp"
+#include "gui/record_view.hpp"
+
+#include <imgui.h>
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+namespace forklore::gui {
+
+struct TimelinePanelState {
+    // The model, rebuilt only when the record's generation changes (and at most five times a
+    // second while a run is live: a 100k-event record takes milliseconds to analyse).
+    TimelineModel model;
+    bool built = false;
+    std::uint64_t generation = 0;
+    std::int64_t run_start_ns = 0; // identifies the run: a new run resets the view
+    double built_at = -1;          // ImGui time of the last build
+    double build_ms = 0;           // how long the last build took
+
+    // The view: the time at the plot's left edge and the zoom. Until the user zooms or pans
+    // (user_moved), the view fits the whole run, and so follows the end of a live run.
+    double view_start_ns = 0;
+    double ns_per_px = 0; // 0: fit at the next frame
+    bool user_moved = false;
+
+    // Layout of the last frame, in screen coordinates (for hit tests and the tests).
+    ImVec2 plot_min{0, 0}, plot_max{0, 0}; // the visible plot area (lanes, without labels)
+    float content_top = 0;                 // screen y of the first group's header
+    std::vector<float> lane_top;           // per lane, relative to content_top
+    std::vector<float> group_top;          // per group, relative to content_top
+    float content_height = 0;
+    std::optional<std::size_t> hovered_event; // under the mouse in the last frame
+};
+
+void draw_timeline_panel(TimelinePanelState& state, const RecordView& view, Selection& selection);
+
+// Where a time on a lane's row was drawn in the last frame (the middle of the bar's height);
+// nothing when that point is scrolled out of the plot.
+std::optional<ImVec2> timeline_screen_position(const TimelinePanelState& state, std::size_t lane,
+                                               std::size_t row, std::int64_t t_ns);
+
+} // namespace forklore::gui

@@ -1,0 +1,20 @@
+// Run records on disk, for Open and Save: so a class can look at the same run.
+#pragma once
+
+#include "sim/record.hpp"
+
+#include <memory>
+#include <string>
+
+namespace forklore::gui {
+
+// Reads a run record (versioned JSON). Never throws: on a missing file, bad JSON or a JSON that
+// is not a run record it returns null and sets `error` to one line naming the file.
+std::shared_ptr<const RunRecord> read_record_file(const std::string& path, std::string& error);
+
+// Writes the record as JSON atomically: a temporary file in the same directory, renamed over the
+// path, so a reader never sees half a record and a failed write leaves the old file. Returns
+// false with a one-line `error` on failure.
+bool write_record_file(const RunRecord& record, const std::string& path, std::string& error);
+
+} // namespace forklore::gui

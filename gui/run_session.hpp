@@ -1,0 +1,96 @@
+// A run of one scenario in the background, as the GUI starts it: Run, Repeat N and Stop.
+//
+// The run goes through the engine's runner on a thread of its own (the runner posix_spawns the
+// sandbox; the GUI never forks), so the UI thread only ever takes a lock for as long as it takes
+// to copy a shared pointer and a few counters. While the run is in progress the session
+// publishes a copy of the partial record (live) every sample, throttled to what a screen can
+// show, so the panels update while the scenario is still running.
+#pragma once
+
+#include "gui/record_view.hpp"
+#include "sim/record.hpp"
+#include "sim/runner.hpp"
+#include "sim/scenario.hpp"
+#include "sim/stats.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+namespace forklore::gui {
+
+// A new, never-used RecordView generation. Every producer of records (a run, the matrix, an
+// opened file) takes its generations from here, so a panel never mistakes one record for another.
+std::uint64_t next_record_generation();
+
+// What the controls show about the session: the runs done so far and what they ended as.
+struct RunProgress {
+    bool running = false;
+    std::string scenario, variant; // variant empty when the knobs are the user's own
+    int repeat = 0;                // runs asked for
+    int completed = 0;             // runs finished
+    std::map<std::string, int> outcome_counts; // outcome_label -> runs
+    int hangs = 0;                 // deadlocked or timed out
+    int as_expected = 0;           // runs that ended as a deterministic expectation says
+    int live_updates = 0;          // partial records published while running (the UI updated live)
+    Interval hang_rate_interval;   // 95% Wilson interval of hangs / completed
+    double elapsed_ms = 0;         // since the current run (or the last one) started
+    double mean_verdict_ms = 0;    // over the completed runs
+    std::optional<Expectation> expected; // of the variant, when run with its own knobs
+    std::string last_outcome;      // outcome_label of the last finished run
+    bool stopped = false;          // the user pressed Stop
+    std::string error;             // the run could not be started (one line)
+
+    double hang_rate() const { return completed ? static_cast<double>(hangs) / completed : 0.0; }
+};
+
+// How a session's runs are made, beyond the scenario's own settings.
+struct RunOptions {
+    double timeout_seconds = 0; // 0: the scenario's own deadline
+    std::string host_path;      // empty: forklore-host beside the executable
+};
+
+class RunSession {
+  public:
+    RunSession() = default;
+    ~RunSession(); // stops the run and joins its thread
+    RunSession(const RunSession&) = delete;
+    RunSession& operator=(const RunSession&) = delete;
+
+    // Starts `repeat` runs of the scenario's variant with the knob overrides (a run in progress
+    // is stopped first). Returns an empty string, or why it cannot start (unknown scenario,
+    // variant or knob value: one line, also kept in progress().error).
+    std::string start(const std::string& scenario_id, const std::string& variant,
+                      const KnobValues& overrides = {}, int repeat = 1, RunOptions options = {});
+    // Asks the run in progress to stop; returns at once. The runner kills and reaps the sandbox
+    // and the session ends with a "stopped" timed_out record.
+    void stop();
+    // Blocks until the runs end (tests, and the program's exit).
+    void wait();
+
+    bool running() const;
+    // The latest record: the partial one (live) during a run, the final one after it. Cheap.
+    RecordView view() const;
+    RunProgress progress() const;
+
+  private:
+    void run_all(RunRequest request, int repeat);
+    void publish(std::shared_ptr<const RunRecord> record, bool live);
+
+    mutable std::mutex mutex_;
+    RecordView view_;
+    RunProgress progress_;
+    std::int64_t run_started_ns_ = 0; // monotonic start of the current run
+    double verdict_ms_total_ = 0;
+
+    std::atomic<bool> cancel_{false};
+    std::atomic<bool> running_{false};
+    std::thread worker_;
+};
+
+} // namespace forklore::gui
