@@ -162,7 +162,9 @@ std::string waiter_phrase(const WaitEdge& edge) {
 }
 
 std::string lock_label(const WaitEdge& edge) {
-    if (edge.lock_name.empty()) return fmt::format("the lock at {:#x}", edge.address);
+    if (edge.lock_name.empty())
+        return fmt::format("the {} at {:#x}", edge.object_kind.empty() ? "lock" : edge.object_kind,
+                           edge.address);
     return fmt::format("lock '{}'", edge.lock_name);
 }
 
@@ -245,10 +247,38 @@ std::string how_child_was_made(const std::vector<Event>& events, const Event& ma
                        made.pid, when);
 }
 
-std::string orphan_owner_sentence(const WaitEdge& edge, const std::vector<Event>& events) {
+// The waiter's parent by /proc (namespace pid), 0 when unknown or the sandbox's reaper (which
+// adopts orphans: it is nobody's maker).
+pid_t parent_by_proc(const Snapshot& snapshot, pid_t ns_pid) {
+    for (const auto& process : snapshot.processes) {
+        if (process.ns_pid != ns_pid || process.infrastructure) continue;
+        const ProcessSnapshot* parent = snapshot.find_process(process.ppid);
+        return parent && !parent->infrastructure ? parent->ns_pid : 0;
+    }
+    return 0;
+}
+
+std::string orphan_owner_sentence(const WaitEdge& edge, const std::vector<Event>& events,
+                                  pid_t waiter_parent) {
     std::string owner = thread_phrase(edge.owner_thread, edge.owner_tid);
     const Event* made = child_start_of(events, edge.waiter_pid);
     bool forked = made && copies_memory(static_cast<StartMethod>(made->arg0));
+    if (edge.owner_exists && !made) {
+        // Nothing recorded how the waiter was made (an uninstrumented program): say what /proc
+        // shows, and what follows if it was a fork.
+        std::string where =
+            fmt::format("Its owner is {}, which exists only in process {}", owner, edge.owner_pid);
+        if (waiter_parent == edge.owner_pid)
+            return fmt::format(
+                "{}, the parent of process {} (as /proc shows; nothing recorded how it was made). "
+                "A child made by fork() while the lock was held starts with it locked: {}.",
+                where, edge.waiter_pid, kForkCopiesLocks);
+        return fmt::format(
+            "{}. Nothing recorded how the two processes came to share the lock: fork() copies a "
+            "held lock without its owner, and memory shared between processes shares it with "
+            "an owner that may never release it.",
+            where);
+    }
     if (edge.owner_exists) {
         std::string where =
             fmt::format("Its owner is {}, which exists only in process {}", owner, edge.owner_pid);
@@ -284,22 +314,29 @@ std::string orphan_owner_sentence(const WaitEdge& edge, const std::vector<Event>
             WIFSIGNALED(static_cast<int>(died->arg0))
                 ? "was " + describe_wait_status(static_cast<int>(died->arg0))
                 : describe_wait_status(static_cast<int>(died->arg0)));
+    if (home == 0)
+        return fmt::format("Its owner, {}, no longer exists in the sandbox: it exited (or its "
+                           "process did) while holding the lock, so nobody can ever unlock it.",
+                           owner);
     return fmt::format(
         "Its owner, {}, exited while holding the lock, so nobody can ever unlock it.", owner);
 }
 
 Verdict orphaned_lock_verdict(std::vector<WaitEdge> graph, std::size_t root,
-                              const std::vector<Event>& events) {
+                              const std::vector<Event>& events, const Snapshot& snapshot) {
     const WaitEdge& edge = graph[root];
     std::vector<bool> mentioned(graph.size(), false);
     mentioned[root] = true;
-    std::string process = child_start_of(events, edge.waiter_pid)
-                              ? fmt::format("child process {}", edge.waiter_pid)
-                              : fmt::format("process {}", edge.waiter_pid);
+    pid_t waiter_parent = parent_by_proc(snapshot, edge.waiter_pid);
+    std::string process = fmt::format("process {}", edge.waiter_pid);
+    if (child_start_of(events, edge.waiter_pid))
+        process = fmt::format("child process {}", edge.waiter_pid);
+    else if (waiter_parent != 0)
+        process = fmt::format("process {} (a child of process {})", edge.waiter_pid, waiter_parent);
     std::string text =
         fmt::format("Deadlocked: orphaned lock. {} of {} waits forever for {}. {}",
                     capitalized(thread_phrase(edge.waiter_thread, edge.waiter_tid)), process,
-                    lock_with_address(edge), orphan_owner_sentence(edge, events));
+                    lock_with_address(edge), orphan_owner_sentence(edge, events, waiter_parent));
     // The parent usually waits for the stuck child: that is why the whole run hangs.
     for (std::size_t i = 0; i < graph.size(); ++i) {
         if (graph[i].kind == WaitEdge::Kind::child && graph[i].owner_pid == edge.waiter_pid) {
@@ -484,13 +521,14 @@ std::string earlier_endings(const Snapshot& snapshot, const std::vector<Event>& 
     return fmt::format(" Before the hang, {}.", fmt::join(endings, "; "));
 }
 
-Verdict explain_wait_for_graph(const Snapshot& snapshot, const std::vector<Event>& events) {
-    std::vector<WaitEdge> graph = build_wait_for_graph(snapshot, events);
+Verdict explain_wait_for_graph(const Snapshot& snapshot, const std::vector<Event>& events,
+                               const std::vector<ThreadStack>& stacks) {
+    std::vector<WaitEdge> graph = build_wait_for_graph(snapshot, events, stacks);
     auto orphan = std::find_if(graph.begin(), graph.end(),
                                [](const WaitEdge& edge) { return edge.orphaned; });
     if (orphan != graph.end()) {
         auto root = static_cast<std::size_t>(orphan - graph.begin());
-        return orphaned_lock_verdict(std::move(graph), root, events);
+        return orphaned_lock_verdict(std::move(graph), root, events, snapshot);
     }
     std::vector<std::size_t> cycle = find_lock_cycle(graph);
     if (!cycle.empty()) return cycle_verdict(std::move(graph), cycle);
@@ -499,8 +537,9 @@ Verdict explain_wait_for_graph(const Snapshot& snapshot, const std::vector<Event
 
 } // namespace
 
-Verdict explain_deadlock(const Snapshot& snapshot, const std::vector<Event>& events) {
-    Verdict verdict = explain_wait_for_graph(snapshot, events);
+Verdict explain_deadlock(const Snapshot& snapshot, const std::vector<Event>& events,
+                         const std::vector<ThreadStack>& stacks) {
+    Verdict verdict = explain_wait_for_graph(snapshot, events, stacks);
     verdict.explanation += earlier_endings(snapshot, events);
     return verdict;
 }

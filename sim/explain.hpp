@@ -48,13 +48,25 @@ bool death_was_intended(const std::vector<Event>& events, pid_t pid, int signal)
 
 // ---- waits on objects without an owner (wait_objects.cpp) ----
 
+// What a blocked thread's native stack says it waits in, for a program that records nothing: the
+// C library function (the object kind follows from it) and the first caller outside the C
+// library, which often names the real object (PyThread_acquire_lock_timed: a Python lock).
+struct StackWait {
+    std::string object_kind; // "semaphore", "mutex", "condition variable", ...; "" when unknown
+    std::string function;    // the C library function it waits in ("sem_wait")
+    std::string caller;      // the first named caller outside the C library
+};
+StackWait wait_from_stack(const ThreadStack* stack);
+
 // Where a live thread is now: the namespace pid of its process, 0 when it exists nowhere.
 using LiveProcessOf = std::function<pid_t(pid_t ns_tid)>;
 // Fills edge.object_kind and edge.description for a thread blocked on a futex with no readable
 // owner, from the wait the trace says it is in (`pending`, may be null): a semaphore, a condition
 // variable (a wait, or a destroy waiting for its waiters), a barrier, a join, or an unnamed futex.
+// With no event, what the stack shows (`from_stack`) names the kind of object, honestly without
+// an owner.
 void describe_unowned_wait(WaitEdge& edge, const Event* pending, const std::vector<Event>& events,
-                           const LiveProcessOf& live_process_of);
+                           const LiveProcessOf& live_process_of, const StackWait& from_stack = {});
 
 // ---- phrases ----
 
@@ -65,7 +77,8 @@ std::string process_label(const std::vector<Event>& events, pid_t pid);
 std::string thread_phrase(std::string_view name, pid_t tid);
 // "thread 'main' (tid 3) of process 3"
 std::string waiter_phrase(const WaitEdge& edge);
-// "lock 'file_lock'", or "the lock at 0x55d0c0a0" when unnamed.
+// "lock 'file_lock'", or "the lock at 0x55d0c0a0" when unnamed ("the mutex at ..." when only its
+// kind is known).
 std::string lock_label(const WaitEdge& edge);
 // "3", "3 and 4", "3, 4 and 5"
 std::string pid_list(const std::vector<pid_t>& pids);

@@ -55,6 +55,20 @@ void resolve_mutex_owners(Snapshot& snapshot) {
     }
 }
 
+// An event loop (poll/epoll with no timeout) whose process holds an armed timerfd wakes when the
+// timer fires: its wait is timed, whatever the syscall's own timeout says.
+void excuse_waits_on_timers(Snapshot& snapshot) {
+    for (auto& process : snapshot.processes) {
+        bool untimed_poll = std::any_of(process.threads.begin(), process.threads.end(),
+                                        [](const ThreadSnapshot& t) {
+                                            return t.wait == WaitKind::poll && t.untimed;
+                                        });
+        if (!untimed_poll || !procfs::has_armed_timerfd(process.pid)) continue;
+        for (auto& thread : process.threads)
+            if (thread.wait == WaitKind::poll) thread.untimed = false;
+    }
+}
+
 // The /proc/locks entries that concern the sandbox: those of its processes, and every other entry
 // on the same files (a lock held by an outsider, an OFD lock with pid -1, waiters).
 std::vector<FileLockEntry> sandbox_file_locks(const Snapshot& snapshot) {
@@ -146,6 +160,8 @@ Snapshot Observer::sample(bool detailed) {
         process.comm = std::move(stat->comm);
         process.state = stat->state;
         process.exit_code = stat->exit_code;
+        process.start_time = stat->start_time;
+        process.image = stat->start_stack;
         // The host forks one reaper, which forks the scenario: both are the sandbox's own.
         process.infrastructure = pid == host_pid_ || process.ppid == host_pid_;
 
@@ -159,16 +175,38 @@ Snapshot Observer::sample(bool detailed) {
             process.threads.push_back(std::move(*thread));
         }
         if (detailed) process.channel_ends = procfs::read_channel_ends(pid);
+        note_program(process);
         snapshot.processes.push_back(std::move(process));
     }
     std::erase_if(namespace_ids_, [&](const auto& entry) { return !live_tids.count(entry.first); });
+    std::erase_if(programs_, [&](const auto& entry) { return !queued.count(entry.first); });
 
     if (detailed) {
+        excuse_waits_on_timers(snapshot);
         resolve_mutex_owners(snapshot);
         resolve_socket_peers(snapshot, host_pid_);
         snapshot.file_locks = sandbox_file_locks(snapshot);
     }
     return snapshot;
+}
+
+void Observer::note_program(ProcessSnapshot& process) {
+    if (process.state == 'Z' || process.state == 'X') return; // no program left to name
+    Program& known = programs_[process.pid];
+    // Without the stack address (hidden by the kernel) a new comm is the only sign of an exec.
+    bool changed = known.start_time != process.start_time || known.image != process.image ||
+                   (process.image == 0 && known.comm != process.comm) || known.exe.empty();
+    if (changed) {
+        known.start_time = process.start_time;
+        known.image = process.image;
+        known.comm = process.comm;
+        known.exe = procfs::read_exe(process.pid);
+        known.command = procfs::read_command_line(process.pid);
+        // Inside execve the new program has no arguments yet: read it all again next time.
+        if (known.command.empty()) known.exe.clear();
+    }
+    process.exe = known.exe;
+    process.command = known.command;
 }
 
 std::optional<ThreadSnapshot> Observer::sample_thread(pid_t pid, pid_t tid) {

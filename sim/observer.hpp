@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <unordered_map>
 
 namespace forklore {
@@ -41,6 +42,13 @@ class Observer {
     bool use_children_files_ = false;
     // A task's id in its PID namespace never changes: read once from NSpid, the largest file read.
     std::unordered_map<pid_t, NamespaceId> namespace_ids_;
+    // The program a process runs changes only at exec: read again only then.
+    struct Program {
+        std::uint64_t start_time = 0, image = 0;
+        std::string comm, exe, command;
+    };
+    void note_program(ProcessSnapshot& process);
+    std::unordered_map<pid_t, Program> programs_;
 };
 
 } // namespace forklore

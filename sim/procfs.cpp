@@ -187,6 +187,7 @@ std::optional<TaskStat> read_task_stat(pid_t pid, pid_t tid) {
     // Fields are numbered from 1 in proc(5); `rest` starts at field 3 (state).
     constexpr std::size_t first_field = 3;
     constexpr std::size_t ppid_field = 4, utime_field = 14, stime_field = 15, start_time_field = 22;
+    constexpr std::size_t start_stack_field = 28;
     constexpr std::size_t exit_code_field = 52;
     std::string_view fields[exit_code_field - first_field + 1];
     std::size_t count = split_fields(rest, fields, std::size(fields));
@@ -199,6 +200,8 @@ std::optional<TaskStat> read_task_stat(pid_t pid, pid_t tid) {
     stat.utime = static_cast<std::uint64_t>(to_int(fields[utime_field - first_field]));
     stat.stime = static_cast<std::uint64_t>(to_int(fields[stime_field - first_field]));
     stat.start_time = static_cast<std::uint64_t>(to_int(fields[start_time_field - first_field]));
+    if (count > start_stack_field - first_field)
+        stat.start_stack = static_cast<std::uint64_t>(to_int(fields[start_stack_field - first_field]));
     if (count > exit_code_field - first_field)
         stat.exit_code = static_cast<int>(to_int(fields[exit_code_field - first_field]));
     return stat;
@@ -232,6 +235,32 @@ std::string read_wchan(pid_t pid, pid_t tid) {
     ssize_t length = read_small_file(path, buffer, sizeof buffer);
     if (length <= 0) return {};
     return std::string(buffer, static_cast<std::size_t>(length));
+}
+
+std::string read_exe(pid_t pid) {
+    char path[64];
+    char target[4096];
+    std::snprintf(path, sizeof path, "/proc/%d/exe", pid);
+    ssize_t length = ::readlink(path, target, sizeof target);
+    if (length <= 0) return {};
+    return std::string(target, static_cast<std::size_t>(length));
+}
+
+std::string read_command_line(pid_t pid, std::size_t max_length) {
+    char path[64];
+    char buffer[4096];
+    std::snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
+    ssize_t length = read_small_file(path, buffer, sizeof buffer);
+    if (length <= 0) return {};
+    std::string command(buffer, static_cast<std::size_t>(length));
+    while (!command.empty() && command.back() == '\0') command.pop_back();
+    for (char& c : command)
+        if (c == '\0' || c == '\n') c = ' ';
+    if (command.size() > max_length) {
+        command.resize(max_length);
+        command += "...";
+    }
+    return command;
 }
 
 std::vector<pid_t> read_nspid(pid_t pid, pid_t tid) {
@@ -294,6 +323,41 @@ std::vector<OpenChannelEnd> read_channel_ends(pid_t pid) {
     std::sort(result.begin(), result.end(),
               [](const OpenChannelEnd& a, const OpenChannelEnd& b) { return a.fd < b.fd; });
     return result;
+}
+
+bool has_armed_timerfd(pid_t pid) {
+    char path[64];
+    std::snprintf(path, sizeof path, "/proc/%d/fd", pid);
+    DIR* fds = ::opendir(path);
+    if (!fds) return false;
+    bool armed = false;
+    char buffer[1024];
+    while (dirent* entry = ::readdir(fds)) {
+        int fd = 0;
+        if (!parse_number(entry->d_name, fd)) continue;
+        if (read_fd_target(pid, fd) != "anon_inode:[timerfd]") continue;
+        std::snprintf(path, sizeof path, "/proc/%d/fdinfo/%d", pid, fd);
+        if (read_small_file(path, buffer, sizeof buffer) <= 0) continue;
+        // Expirations not yet read ("ticks: N") wake a poll at once; otherwise "it_value" is the
+        // time left, "(0, 0)" when disarmed (and for an interval timer that has just fired).
+        if (const char* ticks = std::strstr(buffer, "ticks: ");
+            ticks && std::strtoul(ticks + std::strlen("ticks: "), nullptr, 10) > 0) {
+            armed = true;
+            break;
+        }
+        const char* value = std::strstr(buffer, "it_value: (");
+        if (!value) continue;
+        char* cursor = const_cast<char*>(value) + std::strlen("it_value: (");
+        long seconds = std::strtol(cursor, &cursor, 10);
+        if (*cursor == ',') ++cursor;
+        long nanoseconds = std::strtol(cursor, nullptr, 10);
+        if (seconds != 0 || nanoseconds != 0) {
+            armed = true;
+            break;
+        }
+    }
+    ::closedir(fds);
+    return armed;
 }
 
 namespace {

@@ -37,6 +37,9 @@ struct TaskStat {
     std::uint64_t utime = 0, stime = 0;
     int exit_code = 0; // field 52: the raw wait status of a zombie
     std::uint64_t start_time = 0; // field 22, in clock ticks after boot: tells a reused tid apart
+    // Field 28, the address of the bottom of the stack: placed anew (randomised) by every
+    // execve, so a change means the process exec'd. 0 when the kernel hides it from us.
+    std::uint64_t start_stack = 0;
 };
 std::optional<TaskStat> read_task_stat(pid_t pid, pid_t tid);
 
@@ -49,6 +52,12 @@ std::optional<SyscallInfo> read_syscall(pid_t pid, pid_t tid);
 
 std::string read_wchan(pid_t pid, pid_t tid);
 
+// readlink of /proc/PID/exe: the program the process runs; empty when gone (or a zombie).
+std::string read_exe(pid_t pid);
+// /proc/PID/cmdline with its NUL separators as spaces, cut at `max_length` characters (an
+// ellipsis marks the cut); empty for a zombie or a kernel thread.
+std::string read_command_line(pid_t pid, std::size_t max_length = 200);
+
 // The NSpid line of /proc/PID/task/TID/status: the id in every nested PID namespace, outermost
 // first. The last one is the id the thread sees itself as.
 std::vector<pid_t> read_nspid(pid_t pid, pid_t tid);
@@ -59,6 +68,11 @@ std::string read_fd_target(pid_t pid, int fd);
 std::optional<bool> fd_is_writable(pid_t pid, int fd);
 // Every pipe and socket fd of the process.
 std::vector<OpenChannelEnd> read_channel_ends(pid_t pid);
+
+// True when the process holds a timerfd that is armed or has expirations not yet read (fdinfo
+// "it_value", "ticks"): a poll or epoll wait with no timeout of its own may be waiting for it,
+// so it is not proof of a hang.
+bool has_armed_timerfd(pid_t pid);
 
 // /proc/locks, parsed.
 std::vector<FileLockEntry> read_file_locks();

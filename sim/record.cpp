@@ -180,6 +180,7 @@ json snapshot_to_json(const Snapshot& s, std::int64_t start_time_ns) {
                              {"state", std::string(1, p.state)},
                              {"infrastructure", p.infrastructure},
                              {"threads", threads}});
+        if (!p.exe.empty()) processes.back()["exe"] = p.exe;
     }
     json locks = json::array();
     for (const auto& l : s.file_locks)
@@ -208,6 +209,7 @@ Snapshot snapshot_from_json(const json& j, std::int64_t start_time_ns) {
         p.comm = pj.value("comm", "");
         p.state = state_from(pj.value("state", std::string("?")));
         p.infrastructure = pj.value("infrastructure", false);
+        p.exe = pj.value("exe", "");
         for (const auto& tj : pj.value("threads", json::array()))
             p.threads.push_back(thread_snapshot_from_json(tj));
         s.processes.push_back(std::move(p));
@@ -241,6 +243,14 @@ json process_to_json(const ProcessRecord& p) {
            {"output", p.output},
            {"threads", threads}};
     if (p.wait_status) j["wait_status"] = *p.wait_status;
+    if (!p.program.empty()) j["program"] = p.program;
+    if (!p.command.empty()) j["command"] = p.command;
+    if (!p.execs.empty()) {
+        json execs = json::array();
+        for (const auto& e : p.execs)
+            execs.push_back({{"t_ns", e.t_ns}, {"program", e.program}, {"command", e.command}});
+        j["execs"] = std::move(execs);
+    }
     return j;
 }
 
@@ -259,6 +269,11 @@ ProcessRecord process_from_json(const json& j) {
     if (j.contains("wait_status")) p.wait_status = j.at("wait_status").get<int>();
     for (const auto& t : j.value("threads", json::array()))
         p.threads.emplace_back(t.value("tid", 0), t.value("name", ""));
+    p.program = j.value("program", "");
+    p.command = j.value("command", "");
+    for (const auto& e : j.value("execs", json::array()))
+        p.execs.push_back({e.value("t_ns", std::int64_t{0}), e.value("program", ""),
+                           e.value("command", "")});
     return p;
 }
 

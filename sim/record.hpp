@@ -21,6 +21,14 @@ namespace forklore {
 // Bump when a field changes meaning or disappears; adding fields keeps the version.
 inline constexpr int kRunRecordVersion = 1;
 
+// An exec a process made: from the trace (a probe announced it) or the samples (/proc showed a
+// new program).
+struct ExecRecord {
+    std::int64_t t_ns = 0;   // relative to the run's start
+    std::string program;     // the executable (/proc/PID/exe), or the name exec was given
+    std::string command;     // its command line, cut; "" when no sample saw it
+};
+
 struct ProcessRecord {
     pid_t pid = 0;        // host pid (0 when only the trace knows the process)
     pid_t ns_pid = 0;     // pid inside the sandbox: the one the trace and explanations use
@@ -33,6 +41,9 @@ struct ProcessRecord {
     std::string exit_description;          // "exited with code 0", "killed by SIGSEGV"
     std::string output;                    // what it wrote through the probes (output events)
     std::vector<std::pair<pid_t, std::string>> threads; // ns tid, name
+    std::string program;   // the executable it ran last, as /proc showed it ("" when unseen)
+    std::string command;   // its command line then, cut
+    std::vector<ExecRecord> execs; // every exec seen, in order
 };
 
 struct RunTimings {

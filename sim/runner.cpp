@@ -126,13 +126,16 @@ std::vector<std::string> host_argv(const RunRequest& request, const std::string&
     return argv;
 }
 
-// A short signature of what every thread is doing: snapshots are kept when it changes.
+// A short signature of what every thread is doing: snapshots are kept when it changes. An exec
+// changes a thread's name (and the program's image), not always its state: it counts too.
 std::string activity_signature(const Snapshot& snapshot) {
     std::string signature;
-    for (const auto& process : snapshot.processes)
+    for (const auto& process : snapshot.processes) {
+        signature += fmt::format("{}@{:x}:", process.pid, process.image);
         for (const auto& thread : process.threads)
-            signature += fmt::format("{}:{}{};", thread.tid, thread.state,
-                                     static_cast<int>(thread.wait));
+            signature += fmt::format("{}:{}{}{};", thread.tid, thread.state,
+                                     static_cast<int>(thread.wait), thread.name);
+    }
     return signature;
 }
 
@@ -214,6 +217,7 @@ class SandboxRun {
     bool host_exited_ = false;
     bool decided_ = false; // the runner ended the sandbox with a verdict of its own
     std::set<pid_t> seen_pids_; // every host pid ever observed in the sandbox
+    ProcessHistory history_;    // every sample's processes: the process tree of the records
     std::string last_signature_;
     Snapshot last_snapshot_;
     std::int64_t start_ns_ = 0;
@@ -308,10 +312,12 @@ void SandboxRun::capture_all_stacks(const Snapshot& snapshot) {
 }
 
 void SandboxRun::decide_deadlock(const Snapshot& detailed) {
-    record_.verdict = explain_deadlock(detailed, record_.events);
     record_.timings.verdict_ms = ms_between(start_ns_, now_ns());
     decided_ = true;
+    // Stacks first: for a program that records no events they are what names a futex's object
+    // (a semaphore, a Python lock) in the explanation.
     capture_all_stacks(detailed);
+    record_.verdict = explain_deadlock(detailed, record_.events, record_.stacks);
 }
 
 void SandboxRun::loop() {
@@ -345,6 +351,7 @@ void SandboxRun::loop() {
         sample_total_us_ += static_cast<double>(now_ns() - before) / 1e3;
         ++record_.timings.samples;
         for (const auto& process : snapshot.processes) seen_pids_.insert(process.pid);
+        history_.observe(snapshot);
         keep_snapshot(snapshot);
         last_snapshot_ = snapshot;
 
@@ -360,6 +367,7 @@ void SandboxRun::loop() {
             Snapshot detailed = observer.sample(true);
             excuse_writes_to_runner(detailed, stdout_target_, stderr_target_);
             channel_.read(cursor_, record_.events);
+            history_.observe(detailed);
             if (detector.observe(detailed, channel_.claimed())) {
                 record_.timings.quiet_window_ms = ms_between(detector.quiet_since_ns(), detailed.time_ns);
                 record_.snapshots.push_back(detailed);
@@ -373,6 +381,7 @@ void SandboxRun::loop() {
         }
         if (now_ns() >= deadline) {
             Snapshot detailed = observer.sample(true);
+            history_.observe(detailed);
             record_.snapshots.push_back(detailed);
             stop_with(VerdictKind::timed_out,
                       explain_timeout(detailed, record_.events, request_.timeout_seconds));
@@ -462,7 +471,7 @@ void SandboxRun::finish_record() {
     if (!last_snapshot_.processes.empty() && (record_.snapshots.empty() ||
                                               record_.snapshots.back().time_ns != last_snapshot_.time_ns))
         record_.snapshots.push_back(last_snapshot_);
-    record_.processes = build_process_records(record_.events, record_.snapshots, start_ns_,
+    record_.processes = build_process_records(record_.events, history_, start_ns_,
                                               {host_pid_, host_status_, decided_});
     if (!workdir_.empty()) remove_tree(workdir_);
     record_.timings.total_ms = ms_between(start_ns_, now_ns());

@@ -84,6 +84,13 @@ struct ProcessSnapshot {
     char state = '?';
     int exit_code = 0; // raw wait status from /proc/PID/stat when a zombie
     bool infrastructure = false; // the sandbox's own host or reaper, not scenario code
+    // Which program it runs, for processes nobody instrumented (forklore exec): `image` changes
+    // with every execve (the randomised start of its stack; 0 when hidden), `exe` and `command`
+    // are read when the process first appears and after each exec ("" for a zombie).
+    std::uint64_t start_time = 0; // clock ticks after boot: with the pid, the process's identity
+    std::uint64_t image = 0;
+    std::string exe;     // /proc/PID/exe
+    std::string command; // /proc/PID/cmdline, spaces between the arguments, cut at 200 characters
     std::vector<ThreadSnapshot> threads;
     std::vector<OpenChannelEnd> channel_ends; // filled only by detailed samples
 };

@@ -181,6 +181,7 @@ struct BlockedThread {
     const std::vector<Event>& events;
     const ProcessSnapshot& process;
     const ThreadSnapshot& thread;
+    const ThreadStack* stack; // its native stack when one was taken, else null
 };
 
 void describe_lock_owner(WaitEdge& edge, const BlockedThread& blocked, pid_t owner) {
@@ -218,16 +219,25 @@ void describe_futex_wait(WaitEdge& edge, const BlockedThread& blocked) {
     } else {
         edge.lock_name = recorded_lock_name(blocked.events, edge.address);
     }
+    // Nothing recorded: the native stack says which kind of object the futex belongs to.
+    StackWait from_stack;
+    if (!pending) {
+        from_stack = wait_from_stack(blocked.stack);
+        if (edge.object_kind.empty()) edge.object_kind = from_stack.object_kind;
+    }
     // glibc keeps a mutex's owner in its lock word, and a write-locked rwlock's in __cur_writer.
     pid_t owner = blocked.thread.owner_ns_tid.value_or(0);
     if (owner > 0) {
         describe_lock_owner(edge, blocked, owner);
         return;
     }
-    describe_unowned_wait(edge, pending, blocked.events, [&](pid_t tid) -> pid_t {
-        ThreadLocation location = find_live_thread(blocked.snapshot, tid);
-        return location.process ? location.process->ns_pid : 0;
-    });
+    describe_unowned_wait(
+        edge, pending, blocked.events,
+        [&](pid_t tid) -> pid_t {
+            ThreadLocation location = find_live_thread(blocked.snapshot, tid);
+            return location.process ? location.process->ns_pid : 0;
+        },
+        from_stack);
 }
 
 // The inode the thread waits to lock: from its own file_lock_wait event when recorded (exact
@@ -438,13 +448,18 @@ WaitEdge edge_of(const BlockedThread& blocked) {
 } // namespace
 
 std::vector<WaitEdge> build_wait_for_graph(const Snapshot& snapshot,
-                                           const std::vector<Event>& events) {
+                                           const std::vector<Event>& events,
+                                           const std::vector<ThreadStack>& stacks) {
     std::vector<WaitEdge> graph;
-    for_each_scenario_thread(snapshot,
-                             [&](const ProcessSnapshot& process, const ThreadSnapshot& thread) {
-                                 if (is_untimed_block(thread))
-                                     graph.push_back(edge_of({snapshot, events, process, thread}));
-                             });
+    for_each_scenario_thread(snapshot, [&](const ProcessSnapshot& process,
+                                           const ThreadSnapshot& thread) {
+        if (!is_untimed_block(thread)) return;
+        auto stack = std::find_if(stacks.begin(), stacks.end(), [&](const ThreadStack& s) {
+            return s.tid == thread.tid && !s.frames.empty();
+        });
+        graph.push_back(edge_of(
+            {snapshot, events, process, thread, stack == stacks.end() ? nullptr : &*stack}));
+    });
     return graph;
 }
 

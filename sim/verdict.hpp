@@ -5,6 +5,7 @@
 
 #include "sim/events.hpp"
 #include "sim/snapshot.hpp"
+#include "sim/stacks.hpp"
 #include "sim/verdict_kind.hpp"
 
 #include <sys/types.h>
@@ -84,14 +85,19 @@ class DeadlockDetector {
     std::uint64_t cpu_at_start_ = 0;
 };
 
-// Builds the wait-for graph from a detailed snapshot taken while proven deadlocked.
+// Builds the wait-for graph from a detailed snapshot taken while proven deadlocked. `stacks`
+// (optional, host tids) name what a futex belongs to when no event does: a program nobody
+// instrumented shows a semaphore or a condition variable only in its native stack.
 std::vector<WaitEdge> build_wait_for_graph(const Snapshot& snapshot,
-                                           const std::vector<Event>& events);
+                                           const std::vector<Event>& events,
+                                           const std::vector<ThreadStack>& stacks = {});
 
 // The deadlocked verdict: reason (orphaned_lock takes precedence over cycle, cycle over
 // blocked_on_process) and an explanation naming the lock, the waiting thread and process, the
-// owner thread, and the fork that left the owner behind.
-Verdict explain_deadlock(const Snapshot& snapshot, const std::vector<Event>& events);
+// owner thread, and the fork that left the owner behind. Without events (forklore exec) it says
+// what /proc and the stacks show: addresses instead of names, the parent instead of the fork.
+Verdict explain_deadlock(const Snapshot& snapshot, const std::vector<Event>& events,
+                         const std::vector<ThreadStack>& stacks = {});
 
 // Why a run that reached its deadline could not be judged: what each thread was doing, and for a
 // thread spinning on a spin lock (running, never blocked) which lock and who took it last.

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <optional>
 #include <set>
+#include <string_view>
 
 namespace forklore {
 namespace {
@@ -211,14 +212,114 @@ std::string join_wait(const WaitEdge &edge, const Event &wait,
                        whereabouts(target, edge.waiter_pid, live_process_of));
 }
 
+bool is_c_library(const std::string &module) {
+    return module.starts_with("libc.so") || module.starts_with("libpthread.so") ||
+           module.starts_with("ld-linux");
+}
+
+// The glibc functions a thread blocks in, innermost name first, and what each waits on.
+struct BlockingFunction {
+    std::string_view prefix;
+    std::string_view object_kind;
+    std::string_view shown; // the public name to show
+};
+constexpr BlockingFunction kBlockingFunctions[] = {
+    {"__new_sem_wait", "semaphore", "sem_wait"},
+    {"__sem_wait", "semaphore", "sem_wait"},
+    {"sem_wait", "semaphore", "sem_wait"},
+    {"sem_clockwait", "semaphore", "sem_clockwait"},
+    {"sem_timedwait", "semaphore", "sem_timedwait"},
+    {"__pthread_cond_wait", "condition variable", "pthread_cond_wait"},
+    {"___pthread_cond_wait", "condition variable", "pthread_cond_wait"},
+    {"__pthread_cond_clockwait", "condition variable", "pthread_cond_clockwait"},
+    {"__pthread_mutex_lock", "mutex", "pthread_mutex_lock"},
+    {"___pthread_mutex_lock", "mutex", "pthread_mutex_lock"},
+    {"__pthread_mutex_cond_lock", "mutex", "pthread_mutex_lock"},
+    {"__pthread_rwlock_rdlock", "rwlock_read", "pthread_rwlock_rdlock"},
+    {"__pthread_rwlock_wrlock", "rwlock_write", "pthread_rwlock_wrlock"},
+    {"pthread_barrier_wait", "barrier", "pthread_barrier_wait"},
+    {"__pthread_clockjoin_ex", "thread", "pthread_join"},
+    {"__pthread_join", "thread", "pthread_join"},
+};
+
+// "a Python lock (...)" when the caller is CPython's lock primitive, which every
+// threading.Lock, and the locks inside Condition, Event, Semaphore and Queue, are made of.
+bool is_python_lock(const StackWait &wait) {
+    return wait.caller.starts_with("PyThread_acquire_lock");
+}
+
+std::string unowned_from_stack(const WaitEdge &edge, const StackWait &wait) {
+    if (is_python_lock(wait))
+        return fmt::format(
+            "{} waits on a Python lock at {:#x} ({}, a semaphore underneath: a threading.Lock, "
+            "or the lock inside a Condition, Event, Semaphore or Queue), owner unknown: such a "
+            "lock records no owner, so nothing says which thread should release it",
+            waiter_phrase(edge), edge.address, wait.caller);
+    std::string where = wait.caller.empty()
+                            ? fmt::format("in {}", wait.function)
+                            : fmt::format("in {}, called from {}", wait.function, wait.caller);
+    if (wait.object_kind == "semaphore")
+        return fmt::format("{} waits on a semaphore at {:#x} ({}), owner unknown: a semaphore is "
+                           "only a count, and nothing records who should post it",
+                           waiter_phrase(edge), edge.address, where);
+    if (wait.object_kind == "mutex")
+        return fmt::format("{} waits for a mutex at {:#x} ({}), owner unknown: its lock word "
+                           "names no owner that can be read",
+                           waiter_phrase(edge), edge.address, where);
+    if (wait.object_kind == "condition variable")
+        return fmt::format("{} waits on a condition variable at {:#x} ({}), owner unknown: a "
+                           "condition variable has no owner, and nothing records who should "
+                           "signal it",
+                           waiter_phrase(edge), edge.address, where);
+    if (wait.object_kind == "barrier")
+        return fmt::format("{} waits at a barrier at {:#x} ({}) for threads that never arrive; a "
+                           "barrier has no owner",
+                           waiter_phrase(edge), edge.address, where);
+    if (wait.object_kind == "thread")
+        return fmt::format("{} joins a thread ({}) that never exits", waiter_phrase(edge), where);
+    // A rwlock: readers are counted, not named; a writer would have been read from the lock.
+    return fmt::format("{} waits for a rwlock at {:#x} ({}), owner unknown: readers are counted, "
+                       "not named",
+                       waiter_phrase(edge), edge.address, where);
+}
+
 } // namespace
 
+StackWait wait_from_stack(const ThreadStack *stack) {
+    StackWait wait;
+    if (!stack) return wait;
+    std::size_t i = 0;
+    for (; i < stack->frames.size() && wait.object_kind.empty(); ++i) {
+        const std::string &function = stack->frames[i].function;
+        for (const auto &known : kBlockingFunctions)
+            if (function.starts_with(known.prefix)) {
+                wait.object_kind = known.object_kind;
+                wait.function = known.shown;
+                break;
+            }
+    }
+    if (wait.object_kind.empty()) return wait;
+    for (; i < stack->frames.size(); ++i) {
+        const StackFrame &frame = stack->frames[i];
+        if (!frame.function.empty() && !is_c_library(frame.module)) {
+            wait.caller = frame.function;
+            break;
+        }
+    }
+    return wait;
+}
+
 void describe_unowned_wait(WaitEdge &edge, const Event *pending, const std::vector<Event> &events,
-                           const LiveProcessOf &live_process_of) {
+                           const LiveProcessOf &live_process_of, const StackWait &from_stack) {
     if (!pending) {
         if (auto inside = inside_condition(edge, events, live_process_of)) {
             edge.object_kind = "condition variable";
             edge.description = *inside;
+            return;
+        }
+        if (!from_stack.object_kind.empty()) {
+            edge.object_kind = from_stack.object_kind; // a Python lock is a semaphore underneath
+            edge.description = unowned_from_stack(edge, from_stack);
             return;
         }
         edge.description = fmt::format(

@@ -4,9 +4,14 @@
 //   forklore show ID [--json]
 //   forklore run ID [--variant V] [--set knob=value ...] [--repeat N] [--timeout S] [--json] [--out FILE]
 //   forklore matrix [--filter GLOB] [--repeat N] [--jobs N] [--junit FILE] [--json] [--all]
+//   forklore exec [--timeout S] [--json] [--out FILE] [--no-stacks] -- PROGRAM ARGS...
 //
 // Bad input (unknown id, bad knob value, bad option) prints one line on stderr and exits 2.
+// `exec` exits with a code per verdict (exec_command.hpp).
 #include "cli_output.hpp"
+#include "exec_command.hpp"
+
+#include "sim/exec_program.hpp"
 
 #include "sim/matrix.hpp"
 #include "sim/record.hpp"
@@ -21,8 +26,11 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <stdexcept>
+#include <string_view>
 
 namespace {
 
@@ -158,6 +166,52 @@ int command_run(const RunOptions& options) {
     return 0;
 }
 
+struct ExecOptions {
+    std::vector<std::string> command; // the program and its arguments
+    double timeout = 60;
+    bool json_output = false;
+    std::string out;
+    bool no_stacks = false;
+};
+
+// The program cannot be run: one line, and the shell's code for it (127 not found, 126 not
+// executable), before any sandbox exists.
+struct ProgramError : std::runtime_error {
+    ProgramError(const std::string& message, int code) : std::runtime_error(message), exit_code(code) {}
+    int exit_code;
+};
+
+int command_exec(const ExecOptions& options) {
+    if (options.command.empty())
+        throw UsageError("exec needs a program to run: forklore exec -- PROGRAM ARGS...");
+    if (auto problem = cli::check_program(options.command.front()))
+        throw ProgramError(problem->message, problem->exit_code);
+    if (!options.out.empty()) cli::check_writable(options.out);
+    const Scenario& scenario = find_scenario("exec");
+    RunRequest request;
+    request.scenario = &scenario;
+    // The command line and the directory to run it in: relative paths keep their meaning.
+    request.knobs = {{"argv", probe::encode_argv(options.command)},
+                     {"cwd", std::filesystem::current_path().string()}};
+    request.timeout_seconds = options.timeout;
+    request.limits = scenario.limits;
+    // RLIMIT_CPU is per process: a program computing until the deadline is timed out, not
+    // stopped by a limit it could never have known about.
+    request.limits.cpu_seconds = std::max(request.limits.cpu_seconds,
+                                          static_cast<int>(std::ceil(options.timeout)) + 5);
+    request.capture_stacks = !options.no_stacks;
+    request.cancel = &g_interrupted;
+
+    RunRecord record = run_scenario(request);
+    stop_if_interrupted();
+    if (!options.out.empty()) cli::write_file_atomically(options.out, to_json(record).dump(2) + "\n");
+    if (options.json_output)
+        fmt::print("{}\n", to_json(record).dump(2));
+    else
+        fmt::print("{}", cli::describe_exec(record, options.command));
+    return cli::exec_exit_code(record.verdict.kind);
+}
+
 struct MatrixCommandOptions {
     MatrixOptions matrix;
     std::string junit;
@@ -186,6 +240,26 @@ int command_matrix(MatrixCommandOptions options) {
     for (const auto& cell : cells)
         if (!cell.passed) return 1;
     return 0;
+}
+
+// `forklore exec [OPTIONS] [--] PROGRAM ARGS...`: everything from the program on belongs to the
+// program (its options are not ours), so it is split off before CLI11 parses the rest. The
+// program starts after '--', or at the first word that is not one of exec's options. Returns
+// how many of argv CLI11 should see.
+int split_exec_command_line(int argc, char** argv, std::vector<std::string>& command) {
+    if (argc < 2 || std::string_view(argv[1]) != "exec") return argc;
+    for (int i = 2; i < argc; ++i) {
+        std::string_view word = argv[i];
+        bool takes_value = word == "--timeout" || word == "--out";
+        if (word != "--" && !word.empty() && word.front() == '-') {
+            if (takes_value) ++i;
+            continue; // one of ours, or a bad option CLI11 reports
+        }
+        int first = word == "--" ? i + 1 : i;
+        command.assign(argv + first, argv + argc);
+        return i;
+    }
+    return argc;
 }
 
 } // namespace
@@ -233,8 +307,22 @@ int main(int argc, char** argv) {
     matrix_command->add_flag("--all", matrix.matrix.include_hidden,
                              "include the engine's self-test scenarios");
 
+    ExecOptions exec;
+    auto* exec_command = app.add_subcommand(
+        "exec", "run any program in the sandbox, uninstrumented, and prove how it ends");
+    exec_command->add_option("--timeout", exec.timeout, "deadline in seconds (default 60)")
+        ->check(CLI::Range(0.01, 86400.0));
+    exec_command->add_flag("--json", exec.json_output, "print the run record as JSON");
+    exec_command->add_option("--out", exec.out, "also write the run record (JSON) to FILE");
+    exec_command->add_flag("--no-stacks", exec.no_stacks, "do not capture stacks of blocked threads");
+    exec_command->footer(
+        "Runs PROGRAM ARGS... (searched in PATH, in the current directory) in the sandbox with no "
+        "instrumentation, watches its processes and threads from /proc, and proves a deadlock as "
+        "soon as it forms. Put '--' before the program.\n\n" +
+        cli::exec_exit_codes_help());
+
     try {
-        app.parse(argc, argv);
+        app.parse(split_exec_command_line(argc, argv, exec.command), argv);
     } catch (const CLI::CallForHelp& help) {
         return app.exit(help);
     } catch (const CLI::CallForAllHelp& help) {
@@ -249,12 +337,16 @@ int main(int argc, char** argv) {
         if (*show_command) return command_show(show_id, show_json);
         if (*run_command) return command_run(run);
         if (*matrix_command) return command_matrix(matrix);
+        if (*exec_command) return command_exec(exec);
     } catch (const Interrupted&) {
         fmt::print(stderr, "\nforklore: interrupted\n");
         return kExitInterrupted;
     } catch (const UsageError& error) {
         fmt::print(stderr, "forklore: {}\n", error.what());
         return kExitUsage;
+    } catch (const ProgramError& error) {
+        fmt::print(stderr, "forklore: {}\n", error.what());
+        return error.exit_code;
     } catch (const std::exception& error) {
         fmt::print(stderr, "forklore: {}\n", error.what());
         return 1;
