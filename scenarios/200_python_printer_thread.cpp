@@ -1,0 +1,101 @@
+// 200 python-printer-thread — Python: a thread prints to sys.stderr while multiprocessing starts
+// a process that prints too.
+//
+// What it shows: the Python version of scenario 020, and the bug most Python users meet first.
+// The program is scenarios/python/printer_thread.py, run by Debian's /usr/bin/python3 with no
+// instrumentation. sys.stderr is a TextIOWrapper over an io.BufferedWriter, and every
+// BufferedWriter has a lock, held while it hands bytes to the fd with the GIL released.
+// multiprocessing flushes stderr right before it forks, which takes and releases that lock;
+// when the printer thread takes it again before os.fork() runs, the child's copy of stderr is
+// locked by a thread that does not exist in the child, and the child's first print waits for
+// ever. CPython does not re-create that lock at fork. With PYTHONUNBUFFERED=1 stderr has no
+// BufferedWriter at all (a TextIOWrapper straight over the raw FileIO), so there is no lock to
+// orphan. spawn and forkserver children are fresh interpreters with a fresh stderr.
+// - natural timing: nothing forced; measured as a hang rate.
+// - forced timing: sys.stderr is replaced by a stream built in the same layers (the ones
+//   Python builds for the PYTHONUNBUFFERED in force) whose raw layer can hold the printer inside
+//   its write, and an os.register_at_fork(before=...) hook, which runs after multiprocessing's
+//   flush and right before fork, waits until the printer is in there. Deterministic.
+//
+// Measured on this machine (Debian 12, Python 3.11.2, 2 cores under a load of 4 to 5). Outside
+// forklore, stderr to a pipe as in the sandbox, under `timeout 5`: natural fork hung 30 of 40
+// with PYTHONUNBUFFERED=0 (gdb: the child waits in PyThread_acquire_lock under
+// PyFile_WriteString) and 0 of 40 with PYTHONUNBUFFERED=1; natural spawn and forkserver 0 of
+// 40; forced: fork hung 10 of 10 with PYTHONUNBUFFERED=0, 0 of 10 with 1; spawn and forkserver
+// 0 of 10 either way. In forklore, natural fork, `--repeat 40` six times: 37, 12, 17, 10, 12
+// and 11 of 40 hung, and 2 of 20 in a matrix run beside other compilers (10% to 92%: the rate
+// follows the machine's load, which decides whether the printer thread is scheduled, and takes
+// the lock back, between the flush and the fork). So that variant declares only "hangs
+// sometimes": at least 1 of 40 runs (at a rate of 10%, 40 runs all complete 1.5% of the time).
+// Every run pins PYTHONUNBUFFERED: an environment that exports PYTHONUNBUFFERED=1 (as many CI
+// images and IDEs do) hides the bug.
+//
+// What to look for: in a hung fork run the child (the only thread of its process) waits on a
+// futex with no owner to name (a Python lock is a semaphore underneath): its native stack goes
+// through PyThread_acquire_lock. The parent's main thread waits in wait4 for that child; the
+// printer thread has finished.
+//
+// Variants: fork_forced (hangs), fork_forced_unbuffered, fork_natural (racy),
+// fork_natural_unbuffered, spawn_natural, forkserver_natural. (Forced timing needs a fork of
+// this process to run its hook: with spawn or forkserver the printer just starts afterwards.)
+#include "scenarios/python_program.hpp"
+
+namespace {
+
+using namespace forklore;
+
+int run(ScenarioContext& context) {
+    return python::run_script("printer_thread.py",
+                              {context.knob("start_method"), context.knob("timing")},
+                              context.flag("unbuffered"));
+}
+
+Scenario describe() {
+    Scenario s;
+    s.id = "python-printer-thread";
+    s.number = 200;
+    s.group = "python multiprocessing";
+    s.title = "Python: a thread prints to sys.stderr while multiprocessing starts a process";
+    s.lesson =
+        "A Python program (scenarios/python/printer_thread.py, run by /usr/bin/python3) has a "
+        "thread that prints to sys.stderr in a loop while the main thread starts a "
+        "multiprocessing.Process whose target prints one line. sys.stderr writes through an "
+        "io.BufferedWriter, which holds a lock of its own while it writes to the fd. "
+        "multiprocessing flushes stderr just before it forks; if the printer takes the lock "
+        "again before the fork, the child's stderr is locked by a thread it does not have, and "
+        "its print waits for ever. Forced timing makes that happen every time; natural timing "
+        "makes it happen often. spawn and forkserver start from a fresh interpreter. "
+        "PYTHONUNBUFFERED=1 makes stderr a TextIOWrapper straight over the raw file, with no "
+        "lock: the same fork then completes, which is how an environment that sets it hides "
+        "the bug. Python's version and the PYTHONUNBUFFERED used are notes of every run.";
+    s.knobs = {
+        python::start_method_knob("fork", "How multiprocessing starts the child process."),
+        {"timing", KnobType::choice, "forced",
+         "forced: the printer is held inside stderr's write at fork; natural: nothing forced.",
+         {"forced", "natural"}, 0, 0},
+        python::unbuffered_knob("off"),
+    };
+    const auto completes = python::expect(Expectation::completes());
+    s.variants = {
+        {"fork_forced", "fork while the printer is inside stderr's write: the child hangs",
+         {{"start_method", "fork"}, {"timing", "forced"}},
+         python::expect(Expectation::deadlocks(DeadlockReason::no_waker))},
+        {"fork_forced_unbuffered", "PYTHONUNBUFFERED=1: stderr has no lock, the fork completes",
+         {{"start_method", "fork"}, {"timing", "forced"}, {"unbuffered", "on"}}, completes},
+        {"fork_natural", "fork at a natural moment: the child hangs in some runs",
+         {{"start_method", "fork"}, {"timing", "natural"}},
+         python::expect(Expectation::hang_rate(40, 0.02, 1.0))},
+        {"fork_natural_unbuffered", "natural timing, PYTHONUNBUFFERED=1: nothing to orphan",
+         {{"start_method", "fork"}, {"timing", "natural"}, {"unbuffered", "on"}}, completes},
+        {"spawn_natural", "spawn: a fresh interpreter with a fresh stderr",
+         {{"start_method", "spawn"}, {"timing", "natural"}}, completes},
+        {"forkserver_natural", "forkserver: forked from a server that never had a printer thread",
+         {{"start_method", "forkserver"}, {"timing", "natural"}}, completes},
+    };
+    s.body = run;
+    return s;
+}
+
+const ScenarioRegistrar registrar{describe()};
+
+} // namespace

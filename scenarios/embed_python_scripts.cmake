@@ -1,0 +1,33 @@
+# Embeds every scenarios/python/*.py in a C++ source file, as raw string literals, so the
+# sandbox host carries the programs it runs and the .py files stay the source of truth.
+#   cmake -DSCRIPT_DIR=<scenarios/python> -DOUTPUT=<python_scripts.cpp>
+#         -P embed_python_scripts.cmake
+# The output is rewritten only when its text changes, so an unchanged script rebuilds nothing.
+file(GLOB scripts "${SCRIPT_DIR}/*.py")
+list(SORT scripts)
+set(delimiter "forklore_py")
+set(text "// Generated from scenarios/python/*.py by scenarios/embed_python_scripts.cmake.\n")
+string(APPEND text "// Do not edit: edit the scripts.\n")
+string(APPEND text "#include \"scenarios/python_scripts.hpp\"\n\n")
+string(APPEND text "#include <array>\n#include <utility>\n\n")
+string(APPEND text "namespace forklore::python {\n\nnamespace {\n")
+list(LENGTH scripts count)
+string(APPEND text "const std::array<std::pair<std::string_view, std::string_view>, ${count}>\n")
+string(APPEND text "    kScripts = {{\n")
+foreach(script IN LISTS scripts)
+    get_filename_component(name "${script}" NAME)
+    file(READ "${script}" body)
+    string(FIND "${body}" ")${delimiter}\"" clash)
+    if(NOT clash EQUAL -1)
+        message(FATAL_ERROR "${script} contains the raw string delimiter )${delimiter}\"")
+    endif()
+    string(APPEND text "    {\"${name}\", R\"${delimiter}(${body})${delimiter}\"},\n")
+endforeach()
+string(APPEND text "}};\n} // namespace\n\n")
+string(APPEND text "std::string_view embedded_script(std::string_view name) {\n")
+string(APPEND text "    for (const auto& [script, body] : kScripts)\n")
+string(APPEND text "        if (script == name) return body;\n")
+string(APPEND text "    return {};\n}\n\n} // namespace forklore::python\n")
+file(WRITE "${OUTPUT}.new" "${text}")
+file(COPY_FILE "${OUTPUT}.new" "${OUTPUT}" ONLY_IF_DIFFERENT)
+file(REMOVE "${OUTPUT}.new")

@@ -1,0 +1,153 @@
+// What every Python scenario (200 to 260) shares: the body that runs one of the programs in
+// scenarios/python/ with Debian's interpreter, its knobs, and its expectations where Python is
+// missing.
+//
+// The body writes the embedded script into the sandbox's private working directory, records
+// Python's version and the PYTHONUNBUFFERED it pins as notes, then replaces the scenario's main
+// process with `/usr/bin/python3 script.py ARGS...` (exec_program). From there on the program
+// records nothing: the run is judged from /proc, exactly as `forklore exec` judges any program.
+#pragma once
+
+#include "scenarios/python_scripts.hpp"
+#include "sim/exec_program.hpp"
+#include "sim/host.hpp"
+#include "sim/probe.hpp"
+#include "sim/scenario.hpp"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace forklore::python {
+
+// Debian's interpreter by absolute path, never the first python3 in PATH (a pyenv shim, a
+// virtualenv): another build or version would change what these scenarios show and measure.
+inline constexpr const char* kInterpreter = "/usr/bin/python3";
+
+inline bool interpreter_installed() { return access(kInterpreter, X_OK) == 0; }
+
+// A variant's expectation. Where /usr/bin/python3 is missing (checked once, when the corpus is
+// registered), no Python scenario can run, and the honest outcome is the setup error that names
+// the missing interpreter: the variant then expects exactly that (Catch2 2 cannot mark a test
+// skipped, and a pass on a program that never ran would be a lie).
+inline Expectation expect(Expectation where_installed) {
+    static const bool installed = interpreter_installed();
+    return installed ? where_installed : Expectation::ends_as(VerdictKind::setup_error);
+}
+
+// Python's own names for its start methods (fork_exec has no Python equivalent).
+inline Knob start_method_knob(const std::string& default_method, std::string help) {
+    return {"start_method", KnobType::choice, default_method, std::move(help),
+            {"fork", "spawn", "forkserver"}, 0, 0};
+}
+
+// PYTHONUNBUFFERED, pinned for every run: the environment forklore runs in may export it, and
+// it decides whether sys.stdout and sys.stderr have a BufferedWriter (with a lock) at all.
+inline Knob unbuffered_knob(const std::string& default_value) {
+    return {"unbuffered", KnobType::flag, default_value,
+            "PYTHONUNBUFFERED=1: stdout and stderr write straight to their fds (raw FileIO, no "
+            "lock). Off: PYTHONUNBUFFERED=0, Python's default, a BufferedWriter with a lock.",
+            {}, 0, 0};
+}
+
+// Ends the body the way the sandbox's own setup failures end (host.cpp, setup_failed): the
+// runner sees the host's setup exit code with this line on stderr and reports a setup_error
+// verdict whose explanation is `why`.
+inline int setup_error(const std::string& why) {
+    probe::note(why.c_str());
+    fmt::print(stderr, "forklore-host: setup: {}\n", why);
+    std::fflush(stderr);
+    return kHostSetupErrorCode;
+}
+
+// "Python 3.11.2", from `python3 --version`. Empty, with `error` set, when it cannot be asked.
+inline std::string interpreter_version(std::string& error) {
+    int pipe_ends[2];
+    if (pipe2(pipe_ends, O_CLOEXEC) != 0) {
+        error = fmt::format("pipe: {}", std::strerror(errno));
+        return {};
+    }
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, pipe_ends[1], STDOUT_FILENO);
+    char program[] = "/usr/bin/python3";
+    char option[] = "--version";
+    char* argv[] = {program, option, nullptr};
+    char* envp[] = {nullptr};
+    pid_t pid = 0;
+    int spawned = posix_spawn(&pid, kInterpreter, &actions, nullptr, argv, envp);
+    posix_spawn_file_actions_destroy(&actions);
+    close(pipe_ends[1]);
+    std::string answer;
+    char buffer[256];
+    for (ssize_t n; spawned == 0 && (n = read(pipe_ends[0], buffer, sizeof buffer)) != 0;) {
+        if (n > 0) answer.append(buffer, static_cast<std::size_t>(n));
+        else if (errno != EINTR) break;
+    }
+    close(pipe_ends[0]);
+    if (spawned != 0) {
+        error = fmt::format("cannot run {} --version: {}", kInterpreter, std::strerror(spawned));
+        return {};
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    while (!answer.empty() && (answer.back() == '\n' || answer.back() == '\r')) answer.pop_back();
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || answer.rfind("Python ", 0) != 0) {
+        error = fmt::format("{} --version answered '{}' (wait status {:#x})", kInterpreter,
+                            answer, status);
+        return {};
+    }
+    return answer;
+}
+
+// The body of a Python scenario: writes `script` into the working directory, records
+// "python: Python 3.11.2 (/usr/bin/python3)" and the pinned PYTHONUNBUFFERED, and execs
+// `/usr/bin/python3 script ARGS...`. Returns only when the program cannot be run.
+inline int run_script(std::string_view script, const std::vector<std::string>& args,
+                      bool unbuffered) {
+    if (!interpreter_installed())
+        return setup_error(fmt::format(
+            "{} is not installed: the Python scenarios need Debian's python3 (make deps "
+            "installs it)",
+            kInterpreter));
+    std::string_view text = embedded_script(script);
+    if (text.empty())
+        return setup_error(fmt::format("no embedded script named {}", script));
+    const std::string path(script);
+    int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    bool written = fd >= 0 && write(fd, text.data(), text.size()) ==
+                                  static_cast<ssize_t>(text.size());
+    int write_error = errno;
+    if (fd >= 0) close(fd);
+    if (!written)
+        return setup_error(fmt::format("cannot write {} into the working directory: {}", path,
+                                       std::strerror(write_error)));
+
+    std::string error;
+    std::string version = interpreter_version(error);
+    if (version.empty()) return setup_error(error);
+    probe::note(fmt::format("python: {} ({})", version, kInterpreter).c_str());
+    const char* buffering = unbuffered ? "1" : "0";
+    // A note's text holds 96 characters: both lines fit.
+    probe::note(unbuffered ? "python: PYTHONUNBUFFERED=1: stdout and stderr have no "
+                             "BufferedWriter, no lock"
+                           : "python: PYTHONUNBUFFERED=0: stdout and stderr write through a "
+                             "BufferedWriter and its lock");
+
+    std::vector<std::string> argv = {kInterpreter, path};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return exec_program(argv, {{"PYTHONUNBUFFERED", buffering}});
+}
+
+} // namespace forklore::python
