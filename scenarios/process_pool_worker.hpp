@@ -5,6 +5,7 @@
 
 #include "sim/probe.hpp"
 #include "sim/start.hpp"
+#include "worker_sockets.hpp"
 
 #include <cxxabi.h>
 #include <sys/socket.h>
@@ -71,27 +72,9 @@ inline sockaddr_un address_of(const char* path) {
     return address;
 }
 
-inline bool write_all(int fd, const char* data, std::size_t size) {
-    while (size > 0) {
-        ssize_t n = send(fd, data, size, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return false;
-        data += n;
-        size -= static_cast<std::size_t>(n);
-    }
-    return true;
-}
-
-inline bool read_all(int fd, char* data, std::size_t size) {
-    while (size > 0) {
-        ssize_t n = read(fd, data, size);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return false; // 0: end-of-file, the other end is gone
-        data += n;
-        size -= static_cast<std::size_t>(n);
-    }
-    return true;
-}
+// Whole-message send/read on a stream socket: the one copy in worker_sockets.hpp.
+using worker_sockets::read_all;
+using worker_sockets::write_all;
 
 // A stream carries messages as a 4-byte length and the text.
 inline bool send_framed(int fd, const std::string& text) {
