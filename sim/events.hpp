@@ -30,7 +30,8 @@ enum class EventKind : std::uint16_t {
     file_lock_released, // as file_lock_wait
     child_start,        // object = child pid, arg0 = StartMethod, name = child function
     exec,               // this process is about to exec; name = program
-    process_exit,       // a reaped process: object = pid, arg0 = raw wait status
+    process_exit,       // a reaped process: object = pid, arg0 = raw wait status, arg1 =
+                        // kFirstProcessExit when it is the scenario's first process
     signal_sent,        // object = target pid, arg0 = signal: a death by it is expected
     output,             // text written by the scenario; arg0 = fd; name = channel ("logger"/"stdio")
     note,               // free text from the scenario: a step a student should see
@@ -62,6 +63,10 @@ static_assert(kEventKindNames.size() == static_cast<std::size_t>(EventKind::meas
 constexpr std::string_view to_string(EventKind kind) {
     return kEventKindNames[static_cast<std::size_t>(kind)];
 }
+
+// process_exit's arg1 for the scenario's first process (the program `forklore exec` runs): the
+// run ends when it does, whatever it leaves running.
+inline constexpr std::int64_t kFirstProcessExit = 1;
 
 enum class FileLockKind : std::int64_t { flock = 0, fcntl = 1, ofd = 2 };
 

@@ -471,7 +471,9 @@ Verdict blocked_on_process_verdict(std::vector<WaitEdge> graph) {
                           waiter_phrase(innermost));
     // The chain ends where the cause is: a wait on a process (a child, a pipe, a file lock), or
     // a wait on an object nobody owns and nobody left can signal.
-    bool ownerless = innermost.kind == WaitEdge::Kind::lock && innermost.owner_tid == 0;
+    // A signal wait nobody left can signal has no waker either.
+    bool ownerless = (innermost.kind == WaitEdge::Kind::lock && innermost.owner_tid == 0) ||
+                     innermost.kind == WaitEdge::Kind::signal;
     DeadlockReason reason = ownerless ? DeadlockReason::no_waker
                                       : DeadlockReason::blocked_on_process;
     std::string text = fmt::format("Deadlocked: {}. {}. {}",
@@ -521,9 +523,51 @@ std::string earlier_endings(const Snapshot& snapshot, const std::vector<Event>& 
     return fmt::format(" Before the hang, {}.", fmt::join(endings, "; "));
 }
 
+// " Still running beside the stuck threads: thread 'chatter' (tid 3) of process 2 runs; ...
+// None of them can help: ..." Real programs are never quiet: the live threads are named with
+// why they cannot wake the stuck ones.
+std::string live_threads_sentence(const Verdict& verdict) {
+    if (verdict.live.empty()) return {};
+    constexpr std::size_t kNamed = 6;
+    std::vector<std::string> named;
+    for (std::size_t i = 0; i < verdict.live.size() && i < kNamed; ++i) {
+        const ThreadState& thread = verdict.live[i];
+        named.push_back(fmt::format("{} of process {} {}", thread_phrase(thread.name, thread.tid),
+                                    thread.pid, thread.wait));
+    }
+    if (verdict.live.size() > kNamed)
+        named.push_back(fmt::format("{} more", verdict.live.size() - kNamed));
+    std::vector<pid_t> stuck_processes;
+    for (const auto& thread : verdict.stuck)
+        if (std::find(stuck_processes.begin(), stuck_processes.end(), thread.pid) ==
+            stuck_processes.end())
+            stuck_processes.push_back(thread.pid);
+    std::string why;
+    const WaitEdge* orphan = nullptr;
+    for (const auto& edge : verdict.wait_for)
+        if (edge.orphaned && edge.owner_exists) orphan = &edge;
+    bool owner_live = orphan && std::any_of(verdict.live.begin(), verdict.live.end(),
+                                            [&](const ThreadState& t) {
+                                                return t.tid == orphan->owner_tid;
+                                            });
+    if (owner_live)
+        why = fmt::format(" {} is still alive in process {}, but it cannot release a lock that "
+                          "exists, in process {}, only as a copy; and every thread of process {} "
+                          "is stuck.",
+                          capitalized(thread_phrase(orphan->owner_thread, orphan->owner_tid)),
+                          orphan->owner_pid, orphan->waiter_pid, orphan->waiter_pid);
+    else
+        why = fmt::format(" None of them can wake the stuck threads: each stuck thread waits on "
+                          "something only stuck threads could release or signal (process{} {}).",
+                          stuck_processes.size() > 1 ? "es" : "", pid_list(stuck_processes));
+    return fmt::format(" Still running beside the {} stuck thread{}: {}.{}", verdict.stuck.size(),
+                       verdict.stuck.size() == 1 ? "" : "s", fmt::join(named, "; "), why);
+}
+
 Verdict explain_wait_for_graph(const Snapshot& snapshot, const std::vector<Event>& events,
                                const std::vector<ThreadStack>& stacks) {
-    std::vector<WaitEdge> graph = build_wait_for_graph(snapshot, events, stacks);
+    StuckSet stuck = find_stuck_threads(snapshot);
+    std::vector<WaitEdge> graph = build_wait_for_graph(snapshot, events, stacks, &stuck);
     auto orphan = std::find_if(graph.begin(), graph.end(),
                                [](const WaitEdge& edge) { return edge.orphaned; });
     if (orphan != graph.end()) {
@@ -540,6 +584,15 @@ Verdict explain_wait_for_graph(const Snapshot& snapshot, const std::vector<Event
 Verdict explain_deadlock(const Snapshot& snapshot, const std::vector<Event>& events,
                          const std::vector<ThreadStack>& stacks) {
     Verdict verdict = explain_wait_for_graph(snapshot, events, stacks);
+    StuckSet stuck = find_stuck_threads(snapshot);
+    auto state_of = [](const StuckSet::Member& member) {
+        return ThreadState{member.process->ns_pid, member.thread->ns_tid, member.thread->name,
+                           member.doing};
+    };
+    for (const auto& member : stuck.stuck) verdict.stuck.push_back(state_of(member));
+    if (!stuck.empty())
+        for (const auto& member : stuck.live) verdict.live.push_back(state_of(member));
+    verdict.explanation += live_threads_sentence(verdict);
     verdict.explanation += earlier_endings(snapshot, events);
     return verdict;
 }

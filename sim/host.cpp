@@ -82,8 +82,9 @@ bool uses_forkserver(const Scenario& scenario, const KnobValues& knobs) {
             if (errno == EINTR) continue;
             break; // ECHILD: nobody left
         }
-        probe::record(EventKind::process_exit, static_cast<std::uint64_t>(pid), status, 0,
-                      "reaper");
+        // The scenario's first process is marked: the run ends with it (see the runner).
+        probe::record(EventKind::process_exit, static_cast<std::uint64_t>(pid), status,
+                      pid == main_pid ? kFirstProcessExit : 0, "reaper");
         if (pid == main_pid) main_status = status;
     }
     _exit(encode_status(main_status));

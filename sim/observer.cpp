@@ -69,6 +69,33 @@ void excuse_waits_on_timers(Snapshot& snapshot) {
     }
 }
 
+// Who can wake each shared futex: the processes that map the same memory object. Private
+// futexes need nothing read: only their own address space can wake them.
+void resolve_futex_sharers(Snapshot& snapshot) {
+    std::vector<pid_t> scenario_pids;
+    for (const auto& process : snapshot.processes)
+        if (!process.infrastructure) scenario_pids.push_back(process.pid);
+    for (auto& process : snapshot.processes)
+        for (auto& thread : process.threads)
+            if (thread.wait == WaitKind::futex && thread.untimed && !thread.futex_private &&
+                thread.futex_address != 0)
+                thread.futex_sharers =
+                    procfs::futex_sharers(process.pid, thread.futex_address, scenario_pids);
+}
+
+// What every untimed poll, select or epoll wait watches, as fd targets.
+void resolve_watched_fds(Snapshot& snapshot) {
+    for (auto& process : snapshot.processes)
+        for (auto& thread : process.threads) {
+            if (thread.wait != WaitKind::poll || !thread.untimed) continue;
+            auto fds = procfs::read_watched_fds(process.pid, thread);
+            if (!fds) continue;
+            thread.watched_targets.clear();
+            for (int fd : *fds) thread.watched_targets.push_back(procfs::read_fd_target(process.pid, fd));
+            thread.watched_known = true;
+        }
+}
+
 // The /proc/locks entries that concern the sandbox: those of its processes, and every other entry
 // on the same files (a lock held by an outsider, an OFD lock with pid -1, waiters).
 std::vector<FileLockEntry> sandbox_file_locks(const Snapshot& snapshot) {
@@ -184,6 +211,8 @@ Snapshot Observer::sample(bool detailed) {
     if (detailed) {
         excuse_waits_on_timers(snapshot);
         resolve_mutex_owners(snapshot);
+        resolve_futex_sharers(snapshot);
+        resolve_watched_fds(snapshot);
         resolve_socket_peers(snapshot, host_pid_);
         snapshot.file_locks = sandbox_file_locks(snapshot);
     }
@@ -227,8 +256,13 @@ std::optional<ThreadSnapshot> Observer::sample_thread(pid_t pid, pid_t tid) {
             thread.syscall = call->number;
             thread.syscall_args = call->args;
         }
+        if (auto stats = procfs::read_schedstat(pid, tid)) {
+            thread.run_ns = stats->run_ns;
+            thread.run_slices = stats->slices;
+        }
     }
     procfs::classify_wait(thread, pid);
+    if (thread.wait == WaitKind::signal) thread.timer_may_signal = procfs::timer_may_signal(pid, tid);
     return thread;
 }
 

@@ -18,6 +18,16 @@
 namespace forklore::procfs {
 namespace {
 
+// x86_64 system call numbers (arch/x86/entry/syscalls/syscall_64.tbl).
+namespace nr {
+constexpr long read = 0, write = 1, poll = 7, pread64 = 17, readv = 19, writev = 20, select = 23;
+constexpr long pause = 34, nanosleep = 35, accept = 43, sendto = 44, recvfrom = 45, sendmsg = 46;
+constexpr long recvmsg = 47, wait4 = 61, fcntl = 72, flock = 73, rt_sigtimedwait = 128;
+constexpr long rt_sigsuspend = 130, futex = 202, clock_nanosleep = 230, epoll_wait = 232;
+constexpr long waitid = 247, pselect6 = 270, ppoll = 271, epoll_pwait = 281, accept4 = 288;
+constexpr long epoll_pwait2 = 441, futex_waitv = 449;
+} // namespace nr
+
 // Reads a small /proc file whole into `buffer` (NUL-terminated). Returns the length, or -1 when
 // the file cannot be opened or read (the process or thread is gone, most of the time).
 // The files read here are seq_files: a read() fills the buffer as far as the content goes, so a
@@ -360,6 +370,147 @@ bool has_armed_timerfd(pid_t pid) {
     return armed;
 }
 
+
+std::optional<RunStats> read_schedstat(pid_t pid, pid_t tid) {
+    char path[64];
+    char buffer[128];
+    task_path(path, sizeof path, pid, tid, "schedstat");
+    if (read_small_file(path, buffer, sizeof buffer) <= 0) return std::nullopt;
+    RunStats stats;
+    char* cursor = buffer;
+    stats.run_ns = std::strtoull(cursor, &cursor, 10);
+    std::strtoull(cursor, &cursor, 10); // time spent waiting on a run queue: not needed
+    stats.slices = std::strtoull(cursor, nullptr, 10);
+    return stats;
+}
+
+namespace {
+
+// A "SigBlk:\t0000000000002000" line of a status file, as a mask (bit n-1 for signal n).
+std::uint64_t signal_mask(const char* status, const char* key) {
+    const char* line = std::strstr(status, key);
+    return line ? std::strtoull(line + std::strlen(key), nullptr, 16) : 0;
+}
+
+} // namespace
+
+bool timer_may_signal(pid_t pid, pid_t tid) {
+    char path[64];
+    char buffer[4096];
+    // POSIX timers are listed; alarm() and setitimer() are not shown anywhere in /proc.
+    std::snprintf(path, sizeof path, "/proc/%d/timers", pid);
+    if (read_small_file(path, buffer, sizeof buffer) > 0) return true;
+    task_path(path, sizeof path, pid, tid, "status");
+    if (read_small_file(path, buffer, sizeof buffer) <= 0) return true; // unknown: assume it may
+    // A process that catches SIGALRM, SIGVTALRM or SIGPROF, or blocks one to wait for it, is
+    // one that arms the timers nobody can see; one that does neither would die of them.
+    constexpr std::uint64_t timer_signals = (1ULL << (14 - 1)) | (1ULL << (26 - 1)) |
+                                            (1ULL << (27 - 1));
+    std::uint64_t expected = signal_mask(buffer, "SigCgt:") | signal_mask(buffer, "SigBlk:");
+    return (expected & timer_signals) != 0;
+}
+
+namespace {
+
+// One line of /proc/PID/maps: "start-end perms offset dev inode path".
+struct Mapping {
+    std::uint64_t start = 0, end = 0;
+    bool shared = false;
+    std::string device;
+    std::uint64_t inode = 0;
+};
+
+std::vector<Mapping> read_maps(pid_t pid) {
+    char path[64];
+    std::snprintf(path, sizeof path, "/proc/%d/maps", pid);
+    std::vector<Mapping> mappings;
+    std::string content = read_whole_file(path);
+    std::size_t at = 0;
+    while (at < content.size()) {
+        std::size_t end_of_line = content.find('\n', at);
+        if (end_of_line == std::string::npos) end_of_line = content.size();
+        std::string_view line(content.data() + at, end_of_line - at);
+        at = end_of_line + 1;
+        std::string_view fields[6];
+        if (split_fields(line, fields, 6) < 6) continue;
+        Mapping mapping;
+        char* cursor = nullptr;
+        std::string range(fields[0]);
+        mapping.start = std::strtoull(range.c_str(), &cursor, 16);
+        mapping.end = std::strtoull(cursor + 1, nullptr, 16);
+        mapping.shared = fields[1].size() >= 4 && fields[1][3] == 's';
+        mapping.device = std::string(fields[3]);
+        mapping.inode = std::strtoull(std::string(fields[4]).c_str(), nullptr, 10);
+        mappings.push_back(std::move(mapping));
+    }
+    return mappings;
+}
+
+} // namespace
+
+std::vector<pid_t> futex_sharers(pid_t pid, std::uint64_t address,
+                                 const std::vector<pid_t>& candidates) {
+    std::vector<Mapping> own = read_maps(pid);
+    auto holder = std::find_if(own.begin(), own.end(), [&](const Mapping& m) {
+        return m.start <= address && address < m.end;
+    });
+    // Private memory (copied at fork, not shared): the kernel keys its futexes by address space.
+    if (holder == own.end() || !holder->shared) return {pid};
+    std::vector<pid_t> sharers;
+    for (pid_t candidate : candidates) {
+        std::vector<Mapping> theirs = candidate == pid ? own : read_maps(candidate);
+        bool maps_it = std::any_of(theirs.begin(), theirs.end(), [&](const Mapping& m) {
+            return m.shared && m.inode == holder->inode && m.device == holder->device;
+        });
+        if (maps_it) sharers.push_back(candidate);
+    }
+    return sharers;
+}
+
+std::optional<std::vector<int>> read_watched_fds(pid_t pid, const ThreadSnapshot& thread) {
+    constexpr std::size_t max_fds = 1024;
+    const auto& args = thread.syscall_args;
+    std::vector<int> fds;
+    switch (thread.syscall) {
+    case nr::poll:
+    case nr::ppoll: { // an array of struct pollfd {int fd; short events, revents;}
+        std::size_t count = std::min<std::size_t>(args[1], max_fds);
+        std::vector<std::int32_t> words(count * 2);
+        if (count && !read_memory(pid, args[0], words.data(), words.size() * 4))
+            return std::nullopt;
+        for (std::size_t i = 0; i < count; ++i)
+            if (words[i * 2] >= 0) fds.push_back(words[i * 2]);
+        return fds;
+    }
+    case nr::select:
+    case nr::pselect6: { // read, write and except fd_sets of nfds bits
+        std::size_t count = std::min<std::size_t>(args[0], max_fds);
+        std::vector<std::uint64_t> bits((count + 63) / 64);
+        for (int set = 1; set <= 3; ++set) {
+            if (args[set] == 0 || bits.empty()) continue;
+            if (!read_memory(pid, args[set], bits.data(), bits.size() * 8)) return std::nullopt;
+            for (std::size_t fd = 0; fd < count; ++fd)
+                if (bits[fd / 64] & (1ULL << (fd % 64))) fds.push_back(static_cast<int>(fd));
+        }
+        return fds;
+    }
+    case nr::epoll_wait:
+    case nr::epoll_pwait:
+    case nr::epoll_pwait2: { // the interest list is in the epoll fd's fdinfo ("tfd: N ...")
+        char path[64];
+        std::snprintf(path, sizeof path, "/proc/%d/fdinfo/%d", pid, static_cast<int>(args[0]));
+        std::string info = read_whole_file(path);
+        if (info.empty()) return std::nullopt;
+        for (std::size_t at = info.find("tfd:"); at != std::string::npos;
+             at = info.find("tfd:", at + 4))
+            fds.push_back(static_cast<int>(std::strtol(info.c_str() + at + 4, nullptr, 10)));
+        return fds;
+    }
+    default:
+        return std::nullopt;
+    }
+}
+
 namespace {
 
 // Lines look like
@@ -503,19 +654,10 @@ std::optional<pid_t> read_rwlock_writer(pid_t pid, std::uint64_t futex_address) 
 
 namespace {
 
-// x86_64 system call numbers (arch/x86/entry/syscalls/syscall_64.tbl).
-namespace nr {
-constexpr long read = 0, write = 1, poll = 7, pread64 = 17, readv = 19, writev = 20, select = 23;
-constexpr long pause = 34, nanosleep = 35, accept = 43, sendto = 44, recvfrom = 45, sendmsg = 46;
-constexpr long recvmsg = 47, wait4 = 61, fcntl = 72, flock = 73, rt_sigtimedwait = 128;
-constexpr long rt_sigsuspend = 130, futex = 202, clock_nanosleep = 230, epoll_wait = 232;
-constexpr long waitid = 247, pselect6 = 270, ppoll = 271, epoll_pwait = 281, accept4 = 288;
-constexpr long epoll_pwait2 = 441, futex_waitv = 449;
-} // namespace nr
 
 // futex(2) operations (linux/futex.h). The low 7 bits are the command; FUTEX_PRIVATE_FLAG (128)
 // and FUTEX_CLOCK_REALTIME (256) are modifiers.
-constexpr std::uint64_t futex_command_mask = 0x7f;
+constexpr std::uint64_t futex_command_mask = 0x7f, futex_private_flag = 128;
 constexpr std::uint64_t futex_wait = 0, futex_lock_pi = 6, futex_wait_bitset = 9;
 constexpr std::uint64_t futex_wait_requeue_pi = 11, futex_lock_pi2 = 13;
 
@@ -545,6 +687,7 @@ void classify_futex(ThreadSnapshot& thread) {
         thread.wait = WaitKind::futex;
         thread.futex_address = args[0];
         thread.untimed = args[3] == 0; // the timeout pointer (an absolute time for LOCK_PI)
+        thread.futex_private = (args[1] & futex_private_flag) != 0;
         return;
     default:
         thread.wait = WaitKind::other; // wake, requeue...: never a lasting block
@@ -575,6 +718,7 @@ void classify_wait(ThreadSnapshot& thread, pid_t pid) {
     thread.fd = -1;
     thread.fd_target.clear();
     thread.waited_pid = 0;
+    thread.futex_private = true;
 
     switch (thread.state) {
     case 'Z':
@@ -604,6 +748,7 @@ void classify_wait(ThreadSnapshot& thread, pid_t pid) {
     case nr::futex_waitv:
         thread.wait = WaitKind::futex; // the futex addresses are in a user array, not read here
         thread.untimed = args[3] == 0;
+        thread.futex_private = false;  // each entry has its own flags: assume the widest
         return;
     case nr::flock:
         thread.wait = WaitKind::file_lock;
@@ -670,9 +815,15 @@ void classify_wait(ThreadSnapshot& thread, pid_t pid) {
     case nr::clock_nanosleep:
         thread.wait = WaitKind::sleep;
         return;
-    case nr::pause:         // a signal could end these; signals are not tracked
+    case nr::pause:
     case nr::rt_sigsuspend:
-    case nr::rt_sigtimedwait:
+        thread.wait = WaitKind::signal;
+        thread.untimed = true;
+        return;
+    case nr::rt_sigtimedwait: // sigwaitinfo is sigtimedwait with no timeout
+        thread.wait = args[2] == 0 ? WaitKind::signal : WaitKind::sleep;
+        thread.untimed = args[2] == 0;
+        return;
     default:
         thread.wait = WaitKind::other;
         return;

@@ -74,6 +74,27 @@ std::vector<OpenChannelEnd> read_channel_ends(pid_t pid);
 // so it is not proof of a hang.
 bool has_armed_timerfd(pid_t pid);
 
+// /proc/PID/task/TID/schedstat: time on a CPU and the number of times the thread was scheduled.
+struct RunStats {
+    std::uint64_t run_ns = 0;
+    std::uint64_t slices = 0;
+};
+std::optional<RunStats> read_schedstat(pid_t pid, pid_t tid);
+
+// For a thread in a signal wait: true when a timer of its own process may send the signal that
+// ends it (see ThreadSnapshot::timer_may_signal), or when that cannot be read.
+bool timer_may_signal(pid_t pid, pid_t tid);
+
+// The processes among `candidates` (host pids) that map the memory holding the futex word at
+// `address` of `pid`: just `pid` when that memory is private to it, every process with a shared
+// mapping of the same object (a MAP_SHARED region inherited at fork, shm, a memfd) otherwise.
+std::vector<pid_t> futex_sharers(pid_t pid, std::uint64_t address,
+                                 const std::vector<pid_t>& candidates);
+
+// The fds a thread blocked in poll, ppoll, select, pselect6 or epoll_wait watches: read from the
+// arguments in its memory, or the epoll fd's interest list. nullopt when they cannot be read.
+std::optional<std::vector<int>> read_watched_fds(pid_t pid, const ThreadSnapshot& thread);
+
 // /proc/locks, parsed.
 std::vector<FileLockEntry> read_file_locks();
 // The locks held through the open file descriptions of `pid`'s fds (/proc/PID/fdinfo "lock:"

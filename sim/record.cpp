@@ -78,7 +78,7 @@ WaitEdge edge_from_json(const json& j) {
     WaitEdge edge;
     const std::string kind = j.at("kind").get<std::string>();
     for (auto k : {WaitEdge::Kind::lock, WaitEdge::Kind::file_lock, WaitEdge::Kind::child,
-                   WaitEdge::Kind::pipe, WaitEdge::Kind::unknown})
+                   WaitEdge::Kind::pipe, WaitEdge::Kind::unknown, WaitEdge::Kind::signal})
         if (to_string(k) == kind) edge.kind = k;
     edge.waiter_pid = j.value("waiter_pid", 0);
     edge.waiter_tid = j.value("waiter_tid", 0);
@@ -95,6 +95,21 @@ WaitEdge edge_from_json(const json& j) {
     return edge;
 }
 
+json thread_states_to_json(const std::vector<ThreadState>& threads) {
+    json list = json::array();
+    for (const auto& t : threads)
+        list.push_back(json{{"pid", t.pid}, {"tid", t.tid}, {"name", t.name}, {"wait", t.wait}});
+    return list;
+}
+
+std::vector<ThreadState> thread_states_from_json(const json& list) {
+    std::vector<ThreadState> threads;
+    for (const auto& t : list)
+        threads.push_back({t.value("pid", 0), t.value("tid", 0), t.value("name", ""),
+                           t.value("wait", "")});
+    return threads;
+}
+
 Verdict verdict_from_json(const json& j) {
     Verdict v;
     v.kind = enum_from<VerdictKind>(kVerdictNames, j.at("verdict").get<std::string>(), "verdict");
@@ -106,6 +121,8 @@ Verdict verdict_from_json(const json& j) {
     v.exit_code = j.value("exit_code", 0);
     v.culprit_pid = j.value("culprit_pid", 0);
     for (const auto& edge : j.value("wait_for", json::array())) v.wait_for.push_back(edge_from_json(edge));
+    v.stuck = thread_states_from_json(j.value("stuck", json::array()));
+    v.live = thread_states_from_json(j.value("live", json::array()));
     return v;
 }
 
@@ -383,7 +400,9 @@ json verdict_to_json(const Verdict& v) {
     json j{{"verdict", to_string(v.kind)},
            {"reason", v.reason ? json(to_string(*v.reason)) : json(nullptr)},
            {"explanation", v.explanation},
-           {"wait_for", edges}};
+           {"wait_for", edges},
+           {"stuck", thread_states_to_json(v.stuck)},
+           {"live", thread_states_to_json(v.live)}};
     if (v.signal) j["signal"] = v.signal;
     if (v.exit_code) j["exit_code"] = v.exit_code;
     if (v.culprit_pid) j["culprit_pid"] = v.culprit_pid;
@@ -423,6 +442,12 @@ json to_json(const RunRecord& r) {
     j["stdout"] = r.stdout_text;
     j["stderr"] = r.stderr_text;
     j["output_truncated"] = r.output_truncated;
+    json left = json::array();
+    for (const auto& process : r.left_running)
+        left.push_back(json{{"pid", process.pid},
+                            {"command", process.command},
+                            {"threads", thread_states_to_json(process.threads)}});
+    j["left_running"] = left;
     j["timings"] = {{"setup_ms", r.timings.setup_ms},
                     {"verdict_ms", r.timings.verdict_ms},
                     {"total_ms", r.timings.total_ms},
@@ -471,6 +496,9 @@ RunRecord run_record_from_json(const json& j) {
         r.stdout_text = j.value("stdout", "");
         r.stderr_text = j.value("stderr", "");
         r.output_truncated = j.value("output_truncated", false);
+        for (const auto& process : j.value("left_running", json::array()))
+            r.left_running.push_back({process.value("pid", 0), process.value("command", ""),
+                                      thread_states_from_json(process.value("threads", json::array()))});
         const json timings = j.value("timings", json::object());
         r.timings.setup_ms = timings.value("setup_ms", 0.0);
         r.timings.verdict_ms = timings.value("verdict_ms", 0.0);

@@ -46,6 +46,14 @@ struct ProcessRecord {
     std::vector<ExecRecord> execs; // every exec seen, in order
 };
 
+// A process still running when the scenario's first process ended: named, then killed with the
+// sandbox (a daemon, a worker nobody waited for). Namespace ids.
+struct LeftRunning {
+    pid_t pid = 0;
+    std::string command;              // its command line, or its name
+    std::vector<ThreadState> threads; // what each thread was doing then
+};
+
 struct RunTimings {
     double setup_ms = 0;       // runner start to the sandbox's first event
     double verdict_ms = 0;     // runner start to the verdict
@@ -69,7 +77,8 @@ struct RunRecord {
     std::uint64_t torn_events = 0;
     std::vector<Snapshot> snapshots; // samples where something changed, and the last one
     std::vector<ProcessRecord> processes;
-    std::vector<ThreadStack> stacks; // deadlocks: every blocked thread
+    std::vector<ThreadStack> stacks; // deadlocks: the stuck threads and the owners they wait for
+    std::vector<LeftRunning> left_running; // alive when the first process ended
     std::string stdout_text, stderr_text;
     bool output_truncated = false;
     RunTimings timings;

@@ -188,6 +188,25 @@ void excuse_writes_to_runner(Snapshot& snapshot, const std::string& stdout_targe
             }
 }
 
+// " When the program's first process ended, process 5 (daemon --forever), which sleeps, was
+// still running: it was killed with the sandbox."
+std::string left_running_sentence(const std::vector<LeftRunning>& left) {
+    if (left.empty()) return {};
+    std::vector<std::string> named;
+    for (const auto& process : left) {
+        std::vector<std::string> doing;
+        for (const auto& thread : process.threads) doing.push_back(thread.wait);
+        std::sort(doing.begin(), doing.end());
+        doing.erase(std::unique(doing.begin(), doing.end()), doing.end());
+        named.push_back(fmt::format("process {} ({}), which {}", process.pid, process.command,
+                                    fmt::join(doing, " and ")));
+    }
+    return fmt::format(" When the first process ended, {} {} still running: {} killed with the "
+                       "sandbox.",
+                       fmt::join(named, "; "), left.size() == 1 ? "was" : "were",
+                       left.size() == 1 ? "it was" : "they were");
+}
+
 class SandboxRun {
   public:
     explicit SandboxRun(const RunRequest& request) : request_(request) {}
@@ -197,9 +216,12 @@ class SandboxRun {
   private:
     bool start(const std::string& host_path);
     void loop();
+    Snapshot take_sample(Observer& observer, bool detailed);
     void decide_deadlock(const Snapshot& detailed);
+    bool first_process_ended();
+    void note_left_running(const Snapshot& snapshot);
     void stop_with(VerdictKind kind, std::string explanation);
-    void capture_all_stacks(const Snapshot& snapshot);
+    void capture_stacks_of(const Snapshot& snapshot, const std::vector<pid_t>& tids);
     void kill_and_reap();
     void finish_record();
     void keep_snapshot(const Snapshot& snapshot);
@@ -222,6 +244,7 @@ class SandboxRun {
     Snapshot last_snapshot_;
     std::int64_t start_ns_ = 0;
     double sample_total_us_ = 0;
+    std::size_t first_exit_scan_ = 0; // events already searched for the first process's exit
 };
 
 bool SandboxRun::start(const std::string& host_path) {
@@ -291,15 +314,20 @@ void SandboxRun::keep_snapshot(const Snapshot& snapshot) {
     record_.snapshots.push_back(snapshot);
 }
 
-void SandboxRun::capture_all_stacks(const Snapshot& snapshot) {
+// Stacks of the given threads (host tids), or of every live scenario thread when none is given.
+void SandboxRun::capture_stacks_of(const Snapshot& snapshot, const std::vector<pid_t>& tids) {
     if (!request_.capture_stacks) return;
     for (const auto& process : snapshot.processes) {
         if (process.infrastructure) continue;
-        // A zombie has no memory map left to unwind: its exit is in the trace instead.
-        bool has_live_thread = std::any_of(process.threads.begin(), process.threads.end(),
-                                           [](const auto& t) { return t.state != 'Z' && t.state != 'X'; });
-        if (!has_live_thread) continue;
-        for (auto& stack : capture_stacks(process.pid)) {
+        std::vector<pid_t> wanted;
+        for (const auto& thread : process.threads) {
+            // A zombie has no memory map left to unwind: its exit is in the trace instead.
+            if (thread.state == 'Z' || thread.state == 'X') continue;
+            if (tids.empty() || std::find(tids.begin(), tids.end(), thread.tid) != tids.end())
+                wanted.push_back(thread.tid);
+        }
+        if (wanted.empty()) continue;
+        for (auto& stack : capture_stacks(process.pid, wanted)) {
             stack.ns_pid = process.ns_pid;
             for (const auto& thread : process.threads)
                 if (thread.tid == stack.tid) {
@@ -315,9 +343,53 @@ void SandboxRun::decide_deadlock(const Snapshot& detailed) {
     record_.timings.verdict_ms = ms_between(start_ns_, now_ns());
     decided_ = true;
     // Stacks first: for a program that records no events they are what names a futex's object
-    // (a semaphore, a Python lock) in the explanation.
-    capture_all_stacks(detailed);
+    // (a semaphore, a Python lock) in the explanation. Only the stuck threads and the owners
+    // their locks name: the live ones are not what went wrong, and each stack costs time.
+    StuckSet stuck = find_stuck_threads(detailed);
+    std::vector<pid_t> tids;
+    for (const auto& member : stuck.stuck) {
+        tids.push_back(member.thread->tid);
+        if (member.thread->owner_tid) tids.push_back(member.thread->owner_tid);
+    }
+    capture_stacks_of(detailed, tids);
     record_.verdict = explain_deadlock(detailed, record_.events, record_.stacks);
+}
+
+// When the scenario's first process has been reaped (the reaper marks its process_exit), the
+// run is over: what it left running is named, then killed with the sandbox.
+bool SandboxRun::first_process_ended() {
+    for (; first_exit_scan_ < record_.events.size(); ++first_exit_scan_) {
+        const Event& event = record_.events[first_exit_scan_];
+        if (event.kind == EventKind::process_exit && event.arg1 == kFirstProcessExit) return true;
+    }
+    return false;
+}
+
+void SandboxRun::note_left_running(const Snapshot& snapshot) {
+    for (const auto& process : snapshot.processes) {
+        if (process.infrastructure || process.state == 'Z' || process.state == 'X') continue;
+        LeftRunning left;
+        left.pid = process.ns_pid;
+        left.command = process.command.empty() ? process.comm : process.command;
+        for (const auto& thread : process.threads)
+            if (thread.state != 'Z' && thread.state != 'X')
+                left.threads.push_back({process.ns_pid, thread.ns_tid, thread.name,
+                                        describe_activity(thread)});
+        record_.left_running.push_back(std::move(left));
+    }
+}
+
+// Takes a sample, cheap or detailed, and keeps what the record needs of it.
+Snapshot SandboxRun::take_sample(Observer& observer, bool detailed) {
+    std::int64_t before = now_ns();
+    Snapshot snapshot = observer.sample(detailed);
+    excuse_writes_to_runner(snapshot, stdout_target_, stderr_target_);
+    sample_total_us_ += static_cast<double>(now_ns() - before) / 1e3;
+    ++record_.timings.samples;
+    for (const auto& process : snapshot.processes) seen_pids_.insert(process.pid);
+    history_.observe(snapshot);
+    keep_snapshot(snapshot);
+    return snapshot;
 }
 
 void SandboxRun::loop() {
@@ -325,6 +397,10 @@ void SandboxRun::loop() {
     DeadlockDetector detector(request_.detector);
     const std::int64_t deadline =
         start_ns_ + static_cast<std::int64_t>(request_.timeout_seconds * 1e9);
+    // Waits whose wakers only a detailed sample names (fds, file locks, shared mappings) are
+    // looked at this often while nothing else is suspect.
+    constexpr std::int64_t kDetailEvery = 10'000'000;
+    std::int64_t last_detail_ns = 0;
     bool overflowed = false;
     bool first_event_seen = false;
     for (;;) {
@@ -339,53 +415,58 @@ void SandboxRun::loop() {
             host_exited_ = true;
             return;
         }
+        if (first_process_ended()) {
+            // Whatever it left behind (a daemon, a worker nobody waited for) ends with it.
+            note_left_running(take_sample(observer, true));
+            return;
+        }
         if (overflowed) {
             stop_with(VerdictKind::limit,
                       fmt::format("Limit: the sandbox wrote more than {} bytes of output.",
                                   request_.limits.max_output));
             return;
         }
-        std::int64_t before = now_ns();
-        Snapshot snapshot = observer.sample(false);
-        excuse_writes_to_runner(snapshot, stdout_target_, stderr_target_);
-        sample_total_us_ += static_cast<double>(now_ns() - before) / 1e3;
-        ++record_.timings.samples;
-        for (const auto& process : snapshot.processes) seen_pids_.insert(process.pid);
-        history_.observe(snapshot);
-        keep_snapshot(snapshot);
+        // While a stuck set is being confirmed every sample is detailed, so that all the
+        // samples of one window judge the waits alike.
+        bool window_open = detector.quiet_since_ns() != 0;
+        Snapshot snapshot = take_sample(observer, window_open);
+        StuckSet stuck = find_stuck_threads(snapshot);
+        bool proven = detector.observe(snapshot, stuck, record_.events);
+        bool detail_due = stuck.needs_detail && snapshot.time_ns - last_detail_ns >= kDetailEvery;
+        if (!proven && !snapshot.detailed && (!stuck.empty() || detail_due)) {
+            // Suspect on a cheap sample: look closer at once (owners, fds, file locks).
+            channel_.read(cursor_, record_.events);
+            snapshot = take_sample(observer, true);
+            stuck = find_stuck_threads(snapshot);
+            proven = detector.observe(snapshot, stuck, record_.events);
+        }
+        if (snapshot.detailed) last_detail_ns = snapshot.time_ns;
         last_snapshot_ = snapshot;
-
         if (scenario_process_count(snapshot) > static_cast<std::size_t>(request_.limits.max_processes)) {
             stop_with(VerdictKind::limit,
                       fmt::format("Limit: the sandbox had {} processes, more than its limit of {}.",
                                   scenario_process_count(snapshot), request_.limits.max_processes));
             return;
         }
-        if (detector.observe(snapshot, channel_.claimed())) {
-            // Proven on cheap samples; confirm once with the detailed one (owners, fds, locks),
-            // which is also what the explanation is built from.
-            Snapshot detailed = observer.sample(true);
-            excuse_writes_to_runner(detailed, stdout_target_, stderr_target_);
-            channel_.read(cursor_, record_.events);
-            history_.observe(detailed);
-            if (detector.observe(detailed, channel_.claimed())) {
-                record_.timings.quiet_window_ms = ms_between(detector.quiet_since_ns(), detailed.time_ns);
-                record_.snapshots.push_back(detailed);
-                decide_deadlock(detailed);
-                return;
-            }
+        if (proven && snapshot.detailed) {
+            record_.timings.quiet_window_ms = ms_between(detector.quiet_since_ns(), snapshot.time_ns);
+            if (record_.snapshots.empty() || record_.snapshots.back().time_ns != snapshot.time_ns)
+                record_.snapshots.push_back(snapshot);
+            decide_deadlock(snapshot);
+            return;
         }
         if (request_.cancel && request_.cancel->load()) {
             stop_with(VerdictKind::timed_out, "Stopped by the user before a verdict was proven.");
             return;
         }
         if (now_ns() >= deadline) {
-            Snapshot detailed = observer.sample(true);
-            history_.observe(detailed);
-            record_.snapshots.push_back(detailed);
+            Snapshot detailed = take_sample(observer, true);
+            if (record_.snapshots.empty() || record_.snapshots.back().time_ns != detailed.time_ns)
+                record_.snapshots.push_back(detailed);
+            last_snapshot_ = detailed;
             stop_with(VerdictKind::timed_out,
                       explain_timeout(detailed, record_.events, request_.timeout_seconds));
-            capture_all_stacks(detailed);
+            capture_stacks_of(detailed, {});
             return;
         }
         if (request_.on_progress) request_.on_progress(record_);
@@ -465,6 +546,7 @@ void SandboxRun::finish_record() {
             stop_with(VerdictKind::setup_error, "Setup error: " + message);
         } else {
             record_.verdict = judge_exits(record_.events, host_status_);
+            record_.verdict.explanation += left_running_sentence(record_.left_running);
             record_.timings.verdict_ms = ms_between(start_ns_, now_ns());
         }
     }

@@ -26,10 +26,12 @@ enum class WaitKind : int {
     other,     // blocked in something not classified: never counts as proof of a hang
     stopped,   // stopped or traced
     zombie,    // exited, not yet reaped
+    signal,    // pause, sigsuspend, sigwaitinfo without a timeout: only a signal ends it
 };
 
-inline constexpr std::array<std::string_view, 10> kWaitKindNames = {
-    "running", "futex", "file_lock", "child", "pipe", "poll", "sleep", "other", "stopped", "zombie"};
+inline constexpr std::array<std::string_view, 11> kWaitKindNames = {
+    "running", "futex", "file_lock", "child",  "pipe",  "poll",
+    "sleep",   "other", "stopped",   "zombie", "signal"};
 
 constexpr std::string_view to_string(WaitKind kind) {
     return kWaitKindNames[static_cast<int>(kind)];
@@ -44,11 +46,22 @@ struct ThreadSnapshot {
     long syscall = -1;      // syscall number it is blocked in; -1 when running or unknown
     std::array<std::uint64_t, 6> syscall_args{};
     std::uint64_t cpu_ticks = 0; // utime + stime, in clock ticks
+    // /proc/PID/task/TID/schedstat of a blocked thread: nanoseconds on a CPU and how many times
+    // it was scheduled. Exact where cpu_ticks has 10 ms steps: a thread woken and blocked again
+    // between two samples changes `run_slices`. Both 0 when unread (running threads, old kernels).
+    std::uint64_t run_ns = 0;
+    std::uint64_t run_slices = 0;
     WaitKind wait = WaitKind::running;
     bool untimed = false;   // blocked with no timeout: only an event from another thread wakes it
 
     // futex waits: the address, and for a glibc mutex the owner read from the lock word
     std::uint64_t futex_address = 0;
+    // FUTEX_PRIVATE_FLAG was given: only threads of the same address space can wake it. A shared
+    // futex (a pthread object with PTHREAD_PROCESS_SHARED, a robust mutex) can be woken from any
+    // process that maps the same memory: `futex_sharers` lists them (host pids, its own process
+    // included) once a detailed sample has read their maps; empty until then.
+    bool futex_private = true;
+    std::vector<pid_t> futex_sharers;
     std::optional<pid_t> owner_ns_tid; // the mutex's __owner field (the owner's namespace tid)
     pid_t owner_tid = 0;               // that owner mapped to a host tid; 0 when not found
 
@@ -59,6 +72,15 @@ struct ThreadSnapshot {
     std::string fd_peer_target;
     // child waits: the pid argument of wait4/waitid (-1 for any child)
     pid_t waited_pid = 0;
+    // poll/select/epoll waits with no timeout: what each watched fd refers to ("pipe:[12]",
+    // "anon_inode:[eventfd]", "/dev/pts/0"), read by detailed samples; `watched_known` says the
+    // list is complete (the fds could be read).
+    std::vector<std::string> watched_targets;
+    bool watched_known = false;
+    // signal waits: a timer of the process's own may deliver the signal (it has POSIX timers, or
+    // catches or waits for SIGALRM, SIGVTALRM or SIGPROF, which alarm() and setitimer() send and
+    // /proc cannot show): then the wait is timed for all forklore knows.
+    bool timer_may_signal = false;
 };
 
 // OpenChannelEnd::peer_target of a unix socket whose other end has been closed.

@@ -6,6 +6,7 @@
 
 #include <cxxabi.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -99,11 +100,17 @@ struct ProcessWalk {
     Dwfl* dwfl;
     pid_t pid;
     std::size_t max_frames;
+    const std::vector<pid_t>* only_tids;
     std::vector<ThreadStack>* stacks;
 };
 
 int on_thread(Dwfl_Thread* thread, void* argument) {
     auto& walk = *static_cast<ProcessWalk*>(argument);
+    // A thread is stopped (ptrace) only once its frames are asked for: skipping it costs nothing.
+    pid_t tid = dwfl_thread_tid(thread);
+    if (!walk.only_tids->empty() &&
+        std::find(walk.only_tids->begin(), walk.only_tids->end(), tid) == walk.only_tids->end())
+        return DWARF_CB_OK;
     ThreadStack stack;
     stack.pid = walk.pid;
     stack.tid = dwfl_thread_tid(thread);
@@ -127,7 +134,8 @@ ThreadStack process_error(pid_t pid, std::string message) {
 
 } // namespace
 
-std::vector<ThreadStack> capture_stacks(pid_t pid, std::size_t max_frames) {
+std::vector<ThreadStack> capture_stacks(pid_t pid, const std::vector<pid_t>& only_tids,
+                                        std::size_t max_frames) {
     static const Dwfl_Callbacks callbacks = {
         .find_elf = dwfl_linux_proc_find_elf,
         .find_debuginfo = dwfl_standard_find_debuginfo, // finds libc6-dbg under /usr/lib/debug
@@ -156,7 +164,7 @@ std::vector<ThreadStack> capture_stacks(pid_t pid, std::size_t max_frames) {
         return stacks;
     }
 
-    ProcessWalk walk{dwfl.get(), pid, max_frames, &stacks};
+    ProcessWalk walk{dwfl.get(), pid, max_frames, &only_tids, &stacks};
     if (dwfl_getthreads(dwfl.get(), on_thread, &walk) == -1 && stacks.empty())
         stacks.push_back(process_error(pid, "listing threads: " + last_dwfl_error()));
     return stacks; // dwfl_end (the unique_ptr) releases the process and closes its files

@@ -26,8 +26,10 @@ struct ThreadStack {
     std::string error;              // why no stack could be taken, when frames is empty
 };
 
-// Attaches to every thread of `pid` (ptrace, through dwfl_linux_proc_attach), unwinds each one,
-// detaches. The process stays stopped only while this runs (~1-2 ms per thread).
-std::vector<ThreadStack> capture_stacks(pid_t pid, std::size_t max_frames = 48);
+// Attaches to the threads of `pid` (ptrace, through dwfl_linux_proc_attach), unwinds each one,
+// detaches. The process stays stopped only while this runs (~1-2 ms per thread). `only_tids`
+// (host tids) limits it to those threads; empty: every thread.
+std::vector<ThreadStack> capture_stacks(pid_t pid, const std::vector<pid_t>& only_tids = {},
+                                        std::size_t max_frames = 48);
 
 } // namespace forklore

@@ -26,6 +26,8 @@ std::string_view to_string(WaitEdge::Kind kind) {
         return "pipe";
     case WaitEdge::Kind::unknown:
         return "unknown";
+    case WaitEdge::Kind::signal:
+        return "signal";
     }
     return "unknown";
 }
@@ -92,6 +94,7 @@ bool is_untimed_block(const ThreadSnapshot& thread) {
     case WaitKind::child:
     case WaitKind::pipe:
     case WaitKind::poll:
+    case WaitKind::signal:
         return thread.untimed;
     default:
         return false; // running, sleeping, stopped, unclassified or gone: never proof
@@ -114,49 +117,52 @@ bool all_threads_blocked(const Snapshot& snapshot) {
 // The detector
 // ---------------------------------------------------------------------------------------------
 
-namespace {
-
-// What every scenario thread waits in, independent of the order /proc listed them.
-std::string wait_signature(const Snapshot& snapshot) {
-    std::vector<std::string> waits;
-    for_each_scenario_thread(snapshot, [&](const ProcessSnapshot&, const ThreadSnapshot& thread) {
-        waits.push_back(fmt::format("{}:{}:{:x}:{}:{}", thread.tid, to_string(thread.wait),
-                                    thread.futex_address, thread.fd, thread.syscall));
+bool has_structural_orphan(const StuckSet& stuck) {
+    return std::any_of(stuck.stuck.begin(), stuck.stuck.end(), [](const StuckSet::Member& m) {
+        const ThreadSnapshot& thread = *m.thread;
+        return thread.wait == WaitKind::futex && thread.untimed && thread.futex_private &&
+               thread.owner_ns_tid && *thread.owner_ns_tid > 0 &&
+               !has_live_thread(*m.process, *thread.owner_ns_tid);
     });
-    std::sort(waits.begin(), waits.end());
-    return fmt::format("{}", fmt::join(waits, ";"));
 }
 
-std::uint64_t scenario_cpu_ticks(const Snapshot& snapshot) {
-    std::uint64_t ticks = 0;
-    for_each_scenario_thread(snapshot, [&](const ProcessSnapshot&, const ThreadSnapshot& thread) {
-        ticks += thread.cpu_ticks;
-    });
-    return ticks;
-}
-
-} // namespace
-
-bool DeadlockDetector::observe(const Snapshot& snapshot, std::uint64_t events_seen) {
-    if (!all_threads_blocked(snapshot)) {
+bool DeadlockDetector::observe(const Snapshot& snapshot, const StuckSet& stuck,
+                               const std::vector<Event>& events) {
+    if (stuck.empty()) {
         reset();
+        events_read_ = events.size();
         return false;
     }
-    std::string signature = wait_signature(snapshot);
-    std::uint64_t cpu = scenario_cpu_ticks(snapshot);
-    bool window_open = quiet_samples_ > 0;
-    // Any sign of life (a different wait, CPU time, a recorded event) means something could
-    // still be moving: prove again from this sample on.
-    if (!window_open || signature != signature_ || cpu != cpu_at_start_ ||
-        events_seen != events_at_start_) {
+    std::string signature = stuck.signature();
+    // Any sign of life in the stuck set (a different set, a thread scheduled or spending CPU
+    // time, an event it recorded) means it could still be moving: prove again from here.
+    bool moved = quiet_samples_ == 0 || signature != signature_;
+    for (const auto& member : stuck.stuck) {
+        const ThreadSnapshot& thread = *member.thread;
+        auto known = activity_.find(thread.tid);
+        Activity now{thread.cpu_ticks, thread.run_ns, thread.run_slices};
+        if (known == activity_.end() || !(known->second == now)) moved = true;
+    }
+    for (std::size_t i = events_read_; i < events.size() && !moved; ++i)
+        if (std::find(stuck_ns_tids_.begin(), stuck_ns_tids_.end(), events[i].tid) !=
+            stuck_ns_tids_.end())
+            moved = true;
+    events_read_ = events.size();
+    if (moved) {
         quiet_samples_ = 1;
         quiet_since_ns_ = snapshot.time_ns;
-        events_at_start_ = events_seen;
-        cpu_at_start_ = cpu;
         signature_ = std::move(signature);
+        activity_.clear();
+        stuck_ns_tids_.clear();
+        for (const auto& member : stuck.stuck) {
+            const ThreadSnapshot& thread = *member.thread;
+            activity_[thread.tid] = {thread.cpu_ticks, thread.run_ns, thread.run_slices};
+            stuck_ns_tids_.push_back(thread.ns_tid);
+        }
         return false;
     }
     ++quiet_samples_;
+    if (quiet_samples_ >= settings_.structural_samples && has_structural_orphan(stuck)) return true;
     return quiet_samples_ >= settings_.min_samples &&
            snapshot.time_ns - quiet_since_ns_ >= settings_.min_quiet_ns;
 }
@@ -164,9 +170,9 @@ bool DeadlockDetector::observe(const Snapshot& snapshot, std::uint64_t events_se
 void DeadlockDetector::reset() {
     quiet_since_ns_ = 0;
     quiet_samples_ = 0;
-    events_at_start_ = 0;
-    cpu_at_start_ = 0;
     signature_.clear();
+    activity_.clear();
+    stuck_ns_tids_.clear();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -437,6 +443,18 @@ WaitEdge edge_of(const BlockedThread& blocked) {
     case WaitKind::pipe:
         describe_pipe_wait(edge, blocked);
         break;
+    case WaitKind::signal:
+        edge.kind = WaitEdge::Kind::signal;
+        edge.description = fmt::format("{} waits for a signal, which no live thread of the "
+                                       "sandbox sends",
+                                       waiter_phrase(edge));
+        break;
+    case WaitKind::stopped:
+        edge.kind = WaitEdge::Kind::signal;
+        edge.description = fmt::format("{} is stopped, and no live thread of the sandbox can "
+                                       "continue it (SIGCONT)",
+                                       waiter_phrase(edge));
+        break;
     default:
         edge.kind = WaitEdge::Kind::unknown;
         edge.description = fmt::format("{} waits in poll() with no timeout", waiter_phrase(edge));
@@ -449,11 +467,14 @@ WaitEdge edge_of(const BlockedThread& blocked) {
 
 std::vector<WaitEdge> build_wait_for_graph(const Snapshot& snapshot,
                                            const std::vector<Event>& events,
-                                           const std::vector<ThreadStack>& stacks) {
+                                           const std::vector<ThreadStack>& stacks,
+                                           const StuckSet* only) {
     std::vector<WaitEdge> graph;
     for_each_scenario_thread(snapshot, [&](const ProcessSnapshot& process,
                                            const ThreadSnapshot& thread) {
-        if (!is_untimed_block(thread)) return;
+        bool member = only && !only->empty() ? only->is_stuck(thread.tid)
+                                             : is_untimed_block(thread);
+        if (!member) return;
         auto stack = std::find_if(stacks.begin(), stacks.end(), [&](const ThreadStack& s) {
             return s.tid == thread.tid && !s.frames.empty();
         });

@@ -6,6 +6,7 @@
 #include "sim/events.hpp"
 #include "sim/snapshot.hpp"
 #include "sim/stacks.hpp"
+#include "sim/stuck_set.hpp"
 #include "sim/verdict_kind.hpp"
 
 #include <sys/types.h>
@@ -13,6 +14,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace forklore {
@@ -20,7 +22,8 @@ namespace forklore {
 // One arrow of the wait-for graph: a blocked thread and what it waits for. Ids are the ones the
 // sandbox sees (namespace ids), as in the trace, so a student can match them with the events.
 struct WaitEdge {
-    enum class Kind { lock, file_lock, child, pipe, unknown };
+    // signal: a signal wait, or a stopped process waiting for SIGCONT
+    enum class Kind { lock, file_lock, child, pipe, unknown, signal };
     Kind kind = Kind::unknown;
     pid_t waiter_pid = 0;
     pid_t waiter_tid = 0;
@@ -39,58 +42,89 @@ struct WaitEdge {
 
 std::string_view to_string(WaitEdge::Kind kind);
 
+// A thread named by a verdict: in the stuck set, or live beside it. Namespace ids.
+struct ThreadState {
+    pid_t pid = 0;
+    pid_t tid = 0;
+    std::string name;
+    std::string wait; // what it does, in words: "waits on the private futex at 0x...", "runs"
+};
+
 struct Verdict {
     VerdictKind kind = VerdictKind::setup_error;
     std::optional<DeadlockReason> reason; // set exactly when kind == deadlocked
     std::string explanation;              // sentences a student understands
-    std::vector<WaitEdge> wait_for;       // the wait-for graph (deadlocks)
+    std::vector<WaitEdge> wait_for;       // the wait-for graph of the stuck threads (deadlocks)
+    std::vector<ThreadState> stuck;       // deadlocks: the threads that can never run again
+    std::vector<ThreadState> live;        // deadlocks: the threads that still could, beside them
     int signal = 0;                       // crashed / limit: the signal that ended the process
     int exit_code = 0;                    // failed: the exit code
     pid_t culprit_pid = 0;                // the namespace pid the verdict is about
 };
 
-// True when the thread can only be woken by another thread or process (no timeout, no signal
-// we know of): futex/flock/fcntl/wait/pipe/poll waits without a timeout. Zombies do not count
-// as threads.
+// True when the thread can only be woken by another thread or process (no timeout): futex,
+// flock/fcntl, wait, pipe, poll and signal waits without a timeout. Zombies do not count as
+// threads.
 bool is_untimed_block(const ThreadSnapshot& thread);
 
 // True when every live scenario thread of the snapshot is in an untimed blocking wait, and at
 // least one such thread exists.
 bool all_threads_blocked(const Snapshot& snapshot);
 
-// Proves a hang over a quiet window: every thread blocked without a timeout, the same waits in
-// every sample, no CPU time spent and no event recorded, for at least `min_samples` samples
-// spanning `min_quiet_ns`. Any change restarts the window.
+// Proves a hang: the same non-empty stuck set (see stuck_set.hpp) in consecutive samples, none
+// of its threads scheduled (schedstat) or spending CPU time, and no event recorded by any of
+// them, for at least `min_samples` samples spanning `min_quiet_ns`, whatever the live threads
+// do meanwhile. An orphaned lock is structural (its owner does not exist in the only address
+// space that could release it, and every thread there is stuck): `structural_samples`
+// consistent samples prove it. Any change to the stuck set restarts the window.
 class DeadlockDetector {
   public:
     struct Settings {
         int min_samples = 3;
         std::int64_t min_quiet_ns = 15'000'000;
+        int structural_samples = 2;
     };
     DeadlockDetector() = default;
     explicit DeadlockDetector(Settings settings) : settings_(settings) {}
 
-    // Feed every sample in order, with the number of events recorded so far. True once proven.
-    bool observe(const Snapshot& snapshot, std::uint64_t events_seen);
+    // Feed every sample in order, with its stuck set and the trace recorded so far (the detector
+    // remembers how far it has read). True once proven.
+    bool observe(const Snapshot& snapshot, const StuckSet& stuck, const std::vector<Event>& events);
+    // The same, computing the stuck set.
+    bool observe(const Snapshot& snapshot, const std::vector<Event>& events) {
+        return observe(snapshot, find_stuck_threads(snapshot), events);
+    }
     void reset();
     // The time the current quiet window started (0 when none is open).
     std::int64_t quiet_since_ns() const { return quiet_since_ns_; }
 
   private:
+    struct Activity {
+        std::uint64_t cpu_ticks = 0, run_ns = 0, run_slices = 0;
+        bool operator==(const Activity&) const = default;
+    };
     Settings settings_{};
     std::int64_t quiet_since_ns_ = 0;
     int quiet_samples_ = 0;
-    std::uint64_t events_at_start_ = 0;
-    std::string signature_; // the threads and their waits when the window opened
-    std::uint64_t cpu_at_start_ = 0;
+    std::size_t events_read_ = 0;
+    std::string signature_; // the stuck threads and their waits when the window opened
+    std::unordered_map<pid_t, Activity> activity_; // host tid -> at the window's start
+    std::vector<pid_t> stuck_ns_tids_;
 };
 
-// Builds the wait-for graph from a detailed snapshot taken while proven deadlocked. `stacks`
+// True when the stuck set holds an orphaned lock that is structural: a stuck thread waits on a
+// private futex whose owner (from the lock word) is no thread of its own process.
+bool has_structural_orphan(const StuckSet& stuck);
+
+// Builds the wait-for graph from a detailed snapshot taken while proven deadlocked: an edge for
+// each thread of `only` (the stuck set), or for every untimed blocked thread when it is null or
+// empty. `stacks`
 // (optional, host tids) name what a futex belongs to when no event does: a program nobody
 // instrumented shows a semaphore or a condition variable only in its native stack.
 std::vector<WaitEdge> build_wait_for_graph(const Snapshot& snapshot,
                                            const std::vector<Event>& events,
-                                           const std::vector<ThreadStack>& stacks = {});
+                                           const std::vector<ThreadStack>& stacks = {},
+                                           const StuckSet* only = nullptr);
 
 // The deadlocked verdict: reason (orphaned_lock takes precedence over cycle, cycle over
 // blocked_on_process) and an explanation naming the lock, the waiting thread and process, the

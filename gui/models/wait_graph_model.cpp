@@ -302,6 +302,9 @@ class GraphBuilder {
         case WaitEdge::Kind::unknown:
             object = own_node(wait, Kind::unknown, "unknown wait", "poll() without timeout");
             break;
+        case WaitEdge::Kind::signal:
+            object = own_node(wait, Kind::unknown, "a signal", "no live thread sends one");
+            break;
         }
         add_line(model_.nodes[object].tooltip, wait.description);
         edge(waiter, object, relation, wait.orphaned, index);

@@ -304,7 +304,7 @@ TEST_CASE("observer: a child forked by a second thread of the host is found", "[
         CHECK(process.ns_pid == *child);
         REQUIRE(process.threads.size() == 1);
         CHECK(process.threads[0].ns_tid == *child);
-        CHECK(process.threads[0].wait == WaitKind::other);
+        CHECK(process.threads[0].wait == WaitKind::signal); // pause()
     }
 }
 

@@ -412,8 +412,12 @@ TEST_CASE("procfs: classify_wait from syscall records", "[procfs]") {
     SECTION("sleeps and the rest") {
         CHECK(classify('S', 35, {}).wait == WaitKind::sleep);
         CHECK_FALSE(classify('S', 230, {}).untimed);
-        CHECK(classify('S', 34, {}).wait == WaitKind::other);
-        CHECK(classify('S', 130, {}).wait == WaitKind::other);
+        CHECK(classify('S', 34, {}).wait == WaitKind::signal);  // pause
+        CHECK(classify('S', 130, {}).wait == WaitKind::signal); // sigsuspend
+        CHECK(classify('S', 128, {0, 0, 0, 0, 0, 0}).wait == WaitKind::signal); // sigwaitinfo
+        CHECK(classify('S', 128, {0, 0, 0x7ffd0, 0, 0, 0}).wait == WaitKind::sleep); // timed
+        CHECK_FALSE(classify('S', 202, {0x10, 0, 2, 0, 0, 0}).futex_private);
+        CHECK(classify('S', 202, {0x10, 128, 2, 0, 0, 0}).futex_private);
         CHECK_FALSE(classify('S', 0, {}).untimed); // a read whose fd is unknown proves nothing
         CHECK(classify('S', 0, {}).wait == WaitKind::other);
         CHECK(classify('S', 43, {3, 0, 0, 0, 0, 0}).wait == WaitKind::pipe); // accept

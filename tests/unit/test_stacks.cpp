@@ -149,7 +149,7 @@ TEST_CASE("stacks: the threads of a child blocked on a mutex and on a pipe", "[s
     }
 
     SECTION("a frame limit") {
-        for (const auto& stack : capture_stacks(pid, 2)) CHECK(stack.frames.size() <= 2);
+        for (const auto& stack : capture_stacks(pid, {}, 2)) CHECK(stack.frames.size() <= 2);
     }
 }
 

@@ -149,6 +149,14 @@ Snapshot quiet_sample(std::int64_t time_ns, std::uint64_t cpu_ticks = 7,
     return snapshot_at(time_ns, {sandbox_infrastructure(), process(2, 1, {waiter})});
 }
 
+// Feeds a sample with a trace of `events` events, all recorded by thread 2 (the stuck 'main' of
+// quiet_sample): a trace that grew between two samples is a sign of life from the stuck set.
+bool feed(DeadlockDetector& detector, const Snapshot& snapshot, std::size_t events) {
+    std::vector<Event> trace(events);
+    for (auto& event : trace) event.tid = 2;
+    return detector.observe(snapshot, trace);
+}
+
 } // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -187,21 +195,21 @@ TEST_CASE("verdict: infrastructure and zombie threads are ignored", "[verdict]")
 
 TEST_CASE("verdict: the detector needs enough quiet samples over enough time", "[verdict]") {
     DeadlockDetector detector({3, 15 * kMs});
-    CHECK_FALSE(detector.observe(quiet_sample(0), 10));
-    CHECK_FALSE(detector.observe(quiet_sample(5 * kMs), 10));
-    CHECK_FALSE(detector.observe(quiet_sample(10 * kMs), 10)); // 3 samples, only 10 ms
-    CHECK(detector.observe(quiet_sample(20 * kMs), 10));
+    CHECK_FALSE(feed(detector, quiet_sample(0), 10));
+    CHECK_FALSE(feed(detector, quiet_sample(5 * kMs), 10));
+    CHECK_FALSE(feed(detector, quiet_sample(10 * kMs), 10)); // 3 samples, only 10 ms
+    CHECK(feed(detector, quiet_sample(20 * kMs), 10));
 
     DeadlockDetector slow_sampler({3, 15 * kMs});
-    CHECK_FALSE(slow_sampler.observe(quiet_sample(0), 10));
-    CHECK_FALSE(slow_sampler.observe(quiet_sample(30 * kMs), 10)); // long enough, 2 samples
-    CHECK(slow_sampler.observe(quiet_sample(60 * kMs), 10));
+    CHECK_FALSE(feed(slow_sampler, quiet_sample(0), 10));
+    CHECK_FALSE(feed(slow_sampler, quiet_sample(30 * kMs), 10)); // long enough, 2 samples
+    CHECK(feed(slow_sampler, quiet_sample(60 * kMs), 10));
 }
 
 TEST_CASE("verdict: any sign of life restarts the quiet window", "[verdict]") {
     DeadlockDetector detector({3, 15 * kMs});
-    REQUIRE_FALSE(detector.observe(quiet_sample(0), 10));
-    REQUIRE_FALSE(detector.observe(quiet_sample(10 * kMs), 10));
+    REQUIRE_FALSE(feed(detector, quiet_sample(0), 10));
+    REQUIRE_FALSE(feed(detector, quiet_sample(10 * kMs), 10));
 
     // What the samples look like from the change on.
     std::uint64_t cpu_ticks = 7, events_seen = 10, address = 0x1000;
@@ -217,14 +225,14 @@ TEST_CASE("verdict: any sign of life restarts the quiet window", "[verdict]") {
     SECTION("a running thread") {
         Snapshot running = quiet_sample(15 * kMs);
         running.processes[1].threads.push_back(thread_running(3, "spinner"));
-        CHECK_FALSE(detector.observe(running, 10));
+        CHECK_FALSE(feed(detector, running, 10));
         CHECK(detector.quiet_since_ns() == 0);
     }
-    CHECK_FALSE(detector.observe(quiet_sample(20 * kMs, cpu_ticks, address), events_seen));
+    CHECK_FALSE(feed(detector, quiet_sample(20 * kMs, cpu_ticks, address), events_seen));
     CHECK(detector.quiet_since_ns() == 20 * kMs);
     // A full window is needed again from there.
-    CHECK_FALSE(detector.observe(quiet_sample(30 * kMs, cpu_ticks, address), events_seen));
-    CHECK(detector.observe(quiet_sample(40 * kMs, cpu_ticks, address), events_seen));
+    CHECK_FALSE(feed(detector, quiet_sample(30 * kMs, cpu_ticks, address), events_seen));
+    CHECK(feed(detector, quiet_sample(40 * kMs, cpu_ticks, address), events_seen));
 }
 
 TEST_CASE("verdict: sleeps and timed waits never prove a hang", "[verdict]") {
@@ -236,7 +244,7 @@ TEST_CASE("verdict: sleeps and timed waits never prove a hang", "[verdict]") {
                                  {thread_on_futex(2, "main", 0x10),
                                   thread_waiting(3, "napper", WaitKind::sleep)}),
                          process(4, 2, {thread_waiting(4, "timed", WaitKind::futex, false)})});
-        CHECK_FALSE(detector.observe(snapshot, 3));
+        CHECK_FALSE(feed(detector, snapshot, 3));
     }
 }
 
