@@ -263,6 +263,8 @@ std::optional<ThreadSnapshot> Observer::sample_thread(pid_t pid, pid_t tid) {
     }
     procfs::classify_wait(thread, pid);
     if (thread.wait == WaitKind::signal) thread.timer_may_signal = procfs::timer_may_signal(pid, tid);
+    if (thread.wait == WaitKind::file_lock && thread.fd >= 0)
+        procfs::read_fd_file(pid, thread.fd, thread.fd_inode, thread.fd_device);
     return thread;
 }
 

@@ -4,6 +4,8 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -298,6 +300,18 @@ std::string read_fd_target(pid_t pid, int fd) {
     ssize_t length = ::readlink(path, target, sizeof target);
     if (length <= 0) return {};
     return std::string(target, static_cast<std::size_t>(length));
+}
+
+bool read_fd_file(pid_t pid, int fd, std::uint64_t& inode, std::string& device) {
+    char path[64];
+    std::snprintf(path, sizeof path, "/proc/%d/fd/%d", pid, fd);
+    struct stat st {};
+    if (::stat(path, &st) != 0) return false; // follows the link to the file itself
+    inode = st.st_ino;
+    char text[32];
+    std::snprintf(text, sizeof text, "%02x:%02x", major(st.st_dev), minor(st.st_dev));
+    device = text;
+    return true;
 }
 
 std::optional<bool> fd_is_writable(pid_t pid, int fd) {

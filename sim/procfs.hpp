@@ -64,6 +64,9 @@ std::vector<pid_t> read_nspid(pid_t pid, pid_t tid);
 
 // readlink of /proc/PID/fd/FD ("pipe:[123]", "/tmp/x", "socket:[4]"); empty when gone.
 std::string read_fd_target(pid_t pid, int fd);
+// The inode and device ("08:01", hex, as /proc/locks writes them) of the file an fd refers to;
+// false when it is gone.
+bool read_fd_file(pid_t pid, int fd, std::uint64_t& inode, std::string& device);
 // The access mode of an fd from /proc/PID/fdinfo/FD flags: true when it is open for writing.
 std::optional<bool> fd_is_writable(pid_t pid, int fd);
 // Every pipe and socket fd of the process.

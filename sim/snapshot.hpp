@@ -68,6 +68,9 @@ struct ThreadSnapshot {
     // pipe, socket and file-lock waits: the fd and what it refers to ("pipe:[1234]")
     int fd = -1;
     std::string fd_target;
+    // file-lock waits: the locked file's inode and device ("08:01", as /proc/locks writes it)
+    std::uint64_t fd_inode = 0;
+    std::string fd_device;
     // a unix socket read: the other end, as OpenChannelEnd::peer_target (detailed samples only)
     std::string fd_peer_target;
     // child waits: the pid argument of wait4/waitid (-1 for any child)

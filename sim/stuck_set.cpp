@@ -36,19 +36,14 @@ struct Wakers {
     }
 };
 
-// Every scenario process holding an fd on `target` or, for a socket, on its other end `peer`.
-// Empty `peer`: a pipe, or a socket whose other end could not be named.
-std::vector<pid_t> channel_holders(const Snapshot& snapshot, const std::string& target,
-                                   const std::string& peer) {
+// Every scenario process holding an fd on the pipe or socket `target` that `matches` accepts.
+template <typename Match>
+std::vector<pid_t> holders_of(const Snapshot& snapshot, Match&& matches) {
     std::vector<pid_t> holders;
     for (const auto& process : snapshot.processes) {
         if (process.infrastructure) continue;
-        bool holds = std::any_of(process.channel_ends.begin(), process.channel_ends.end(),
-                                 [&](const OpenChannelEnd& end) {
-                                     return end.target == target ||
-                                            (!peer.empty() && end.target == peer);
-                                 });
-        if (holds) holders.push_back(process.pid);
+        if (std::any_of(process.channel_ends.begin(), process.channel_ends.end(), matches))
+            holders.push_back(process.pid);
     }
     return holders;
 }
@@ -60,23 +55,45 @@ std::string peer_of(const ProcessSnapshot& process, const std::string& target) {
     return {};
 }
 
-// Wakers of a wait on a pipe or a socket: whoever holds either end. A socket whose other end is
-// unknown, or held by nobody in the sandbox (in flight in a message, or outside), is a root.
-Wakers channel_wakers(const Snapshot& snapshot, const ProcessSnapshot& waiter,
-                      const std::string& target, std::string peer) {
-    if (!snapshot.detailed) return Wakers::undetailed();
-    bool socket = target.starts_with("socket:");
-    if (socket && peer.empty()) peer = peer_of(waiter, target);
-    if (socket && peer.empty()) return Wakers::root();
-    if (peer == kPeerClosed) peer.clear();
-    std::vector<pid_t> holders = channel_holders(snapshot, target, peer);
-    bool only_waiter = std::all_of(holders.begin(), holders.end(),
-                                   [&](pid_t pid) { return pid == waiter.pid; });
-    if (socket && !peer.empty() && only_waiter &&
-        channel_holders(snapshot, peer, "").empty())
-        return Wakers::root();
-    if (holders.empty()) return Wakers::root(); // nobody holds it: the wait ends at once
+// Wakers of a wait on a pipe: a reader is woken by the holders of a write end, a writer (a full
+// pipe) by the holders of a read end. Nobody on the other side in the sandbox: the wait ends at
+// once (end of file, EPIPE), or the other end is in flight in a message or outside: a root.
+Wakers pipe_wakers(const Snapshot& snapshot, const std::string& target, bool writing) {
+    std::vector<pid_t> other_side = holders_of(snapshot, [&](const OpenChannelEnd& end) {
+        return end.target == target && end.writable != writing;
+    });
+    if (other_side.empty()) return Wakers::root();
+    return Wakers::of(std::move(other_side));
+}
+
+// Wakers of a wait on a socket: the holders of either end (another thread may send, close or
+// shut it down). A socket with no known other end (an unconnected datagram socket, a socket the
+// kernel could not be asked about) can be sent to by anyone in the sandbox (its own network
+// namespace); one whose other end is held by nobody here is in flight in a message or outside:
+// a root.
+Wakers socket_wakers(const Snapshot& snapshot, const ProcessSnapshot& waiter,
+                     const std::string& target, std::string peer) {
+    if (peer.empty()) peer = peer_of(waiter, target);
+    if (peer.empty()) return Wakers::sandbox();
+    // A stream whose other end is closed reads end-of-file: a reader seen blocked is about to
+    // return (a connected datagram socket would wait, but its own holders can still close it).
+    if (peer == kPeerClosed) return Wakers::root();
+    std::vector<pid_t> holders = holders_of(snapshot, [&](const OpenChannelEnd& end) {
+        return end.target == target || end.target == peer;
+    });
+    bool peer_here = !holders_of(snapshot, [&](const OpenChannelEnd& end) {
+                          return end.target == peer;
+                      }).empty();
+    if (!peer_here || holders.empty()) return Wakers::root();
     return Wakers::of(std::move(holders));
+}
+
+Wakers channel_wakers(const Snapshot& snapshot, const ProcessSnapshot& waiter,
+                      const std::string& target, const std::string& peer, bool writing) {
+    if (!snapshot.detailed) return Wakers::undetailed();
+    if (target.starts_with("socket:")) return socket_wakers(snapshot, waiter, target, peer);
+    if (target.starts_with("pipe:")) return pipe_wakers(snapshot, target, writing);
+    return Wakers::root();
 }
 
 Wakers child_wakers(const Snapshot& snapshot, const ProcessSnapshot& waiter,
@@ -94,23 +111,30 @@ Wakers child_wakers(const Snapshot& snapshot, const ProcessSnapshot& waiter,
     return Wakers::of(std::move(children));
 }
 
-Wakers file_lock_wakers(const Snapshot& snapshot, const ProcessSnapshot& waiter) {
+// Wakers of a file lock wait: the processes that hold a lock on the same file. The file is the
+// thread's fd's when known, else the one its process's blocked request in /proc/locks names.
+Wakers file_lock_wakers(const Snapshot& snapshot, const ProcessSnapshot& waiter,
+                        const ThreadSnapshot& thread) {
     if (!snapshot.detailed) return Wakers::undetailed();
+    auto wanted = [&](const FileLockEntry& entry) {
+        if (thread.fd_inode != 0)
+            return entry.inode == thread.fd_inode && entry.device == thread.fd_device;
+        return std::any_of(snapshot.file_locks.begin(), snapshot.file_locks.end(),
+                           [&](const FileLockEntry& request) {
+                               return request.waiting && request.pid == waiter.pid &&
+                                      request.inode == entry.inode &&
+                                      request.device == entry.device;
+                           });
+    };
     std::vector<pid_t> holders;
-    bool waits = false;
-    for (const auto& request : snapshot.file_locks) {
-        if (!request.waiting || request.pid != waiter.pid) continue;
-        waits = true;
-        for (const auto& held : snapshot.file_locks) {
-            if (held.waiting || held.inode != request.inode || held.device != request.device)
-                continue;
-            const ProcessSnapshot* holder = snapshot.find_process(held.pid);
-            // Held outside the sandbox, or by an open file description nobody here names.
-            if (!holder || holder->infrastructure) return Wakers::root();
-            holders.push_back(holder->pid);
-        }
+    for (const auto& held : snapshot.file_locks) {
+        if (held.waiting || !wanted(held)) continue;
+        if (held.pid <= 0) continue; // an OFD lock in /proc/locks: fdinfo names its holders
+        const ProcessSnapshot* holder = snapshot.find_process(held.pid);
+        if (!holder || holder->infrastructure) return Wakers::root(); // held from outside
+        holders.push_back(holder->pid);
     }
-    if (!waits || holders.empty()) return Wakers::root();
+    if (holders.empty()) return Wakers::root(); // released meanwhile: the wait is ending
     return Wakers::of(std::move(holders));
 }
 
@@ -129,8 +153,12 @@ Wakers poll_wakers(const Snapshot& snapshot, const ProcessSnapshot& waiter,
     std::vector<pid_t> processes;
     for (const auto& target : thread.watched_targets) {
         if (target.starts_with("pipe:") || target.starts_with("socket:")) {
-            Wakers wakers = channel_wakers(snapshot, waiter, target, "");
-            if (wakers.kind == Wakers::Kind::root) return wakers;
+            // Readiness either way: the holders of both ends count.
+            Wakers wakers = channel_wakers(snapshot, waiter, target, "", false);
+            Wakers writers = channel_wakers(snapshot, waiter, target, "", true);
+            if (wakers.kind != Wakers::Kind::processes) return wakers;
+            if (writers.kind != Wakers::Kind::processes) return writers;
+            processes.insert(processes.end(), writers.processes.begin(), writers.processes.end());
             processes.insert(processes.end(), wakers.processes.begin(), wakers.processes.end());
         } else if (target == "anon_inode:[timerfd]") {
             processes.push_back(waiter.pid); // disarmed (armed ones made the wait timed): re-armed
@@ -158,10 +186,14 @@ Wakers wakers_of(const Snapshot& snapshot, const ProcessSnapshot& process,
         constexpr long accept = 43, accept4 = 288; // x86_64
         if (thread.syscall == accept || thread.syscall == accept4) return Wakers::sandbox();
         if (thread.fd_target.empty()) return Wakers::root();
-        return channel_wakers(snapshot, process, thread.fd_target, thread.fd_peer_target);
+        constexpr long write = 1, writev = 20, sendto = 44, sendmsg = 46;
+        bool writing = thread.syscall == write || thread.syscall == writev ||
+                       thread.syscall == sendto || thread.syscall == sendmsg;
+        return channel_wakers(snapshot, process, thread.fd_target, thread.fd_peer_target,
+                              writing);
     }
     case WaitKind::file_lock:
-        return thread.untimed ? file_lock_wakers(snapshot, process) : Wakers::root();
+        return thread.untimed ? file_lock_wakers(snapshot, process, thread) : Wakers::root();
     case WaitKind::poll:
         return thread.untimed ? poll_wakers(snapshot, process, thread) : Wakers::root();
     case WaitKind::signal:
