@@ -162,6 +162,22 @@ std::string describe_run(const RunRecord& record) {
         out += fmt::format("  expected: {}{}\n", record.expected->describe(),
                            record.expected->racy ? "" : (ok ? " (as expected)" : " (MISMATCH)"));
     }
+    // The stuck set and what still ran beside it; what the first process left running.
+    auto list_threads = [&](std::string_view title, const std::vector<ThreadState>& threads) {
+        if (threads.empty()) return;
+        out += fmt::format("  {}:\n", title);
+        for (const auto& t : threads)
+            out += fmt::format("    process {} thread '{}' (tid {}) {}\n", t.pid, t.name, t.tid,
+                               t.wait);
+    };
+    list_threads("stuck (can never run again)", record.verdict.stuck);
+    list_threads("live (could still run, cannot help)", record.verdict.live);
+    if (!record.left_running.empty()) {
+        out += "  left running when the first process ended (killed with the sandbox):\n";
+        for (const auto& process : record.left_running)
+            out += fmt::format("    process {} ({}): {} thread{}\n", process.pid, process.command,
+                               process.threads.size(), process.threads.size() == 1 ? "" : "s");
+    }
     std::vector<Measurement> measurements = measurements_of(record);
     if (!measurements.empty()) {
         out += "  measured:\n";
@@ -170,7 +186,7 @@ std::string describe_run(const RunRecord& record) {
                                m.value, m.unit, m.pid, m.thread);
     }
     if (!record.stacks.empty()) {
-        out += "  stacks of the blocked threads:\n";
+        out += "  stacks of the stuck threads (and of the lock owners they name):\n";
         for (const auto& stack : record.stacks) {
             out += fmt::format("    process {} thread '{}' (tid {}):\n", stack.ns_pid, stack.thread_name, stack.ns_tid);
             std::size_t shown = 0;

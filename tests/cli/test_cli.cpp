@@ -335,7 +335,7 @@ TEST_CASE("run --variant fork proves the orphaned lock", "[cli][run]") {
     CHECK(result.out.find("deadlocked") != std::string::npos);
     CHECK(result.out.find("orphaned_lock") != std::string::npos);
     // The explanation, before the stacks, names the lock, the waiter and the owner.
-    std::string explanation = result.out.substr(0, result.out.find("stacks of the blocked threads"));
+    std::string explanation = result.out.substr(0, result.out.find("stacks of the stuck threads"));
     CHECK(explanation.find("file_lock") != std::string::npos);
     CHECK(explanation.find("main") != std::string::npos);
     CHECK(explanation.find("reader") != std::string::npos);
