@@ -70,8 +70,12 @@ struct RunRecord {
     std::vector<Snapshot> snapshots; // samples where something changed, and the last one
     std::vector<ProcessRecord> processes;
     std::vector<ThreadStack> stacks; // deadlocks: every blocked thread
+    // What the runner kept of each stream: everything, or head + a marker line + tail
+    // (sim/output_capture.hpp). *_bytes were written in all, *_dropped of them are not in the text.
     std::string stdout_text, stderr_text;
-    bool output_truncated = false;
+    std::uint64_t stdout_bytes = 0, stderr_bytes = 0;
+    std::uint64_t stdout_dropped = 0, stderr_dropped = 0;
+    bool output_truncated = false; // something was dropped (older records: the limit was reached)
     RunTimings timings;
     std::string sandbox;  // namespaces the host entered
     SandboxLimits limits;
