@@ -2,6 +2,7 @@
 
 #include "gui/record_file.hpp"
 #include "gui/widgets.hpp"
+#include "sim/output_capture.hpp"
 
 #include <imgui.h>
 #include <imgui_stdlib.h>
@@ -47,12 +48,20 @@ void fraction_splitter(const char* id, bool vertical, float length, float& fract
     if (whole > 0) fraction = size / whole;
 }
 
+// Another scenario's knobs and presets. The output limit is the user's, not the scenario's: it
+// stays.
+void configure_for(App& app, const Scenario& scenario) {
+    std::string max_output = std::move(app.config.max_output);
+    app.config = RunConfig::for_scenario(scenario);
+    app.config.max_output = std::move(max_output);
+}
+
 // The record's scenario and knobs become the chosen configuration, so the lesson and the knobs
 // beside a record are the ones it ran with.
 void adopt_configuration(App& app, const RunRecord& record) {
     const Scenario* scenario = ScenarioRegistry::instance().find(record.scenario);
     if (!scenario) return;
-    if (app.config.scenario != scenario->id) app.config = RunConfig::for_scenario(*scenario);
+    if (app.config.scenario != scenario->id) configure_for(app, *scenario);
     if (!record.variant.empty() && scenario->find_variant(record.variant))
         app.config.choose_variant(*scenario, record.variant);
     try {
@@ -163,7 +172,7 @@ App::App() {
 bool select_scenario(App& app, const std::string& id) {
     const Scenario* scenario = ScenarioRegistry::instance().find(id);
     if (!scenario) return false;
-    if (app.config.scenario != id) app.config = RunConfig::for_scenario(*scenario);
+    if (app.config.scenario != id) configure_for(app, *scenario);
     return true;
 }
 
@@ -181,7 +190,14 @@ std::string start_run(App& app, int repeat) {
     // run as they are, with no variant name and no expectation.
     const std::string variant = app.config.matching_variant(*scenario);
     const KnobValues overrides = variant.empty() ? app.config.knobs : KnobValues{};
-    return app.session.start(scenario->id, variant, overrides, repeat);
+    RunOptions options;
+    if (!app.config.max_output.empty()) {
+        options.max_output = parse_byte_size(app.config.max_output);
+        if (!options.max_output)
+            return fmt::format("max output: '{}' is not a number of bytes (4096, 512K, 1M, 2G)",
+                               app.config.max_output);
+    }
+    return app.session.start(scenario->id, variant, overrides, repeat, options);
 }
 
 void show_record(App& app, const RecordView& view) {

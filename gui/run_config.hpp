@@ -13,6 +13,9 @@ struct RunConfig {
     std::string variant;  // the preset last chosen (its expectation is shown)
     KnobValues knobs;     // every knob of the scenario, resolved
     int repeat = 10;      // Repeat N
+    // "max output" as typed: "4096", "512K", "1M", "2G" (parse_byte_size). Empty: the scenario's
+    // own limit (none, except in the engine's self-test of it); "0": none.
+    std::string max_output;
 
     // The scenario's first variant with its knobs (or the knob defaults when it has none).
     static RunConfig for_scenario(const Scenario& definition);

@@ -60,6 +60,7 @@ std::string RunSession::start(const std::string& scenario_id, const std::string&
     progress_.error = error;
     if (!error.empty()) return error;
     if (options.timeout_seconds > 0) request.timeout_seconds = options.timeout_seconds;
+    if (options.max_output) request.limits.max_output = *options.max_output;
     request.host_path = options.host_path;
     progress_.repeat = std::max(1, repeat);
     progress_.expected = request.expected;

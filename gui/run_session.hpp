@@ -52,6 +52,9 @@ struct RunProgress {
 // How a session's runs are made, beyond the scenario's own settings.
 struct RunOptions {
     double timeout_seconds = 0; // 0: the scenario's own deadline
+    // Bytes of stdout + stderr after which a run ends as `limit`: nullopt the scenario's own
+    // (none for most), 0 none.
+    std::optional<std::uint64_t> max_output;
     std::string host_path;      // empty: forklore-host beside the executable
 };
 

@@ -90,7 +90,8 @@ int fork_many(ScenarioContext&) {
     return 0;
 }
 
-// limit: output past the runner's cap.
+// limit: output past the limit this self-test sets (by default output is never a limit: the
+// runner keeps its head and tail and counts the rest).
 int flood_output(ScenarioContext&) {
     std::string block(64 * 1024, 'x');
     for (int i = 0; i < 1024; ++i)
@@ -101,7 +102,7 @@ int flood_output(ScenarioContext&) {
 // completed: a writer that keeps the capture pipe full is slowed by the runner, not hung.
 int write_a_lot(ScenarioContext&) {
     std::string block(64 * 1024, 'y');
-    for (int i = 0; i < 48; ++i) // 3 MiB: under the output limit, 48 times the pipe's size
+    for (int i = 0; i < 48; ++i) // 3 MiB: more than is kept, many times the pipe's size
         if (write(STDOUT_FILENO, block.data(), block.size()) < 0) return 1;
     return 0;
 }
@@ -188,7 +189,7 @@ std::vector<Scenario> describe_all() {
     all.push_back(cpu);
     Scenario flood = selftest("selftest-output-limit", 907, "more output than the limit",
                               flood_output, Expectation::ends_as(VerdictKind::limit));
-    flood.limits.max_output = 1 << 20;
+    flood.limits.max_output = 1 << 20; // 64 MiB written: the limit, not the kept size, ends it
     all.push_back(flood);
     all.push_back(selftest("selftest-output-backpressure", 910,
                            "output that fills the capture pipe again and again", write_a_lot,

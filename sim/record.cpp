@@ -448,6 +448,10 @@ json to_json(const RunRecord& r) {
                             {"command", process.command},
                             {"threads", thread_states_to_json(process.threads)}});
     j["left_running"] = left;
+    j["stdout_bytes"] = r.stdout_bytes;
+    j["stderr_bytes"] = r.stderr_bytes;
+    j["stdout_dropped"] = r.stdout_dropped;
+    j["stderr_dropped"] = r.stderr_dropped;
     j["timings"] = {{"setup_ms", r.timings.setup_ms},
                     {"verdict_ms", r.timings.verdict_ms},
                     {"total_ms", r.timings.total_ms},
@@ -459,7 +463,8 @@ json to_json(const RunRecord& r) {
                    {"address_space", r.limits.address_space},
                    {"max_processes", r.limits.max_processes},
                    {"max_file_size", r.limits.max_file_size},
-                   {"max_output", r.limits.max_output}};
+                   {"max_output", r.limits.max_output},
+                   {"output_keep", r.limits.output_keep}};
     j["host"] = r.host;
     return j;
 }
@@ -499,6 +504,11 @@ RunRecord run_record_from_json(const json& j) {
         for (const auto& process : j.value("left_running", json::array()))
             r.left_running.push_back({process.value("pid", 0), process.value("command", ""),
                                       thread_states_from_json(process.value("threads", json::array()))});
+        // Records from before head-and-tail capture have none of these: 0.
+        r.stdout_bytes = j.value("stdout_bytes", std::uint64_t{0});
+        r.stderr_bytes = j.value("stderr_bytes", std::uint64_t{0});
+        r.stdout_dropped = j.value("stdout_dropped", std::uint64_t{0});
+        r.stderr_dropped = j.value("stderr_dropped", std::uint64_t{0});
         const json timings = j.value("timings", json::object());
         r.timings.setup_ms = timings.value("setup_ms", 0.0);
         r.timings.verdict_ms = timings.value("verdict_ms", 0.0);
@@ -512,7 +522,9 @@ RunRecord run_record_from_json(const json& j) {
         r.limits.address_space = limits.value("address_space", r.limits.address_space);
         r.limits.max_processes = limits.value("max_processes", r.limits.max_processes);
         r.limits.max_file_size = limits.value("max_file_size", r.limits.max_file_size);
+        // Older records' max_output was both what was kept and a limit: it reads as the limit.
         r.limits.max_output = limits.value("max_output", r.limits.max_output);
+        r.limits.output_keep = limits.value("output_keep", r.limits.output_keep);
         r.host = j.value("host", "");
     } catch (const json::exception& error) {
         throw std::runtime_error(std::string("malformed run record: ") + error.what());

@@ -79,8 +79,12 @@ struct RunRecord {
     std::vector<ProcessRecord> processes;
     std::vector<ThreadStack> stacks; // deadlocks: the stuck threads and the owners they wait for
     std::vector<LeftRunning> left_running; // alive when the first process ended
+    // What the runner kept of each stream: everything, or head + a marker line + tail
+    // (sim/output_capture.hpp). *_bytes were written in all, *_dropped of them are not in the text.
     std::string stdout_text, stderr_text;
-    bool output_truncated = false;
+    std::uint64_t stdout_bytes = 0, stderr_bytes = 0;
+    std::uint64_t stdout_dropped = 0, stderr_dropped = 0;
+    bool output_truncated = false; // something was dropped (older records: the limit was reached)
     RunTimings timings;
     std::string sandbox;  // namespaces the host entered
     SandboxLimits limits;

@@ -2,6 +2,7 @@
 
 #include "sim/host.hpp"
 #include "sim/observer.hpp"
+#include "sim/output_capture.hpp"
 #include "sim/process_records.hpp"
 #include "sim/stacks.hpp"
 
@@ -49,48 +50,6 @@ std::string host_description() {
     return fmt::format("{} {} {}, glibc {}", name.sysname, name.release, name.machine,
                        gnu_get_libc_version());
 }
-
-// Captured stdout or stderr of the sandbox: a non-blocking pipe read end.
-struct OutputPipe {
-    int read_fd = -1;
-    int write_fd = -1;
-    std::string text;
-    bool open = false;
-
-    bool create() {
-        int fds[2];
-        if (pipe2(fds, O_CLOEXEC) != 0) return false;
-        read_fd = fds[0];
-        write_fd = fds[1];
-        fcntl(read_fd, F_SETFL, O_NONBLOCK);
-        open = true;
-        return true;
-    }
-    // Reads what is available; false at end of file.
-    void drain(std::size_t keep_limit, bool& overflowed) {
-        char buffer[16384];
-        while (open) {
-            ssize_t n = read(read_fd, buffer, sizeof buffer);
-            if (n > 0) {
-                std::size_t room = keep_limit > text.size() ? keep_limit - text.size() : 0;
-                text.append(buffer, std::min<std::size_t>(room, static_cast<std::size_t>(n)));
-                if (static_cast<std::size_t>(n) > room) overflowed = true;
-                continue;
-            }
-            if (n == 0) open = false;
-            else if (errno == EINTR) continue;
-            return;
-        }
-    }
-    void close_write() {
-        if (write_fd >= 0) close(write_fd);
-        write_fd = -1;
-    }
-    ~OutputPipe() {
-        close_write();
-        if (read_fd >= 0) close(read_fd);
-    }
-};
 
 int remove_entry(const char* path, const struct stat*, int, FTW*) { return remove(path); }
 
@@ -209,7 +168,9 @@ std::string left_running_sentence(const std::vector<LeftRunning>& left) {
 
 class SandboxRun {
   public:
-    explicit SandboxRun(const RunRequest& request) : request_(request) {}
+    explicit SandboxRun(const RunRequest& request)
+        : request_(request), stdout_(request.limits.output_keep),
+          stderr_(request.limits.output_keep) {}
 
     RunRecord run();
 
@@ -401,11 +362,10 @@ void SandboxRun::loop() {
     // looked at this often while nothing else is suspect.
     constexpr std::int64_t kDetailEvery = 10'000'000;
     std::int64_t last_detail_ns = 0;
-    bool overflowed = false;
     bool first_event_seen = false;
     for (;;) {
-        stdout_.drain(request_.limits.max_output, overflowed);
-        stderr_.drain(request_.limits.max_output, overflowed);
+        stdout_.drain();
+        stderr_.drain();
         channel_.read(cursor_, record_.events);
         if (!first_event_seen && !record_.events.empty()) {
             first_event_seen = true;
@@ -420,7 +380,8 @@ void SandboxRun::loop() {
             note_left_running(take_sample(observer, true));
             return;
         }
-        if (overflowed) {
+        if (request_.limits.max_output > 0 &&
+            stdout_.capture().written() + stderr_.capture().written() > request_.limits.max_output) {
             stop_with(VerdictKind::limit,
                       fmt::format("Limit: the sandbox wrote more than {} bytes of output.",
                                   request_.limits.max_output));
@@ -511,21 +472,18 @@ void SandboxRun::kill_and_reap() {
 }
 
 void SandboxRun::finish_record() {
-    bool overflowed = false;
     // Every writer is dead now; read the pipes to their end (bounded: a stray writer outside
     // our reach must not hang the runner).
     for (int round = 0; round < 100 && (stdout_.open || stderr_.open); ++round) {
-        stdout_.drain(request_.limits.max_output, overflowed);
-        stderr_.drain(request_.limits.max_output, overflowed);
+        stdout_.drain();
+        stderr_.drain();
         if (stdout_.open || stderr_.open) {
             pollfd fds[2] = {{stdout_.open ? stdout_.read_fd : -1, POLLIN, 0},
                              {stderr_.open ? stderr_.read_fd : -1, POLLIN, 0}};
             poll(fds, 2, 10);
         }
     }
-    record_.stdout_text = std::move(stdout_.text);
-    record_.stderr_text = std::move(stderr_.text);
-    record_.output_truncated = overflowed;
+    store_output(stdout_.capture(), stderr_.capture(), record_);
     channel_.read(cursor_, record_.events, true, &record_.torn_events);
     record_.dropped_events = channel_.dropped();
     for (const auto& event : record_.events)

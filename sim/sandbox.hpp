@@ -16,7 +16,12 @@ struct SandboxLimits {
     std::uint64_t address_space = 4ULL << 30;  // per process (RLIMIT_AS); 0 = none
     int max_processes = 64;                    // whole sandbox; enforced by the runner too
     std::uint64_t max_file_size = 256ULL << 20; // RLIMIT_FSIZE
-    std::uint64_t max_output = 4ULL << 20;     // bytes of stdout + stderr the runner keeps
+    std::uint64_t max_output = 0;              // stdout + stderr written before the run is
+                                               // stopped as `limit`; 0 = none (the default)
+    // Bytes kept of each of stdout and stderr: 512 KiB of head and 512 KiB of tail, the rest
+    // counted and dropped (sim/output_capture.hpp). Enough for a program's first messages and its
+    // last ones (where an error usually is); small enough that a record stays a few MiB of JSON.
+    std::uint64_t output_keep = 1ULL << 20;
 };
 
 // Which namespaces the host managed to enter.

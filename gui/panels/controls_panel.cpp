@@ -2,8 +2,10 @@
 
 #include "gui/widgets.hpp"
 #include "sim/matrix.hpp"
+#include "sim/output_capture.hpp"
 
 #include <imgui.h>
+#include <imgui_stdlib.h>
 
 #include <fmt/format.h>
 
@@ -172,6 +174,26 @@ void draw_expected_and_actual(const RunConfig& config, const Scenario& scenario,
     }
 }
 
+// The output limit: a number of bytes with K, M or G, empty for none. Told in red when it is not
+// one (Run then refuses to start).
+void draw_max_output(RunConfig& config) {
+    ImGui::SameLine(0, ImGui::GetFontSize());
+    ImGui::AlignTextToFramePadding();
+    ImGui::TextUnformatted("max output");
+    ImGui::SameLine();
+    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 5);
+    ImGui::InputTextWithHint("##max-output", "none", &config.max_output);
+    help_marker("Bytes of stdout + stderr after which the run is stopped and ends as 'limit': "
+                "4096, 512K, 1M or 2G. Empty or 0: no limit. Without a limit output never stops "
+                "a program: the first and last 512 KiB of each stream are kept and the bytes "
+                "dropped in between are counted (see the Output panel). Same as "
+                "'forklore run --max-output BYTES'.");
+    if (!config.max_output.empty() && !parse_byte_size(config.max_output)) {
+        ImGui::SameLine();
+        ImGui::TextColored(kFailColour, "not a number of bytes");
+    }
+}
+
 } // namespace
 
 std::string describe_progress(const RunProgress& progress) {
@@ -248,6 +270,7 @@ void draw_controls_panel(ControlsPanelState& state, RunConfig& config, const Run
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 6);
     ImGui::InputInt("##repeat", &config.repeat);
     config.repeat = std::clamp(config.repeat, 1, 10000);
+    draw_max_output(config);
     ImGui::EndDisabled();
     ImGui::SameLine();
     ImGui::BeginDisabled(!running);

@@ -4,6 +4,7 @@
 #include "gui/panels/output_panel.hpp"
 
 #include "gui/widgets.hpp"
+#include "sim/output_capture.hpp"
 
 #include <imgui.h>
 #include <imgui_stdlib.h>
@@ -24,12 +25,19 @@ namespace {
 
 // Long text in a scrolling region: ImGui only lays out the visible lines of unwrapped text, so a
 // megabyte of output stays cheap to draw.
-void draw_text_region(const char* id, const std::string& text, bool truncated) {
+// A stream that dropped output says how much, as the CLI does. Records from before head-and-tail
+// capture count nothing: they only know that the output limit cut the run short.
+void draw_text_region(const char* id, const char* stream, const std::string& text,
+                      std::uint64_t written, std::uint64_t dropped, bool old_limit_reached) {
     if (ImGui::SmallButton(fmt::format("Copy##{}", id).c_str()))
         ImGui::SetClipboardText(text.c_str());
     ImGui::SameLine();
     ImGui::TextDisabled("%zu bytes", text.size());
-    if (truncated) {
+    if (dropped > 0) {
+        ImGui::SameLine();
+        ImGui::TextColored(verdict_colour(VerdictKind::limit), "%s",
+                           describe_dropped_output(stream, written, dropped).c_str());
+    } else if (old_limit_reached) {
         ImGui::SameLine();
         ImGui::TextColored(verdict_colour(VerdictKind::limit),
                            "(truncated: the sandbox's output limit was reached)");
@@ -74,13 +82,13 @@ void draw_process_output(OutputPanelState& state, const RunRecord& record) {
         ImGui::EndCombo();
     }
     help_marker("What each process wrote through the scenario's print probes (its output "
-                "events), kept per process. The stdout and stderr tabs show everything the sandbox "
-                "wrote, as captured.");
+                "events), kept per process. The stdout and stderr tabs show what the sandbox wrote "
+                "to them, as captured.");
     if (!shown->exit_description.empty()) {
         ImGui::SameLine();
         ImGui::TextDisabled("%s", shown->exit_description.c_str());
     }
-    draw_text_region("##process-text", shown->output, false);
+    draw_text_region("##process-text", "output", shown->output, 0, 0, false);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -261,13 +269,17 @@ void draw_output_panel(OutputPanelState& state, const RecordView& view, Selectio
     help_marker("What the run wrote and what it did. 'Event log': every recorded event in order "
                 "(time since the run started, process, thread, kind, the lock or object, its "
                 "arguments, its text); filter by text, process or kind; click a row to select "
-                "the event in every panel. 'stdout' and 'stderr': everything the sandbox wrote, "
-                "as captured. 'Per process': what each process printed.");
+                "the event in every panel. 'stdout' and 'stderr': what the sandbox wrote; of a "
+                "long stream the first and the last 512 KiB are kept, a line in the text marks "
+                "where the rest was dropped, and the bytes written and dropped are counted above "
+                "it. 'Per process': what each process printed.");
     if (!view) {
         ImGui::TextDisabled("No run yet.");
         return;
     }
     const RunRecord& record = *view.record;
+    const bool old_limit_reached =
+        record.output_truncated && record.stdout_bytes == 0 && record.stderr_bytes == 0;
     if (!ImGui::BeginTabBar("##output-tabs"))
         return;
     if (ImGui::BeginTabItem("Event log")) {
@@ -275,11 +287,13 @@ void draw_output_panel(OutputPanelState& state, const RecordView& view, Selectio
         ImGui::EndTabItem();
     }
     if (ImGui::BeginTabItem("stdout")) {
-        draw_text_region("##stdout", record.stdout_text, record.output_truncated);
+        draw_text_region("##stdout", "stdout", record.stdout_text, record.stdout_bytes,
+                         record.stdout_dropped, old_limit_reached);
         ImGui::EndTabItem();
     }
     if (ImGui::BeginTabItem("stderr")) {
-        draw_text_region("##stderr", record.stderr_text, record.output_truncated);
+        draw_text_region("##stderr", "stderr", record.stderr_text, record.stderr_bytes,
+                         record.stderr_dropped, old_limit_reached);
         ImGui::EndTabItem();
     }
     if (ImGui::BeginTabItem("Per process")) {

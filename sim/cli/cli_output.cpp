@@ -1,5 +1,6 @@
 #include "cli_output.hpp"
 
+#include "sim/output_capture.hpp"
 #include "sim/stats.hpp"
 
 #include <fmt/format.h>
@@ -162,6 +163,10 @@ std::string describe_run(const RunRecord& record) {
         out += fmt::format("  expected: {}{}\n", record.expected->describe(),
                            record.expected->racy ? "" : (ok ? " (as expected)" : " (MISMATCH)"));
     }
+    if (record.stdout_dropped > 0)
+        out += "  " + describe_dropped_output("stdout", record.stdout_bytes, record.stdout_dropped) + "\n";
+    if (record.stderr_dropped > 0)
+        out += "  " + describe_dropped_output("stderr", record.stderr_bytes, record.stderr_dropped) + "\n";
     // The stuck set and what still ran beside it; what the first process left running.
     auto list_threads = [&](std::string_view title, const std::vector<ThreadState>& threads) {
         if (threads.empty()) return;

@@ -135,8 +135,10 @@ std::string process_line(const ProcessRecord& p, bool has_parent) {
     return line;
 }
 
-// The last `count` lines of `text`.
+// The last `count` lines of `text`, each cut to a screen's worth (a program may write megabytes
+// with no newline).
 std::string tail(const std::string& text, std::size_t count, const std::string& indent) {
+    constexpr std::size_t kMaxLineShown = 300;
     std::vector<std::string> lines;
     std::size_t begin = 0;
     while (begin < text.size()) {
@@ -148,7 +150,12 @@ std::string tail(const std::string& text, std::size_t count, const std::string& 
     std::string out;
     if (lines.size() > count) out += indent + "...\n";
     for (std::size_t i = lines.size() > count ? lines.size() - count : 0; i < lines.size(); ++i)
-        out += indent + lines[i] + "\n";
+        out += indent +
+               (lines[i].size() > kMaxLineShown
+                    ? fmt::format("{}... ({} more bytes on this line)",
+                                  lines[i].substr(0, kMaxLineShown), lines[i].size() - kMaxLineShown)
+                    : lines[i]) +
+               "\n";
     return out;
 }
 

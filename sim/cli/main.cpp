@@ -2,9 +2,9 @@
 //
 //   forklore list [--json] [--all]
 //   forklore show ID [--json]
-//   forklore run ID [--variant V] [--set knob=value ...] [--repeat N] [--timeout S] [--json] [--out FILE]
+//   forklore run ID [--variant V] [--set knob=value ...] [--repeat N] [--timeout S] [--max-output BYTES] [--json] [--out FILE]
 //   forklore matrix [--filter GLOB] [--repeat N] [--jobs N] [--junit FILE] [--json] [--all]
-//   forklore exec [--timeout S] [--json] [--out FILE] [--no-stacks] -- PROGRAM ARGS...
+//   forklore exec [--timeout S] [--max-output BYTES] [--json] [--out FILE] [--no-stacks] -- PROGRAM ARGS...
 //
 // Bad input (unknown id, bad knob value, bad option) prints one line on stderr and exits 2.
 // `exec` exits with a code per verdict (exec_command.hpp).
@@ -14,6 +14,7 @@
 #include "sim/exec_program.hpp"
 
 #include "sim/matrix.hpp"
+#include "sim/output_capture.hpp"
 #include "sim/record.hpp"
 #include "sim/runner.hpp"
 #include "sim/scenario.hpp"
@@ -29,6 +30,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <string_view>
 
@@ -83,6 +85,21 @@ KnobValues parse_settings(const std::vector<std::string>& settings) {
     return values;
 }
 
+constexpr const char* kMaxOutputHelp =
+    "stop the run as 'limit' once stdout + stderr exceed BYTES (K, M, G suffixes; 0 or not given: "
+    "no limit, and the first and last 512 KiB of each stream are kept)";
+
+// --max-output BYTES ("4096", "512K", "1M", "2G"; 0 = none). nullopt when not given: the
+// scenario's own limit stays (none, except in the engine's self-test of the limit).
+std::optional<std::uint64_t> parse_max_output(const std::string& text) {
+    if (text.empty()) return std::nullopt;
+    std::optional<std::uint64_t> bytes = parse_byte_size(text);
+    if (!bytes)
+        throw UsageError(fmt::format(
+            "--max-output takes a number of bytes, optionally with K, M or G (got '{}')", text));
+    return bytes;
+}
+
 struct ListOptions {
     bool json_output = false;
     bool all = false;
@@ -120,6 +137,7 @@ struct RunOptions {
     std::vector<std::string> settings;
     int repeat = 1;
     double timeout = 0;
+    std::string max_output; // as given; empty when not
     bool json_output = false;
     std::string out;
     bool no_stacks = false;
@@ -133,6 +151,8 @@ int command_run(const RunOptions& options) {
     } catch (const std::invalid_argument& error) {
         throw UsageError(error.what());
     }
+    if (auto max_output = parse_max_output(options.max_output))
+        request.limits.max_output = *max_output;
     // Fail before the run, not after it: a run can take seconds and its record would be lost.
     if (!options.out.empty()) cli::check_writable(options.out);
     if (options.timeout > 0) request.timeout_seconds = options.timeout;
@@ -169,6 +189,7 @@ int command_run(const RunOptions& options) {
 struct ExecOptions {
     std::vector<std::string> command; // the program and its arguments
     double timeout = 60;
+    std::string max_output; // as given; empty when not
     bool json_output = false;
     std::string out;
     bool no_stacks = false;
@@ -184,6 +205,7 @@ struct ProgramError : std::runtime_error {
 int command_exec(const ExecOptions& options) {
     if (options.command.empty())
         throw UsageError("exec needs a program to run: forklore exec -- PROGRAM ARGS...");
+    const std::optional<std::uint64_t> max_output = parse_max_output(options.max_output);
     if (auto problem = cli::check_program(options.command.front()))
         throw ProgramError(problem->message, problem->exit_code);
     if (!options.out.empty()) cli::check_writable(options.out);
@@ -195,6 +217,7 @@ int command_exec(const ExecOptions& options) {
                      {"cwd", std::filesystem::current_path().string()}};
     request.timeout_seconds = options.timeout;
     request.limits = scenario.limits;
+    if (max_output) request.limits.max_output = *max_output;
     // RLIMIT_CPU is per process: a program computing until the deadline is timed out, not
     // stopped by a limit it could never have known about.
     request.limits.cpu_seconds = std::max(request.limits.cpu_seconds,
@@ -250,7 +273,7 @@ int split_exec_command_line(int argc, char** argv, std::vector<std::string>& com
     if (argc < 2 || std::string_view(argv[1]) != "exec") return argc;
     for (int i = 2; i < argc; ++i) {
         std::string_view word = argv[i];
-        bool takes_value = word == "--timeout" || word == "--out";
+        bool takes_value = word == "--timeout" || word == "--out" || word == "--max-output";
         if (word != "--" && !word.empty() && word.front() == '-') {
             if (takes_value) ++i;
             continue; // one of ours, or a bad option CLI11 reports
@@ -289,6 +312,7 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(1, 100000));
     run_command->add_option("--timeout", run.timeout, "deadline in seconds")
         ->check(CLI::Range(0.01, 3600.0));
+    run_command->add_option("--max-output", run.max_output, kMaxOutputHelp);
     run_command->add_flag("--json", run.json_output, "print the run record as JSON");
     run_command->add_option("--out", run.out, "also write the run record (JSON) to FILE");
     run_command->add_flag("--no-stacks", run.no_stacks, "do not capture stacks of blocked threads");
@@ -312,6 +336,7 @@ int main(int argc, char** argv) {
         "exec", "run any program in the sandbox, uninstrumented, and prove how it ends");
     exec_command->add_option("--timeout", exec.timeout, "deadline in seconds (default 60)")
         ->check(CLI::Range(0.01, 86400.0));
+    exec_command->add_option("--max-output", exec.max_output, kMaxOutputHelp);
     exec_command->add_flag("--json", exec.json_output, "print the run record as JSON");
     exec_command->add_option("--out", exec.out, "also write the run record (JSON) to FILE");
     exec_command->add_flag("--no-stacks", exec.no_stacks, "do not capture stacks of blocked threads");

@@ -447,6 +447,9 @@ TEST_CASE("usage errors exit 2 with one line on stderr", "[cli][errors]") {
     SECTION("no command") { require_usage_error(run_cli({})); }
     SECTION("unknown command") { require_usage_error(run_cli({"frobnicate"})); }
     SECTION("--repeat out of range") { require_usage_error(run_cli({"run", kScenario, "--repeat", "0"})); }
+    SECTION("--max-output that is not a size") {
+        require_usage_error(run_cli({"run", kScenario, "--max-output", "abc"}));
+    }
     SECTION("matrix filter that matches nothing") {
         require_usage_error(run_cli({"matrix", "--filter", "no-such-scenario:*"}));
     }
@@ -538,7 +541,8 @@ namespace {
 const std::string kBin = FORKLORE_BIN_DIR;
 
 // Exit codes of `forklore exec` (forklore exec --help, README).
-constexpr int kExecCompleted = 0, kExecFailed = 10, kExecDeadlocked = 12, kExecTimedOut = 13;
+constexpr int kExecCompleted = 0, kExecFailed = 10, kExecDeadlocked = 12, kExecTimedOut = 13,
+              kExecLimit = 14;
 
 // The address the program printed ("mutex at 0x55d0c0a0 held by ..."), as the verdict must name it.
 std::string printed_address(const std::string& out) {
@@ -690,6 +694,65 @@ TEST_CASE("exec proves a threading.Lock held at os.fork() hangs the child", "[cl
         for (const auto& frame : stack.value("frames", json::array()))
             if (frame.value("function", "") == "PyThread_acquire_lock_timed") child_stack_in_lock = true;
     CHECK(child_stack_in_lock);
+}
+
+// 50 MB on stdout with no newline, then a line on stderr: far past what is kept, never a limit.
+const std::vector<std::string> kFlood = {
+    "sh", "-c", "head -c 50000000 /dev/zero | tr '\\0' x; echo done >&2"};
+
+TEST_CASE("exec of a program that floods stdout completes, its head and tail kept",
+          "[cli][exec][output]") {
+    TempDir dir;
+    fs::path out = dir.path / "record.json";
+    std::vector<std::string> args = {"exec", "--out", out.string(), "--"};
+    args.insert(args.end(), kFlood.begin(), kFlood.end());
+    const auto started = std::chrono::steady_clock::now();
+    CliResult result = run_cli(args);
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - started);
+    INFO("took " << took.count() << " ms\n" << result.out.substr(0, 3000) << result.err);
+    CHECK(result.exit_code == kExecCompleted);
+    CHECK(result.out.find("exec: completed") != std::string::npos);
+    CHECK(result.out.find("stdout: 50,000,000 bytes written, ") != std::string::npos);
+    CHECK(result.out.find(" dropped in the middle (head and tail kept)") != std::string::npos);
+    CHECK(result.out.size() < 20000); // the report shows a cut of the long line, not all of it
+
+    json record = json::parse(read_text(out.string()));
+    CHECK(record["verdict"] == "completed");
+    CHECK(record["output_truncated"] == true);
+    CHECK(record["stdout_bytes"] == 50'000'000);
+    // No newline and no UTF-8 to move a cut to: exactly the default 1 MiB is kept.
+    CHECK(record["stdout_dropped"] == 50'000'000 - (1 << 20));
+    CHECK(record["stderr_bytes"] == 5);
+    CHECK(record["stderr_dropped"] == 0);
+    CHECK(record["stderr"] == "done\n");
+    const std::string text = record["stdout"];
+    const std::string marker =
+        "\n[... forklore dropped " + std::to_string(50'000'000 - (1 << 20)) + " bytes of stdout here ...]\n";
+    REQUIRE(text.size() == (1u << 20) + marker.size());
+    CHECK(text.substr(0, 512 << 10) == std::string(512 << 10, 'x'));
+    CHECK(text.substr(512 << 10, marker.size()) == marker);
+    CHECK(text.substr((512 << 10) + marker.size()) == std::string(512 << 10, 'x')); // the tail
+}
+
+TEST_CASE("exec --max-output makes output a limit again", "[cli][exec][output]") {
+    SECTION("past the limit: limit, exit 14") {
+        std::vector<std::string> args = {"exec", "--max-output", "1M", "--"};
+        args.insert(args.end(), kFlood.begin(), kFlood.end());
+        CliResult result = run_cli(args);
+        INFO(result.out.substr(0, 3000) << result.err);
+        CHECK(result.exit_code == kExecLimit);
+        CHECK(result.out.find("exec: limit") != std::string::npos);
+        CHECK(result.out.find("wrote more than 1048576 bytes of output") != std::string::npos);
+    }
+    SECTION("under the limit: completed") {
+        CliResult result = run_cli({"exec", "--max-output", "1M", "--", "sh", "-c", "echo hi"});
+        CHECK(result.exit_code == kExecCompleted);
+    }
+    SECTION("not a size: one line, exit 2") {
+        require_usage_error(run_cli({"exec", "--max-output", "abc", "--", "true"}));
+        require_usage_error(run_cli({"exec", "--max-output", "1.5M", "--", "true"}));
+    }
 }
 
 TEST_CASE("exec with a bad program: one line, its own exit code, no sandbox", "[cli][exec][errors]") {

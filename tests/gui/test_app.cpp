@@ -228,6 +228,38 @@ TEST_CASE("app: custom knobs run with no variant and no expectation", "[gui][app
     CHECK(view.record->verdict.kind == VerdictKind::completed);
 }
 
+TEST_CASE("app: the max output control makes output a limit, and refuses what is not a size",
+          "[gui][app][run]") {
+    HeadlessImGui imgui;
+    App app;
+    // 3 MiB of output: completed with no limit (head and tail kept), limit past 64 KiB.
+    REQUIRE(select_scenario(app, "selftest-output-backpressure"));
+    app.config.max_output = "abc";
+    CHECK(draw_frames(imgui, app) > 0); // drawn with its complaint beside it
+    CHECK(start_run(app).find("max output") != std::string::npos);
+    CHECK_FALSE(app.session.running());
+
+    app.config.max_output = "";
+    REQUIRE(start_run(app) == "");
+    app.session.wait();
+    REQUIRE(app.session.view());
+    CHECK(app.session.view().record->verdict.kind == VerdictKind::completed);
+    CHECK(app.session.view().record->stdout_dropped > 0);
+
+    app.config.max_output = "64K";
+    REQUIRE(start_run(app) == "");
+    app.session.wait();
+    REQUIRE(app.session.view());
+    CHECK(app.session.view().record->verdict.kind == VerdictKind::limit);
+    CHECK(app.session.view().record->limits.max_output == 64u << 10);
+
+    // The record with dropped output is drawn; the limit stays when another scenario is chosen.
+    show_record(app, app.session.view());
+    CHECK(draw_frames(imgui, app) > 0);
+    REQUIRE(select_scenario(app, "file-read-under-lock"));
+    CHECK(app.config.max_output == "64K");
+}
+
 TEST_CASE("browser: the search matches id, title and lesson", "[gui][app]") {
     const Scenario* scenario = ScenarioRegistry::instance().find("file-read-under-lock");
     REQUIRE(scenario);

@@ -203,6 +203,9 @@ RunRecord deadlocked_record() {
 
     r.stdout_text = "hello\n";
     r.stderr_text = "worker: working\n";
+    r.stdout_bytes = 6;
+    r.stderr_bytes = 734003200;
+    r.stderr_dropped = 733954048;
     r.output_truncated = true;
     r.timings = {12.5, 480.25, 512.0, 45.5, 97, 83.5};
     r.sandbox = "pid mount net ipc";
@@ -456,6 +459,10 @@ TEST_CASE("a deadlocked run record survives a round trip through JSON", "[record
         CHECK(r.stdout_text == "hello\n");
         CHECK(r.stderr_text == "worker: working\n");
         CHECK(r.output_truncated);
+        CHECK(r.stdout_bytes == 6);
+        CHECK(r.stdout_dropped == 0);
+        CHECK(r.stderr_bytes == 734003200);
+        CHECK(r.stderr_dropped == 733954048);
         CHECK(r.timings.setup_ms == 12.5);
         CHECK(r.timings.verdict_ms == 480.25);
         CHECK(r.timings.total_ms == 512.0);
@@ -471,6 +478,37 @@ TEST_CASE("a deadlocked run record survives a round trip through JSON", "[record
 
     // Serialising again gives the same document: nothing is lost or invented on the way.
     CHECK(to_json(r) == to_json(original));
+}
+
+TEST_CASE("output counts and limits: written, dropped, the limit and the kept size", "[record]") {
+    RunRecord r = deadlocked_record();
+    r.limits.max_output = 1 << 20;
+    r.limits.output_keep = 4096;
+    const json j = to_json(r);
+    CHECK(j.at("stderr_bytes") == 734003200);
+    CHECK(j.at("stderr_dropped") == 733954048);
+    CHECK(j.at("stdout_dropped") == 0);
+    CHECK(j.at("limits").at("max_output") == 1 << 20);
+    CHECK(j.at("limits").at("output_keep") == 4096);
+    const RunRecord back = run_record_from_json(j);
+    CHECK(back.limits.max_output == 1u << 20);
+    CHECK(back.limits.output_keep == 4096u);
+
+    SECTION("a record from before the counts loads with 0 and keeps output_truncated") {
+        json old = j;
+        for (const char* key : {"stdout_bytes", "stderr_bytes", "stdout_dropped", "stderr_dropped"})
+            old.erase(key);
+        old["limits"].erase("output_keep");
+        old["limits"]["max_output"] = 4 << 20; // then both the kept size and a limit
+        const RunRecord loaded = run_record_from_json(old);
+        CHECK(loaded.output_truncated);
+        CHECK(loaded.stdout_bytes == 0);
+        CHECK(loaded.stderr_bytes == 0);
+        CHECK(loaded.stdout_dropped == 0);
+        CHECK(loaded.stderr_dropped == 0);
+        CHECK(loaded.limits.max_output == 4u << 20);
+        CHECK(loaded.limits.output_keep == SandboxLimits{}.output_keep);
+    }
 }
 
 TEST_CASE("too-long strings in a record are cut to fit an event", "[record]") {
