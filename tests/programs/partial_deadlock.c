@@ -1,0 +1,55 @@
+/* partial_deadlock: a forked child stuck for ever while its parent keeps running.
+ *
+ * A thread ("holder") locks a pthread mutex and then sits in pause(). The main thread forks while
+ * the mutex is held; the child locks its copy and waits forever (the holder is not in the child).
+ * Meanwhile the parent is anything but stuck: its "chatter" thread prints a tick every 10 ms and
+ * its main thread polls the child with waitpid(WNOHANG). The stuck set is the child's thread
+ * alone; chatter, main and holder (a pause() a live thread could end with a signal) are live.
+ * Used by the GUI tests: stuck lanes, live lanes, a "partly stuck" parent.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdio.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static pthread_mutex_t g_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_barrier_t g_locked;
+
+static void* holder(void* unused) {
+    prctl(PR_SET_NAME, "holder", 0, 0, 0);
+    pthread_mutex_lock(&g_mutex);
+    pthread_barrier_wait(&g_locked); /* the main thread forks only once the mutex is held */
+    for (;;)
+        pause();
+    return unused;
+}
+
+static void* chatter(void* unused) {
+    prctl(PR_SET_NAME, "chatter", 0, 0, 0);
+    for (int i = 0;; i++) {
+        fprintf(stderr, "tick %d\n", i);
+        usleep(10000);
+    }
+    return unused;
+}
+
+int main(void) {
+    pthread_t holder_thread, chatter_thread;
+    pthread_barrier_init(&g_locked, NULL, 2);
+    pthread_create(&holder_thread, NULL, holder, NULL);
+    pthread_barrier_wait(&g_locked);
+    pthread_create(&chatter_thread, NULL, chatter, NULL);
+    pid_t child = fork();
+    if (child == 0) {
+        pthread_mutex_lock(&g_mutex); /* the child's copy is locked by a thread it does not have */
+        _exit(0);
+    }
+    for (;;) { /* polls: never blocked, so never part of the stuck set */
+        int status;
+        if (waitpid(child, &status, WNOHANG) == child)
+            return 0;
+        usleep(20000);
+    }
+}
