@@ -99,7 +99,7 @@ std::string short_label(const ProcessNode &node) {
     case ProcessState::killed_by_signal:
         return "killed by " + signal_name(node.signal);
     case ProcessState::killed_by_runner:
-        return "killed by the runner";
+        return node.live_threads > 0 ? "live, then killed" : "killed by the runner";
     }
     return "running";
 }
@@ -144,6 +144,10 @@ void decide_state(ProcessNode &node, const ProcessRecord &process, bool live, bo
         if (node.blocked) {
             node.state = ProcessState::blocked;
             node.state_text = "blocked, then killed by the runner";
+        } else if (node.live_threads > 0) {
+            // Beside a deadlock elsewhere: it still ran, and could not wake the stuck threads.
+            node.state = ProcessState::killed_by_runner;
+            node.state_text = "still running beside the stuck threads, then killed with the sandbox";
         } else {
             node.state = ProcessState::killed_by_runner;
             node.state_text = process.exit_description.empty()

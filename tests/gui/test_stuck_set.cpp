@@ -1,6 +1,7 @@
 // The stuck set in the GUI, over a real partial deadlock (tests/programs/partial_deadlock.c run
-// through the exec scenario): the forked child's thread is stuck while the parent's 'chatter'
-// prints and its main thread polls. The timeline marks lanes stuck or live, the wait-for graph
+// through the exec scenario): the forked child's thread is stuck, and so is the parent's 'waiter'
+// (a blocking waitpid for that child), while the parent's 'chatter' prints and its main thread
+// polls. The timeline marks lanes stuck or live, the wait-for graph
 // shows the live threads greyed beside the stuck set, the parent is "partly stuck", and the
 // verdict panel lists both and selects a thread on a click.
 #include "gui/models/process_tree_model.hpp"
@@ -30,7 +31,7 @@ std::shared_ptr<const RunRecord> partial_record() {
     auto record = exec_recorded(kPartialDeadlock);
     INFO(record->verdict.explanation);
     REQUIRE(record->verdict.kind == VerdictKind::deadlocked);
-    REQUIRE(record->verdict.stuck.size() == 1);
+    REQUIRE(record->verdict.stuck.size() == 2);
     return record;
 }
 
@@ -41,12 +42,21 @@ const ThreadState* live_named(const RunRecord& record, const std::string& name) 
     return nullptr;
 }
 
+// The child's stuck thread (the one that is not the parent's 'waiter').
+const ThreadState& stuck_child(const RunRecord& record) {
+    for (const auto& thread : record.verdict.stuck)
+        if (thread.name != "waiter")
+            return thread;
+    FAIL("no stuck thread but 'waiter'");
+    return record.verdict.stuck.front();
+}
+
 } // namespace
 
 TEST_CASE("timeline: the partial deadlock's child lane is stuck, chatter's lane live",
           "[gui][timeline][stuck]") {
     auto record = partial_record();
-    const ThreadState& stuck = record->verdict.stuck.front();
+    const ThreadState& stuck = stuck_child(*record);
     const ThreadState* chatter = live_named(*record, "chatter");
     REQUIRE(chatter != nullptr);
     CHECK(chatter->pid != stuck.pid); // the child is stuck, the parent chatters
@@ -105,7 +115,7 @@ TEST_CASE("wait-for graph: the partial deadlock's live threads are greyed beside
     auto record = partial_record();
     WaitGraphModel graph = build_wait_graph(*record);
     REQUIRE_FALSE(graph.empty());
-    const ThreadState& stuck = record->verdict.stuck.front();
+    const ThreadState& stuck = stuck_child(*record);
     auto waiter = graph.find_thread(stuck.pid, stuck.tid);
     REQUIRE(waiter);
     CHECK(graph.nodes[*waiter].blocked);
@@ -141,7 +151,7 @@ TEST_CASE("wait-for graph: the partial deadlock's live threads are greyed beside
 TEST_CASE("process tree: the parent of the partial deadlock is partly stuck, the child stuck",
           "[gui][process_tree][stuck]") {
     auto record = partial_record();
-    const ThreadState& stuck = record->verdict.stuck.front();
+    const ThreadState& stuck = stuck_child(*record);
     const ThreadState* chatter = live_named(*record, "chatter");
     REQUIRE(chatter != nullptr);
     ProcessTreeModel tree = build_process_tree(*record);
@@ -159,12 +169,17 @@ TEST_CASE("process tree: the parent of the partial deadlock is partly stuck, the
     REQUIRE(thread != parent->threads.end());
     CHECK(thread->live);
     CHECK(thread->wait == chatter->wait);
+    auto waiter = std::find_if(parent->threads.begin(), parent->threads.end(),
+                               [](const ProcessThread& t) { return t.name == "waiter"; });
+    REQUIRE(waiter != parent->threads.end());
+    CHECK(waiter->stuck);
+    CHECK(parent->stuck_threads == 1);
 }
 
 TEST_CASE("verdict panel: the stuck and live lists draw, a click on the stuck line selects it",
           "[gui][verdict][stuck]") {
     auto record = partial_record();
-    const ThreadState& stuck = record->verdict.stuck.front();
+    const ThreadState& stuck = stuck_child(*record);
     CHECK(thread_state_line(stuck) == "process " + std::to_string(stuck.pid) + " thread '" +
                                           stuck.name + "' (tid " + std::to_string(stuck.tid) +
                                           "): " + stuck.wait);
@@ -188,14 +203,19 @@ TEST_CASE("verdict panel: the stuck and live lists draw, a click on the stuck li
             found = y;
     }
     REQUIRE(found > 0);
-    // The first thing that selects a thread is the stuck line, not a box of the graph below.
-    CHECK(selection.pid == stuck.pid);
-    CHECK(selection.tid == stuck.tid);
+    // The first thing that selects a thread is the first stuck line, not a box of the graph.
+    const ThreadState& first = record->verdict.stuck.front();
+    CHECK(selection.pid == first.pid);
+    CHECK(selection.tid == first.tid);
     CHECK_FALSE(selection.event);
-    // The next line down is the first live one.
+    // Further down, past the other stuck line, the first live one.
+    auto is_stuck = [&] {
+        return std::any_of(record->verdict.stuck.begin(), record->verdict.stuck.end(),
+                           [&](const ThreadState& t) { return t.tid == selection.tid; });
+    };
+    CHECK(stuck.tid != 0);
     selection.clear();
-    for (float y = found + 3; y < found + 120 && (selection.tid == 0 || selection.tid == stuck.tid);
-         y += 3) {
+    for (float y = found + 3; y < found + 150 && (selection.tid == 0 || is_stuck()); y += 3) {
         io.MouseDown[0] = true;
         gui.frame(draw, ImVec2(300, y));
         io.MouseDown[0] = false;

@@ -2,10 +2,12 @@
  *
  * A thread ("holder") locks a pthread mutex and then sits in pause(). The main thread forks while
  * the mutex is held; the child locks its copy and waits forever (the holder is not in the child).
- * Meanwhile the parent is anything but stuck: its "chatter" thread prints a tick every 10 ms and
- * its main thread polls the child with waitpid(WNOHANG). The stuck set is the child's thread
- * alone; chatter, main and holder (a pause() a live thread could end with a signal) are live.
- * Used by the GUI tests: stuck lanes, live lanes, a "partly stuck" parent.
+ * Meanwhile most of the parent is anything but stuck: its "chatter" thread prints a tick every
+ * 10 ms and its main thread polls the child with waitpid(WNOHANG). Its "waiter" thread, though,
+ * waits for the child with a blocking waitpid: only the stuck child could end that wait. The stuck
+ * set is the child's thread and "waiter"; chatter, main and holder (a pause() that a live thread
+ * could end with a signal) are live. Used by the GUI tests: stuck lanes, live lanes, a "partly
+ * stuck" parent.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -26,6 +28,15 @@ static void* holder(void* unused) {
     return unused;
 }
 
+static pid_t g_child;
+
+static void* waiter(void* unused) {
+    prctl(PR_SET_NAME, "waiter", 0, 0, 0);
+    int status;
+    waitpid(g_child, &status, 0); /* the child never ends: stuck with it */
+    return unused;
+}
+
 static void* chatter(void* unused) {
     prctl(PR_SET_NAME, "chatter", 0, 0, 0);
     for (int i = 0;; i++) {
@@ -36,19 +47,20 @@ static void* chatter(void* unused) {
 }
 
 int main(void) {
-    pthread_t holder_thread, chatter_thread;
+    pthread_t holder_thread, chatter_thread, waiter_thread;
     pthread_barrier_init(&g_locked, NULL, 2);
     pthread_create(&holder_thread, NULL, holder, NULL);
     pthread_barrier_wait(&g_locked);
     pthread_create(&chatter_thread, NULL, chatter, NULL);
-    pid_t child = fork();
-    if (child == 0) {
+    g_child = fork();
+    if (g_child == 0) {
         pthread_mutex_lock(&g_mutex); /* the child's copy is locked by a thread it does not have */
         _exit(0);
     }
+    pthread_create(&waiter_thread, NULL, waiter, NULL);
     for (;;) { /* polls: never blocked, so never part of the stuck set */
         int status;
-        if (waitpid(child, &status, WNOHANG) == child)
+        if (waitpid(g_child, &status, WNOHANG) == g_child)
             return 0;
         usleep(20000);
     }
