@@ -29,9 +29,12 @@ static void* holder(void* unused) {
 }
 
 static pid_t g_child;
+static int g_go[2];       /* the child locks only once the waiter is named and about to wait */
+static pthread_barrier_t g_waiter_ready;
 
 static void* waiter(void* unused) {
     prctl(PR_SET_NAME, "waiter", 0, 0, 0);
+    pthread_barrier_wait(&g_waiter_ready);
     int status;
     waitpid(g_child, &status, 0); /* the child never ends: stuck with it */
     return unused;
@@ -49,15 +52,24 @@ static void* chatter(void* unused) {
 int main(void) {
     pthread_t holder_thread, chatter_thread, waiter_thread;
     pthread_barrier_init(&g_locked, NULL, 2);
+    pthread_barrier_init(&g_waiter_ready, NULL, 2);
+    if (pipe(g_go) != 0)
+        return 1;
     pthread_create(&holder_thread, NULL, holder, NULL);
     pthread_barrier_wait(&g_locked);
     pthread_create(&chatter_thread, NULL, chatter, NULL);
     g_child = fork();
     if (g_child == 0) {
+        char go;
+        if (read(g_go[0], &go, 1) != 1)
+            _exit(1);
         pthread_mutex_lock(&g_mutex); /* the child's copy is locked by a thread it does not have */
         _exit(0);
     }
     pthread_create(&waiter_thread, NULL, waiter, NULL);
+    pthread_barrier_wait(&g_waiter_ready);
+    if (write(g_go[1], "g", 1) != 1)
+        return 1;
     for (;;) { /* polls: never blocked, so never part of the stuck set */
         int status;
         if (waitpid(g_child, &status, WNOHANG) == g_child)
