@@ -18,6 +18,10 @@ std::string_view to_string(ProcessState state) {
         return "running";
     case ProcessState::blocked:
         return "blocked";
+    case ProcessState::stuck:
+        return "stuck";
+    case ProcessState::partly_stuck:
+        return "partly stuck";
     case ProcessState::exited:
         return "exited";
     case ProcessState::killed_by_signal:
@@ -86,12 +90,16 @@ std::string short_label(const ProcessNode &node) {
         return "running";
     case ProcessState::blocked:
         return "blocked";
+    case ProcessState::stuck:
+        return "stuck";
+    case ProcessState::partly_stuck:
+        return "partly stuck";
     case ProcessState::exited:
         return fmt::format("exited, code {}", node.exit_code);
     case ProcessState::killed_by_signal:
         return "killed by " + signal_name(node.signal);
     case ProcessState::killed_by_runner:
-        return "killed by the runner";
+        return node.live_threads > 0 ? "live, then killed" : "killed by the runner";
     }
     return "running";
 }
@@ -119,10 +127,27 @@ void decide_state(ProcessNode &node, const ProcessRecord &process, bool live, bo
                               : "running";
         return;
     }
+    // A deadlock's stuck set says which threads can never run again, whatever the others do.
+    if (node.stuck_threads > 0) {
+        const bool all = node.live_threads == 0;
+        node.state = all ? ProcessState::stuck : ProcessState::partly_stuck;
+        node.state_text =
+            all ? "stuck: none of its threads can ever run again"
+                : fmt::format("partly stuck: {} of its threads can never run again, {} still "
+                              "ran beside them",
+                              node.stuck_threads, node.live_threads);
+        if (process.killed_by_runner)
+            node.state_text += "; killed with the sandbox";
+        return;
+    }
     if (process.killed_by_runner) {
         if (node.blocked) {
             node.state = ProcessState::blocked;
             node.state_text = "blocked, then killed by the runner";
+        } else if (node.live_threads > 0) {
+            // Beside a deadlock elsewhere: it still ran, and could not wake the stuck threads.
+            node.state = ProcessState::killed_by_runner;
+            node.state_text = "still running beside the stuck threads, then killed with the sandbox";
         } else {
             node.state = ProcessState::killed_by_runner;
             node.state_text = process.exit_description.empty()
@@ -149,6 +174,32 @@ void attach_verdict(ProcessNode &node, const Verdict &verdict) {
             node.verdict_lines.push_back("waited for by another process: " + edge.description);
         }
     }
+}
+
+// The verdict's stuck set and the live threads beside it: what each of the process's threads
+// did when the deadlock was proven.
+void attach_stuck_set(ProcessNode &node, const Verdict &verdict) {
+    auto apply = [&](const std::vector<ThreadState> &list, bool stuck) {
+        for (const ThreadState &state : list) {
+            if (state.pid != node.pid)
+                continue;
+            auto thread = std::find_if(node.threads.begin(), node.threads.end(),
+                                       [&](const ProcessThread &t) { return t.tid == state.tid; });
+            if (thread == node.threads.end()) {
+                node.threads.push_back({state.tid, state.name, ""});
+                thread = node.threads.end() - 1;
+            }
+            if (thread->stuck || thread->live)
+                continue; // listed twice: the first list (stuck) wins
+            thread->stuck = stuck;
+            thread->live = !stuck;
+            if (thread->wait.empty())
+                thread->wait = state.wait;
+            ++(stuck ? node.stuck_threads : node.live_threads);
+        }
+    };
+    apply(verdict.stuck, true);
+    apply(verdict.live, false);
 }
 
 struct TreeBuilder {
@@ -213,6 +264,8 @@ ProcessTreeModel build_process_tree(const RunRecord &record, bool live) {
         for (const auto &[tid, name] : process.threads)
             node.threads.push_back({tid, name, ""});
         attach_verdict(node, verdict);
+        if (!live)
+            attach_stuck_set(node, verdict);
         node.culprit =
             !node.infrastructure && verdict.culprit_pid != 0 && verdict.culprit_pid == node.pid;
         decide_state(node, process, live, blocked_now.count(node.pid) > 0);

@@ -17,7 +17,10 @@ namespace forklore::gui {
 
 enum class ProcessState {
     running,          // a live run: not ended yet, not blocked
-    blocked,          // every thread waits with nothing left to wake it (the verdict, or a sample)
+    blocked,          // every thread waits with no timeout (a live run's last sample, or an old
+                      // record's wait-for graph with no stuck set)
+    stuck,            // every thread of it is in the verdict's stuck set: none can ever run again
+    partly_stuck,     // some threads stuck, others still running beside them (a partial deadlock)
     exited,           // exited on its own (exit_code)
     killed_by_signal, // died by a signal (signal)
     killed_by_runner, // still alive when the runner ended the sandbox
@@ -27,7 +30,9 @@ std::string_view to_string(ProcessState state);
 struct ProcessThread {
     pid_t tid = 0; // namespace tid
     std::string name;
-    std::string wait; // what the verdict says it waits for; empty when it does not
+    std::string wait; // what the verdict says it waits for or does; empty when it does not
+    bool stuck = false; // in the verdict's stuck set
+    bool live = false;  // in the verdict's live list: runs beside the stuck set
 };
 
 struct ProcessNode {
@@ -45,6 +50,8 @@ struct ProcessNode {
     std::string state_label; // short, for a box: "blocked", "exited, code 0", "killed by SIGABRT"
     bool blocked = false;    // some thread of it is in the verdict's wait-for graph
     bool culprit = false;    // the process the verdict is about
+    int stuck_threads = 0;   // its threads in the verdict's stuck set
+    int live_threads = 0;    // its threads in the verdict's live list
     std::vector<std::string> verdict_lines; // the wait-for edges of its threads
     std::vector<ProcessThread> threads;
     std::int64_t start_ns = 0, end_ns = 0; // relative to the run's start; end 0 when not ended

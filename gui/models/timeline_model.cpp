@@ -119,6 +119,18 @@ std::optional<std::size_t> TimelineModel::group_index(pid_t pid) const {
     return std::nullopt;
 }
 
+std::string_view to_string(LaneVerdict verdict) {
+    switch (verdict) {
+    case LaneVerdict::none:
+        return "";
+    case LaneVerdict::stuck:
+        return "STUCK";
+    case LaneVerdict::live:
+        return "live";
+    }
+    return "";
+}
+
 namespace {
 
 std::uint64_t thread_key(pid_t pid, pid_t tid) {
@@ -449,6 +461,61 @@ std::string ms(std::int64_t ns) {
     return fmt::format("{:.3f} ms", static_cast<double>(ns) / 1e6);
 }
 
+// Since when the samples show a thread blocked with no timeout, without a break up to the last
+// sample; unset when the last sample shows it otherwise (or never saw it).
+std::optional<std::int64_t> untimed_since_ns(const RunRecord& record, pid_t pid, pid_t tid) {
+    std::optional<std::int64_t> since;
+    for (const Snapshot& snapshot : record.snapshots) {
+        for (const auto& process : snapshot.processes) {
+            if (process.ns_pid != pid)
+                continue;
+            for (const auto& thread : process.threads) {
+                if (thread.ns_tid != tid)
+                    continue;
+                if (!thread.untimed)
+                    since.reset();
+                else if (!since)
+                    since = snapshot.time_ns - record.start_time_ns;
+            }
+        }
+    }
+    return since;
+}
+
+// The verdict's stuck and live lists, onto the lanes; a stuck lane's final wait for the hatch.
+void mark_lane_verdicts(TimelineModel& model, const RunRecord& record) {
+    auto apply = [&](const std::vector<ThreadState>& threads, LaneVerdict verdict) {
+        for (const ThreadState& thread : threads) {
+            auto index = model.lane_index(thread.pid, thread.tid);
+            if (!index)
+                continue;
+            TimelineLane& lane = model.lanes[*index];
+            lane.verdict = verdict;
+            lane.doing = thread.wait;
+        }
+    };
+    apply(record.verdict.live, LaneVerdict::live);
+    apply(record.verdict.stuck, LaneVerdict::stuck); // a thread in both lists is stuck
+    for (TimelineLane& lane : model.lanes) {
+        if (lane.verdict != LaneVerdict::stuck)
+            continue;
+        // The latest wait that never ended, on any row.
+        for (std::size_t r = 0; r < lane.rows.size(); ++r)
+            for (const TimelineBar& bar : lane.rows[r].bars)
+                if (bar.kind == BarKind::waiting && bar.open() &&
+                    (!lane.stuck_from_ns || bar.start_ns > *lane.stuck_from_ns)) {
+                    lane.stuck_from_ns = bar.start_ns;
+                    lane.stuck_row = r;
+                }
+        if (!lane.stuck_from_ns) {
+            lane.stuck_from_ns = untimed_since_ns(record, lane.pid, lane.tid);
+            lane.stuck_row = 0;
+        }
+        if (lane.stuck_from_ns)
+            lane.stuck_from_ns = std::min(*lane.stuck_from_ns, lane.end_ns);
+    }
+}
+
 } // namespace
 
 TimelineModel build_timeline_model(const RunRecord& record) {
@@ -751,6 +818,7 @@ TimelineModel build_timeline_model(const RunRecord& record) {
             model.lanes[lane].markers.begin(), model.lanes[lane].markers.end(),
             [](const TimelineMarker& a, const TimelineMarker& b) { return a.t_ns < b.t_ns; });
     }
+    mark_lane_verdicts(model, record);
     return model;
 }
 
@@ -930,6 +998,25 @@ std::string describe_event(const RunRecord& record, std::size_t index) {
     if (e.text[0])
         text += fmt::format("\n{}", e.text);
     return text;
+}
+
+std::string describe_lane(const TimelineLane& lane) {
+    std::string text =
+        fmt::format("thread '{}' (tid {}) of process {}", lane.name, lane.tid, lane.pid);
+    switch (lane.verdict) {
+    case LaneVerdict::stuck:
+        text += fmt::format("\nSTUCK: {}", lane.doing.empty() ? "blocked" : lane.doing);
+        text += "\nIt can never run again: everything that could wake it is itself stuck.";
+        break;
+    case LaneVerdict::live:
+        text += fmt::format("\nlive: {}", lane.doing.empty() ? "runs" : lane.doing);
+        text += "\nIt could still run (it runs, sleeps with a timeout, or a live thread can wake "
+                "it), but nothing it does wakes the stuck threads.";
+        break;
+    case LaneVerdict::none:
+        break;
+    }
+    return text + "\nclick to select it";
 }
 
 } // namespace forklore::gui

@@ -103,6 +103,14 @@ struct TimelineMarker {
     std::size_t event = kNoTimelineEvent;
 };
 
+// A thread's part in a deadlock verdict, from the verdict's stuck and live lists.
+enum class LaneVerdict : std::uint8_t {
+    none,  // no deadlock verdict names it (the run did not deadlock, or the thread had ended)
+    stuck, // in the stuck set: it can never run again (drawn with a STUCK badge, wait colour)
+    live,  // still running beside the stuck set: it runs, sleeps, or a live thread can wake it
+};
+std::string_view to_string(LaneVerdict verdict); // "", "STUCK", "live"
+
 // One thread. Its rows hold its bars; markers are sorted by time.
 struct TimelineLane {
     pid_t pid = 0; // namespace ids, as in the trace
@@ -112,6 +120,14 @@ struct TimelineLane {
     std::int64_t start_ns = 0, end_ns = 0; // when the thread is known to exist
     std::vector<TimelineRow> rows;         // at least one
     std::vector<TimelineMarker> markers;
+    LaneVerdict verdict = LaneVerdict::none;
+    std::string doing; // the verdict's words for what it did then: "waits on the private futex
+                       // at 0x...", "runs", "sleeps"; empty when the verdict does not name it
+    // A stuck thread's final wait, drawn hatched: its open waiting bar (row `stuck_row`) or, when
+    // the trace has none (an uninstrumented program), the time the samples show it blocked
+    // without a timeout up to the end of the lane. Unset for other lanes and when nothing shows.
+    std::optional<std::int64_t> stuck_from_ns;
+    std::size_t stuck_row = 0;
 };
 
 // One process: a header row and its lanes [first_lane, first_lane + lane_count).
@@ -172,5 +188,9 @@ std::optional<TimelineHit> hit_test(const TimelineModel& model, std::int64_t t_n
 std::string describe_bar(const TimelineModel& model, const RunRecord& record,
                          const TimelineBar& bar);
 std::string describe_event(const RunRecord& record, std::size_t event);
+
+// Tooltip of a lane's header: the thread, what it was doing at the verdict, and why it is stuck
+// (nothing that could wake it can run) or live (it can still run).
+std::string describe_lane(const TimelineLane& lane);
 
 } // namespace forklore::gui

@@ -76,6 +76,8 @@ class GraphBuilder {
         for (std::size_t i = 0; i < waits.size(); ++i)
             add_wait(waits[i], i);
         connect_processes_to_their_threads();
+        if (!model_.nodes.empty())
+            add_live_threads();
         return std::move(model_);
     }
 
@@ -324,6 +326,31 @@ class GraphBuilder {
         }
     }
 
+    // The verdict's live threads of the processes already in the graph: a thread the graph names
+    // (an owner that still runs) is marked; any other gets its own greyed node with no edges.
+    void add_live_threads() {
+        std::vector<pid_t> shown;
+        for (const auto& n : model_.nodes)
+            if (n.pid > 0)
+                shown.push_back(n.pid);
+        for (const ThreadState& thread : record_.verdict.live) {
+            if (std::find(shown.begin(), shown.end(), thread.pid) == shown.end())
+                continue;
+            std::size_t at = thread_node(thread.pid, thread.tid, thread.name, true);
+            WaitGraphNode& n = model_.nodes[at];
+            if (n.blocked)
+                continue; // stuck after all: a wait in the graph says more
+            n.live = true;
+            ++model_.live_count;
+            add_line(n.tooltip,
+                     fmt::format("live: {}", thread.wait.empty() ? "runs" : thread.wait));
+            add_line(n.tooltip,
+                     "It still runs beside the stuck threads (it runs, sleeps with a timeout, or a "
+                     "live thread can wake it), but nothing it does wakes any of them.");
+            n.detail = fmt::format("live: {}", thread.wait.empty() ? "runs" : thread.wait);
+        }
+    }
+
     const RunRecord& record_;
     WaitGraphModel model_;
     std::map<Key, std::size_t> index_;
@@ -421,8 +448,21 @@ void mark_back_edges(WaitGraphModel& model) {
 
 // Longest-path layering on the DAG, then each row ordered by where its parents are (fewer
 // crossings) and centred.
+// A live thread with no edges: not part of the wait-for graph, drawn in the rows below it.
+bool beside_the_graph(const WaitGraphModel& model, std::size_t node) {
+    if (!model.nodes[node].live)
+        return false;
+    for (const auto& e : model.edges)
+        if (e.from == node || e.to == node)
+            return false;
+    return true;
+}
+
 void lay_out(WaitGraphModel& model) {
     const std::size_t n = model.nodes.size();
+    std::vector<bool> beside(n);
+    for (std::size_t i = 0; i < n; ++i)
+        beside[i] = beside_the_graph(model, i);
     auto next = successors(model, true);
     std::vector<int> indegree(n, 0);
     for (std::size_t i = 0; i < n; ++i)
@@ -430,7 +470,7 @@ void lay_out(WaitGraphModel& model) {
             ++indegree[to];
     std::deque<std::size_t> ready;
     for (std::size_t i = 0; i < n; ++i)
-        if (indegree[i] == 0)
+        if (indegree[i] == 0 && !beside[i])
             ready.push_back(i);
     int layers = 1;
     while (!ready.empty()) {
@@ -445,8 +485,13 @@ void lay_out(WaitGraphModel& model) {
     }
 
     std::vector<std::vector<std::size_t>> rows(static_cast<std::size_t>(layers));
-    for (std::size_t i = 0; i < n; ++i)
-        rows[static_cast<std::size_t>(model.nodes[i].layer)].push_back(i);
+    std::vector<std::size_t> live_beside;
+    for (std::size_t i = 0; i < n; ++i) {
+        if (beside[i])
+            live_beside.push_back(i);
+        else
+            rows[static_cast<std::size_t>(model.nodes[i].layer)].push_back(i);
+    }
     std::size_t columns = 1;
     for (const auto& row : rows)
         columns = std::max(columns, row.size());
@@ -476,6 +521,27 @@ void lay_out(WaitGraphModel& model) {
     }
     model.width = static_cast<float>(columns);
     model.height = static_cast<float>(layers);
+    if (live_beside.empty())
+        return;
+    // The live threads below, side by side, as many per row as the graph is wide (two at least),
+    // under a band of kLiveNoteHeight for the note that says what they are.
+    const std::size_t per_row = std::max<std::size_t>(columns, 2);
+    model.width = static_cast<float>(per_row);
+    model.live_top = model.height;
+    for (std::size_t i = 0; i < live_beside.size(); ++i) {
+        WaitGraphNode& node = model.nodes[live_beside[i]];
+        const std::size_t row = i / per_row, column = i % per_row;
+        node.layer = layers + static_cast<int>(row);
+        node.x = static_cast<float>(column) + 0.5f;
+        node.y = model.live_top + kLiveNoteHeight + static_cast<float>(row) + 0.5f;
+    }
+    // Centre the graph above when the live rows made it wider.
+    const float shift = (static_cast<float>(per_row) - static_cast<float>(columns)) / 2.0f;
+    for (std::size_t i = 0; i < n; ++i)
+        if (!beside[i])
+            model.nodes[i].x += shift;
+    model.height = model.live_top + kLiveNoteHeight +
+                   static_cast<float>((live_beside.size() + per_row - 1) / per_row);
 }
 
 void fill_thread_details(WaitGraphModel& model) {
@@ -484,6 +550,8 @@ void fill_thread_details(WaitGraphModel& model) {
             continue;
         if (n.blocked)
             n.detail = "blocked";
+        else if (n.live)
+            n.detail = "live";
         else if (!n.exists)
             n.detail = "no longer exists";
         else

@@ -19,6 +19,8 @@ namespace forklore::gui {
 // Columns are 1 unit apart, rows (layers) 1 unit apart; a box is centred at (x, y).
 inline constexpr float kGraphNodeWidth = 0.88f;
 inline constexpr float kGraphNodeHeight = 0.5f;
+// The band above the live threads' rows, for the note that they cannot help (layout units).
+inline constexpr float kLiveNoteHeight = 0.4f;
 
 struct WaitGraphNode {
     enum class Kind {
@@ -41,6 +43,11 @@ struct WaitGraphNode {
     bool exists = true;        // thread: still alive somewhere in the sandbox
     bool culprit = false;      // what the verdict is about (the orphaned lock's waiter, a cycle)
     bool in_cycle = false;
+    // thread: in the verdict's live list (runs, sleeps, or a live thread can wake it). Drawn
+    // greyed: a live thread of the same processes as the stuck set, shown beside it so that a
+    // student sees it exists but cannot wake anyone in the graph. With no edges of its own unless
+    // it also holds what a stuck thread waits for.
+    bool live = false;
     int layer = 0;      // row, 0 at the top
     float x = 0, y = 0; // centre, in layout units
 };
@@ -67,6 +74,10 @@ struct WaitGraphModel {
     std::vector<WaitGraphEdge> edges;
     float width = 0, height = 0; // every box lies inside [0, width] x [0, height]
     bool has_cycle = false;
+    // Where the row(s) of live threads with no edges begin, in layout units (below the wait-for
+    // graph, under a note "still running beside them"); 0 when there are none.
+    float live_top = 0;
+    std::size_t live_count = 0; // threads marked live (with or without edges)
 
     bool empty() const { return nodes.empty(); }
     std::optional<std::size_t> find_thread(pid_t pid, pid_t tid) const;
@@ -77,7 +88,9 @@ struct WaitGraphModel {
 
 // Builds the graph of record.verdict.wait_for: a node per thread, object and process it names,
 // the cycles and the culprit marked, and a layered layout (waiters above what they wait on, owners
-// below). Deterministic: the same record always gives the same picture. Empty without edges.
+// below). The verdict's live threads of the processes the graph shows are added beside it,
+// greyed, in rows below (see WaitGraphNode::live). Deterministic: the same record always gives
+// the same picture. Empty without edges.
 WaitGraphModel build_wait_graph(const RunRecord& record);
 
 } // namespace forklore::gui

@@ -18,10 +18,12 @@ constexpr const char *kHelp =
     "child was made: fork (a copy of the parent's memory, with only the thread that called "
     "fork), fork_exec (fork, then a fresh program), spawn (a fresh program), forkserver (a copy "
     "of a clean server forked early); 'sandbox' edges are forklore's own host and reaper.\n\n"
-    "A box's colour is the process's state at the end of the run: red blocked (one of its "
-    "threads is in the wait-for graph), green exited with code 0, orange exited with another "
-    "code or killed by a signal, grey killed by the runner when it ended the sandbox. A thick "
-    "red outline marks the culprit, the process the verdict is about.\n\n"
+    "A box's colour is the process's state at the end of the run: red stuck (after a deadlock: "
+    "none of its threads can ever run again) or blocked (every thread waits with no timeout), "
+    "half red half grey partly stuck (some threads stuck, others still running beside them: the "
+    "red part is the stuck share), green exited with code 0, orange exited with another code or "
+    "killed by a signal, grey killed by the runner when it ended the sandbox. A thick red "
+    "outline marks the culprit, the process the verdict is about.\n\n"
     "Hover a box for its threads and what each waits for; click it to select the process in "
     "every panel.";
 
@@ -41,6 +43,8 @@ ImU32 with_alpha(ImU32 colour, int alpha) {
 ImU32 state_colour(const ProcessNode &node) {
     switch (node.state) {
     case ProcessState::blocked:
+    case ProcessState::stuck:
+    case ProcessState::partly_stuck:
         return palette::waiting;
     case ProcessState::exited:
         return node.exit_code == 0 ? kExitedOk : kFailed;
@@ -90,7 +94,7 @@ void legend_swatch(ImU32 colour, const char *label) {
 }
 
 void legend() {
-    legend_swatch(palette::waiting, "blocked");
+    legend_swatch(palette::waiting, "stuck / blocked");
     legend_swatch(kExitedOk, "exited 0");
     legend_swatch(kFailed, "failed / crashed");
     legend_swatch(kKilledByRunner, "killed by the runner");
@@ -141,7 +145,10 @@ void node_tooltip(const ProcessNode &node) {
     ImGui::Separator();
     ImGui::Text("%zu thread%s", node.threads.size(), node.threads.size() == 1 ? "" : "s");
     for (const auto &thread : node.threads) {
-        if (thread.wait.empty())
+        if (thread.stuck || thread.live)
+            ImGui::BulletText("%s '%s' (tid %d): %s", thread.stuck ? "STUCK" : "live",
+                              thread.name.c_str(), thread.tid, thread.wait.c_str());
+        else if (thread.wait.empty())
             ImGui::BulletText("'%s' (tid %d)", thread.name.c_str(), thread.tid);
         else
             ImGui::BulletText("'%s' (tid %d): %s", thread.name.c_str(), thread.tid,
@@ -170,7 +177,18 @@ void draw_node(ProcessTreePanelState &state, std::size_t index, const Geometry &
     ImU32 colour = state_colour(node);
     bool selected = selection.pid != 0 && selection.pid == node.pid;
 
-    draw->AddRectFilled(min, max, with_alpha(colour, 80), 4.0f);
+    if (node.state == ProcessState::partly_stuck) {
+        // The stuck share of its threads in red, the live share grey.
+        const float share = static_cast<float>(node.stuck_threads) /
+                            static_cast<float>(node.stuck_threads + node.live_threads);
+        const float split = min.x + (max.x - min.x) * share;
+        draw->AddRectFilled(min, ImVec2(split, max.y), with_alpha(colour, 80), 4.0f,
+                            ImDrawFlags_RoundCornersLeft);
+        draw->AddRectFilled(ImVec2(split, min.y), max, with_alpha(palette::running, 110), 4.0f,
+                            ImDrawFlags_RoundCornersRight);
+    } else {
+        draw->AddRectFilled(min, max, with_alpha(colour, 80), 4.0f);
+    }
     ImU32 border = node.culprit ? palette::waiting : selected ? palette::selected : colour;
     float thickness = node.culprit ? 3.5f : selected ? 2.5f : 1.0f;
     draw->AddRect(min, max, border, 4.0f, 0, thickness);
@@ -179,7 +197,9 @@ void draw_node(ProcessTreePanelState &state, std::size_t index, const Geometry &
                       3.0f, 0, 1.5f);
 
     std::string threads =
-        fmt::format("{} thread{}", node.threads.size(), node.threads.size() == 1 ? "" : "s");
+        node.state == ProcessState::partly_stuck
+            ? fmt::format("{} of {} threads stuck", node.stuck_threads, node.threads.size())
+            : fmt::format("{} thread{}", node.threads.size(), node.threads.size() == 1 ? "" : "s");
     std::string third = node.culprit ? "CULPRIT - " + threads : threads;
     draw->PushClipRect(min, max, true);
     ImVec2 text(min.x + 8.0f, min.y + 6.0f);

@@ -40,6 +40,9 @@ constexpr ImU32 kGridColour = IM_COL32(255, 255, 255, 18);
 constexpr ImU32 kLabelColour = IM_COL32(220, 220, 225, 255);
 constexpr ImU32 kDimLabelColour = IM_COL32(150, 150, 160, 255);
 constexpr ImU32 kExitBySignal = IM_COL32(240, 140, 60, 255);
+constexpr ImU32 kStuckOutline = IM_COL32(255, 190, 190, 255); // around a stuck thread's last wait
+constexpr ImU32 kStuckHatch = IM_COL32(60, 10, 10, 170);      // its diagonal stripes
+constexpr ImU32 kLiveBadge = IM_COL32(140, 140, 150, 255);    // a thread running beside them
 
 ImU32 with_alpha(ImU32 colour, int alpha) {
     return (colour & ~IM_COL32_A_MASK) | (static_cast<ImU32>(alpha) << IM_COL32_A_SHIFT);
@@ -253,6 +256,49 @@ void draw_row(ImDrawList* draw, const TimelineRow& row, const Mapping& map, floa
     }
 }
 
+// A stuck thread's final wait: outlined and hatched, so it reads differently from a wait that a
+// live thread could still end. Over the red bar when the trace has one; filled red otherwise.
+void draw_stuck_wait(ImDrawList* draw, const TimelineLane& lane, const Mapping& map, float lane_y,
+                     ImVec2 plot_min, ImVec2 plot_max) {
+    if (lane.verdict != LaneVerdict::stuck || !lane.stuck_from_ns)
+        return;
+    const float y0 =
+        lane_y + kMarkerBand + static_cast<float>(lane.stuck_row) * (kRowHeight + kRowGap);
+    const float y1 = y0 + kRowHeight;
+    const float x0 = clamp_x(map.x(static_cast<double>(*lane.stuck_from_ns)), plot_min, plot_max);
+    const float x1 =
+        std::max(x0 + 3, clamp_x(map.x(static_cast<double>(lane.end_ns)), plot_min, plot_max));
+    const bool has_bar =
+        lane.stuck_row < lane.rows.size() && !lane.rows[lane.stuck_row].bars.empty();
+    if (!has_bar)
+        draw->AddRectFilled(ImVec2(x0, y0), ImVec2(x1, y1), palette::waiting);
+    draw->PushClipRect(ImVec2(std::max(x0, plot_min.x), y0), ImVec2(std::min(x1, plot_max.x), y1),
+                       true);
+    const float first = std::max(x0, plot_min.x - kRowHeight);
+    const float last = std::min(x1, plot_max.x);
+    for (float x = first - std::fmod(first - x0, 6.0f); x < last; x += 6.0f)
+        draw->AddLine(ImVec2(x, y1), ImVec2(x + kRowHeight, y0), kStuckHatch, 1.5f);
+    draw->PopClipRect();
+    draw->AddRect(ImVec2(x0, y0 - 1), ImVec2(x1, y1 + 1), kStuckOutline, 0, 0, 1.5f);
+}
+
+// The badge at the right of a lane's name: "STUCK" in the wait colour, "live" in grey.
+void draw_lane_badge(ImDrawList* draw, const TimelineLane& lane, float right, float lane_y) {
+    if (lane.verdict == LaneVerdict::none)
+        return;
+    const std::string text(to_string(lane.verdict));
+    const ImVec2 size = ImGui::CalcTextSize(text.c_str());
+    const ImVec2 min(right - size.x - 6, lane_y + 1), max(right, lane_y + size.y + 3);
+    if (lane.verdict == LaneVerdict::stuck) {
+        draw->AddRectFilled(min, max, with_alpha(palette::waiting, 70), 3);
+        draw->AddRect(min, max, palette::waiting, 3);
+        draw->AddText(ImVec2(min.x + 3, min.y + 1), kStuckOutline, text.c_str());
+    } else {
+        draw->AddRect(min, max, with_alpha(kLiveBadge, 120), 3);
+        draw->AddText(ImVec2(min.x + 3, min.y + 1), kLiveBadge, text.c_str());
+    }
+}
+
 void draw_markers(ImDrawList* draw, const TimelineLane& lane, const Mapping& map, float y0,
                   ImVec2 plot_min, ImVec2 plot_max, const Selection& selection,
                   const RunRecord& record) {
@@ -412,7 +458,9 @@ void draw_timeline_panel(TimelinePanelState& state, const RecordView& view, Sele
         "its role and how it was started). Bars: green = a lock held, yellow = held while another "
         "thread waits for it, red = a thread waiting (for a lock, a file lock, a condition "
         "variable, a barrier, a thread to join or a child process). A red bar that runs to the "
-        "right edge never ended: that thread was still waiting when the run stopped. Triangles "
+        "right edge never ended: that thread was still waiting when the run stopped. After a "
+        "deadlock, a thread badged STUCK can never run again (its last wait is outlined and "
+        "hatched); one badged 'live' still ran beside them, and could not wake them. Triangles "
         "are other events (notes, output, thread starts ...); arrows join a parent to the child "
         "it started (labelled with the start method), an exec, and an exit to the process that "
         "reaped it.\n\nMouse wheel: zoom around the mouse (shift+wheel scrolls the lanes). Drag: "
@@ -448,6 +496,13 @@ void draw_timeline_panel(TimelinePanelState& state, const RecordView& view, Sele
     legend_swatch(palette::waiting, "waiting");
     legend_swatch(IM_COL32(120, 180, 255, 255), "events");
     legend_swatch(palette::process_edge, "start / exec / exit");
+    if (std::any_of(model.lanes.begin(), model.lanes.end(),
+                    [](const TimelineLane& lane) { return lane.verdict == LaneVerdict::stuck; })) {
+        // A deadlock verdict's stuck set, on its own line: the sentence must stay readable.
+        ImGui::TextDisabled("Deadlock:");
+        legend_swatch(kStuckOutline, "STUCK: hatched wait, can never end");
+        legend_swatch(kLiveBadge, "live: still runs beside them");
+    }
 
     ImGuiIO& io = ImGui::GetIO();
     const ImVec2 avail = ImGui::GetContentRegionAvail();
@@ -543,6 +598,7 @@ void draw_timeline_panel(TimelinePanelState& state, const RecordView& view, Sele
             draw->AddText(
                 ImVec2(origin.x + 14 + 10.0f * static_cast<float>(group.depth), lane_y + 2),
                 selected_thread ? palette::selected : kDimLabelColour, name.c_str());
+            draw_lane_badge(draw, lane, plot_min.x - 6, lane_y);
             draw->PopClipRect();
 
             draw->PushClipRect(plot_min, plot_max, true);
@@ -558,6 +614,7 @@ void draw_timeline_panel(TimelinePanelState& state, const RecordView& view, Sele
                 draw_row(draw, lane.rows[r], map,
                          lane_y + kMarkerBand + static_cast<float>(r) * (kRowHeight + kRowGap),
                          plot_min, plot_max, selection);
+            draw_stuck_wait(draw, lane, map, lane_y, plot_min, plot_max);
             draw_markers(draw, lane, map, lane_y, plot_min, plot_max, selection, record);
             draw->PopClipRect();
         }
@@ -634,8 +691,11 @@ void draw_timeline_panel(TimelinePanelState& state, const RecordView& view, Sele
             }
         } else if (mouse.x < plot_min.x && at.lane) {
             const TimelineLane& lane = model.lanes[*at.lane];
-            ImGui::SetTooltip("thread '%s' (tid %d) of process %d\nclick to select it",
-                              lane.name.c_str(), lane.tid, lane.pid);
+            ImGui::BeginTooltip();
+            ImGui::PushTextWrapPos(ImGui::GetFontSize() * 36);
+            ImGui::TextUnformatted(describe_lane(lane).c_str());
+            ImGui::PopTextWrapPos();
+            ImGui::EndTooltip();
             if (clicked)
                 selection.select_thread(lane.pid, lane.tid);
         } else if (at.group) {

@@ -1,4 +1,5 @@
 // [SECTION] text: headline, expected vs actual, function names
+// [SECTION] the stuck set, the live threads beside it, what was left running
 // [SECTION] the wait-for graph: boxes and arrows with ImDrawList
 // [SECTION] stacks and measurements
 // [SECTION] the panel
@@ -45,6 +46,11 @@ ExpectationLine expectation_line(const RunRecord& record) {
             !ok};
 }
 
+std::string thread_state_line(const ThreadState& thread) {
+    return fmt::format("process {} thread '{}' (tid {}): {}", thread.pid, thread.name, thread.tid,
+                       thread.wait.empty() ? "runs" : thread.wait);
+}
+
 namespace {
 
 // "std::thread::_State_impl<...>::_M_run()" instead of a screenful of template arguments: the
@@ -82,6 +88,79 @@ std::string short_function_name(const std::string& name) {
             skipped = true;
     }
     return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// [SECTION] the stuck set, the live threads beside it, what was left running
+// ---------------------------------------------------------------------------------------------
+
+constexpr ImU32 kStuckText = IM_COL32(240, 150, 150, 255);
+constexpr ImU32 kLiveText = IM_COL32(165, 165, 175, 255);
+
+// A line of wrapped text that is one selectable item: a click anywhere on it selects the thread.
+// (A Selectable's own label does not wrap, and these lines name long futex addresses.)
+void thread_line(const std::string& id, const std::string& text, pid_t pid, pid_t tid, ImU32 colour,
+                 Selection& selection) {
+    const float indent = ImGui::GetFontSize();
+    const float wrap = std::max(ImGui::GetContentRegionAvail().x - indent, indent * 4);
+    const ImVec2 size = ImGui::CalcTextSize(text.c_str(), nullptr, false, wrap);
+    const bool selected = selection.tid != 0 && selection.pid == pid && selection.tid == tid;
+    const ImVec2 at = ImGui::GetCursorScreenPos();
+    if (ImGui::Selectable(id.c_str(), selected, 0, ImVec2(0, size.y)))
+        selection.select_thread(pid, tid);
+    if (ImGui::IsItemHovered())
+        ImGui::SetTooltip("click to select this thread in every panel");
+    ImDrawList* draw = ImGui::GetWindowDrawList();
+    draw->AddCircleFilled(ImVec2(at.x + indent * 0.4f, at.y + ImGui::GetTextLineHeight() / 2),
+                          indent * 0.18f, colour);
+    draw->AddText(ImGui::GetFont(), ImGui::GetFontSize(), ImVec2(at.x + indent, at.y), colour,
+                  text.c_str(), nullptr, wrap);
+}
+
+void draw_thread_list(const char* title, const char* help, const char* id,
+                      const std::vector<ThreadState>& threads, ImU32 colour, Selection& selection) {
+    ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(colour), "%s", title);
+    if (help)
+        help_marker(help);
+    for (std::size_t i = 0; i < threads.size(); ++i)
+        thread_line(fmt::format("##{}{}", id, i), thread_state_line(threads[i]), threads[i].pid,
+                    threads[i].tid, colour, selection);
+}
+
+void draw_stuck_set(const RunRecord& record, Selection& selection) {
+    const Verdict& verdict = record.verdict;
+    if (!verdict.stuck.empty() || !verdict.live.empty()) {
+        ImGui::Spacing();
+        draw_thread_list(
+            "Stuck (can never run again)",
+            "The stuck set: the threads that can never run again, because everything that could "
+            "wake them (the owner of the lock they wait for, the child they wait to end, the "
+            "writer of their pipe, a thread that would signal them) is itself stuck, or no longer "
+            "exists. The verdict is proven from this set alone, whatever else still runs.\n\n"
+            "Live threads are not in it: they run, sleep with a timeout, or wait for something a "
+            "live thread can still do. A parent that keeps printing or polling is live, and it "
+            "still cannot wake the stuck threads. Click a line to select that thread.",
+            "stuck", verdict.stuck, kStuckText, selection);
+        if (!verdict.live.empty())
+            draw_thread_list("Still running beside them", nullptr, "live", verdict.live, kLiveText,
+                             selection);
+    }
+    if (!record.left_running.empty()) {
+        ImGui::Spacing();
+        ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(kLiveText), "%s",
+                           "Left running when the first process ended:");
+        help_marker("Processes still alive when the scenario's first process ended: the run ends "
+                    "there, and these were killed with the sandbox. What each thread was doing "
+                    "then.");
+        for (std::size_t p = 0; p < record.left_running.size(); ++p) {
+            const LeftRunning& left = record.left_running[p];
+            ImGui::TextDisabled("process %d (%s), killed with the sandbox", left.pid,
+                                left.command.c_str());
+            for (std::size_t t = 0; t < left.threads.size(); ++t)
+                thread_line(fmt::format("##left{}_{}", p, t), thread_state_line(left.threads[t]),
+                            left.threads[t].pid, left.threads[t].tid, kLiveText, selection);
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -135,6 +214,8 @@ ImU32 node_fill(const WaitGraphModel& graph, std::size_t index) {
     case WaitGraphNode::Kind::thread:
         if (node.blocked)
             return with_alpha(palette::waiting, 90);
+        if (node.live)
+            return with_alpha(palette::running, 70);
         return with_alpha(node.exists ? palette::held : palette::running, 90);
     case WaitGraphNode::Kind::lock:
     case WaitGraphNode::Kind::file_lock:
@@ -225,6 +306,38 @@ void draw_edge(ImDrawList* draw, const GraphCanvas& canvas, const WaitGraphModel
     draw->AddText(ImVec2(middle.x + 4, middle.y - size.y / 2), style.colour, label.c_str());
 }
 
+// ImGui draws no dashed lines: dashes of `dash` pixels with gaps as long.
+void dashed_line(ImDrawList* draw, ImVec2 a, ImVec2 b, ImU32 colour, float dash = 5.0f) {
+    const float length = std::sqrt((b.x - a.x) * (b.x - a.x) + (b.y - a.y) * (b.y - a.y));
+    if (length <= 0)
+        return;
+    const ImVec2 d((b.x - a.x) / length, (b.y - a.y) / length);
+    for (float s = 0; s < length; s += 2 * dash) {
+        const float e = std::min(length, s + dash);
+        draw->AddLine(ImVec2(a.x + d.x * s, a.y + d.y * s), ImVec2(a.x + d.x * e, a.y + d.y * e),
+                      colour);
+    }
+}
+
+void dashed_rect(ImDrawList* draw, ImVec2 min, ImVec2 max, ImU32 colour) {
+    dashed_line(draw, min, ImVec2(max.x, min.y), colour);
+    dashed_line(draw, ImVec2(max.x, min.y), max, colour);
+    dashed_line(draw, max, ImVec2(min.x, max.y), colour);
+    dashed_line(draw, ImVec2(min.x, max.y), min, colour);
+}
+
+// The band above the live threads with no edges: a dashed rule and what they are.
+void draw_live_note(ImDrawList* draw, const GraphCanvas& canvas, const WaitGraphModel& graph) {
+    if (graph.live_top <= 0)
+        return;
+    const float y = canvas.origin.y + graph.live_top * canvas.unit_y;
+    const ImU32 colour = IM_COL32(150, 150, 160, 255);
+    dashed_line(draw, ImVec2(canvas.origin.x, y + 2),
+                ImVec2(canvas.origin.x + graph.width * canvas.unit_x, y + 2), colour);
+    draw->AddText(ImVec2(canvas.origin.x + 4, y + 5), colour,
+                  "live beside them: cannot wake the stuck threads");
+}
+
 void draw_node(ImDrawList* draw, const GraphCanvas& canvas, const WaitGraphModel& graph,
                std::size_t index, const Selection& selection) {
     const WaitGraphNode& node = graph.nodes[index];
@@ -244,7 +357,10 @@ void draw_node(ImDrawList* draw, const GraphCanvas& canvas, const WaitGraphModel
         border = palette::held_with_waiters;
         thickness = 2.0f;
     }
-    draw->AddRect(min, max, border, rounding, 0, thickness);
+    if (node.live && thickness == 1.0f)
+        dashed_rect(draw, min, max, border); // live: beside the graph, not part of it
+    else
+        draw->AddRect(min, max, border, rounding, 0, thickness);
 
     // Two lines, cut at the box's edge; the tooltip has everything.
     const float pad = ImGui::GetStyle().FramePadding.x;
@@ -253,7 +369,9 @@ void draw_node(ImDrawList* draw, const GraphCanvas& canvas, const WaitGraphModel
     const ImVec4 clip(min.x + 1, min.y, max.x - pad, max.y);
     const float top = c.y - line;
     draw->AddText(ImGui::GetFont(), ImGui::GetFontSize(), ImVec2(min.x + pad, top),
-                  ImGui::GetColorU32(ImGuiCol_Text), node.label.c_str(), nullptr, 0.0f, &clip);
+                  node.live ? ImGui::GetColorU32(ImGuiCol_TextDisabled)
+                            : ImGui::GetColorU32(ImGuiCol_Text),
+                  node.label.c_str(), nullptr, 0.0f, &clip);
     draw->AddText(ImGui::GetFont(), ImGui::GetFontSize(), ImVec2(min.x + pad, top + line),
                   ImGui::GetColorU32(ImGuiCol_TextDisabled), node.detail.c_str(), nullptr, 0.0f,
                   &clip);
@@ -302,6 +420,7 @@ void draw_wait_graph(const WaitGraphModel& graph, Selection& selection) {
         // Reserve the area so the child scrolls horizontally when the graph is wider than it.
         ImGui::Dummy(ImVec2(graph.width * unit_x + side, graph.height * unit_y));
         ImDrawList* draw = ImGui::GetWindowDrawList();
+        draw_live_note(draw, canvas, graph);
         for (const auto& edge : graph.edges)
             draw_edge(draw, canvas, graph, edge);
         const bool hovered_window = ImGui::IsWindowHovered();
@@ -317,7 +436,8 @@ void draw_wait_graph(const WaitGraphModel& graph, Selection& selection) {
         }
     }
     ImGui::EndChild();
-    ImGui::TextDisabled("red: waits, yellow: held with waiters, thick white: the culprit");
+    ImGui::TextDisabled("red: waits, yellow: held with waiters, thick white: the culprit%s",
+                        graph.live_count > 0 ? ", grey dashed: live" : "");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -438,7 +558,8 @@ void section(const char* title, const char* help) {
 void draw_verdict_panel(VerdictPanelState& state, const RecordView& view, Selection& selection) {
     ImGui::TextUnformatted("Verdict");
     help_marker("How the run ended and why. The verdict is proven, not guessed: 'deadlocked' means "
-                "every thread was blocked with nothing left that could wake it. The wait-for graph "
+                "some threads (the stuck set) can never run again, because everything that could "
+                "wake them is itself stuck, whatever other threads still do. The wait-for graph "
                 "reads from top to bottom: a thread waits for a lock (or a process, a pipe), "
                 "which is held by another thread. A red arrow is an orphaned lock: its owner "
                 "thread does not exist in the waiting process, because fork() copied the lock but "
@@ -486,13 +607,17 @@ void draw_verdict_panel(VerdictPanelState& state, const RecordView& view, Select
                           record.timings.sample_mean_us);
     ImGui::Spacing();
     wrapped_text(record.verdict.explanation);
+    draw_stuck_set(record, selection);
 
     if (!state.graph.empty()) {
         section("Wait-for graph",
-                "Every blocked thread and what it waits for. Arrows: 'waits for' from a thread to "
+                "Every stuck thread and what it waits for. Arrows: 'waits for' from a thread to "
                 "what blocks it, 'held by' from a lock to its owner, 'runs' from a process to its "
                 "threads, 'joins' from a thread to the thread it waits to end. An arrow that "
-                "loops back up on the right closes a cycle.");
+                "loops back up on the right closes a cycle. Grey dashed boxes are live threads of "
+                "the same processes: they still run, and cannot wake anyone in the graph (a live "
+                "owner of a lock a forked child waits for holds the parent's copy, not the "
+                "child's).");
         draw_wait_graph(state.graph, selection);
     }
     if (!record.stacks.empty()) {

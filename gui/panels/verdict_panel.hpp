@@ -1,6 +1,7 @@
 // The Verdict panel (right column): how the run ended and why — the verdict in its colour, the
-// expected outcome beside it, the explanation, the wait-for graph as boxes and arrows, the stacks
-// of the blocked threads, and what the run measured.
+// expected outcome beside it, the explanation, the stuck set and the threads still running beside
+// it (and what was left running), the wait-for graph as boxes and arrows, the stacks of the
+// blocked threads, and what the run measured.
 #pragma once
 
 #include "gui/models/wait_graph_model.hpp"
@@ -38,5 +39,8 @@ struct ExpectationLine {
     bool mismatch = false;
 };
 ExpectationLine expectation_line(const RunRecord& record);
+
+// One line of the stuck and live lists: "process 4 thread 'main' (tid 4): waits on ...".
+std::string thread_state_line(const ThreadState& thread);
 
 } // namespace forklore::gui

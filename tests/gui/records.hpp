@@ -2,10 +2,12 @@
 // same runner the GUI uses) and kept for every test of the program.
 #pragma once
 
+#include "sim/exec_program.hpp"
 #include "sim/record.hpp"
 #include "sim/runner.hpp"
 #include "sim/scenario.hpp"
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <stdexcept>
@@ -36,5 +38,32 @@ inline std::shared_ptr<const RunRecord> recorded(const std::string& scenario,
 inline std::shared_ptr<const RunRecord> recorded(const char* const (&which)[2]) {
     return recorded(which[0], which[1]);
 }
+
+#ifdef FORKLORE_BIN_DIR
+// A program of tests/programs (built into build/bin) run uninstrumented through the hidden exec
+// scenario, as `forklore exec -- PROGRAM` does; kept for every test of the program.
+inline std::shared_ptr<const RunRecord> exec_recorded(const std::string& program) {
+    static std::map<std::string, std::shared_ptr<const RunRecord>> cache;
+    auto& slot = cache[program];
+    if (!slot) {
+        const Scenario* exec = ScenarioRegistry::instance().find("exec");
+        if (!exec) throw std::runtime_error("no exec scenario");
+        RunRequest request;
+        request.scenario = exec;
+        request.knobs = {{"argv", probe::encode_argv({std::string(FORKLORE_BIN_DIR) + "/" + program})},
+                         {"cwd", FORKLORE_BIN_DIR}};
+        request.timeout_seconds = 30;
+        request.limits = exec->limits;
+        request.limits.cpu_seconds = std::max(request.limits.cpu_seconds, 35);
+        request.capture_stacks = true;
+        slot = std::make_shared<const RunRecord>(run_scenario(request));
+    }
+    return slot;
+}
+
+// A forked child stuck on a mutex whose owner stays in the parent, while the parent's 'chatter'
+// thread prints and its main thread polls: a partial deadlock (tests/programs/partial_deadlock.c).
+inline constexpr const char* kPartialDeadlock = "partial_deadlock";
+#endif
 
 } // namespace forklore::gui::test

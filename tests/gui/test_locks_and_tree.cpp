@@ -218,7 +218,7 @@ TEST_CASE("locks: file locks from /proc/locks name the holding and the waiting p
     CHECK(model.file_locks_seen_ns > 0);
 }
 
-TEST_CASE("process tree: the orphaned record's child was made by fork, blocked, the culprit",
+TEST_CASE("process tree: the orphaned record's child was made by fork, stuck, the culprit",
           "[gui][process_tree]") {
     auto record = recorded(kOrphanedLock);
     ProcessTreeModel tree = build_process_tree(*record);
@@ -229,7 +229,7 @@ TEST_CASE("process tree: the orphaned record's child was made by fork, blocked, 
     REQUIRE(child != nullptr);
     REQUIRE(parent != nullptr);
     CHECK(child->edge_label == "fork");
-    CHECK(child->state == ProcessState::blocked);
+    CHECK(child->state == ProcessState::stuck);
     CHECK(child->blocked);
     CHECK(child->culprit);
     CHECK(record->verdict.culprit_pid == child->pid);
@@ -254,7 +254,7 @@ TEST_CASE("process tree: the orphaned record's child was made by fork, blocked, 
     CHECK(tree.nodes.front().role == "host");
     CHECK(tree.nodes.front().depth == 0);
     CHECK(tree.levels == child->depth + 1);
-    CHECK(child->state_label == "blocked");
+    CHECK(child->state_label == "stuck");
 }
 
 TEST_CASE("process tree: spawn is an edge labelled spawn, a crash is a signal",
