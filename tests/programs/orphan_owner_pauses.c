@@ -12,7 +12,7 @@
  * How it was measured, outside forklore (Debian 12, glibc 2.36-9+deb12u14, gcc 12.2,
  * kernel 6.18, 2 cores, 2026-12-03):
  * `timeout 10 ./orphan_owner_pauses; echo $?` 3 times -> 124 each time (it never
- * ends by itself); /proc/PID/task/*/{stat,wchan,syscall} read at 2 s in each run; `gdb -p PID
+ * ends by itself); /proc/PID/task/TID/{stat,wchan,syscall} read at 2 s in each run; `gdb -p PID
  * -batch -ex 'thread apply all bt'` on every process of run 1; then 10 more runs (measure_hang.py,
  * README.md) with the same states at 1 s and at 3 s: 10 of 10.
  * Measured: 13 of 13 runs hang the same way:

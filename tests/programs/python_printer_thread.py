@@ -18,7 +18,7 @@ script says so and exits 3).
 
 How it was measured, outside forklore (Debian 12, Python 3.11.2 from /usr/bin/python3, glibc
 2.36-9+deb12u14, kernel 6.18, 2026-12-03): `timeout 10 env PYTHONUNBUFFERED=0 /usr/bin/python3
-python_printer_thread.py; echo $?` 3 times -> 124 each time; /proc/PID/task/*/{stat,wchan,syscall}
+python_printer_thread.py; echo $?` 3 times -> 124 each time; /proc/PID/task/TID/{stat,wchan,syscall}
 at 2 s; `gdb -p PID -batch -ex 'thread apply all bt'` on both processes of run 1; then 10 more
 runs with measure_hang.py. 13 of 13 runs hang the same way:
   main       S  wchan do_wait          wait4(child)
