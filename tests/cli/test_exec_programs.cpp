@@ -78,7 +78,7 @@ ExecRun exec_json(const std::vector<std::string>& program) {
     std::vector<std::string> args = {"exec", "--json", "--timeout", "30", "--"};
     args.insert(args.end(), program.begin(), program.end());
     ExecRun run;
-    run.result = run_cli(args, 90);
+    run.result = run_cli(args, 75); // under the CTest TIMEOUT (90 s), so run_cli reports first
     INFO("stdout:\n" << run.result.out.substr(0, 4000) << "\nstderr:\n" << run.result.err);
     REQUIRE_NOTHROW(run.record = json::parse(run.result.out));
     REQUIRE(run.record.contains("verdict"));
@@ -193,7 +193,7 @@ TEST_CASE("exec: a std::mutex logger held at fork hangs the child while the pare
     require_deadlock(run, {"orphaned_lock", {"child_logger"}, {"logger", "main_sigsusp"}});
 }
 
-TEST_CASE("exec: Python's stderr buffer lock held at os.fork() hangs the child",
+TEST_CASE("exec: the Python stderr buffer lock held at os.fork() hangs the child",
           "[exec][programs][deadlock][partial][python]") {
     if (!have_python()) {
         WARN("no /usr/bin/python3: not checked here");
