@@ -58,7 +58,8 @@ Verdict verdict_of(const json& record) {
     const json& v = record.at("verdict");
     const json& fields = v.is_object() ? v : record; // contract shape, or the flat one
     verdict.kind = v.is_object() ? v.value("kind", "") : v.get<std::string>();
-    verdict.reason = fields.value("reason", json()).is_string() ? fields["reason"].get<std::string>() : "";
+    const json reason = fields.value("reason", json());
+    verdict.reason = reason.is_string() ? reason.get<std::string>() : "";
     verdict.stuck = fields.value("stuck", json());
     verdict.live = fields.value("live", json());
     verdict.raw = v.is_object() ? v
