@@ -37,7 +37,8 @@ namespace {
 pid_t parent_of(pid_t pid) {
     std::string stat = read_text("/proc/" + std::to_string(pid) + "/stat");
     auto close_paren = stat.rfind(')');
-    if (close_paren == std::string::npos) return -1;
+    if (close_paren == std::string::npos)
+        return -1;
     std::istringstream rest(stat.substr(close_paren + 1));
     std::string state;
     pid_t ppid = -1;
@@ -49,7 +50,8 @@ bool descends_from_us(pid_t pid) {
     const pid_t self = getpid();
     for (int depth = 0; depth < 64 && pid > 1; ++depth) {
         pid = parent_of(pid);
-        if (pid == self) return true;
+        if (pid == self)
+            return true;
     }
     return false;
 }
@@ -58,13 +60,24 @@ bool descends_from_us(pid_t pid) {
 // exec tests run inside it (the test programs, and the scripts written to forklore-cli-* dirs).
 // Every program in tests/programs is named here (a forked child keeps its parent's command line;
 // a Python script is named by its path).
-const char* const kSandboxedNames[] = {
-    "forklore-host",          "orphaned_mutex",       "pipe_wait_deadlock",
-    "completes_with_children", "orphan_owner_pauses", "orphan_supervised_wnohang",
-    "orphan_with_event_loop", "child_stopped",        "flood_and_fork",
-    "daemonizes",             "slow_unlock",          "slow_writer",
-    "signal_after_sleep",     "timer_loop",           "sigsuspend_parent",
-    "python_printer_thread",  "python_queue_pool",    "forklore-cli-"};
+const char* const kSandboxedNames[] = {"forklore-host",
+                                       "orphaned_mutex",
+                                       "pipe_wait_deadlock",
+                                       "completes_with_children",
+                                       "orphan_owner_pauses",
+                                       "orphan_supervised_wnohang",
+                                       "orphan_with_event_loop",
+                                       "child_stopped",
+                                       "flood_and_fork",
+                                       "daemonizes",
+                                       "slow_unlock",
+                                       "slow_writer",
+                                       "signal_after_sleep",
+                                       "timer_loop",
+                                       "sigsuspend_parent",
+                                       "python_printer_thread",
+                                       "python_queue_pool",
+                                       "forklore-cli-"};
 
 // Live processes (not zombies: their cmdline is empty) whose command line names forklore-host
 // (or a program run by exec) and that descend from this test process. Other tests may be
@@ -72,20 +85,24 @@ const char* const kSandboxedNames[] = {
 std::vector<std::string> leftover_hosts() {
     std::vector<std::string> found;
     DIR* proc = opendir("/proc");
-    if (!proc) return found;
+    if (!proc)
+        return found;
     while (dirent* entry = readdir(proc)) {
         char* end = nullptr;
         long pid = std::strtol(entry->d_name, &end, 10);
-        if (pid <= 0 || *end != '\0') continue;
+        if (pid <= 0 || *end != '\0')
+            continue;
         std::string cmdline = read_text(std::string("/proc/") + entry->d_name + "/cmdline");
-        bool sandboxed = std::any_of(std::begin(kSandboxedNames), std::end(kSandboxedNames),
-                                     [&](const char* name) {
-                                         return cmdline.find(name) != std::string::npos;
-                                     });
-        if (!sandboxed) continue;
-        if (!descends_from_us(static_cast<pid_t>(pid))) continue;
+        bool sandboxed =
+            std::any_of(std::begin(kSandboxedNames), std::end(kSandboxedNames),
+                        [&](const char* name) { return cmdline.find(name) != std::string::npos; });
+        if (!sandboxed)
+            continue;
+        if (!descends_from_us(static_cast<pid_t>(pid)))
+            continue;
         for (char& c : cmdline)
-            if (c == '\0') c = ' ';
+            if (c == '\0')
+                c = ' ';
         found.push_back(std::to_string(pid) + ": " + cmdline);
     }
     closedir(proc);
@@ -103,7 +120,8 @@ void require_no_leftover_hosts() {
     for (int attempt = 0; attempt < 40; ++attempt) {
         reap_adopted_children();
         leftovers = leftover_hosts();
-        if (leftovers.empty()) return;
+        if (leftovers.empty())
+            return;
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     INFO("left behind: " << leftovers.front());
@@ -124,7 +142,8 @@ CliResult run_cli(const std::vector<std::string>& args, int timeout_seconds,
     argv_strings.push_back(std::string(FORKLORE_BIN_DIR) + "/forklore");
     argv_strings.insert(argv_strings.end(), args.begin(), args.end());
     std::vector<char*> argv;
-    for (auto& a : argv_strings) argv.push_back(a.data());
+    for (auto& a : argv_strings)
+        argv.push_back(a.data());
     argv.push_back(nullptr);
 
     int out_pipe[2], err_pipe[2];
@@ -180,11 +199,13 @@ CliResult run_cli(const std::vector<std::string>& args, int timeout_seconds,
             left = std::min(left, std::chrono::milliseconds(interrupt_after_ms) - since);
         }
         if (poll(fds, 2, static_cast<int>(left.count())) < 0) {
-            if (errno == EINTR) continue;
+            if (errno == EINTR)
+                continue;
             break;
         }
         for (int i = 0; i < 2; ++i) {
-            if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+            if (fds[i].fd < 0 || fds[i].revents == 0)
+                continue;
             char buffer[65536];
             ssize_t n = read(fds[i].fd, buffer, sizeof buffer);
             if (n > 0) {
@@ -196,7 +217,8 @@ CliResult run_cli(const std::vector<std::string>& args, int timeout_seconds,
         }
     }
     for (auto& fd : fds)
-        if (fd.fd >= 0) close(fd.fd);
+        if (fd.fd >= 0)
+            close(fd.fd);
 
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {

@@ -63,8 +63,10 @@ Verdict verdict_of(const json& record) {
     verdict.stuck = fields.value("stuck", json());
     verdict.live = fields.value("live", json());
     verdict.raw = v.is_object() ? v
-                                : json{{"kind", verdict.kind}, {"reason", verdict.reason},
-                                       {"stuck", verdict.stuck}, {"live", verdict.live}};
+                                : json{{"kind", verdict.kind},
+                                       {"reason", verdict.reason},
+                                       {"stuck", verdict.stuck},
+                                       {"live", verdict.live}};
     return verdict;
 }
 
@@ -106,7 +108,8 @@ std::multiset<std::string> thread_names(const json& threads, const char* key) {
 
 std::set<long> thread_ids(const json& threads) {
     std::set<long> tids;
-    for (const auto& thread : threads) tids.insert(thread.value("tid", -1L));
+    for (const auto& thread : threads)
+        tids.insert(thread.value("tid", -1L));
     return tids;
 }
 
@@ -122,7 +125,8 @@ struct Deadlock {
 
 void require_deadlock(const ExecRun& run, const Deadlock& expected) {
     const Verdict& verdict = run.verdict;
-    INFO("verdict: " << verdict.raw.dump(1) << "\nexplanation: " << run.record.value("explanation", ""));
+    INFO("verdict: " << verdict.raw.dump(1)
+                     << "\nexplanation: " << run.record.value("explanation", ""));
     CHECK(run.result.exit_code == kExecDeadlocked);
     CHECK(verdict.kind == "deadlocked");
     CHECK(verdict.reason == expected.reason);
@@ -136,7 +140,8 @@ void require_deadlock(const ExecRun& run, const Deadlock& expected) {
         INFO("expected live: " << name);
         CHECK(live.count(name) > 0);
     }
-    if (expected.nothing_live) CHECK(live.empty());
+    if (expected.nothing_live)
+        CHECK(live.empty());
     std::set<long> stuck_tids = thread_ids(verdict.stuck);
     for (long tid : thread_ids(verdict.live)) {
         INFO("thread " << tid << " is both stuck and live");
@@ -147,10 +152,12 @@ void require_deadlock(const ExecRun& run, const Deadlock& expected) {
 // What a completed run must say: exit 0, kind completed, and no stuck thread.
 void require_completed(const ExecRun& run) {
     const Verdict& verdict = run.verdict;
-    INFO("verdict: " << verdict.raw.dump(1) << "\nexplanation: " << run.record.value("explanation", ""));
+    INFO("verdict: " << verdict.raw.dump(1)
+                     << "\nexplanation: " << run.record.value("explanation", ""));
     CHECK(run.result.exit_code == kExecCompleted);
     CHECK(verdict.kind == "completed");
-    if (verdict.stuck.is_array()) CHECK(verdict.stuck.empty());
+    if (verdict.stuck.is_array())
+        CHECK(verdict.stuck.empty());
 }
 
 } // namespace
@@ -208,11 +215,13 @@ TEST_CASE("exec: the Python stderr buffer lock held at os.fork() hangs the child
 
 // --- Non-hangs: long untimed waits whose waker is alive, and volume -------------------------
 
-TEST_CASE("exec: a mutex held 1.5 s by a sleeping holder is completed", "[exec][programs][completes]") {
+TEST_CASE("exec: a mutex held 1.5 s by a sleeping holder is completed",
+          "[exec][programs][completes]") {
     require_completed(exec_json({kBin + "/slow_unlock"}));
 }
 
-TEST_CASE("exec: a pipe written after the writer's 1 s sleep is completed", "[exec][programs][completes]") {
+TEST_CASE("exec: a pipe written after the writer's 1 s sleep is completed",
+          "[exec][programs][completes]") {
     require_completed(exec_json({kBin + "/slow_writer"}));
 }
 
@@ -249,7 +258,8 @@ TEST_CASE("exec: a program that leaves a daemon behind is completed, the daemon 
     bool daemon_named = false;
     for (const auto& process : left_running)
         for (const auto& thread : process.value("threads", json::array()))
-            if (thread.value("name", "") == "daemon") daemon_named = true;
+            if (thread.value("name", "") == "daemon")
+                daemon_named = true;
     CHECK(daemon_named);
     CHECK(run.record.value("explanation", "").find("killed") != std::string::npos);
 }

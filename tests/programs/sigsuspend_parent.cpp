@@ -43,7 +43,8 @@ class Logger {
     template <typename F> void log(const std::string& line, F while_held) {
         std::lock_guard<std::mutex> guard(mutex_);
         std::string text = "[" + std::to_string(getpid()) + "] " + line + "\n";
-        if (write(STDOUT_FILENO, text.data(), text.size()) < 0) return;
+        if (write(STDOUT_FILENO, text.data(), text.size()) < 0)
+            return;
         while_held();
     }
     void log(const std::string& line) {
@@ -59,7 +60,9 @@ std::binary_semaphore g_mutex_held{0}; // logger -> main: the logger mutex is he
 std::binary_semaphore g_forked{0};     // main -> logger: fork() has returned in the parent
 volatile sig_atomic_t g_child_exited = 0;
 
-void on_sigchld(int) { g_child_exited = 1; }
+void on_sigchld(int) {
+    g_child_exited = 1;
+}
 
 void log_forever() {
     prctl(PR_SET_NAME, "logger", 0, 0, 0);
@@ -101,7 +104,8 @@ int main() {
     g_forked.release();
     sigset_t wait_mask = old_mask;
     sigdelset(&wait_mask, SIGCHLD);
-    while (!g_child_exited) sigsuspend(&wait_mask); // returns only after the SIGCHLD handler
+    while (!g_child_exited)
+        sigsuspend(&wait_mask); // returns only after the SIGCHLD handler
     g_logger.log("main: child exited");
     logger.detach();
     return 0;
