@@ -157,7 +157,7 @@ std::string left_running_sentence(const std::vector<LeftRunning>& left) {
         for (const auto& thread : process.threads) doing.push_back(thread.wait);
         std::sort(doing.begin(), doing.end());
         doing.erase(std::unique(doing.begin(), doing.end()), doing.end());
-        named.push_back(fmt::format("process {} ({}), which {}", process.pid, process.command,
+        named.push_back(fmt::format("process {} ({}), which {},", process.pid, process.command,
                                     fmt::join(doing, " and ")));
     }
     return fmt::format(" When the first process ended, {} {} still running: {} killed with the "
@@ -199,6 +199,7 @@ class SandboxRun {
     int host_status_ = 0;
     bool host_exited_ = false;
     bool decided_ = false; // the runner ended the sandbox with a verdict of its own
+    bool killed_sandbox_ = false; // the sandbox was still running when the runner ended it
     std::set<pid_t> seen_pids_; // every host pid ever observed in the sandbox
     ProcessHistory history_;    // every sample's processes: the process tree of the records
     std::string last_signature_;
@@ -362,6 +363,8 @@ void SandboxRun::loop() {
     // looked at this often while nothing else is suspect.
     constexpr std::int64_t kDetailEvery = 10'000'000;
     std::int64_t last_detail_ns = 0;
+    constexpr std::int64_t kLeftoverGraceNs = 200'000'000;
+    std::int64_t first_ended_ns = 0;
     bool first_event_seen = false;
     for (;;) {
         stdout_.drain();
@@ -375,8 +378,12 @@ void SandboxRun::loop() {
             host_exited_ = true;
             return;
         }
-        if (first_process_ended()) {
-            // Whatever it left behind (a daemon, a worker nobody waited for) ends with it.
+        // The run ends with the scenario's first process. What it leaves behind gets a moment
+        // to end on its own (a fork server or a resource tracker leaves when its parent's socket
+        // closes); what is still there then (a daemon, a worker nobody waited for) is named and
+        // killed with the sandbox.
+        if (first_ended_ns == 0 && first_process_ended()) first_ended_ns = now_ns();
+        if (first_ended_ns != 0 && now_ns() - first_ended_ns >= kLeftoverGraceNs) {
             note_left_running(take_sample(observer, true));
             return;
         }
@@ -391,7 +398,8 @@ void SandboxRun::loop() {
         // samples of one window judge the waits alike.
         bool window_open = detector.quiet_since_ns() != 0;
         Snapshot snapshot = take_sample(observer, window_open);
-        StuckSet stuck = find_stuck_threads(snapshot);
+        // Once the first process has ended, what is left can no longer decide the verdict.
+        StuckSet stuck = first_ended_ns == 0 ? find_stuck_threads(snapshot) : StuckSet{};
         bool proven = detector.observe(snapshot, stuck, record_.events);
         bool detail_due = stuck.needs_detail && snapshot.time_ns - last_detail_ns >= kDetailEvery;
         if (!proven && !snapshot.detailed && (!stuck.empty() || detail_due)) {
@@ -443,6 +451,7 @@ void SandboxRun::loop() {
 void SandboxRun::kill_and_reap() {
     if (host_pid_ <= 0) return;
     if (!host_exited_) {
+        killed_sandbox_ = true;
         // The whole process group first, then every member a sample saw (again, in case the
         // group kill raced a fork). Killing pid 1 of the namespace also kills the rest.
         kill(-host_pid_, SIGKILL);
@@ -512,7 +521,7 @@ void SandboxRun::finish_record() {
                                               record_.snapshots.back().time_ns != last_snapshot_.time_ns))
         record_.snapshots.push_back(last_snapshot_);
     record_.processes = build_process_records(record_.events, history_, start_ns_,
-                                              {host_pid_, host_status_, decided_});
+                                              {host_pid_, host_status_, killed_sandbox_});
     if (!workdir_.empty()) remove_tree(workdir_);
     record_.timings.total_ms = ms_between(start_ns_, now_ns());
     if (record_.timings.samples > 0)
