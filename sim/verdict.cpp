@@ -118,10 +118,13 @@ bool all_threads_blocked(const Snapshot& snapshot) {
 // ---------------------------------------------------------------------------------------------
 
 bool has_structural_orphan(const StuckSet& stuck) {
+    // The owner must be alive in another process (the fork case). An owner that has just died
+    // is not enough: a robust mutex's waiter is woken by the kernel as its owner exits, a moment
+    // after a sample may have seen the owner gone; the full window judges that case.
     return std::any_of(stuck.stuck.begin(), stuck.stuck.end(), [](const StuckSet::Member& m) {
         const ThreadSnapshot& thread = *m.thread;
         return thread.wait == WaitKind::futex && thread.untimed && thread.futex_private &&
-               thread.owner_ns_tid && *thread.owner_ns_tid > 0 &&
+               thread.owner_ns_tid && *thread.owner_ns_tid > 0 && thread.owner_tid != 0 &&
                !has_live_thread(*m.process, *thread.owner_ns_tid);
     });
 }

@@ -113,7 +113,8 @@ class DeadlockDetector {
 };
 
 // True when the stuck set holds an orphaned lock that is structural: a stuck thread waits on a
-// private futex whose owner (from the lock word) is no thread of its own process.
+// private futex whose owner (from the lock word) is no thread of its own process but a live
+// thread of another one (the thread that stayed behind at fork).
 bool has_structural_orphan(const StuckSet& stuck);
 
 // Builds the wait-for graph from a detailed snapshot taken while proven deadlocked: an edge for

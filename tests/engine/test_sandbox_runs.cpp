@@ -8,6 +8,7 @@
 #include "sim/scenario.hpp"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -21,9 +22,17 @@ namespace {
 
 using namespace forklore;
 
+// Any process of the machine may exit while it is read: its stat file then fails with ESRCH,
+// which a std::ifstream reports by throwing from its buffer. Plain read(2) just returns -1.
 pid_t parent_of(pid_t pid) {
-    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    std::string path = "/proc/" + std::to_string(pid) + "/stat";
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    char buffer[1024];
+    ssize_t length = read(fd, buffer, sizeof buffer - 1);
+    close(fd);
+    if (length <= 0) return 0;
+    std::string text(buffer, static_cast<std::size_t>(length));
     auto close = text.rfind(')');
     if (close == std::string::npos) return 0;
     char state = 0;

@@ -6,6 +6,8 @@
 #include "sim/stuck_set.hpp"
 #include "sim/verdict.hpp"
 
+#include "tests/unit/snapshot_builders.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -15,35 +17,8 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-constexpr pid_t kHost = 1000;
-constexpr std::int64_t kMs = 1'000'000;
-
-ThreadSnapshot thread(pid_t ns_tid, const std::string& name, WaitKind wait, bool untimed = true) {
-    ThreadSnapshot t;
-    t.tid = ns_tid + kHost;
-    t.ns_tid = ns_tid;
-    t.name = name;
-    t.state = wait == WaitKind::running ? 'R' : wait == WaitKind::stopped ? 'T' : 'S';
-    t.wait = wait;
-    t.untimed = untimed && wait != WaitKind::running && wait != WaitKind::sleep;
-    t.syscall = wait == WaitKind::running ? -1 : 202;
-    return t;
-}
-
-ThreadSnapshot on_futex(pid_t ns_tid, const std::string& name, std::uint64_t address,
-                        std::optional<pid_t> owner = std::nullopt) {
-    ThreadSnapshot t = thread(ns_tid, name, WaitKind::futex);
-    t.futex_address = address;
-    t.owner_ns_tid = owner;
-    return t;
-}
-
-ThreadSnapshot waiting_for_child(pid_t ns_tid, const std::string& name, pid_t child) {
-    ThreadSnapshot t = thread(ns_tid, name, WaitKind::child);
-    t.syscall = 61;
-    t.waited_pid = child;
-    return t;
-}
+using namespace forklore::test;
+constexpr pid_t kHost = kHostOffset;
 
 ThreadSnapshot reading(pid_t ns_tid, const std::string& name, const std::string& target) {
     ThreadSnapshot t = thread(ns_tid, name, WaitKind::pipe);
@@ -232,6 +207,19 @@ TEST_CASE("detector: a structural orphan is proven by two consistent samples", "
     second.time_ns = 1 * kMs;
     CHECK_FALSE(detector.observe(first, {}));
     CHECK(detector.observe(second, {}));
+}
+
+TEST_CASE("detector: an owner that no longer exists needs the full window", "[stuck]") {
+    // A robust mutex's waiter is woken by the kernel as its owner exits: a sample may see the
+    // owner gone a moment before. Only an owner alive elsewhere makes the orphan structural.
+    DeadlockDetector detector({3, 15 * kMs, 2});
+    ThreadSnapshot locker = on_futex(5, "child", 0x4000, 3);
+    locker.owner_tid = 0; // the observer found no thread 3 anywhere: it has exited
+    ProcessSnapshot alone = process(5, 1, {locker});
+    std::vector<bool> proven;
+    for (int sample = 0; sample < 4; ++sample)
+        proven.push_back(detector.observe(snapshot_of({alone}, true, sample * 5 * kMs), {}));
+    CHECK(proven == std::vector<bool>{false, false, false, true});
 }
 
 TEST_CASE("detector: the live threads' activity never restarts the window", "[stuck]") {

@@ -10,6 +10,8 @@
 #include "sim/procfs.hpp"
 #include "sim/verdict.hpp"
 
+#include "tests/unit/snapshot_builders.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <sys/timerfd.h>
@@ -21,37 +23,8 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-constexpr pid_t kHostOffset = 1000;
-constexpr std::int64_t kMs = 1'000'000;
+using namespace forklore::test;
 constexpr std::int64_t kStart = 7'000 * kMs; // the run's start, CLOCK_MONOTONIC
-
-ThreadSnapshot thread(pid_t ns_tid, const std::string& name, WaitKind wait = WaitKind::running) {
-    ThreadSnapshot t;
-    t.tid = ns_tid + kHostOffset;
-    t.ns_tid = ns_tid;
-    t.name = name;
-    t.state = wait == WaitKind::running ? 'R' : 'S';
-    t.wait = wait;
-    t.untimed = wait != WaitKind::running && wait != WaitKind::sleep;
-    t.syscall = wait == WaitKind::running ? -1 : 202;
-    return t;
-}
-
-ThreadSnapshot on_futex(pid_t ns_tid, const std::string& name, std::uint64_t address,
-                        std::optional<pid_t> owner = std::nullopt) {
-    ThreadSnapshot t = thread(ns_tid, name, WaitKind::futex);
-    t.futex_address = address;
-    t.owner_ns_tid = owner;
-    if (owner) t.owner_tid = *owner + kHostOffset;
-    return t;
-}
-
-ThreadSnapshot waiting_for_child(pid_t ns_tid, const std::string& name, pid_t child) {
-    ThreadSnapshot t = thread(ns_tid, name, WaitKind::child);
-    t.syscall = 61;
-    t.waited_pid = child;
-    return t;
-}
 
 // A process running `exe`, whose stack starts at `image` (a new value means it exec'd).
 ProcessSnapshot process(pid_t ns_pid, pid_t parent_ns_pid, const std::string& exe,

@@ -1,0 +1,50 @@
+// Builders of synthetic snapshots for the verdict engine's tests: threads in each kind of wait,
+// with host ids = namespace ids + kHostOffset, so that a test fails if the engine ever shows a
+// student a host id instead of the id the trace shows.
+#pragma once
+
+#include "sim/snapshot.hpp"
+
+#include <optional>
+#include <string>
+
+namespace forklore::test {
+
+inline constexpr pid_t kHostOffset = 1000;
+inline constexpr std::int64_t kMs = 1'000'000;
+
+// A thread in `wait`: running ('R'), stopped ('T') or blocked ('S'), untimed unless it runs,
+// sleeps, or `untimed` says otherwise.
+inline ThreadSnapshot thread(pid_t ns_tid, const std::string& name,
+                             WaitKind wait = WaitKind::running, bool untimed = true) {
+    ThreadSnapshot t;
+    t.tid = ns_tid + kHostOffset;
+    t.ns_tid = ns_tid;
+    t.name = name;
+    t.state = wait == WaitKind::running ? 'R' : wait == WaitKind::stopped ? 'T' : 'S';
+    t.wait = wait;
+    t.untimed = untimed && wait != WaitKind::running && wait != WaitKind::sleep;
+    t.syscall = wait == WaitKind::running ? -1 : 202;
+    return t;
+}
+
+// A thread blocked on the private futex at `address`; `owner`, when given, is the lock word's
+// owner (a namespace tid), found by the observer among the sandbox's threads.
+inline ThreadSnapshot on_futex(pid_t ns_tid, const std::string& name, std::uint64_t address,
+                               std::optional<pid_t> owner = std::nullopt) {
+    ThreadSnapshot t = thread(ns_tid, name, WaitKind::futex);
+    t.futex_address = address;
+    t.owner_ns_tid = owner;
+    if (owner) t.owner_tid = *owner + kHostOffset;
+    return t;
+}
+
+// A thread in wait4 for `child` (-1: any child).
+inline ThreadSnapshot waiting_for_child(pid_t ns_tid, const std::string& name, pid_t child) {
+    ThreadSnapshot t = thread(ns_tid, name, WaitKind::child);
+    t.syscall = 61;
+    t.waited_pid = child;
+    return t;
+}
+
+} // namespace forklore::test
