@@ -91,7 +91,8 @@ void resolve_watched_fds(Snapshot& snapshot) {
             auto fds = procfs::read_watched_fds(process.pid, thread);
             if (!fds) continue;
             thread.watched_targets.clear();
-            for (int fd : *fds) thread.watched_targets.push_back(procfs::read_fd_target(process.pid, fd));
+            for (int fd : *fds)
+                thread.watched_targets.push_back(procfs::read_fd_target(process.pid, fd));
             thread.watched_known = true;
         }
 }

@@ -418,7 +418,8 @@ void SandboxRun::loop() {
             return;
         }
         if (proven && snapshot.detailed) {
-            record_.timings.quiet_window_ms = ms_between(detector.quiet_since_ns(), snapshot.time_ns);
+            record_.timings.quiet_window_ms =
+                ms_between(detector.quiet_since_ns(), snapshot.time_ns);
             if (record_.snapshots.empty() || record_.snapshots.back().time_ns != snapshot.time_ns)
                 record_.snapshots.push_back(snapshot);
             decide_deadlock(snapshot);
