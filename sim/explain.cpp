@@ -565,8 +565,7 @@ std::string live_threads_sentence(const Verdict& verdict) {
 }
 
 Verdict explain_wait_for_graph(const Snapshot& snapshot, const std::vector<Event>& events,
-                               const std::vector<ThreadStack>& stacks) {
-    StuckSet stuck = find_stuck_threads(snapshot);
+                               const std::vector<ThreadStack>& stacks, const StuckSet& stuck) {
     std::vector<WaitEdge> graph = build_wait_for_graph(snapshot, events, stacks, &stuck);
     auto orphan = std::find_if(graph.begin(), graph.end(),
                                [](const WaitEdge& edge) { return edge.orphaned; });
@@ -583,8 +582,8 @@ Verdict explain_wait_for_graph(const Snapshot& snapshot, const std::vector<Event
 
 Verdict explain_deadlock(const Snapshot& snapshot, const std::vector<Event>& events,
                          const std::vector<ThreadStack>& stacks) {
-    Verdict verdict = explain_wait_for_graph(snapshot, events, stacks);
     StuckSet stuck = find_stuck_threads(snapshot);
+    Verdict verdict = explain_wait_for_graph(snapshot, events, stacks, stuck);
     auto state_of = [](const StuckSet::Member& member) {
         return ThreadState{member.process->ns_pid, member.thread->ns_tid, member.thread->name,
                            member.doing};

@@ -84,7 +84,7 @@ Wakers socket_wakers(const Snapshot& snapshot, const ProcessSnapshot& waiter,
     bool peer_here = !holders_of(snapshot, [&](const OpenChannelEnd& end) {
                           return end.target == peer;
                       }).empty();
-    if (!peer_here || holders.empty()) return Wakers::root();
+    if (!peer_here) return Wakers::root(); // (holders then include the peer's)
     return Wakers::of(std::move(holders));
 }
 
@@ -153,13 +153,14 @@ Wakers poll_wakers(const Snapshot& snapshot, const ProcessSnapshot& waiter,
     std::vector<pid_t> processes;
     for (const auto& target : thread.watched_targets) {
         if (target.starts_with("pipe:") || target.starts_with("socket:")) {
-            // Readiness either way: the holders of both ends count.
+            // Readiness either way: for a pipe, the holders of both directions count.
             Wakers wakers = channel_wakers(snapshot, waiter, target, "", false);
-            Wakers writers = channel_wakers(snapshot, waiter, target, "", true);
             if (wakers.kind != Wakers::Kind::processes) return wakers;
-            if (writers.kind != Wakers::Kind::processes) return writers;
-            processes.insert(processes.end(), writers.processes.begin(), writers.processes.end());
             processes.insert(processes.end(), wakers.processes.begin(), wakers.processes.end());
+            if (target.starts_with("socket:")) continue;
+            Wakers readers = channel_wakers(snapshot, waiter, target, "", true);
+            if (readers.kind != Wakers::Kind::processes) return readers;
+            processes.insert(processes.end(), readers.processes.begin(), readers.processes.end());
         } else if (target == "anon_inode:[timerfd]") {
             processes.push_back(waiter.pid); // disarmed (armed ones made the wait timed): re-armed
                                              // only by its own process
