@@ -304,6 +304,11 @@ bool SandboxRun::start(const std::string& host_path) {
         CgroupSettings settings;
         settings.max_tasks = static_cast<std::uint64_t>(std::max(0, request_.limits.max_tasks));
         settings.max_memory = request_.limits.max_memory;
+        // The sandbox's tasks compete for the CPU as one group, weighted as four ordinary
+        // processes: a scenario's few runnable threads run as fast as they would outside a
+        // cgroup (the corpus's race windows do not move on a busy machine), and a fork bomb's
+        // 256 spinning processes still weigh only four.
+        settings.cpu_weight = 400;
         // The name says which runner made it: a later run removes it if that runner died.
         cgroup_ = RunCgroup::create(fmt::format("forklore-{}-{}", getpid(), ++g_runs_started),
                                     settings);

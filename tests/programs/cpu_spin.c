@@ -5,7 +5,7 @@
  * utime growing by about 100 ticks per second each (top: 200% CPU).
  * forklore must say: timed_out at its deadline (never deadlocked: the threads run), naming the
  * threads as running; nothing left afterwards, and the machine keeps its CPU for other programs
- * (the sandbox's cgroup has a quarter of a default cgroup's CPU weight).
+ * (the sandbox's tasks share the CPU as one group, weighted as four processes).
  */
 #define _GNU_SOURCE
 #include <pthread.h>
