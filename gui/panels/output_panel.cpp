@@ -164,6 +164,13 @@ void draw_filter_line(OutputPanelState& state, const RunRecord& record) {
         ImGui::TextColored(verdict_colour(VerdictKind::failed), "%llu dropped, %llu torn",
                            static_cast<unsigned long long>(record.dropped_events),
                            static_cast<unsigned long long>(record.torn_events));
+        if (ImGui::IsItemHovered()) {
+            ImGui::BeginTooltip();
+            ImGui::PushTextWrapPos(ImGui::GetFontSize() * 30.0f);
+            ImGui::TextUnformatted(describe_lost_events(record).c_str());
+            ImGui::PopTextWrapPos();
+            ImGui::EndTooltip();
+        }
     }
 }
 

@@ -95,6 +95,7 @@ std::string short_function_name(const std::string& name) {
 // ---------------------------------------------------------------------------------------------
 
 constexpr ImU32 kStuckText = IM_COL32(240, 150, 150, 255);
+constexpr ImU32 kLostEventsText = IM_COL32(240, 200, 110, 255); // a warning: the trace is partial
 constexpr ImU32 kLiveText = IM_COL32(165, 165, 175, 255);
 
 // A line of wrapped text that is one selectable item: a click anywhere on it selects the thread.
@@ -607,6 +608,18 @@ void draw_verdict_panel(VerdictPanelState& state, const RecordView& view, Select
                           record.timings.sample_mean_us);
     ImGui::Spacing();
     wrapped_text(record.verdict.explanation);
+    if (const std::string lost = describe_lost_events(record); !lost.empty()) {
+        ImGui::Spacing();
+        ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(kLostEventsText));
+        wrapped_text(lost);
+        ImGui::PopStyleColor();
+        help_marker("The sandbox records events into a fixed-size ring in shared memory. When it "
+                    "is full, further events are counted and dropped rather than making the "
+                    "program wait: the instrument must never cause a hang. The verdict does not "
+                    "rest on them: a deadlock is proven from what /proc says, and exit statuses "
+                    "have a reserve of their own. The timeline and the event log end where the "
+                    "ring filled.");
+    }
     draw_stuck_set(record, selection);
 
     if (!state.graph.empty()) {
