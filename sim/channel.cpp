@@ -129,9 +129,9 @@ bool Channel::record(const Event& event) noexcept {
         // Full. The reserve comes after every ordinary slot, and is used only once they are all
         // taken: reading the slots in index order still reads the events in the order they
         // were claimed.
-        std::uint64_t in_reserve = kept_in_reserve(event.kind)
-                                       ? header_->next_in_reserve.fetch_add(1, std::memory_order_relaxed)
-                                       : header_->reserve;
+        std::uint64_t in_reserve = header_->reserve;
+        if (kept_in_reserve(event.kind))
+            in_reserve = header_->next_in_reserve.fetch_add(1, std::memory_order_relaxed);
         if (in_reserve >= header_->reserve) {
             header_->dropped.fetch_add(1, std::memory_order_relaxed);
             return false;

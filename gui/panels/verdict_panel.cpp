@@ -95,7 +95,6 @@ std::string short_function_name(const std::string& name) {
 // ---------------------------------------------------------------------------------------------
 
 constexpr ImU32 kStuckText = IM_COL32(240, 150, 150, 255);
-constexpr ImU32 kLostEventsText = IM_COL32(240, 200, 110, 255); // a warning: the trace is partial
 constexpr ImU32 kLiveText = IM_COL32(165, 165, 175, 255);
 
 // A line of wrapped text that is one selectable item: a click anywhere on it selects the thread.
@@ -610,7 +609,7 @@ void draw_verdict_panel(VerdictPanelState& state, const RecordView& view, Select
     wrapped_text(record.verdict.explanation);
     if (const std::string lost = describe_lost_events(record); !lost.empty()) {
         ImGui::Spacing();
-        ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(kLostEventsText));
+        ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(palette::warning));
         wrapped_text(lost);
         ImGui::PopStyleColor();
         help_marker("The sandbox records events into a fixed-size ring in shared memory. When it "

@@ -164,7 +164,8 @@ std::string describe_run(const RunRecord& record) {
         out += fmt::format("  expected: {}{}\n", record.expected->describe(),
                            record.expected->racy ? "" : (ok ? " (as expected)" : " (MISMATCH)"));
     }
-    if (std::string lost = describe_lost_events(record); !lost.empty()) out += wrap(lost, 100, "  ");
+    if (std::string lost = describe_lost_events(record); !lost.empty())
+        out += wrap(lost, 100, "  ");
     if (record.stdout_dropped > 0)
         out += "  " + describe_dropped_output("stdout", record.stdout_bytes, record.stdout_dropped) + "\n";
     if (record.stderr_dropped > 0)
@@ -234,8 +235,8 @@ std::string RepeatSummary::describe() const {
                        interval.high * 100);
     out += fmt::format("  mean time to verdict {:.1f} ms\n", runs_ ? verdict_ms_total_ / runs_ : 0.0);
     if (runs_with_dropped_events_ > 0)
-        out += fmt::format("  {} events were dropped in {} of {} runs: the event ring was full (the "
-                           "verdicts do not depend on them)\n",
+        out += fmt::format("  {} events were dropped in {} of {} runs: the event ring was full "
+                           "(the verdicts do not depend on them)\n",
                            dropped_events_, runs_with_dropped_events_, runs_);
     return out;
 }
@@ -300,7 +301,8 @@ json matrix_json(const std::vector<MatrixCell>& cells) {
 
 JsonLinesFile::JsonLinesFile(const std::string& path) : path_(path) {
     fd_ = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd_ < 0) throw std::runtime_error(fmt::format("cannot write {}: {}", path, std::strerror(errno)));
+    if (fd_ < 0)
+        throw std::runtime_error(fmt::format("cannot write {}: {}", path, std::strerror(errno)));
 }
 
 JsonLinesFile::~JsonLinesFile() {

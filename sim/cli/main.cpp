@@ -4,8 +4,8 @@
 //   forklore show ID [--json]
 //   forklore run ID [--variant V] [--set knob=value ...] [--repeat N] [--timeout S] [--max-output BYTES] [--json] [--out FILE]
 //                   [--event-capacity N] [--no-namespaces]
-//   forklore matrix [--filter GLOB] [--repeat N] [--jobs N] [--junit FILE] [--jsonl FILE] [--json] [--all]
-//                   [--deterministic] [--no-namespaces]
+//   forklore matrix [--filter GLOB] [--repeat N] [--jobs N] [--junit FILE] [--jsonl FILE] [--json]
+//                   [--all] [--deterministic] [--no-namespaces]
 //   forklore exec [--timeout S] [--max-output BYTES] [--json] [--out FILE] [--no-stacks] -- PROGRAM ARGS...
 //
 // Bad input (unknown id, bad knob value, bad option) prints one line on stderr and exits 2.
@@ -359,7 +359,8 @@ int main(int argc, char** argv) {
                                "write one JSON line to FILE as each variant finishes (a stopped "
                                "or killed matrix keeps every finished variant)");
     matrix_command->add_flag("--deterministic", matrix.matrix.deterministic_only,
-                             "only the deterministic variants (skip those that expect a hang rate)");
+                             "only the deterministic variants (skip the racy ones, which "
+                             "expect a hang rate)");
     matrix_command->add_flag("--no-namespaces", matrix.no_namespaces,
                              "run every sandbox without namespaces, as on a kernel that has none");
     matrix_command->add_flag("--json", matrix.json_output, "print JSON");
