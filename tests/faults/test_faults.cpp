@@ -377,6 +377,29 @@ TEST_CASE("without namespaces a killed matrix's host and reaper die, and its lin
     check_next_matrix_unaffected(dir, {"--no-namespaces"});
 }
 
+TEST_CASE("Ctrl-C during a matrix keeps the lines of the variants that finished, and only those",
+          "[faults][interrupt]") {
+    // 25 runs a variant, one variant at a time: the interrupt lands in the middle of one. A
+    // variant cut short would have fewer runs (and a run "stopped by the user"): it must not be
+    // written as if it had finished.
+    TempDir dir;
+    const std::string jsonl = (dir.path / "interrupted.jsonl").string();
+    CliResult result = run_cli({"matrix", "--filter", "file-read-under-lock:*", "--repeat", "25",
+                                "--jobs", "1", "--jsonl", jsonl},
+                               100, {}, 2000);
+    CHECK(result.exit_code == 130);
+    FileLines lines = file_lines(jsonl);
+    CHECK(lines.ends_whole);
+    CHECK(lines.lines.size() < 6);
+    for (std::size_t i = 0; i < lines.lines.size(); ++i) {
+        INFO("line " << i + 1 << ": " << lines.lines[i]);
+        json line = json::parse(lines.lines[i]);
+        CHECK(line.at("done") == i + 1);
+        CHECK(line.at("runs") == 25);
+        CHECK(line.at("passed") == true);
+    }
+}
+
 TEST_CASE("a full event ring: dropped events are said plainly and the verdict holds",
           "[faults][ring]") {
     SECTION("text") {
