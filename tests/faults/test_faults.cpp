@@ -377,6 +377,18 @@ TEST_CASE("without namespaces a killed matrix's host and reaper die, and its lin
     check_next_matrix_unaffected(dir, {"--no-namespaces"});
 }
 
+TEST_CASE("matrix --jsonl that cannot be written fails with one line before any run",
+          "[faults][jsonl]") {
+    TempDir dir;
+    const fs::path missing = dir.path / "no-such-directory" / "matrix.jsonl";
+    CliResult result =
+        run_cli({"matrix", "--filter", "file-read-under-lock:fork", "--jsonl", missing.string()});
+    CHECK(result.exit_code == 1);
+    CHECK(result.out.empty()); // no run, no table
+    CHECK(result.err.rfind("forklore: cannot write " + missing.string(), 0) == 0);
+    CHECK(std::count(result.err.begin(), result.err.end(), '\n') == 1);
+}
+
 TEST_CASE("Ctrl-C during a matrix keeps the lines of the variants that finished, and only those",
           "[faults][interrupt]") {
     // 25 runs a variant, one variant at a time: the interrupt lands in the middle of one. A
