@@ -121,26 +121,32 @@ std::vector<std::string> selftest_variants() {
 
 // A sandbox as the test saw it just before the runner was killed.
 struct Sandbox {
+    std::string scenario; // what it runs
     ProcessInfo host;
     std::vector<ProcessInfo> members; // every live process of its process group
     std::string workdir;              // the host's --workdir
 };
 
-// Waits until `runner` runs `scenario` in a sandbox of at least `members` live processes (the
-// host, the reaper, the scenario's main process).
-std::optional<Sandbox> wait_for_sandbox(pid_t runner, const std::string& scenario,
+// Waits until `runner` runs one of `scenarios` in a sandbox of at least `members` live processes
+// (the host, the reaper, the scenario's main process).
+std::optional<Sandbox> wait_for_sandbox(pid_t runner, const std::vector<std::string>& scenarios,
                                         std::size_t members, std::chrono::seconds timeout) {
     const std::string runner_argument = "--runner-pid " + std::to_string(runner) + " ";
-    const std::string scenario_argument = "--scenario " + scenario + " ";
     const auto give_up = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < give_up) {
         ProcessTable table;
         for (const auto& [pid, process] : table.processes()) {
             if (process.ppid != runner || process.zombie() ||
-                process.cmdline.find(runner_argument) == std::string::npos ||
-                process.cmdline.find(scenario_argument) == std::string::npos)
+                process.cmdline.find(runner_argument) == std::string::npos)
+                continue;
+            auto runs = [&](const std::string& id) {
+                return process.cmdline.find("--scenario " + id + " ") != std::string::npos;
+            };
+            auto scenario = std::find_if(scenarios.begin(), scenarios.end(), runs);
+            if (scenario == scenarios.end())
                 continue;
             Sandbox sandbox;
+            sandbox.scenario = *scenario;
             sandbox.host = process;
             for (const auto& [other_pid, other] : table.processes())
                 if (other.pgid == process.pgid && !other.zombie())
@@ -234,17 +240,15 @@ struct KilledMatrix {
 };
 
 // Runs every self-test variant one at a time with --jsonl, and kills the runner with SIGKILL
-// while selftest-spin (which spins for 1 s) runs in its sandbox. Every variant before it has
-// finished by then, and none after it has started.
+// while one that lasts (a spin or a sleep loop until a 1 s deadline, a spin until a CPU-time
+// limit of 1 s) runs in its sandbox. Every variant before it has finished by then, and none
+// after it has started.
 KilledMatrix kill_matrix_mid_run(const TempDir& dir, const std::vector<std::string>& extra_args) {
     become_subreaper();
     KilledMatrix killed;
     killed.variants = selftest_variants();
-    const std::string spin = "selftest-spin:default";
-    auto spin_at = std::find(killed.variants.begin(), killed.variants.end(), spin);
-    REQUIRE(spin_at != killed.variants.end());
-    killed.finished_before_kill = static_cast<std::size_t>(spin_at - killed.variants.begin());
-    REQUIRE(killed.finished_before_kill > 0);
+    const std::vector<std::string> lasting = {"selftest-spin", "selftest-sleep-loop",
+                                              "selftest-cpu-limit"};
 
     const std::string jsonl = (dir.path / "matrix.jsonl").string();
     const std::string log = (dir.path / "matrix.log").string();
@@ -252,7 +256,7 @@ KilledMatrix kill_matrix_mid_run(const TempDir& dir, const std::vector<std::stri
                                      "--jobs", "1",     "--jsonl",  jsonl};
     args.insert(args.end(), extra_args.begin(), extra_args.end());
     const pid_t runner = spawn_forklore(args, log);
-    std::optional<Sandbox> sandbox = wait_for_sandbox(runner, "selftest-spin", 3, 60s);
+    std::optional<Sandbox> sandbox = wait_for_sandbox(runner, lasting, 3, 60s);
     // Everything below the runner, seen from outside just before the kill.
     std::vector<ProcessInfo> watched;
     {
@@ -269,6 +273,11 @@ KilledMatrix kill_matrix_mid_run(const TempDir& dir, const std::vector<std::stri
     REQUIRE(sandbox.has_value());
     CHECK(WIFSIGNALED(status));
     killed.sandbox = *sandbox;
+    auto caught =
+        std::find(killed.variants.begin(), killed.variants.end(), sandbox->scenario + ":default");
+    REQUIRE(caught != killed.variants.end());
+    killed.finished_before_kill = static_cast<std::size_t>(caught - killed.variants.begin());
+    REQUIRE(killed.finished_before_kill > 0);
     watched.insert(watched.end(), sandbox->members.begin(), sandbox->members.end());
     killed.survivors = survivors_after_kill(watched, sandbox->host.pgid, runner);
     killed.lines = file_lines(jsonl);
@@ -364,7 +373,7 @@ TEST_CASE("without namespaces a killed matrix's host and reaper die, and its lin
     }
     // Without a PID namespace nothing kills the scenario's own processes: the scenario's main
     // process (forked by the reaper, with no death signal of its own) is re-parented to the
-    // nearest subreaper (this test; outside a test, init) and goes on spinning. Expected to
+    // nearest subreaper (this test; outside a test, init) and goes on running. Expected to
     // fail until the sandbox kills its process group, or its cgroup, when the runner dies; a
     // soft check so that the suite states it without failing on it.
     CHECK_NOFAIL(scenario_processes.empty());
