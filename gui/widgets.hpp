@@ -15,6 +15,7 @@ inline constexpr ImU32 waiting = IM_COL32(210, 60, 60, 255);
 inline constexpr ImU32 running = IM_COL32(90, 90, 100, 255);
 inline constexpr ImU32 selected = IM_COL32(80, 160, 255, 255);
 inline constexpr ImU32 process_edge = IM_COL32(200, 200, 210, 255);
+inline constexpr ImU32 warning = IM_COL32(240, 200, 110, 255); // e.g. the trace is partial
 } // namespace palette
 
 // Verdict colours: completed green, deadlocked red, failed/crashed orange, timed out/limit grey.

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <stdexcept>
@@ -23,7 +24,11 @@ struct ChannelHeader {
     std::uint64_t capacity;
     std::atomic<std::uint64_t> next;    // next slot to claim; may run past capacity
     std::atomic<std::uint64_t> dropped; // events that found no free slot
-    char padding[24];                   // keep the slots 64-byte aligned
+    // Slots after the `capacity` ordinary ones, used only once those are all taken, and only by
+    // the events the verdict is judged from (Channel::kept_in_reserve).
+    std::uint64_t reserve;
+    std::atomic<std::uint64_t> next_in_reserve; // may run past reserve
+    char padding[8];                            // keep the slots 64-byte aligned
 };
 static_assert(sizeof(ChannelHeader) == 64);
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free,
@@ -58,11 +63,18 @@ Channel Channel::adopt(ChannelHeader* header, std::size_t mapping_size, int fd) 
     return channel;
 }
 
+bool Channel::kept_in_reserve(EventKind kind) noexcept {
+    // Who exited and how (the reaper's record of every process), and which deaths by a signal
+    // were meant: without them a run whose channel filled up would be judged on its first
+    // process's status alone (a child that crashed after the channel filled would go unseen).
+    return kind == EventKind::process_exit || kind == EventKind::signal_sent;
+}
+
 Channel Channel::create(std::size_t capacity) {
     if (capacity == 0) throw std::invalid_argument("channel capacity must be positive");
     int fd = memfd_create("forklore-events", MFD_CLOEXEC);
     if (fd < 0) throw std::system_error(errno, std::generic_category(), "memfd_create");
-    std::size_t size = sizeof(ChannelHeader) + capacity * sizeof(Event);
+    std::size_t size = sizeof(ChannelHeader) + (capacity + kReserve) * sizeof(Event);
     if (ftruncate(fd, static_cast<off_t>(size)) != 0) {
         int err = errno;
         close(fd);
@@ -80,6 +92,7 @@ Channel Channel::create(std::size_t capacity) {
     header->schema_version = kEventSchemaVersion;
     header->event_size = sizeof(Event);
     header->capacity = capacity;
+    header->reserve = kReserve;
     return adopt(header, size, fd);
 }
 
@@ -97,8 +110,9 @@ Channel Channel::attach(int fd) {
         throw std::runtime_error("fd " + std::to_string(fd) + " is not an event channel");
     }
     if (header->schema_version != kEventSchemaVersion ||
-        header->event_size != sizeof(Event) ||
-        sizeof(ChannelHeader) + header->capacity * sizeof(Event) > size) {
+        header->event_size != sizeof(Event) || header->capacity > size ||
+        header->reserve > size ||
+        sizeof(ChannelHeader) + (header->capacity + header->reserve) * sizeof(Event) > size) {
         munmap(mem, size);
         throw std::runtime_error("fd " + std::to_string(fd) +
                                  " holds an event channel of another schema version");
@@ -112,8 +126,17 @@ bool Channel::record(const Event& event) noexcept {
     if (!header_) return false;
     std::uint64_t index = header_->next.fetch_add(1, std::memory_order_relaxed);
     if (index >= header_->capacity) {
-        header_->dropped.fetch_add(1, std::memory_order_relaxed);
-        return false;
+        // Full. The reserve comes after every ordinary slot, and is used only once they are all
+        // taken: reading the slots in index order still reads the events in the order they
+        // were claimed.
+        std::uint64_t in_reserve = header_->reserve;
+        if (kept_in_reserve(event.kind))
+            in_reserve = header_->next_in_reserve.fetch_add(1, std::memory_order_relaxed);
+        if (in_reserve >= header_->reserve) {
+            header_->dropped.fetch_add(1, std::memory_order_relaxed);
+            return false;
+        }
+        index = header_->capacity + in_reserve;
     }
     Event& slot = slots_[index];
     // Copy field by field rather than assigning the struct: the commit flag must be the last
@@ -137,7 +160,10 @@ bool Channel::record(const Event& event) noexcept {
 std::uint64_t Channel::claimed() const noexcept {
     if (!header_) return 0;
     std::uint64_t next = header_->next.load(std::memory_order_acquire);
-    return next < header_->capacity ? next : header_->capacity;
+    if (next < header_->capacity) return next;
+    // A reserve slot is claimed only after `next` passed capacity (loaded first, above).
+    std::uint64_t in_reserve = header_->next_in_reserve.load(std::memory_order_acquire);
+    return header_->capacity + std::min(in_reserve, header_->reserve);
 }
 
 std::uint64_t Channel::dropped() const noexcept {

@@ -6,6 +6,12 @@
 // atomic fetch_add, filled, then published by a release store of its commit flag. When every
 // slot is taken, record() counts the event as dropped and returns: it never blocks, never wraps
 // over unread slots and never crashes the program it observes.
+//
+// A full channel must not change the verdict: behind the `capacity` ordinary slots lies a
+// reserve of kReserve slots that only the events the verdict is judged from may take (each
+// process's exit status, and the signals sent on purpose: kept_in_reserve). The verdict of a
+// hang is proven from /proc, never from events, so it holds as well; what a full channel loses
+// is the trace of what happened after it filled.
 #pragma once
 
 #include "sim/events.hpp"
@@ -22,6 +28,8 @@ struct ChannelHeader; // lives at the start of the shared mapping
 class Channel {
   public:
     static constexpr std::size_t kDefaultCapacity = 1 << 17;
+    // Slots kept, beyond the capacity, for the events kept_in_reserve.
+    static constexpr std::size_t kReserve = 256;
 
     Channel() = default;
     Channel(Channel&&) noexcept;
@@ -39,12 +47,16 @@ class Channel {
 
     bool valid() const { return header_ != nullptr; }
     int fd() const { return fd_; }
-    std::size_t capacity() const;
+    std::size_t capacity() const; // ordinary slots, without the reserve
+
+    // process_exit and signal_sent: the events that may use the reserve.
+    static bool kept_in_reserve(EventKind kind) noexcept;
 
     // Async-signal-safe. Fills seq, committed; the caller fills the rest. False when dropped.
     bool record(const Event& event) noexcept;
 
-    // Number of slots claimed so far (committed or not), capped at capacity.
+    // Number of slots claimed so far (committed or not), capped at capacity; plus, once the
+    // ordinary slots are all taken, those claimed in the reserve.
     std::uint64_t claimed() const noexcept;
     std::uint64_t dropped() const noexcept;
 

@@ -23,6 +23,7 @@ std::vector<std::pair<const Scenario*, const Variant*>> select_variants(const Ma
     for (const auto& scenario : ScenarioRegistry::instance().all()) {
         if (scenario.hidden && !options.include_hidden) continue;
         for (const auto& variant : scenario.variants) {
+            if (options.deterministic_only && variant.expected.racy) continue;
             std::string full = scenario.id + ":" + variant.name;
             if (glob_match(options.filter, full) || glob_match(options.filter, scenario.id))
                 selected.emplace_back(&scenario, &variant);
@@ -47,7 +48,8 @@ bool matches(const Expectation& expected, const Verdict& verdict) {
 }
 
 MatrixCell run_variant(const Scenario& scenario, const Variant& variant, int repeat,
-                       const std::atomic<bool>* cancel) {
+                       const std::atomic<bool>* cancel,
+                       const std::function<void(RunRequest&)>& adjust) {
     MatrixCell cell;
     cell.scenario = scenario.id;
     cell.variant = variant.name;
@@ -55,6 +57,7 @@ MatrixCell run_variant(const Scenario& scenario, const Variant& variant, int rep
     const int runs = variant.expected.racy ? variant.expected.runs : std::max(1, repeat);
     RunRequest request = make_request(scenario, variant.name);
     request.cancel = cancel;
+    if (adjust) adjust(request);
     bool mismatch_kept = false;
     double total_ms = 0;
     for (int i = 0; i < runs; ++i) {
@@ -63,6 +66,7 @@ MatrixCell run_variant(const Scenario& scenario, const Variant& variant, int rep
         ++cell.runs;
         ++cell.verdict_counts[outcome_label(record.verdict)];
         if (is_hang(record.verdict.kind)) ++cell.hangs;
+        cell.dropped_events += record.dropped_events;
         total_ms += record.timings.verdict_ms;
         cell.max_verdict_ms = std::max(cell.max_verdict_ms, record.timings.verdict_ms);
         bool setup_broke = record.verdict.kind == VerdictKind::setup_error;
@@ -80,6 +84,8 @@ MatrixCell run_variant(const Scenario& scenario, const Variant& variant, int rep
             cell.last_record = std::move(record);
         }
     }
+    // Stopped at any point during the variant: its last run may have been cut short.
+    cell.complete = !(cancel && cancel->load());
     cell.mean_verdict_ms = total_ms / cell.runs;
     cell.hang_rate_interval = wilson_interval(cell.hangs, cell.runs);
     if (variant.expected.racy) {
@@ -103,11 +109,17 @@ std::vector<MatrixCell> run_matrix(const MatrixOptions& options) {
     std::atomic<std::size_t> next{0};
     std::size_t done = 0;
     std::mutex report_mutex;
+    std::function<void(RunRequest&)> adjust;
+    if (!options.namespaces || !options.cgroups)
+        adjust = [namespaces = options.namespaces, cgroups = options.cgroups](RunRequest& request) {
+            request.namespaces = request.namespaces && namespaces;
+            request.cgroups = request.cgroups && cgroups;
+        };
     auto worker = [&] {
         for (std::size_t i; (i = next.fetch_add(1)) < selected.size();) {
             if (options.cancel && options.cancel->load()) break;
             cells[i] = run_variant(*selected[i].first, *selected[i].second, options.repeat,
-                                   options.cancel);
+                                   options.cancel, adjust);
             std::lock_guard<std::mutex> guard(report_mutex);
             ++done;
             if (options.on_cell) options.on_cell(cells[i], done, selected.size());

@@ -372,6 +372,24 @@ template <std::size_t N> std::string fixed_string(const char (&field)[N]) {
 }
 } // namespace
 
+std::string describe_lost_events(const RunRecord& record) {
+    std::string text;
+    if (record.dropped_events > 0)
+        text = fmt::format(
+            "{} {} dropped: the event ring was full. The trace ({} events kept) lacks what "
+            "happened after it filled; the verdict does not depend on it: a hang is proven from "
+            "/proc, and every exit status is kept in a reserve of the ring.",
+            record.dropped_events, record.dropped_events == 1 ? "event was" : "events were",
+            record.events.size());
+    if (record.torn_events > 0)
+        text += fmt::format("{}{} {} torn: a process died while writing {}, and {} skipped.",
+                            text.empty() ? "" : " ", record.torn_events,
+                            record.torn_events == 1 ? "event was" : "events were",
+                            record.torn_events == 1 ? "it" : "them",
+                            record.torn_events == 1 ? "it was" : "they were");
+    return text;
+}
+
 std::vector<Measurement> measurements_of(const RunRecord& record) {
     std::vector<Measurement> result;
     for (const auto& e : record.events) {
@@ -431,6 +449,8 @@ json to_json(const RunRecord& r) {
     j["start_time_ns"] = r.start_time_ns;
     j["dropped_events"] = r.dropped_events;
     j["torn_events"] = r.torn_events;
+    // Derived, for a reader of the JSON: what those counts mean for the trace and the verdict.
+    if (std::string lost = describe_lost_events(r); !lost.empty()) j["events_lost"] = lost;
     json events = json::array();
     for (const auto& e : r.events) events.push_back(event_to_json(e, r.start_time_ns));
     j["events"] = std::move(events);

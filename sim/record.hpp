@@ -114,6 +114,11 @@ struct Measurement {
 // Every measurement of the run, in recording order.
 std::vector<Measurement> measurements_of(const RunRecord& record);
 
+// What the trace is missing, in plain words, or "" when it is whole: "1234 events were dropped:
+// the event ring was full. ..." (dropped_events), and the events a dying writer left half
+// written (torn_events). The CLI, the JSON (`events_lost`) and the GUI all say this sentence.
+std::string describe_lost_events(const RunRecord& record);
+
 // Versioned JSON. from_json throws std::runtime_error with a one-line message on a malformed
 // record or one of a newer version.
 nlohmann::json to_json(const RunRecord& record);

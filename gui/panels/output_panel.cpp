@@ -161,9 +161,19 @@ void draw_filter_line(OutputPanelState& state, const RunRecord& record) {
     ImGui::TextDisabled("%zu of %zu events", state.log.rows().size(), state.log.total());
     if (record.dropped_events || record.torn_events) {
         ImGui::SameLine();
-        ImGui::TextColored(verdict_colour(VerdictKind::failed), "%llu dropped, %llu torn",
-                           static_cast<unsigned long long>(record.dropped_events),
-                           static_cast<unsigned long long>(record.torn_events));
+        std::string lost;
+        if (record.dropped_events)
+            lost = fmt::format("{} dropped: the event ring was full", record.dropped_events);
+        if (record.torn_events)
+            lost += fmt::format("{}{} torn", lost.empty() ? "" : ", ", record.torn_events);
+        ImGui::TextColored(verdict_colour(VerdictKind::failed), "%s", lost.c_str());
+        if (ImGui::IsItemHovered()) {
+            ImGui::BeginTooltip();
+            ImGui::PushTextWrapPos(ImGui::GetFontSize() * 30.0f);
+            ImGui::TextUnformatted(describe_lost_events(record).c_str());
+            ImGui::PopTextWrapPos();
+            ImGui::EndTooltip();
+        }
     }
 }
 

@@ -626,6 +626,18 @@ void draw_verdict_panel(VerdictPanelState& state, const RecordView& view, Select
                           record.timings.sample_mean_us);
     ImGui::Spacing();
     wrapped_text(record.verdict.explanation);
+    if (const std::string lost = describe_lost_events(record); !lost.empty()) {
+        ImGui::Spacing();
+        ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(palette::warning));
+        wrapped_text(lost);
+        ImGui::PopStyleColor();
+        help_marker("The sandbox records events into a fixed-size ring in shared memory. When it "
+                    "is full, further events are counted and dropped rather than making the "
+                    "program wait: the instrument must never cause a hang. The verdict does not "
+                    "rest on them: a deadlock is proven from what /proc says, and exit statuses "
+                    "have a reserve of their own. The timeline and the event log end where the "
+                    "ring filled.");
+    }
     draw_stuck_set(record, selection);
     draw_containment(record);
 

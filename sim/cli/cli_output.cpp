@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -165,6 +166,8 @@ std::string describe_run(const RunRecord& record) {
     }
     for (const auto& line : limits_not_enforced_by_kernel(record))
         out += wrap("warning: " + line, 100, "  ");
+    if (std::string lost = describe_lost_events(record); !lost.empty())
+        out += wrap(lost, 100, "  ");
     if (record.stdout_dropped > 0)
         out += "  " + describe_dropped_output("stdout", record.stdout_bytes, record.stdout_dropped) + "\n";
     if (record.stderr_dropped > 0)
@@ -217,6 +220,10 @@ void RepeatSummary::add(const RunRecord& record) {
     ++counts_[outcome_label(record.verdict)];
     ++runs_;
     if (is_hang(record.verdict.kind)) ++hangs_;
+    if (record.dropped_events > 0) {
+        ++runs_with_dropped_events_;
+        dropped_events_ += record.dropped_events;
+    }
     verdict_ms_total_ += record.timings.verdict_ms;
     last_ = forklore::to_json(record);
 }
@@ -229,6 +236,10 @@ std::string RepeatSummary::describe() const {
                        runs_ ? 100.0 * hangs_ / runs_ : 0.0, hangs_, runs_, interval.low * 100,
                        interval.high * 100);
     out += fmt::format("  mean time to verdict {:.1f} ms\n", runs_ ? verdict_ms_total_ / runs_ : 0.0);
+    if (runs_with_dropped_events_ > 0)
+        out += fmt::format("  {} events were dropped in {} of {} runs: the event ring was full "
+                           "(the verdicts do not depend on them)\n",
+                           dropped_events_, runs_with_dropped_events_, runs_);
     return out;
 }
 
@@ -242,6 +253,8 @@ json RepeatSummary::to_json() const {
                 {"hang_rate", runs_ ? static_cast<double>(hangs_) / runs_ : 0.0},
                 {"hang_rate_95", {interval.low, interval.high}},
                 {"mean_verdict_ms", runs_ ? verdict_ms_total_ / runs_ : 0.0},
+                {"dropped_events", dropped_events_},
+                {"runs_with_dropped_events", runs_with_dropped_events_},
                 {"last", last_}};
 }
 
@@ -266,22 +279,54 @@ std::string matrix_table(const std::vector<MatrixCell>& cells) {
     return out;
 }
 
+json matrix_cell_json(const MatrixCell& c) {
+    return {{"scenario", c.scenario},
+            {"variant", c.variant},
+            {"expected", expectation_to_json(c.expected)},
+            {"runs", c.runs},
+            {"counts", c.verdict_counts},
+            {"hangs", c.hangs},
+            {"hang_rate", c.hang_rate()},
+            {"hang_rate_95", {c.hang_rate_interval.low, c.hang_rate_interval.high}},
+            {"passed", c.passed},
+            {"mismatch", c.mismatch},
+            {"mean_verdict_ms", c.mean_verdict_ms},
+            {"max_verdict_ms", c.max_verdict_ms},
+            {"dropped_events", c.dropped_events}};
+}
+
 json matrix_json(const std::vector<MatrixCell>& cells) {
     json out = json::array();
-    for (const auto& c : cells)
-        out.push_back({{"scenario", c.scenario},
-                       {"variant", c.variant},
-                       {"expected", expectation_to_json(c.expected)},
-                       {"runs", c.runs},
-                       {"counts", c.verdict_counts},
-                       {"hangs", c.hangs},
-                       {"hang_rate", c.hang_rate()},
-                       {"hang_rate_95", {c.hang_rate_interval.low, c.hang_rate_interval.high}},
-                       {"passed", c.passed},
-                       {"mismatch", c.mismatch},
-                       {"mean_verdict_ms", c.mean_verdict_ms},
-                       {"max_verdict_ms", c.max_verdict_ms}});
+    for (const auto& c : cells) out.push_back(matrix_cell_json(c));
     return out;
+}
+
+JsonLinesFile::JsonLinesFile(const std::string& path) : path_(path) {
+    fd_ = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd_ < 0)
+        throw std::runtime_error(fmt::format("cannot write {}: {}", path, std::strerror(errno)));
+}
+
+JsonLinesFile::~JsonLinesFile() {
+    if (fd_ >= 0) close(fd_);
+}
+
+void JsonLinesFile::append(const json& line) {
+    if (fd_ < 0 || !error_.empty()) return;
+    // One write(2) per line: once it returns, the line is in the kernel's page cache and
+    // survives this process being killed. A partial write (a full disk) is finished or reported.
+    std::string text = line.dump() + "\n";
+    std::size_t written = 0;
+    while (written < text.size()) {
+        ssize_t n = write(fd_, text.data() + written, text.size() - written);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            error_ = fmt::format("cannot write {}: {}", path_,
+                                 n < 0 ? std::strerror(errno) : "nothing was written");
+            return;
+        }
+        written += static_cast<std::size_t>(n);
+    }
 }
 
 std::string matrix_junit(const std::vector<MatrixCell>& cells) {

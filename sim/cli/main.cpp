@@ -3,7 +3,9 @@
 //   forklore list [--json] [--all]
 //   forklore show ID [--json]
 //   forklore run ID [--variant V] [--set knob=value ...] [--repeat N] [--timeout S] [--max-output BYTES] [--json] [--out FILE]
-//   forklore matrix [--filter GLOB] [--repeat N] [--jobs N] [--junit FILE] [--json] [--all]
+//                   [--event-capacity N] [--no-namespaces]
+//   forklore matrix [--filter GLOB] [--repeat N] [--jobs N] [--junit FILE] [--jsonl FILE] [--json]
+//                   [--all] [--deterministic] [--no-namespaces]
 //   forklore exec [--timeout S] [--max-output BYTES] [--json] [--out FILE] [--no-stacks] -- PROGRAM ARGS...
 //
 // Bad input (unknown id, bad knob value, bad option) prints one line on stderr and exits 2.
@@ -178,6 +180,7 @@ struct RunOptions {
     std::string out;
     bool no_stacks = false;
     SandboxOptions sandbox;
+    std::size_t event_capacity = Channel::kDefaultCapacity;
 };
 
 int command_run(const RunOptions& options) {
@@ -195,6 +198,7 @@ int command_run(const RunOptions& options) {
     if (!options.out.empty()) cli::check_writable(options.out);
     if (options.timeout > 0) request.timeout_seconds = options.timeout;
     request.capture_stacks = !options.no_stacks;
+    request.channel_capacity = options.event_capacity;
     request.cancel = &g_interrupted;
 
     if (options.repeat <= 1) {
@@ -280,18 +284,35 @@ int command_exec(const ExecOptions& options) {
 struct MatrixCommandOptions {
     MatrixOptions matrix;
     std::string junit;
+    std::string jsonl; // one line per finished variant, written as it finishes
     bool json_output = false;
+    bool no_namespaces = false;
+    bool no_cgroups = false;
 };
 
 int command_matrix(MatrixCommandOptions options) {
     if (options.matrix.repeat < 1) throw UsageError("--repeat takes a number of at least 1");
     if (select_variants(options.matrix).empty())
         throw UsageError(fmt::format("no variant matches the filter '{}'", options.matrix.filter));
+    options.matrix.namespaces = !options.no_namespaces;
+    options.matrix.cgroups = !options.no_cgroups;
+    // Opened (and truncated) before the first run: a matrix that cannot keep its results does
+    // not start.
+    std::optional<cli::JsonLinesFile> lines;
+    if (!options.jsonl.empty()) lines.emplace(options.jsonl);
+    std::size_t lines_written = 0;
     const bool progress = cli::interactive() && !options.json_output;
     options.matrix.on_cell = [&](const MatrixCell& cell, std::size_t done, std::size_t total) {
         if (progress)
             fmt::print(stderr, "\r\033[K[{}/{}] {}:{} {}", done, total, cell.scenario, cell.variant,
                        cell.passed ? "ok" : "MISMATCH");
+        // A variant cut short by Ctrl-C is not a result: only finished variants are kept.
+        if (lines && cell.complete) {
+            json line = cli::matrix_cell_json(cell);
+            line["done"] = ++lines_written;
+            line["total"] = total;
+            lines->append(line);
+        }
     };
     options.matrix.cancel = &g_interrupted;
     auto cells = run_matrix(options.matrix);
@@ -302,6 +323,7 @@ int command_matrix(MatrixCommandOptions options) {
         fmt::print("{}\n", cli::matrix_json(cells).dump(2));
     else
         fmt::print("{}", cli::matrix_table(cells));
+    if (lines && !lines->error().empty()) throw std::runtime_error(lines->error());
     for (const auto& cell : cells)
         if (!cell.passed) return 1;
     return 0;
@@ -360,6 +382,10 @@ int main(int argc, char** argv) {
     run_command->add_option("--out", run.out, "also write the run record (JSON) to FILE");
     run_command->add_flag("--no-stacks", run.no_stacks, "do not capture stacks of blocked threads");
     add_sandbox_options(run_command, run.sandbox);
+    run_command->add_option("--event-capacity", run.event_capacity,
+                            "events the event ring holds (default 131072); more are counted as "
+                            "dropped, and the verdict, proven from /proc, still holds")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 22));
 
     MatrixCommandOptions matrix;
     auto* matrix_command =
@@ -371,6 +397,17 @@ int main(int argc, char** argv) {
     matrix_command->add_option("--jobs", matrix.matrix.jobs, "runs in parallel (default: cores)")
         ->check(CLI::Range(1, 256));
     matrix_command->add_option("--junit", matrix.junit, "write a JUnit XML report to FILE");
+    matrix_command->add_option("--jsonl", matrix.jsonl,
+                               "write one JSON line to FILE as each variant finishes (a stopped "
+                               "or killed matrix keeps every finished variant)");
+    matrix_command->add_flag("--deterministic", matrix.matrix.deterministic_only,
+                             "only the deterministic variants (skip the racy ones, which "
+                             "expect a hang rate)");
+    matrix_command->add_flag("--no-namespaces", matrix.no_namespaces,
+                             "run every sandbox without namespaces, as on a kernel that has none");
+    matrix_command->add_flag("--no-cgroups", matrix.no_cgroups,
+                             "run every sandbox without cgroups: limits are then sampled, not "
+                             "enforced by the kernel");
     matrix_command->add_flag("--json", matrix.json_output, "print JSON");
     matrix_command->add_flag("--all", matrix.matrix.include_hidden,
                              "include the engine's self-test scenarios");

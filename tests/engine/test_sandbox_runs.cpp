@@ -196,6 +196,40 @@ TEST_CASE("without namespaces the verdicts are the same and nothing survives", "
     }
 }
 
+TEST_CASE("a full event ring: events are dropped and counted, and every verdict holds",
+          "[engine][ring]") {
+    // The ring never blocks the program it observes: past its capacity, events are counted and
+    // dropped. A hang is still proven from /proc (the orphaned lock's owner comes from the lock
+    // word, not from events), and exit statuses and intended kills have a reserve of their own,
+    // so a crash, a kill on purpose, and the end of the first process are still seen.
+    const std::pair<const char*, const char*> cases[] = {
+        {"file-read-under-lock", "fork"},      {"file-read-under-lock", "spawn"},
+        {"lock-cycle", "opposite_order"},      {"selftest-pipe-wait", "default"},
+        {"selftest-child-aborts", "default"},  {"selftest-kill-child", "default"},
+        {"selftest-orphan", "default"},        {"selftest-many-events", "default"},
+    };
+    for (std::size_t capacity : {std::size_t{1}, std::size_t{2}})
+        for (const auto& [id, variant] : cases) {
+            DYNAMIC_SECTION(id << ":" << variant << " with a ring of " << capacity) {
+                const Scenario* scenario = ScenarioRegistry::instance().find(id);
+                REQUIRE(scenario != nullptr);
+                RunRequest request = make_request(*scenario, variant);
+                request.channel_capacity = capacity;
+                request.capture_stacks = false;
+                RunRecord record = run_scenario(request);
+                INFO(record.verdict.explanation);
+                REQUIRE(request.expected.has_value());
+                CHECK(matches(*request.expected, record.verdict));
+                if (record.verdict.kind == VerdictKind::deadlocked)
+                    CHECK(record.timings.quiet_window_ms > 0); // proven, not timed out
+                CHECK(record.dropped_events > 0);
+                CHECK_THAT(describe_lost_events(record),
+                           Catch::Contains("dropped: the event ring was full"));
+                CHECK(my_descendants().empty());
+            }
+        }
+}
+
 TEST_CASE("a run record survives a JSON round trip", "[engine][record]") {
     RunRecord record = run_variant_once("lock-cycle", "opposite_order");
     RunRecord back = run_record_from_json(nlohmann::json::parse(to_json(record).dump()));

@@ -400,3 +400,35 @@ TEST_CASE("a click on a stack header selects that thread", "[gui][verdict]") {
     CHECK(stack != record->stacks.end());
     CHECK_FALSE(selection.event);
 }
+
+TEST_CASE("a run whose event ring filled up says so under its verdict", "[gui][verdict]") {
+    // A real run with a ring of 8 events: the orphaned lock is still proven (from /proc), and
+    // the verdict panel says, in the warning colour, that events were dropped.
+    const Scenario* scenario = ScenarioRegistry::instance().find(test::kOrphanedLock[0]);
+    REQUIRE(scenario != nullptr);
+    RunRequest request = make_request(*scenario, test::kOrphanedLock[1]);
+    request.channel_capacity = 8;
+    request.capture_stacks = false;
+    auto record = std::make_shared<const RunRecord>(run_scenario(request));
+    INFO(record->verdict.explanation);
+    CHECK(verdict_headline(record->verdict) == "deadlocked / orphaned_lock");
+    REQUIRE(record->dropped_events > 0);
+    CHECK_THAT(describe_lost_events(*record),
+               Catch::Matchers::Contains("events were dropped: the event ring was full"));
+
+    HeadlessImGui gui(1280, 900);
+    Selection selection;
+    VerdictPanelState verdict;
+    OutputPanelState output;
+    RecordView view{record, 1, false};
+    gui.frame([&] { draw_verdict_panel(verdict, view, selection); });
+    CHECK(drew_colour(palette::warning));
+    gui.frame([&] { draw_output_panel(output, view, selection); });
+
+    // A whole trace draws no such warning.
+    VerdictPanelState whole;
+    RecordView complete{recorded(test::kOrphanedLock), 2, false};
+    REQUIRE(complete.record->dropped_events == 0);
+    gui.frame([&] { draw_verdict_panel(whole, complete, selection); });
+    CHECK_FALSE(drew_colour(palette::warning));
+}

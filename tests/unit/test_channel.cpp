@@ -319,6 +319,49 @@ TEST_CASE("a full channel counts drops and never blocks or wraps", "[channel]") 
     CHECK(attached.dropped() == 14);
 }
 
+TEST_CASE("a full channel keeps exits and intended signals in its reserve", "[channel]") {
+    // The verdict is judged from who exited and how: a channel full of lock events must not
+    // turn a crashed child into a completed run.
+    Channel channel = Channel::create(4);
+    for (int i = 0; i < 4; ++i) REQUIRE(channel.record(make_event(EventKind::note, 1, 1, i)));
+    CHECK_FALSE(channel.record(make_event(EventKind::lock_wait, 1, 1, 4)));
+    CHECK(channel.record(make_event(EventKind::signal_sent, 1, 1, 5)));
+    CHECK_FALSE(channel.record(make_event(EventKind::output, 1, 1, 6)));
+    CHECK(channel.record(make_event(EventKind::process_exit, 1, 1, 7)));
+    CHECK(channel.capacity() == 4);
+    CHECK(channel.claimed() == 6);
+    CHECK(channel.dropped() == 2);
+
+    // In the order they were claimed: the four first events, then the two kept in reserve.
+    std::vector<Event> events = read_all(channel, false);
+    require_well_formed(events);
+    REQUIRE(events.size() == 6);
+    for (int i = 0; i < 4; ++i) CHECK(events[i].arg0 == i);
+    CHECK(events[4].kind == EventKind::signal_sent);
+    CHECK(events[5].kind == EventKind::process_exit);
+    CHECK(events[5].seq == 5);
+
+    // A reader that had read everything before sees only the new one.
+    std::uint64_t cursor = 6;
+    std::vector<Event> more;
+    REQUIRE(channel.record(make_event(EventKind::process_exit, 1, 1, 8)));
+    CHECK(channel.read(cursor, more) == 1);
+    CHECK(more.at(0).arg0 == 8);
+
+    // The reserve is finite too: past it, exits are dropped and counted like anything else.
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < Channel::kReserve + 10; ++i)
+        kept += channel.record(make_event(EventKind::process_exit, 1, 1, 100)) ? 1 : 0;
+    CHECK(kept == Channel::kReserve - 3);
+    CHECK(channel.claimed() == 4 + Channel::kReserve);
+    CHECK(channel.dropped() == 2 + 13);
+
+    // Attached through the fd (as the sandbox does), the reserve is the same.
+    Channel attached = Channel::attach(dup(channel.fd()));
+    CHECK(attached.claimed() == 4 + Channel::kReserve);
+    CHECK(read_all(attached).size() == 4 + Channel::kReserve);
+}
+
 TEST_CASE("recording from many threads keeps every event exactly once", "[channel]") {
     constexpr int kThreads = 8;
     constexpr int kPerThread = 10000;

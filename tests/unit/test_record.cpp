@@ -675,3 +675,31 @@ TEST_CASE("measurements are listed in the record and survive a round trip", "[re
     CHECK(measured[1].unit == "ms");
     CHECK(measured[1].t_ns == 10 * kMs + 17);
 }
+
+TEST_CASE("events lost to a full ring or a dying writer are said in plain words", "[record]") {
+    RunRecord record;
+    record.events = {event(EventKind::note, 1, 2, 2, "main")};
+    CHECK(describe_lost_events(record).empty());
+    CHECK_FALSE(to_json(record).contains("events_lost"));
+
+    record.dropped_events = 1234;
+    std::string text = describe_lost_events(record);
+    CHECK_THAT(text, Contains("1234 events were dropped: the event ring was full"));
+    CHECK_THAT(text, Contains("1 events kept"));
+    CHECK_THAT(text, Contains("the verdict does not depend on it"));
+    CHECK(to_json(record).at("events_lost") == text);
+    CHECK(to_json(record).at("dropped_events") == 1234);
+
+    record.dropped_events = 1;
+    CHECK_THAT(describe_lost_events(record), Contains("1 event was dropped"));
+
+    record.dropped_events = 0;
+    record.torn_events = 2;
+    CHECK(describe_lost_events(record) ==
+          "2 events were torn: a process died while writing them, and they were skipped.");
+
+    // A record read back from JSON says the same.
+    record.dropped_events = 7;
+    RunRecord back = run_record_from_json(to_json(record));
+    CHECK(describe_lost_events(back) == describe_lost_events(record));
+}
