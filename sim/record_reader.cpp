@@ -1,0 +1,702 @@
+// Reading run records: from a file a user names, from text, or from a parsed JSON value.
+//
+// A record comes from outside (a classmate's file, a download, a fuzzer), so nothing in it is
+// trusted. Every field is read by its type, with its range: a wrong one is an error naming where
+// it is ("snapshots[3].processes[1].threads[0].state"), never a crash, a silent wrap of a number
+// or undefined behaviour. The parse is bounded (RecordLimits): nesting depth, so that nothing
+// downstream can recurse off the stack; and the counts of events, objects and values, so that
+// memory stays bounded whatever the file holds. The two big arrays, events and snapshots, are
+// converted element by element while the parser reads them and their JSON is dropped at once:
+// a record never exists twice in memory.
+#include "sim/record.hpp"
+
+#include "sim/channel.hpp"
+#include "sim/text.hpp"
+#include "sim/user_file.hpp"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <utility>
+
+namespace forklore {
+
+using nlohmann::json;
+
+namespace {
+
+// A field that cannot be read: where it is in the record (built up as the error travels out
+// through the arrays and objects holding it) and what is wrong with it.
+struct FieldError {
+    std::string path;    // "snapshots[3].processes[1].threads[0].state"
+    std::string problem; // "must be one character (got \"\")"
+};
+
+[[noreturn]] void fail(std::string path, std::string problem) {
+    throw FieldError{std::move(path), std::move(problem)};
+}
+
+// `outer` + `inner`: "events[3]" + "kind" -> "events[3].kind"; "threads" + "[0]" -> "threads[0]".
+std::string join_path(std::string_view outer, const std::string& inner) {
+    if (inner.empty())
+        return std::string(outer);
+    if (inner.front() == '[')
+        return std::string(outer) + inner;
+    return std::string(outer) + "." + inner;
+}
+
+// A bad value as the message shows it: short, on one line; a list or an object by its kind
+// (dumping it could be long).
+std::string shown(const json& value) {
+    if (value.is_array())
+        return "a list";
+    if (value.is_object())
+        return "an object";
+    return printable(value.dump(-1, ' ', false, json::error_handler_t::replace), 60);
+}
+
+const json* member(const json& object, const char* key) {
+    const auto found = object.find(key);
+    return found == object.end() ? nullptr : &*found;
+}
+
+void require_object(const json& value) {
+    if (!value.is_object())
+        fail("", fmt::format("must be an object (got {})", shown(value)));
+}
+
+// A whole number of type T; `fallback` when the field is missing. A fraction, a string, or a
+// number T cannot hold is an error (nlohmann's get<int>() would cut or wrap it silently).
+template <typename T> T whole(const json& object, const char* key, T fallback) {
+    const json* value = member(object, key);
+    if (!value)
+        return fallback;
+    if (value->is_number_unsigned()) {
+        const auto number = value->get<std::uint64_t>();
+        if (std::in_range<T>(number))
+            return static_cast<T>(number);
+    } else if (value->is_number_integer()) {
+        const auto number = value->get<std::int64_t>();
+        if (std::in_range<T>(number))
+            return static_cast<T>(number);
+    }
+    fail(key,
+         fmt::format("must be a whole number from {} to {} (got {})", std::numeric_limits<T>::min(),
+                     std::numeric_limits<T>::max(), shown(*value)));
+}
+
+// A finite number (JSON has no infinity, but 1e999 parses as one, and is written back as null).
+double number(const json& object, const char* key, double fallback) {
+    const json* value = member(object, key);
+    if (!value)
+        return fallback;
+    if (value->is_number()) {
+        const double result = value->get<double>();
+        if (std::isfinite(result))
+            return result;
+    }
+    fail(key, fmt::format("must be a finite number (got {})", shown(*value)));
+}
+
+bool flag(const json& object, const char* key, bool fallback) {
+    const json* value = member(object, key);
+    if (!value)
+        return fallback;
+    if (!value->is_boolean())
+        fail(key, fmt::format("must be true or false (got {})", shown(*value)));
+    return value->get<bool>();
+}
+
+std::string text(const json& object, const char* key, std::string fallback = {}) {
+    const json* value = member(object, key);
+    if (!value)
+        return fallback;
+    if (!value->is_string())
+        fail(key, fmt::format("must be a string (got {})", shown(*value)));
+    return value->get_ref<const std::string&>();
+}
+
+// The value of a name from `names` (an enum's name table).
+template <typename Enum, std::size_t N>
+Enum named(const std::array<std::string_view, N>& names, const json& object, const char* key,
+           const char* what, std::optional<Enum> fallback = std::nullopt) {
+    const json* value = member(object, key);
+    if (!value) {
+        if (fallback)
+            return *fallback;
+        fail(key, fmt::format("is missing (the {})", what));
+    }
+    if (!value->is_string())
+        fail(key, fmt::format("must be a string (got {})", shown(*value)));
+    const auto& name = value->get_ref<const std::string&>();
+    for (std::size_t i = 0; i < N; ++i)
+        if (names[i] == name)
+            return static_cast<Enum>(i);
+    fail(key, fmt::format("unknown {} '{}'", what, printable(name, 60)));
+}
+
+// A list field, or nullptr when missing.
+const json* list(const json& object, const char* key) {
+    const json* value = member(object, key);
+    if (value && !value->is_array())
+        fail(key, fmt::format("must be a list (got {})", shown(*value)));
+    return value;
+}
+
+// Converts each element of the list field `key` with `convert`, naming the element in errors.
+template <typename Convert>
+auto list_of(const json& object, const char* key, Convert convert)
+    -> std::vector<decltype(convert(object))> {
+    std::vector<decltype(convert(object))> result;
+    const json* values = list(object, key);
+    if (!values)
+        return result;
+    result.reserve(values->size());
+    for (const auto& value : *values) {
+        try {
+            result.push_back(convert(value));
+        } catch (FieldError& error) {
+            error.path = join_path(fmt::format("{}[{}]", key, result.size()), error.path);
+            throw;
+        }
+    }
+    return result;
+}
+
+// An object field, or nullptr when missing.
+const json* object_member(const json& object, const char* key) {
+    const json* value = member(object, key);
+    if (value && !value->is_object())
+        fail(key, fmt::format("must be an object (got {})", shown(*value)));
+    return value;
+}
+
+// Copies `text` into an event's fixed array, cut so that it fits and never in the middle of a
+// UTF-8 character (half a character could not be written as JSON again). Stops at a NUL, as
+// every reader of the array does.
+template <std::size_t N> void copy_text(char (&field)[N], const std::string& text) {
+    std::size_t length = std::min(std::strlen(text.c_str()), N - 1);
+    if (length < text.size() && length == N - 1)
+        while (length > 0 && (static_cast<unsigned char>(text[length]) & 0xc0) == 0x80)
+            --length;
+    std::memcpy(field, text.data(), length);
+    std::memset(field + length, 0, N - length);
+}
+
+// A time relative to the run's start made absolute; an error when it cannot be (the record's
+// times are int64 nanoseconds, and start + t must stay one).
+std::int64_t absolute_time(std::int64_t start, std::int64_t relative, const char* key) {
+    std::int64_t result = 0;
+    if (__builtin_add_overflow(start, relative, &result))
+        fail(key, fmt::format("{} is out of range with start_time_ns {}", relative, start));
+    return result;
+}
+
+Expectation expectation_from_json(const json& j) {
+    require_object(j);
+    Expectation e;
+    e.verdict = named<VerdictKind>(kVerdictNames, j, "verdict", "verdict");
+    const json* reason = member(j, "reason");
+    if (reason && !reason->is_null())
+        e.reason = named<DeadlockReason>(kDeadlockReasonNames, j, "reason", "deadlock reason");
+    e.signal = whole(j, "signal", 0);
+    e.racy = flag(j, "racy", false);
+    e.runs = whole(j, "runs", 1);
+    e.min_hang_rate = number(j, "min_hang_rate", 0.0);
+    e.max_hang_rate = number(j, "max_hang_rate", 1.0);
+    return e;
+}
+
+WaitEdge edge_from_json(const json& j) {
+    require_object(j);
+    WaitEdge edge;
+    // A kind this build does not know stays `unknown`: newer builds may add kinds.
+    const std::string kind = text(j, "kind");
+    for (auto k : {WaitEdge::Kind::lock, WaitEdge::Kind::file_lock, WaitEdge::Kind::child,
+                   WaitEdge::Kind::pipe, WaitEdge::Kind::unknown, WaitEdge::Kind::signal})
+        if (to_string(k) == kind)
+            edge.kind = k;
+    edge.waiter_pid = whole(j, "waiter_pid", 0);
+    edge.waiter_tid = whole(j, "waiter_tid", 0);
+    edge.waiter_thread = text(j, "waiter_thread");
+    edge.address = whole(j, "address", std::uint64_t{0});
+    edge.lock_name = text(j, "lock_name");
+    edge.object_kind = text(j, "object_kind");
+    edge.owner_pid = whole(j, "owner_pid", 0);
+    edge.owner_tid = whole(j, "owner_tid", 0);
+    edge.owner_thread = text(j, "owner_thread");
+    edge.orphaned = flag(j, "orphaned", false);
+    edge.owner_exists = flag(j, "owner_exists", false);
+    edge.description = text(j, "description");
+    return edge;
+}
+
+ThreadState thread_state_from_json(const json& j) {
+    require_object(j);
+    return {whole(j, "pid", 0), whole(j, "tid", 0), text(j, "name"), text(j, "wait")};
+}
+
+void read_verdict(const json& j, Verdict& v) {
+    v.kind = named<VerdictKind>(kVerdictNames, j, "verdict", "verdict");
+    const json* reason = member(j, "reason");
+    if (reason && !reason->is_null())
+        v.reason = named<DeadlockReason>(kDeadlockReasonNames, j, "reason", "deadlock reason");
+    v.explanation = text(j, "explanation");
+    v.signal = whole(j, "signal", 0);
+    v.exit_code = whole(j, "exit_code", 0);
+    v.culprit_pid = whole(j, "culprit_pid", 0);
+    v.wait_for = list_of(j, "wait_for", edge_from_json);
+    v.stuck = list_of(j, "stuck", thread_state_from_json);
+    v.live = list_of(j, "live", thread_state_from_json);
+}
+
+// An event with its time relative to the run's start (start_time_ns may come later in the file).
+Event event_from_json(const json& j) {
+    require_object(j);
+    Event e{};
+    e.committed = 1;
+    e.kind = named<EventKind>(kEventKindNames, j, "kind", "event kind");
+    e.seq = whole(j, "seq", std::uint64_t{0});
+    e.time_ns = whole(j, "t_ns", std::int64_t{0});
+    e.pid = whole(j, "pid", 0);
+    e.tid = whole(j, "tid", 0);
+    e.object = whole(j, "object", std::uint64_t{0});
+    e.arg0 = whole(j, "arg0", std::int64_t{0});
+    e.arg1 = whole(j, "arg1", std::int64_t{0});
+    copy_text(e.thread, text(j, "thread"));
+    copy_text(e.name, text(j, "name"));
+    copy_text(e.text, text(j, "text"));
+    return e;
+}
+
+char state_from(const json& j, const char* key) {
+    const std::string state = text(j, key, "?");
+    if (state.size() != 1)
+        fail(key, fmt::format("must be one character (got \"{}\")", printable(state, 20)));
+    return state.front();
+}
+
+ThreadSnapshot thread_snapshot_from_json(const json& j) {
+    require_object(j);
+    ThreadSnapshot t;
+    t.tid = whole(j, "tid", 0);
+    t.ns_tid = whole(j, "ns_tid", 0);
+    t.name = text(j, "name");
+    t.state = state_from(j, "state");
+    t.wchan = text(j, "wchan");
+    t.syscall = whole(j, "syscall", -1L);
+    t.cpu_ticks = whole(j, "cpu_ticks", std::uint64_t{0});
+    t.wait = named<WaitKind>(kWaitKindNames, j, "wait", "wait", WaitKind::running);
+    t.untimed = flag(j, "untimed", false);
+    t.futex_address = whole(j, "futex_address", std::uint64_t{0});
+    if (member(j, "owner_ns_tid"))
+        t.owner_ns_tid = whole(j, "owner_ns_tid", pid_t{0});
+    t.owner_tid = whole(j, "owner_tid", 0);
+    t.fd = whole(j, "fd", -1);
+    t.fd_target = text(j, "fd_target");
+    t.fd_peer_target = text(j, "fd_peer_target");
+    t.waited_pid = whole(j, "waited_pid", 0);
+    return t;
+}
+
+ProcessSnapshot process_snapshot_from_json(const json& j) {
+    require_object(j);
+    ProcessSnapshot p;
+    p.pid = whole(j, "pid", 0);
+    p.ns_pid = whole(j, "ns_pid", 0);
+    p.ppid = whole(j, "ppid", 0);
+    p.comm = text(j, "comm");
+    p.state = state_from(j, "state");
+    p.infrastructure = flag(j, "infrastructure", false);
+    p.exe = text(j, "exe");
+    p.threads = list_of(j, "threads", thread_snapshot_from_json);
+    return p;
+}
+
+FileLockEntry file_lock_from_json(const json& j) {
+    require_object(j);
+    FileLockEntry l;
+    l.id = whole(j, "id", 0);
+    l.type = text(j, "type");
+    l.write = flag(j, "write", false);
+    l.waiting = flag(j, "waiting", false);
+    l.pid = whole(j, "pid", 0);
+    l.inode = whole(j, "inode", std::uint64_t{0});
+    l.device = text(j, "device");
+    return l;
+}
+
+// A snapshot with its time relative to the run's start, as an event.
+Snapshot snapshot_from_json(const json& j) {
+    require_object(j);
+    Snapshot s;
+    s.time_ns = whole(j, "t_ns", std::int64_t{0});
+    s.detailed = flag(j, "detailed", false);
+    s.processes = list_of(j, "processes", process_snapshot_from_json);
+    s.file_locks = list_of(j, "file_locks", file_lock_from_json);
+    return s;
+}
+
+ProcessRecord process_from_json(const json& j) {
+    require_object(j);
+    ProcessRecord p;
+    p.ns_pid = whole(j, "pid", 0);
+    p.pid = whole(j, "host_pid", 0);
+    p.parent_ns_pid = whole(j, "parent_pid", 0);
+    p.role = text(j, "role");
+    p.start_method = text(j, "start_method");
+    p.start_ns = whole(j, "start_ns", std::int64_t{0});
+    p.end_ns = whole(j, "end_ns", std::int64_t{0});
+    p.killed_by_runner = flag(j, "killed_by_runner", false);
+    p.exit_description = text(j, "exit");
+    p.output = text(j, "output");
+    if (member(j, "wait_status"))
+        p.wait_status = whole(j, "wait_status", 0);
+    p.threads = list_of(j, "threads", [](const json& t) {
+        require_object(t);
+        return std::pair<pid_t, std::string>(whole(t, "tid", 0), text(t, "name"));
+    });
+    p.program = text(j, "program");
+    p.command = text(j, "command");
+    p.execs = list_of(j, "execs", [](const json& e) {
+        require_object(e);
+        return ExecRecord{whole(e, "t_ns", std::int64_t{0}), text(e, "program"),
+                          text(e, "command")};
+    });
+    return p;
+}
+
+// "0x7f3a..." as forklore writes a pc (the "0x" may be left out); nothing else.
+std::uint64_t hex_from(const json& j, const char* key) {
+    const std::string digits = text(j, key, "0");
+    std::string_view rest = digits;
+    if (rest.size() > 2 && rest[0] == '0' && (rest[1] == 'x' || rest[1] == 'X'))
+        rest.remove_prefix(2);
+    std::uint64_t value = 0;
+    const auto [end, error] = std::from_chars(rest.data(), rest.data() + rest.size(), value, 16);
+    if (rest.empty() || error != std::errc{} || end != rest.data() + rest.size())
+        fail(key, fmt::format("must be a hexadecimal address (got \"{}\")", printable(digits, 40)));
+    return value;
+}
+
+ThreadStack stack_from_json(const json& j) {
+    require_object(j);
+    ThreadStack s;
+    s.ns_pid = whole(j, "pid", 0);
+    s.ns_tid = whole(j, "tid", 0);
+    s.pid = whole(j, "host_pid", 0);
+    s.tid = whole(j, "host_tid", 0);
+    s.thread_name = text(j, "thread");
+    s.error = text(j, "error");
+    s.frames = list_of(j, "frames", [](const json& f) {
+        require_object(f);
+        StackFrame frame;
+        frame.pc = hex_from(f, "pc");
+        frame.function = text(f, "function");
+        frame.module = text(f, "module");
+        frame.offset = whole(f, "offset", std::uint64_t{0});
+        return frame;
+    });
+    return s;
+}
+
+LeftRunning left_running_from_json(const json& j) {
+    require_object(j);
+    return {whole(j, "pid", 0), text(j, "command"), list_of(j, "threads", thread_state_from_json)};
+}
+
+KnobValues knobs_from_json(const json& j) {
+    KnobValues knobs;
+    const json* object = object_member(j, "knobs");
+    if (!object)
+        return knobs;
+    for (const auto& [name, value] : object->items()) {
+        if (!value.is_string())
+            fail(fmt::format("knobs.{}", printable(name, 40)),
+                 fmt::format("must be a string (got {})", shown(value)));
+        knobs[name] = value.get<std::string>();
+    }
+    return knobs;
+}
+
+// The events and snapshots the streaming parse converted (times relative to the start), or
+// nothing: then they are read from the JSON value.
+struct Streamed {
+    bool events_seen = false, snapshots_seen = false;
+    std::vector<Event> events;
+    std::vector<Snapshot> snapshots;
+};
+
+RunRecord record_from(const json& j, Streamed* streamed) {
+    if (!j.is_object() || !j.contains("format") || j.at("format") != "forklore-run")
+        throw RecordError("not a run record (no \"format\": \"forklore-run\")");
+    RunRecord r;
+    const json* version = member(j, "version");
+    if (!version || !version->is_number_integer())
+        throw RecordError("run record: no version (a whole number) in it");
+    r.version = whole(j, "version", 0);
+    if (r.version < 1 || r.version > kRunRecordVersion)
+        throw RecordError(fmt::format("run record version {} is not supported (this build reads "
+                                      "up to {})",
+                                      r.version, kRunRecordVersion));
+    r.event_schema = whole(j, "event_schema", kEventSchemaVersion);
+    r.scenario = text(j, "scenario");
+    r.variant = text(j, "variant");
+    r.knobs = knobs_from_json(j);
+    const json* expected = member(j, "expected");
+    if (expected && !expected->is_null()) {
+        try {
+            r.expected = expectation_from_json(*expected);
+        } catch (FieldError& error) {
+            error.path = join_path("expected", error.path);
+            throw;
+        }
+    }
+    read_verdict(j, r.verdict); // verdict, reason, explanation at the top level
+    r.start_time_ns = whole(j, "start_time_ns", std::int64_t{0});
+    r.dropped_events = whole(j, "dropped_events", std::uint64_t{0});
+    r.torn_events = whole(j, "torn_events", std::uint64_t{0});
+    if (streamed && streamed->events_seen)
+        r.events = std::move(streamed->events);
+    else
+        r.events = list_of(j, "events", event_from_json);
+    if (streamed && streamed->snapshots_seen)
+        r.snapshots = std::move(streamed->snapshots);
+    else
+        r.snapshots = list_of(j, "snapshots", snapshot_from_json);
+    for (std::size_t i = 0; i < r.events.size(); ++i)
+        try {
+            r.events[i].time_ns = absolute_time(r.start_time_ns, r.events[i].time_ns, "t_ns");
+        } catch (FieldError& error) {
+            error.path = join_path(fmt::format("events[{}]", i), error.path);
+            throw;
+        }
+    for (std::size_t i = 0; i < r.snapshots.size(); ++i)
+        try {
+            r.snapshots[i].time_ns = absolute_time(r.start_time_ns, r.snapshots[i].time_ns, "t_ns");
+        } catch (FieldError& error) {
+            error.path = join_path(fmt::format("snapshots[{}]", i), error.path);
+            throw;
+        }
+    r.processes = list_of(j, "processes", process_from_json);
+    r.stacks = list_of(j, "stacks", stack_from_json);
+    r.stdout_text = text(j, "stdout");
+    r.stderr_text = text(j, "stderr");
+    r.output_truncated = flag(j, "output_truncated", false);
+    r.left_running = list_of(j, "left_running", left_running_from_json);
+    // Records from before head-and-tail capture have none of these: 0.
+    r.stdout_bytes = whole(j, "stdout_bytes", std::uint64_t{0});
+    r.stderr_bytes = whole(j, "stderr_bytes", std::uint64_t{0});
+    r.stdout_dropped = whole(j, "stdout_dropped", std::uint64_t{0});
+    r.stderr_dropped = whole(j, "stderr_dropped", std::uint64_t{0});
+    if (const json* timings = object_member(j, "timings")) {
+        try {
+            r.timings.setup_ms = number(*timings, "setup_ms", 0.0);
+            r.timings.verdict_ms = number(*timings, "verdict_ms", 0.0);
+            r.timings.total_ms = number(*timings, "total_ms", 0.0);
+            r.timings.quiet_window_ms = number(*timings, "quiet_window_ms", 0.0);
+            r.timings.samples = whole(*timings, "samples", 0);
+            r.timings.sample_mean_us = number(*timings, "sample_mean_us", 0.0);
+        } catch (FieldError& error) {
+            error.path = join_path("timings", error.path);
+            throw;
+        }
+    }
+    r.sandbox = text(j, "sandbox");
+    if (const json* limits = object_member(j, "limits")) {
+        try {
+            r.limits.cpu_seconds = whole(*limits, "cpu_seconds", r.limits.cpu_seconds);
+            r.limits.address_space = whole(*limits, "address_space", r.limits.address_space);
+            r.limits.max_processes = whole(*limits, "max_processes", r.limits.max_processes);
+            r.limits.max_file_size = whole(*limits, "max_file_size", r.limits.max_file_size);
+            // Older records' max_output was both what was kept and a limit: it reads as the limit.
+            r.limits.max_output = whole(*limits, "max_output", r.limits.max_output);
+            r.limits.output_keep = whole(*limits, "output_keep", r.limits.output_keep);
+        } catch (FieldError& error) {
+            error.path = join_path("limits", error.path);
+            throw;
+        }
+    }
+    r.host = text(j, "host");
+    return r;
+}
+
+RunRecord record_or_error(const json& j, Streamed* streamed) {
+    try {
+        return record_from(j, streamed);
+    } catch (const FieldError& error) {
+        throw RecordError(fmt::format("run record: {}: {}", error.path, error.problem));
+    } catch (const json::exception& error) {
+        // Not expected (every field is checked first); kept so that none can escape as a crash.
+        throw RecordError(fmt::format("malformed run record: {}", printable(error.what())));
+    }
+}
+
+// The parser's callback: bounds the nesting and the counts, and converts each element of the
+// top-level "events" and "snapshots" arrays as soon as it is complete, then drops its JSON.
+//
+// nlohmann calls it with `depth` = the number of arrays and objects open around the event: the
+// record's own object is opened at depth 0, its keys come at depth 1, and so do the starts of
+// the arrays they name; an element of such an array starts and ends at depth 2.
+class StreamingReader {
+  public:
+    explicit StreamingReader(const RecordLimits& limits) : limits_(limits) {}
+
+    json parse(std::string_view input) {
+        return json::parse(input.begin(), input.end(),
+                           [this](int depth, json::parse_event_t event, json& parsed) {
+                               return on_event(depth, event, parsed);
+                           });
+    }
+
+    Streamed streamed;
+
+  private:
+    enum class Array { none, events, snapshots };
+
+    bool on_event(int depth, json::parse_event_t event, json& parsed) {
+        using Event = json::parse_event_t;
+        const bool in_element = streaming_ != Array::none && depth >= 2;
+        if (event == Event::object_start || event == Event::array_start) {
+            if (depth >= limits_.max_depth)
+                throw RecordError(fmt::format("run record: arrays and objects nested more than {} "
+                                              "deep (a record uses 7)",
+                                              limits_.max_depth));
+            if (depth == 1 && event == Event::array_start)
+                start_array();
+            if (in_element && depth == 2)
+                start_element(event == Event::object_start);
+        }
+        if (event == Event::value && in_element && depth == 2)
+            start_element(false);
+        if (event != Event::object_end && event != Event::array_end)
+            count(in_element, event == Event::object_start);
+        if (event == Event::key && depth == 1)
+            key_ = parsed.get<std::string>();
+        if (event == Event::object_end && in_element && depth == 2) {
+            convert(parsed);
+            return false; // converted: drop its JSON
+        }
+        if (event == Event::array_end && depth == 1)
+            streaming_ = Array::none;
+        return true;
+    }
+
+    // A top-level array starts: the events or the snapshots are streamed. A second "events" key
+    // replaces the first, as it would in a JSON object.
+    void start_array() {
+        if (key_ == "events") {
+            streaming_ = Array::events;
+            streamed.events_seen = true;
+            streamed.events.clear();
+        } else if (key_ == "snapshots") {
+            streaming_ = Array::snapshots;
+            streamed.snapshots_seen = true;
+            streamed.snapshots.clear();
+        }
+    }
+
+    void start_element(bool is_object) {
+        const std::string where = element_name();
+        if (!is_object)
+            throw RecordError(fmt::format("run record: {}: must be an object", where));
+        if (streaming_ == Array::events && streamed.events.size() >= limits_.max_events)
+            throw RecordError(fmt::format("run record: more than {} events (the most a record "
+                                          "may hold)",
+                                          limits_.max_events));
+        element_values_ = 0;
+    }
+
+    void count(bool in_element, bool is_object) {
+        if (in_element && streaming_ == Array::events) {
+            if (++element_values_ > limits_.max_event_values)
+                throw RecordError(fmt::format("run record: {} holds more than {} values (the most "
+                                              "an event may)",
+                                              element_name(), limits_.max_event_values));
+            return;
+        }
+        if (++values_ > limits_.max_values)
+            throw RecordError(fmt::format("run record: more than {} JSON values besides the "
+                                          "events (the most a record may hold)",
+                                          limits_.max_values));
+        if (is_object && ++objects_ > limits_.max_objects)
+            throw RecordError(fmt::format("run record: more than {} JSON objects besides the "
+                                          "events (the most a record may hold)",
+                                          limits_.max_objects));
+    }
+
+    void convert(const json& element) {
+        const std::string where = element_name();
+        try {
+            if (streaming_ == Array::events)
+                streamed.events.push_back(event_from_json(element));
+            else
+                streamed.snapshots.push_back(snapshot_from_json(element));
+        } catch (const FieldError& error) {
+            throw RecordError(
+                fmt::format("run record: {}: {}", join_path(where, error.path), error.problem));
+        }
+    }
+
+    std::string element_name() const {
+        return streaming_ == Array::events
+                   ? fmt::format("events[{}]", streamed.events.size())
+                   : fmt::format("snapshots[{}]", streamed.snapshots.size());
+    }
+
+    const RecordLimits& limits_;
+    Array streaming_ = Array::none;
+    std::string key_; // the last key of the record's own object
+    std::size_t element_values_ = 0, values_ = 0, objects_ = 0;
+};
+
+// nlohmann's messages start with "[json.exception.parse_error.101] ": not for people.
+std::string without_exception_id(const char* what) {
+    std::string_view message = what;
+    if (message.rfind("[json.exception.", 0) == 0) {
+        const auto close = message.find("] ");
+        if (close != std::string_view::npos)
+            message.remove_prefix(close + 2);
+    }
+    return printable(message, 300);
+}
+
+} // namespace
+
+RunRecord parse_run_record(std::string_view text, const RecordLimits& limits) {
+    if (text.size() > limits.max_bytes)
+        throw RecordError(fmt::format("run record: larger than {} bytes (the most a record may be)",
+                                      limits.max_bytes));
+    if (text.find_first_not_of(" \t\r\n") == std::string_view::npos)
+        throw RecordError("not JSON: empty");
+    StreamingReader reader(limits);
+    json root;
+    try {
+        root = reader.parse(text);
+    } catch (const json::parse_error& error) {
+        throw RecordError("not JSON: " + without_exception_id(error.what()));
+    } catch (const json::exception& error) {
+        throw RecordError("not JSON: " + without_exception_id(error.what()));
+    }
+    return record_or_error(root, &reader.streamed);
+}
+
+RunRecord load_run_record_file(const std::string& path, const RecordLimits& limits) {
+    const std::string content = read_regular_file(path, limits.max_bytes, "a run record");
+    if (content.empty())
+        throw RecordError(fmt::format("{} is empty: not a run record", printable(path)));
+    try {
+        return parse_run_record(content, limits);
+    } catch (const RecordError& error) {
+        throw RecordError(fmt::format("{}: {}", printable(path), error.what()));
+    }
+}
+
+RunRecord run_record_from_json(const json& j) {
+    return record_or_error(j, nullptr);
+}
+
+} // namespace forklore
