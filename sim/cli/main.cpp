@@ -417,6 +417,15 @@ int main(int argc, char** argv) {
         "soon as it forms. Put '--' before the program.\n\n" +
         cli::exec_exit_codes_help());
 
+    // CLI11 would only say "A subcommand is required" of a misspelt one.
+    const std::string_view first = argc >= 2 ? argv[1] : "";
+    if (argc >= 2 && (first.empty() || first.front() != '-') && first != "list" && first != "show" &&
+        first != "run" && first != "matrix" && first != "exec") {
+        print_error(fmt::format("unknown command '{}' (commands: list, show, run, matrix, exec; "
+                                "see 'forklore --help')",
+                                printable(first, 100)));
+        return kExitUsage;
+    }
     try {
         app.parse(split_exec_command_line(argc, argv, exec.command), argv);
     } catch (const CLI::CallForHelp& help) {
