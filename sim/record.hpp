@@ -125,17 +125,19 @@ struct RecordError : std::runtime_error {
 // time it takes to read it, with bounded memory, instead of exhausting the memory or the stack.
 // README, "Run records", lists them with what they cost.
 struct RecordLimits {
-    std::uint64_t max_bytes = 256ULL << 20; // the file (or text)
+    std::uint64_t max_bytes = 128ULL << 20; // the file (or text); a run's is a few MiB
     int max_depth = 32;                     // arrays and objects inside each other (a record uses 7)
     std::size_t max_events = 262'144;       // twice what one run's event channel holds
     std::size_t max_event_values = 64;      // JSON values in one event, keys included (it has ~15)
-    // Outside the events (snapshots, processes, stacks, the verdict, ...):
-    std::size_t max_objects = 524'288;      // JSON objects (a snapshot, a process, a thread ...)
-    std::size_t max_values = 4'194'304;     // JSON values of any kind, keys included
+    // Outside the events (snapshots, processes, stacks, the verdict, ...; a run's record has a
+    // few thousand values there, 400 snapshots of 64 threads would have about a million):
+    std::size_t max_objects = 262'144;      // JSON objects (a snapshot, a process, a thread ...)
+    std::size_t max_values = 2'097'152;     // JSON values of any kind, keys included
 };
 
 // Reads a run record from JSON text, within `limits`. The events and snapshots are converted
-// one at a time as the parser reaches them, never held as a JSON tree. Throws RecordError: "not
+// one at a time as the parser reaches them, never held as a JSON tree; stdout and stderr are
+// moved into place. Throws RecordError: "not
 // JSON: ...", "not a run record ...", "run record: events[3].kind: unknown event kind 'x'", or a
 // bound that was passed.
 RunRecord parse_run_record(std::string_view text, const RecordLimits& limits = {});

@@ -20,6 +20,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <utility>
 
 namespace forklore {
@@ -428,6 +429,7 @@ struct Streamed {
     bool events_seen = false, snapshots_seen = false;
     std::vector<Event> events;
     std::vector<Snapshot> snapshots;
+    std::optional<std::string> stdout_text, stderr_text;
 };
 
 RunRecord record_from(const json& j, Streamed* streamed) {
@@ -483,8 +485,14 @@ RunRecord record_from(const json& j, Streamed* streamed) {
         }
     r.processes = list_of(j, "processes", process_from_json);
     r.stacks = list_of(j, "stacks", stack_from_json);
-    r.stdout_text = text(j, "stdout");
-    r.stderr_text = text(j, "stderr");
+    if (streamed && streamed->stdout_text)
+        r.stdout_text = std::move(*streamed->stdout_text);
+    else
+        r.stdout_text = text(j, "stdout");
+    if (streamed && streamed->stderr_text)
+        r.stderr_text = std::move(*streamed->stderr_text);
+    else
+        r.stderr_text = text(j, "stderr");
     r.output_truncated = flag(j, "output_truncated", false);
     r.left_running = list_of(j, "left_running", left_running_from_json);
     // Records from before head-and-tail capture have none of these: 0.
@@ -535,59 +543,140 @@ RunRecord record_or_error(const json& j, Streamed* streamed) {
     }
 }
 
-// The parser's callback: bounds the nesting and the counts, and converts each element of the
-// top-level "events" and "snapshots" arrays as soon as it is complete, then drops its JSON.
-//
-// nlohmann calls it with `depth` = the number of arrays and objects open around the event: the
-// record's own object is opened at depth 0, its keys come at depth 1, and so do the starts of
-// the arrays they name; an element of such an array starts and ends at depth 2.
-class StreamingReader {
-  public:
-    explicit StreamingReader(const RecordLimits& limits) : limits_(limits) {}
+// nlohmann's messages start with "[json.exception.parse_error.101] ": not for people.
+std::string without_exception_id(const char* what) {
+    std::string_view message = what;
+    if (message.rfind("[json.exception.", 0) == 0) {
+        const auto close = message.find("] ");
+        if (close != std::string_view::npos)
+            message.remove_prefix(close + 2);
+    }
+    return printable(message, 300);
+}
 
-    json parse(std::string_view input) {
-        return json::parse(input.begin(), input.end(),
-                           [this](int depth, json::parse_event_t event, json& parsed) {
-                               return on_event(depth, event, parsed);
-                           });
+// The parse: a SAX handler that builds the record's JSON value as nlohmann's own DOM parser
+// would (a key given twice keeps its last value), with these differences:
+// - it bounds the nesting and the counts of RecordLimits as the values arrive;
+// - each element of the top-level "events" and "snapshots" arrays is converted as soon as it is
+//   complete and its JSON dropped, and the top-level "stdout" and "stderr" strings are moved
+//   into place: the biggest parts of a record never exist twice;
+// - it is linear: nlohmann's callback parser scans the whole enclosing array after every object
+//   (to find one it discarded), which made 500,000 small objects take a minute.
+// Depth below is the number of arrays and objects open: the record's own object is at depth 1,
+// an element of its "events" array at depth 3.
+class RecordSax {
+  public:
+    explicit RecordSax(const RecordLimits& limits) : limits_(limits) {}
+
+    json root;
+    Streamed streamed;
+
+    bool null() { return scalar(nullptr); }
+    bool boolean(bool value) { return scalar(value); }
+    bool number_integer(json::number_integer_t value) { return scalar(value); }
+    bool number_unsigned(json::number_unsigned_t value) { return scalar(value); }
+    bool number_float(json::number_float_t value, const std::string&) { return scalar(value); }
+    bool binary(json::binary_t&) { return scalar(nullptr); } // JSON text has none
+
+    bool string(std::string& value) {
+        // The run's output, up to megabytes: moved, not copied (a placeholder stays in the tree).
+        if (stack_.size() == 1 && (key_ == "stdout" || key_ == "stderr") && !in_element()) {
+            count_value(false);
+            (key_ == "stdout" ? streamed.stdout_text : streamed.stderr_text) = std::move(value);
+            return true;
+        }
+        return scalar(std::move(value));
     }
 
-    Streamed streamed;
+    bool start_object(std::size_t) { return open(json::object(), true); }
+    bool start_array(std::size_t) {
+        const bool top_array = stack_.size() == 1;
+        open(json::array(), false);
+        if (top_array)
+            start_streaming();
+        return true;
+    }
+
+    bool key(std::string& name) {
+        count_value(false);
+        if (stack_.size() == 1) {
+            key_ = name;
+            // A key given again replaces what it held, as in a JSON object.
+            if (key_ == "stdout")
+                streamed.stdout_text.reset();
+            if (key_ == "stderr")
+                streamed.stderr_text.reset();
+        }
+        member_ = &(*stack_.back())[name];
+        *member_ = nullptr;
+        return true;
+    }
+
+    bool end_object() {
+        const bool element = in_element() && stack_.size() == 3;
+        stack_.pop_back();
+        if (element) {
+            convert(stack_.back()->back());
+            stack_.back()->get_ref<json::array_t&>().pop_back(); // converted: drop its JSON
+        }
+        return true;
+    }
+
+    bool end_array() {
+        stack_.pop_back();
+        if (stack_.size() == 1)
+            streaming_ = Array::none;
+        return true;
+    }
+
+    bool parse_error(std::size_t, const std::string&, const json::exception& error) {
+        throw RecordError("not JSON: " + without_exception_id(error.what()));
+    }
 
   private:
     enum class Array { none, events, snapshots };
 
-    bool on_event(int depth, json::parse_event_t event, json& parsed) {
-        using Event = json::parse_event_t;
-        const bool in_element = streaming_ != Array::none && depth >= 2;
-        if (event == Event::object_start || event == Event::array_start) {
-            if (depth >= limits_.max_depth)
-                throw RecordError(fmt::format("run record: arrays and objects nested more than {} "
-                                              "deep (a record uses 7)",
-                                              limits_.max_depth));
-            if (depth == 1 && event == Event::array_start)
-                start_array();
-            if (in_element && depth == 2)
-                start_element(event == Event::object_start);
+    bool in_element() const { return streaming_ != Array::none && stack_.size() >= 2; }
+
+    // Puts a value where the parse is: the root, the next element of an array, or the member
+    // whose key came last. Returns where it went.
+    json* place(json&& value) {
+        if (stack_.empty()) {
+            root = std::move(value);
+            return &root;
         }
-        if (event == Event::value && in_element && depth == 2)
+        json& container = *stack_.back();
+        if (container.is_array()) {
+            container.push_back(std::move(value));
+            return &container.back();
+        }
+        *member_ = std::move(value);
+        return member_;
+    }
+
+    bool scalar(json&& value) {
+        if (in_element() && stack_.size() == 2)
             start_element(false);
-        if (event != Event::object_end && event != Event::array_end)
-            count(in_element, event == Event::object_start);
-        if (event == Event::key && depth == 1)
-            key_ = parsed.get<std::string>();
-        if (event == Event::object_end && in_element && depth == 2) {
-            convert(parsed);
-            return false; // converted: drop its JSON
-        }
-        if (event == Event::array_end && depth == 1)
-            streaming_ = Array::none;
+        count_value(false);
+        place(std::move(value));
+        return true;
+    }
+
+    bool open(json&& container, bool is_object) {
+        if (stack_.size() >= static_cast<std::size_t>(limits_.max_depth))
+            throw RecordError(fmt::format("run record: arrays and objects nested more than {} "
+                                          "deep (a record uses 7)",
+                                          limits_.max_depth));
+        if (in_element() && stack_.size() == 2)
+            start_element(is_object);
+        count_value(is_object);
+        stack_.push_back(place(std::move(container)));
         return true;
     }
 
     // A top-level array starts: the events or the snapshots are streamed. A second "events" key
     // replaces the first, as it would in a JSON object.
-    void start_array() {
+    void start_streaming() {
         if (key_ == "events") {
             streaming_ = Array::events;
             streamed.events_seen = true;
@@ -600,9 +689,8 @@ class StreamingReader {
     }
 
     void start_element(bool is_object) {
-        const std::string where = element_name();
         if (!is_object)
-            throw RecordError(fmt::format("run record: {}: must be an object", where));
+            throw RecordError(fmt::format("run record: {}: must be an object", element_name()));
         if (streaming_ == Array::events && streamed.events.size() >= limits_.max_events)
             throw RecordError(fmt::format("run record: more than {} events (the most a record "
                                           "may hold)",
@@ -610,13 +698,17 @@ class StreamingReader {
         element_values_ = 0;
     }
 
-    void count(bool in_element, bool is_object) {
-        if (in_element && streaming_ == Array::events) {
-            if (++element_values_ > limits_.max_event_values)
-                throw RecordError(fmt::format("run record: {} holds more than {} values (the most "
-                                              "an event may)",
-                                              element_name(), limits_.max_event_values));
-            return;
+    void count_value(bool is_object) {
+        if (streaming_ == Array::events && stack_.size() >= 2) {
+            // Inside the events array: the array itself counted as a value of the record.
+            if (stack_.size() == 2 || ++element_values_ <= limits_.max_event_values) {
+                if (stack_.size() == 2)
+                    element_values_ = 1;
+                return;
+            }
+            throw RecordError(fmt::format("run record: {} holds more than {} values (the most "
+                                          "an event may)",
+                                          element_name(), limits_.max_event_values));
         }
         if (++values_ > limits_.max_values)
             throw RecordError(fmt::format("run record: more than {} JSON values besides the "
@@ -629,15 +721,14 @@ class StreamingReader {
     }
 
     void convert(const json& element) {
-        const std::string where = element_name();
         try {
             if (streaming_ == Array::events)
                 streamed.events.push_back(event_from_json(element));
             else
                 streamed.snapshots.push_back(snapshot_from_json(element));
         } catch (const FieldError& error) {
-            throw RecordError(
-                fmt::format("run record: {}: {}", join_path(where, error.path), error.problem));
+            throw RecordError(fmt::format("run record: {}: {}",
+                                          join_path(element_name(), error.path), error.problem));
         }
     }
 
@@ -648,21 +739,12 @@ class StreamingReader {
     }
 
     const RecordLimits& limits_;
+    std::vector<json*> stack_; // the open arrays and objects, outermost first
+    json* member_ = nullptr;   // where the value of the last key goes
     Array streaming_ = Array::none;
     std::string key_; // the last key of the record's own object
     std::size_t element_values_ = 0, values_ = 0, objects_ = 0;
 };
-
-// nlohmann's messages start with "[json.exception.parse_error.101] ": not for people.
-std::string without_exception_id(const char* what) {
-    std::string_view message = what;
-    if (message.rfind("[json.exception.", 0) == 0) {
-        const auto close = message.find("] ");
-        if (close != std::string_view::npos)
-            message.remove_prefix(close + 2);
-    }
-    return printable(message, 300);
-}
 
 } // namespace
 
@@ -672,16 +754,13 @@ RunRecord parse_run_record(std::string_view text, const RecordLimits& limits) {
                                       limits.max_bytes));
     if (text.find_first_not_of(" \t\r\n") == std::string_view::npos)
         throw RecordError("not JSON: empty");
-    StreamingReader reader(limits);
-    json root;
+    RecordSax reader(limits);
     try {
-        root = reader.parse(text);
-    } catch (const json::parse_error& error) {
-        throw RecordError("not JSON: " + without_exception_id(error.what()));
+        json::sax_parse(text.begin(), text.end(), &reader);
     } catch (const json::exception& error) {
         throw RecordError("not JSON: " + without_exception_id(error.what()));
     }
-    return record_or_error(root, &reader.streamed);
+    return record_or_error(reader.root, &reader.streamed);
 }
 
 RunRecord load_run_record_file(const std::string& path, const RecordLimits& limits) {

@@ -459,6 +459,10 @@ TEST_CASE("forklore-gui --open: what is not a run record is refused in one line"
                               R"("events":[{"kind":"note","pid":1e20}]})")},
         "run record: events[0].pid: must be a whole number");
     require_gui_refused({"--open", ""}, "--open: needs a file name");
+    // Past the size bound: refused by its size, unread (a sparse file of 200 MiB).
+    const std::string huge = file("huge.json", "");
+    fs::resize_file(huge, 200 << 20);
+    require_gui_refused({"--open", huge}, "huge.json is larger than 128 MiB, the most a run record may be");
     if (geteuid() != 0) {
         const std::string unreadable = file("unreadable.json", good);
         REQUIRE(chmod(unreadable.c_str(), 0) == 0);

@@ -237,6 +237,25 @@ TEST_CASE("bounds of RecordLimits: events, values per event, objects, values, by
     }
 }
 
+TEST_CASE("half a million small objects are read or refused in linear time", "[record][reader]") {
+    // nlohmann's callback parser scanned the enclosing array after every object: 500,000 threads
+    // in one snapshot took a minute. Within the bound they are read, past it refused, quickly.
+    auto threads = [](std::size_t count) {
+        std::string text = R"({"format":"forklore-run","version":1,"verdict":"completed",)"
+                           R"("snapshots":[{"processes":[{"threads":[)";
+        for (std::size_t i = 0; i < count; ++i) text += i ? ",{}" : "{}";
+        return text + "]}]}]}";
+    };
+    auto started = std::chrono::steady_clock::now();
+    const RunRecord r = parse_run_record(threads(RecordLimits{}.max_objects - 3));
+    CHECK(r.snapshots.at(0).processes.at(0).threads.size() ==
+          RecordLimits{}.max_objects - 3); // the record, the snapshot and the process are 3 more
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(20));
+    started = std::chrono::steady_clock::now();
+    refused(threads(500'000), "more than 262144 JSON objects besides the events");
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(20));
+}
+
 TEST_CASE("fields of the wrong type or range are refused with where they are", "[record][reader]") {
     SECTION("a number no pid can hold, a fraction, a string") {
         json record = small_json();
