@@ -36,6 +36,9 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 constexpr int kExitError = 1, kExitUsage = 2;
+// A refusal comes before anything runs: well within this, where each command refused would run
+// for 60 s. Generous, for a machine busy with other tests (ctest -j2) and other work.
+constexpr auto kBeforeAnythingRan = std::chrono::seconds(45);
 
 std::vector<std::string> lines_of(const std::string& text) {
     std::vector<std::string> lines;
@@ -91,7 +94,7 @@ void require_output_refused(const std::string& path, const std::string& message,
         INFO("forklore " << args[0] << " " << args[1] << " ... " << path);
         const auto started = Clock::now();
         require_one_line(run_cli(args), kExitUsage, message);
-        CHECK(Clock::now() - started < std::chrono::seconds(15));
+        CHECK(Clock::now() - started < kBeforeAnythingRan);
         if (watch)
             CHECK(names_in(directory) == before);
     }
@@ -181,7 +184,7 @@ TEST_CASE("--out into a directory the user may not write is refused before anyth
             run_cli({"run", "selftest-spin", "--timeout", "60", "--out", path}, 100, nobody);
         require_one_line(result, kExitUsage, "cannot write " + path + ": ");
         CHECK_THAT(result.err, Catch::Matchers::Contains("Permission denied"));
-        CHECK(Clock::now() - started < std::chrono::seconds(15));
+        CHECK(Clock::now() - started < kBeforeAnythingRan);
     } else {
         REQUIRE(chmod(locked.c_str(), 0555) == 0);
         require_output_refused(path, "its directory " + locked.string() + ": Permission denied");
@@ -299,9 +302,7 @@ TEST_CASE("option values out of range, NaN, infinite or not numbers: one line, e
     };
     for (const auto& c : cases) {
         INFO("forklore " << c.args[0] << " " << c.args[c.args.size() - 1]);
-        const auto started = Clock::now();
         require_one_line(run_cli(c.args), kExitUsage, c.message);
-        CHECK(Clock::now() - started < std::chrono::seconds(15)); // nothing ran
     }
 }
 
@@ -397,7 +398,7 @@ void require_gui_refused(const std::vector<std::string>& args, const std::string
     INFO("forklore-gui " << args.front() << " " << args.back());
     const auto started = Clock::now();
     require_one_line(run_program("forklore-gui", args, 60), kExitUsage, message, "forklore-gui: ");
-    CHECK(Clock::now() - started < std::chrono::seconds(20));
+    CHECK(Clock::now() - started < kBeforeAnythingRan);
 }
 
 // A minimal record whose `key` holds lists nested `depth` deep.
@@ -462,7 +463,8 @@ TEST_CASE("forklore-gui --open: what is not a run record is refused in one line"
     // Past the size bound: refused by its size, unread (a sparse file of 200 MiB).
     const std::string huge = file("huge.json", "");
     fs::resize_file(huge, 200 << 20);
-    require_gui_refused({"--open", huge}, "huge.json is larger than 128 MiB, the most a run record may be");
+    require_gui_refused({"--open", huge},
+                        "huge.json is larger than 128 MiB, the most a run record may be");
     if (geteuid() != 0) {
         const std::string unreadable = file("unreadable.json", good);
         REQUIRE(chmod(unreadable.c_str(), 0) == 0);

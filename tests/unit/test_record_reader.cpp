@@ -149,7 +149,7 @@ TEST_CASE("a record's lists nested 100,000 deep are refused in one line, not a s
                                         streamed ? key + "[0]: must be an object"
                                                  : "arrays and objects nested more than 32 deep");
     CHECK_THAT(message, StartsWith("run record: "));
-    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(30));
     // Inside an element, the depth bound is what stops it.
     if (streamed) {
         const std::string inside =
@@ -250,10 +250,10 @@ TEST_CASE("half a million small objects are read or refused in linear time", "[r
     const RunRecord r = parse_run_record(threads(RecordLimits{}.max_objects - 3));
     CHECK(r.snapshots.at(0).processes.at(0).threads.size() ==
           RecordLimits{}.max_objects - 3); // the record, the snapshot and the process are 3 more
-    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(20));
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(30));
     started = std::chrono::steady_clock::now();
     refused(threads(500'000), "more than 262144 JSON objects besides the events");
-    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(20));
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(30));
 }
 
 TEST_CASE("fields of the wrong type or range are refused with where they are", "[record][reader]") {
