@@ -187,13 +187,27 @@ template <std::size_t N> void copy_text(char (&field)[N], const std::string& tex
     std::memset(field + length, 0, N - length);
 }
 
-// A time relative to the run's start made absolute; an error when it cannot be (the record's
-// times are int64 nanoseconds, and start + t must stay one).
-std::int64_t absolute_time(std::int64_t start, std::int64_t relative, const char* key) {
-    std::int64_t result = 0;
-    if (__builtin_add_overflow(start, relative, &result))
-        fail(key, fmt::format("{} is out of range with start_time_ns {}", relative, start));
-    return result;
+// Times. A record's times are nanoseconds relative to the run's start, and the GUI subtracts
+// and adds them freely: within +-2^53 ns (104 days, far longer than any run) no sum or difference
+// of a few of them can overflow, and each is exact as a double. The start itself is
+// CLOCK_MONOTONIC, never negative, and below 2^62 (146 years of uptime), so start + t fits too.
+constexpr std::int64_t kMaxTimeNs = std::int64_t{1} << 53;
+constexpr std::int64_t kMaxStartNs = std::int64_t{1} << 62;
+
+std::int64_t time_ns(const json& object, const char* key) {
+    const auto t = whole(object, key, std::int64_t{0});
+    if (t < -kMaxTimeNs || t > kMaxTimeNs)
+        fail(key, fmt::format("must be within {} ns (104 days) of the run's start (got {})",
+                              kMaxTimeNs, t));
+    return t;
+}
+
+// A duration in `unit`s of a nanosecond (1e6 for milliseconds), within the same bound.
+double duration(const json& object, const char* key, double unit) {
+    const double value = number(object, key, 0.0);
+    if (std::fabs(value) > static_cast<double>(kMaxTimeNs) / unit)
+        fail(key, fmt::format("must be within 104 days (got {})", value));
+    return value;
 }
 
 Expectation expectation_from_json(const json& j) {
@@ -261,7 +275,7 @@ Event event_from_json(const json& j) {
     e.committed = 1;
     e.kind = named<EventKind>(kEventKindNames, j, "kind", "event kind");
     e.seq = whole(j, "seq", std::uint64_t{0});
-    e.time_ns = whole(j, "t_ns", std::int64_t{0});
+    e.time_ns = time_ns(j, "t_ns");
     e.pid = whole(j, "pid", 0);
     e.tid = whole(j, "tid", 0);
     e.object = whole(j, "object", std::uint64_t{0});
@@ -334,7 +348,7 @@ FileLockEntry file_lock_from_json(const json& j) {
 Snapshot snapshot_from_json(const json& j) {
     require_object(j);
     Snapshot s;
-    s.time_ns = whole(j, "t_ns", std::int64_t{0});
+    s.time_ns = time_ns(j, "t_ns");
     s.detailed = flag(j, "detailed", false);
     s.processes = list_of(j, "processes", process_snapshot_from_json);
     s.file_locks = list_of(j, "file_locks", file_lock_from_json);
@@ -349,8 +363,8 @@ ProcessRecord process_from_json(const json& j) {
     p.parent_ns_pid = whole(j, "parent_pid", 0);
     p.role = text(j, "role");
     p.start_method = text(j, "start_method");
-    p.start_ns = whole(j, "start_ns", std::int64_t{0});
-    p.end_ns = whole(j, "end_ns", std::int64_t{0});
+    p.start_ns = time_ns(j, "start_ns");
+    p.end_ns = time_ns(j, "end_ns");
     p.killed_by_runner = flag(j, "killed_by_runner", false);
     p.exit_description = text(j, "exit");
     p.output = text(j, "output");
@@ -364,8 +378,7 @@ ProcessRecord process_from_json(const json& j) {
     p.command = text(j, "command");
     p.execs = list_of(j, "execs", [](const json& e) {
         require_object(e);
-        return ExecRecord{whole(e, "t_ns", std::int64_t{0}), text(e, "program"),
-                          text(e, "command")};
+        return ExecRecord{time_ns(e, "t_ns"), text(e, "program"), text(e, "command")};
     });
     return p;
 }
@@ -459,6 +472,9 @@ RunRecord record_from(const json& j, Streamed* streamed) {
     }
     read_verdict(j, r.verdict); // verdict, reason, explanation at the top level
     r.start_time_ns = whole(j, "start_time_ns", std::int64_t{0});
+    if (r.start_time_ns < 0 || r.start_time_ns > kMaxStartNs)
+        fail("start_time_ns", fmt::format("must be a whole number from 0 to {} (got {})",
+                                          kMaxStartNs, r.start_time_ns));
     r.dropped_events = whole(j, "dropped_events", std::uint64_t{0});
     r.torn_events = whole(j, "torn_events", std::uint64_t{0});
     if (streamed && streamed->events_seen)
@@ -469,20 +485,11 @@ RunRecord record_from(const json& j, Streamed* streamed) {
         r.snapshots = std::move(streamed->snapshots);
     else
         r.snapshots = list_of(j, "snapshots", snapshot_from_json);
-    for (std::size_t i = 0; i < r.events.size(); ++i)
-        try {
-            r.events[i].time_ns = absolute_time(r.start_time_ns, r.events[i].time_ns, "t_ns");
-        } catch (FieldError& error) {
-            error.path = join_path(fmt::format("events[{}]", i), error.path);
-            throw;
-        }
-    for (std::size_t i = 0; i < r.snapshots.size(); ++i)
-        try {
-            r.snapshots[i].time_ns = absolute_time(r.start_time_ns, r.snapshots[i].time_ns, "t_ns");
-        } catch (FieldError& error) {
-            error.path = join_path(fmt::format("snapshots[{}]", i), error.path);
-            throw;
-        }
+    // Times were read relative to the start, which may come later in the file.
+    for (auto& event : r.events)
+        event.time_ns += r.start_time_ns;
+    for (auto& snapshot : r.snapshots)
+        snapshot.time_ns += r.start_time_ns;
     r.processes = list_of(j, "processes", process_from_json);
     r.stacks = list_of(j, "stacks", stack_from_json);
     if (streamed && streamed->stdout_text)
@@ -502,12 +509,12 @@ RunRecord record_from(const json& j, Streamed* streamed) {
     r.stderr_dropped = whole(j, "stderr_dropped", std::uint64_t{0});
     if (const json* timings = object_member(j, "timings")) {
         try {
-            r.timings.setup_ms = number(*timings, "setup_ms", 0.0);
-            r.timings.verdict_ms = number(*timings, "verdict_ms", 0.0);
-            r.timings.total_ms = number(*timings, "total_ms", 0.0);
-            r.timings.quiet_window_ms = number(*timings, "quiet_window_ms", 0.0);
+            r.timings.setup_ms = duration(*timings, "setup_ms", 1e6);
+            r.timings.verdict_ms = duration(*timings, "verdict_ms", 1e6);
+            r.timings.total_ms = duration(*timings, "total_ms", 1e6);
+            r.timings.quiet_window_ms = duration(*timings, "quiet_window_ms", 1e6);
             r.timings.samples = whole(*timings, "samples", 0);
-            r.timings.sample_mean_us = number(*timings, "sample_mean_us", 0.0);
+            r.timings.sample_mean_us = duration(*timings, "sample_mean_us", 1e3);
         } catch (FieldError& error) {
             error.path = join_path("timings", error.path);
             throw;

@@ -98,6 +98,25 @@ TEST_CASE("app: the whole window is drawn over each recorded run", "[gui][app]")
     }
 }
 
+TEST_CASE("app: the whole window is drawn over records at the extremes of every field",
+          "[gui][app][file]") {
+    // The fuzzer's seeds (tests/fuzz/corpus/record/extreme-*): real records with every whole
+    // number at the lowest or highest its field takes (pids INT_MIN, addresses 2^64-1, times
+    // +-2^53 ns, the start at 2^62). They are read, and every panel draws them.
+    HeadlessImGui imgui;
+    const std::string corpus = std::string(FORKLORE_SOURCE_DIR) + "/tests/fuzz/corpus/record/";
+    for (const char* name : {"extreme-fork-low.json", "extreme-fork-high.json",
+                             "extreme-exec-low.json", "extreme-exec-high.json"}) {
+        INFO(name);
+        App app;
+        REQUIRE(open_record(app, corpus + name));
+        for (CentreTab tab : {CentreTab::timeline, CentreTab::process_tree, CentreTab::locks}) {
+            app.show_tab = tab;
+            CHECK(draw_frames(imgui, app) > 0);
+        }
+    }
+}
+
 TEST_CASE("run session: fork deadlocks on the orphaned lock, live while it runs", "[gui][app][run]") {
     RunSession session;
     REQUIRE(session.start("file-read-under-lock", "fork") == "");

@@ -275,15 +275,39 @@ TEST_CASE("fields of the wrong type or range are refused with where they are", "
         record["dropped_events"] = -1;
         refused_value(record, "dropped_events: must be a whole number from 0 to");
     }
-    SECTION("a time that overflows once the start is added") {
+    SECTION("times beyond 104 days of the start, which the GUI's arithmetic could overflow") {
+        // Found by hand for the fuzzer: a process living from -2^63 to 2^63 made the timeline's
+        // hit test overflow (UBSan), and 1e300 ms made the timeline's end a float overflow.
         json record = small_json();
         record["start_time_ns"] = std::numeric_limits<std::int64_t>::max();
-        record["events"][0]["t_ns"] = 1;
-        refused_value(record, "events[0].t_ns: 1 is out of range with start_time_ns");
+        refused_value(record, "run record: start_time_ns: must be a whole number from 0 to "
+                              "4611686018427387904 (got 9223372036854775807)");
+        record["start_time_ns"] = -1;
+        refused_value(record, "start_time_ns: must be a whole number from 0 to");
         record = small_json();
-        record["start_time_ns"] = std::numeric_limits<std::int64_t>::min();
-        record["snapshots"][1]["t_ns"] = -1;
-        refused_value(record, "snapshots[1].t_ns");
+        record["events"][0]["t_ns"] = (1LL << 53) + 1;
+        refused_value(record, "events[0].t_ns: must be within 9007199254740992 ns (104 days) of "
+                              "the run's start (got 9007199254740993)");
+        record = small_json();
+        record["snapshots"][1]["t_ns"] = std::numeric_limits<std::int64_t>::min();
+        refused_value(record, "snapshots[1].t_ns: must be within");
+        record = small_json();
+        record["processes"][0]["start_ns"] = -(1LL << 62);
+        refused_value(record, "processes[0].start_ns: must be within");
+        record = small_json();
+        record["processes"][0]["execs"] = json::array({{{"t_ns", 1LL << 60}}});
+        refused_value(record, "processes[0].execs[0].t_ns: must be within");
+        record = small_json();
+        record["timings"]["verdict_ms"] = 1e300;
+        refused_value(record, "timings.verdict_ms: must be within 104 days (got 1e+300)");
+        // At the bounds: read, and the times come out exact.
+        record = small_json();
+        record["start_time_ns"] = 1LL << 62;
+        record["events"][0]["t_ns"] = 1LL << 53;
+        record["events"][1]["t_ns"] = -(1LL << 53);
+        const RunRecord r = parse_run_record(record.dump());
+        CHECK(r.events[0].time_ns == (1LL << 62) + (1LL << 53));
+        CHECK(r.events[1].time_ns == (1LL << 62) - (1LL << 53));
     }
     SECTION("a number too large to be finite") {
         std::string text = small_json().dump();
