@@ -608,11 +608,20 @@ class RecordSax {
         count_value(false);
         if (stack_.size() == 1) {
             key_ = name;
-            // A key given again replaces what it held, as in a JSON object.
+            // A key given again replaces what it held, as in a JSON object, even by a value
+            // of another type (then the tree holds it, and reading it says what is wrong).
             if (key_ == "stdout")
                 streamed.stdout_text.reset();
             if (key_ == "stderr")
                 streamed.stderr_text.reset();
+            if (key_ == "events") {
+                streamed.events_seen = false;
+                streamed.events.clear();
+            }
+            if (key_ == "snapshots") {
+                streamed.snapshots_seen = false;
+                streamed.snapshots.clear();
+            }
         }
         member_ = &(*stack_.back())[name];
         *member_ = nullptr;
@@ -681,17 +690,14 @@ class RecordSax {
         return true;
     }
 
-    // A top-level array starts: the events or the snapshots are streamed. A second "events" key
-    // replaces the first, as it would in a JSON object.
+    // A top-level array starts: the events or the snapshots are streamed.
     void start_streaming() {
         if (key_ == "events") {
             streaming_ = Array::events;
             streamed.events_seen = true;
-            streamed.events.clear();
         } else if (key_ == "snapshots") {
             streaming_ = Array::snapshots;
             streamed.snapshots_seen = true;
-            streamed.snapshots.clear();
         }
     }
 

@@ -1,3 +1,5 @@
+// Files a user names (user_file.hpp): what may be read and written, and the write that is
+// whole or nothing.
 #include "sim/user_file.hpp"
 
 #include "sim/text.hpp"
@@ -126,7 +128,13 @@ std::string read_regular_file(const std::string& path, std::uint64_t max_bytes,
                               std::string_view what) {
     if (path.empty())
         throw UserFileError("no file name given");
-    // O_NONBLOCK: opening a FIFO for reading would wait for a writer; it is refused below.
+    // Refused before it is opened: opening a device can do things (a watchdog starts counting).
+    struct stat status {};
+    if (stat(path.c_str(), &status) == 0 && !S_ISREG(status.st_mode))
+        throw UserFileError(fmt::format("cannot read {}: it is {}, not a regular file",
+                                        printable(path), file_kind(status.st_mode)));
+    // O_NONBLOCK: should a FIFO take the path meanwhile, opening it must not wait for a writer
+    // (fstat below refuses it).
     const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0)
         throw UserFileError(
@@ -135,7 +143,6 @@ std::string read_regular_file(const std::string& path, std::uint64_t max_bytes,
         int fd;
         ~Closer() { close(fd); }
     } closer{fd};
-    struct stat status {};
     if (fstat(fd, &status) != 0)
         throw UserFileError(
             fmt::format("cannot read {}: {}", printable(path), std::strerror(errno)));

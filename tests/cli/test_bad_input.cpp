@@ -1,3 +1,5 @@
+// Test names never start with '-': Catch would read them as options (and run nothing).
+//
 // Bad input, from outside: every verb of `forklore`, and `forklore-gui --open/--screenshot`, given
 // what a user or a script can get wrong. Each is refused with one line on stderr and the exit
 // code `forklore --help` documents, before anything runs; no output file is created or damaged
@@ -102,7 +104,8 @@ void require_output_refused(const std::string& path, const std::string& message,
 
 } // namespace
 
-TEST_CASE("--out, --junit: a FIFO, a device, a symbolic link, a directory are refused before "
+TEST_CASE("output files (--out, --junit): a FIFO, a device, a symbolic link, a directory are "
+          "refused before "
           "anything runs, and left as they were",
           "[cli][out][errors]") {
     TempDir dir;
@@ -165,8 +168,9 @@ TEST_CASE("--out, --junit: a FIFO, a device, a symbolic link, a directory are re
     }
 }
 
-TEST_CASE("--out into a directory the user may not write is refused before anything runs",
-          "[cli][out][errors]") {
+TEST_CASE(
+    "output files: --out into a directory the user may not write is refused before anything runs",
+    "[cli][out][errors]") {
     TempDir dir;
     const fs::path locked = dir.path / "locked";
     fs::create_directory(locked);
@@ -193,7 +197,8 @@ TEST_CASE("--out into a directory the user may not write is refused before anyth
     CHECK(names_in(locked).empty());
 }
 
-TEST_CASE("--out '' and --junit '' are refused, not taken as no file", "[cli][out][errors]") {
+TEST_CASE("output files: --out '' and --junit '' are refused, not taken as no file",
+          "[cli][out][errors]") {
     require_one_line(run_cli({"run", "selftest-spin", "--out", ""}), kExitUsage,
                      "--out: needs a file name");
     require_one_line(run_cli({"exec", "--out", "", "--", "true"}), kExitUsage,
@@ -201,7 +206,7 @@ TEST_CASE("--out '' and --junit '' are refused, not taken as no file", "[cli][ou
     require_one_line(run_cli({"matrix", "--junit", ""}), kExitUsage, "--junit: needs a file name");
 }
 
-TEST_CASE("--out: a write that fails after the run keeps what the file held",
+TEST_CASE("output files: a write that fails after the run keeps what the file held",
           "[cli][out][errors]") {
     // A 16 KiB tmpfs in a mount namespace of its own: the record (tens of KiB) cannot fit, so
     // the write fails with ENOSPC after a real run. The script shows what the file holds after.
@@ -237,7 +242,7 @@ TEST_CASE("--out: a write that fails after the run keeps what the file held",
     CHECK_THAT(result.out, !Catch::Matchers::Contains("completed")); // no report of a lost record
 }
 
-TEST_CASE("--out: what appears at the path during the run is not replaced either",
+TEST_CASE("output files: what appears at the path during the run is not replaced either",
           "[cli][out][errors]") {
     // The path is new when the run starts; a FIFO takes it while the run goes on.
     TempDir dir;
@@ -377,7 +382,7 @@ TEST_CASE("exec refuses what exec(2) would refuse, before a sandbox exists: 126 
     CHECK(run_cli({"exec", "--", script}).exit_code == 10);
 }
 
-TEST_CASE("--help lists the exit codes", "[cli][errors]") {
+TEST_CASE("forklore --help lists the exit codes", "[cli][errors]") {
     CliResult result = run_cli({"--help"});
     CHECK(result.exit_code == 0);
     for (const char* line :

@@ -243,7 +243,8 @@ TEST_CASE("half a million small objects are read or refused in linear time", "[r
     auto threads = [](std::size_t count) {
         std::string text = R"({"format":"forklore-run","version":1,"verdict":"completed",)"
                            R"("snapshots":[{"processes":[{"threads":[)";
-        for (std::size_t i = 0; i < count; ++i) text += i ? ",{}" : "{}";
+        for (std::size_t i = 0; i < count; ++i)
+            text += i ? ",{}" : "{}";
         return text + "]}]}]}";
     };
     auto started = std::chrono::steady_clock::now();
@@ -401,6 +402,13 @@ TEST_CASE("the streaming parse reads what a JSON value would", "[record][reader]
         CHECK(streamed.events.size() == parsed.events.size());
         CHECK(streamed.snapshots.size() == parsed.snapshots.size());
         CHECK(to_json(streamed) == to_json(parsed));
+        // Replaced by a value of another type: refused, as the JSON value would be.
+        for (const char* key : {"events", "snapshots", "stdout"}) {
+            std::string again = record.dump();
+            again.insert(again.size() - 1, std::string(",\"") + key + "\":5");
+            CHECK_THROWS_AS(run_record_from_json(json::parse(again)), RecordError);
+            refused(again, std::string("run record: ") + key + ": must be a");
+        }
     }
     SECTION("events and snapshots given as something else are read as the value would be") {
         record["events"] = json::object();
