@@ -1,14 +1,15 @@
 # forklore
 #   make run    install what is missing, build, start the GUI (or the corpus matrix without one)
 #   make test   install what is missing, build, run every test
-#   make build | asan | tsan | clean | screenshot
+#   make build | asan | tsan | fuzz | clean | screenshot
 BUILD    := build
 BIN      := $(BUILD)/bin
 PACKAGES := cmake ninja-build g++ pkg-config libfmt-dev catch2 nlohmann-json3-dev libcli11-dev \
             libdw-dev libelf-dev libc6-dbg python3 \
-            libimgui-dev libglfw3-dev libgl-dev xvfb xauth
+            libimgui-dev libglfw3-dev libgl-dev xvfb xauth \
+            clang-14 libclang-rt-14-dev
 
-.PHONY: all deps build run test asan tsan clean scenarios-readme screenshot
+.PHONY: all deps build run test asan tsan fuzz clean scenarios-readme screenshot
 all: build
 
 # Installs only the Debian packages that are missing (apt-get update only if something is).
@@ -56,6 +57,19 @@ asan tsan: deps
 	cmake --preset $@
 	cmake --build --preset $@
 	ctest --preset $@
+
+# libFuzzer over the run-record reader (and the GUI's models of what it reads) and the knob
+# parser, FUZZ_SECONDS each, under ASan and UBSan. New inputs go to $(BUILD)/fuzz/corpus-*, a
+# crash to $(BUILD)/fuzz/artifacts/ (add it to tests/fuzz/corpus/ once fixed).
+FUZZ_SECONDS ?= 300
+FUZZ      := $(BUILD)/fuzz
+fuzz: deps
+	cmake -S tests/fuzz -B $(FUZZ) -G Ninja -DCMAKE_CXX_COMPILER=clang++-14
+	cmake --build $(FUZZ)
+	$(FUZZ)/fuzz_record -max_total_time=$(FUZZ_SECONDS) -timeout=10 -dict=tests/fuzz/record.dict \
+	    -artifact_prefix=$(FUZZ)/artifacts/ $(FUZZ)/corpus-record tests/fuzz/corpus/record
+	$(FUZZ)/fuzz_knobs -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	    -artifact_prefix=$(FUZZ)/artifacts/ $(FUZZ)/corpus-knobs tests/fuzz/corpus/knobs
 
 clean:
 	rm -rf $(BUILD) build-asan build-tsan

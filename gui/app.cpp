@@ -88,7 +88,10 @@ void draw_file_bar(App& app) {
     help_marker("Open and Save run records as JSON, so a class can look at the same run: type a "
                 "path and press Open to show a saved run in every panel (the scenario and knobs "
                 "it ran with are chosen on the left), or Save to write the run on screen. Files "
-                "are written whole or not at all.");
+                "are written whole or not at all, over a new name or a regular file only (never "
+                "over a device, a FIFO or a symbolic link). A record opens only from a regular "
+                "file within the bounds the README lists (128 MiB, 262,144 events, 32 levels of "
+                "nesting, ...).");
     ImGui::SameLine(0, ImGui::GetFontSize() * 2);
     ImGui::AlignTextToFramePadding();
     ImGui::TextUnformatted("record file");

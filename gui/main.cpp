@@ -7,10 +7,13 @@
 // --matrix runs the matrix over the variants the glob selects; --tab brings a centre tab to the
 // front; --frames exits after N frames (not before what was started has finished, within a
 // bound) and prints the mean frame time; --screenshot writes the last frame as PNG. Bad input (unknown
-// scenario or variant, a file that is not a run record, no display) prints one line on stderr
-// and exits 2.
+// scenario or variant, a file that is not a run record or passes a bound of RecordLimits, a
+// screenshot path that must not be written, no display) prints one line on stderr and exits 2,
+// before any window opens.
 #include "gui/app.hpp"
 #include "gui/window.hpp"
+#include "sim/text.hpp"
+#include "sim/user_file.hpp"
 
 #include <imgui.h>
 
@@ -34,7 +37,7 @@ constexpr int kExitUsage = 2;
 constexpr int kSettleFrames = 5;
 
 int usage_error(const std::string& message) {
-    fmt::print(stderr, "forklore-gui: {}\n", message);
+    fmt::print(stderr, "forklore-gui: {}\n", printable(message, 1000)); // one line, always
     return kExitUsage;
 }
 
@@ -60,10 +63,19 @@ std::string choose(App& app, const std::string& spec) {
 
 int main(int argc, char** argv) {
     CLI::App cli{"forklore-gui: explore fork, threads and locks scenarios live"};
+    cli.footer("Exit codes:\n"
+               "  0  the window was closed, or --frames were drawn\n"
+               "  2  bad input: unknown scenario or variant, a --open file that is not a run "
+               "record or passes a bound (README, Run records), a --screenshot path that must "
+               "not be written, no display; one line on stderr, before any window opens");
     std::string run_spec, open_path, matrix_filter, tab, screenshot_path;
     int frames = 0;
     cli.add_option("--run", run_spec, "choose a scenario variant (ID:VARIANT) and run it at launch");
-    cli.add_option("--open", open_path, "show a saved run record (JSON)");
+    // A file name given as '' (an unset shell variable) is an error, not "no file".
+    const CLI::Validator file_name(
+        [](std::string& text) -> std::string { return text.empty() ? "needs a file name" : ""; },
+        "FILE");
+    cli.add_option("--open", open_path, "show a saved run record (JSON)")->check(file_name);
     cli.add_option("--matrix", matrix_filter,
                    "run the matrix over the variants a glob selects ('*': the corpus) at launch");
     cli.add_option("--tab", tab, "the centre tab in front: timeline, process-tree, locks, matrix")
@@ -73,7 +85,8 @@ int main(int argc, char** argv) {
                    "ended) and print the mean frame time")
         ->check(CLI::PositiveNumber);
     cli.add_option("--screenshot", screenshot_path,
-                   "write the last frame as PNG (with no --frames: after 60 frames)");
+                   "write the last frame as PNG (with no --frames: after 60 frames)")
+        ->check(file_name);
     try {
         cli.parse(argc, argv);
     } catch (const CLI::CallForHelp& help) {
@@ -82,6 +95,9 @@ int main(int argc, char** argv) {
         return usage_error(error.what());
     }
     if (!screenshot_path.empty() && frames == 0) frames = 60;
+    // Before anything runs: what is at the path must not be replaced by a picture.
+    if (!screenshot_path.empty())
+        if (auto problem = output_file_problem(screenshot_path)) return usage_error(*problem);
 
     App app;
     if (!run_spec.empty())

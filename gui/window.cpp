@@ -1,5 +1,8 @@
 #include "gui/window.hpp"
 
+#include "sim/text.hpp"
+#include "sim/user_file.hpp"
+
 #include <backends/imgui_impl_glfw.h>
 #include <backends/imgui_impl_opengl3.h>
 #include <imgui.h>
@@ -118,8 +121,22 @@ bool Window::write_png(const std::string& path, std::string& error) const {
     for (int y = 0; y < height; ++y)
         std::memcpy(&flipped[static_cast<std::size_t>(y) * stride],
                     &pixels[static_cast<std::size_t>(height - 1 - y) * stride], stride);
-    if (!stbi_write_png(path.c_str(), width, height, 3, flipped.data(), static_cast<int>(stride))) {
-        error = fmt::format("cannot write the screenshot {}: {}", path, std::strerror(errno));
+    // Encoded in memory, then written as every output file is (sim/user_file.hpp): never over
+    // a device, a FIFO or a symbolic link, and never half a picture.
+    std::string png;
+    const auto append = [](void* context, void* data, int size) {
+        static_cast<std::string*>(context)->append(static_cast<const char*>(data),
+                                                   static_cast<std::size_t>(size));
+    };
+    if (!stbi_write_png_to_func(append, &png, width, height, 3, flipped.data(),
+                                static_cast<int>(stride))) {
+        error = fmt::format("cannot encode the screenshot {}", printable(path));
+        return false;
+    }
+    try {
+        write_output_file(path, png);
+    } catch (const UserFileError& problem) {
+        error = problem.what();
         return false;
     }
     return true;

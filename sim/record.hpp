@@ -14,7 +14,9 @@
 
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace forklore {
@@ -119,9 +121,45 @@ std::vector<Measurement> measurements_of(const RunRecord& record);
 // written (torn_events). The CLI, the JSON (`events_lost`) and the GUI all say this sentence.
 std::string describe_lost_events(const RunRecord& record);
 
-// Versioned JSON. from_json throws std::runtime_error with a one-line message on a malformed
-// record or one of a newer version.
+// Versioned JSON.
 nlohmann::json to_json(const RunRecord& record);
+// A JSON value as forklore writes it to a file or stdout: indented by 2, with a final newline.
+// Text that is not UTF-8 (a thread name the kernel cut in the middle of a character) is written
+// as U+FFFD instead of failing the whole write.
+std::string to_json_text(const nlohmann::json& value);
+
+// A run record that cannot be read; what() is one line.
+struct RecordError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// What a run record read from a file or text may hold. A run of this build stays far inside
+// every bound (its event channel holds 131,072 events, its runner keeps about 400 snapshots of
+// at most 64 processes); they exist so that a broken or hostile file is refused in about the
+// time it takes to read it, with bounded memory, instead of exhausting the memory or the stack.
+// README, "Run records", lists them with what they cost.
+struct RecordLimits {
+    std::uint64_t max_bytes = 128ULL << 20; // the file (or text); a run's is a few MiB
+    int max_depth = 32;                     // arrays and objects inside each other (a record uses 7)
+    std::size_t max_events = 262'144;       // twice what one run's event channel holds
+    std::size_t max_event_values = 64;      // JSON values in one event, keys included (it has ~15)
+    // Outside the events (snapshots, processes, stacks, the verdict, ...; a run's record has a
+    // few thousand values there, 400 snapshots of 64 threads would have about a million):
+    std::size_t max_objects = 262'144;      // JSON objects (a snapshot, a process, a thread ...)
+    std::size_t max_values = 2'097'152;     // JSON values of any kind, keys included
+};
+
+// Reads a run record from JSON text, within `limits`. The events and snapshots are converted
+// one at a time as the parser reaches them, never held as a JSON tree; stdout and stderr are
+// moved into place. Throws RecordError: "not
+// JSON: ...", "not a run record ...", "run record: events[3].kind: unknown event kind 'x'", or a
+// bound that was passed.
+RunRecord parse_run_record(std::string_view text, const RecordLimits& limits = {});
+// The same from a file: a regular file of at most limits.max_bytes (read_regular_file), its
+// errors prefixed with the path. Throws RecordError or UserFileError, one line naming the file.
+RunRecord load_run_record_file(const std::string& path, const RecordLimits& limits = {});
+// From a JSON value already parsed (tests, tools): the same checks of every field, without the
+// bounds of the parse. Throws RecordError.
 RunRecord run_record_from_json(const nlohmann::json& json);
 
 nlohmann::json event_to_json(const Event& event, std::int64_t start_time_ns);

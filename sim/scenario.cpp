@@ -1,5 +1,7 @@
 #include "sim/scenario.hpp"
 
+#include "sim/text.hpp"
+
 #include <fmt/format.h>
 
 #include <string.h>
@@ -15,15 +17,16 @@ std::string Knob::validate(const std::string& value) const {
     case KnobType::choice:
         if (std::find(choices.begin(), choices.end(), value) != choices.end()) return {};
         return fmt::format("knob '{}' takes one of: {} (got '{}')", name,
-                           fmt::join(choices, ", "), value);
+                           fmt::join(choices, ", "), printable(value, 100));
     case KnobType::flag:
         if (value == "on" || value == "off") return {};
-        return fmt::format("knob '{}' takes on or off (got '{}')", name, value);
+        return fmt::format("knob '{}' takes on or off (got '{}')", name, printable(value, 100));
     case KnobType::integer: {
         long parsed = 0;
         auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), parsed);
         if (error != std::errc{} || end != value.data() + value.size())
-            return fmt::format("knob '{}' takes a whole number (got '{}')", name, value);
+            return fmt::format("knob '{}' takes a whole number (got '{}')", name,
+                               printable(value, 100));
         if (parsed < min || parsed > max)
             return fmt::format("knob '{}' takes a number from {} to {} (got {})", name, min, max,
                                parsed);
@@ -31,6 +34,18 @@ std::string Knob::validate(const std::string& value) const {
     }
     }
     return "unknown knob type";
+}
+
+KnobValues parse_knob_settings(const std::vector<std::string>& settings) {
+    KnobValues values;
+    for (const auto& setting : settings) {
+        const auto equals = setting.find('=');
+        if (equals == std::string::npos || equals == 0)
+            throw std::invalid_argument(
+                fmt::format("--set takes knob=value (got '{}')", printable(setting, 100)));
+        values[setting.substr(0, equals)] = setting.substr(equals + 1);
+    }
+    return values;
 }
 
 Knob start_method_knob(std::string name, StartMethod default_method, std::string help) {
@@ -91,7 +106,7 @@ KnobValues Scenario::resolve_knobs(const Variant* variant, const KnobValues& ove
                 std::vector<std::string> names;
                 for (const auto& k : knobs) names.push_back(k.name);
                 throw std::invalid_argument(fmt::format(
-                    "scenario '{}' has no knob '{}' (knobs: {})", id, name,
+                    "scenario '{}' has no knob '{}' (knobs: {})", id, printable(name, 100),
                     names.empty() ? std::string("none") : fmt::format("{}", fmt::join(names, ", "))));
             }
             if (auto problem = knob->validate(value); !problem.empty())

@@ -37,6 +37,12 @@ Knob start_method_knob(std::string name, StartMethod default_method, std::string
 
 using KnobValues = std::map<std::string, std::string>;
 
+// The command line's `--set knob=value` overrides as knob values (the GUI's custom knobs are the
+// same). Each setting is split at its first '='; the name must not be empty, the value may be
+// (resolve_knobs judges it). A knob set twice takes its last value. Throws std::invalid_argument
+// with a one-line message for a setting without '=' or without a name.
+KnobValues parse_knob_settings(const std::vector<std::string>& settings);
+
 // What a variant is expected to end as. A deterministic expectation names the verdict (and the
 // deadlock reason); a racy one names how many runs to make and the range of hang rates.
 struct Expectation {

@@ -999,8 +999,10 @@ class Builder {
         }
         // Join the trace's view (names, waiting threads, history) by inode.
         for (auto &[inode, file] : files_) {
-            auto match = std::find_if(seen.begin(), seen.end(),
-                                      [&](const auto &item) { return item.first.second == inode; });
+            // An init-capture: clang before 16 (the fuzz build) cannot capture a structured binding.
+            auto match = std::find_if(seen.begin(), seen.end(), [key = inode](const auto &item) {
+                return item.first.second == key;
+            });
             FileLockRow &row = match != seen.end() ? match->second : seen[{"", inode}];
             row.inode = inode;
             if (!file.row.name.empty())

@@ -543,8 +543,9 @@ TimelineModel build_timeline_model(const RunRecord& record) {
         // The process's first thread (tid == pid) leads; a process seen only through its parent
         // still gets a lane so that its start and exit can be drawn.
         auto& threads = work.threads;
+        // An init-capture: clang before 16 (the fuzz build) cannot capture a structured binding.
         std::stable_partition(threads.begin(), threads.end(),
-                              [pid](const auto& thread) { return thread.first == pid; });
+                              [leader = pid](const auto& thread) { return thread.first == leader; });
         if (threads.empty())
             threads.emplace_back(pid, "");
         for (const auto& [tid, name] : threads) {

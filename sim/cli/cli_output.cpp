@@ -8,9 +8,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <stdexcept>
 
 namespace forklore::cli {
@@ -350,26 +348,6 @@ std::string matrix_junit(const std::vector<MatrixCell>& cells) {
     }
     out += "</testsuite>\n";
     return out;
-}
-
-void check_writable(const std::string& path) {
-    auto slash = path.rfind('/');
-    std::string directory = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-    if (access(directory.c_str(), W_OK | X_OK) != 0)
-        throw std::runtime_error(fmt::format("cannot write {}: {}", path, std::strerror(errno)));
-}
-
-void write_file_atomically(const std::string& path, const std::string& content) {
-    std::string temporary = path + ".tmp";
-    FILE* file = std::fopen(temporary.c_str(), "w");
-    if (!file) throw std::runtime_error(fmt::format("cannot write {}: {}", path, std::strerror(errno)));
-    bool ok = std::fwrite(content.data(), 1, content.size(), file) == content.size();
-    ok = (std::fclose(file) == 0) && ok;
-    if (!ok || std::rename(temporary.c_str(), path.c_str()) != 0) {
-        int error = errno;
-        std::remove(temporary.c_str());
-        throw std::runtime_error(fmt::format("cannot write {}: {}", path, std::strerror(error)));
-    }
 }
 
 } // namespace forklore::cli

@@ -66,11 +66,5 @@ class JsonLinesFile {
     std::string error_;
 };
 
-// Writes to FILE.tmp then renames: a failed write never destroys what FILE held.
-// Throws std::runtime_error (one line) on failure.
-void write_file_atomically(const std::string& path, const std::string& content);
-// Throws std::runtime_error (one line) when `path` could not be written (missing or read-only
-// directory), without creating anything.
-void check_writable(const std::string& path);
 
 } // namespace forklore::cli

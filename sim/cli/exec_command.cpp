@@ -2,6 +2,9 @@
 
 #include "cli_output.hpp"
 
+#include "sim/text.hpp"
+
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -45,13 +48,25 @@ std::string exec_exit_codes_help() {
 
 namespace {
 
-// True when `path` names something exec can run: a regular file we may execute.
+// 0 when `path` names something exec can run: a file we may execute that starts as a program
+// (ELF) or a script ("#!") does; otherwise the errno exec would fail with. exec_program does not
+// hand other files to a shell, so an executable text file or binary garbage would only fail in
+// the sandbox (ENOEXEC): say so before one is started. A file we may run but not read is left
+// to exec.
 int executable_problem(const std::string& path) {
     struct stat st {};
     if (stat(path.c_str(), &st) != 0) return errno;
     if (S_ISDIR(st.st_mode)) return EISDIR;
     if (access(path.c_str(), X_OK) != 0) return errno;
-    return 0;
+    if (!S_ISREG(st.st_mode)) return EACCES; // a device or a FIFO: exec refuses it too
+    const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) return 0;
+    char start[4] = {};
+    const ssize_t got = read(fd, start, sizeof start);
+    close(fd);
+    const bool elf = got == 4 && std::memcmp(start, "\x7f" "ELF", 4) == 0;
+    const bool script = got >= 2 && start[0] == '#' && start[1] == '!';
+    return elf || script ? 0 : ENOEXEC;
 }
 
 } // namespace
@@ -61,7 +76,8 @@ std::optional<ProgramProblem> check_program(const std::string& program) {
     if (program.find('/') != std::string::npos) {
         int error = executable_problem(program);
         if (error == 0) return std::nullopt;
-        return ProgramProblem{fmt::format("cannot run '{}': {}", program, std::strerror(error)),
+        return ProgramProblem{fmt::format("cannot run '{}': {}", printable(program, 200),
+                                          std::strerror(error)),
                               error == ENOENT || error == ENOTDIR ? 127 : 126};
     }
     // The same search exec_program makes (it runs with this process's environment).

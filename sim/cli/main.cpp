@@ -8,8 +8,9 @@
 //                   [--all] [--deterministic] [--no-namespaces]
 //   forklore exec [--timeout S] [--max-output BYTES] [--json] [--out FILE] [--no-stacks] -- PROGRAM ARGS...
 //
-// Bad input (unknown id, bad knob value, bad option) prints one line on stderr and exits 2.
-// `exec` exits with a code per verdict (exec_command.hpp).
+// Bad input (unknown id, bad knob value, bad option, an output file that cannot be written)
+// prints one line on stderr and exits 2, before anything runs. `exec` exits with a code per
+// verdict (exec_command.hpp). The codes: kExitCodesHelp below, and the README.
 #include "cli_output.hpp"
 #include "exec_command.hpp"
 
@@ -21,6 +22,8 @@
 #include "sim/runner.hpp"
 #include "sim/scenario.hpp"
 #include "sim/stats.hpp"
+#include "sim/text.hpp"
+#include "sim/user_file.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -29,6 +32,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -41,8 +45,22 @@ namespace {
 using namespace forklore;
 using nlohmann::json;
 
+constexpr int kExitError = 1; // matrix: a mismatch; any command: an output file not written
 constexpr int kExitUsage = 2;
 constexpr int kExitInterrupted = 130; // as a shell reports a program ended by SIGINT
+
+constexpr const char* kExitCodesHelp =
+    "Exit codes:\n"
+    "  0    success (a run that deadlocks as it should is a success: the verdict is the output)\n"
+    "  1    matrix: some variant did not end as expected; any command: the output file could not\n"
+    "       be written after the run (disk full, ...), or an internal error\n"
+    "  2    usage error: unknown scenario or variant, bad knob or knob value, bad option or\n"
+    "       option value, an output file (--out, --junit) that must not or cannot be written;\n"
+    "       nothing was run\n"
+    "  10-15, 126, 127  exec only: the verdict of the program it ran (forklore exec --help)\n"
+    "  130  interrupted (Ctrl-C or SIGTERM): the run in progress was stopped and its sandbox "
+    "killed\n"
+    "Errors are one line on stderr, starting with 'forklore: '.";
 
 // A usage error: one line on stderr, exit code 2.
 struct UsageError : std::runtime_error {
@@ -72,19 +90,60 @@ void stop_if_interrupted() {
 const Scenario& find_scenario(const std::string& id) {
     const Scenario* scenario = ScenarioRegistry::instance().find(id);
     if (!scenario)
-        throw UsageError(fmt::format("unknown scenario '{}' (see 'forklore list')", id));
+        throw UsageError(
+            fmt::format("unknown scenario '{}' (see 'forklore list')", printable(id, 100)));
     return *scenario;
 }
 
 KnobValues parse_settings(const std::vector<std::string>& settings) {
-    KnobValues values;
-    for (const auto& setting : settings) {
-        auto equals = setting.find('=');
-        if (equals == std::string::npos || equals == 0)
-            throw UsageError(fmt::format("--set takes knob=value (got '{}')", setting));
-        values[setting.substr(0, equals)] = setting.substr(equals + 1);
+    try {
+        return parse_knob_settings(settings);
+    } catch (const std::invalid_argument& error) {
+        throw UsageError(error.what());
     }
-    return values;
+}
+
+// An output file named on the command line, refused before anything runs: a run can take
+// seconds and its record would be lost, and what is at the path must not be replaced by it.
+void check_output_file(const std::string& path) {
+    if (path.empty()) return;
+    if (auto problem = output_file_problem(path)) throw UsageError(*problem);
+}
+
+// Option values CLI11 would take too readily: its Range lets "nan" through (every comparison
+// with NaN is false) and reads "0x10" as 16. A number of seconds is a finite decimal.
+CLI::Validator seconds_between(double low, double high) {
+    return CLI::Validator(
+        [=](std::string& text) -> std::string {
+            double value = 0;
+            auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value,
+                                                std::chars_format::fixed);
+            if (error != std::errc{} || end != text.data() + text.size() || !std::isfinite(value) ||
+                value < low || value > high)
+                return fmt::format("takes a number of seconds from {} to {} (got '{}')", low,
+                                   high, printable(text, 40));
+            return {};
+        },
+        fmt::format("SECONDS in [{} - {}]", low, high));
+}
+
+// A file name given as '' (an unset shell variable) is an error, not "no file".
+const CLI::Validator kFileName(
+    [](std::string& text) -> std::string { return text.empty() ? "needs a file name" : ""; },
+    "FILE");
+
+CLI::Validator whole_number_between(long low, long high) {
+    return CLI::Validator(
+        [=](std::string& text) -> std::string {
+            long value = 0;
+            auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+            if (error != std::errc{} || end != text.data() + text.size() || value < low ||
+                value > high)
+                return fmt::format("takes a whole number from {} to {} (got '{}')", low, high,
+                                   printable(text, 40));
+            return {};
+        },
+        fmt::format("N in [{} - {}]", low, high));
 }
 
 constexpr const char* kMaxOutputHelp =
@@ -114,7 +173,7 @@ void add_sandbox_options(CLI::App* command, SandboxOptions& options) {
     command->add_option("--max-tasks", options.max_tasks,
                         "processes and threads of the whole sandbox, enforced by the kernel "
                         "(pids.max of its cgroup); 0 = none (default 256)")
-        ->check(CLI::Range(0, 1 << 22));
+        ->check(whole_number_between(0, 1 << 22));
     command->add_option("--max-memory", options.max_memory,
                         "memory of the whole sandbox, enforced by the kernel (its cgroup's "
                         "limit; K, M, G suffixes); 0 = none (default 6G)");
@@ -151,7 +210,7 @@ int command_list(const ListOptions& options) {
     if (options.json_output) {
         json list = json::array();
         for (const auto* s : shown) list.push_back(scenario_to_json(*s));
-        fmt::print("{}\n", list.dump(2));
+        fmt::print("{}", to_json_text(list));
     } else if (options.markdown) {
         fmt::print("{}", cli::scenario_table_markdown(shown));
     } else {
@@ -163,7 +222,7 @@ int command_list(const ListOptions& options) {
 int command_show(const std::string& id, bool json_output) {
     const Scenario& scenario = find_scenario(id);
     if (json_output)
-        fmt::print("{}\n", scenario_to_json(scenario).dump(2));
+        fmt::print("{}", to_json_text(scenario_to_json(scenario)));
     else
         fmt::print("{}", cli::describe_scenario(scenario));
     return 0;
@@ -194,8 +253,7 @@ int command_run(const RunOptions& options) {
     if (auto max_output = parse_max_output(options.max_output))
         request.limits.max_output = *max_output;
     apply_sandbox_options(options.sandbox, request);
-    // Fail before the run, not after it: a run can take seconds and its record would be lost.
-    if (!options.out.empty()) cli::check_writable(options.out);
+    check_output_file(options.out);
     if (options.timeout > 0) request.timeout_seconds = options.timeout;
     request.capture_stacks = !options.no_stacks;
     request.channel_capacity = options.event_capacity;
@@ -204,9 +262,10 @@ int command_run(const RunOptions& options) {
     if (options.repeat <= 1) {
         RunRecord record = run_scenario(request);
         stop_if_interrupted();
-        if (!options.out.empty()) cli::write_file_atomically(options.out, to_json(record).dump(2) + "\n");
+        const std::string text = to_json_text(to_json(record));
+        if (!options.out.empty()) write_output_file(options.out, text);
         if (options.json_output)
-            fmt::print("{}\n", to_json(record).dump(2));
+            fmt::print("{}", text);
         else
             fmt::print("{}", cli::describe_run(record));
         return 0;
@@ -219,10 +278,10 @@ int command_run(const RunOptions& options) {
         if (cli::interactive()) fmt::print(stderr, "\r{} of {} runs", i + 1, options.repeat);
     }
     if (cli::interactive()) fmt::print(stderr, "\r\033[K");
-    if (!options.out.empty())
-        cli::write_file_atomically(options.out, summary.to_json().dump(2) + "\n");
+    const std::string text = to_json_text(summary.to_json());
+    if (!options.out.empty()) write_output_file(options.out, text);
     if (options.json_output)
-        fmt::print("{}\n", summary.to_json().dump(2));
+        fmt::print("{}", text);
     else
         fmt::print("{}", summary.describe());
     return 0;
@@ -251,7 +310,7 @@ int command_exec(const ExecOptions& options) {
     const std::optional<std::uint64_t> max_output = parse_max_output(options.max_output);
     if (auto problem = cli::check_program(options.command.front()))
         throw ProgramError(problem->message, problem->exit_code);
-    if (!options.out.empty()) cli::check_writable(options.out);
+    check_output_file(options.out);
     const Scenario& scenario = find_scenario("exec");
     RunRequest request;
     request.scenario = &scenario;
@@ -273,9 +332,10 @@ int command_exec(const ExecOptions& options) {
 
     RunRecord record = run_scenario(request);
     stop_if_interrupted();
-    if (!options.out.empty()) cli::write_file_atomically(options.out, to_json(record).dump(2) + "\n");
+    const std::string text = to_json_text(to_json(record));
+    if (!options.out.empty()) write_output_file(options.out, text);
     if (options.json_output)
-        fmt::print("{}\n", to_json(record).dump(2));
+        fmt::print("{}", text);
     else
         fmt::print("{}", cli::describe_exec(record, options.command));
     return cli::exec_exit_code(record.verdict.kind);
@@ -293,7 +353,10 @@ struct MatrixCommandOptions {
 int command_matrix(MatrixCommandOptions options) {
     if (options.matrix.repeat < 1) throw UsageError("--repeat takes a number of at least 1");
     if (select_variants(options.matrix).empty())
-        throw UsageError(fmt::format("no variant matches the filter '{}'", options.matrix.filter));
+        throw UsageError(fmt::format("no variant matches the filter '{}'",
+                                     printable(options.matrix.filter, 100)));
+    check_output_file(options.junit);
+    check_output_file(options.jsonl);
     options.matrix.namespaces = !options.no_namespaces;
     options.matrix.cgroups = !options.no_cgroups;
     // Opened (and truncated) before the first run: a matrix that cannot keep its results does
@@ -318,15 +381,20 @@ int command_matrix(MatrixCommandOptions options) {
     auto cells = run_matrix(options.matrix);
     stop_if_interrupted();
     if (progress) fmt::print(stderr, "\r\033[K");
-    if (!options.junit.empty()) cli::write_file_atomically(options.junit, cli::matrix_junit(cells));
+    if (!options.junit.empty()) write_output_file(options.junit, cli::matrix_junit(cells));
     if (options.json_output)
-        fmt::print("{}\n", cli::matrix_json(cells).dump(2));
+        fmt::print("{}", to_json_text(cli::matrix_json(cells)));
     else
         fmt::print("{}", cli::matrix_table(cells));
     if (lines && !lines->error().empty()) throw std::runtime_error(lines->error());
     for (const auto& cell : cells)
-        if (!cell.passed) return 1;
+        if (!cell.passed) return kExitError;
     return 0;
+}
+
+// Every error is one line, whatever the user typed into it (a scenario id with a newline).
+void print_error(std::string_view message) {
+    fmt::print(stderr, "forklore: {}\n", printable(message, 1000));
 }
 
 // `forklore exec [OPTIONS] [--] PROGRAM ARGS...`: everything from the program on belongs to the
@@ -355,6 +423,7 @@ int split_exec_command_line(int argc, char** argv, std::vector<std::string>& com
 int main(int argc, char** argv) {
     CLI::App app{"forklore: run real fork/thread/lock scenarios in a sandbox and prove how they end"};
     app.require_subcommand(1);
+    app.footer(kExitCodesHelp);
 
     ListOptions list;
     auto* list_command = app.add_subcommand("list", "the scenarios with their knobs and variants");
@@ -374,18 +443,19 @@ int main(int argc, char** argv) {
     run_command->add_option("--variant", run.variant, "a named variant (see 'forklore show ID')");
     run_command->add_option("--set", run.settings, "set a knob: knob=value (repeatable)");
     run_command->add_option("--repeat", run.repeat, "run N times and report the hang rate")
-        ->check(CLI::Range(1, 100000));
+        ->check(whole_number_between(1, 100000));
     run_command->add_option("--timeout", run.timeout, "deadline in seconds")
-        ->check(CLI::Range(0.01, 3600.0));
+        ->check(seconds_between(0.01, 3600));
     run_command->add_option("--max-output", run.max_output, kMaxOutputHelp);
     run_command->add_flag("--json", run.json_output, "print the run record as JSON");
-    run_command->add_option("--out", run.out, "also write the run record (JSON) to FILE");
+    run_command->add_option("--out", run.out, "also write the run record (JSON) to FILE")
+        ->check(kFileName);
     run_command->add_flag("--no-stacks", run.no_stacks, "do not capture stacks of blocked threads");
     add_sandbox_options(run_command, run.sandbox);
     run_command->add_option("--event-capacity", run.event_capacity,
                             "events the event ring holds (default 131072); more are counted as "
                             "dropped, and the verdict, proven from /proc, still holds")
-        ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 22));
+        ->check(whole_number_between(1, 1 << 22));
 
     MatrixCommandOptions matrix;
     auto* matrix_command =
@@ -393,13 +463,15 @@ int main(int argc, char** argv) {
     matrix_command->add_option("--filter", matrix.matrix.filter, "glob on scenario:variant");
     matrix_command->add_option("--repeat", matrix.matrix.repeat,
                                "runs of each deterministic variant")
-        ->check(CLI::Range(1, 10000));
+        ->check(whole_number_between(1, 10000));
     matrix_command->add_option("--jobs", matrix.matrix.jobs, "runs in parallel (default: cores)")
-        ->check(CLI::Range(1, 256));
-    matrix_command->add_option("--junit", matrix.junit, "write a JUnit XML report to FILE");
+        ->check(whole_number_between(1, 256));
+    matrix_command->add_option("--junit", matrix.junit, "write a JUnit XML report to FILE")
+        ->check(kFileName);
     matrix_command->add_option("--jsonl", matrix.jsonl,
                                "write one JSON line to FILE as each variant finishes (a stopped "
-                               "or killed matrix keeps every finished variant)");
+                               "or killed matrix keeps every finished variant)")
+        ->check(kFileName);
     matrix_command->add_flag("--deterministic", matrix.matrix.deterministic_only,
                              "only the deterministic variants (skip the racy ones, which "
                              "expect a hang rate)");
@@ -416,10 +488,11 @@ int main(int argc, char** argv) {
     auto* exec_command = app.add_subcommand(
         "exec", "run any program in the sandbox, uninstrumented, and prove how it ends");
     exec_command->add_option("--timeout", exec.timeout, "deadline in seconds (default 60)")
-        ->check(CLI::Range(0.01, 86400.0));
+        ->check(seconds_between(0.01, 86400));
     exec_command->add_option("--max-output", exec.max_output, kMaxOutputHelp);
     exec_command->add_flag("--json", exec.json_output, "print the run record as JSON");
-    exec_command->add_option("--out", exec.out, "also write the run record (JSON) to FILE");
+    exec_command->add_option("--out", exec.out, "also write the run record (JSON) to FILE")
+        ->check(kFileName);
     exec_command->add_flag("--no-stacks", exec.no_stacks, "do not capture stacks of blocked threads");
     add_sandbox_options(exec_command, exec.sandbox);
     exec_command->footer(
@@ -428,6 +501,15 @@ int main(int argc, char** argv) {
         "soon as it forms. Put '--' before the program.\n\n" +
         cli::exec_exit_codes_help());
 
+    // CLI11 would only say "A subcommand is required" of a misspelt one.
+    const std::string_view first = argc >= 2 ? argv[1] : "";
+    if (argc >= 2 && (first.empty() || first.front() != '-') && first != "list" && first != "show" &&
+        first != "run" && first != "matrix" && first != "exec") {
+        print_error(fmt::format("unknown command '{}' (commands: list, show, run, matrix, exec; "
+                                "see 'forklore --help')",
+                                printable(first, 100)));
+        return kExitUsage;
+    }
     try {
         app.parse(split_exec_command_line(argc, argv, exec.command), argv);
     } catch (const CLI::CallForHelp& help) {
@@ -435,7 +517,7 @@ int main(int argc, char** argv) {
     } catch (const CLI::CallForAllHelp& help) {
         return app.exit(help);
     } catch (const CLI::ParseError& error) {
-        fmt::print(stderr, "forklore: {}\n", error.what());
+        print_error(error.what());
         return kExitUsage;
     }
     install_interrupt_handlers();
@@ -449,14 +531,14 @@ int main(int argc, char** argv) {
         fmt::print(stderr, "\nforklore: interrupted\n");
         return kExitInterrupted;
     } catch (const UsageError& error) {
-        fmt::print(stderr, "forklore: {}\n", error.what());
+        print_error(error.what());
         return kExitUsage;
     } catch (const ProgramError& error) {
-        fmt::print(stderr, "forklore: {}\n", error.what());
+        print_error(error.what());
         return error.exit_code;
     } catch (const std::exception& error) {
-        fmt::print(stderr, "forklore: {}\n", error.what());
-        return 1;
+        print_error(error.what());
+        return kExitError;
     }
     return kExitUsage;
 }

@@ -138,11 +138,17 @@ void require_no_leftover_hosts() {
 // With `interrupt_after_ms` >= 0, SIGINT is sent that long after the start, as Ctrl-C would.
 CliResult run_cli(const std::vector<std::string>& args, int timeout_seconds,
                   const std::vector<std::string>& launcher, int interrupt_after_ms) {
+    return run_program("forklore", args, timeout_seconds, launcher, interrupt_after_ms);
+}
+
+CliResult run_program(const std::string& program, const std::vector<std::string>& args,
+                      int timeout_seconds, const std::vector<std::string>& launcher,
+                      int interrupt_after_ms) {
     static const bool subreaper = prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0;
     REQUIRE(subreaper);
 
     std::vector<std::string> argv_strings = launcher;
-    argv_strings.push_back(std::string(FORKLORE_BIN_DIR) + "/forklore");
+    argv_strings.push_back(std::string(FORKLORE_BIN_DIR) + "/" + program);
     argv_strings.insert(argv_strings.end(), args.begin(), args.end());
     std::vector<char*> argv;
     for (auto& a : argv_strings)
@@ -227,7 +233,7 @@ CliResult run_cli(const std::vector<std::string>& args, int timeout_seconds,
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
     result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    INFO("forklore " << (args.empty() ? "" : args.front()) << " ...\nstdout:\n"
+    INFO(program << " " << (args.empty() ? "" : args.front()) << " ...\nstdout:\n"
                      << result.out << "\nstderr:\n"
                      << result.err);
     CHECK_FALSE(timed_out);

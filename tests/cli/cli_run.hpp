@@ -33,6 +33,11 @@ std::string read_text(const std::string& path);
 CliResult run_cli(const std::vector<std::string>& args, int timeout_seconds = 100,
                   const std::vector<std::string>& launcher = {}, int interrupt_after_ms = -1);
 
+// The same for another program of build/bin (e.g. "forklore-gui").
+CliResult run_program(const std::string& program, const std::vector<std::string>& args,
+                      int timeout_seconds = 100, const std::vector<std::string>& launcher = {},
+                      int interrupt_after_ms = -1);
+
 // A private directory for files a test writes, removed at the end.
 struct TempDir {
     std::filesystem::path path;

@@ -22,6 +22,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -392,10 +393,19 @@ TEST_CASE("matrix --jsonl that cannot be written fails with one line before any 
     const fs::path missing = dir.path / "no-such-directory" / "matrix.jsonl";
     CliResult result =
         run_cli({"matrix", "--filter", "file-read-under-lock:fork", "--jsonl", missing.string()});
-    CHECK(result.exit_code == 1);
+    CHECK(result.exit_code == 2); // a usage error, found before anything runs, as --out's
     CHECK(result.out.empty()); // no run, no table
     CHECK(result.err.rfind("forklore: cannot write " + missing.string(), 0) == 0);
     CHECK(std::count(result.err.begin(), result.err.end(), '\n') == 1);
+
+    // Nor over a FIFO, which would block the matrix, or a device.
+    const fs::path fifo = dir.path / "fifo";
+    REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+    result = run_cli({"matrix", "--filter", "file-read-under-lock:fork", "--jsonl", fifo.string()});
+    CHECK(result.exit_code == 2);
+    CHECK(result.out.empty());
+    CHECK_THAT(result.err, Catch::Matchers::Contains("FIFO"));
+    CHECK(fs::is_fifo(fifo));
 }
 
 TEST_CASE("Ctrl-C during a matrix keeps the lines of the variants that finished, and only those",

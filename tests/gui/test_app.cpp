@@ -15,6 +15,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -94,6 +95,25 @@ TEST_CASE("app: the whole window is drawn over each recorded run", "[gui][app]")
         CHECK(app.config.scenario == which[0]);
         CHECK(app.config.variant == which[1]);
         CHECK(app.view.record == record);
+    }
+}
+
+TEST_CASE("app: the whole window is drawn over records at the extremes of every field",
+          "[gui][app][file]") {
+    // The fuzzer's seeds (tests/fuzz/corpus/record/extreme-*): real records with every whole
+    // number at the lowest or highest its field takes (pids INT_MIN, addresses 2^64-1, times
+    // +-2^53 ns, the start at 2^62). They are read, and every panel draws them.
+    HeadlessImGui imgui;
+    const std::string corpus = std::string(FORKLORE_SOURCE_DIR) + "/tests/fuzz/corpus/record/";
+    for (const char* name : {"extreme-fork-low.json", "extreme-fork-high.json",
+                             "extreme-exec-low.json", "extreme-exec-high.json"}) {
+        INFO(name);
+        App app;
+        REQUIRE(open_record(app, corpus + name));
+        for (CentreTab tab : {CentreTab::timeline, CentreTab::process_tree, CentreTab::locks}) {
+            app.show_tab = tab;
+            CHECK(draw_frames(imgui, app) > 0);
+        }
     }
 }
 
@@ -322,6 +342,59 @@ TEST_CASE("app: Save then Open gives back the same run", "[gui][app][file]") {
 
     CHECK_FALSE(save_record(app, directory.file("no/such/dir/run.json")));
     CHECK(app.file_error);
+}
+
+TEST_CASE("app: Save refuses a FIFO, a device and a symbolic link, and leaves them as they were",
+          "[gui][app][file]") {
+    TemporaryDirectory directory;
+    App app;
+    show_record(app, view_of(recorded(test::kOrphanedLock)));
+    auto refused = [&](const std::string& path, const std::string& words) {
+        INFO(path);
+        CHECK_FALSE(save_record(app, path));
+        CHECK(app.file_error);
+        CHECK(app.file_message.find(words) != std::string::npos);
+        CHECK(app.file_message.find('\n') == std::string::npos);
+    };
+    const std::string fifo = directory.file("fifo.json");
+    REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+    refused(fifo, "cannot write " + fifo + ": it is a FIFO (named pipe)");
+    CHECK(std::filesystem::is_fifo(std::filesystem::symlink_status(fifo)));
+    refused("/dev/null", "cannot write /dev/null: it is a character device");
+    const std::string target = directory.file("target.json");
+    write_text(target, "precious\n");
+    const std::string link = directory.file("link.json");
+    std::filesystem::create_symlink(target, link);
+    refused(link, "it is a symbolic link");
+    CHECK(std::filesystem::is_symlink(std::filesystem::symlink_status(link)));
+    std::ifstream in(target);
+    std::string kept;
+    std::getline(in, kept);
+    CHECK(kept == "precious");
+    // Nothing else was made beside them.
+    CHECK(std::distance(std::filesystem::directory_iterator(directory.path),
+                        std::filesystem::directory_iterator{}) == 3);
+}
+
+TEST_CASE("app: Open refuses a record nested 100,000 deep, and the record on screen stays",
+          "[gui][app][file]") {
+    TemporaryDirectory directory;
+    App app;
+    auto record = recorded(test::kOrphanedLock);
+    show_record(app, view_of(record));
+    for (const std::string key : {"events", "snapshots", "processes", "stacks", "wait_for"}) {
+        const std::string path = directory.file(key + ".json");
+        write_text(path, "{\"format\":\"forklore-run\",\"version\":1,\"verdict\":\"completed\",\"" +
+                             key + "\":" + std::string(100'000, '[') +
+                             std::string(100'000, ']') + "}");
+        INFO(key);
+        CHECK_FALSE(open_record(app, path));
+        CHECK(app.file_error);
+        CHECK(app.file_message.find(path + ": run record: ") == 0);
+        CHECK(app.view.record == record);
+    }
+    HeadlessImGui imgui;
+    CHECK(draw_frames(imgui, app) > 0);
 }
 
 TEST_CASE("matrix session: cells arrive with their records, and the panel draws them",

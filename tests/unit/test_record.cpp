@@ -297,7 +297,12 @@ TEST_CASE("a run that did not deadlock has a null reason", "[record]") {
 
 TEST_CASE("a deadlocked run record survives a round trip through JSON", "[record]") {
     const RunRecord original = deadlocked_record();
-    const RunRecord r = run_record_from_json(json::parse(to_json(original).dump()));
+    const std::string text = to_json_text(to_json(original));
+    // Both readers: from a JSON value (tools, tests), and the streaming parse of text (files),
+    // which converts the events and snapshots while it reads them.
+    const bool streamed = GENERATE(false, true);
+    INFO((streamed ? "parse_run_record" : "run_record_from_json"));
+    const RunRecord r = streamed ? parse_run_record(text) : run_record_from_json(json::parse(text));
 
     CHECK(r.version == kRunRecordVersion);
     CHECK(r.event_schema == kEventSchemaVersion);
@@ -702,4 +707,49 @@ TEST_CASE("events lost to a full ring or a dying writer are said in plain words"
     record.dropped_events = 7;
     RunRecord back = run_record_from_json(to_json(record));
     CHECK(describe_lost_events(back) == describe_lost_events(record));
+}
+
+TEST_CASE("a limit's enforcement and the cgroup's counters survive a round trip, "
+          "through the bounded reader too", "[record]") {
+    RunRecord record = deadlocked_record();
+    record.verdict.kind = VerdictKind::limit;
+    record.verdict.reason.reset();
+    record.verdict.limit = "tasks";
+    record.limits.max_tasks = 256;
+    record.limits.max_memory = 6ULL << 30;
+    record.enforcement = {{"tasks", "256", "cgroup v1 pids.max", true},
+                          {"cpu time", "10 s", "RLIMIT_CPU", false}};
+    record.cgroups = "cgroup v1 pids memory cpu";
+    record.cgroup_counters.tasks_refused = 4242;
+    record.cgroup_counters.tasks = 3;
+    record.peak_tasks = 256;
+    record.cgroup_counters.oom_kills = 1;
+    record.cgroup_counters.memory_peak = 123456789;
+    record.cgroup_counters.cpu_ns = 987654321;
+
+    for (bool streamed : {false, true}) {
+        INFO((streamed ? "parse_run_record" : "run_record_from_json"));
+        const std::string text = to_json(record).dump();
+        const RunRecord back = streamed ? parse_run_record(text) : run_record_from_json(json::parse(text));
+        CHECK(back.verdict.limit == "tasks");
+        CHECK(back.limits.max_tasks == 256);
+        CHECK(back.limits.max_memory == (6ULL << 30));
+        REQUIRE(back.enforcement.size() == 2);
+        CHECK(back.enforcement[0].mechanism == "cgroup v1 pids.max");
+        CHECK(back.enforcement[0].by_kernel);
+        CHECK(back.enforcement[1].limit == "cpu time");
+        CHECK_FALSE(back.enforcement[1].by_kernel);
+        CHECK(back.cgroups == "cgroup v1 pids memory cpu");
+        CHECK(back.cgroup_counters.tasks_refused == 4242);
+        CHECK(back.peak_tasks == 256);
+        CHECK(back.cgroup_counters.oom_kills == 1);
+        CHECK(back.cgroup_counters.memory_peak == 123456789);
+        CHECK(back.cgroup_counters.cpu_ns == 987654321);
+        CHECK(to_json(back) == to_json(record));
+    }
+
+    // A wrong type is named where it is.
+    json bad = to_json(record);
+    bad["cgroup_counters"]["oom_kills"] = "one";
+    CHECK_THROWS_WITH(parse_run_record(bad.dump()), Contains("cgroup_counters.oom_kills"));
 }
