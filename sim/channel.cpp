@@ -27,7 +27,7 @@ constexpr std::uint64_t kChannelMagic = 0x65726f6c6b726f66ULL; // "forklore"
 constexpr std::uint32_t kChannelLayout = 2;
 constexpr std::size_t kPageSize = 4096;
 
-std::int64_t monotonic_ns() noexcept {
+std::int64_t monotonic_now() noexcept {
     timespec ts{};
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
@@ -67,7 +67,7 @@ Channel::ClockPair take_clock_pair() noexcept {
         _mm_lfence();
 #endif
         std::int64_t before = read_tsc();
-        std::int64_t ns = monotonic_ns();
+        std::int64_t ns = monotonic_now();
 #if defined(__x86_64__)
         _mm_lfence();
 #endif
@@ -80,12 +80,6 @@ Channel::ClockPair take_clock_pair() noexcept {
     return best;
 }
 
-// Copies a C string into a field that is still all zeros (a slot is written once): up to the
-// NUL, truncated so that the last byte stays the terminator.
-template <std::size_t N> void copy_into_zeroed(char (&dest)[N], const char* src) noexcept {
-    if (!src) return;
-    for (std::size_t i = 0; i + 1 < N && src[i]; ++i) dest[i] = src[i];
-}
 } // namespace
 
 struct ChannelHeader {
@@ -114,6 +108,8 @@ Channel& Channel::operator=(Channel&& other) noexcept {
         mapping_size_ = std::exchange(other.mapping_size_, 0);
         fd_ = std::exchange(other.fd_, -1);
         capacity_ = std::exchange(other.capacity_, 0);
+        next_ = std::exchange(other.next_, nullptr);
+        dropped_ = std::exchange(other.dropped_, nullptr);
         clock_ = std::exchange(other.clock_, EventClock::monotonic_ns);
         calibration_ = std::move(other.calibration_);
         other.calibration_.clear();
@@ -123,11 +119,15 @@ Channel& Channel::operator=(Channel&& other) noexcept {
 
 Channel::~Channel() { release(); }
 
+std::int64_t Channel::monotonic_ns() noexcept { return monotonic_now(); }
+
 void Channel::release() noexcept {
     if (header_) munmap(header_, mapping_size_);
     if (fd_ >= 0) close(fd_);
     header_ = nullptr;
     slots_ = nullptr;
+    next_ = nullptr;
+    dropped_ = nullptr;
     fd_ = -1;
 }
 
@@ -138,6 +138,8 @@ Channel Channel::adopt(ChannelHeader* header, std::size_t mapping_size, int fd) 
     channel.mapping_size_ = mapping_size;
     channel.fd_ = fd;
     channel.capacity_ = header->capacity;
+    channel.next_ = &header->next;
+    channel.dropped_ = &header->dropped;
     channel.clock_ = header->clock;
     channel.calibration_.push_back(header->created);
     return channel;
@@ -220,35 +222,6 @@ bool Channel::record(const Event& event) noexcept {
     for (std::size_t i = 0; i < sizeof slot.thread; ++i) slot.thread[i] = event.thread[i];
     for (std::size_t i = 0; i < sizeof slot.name; ++i) slot.name[i] = event.name[i];
     for (std::size_t i = 0; i < sizeof slot.text; ++i) slot.text[i] = event.text[i];
-    __atomic_store_n(&slot.committed, 1u, __ATOMIC_RELEASE);
-    return true;
-}
-
-bool Channel::record_now(EventKind kind, std::int32_t pid, std::int32_t tid,
-                         std::uint64_t object, std::int64_t arg0, std::int64_t arg1,
-                         const char* thread, const char* name, const char* text) noexcept {
-    if (!header_) return false;
-    const std::int64_t time = clock_ == EventClock::tsc ? read_tsc() : monotonic_ns();
-    std::uint64_t index = header_->next.fetch_add(1, std::memory_order_relaxed);
-    if (index >= capacity_) {
-        header_->dropped.fetch_add(1, std::memory_order_relaxed);
-        return false;
-    }
-    // The slot has never been written (the channel is a log, created zero-filled): only the
-    // bytes that differ from zero are stored. The commit flag is the last store, a release.
-    Event& slot = slots_[index];
-    slot.kind = kind;
-    slot.clock = clock_;
-    slot.seq = index;
-    slot.time_ns = time;
-    slot.pid = pid;
-    slot.tid = tid;
-    slot.object = object;
-    slot.arg0 = arg0;
-    slot.arg1 = arg1;
-    copy_into_zeroed(slot.thread, thread);
-    copy_into_zeroed(slot.name, name);
-    copy_into_zeroed(slot.text, text);
     __atomic_store_n(&slot.committed, 1u, __ATOMIC_RELEASE);
     return true;
 }
@@ -336,7 +309,8 @@ void Channel::convert_times(std::vector<Event>& out, std::size_t first) const {
         if (after != calibration_.begin()) {
             const ClockPair& a = *(after - 1);
             const ClockPair& b = *after;
-            double ns_per_tick = static_cast<double>(b.ns - a.ns) / static_cast<double>(b.ticks - a.ticks);
+            double ns_per_tick =
+                static_cast<double>(b.ns - a.ns) / static_cast<double>(b.ticks - a.ticks);
             ns = a.ns + static_cast<std::int64_t>(
                             static_cast<double>(event.time_ns - a.ticks) * ns_per_tick);
         }

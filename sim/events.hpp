@@ -21,8 +21,8 @@ enum class EventKind : std::uint16_t {
     process_start,      // scenario code began in this process; arg0 = parent pid, name = role
     thread_start,       // name = thread name; arg0 = creating thread's tid
     thread_exit,        // name = thread name
-    lock_wait,          // about to block on a lock; object = lock address, arg0 = LockKind,
-                        // name = lock name
+    lock_wait,          // about to block on a lock (a lock taken at once has none); object =
+                        // lock address, arg0 = LockKind, name = lock name
     lock_acquired,      // as lock_wait
     lock_released,      // as lock_wait
     file_lock_wait,     // object = fd, arg0 = FileLockKind, arg1 = inode, name = lock name

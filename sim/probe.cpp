@@ -23,8 +23,6 @@ Channel* g_channel = nullptr;
 // The thread name lives in initial-exec TLS of the executable: reading it never allocates,
 // which keeps record() async-signal-safe.
 thread_local char t_thread_name[16] = "main";
-// How many pages of the channel install_channel() writes ahead (16 pages: ~320 events).
-constexpr std::size_t kPrefaultPages = 16;
 
 // --- Who is recording: the pid and tid without a system call ---------------------------------
 //
@@ -103,12 +101,7 @@ inline Ids current_ids() noexcept {
 }
 } // namespace
 
-void install_channel(Channel* channel) noexcept {
-    g_channel = channel;
-    // The first pages this process is about to write take their faults now, not inside the
-    // scenario's first critical sections.
-    if (channel) channel->prefault(kPrefaultPages);
-}
+void install_channel(Channel* channel) noexcept { g_channel = channel; }
 Channel* installed_channel() noexcept { return g_channel; }
 
 pid_t current_tid() noexcept { return current_ids().tid; }
@@ -119,6 +112,14 @@ void record(EventKind kind, std::uint64_t object, std::int64_t arg0, std::int64_
     if (!channel) return;
     Ids ids = current_ids();
     channel->record_now(kind, ids.pid, ids.tid, object, arg0, arg1, t_thread_name, name, text);
+}
+
+void record_named(EventKind kind, std::uint64_t object, std::int64_t arg0, std::int64_t arg1,
+                  const char (&name)[sizeof(Event::name)]) noexcept {
+    Channel* channel = g_channel;
+    if (!channel) return;
+    Ids ids = current_ids();
+    channel->record_now(kind, ids.pid, ids.tid, object, arg0, arg1, t_thread_name, name);
 }
 
 pid_t vfork_exec(const char* path, char* const argv[]) noexcept {
@@ -206,21 +207,27 @@ Mutex::~Mutex() { pthread_mutex_destroy(&mutex_); }
 
 void Mutex::lock() noexcept {
     auto address = reinterpret_cast<std::uint64_t>(&mutex_);
-    // The wait event goes first: if the lock never comes, the trace still says who wanted it.
-    record(EventKind::lock_wait, address, kind(), 0, name_);
-    pthread_mutex_lock(&mutex_);
-    record(EventKind::lock_acquired, address, kind(), 0, name_);
+    // A free lock is taken without a wait: only a thread about to block records lock_wait (one
+    // event fewer for every uncontended lock). The wait event goes before the blocking call: if
+    // the lock never comes, the trace still says who wanted it.
+    if (pthread_mutex_trylock(&mutex_) != 0) {
+        record_named(EventKind::lock_wait, address, kind(), 0, name_);
+        pthread_mutex_lock(&mutex_);
+    }
+    record_named(EventKind::lock_acquired, address, kind(), 0, name_);
 }
 
 bool Mutex::try_lock() noexcept {
     if (pthread_mutex_trylock(&mutex_) != 0) return false;
-    record(EventKind::lock_acquired, reinterpret_cast<std::uint64_t>(&mutex_), kind(), 0, name_);
+    record_named(EventKind::lock_acquired, reinterpret_cast<std::uint64_t>(&mutex_), kind(), 0,
+                 name_);
     return true;
 }
 
 void Mutex::unlock() noexcept {
     // Record before unlocking: once unlocked another thread may take it and record first.
-    record(EventKind::lock_released, reinterpret_cast<std::uint64_t>(&mutex_), kind(), 0, name_);
+    record_named(EventKind::lock_released, reinterpret_cast<std::uint64_t>(&mutex_), kind(), 0,
+                 name_);
     pthread_mutex_unlock(&mutex_);
 }
 
@@ -239,20 +246,23 @@ Barrier::~Barrier() { pthread_barrier_destroy(&barrier_); }
 
 void Barrier::arrive_and_wait() noexcept {
     auto address = reinterpret_cast<std::uint64_t>(&barrier_);
-    record(EventKind::barrier_wait, address, 0, 0, name_);
+    record_named(EventKind::barrier_wait, address, 0, 0, name_);
     pthread_barrier_wait(&barrier_);
-    record(EventKind::barrier_passed, address, 0, 0, name_);
+    record_named(EventKind::barrier_passed, address, 0, 0, name_);
 }
 
 // --- FileLock --------------------------------------------------------------------------------
 
-FileLock::FileLock(const char* name, int fd, FileLockKind kind) noexcept : fd_(fd), kind_(kind) {
-    copy_name(name_, name);
-}
-
-std::uint64_t FileLock::inode() const noexcept {
+namespace {
+std::uint64_t inode_of(int fd) noexcept {
     struct stat st {};
-    return fstat(fd_, &st) == 0 ? static_cast<std::uint64_t>(st.st_ino) : 0;
+    return fstat(fd, &st) == 0 ? static_cast<std::uint64_t>(st.st_ino) : 0;
+}
+} // namespace
+
+FileLock::FileLock(const char* name, int fd, FileLockKind kind) noexcept
+    : fd_(fd), kind_(kind), inode_(inode_of(fd)) {
+    copy_name(name_, name);
 }
 
 namespace {
@@ -268,8 +278,8 @@ int fcntl_whole_file(int fd, int command, short type) noexcept {
 
 bool FileLock::lock(bool exclusive) noexcept {
     auto kind = static_cast<std::int64_t>(kind_);
-    std::uint64_t ino = inode();
-    record(EventKind::file_lock_wait, static_cast<std::uint64_t>(fd_), kind,
+    std::uint64_t ino = inode_;
+    record_named(EventKind::file_lock_wait, static_cast<std::uint64_t>(fd_), kind,
            static_cast<std::int64_t>(ino), name_);
     int rc = 0;
     short type = exclusive ? F_WRLCK : F_RDLCK;
@@ -284,15 +294,15 @@ bool FileLock::lock(bool exclusive) noexcept {
         errno = saved;
         return false;
     }
-    record(EventKind::file_lock_acquired, static_cast<std::uint64_t>(fd_), kind,
+    record_named(EventKind::file_lock_acquired, static_cast<std::uint64_t>(fd_), kind,
            static_cast<std::int64_t>(ino), name_);
     return true;
 }
 
 bool FileLock::unlock() noexcept {
     auto kind = static_cast<std::int64_t>(kind_);
-    record(EventKind::file_lock_released, static_cast<std::uint64_t>(fd_), kind,
-           static_cast<std::int64_t>(inode()), name_);
+    record_named(EventKind::file_lock_released, static_cast<std::uint64_t>(fd_), kind,
+           static_cast<std::int64_t>(inode_), name_);
     switch (kind_) {
     case FileLockKind::flock: return flock(fd_, LOCK_UN) == 0;
     case FileLockKind::fcntl: return fcntl_whole_file(fd_, F_SETLK, F_UNLCK) == 0;

@@ -33,6 +33,10 @@ Channel* installed_channel() noexcept;
 // wipes in the child) and in each new thread. A vfork child is right only through vfork_exec().
 void record(EventKind kind, std::uint64_t object = 0, std::int64_t arg0 = 0,
             std::int64_t arg1 = 0, const char* name = nullptr, const char* text = nullptr) noexcept;
+// record() for a probe's own name, an array NUL-padded by copy_name (every lock probe keeps its
+// name so): copied as one block rather than byte by byte. No text.
+void record_named(EventKind kind, std::uint64_t object, std::int64_t arg0, std::int64_t arg1,
+                  const char (&name)[sizeof(Event::name)]) noexcept;
 
 // The calling thread's name: kept for events and given to the kernel (comm, 15 characters) so
 // /proc and stacks show it too.
@@ -118,9 +122,9 @@ class FileLock {
     int fd() const noexcept { return fd_; }
 
   private:
-    std::uint64_t inode() const noexcept;
     int fd_;
     FileLockKind kind_;
+    std::uint64_t inode_; // of the file, read once: the events name the file by it
     char name_[32];
 };
 
