@@ -30,10 +30,10 @@ thread_local char t_thread_name[16] = "main";
 // lock+unlock cost hundreds of times the lock. So each thread keeps its ids in thread-locals,
 // valid while they carry the same word as the process's identity page:
 //   word = epoch << 32 | pid, 0 meaning "not known yet".
-// The page is marked MADV_WIPEONFORK: the kernel hands every child that gets a new address
-// space (fork, _Fork, posix_spawn's exec aside, clone without CLONE_VM) a zeroed copy, so the
-// one thread that came over from the parent finds a word that is not its own and asks the
-// kernel again. No pthread_atfork handler is involved, so _Fork and a raw clone, which run none,
+// The page is marked MADV_WIPEONFORK: the kernel hands every child that gets a copy of the
+// address space (fork, _Fork, clone without CLONE_VM) a zeroed page, so the one thread that
+// came over from the parent finds a word that is not its own and asks the kernel again (an
+// exec'd program starts afresh anyway). No pthread_atfork handler is involved, so _Fork and a raw clone, which run none,
 // are covered as well as fork. A new thread starts with zeroed thread-locals and asks once.
 // The epoch (a counter copied into each child) makes a word never repeat one the thread could
 // still hold from an ancestor, even when pids repeat across PID namespaces.
