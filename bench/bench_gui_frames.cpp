@@ -52,6 +52,8 @@ double app_frame_ms(forklore::gui::test::HeadlessImGui& imgui, forklore::gui::Ap
         imgui.frame([&] { draw_app(app); });
         times.push_back(ms_since(start));
     }
+    if (std::getenv("FORKLORE_BENCH_VERBOSE"))
+        fmt::print(stderr, "{} vertices\n", ImGui::GetDrawData()->TotalVtxCount);
     return median(times);
 }
 

@@ -29,7 +29,8 @@ struct ChannelHeader; // lives at the start of the shared mapping
 
 class Channel {
   public:
-    static constexpr std::size_t kDefaultCapacity = 1 << 17;
+    // 262,144 slots (50 MiB of memfd): only the pages written take memory.
+    static constexpr std::size_t kDefaultCapacity = 1 << 18;
 
     Channel() = default;
     Channel(Channel&&) noexcept;
