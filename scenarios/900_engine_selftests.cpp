@@ -78,7 +78,7 @@ int sleep_loop(ScenarioContext&) {
     for (;;) sleep_ms(5);
 }
 
-// limit: more processes than the sandbox allows.
+// limit: more processes than the sandbox allows (its cgroup's pids.max refuses the 16th task).
 int child_waits(const ChildArgs&) {
     sleep_ms(3000);
     return 0;
@@ -180,7 +180,7 @@ std::vector<Scenario> describe_all() {
     all.push_back(sleeps);
     Scenario many = selftest("selftest-process-limit", 905, "more processes than the limit",
                              fork_many, Expectation::ends_as(VerdictKind::limit));
-    many.limits.max_processes = 16;
+    many.limits.max_tasks = 16;
     many.children = {{"wait", child_waits}};
     all.push_back(many);
     Scenario cpu = selftest("selftest-cpu-limit", 906, "a spin past the CPU-time limit", spin,

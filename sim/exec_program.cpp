@@ -8,7 +8,10 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cerrno>
+#include <climits>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -126,6 +129,25 @@ int exec_program(const std::vector<std::string>& argv,
     int error = errno;
     if (channel_flags >= 0) fcntl(channel_fd, F_SETFD, channel_flags);
     return report_failure(program, std::strerror(error));
+}
+
+std::vector<std::string> paths_to_keep_visible(const std::string& cwd,
+                                               const std::vector<std::string>& argv) {
+    std::vector<std::string> candidates = {cwd};
+    for (const auto& argument : argv) {
+        if (argument.empty()) continue;
+        candidates.push_back(argument.front() == '/' ? argument : cwd + "/" + argument);
+    }
+    std::vector<std::string> visible;
+    for (const auto& candidate : candidates) {
+        char resolved[PATH_MAX];
+        if (!realpath(candidate.c_str(), resolved)) continue;
+        std::string path = resolved;
+        if (path.rfind("/tmp/", 0) != 0) continue;
+        if (std::find(visible.begin(), visible.end(), path) == visible.end())
+            visible.push_back(path);
+    }
+    return visible;
 }
 
 std::string encode_argv(const std::vector<std::string>& argv) {

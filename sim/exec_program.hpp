@@ -27,6 +27,12 @@ int exec_program(const std::vector<std::string>& argv,
 std::string encode_argv(const std::vector<std::string>& argv);
 std::optional<std::vector<std::string>> decode_argv(const std::string& text);
 
+// What of the caller's /tmp a `forklore exec` run must still see, read-only, in its private
+// /tmp: the directory it runs in and every path of its command line that exists, when they are
+// under /tmp (the sandbox mounts a fresh tmpfs there). Real paths, each once.
+std::vector<std::string> paths_to_keep_visible(const std::string& cwd,
+                                               const std::vector<std::string>& argv);
+
 } // namespace forklore::probe
 
 namespace forklore {

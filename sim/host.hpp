@@ -7,6 +7,7 @@
 #include "sim/scenario.hpp"
 
 #include <string>
+#include <vector>
 
 namespace forklore {
 
@@ -21,6 +22,8 @@ struct HostRunOptions {
     std::string workdir;
     SandboxLimits limits;
     bool namespaces = true; // false: the fallback a kernel without namespaces gets
+    std::vector<std::string> cgroups; // the run's cgroup directories, joined first
+    std::vector<std::string> visible_paths; // under /tmp: kept visible, read-only
 };
 
 // Never returns: the host exits with the scenario main's code (128 + signal when it was

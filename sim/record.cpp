@@ -118,6 +118,7 @@ Verdict verdict_from_json(const json& j) {
                                              j.at("reason").get<std::string>(), "reason");
     v.explanation = j.value("explanation", "");
     v.signal = j.value("signal", 0);
+    v.limit = j.value("limit", "");
     v.exit_code = j.value("exit_code", 0);
     v.culprit_pid = j.value("culprit_pid", 0);
     for (const auto& edge : j.value("wait_for", json::array())) v.wait_for.push_back(edge_from_json(edge));
@@ -404,9 +405,18 @@ json verdict_to_json(const Verdict& v) {
            {"stuck", thread_states_to_json(v.stuck)},
            {"live", thread_states_to_json(v.live)}};
     if (v.signal) j["signal"] = v.signal;
+    if (!v.limit.empty()) j["limit"] = v.limit;
     if (v.exit_code) j["exit_code"] = v.exit_code;
     if (v.culprit_pid) j["culprit_pid"] = v.culprit_pid;
     return j;
+}
+
+std::vector<std::string> limits_not_enforced_by_kernel(const RunRecord& record) {
+    std::vector<std::string> lines;
+    for (const auto& e : record.enforcement)
+        if ((e.limit == "tasks" || e.limit == "memory") && !e.by_kernel)
+            lines.push_back(fmt::format("{}: {}", e.limit, e.mechanism));
+    return lines;
 }
 
 json to_json(const RunRecord& r) {
@@ -461,10 +471,25 @@ json to_json(const RunRecord& r) {
     j["sandbox"] = r.sandbox;
     j["limits"] = {{"cpu_seconds", r.limits.cpu_seconds},
                    {"address_space", r.limits.address_space},
-                   {"max_processes", r.limits.max_processes},
+                   {"max_tasks", r.limits.max_tasks},
+                   {"max_memory", r.limits.max_memory},
                    {"max_file_size", r.limits.max_file_size},
                    {"max_output", r.limits.max_output},
                    {"output_keep", r.limits.output_keep}};
+    json enforcement = json::array();
+    for (const auto& e : r.enforcement)
+        enforcement.push_back({{"limit", e.limit},
+                               {"value", e.value},
+                               {"mechanism", e.mechanism},
+                               {"by_kernel", e.by_kernel}});
+    j["enforcement"] = std::move(enforcement);
+    j["cgroups"] = r.cgroups;
+    j["cgroup_counters"] = {{"tasks_refused", r.cgroup_counters.tasks_refused},
+                            {"tasks", r.cgroup_counters.tasks},
+                            {"peak_tasks", r.peak_tasks},
+                            {"oom_kills", r.cgroup_counters.oom_kills},
+                            {"memory_peak", r.cgroup_counters.memory_peak},
+                            {"cpu_ns", r.cgroup_counters.cpu_ns}};
     j["host"] = r.host;
     return j;
 }
@@ -520,11 +545,23 @@ RunRecord run_record_from_json(const json& j) {
         const json limits = j.value("limits", json::object());
         r.limits.cpu_seconds = limits.value("cpu_seconds", r.limits.cpu_seconds);
         r.limits.address_space = limits.value("address_space", r.limits.address_space);
-        r.limits.max_processes = limits.value("max_processes", r.limits.max_processes);
         r.limits.max_file_size = limits.value("max_file_size", r.limits.max_file_size);
+        r.limits.max_tasks = limits.value("max_tasks", 0);
+        r.limits.max_memory = limits.value("max_memory", std::uint64_t{0});
         // Older records' max_output was both what was kept and a limit: it reads as the limit.
         r.limits.max_output = limits.value("max_output", r.limits.max_output);
         r.limits.output_keep = limits.value("output_keep", r.limits.output_keep);
+        for (const auto& e : j.value("enforcement", json::array()))
+            r.enforcement.push_back({e.value("limit", ""), e.value("value", ""),
+                                     e.value("mechanism", ""), e.value("by_kernel", false)});
+        r.cgroups = j.value("cgroups", "");
+        const json counters = j.value("cgroup_counters", json::object());
+        r.cgroup_counters.tasks_refused = counters.value("tasks_refused", std::uint64_t{0});
+        r.cgroup_counters.tasks = counters.value("tasks", std::uint64_t{0});
+        r.peak_tasks = counters.value("peak_tasks", std::uint64_t{0});
+        r.cgroup_counters.oom_kills = counters.value("oom_kills", std::uint64_t{0});
+        r.cgroup_counters.memory_peak = counters.value("memory_peak", std::uint64_t{0});
+        r.cgroup_counters.cpu_ns = counters.value("cpu_ns", std::uint64_t{0});
         r.host = j.value("host", "");
     } catch (const json::exception& error) {
         throw std::runtime_error(std::string("malformed run record: ") + error.what());

@@ -2,6 +2,7 @@
 // JSON (the CLI's --json/--out, the GUI's open/save, the corpus tests).
 #pragma once
 
+#include "sim/cgroup.hpp"
 #include "sim/events.hpp"
 #include "sim/sandbox.hpp"
 #include "sim/scenario.hpp"
@@ -86,12 +87,20 @@ struct RunRecord {
     std::uint64_t stdout_dropped = 0, stderr_dropped = 0;
     bool output_truncated = false; // something was dropped (older records: the limit was reached)
     RunTimings timings;
-    std::string sandbox;  // namespaces the host entered
+    std::string sandbox;  // what the host isolated: namespaces, filesystem, capabilities, cgroups
     SandboxLimits limits;
+    std::vector<LimitEnforcement> enforcement; // how each limit was enforced, and by whom
+    std::string cgroups;            // the run's cgroups ("cgroup v1 pids memory ...", "none")
+    CgroupCounters cgroup_counters; // the kernel's counters at the end of the run
+    std::uint64_t peak_tasks = 0;   // most tasks the cgroup held in any sample
     std::string host;     // kernel and C library, for the record
 
     const ProcessRecord* find_process(pid_t ns_pid) const;
 };
+
+// One line for each limit the kernel did not enforce in this run ("tasks: NOT enforced by the
+// kernel (...)"), for the CLI and the GUI to say plainly; empty when cgroups enforced them all.
+std::vector<std::string> limits_not_enforced_by_kernel(const RunRecord& record);
 
 // A figure the run measured (a measurement event), for lessons and plots.
 struct Measurement {

@@ -1,5 +1,6 @@
 #include "sim/runner.hpp"
 
+#include "sim/cgroup.hpp"
 #include "sim/host.hpp"
 #include "sim/observer.hpp"
 #include "sim/output_capture.hpp"
@@ -24,6 +25,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -58,7 +61,8 @@ void remove_tree(const std::string& path) {
 }
 
 std::vector<std::string> host_argv(const RunRequest& request, const std::string& host_path,
-                                   const std::string& workdir) {
+                                   const std::string& workdir,
+                                   const std::vector<std::string>& cgroups) {
     std::vector<std::string> argv = {host_path,
                                      "run",
                                      "--scenario",
@@ -73,11 +77,19 @@ std::vector<std::string> host_argv(const RunRequest& request, const std::string&
                                      std::to_string(request.limits.cpu_seconds),
                                      "--address-space",
                                      std::to_string(request.limits.address_space),
-                                     "--max-processes",
-                                     std::to_string(request.limits.max_processes),
+                                     "--max-tasks",
+                                     std::to_string(request.limits.max_tasks),
                                      "--max-file-size",
                                      std::to_string(request.limits.max_file_size)};
     if (!request.namespaces) argv.push_back("--no-namespaces");
+    for (const auto& path : request.visible_paths) {
+        argv.push_back("--visible");
+        argv.push_back(path);
+    }
+    for (const auto& directory : cgroups) {
+        argv.push_back("--cgroup");
+        argv.push_back(directory);
+    }
     for (const auto& [name, value] : request.knobs) {
         argv.push_back("--knob");
         argv.push_back(name + "=" + value);
@@ -98,9 +110,11 @@ std::string activity_signature(const Snapshot& snapshot) {
     return signature;
 }
 
-std::size_t scenario_process_count(const Snapshot& snapshot) {
+// Processes and threads of the scenario (the sandbox's own, host and reaper, not counted).
+std::size_t scenario_task_count(const Snapshot& snapshot) {
     std::size_t count = 0;
-    for (const auto& process : snapshot.processes) count += process.infrastructure ? 0 : 1;
+    for (const auto& process : snapshot.processes)
+        if (!process.infrastructure) count += std::max<std::size_t>(1, process.threads.size());
     return count;
 }
 
@@ -166,6 +180,56 @@ std::string left_running_sentence(const std::vector<LeftRunning>& left) {
                        left.size() == 1 ? "it was" : "they were");
 }
 
+std::string human_bytes(std::uint64_t bytes) {
+    if (bytes >= (1ULL << 30)) return fmt::format("{:.1f} GiB", static_cast<double>(bytes) / (1ULL << 30));
+    if (bytes >= (1ULL << 20)) return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1ULL << 20));
+    return fmt::format("{} KiB", bytes >> 10);
+}
+
+// How each limit of the run is enforced: by the kernel (cgroups, rlimits) or by the runner.
+std::vector<LimitEnforcement> enforcement_of(const RunRequest& request, const RunCgroup& cgroup) {
+    const SandboxLimits& limits = request.limits;
+    std::vector<LimitEnforcement> list = cgroup.enforcement();
+    std::string why = cgroup.notes().empty() ? std::string(request.cgroups ? "no cgroup" : "cgroups turned off")
+                                             : cgroup.notes().front();
+    if (!cgroup.enforces_tasks())
+        list.push_back({"tasks", std::to_string(limits.max_tasks),
+                        fmt::format("NOT enforced by the kernel ({}): the runner's samples "
+                                    "count them every {} ms, and a fork bomb can outrun a sample",
+                                    why, std::max(1, request.sample_interval_us / 1000)),
+                        false});
+    if (!cgroup.enforces_memory())
+        list.push_back({"memory", "none for the sandbox as a whole",
+                        fmt::format("NOT enforced by the kernel ({}): only the address-space "
+                                    "limit of each process", why),
+                        false});
+    list.push_back({"cpu time per process", fmt::format("{} s", limits.cpu_seconds),
+                    "RLIMIT_CPU (SIGXCPU)", true});
+    if (limits.address_space > 0 && address_space_limit_supported())
+        list.push_back({"address space per process", human_bytes(limits.address_space),
+                        "RLIMIT_AS", true});
+    list.push_back({"file size", human_bytes(limits.max_file_size), "RLIMIT_FSIZE (SIGXFSZ)", true});
+    list.push_back({"output", limits.max_output ? fmt::format("{} bytes", limits.max_output) : "none",
+                    "counted by the runner as it reads stdout and stderr", false});
+    list.push_back({"time", fmt::format("{} s", request.timeout_seconds), "the runner's deadline",
+                    false});
+    return list;
+}
+
+// Which processes the OOM killer ended: those reaped by SIGKILL before the runner killed the
+// sandbox (" The killed process: 2 (./memory_bomb).").
+std::string oom_victims(const RunRecord& record) {
+    std::vector<std::string> victims;
+    for (const auto& process : record.processes)
+        if (process.wait_status && WIFSIGNALED(*process.wait_status) &&
+            WTERMSIG(*process.wait_status) == SIGKILL && !process.killed_by_runner)
+            victims.push_back(fmt::format("{} ({})", process.ns_pid,
+                                          process.command.empty() ? process.role : process.command));
+    if (victims.empty()) return {};
+    return fmt::format(" Killed by the OOM killer: process{} {}.", victims.size() == 1 ? "" : "es",
+                       fmt::join(victims, ", "));
+}
+
 class SandboxRun {
   public:
     explicit SandboxRun(const RunRequest& request)
@@ -186,6 +250,9 @@ class SandboxRun {
     void kill_and_reap();
     void finish_record();
     void keep_snapshot(const Snapshot& snapshot);
+    bool kernel_limit_reached();
+    void watch_limits();
+    void stop_watching();
 
     const RunRequest& request_;
     RunRecord record_;
@@ -207,7 +274,17 @@ class SandboxRun {
     std::int64_t start_ns_ = 0;
     double sample_total_us_ = 0;
     std::size_t first_exit_scan_ = 0; // events already searched for the first process's exit
+    RunCgroup cgroup_;
+    CgroupCounters counters_;
+    // The kernel's counters are watched by a thread of their own, every millisecond: a fork bomb
+    // at its limit makes every /proc read of a sample slow (each refused fork holds its parent's
+    // memory map), and the sandbox must be ended at once, not after the sample.
+    std::thread limit_watcher_;
+    std::atomic<bool> watching_{false};
+    std::atomic<std::int64_t> limit_hit_ns_{0};
 };
+
+std::atomic<std::uint64_t> g_runs_started{0};
 
 bool SandboxRun::start(const std::string& host_path) {
     char directory[] = "/tmp/forklore-run-XXXXXX";
@@ -223,7 +300,24 @@ bool SandboxRun::start(const std::string& host_path) {
     }
     stdout_target_ = pipe_target(stdout_.read_fd);
     stderr_target_ = pipe_target(stderr_.read_fd);
-    auto argv_strings = host_argv(request_, host_path, workdir_);
+    if (request_.cgroups) {
+        CgroupSettings settings;
+        settings.max_tasks = static_cast<std::uint64_t>(std::max(0, request_.limits.max_tasks));
+        settings.max_memory = request_.limits.max_memory;
+        // The sandbox's tasks compete for the CPU as one group, weighted as four ordinary
+        // processes: a scenario's few runnable threads run as fast as they would outside a
+        // cgroup (the corpus's race windows do not move on a busy machine), and a fork bomb's
+        // 256 spinning processes still weigh only four.
+        settings.cpu_weight = 400;
+        // The name says which runner made it: a later run removes it if that runner died.
+        cgroup_ = RunCgroup::create(fmt::format("forklore-{}-{}", getpid(), ++g_runs_started),
+                                    settings);
+    }
+    record_.cgroups = cgroup_.describe();
+    if (!cgroup_.notes().empty())
+        record_.cgroups += fmt::format(" ({})", fmt::join(cgroup_.notes(), "; "));
+    record_.enforcement = enforcement_of(request_, cgroup_);
+    auto argv_strings = host_argv(request_, host_path, workdir_, cgroup_.directories());
     std::vector<char*> argv;
     for (auto& s : argv_strings) argv.push_back(s.data());
     argv.push_back(nullptr);
@@ -279,7 +373,13 @@ void SandboxRun::keep_snapshot(const Snapshot& snapshot) {
 // Stacks of the given threads (host tids), or of every live scenario thread when none is given.
 void SandboxRun::capture_stacks_of(const Snapshot& snapshot, const std::vector<pid_t>& tids) {
     if (!request_.capture_stacks) return;
+    // Bounded: a sandbox of hundreds of busy processes (a bomb at its deadline) would take
+    // minutes to unwind, and a reader wants the first few stacks anyway.
+    constexpr std::size_t kMaxStacks = 32;
+    constexpr std::int64_t kBudgetNs = 2'000'000'000;
+    const std::int64_t give_up = now_ns() + kBudgetNs;
     for (const auto& process : snapshot.processes) {
+        if (record_.stacks.size() >= kMaxStacks || now_ns() >= give_up) return;
         if (process.infrastructure) continue;
         std::vector<pid_t> wanted;
         for (const auto& thread : process.threads) {
@@ -315,6 +415,79 @@ void SandboxRun::decide_deadlock(const Snapshot& detailed) {
     }
     capture_stacks_of(detailed, tids);
     record_.verdict = explain_deadlock(detailed, record_.events, record_.stacks);
+}
+
+// The kernel's counters: a refused fork or thread, or an OOM kill, ends the run as `limit` at
+// once, with the counters as the evidence.
+void SandboxRun::watch_limits() {
+    while (watching_.load(std::memory_order_relaxed)) {
+        CgroupCounters counters = cgroup_.read();
+        if (counters.oom_kills > 0) {
+            // The OOM killer has freed the memory already: the runner's loop ends the sandbox
+            // once the reaper has recorded the victim's end, so the explanation can name it.
+            limit_hit_ns_ = now_ns();
+            return;
+        }
+        if (counters.tasks_refused > 0) {
+            limit_hit_ns_ = now_ns();
+            // The verdict is certain: end the sandbox now (the runner's loop writes the verdict).
+            cgroup_.kill_all(2000);
+            return;
+        }
+        usleep(1000);
+    }
+}
+
+void SandboxRun::stop_watching() {
+    watching_ = false;
+    if (limit_watcher_.joinable()) limit_watcher_.join();
+}
+
+bool SandboxRun::kernel_limit_reached() {
+    if (!cgroup_.active()) return false;
+    counters_ = cgroup_.read();
+    record_.peak_tasks = std::max({record_.peak_tasks, counters_.tasks, counters_.tasks_peak});
+    if (counters_.tasks_refused > 0) {
+        stop_with(VerdictKind::limit,
+                  fmt::format("Limit: the sandbox reached its limit of {} processes and threads "
+                              "together: the kernel refused {} fork{} or thread creation{} "
+                              "(pids.max and pids.events of the run's cgroup). A program that "
+                              "creates processes or threads without end (a fork bomb, a thread "
+                              "bomb) ends here, and the rest of the machine keeps running.",
+                              request_.limits.max_tasks, counters_.tasks_refused,
+                              counters_.tasks_refused == 1 ? "" : "s",
+                              counters_.tasks_refused == 1 ? "" : "s"));
+        record_.verdict.limit = "tasks";
+        if (limit_hit_ns_ != 0) record_.timings.verdict_ms = ms_between(start_ns_, limit_hit_ns_);
+        return true;
+    }
+    if (counters_.oom_kills > 0) {
+        // The victim's end, as the reaper records it (bounded: a reaper that is itself the
+        // victim records nothing).
+        const std::int64_t wait_until = now_ns() + 500'000'000;
+        auto victim_recorded = [&] {
+            return std::any_of(record_.events.begin(), record_.events.end(), [](const Event& e) {
+                return e.kind == EventKind::process_exit && WIFSIGNALED(static_cast<int>(e.arg0)) &&
+                       WTERMSIG(static_cast<int>(e.arg0)) == SIGKILL;
+            });
+        };
+        while (!victim_recorded() && now_ns() < wait_until) {
+            usleep(1000);
+            channel_.read(cursor_, record_.events);
+        }
+        stop_with(VerdictKind::limit,
+                  fmt::format("Limit: the sandbox used all of its {} of memory: the kernel's OOM "
+                              "killer ended {} process{} of it (the memory limit of the run's "
+                              "cgroup; {} at most in use).",
+                              human_bytes(request_.limits.max_memory), counters_.oom_kills,
+                              counters_.oom_kills == 1 ? "" : "es",
+                              human_bytes(counters_.memory_peak)));
+        record_.verdict.limit = "memory";
+        if (limit_hit_ns_ != 0) record_.timings.verdict_ms = ms_between(start_ns_, limit_hit_ns_);
+        record_.verdict.signal = SIGKILL;
+        return true;
+    }
+    return false;
 }
 
 // When the scenario's first process has been reaped (the reaper marks its process_exit), the
@@ -374,6 +547,7 @@ void SandboxRun::loop() {
             first_event_seen = true;
             record_.timings.setup_ms = ms_between(start_ns_, record_.events.front().time_ns);
         }
+        if (kernel_limit_reached()) return;
         if (waitpid(host_pid_, &host_status_, WNOHANG) == host_pid_) {
             host_exited_ = true;
             return;
@@ -392,6 +566,7 @@ void SandboxRun::loop() {
             stop_with(VerdictKind::limit,
                       fmt::format("Limit: the sandbox wrote more than {} bytes of output.",
                                   request_.limits.max_output));
+            record_.verdict.limit = "output";
             return;
         }
         // While a stuck set is being confirmed every sample is detailed, so that all the
@@ -411,10 +586,15 @@ void SandboxRun::loop() {
         }
         if (snapshot.detailed) last_detail_ns = snapshot.time_ns;
         last_snapshot_ = snapshot;
-        if (scenario_process_count(snapshot) > static_cast<std::size_t>(request_.limits.max_processes)) {
+        // Without a cgroup the tasks are counted here: a fork bomb can outrun a sample.
+        if (!cgroup_.enforces_tasks() && request_.limits.max_tasks > 0 &&
+            scenario_task_count(snapshot) > static_cast<std::size_t>(request_.limits.max_tasks)) {
             stop_with(VerdictKind::limit,
-                      fmt::format("Limit: the sandbox had {} processes, more than its limit of {}.",
-                                  scenario_process_count(snapshot), request_.limits.max_processes));
+                      fmt::format("Limit: the sandbox had {} processes and threads, more than its "
+                                  "limit of {} (counted in a sample: this system gave the run no "
+                                  "cgroup, so the kernel did not enforce it).",
+                                  scenario_task_count(snapshot), request_.limits.max_tasks));
+            record_.verdict.limit = "tasks";
             return;
         }
         if (proven && snapshot.detailed) {
@@ -450,6 +630,7 @@ void SandboxRun::loop() {
 }
 
 void SandboxRun::kill_and_reap() {
+    stop_watching();
     if (host_pid_ <= 0) return;
     if (!host_exited_) {
         killed_sandbox_ = true;
@@ -477,6 +658,30 @@ void SandboxRun::kill_and_reap() {
         // A member whose parent is still dying comes to us a moment later.
         if (adopted.empty()) usleep(500);
     }
+    // Whatever left the process group (setsid, a double fork) is still in the cgroup: killed
+    // there, and reaped here when it was adopted by the runner.
+    if (cgroup_.active()) {
+        auto members = cgroup_.kill_all();
+        if (!members.empty()) killed_sandbox_ = true;
+        // A member leaves the cgroup a moment before it becomes a zombie: wait for it briefly
+        // (ECHILD at once for those whose parent is not the runner).
+        const std::int64_t reap_until = now_ns() + 100'000'000;
+        for (pid_t pid : members)
+            for (;;) {
+                pid_t got = waitpid(pid, nullptr, __WALL | WNOHANG);
+                if (got < 0 && errno == EINTR) continue;
+                if (got != 0 || now_ns() >= reap_until) break;
+                usleep(200);
+            }
+        for (pid_t pid : adopted_members_of(host_pid_))
+            while (waitpid(pid, nullptr, __WALL) < 0 && errno == EINTR) {
+            }
+        // The counters of the whole run, then the cgroups go.
+        if (!decided_) kernel_limit_reached();
+        else counters_ = cgroup_.read();
+        record_.cgroup_counters = counters_;
+        cgroup_.remove();
+    }
     if (host_pidfd_ >= 0) close(host_pidfd_);
     host_pidfd_ = -1;
 }
@@ -498,8 +703,8 @@ void SandboxRun::finish_record() {
     record_.dropped_events = channel_.dropped();
     for (const auto& event : record_.events)
         if (event.kind == EventKind::note && std::string_view(event.name) == "sandbox" &&
-            std::string_view(event.text).rfind("sandbox namespaces: ", 0) == 0)
-            record_.sandbox = std::string(event.text + std::strlen("sandbox namespaces: "));
+            std::string_view(event.text).rfind("sandbox: ", 0) == 0)
+            record_.sandbox = Containment::from_bits(event.object).describe();
 
     if (!decided_) {
         bool setup_failed = WIFEXITED(host_status_) &&
@@ -523,6 +728,7 @@ void SandboxRun::finish_record() {
         record_.snapshots.push_back(last_snapshot_);
     record_.processes = build_process_records(record_.events, history_, start_ns_,
                                               {host_pid_, host_status_, killed_sandbox_});
+    if (record_.verdict.limit == "memory") record_.verdict.explanation += oom_victims(record_);
     if (!workdir_.empty()) remove_tree(workdir_);
     record_.timings.total_ms = ms_between(start_ns_, now_ns());
     if (record_.timings.samples > 0)
@@ -551,7 +757,13 @@ RunRecord SandboxRun::run() {
         return record_;
     }
     std::string host_path = request_.host_path.empty() ? default_host_path() : request_.host_path;
-    if (start(host_path)) loop();
+    if (start(host_path)) {
+        if (cgroup_.active()) {
+            watching_ = true;
+            limit_watcher_ = std::thread([this] { watch_limits(); });
+        }
+        loop();
+    }
     kill_and_reap();
     finish_record();
     return std::move(record_);

@@ -16,6 +16,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace forklore {
 
@@ -29,6 +30,9 @@ struct RunRequest {
     std::string host_path;           // empty: forklore-host beside the running executable
     bool capture_stacks = true;      // on deadlock and timeout
     bool namespaces = true;          // false: run as on a kernel without namespaces (the fallback)
+    // Paths under the caller's /tmp the sandbox still sees, read-only, in its private /tmp.
+    std::vector<std::string> visible_paths;
+    bool cgroups = true;             // false: limits only by rlimits and sampling (the fallback)
     std::size_t channel_capacity = Channel::kDefaultCapacity;
     int sample_interval_us = 2000;
     DeadlockDetector::Settings detector;

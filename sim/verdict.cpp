@@ -551,6 +551,7 @@ Verdict limit_verdict(pid_t pid, std::string_view label, int signal) {
                                              signal_name(signal), limit_reason(signal)),
                                  pid);
     verdict.signal = signal;
+    verdict.limit = signal == SIGXCPU ? "cpu time" : "file size";
     return verdict;
 }
 
@@ -575,6 +576,7 @@ Verdict crash_verdict(const std::vector<Event>& events, pid_t pid, std::string_v
                                              signal_name(signal), last_words(events, pid)),
                                  pid);
     verdict.signal = signal;
+    verdict.limit = signal == SIGXCPU ? "cpu time" : "file size";
     return verdict;
 }
 

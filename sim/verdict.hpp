@@ -57,6 +57,8 @@ struct Verdict {
     std::vector<WaitEdge> wait_for;       // the wait-for graph of the stuck threads (deadlocks)
     std::vector<ThreadState> stuck;       // deadlocks: the threads that can never run again
     std::vector<ThreadState> live;        // deadlocks: the threads that still could, beside them
+    std::string limit;                    // limit: which one: "tasks", "memory", "processes",
+                                          // "output", "cpu time", "file size"
     int signal = 0;                       // crashed / limit: the signal that ended the process
     int exit_code = 0;                    // failed: the exit code
     pid_t culprit_pid = 0;                // the namespace pid the verdict is about

@@ -163,6 +163,25 @@ void draw_stuck_set(const RunRecord& record, Selection& selection) {
     }
 }
 
+// What the sandbox isolated and how each limit was enforced; a warning when the kernel did not
+// enforce the task or memory limit (no cgroup could be made on this system).
+void draw_containment(const RunRecord& record) {
+    if (record.sandbox.empty() && record.enforcement.empty()) return; // an older record
+    ImGui::Spacing();
+    ImGui::TextDisabled("sandbox: %s", record.sandbox.c_str());
+    std::string help = "What the run's sandbox isolated, and how each limit was enforced:\n";
+    for (const auto& e : record.enforcement)
+        help += fmt::format("\n{}: {} ({}{})", e.limit, e.value, e.mechanism,
+                            e.by_kernel ? "" : "; not by the kernel");
+    if (!record.cgroups.empty()) help += "\n\ncgroups: " + record.cgroups;
+    help_marker(help.c_str());
+    for (const auto& line : limits_not_enforced_by_kernel(record)) {
+        ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.7f, 0.3f, 1.0f));
+        ImGui::TextWrapped("warning: %s", line.c_str());
+        ImGui::PopStyleColor();
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // [SECTION] the wait-for graph: boxes and arrows with ImDrawList
 // ---------------------------------------------------------------------------------------------
@@ -608,6 +627,7 @@ void draw_verdict_panel(VerdictPanelState& state, const RecordView& view, Select
     ImGui::Spacing();
     wrapped_text(record.verdict.explanation);
     draw_stuck_set(record, selection);
+    draw_containment(record);
 
     if (!state.graph.empty()) {
         section("Wait-for graph",

@@ -163,6 +163,8 @@ std::string describe_run(const RunRecord& record) {
         out += fmt::format("  expected: {}{}\n", record.expected->describe(),
                            record.expected->racy ? "" : (ok ? " (as expected)" : " (MISMATCH)"));
     }
+    for (const auto& line : limits_not_enforced_by_kernel(record))
+        out += wrap("warning: " + line, 100, "  ");
     if (record.stdout_dropped > 0)
         out += "  " + describe_dropped_output("stdout", record.stdout_bytes, record.stdout_dropped) + "\n";
     if (record.stderr_dropped > 0)

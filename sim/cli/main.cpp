@@ -100,6 +100,42 @@ std::optional<std::uint64_t> parse_max_output(const std::string& text) {
     return bytes;
 }
 
+// The sandbox's kernel-enforced limits and its containment, for run and exec.
+struct SandboxOptions {
+    int max_tasks = -1;      // -1: the scenario's own
+    std::string max_memory;  // as given; empty: the scenario's own
+    bool no_namespaces = false;
+    bool no_cgroups = false;
+};
+
+void add_sandbox_options(CLI::App* command, SandboxOptions& options) {
+    command->add_option("--max-tasks", options.max_tasks,
+                        "processes and threads of the whole sandbox, enforced by the kernel "
+                        "(pids.max of its cgroup); 0 = none (default 256)")
+        ->check(CLI::Range(0, 1 << 22));
+    command->add_option("--max-memory", options.max_memory,
+                        "memory of the whole sandbox, enforced by the kernel (its cgroup's "
+                        "limit; K, M, G suffixes); 0 = none (default 6G)");
+    command->add_flag("--no-namespaces", options.no_namespaces,
+                      "run without namespaces (as on a kernel that has none)");
+    command->add_flag("--no-cgroups", options.no_cgroups,
+                      "run without cgroups: limits are then sampled, not enforced by the kernel");
+}
+
+void apply_sandbox_options(const SandboxOptions& options, RunRequest& request) {
+    if (options.max_tasks >= 0) request.limits.max_tasks = options.max_tasks;
+    if (!options.max_memory.empty()) {
+        std::optional<std::uint64_t> bytes = parse_byte_size(options.max_memory);
+        if (!bytes)
+            throw UsageError(fmt::format(
+                "--max-memory takes a number of bytes, optionally with K, M or G (got '{}')",
+                options.max_memory));
+        request.limits.max_memory = *bytes;
+    }
+    request.namespaces = !options.no_namespaces;
+    request.cgroups = !options.no_cgroups;
+}
+
 struct ListOptions {
     bool json_output = false;
     bool all = false;
@@ -141,6 +177,7 @@ struct RunOptions {
     bool json_output = false;
     std::string out;
     bool no_stacks = false;
+    SandboxOptions sandbox;
 };
 
 int command_run(const RunOptions& options) {
@@ -153,6 +190,7 @@ int command_run(const RunOptions& options) {
     }
     if (auto max_output = parse_max_output(options.max_output))
         request.limits.max_output = *max_output;
+    apply_sandbox_options(options.sandbox, request);
     // Fail before the run, not after it: a run can take seconds and its record would be lost.
     if (!options.out.empty()) cli::check_writable(options.out);
     if (options.timeout > 0) request.timeout_seconds = options.timeout;
@@ -193,6 +231,7 @@ struct ExecOptions {
     bool json_output = false;
     std::string out;
     bool no_stacks = false;
+    SandboxOptions sandbox;
 };
 
 // The program cannot be run: one line, and the shell's code for it (127 not found, 126 not
@@ -213,11 +252,14 @@ int command_exec(const ExecOptions& options) {
     RunRequest request;
     request.scenario = &scenario;
     // The command line and the directory to run it in: relative paths keep their meaning.
-    request.knobs = {{"argv", probe::encode_argv(options.command)},
-                     {"cwd", std::filesystem::current_path().string()}};
+    const std::string cwd = std::filesystem::current_path().string();
+    request.knobs = {{"argv", probe::encode_argv(options.command)}, {"cwd", cwd}};
+    // The sandbox's /tmp is its own: what the command needs of the caller's stays visible.
+    request.visible_paths = probe::paths_to_keep_visible(cwd, options.command);
     request.timeout_seconds = options.timeout;
     request.limits = scenario.limits;
     if (max_output) request.limits.max_output = *max_output;
+    apply_sandbox_options(options.sandbox, request);
     // RLIMIT_CPU is per process: a program computing until the deadline is timed out, not
     // stopped by a limit it could never have known about.
     request.limits.cpu_seconds = std::max(request.limits.cpu_seconds,
@@ -273,7 +315,8 @@ int split_exec_command_line(int argc, char** argv, std::vector<std::string>& com
     if (argc < 2 || std::string_view(argv[1]) != "exec") return argc;
     for (int i = 2; i < argc; ++i) {
         std::string_view word = argv[i];
-        bool takes_value = word == "--timeout" || word == "--out" || word == "--max-output";
+        bool takes_value = word == "--timeout" || word == "--out" || word == "--max-output" ||
+                           word == "--max-tasks" || word == "--max-memory";
         if (word != "--" && !word.empty() && word.front() == '-') {
             if (takes_value) ++i;
             continue; // one of ours, or a bad option CLI11 reports
@@ -316,6 +359,7 @@ int main(int argc, char** argv) {
     run_command->add_flag("--json", run.json_output, "print the run record as JSON");
     run_command->add_option("--out", run.out, "also write the run record (JSON) to FILE");
     run_command->add_flag("--no-stacks", run.no_stacks, "do not capture stacks of blocked threads");
+    add_sandbox_options(run_command, run.sandbox);
 
     MatrixCommandOptions matrix;
     auto* matrix_command =
@@ -340,6 +384,7 @@ int main(int argc, char** argv) {
     exec_command->add_flag("--json", exec.json_output, "print the run record as JSON");
     exec_command->add_option("--out", exec.out, "also write the run record (JSON) to FILE");
     exec_command->add_flag("--no-stacks", exec.no_stacks, "do not capture stacks of blocked threads");
+    add_sandbox_options(exec_command, exec.sandbox);
     exec_command->footer(
         "Runs PROGRAM ARGS... (searched in PATH, in the current directory) in the sandbox with no "
         "instrumentation, watches its processes and threads from /proc, and proves a deadlock as "

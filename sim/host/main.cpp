@@ -34,8 +34,11 @@ int main(int argc, char** argv) {
     run_command->add_option("--workdir", run.workdir)->required();
     run_command->add_option("--cpu-seconds", run.limits.cpu_seconds);
     run_command->add_option("--address-space", run.limits.address_space);
-    run_command->add_option("--max-processes", run.limits.max_processes);
+    run_command->add_option("--max-tasks", run.limits.max_tasks);
     run_command->add_option("--max-file-size", run.limits.max_file_size);
+    run_command->add_option("--cgroup", run.cgroups, "a cgroup directory to join (repeatable)");
+    run_command->add_option("--visible", run.visible_paths,
+                            "a path under /tmp kept visible, read-only (repeatable)");
     bool no_namespaces = false;
     run_command->add_flag("--no-namespaces", no_namespaces, "run as on a kernel without namespaces");
 

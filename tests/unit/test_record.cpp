@@ -210,7 +210,7 @@ RunRecord deadlocked_record() {
     r.timings = {12.5, 480.25, 512.0, 45.5, 97, 83.5};
     r.sandbox = "pid mount net ipc";
     r.limits.cpu_seconds = 7;
-    r.limits.max_processes = 12;
+    r.limits.max_tasks = 12;
     r.host = "Linux 6.8 / glibc 2.39";
     return r;
 }
@@ -471,7 +471,7 @@ TEST_CASE("a deadlocked run record survives a round trip through JSON", "[record
         CHECK(r.timings.sample_mean_us == 83.5);
         CHECK(r.sandbox == "pid mount net ipc");
         CHECK(r.limits.cpu_seconds == 7);
-        CHECK(r.limits.max_processes == 12);
+        CHECK(r.limits.max_tasks == 12);
         CHECK(r.limits.max_output == SandboxLimits{}.max_output);
         CHECK(r.host == "Linux 6.8 / glibc 2.39");
     }
