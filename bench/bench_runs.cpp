@@ -1,7 +1,7 @@
 // Measures the cost of the sandbox, each figure a ratio of two things measured side by side in
 // this one process, the median of several repetitions:
 //   throughput  sandboxed runs per second of selftest-trivial against bare posix_spawn + waitpid
-//               of the same host program, with and without namespaces;
+//               of the same host program, with and without namespaces and per-run cgroups;
 //   hang proof  the wall time of file-read-under-lock's fork variant (proven deadlocked) against
 //               its spawn variant (completes), and against `timeout 10` running the same host
 //               program, which is what a harness without forklore needs to notice the hang;
@@ -136,8 +136,11 @@ void throughput(const Output& out, int runs) {
     if (!trivial) std::exit(1);
     struct Config {
         const char* name;
-        bool namespaces;
-    } configs[] = {{"namespaces", true}, {"no namespaces", false}};
+        bool namespaces, cgroups;
+    } configs[] = {{"namespaces, cgroups", true, true},
+                   {"namespaces, no cgroups", true, false},
+                   {"no namespaces, cgroups", false, true},
+                   {"no namespaces, no cgroups", false, false}};
     const int repetitions = 5;
     const int per_batch = std::max(10, runs / repetitions);
     std::vector<double> bare;
@@ -150,6 +153,7 @@ void throughput(const Output& out, int runs) {
         for (std::size_t c = 0; c < std::size(configs); ++c) {
             RunRequest request = make_request(*trivial, "default");
             request.namespaces = configs[c].namespaces;
+            request.cgroups = configs[c].cgroups;
             double rate = sandboxed_runs_per_second(request, per_batch);
             sandboxed[c].push_back(rate);
             ratios[c].push_back(rate / floor);
