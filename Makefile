@@ -1,6 +1,7 @@
 # forklore
 #   make run    install what is missing, build, start the GUI (or the corpus matrix without one)
 #   make test   install what is missing, build, run every test
+#   make bench  build and run the benchmarks: one table of ratios (not part of make test)
 #   make build | asan | tsan | fuzz | clean | screenshot
 BUILD    := build
 BIN      := $(BUILD)/bin
@@ -9,7 +10,7 @@ PACKAGES := cmake ninja-build g++ pkg-config libfmt-dev catch2 nlohmann-json3-de
             libimgui-dev libglfw3-dev libgl-dev xvfb xauth \
             clang-14 libclang-rt-14-dev
 
-.PHONY: all deps build run test asan tsan fuzz clean scenarios-readme screenshot
+.PHONY: all deps build run test bench asan tsan fuzz clean scenarios-readme screenshot
 all: build
 
 # Installs only the Debian packages that are missing (apt-get update only if something is).
@@ -52,6 +53,13 @@ screenshot: build
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j2
+
+# The benchmarks: each figure a ratio measured side by side in one run, medians of repetitions,
+# printed as one Markdown table with the machine and its load (README.md, "How fast").
+bench: deps
+	@[ -f $(BUILD)/CMakeCache.txt ] || cmake -S . -B $(BUILD) -G Ninja
+	cmake --build $(BUILD) --target forklore_benchmarks
+	python3 bench/bench_table.py $(BIN)
 
 asan tsan: deps
 	cmake --preset $@

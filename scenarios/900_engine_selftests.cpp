@@ -136,10 +136,11 @@ int read_pipe_from_stuck_child(ScenarioContext&) {
     return 0;
 }
 
-// completed, with a big trace: four threads take two locks 8,000 times each (three events per
-// lock: wait, acquired, released), so the record holds about 100,000 events — what the GUI must
-// stay responsive with, and what the channel must carry without dropping (it holds 131,072).
-constexpr int kLockRounds = 8'000;
+// completed, with a big trace: four threads take two locks 12,500 times each (two events per
+// lock, acquired and released, and a third, wait, when the lock was taken), so the record holds
+// 100,000 to 150,000 events — what the GUI must stay responsive with, and what the channel must
+// carry without dropping (it holds 262,144).
+constexpr int kLockRounds = 12'500;
 int contend_a_lot(ScenarioContext&) {
     probe::Mutex first("first"), second("second");
     std::vector<probe::Thread> threads;

@@ -2,11 +2,19 @@
 
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <x86intrin.h>
+#endif
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <stdexcept>
 #include <system_error>
 #include <utility>
@@ -15,7 +23,64 @@ namespace forklore {
 
 namespace {
 constexpr std::uint64_t kChannelMagic = 0x65726f6c6b726f66ULL; // "forklore"
+// The layout of the header and the meaning of its fields (the Event layout has its own version).
+constexpr std::uint32_t kChannelLayout = 3;
+constexpr std::size_t kPageSize = 4096;
+
+std::int64_t monotonic_now() noexcept {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
+
+#if defined(__x86_64__)
+std::int64_t read_tsc() noexcept { return static_cast<std::int64_t>(__rdtsc()); }
+
+// An invariant TSC ticks at one constant rate in every power state, on every core (CPUID
+// 0x80000007, EDX bit 8): only then may stamps from different threads and processes be compared.
+bool tsc_is_invariant() noexcept {
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    if (__get_cpuid(0x80000000, &eax, &ebx, &ecx, &edx) == 0 || eax < 0x80000007) return false;
+    if (__get_cpuid(0x80000007, &eax, &ebx, &ecx, &edx) == 0) return false;
+    return (edx & (1u << 8)) != 0;
+}
+#else
+std::int64_t read_tsc() noexcept { return 0; }
+bool tsc_is_invariant() noexcept { return false; }
+#endif
+
+// The clock a new channel's probes stamp with: the TSC where it is invariant, unless
+// FORKLORE_CLOCK=monotonic says otherwise.
+EventClock choose_clock() {
+    const char* forced = std::getenv("FORKLORE_CLOCK");
+    if (forced && std::strcmp(forced, "monotonic") == 0) return EventClock::monotonic_ns;
+    return tsc_is_invariant() ? EventClock::tsc : EventClock::monotonic_ns;
+}
+
+// One calibration pair: CLOCK_MONOTONIC read between two TSC reads, the pair with the closest
+// TSC reads of a few tries (a preempted try is worthless), the TSC taken as their midpoint.
+Channel::ClockPair take_clock_pair() noexcept {
+    Channel::ClockPair best;
+    std::int64_t best_spread = -1;
+    for (int attempt = 0; attempt < 4; ++attempt) {
+#if defined(__x86_64__)
+        _mm_lfence();
+#endif
+        std::int64_t before = read_tsc();
+        std::int64_t ns = monotonic_now();
+#if defined(__x86_64__)
+        _mm_lfence();
+#endif
+        std::int64_t after = read_tsc();
+        if (best_spread < 0 || after - before < best_spread) {
+            best_spread = after - before;
+            best = {before + (after - before) / 2, ns};
+        }
+    }
+    return best;
+}
+
+} // namespace
 
 struct ChannelHeader {
     std::uint64_t magic;
@@ -24,13 +89,16 @@ struct ChannelHeader {
     std::uint64_t capacity;
     std::atomic<std::uint64_t> next;    // next slot to claim; may run past capacity
     std::atomic<std::uint64_t> dropped; // events that found no free slot
-    // Slots after the `capacity` ordinary ones, used only once those are all taken, and only by
-    // the events the verdict is judged from (Channel::kept_in_reserve).
-    std::uint64_t reserve;
-    std::atomic<std::uint64_t> next_in_reserve; // may run past reserve
-    char padding[8];                            // keep the slots 64-byte aligned
+    std::uint32_t layout;               // kChannelLayout
+    EventClock clock;                   // what the probes stamp events with
+    std::uint16_t reserved;
+    Channel::ClockPair created;         // calibration pair taken when the channel was created
+    // Slots after the `capacity` ordinary ones (Channel::kReserve of them), used only once those
+    // are all taken, and only by the events the verdict is judged from (kept_in_reserve).
+    std::atomic<std::uint64_t> next_in_reserve; // may run past the reserve
+    char padding[56];
 };
-static_assert(sizeof(ChannelHeader) == 64);
+static_assert(sizeof(ChannelHeader) == 128, "the slots start 64-byte aligned");
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free,
               "recording must be lock-free to be async-signal-safe");
 
@@ -38,19 +106,34 @@ Channel::Channel(Channel&& other) noexcept { *this = std::move(other); }
 
 Channel& Channel::operator=(Channel&& other) noexcept {
     if (this != &other) {
-        this->~Channel();
+        release();
         header_ = std::exchange(other.header_, nullptr);
         slots_ = std::exchange(other.slots_, nullptr);
         mapping_size_ = std::exchange(other.mapping_size_, 0);
         fd_ = std::exchange(other.fd_, -1);
+        capacity_ = std::exchange(other.capacity_, 0);
+        next_ = std::exchange(other.next_, nullptr);
+        dropped_ = std::exchange(other.dropped_, nullptr);
+        next_in_reserve_ = std::exchange(other.next_in_reserve_, nullptr);
+        clock_ = std::exchange(other.clock_, EventClock::monotonic_ns);
+        calibration_ = std::move(other.calibration_);
+        other.calibration_.clear();
     }
     return *this;
 }
 
-Channel::~Channel() {
+Channel::~Channel() { release(); }
+
+std::int64_t Channel::monotonic_ns() noexcept { return monotonic_now(); }
+
+void Channel::release() noexcept {
     if (header_) munmap(header_, mapping_size_);
     if (fd_ >= 0) close(fd_);
     header_ = nullptr;
+    slots_ = nullptr;
+    next_ = nullptr;
+    dropped_ = nullptr;
+    next_in_reserve_ = nullptr;
     fd_ = -1;
 }
 
@@ -60,20 +143,20 @@ Channel Channel::adopt(ChannelHeader* header, std::size_t mapping_size, int fd) 
     channel.slots_ = reinterpret_cast<Event*>(reinterpret_cast<char*>(header) + sizeof(ChannelHeader));
     channel.mapping_size_ = mapping_size;
     channel.fd_ = fd;
+    channel.capacity_ = header->capacity;
+    channel.next_ = &header->next;
+    channel.dropped_ = &header->dropped;
+    channel.next_in_reserve_ = &header->next_in_reserve;
+    channel.clock_ = header->clock;
+    channel.calibration_.push_back(header->created);
     return channel;
-}
-
-bool Channel::kept_in_reserve(EventKind kind) noexcept {
-    // Who exited and how (the reaper's record of every process), and which deaths by a signal
-    // were meant: without them a run whose channel filled up would be judged on its first
-    // process's status alone (a child that crashed after the channel filled would go unseen).
-    return kind == EventKind::process_exit || kind == EventKind::signal_sent;
 }
 
 Channel Channel::create(std::size_t capacity) {
     if (capacity == 0) throw std::invalid_argument("channel capacity must be positive");
     int fd = memfd_create("forklore-events", MFD_CLOEXEC);
     if (fd < 0) throw std::system_error(errno, std::generic_category(), "memfd_create");
+    if (capacity > (std::size_t{1} << 32)) throw std::invalid_argument("channel capacity too large");
     std::size_t size = sizeof(ChannelHeader) + (capacity + kReserve) * sizeof(Event);
     if (ftruncate(fd, static_cast<off_t>(size)) != 0) {
         int err = errno;
@@ -92,7 +175,9 @@ Channel Channel::create(std::size_t capacity) {
     header->schema_version = kEventSchemaVersion;
     header->event_size = sizeof(Event);
     header->capacity = capacity;
-    header->reserve = kReserve;
+    header->layout = kChannelLayout;
+    header->clock = choose_clock();
+    header->created = take_clock_pair();
     return adopt(header, size, fd);
 }
 
@@ -109,10 +194,11 @@ Channel Channel::attach(int fd) {
         munmap(mem, size);
         throw std::runtime_error("fd " + std::to_string(fd) + " is not an event channel");
     }
-    if (header->schema_version != kEventSchemaVersion ||
-        header->event_size != sizeof(Event) || header->capacity > size ||
-        header->reserve > size ||
-        sizeof(ChannelHeader) + (header->capacity + header->reserve) * sizeof(Event) > size) {
+    if (header->schema_version != kEventSchemaVersion || header->layout != kChannelLayout ||
+        header->event_size != sizeof(Event) ||
+        (header->clock != EventClock::monotonic_ns && header->clock != EventClock::tsc) ||
+        header->capacity > size / sizeof(Event) ||
+        sizeof(ChannelHeader) + (header->capacity + kReserve) * sizeof(Event) > size) {
         munmap(mem, size);
         throw std::runtime_error("fd " + std::to_string(fd) +
                                  " holds an event channel of another schema version");
@@ -120,29 +206,20 @@ Channel Channel::attach(int fd) {
     return adopt(header, size, fd);
 }
 
-std::size_t Channel::capacity() const { return header_ ? header_->capacity : 0; }
+std::size_t Channel::capacity() const { return header_ ? capacity_ : 0; }
 
 bool Channel::record(const Event& event) noexcept {
     if (!header_) return false;
     std::uint64_t index = header_->next.fetch_add(1, std::memory_order_relaxed);
-    if (index >= header_->capacity) {
-        // Full. The reserve comes after every ordinary slot, and is used only once they are all
-        // taken: reading the slots in index order still reads the events in the order they
-        // were claimed.
-        std::uint64_t in_reserve = header_->reserve;
-        if (kept_in_reserve(event.kind))
-            in_reserve = header_->next_in_reserve.fetch_add(1, std::memory_order_relaxed);
-        if (in_reserve >= header_->reserve) {
-            header_->dropped.fetch_add(1, std::memory_order_relaxed);
-            return false;
-        }
-        index = header_->capacity + in_reserve;
+    if (index >= capacity_) {
+        index = claim_in_reserve(event.kind);
+        if (index == kNoSlot) return false;
     }
     Event& slot = slots_[index];
     // Copy field by field rather than assigning the struct: the commit flag must be the last
     // store, and it must be a release store so a reader that sees it sees the whole event.
     slot.kind = event.kind;
-    slot.reserved = 0;
+    slot.clock = EventClock::monotonic_ns;
     slot.seq = index;
     slot.time_ns = event.time_ns;
     slot.pid = event.pid;
@@ -157,13 +234,29 @@ bool Channel::record(const Event& event) noexcept {
     return true;
 }
 
+void Channel::prefault(std::size_t pages) noexcept {
+    if (!header_) return;
+    std::uint64_t next = header_->next.load(std::memory_order_relaxed);
+    if (next >= capacity_) return;
+    // For each page from the one holding the next free slot: the first slot that starts in it.
+    // An atomic add of zero to that slot's commit flag writes the page without changing a byte,
+    // even if a writer is filling that slot at the same instant.
+    const auto base = reinterpret_cast<std::uintptr_t>(slots_);
+    std::uintptr_t page = reinterpret_cast<std::uintptr_t>(&slots_[next]) & ~(kPageSize - 1);
+    for (std::size_t touched = 0; touched < pages; ++touched, page += kPageSize) {
+        std::uint64_t index = page <= base ? 0 : (page - base + sizeof(Event) - 1) / sizeof(Event);
+        if (index >= capacity_) break;
+        __atomic_fetch_add(&slots_[index].committed, 0u, __ATOMIC_RELAXED);
+    }
+}
+
 std::uint64_t Channel::claimed() const noexcept {
     if (!header_) return 0;
     std::uint64_t next = header_->next.load(std::memory_order_acquire);
-    if (next < header_->capacity) return next;
+    if (next < capacity_) return next;
     // A reserve slot is claimed only after `next` passed capacity (loaded first, above).
-    std::uint64_t in_reserve = header_->next_in_reserve.load(std::memory_order_acquire);
-    return header_->capacity + std::min(in_reserve, header_->reserve);
+    std::uint64_t in_reserve = next_in_reserve_->load(std::memory_order_acquire);
+    return capacity_ + std::min<std::uint64_t>(in_reserve, kReserve);
 }
 
 std::uint64_t Channel::dropped() const noexcept {
@@ -191,7 +284,50 @@ std::size_t Channel::read(std::uint64_t& cursor, std::vector<Event>& out, bool f
         ++cursor;
         ++copied;
     }
+    convert_times(out, out.size() - copied);
     return copied;
+}
+
+void Channel::convert_times(std::vector<Event>& out, std::size_t first) const {
+    std::int64_t newest = 0;
+    bool any = false;
+    for (std::size_t i = first; i < out.size(); ++i)
+        if (out[i].clock == EventClock::tsc) {
+            newest = any ? std::max(newest, out[i].time_ns) : out[i].time_ns;
+            any = true;
+        }
+    if (!any) return;
+    // The pair is taken after the events were copied, so it is newer than each of them: every
+    // event falls between two pairs (or before the first) and is interpolated, never
+    // extrapolated forward, and a later pair never changes how an older event converts.
+    if (newest >= calibration_.back().ticks) {
+        ClockPair now = take_clock_pair();
+        if (now.ticks > calibration_.back().ticks) calibration_.push_back(now);
+    }
+    for (std::size_t i = first; i < out.size(); ++i) {
+        Event& event = out[i];
+        if (event.clock != EventClock::tsc) {
+            event.clock = EventClock::monotonic_ns; // a value the program wrote; not ours
+            continue;
+        }
+        // The segment [a, b] around the stamp (the first or last one outside the pairs).
+        auto after = std::upper_bound(
+            calibration_.begin(), calibration_.end(), event.time_ns,
+            [](std::int64_t ticks, const ClockPair& pair) { return ticks < pair.ticks; });
+        if (after == calibration_.begin()) ++after;
+        if (after == calibration_.end()) --after;
+        std::int64_t ns = after->ns;
+        if (after != calibration_.begin()) {
+            const ClockPair& a = *(after - 1);
+            const ClockPair& b = *after;
+            double ns_per_tick =
+                static_cast<double>(b.ns - a.ns) / static_cast<double>(b.ticks - a.ticks);
+            ns = a.ns + static_cast<std::int64_t>(
+                            static_cast<double>(event.time_ns - a.ticks) * ns_per_tick);
+        }
+        event.time_ns = ns;
+        event.clock = EventClock::monotonic_ns;
+    }
 }
 
 } // namespace forklore

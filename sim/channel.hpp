@@ -12,10 +12,18 @@
 // process's exit status, and the signals sent on purpose: kept_in_reserve). The verdict of a
 // hang is proven from /proc, never from events, so it holds as well; what a full channel loses
 // is the trace of what happened after it filled.
+//
+// Time: where the CPU has an invariant time-stamp counter (x86-64), the probes stamp events with
+// it (one instruction, against a vDSO call), and the reader converts the ticks to
+// CLOCK_MONOTONIC nanoseconds. It interpolates between calibration pairs (TSC, CLOCK_MONOTONIC)
+// taken when the channel was created and whenever it reads newer events, so every event is
+// converted once, by one monotonic function, and lands on the observer's timeline.
+// FORKLORE_CLOCK=monotonic in the creator's environment turns this off.
 #pragma once
 
 #include "sim/events.hpp"
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -27,7 +35,8 @@ struct ChannelHeader; // lives at the start of the shared mapping
 
 class Channel {
   public:
-    static constexpr std::size_t kDefaultCapacity = 1 << 17;
+    // 262,144 slots (50 MiB of memfd): only the pages written take memory.
+    static constexpr std::size_t kDefaultCapacity = 1 << 18;
     // Slots kept, beyond the capacity, for the events kept_in_reserve.
     static constexpr std::size_t kReserve = 256;
 
@@ -49,11 +58,54 @@ class Channel {
     int fd() const { return fd_; }
     std::size_t capacity() const; // ordinary slots, without the reserve
 
-    // process_exit and signal_sent: the events that may use the reserve.
-    static bool kept_in_reserve(EventKind kind) noexcept;
+    // process_exit and signal_sent: the events that may use the reserve. Who exited and how
+    // (the reaper's record of every process), and which deaths by a signal were meant: without
+    // them a run whose channel filled up would be judged on its first process's status alone
+    // (a child that crashed after the channel filled would go unseen).
+    static constexpr bool kept_in_reserve(EventKind kind) noexcept {
+        return kind == EventKind::process_exit || kind == EventKind::signal_sent;
+    }
 
-    // Async-signal-safe. Fills seq, committed; the caller fills the rest. False when dropped.
+    // Async-signal-safe. Fills seq, committed; the caller fills the rest (time_ns in
+    // CLOCK_MONOTONIC nanoseconds). False when dropped.
     bool record(const Event& event) noexcept;
+
+    // The probes' fast path, async-signal-safe and free of system calls: stamps the time by
+    // the channel's clock, claims a slot and writes the event in place. `thread` is a NUL-padded
+    // array (copy_name makes one), copied as one block; `name` and `text` are C strings, copied
+    // up to their NUL and cut to their field. False when dropped. Inline: it is the whole cost
+    // of an event, a few nanoseconds.
+    bool record_now(EventKind kind, std::int32_t pid, std::int32_t tid, std::uint64_t object,
+                    std::int64_t arg0, std::int64_t arg1, const char (&thread)[16],
+                    const char* name, const char* text) noexcept {
+        Event* slot = claim(kind, pid, tid, object, arg0, arg1, thread);
+        if (!slot) return false;
+        copy_into_zeroed(slot->name, name);
+        copy_into_zeroed(slot->text, text);
+        __atomic_store_n(&slot->committed, 1u, __ATOMIC_RELEASE);
+        return true;
+    }
+    // The same with a name that is a NUL-padded array too (a lock probe's), and no text.
+    bool record_now(EventKind kind, std::int32_t pid, std::int32_t tid, std::uint64_t object,
+                    std::int64_t arg0, std::int64_t arg1, const char (&thread)[16],
+                    const char (&padded_name)[32]) noexcept {
+        Event* slot = claim(kind, pid, tid, object, arg0, arg1, thread);
+        if (!slot) return false;
+        __builtin_memcpy(slot->name, padded_name, sizeof slot->name);
+        __atomic_store_n(&slot->committed, 1u, __ATOMIC_RELEASE);
+        return true;
+    }
+
+    // What record_now stamps events with (chosen by the creator, kept in the header).
+    EventClock clock() const noexcept { return clock_; }
+
+    // Writes (without changing anything) to the next `pages` pages of slots from the next free
+    // one, so that this process takes their page faults now rather than inside the events it is
+    // about to record. A first write to a page of a mapping costs a page fault: about a
+    // microsecond on bare metal, ten or more in a VM with shadow page tables, where it outweighs
+    // the event. Only for this process: fork does not copy the page table of a shared mapping,
+    // so a child faults again (which is why the host does not do this for the scenario).
+    void prefault(std::size_t pages) noexcept;
 
     // Number of slots claimed so far (committed or not), capped at capacity; plus, once the
     // ordinary slots are all taken, those claimed in the reserve.
@@ -63,17 +115,92 @@ class Channel {
     // Copies committed events with seq >= cursor, in order, and advances cursor. When `final`
     // is false it stops at the first slot still being written (its writer may still finish);
     // when true (the writers are dead) it skips such torn slots and counts them in `torn`.
+    // The copies' times are CLOCK_MONOTONIC nanoseconds. One reader at a time per Channel
+    // object (it keeps the clock's calibration).
     std::size_t read(std::uint64_t& cursor, std::vector<Event>& out, bool final = false,
                      std::uint64_t* torn = nullptr) const;
 
+    // One calibration point of the time-stamp counter against CLOCK_MONOTONIC.
+    struct ClockPair {
+        std::int64_t ticks = 0;
+        std::int64_t ns = 0;
+    };
+
   private:
+    // Stamps the time, claims a slot and fills it but for name, text and the commit flag, which
+    // the caller stores last (a release). Null when the channel is full (the drop is counted).
+    Event* claim(EventKind kind, std::int32_t pid, std::int32_t tid, std::uint64_t object,
+                 std::int64_t arg0, std::int64_t arg1, const char (&thread)[16]) noexcept {
+        if (!next_) return nullptr;
+        const std::int64_t time = clock_ == EventClock::tsc ? read_tsc() : monotonic_ns();
+        std::uint64_t index = next_->fetch_add(1, std::memory_order_relaxed);
+        if (index >= capacity_) {
+            index = claim_in_reserve(kind);
+            if (index == kNoSlot) return nullptr;
+        }
+        // The slot has never been written (the channel is a log, created zero-filled): strings
+        // need no padding, and the commit flag is still 0 until the caller's release store.
+        Event* slot = slots_ + index;
+        slot->kind = kind;
+        slot->clock = clock_;
+        slot->seq = index;
+        slot->time_ns = time;
+        slot->pid = pid;
+        slot->tid = tid;
+        slot->object = object;
+        slot->arg0 = arg0;
+        slot->arg1 = arg1;
+        __builtin_memcpy(slot->thread, thread, sizeof slot->thread);
+        return slot;
+    }
+    static constexpr std::uint64_t kNoSlot = ~std::uint64_t{0};
+    // The ordinary slots are all taken: the index of a reserve slot for an event kept_in_reserve,
+    // or kNoSlot (the drop counted). The reserve comes after every ordinary slot and is used only
+    // once they are all taken, so reading the slots in index order still reads the events in the
+    // order they were claimed.
+    std::uint64_t claim_in_reserve(EventKind kind) noexcept {
+        if (kept_in_reserve(kind)) {
+            std::uint64_t in_reserve = next_in_reserve_->fetch_add(1, std::memory_order_relaxed);
+            if (in_reserve < kReserve) return capacity_ + in_reserve;
+        }
+        dropped_->fetch_add(1, std::memory_order_relaxed);
+        return kNoSlot;
+    }
+    // Copies a C string into a field that is still all zeros: up to the NUL, cut so that the
+    // last byte stays the terminator.
+    template <std::size_t N>
+    static void copy_into_zeroed(char (&dest)[N], const char* src) noexcept {
+        if (!src) return;
+        for (std::size_t i = 0; i + 1 < N && src[i]; ++i) dest[i] = src[i];
+    }
+    static std::int64_t read_tsc() noexcept {
+#if defined(__x86_64__)
+        return static_cast<std::int64_t>(__builtin_ia32_rdtsc());
+#else
+        return 0; // never chosen: the TSC clock exists on x86-64 only
+#endif
+    }
+    static std::int64_t monotonic_ns() noexcept;
+
+    // Unmaps and closes what this object owns.
+    void release() noexcept;
     // Takes ownership of a checked mapping and of its fd.
     static Channel adopt(ChannelHeader* header, std::size_t mapping_size, int fd);
+    // Converts the TSC stamps of out[first..] to nanoseconds (adds a calibration pair first).
+    void convert_times(std::vector<Event>& out, std::size_t first) const;
 
     ChannelHeader* header_ = nullptr;
     Event* slots_ = nullptr;
     std::size_t mapping_size_ = 0;
     int fd_ = -1;
+    // Copies of the header's fields: the shared header is writable by the observed program, so
+    // neither the recorder nor the reader trusts it after the checks of attach().
+    std::uint64_t capacity_ = 0;
+    EventClock clock_ = EventClock::monotonic_ns;
+    std::atomic<std::uint64_t>* next_ = nullptr;    // in the header: the next slot to claim
+    std::atomic<std::uint64_t>* dropped_ = nullptr; // in the header: events that found none
+    std::atomic<std::uint64_t>* next_in_reserve_ = nullptr; // in the header; may run past kReserve
+    mutable std::vector<ClockPair> calibration_; // the reader's, in order of ticks
 };
 
 // Copies a C string into a fixed array, truncating and always NUL-terminating.

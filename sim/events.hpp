@@ -21,8 +21,8 @@ enum class EventKind : std::uint16_t {
     process_start,      // scenario code began in this process; arg0 = parent pid, name = role
     thread_start,       // name = thread name; arg0 = creating thread's tid
     thread_exit,        // name = thread name
-    lock_wait,          // about to block on a lock; object = lock address, arg0 = LockKind,
-                        // name = lock name
+    lock_wait,          // about to block on a lock (a lock taken at once has none); object =
+                        // lock address, arg0 = LockKind, name = lock name
     lock_acquired,      // as lock_wait
     lock_released,      // as lock_wait
     file_lock_wait,     // object = fd, arg0 = FileLockKind, arg1 = inode, name = lock name
@@ -93,11 +93,19 @@ enum class CondWaitKind : std::int64_t {
     destroy = 1, // pthread_cond_destroy: until every waiter has woken and left
 };
 
+// What an event's time_ns counts. Events leave the channel (Channel::read) and live in run
+// records always as monotonic_ns; `tsc` is only ever seen inside the shared ring, where the probes
+// store the raw time-stamp counter (one instruction, no vDSO call) and the reader converts it.
+enum class EventClock : std::uint16_t {
+    monotonic_ns = 0, // CLOCK_MONOTONIC nanoseconds
+    tsc = 1,          // x86 time-stamp counter ticks (invariant TSC only)
+};
+
 // One recorded fact. Strings are fixed arrays, always NUL-terminated, truncated when too long.
 struct Event {
     std::uint32_t committed; // written last (release) by the recorder; 1 when the slot is complete
     EventKind kind;
-    std::uint16_t reserved;
+    EventClock clock;        // what time_ns counts; monotonic_ns outside the channel
     std::uint64_t seq;       // slot index: the global order in which slots were claimed
     std::int64_t time_ns;    // CLOCK_MONOTONIC, shared by every process on the machine
     std::int32_t pid;        // recording process, as it sees itself

@@ -1,6 +1,7 @@
 #include "sim/probe.hpp"
 
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -13,6 +14,7 @@
 #include <bit>
 #include <cerrno>
 #include <cstring>
+#include <new>
 
 namespace forklore::probe {
 
@@ -22,36 +24,123 @@ Channel* g_channel = nullptr;
 // which keeps record() async-signal-safe.
 thread_local char t_thread_name[16] = "main";
 
-std::int64_t monotonic_ns() noexcept {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+// --- Who is recording: the pid and tid without a system call ---------------------------------
+//
+// getpid() and gettid() are system calls (glibc caches neither): two per event made a probed
+// lock+unlock cost hundreds of times the lock. So each thread keeps its ids in thread-locals,
+// valid while they carry the same word as the process's identity page:
+//   word = epoch << 32 | pid, 0 meaning "not known yet".
+// The page is marked MADV_WIPEONFORK: the kernel hands every child that gets a copy of the
+// address space (fork, _Fork, clone without CLONE_VM) a zeroed page, so the one thread that
+// came over from the parent finds a word that is not its own and asks the kernel again (an
+// exec'd program starts afresh anyway). No pthread_atfork handler is involved, so _Fork and a raw clone, which run none,
+// are covered as well as fork. A new thread starts with zeroed thread-locals and asks once.
+// The epoch (a counter copied into each child) makes a word never repeat one the thread could
+// still hold from an ancestor, even when pids repeat across PID namespaces.
+// vfork is the exception: its child borrows the parent's memory, page and thread-locals alike,
+// so vfork_exec() marks the thread and its events ask the kernel and cache nothing.
+// Without the page (a kernel before 4.14) every event asks the kernel, as before.
+struct IdentityPage {
+    std::atomic<std::uint64_t> word;
+};
+
+IdentityPage* make_identity_page() noexcept {
+    void* page = mmap(nullptr, sizeof(IdentityPage) < 4096 ? 4096 : sizeof(IdentityPage),
+                      PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (page == MAP_FAILED) return nullptr;
+    if (madvise(page, 4096, MADV_WIPEONFORK) != 0) {
+        munmap(page, 4096);
+        return nullptr;
+    }
+    return new (page) IdentityPage{};
+}
+
+IdentityPage* const g_identity = make_identity_page();
+std::atomic<std::uint32_t> g_identity_epoch{0}; // the last epoch given out in this process
+
+thread_local std::uint64_t t_identity_word = 0; // the page's word when the ids were cached
+thread_local std::int32_t t_pid = 0;
+thread_local std::int32_t t_tid = 0;
+thread_local bool t_in_vfork = false; // this thread's memory is lent to a vfork child
+
+struct Ids {
+    std::int32_t pid;
+    std::int32_t tid;
+};
+
+[[gnu::noinline]] Ids ask_kernel_for_ids() noexcept {
+    Ids ids{static_cast<std::int32_t>(syscall(SYS_getpid)),
+            static_cast<std::int32_t>(syscall(SYS_gettid))};
+    // A vfork child must not write the thread-locals it shares with its parent's thread.
+    if (!g_identity || t_in_vfork) return ids;
+    std::uint64_t word = g_identity->word.load(std::memory_order_acquire);
+    if (word == 0) {
+        std::uint64_t epoch = g_identity_epoch.fetch_add(1, std::memory_order_relaxed) + 1;
+        std::uint64_t mine = epoch << 32 | static_cast<std::uint32_t>(ids.pid);
+        // Another thread (or a signal handler) may install the word first: then use theirs.
+        if (g_identity->word.compare_exchange_strong(word, mine, std::memory_order_acq_rel))
+            word = mine;
+    }
+    // A word that names another pid belongs to an address space this process shares without
+    // being a thread of it (clone with CLONE_VM): trust nothing cached, cache nothing.
+    if (static_cast<std::int32_t>(static_cast<std::uint32_t>(word)) != ids.pid) return ids;
+    t_pid = ids.pid;
+    t_tid = ids.tid;
+    // A signal handler that interrupts this thread before the word is stored asks the kernel
+    // itself: the ids are complete before the word says they are valid.
+    std::atomic_signal_fence(std::memory_order_release);
+    t_identity_word = word;
+    return ids;
+}
+
+inline Ids current_ids() noexcept {
+    std::uint64_t word = t_identity_word;
+    if (word != 0 && word == g_identity->word.load(std::memory_order_relaxed)) [[likely]]
+        return {t_pid, t_tid};
+    return ask_kernel_for_ids();
 }
 } // namespace
 
 void install_channel(Channel* channel) noexcept { g_channel = channel; }
 Channel* installed_channel() noexcept { return g_channel; }
 
-pid_t current_tid() noexcept { return static_cast<pid_t>(syscall(SYS_gettid)); }
+pid_t current_tid() noexcept { return current_ids().tid; }
 
 void record(EventKind kind, std::uint64_t object, std::int64_t arg0, std::int64_t arg1,
             const char* name, const char* text) noexcept {
-    if (!g_channel) return;
-    Event event;
-    event.committed = 0;
-    event.kind = kind;
-    event.reserved = 0;
-    event.seq = 0;
-    event.time_ns = monotonic_ns();
-    event.pid = getpid(); // glibc no longer caches the pid, so this is right after fork too
-    event.tid = current_tid();
-    event.object = object;
-    event.arg0 = arg0;
-    event.arg1 = arg1;
-    copy_name(event.thread, t_thread_name);
-    copy_name(event.name, name);
-    copy_name(event.text, text);
-    g_channel->record(event);
+    Channel* channel = g_channel;
+    if (!channel) return;
+    Ids ids = current_ids();
+    channel->record_now(kind, ids.pid, ids.tid, object, arg0, arg1, t_thread_name, name, text);
+}
+
+void record_named(EventKind kind, std::uint64_t object, std::int64_t arg0, std::int64_t arg1,
+                  const char (&name)[sizeof(Event::name)]) noexcept {
+    Channel* channel = g_channel;
+    if (!channel) return;
+    Ids ids = current_ids();
+    channel->record_now(kind, ids.pid, ids.tid, object, arg0, arg1, t_thread_name, name);
+}
+
+pid_t vfork_exec(const char* path, char* const argv[]) noexcept {
+    // The child runs on this thread's stack and thread-locals until it execs or exits, while
+    // this thread is suspended: the flag (and the word, cleared so that the child's events
+    // take the slow path) are seen by the child and restored here once it is gone.
+    const std::uint64_t saved_word = t_identity_word;
+    t_in_vfork = true;
+    t_identity_word = 0;
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+    pid_t pid = vfork();
+    if (pid == 0) {
+        record(EventKind::exec, 0, 0, 0, path);
+        execv(path, argv);
+        record(EventKind::note, 0, errno, 0, path, "exec failed");
+        _exit(127);
+    }
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+    t_identity_word = saved_word;
+    t_in_vfork = false;
+    return pid;
 }
 
 void set_thread_name(const char* name) noexcept {
@@ -118,21 +207,27 @@ Mutex::~Mutex() { pthread_mutex_destroy(&mutex_); }
 
 void Mutex::lock() noexcept {
     auto address = reinterpret_cast<std::uint64_t>(&mutex_);
-    // The wait event goes first: if the lock never comes, the trace still says who wanted it.
-    record(EventKind::lock_wait, address, kind(), 0, name_);
-    pthread_mutex_lock(&mutex_);
-    record(EventKind::lock_acquired, address, kind(), 0, name_);
+    // A free lock is taken without a wait: only a thread about to block records lock_wait (one
+    // event fewer for every uncontended lock). The wait event goes before the blocking call: if
+    // the lock never comes, the trace still says who wanted it.
+    if (pthread_mutex_trylock(&mutex_) != 0) {
+        record_named(EventKind::lock_wait, address, kind(), 0, name_);
+        pthread_mutex_lock(&mutex_);
+    }
+    record_named(EventKind::lock_acquired, address, kind(), 0, name_);
 }
 
 bool Mutex::try_lock() noexcept {
     if (pthread_mutex_trylock(&mutex_) != 0) return false;
-    record(EventKind::lock_acquired, reinterpret_cast<std::uint64_t>(&mutex_), kind(), 0, name_);
+    record_named(EventKind::lock_acquired, reinterpret_cast<std::uint64_t>(&mutex_), kind(), 0,
+                 name_);
     return true;
 }
 
 void Mutex::unlock() noexcept {
     // Record before unlocking: once unlocked another thread may take it and record first.
-    record(EventKind::lock_released, reinterpret_cast<std::uint64_t>(&mutex_), kind(), 0, name_);
+    record_named(EventKind::lock_released, reinterpret_cast<std::uint64_t>(&mutex_), kind(), 0,
+                 name_);
     pthread_mutex_unlock(&mutex_);
 }
 
@@ -151,20 +246,23 @@ Barrier::~Barrier() { pthread_barrier_destroy(&barrier_); }
 
 void Barrier::arrive_and_wait() noexcept {
     auto address = reinterpret_cast<std::uint64_t>(&barrier_);
-    record(EventKind::barrier_wait, address, 0, 0, name_);
+    record_named(EventKind::barrier_wait, address, 0, 0, name_);
     pthread_barrier_wait(&barrier_);
-    record(EventKind::barrier_passed, address, 0, 0, name_);
+    record_named(EventKind::barrier_passed, address, 0, 0, name_);
 }
 
 // --- FileLock --------------------------------------------------------------------------------
 
-FileLock::FileLock(const char* name, int fd, FileLockKind kind) noexcept : fd_(fd), kind_(kind) {
-    copy_name(name_, name);
-}
-
-std::uint64_t FileLock::inode() const noexcept {
+namespace {
+std::uint64_t inode_of(int fd) noexcept {
     struct stat st {};
-    return fstat(fd_, &st) == 0 ? static_cast<std::uint64_t>(st.st_ino) : 0;
+    return fstat(fd, &st) == 0 ? static_cast<std::uint64_t>(st.st_ino) : 0;
+}
+} // namespace
+
+FileLock::FileLock(const char* name, int fd, FileLockKind kind) noexcept
+    : fd_(fd), kind_(kind), inode_(inode_of(fd)) {
+    copy_name(name_, name);
 }
 
 namespace {
@@ -180,8 +278,8 @@ int fcntl_whole_file(int fd, int command, short type) noexcept {
 
 bool FileLock::lock(bool exclusive) noexcept {
     auto kind = static_cast<std::int64_t>(kind_);
-    std::uint64_t ino = inode();
-    record(EventKind::file_lock_wait, static_cast<std::uint64_t>(fd_), kind,
+    std::uint64_t ino = inode_;
+    record_named(EventKind::file_lock_wait, static_cast<std::uint64_t>(fd_), kind,
            static_cast<std::int64_t>(ino), name_);
     int rc = 0;
     short type = exclusive ? F_WRLCK : F_RDLCK;
@@ -196,15 +294,15 @@ bool FileLock::lock(bool exclusive) noexcept {
         errno = saved;
         return false;
     }
-    record(EventKind::file_lock_acquired, static_cast<std::uint64_t>(fd_), kind,
+    record_named(EventKind::file_lock_acquired, static_cast<std::uint64_t>(fd_), kind,
            static_cast<std::int64_t>(ino), name_);
     return true;
 }
 
 bool FileLock::unlock() noexcept {
     auto kind = static_cast<std::int64_t>(kind_);
-    record(EventKind::file_lock_released, static_cast<std::uint64_t>(fd_), kind,
-           static_cast<std::int64_t>(inode()), name_);
+    record_named(EventKind::file_lock_released, static_cast<std::uint64_t>(fd_), kind,
+           static_cast<std::int64_t>(inode_), name_);
     switch (kind_) {
     case FileLockKind::flock: return flock(fd_, LOCK_UN) == 0;
     case FileLockKind::fcntl: return fcntl_whole_file(fd_, F_SETLK, F_UNLCK) == 0;

@@ -27,16 +27,30 @@ namespace forklore::probe {
 void install_channel(Channel* channel) noexcept;
 Channel* installed_channel() noexcept;
 
-// Records one event stamped with the time, pid, tid and thread name. Async-signal-safe.
+// Records one event stamped with the time, pid, tid and thread name. Async-signal-safe, and free
+// of system calls: the ids are cached per thread and re-read from the kernel once in each new
+// process (fork, _Fork, clone without CLONE_VM: the cache is checked against a page the kernel
+// wipes in the child) and in each new thread. A vfork child is right only through vfork_exec().
 void record(EventKind kind, std::uint64_t object = 0, std::int64_t arg0 = 0,
             std::int64_t arg1 = 0, const char* name = nullptr, const char* text = nullptr) noexcept;
+// record() for a probe's own name, an array NUL-padded by copy_name (every lock probe keeps its
+// name so): copied as one block rather than byte by byte. No text.
+void record_named(EventKind kind, std::uint64_t object, std::int64_t arg0, std::int64_t arg1,
+                  const char (&name)[sizeof(Event::name)]) noexcept;
 
 // The calling thread's name: kept for events and given to the kernel (comm, 15 characters) so
 // /proc and stacks show it too.
 void set_thread_name(const char* name) noexcept;
 const char* thread_name() noexcept;
 
+// The calling thread's id (cached as record() caches it: no system call after the first).
 pid_t current_tid() noexcept;
+
+// vfork(), then execv(path, argv) in the child, which records `exec` (and a note if the exec
+// fails, then exits 127) under its own pid and tid: a vfork child borrows its parent's memory,
+// so the probes' cached ids would name the parent; this marks the thread so they do not.
+// Returns the child's pid, or -1 with errno set. Async-signal-safe (argv is built beforehand).
+pid_t vfork_exec(const char* path, char* const argv[]) noexcept;
 
 // A named thread; records thread_start/thread_exit, and join_wait/join_done around a join so
 // that a join that can never return (the thread is not in this process) is named as such.
@@ -108,9 +122,9 @@ class FileLock {
     int fd() const noexcept { return fd_; }
 
   private:
-    std::uint64_t inode() const noexcept;
     int fd_;
     FileLockKind kind_;
+    std::uint64_t inode_; // of the file, read once: the events name the file by it
     char name_[32];
 };
 

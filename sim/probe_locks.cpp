@@ -14,14 +14,18 @@ constexpr std::int64_t kind_code(LockKind kind) {
 }
 
 // The three events of every lock probe, for one kind: wait (before blocking), acquired, released.
-void wait_event(const volatile void *object, LockKind kind, const char *name) noexcept {
-    record(EventKind::lock_wait, address_of(object), kind_code(kind), 0, name);
+// Every probe first tries to take its lock without blocking: a wait is recorded only when the
+// thread is about to block (or spin), so an uncontended lock costs two events, not three.
+using Name = const char (&)[sizeof(Event::name)]; // a probe's NUL-padded name
+
+void wait_event(const volatile void *object, LockKind kind, Name name) noexcept {
+    record_named(EventKind::lock_wait, address_of(object), kind_code(kind), 0, name);
 }
-void acquired_event(const volatile void *object, LockKind kind, const char *name) noexcept {
-    record(EventKind::lock_acquired, address_of(object), kind_code(kind), 0, name);
+void acquired_event(const volatile void *object, LockKind kind, Name name) noexcept {
+    record_named(EventKind::lock_acquired, address_of(object), kind_code(kind), 0, name);
 }
-void released_event(const volatile void *object, LockKind kind, const char *name) noexcept {
-    record(EventKind::lock_released, address_of(object), kind_code(kind), 0, name);
+void released_event(const volatile void *object, LockKind kind, Name name) noexcept {
+    record_named(EventKind::lock_released, address_of(object), kind_code(kind), 0, name);
 }
 
 } // namespace
@@ -38,13 +42,15 @@ std::uint64_t StdMutex::address() noexcept {
 }
 
 void StdMutex::lock() {
-    record(EventKind::lock_wait, address(), kind_code(LockKind::mutex), 0, name_);
-    mutex_.lock();
-    record(EventKind::lock_acquired, address(), kind_code(LockKind::mutex), 0, name_);
+    if (!mutex_.try_lock()) {
+        record_named(EventKind::lock_wait, address(), kind_code(LockKind::mutex), 0, name_);
+        mutex_.lock();
+    }
+    record_named(EventKind::lock_acquired, address(), kind_code(LockKind::mutex), 0, name_);
 }
 
 void StdMutex::unlock() noexcept {
-    record(EventKind::lock_released, address(), kind_code(LockKind::mutex), 0, name_);
+    record_named(EventKind::lock_released, address(), kind_code(LockKind::mutex), 0, name_);
     mutex_.unlock();
 }
 
@@ -59,6 +65,10 @@ RwLock::~RwLock() {
 }
 
 void RwLock::lock_write() noexcept {
+    if (pthread_rwlock_trywrlock(&lock_) == 0) {
+        acquired_event(&lock_, LockKind::rwlock_write, name_);
+        return;
+    }
     wait_event(&lock_, LockKind::rwlock_write, name_);
     pthread_rwlock_wrlock(&lock_);
     acquired_event(&lock_, LockKind::rwlock_write, name_);
@@ -68,6 +78,10 @@ void RwLock::unlock_write() noexcept {
     pthread_rwlock_unlock(&lock_);
 }
 void RwLock::lock_read() noexcept {
+    if (pthread_rwlock_tryrdlock(&lock_) == 0) {
+        acquired_event(&lock_, LockKind::rwlock_read, name_);
+        return;
+    }
     wait_event(&lock_, LockKind::rwlock_read, name_);
     pthread_rwlock_rdlock(&lock_);
     acquired_event(&lock_, LockKind::rwlock_read, name_);
@@ -88,6 +102,10 @@ Semaphore::~Semaphore() {
 }
 
 void Semaphore::wait() noexcept {
+    if (sem_trywait(&semaphore_) == 0) {
+        acquired_event(&semaphore_, LockKind::semaphore, name_);
+        return;
+    }
     wait_event(&semaphore_, LockKind::semaphore, name_);
     while (sem_wait(&semaphore_) != 0 && errno == EINTR) {
     }
@@ -109,6 +127,10 @@ SpinLock::~SpinLock() {
 }
 
 void SpinLock::lock() noexcept {
+    if (pthread_spin_trylock(&lock_) == 0) {
+        acquired_event(&lock_, LockKind::spin, name_);
+        return;
+    }
     wait_event(&lock_, LockKind::spin, name_);
     pthread_spin_lock(&lock_);
     acquired_event(&lock_, LockKind::spin, name_);
@@ -137,28 +159,28 @@ void CondVar::wait(Mutex &mutex) noexcept {
     // timeline does not show the mutex held while its holder sleeps.
     record(EventKind::lock_released, address_of(mutex.native()), kind_code(LockKind::mutex), 0,
            mutex.name());
-    record(EventKind::cond_wait, address_of(&cond_), kind, mutex_address, name_);
+    record_named(EventKind::cond_wait, address_of(&cond_), kind, mutex_address, name_);
     pthread_cond_wait(&cond_, mutex.native());
-    record(EventKind::cond_woken, address_of(&cond_), kind, mutex_address, name_);
+    record_named(EventKind::cond_woken, address_of(&cond_), kind, mutex_address, name_);
     record(EventKind::lock_acquired, address_of(mutex.native()), kind_code(LockKind::mutex), 0,
            mutex.name());
 }
 
 void CondVar::signal() noexcept {
-    record(EventKind::cond_signal, address_of(&cond_), 0, 0, name_);
+    record_named(EventKind::cond_signal, address_of(&cond_), 0, 0, name_);
     pthread_cond_signal(&cond_);
 }
 void CondVar::broadcast() noexcept {
-    record(EventKind::cond_signal, address_of(&cond_), 1, 0, name_);
+    record_named(EventKind::cond_signal, address_of(&cond_), 1, 0, name_);
     pthread_cond_broadcast(&cond_);
 }
 
 void CondVar::destroy() noexcept {
     destroyed_ = true;
     auto kind = static_cast<std::int64_t>(CondWaitKind::destroy);
-    record(EventKind::cond_wait, address_of(&cond_), kind, 0, name_);
+    record_named(EventKind::cond_wait, address_of(&cond_), kind, 0, name_);
     pthread_cond_destroy(&cond_);
-    record(EventKind::cond_woken, address_of(&cond_), kind, 0, name_);
+    record_named(EventKind::cond_woken, address_of(&cond_), kind, 0, name_);
 }
 
 } // namespace forklore::probe

@@ -134,14 +134,14 @@ struct RecordError : std::runtime_error {
 };
 
 // What a run record read from a file or text may hold. A run of this build stays far inside
-// every bound (its event channel holds 131,072 events, its runner keeps about 400 snapshots of
+// every bound (its event channel holds 262,144 events and a reserve of 256, its runner keeps about 400 snapshots of
 // at most 64 processes); they exist so that a broken or hostile file is refused in about the
 // time it takes to read it, with bounded memory, instead of exhausting the memory or the stack.
 // README, "Run records", lists them with what they cost.
 struct RecordLimits {
     std::uint64_t max_bytes = 128ULL << 20; // the file (or text); a run's is a few MiB
     int max_depth = 32;                     // arrays and objects inside each other (a record uses 7)
-    std::size_t max_events = 262'144;       // twice what one run's event channel holds
+    std::size_t max_events = 524'288;       // twice what one run's event channel holds
     std::size_t max_event_values = 64;      // JSON values in one event, keys included (it has ~15)
     // Outside the events (snapshots, processes, stacks, the verdict, ...; a run's record has a
     // few thousand values there, 400 snapshots of 64 threads would have about a million):

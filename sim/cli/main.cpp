@@ -453,9 +453,9 @@ int main(int argc, char** argv) {
     run_command->add_flag("--no-stacks", run.no_stacks, "do not capture stacks of blocked threads");
     add_sandbox_options(run_command, run.sandbox);
     run_command->add_option("--event-capacity", run.event_capacity,
-                            "events the event ring holds (default 131072); more are counted as "
+                            "events the event ring holds (default and most: 262144); more are counted as "
                             "dropped, and the verdict, proven from /proc, still holds")
-        ->check(whole_number_between(1, 1 << 22));
+        ->check(whole_number_between(1, static_cast<long>(Channel::kDefaultCapacity)));
 
     MatrixCommandOptions matrix;
     auto* matrix_command =

@@ -233,7 +233,7 @@ TEST_CASE("bounds of RecordLimits: events, values per event, objects, values, by
             many += one;
         many.back() = ']';
         many += '}';
-        refused(many, "more than 262144 events");
+        refused(many, "more than " + std::to_string(RecordLimits{}.max_events) + " events");
     }
 }
 
