@@ -251,6 +251,8 @@ class SandboxRun {
     void finish_record();
     void keep_snapshot(const Snapshot& snapshot);
     bool kernel_limit_reached();
+    // The output written so far passed limits.max_output: the verdict is `limit` ("output").
+    bool output_limit_reached();
     void watch_limits();
     void stop_watching();
 
@@ -547,6 +549,9 @@ void SandboxRun::loop() {
             first_event_seen = true;
             record_.timings.setup_ms = ms_between(start_ns_, record_.events.front().time_ns);
         }
+        // Before the exit is looked at: a program that writes past the limit and exits within
+        // one turn of this loop (a busy machine) has passed it all the same.
+        if (output_limit_reached()) return;
         if (kernel_limit_reached()) return;
         if (waitpid(host_pid_, &host_status_, WNOHANG) == host_pid_) {
             host_exited_ = true;
@@ -559,14 +564,6 @@ void SandboxRun::loop() {
         if (first_ended_ns == 0 && first_process_ended()) first_ended_ns = now_ns();
         if (first_ended_ns != 0 && now_ns() - first_ended_ns >= kLeftoverGraceNs) {
             note_left_running(take_sample(observer, true));
-            return;
-        }
-        if (request_.limits.max_output > 0 &&
-            stdout_.capture().written() + stderr_.capture().written() > request_.limits.max_output) {
-            stop_with(VerdictKind::limit,
-                      fmt::format("Limit: the sandbox wrote more than {} bytes of output.",
-                                  request_.limits.max_output));
-            record_.verdict.limit = "output";
             return;
         }
         // While a stuck set is being confirmed every sample is detailed, so that all the
@@ -627,6 +624,16 @@ void SandboxRun::loop() {
         if (!stderr_.open) fds[2].fd = -1;
         poll(fds, 3, std::max(1, request_.sample_interval_us / 1000));
     }
+}
+
+bool SandboxRun::output_limit_reached() {
+    if (request_.limits.max_output == 0 ||
+        stdout_.capture().written() + stderr_.capture().written() <= request_.limits.max_output)
+        return false;
+    stop_with(VerdictKind::limit, fmt::format("Limit: the sandbox wrote more than {} bytes of output.",
+                                              request_.limits.max_output));
+    record_.verdict.limit = "output";
+    return true;
 }
 
 void SandboxRun::kill_and_reap() {
@@ -717,6 +724,9 @@ void SandboxRun::finish_record() {
             if (auto newline = message.find('\n'); newline != std::string::npos)
                 message.resize(newline);
             stop_with(VerdictKind::setup_error, "Setup error: " + message);
+        } else if (output_limit_reached()) {
+            // The last of the output arrived with the exit: the limit holds however late the
+            // runner read it, so the verdict does not depend on the machine's load.
         } else {
             record_.verdict = judge_exits(record_.events, host_status_);
             record_.verdict.explanation += left_running_sentence(record_.left_running);

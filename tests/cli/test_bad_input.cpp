@@ -5,6 +5,7 @@
 // code `forklore --help` documents, before anything runs; no output file is created or damaged
 // and no process is left behind (run_cli checks that after every run).
 #include "cli_run.hpp"
+#include "sim/record.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -484,11 +485,13 @@ TEST_CASE("forklore-gui --open: a record past the bound on events is refused, qu
     {
         std::ofstream out(path);
         out << R"({"format":"forklore-run","version":1,"verdict":"completed","events":[)";
-        for (int i = 0; i <= 262'144; ++i)
+        for (std::size_t i = 0; i <= forklore::RecordLimits{}.max_events; ++i)
             out << (i ? "," : "") << R"({"kind":"note","t_ns":)" << i << "}";
         out << "]}";
     }
-    require_gui_refused({"--open", path}, "run record: more than 262144 events");
+    require_gui_refused({"--open", path}, "run record: more than " +
+                                              std::to_string(forklore::RecordLimits{}.max_events) +
+                                              " events");
 }
 
 TEST_CASE("forklore-gui --screenshot: a FIFO, a device, a symbolic link are refused before a "
