@@ -60,7 +60,8 @@ void remove_tree(const std::string& path) {
     nftw(path.c_str(), remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-std::vector<std::string> host_argv(const RunRequest& request, const std::string& host_path,
+std::vector<std::string> host_argv(const RunRequest& request, const SandboxLimits& limits,
+                                   const std::string& host_path,
                                    const std::string& workdir,
                                    const std::vector<std::string>& cgroups) {
     std::vector<std::string> argv = {host_path,
@@ -74,13 +75,13 @@ std::vector<std::string> host_argv(const RunRequest& request, const std::string&
                                      "--workdir",
                                      workdir,
                                      "--cpu-seconds",
-                                     std::to_string(request.limits.cpu_seconds),
+                                     std::to_string(limits.cpu_seconds),
                                      "--address-space",
-                                     std::to_string(request.limits.address_space),
+                                     std::to_string(limits.address_space),
                                      "--max-tasks",
-                                     std::to_string(request.limits.max_tasks),
+                                     std::to_string(limits.max_tasks),
                                      "--max-file-size",
-                                     std::to_string(request.limits.max_file_size)};
+                                     std::to_string(limits.max_file_size)};
     if (!request.namespaces) argv.push_back("--no-namespaces");
     for (const auto& path : request.visible_paths) {
         argv.push_back("--visible");
@@ -187,8 +188,8 @@ std::string human_bytes(std::uint64_t bytes) {
 }
 
 // How each limit of the run is enforced: by the kernel (cgroups, rlimits) or by the runner.
-std::vector<LimitEnforcement> enforcement_of(const RunRequest& request, const RunCgroup& cgroup) {
-    const SandboxLimits& limits = request.limits;
+std::vector<LimitEnforcement> enforcement_of(const RunRequest& request, const SandboxLimits& limits,
+                                             const RunCgroup& cgroup) {
     std::vector<LimitEnforcement> list = cgroup.enforcement();
     std::string why = cgroup.notes().empty() ? std::string(request.cgroups ? "no cgroup" : "cgroups turned off")
                                              : cgroup.notes().front();
@@ -315,11 +316,18 @@ bool SandboxRun::start(const std::string& host_path) {
         cgroup_ = RunCgroup::create(fmt::format("forklore-{}-{}", getpid(), ++g_runs_started),
                                     settings);
     }
+    // With the sandbox's memory bounded by its cgroup, a per-process address-space limit only
+    // gets in the way: a memory bomb would see malloc fail at 4 GiB and spin (timed out)
+    // instead of being OOM-killed (limit, memory), and programs that reserve far more than they
+    // use (ASan, the JVM, Go) would fail. It stays where no cgroup bounds the memory.
+    SandboxLimits limits = request_.limits;
+    if (cgroup_.enforces_memory() && limits.max_memory > 0) limits.address_space = 0;
+    record_.limits = limits;
     record_.cgroups = cgroup_.describe();
     if (!cgroup_.notes().empty())
         record_.cgroups += fmt::format(" ({})", fmt::join(cgroup_.notes(), "; "));
-    record_.enforcement = enforcement_of(request_, cgroup_);
-    auto argv_strings = host_argv(request_, host_path, workdir_, cgroup_.directories());
+    record_.enforcement = enforcement_of(request_, limits, cgroup_);
+    auto argv_strings = host_argv(request_, limits, host_path, workdir_, cgroup_.directories());
     std::vector<char*> argv;
     for (auto& s : argv_strings) argv.push_back(s.data());
     argv.push_back(nullptr);

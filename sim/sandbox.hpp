@@ -13,7 +13,9 @@ namespace forklore {
 
 struct SandboxLimits {
     int cpu_seconds = 20;                      // per process (RLIMIT_CPU)
-    std::uint64_t address_space = 4ULL << 30;  // per process (RLIMIT_AS); 0 = none
+    // Per process (RLIMIT_AS); 0 = none. Applied only where no cgroup bounds max_memory (the
+    // runner sets it to 0 otherwise: a memory bomb must meet the cgroup's OOM killer).
+    std::uint64_t address_space = 4ULL << 30;
     // Processes and threads of the whole sandbox together: pids.max of its cgroup, refused by the
     // kernel at fork and clone (0 = none). Below what RLIMIT_AS allows of 8 MiB thread stacks,
     // so a thread bomb meets this limit first. Without a cgroup the runner's samples count them

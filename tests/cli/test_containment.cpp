@@ -179,6 +179,11 @@ TEST_CASE("a memory bomb ends as limit (memory), not as a crash", "[containment]
             CHECK(record["cgroup_counters"].value("oom_kills", 0) > 0);
             CHECK(explanation(record).find("OOM killer") != std::string::npos);
             CHECK(explanation(record).find("memory_bomb") != std::string::npos);
+            // The cgroup bounds the memory, so no per-process address-space limit stands in the
+            // way (under one, malloc failed at 4 GiB and the bomb spun until the deadline).
+            CHECK(record["limits"].value("address_space", 1) == 0);
+            for (const auto& e : record["enforcement"])
+                CHECK(e.value("mechanism", "") != "RLIMIT_AS");
             next_run_is_unaffected();
         }
     }
