@@ -26,6 +26,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
+#include <mutex>
+#include <string_view>
 #include <thread>
 #include <cerrno>
 #include <cstring>
@@ -289,9 +292,34 @@ class SandboxRun {
 
 std::atomic<std::uint64_t> g_runs_started{0};
 
+// A working directory is named after the runner that made it (/tmp/forklore-run-PID-XXXXXX).
+// Only the runner removes it, so a runner killed with SIGKILL leaves it behind: the first run
+// of each later runner removes those whose runner is gone, as it does their cgroups.
+void sweep_stale_workdirs() {
+    DIR* tmp = opendir("/tmp");
+    if (!tmp) return;
+    std::vector<std::string> stale;
+    constexpr std::string_view kPrefix = "forklore-run-";
+    while (dirent* entry = readdir(tmp)) {
+        std::string_view name = entry->d_name;
+        if (name.substr(0, kPrefix.size()) != kPrefix) continue;
+        name.remove_prefix(kPrefix.size());
+        pid_t runner = 0;
+        auto [end, error] = std::from_chars(name.data(), name.data() + name.size(), runner);
+        if (error != std::errc{} || runner <= 0 || end == name.data() + name.size() || *end != '-')
+            continue; // not a name this build gives
+        if (runner != getpid() && kill(runner, 0) != 0 && errno == ESRCH)
+            stale.push_back(std::string("/tmp/") + entry->d_name);
+    }
+    closedir(tmp);
+    for (const auto& path : stale) remove_tree(path);
+}
+
 bool SandboxRun::start(const std::string& host_path) {
-    char directory[] = "/tmp/forklore-run-XXXXXX";
-    if (!mkdtemp(directory)) {
+    static std::once_flag swept;
+    std::call_once(swept, sweep_stale_workdirs);
+    std::string directory = fmt::format("/tmp/forklore-run-{}-XXXXXX", getpid());
+    if (!mkdtemp(directory.data())) {
         stop_with(VerdictKind::setup_error, fmt::format("cannot make a working directory: {}",
                                                         strerror(errno)));
         return false;
