@@ -188,8 +188,15 @@ void host_run(const HostRunOptions& options) {
         containment.notes.push_back("namespaces turned off for this run");
     else if (auto error = contain_namespaces(containment); !error.empty())
         setup_failed(error);
+    // The directory of this program stays visible: spawn, fork_exec and forkserver start this
+    // same program again, and next to it lie the programs the corpus runs. A build tree under
+    // /tmp (a clone made there, as CI may) would otherwise vanish behind the private /tmp, and
+    // every exec of it fail with 127.
+    std::vector<std::string> visible = options.visible_paths;
+    if (std::string self = own_executable_path(); !self.empty())
+        visible.push_back(self.substr(0, self.rfind('/')));
     if (auto error = contain_filesystem(options.workdir, containment,
-                                         options.limits.max_file_size, options.visible_paths);
+                                         options.limits.max_file_size, visible);
         !error.empty())
         setup_failed(error);
     if (auto error = contain_capabilities(containment); !error.empty()) setup_failed(error);
