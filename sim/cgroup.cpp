@@ -333,7 +333,10 @@ RunCgroup RunCgroup::create(const std::string& name, const CgroupSettings& setti
     for (const auto& mount : mounts)
         if (mount.version == 2 && self.count("")) {
             std::string parent = directory_in(mount, self.at(""));
-            for (auto c : split(system_file((parent + "/cgroup.controllers").c_str()), ' '))
+            // Kept in a variable: split's views point into it, and a temporary in a range-for's
+            // expression dies before the loop runs (ASan: stack-use-after-scope).
+            const std::string offered = system_file((parent + "/cgroup.controllers").c_str());
+            for (auto c : split(offered, ' '))
                 if (!c.empty()) v2_controllers.emplace_back(c.back() == '\n' ? c.substr(0, c.size() - 1) : c);
             break;
         }
