@@ -296,8 +296,10 @@ TEST_CASE("an unprivileged user gets the same verdict through a user namespace",
 
 TEST_CASE("Ctrl-C stops a run, kills its sandbox and exits 130", "[cli][run][interrupt]") {
     // A spin that would run for a minute: the interrupt must end it, and leave nothing behind
-    // (run_cli checks that no sandbox host survives).
-    CliResult result = run_cli({"run", "selftest-spin", "--timeout", "60"}, 100, {}, 500);
+    // (run_cli checks that no sandbox host survives). The interrupt comes 3 s in: under ASan
+    // forklore took more than 500 ms to reach main, and a SIGINT before its handler is
+    // installed ends it by the default action, before any run (and so without the message).
+    CliResult result = run_cli({"run", "selftest-spin", "--timeout", "60"}, 100, {}, 3000);
     CHECK(result.exit_code == 130);
     CHECK(result.err.find("forklore: interrupted") != std::string::npos);
 }

@@ -15,6 +15,20 @@ namespace {
 
 using namespace forklore;
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kSanitizerBuild = true;
+#else
+constexpr bool kSanitizerBuild = false;
+#endif
+
+// Under ASan or TSan the scenario's malloc is the sanitizer's allocator, with locks and a fork
+// handling of its own: a hang rate measured there is not the C library's, which is what these
+// variants expect. (Seen under ASan, gcc 12: malloc-at-fork:malloc_fork hung 29 of 40 runs, on
+// a futex in ASan's heap, against at most 60% expected of glibc's malloc.)
+bool rate_is_the_c_librarys_malloc(const Scenario& scenario) {
+    return scenario.id == "malloc-at-fork";
+}
+
 class VariantTest : public Catch::ITestInvoker {
   public:
     VariantTest(const Scenario& scenario, const Variant& variant)
@@ -26,6 +40,16 @@ class VariantTest : public Catch::ITestInvoker {
         INFO("explanation: " << cell.last_record.verdict.explanation);
         INFO("stderr: " << cell.last_record.stderr_text.substr(0, 2000));
         INFO(cell.mismatch);
+        if (variant_.expected.racy && kSanitizerBuild && rate_is_the_c_librarys_malloc(scenario_)) {
+            // Every run still ends as a run of this variant can: completed, or proven hung.
+            for (const auto& [outcome, count] : cell.verdict_counts) {
+                INFO(outcome << ": " << count << " runs");
+                CHECK((outcome == "completed" || outcome.rfind("deadlocked(", 0) == 0));
+            }
+            WARN("under a sanitizer's allocator the hang rate was "
+                 << cell.hang_rate() << " over " << cell.runs << " runs (not checked)");
+            return;
+        }
         if (variant_.expected.racy) {
             INFO("hang rate " << cell.hang_rate() << " over " << cell.runs << " runs");
             CHECK(cell.hang_rate() >= variant_.expected.min_hang_rate);
