@@ -1,5 +1,7 @@
 #include "sim/cgroup.hpp"
 
+#include "sim/stale_runs.hpp"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -137,16 +139,6 @@ std::string human_bytes(std::uint64_t bytes) {
     if (bytes >= (1ULL << 30) && bytes % (1ULL << 30) == 0) return fmt::format("{} GiB", bytes >> 30);
     if (bytes >= (1ULL << 20)) return fmt::format("{} MiB", bytes >> 20);
     return fmt::format("{} bytes", bytes);
-}
-
-// "forklore-<pid>-<n>" -> pid; 0 for other names.
-pid_t runner_of(std::string_view name) {
-    if (name.substr(0, std::strlen(kNamePrefix)) != kNamePrefix) return 0;
-    name.remove_prefix(std::strlen(kNamePrefix));
-    pid_t pid = 0;
-    auto [end, error] = std::from_chars(name.data(), name.data() + name.size(), pid);
-    if (error != std::errc() || end == name.data() + name.size() || *end != '-') return 0;
-    return pid;
 }
 
 // SIGKILL to every member until the directory is empty, or `deadline_ms` passes.
@@ -558,8 +550,7 @@ void sweep_stale_cgroups() {
         if (!dir) continue;
         std::vector<std::string> stale;
         while (dirent* entry = readdir(dir)) {
-            pid_t runner = runner_of(entry->d_name);
-            if (runner > 0 && runner != getpid() && kill(runner, 0) != 0 && errno == ESRCH)
+            if (runner_is_gone(runner_in_name(entry->d_name, kNamePrefix)))
                 stale.push_back(parent + "/" + entry->d_name);
         }
         closedir(dir);

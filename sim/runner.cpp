@@ -6,6 +6,7 @@
 #include "sim/output_capture.hpp"
 #include "sim/process_records.hpp"
 #include "sim/stacks.hpp"
+#include "sim/stale_runs.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -26,9 +27,7 @@
 
 #include <algorithm>
 #include <atomic>
-#include <charconv>
 #include <mutex>
-#include <string_view>
 #include <thread>
 #include <cerrno>
 #include <cstring>
@@ -299,18 +298,9 @@ void sweep_stale_workdirs() {
     DIR* tmp = opendir("/tmp");
     if (!tmp) return;
     std::vector<std::string> stale;
-    constexpr std::string_view kPrefix = "forklore-run-";
-    while (dirent* entry = readdir(tmp)) {
-        std::string_view name = entry->d_name;
-        if (name.substr(0, kPrefix.size()) != kPrefix) continue;
-        name.remove_prefix(kPrefix.size());
-        pid_t runner = 0;
-        auto [end, error] = std::from_chars(name.data(), name.data() + name.size(), runner);
-        if (error != std::errc{} || runner <= 0 || end == name.data() + name.size() || *end != '-')
-            continue; // not a name this build gives
-        if (runner != getpid() && kill(runner, 0) != 0 && errno == ESRCH)
+    while (dirent* entry = readdir(tmp))
+        if (runner_is_gone(runner_in_name(entry->d_name, "forklore-run-")))
             stale.push_back(std::string("/tmp/") + entry->d_name);
-    }
     closedir(tmp);
     for (const auto& path : stale) remove_tree(path);
 }
