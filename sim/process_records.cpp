@@ -296,6 +296,16 @@ std::vector<ProcessRecord> build_process_records(const std::vector<Event>& event
     return records;
 }
 
+std::string how_started(const ProcessRecord& process) {
+    if (!process.start_method.empty()) return process.start_method;
+    if (process.parent_ns_pid == 0 || process.pid == 0) return "";
+    // build_process_records lists an exec at the first sight of a process whose program was
+    // not its parent's (ProcessHistory::Process::execed_before_seen).
+    for (const auto& exec : process.execs)
+        if (exec.t_ns <= process.start_ns) return "exec " + basename_of(exec.program);
+    return "fork";
+}
+
 std::vector<ProcessRecord> build_process_records(const std::vector<Event>& events,
                                                  const std::vector<Snapshot>& snapshots,
                                                  std::int64_t start_time_ns, const SandboxEnd& end) {

@@ -73,6 +73,13 @@ std::vector<ProcessRecord> build_process_records(const std::vector<Event>& event
                                                  const ProcessHistory& history,
                                                  std::int64_t start_time_ns, const SandboxEnd& end);
 
+// How `process` was made, as far as the record can honestly say: the start method the trace
+// recorded ("fork", "spawn" ...); else, for a process the samples saw, "exec PROGRAM" when it
+// already ran another program than its parent's when first seen (fork and exec, or
+// posix_spawn: a sample cannot tell them apart), or "fork" when it ran its parent's program (a
+// copy of the parent); "" when nothing says (no parent, or never sampled).
+std::string how_started(const ProcessRecord& process);
+
 // The same from the samples a record kept (tests, and records read back).
 std::vector<ProcessRecord> build_process_records(const std::vector<Event>& events,
                                                  const std::vector<Snapshot>& snapshots,

@@ -8,6 +8,7 @@
 // on in the child as its main thread, so what it held, the child's main thread holds.
 #include "gui/models/lock_table_model.hpp"
 
+#include "sim/explain.hpp"
 #include "sim/start_method.hpp"
 #include "sim/verdict.hpp"
 
@@ -79,7 +80,10 @@ std::string thread_label(const ThreadRef &thread) {
 }
 
 std::string LockRow::label() const {
-    return name.empty() ? fmt::format("{:#x}", address) : fmt::format("'{}'", name);
+    if (!name.empty())
+        return fmt::format("'{}'", name);
+    return waited_in.empty() ? fmt::format("{:#x}", address)
+                             : fmt::format("{:#x} ({})", address, waited_in);
 }
 
 std::string FileLockRow::label() const {
@@ -765,6 +769,8 @@ class Builder {
             }
             if (copy.kernel_owner_exists && !row.holders.empty())
                 row.holders.front().exists = *copy.kernel_owner_exists;
+            if (row.name.empty())
+                name_from_stacks(row);
             decide_state(copy);
             row.owner_text = owner_text(copy);
             row.state_text = state_text(copy);
@@ -774,6 +780,25 @@ class Builder {
             return std::tie(a.state, a.process, a.name, a.address) <
                    std::tie(b.state, b.process, b.name, b.address);
         });
+    }
+
+    // An object no event names, as well as its waiters' native stacks allow: the function
+    // they wait in, and who called it (CPython's lock primitive names a Python lock).
+    void name_from_stacks(LockRow &row) const {
+        for (const auto &waiter : row.waiters)
+            for (const ThreadStack &stack : record_.stacks) {
+                if (stack.ns_pid != row.process || stack.ns_tid != waiter.thread.tid)
+                    continue;
+                const StackWait wait = wait_from_stack(&stack);
+                if (wait.function.empty())
+                    continue;
+                row.waited_in = wait.caller.empty()
+                                    ? wait.function
+                                    : fmt::format("{} in {}", wait.function, wait.caller);
+                if (row.kind == SyncKind::futex)
+                    row.kind = sync_kind_of(std::string_view(wait.object_kind));
+                return;
+            }
     }
 
     // The first holder that does not live in the copy's process, if any.

@@ -90,6 +90,10 @@ struct LockHistory {
 struct LockRow {
     std::uint64_t address = 0;
     std::string name; // empty when the trace never named it
+    // For an object no event names: where its waiters wait, from a waiter's native stack (the C
+    // library function and its first caller outside it): "sem_wait in PyThread_acquire_lock_timed"
+    // (a Python lock), "pthread_mutex_lock in worker_loop". Empty when no stack says.
+    std::string waited_in;
     SyncKind kind = SyncKind::mutex;
     pid_t process = 0;     // whose memory this copy lives in (namespace pid)
     pid_t copied_from = 0; // the process fork copied it from; 0 when it was not copied
@@ -110,7 +114,7 @@ struct LockRow {
     LockHistory history;
 
     const LockHolder *owner() const { return holders.empty() ? nullptr : &holders.front(); }
-    // "'file_lock'" or "0x55d0c0a0"
+    // "'file_lock'", "0x55d0c0a0 (sem_wait in PyThread_acquire_lock_timed)" or "0x55d0c0a0"
     std::string label() const;
 };
 

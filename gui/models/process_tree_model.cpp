@@ -1,5 +1,6 @@
 #include "gui/models/process_tree_model.hpp"
 
+#include "sim/process_records.hpp"
 #include "sim/verdict.hpp"
 
 #include <fmt/format.h>
@@ -95,7 +96,8 @@ std::string short_label(const ProcessNode &node) {
     case ProcessState::partly_stuck:
         return "partly stuck";
     case ProcessState::exited:
-        return fmt::format("exited, code {}", node.exit_code);
+        return node.exit_status_known ? fmt::format("exited, code {}", node.exit_code)
+                                      : std::string("exited, status unknown");
     case ProcessState::killed_by_signal:
         return "killed by " + signal_name(node.signal);
     case ProcessState::killed_by_runner:
@@ -115,6 +117,15 @@ void decide_state(ProcessNode &node, const ProcessRecord &process, bool live, bo
             node.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
         }
         node.state_text = process.exit_description.empty() ? describe_wait_status(status)
+                                                           : process.exit_description;
+        return;
+    }
+    // Ended with no status anyone read: a program nobody instrumented reaped it between two
+    // samples, or the sandbox ended on its own after the last one. Ended all the same.
+    if (process.end_ns > 0 && !process.killed_by_runner) {
+        node.state = ProcessState::exited;
+        node.exit_status_known = false;
+        node.state_text = process.exit_description.empty() ? "exited (status unknown)"
                                                            : process.exit_description;
         return;
     }
@@ -254,6 +265,7 @@ ProcessTreeModel build_process_tree(const RunRecord &record, bool live) {
         node.parent = process.parent_ns_pid;
         node.role = process.role;
         node.start_method = process.start_method;
+        node.made_how = how_started(process);
         node.infrastructure = is_infrastructure(process);
         // The host forks the reaper, pid 1 of the sandbox's PID namespace: the record gives the
         // reaper no parent because the host's pid is not a namespace pid.
@@ -289,10 +301,14 @@ ProcessTreeModel build_process_tree(const RunRecord &record, bool live) {
         builder.children[parent->second].push_back(i);
         const ProcessNode &parent_node = builder.unordered[parent->second];
         // The sandbox's own forks (host -> reaper -> main) are not a scenario's start method.
+        // Otherwise the trace's start method, or what the process history shows of it ("fork":
+        // it ran its parent's program; "exec python3.11": another one when first seen).
         if (!node.start_method.empty())
             node.edge_label = node.start_method;
+        else if (parent_node.infrastructure)
+            node.edge_label = "sandbox";
         else
-            node.edge_label = parent_node.infrastructure ? "sandbox" : "unknown";
+            node.edge_label = node.made_how.empty() ? "child of" : node.made_how;
     }
     auto earlier = [&](std::size_t a, std::size_t b) {
         const ProcessNode &x = builder.unordered[a];

@@ -41,10 +41,14 @@ struct ProcessNode {
     pid_t parent = 0;   // namespace pid of the parent; 0 for a root
     std::string role;   // "main", the child function's name, "forkserver", "reaper", "host"
     std::string start_method;    // as recorded ("" for the sandbox's own processes)
-    std::string edge_label;      // on the edge from its parent: the start method, or "sandbox"
+    std::string made_how;        // how_started(): the start method, or what the samples show
+                                 // ("fork", "exec python3.11"); "" when nothing says
+    std::string edge_label;      // on the edge from its parent: the start method, "sandbox", the
+                                 // samples' "fork" / "exec PROGRAM", else "child of"
     bool infrastructure = false; // the sandbox's host or reaper, not scenario code
     ProcessState state = ProcessState::running;
     int exit_code = 0;       // exited
+    bool exit_status_known = true; // exited: false when it ended unseen (no status was read)
     int signal = 0;          // killed_by_signal
     std::string state_text;  // "exited with code 0", "blocked, then killed by the runner" ...
     std::string state_label; // short, for a box: "blocked", "exited, code 0", "killed by SIGABRT"

@@ -1,5 +1,7 @@
 #include "gui/models/timeline_model.hpp"
 
+#include "gui/models/timeline_from_samples.hpp"
+
 #include "sim/start_method.hpp"
 #include "sim/verdict.hpp"
 
@@ -18,6 +20,10 @@ namespace forklore::gui {
 
 std::string_view to_string(BarKind kind) {
     switch (kind) {
+    case BarKind::running:
+        return "running";
+    case BarKind::sleeping:
+        return "sleeping";
     case BarKind::held:
         return "held";
     case BarKind::held_with_waiters:
@@ -42,6 +48,8 @@ std::string_view to_string(BarSubject kind) {
         return "child process";
     case BarSubject::barrier:
         return "barrier";
+    case BarSubject::sampled:
+        return "sampled state";
     }
     return "?";
 }
@@ -105,6 +113,17 @@ BarKind TimelineRow::dominant_kind(std::size_t first, std::size_t last) const {
     return best;
 }
 
+void TimelineRow::sum_times() {
+    for (auto& sums : time_before)
+        sums.assign(bars.size() + 1, 0);
+    for (std::size_t i = 0; i < bars.size(); ++i)
+        for (std::size_t k = 0; k < time_before.size(); ++k)
+            time_before[k][i + 1] =
+                time_before[k][i] + (static_cast<std::size_t>(bars[i].kind) == k
+                                         ? bars[i].end_ns - bars[i].start_ns
+                                         : 0);
+}
+
 std::optional<std::size_t> TimelineModel::lane_index(pid_t pid, pid_t tid) const {
     for (std::size_t i = 0; i < lanes.size(); ++i)
         if (lanes[i].pid == pid && lanes[i].tid == tid)
@@ -129,6 +148,18 @@ std::string_view to_string(LaneVerdict verdict) {
         return "live";
     }
     return "";
+}
+
+std::string ms(std::int64_t ns) {
+    return fmt::format("{:.3f} ms", static_cast<double>(ns) / 1e6);
+}
+
+std::string exit_label(int status) {
+    if (WIFEXITED(status))
+        return fmt::format("exit {}", WEXITSTATUS(status));
+    if (WIFSIGNALED(status))
+        return signal_name(WTERMSIG(status));
+    return "ended";
 }
 
 namespace {
@@ -220,13 +251,6 @@ void lower_to(std::optional<std::int64_t>& slot, std::int64_t t) {
         slot = t;
 }
 
-std::string exit_label(int status) {
-    if (WIFEXITED(status))
-        return fmt::format("exit {}", WEXITSTATUS(status));
-    if (WIFSIGNALED(status))
-        return signal_name(WTERMSIG(status));
-    return "ended";
-}
 
 std::string start_method_name(std::int64_t code) {
     if (code >= 0 && code < static_cast<std::int64_t>(kStartMethodNames.size()))
@@ -417,17 +441,6 @@ void split_hold(const TimelineBar& hold, const Spans* waiting, std::vector<Timel
     piece(cursor, hold.end_ns, BarKind::held);
 }
 
-void build_time_sums(TimelineRow& row) {
-    for (auto& sums : row.time_before)
-        sums.assign(row.bars.size() + 1, 0);
-    for (std::size_t i = 0; i < row.bars.size(); ++i)
-        for (std::size_t k = 0; k < row.time_before.size(); ++k)
-            row.time_before[k][i + 1] =
-                row.time_before[k][i] + (static_cast<std::size_t>(row.bars[i].kind) == k
-                                             ? row.bars[i].end_ns - row.bars[i].start_ns
-                                             : 0);
-}
-
 MarkerKind marker_kind(EventKind kind) {
     switch (kind) {
     case EventKind::process_start:
@@ -457,9 +470,6 @@ MarkerKind marker_kind(EventKind kind) {
     }
 }
 
-std::string ms(std::int64_t ns) {
-    return fmt::format("{:.3f} ms", static_cast<double>(ns) / 1e6);
-}
 
 // Since when the samples show a thread blocked with no timeout, without a break up to the last
 // sample; unset when the last sample shows it otherwise (or never saw it).
@@ -813,12 +823,15 @@ TimelineModel build_timeline_model(const RunRecord& record) {
             std::stable_sort(
                 row.bars.begin(), row.bars.end(),
                 [](const TimelineBar& a, const TimelineBar& b) { return a.start_ns < b.start_ns; });
-            build_time_sums(row);
+            row.sum_times();
         }
         std::stable_sort(
             model.lanes[lane].markers.begin(), model.lanes[lane].markers.end(),
             [](const TimelineMarker& a, const TimelineMarker& b) { return a.t_ns < b.t_ns; });
     }
+    // Threads the trace does not cover, from the samples; before the verdicts, whose hatch
+    // starts at a stuck thread's last open wait.
+    add_sampled_activity(model, record);
     mark_lane_verdicts(model, record);
     return model;
 }
@@ -867,6 +880,8 @@ std::optional<TimelineHit> hit_test(const TimelineModel& model, std::int64_t t_n
 
 std::string describe_bar(const TimelineModel& model, const RunRecord& record,
                          const TimelineBar& bar) {
+    if (bar.from_samples())
+        return describe_sampled_bar(model, record, bar);
     if (bar.begin_event >= record.events.size())
         return std::string(to_string(bar.kind));
     const Event& e = record.events[bar.begin_event];
@@ -897,6 +912,8 @@ std::string describe_bar(const TimelineModel& model, const RunRecord& record,
             break;
         case BarSubject::barrier:
             what = fmt::format("waiting at barrier {}", name);
+            break;
+        case BarSubject::sampled: // from the samples: described above
             break;
         }
     } else {
@@ -1001,9 +1018,22 @@ std::string describe_event(const RunRecord& record, std::size_t index) {
     return text;
 }
 
+std::string describe_marker(const TimelineModel& model, const RunRecord& record,
+                            const TimelineMarker& marker) {
+    if (marker.note < model.sampled_notes.size())
+        return model.sampled_notes[marker.note];
+    return describe_event(record, marker.event);
+}
+
 std::string describe_lane(const TimelineLane& lane) {
     std::string text =
         fmt::format("thread '{}' (tid {}) of process {}", lane.name, lane.tid, lane.pid);
+    if (lane.from_samples)
+        text += fmt::format("\n{}where no probe records it (a program nobody instrumented), "
+                            "its bars are what the kernel's samples showed",
+                            lane.comm.empty() || lane.comm == lane.name
+                                ? std::string()
+                                : fmt::format("the kernel calls it '{}'; ", lane.comm));
     switch (lane.verdict) {
     case LaneVerdict::stuck:
         text += fmt::format("\nSTUCK: {}", lane.doing.empty() ? "blocked" : lane.doing);

@@ -7,6 +7,11 @@
 // exit reported to the process that reaped it. Every bar, marker and arrow keeps the index of
 // the event it came from, so a click selects that event in every panel.
 //
+// Threads the trace does not cover (an uninstrumented program: `forklore exec`, a Python
+// scenario after its exec) are drawn from the kernel's samples instead (timeline_from_samples.cpp):
+// running, sleeping and waiting bars, lane names, and the starts, execs and exits of the
+// process history.
+//
 // Times are nanoseconds relative to the run's start (event.time_ns - record.start_time_ns).
 // Building is O(events log events); drawing needs only the visible part, found by binary search
 // (see TimelineRow).
@@ -27,9 +32,12 @@
 namespace forklore::gui {
 
 inline constexpr std::size_t kNoTimelineEvent = std::numeric_limits<std::size_t>::max();
+inline constexpr std::size_t kNoSampledSpan = std::numeric_limits<std::size_t>::max();
 
 // Ordered by severity (a tie between kinds is resolved towards the more severe).
 enum class BarKind : std::uint8_t {
+    running,           // on a CPU or runnable, as the kernel's samples showed it
+    sleeping,          // asleep with a timeout or in a call forklore does not classify (samples)
     held,              // a lock held, nobody waiting for it (green)
     held_with_waiters, // a lock held while another thread waits for it (yellow)
     waiting,           // a thread blocked (red)
@@ -43,7 +51,9 @@ enum class BarSubject : std::uint8_t {
     join,      // a thread being joined (join_wait .. join_done)
     child,     // a child process (child_wait .. its process_exit)
     barrier,   // a barrier (barrier_wait .. barrier_passed)
+    sampled,   // what the kernel's samples showed a thread doing (TimelineModel::sampled_spans)
 };
+inline constexpr std::size_t kBarKinds = 5;
 
 std::string_view to_string(BarKind kind);
 std::string_view to_string(BarSubject kind);
@@ -59,7 +69,12 @@ struct TimelineBar {
     std::size_t end_event =
         kNoTimelineEvent; // the acquire/done/release that ended it; kNoTimelineEvent when
                           // it never ended (ran to the thread's or the run's end)
-    bool open() const { return end_event == kNoTimelineEvent; }
+    // Drawn from the samples (a thread the trace does not cover): its TimelineModel::sampled_spans
+    // entry; such a bar has no events, and is open when the last sample still showed it.
+    std::size_t sampled = kNoSampledSpan;
+    bool from_samples() const { return sampled != kNoSampledSpan; }
+    bool open() const { return from_samples() ? sampled_open : end_event == kNoTimelineEvent; }
+    bool sampled_open = false;
 };
 
 // One row of a lane: bars that never overlap, sorted by time, so both starts and ends increase
@@ -69,7 +84,7 @@ struct TimelineRow {
     std::vector<TimelineBar> bars;
     // time_before[k][i] = the total time of the bars of kind k among bars [0, i), so that the
     // colour of thousands of bars that fall into one pixel is found in O(1).
-    std::array<std::vector<std::int64_t>, 3> time_before;
+    std::array<std::vector<std::int64_t>, kBarKinds> time_before;
 
     // Index of the first bar that ends at or after t (bars.size() when none).
     std::size_t first_ending_at_or_after(std::int64_t t_ns) const;
@@ -79,6 +94,8 @@ struct TimelineRow {
     // there (the more severe kind on a tie; the first bar's kind when none lasted at all).
     // Requires first < last <= bars.size().
     BarKind dominant_kind(std::size_t first, std::size_t last) const;
+    // Recomputes time_before after `bars` changed.
+    void sum_times();
 };
 
 enum class MarkerKind : std::uint8_t {
@@ -101,6 +118,9 @@ struct TimelineMarker {
     std::int64_t t_ns = 0;
     MarkerKind kind = MarkerKind::other;
     std::size_t event = kNoTimelineEvent;
+    // A marker the samples drew (an exec or an exit nobody recorded): its hover text, in
+    // TimelineModel::sampled_notes.
+    std::size_t note = kNoSampledSpan;
 };
 
 // A thread's part in a deadlock verdict, from the verdict's stuck and live lists.
@@ -128,6 +148,11 @@ struct TimelineLane {
     // without a timeout up to the end of the lane. Unset for other lanes and when nothing shows.
     std::optional<std::int64_t> stuck_from_ns;
     std::size_t stuck_row = 0;
+    // A thread the trace does not cover (an uninstrumented program): its bars come from the
+    // samples, and `comm` is the kernel's name for it when the lane's name says more
+    // ("main", "thread 4") than a comm every thread shares ("python3").
+    bool from_samples = false;
+    std::string comm;
 };
 
 // One process: a header row and its lanes [first_lane, first_lane + lane_count).
@@ -157,6 +182,21 @@ struct TimelineArrow {
     std::size_t event = kNoTimelineEvent;
 };
 
+// One stretch of consecutive samples that showed a thread in the same state, for a thread the
+// trace does not cover. Samples are discrete: the state began at most one sampling interval
+// before `first_seen_ns` and lasted until `next_sample_ns` at most.
+struct SampledSpan {
+    pid_t pid = 0, tid = 0; // namespace ids
+    WaitKind wait = WaitKind::running;
+    bool untimed = false;
+    std::string what; // "futex 0x7f12a0 (owner tid 3)", "read on pipe:[1234] (fd 4)", "running"
+    std::int64_t first_seen_ns = 0, last_seen_ns = 0;
+    int samples = 0; // recorded samples that showed it (a record keeps the samples that changed)
+    // The first sample that showed the thread doing something else, or gone; unset when the
+    // last sample still showed it.
+    std::optional<std::int64_t> next_sample_ns;
+};
+
 struct TimelineModel {
     std::vector<TimelineGroup> groups; // process-tree order: parents before their children
     std::vector<TimelineLane> lanes;   // grouped: every group's lanes are contiguous
@@ -164,6 +204,8 @@ struct TimelineModel {
     std::int64_t end_ns = 0;    // the end of the run (the right edge of "fit")
     std::size_t lock_holds = 0; // holds (lock and file lock), before splitting by waiters
     std::size_t waits = 0;      // waiting bars
+    std::vector<SampledSpan> sampled_spans; // what bars drawn from the samples stand for
+    std::vector<std::string> sampled_notes; // hover text of markers drawn from the samples
 
     std::optional<std::size_t> lane_index(pid_t pid, pid_t tid) const;
     std::optional<std::size_t> group_index(pid_t pid) const;
@@ -188,6 +230,9 @@ std::optional<TimelineHit> hit_test(const TimelineModel& model, std::int64_t t_n
 std::string describe_bar(const TimelineModel& model, const RunRecord& record,
                          const TimelineBar& bar);
 std::string describe_event(const RunRecord& record, std::size_t event);
+// A marker's tooltip: its event's, or what the samples showed (an exec, an exit).
+std::string describe_marker(const TimelineModel& model, const RunRecord& record,
+                            const TimelineMarker& marker);
 
 // Tooltip of a lane's header: the thread, what it was doing at the verdict, and why it is stuck
 // (nothing that could wake it can run) or live (it can still run).

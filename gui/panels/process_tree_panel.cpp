@@ -47,6 +47,8 @@ ImU32 state_colour(const ProcessNode &node) {
     case ProcessState::partly_stuck:
         return palette::waiting;
     case ProcessState::exited:
+        if (!node.exit_status_known)
+            return palette::process_edge; // no status was read: neither success nor failure
         return node.exit_code == 0 ? kExitedOk : kFailed;
     case ProcessState::killed_by_signal:
         return kFailed;
@@ -132,7 +134,9 @@ void node_tooltip(const ProcessNode &node) {
     ImGui::TextUnformatted(node.title().c_str());
     if (node.host_pid != 0 && node.host_pid != node.pid)
         ImGui::TextDisabled("host pid %d", node.host_pid);
-    if (!node.edge_label.empty())
+    if (node.edge_label == "child of")
+        ImGui::Text("child of process %d (how it was made is not known)", node.parent);
+    else if (!node.edge_label.empty())
         ImGui::Text("made by process %d with %s", node.parent, node.edge_label.c_str());
     ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(state_colour(node)), "%s",
                        node.state_text.c_str());

@@ -48,8 +48,16 @@ ImU32 with_alpha(ImU32 colour, int alpha) {
     return (colour & ~IM_COL32_A_MASK) | (static_cast<ImU32>(alpha) << IM_COL32_A_SHIFT);
 }
 
+// What the samples show of a thread no probe records: muted, so red waits stand out.
+constexpr ImU32 kSampledRunning = IM_COL32(120, 140, 175, 255);
+constexpr ImU32 kSampledSleeping = IM_COL32(70, 85, 120, 255);
+
 ImU32 bar_colour(BarKind kind) {
     switch (kind) {
+    case BarKind::running:
+        return kSampledRunning;
+    case BarKind::sleeping:
+        return kSampledSleeping;
     case BarKind::held:
         return palette::held;
     case BarKind::held_with_waiters:
@@ -463,7 +471,10 @@ void draw_timeline_panel(TimelinePanelState& state, const RecordView& view, Sele
         "hatched); one badged 'live' still ran beside them, and could not wake them. Triangles "
         "are other events (notes, output, thread starts ...); arrows join a parent to the child "
         "it started (labelled with the start method), an exec, and an exit to the process that "
-        "reaped it.\n\nMouse wheel: zoom around the mouse (shift+wheel scrolls the lanes). Drag: "
+        "reaped it. A thread no probe records (a program run by 'forklore exec', a Python "
+        "interpreter) is drawn from the kernel's samples: running, sleeping, or waiting in red "
+        "(hover: on what, since which sample); its process's start, execs and exit come from "
+        "the process history.\n\nMouse wheel: zoom around the mouse (shift+wheel scrolls the lanes). Drag: "
         "pan. Hover: details. Click a bar or a triangle to select its event in every panel; click "
         "a thread's name to select the thread. 'Fit' shows the whole run (and follows a live "
         "run).");
@@ -496,6 +507,13 @@ void draw_timeline_panel(TimelinePanelState& state, const RecordView& view, Sele
     legend_swatch(palette::waiting, "waiting");
     legend_swatch(IM_COL32(120, 180, 255, 255), "events");
     legend_swatch(palette::process_edge, "start / exec / exit");
+    if (!model.sampled_spans.empty()) {
+        // Threads no probe records, drawn from the kernel's samples.
+        ImGui::TextDisabled("Sampled:");
+        legend_swatch(kSampledRunning, "running");
+        legend_swatch(kSampledSleeping, "sleeping");
+        legend_swatch(palette::waiting, "waiting (on what: hover)");
+    }
     if (std::any_of(model.lanes.begin(), model.lanes.end(),
                     [](const TimelineLane& lane) { return lane.verdict == LaneVerdict::stuck; })) {
         // A deadlock verdict's stuck set, on its own line: the sentence must stay readable.
@@ -678,15 +696,18 @@ void draw_timeline_panel(TimelinePanelState& state, const RecordView& view, Sele
                 if (hit->bar) {
                     ImGui::TextUnformatted(describe_bar(model, record, *hit->bar).c_str());
                     ImGui::Separator();
-                    ImGui::TextDisabled("%s", hit->bar->kind == BarKind::waiting
-                                                  ? "click: select the wait"
-                                                  : "click: select the acquire");
+                    if (!hit->bar->from_samples())
+                        ImGui::TextDisabled("%s", hit->bar->kind == BarKind::waiting
+                                                      ? "click: select the wait"
+                                                      : "click: select the acquire");
                 } else {
-                    ImGui::TextUnformatted(describe_event(record, hit->event).c_str());
+                    ImGui::TextUnformatted(describe_marker(model, record, *hit->marker).c_str());
                 }
                 ImGui::PopTextWrapPos();
                 ImGui::EndTooltip();
-                if (clicked)
+                if (clicked && hit->event == kNoTimelineEvent) // drawn from the samples
+                    selection.select_thread(model.lanes[*at.lane].pid, model.lanes[*at.lane].tid);
+                else if (clicked)
                     selection.select_event(record, hit->event);
             }
         } else if (mouse.x < plot_min.x && at.lane) {

@@ -12,6 +12,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace forklore::gui::test {
 
@@ -42,16 +43,15 @@ inline std::shared_ptr<const RunRecord> recorded(const char* const (&which)[2]) 
 #ifdef FORKLORE_BIN_DIR
 // A program of tests/programs (built into build/bin) run uninstrumented through the hidden exec
 // scenario, as `forklore exec -- PROGRAM` does; kept for every test of the program.
-inline std::shared_ptr<const RunRecord> exec_recorded(const std::string& program) {
-    static std::map<std::string, std::shared_ptr<const RunRecord>> cache;
-    auto& slot = cache[program];
+inline std::shared_ptr<const RunRecord> exec_argv_recorded(const std::vector<std::string>& argv) {
+    static std::map<std::vector<std::string>, std::shared_ptr<const RunRecord>> cache;
+    auto& slot = cache[argv];
     if (!slot) {
         const Scenario* exec = ScenarioRegistry::instance().find("exec");
         if (!exec) throw std::runtime_error("no exec scenario");
         RunRequest request;
         request.scenario = exec;
-        request.knobs = {{"argv", probe::encode_argv({std::string(FORKLORE_BIN_DIR) + "/" + program})},
-                         {"cwd", FORKLORE_BIN_DIR}};
+        request.knobs = {{"argv", probe::encode_argv(argv)}, {"cwd", FORKLORE_BIN_DIR}};
         request.timeout_seconds = 30;
         request.limits = exec->limits;
         request.limits.cpu_seconds = std::max(request.limits.cpu_seconds, 35);
@@ -60,6 +60,20 @@ inline std::shared_ptr<const RunRecord> exec_recorded(const std::string& program
     }
     return slot;
 }
+
+inline std::shared_ptr<const RunRecord> exec_recorded(const std::string& program) {
+    return exec_argv_recorded({std::string(FORKLORE_BIN_DIR) + "/" + program});
+}
+
+#ifdef FORKLORE_SOURCE_DIR
+// A Python script of tests/programs run the same way by Debian's interpreter, with buffered
+// stdio pinned as tests/cli does (the environment may export PYTHONUNBUFFERED=1).
+inline constexpr const char* kPython = "/usr/bin/python3";
+inline std::shared_ptr<const RunRecord> python_exec_recorded(const std::string& script) {
+    return exec_argv_recorded({"/usr/bin/env", "PYTHONUNBUFFERED=0", kPython,
+                               std::string(FORKLORE_SOURCE_DIR) + "/tests/programs/" + script});
+}
+#endif
 
 // A forked child stuck on a mutex whose owner stays in the parent, while the parent's 'chatter'
 // thread prints and its main thread polls: a partial deadlock (tests/programs/partial_deadlock.c).

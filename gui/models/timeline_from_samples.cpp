@@ -1,0 +1,495 @@
+#include "gui/models/timeline_from_samples.hpp"
+
+#include "sim/process_records.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <limits>
+#include <map>
+#include <optional>
+#include <set>
+#include <unordered_map>
+
+namespace forklore::gui {
+
+namespace {
+
+bool is_sandbox_own(const TimelineGroup& group) {
+    return group.role == "host" || group.role == "reaper";
+}
+
+std::string basename_of(std::string_view path) {
+    const auto slash = path.rfind('/');
+    return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
+}
+
+// What one sample shows a thread doing, as a bar: its kind and, in words, on what.
+struct SampledState {
+    BarKind kind = BarKind::running;
+    std::string what;
+    bool operator==(const SampledState&) const = default;
+};
+
+std::string futex_words(const ThreadSnapshot& thread) {
+    std::string owner;
+    if (thread.owner_ns_tid && *thread.owner_ns_tid > 0)
+        owner = fmt::format("owner tid {}", *thread.owner_ns_tid);
+    else if (thread.owner_ns_tid)
+        owner = "no owner";
+    else
+        owner = "no owner recorded in it"; // not a mutex, or its word could not be read
+    return fmt::format("futex {:#x} ({}{}{})", thread.futex_address, owner,
+                       thread.futex_private ? "" : ", shared between processes",
+                       thread.untimed ? "" : ", with a timeout");
+}
+
+std::string poll_words(const ThreadSnapshot& thread) {
+    std::string text = "poll/select/epoll";
+    if (thread.watched_known && !thread.watched_targets.empty()) {
+        text += " on ";
+        for (std::size_t i = 0; i < thread.watched_targets.size() && i < 4; ++i)
+            text += (i ? ", " : "") + thread.watched_targets[i];
+        if (thread.watched_targets.size() > 4)
+            text += fmt::format(" and {} more", thread.watched_targets.size() - 4);
+    }
+    return text + (thread.untimed ? ", no timeout" : ", with a timeout");
+}
+
+SampledState state_of(const ThreadSnapshot& thread) {
+    switch (thread.wait) {
+    case WaitKind::running:
+        return {BarKind::running, "running"};
+    case WaitKind::futex:
+        return {BarKind::waiting, futex_words(thread)};
+    case WaitKind::file_lock:
+        return {BarKind::waiting,
+                fmt::format("file lock on inode {}{} (fd {}{})", thread.fd_inode,
+                            thread.fd_device.empty() ? "" : " of device " + thread.fd_device,
+                            thread.fd,
+                            thread.fd_target.empty() ? "" : ", " + thread.fd_target)};
+    case WaitKind::child:
+        // WNOHANG: it only looks, it does not wait.
+        if (!thread.untimed)
+            return {BarKind::sleeping, "checks on its children without waiting (WNOHANG)"};
+        if (thread.waited_pid > 0)
+            return {BarKind::waiting, fmt::format("waitpid for process {}", thread.waited_pid)};
+        if (thread.waited_pid < -1)
+            return {BarKind::waiting,
+                    fmt::format("waitpid for a child of process group {}", -thread.waited_pid)};
+        return {BarKind::waiting, "waitpid for any child"};
+    case WaitKind::pipe:
+        return {BarKind::waiting,
+                fmt::format("read on {} (fd {})",
+                            thread.fd_target.empty() ? std::string("an fd") : thread.fd_target,
+                            thread.fd)};
+    case WaitKind::poll:
+        return {BarKind::waiting, poll_words(thread)};
+    case WaitKind::signal:
+        return {BarKind::waiting, thread.timer_may_signal
+                                      ? "a signal (pause/sigsuspend), which a timer may send"
+                                      : "a signal (pause/sigsuspend/sigwaitinfo)"};
+    case WaitKind::stopped:
+        return {BarKind::waiting, thread.state == 'T' ? "stopped by a signal: waits for SIGCONT"
+                                                      : "stopped by a tracer"};
+    case WaitKind::sleep:
+        return {BarKind::sleeping, "sleeping (nanosleep or the like, with a timeout)"};
+    case WaitKind::other:
+        return {BarKind::sleeping,
+                thread.syscall >= 0
+                    ? fmt::format("blocked in system call {}{}", thread.syscall,
+                                  thread.wchan.empty() || thread.wchan == "0"
+                                      ? ""
+                                      : fmt::format(" (kernel function {})", thread.wchan))
+                    : std::string("blocked in a call forklore does not classify")};
+    case WaitKind::zombie:
+        break;
+    }
+    return {BarKind::sleeping, "exited"};
+}
+
+bool is_gone(const ThreadSnapshot& thread) {
+    return thread.wait == WaitKind::zombie || thread.state == 'Z' || thread.state == 'X';
+}
+
+// Since when the samples must speak for each process (relative ns): its whole life when it
+// recorded no event, the time after an exec no process_start followed, never otherwise.
+std::map<pid_t, std::int64_t> uncovered_from(const TimelineModel& model, const RunRecord& record) {
+    struct Coverage {
+        bool traced = false;
+        std::optional<std::int64_t> execed_at;
+    };
+    std::unordered_map<pid_t, Coverage> coverage;
+    for (const Event& e : record.events) {
+        Coverage& c = coverage[e.pid];
+        c.traced = true;
+        if (e.kind == EventKind::exec)
+            c.execed_at = e.time_ns - record.start_time_ns;
+        else if (e.kind == EventKind::process_start)
+            c.execed_at.reset(); // the new program is instrumented too (the host again)
+    }
+    std::map<pid_t, std::int64_t> from;
+    for (const TimelineGroup& group : model.groups) {
+        if (is_sandbox_own(group))
+            continue;
+        auto c = coverage.find(group.pid);
+        if (c == coverage.end() || !c->second.traced)
+            from[group.pid] = std::numeric_limits<std::int64_t>::min();
+        else if (c->second.execed_at)
+            from[group.pid] = *c->second.execed_at;
+    }
+    return from;
+}
+
+// Names that say nothing about one thread: the program's (its comm after exec, the file name)
+// that every thread of it starts with. The kernel keeps 15 bytes of a comm.
+std::set<std::string> program_names(const ProcessRecord* process, const std::string& comm) {
+    std::set<std::string> names;
+    auto add = [&](std::string name) {
+        if (!name.empty())
+            names.insert(name.substr(0, 15));
+    };
+    add(comm);
+    if (process) {
+        add(basename_of(process->program));
+        add(basename_of(process->command.substr(0, process->command.find(' '))));
+        for (const ExecRecord& exec : process->execs) {
+            add(basename_of(exec.program));
+            add(basename_of(exec.command.substr(0, exec.command.find(' '))));
+        }
+    }
+    return names;
+}
+
+struct OpenSpan {
+    SampledState state;
+    WaitKind wait = WaitKind::running;
+    bool untimed = false;
+    std::int64_t first_ns = 0, last_ns = 0;
+    int samples = 0;
+};
+
+class SampledPass {
+  public:
+    SampledPass(TimelineModel& model, const RunRecord& record)
+        : model_(model), record_(record), from_(uncovered_from(model, record)) {}
+
+    void run() {
+        if (from_.empty())
+            return;
+        walk_samples();
+        set_lifetimes();
+        place_bars();
+        name_lanes();
+        draw_history();
+    }
+
+  private:
+    std::int64_t relative(std::int64_t time_ns) const { return time_ns - record_.start_time_ns; }
+
+    void walk_samples() {
+        for (std::size_t lane = 0; lane < model_.lanes.size(); ++lane)
+            if (from_.count(model_.lanes[lane].pid))
+                lane_of_[{model_.lanes[lane].pid, model_.lanes[lane].tid}] = lane;
+        open_.resize(model_.lanes.size());
+        bars_.resize(model_.lanes.size());
+        for (const Snapshot& snapshot : record_.snapshots) {
+            const std::int64_t t = relative(snapshot.time_ns);
+            std::vector<bool> seen(model_.lanes.size(), false);
+            for (const ProcessSnapshot& process : snapshot.processes) {
+                auto from = from_.find(process.ns_pid);
+                if (process.infrastructure || from == from_.end() || t < from->second)
+                    continue;
+                comm_[process.ns_pid] = process.comm;
+                for (const ThreadSnapshot& thread : process.threads) {
+                    auto lane = lane_of_.find({process.ns_pid, thread.ns_tid});
+                    if (lane == lane_of_.end() || is_gone(thread))
+                        continue;
+                    seen[lane->second] = true;
+                    thread_comm_[lane->second] = thread.name;
+                    first_seen_.emplace(lane->second, t);
+                    gone_.erase(lane->second);
+                    observe(lane->second, thread, t);
+                }
+            }
+            // A thread missing from a sample has ended (or its process has).
+            for (std::size_t lane = 0; lane < open_.size(); ++lane)
+                if (open_[lane] && !seen[lane]) {
+                    close(lane, t);
+                    gone_.emplace(lane, t);
+                }
+        }
+        for (std::size_t lane = 0; lane < open_.size(); ++lane)
+            if (open_[lane])
+                close(lane, std::nullopt);
+    }
+
+    void observe(std::size_t lane, const ThreadSnapshot& thread, std::int64_t t) {
+        SampledState state = state_of(thread);
+        auto& open = open_[lane];
+        if (open && open->state == state) {
+            open->last_ns = t;
+            ++open->samples;
+            return;
+        }
+        if (open)
+            close(lane, t);
+        open = OpenSpan{std::move(state), thread.wait, thread.untimed, t, t, 1};
+    }
+
+    // Ends the lane's open span at the sample that showed something else (`next`), or, when the
+    // last sample still showed it, at the end of the lane.
+    void close(std::size_t lane, std::optional<std::int64_t> next) {
+        OpenSpan& open = *open_[lane];
+        const TimelineLane& where = model_.lanes[lane];
+        SampledSpan span;
+        span.pid = where.pid;
+        span.tid = where.tid;
+        span.wait = open.wait;
+        span.untimed = open.untimed;
+        span.what = open.state.what;
+        span.first_seen_ns = open.first_ns;
+        span.last_seen_ns = open.last_ns;
+        span.samples = open.samples;
+        span.next_sample_ns = next;
+        TimelineBar bar;
+        bar.start_ns = open.first_ns;
+        bar.end_ns = std::max(open.last_ns, next.value_or(where.end_ns));
+        bar.kind = open.state.kind;
+        bar.what = BarSubject::sampled;
+        bar.sampled = model_.sampled_spans.size();
+        bar.sampled_open = !next;
+        model_.sampled_spans.push_back(std::move(span));
+        bars_[lane].push_back(bar);
+        open_[lane].reset();
+    }
+
+    // A thread that no event announced lived, as far as anyone knows, from the first sample
+    // that showed it to the first that did not (its process's first thread lives as long as the
+    // process, which the history says).
+    void set_lifetimes() {
+        for (const auto& [lane, first] : first_seen_) {
+            TimelineLane& l = model_.lanes[lane];
+            const bool traced = !l.markers.empty() ||
+                                std::any_of(l.rows.begin(), l.rows.end(),
+                                            [](const TimelineRow& row) { return !row.bars.empty(); });
+            if (l.tid == l.pid || traced)
+                continue;
+            l.start_ns = std::max(l.start_ns, first);
+            if (auto gone = gone_.find(lane); gone != gone_.end())
+                l.end_ns = std::clamp(gone->second, l.start_ns, l.end_ns);
+            for (auto& bar : bars_[lane]) // an open bar ran to the old end
+                bar.end_ns = std::min(bar.end_ns, std::max(bar.start_ns, l.end_ns));
+        }
+    }
+
+    // Into the first row where they overlap nothing the trace drew (the trace's bars of a
+    // process that exec'd end before its exec, so row 0 nearly always).
+    void place_bars() {
+        for (std::size_t lane = 0; lane < bars_.size(); ++lane) {
+            if (bars_[lane].empty())
+                continue;
+            auto& rows = model_.lanes[lane].rows;
+            auto overlaps = [](const TimelineRow& row, const TimelineBar& bar) {
+                const std::size_t i = row.first_ending_at_or_after(bar.start_ns + 1);
+                return i < row.bars.size() && row.bars[i].start_ns < bar.end_ns;
+            };
+            std::size_t r = 0;
+            for (; r < rows.size(); ++r)
+                if (std::none_of(bars_[lane].begin(), bars_[lane].end(),
+                                 [&](const TimelineBar& bar) { return overlaps(rows[r], bar); }))
+                    break;
+            if (r == rows.size())
+                rows.emplace_back();
+            TimelineRow& row = rows[r];
+            for (const TimelineBar& bar : bars_[lane]) {
+                row.bars.push_back(bar);
+                if (bar.kind == BarKind::waiting)
+                    ++model_.waits;
+            }
+            std::stable_sort(
+                row.bars.begin(), row.bars.end(),
+                [](const TimelineBar& a, const TimelineBar& b) { return a.start_ns < b.start_ns; });
+            row.sum_times();
+        }
+    }
+
+    // A comm that every thread of the program shares ("python3") tells nothing: the thread whose
+    // tid is the pid is "main", the others "thread N"; a comm a program gave a thread (with
+    // prctl or pthread_setname_np) is its name.
+    void name_lanes() {
+        for (std::size_t lane = 0; lane < model_.lanes.size(); ++lane) {
+            TimelineLane& l = model_.lanes[lane];
+            if (!from_.count(l.pid))
+                continue;
+            auto seen = thread_comm_.find(lane);
+            const std::string comm = seen != thread_comm_.end() ? seen->second : l.name;
+            const std::set<std::string> generic =
+                program_names(record_.find_process(l.pid), l.tid == l.pid ? "" : comm_[l.pid]);
+            const bool says_nothing = comm.empty() || generic.count(comm.substr(0, 15)) > 0;
+            l.from_samples = true;
+            l.comm = comm;
+            if (says_nothing)
+                l.name = l.tid == l.pid ? std::string("main") : fmt::format("thread {}", l.tid);
+            else
+                l.name = comm;
+        }
+    }
+
+    std::size_t note(std::string text) {
+        model_.sampled_notes.push_back(std::move(text));
+        return model_.sampled_notes.size() - 1;
+    }
+
+    void marker(std::size_t lane, std::int64_t t, MarkerKind kind, std::string text) {
+        auto& markers = model_.lanes[lane].markers;
+        TimelineMarker m{t, kind, kNoTimelineEvent, note(std::move(text))};
+        markers.insert(std::upper_bound(markers.begin(), markers.end(), m,
+                                        [](const TimelineMarker& a, const TimelineMarker& b) {
+                                            return a.t_ns < b.t_ns;
+                                        }),
+                       m);
+    }
+
+    bool has_marker(std::size_t lane, MarkerKind kind, std::optional<std::int64_t> at) const {
+        const auto& markers = model_.lanes[lane].markers;
+        return std::any_of(markers.begin(), markers.end(), [&](const TimelineMarker& m) {
+            return m.kind == kind && (!at || m.t_ns == *at);
+        });
+    }
+
+    // The process history: who made each process and how, its execs, its exit.
+    void draw_history() {
+        for (std::size_t g = 0; g < model_.groups.size(); ++g) {
+            auto from = from_.find(model_.groups[g].pid);
+            if (from == from_.end())
+                continue;
+            const ProcessRecord* process = record_.find_process(model_.groups[g].pid);
+            if (!process)
+                continue;
+            if (from->second == std::numeric_limits<std::int64_t>::min())
+                draw_start(g, *process);
+            draw_execs(g, *process, from->second);
+            draw_exit(g, *process);
+        }
+    }
+
+    std::optional<std::size_t> parent_lane(const TimelineGroup& group) const {
+        auto parent = model_.group_index(group.parent_pid);
+        if (group.parent_pid == 0 || !parent || is_sandbox_own(model_.groups[*parent]))
+            return std::nullopt;
+        return model_.groups[*parent].first_lane;
+    }
+
+    void draw_start(std::size_t g, const ProcessRecord& process) {
+        TimelineGroup& group = model_.groups[g];
+        const std::string how = how_started(process);
+        if (group.start_method.empty())
+            group.start_method = how;
+        auto from_lane = parent_lane(group);
+        const bool drawn = std::any_of(
+            model_.arrows.begin(), model_.arrows.end(), [&](const TimelineArrow& arrow) {
+                return arrow.kind == ArrowKind::start && arrow.to_lane == group.first_lane;
+            });
+        if (!from_lane || drawn || how.empty())
+            return;
+        model_.arrows.push_back({ArrowKind::start, *from_lane, group.first_lane, group.start_ns,
+                                 group.start_ns, how, kNoTimelineEvent});
+        const std::string origin =
+            how == "fork" ? "running its parent's program: a copy made by fork()"
+                          : fmt::format("already running {}: made by fork and exec, or spawn",
+                                        process.execs.empty() ? std::string("another program")
+                                                              : process.execs.front().program);
+        marker(*from_lane, group.start_ns, MarkerKind::child_start,
+               fmt::format("process {} started process {} ({})\nfirst seen by the sample at {}, "
+                           "{}; it began after the sample before",
+                           group.parent_pid, group.pid, how, ms(group.start_ns), origin));
+    }
+
+    void draw_execs(std::size_t g, const ProcessRecord& process, std::int64_t from) {
+        const TimelineGroup& group = model_.groups[g];
+        for (const ExecRecord& exec : process.execs) {
+            // An exec before the first sight is the start arrow's label; one the trace announced
+            // has its event's marker.
+            if (exec.t_ns <= group.start_ns || exec.t_ns < from ||
+                has_marker(group.first_lane, MarkerKind::exec, exec.t_ns))
+                continue;
+            marker(group.first_lane, exec.t_ns, MarkerKind::exec,
+                   fmt::format("process {} exec'd {}\n{}\nfirst seen running it by the sample at "
+                               "{}; the exec happened after the sample before",
+                               group.pid, exec.program,
+                               exec.command.empty() ? std::string("(command line not read)")
+                                                    : exec.command,
+                               ms(exec.t_ns)));
+        }
+    }
+
+    void draw_exit(std::size_t g, const ProcessRecord& process) {
+        const TimelineGroup& group = model_.groups[g];
+        if (!group.ended || has_marker(group.first_lane, MarkerKind::exit, std::nullopt))
+            return;
+        const std::string how =
+            process.exit_description.empty() ? std::string("exited") : process.exit_description;
+        marker(group.first_lane, group.end_ns, MarkerKind::exit,
+               fmt::format("process {} ended: {}\nseen ended by the sample at {} (it ended after "
+                           "the sample before)",
+                           group.pid, how, ms(group.end_ns)));
+        if (auto to = parent_lane(group))
+            model_.arrows.push_back(
+                {ArrowKind::exit, group.first_lane, *to, group.end_ns, group.end_ns,
+                 process.wait_status ? exit_label(*process.wait_status) : std::string("exited"),
+                 kNoTimelineEvent});
+    }
+
+    TimelineModel& model_;
+    const RunRecord& record_;
+    std::map<pid_t, std::int64_t> from_; // the processes the samples speak for, and from when
+    std::map<std::pair<pid_t, pid_t>, std::size_t> lane_of_;
+    std::vector<std::optional<OpenSpan>> open_;
+    std::vector<std::vector<TimelineBar>> bars_;
+    std::map<pid_t, std::string> comm_;               // a process's comm, as last seen
+    std::map<std::size_t, std::string> thread_comm_;  // a lane's thread's comm, as last seen
+    std::map<std::size_t, std::int64_t> first_seen_;  // a lane's first sample
+    std::map<std::size_t, std::int64_t> gone_;        // the sample since which it was missing
+};
+
+} // namespace
+
+void add_sampled_activity(TimelineModel& model, const RunRecord& record) {
+    SampledPass(model, record).run();
+}
+
+std::string describe_sampled_bar(const TimelineModel& model, const RunRecord& record,
+                                 const TimelineBar& bar) {
+    if (bar.sampled >= model.sampled_spans.size())
+        return std::string(to_string(bar.kind));
+    const SampledSpan& span = model.sampled_spans[bar.sampled];
+    std::string thread = fmt::format("tid {}", span.tid);
+    if (auto lane = model.lane_index(span.pid, span.tid))
+        thread = fmt::format("'{}' (tid {})", model.lanes[*lane].name, span.tid);
+    std::string text = bar.kind == BarKind::waiting ? fmt::format("waiting: {}", span.what)
+                                                    : span.what;
+    text += fmt::format("\nthread {} of process {}\n", thread, span.pid);
+    const std::string_view seen = bar.kind == BarKind::waiting   ? "blocked"
+                                  : bar.kind == BarKind::running ? "running"
+                                                                 : "so";
+    text += span.samples == 1
+                ? fmt::format("seen {} by 1 sample, at {}", seen, ms(span.first_seen_ns))
+                : fmt::format("seen {} from {} in {} samples (the last at {})", seen,
+                              ms(span.first_seen_ns), span.samples, ms(span.last_seen_ns));
+    if (span.next_sample_ns)
+        text += fmt::format("; the sample at {} showed it otherwise", ms(*span.next_sample_ns));
+    else
+        text += "; still so in the last sample";
+    text += "\nnot instrumented: the kernel's samples show it, every few ms (the record keeps the "
+            "samples where some thread changed), so the bar's ends are within one sample";
+    if (bar.kind == BarKind::waiting && bar.open())
+        for (const WaitEdge& edge : record.verdict.wait_for)
+            if (edge.waiter_pid == span.pid && edge.waiter_tid == span.tid &&
+                !edge.description.empty())
+                text += fmt::format("\n{}{}", edge.orphaned ? "orphaned lock: " : "",
+                                    edge.description);
+    return text;
+}
+
+} // namespace forklore::gui
