@@ -434,10 +434,11 @@ class SampledPass {
                fmt::format("process {} ended: {}\nseen ended by the sample at {} (it ended after "
                            "the sample before)",
                            group.pid, how, ms(group.end_ns)));
+        // An exit whose status nobody read gets no label: the marker's hover says so.
         if (auto to = parent_lane(group))
             model_.arrows.push_back(
                 {ArrowKind::exit, group.first_lane, *to, group.end_ns, group.end_ns,
-                 process.wait_status ? exit_label(*process.wait_status) : std::string("exited"),
+                 process.wait_status ? exit_label(*process.wait_status) : std::string(),
                  kNoTimelineEvent});
     }
 

@@ -49,8 +49,8 @@ ImU32 with_alpha(ImU32 colour, int alpha) {
 }
 
 // What the samples show of a thread no probe records: muted, so red waits stand out.
-constexpr ImU32 kSampledRunning = IM_COL32(120, 140, 175, 255);
-constexpr ImU32 kSampledSleeping = IM_COL32(70, 85, 120, 255);
+constexpr ImU32 kSampledRunning = IM_COL32(150, 160, 175, 255);
+constexpr ImU32 kSampledSleeping = IM_COL32(55, 75, 125, 255);
 
 ImU32 bar_colour(BarKind kind) {
     switch (kind) {
