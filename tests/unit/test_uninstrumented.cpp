@@ -159,6 +159,18 @@ TEST_CASE("the samples alone give the process tree: forks, execs, exits", "[reco
     CHECK(sh->exit_description == "exited with code 3");
     CHECK(sh->end_ns == 7 * kMs);
     CHECK_FALSE(sh->killed_by_runner);
+
+    // How each was made, as the history can say it: the child first ran its parent's program (a
+    // copy: fork), the parent already ran another program than the reaper's (fork and exec, or
+    // spawn); a start method the trace recorded wins.
+    CHECK(how_started(*sh) == "fork");
+    CHECK(how_started(*parent) == "exec python3.11");
+    ProcessRecord spawned = *sh;
+    spawned.start_method = "spawn";
+    CHECK(how_started(spawned) == "spawn");
+    ProcessRecord unseen = *sh;
+    unseen.pid = 0; // only the trace knows it
+    CHECK(how_started(unseen).empty());
 }
 
 TEST_CASE("a process reaped unseen ends with an unknown status, not killed by the runner",
