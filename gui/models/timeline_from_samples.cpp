@@ -207,7 +207,8 @@ class SampledPass {
                         continue;
                     seen[lane->second] = true;
                     thread_comm_[lane->second] = thread.name;
-                    first_seen_.emplace(lane->second, t);
+                    if (first_seen_.emplace(lane->second, t).second)
+                        first_comm_[lane->second] = thread.name;
                     gone_.erase(lane->second);
                     observe(lane->second, thread, t);
                 }
@@ -381,12 +382,35 @@ class SampledPass {
         return model_.groups[*parent].first_lane;
     }
 
+    // The parent's thread that forked: a forked child's first thread starts with the name of
+    // the thread that called fork, so when exactly one thread of the parent has that name, it
+    // is the one; otherwise (every thread called "python3") the parent's first thread.
+    std::optional<std::size_t> forking_lane(const TimelineGroup& child) const {
+        auto first = parent_lane(child);
+        auto name = first_comm_.find(child.first_lane);
+        if (!first || name == first_comm_.end())
+            return first;
+        const TimelineGroup& parent = model_.groups[model_.lanes[*first].group];
+        std::optional<std::size_t> only;
+        for (std::size_t l = parent.first_lane; l < parent.first_lane + parent.lane_count; ++l) {
+            const TimelineLane& lane = model_.lanes[l];
+            if ((lane.comm.empty() ? lane.name : lane.comm) != name->second)
+                continue;
+            if (only)
+                return first; // two threads of that name: no telling which
+            only = l;
+        }
+        return only ? only : first;
+    }
+
     void draw_start(std::size_t g, const ProcessRecord& process) {
         TimelineGroup& group = model_.groups[g];
         const std::string how = how_started(process);
         if (group.start_method.empty())
             group.start_method = how;
-        auto from_lane = parent_lane(group);
+        // A child first seen running another program has that program's name, not its
+        // forking thread's.
+        auto from_lane = how == "fork" ? forking_lane(group) : parent_lane(group);
         const bool drawn = std::any_of(
             model_.arrows.begin(), model_.arrows.end(), [&](const TimelineArrow& arrow) {
                 return arrow.kind == ArrowKind::start && arrow.to_lane == group.first_lane;
@@ -451,6 +475,7 @@ class SampledPass {
     std::map<pid_t, std::string> comm_;               // a process's comm, as last seen
     std::map<std::size_t, std::string> thread_comm_;  // a lane's thread's comm, as last seen
     std::map<std::size_t, std::int64_t> first_seen_;  // a lane's first sample
+    std::map<std::size_t, std::string> first_comm_;   // its thread's comm then
     std::map<std::size_t, std::int64_t> gone_;        // the sample since which it was missing
 };
 
