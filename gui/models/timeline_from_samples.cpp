@@ -66,8 +66,7 @@ SampledState state_of(const ThreadSnapshot& thread) {
         return {BarKind::waiting,
                 fmt::format("file lock on inode {}{} (fd {}{})", thread.fd_inode,
                             thread.fd_device.empty() ? "" : " of device " + thread.fd_device,
-                            thread.fd,
-                            thread.fd_target.empty() ? "" : ", " + thread.fd_target)};
+                            thread.fd, thread.fd_target.empty() ? "" : ", " + thread.fd_target)};
     case WaitKind::child:
         // WNOHANG: it only looks, it does not wait.
         if (!thread.untimed)
@@ -271,9 +270,10 @@ class SampledPass {
     void set_lifetimes() {
         for (const auto& [lane, first] : first_seen_) {
             TimelineLane& l = model_.lanes[lane];
-            const bool traced = !l.markers.empty() ||
-                                std::any_of(l.rows.begin(), l.rows.end(),
-                                            [](const TimelineRow& row) { return !row.bars.empty(); });
+            const bool traced = !l.markers.empty() || std::any_of(l.rows.begin(), l.rows.end(),
+                                                                  [](const TimelineRow& row) {
+                                                                      return !row.bars.empty();
+                                                                  });
             if (l.tid == l.pid || traced)
                 continue;
             l.start_ns = std::max(l.start_ns, first);
@@ -472,11 +472,11 @@ class SampledPass {
     std::map<std::pair<pid_t, pid_t>, std::size_t> lane_of_;
     std::vector<std::optional<OpenSpan>> open_;
     std::vector<std::vector<TimelineBar>> bars_;
-    std::map<pid_t, std::string> comm_;               // a process's comm, as last seen
-    std::map<std::size_t, std::string> thread_comm_;  // a lane's thread's comm, as last seen
-    std::map<std::size_t, std::int64_t> first_seen_;  // a lane's first sample
-    std::map<std::size_t, std::string> first_comm_;   // its thread's comm then
-    std::map<std::size_t, std::int64_t> gone_;        // the sample since which it was missing
+    std::map<pid_t, std::string> comm_;              // a process's comm, as last seen
+    std::map<std::size_t, std::string> thread_comm_; // a lane's thread's comm, as last seen
+    std::map<std::size_t, std::int64_t> first_seen_; // a lane's first sample
+    std::map<std::size_t, std::string> first_comm_;  // its thread's comm then
+    std::map<std::size_t, std::int64_t> gone_;       // the sample since which it was missing
 };
 
 } // namespace
@@ -493,8 +493,8 @@ std::string describe_sampled_bar(const TimelineModel& model, const RunRecord& re
     std::string thread = fmt::format("tid {}", span.tid);
     if (auto lane = model.lane_index(span.pid, span.tid))
         thread = fmt::format("'{}' (tid {})", model.lanes[*lane].name, span.tid);
-    std::string text = bar.kind == BarKind::waiting ? fmt::format("waiting: {}", span.what)
-                                                    : span.what;
+    std::string text =
+        bar.kind == BarKind::waiting ? fmt::format("waiting: {}", span.what) : span.what;
     text += fmt::format("\nthread {} of process {}\n", thread, span.pid);
     const std::string_view seen = bar.kind == BarKind::waiting   ? "blocked"
                                   : bar.kind == BarKind::running ? "running"
@@ -513,8 +513,8 @@ std::string describe_sampled_bar(const TimelineModel& model, const RunRecord& re
         for (const WaitEdge& edge : record.verdict.wait_for)
             if (edge.waiter_pid == span.pid && edge.waiter_tid == span.tid &&
                 !edge.description.empty())
-                text += fmt::format("\n{}{}", edge.orphaned ? "orphaned lock: " : "",
-                                    edge.description);
+                text +=
+                    fmt::format("\n{}{}", edge.orphaned ? "orphaned lock: " : "", edge.description);
     return text;
 }
 

@@ -251,7 +251,6 @@ void lower_to(std::optional<std::int64_t>& slot, std::int64_t t) {
         slot = t;
 }
 
-
 std::string start_method_name(std::int64_t code) {
     if (code >= 0 && code < static_cast<std::int64_t>(kStartMethodNames.size()))
         return std::string(to_string(static_cast<StartMethod>(code)));
@@ -469,7 +468,6 @@ MarkerKind marker_kind(EventKind kind) {
         return MarkerKind::other;
     }
 }
-
 
 // Since when the samples show a thread blocked with no timeout, without a break up to the last
 // sample; unset when the last sample shows it otherwise (or never saw it).

@@ -33,6 +33,7 @@ namespace forklore::gui {
 
 inline constexpr std::size_t kNoTimelineEvent = std::numeric_limits<std::size_t>::max();
 inline constexpr std::size_t kNoSampledSpan = std::numeric_limits<std::size_t>::max();
+inline constexpr std::size_t kNoSampledNote = std::numeric_limits<std::size_t>::max();
 
 // Ordered by severity (a tie between kinds is resolved towards the more severe).
 enum class BarKind : std::uint8_t {
@@ -54,6 +55,7 @@ enum class BarSubject : std::uint8_t {
     sampled,   // what the kernel's samples showed a thread doing (TimelineModel::sampled_spans)
 };
 inline constexpr std::size_t kBarKinds = 5;
+static_assert(static_cast<std::size_t>(BarKind::waiting) + 1 == kBarKinds);
 
 std::string_view to_string(BarKind kind);
 std::string_view to_string(BarSubject kind);
@@ -72,9 +74,9 @@ struct TimelineBar {
     // Drawn from the samples (a thread the trace does not cover): its TimelineModel::sampled_spans
     // entry; such a bar has no events, and is open when the last sample still showed it.
     std::size_t sampled = kNoSampledSpan;
+    bool sampled_open = false;
     bool from_samples() const { return sampled != kNoSampledSpan; }
     bool open() const { return from_samples() ? sampled_open : end_event == kNoTimelineEvent; }
-    bool sampled_open = false;
 };
 
 // One row of a lane: bars that never overlap, sorted by time, so both starts and ends increase
@@ -120,7 +122,7 @@ struct TimelineMarker {
     std::size_t event = kNoTimelineEvent;
     // A marker the samples drew (an exec or an exit nobody recorded): its hover text, in
     // TimelineModel::sampled_notes.
-    std::size_t note = kNoSampledSpan;
+    std::size_t note = kNoSampledNote;
 };
 
 // A thread's part in a deadlock verdict, from the verdict's stuck and live lists.

@@ -111,8 +111,8 @@ void check_lane_names(const TimelineModel& model, pid_t pid, std::size_t threads
         INFO("lane tid " << lane.tid << " '" << lane.name << "' comm '" << lane.comm << "'");
         CHECK(lane.from_samples);
         CHECK(lane.comm == "python3"); // the kernel's name for every thread of the program
-        CHECK(lane.name == (lane.tid == pid ? std::string("main")
-                                            : fmt::format("thread {}", lane.tid)));
+        CHECK(lane.name ==
+              (lane.tid == pid ? std::string("main") : fmt::format("thread {}", lane.tid)));
         CHECK_THAT(describe_lane(lane), Contains("the kernel calls it 'python3'"));
         names.insert(lane.name);
     }
@@ -127,7 +127,8 @@ const TimelineArrow* arrow_of(const TimelineModel& model, ArrowKind kind, pid_t 
         return nullptr;
     const std::size_t lane = model.groups[*group].first_lane;
     for (const auto& arrow : model.arrows)
-        if (arrow.kind == kind && (kind == ArrowKind::exit ? arrow.from_lane : arrow.to_lane) == lane)
+        if (arrow.kind == kind &&
+            (kind == ArrowKind::exit ? arrow.from_lane : arrow.to_lane) == lane)
             return &arrow;
     return nullptr;
 }
@@ -238,8 +239,8 @@ TEST_CASE("samples: a Python program run by exec that hangs at fork shows waits,
     // The holder thread lives from the first sample that showed it to the first that did not:
     // it waited 0.2 s on an Event inside the lock (a futex wait that ended), then left.
     const TimelineGroup& main_group = model.groups[*model.group_index(main.ns_pid)];
-    for (std::size_t l = main_group.first_lane + 1; l < main_group.first_lane + main_group.lane_count;
-         ++l) {
+    for (std::size_t l = main_group.first_lane + 1;
+         l < main_group.first_lane + main_group.lane_count; ++l) {
         const TimelineLane& holder = model.lanes[l];
         const auto& bars = holder.rows.at(0).bars;
         INFO("thread " << holder.tid);
@@ -326,9 +327,10 @@ TEST_CASE("samples: python-lock-at-fork:fork draws the interpreter after its exe
     const ProcessRecord& main = main_process(*record);
     const ThreadState& stuck = stuck_worker(*record);
     // The scenario's host code runs first (instrumented), then execs the interpreter.
-    const auto exec = std::find_if(record->events.begin(), record->events.end(), [&](const Event& e) {
-        return e.kind == EventKind::exec && e.pid == main.ns_pid;
-    });
+    const auto exec =
+        std::find_if(record->events.begin(), record->events.end(), [&](const Event& e) {
+            return e.kind == EventKind::exec && e.pid == main.ns_pid;
+        });
     REQUIRE(exec != record->events.end());
     const std::int64_t exec_ns = exec->time_ns - record->start_time_ns;
 
