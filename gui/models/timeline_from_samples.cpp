@@ -188,14 +188,22 @@ class SampledPass {
 
     void walk_samples() {
         for (std::size_t lane = 0; lane < model_.lanes.size(); ++lane)
-            if (from_.count(model_.lanes[lane].pid))
+            if (from_.count(model_.lanes[lane].pid)) {
                 lane_of_[{model_.lanes[lane].pid, model_.lanes[lane].tid}] = lane;
+                sampled_lanes_.push_back(lane);
+            }
         open_.resize(model_.lanes.size());
         bars_.resize(model_.lanes.size());
-        for (const Snapshot& snapshot : record_.snapshots) {
-            const std::int64_t t = relative(snapshot.time_ns);
-            std::vector<bool> seen(model_.lanes.size(), false);
-            for (const ProcessSnapshot& process : snapshot.processes) {
+        // In time order, whatever order a record read from a file keeps them in.
+        std::vector<const Snapshot*> snapshots;
+        for (const Snapshot& snapshot : record_.snapshots)
+            snapshots.push_back(&snapshot);
+        std::stable_sort(snapshots.begin(), snapshots.end(),
+                         [](const Snapshot* a, const Snapshot* b) { return a->time_ns < b->time_ns; });
+        std::vector<std::size_t> seen_in(model_.lanes.size(), snapshots.size());
+        for (std::size_t s = 0; s < snapshots.size(); ++s) {
+            const std::int64_t t = relative(snapshots[s]->time_ns);
+            for (const ProcessSnapshot& process : snapshots[s]->processes) {
                 auto from = from_.find(process.ns_pid);
                 if (process.infrastructure || from == from_.end() || t < from->second)
                     continue;
@@ -204,7 +212,7 @@ class SampledPass {
                     auto lane = lane_of_.find({process.ns_pid, thread.ns_tid});
                     if (lane == lane_of_.end() || is_gone(thread))
                         continue;
-                    seen[lane->second] = true;
+                    seen_in[lane->second] = s;
                     thread_comm_[lane->second] = thread.name;
                     if (first_seen_.emplace(lane->second, t).second)
                         first_comm_[lane->second] = thread.name;
@@ -213,13 +221,13 @@ class SampledPass {
                 }
             }
             // A thread missing from a sample has ended (or its process has).
-            for (std::size_t lane = 0; lane < open_.size(); ++lane)
-                if (open_[lane] && !seen[lane]) {
+            for (std::size_t lane : sampled_lanes_)
+                if (open_[lane] && seen_in[lane] != s) {
                     close(lane, t);
                     gone_.emplace(lane, t);
                 }
         }
-        for (std::size_t lane = 0; lane < open_.size(); ++lane)
+        for (std::size_t lane : sampled_lanes_)
             if (open_[lane])
                 close(lane, std::nullopt);
     }
@@ -276,7 +284,7 @@ class SampledPass {
                                                                   });
             if (l.tid == l.pid || traced)
                 continue;
-            l.start_ns = std::max(l.start_ns, first);
+            l.start_ns = std::clamp(first, l.start_ns, l.end_ns);
             if (auto gone = gone_.find(lane); gone != gone_.end())
                 l.end_ns = std::clamp(gone->second, l.start_ns, l.end_ns);
             for (auto& bar : bars_[lane]) // an open bar ran to the old end
@@ -470,6 +478,7 @@ class SampledPass {
     const RunRecord& record_;
     std::map<pid_t, std::int64_t> from_; // the processes the samples speak for, and from when
     std::map<std::pair<pid_t, pid_t>, std::size_t> lane_of_;
+    std::vector<std::size_t> sampled_lanes_; // the lanes of those processes
     std::vector<std::optional<OpenSpan>> open_;
     std::vector<std::vector<TimelineBar>> bars_;
     std::map<pid_t, std::string> comm_;              // a process's comm, as last seen
