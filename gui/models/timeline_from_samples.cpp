@@ -507,7 +507,7 @@ std::string describe_sampled_bar(const TimelineModel& model, const RunRecord& re
     text += fmt::format("\nthread {} of process {}\n", thread, span.pid);
     const std::string_view seen = bar.kind == BarKind::waiting   ? "blocked"
                                   : bar.kind == BarKind::running ? "running"
-                                                                 : "so";
+                                                                 : "like this";
     text += span.samples == 1
                 ? fmt::format("seen {} by 1 sample, at {}", seen, ms(span.first_seen_ns))
                 : fmt::format("seen {} from {} in {} samples (the last at {})", seen,

@@ -6,6 +6,7 @@
 #   forklore run file-read-under-lock --variant spawn --out spawn.json
 #   forklore exec --out exec.json -- build/bin/orphaned_mutex
 #   forklore run moving-data-to-workers --out move.json
+#   forklore exec --out python.json -- env PYTHONUNBUFFERED=0 /usr/bin/python3 tests/programs/python_lock_at_fork.py
 # as: python3 tests/fuzz/make_record_seeds.py tests/fuzz/corpus/record
 import json, sys, os
 out = sys.argv[1]
@@ -26,7 +27,9 @@ def write(name, text):
     with open(os.path.join(out, name), 'w', encoding='utf-8', newline='') as f:
         f.write(text)
 records = {'deadlocked-fork': trim('fork.json'), 'completed-spawn': trim('spawn.json'),
-           'exec-orphaned-mutex': trim('exec.json'), 'measurements': trim('move.json', events=40)}
+           'exec-orphaned-mutex': trim('exec.json'), 'measurements': trim('move.json', events=40),
+           # the timeline's sampled lanes: a process history (fork, exit 3, fork) and waits
+           'exec-python-lock-at-fork': trim('python.json', snapshots=12)}
 move = json.load(open('move.json'))
 records['measurements']['events'] = [e for e in move['events'] if e['kind'] in ('measurement', 'process_start', 'process_exit')][:30]
 for name, r in records.items():
