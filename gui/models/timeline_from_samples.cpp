@@ -140,24 +140,14 @@ std::map<pid_t, std::int64_t> uncovered_from(const TimelineModel& model, const R
     return from;
 }
 
-// Names that say nothing about one thread: the program's (its comm after exec, the file name)
-// that every thread of it starts with. The kernel keeps 15 bytes of a comm.
-std::set<std::string> program_names(const ProcessRecord* process, const std::string& comm) {
-    std::set<std::string> names;
-    auto add = [&](std::string name) {
+// Names that say nothing about one thread: the program's (the file it runs, the name it was
+// started as), which every thread of it starts with. The kernel keeps 15 bytes of a comm.
+void add_program_names(std::set<std::string>& names, const std::string& exe,
+                       const std::string& command) {
+    for (const std::string& name :
+         {basename_of(exe), basename_of(command.substr(0, command.find(' ')))})
         if (!name.empty())
             names.insert(name.substr(0, 15));
-    };
-    add(comm);
-    if (process) {
-        add(basename_of(process->program));
-        add(basename_of(process->command.substr(0, process->command.find(' '))));
-        for (const ExecRecord& exec : process->execs) {
-            add(basename_of(exec.program));
-            add(basename_of(exec.command.substr(0, exec.command.find(' '))));
-        }
-    }
-    return names;
 }
 
 struct OpenSpan {
@@ -198,8 +188,9 @@ class SampledPass {
         std::vector<const Snapshot*> snapshots;
         for (const Snapshot& snapshot : record_.snapshots)
             snapshots.push_back(&snapshot);
-        std::stable_sort(snapshots.begin(), snapshots.end(),
-                         [](const Snapshot* a, const Snapshot* b) { return a->time_ns < b->time_ns; });
+        std::stable_sort(
+            snapshots.begin(), snapshots.end(),
+            [](const Snapshot* a, const Snapshot* b) { return a->time_ns < b->time_ns; });
         std::vector<std::size_t> seen_in(model_.lanes.size(), snapshots.size());
         for (std::size_t s = 0; s < snapshots.size(); ++s) {
             const std::int64_t t = relative(snapshots[s]->time_ns);
@@ -208,6 +199,7 @@ class SampledPass {
                 if (process.infrastructure || from == from_.end() || t < from->second)
                     continue;
                 comm_[process.ns_pid] = process.comm;
+                add_program_names(program_names_[process.ns_pid], process.exe, process.command);
                 for (const ThreadSnapshot& thread : process.threads) {
                     auto lane = lane_of_.find({process.ns_pid, thread.ns_tid});
                     if (lane == lane_of_.end() || is_gone(thread))
@@ -333,8 +325,17 @@ class SampledPass {
                 continue;
             auto seen = thread_comm_.find(lane);
             const std::string comm = seen != thread_comm_.end() ? seen->second : l.name;
-            const std::set<std::string> generic =
-                program_names(record_.find_process(l.pid), l.tid == l.pid ? "" : comm_[l.pid]);
+            // The samples' programs (a live run has no process list yet) and the record's.
+            std::set<std::string> generic = program_names_[l.pid];
+            if (const ProcessRecord* process = record_.find_process(l.pid)) {
+                add_program_names(generic, process->program, process->command);
+                for (const ExecRecord& exec : process->execs)
+                    add_program_names(generic, exec.program, exec.command);
+            }
+            // The process's own comm is its first thread's: another thread that has it too was
+            // never named.
+            if (l.tid != l.pid && !comm_[l.pid].empty())
+                generic.insert(comm_[l.pid].substr(0, 15));
             const bool says_nothing = comm.empty() || generic.count(comm.substr(0, 15)) > 0;
             l.from_samples = true;
             l.comm = comm;
@@ -481,11 +482,12 @@ class SampledPass {
     std::vector<std::size_t> sampled_lanes_; // the lanes of those processes
     std::vector<std::optional<OpenSpan>> open_;
     std::vector<std::vector<TimelineBar>> bars_;
-    std::map<pid_t, std::string> comm_;              // a process's comm, as last seen
-    std::map<std::size_t, std::string> thread_comm_; // a lane's thread's comm, as last seen
-    std::map<std::size_t, std::int64_t> first_seen_; // a lane's first sample
-    std::map<std::size_t, std::string> first_comm_;  // its thread's comm then
-    std::map<std::size_t, std::int64_t> gone_;       // the sample since which it was missing
+    std::map<pid_t, std::string> comm_;                    // a process's comm, as last seen
+    std::map<pid_t, std::set<std::string>> program_names_; // the programs the samples saw it run
+    std::map<std::size_t, std::string> thread_comm_;       // a lane's thread's comm, as last seen
+    std::map<std::size_t, std::int64_t> first_seen_;       // a lane's first sample
+    std::map<std::size_t, std::string> first_comm_;        // its thread's comm then
+    std::map<std::size_t, std::int64_t> gone_;             // the sample since which it was missing
 };
 
 } // namespace
