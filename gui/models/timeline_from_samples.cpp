@@ -76,7 +76,9 @@ SampledState state_of(const ThreadSnapshot& thread) {
         if (thread.waited_pid < -1)
             return {BarKind::waiting,
                     fmt::format("waitpid for a child of process group {}", -thread.waited_pid)};
-        return {BarKind::waiting, "waitpid for any child"};
+        return {BarKind::waiting, thread.waited_pid == 0
+                                      ? "waitpid for any child of its process group"
+                                      : "waitpid for any child"};
     case WaitKind::pipe:
         return {BarKind::waiting,
                 fmt::format("read on {} (fd {})",
