@@ -365,3 +365,25 @@ TEST_CASE("samples: an instrumented scenario is drawn from its trace alone",
     for (const TimelineLane& lane : model.lanes)
         CHECK_FALSE(lane.from_samples);
 }
+
+TEST_CASE("samples: a live record, before its process list exists, already draws the program",
+          "[gui][timeline][samples][python]") {
+    if (!have_python()) {
+        WARN("no /usr/bin/python3: not checked here");
+        return;
+    }
+    // What the GUI shows while the run goes on: the runner builds the process list at the end.
+    RunRecord live = *python_exec_recorded("python_lock_at_fork.py");
+    const pid_t main_pid = main_process(live).ns_pid;
+    live.processes.clear();
+    const TimelineModel model = build_timeline_model(live);
+    auto lane = model.lane_index(main_pid, main_pid); // known from its process_start event
+    REQUIRE(lane);
+    const TimelineLane& main = model.lanes[*lane];
+    CHECK(main.from_samples);
+    CHECK(main.name == "main"); // its comm, python3, is the program's name: the samples say so
+    const auto& bars = main.rows.at(0).bars;
+    CHECK(std::any_of(bars.begin(), bars.end(), [](const TimelineBar& bar) {
+        return bar.from_samples() && bar.kind == BarKind::waiting;
+    }));
+}
