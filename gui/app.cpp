@@ -299,13 +299,18 @@ void draw_app(App& app) {
     const float main_width = whole.x - left_width - kSplitterThickness;
     const float main_height = whole.y;
     // Top strip: the controls, five lines high unless the user dragged it.
-    if (layout.top <= 0) layout.top = ImGui::GetFrameHeightWithSpacing() * 5 + ImGui::GetStyle().WindowPadding.y * 2;
+    // Five lines, six while a Repeat's runs can be browsed, unless the user dragged it.
+    const RunProgress progress = app.session.progress();
+    const std::vector<RunEntry> runs = app.session.runs();
+    const bool browsing = progress.repeat > 1 || runs.size() > 1;
+    const float fitted_top =
+        ImGui::GetFrameHeightWithSpacing() * (browsing ? 6 : 5) + ImGui::GetStyle().WindowPadding.y * 2;
+    if (layout.top <= 0 || layout.top == layout.fitted_top) layout.top = fitted_top;
+    layout.fitted_top = fitted_top;
     if (ImGui::BeginChild("##controls", ImVec2(main_width, layout.top), true)) {
-        const RunProgress progress = app.session.progress();
         draw_controls_panel(app.controls, app.config, progress, app.view);
         // A Repeat's runs, to step through them.
-        const std::vector<RunEntry> runs = app.session.runs();
-        if (progress.repeat > 1 || runs.size() > 1)
+        if (browsing)
             draw_run_browser(app.run_browser, runs, progress.repeat, app.view,
                              app.pinned_run.has_value(), app.session.history_budget_bytes());
     }

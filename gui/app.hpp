@@ -29,6 +29,7 @@ struct Layout {
     float left = 0.21f;   // browser width, of the window
     float right = 0.30f;  // verdict width, of the region right of the browser
     float top = 0.0f;     // controls height in pixels (0: fitted to five lines)
+    float fitted_top = 0; // the last fitted height: while top equals it, it follows the controls
     float bottom = 0.26f; // output height, of the region below the controls
 };
 

@@ -54,8 +54,7 @@ void RunHistory::clear() {
     kept_bytes_ = 0;
 }
 
-const RunEntry& RunHistory::add(std::shared_ptr<const RunRecord> record,
-                                std::uint64_t generation) {
+const RunEntry& RunHistory::add(std::shared_ptr<const RunRecord> record, std::uint64_t generation) {
     RunEntry entry;
     entry.number = static_cast<int>(entries_.size()) + 1;
     entry.generation = generation;

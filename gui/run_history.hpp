@@ -23,12 +23,12 @@ std::string_view to_string(RunFilter filter); // "all", "hung", "completed"
 
 // One finished run.
 struct RunEntry {
-    int number = 0;                // 1-based, in the order the runs were made
+    int number = 0; // 1-based, in the order the runs were made
     VerdictKind kind = VerdictKind::completed;
-    std::string outcome;           // outcome_label: "deadlocked(orphaned_lock)", "completed"
-    bool hung = false;             // deadlocked or timed out
-    std::uint64_t generation = 0;  // the RecordView generation it was published with
-    std::size_t bytes = 0;         // the record's estimated size in memory
+    std::string outcome;          // outcome_label: "deadlocked(orphaned_lock)", "completed"
+    bool hung = false;            // deadlocked or timed out
+    std::uint64_t generation = 0; // the RecordView generation it was published with
+    std::size_t bytes = 0;        // the record's estimated size in memory
     std::shared_ptr<const RunRecord> record; // null once dropped to stay within the budget
 
     bool kept() const { return record != nullptr; }

@@ -81,7 +81,8 @@ std::vector<CopiedLock> held_at(const TimelineModel& model, const RunRecord& rec
                                 lane.tid != forking_tid, bar.begin_event});
             }
         for (const CopyBand& copy : lane.copies)
-            if (copy.fork_event < at && (copy.end_event == kNoTimelineEvent || copy.end_event > at)) {
+            if (copy.fork_event < at &&
+                (copy.end_event == kNoTimelineEvent || copy.end_event > at)) {
                 CopiedLock again = copy.lock;
                 again.orphaned = copy.lock.orphaned || lane.tid != forking_tid;
                 held.push_back(std::move(again));
@@ -107,8 +108,8 @@ std::optional<CopiedLock> latest_hold(const TimelineModel& model, const RunRecor
                 if (acquired.object != address ||
                     (latest && latest->acquired_event >= bar.begin_event))
                     continue;
-                latest = CopiedLock{acquired.name, acquired.object, lane.tid, lane.name,
-                                    lane.tid != forking_tid, bar.begin_event};
+                latest = CopiedLock{acquired.name, acquired.object,         lane.tid,
+                                    lane.name,     lane.tid != forking_tid, bar.begin_event};
             }
     }
     return latest;
@@ -143,9 +144,9 @@ std::string copy_band_label(const CopyBand& band) {
 std::string describe_copy(const TimelineModel& model, const RunRecord& record,
                           const CopyBand& band) {
     const CopiedLock& lock = band.lock;
-    std::string text = fmt::format("copy of lock {} at {:#x}, locked\n",
-                                   lock.name.empty() ? "(unnamed)" : "'" + lock.name + "'",
-                                   lock.address);
+    std::string text =
+        fmt::format("copy of lock {} at {:#x}, locked\n",
+                    lock.name.empty() ? "(unnamed)" : "'" + lock.name + "'", lock.address);
     if (band.fork_event < record.events.size()) {
         const Event& fork = record.events[band.fork_event];
         text += fmt::format("fork() by thread {} of process {} (recorded at {}) copied the "

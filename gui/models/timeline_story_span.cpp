@@ -50,8 +50,8 @@ void frame_story(TimelineModel& model, const RunRecord& record) {
     for (const Event& e : record.events) {
         // A process's end is the program's, whoever reaped it (the reaper records most).
         const bool own = program.count(e.pid) != 0;
-        const bool about = e.kind == EventKind::process_exit &&
-                           program.count(static_cast<pid_t>(e.object)) != 0;
+        const bool about =
+            e.kind == EventKind::process_exit && program.count(static_cast<pid_t>(e.object)) != 0;
         if (!own && !about)
             continue;
         const std::int64_t t = e.time_ns - record.start_time_ns;

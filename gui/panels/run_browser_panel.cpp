@@ -78,8 +78,8 @@ void draw_run_browser(RunBrowserState& state, const std::vector<RunEntry>& runs,
                        static_cast<int>(RunFilter::completed));
     state.filter = static_cast<RunFilter>(filter);
 
-    const auto dropped = std::count_if(runs.begin(), runs.end(),
-                                       [](const RunEntry& e) { return !e.kept(); });
+    const auto dropped =
+        std::count_if(runs.begin(), runs.end(), [](const RunEntry& e) { return !e.kept(); });
     if (dropped > 0) {
         ImGui::SameLine();
         ImGui::TextDisabled("(%d records dropped for memory)", static_cast<int>(dropped));
@@ -116,8 +116,8 @@ void draw_run_browser(RunBrowserState& state, const std::vector<RunEntry>& runs,
     }
     draw->PopClipRect();
     if (ImGui::IsItemHovered()) {
-        const auto index = static_cast<std::size_t>(
-            std::max(0.0f, (ImGui::GetIO().MousePos.x - min.x) / cell));
+        const auto index =
+            static_cast<std::size_t>(std::max(0.0f, (ImGui::GetIO().MousePos.x - min.x) / cell));
         if (index < runs.size()) {
             const RunEntry& entry = runs[index];
             const std::string tip =

@@ -303,11 +303,21 @@ void draw_row(ImDrawList* draw, const TimelineRow& row, const Mapping& map, floa
     }
 }
 
-// The name on a band, clipped to the band, when at least a few letters fit (the tooltip always
-// has it). Returns whether it was drawn.
+// The name of a band: on it when it fits; else just right of it, in the band's colour, when the
+// row is free there up to `free_until` (a short hold at the default zoom still reads "file_lock");
+// else cut to the band, when a few letters fit. The tooltip always has it. Returns whether a
+// name was written.
 bool band_text(ImDrawList* draw, float x0, float x1, float y0, ImU32 colour, const char* text,
-               ImVec2 plot_min, ImVec2 plot_max) {
+               ImVec2 plot_min, ImVec2 plot_max, float free_until = 0, ImU32 outside = 0) {
     const float left = std::max(x0, plot_min.x), right = std::min(x1, plot_max.x);
+    const float width = ImGui::CalcTextSize(text).x;
+    if (width + 6 > right - left && outside != 0 && x1 >= plot_min.x &&
+        x1 + 4 + width <= std::min(free_until, plot_max.x)) {
+        draw->AddRectFilled(ImVec2(x1 + 2, y0), ImVec2(x1 + 6 + width, y0 + band_height()),
+                            IM_COL32(25, 25, 30, 220), 2);
+        draw->AddText(ImVec2(x1 + 4, y0 + 1), outside, text);
+        return true;
+    }
     if (right - left < ImGui::GetFontSize() * 1.5f)
         return false;
     draw->PushClipRect(ImVec2(left, y0), ImVec2(right, y0 + band_height()), true);
@@ -367,12 +377,20 @@ void draw_hold_row(ImDrawList* draw, const TimelineRow& row, const Mapping& map,
         const float x0 = map.x(static_cast<double>(bars[k].start_ns));
         const float x1 = map.x(static_cast<double>(bars[last].end_ns));
         if (x1 - x0 >= kMinBarPx) {
-            const bool named = bars[k].begin_event < record.events.size() &&
-                               band_text(draw, x0, x1, y0, kBandText,
-                                         record.events[bars[k].begin_event].name, plot_min,
-                                         plot_max);
-            drawn.push_back({lane, {LaneRowKind::hold, row_index}, std::max(x0, plot_min.x),
-                             std::min(x1, plot_max.x), named, bars[k].begin_event});
+            // The row is free after this hold up to the next one's start.
+            const float free_until = last + 1 < bars.size()
+                                         ? map.x(static_cast<double>(bars[last + 1].start_ns)) - 4
+                                         : plot_max.x;
+            const bool named =
+                bars[k].begin_event < record.events.size() &&
+                band_text(draw, x0, x1, y0, kBandText, record.events[bars[k].begin_event].name,
+                          plot_min, plot_max, free_until, bar_colour(bars[k].kind));
+            drawn.push_back({lane,
+                             {LaneRowKind::hold, row_index},
+                             std::max(x0, plot_min.x),
+                             std::min(x1, plot_max.x),
+                             named,
+                             bars[k].begin_event});
         }
         k = last + 1;
     }
@@ -403,11 +421,26 @@ void draw_copy_band(ImDrawList* draw, const CopyBand& copy, const Mapping& map, 
     }
     const bool selected = selection.is_event(copy.fork_event);
     draw->AddRect(min, max, selected ? palette::selected : kCopyColour, 0, 0, selected ? 2 : 1.5f);
-    const std::string label = copy_band_label(copy);
+    // The whole sentence when it fits, else shorter ones: the lock's name first of all.
+    const std::string name =
+        copy.lock.name.empty() ? fmt::format("{:#x}", copy.lock.address) : copy.lock.name;
+    const std::string labels[] = {
+        copy_band_label(copy), name + (copy.lock.orphaned ? " (orphaned copy)" : " (copy)"), name};
+    const float room = std::min(x1, plot_max.x) - std::max(x0, plot_min.x) - 6;
+    const std::string* label = &labels[2];
+    for (const std::string& candidate : labels)
+        if (ImGui::CalcTextSize(candidate.c_str()).x <= room) {
+            label = &candidate;
+            break;
+        }
     const bool named = band_text(draw, x0, x1, y0, copy.lock.orphaned ? kCopyText : kBandText,
-                                 label.c_str(), plot_min, plot_max);
-    drawn.push_back({lane, {LaneRowKind::copy, index}, std::max(x0, plot_min.x),
-                     std::min(x1, plot_max.x), named, copy.fork_event});
+                                 label->c_str(), plot_min, plot_max);
+    drawn.push_back({lane,
+                     {LaneRowKind::copy, index},
+                     std::max(x0, plot_min.x),
+                     std::min(x1, plot_max.x),
+                     named,
+                     copy.fork_event});
 }
 
 // A stuck thread's final wait: outlined and hatched, so it reads differently from a wait that a
@@ -495,10 +528,14 @@ void draw_markers(ImDrawList* draw, const TimelineLane& lane, const Mapping& map
 
 // A start arrow's label: the method, then (in the copies' colour) the locks fork carried across.
 void draw_arrow_label(ImDrawList* draw, ImVec2 at, ImU32 colour, const std::string& method,
-                      const std::string& copies) {
+                      const std::string& copies, float plot_right) {
     const float gap = ImGui::GetFontSize() * 0.5f;
     const ImVec2 method_size = ImGui::CalcTextSize(method.c_str());
     const float copies_width = copies.empty() ? 0 : gap + ImGui::CalcTextSize(copies.c_str()).x;
+    // Past the plot's right edge, the label goes to the left of the arrow's head.
+    if (at.x + method_size.x + copies_width + 4 > plot_right)
+        at.x = std::max(at.x - 12 - method_size.x - copies_width,
+                        plot_right - method_size.x - copies_width - 4);
     at.y += 1;
     draw->AddRectFilled(ImVec2(at.x - 2, at.y),
                         ImVec2(at.x + method_size.x + copies_width + 2, at.y + method_size.y),
@@ -793,8 +830,7 @@ void draw_timeline_panel(TimelinePanelState& state, const RecordView& view, Sele
 
             draw->PushClipRect(plot_min, plot_max, true);
             // The thread's lifetime, under its waits.
-            const float life_y =
-                lane_y + row_offset(lane, {LaneRowKind::wait, 0}) + kRowHeight / 2;
+            const float life_y = lane_y + row_offset(lane, {LaneRowKind::wait, 0}) + kRowHeight / 2;
             draw->AddLine(
                 ImVec2(clamp_x(map.x(static_cast<double>(lane.start_ns)), plot_min, plot_max),
                        life_y),
@@ -859,7 +895,7 @@ void draw_timeline_panel(TimelinePanelState& state, const RecordView& view, Sele
             const std::size_t child_group = model.lanes[arrow.to_lane].group;
             draw_arrow_label(draw,
                              ImVec2(clamped_to.x + 6, origin.y + state.group_top[child_group]),
-                             colour, arrow.label, copies_label(arrow));
+                             colour, arrow.label, copies_label(arrow), plot_max.x);
         } else {
             draw_arrow(draw, ImVec2(clamp_x(from.x, plot_min, plot_max), from.y), clamped_to,
                        colour, quiet ? std::string() : arrow.label);

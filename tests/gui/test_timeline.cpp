@@ -256,28 +256,28 @@ TEST_CASE("timeline: the 100k-event record keeps every lock hold, rows sorted fo
                 CHECK(bar.kind == BarKind::waiting); // holds are bands, apart from the waits
     for (const auto& lane : model.lanes)
         for (const auto* rows : {&lane.rows, &lane.hold_rows})
-        for (const auto& row : *rows) {
-            for (std::size_t i = 0; i < row.bars.size(); ++i) {
-                const TimelineBar& bar = row.bars[i];
-                // The invariant draw_row's binary searches rely on.
-                if (i > 0 && row.bars[i - 1].end_ns > bar.start_ns)
-                    rows_sorted = false;
-                if (bar.kind == BarKind::waiting) {
-                    if (bar.what == BarSubject::lock)
-                        ++lock_wait_bars;
-                } else {
-                    hold_starts.insert(bar.begin_event);
-                    some_waiters = some_waiters || bar.kind == BarKind::held_with_waiters;
+            for (const auto& row : *rows) {
+                for (std::size_t i = 0; i < row.bars.size(); ++i) {
+                    const TimelineBar& bar = row.bars[i];
+                    // The invariant draw_row's binary searches rely on.
+                    if (i > 0 && row.bars[i - 1].end_ns > bar.start_ns)
+                        rows_sorted = false;
+                    if (bar.kind == BarKind::waiting) {
+                        if (bar.what == BarSubject::lock)
+                            ++lock_wait_bars;
+                    } else {
+                        hold_starts.insert(bar.begin_event);
+                        some_waiters = some_waiters || bar.kind == BarKind::held_with_waiters;
+                    }
+                }
+                if (!row.bars.empty()) { // the colour of a block merged into one pixel
+                    std::int64_t by_kind[3] = {0, 0, 0};
+                    for (const auto& bar : row.bars)
+                        by_kind[static_cast<int>(bar.kind)] += bar.end_ns - bar.start_ns;
+                    const auto most = std::max_element(by_kind, by_kind + 3) - by_kind;
+                    CHECK(static_cast<long>(row.dominant_kind(0, row.bars.size())) == most);
                 }
             }
-            if (!row.bars.empty()) { // the colour of a block merged into one pixel
-                std::int64_t by_kind[3] = {0, 0, 0};
-                for (const auto& bar : row.bars)
-                    by_kind[static_cast<int>(bar.kind)] += bar.end_ns - bar.start_ns;
-                const auto most = std::max_element(by_kind, by_kind + 3) - by_kind;
-                CHECK(static_cast<long>(row.dominant_kind(0, row.bars.size())) == most);
-            }
-        }
     CHECK(rows_sorted);
     CHECK(hold_starts.size() == acquired);
     CHECK(lock_wait_bars == lock_waits);
@@ -343,12 +343,11 @@ TEST_CASE("timeline panel: hovering the child's red bar shows it, clicking selec
     REQUIRE_FALSE(bars.empty());
     const TimelineBar& red = bars.back();
     REQUIRE(red.kind == BarKind::waiting);
-    auto at =
-        timeline_screen_position(state, child->first_lane, {LaneRowKind::wait, 0},
-                                 // The view frames the program's events: a wait that never
-                                 // ended runs on past its right edge.
-                                 std::min((red.start_ns + red.end_ns) / 2,
-                                          state.model.story_end_ns));
+    auto at = timeline_screen_position(
+        state, child->first_lane, {LaneRowKind::wait, 0},
+        // The view frames the program's events: a wait that never
+        // ended runs on past its right edge.
+        std::min((red.start_ns + red.end_ns) / 2, state.model.story_end_ns));
     REQUIRE(at);
 
     draw_frames(imgui, state, view, selection, 2, *at);
@@ -572,10 +571,11 @@ TEST_CASE("timeline panel: at the default zoom the reader's band is wide and nam
     draw_frames(imgui, state, view, selection);
     const ReaderAtFork at = reader_at_fork(state.model, *record);
 
-    auto band = std::find_if(state.drawn_bands.begin(), state.drawn_bands.end(), [&](const auto& b) {
-        return b.lane == at.reader && b.row.kind == LaneRowKind::hold &&
-               b.event == at.hold->begin_event;
-    });
+    auto band =
+        std::find_if(state.drawn_bands.begin(), state.drawn_bands.end(), [&](const auto& b) {
+            return b.lane == at.reader && b.row.kind == LaneRowKind::hold &&
+                   b.event == at.hold->begin_event;
+        });
     REQUIRE(band != state.drawn_bands.end());
     INFO("band from " << band->x0 << " to " << band->x1 << " px, plot from " << state.plot_min.x
                       << " to " << state.plot_max.x);
@@ -586,19 +586,18 @@ TEST_CASE("timeline panel: at the default zoom the reader's band is wide and nam
     REQUIRE(start);
     CHECK(start->x == Approx(band->x0).margin(1));
 
-    auto copy = std::find_if(state.drawn_bands.begin(), state.drawn_bands.end(), [&](const auto& b) {
-        return b.lane == at.child->first_lane && b.row.kind == LaneRowKind::copy;
-    });
+    auto copy =
+        std::find_if(state.drawn_bands.begin(), state.drawn_bands.end(), [&](const auto& b) {
+            return b.lane == at.child->first_lane && b.row.kind == LaneRowKind::copy;
+        });
     REQUIRE(copy != state.drawn_bands.end());
     CHECK(copy->x1 - copy->x0 >= 20);
     CHECK(copy->named);
 
     // Hovering the copy explains it; clicking selects the fork.
-    auto middle = timeline_screen_position(state, at.child->first_lane, copy->row,
-                                           state.model.lanes[at.child->first_lane]
-                                               .copies.front()
-                                               .start_ns +
-                                           1000);
+    auto middle = timeline_screen_position(
+        state, at.child->first_lane, copy->row,
+        state.model.lanes[at.child->first_lane].copies.front().start_ns + 1000);
     REQUIRE(middle);
     const ImVec2 mouse((copy->x0 + copy->x1) / 2, middle->y);
     draw_frames(imgui, state, view, selection, 2, mouse);
