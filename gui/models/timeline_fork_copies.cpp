@@ -59,6 +59,23 @@ std::unordered_map<pid_t, ProcessLockEvents> index_processes(const RunRecord& re
     return by_pid;
 }
 
+// A hold of `lane`'s thread at the fork, as the child's copy of it.
+CopiedLock copied(const Event& acquired, const TimelineLane& lane, pid_t forking_tid,
+                  std::size_t acquired_event) {
+    CopiedLock lock;
+    lock.name = acquired.name;
+    lock.address = acquired.object;
+    lock.holder_tid = lane.tid;
+    lock.holder_name = lane.name;
+    lock.held_by_forker = lane.tid == forking_tid;
+    // The forking thread goes on in the child with a new thread id: a plain mutex it held can
+    // still be unlocked there, a recursive one (which checks its owner) cannot.
+    lock.orphaned =
+        !lock.held_by_forker || static_cast<LockKind>(acquired.arg0) == LockKind::recursive_mutex;
+    lock.acquired_event = acquired_event;
+    return lock;
+}
+
 // The locks the threads of `parent` held at event `at`: holds begun before it and not ended
 // before it, and copies the parent was itself born with and still held.
 std::vector<CopiedLock> held_at(const TimelineModel& model, const RunRecord& record,
@@ -77,14 +94,14 @@ std::vector<CopiedLock> held_at(const TimelineModel& model, const RunRecord& rec
                     (!bar.open() && bar.end_event < at) || !seen.insert(bar.begin_event).second)
                     continue;
                 const Event& acquired = record.events[bar.begin_event];
-                held.push_back({acquired.name, acquired.object, lane.tid, lane.name,
-                                lane.tid != forking_tid, bar.begin_event});
+                held.push_back(copied(acquired, lane, forking_tid, bar.begin_event));
             }
         for (const CopyBand& copy : lane.copies)
             if (copy.fork_event < at &&
                 (copy.end_event == kNoTimelineEvent || copy.end_event > at)) {
                 CopiedLock again = copy.lock;
                 again.orphaned = copy.lock.orphaned || lane.tid != forking_tid;
+                again.held_by_forker = !copy.lock.orphaned && lane.tid == forking_tid;
                 held.push_back(std::move(again));
             }
     }
@@ -108,8 +125,7 @@ std::optional<CopiedLock> latest_hold(const TimelineModel& model, const RunRecor
                 if (acquired.object != address ||
                     (latest && latest->acquired_event >= bar.begin_event))
                     continue;
-                latest = CopiedLock{acquired.name, acquired.object,         lane.tid,
-                                    lane.name,     lane.tid != forking_tid, bar.begin_event};
+                latest = copied(acquired, lane, forking_tid, bar.begin_event);
             }
     }
     return latest;
@@ -134,10 +150,13 @@ std::string copies_label(const TimelineArrow& arrow) {
 std::string copy_band_label(const CopyBand& band) {
     const CopiedLock& lock = band.lock;
     const std::string name = lock.name.empty() ? fmt::format("{:#x}", lock.address) : lock.name;
+    const std::string holder =
+        lock.holder_name.empty() ? fmt::format("tid {}", lock.holder_tid) : lock.holder_name;
+    if (lock.orphaned && lock.held_by_forker)
+        return fmt::format("{} (copy; its owner, tid {}, is not in this process)", name,
+                           lock.holder_tid);
     if (lock.orphaned)
-        return fmt::format("{} (copy; its holder '{}' is not in this process)", name,
-                           lock.holder_name.empty() ? fmt::format("tid {}", lock.holder_tid)
-                                                    : lock.holder_name);
+        return fmt::format("{} (copy; its holder '{}' is not in this process)", name, holder);
     return fmt::format("{} (copy; held by this thread, which called fork)", name);
 }
 
@@ -159,7 +178,13 @@ std::string describe_copy(const TimelineModel& model, const RunRecord& record,
                                                        record.start_time_ns));
         text += ".\n";
     }
-    if (lock.orphaned)
+    if (lock.orphaned && lock.held_by_forker)
+        text += fmt::format("The thread that called fork goes on here as this thread, but with a "
+                            "new thread id; the copy is a lock that checks its owner and still "
+                            "names tid {}, which does not exist in this process: nobody here can "
+                            "unlock it.\n",
+                            lock.holder_tid);
+    else if (lock.orphaned)
         text += fmt::format("fork copies only the thread that calls it: {} does not exist in "
                             "this process, so nobody here can unlock the copy.\n",
                             thread_text(lock.holder_tid, lock.holder_name));

@@ -124,9 +124,11 @@ struct CopiedLock {
     std::uint64_t address = 0; // the copy lives at the same address in the child
     pid_t holder_tid = 0;      // the parent's thread that held it at the fork
     std::string holder_name;
-    // The holder is not the thread that called fork, so it does not exist in the child: nobody
-    // there can ever unlock the copy.
+    // Nobody in the child can ever unlock the copy: its holder is not the thread that called
+    // fork, so it does not exist there; or it is, but the lock checks its owner (a recursive
+    // mutex) and the child's thread has a new id.
     bool orphaned = false;
+    bool held_by_forker = false;                   // the holder is the thread that called fork
     std::size_t acquired_event = kNoTimelineEvent; // the holder's lock_acquired, in the parent
 };
 

@@ -559,6 +559,30 @@ TEST_CASE("timeline: spawn, fork_exec and the fork server copy no lock; fork_atf
     CHECK(copy_band_label(band) == "file_lock (copy; held by this thread, which called fork)");
 }
 
+TEST_CASE("timeline: a recursive mutex the forking thread held is an orphaned copy too: the "
+          "child's thread has a new id",
+          "[gui][timeline][bands]") {
+    auto record = recorded("lock-kinds-at-fork", "recursive_held_by_forker");
+    const TimelineModel model = build_timeline_model(*record);
+    const TimelineArrow* fork = nullptr;
+    for (const auto& arrow : model.arrows)
+        if (arrow.kind == ArrowKind::start && arrow.label == "fork")
+            fork = &arrow;
+    REQUIRE(fork);
+    REQUIRE(fork->copies.size() == 1);
+    const CopiedLock& lock = fork->copies.front();
+    CHECK(lock.held_by_forker);
+    CHECK(lock.orphaned);
+    REQUIRE(lock.acquired_event < record->events.size());
+    CHECK(static_cast<LockKind>(record->events[lock.acquired_event].arg0) ==
+          LockKind::recursive_mutex);
+    CHECK(lock.holder_tid == record->events[fork->event].tid);
+    const TimelineLane& child = model.lanes[fork->to_lane];
+    REQUIRE(child.copies.size() == 1);
+    CHECK(copy_band_label(child.copies.front()).find("is not in this process") !=
+          std::string::npos);
+}
+
 TEST_CASE("timeline panel: at the default zoom the reader's band is wide and named, the child's "
           "orphaned copy is drawn",
           "[gui][timeline][bands]") {
