@@ -116,7 +116,7 @@ void draw_file_bar(App& app) {
         ImGui::SameLine(0, ImGui::GetFontSize() * 2);
         // A session's run says which one it is: "run 7 of 40".
         const std::string run = run_label(app.view, app.session.progress().repeat,
-                                          static_cast<int>(app.session.runs().size()));
+                                          static_cast<int>(app.runs.size()));
         ImGui::TextDisabled("on screen: %s%s%s%s, %zu events", record->scenario.c_str(),
                             record->variant.empty() ? "" : ":", record->variant.c_str(),
                             run.empty() ? (app.view.live ? " (running)" : "")
@@ -270,6 +270,11 @@ bool save_record(App& app, const std::string& path) {
 
 void draw_app(App& app) {
     take_session_updates(app);
+    // The session's runs, copied only when another one has finished.
+    if (const std::uint64_t version = app.session.runs_version(); version != app.runs_version) {
+        app.runs = app.session.runs();
+        app.runs_version = version;
+    }
 
     const ImGuiIO& io = ImGui::GetIO();
     ImGui::SetNextWindowPos(ImVec2(0, 0));
@@ -301,7 +306,7 @@ void draw_app(App& app) {
     // Top strip: the controls, five lines high unless the user dragged it.
     // Five lines, six while a Repeat's runs can be browsed, unless the user dragged it.
     const RunProgress progress = app.session.progress();
-    const std::vector<RunEntry> runs = app.session.runs();
+    const std::vector<RunEntry>& runs = app.runs; // refreshed at the top of the frame
     const bool browsing = progress.repeat > 1 || runs.size() > 1;
     const float fitted_top =
         ImGui::GetFrameHeightWithSpacing() * (browsing ? 6 : 5) + ImGui::GetStyle().WindowPadding.y * 2;

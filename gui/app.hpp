@@ -48,6 +48,9 @@ struct App {
     // The run of the session the user chose to look at: it stays on screen while a Repeat goes
     // on. Unset: the newest run is shown.
     std::optional<int> pinned_run;
+    // The session's runs as last copied, and the version they were copied at.
+    std::vector<RunEntry> runs;
+    std::uint64_t runs_version = 0;
     TimelinePanelState timeline;
     ProcessTreePanelState process_tree;
     LocksPanelState locks;

@@ -56,6 +56,7 @@ std::string RunSession::start(const std::string& scenario_id, const std::string&
     std::lock_guard<std::mutex> guard(mutex_);
     progress_ = RunProgress{};
     history_.clear();
+    ++runs_version_;
     progress_.scenario = scenario_id;
     progress_.variant = variant;
     progress_.error = error;
@@ -100,6 +101,11 @@ RunProgress RunSession::progress() const {
 std::vector<RunEntry> RunSession::runs() const {
     std::lock_guard<std::mutex> guard(mutex_);
     return history_.entries();
+}
+
+std::uint64_t RunSession::runs_version() const {
+    std::lock_guard<std::mutex> guard(mutex_);
+    return runs_version_;
 }
 
 RecordView RunSession::run_view(int number) const {
@@ -177,6 +183,7 @@ void RunSession::run_all(RunRequest request, int repeat) {
         {
             std::lock_guard<std::mutex> guard(mutex_);
             history_.add(std::move(record), generation);
+            ++runs_version_;
         }
     }
     std::lock_guard<std::mutex> guard(mutex_);

@@ -85,6 +85,9 @@ class RunSession {
     // Every finished run of the latest start (outcomes all; records within the history's
     // budget), to step through them.
     std::vector<RunEntry> runs() const;
+    // Changes whenever runs() does: a caller copies the runs only then (a long Repeat has
+    // thousands, and the UI asks every frame).
+    std::uint64_t runs_version() const;
     // A finished run's record, as it was published; empty when there is no such run or its
     // record was dropped for memory.
     RecordView run_view(int number) const;
@@ -99,6 +102,7 @@ class RunSession {
     RecordView view_;
     RunProgress progress_;
     RunHistory history_;
+    std::uint64_t runs_version_ = 0;
     std::int64_t run_started_ns_ = 0; // monotonic start of the current run
     double verdict_ms_total_ = 0;
 
