@@ -23,7 +23,7 @@ namespace {
 
 constexpr float kLabelWidth = 210; // the column of process and thread names
 constexpr float kMarkerBand = 9;   // top of each lane: event markers
-constexpr float kRowHeight = 12;   // one row of bars
+constexpr float kRowHeight = 14;   // one row of bars (a wait's name fits on it)
 constexpr float kRowGap = 2;
 constexpr float kLanePad = 4;
 constexpr float kScrollbarHeight = 12;
@@ -264,11 +264,52 @@ float clamp_x(float x, ImVec2 min, ImVec2 max) {
     return std::clamp(x, min.x - 8, max.x + 8);
 }
 
+// What a wait bar says on itself, when it fits: "barrier finished", "file_lock", "child 4"; the
+// bare name when only that fits.
+void wait_text(ImDrawList* draw, const TimelineBar& bar, const RunRecord& record, float x0,
+               float x1, float y0, ImVec2 plot_min, ImVec2 plot_max) {
+    if (bar.begin_event >= record.events.size())
+        return;
+    const Event& e = record.events[bar.begin_event];
+    const std::string name =
+        bar.what == BarSubject::child ? fmt::format("{}", e.object) : std::string(e.name);
+    if (name.empty())
+        return;
+    const char* prefix = "";
+    switch (bar.what) {
+    case BarSubject::barrier:
+        prefix = "barrier ";
+        break;
+    case BarSubject::condition:
+        prefix = "condition ";
+        break;
+    case BarSubject::join:
+        prefix = "join ";
+        break;
+    case BarSubject::child:
+        prefix = "child ";
+        break;
+    case BarSubject::lock:
+    case BarSubject::file_lock:
+        break;
+    }
+    const float room = std::min(x1, plot_max.x) - std::max(x0, plot_min.x) - 6;
+    std::string text = prefix + name;
+    if (ImGui::CalcTextSize(text.c_str()).x > room && bar.what != BarSubject::child)
+        text = name; // a bare pid would say nothing
+    if (ImGui::CalcTextSize(text.c_str()).x > room)
+        return;
+    draw->AddText(
+        ImVec2(std::max(x0, plot_min.x) + 3, y0 + (kRowHeight - ImGui::GetTextLineHeight()) / 2),
+        IM_COL32(255, 235, 235, 255), text.c_str());
+}
+
 // One row of bars: wide bars one by one, bars narrower than a pixel merged, the merged block
 // coloured by the kind that took most of its time. O(visible pixels x log bars) whatever the
-// record's size.
+// record's size. With the record, a wide bar says what it waits for.
 void draw_row(ImDrawList* draw, const TimelineRow& row, const Mapping& map, float y0,
-              ImVec2 plot_min, ImVec2 plot_max, const Selection& selection) {
+              ImVec2 plot_min, ImVec2 plot_max, const Selection& selection,
+              const RunRecord* record = nullptr) {
     const auto& bars = row.bars;
     const double t_begin = map.t(plot_min.x), t_end = map.t(plot_max.x);
     std::size_t i = row.first_ending_at_or_after(static_cast<std::int64_t>(std::floor(t_begin)));
@@ -281,6 +322,8 @@ void draw_row(ImDrawList* draw, const TimelineRow& row, const Mapping& map, floa
         if (width(bar) >= kMinBarPx) {
             const float x1 = clamp_x(map.x(static_cast<double>(bar.end_ns)), plot_min, plot_max);
             draw->AddRectFilled(ImVec2(x0, y0), ImVec2(x1, y0 + kRowHeight), bar_colour(bar.kind));
+            if (record && bar.kind == BarKind::waiting)
+                wait_text(draw, bar, *record, x0, x1, y0, plot_min, plot_max);
             if (selection.event &&
                 (bar.begin_event == *selection.event || bar.end_event == *selection.event))
                 draw->AddRect(ImVec2(x0 - 1, y0 - 1), ImVec2(x1 + 1, y0 + kRowHeight + 1),
@@ -848,7 +891,7 @@ void draw_timeline_panel(TimelinePanelState& state, const RecordView& view, Sele
                               state.drawn_bands, l, r);
             for (std::size_t r = 0; r < lane.rows.size(); ++r)
                 draw_row(draw, lane.rows[r], map, lane_y + row_offset(lane, {LaneRowKind::wait, r}),
-                         plot_min, plot_max, selection);
+                         plot_min, plot_max, selection, &record);
             draw_stuck_wait(draw, lane, map, lane_y, plot_min, plot_max);
             draw_markers(draw, lane, map, lane_y, plot_min, plot_max, selection, record);
             draw->PopClipRect();
