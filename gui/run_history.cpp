@@ -54,14 +54,17 @@ void RunHistory::clear() {
     kept_bytes_ = 0;
 }
 
-const RunEntry& RunHistory::add(std::shared_ptr<const RunRecord> record, std::uint64_t generation) {
+const RunEntry& RunHistory::add(std::shared_ptr<const RunRecord> record, std::uint64_t generation,
+                                bool stopped) {
     RunEntry entry;
     entry.number = static_cast<int>(entries_.size()) + 1;
     entry.generation = generation;
+    entry.stopped = stopped;
     if (record) {
         entry.kind = record->verdict.kind;
-        entry.outcome = outcome_label(record->verdict);
-        entry.hung = is_hang(record->verdict.kind);
+        entry.outcome = stopped ? "stopped" : outcome_label(record->verdict);
+        // A run the user stopped ends as timed_out, but nothing hung: it was cut short.
+        entry.hung = is_hang(record->verdict.kind) && !stopped;
         entry.bytes = approximate_record_bytes(*record);
         kept_bytes_ += entry.bytes;
     }

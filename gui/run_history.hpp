@@ -26,7 +26,8 @@ struct RunEntry {
     int number = 0; // 1-based, in the order the runs were made
     VerdictKind kind = VerdictKind::completed;
     std::string outcome;          // outcome_label: "deadlocked(orphaned_lock)", "completed"
-    bool hung = false;            // deadlocked or timed out
+    bool hung = false;            // deadlocked or timed out, and not stopped by the user
+    bool stopped = false;         // the user pressed Stop during this run: it proves nothing
     std::uint64_t generation = 0; // the RecordView generation it was published with
     std::size_t bytes = 0;        // the record's estimated size in memory
     std::shared_ptr<const RunRecord> record; // null once dropped to stay within the budget
@@ -56,7 +57,8 @@ class RunHistory {
     // Adds a finished run as the next number. Over the budget, the oldest records are dropped
     // first, except the last kept example of each outcome and this newest run, so that every
     // outcome that happened can still be looked at.
-    const RunEntry& add(std::shared_ptr<const RunRecord> record, std::uint64_t generation);
+    const RunEntry& add(std::shared_ptr<const RunRecord> record, std::uint64_t generation,
+                        bool stopped = false);
 
     const std::vector<RunEntry>& entries() const { return entries_; }
     const RunEntry* find(int number) const;

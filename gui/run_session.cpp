@@ -182,7 +182,7 @@ void RunSession::run_all(RunRequest request, int repeat) {
         const std::uint64_t generation = publish(record, !last, i + 1);
         {
             std::lock_guard<std::mutex> guard(mutex_);
-            history_.add(std::move(record), generation);
+            history_.add(std::move(record), generation, cancel_.load());
             ++runs_version_;
         }
     }

@@ -16,6 +16,8 @@ constexpr float kCellMax = 12; // a run's cell in the strip, when they all fit a
 constexpr float kCellMin = 2;
 
 ImU32 cell_colour(const RunEntry& entry) {
+    if (entry.stopped)
+        return IM_COL32(140, 140, 150, 255); // grey: cut short, no verdict of its own
     return ImGui::ColorConvertFloat4ToU32(verdict_colour(entry.kind));
 }
 

@@ -183,6 +183,13 @@ TEST_CASE("run session: Stop ends a run that would only end at its deadline", "[
     CHECK(view.record->verdict.kind == VerdictKind::timed_out);
     CHECK(view.record->verdict.explanation.find("Stopped by the user") != std::string::npos);
     CHECK(session.progress().stopped);
+    // Kept for browsing as stopped, not as a hang: the filter of hung runs leaves it out.
+    const std::vector<RunEntry> runs = session.runs();
+    REQUIRE(runs.size() == 1);
+    CHECK(runs.front().stopped);
+    CHECK_FALSE(runs.front().hung);
+    CHECK(runs.front().outcome == "stopped");
+    CHECK_FALSE(step_runs(runs, 0, +1, RunFilter::hung));
 }
 
 TEST_CASE("run session: an unknown scenario, variant or knob value does not start", "[gui][app][run]") {
