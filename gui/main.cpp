@@ -71,7 +71,8 @@ int main(int argc, char** argv) {
                "not be written, no display; one line on stderr, before any window opens");
     std::string run_spec, open_path, matrix_filter, tab, screenshot_path;
     int frames = 0, repeat = 1, show_run_number = 0;
-    cli.add_option("--run", run_spec, "choose a scenario variant (ID:VARIANT) and run it at launch");
+    CLI::Option* run_option =
+        cli.add_option("--run", run_spec, "choose a scenario variant (ID:VARIANT) and run it at launch");
     // A file name given as '' (an unset shell variable) is an error, not "no file".
     const CLI::Validator file_name(
         [](std::string& text) -> std::string { return text.empty() ? "needs a file name" : ""; },
@@ -82,10 +83,12 @@ int main(int argc, char** argv) {
     cli.add_option("--tab", tab, "the centre tab in front: timeline, process-tree, locks, matrix")
         ->check(CLI::IsMember({"timeline", "process-tree", "locks", "matrix"}));
     cli.add_option("--repeat", repeat, "with --run: run it N times, as Repeat does")
-        ->check(CLI::Range(1, 100000));
+        ->check(CLI::Range(1, 100000))
+        ->needs(run_option);
     cli.add_option("--show-run", show_run_number,
-                   "with --repeat: once the runs have ended, show run K of them")
-        ->check(CLI::PositiveNumber);
+                   "with --run: once the runs have ended, show run K of them (K <= --repeat)")
+        ->check(CLI::PositiveNumber)
+        ->needs(run_option);
     cli.add_option("--frames", frames,
                    "exit after N frames (not before the run or matrix started at launch has "
                    "ended) and print the mean frame time")
@@ -100,6 +103,9 @@ int main(int argc, char** argv) {
     } catch (const CLI::ParseError& error) {
         return usage_error(error.what());
     }
+    if (show_run_number > repeat)
+        return usage_error(fmt::format("--show-run {}: only {} run{} will be made (--repeat)",
+                                       show_run_number, repeat, repeat == 1 ? "" : "s"));
     if (!screenshot_path.empty() && frames == 0) frames = 60;
     // Before anything runs: what is at the path must not be replaced by a picture.
     if (!screenshot_path.empty())
