@@ -76,6 +76,7 @@ void take_session_updates(App& app) {
     RecordView latest = app.session.view();
     if (!latest || latest.generation == app.session_generation_seen) return;
     app.session_generation_seen = latest.generation;
+    if (app.pinned_run) return; // the user is looking at an earlier run
     // A live update of the run on screen keeps the selection (events only grow); a new run does not.
     const bool same_run = app.view && app.view.record->start_time_ns == latest.record->start_time_ns &&
                           app.view.record->scenario == latest.record->scenario;
@@ -113,9 +114,14 @@ void draw_file_bar(App& app) {
     }
     if (const RunRecord* record = app.view.get()) {
         ImGui::SameLine(0, ImGui::GetFontSize() * 2);
+        // A session's run says which one it is: "run 7 of 40".
+        const std::string run = run_label(app.view, app.session.progress().repeat,
+                                          static_cast<int>(app.runs.size()));
         ImGui::TextDisabled("on screen: %s%s%s%s, %zu events", record->scenario.c_str(),
                             record->variant.empty() ? "" : ":", record->variant.c_str(),
-                            app.view.live ? " (running)" : "", record->events.size());
+                            run.empty() ? (app.view.live ? " (running)" : "")
+                                        : (", " + run).c_str(),
+                            record->events.size());
     }
 }
 
@@ -160,6 +166,8 @@ void carry_out_requests(App& app) {
     case ControlsPanelState::Request::none: break;
     }
     if (app.matrix.open_request) show_record(app, *app.matrix.open_request);
+    if (app.run_browser.show_run) show_run(app, *app.run_browser.show_run);
+    if (app.run_browser.follow_latest) follow_latest_run(app);
 }
 
 } // namespace
@@ -200,7 +208,26 @@ std::string start_run(App& app, int repeat) {
             return fmt::format("max output: '{}' is not a number of bytes (4096, 512K, 1M, 2G)",
                                app.config.max_output);
     }
+    app.pinned_run.reset();
     return app.session.start(scenario->id, variant, overrides, repeat, options);
+}
+
+bool show_run(App& app, int number) {
+    RecordView view = app.session.run_view(number);
+    if (!view) return false;
+    if (!app.view || app.view.generation != view.generation) app.selection.clear();
+    app.view = view;
+    app.pinned_run = number;
+    return true;
+}
+
+void follow_latest_run(App& app) {
+    app.pinned_run.reset();
+    RecordView latest = app.session.view();
+    if (!latest) return;
+    if (!app.view || app.view.generation != latest.generation) app.selection.clear();
+    app.view = latest;
+    app.session_generation_seen = latest.generation;
 }
 
 void show_record(App& app, const RecordView& view) {
@@ -243,6 +270,11 @@ bool save_record(App& app, const std::string& path) {
 
 void draw_app(App& app) {
     take_session_updates(app);
+    // The session's runs, copied only when another one has finished.
+    if (const std::uint64_t version = app.session.runs_version(); version != app.runs_version) {
+        app.runs = app.session.runs();
+        app.runs_version = version;
+    }
 
     const ImGuiIO& io = ImGui::GetIO();
     ImGui::SetNextWindowPos(ImVec2(0, 0));
@@ -272,9 +304,21 @@ void draw_app(App& app) {
     const float main_width = whole.x - left_width - kSplitterThickness;
     const float main_height = whole.y;
     // Top strip: the controls, five lines high unless the user dragged it.
-    if (layout.top <= 0) layout.top = ImGui::GetFrameHeightWithSpacing() * 5 + ImGui::GetStyle().WindowPadding.y * 2;
-    if (ImGui::BeginChild("##controls", ImVec2(main_width, layout.top), true))
-        draw_controls_panel(app.controls, app.config, app.session.progress(), app.view);
+    // Five lines, six while a Repeat's runs can be browsed, unless the user dragged it.
+    const RunProgress progress = app.session.progress();
+    const std::vector<RunEntry>& runs = app.runs; // refreshed at the top of the frame
+    const bool browsing = progress.repeat > 1 || runs.size() > 1;
+    const float fitted_top =
+        ImGui::GetFrameHeightWithSpacing() * (browsing ? 6 : 5) + ImGui::GetStyle().WindowPadding.y * 2;
+    if (layout.top <= 0 || layout.top == layout.fitted_top) layout.top = fitted_top;
+    layout.fitted_top = fitted_top;
+    if (ImGui::BeginChild("##controls", ImVec2(main_width, layout.top), true)) {
+        draw_controls_panel(app.controls, app.config, progress, app.view);
+        // A Repeat's runs, to step through them.
+        if (browsing)
+            draw_run_browser(app.run_browser, runs, progress.repeat, app.view,
+                             app.pinned_run.has_value(), app.session.history_budget_bytes());
+    }
     ImGui::EndChild();
     ImGui::SetCursorPosY(ImGui::GetCursorPosY() - ImGui::GetStyle().ItemSpacing.y);
     splitter("##split-top", false, main_width, layout.top, 1.0f, ImGui::GetFrameHeight() * 3, main_height * 0.5f);

@@ -10,6 +10,7 @@
 #include "gui/panels/matrix_panel.hpp"
 #include "gui/panels/output_panel.hpp"
 #include "gui/panels/process_tree_panel.hpp"
+#include "gui/panels/run_browser_panel.hpp"
 #include "gui/panels/timeline_panel.hpp"
 #include "gui/panels/verdict_panel.hpp"
 #include "gui/record_view.hpp"
@@ -28,6 +29,7 @@ struct Layout {
     float left = 0.21f;   // browser width, of the window
     float right = 0.30f;  // verdict width, of the region right of the browser
     float top = 0.0f;     // controls height in pixels (0: fitted to five lines)
+    float fitted_top = 0; // the last fitted height: while top equals it, it follows the controls
     float bottom = 0.26f; // output height, of the region below the controls
 };
 
@@ -42,6 +44,13 @@ struct App {
 
     BrowserPanelState browser;
     ControlsPanelState controls;
+    RunBrowserState run_browser;
+    // The run of the session the user chose to look at: it stays on screen while a Repeat goes
+    // on. Unset: the newest run is shown.
+    std::optional<int> pinned_run;
+    // The session's runs as last copied, and the version they were copied at.
+    std::vector<RunEntry> runs;
+    std::uint64_t runs_version = 0;
     TimelinePanelState timeline;
     ProcessTreePanelState process_tree;
     LocksPanelState locks;
@@ -64,6 +73,11 @@ bool select_scenario(App& app, const std::string& id);
 bool select_variant(App& app, const std::string& variant);
 // Starts the chosen configuration: `repeat` runs of it. Returns "" or why it cannot start.
 std::string start_run(App& app, int repeat = 1);
+// Shows run `number` of the session's last Run/Repeat, and keeps it on screen while more runs
+// finish. False when there is no such run or its record was dropped for memory.
+bool show_run(App& app, int number);
+// Back to the session's newest run (and the ones still to come).
+void follow_latest_run(App& app);
 // Puts a record on screen (and selects its scenario and knobs, when the corpus has them).
 void show_record(App& app, const RecordView& view);
 // Reads a run record from a JSON file and shows it. On any error (missing file, not JSON, not a

@@ -1,9 +1,10 @@
 // forklore-gui: the interactive explorer.
 //
-//   forklore-gui [--run ID:VARIANT] [--open FILE] [--matrix GLOB] [--tab NAME] [--frames N]
-//                [--screenshot FILE.png]
+//   forklore-gui [--run ID:VARIANT [--repeat N [--show-run K]]] [--open FILE] [--matrix GLOB]
+//                [--tab NAME] [--frames N] [--screenshot FILE.png]
 //
-// --run chooses a scenario variant and starts it at launch; --open shows a saved run record;
+// --run chooses a scenario variant and starts it at launch (--repeat: N runs, as Repeat does;
+// --show-run: once they have ended, run K is shown, as stepping through them does); --open shows a saved run record;
 // --matrix runs the matrix over the variants the glob selects; --tab brings a centre tab to the
 // front; --frames exits after N frames (not before what was started has finished, within a
 // bound) and prints the mean frame time; --screenshot writes the last frame as PNG. Bad input (unknown
@@ -69,8 +70,9 @@ int main(int argc, char** argv) {
                "record or passes a bound (README, Run records), a --screenshot path that must "
                "not be written, no display; one line on stderr, before any window opens");
     std::string run_spec, open_path, matrix_filter, tab, screenshot_path;
-    int frames = 0;
-    cli.add_option("--run", run_spec, "choose a scenario variant (ID:VARIANT) and run it at launch");
+    int frames = 0, repeat = 1, show_run_number = 0;
+    CLI::Option* run_option =
+        cli.add_option("--run", run_spec, "choose a scenario variant (ID:VARIANT) and run it at launch");
     // A file name given as '' (an unset shell variable) is an error, not "no file".
     const CLI::Validator file_name(
         [](std::string& text) -> std::string { return text.empty() ? "needs a file name" : ""; },
@@ -80,6 +82,13 @@ int main(int argc, char** argv) {
                    "run the matrix over the variants a glob selects ('*': the corpus) at launch");
     cli.add_option("--tab", tab, "the centre tab in front: timeline, process-tree, locks, matrix")
         ->check(CLI::IsMember({"timeline", "process-tree", "locks", "matrix"}));
+    cli.add_option("--repeat", repeat, "with --run: run it N times, as Repeat does")
+        ->check(CLI::Range(1, 100000))
+        ->needs(run_option);
+    cli.add_option("--show-run", show_run_number,
+                   "with --run: once the runs have ended, show run K of them (K <= --repeat)")
+        ->check(CLI::PositiveNumber)
+        ->needs(run_option);
     cli.add_option("--frames", frames,
                    "exit after N frames (not before the run or matrix started at launch has "
                    "ended) and print the mean frame time")
@@ -94,6 +103,9 @@ int main(int argc, char** argv) {
     } catch (const CLI::ParseError& error) {
         return usage_error(error.what());
     }
+    if (show_run_number > repeat)
+        return usage_error(fmt::format("--show-run {}: only {} run{} will be made (--repeat)",
+                                       show_run_number, repeat, repeat == 1 ? "" : "s"));
     if (!screenshot_path.empty() && frames == 0) frames = 60;
     // Before anything runs: what is at the path must not be replaced by a picture.
     if (!screenshot_path.empty())
@@ -111,7 +123,8 @@ int main(int argc, char** argv) {
     window->ignore_mouse(!screenshot_path.empty());
 
     if (!run_spec.empty())
-        if (std::string problem = start_run(app); !problem.empty()) return usage_error(problem);
+        if (std::string problem = start_run(app, repeat); !problem.empty())
+            return usage_error(problem);
     if (!matrix_filter.empty()) {
         app.matrix.filter = matrix_filter;
         MatrixOptions options;
@@ -141,13 +154,17 @@ int main(int argc, char** argv) {
         // Interactive and idle: sleep until input (or 1/60 s, so a live run still animates).
         window->begin_frame(frames == 0 ? 1.0 / 60.0 : 0.0);
         const auto panels_start = Clock::now();
+        if (show_run_number > 0 && !app.session.running() && app.session.view() &&
+            !app.pinned_run && !show_run(app, show_run_number))
+            return usage_error(fmt::format("--show-run: there is no run {} to show", show_run_number));
         draw_app(app);
         panels_ms += ms_since(panels_start);
 
         bool last = false;
         if (frames > 0) {
             const bool run_over = !app.session.running() && !app.matrix.session.running() &&
-                                  app.view.generation == app.session.view().generation;
+                                  (app.pinned_run ||
+                                   app.view.generation == app.session.view().generation);
             if (run_over || !started) ++settled;
             const bool bound_passed = ms_since(launched) > run_bound_ms;
             if (bound_passed && !warned) {

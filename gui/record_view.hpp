@@ -19,6 +19,8 @@ struct RecordView {
     std::shared_ptr<const RunRecord> record; // null before the first run
     std::uint64_t generation = 0;
     bool live = false; // a run is still producing it
+    int run_number =
+        0; // which run of a Run/Repeat it is (1-based); 0: an opened file, a matrix cell
 
     const RunRecord* get() const { return record.get(); }
     explicit operator bool() const { return record != nullptr; }

@@ -55,6 +55,8 @@ std::string RunSession::start(const std::string& scenario_id, const std::string&
     }
     std::lock_guard<std::mutex> guard(mutex_);
     progress_ = RunProgress{};
+    history_.clear();
+    ++runs_version_;
     progress_.scenario = scenario_id;
     progress_.variant = variant;
     progress_.error = error;
@@ -96,11 +98,36 @@ RunProgress RunSession::progress() const {
     return copy;
 }
 
-void RunSession::publish(std::shared_ptr<const RunRecord> record, bool live) {
+std::vector<RunEntry> RunSession::runs() const {
+    std::lock_guard<std::mutex> guard(mutex_);
+    return history_.entries();
+}
+
+std::uint64_t RunSession::runs_version() const {
+    std::lock_guard<std::mutex> guard(mutex_);
+    return runs_version_;
+}
+
+RecordView RunSession::run_view(int number) const {
+    std::lock_guard<std::mutex> guard(mutex_);
+    const RunEntry* entry = history_.find(number);
+    if (!entry || !entry->kept()) return {};
+    return RecordView{entry->record, entry->generation, false, entry->number};
+}
+
+std::size_t RunSession::history_budget_bytes() const {
+    std::lock_guard<std::mutex> guard(mutex_);
+    return history_.budget_bytes();
+}
+
+std::uint64_t RunSession::publish(std::shared_ptr<const RunRecord> record, bool live,
+                                  int run_number) {
     std::lock_guard<std::mutex> guard(mutex_);
     view_.record = std::move(record);
     view_.generation = next_record_generation();
     view_.live = live;
+    view_.run_number = run_number;
+    return view_.generation;
 }
 
 void RunSession::run_all(RunRequest request, int repeat) {
@@ -122,7 +149,7 @@ void RunSession::run_all(RunRequest request, int repeat) {
             auto copy = std::make_shared<RunRecord>(partial);
             // The partial record has no verdict yet; say so rather than show a default one.
             copy->verdict.explanation = "Running: no verdict yet.";
-            publish(std::move(copy), true);
+            publish(std::move(copy), true, i + 1);
             std::lock_guard<std::mutex> guard(mutex_);
             ++progress_.live_updates;
         };
@@ -151,7 +178,13 @@ void RunSession::run_all(RunRequest request, int repeat) {
             progress_.elapsed_ms = static_cast<double>(now_ns() - run_started_ns_) / 1e6;
         }
         // Between repeats the finished record stays on screen, still marked live: more come.
-        publish(std::move(record), !last);
+        // Every finished record is kept for browsing, under the same generation.
+        const std::uint64_t generation = publish(record, !last, i + 1);
+        {
+            std::lock_guard<std::mutex> guard(mutex_);
+            history_.add(std::move(record), generation, cancel_.load());
+            ++runs_version_;
+        }
     }
     std::lock_guard<std::mutex> guard(mutex_);
     if (view_.live) { // stopped before a run finished its record

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "gui/record_view.hpp"
+#include "gui/run_history.hpp"
 #include "sim/record.hpp"
 #include "sim/runner.hpp"
 #include "sim/scenario.hpp"
@@ -81,13 +82,27 @@ class RunSession {
     RecordView view() const;
     RunProgress progress() const;
 
+    // Every finished run of the latest start (outcomes all; records within the history's
+    // budget), to step through them.
+    std::vector<RunEntry> runs() const;
+    // Changes whenever runs() does: a caller copies the runs only then (a long Repeat has
+    // thousands, and the UI asks every frame).
+    std::uint64_t runs_version() const;
+    // A finished run's record, as it was published; empty when there is no such run or its
+    // record was dropped for memory.
+    RecordView run_view(int number) const;
+    std::size_t history_budget_bytes() const;
+
   private:
     void run_all(RunRequest request, int repeat);
-    void publish(std::shared_ptr<const RunRecord> record, bool live);
+    // Returns the generation the record was published with.
+    std::uint64_t publish(std::shared_ptr<const RunRecord> record, bool live, int run_number);
 
     mutable std::mutex mutex_;
     RecordView view_;
     RunProgress progress_;
+    RunHistory history_;
+    std::uint64_t runs_version_ = 0;
     std::int64_t run_started_ns_ = 0; // monotonic start of the current run
     double verdict_ms_total_ = 0;
 

@@ -1,4 +1,5 @@
 #include "gui/models/timeline_model.hpp"
+#include "gui/models/timeline_passes.hpp"
 
 #include "gui/models/timeline_from_samples.hpp"
 
@@ -800,29 +801,39 @@ TimelineModel build_timeline_model(const RunRecord& record) {
         spans = std::move(merged);
     }
 
-    for (std::size_t lane = 0; lane < work.size(); ++lane) {
-        auto& bars = work[lane].bars;
-        std::size_t row_count = 0;
-        const std::vector<std::size_t> rows = assign_rows(bars, row_count);
-        auto& out = model.lanes[lane].rows;
-        out.assign(std::max<std::size_t>(row_count, 1), TimelineRow{});
-        for (std::size_t i = 0; i < bars.size(); ++i) {
-            const TimelineBar& bar = bars[i].bar;
-            if (bar.kind == BarKind::waiting) {
-                ++model.waits;
-                out[rows[i]].bars.push_back(bar);
-                continue;
-            }
-            auto found = waited.find(bars[i].lock);
-            split_hold(bar, found == waited.end() ? nullptr : &found->second, out[rows[i]].bars);
-        }
-        for (auto& row : out) {
+    // Rows: what a thread holds (bands) apart from what it waits on (bars), each stacked where
+    // they overlap (nested holds; a wait ended by another wait's start).
+    auto sorted_rows = [](std::vector<TimelineRow>& rows) {
+        for (auto& row : rows) {
             // Bars of a row never overlap; sorted by start, their ends increase too.
             std::stable_sort(
                 row.bars.begin(), row.bars.end(),
                 [](const TimelineBar& a, const TimelineBar& b) { return a.start_ns < b.start_ns; });
             row.sum_times();
         }
+    };
+    for (std::size_t lane = 0; lane < work.size(); ++lane) {
+        std::vector<LogicalBar> waits, holds;
+        for (auto& bar : work[lane].bars)
+            (bar.bar.kind == BarKind::waiting ? waits : holds).push_back(std::move(bar));
+        std::size_t row_count = 0;
+        const std::vector<std::size_t> wait_rows = assign_rows(waits, row_count);
+        auto& out = model.lanes[lane].rows;
+        out.assign(std::max<std::size_t>(row_count, 1), TimelineRow{});
+        for (std::size_t i = 0; i < waits.size(); ++i) {
+            ++model.waits;
+            out[wait_rows[i]].bars.push_back(waits[i].bar);
+        }
+        const std::vector<std::size_t> hold_rows = assign_rows(holds, row_count);
+        auto& bands = model.lanes[lane].hold_rows;
+        bands.assign(row_count, TimelineRow{});
+        for (std::size_t i = 0; i < holds.size(); ++i) {
+            auto found = waited.find(holds[i].lock);
+            split_hold(holds[i].bar, found == waited.end() ? nullptr : &found->second,
+                       bands[hold_rows[i]].bars);
+        }
+        sorted_rows(out);
+        sorted_rows(bands);
         std::stable_sort(
             model.lanes[lane].markers.begin(), model.lanes[lane].markers.end(),
             [](const TimelineMarker& a, const TimelineMarker& b) { return a.t_ns < b.t_ns; });
@@ -830,13 +841,15 @@ TimelineModel build_timeline_model(const RunRecord& record) {
     // Threads the trace does not cover, from the samples; before the verdicts, whose hatch
     // starts at a stuck thread's last open wait.
     add_sampled_activity(model, record);
+    add_fork_copies(model, record);
+    frame_story(model, record);
     mark_lane_verdicts(model, record);
     return model;
 }
 
 std::optional<TimelineHit> hit_test(const TimelineModel& model, std::int64_t t_ns,
                                     std::size_t lane_index, std::int64_t tolerance_ns,
-                                    std::optional<std::size_t> row) {
+                                    std::optional<LaneRow> row) {
     if (lane_index >= model.lanes.size())
         return std::nullopt;
     const TimelineLane& lane = model.lanes[lane_index];
@@ -863,16 +876,37 @@ std::optional<TimelineHit> hit_test(const TimelineModel& model, std::int64_t t_n
             return &r.bars[i];
         return nullptr;
     };
-    if (row) {
-        if (*row >= lane.rows.size())
+    auto in_row = [&](LaneRow where) -> std::optional<TimelineHit> {
+        switch (where.kind) {
+        case LaneRowKind::copy:
+            if (where.index < lane.copies.size()) {
+                const CopyBand& copy = lane.copies[where.index];
+                if (copy.start_ns <= t_ns + tolerance_ns && t_ns - tolerance_ns <= copy.end_ns)
+                    return TimelineHit{copy.fork_event, nullptr, nullptr, &copy};
+            }
             return std::nullopt;
-        if (const TimelineBar* bar = bar_in(lane.rows[*row]))
-            return TimelineHit{bar->begin_event, bar, nullptr};
+        case LaneRowKind::hold:
+        case LaneRowKind::wait: {
+            const auto& rows = where.kind == LaneRowKind::hold ? lane.hold_rows : lane.rows;
+            if (where.index < rows.size())
+                if (const TimelineBar* bar = bar_in(rows[where.index]))
+                    return TimelineHit{bar->begin_event, bar, nullptr, nullptr};
+            return std::nullopt;
+        }
+        }
         return std::nullopt;
-    }
+    };
+    if (row)
+        return in_row(*row);
     for (std::size_t r = lane.rows.size(); r-- > 0;)
-        if (const TimelineBar* bar = bar_in(lane.rows[r]))
-            return TimelineHit{bar->begin_event, bar, nullptr};
+        if (auto hit = in_row({LaneRowKind::wait, r}))
+            return hit;
+    for (std::size_t r = lane.hold_rows.size(); r-- > 0;)
+        if (auto hit = in_row({LaneRowKind::hold, r}))
+            return hit;
+    for (std::size_t r = lane.copies.size(); r-- > 0;)
+        if (auto hit = in_row({LaneRowKind::copy, r}))
+            return hit;
     return std::nullopt;
 }
 

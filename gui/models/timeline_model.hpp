@@ -1,11 +1,15 @@
 // The timeline's model: what the Timeline tab draws, computed once per record (no ImGui).
 //
 // A record becomes process groups (one per sandbox process, in process-tree order), each with one
-// lane per thread. A lane holds bars in one vocabulary — a lock held (green), held while another
-// thread waits for the same lock (yellow), a wait (red) — and point markers for every other
-// event. Arrows join the groups: a child started (labelled with its start method), an exec, an
-// exit reported to the process that reaped it. Every bar, marker and arrow keeps the index of
-// the event it came from, so a click selects that event in every panel.
+// lane per thread. A lane keeps apart what its thread holds and what it waits on: the locks it
+// holds are bands (green, yellow while another thread waits for the same lock) over the rows of
+// its waits (red), so "holds file_lock while it waits at a barrier" is two things on one lane.
+// A child made by fork starts with the copies of the locks its parent held at that instant: the
+// fork arrow lists them, and the child's first lane carries each copy as a band (an orphaned one
+// when its holder is a thread the child does not have). Point markers show every other event.
+// Arrows join the groups: a child started (labelled with its start method), an exec, an exit
+// reported to the process that reaped it. Every bar, marker and arrow keeps the index of the
+// event it came from, so a click selects that event in every panel.
 //
 // Threads the trace does not cover (an uninstrumented program: `forklore exec`, a Python
 // scenario after its exec) are drawn from the kernel's samples instead (timeline_from_samples.cpp):
@@ -133,14 +137,58 @@ enum class LaneVerdict : std::uint8_t {
 };
 std::string_view to_string(LaneVerdict verdict); // "", "STUCK", "live"
 
-// One thread. Its rows hold its bars; markers are sorted by time.
+// A lock a process was born holding: fork() copied its parent's memory, the lock in the state it
+// had at that instant, but only the thread that called fork. Found from the trace: the holds of
+// the parent's threads still open at the fork (and a lock the child releases without having taken
+// it, the trace of an atfork handler), never from what the scenario expects.
+struct CopiedLock {
+    std::string name;          // the lock's name in the trace ("" when unnamed)
+    std::uint64_t address = 0; // the copy lives at the same address in the child
+    pid_t holder_tid = 0;      // the parent's thread that held it at the fork
+    std::string holder_name;
+    // Nobody in the child can ever unlock the copy: its holder is not the thread that called
+    // fork, so it does not exist there; or it is, but the lock checks its owner (a recursive
+    // mutex) and the child's thread has a new id.
+    bool orphaned = false;
+    bool held_by_forker = false;                   // the holder is the thread that called fork
+    std::size_t acquired_event = kNoTimelineEvent; // the holder's lock_acquired, in the parent
+};
+
+// "file_lock (held by reader)"; the address when the lock has no name.
+std::string copied_lock_label(const CopiedLock& lock);
+
+// A copy on the child's first lane (the copy of the thread that forked), from the child's start
+// until the child releases it, execs (its memory is replaced) or ends.
+struct CopyBand {
+    CopiedLock lock;
+    std::int64_t start_ns = 0, end_ns = 0;
+    std::size_t fork_event = kNoTimelineEvent; // the child_start that made the child
+    std::size_t end_event = kNoTimelineEvent;  // the release or exec; none: held to the end
+};
+
+// "file_lock (copy; its holder 'reader' is not in this process)", or for the forking thread's own
+// lock "file_lock (copy; held by this thread, which called fork)".
+std::string copy_band_label(const CopyBand& band);
+
+// A lane's rows, top to bottom: the copies it was born holding (one row each), the thread's own
+// holds (bands), then what it waits on (bars).
+enum class LaneRowKind : std::uint8_t { copy, hold, wait };
+struct LaneRow {
+    LaneRowKind kind = LaneRowKind::wait;
+    std::size_t index = 0;
+    bool operator==(const LaneRow&) const = default;
+};
+
+// One thread. Markers are sorted by time.
 struct TimelineLane {
     pid_t pid = 0; // namespace ids, as in the trace
     pid_t tid = 0;
     std::string name;
     std::size_t group = 0;
     std::int64_t start_ns = 0, end_ns = 0; // when the thread is known to exist
-    std::vector<TimelineRow> rows;         // at least one
+    std::vector<TimelineRow> rows;         // what it waits on (red bars); at least one row
+    std::vector<TimelineRow> hold_rows;    // the locks it holds (green/yellow bands); maybe none
+    std::vector<CopyBand> copies;          // locks a forked child was born holding (first lane)
     std::vector<TimelineMarker> markers;
     LaneVerdict verdict = LaneVerdict::none;
     std::string doing; // the verdict's words for what it did then: "waits on the private futex
@@ -182,6 +230,10 @@ struct TimelineArrow {
     std::int64_t from_ns = 0, to_ns = 0;
     std::string label; // "fork", "spawn", "exec forklore-host", "exit 0", "SIGABRT"
     std::size_t event = kNoTimelineEvent;
+    // A start that copied the parent's memory (fork, a fork server's fork): the locks held in
+    // the parent at that instant, carried across into the child. Empty for spawn and fork_exec
+    // (a fresh program copies nothing), and for a fork while nothing was held.
+    std::vector<CopiedLock> copies{};
 };
 
 // One stretch of consecutive samples that showed a thread in the same state, for a thread the
@@ -199,6 +251,9 @@ struct SampledSpan {
     std::optional<std::int64_t> next_sample_ns;
 };
 
+// "copies file_lock (held by reader)", "" when the arrow carries no lock.
+std::string copies_label(const TimelineArrow& arrow);
+
 struct TimelineModel {
     std::vector<TimelineGroup> groups; // process-tree order: parents before their children
     std::vector<TimelineLane> lanes;   // grouped: every group's lanes are contiguous
@@ -209,6 +264,11 @@ struct TimelineModel {
     std::vector<SampledSpan> sampled_spans; // what bars drawn from the samples stand for
     std::vector<std::string> sampled_notes; // hover text of markers drawn from the samples
 
+    // What the default view frames: from the program's first process to its last event (the
+    // sandbox's setup before it holds nothing of the program's; a wait that never ended runs on
+    // past the right edge). The whole run when the program recorded no activity of its own.
+    std::int64_t story_start_ns = 0, story_end_ns = 0;
+
     std::optional<std::size_t> lane_index(pid_t pid, pid_t tid) const;
     std::optional<std::size_t> group_index(pid_t pid) const;
 };
@@ -216,15 +276,17 @@ struct TimelineModel {
 TimelineModel build_timeline_model(const RunRecord& record);
 
 // What lies under a point of a lane: a marker within `tolerance_ns` of t (the nearest one), else
-// the bar containing t — in `row` when given, otherwise the deepest row that has one.
+// the bar, band or copy containing t — in `row` when given, otherwise the lowest row that has
+// one (a wait before a hold before a copy).
 struct TimelineHit {
     std::size_t event = kNoTimelineEvent;
-    const TimelineBar* bar = nullptr;       // set when a bar was hit
+    const TimelineBar* bar = nullptr;       // set when a wait bar or a hold band was hit
     const TimelineMarker* marker = nullptr; // set when a marker was hit
+    const CopyBand* copy = nullptr;         // set when a copied lock was hit (event: the fork)
 };
 std::optional<TimelineHit> hit_test(const TimelineModel& model, std::int64_t t_ns, std::size_t lane,
                                     std::int64_t tolerance_ns = 0,
-                                    std::optional<std::size_t> row = std::nullopt);
+                                    std::optional<LaneRow> row = std::nullopt);
 
 // Tooltip text. A bar: what it is ("waiting for lock 'file_lock' (mutex)"), whose thread, from
 // when to when, or "never acquired, still waiting when the run ended" with the verdict's words
@@ -235,6 +297,10 @@ std::string describe_event(const RunRecord& record, std::size_t event);
 // A marker's tooltip: its event's, or what the samples showed (an exec, an exit).
 std::string describe_marker(const TimelineModel& model, const RunRecord& record,
                             const TimelineMarker& marker);
+
+// A copied lock: what fork copied, from whom, and why nobody in the child can unlock it.
+std::string describe_copy(const TimelineModel& model, const RunRecord& record,
+                          const CopyBand& band);
 
 // Tooltip of a lane's header: the thread, what it was doing at the verdict, and why it is stuck
 // (nothing that could wake it can run) or live (it can still run).

@@ -23,7 +23,7 @@ namespace {
 
 constexpr float kLabelWidth = 210; // the column of process and thread names
 constexpr float kMarkerBand = 9;   // top of each lane: event markers
-constexpr float kRowHeight = 12;   // one row of bars
+constexpr float kRowHeight = 14;   // one row of bars (a wait's name fits on it)
 constexpr float kRowGap = 2;
 constexpr float kLanePad = 4;
 constexpr float kScrollbarHeight = 12;
@@ -43,6 +43,13 @@ constexpr ImU32 kExitBySignal = IM_COL32(240, 140, 60, 255);
 constexpr ImU32 kStuckOutline = IM_COL32(255, 190, 190, 255); // around a stuck thread's last wait
 constexpr ImU32 kStuckHatch = IM_COL32(60, 10, 10, 170);      // its diagonal stripes
 constexpr ImU32 kLiveBadge = IM_COL32(140, 140, 150, 255);    // a thread running beside them
+constexpr ImU32 kBandText = IM_COL32(15, 25, 15, 255);        // a lock's name on its band
+constexpr int kHoldTintAlpha = 40; // a held lock's colour over the holder's waits below its band
+// A lock fork copied into a child: orange, striped when orphaned (its holder was not copied).
+constexpr ImU32 kCopyColour = IM_COL32(240, 160, 60, 255);
+constexpr ImU32 kOrphanFill = IM_COL32(110, 70, 20, 255);
+constexpr ImU32 kOrphanStripe = IM_COL32(160, 105, 35, 255);
+constexpr ImU32 kCopyText = IM_COL32(255, 235, 200, 255);
 
 ImU32 with_alpha(ImU32 colour, int alpha) {
     return (colour & ~IM_COL32_A_MASK) | (static_cast<ImU32>(alpha) << IM_COL32_A_SHIFT);
@@ -95,8 +102,38 @@ ImU32 marker_colour(MarkerKind kind) {
     return palette::running;
 }
 
+// A band carries a lock's name: one line of text high.
+float band_height() {
+    return ImGui::GetTextLineHeight() + 3;
+}
+
+float bands_height(const TimelineLane& lane) {
+    return static_cast<float>(lane.copies.size() + lane.hold_rows.size()) *
+           (band_height() + kRowGap);
+}
+
 float lane_height(const TimelineLane& lane) {
-    return kMarkerBand + static_cast<float>(lane.rows.size()) * (kRowHeight + kRowGap) + kLanePad;
+    return kMarkerBand + bands_height(lane) +
+           static_cast<float>(lane.rows.size()) * (kRowHeight + kRowGap) + kLanePad;
+}
+
+// A row's top, relative to its lane's top: copies, then holds, then waits.
+float row_offset(const TimelineLane& lane, LaneRow row) {
+    const float band = band_height() + kRowGap;
+    switch (row.kind) {
+    case LaneRowKind::copy:
+        return kMarkerBand + static_cast<float>(row.index) * band;
+    case LaneRowKind::hold:
+        return kMarkerBand + static_cast<float>(lane.copies.size() + row.index) * band;
+    case LaneRowKind::wait:
+        return kMarkerBand + bands_height(lane) +
+               static_cast<float>(row.index) * (kRowHeight + kRowGap);
+    }
+    return kMarkerBand;
+}
+
+float row_height(LaneRowKind kind) {
+    return kind == LaneRowKind::wait ? kRowHeight : band_height();
 }
 
 float header_height() {
@@ -166,10 +203,20 @@ double max_ns_per_px(const TimelinePanelState& state, float plot_width) {
     return std::max(1.0, static_cast<double>(state.model.end_ns)) * 4 / plot_width;
 }
 
+// The default view: the program's part of the run (the model's story span), with a little room
+// before its first event and after its last, where a wait that never ended runs on.
 void fit(TimelinePanelState& state, float plot_width) {
-    const double span = std::max(1.0, static_cast<double>(state.model.end_ns));
-    state.ns_per_px = span * 1.02 / plot_width; // a little room after the last event
+    const TimelineModel& model = state.model;
+    const double span =
+        std::max(1.0, static_cast<double>(model.story_end_ns - model.story_start_ns));
+    state.ns_per_px = span * 1.12 / plot_width;
+    state.view_start_ns = static_cast<double>(model.story_start_ns) - span * 0.04;
+}
+
+void show_whole_run(TimelinePanelState& state, float plot_width) {
+    state.ns_per_px = std::max(1.0, static_cast<double>(state.model.end_ns)) * 1.02 / plot_width;
     state.view_start_ns = 0;
+    state.user_moved = true;
 }
 
 void clamp_view(TimelinePanelState& state, float plot_width) {
@@ -225,11 +272,54 @@ float clamp_x(float x, ImVec2 min, ImVec2 max) {
     return std::clamp(x, min.x - 8, max.x + 8);
 }
 
+// What a wait bar says on itself, when it fits: "barrier finished", "file_lock", "child 4"; the
+// bare name when only that fits.
+void wait_text(ImDrawList* draw, const TimelineBar& bar, const RunRecord& record, float x0,
+               float x1, float y0, ImVec2 plot_min, ImVec2 plot_max) {
+    if (bar.begin_event >= record.events.size())
+        return;
+    const Event& e = record.events[bar.begin_event];
+    const std::string name =
+        bar.what == BarSubject::child ? fmt::format("{}", e.object) : std::string(e.name);
+    if (name.empty())
+        return;
+    const char* prefix = "";
+    switch (bar.what) {
+    case BarSubject::barrier:
+        prefix = "barrier ";
+        break;
+    case BarSubject::condition:
+        prefix = "condition ";
+        break;
+    case BarSubject::join:
+        prefix = "join ";
+        break;
+    case BarSubject::child:
+        prefix = "child ";
+        break;
+    case BarSubject::lock:
+    case BarSubject::file_lock:
+        break;
+    case BarSubject::sampled: // no event names it: its hover text says what the samples showed
+        return;
+    }
+    const float room = std::min(x1, plot_max.x) - std::max(x0, plot_min.x) - 6;
+    std::string text = prefix + name;
+    if (ImGui::CalcTextSize(text.c_str()).x > room && bar.what != BarSubject::child)
+        text = name; // a bare pid would say nothing
+    if (ImGui::CalcTextSize(text.c_str()).x > room)
+        return;
+    draw->AddText(
+        ImVec2(std::max(x0, plot_min.x) + 3, y0 + (kRowHeight - ImGui::GetTextLineHeight()) / 2),
+        IM_COL32(255, 235, 235, 255), text.c_str());
+}
+
 // One row of bars: wide bars one by one, bars narrower than a pixel merged, the merged block
 // coloured by the kind that took most of its time. O(visible pixels x log bars) whatever the
-// record's size.
+// record's size. With the record, a wide bar says what it waits for.
 void draw_row(ImDrawList* draw, const TimelineRow& row, const Mapping& map, float y0,
-              ImVec2 plot_min, ImVec2 plot_max, const Selection& selection) {
+              ImVec2 plot_min, ImVec2 plot_max, const Selection& selection,
+              const RunRecord* record = nullptr) {
     const auto& bars = row.bars;
     const double t_begin = map.t(plot_min.x), t_end = map.t(plot_max.x);
     std::size_t i = row.first_ending_at_or_after(static_cast<std::int64_t>(std::floor(t_begin)));
@@ -242,6 +332,8 @@ void draw_row(ImDrawList* draw, const TimelineRow& row, const Mapping& map, floa
         if (width(bar) >= kMinBarPx) {
             const float x1 = clamp_x(map.x(static_cast<double>(bar.end_ns)), plot_min, plot_max);
             draw->AddRectFilled(ImVec2(x0, y0), ImVec2(x1, y0 + kRowHeight), bar_colour(bar.kind));
+            if (record && bar.kind == BarKind::waiting)
+                wait_text(draw, bar, *record, x0, x1, y0, plot_min, plot_max);
             if (selection.event &&
                 (bar.begin_event == *selection.event || bar.end_event == *selection.event))
                 draw->AddRect(ImVec2(x0 - 1, y0 - 1), ImVec2(x1 + 1, y0 + kRowHeight + 1),
@@ -264,14 +356,153 @@ void draw_row(ImDrawList* draw, const TimelineRow& row, const Mapping& map, floa
     }
 }
 
+// The name of a band: on it when it fits; else just right of it, in the band's colour, when the
+// row is free there up to `free_until` (a short hold at the default zoom still reads "file_lock");
+// else cut to the band, when a few letters fit. The tooltip always has it. Returns whether a
+// name was written.
+bool band_text(ImDrawList* draw, float x0, float x1, float y0, ImU32 colour, const char* text,
+               ImVec2 plot_min, ImVec2 plot_max, float free_until = 0, ImU32 outside = 0) {
+    const float left = std::max(x0, plot_min.x), right = std::min(x1, plot_max.x);
+    const float width = ImGui::CalcTextSize(text).x;
+    if (width + 6 > right - left && outside != 0 && x1 >= plot_min.x &&
+        x1 + 4 + width <= std::min(free_until, plot_max.x)) {
+        draw->AddRectFilled(ImVec2(x1 + 2, y0), ImVec2(x1 + 6 + width, y0 + band_height()),
+                            IM_COL32(25, 25, 30, 220), 2);
+        draw->AddText(ImVec2(x1 + 4, y0 + 1), outside, text);
+        return true;
+    }
+    if (right - left < ImGui::GetFontSize() * 1.5f)
+        return false;
+    draw->PushClipRect(ImVec2(left, y0), ImVec2(right, y0 + band_height()), true);
+    draw->AddText(ImVec2(left + 3, y0 + 1), colour, text);
+    draw->PopClipRect();
+    return true;
+}
+
+// One row of a lane's hold bands: as draw_row, then each hold wide enough carries its lock's name
+// (once, over all its green and yellow segments) and tints the holder's rows below it, so a wait
+// inside a hold reads as "waits while holding".
+void draw_hold_row(ImDrawList* draw, const TimelineRow& row, const Mapping& map, float y0,
+                   float tint_bottom, ImVec2 plot_min, ImVec2 plot_max, const Selection& selection,
+                   const RunRecord& record, std::vector<DrawnBand>& drawn, std::size_t lane,
+                   std::size_t row_index) {
+    const auto& bars = row.bars;
+    const double t_begin = map.t(plot_min.x), t_end = map.t(plot_max.x);
+    const float height = band_height();
+    std::size_t i = row.first_ending_at_or_after(static_cast<std::int64_t>(std::floor(t_begin)));
+    const std::size_t first_visible = i;
+    auto width = [&](const TimelineBar& bar) {
+        return static_cast<float>((bar.end_ns - bar.start_ns) / map.ns_per_px);
+    };
+    while (i < bars.size() && static_cast<double>(bars[i].start_ns) <= t_end) {
+        const TimelineBar& bar = bars[i];
+        const float x0 = clamp_x(map.x(static_cast<double>(bar.start_ns)), plot_min, plot_max);
+        if (width(bar) >= kMinBarPx) {
+            const float x1 = clamp_x(map.x(static_cast<double>(bar.end_ns)), plot_min, plot_max);
+            draw->AddRectFilled(ImVec2(x0, y0 + height), ImVec2(x1, tint_bottom),
+                                with_alpha(bar_colour(bar.kind), kHoldTintAlpha));
+            draw->AddRectFilled(ImVec2(x0, y0), ImVec2(x1, y0 + height), bar_colour(bar.kind), 2);
+            if (selection.event &&
+                (bar.begin_event == *selection.event || bar.end_event == *selection.event))
+                draw->AddRect(ImVec2(x0 - 1, y0 - 1), ImVec2(x1 + 1, y0 + height + 1),
+                              palette::selected, 0, 0, 2);
+            ++i;
+            continue;
+        }
+        const double column_end = map.t(std::floor(x0) + 1);
+        std::size_t j =
+            row.first_starting_at_or_after(static_cast<std::int64_t>(std::ceil(column_end)));
+        j = std::max(j, i + 1);
+        if (j - 1 > i && width(bars[j - 1]) >= kMinBarPx)
+            --j;
+        const float x1 = std::max(
+            x0 + 1, clamp_x(map.x(static_cast<double>(bars[j - 1].end_ns)), plot_min, plot_max));
+        draw->AddRectFilled(ImVec2(x0, y0), ImVec2(x1, y0 + height),
+                            bar_colour(row.dominant_kind(i, j)));
+        i = j;
+    }
+    // Names last, so that no segment is filled over them: one per hold, across its segments.
+    for (std::size_t k = first_visible;
+         k < bars.size() && static_cast<double>(bars[k].start_ns) <= t_end;) {
+        std::size_t last = k;
+        while (last + 1 < bars.size() && bars[last + 1].begin_event == bars[k].begin_event)
+            ++last;
+        const float x0 = map.x(static_cast<double>(bars[k].start_ns));
+        const float x1 = map.x(static_cast<double>(bars[last].end_ns));
+        if (x1 - x0 >= kMinBarPx) {
+            // The row is free after this hold up to the next one's start.
+            const float free_until = last + 1 < bars.size()
+                                         ? map.x(static_cast<double>(bars[last + 1].start_ns)) - 4
+                                         : plot_max.x;
+            const bool named =
+                bars[k].begin_event < record.events.size() &&
+                band_text(draw, x0, x1, y0, kBandText, record.events[bars[k].begin_event].name,
+                          plot_min, plot_max, free_until, bar_colour(bars[k].kind));
+            drawn.push_back({lane,
+                             {LaneRowKind::hold, row_index},
+                             std::max(x0, plot_min.x),
+                             std::min(x1, plot_max.x),
+                             named,
+                             bars[k].begin_event});
+        }
+        k = last + 1;
+    }
+}
+
+// A lock a forked child was born holding. Orphaned (its holder stayed in the parent): dark orange
+// with stripes; the forking thread's own lock: green, outlined in orange. Named in words.
+void draw_copy_band(ImDrawList* draw, const CopyBand& copy, const Mapping& map, float y0,
+                    ImVec2 plot_min, ImVec2 plot_max, const Selection& selection,
+                    std::vector<DrawnBand>& drawn, std::size_t lane, std::size_t index) {
+    const float height = band_height();
+    const float x0 = clamp_x(map.x(static_cast<double>(copy.start_ns)), plot_min, plot_max);
+    const float x1 =
+        std::max(x0 + 2, clamp_x(map.x(static_cast<double>(copy.end_ns)), plot_min, plot_max));
+    if (x1 < plot_min.x || x0 > plot_max.x)
+        return;
+    const ImVec2 min(x0, y0), max(x1, y0 + height);
+    if (copy.lock.orphaned) {
+        draw->AddRectFilled(min, max, kOrphanFill);
+        draw->PushClipRect(ImVec2(std::max(x0, plot_min.x), y0),
+                           ImVec2(std::min(x1, plot_max.x), y0 + height), true);
+        const float first = std::max(x0, plot_min.x - height);
+        for (float x = first - std::fmod(first - x0, 8.0f); x < std::min(x1, plot_max.x); x += 8)
+            draw->AddLine(ImVec2(x, y0 + height), ImVec2(x + height, y0), kOrphanStripe, 3);
+        draw->PopClipRect();
+    } else {
+        draw->AddRectFilled(min, max, with_alpha(palette::held, 200));
+    }
+    const bool selected = selection.is_event(copy.fork_event);
+    draw->AddRect(min, max, selected ? palette::selected : kCopyColour, 0, 0, selected ? 2 : 1.5f);
+    // The whole sentence when it fits, else shorter ones: the lock's name first of all.
+    const std::string name =
+        copy.lock.name.empty() ? fmt::format("{:#x}", copy.lock.address) : copy.lock.name;
+    const std::string labels[] = {
+        copy_band_label(copy), name + (copy.lock.orphaned ? " (orphaned copy)" : " (copy)"), name};
+    const float room = std::min(x1, plot_max.x) - std::max(x0, plot_min.x) - 6;
+    const std::string* label = &labels[2];
+    for (const std::string& candidate : labels)
+        if (ImGui::CalcTextSize(candidate.c_str()).x <= room) {
+            label = &candidate;
+            break;
+        }
+    const bool named = band_text(draw, x0, x1, y0, copy.lock.orphaned ? kCopyText : kBandText,
+                                 label->c_str(), plot_min, plot_max);
+    drawn.push_back({lane,
+                     {LaneRowKind::copy, index},
+                     std::max(x0, plot_min.x),
+                     std::min(x1, plot_max.x),
+                     named,
+                     copy.fork_event});
+}
+
 // A stuck thread's final wait: outlined and hatched, so it reads differently from a wait that a
 // live thread could still end. Over the red bar when the trace has one; filled red otherwise.
 void draw_stuck_wait(ImDrawList* draw, const TimelineLane& lane, const Mapping& map, float lane_y,
                      ImVec2 plot_min, ImVec2 plot_max) {
     if (lane.verdict != LaneVerdict::stuck || !lane.stuck_from_ns)
         return;
-    const float y0 =
-        lane_y + kMarkerBand + static_cast<float>(lane.stuck_row) * (kRowHeight + kRowGap);
+    const float y0 = lane_y + row_offset(lane, {LaneRowKind::wait, lane.stuck_row});
     const float y1 = y0 + kRowHeight;
     const float x0 = clamp_x(map.x(static_cast<double>(*lane.stuck_from_ns)), plot_min, plot_max);
     const float x1 =
@@ -348,6 +579,25 @@ void draw_markers(ImDrawList* draw, const TimelineLane& lane, const Mapping& map
     }
 }
 
+// A start arrow's label: the method, then (in the copies' colour) the locks fork carried across.
+void draw_arrow_label(ImDrawList* draw, ImVec2 at, ImU32 colour, const std::string& method,
+                      const std::string& copies, float plot_right) {
+    const float gap = ImGui::GetFontSize() * 0.5f;
+    const ImVec2 method_size = ImGui::CalcTextSize(method.c_str());
+    const float copies_width = copies.empty() ? 0 : gap + ImGui::CalcTextSize(copies.c_str()).x;
+    // Past the plot's right edge, the label goes to the left of the arrow's head.
+    if (at.x + method_size.x + copies_width + 4 > plot_right)
+        at.x = std::max(at.x - 12 - method_size.x - copies_width,
+                        plot_right - method_size.x - copies_width - 4);
+    at.y += 1;
+    draw->AddRectFilled(ImVec2(at.x - 2, at.y),
+                        ImVec2(at.x + method_size.x + copies_width + 2, at.y + method_size.y),
+                        IM_COL32(30, 30, 36, 230), 3);
+    draw->AddText(at, colour, method.c_str());
+    if (!copies.empty())
+        draw->AddText(ImVec2(at.x + method_size.x + gap, at.y), kCopyColour, copies.c_str());
+}
+
 void draw_arrow(ImDrawList* draw, ImVec2 from, ImVec2 to, ImU32 colour, const std::string& label) {
     draw->AddLine(from, to, colour, 1.5f);
     const float dx = to.x - from.x, dy = to.y - from.y;
@@ -408,7 +658,7 @@ void legend_swatch(ImU32 colour, const char* label) {
 // The lane (or the group header) at a y offset from the content top.
 struct RowAt {
     std::optional<std::size_t> lane, group;
-    std::optional<std::size_t> row; // in the lane's rows; none in the marker band
+    std::optional<LaneRow> row; // none in the marker band
 };
 
 RowAt row_at(const TimelinePanelState& state, float y) {
@@ -431,26 +681,32 @@ RowAt row_at(const TimelinePanelState& state, float y) {
         y);
     const std::size_t lane = static_cast<std::size_t>(lane_it - state.lane_top.begin()) - 1;
     at.lane = lane;
-    const float inside = y - state.lane_top[lane] - kMarkerBand;
-    if (inside >= 0) {
-        const auto row = static_cast<std::size_t>(inside / (kRowHeight + kRowGap));
-        if (row < model.lanes[lane].rows.size())
-            at.row = row;
-    }
+    const TimelineLane& found = model.lanes[lane];
+    const float inside = y - state.lane_top[lane];
+    auto within = [&](LaneRowKind kind, std::size_t count) {
+        for (std::size_t i = 0; i < count; ++i) {
+            const float top = row_offset(found, {kind, i});
+            if (inside >= top && inside < top + row_height(kind) + kRowGap)
+                at.row = LaneRow{kind, i};
+        }
+    };
+    within(LaneRowKind::copy, found.copies.size());
+    within(LaneRowKind::hold, found.hold_rows.size());
+    within(LaneRowKind::wait, found.rows.size());
     return at;
 }
 
 } // namespace
 
 std::optional<ImVec2> timeline_screen_position(const TimelinePanelState& state, std::size_t lane,
-                                               std::size_t row, std::int64_t t_ns) {
-    if (lane >= state.lane_top.size() || state.ns_per_px <= 0)
+                                               LaneRow row, std::int64_t t_ns) {
+    if (lane >= state.lane_top.size() || lane >= state.model.lanes.size() || state.ns_per_px <= 0)
         return std::nullopt;
     const float x =
         state.plot_min.x +
         static_cast<float>((static_cast<double>(t_ns) - state.view_start_ns) / state.ns_per_px);
-    const float y = state.content_top + state.lane_top[lane] + kMarkerBand +
-                    static_cast<float>(row) * (kRowHeight + kRowGap) + kRowHeight / 2;
+    const float y = state.content_top + state.lane_top[lane] +
+                    row_offset(state.model.lanes[lane], row) + row_height(row.kind) / 2;
     if (x < state.plot_min.x || x >= state.plot_max.x || y < state.plot_min.y ||
         y >= state.plot_max.y)
         return std::nullopt;
@@ -463,10 +719,18 @@ void draw_timeline_panel(TimelinePanelState& state, const RecordView& view, Sele
     ImGui::TextUnformatted("Timeline");
     help_marker(
         "One lane per thread, grouped by process (the header row of each group names the process, "
-        "its role and how it was started). Bars: green = a lock held, yellow = held while another "
-        "thread waits for it, red = a thread waiting (for a lock, a file lock, a condition "
-        "variable, a barrier, a thread to join or a child process). A red bar that runs to the "
-        "right edge never ended: that thread was still waiting when the run stopped. After a "
+        "its role and how it was started). What a thread holds and what it waits on are apart: "
+        "each lock it holds is a band with the lock's name (green, yellow while another thread "
+        "waits for it), tinting the lane below it for as long as it is held; under the bands, red "
+        "bars are what the thread waits on (a lock, a file lock, a condition variable, a barrier, "
+        "a thread to join or a child process). So a red bar under a green band reads: it waits "
+        "while it holds that lock. A red bar that runs to the right edge never ended: that thread "
+        "was still waiting when the run stopped. A child made by fork() starts with a copy of "
+        "every lock its parent's threads held at that instant: the fork arrow lists them, and the "
+        "child's first lane shows each copy as an orange band from its start; striped when its "
+        "holder is a thread the child does not have (fork copies only the thread that called it), "
+        "so nobody in the child can ever unlock it. spawn and fork_exec start a fresh program: "
+        "nothing is copied. After a "
         "deadlock, a thread badged STUCK can never run again (its last wait is outlined and "
         "hatched); one badged 'live' still ran beside them, and could not wake them. Triangles "
         "are other events (notes, output, thread starts ...); arrows join a parent to the child "
@@ -476,9 +740,11 @@ void draw_timeline_panel(TimelinePanelState& state, const RecordView& view, Sele
         "(hover: on what, since which sample); its process's start, execs and exit come from "
         "the process history.\n\nMouse wheel: zoom around the mouse (shift+wheel scrolls the lanes). Drag: "
         "pan. Hover: details. Click a bar or a triangle to select its event in every panel; click "
-        "a thread's name to select the thread. 'Fit' shows the whole run (and follows a live "
-        "run).");
+        "a thread's name to select the thread. 'Fit' shows the program's part of the run, from its "
+        "first process to its last event (and follows a live run); 'Whole run' adds the sandbox's "
+        "setup before it and the time the verdict took after it.");
     state.hovered_event.reset();
+    state.drawn_bands.clear();
     if (!view) {
         ImGui::TextDisabled("No run yet.");
         return;
@@ -498,13 +764,19 @@ void draw_timeline_panel(TimelinePanelState& state, const RecordView& view, Sele
     if (ImGui::SmallButton("Fit"))
         state.user_moved = false;
     ImGui::SameLine();
+    if (ImGui::SmallButton("Whole run"))
+        show_whole_run(state, last_width);
+    ImGui::SameLine();
     ImGui::TextDisabled("%.3f .. %.3f ms of %.3f ms%s", state.view_start_ns / 1e6,
                         (state.view_start_ns + state.ns_per_px * last_width) / 1e6,
                         static_cast<double>(model.end_ns) / 1e6, view.live ? " (live)" : "");
     ImGui::TextDisabled("Legend:");
-    legend_swatch(palette::held, "held");
+    legend_swatch(palette::held, "lock held (band)");
     legend_swatch(palette::held_with_waiters, "held, others waiting");
     legend_swatch(palette::waiting, "waiting");
+    if (std::any_of(model.lanes.begin(), model.lanes.end(),
+                    [](const TimelineLane& lane) { return !lane.copies.empty(); }))
+        legend_swatch(kOrphanFill, "fork's copy of a held lock");
     legend_swatch(IM_COL32(120, 180, 255, 255), "events");
     legend_swatch(palette::process_edge, "start / exec / exit");
     if (!model.sampled_spans.empty()) {
@@ -620,18 +892,26 @@ void draw_timeline_panel(TimelinePanelState& state, const RecordView& view, Sele
             draw->PopClipRect();
 
             draw->PushClipRect(plot_min, plot_max, true);
-            // The thread's lifetime, under its bars.
-            const float life_y = lane_y + kMarkerBand + kRowHeight / 2;
+            // The thread's lifetime, under its waits.
+            const float life_y = lane_y + row_offset(lane, {LaneRowKind::wait, 0}) + kRowHeight / 2;
             draw->AddLine(
                 ImVec2(clamp_x(map.x(static_cast<double>(lane.start_ns)), plot_min, plot_max),
                        life_y),
                 ImVec2(clamp_x(map.x(static_cast<double>(lane.end_ns)), plot_min, plot_max),
                        life_y),
                 palette::running, 2);
+            for (std::size_t r = 0; r < lane.copies.size(); ++r)
+                draw_copy_band(draw, lane.copies[r], map,
+                               lane_y + row_offset(lane, {LaneRowKind::copy, r}), plot_min,
+                               plot_max, selection, state.drawn_bands, l, r);
+            for (std::size_t r = 0; r < lane.hold_rows.size(); ++r)
+                draw_hold_row(draw, lane.hold_rows[r], map,
+                              lane_y + row_offset(lane, {LaneRowKind::hold, r}),
+                              lane_y + height - kLanePad, plot_min, plot_max, selection, record,
+                              state.drawn_bands, l, r);
             for (std::size_t r = 0; r < lane.rows.size(); ++r)
-                draw_row(draw, lane.rows[r], map,
-                         lane_y + kMarkerBand + static_cast<float>(r) * (kRowHeight + kRowGap),
-                         plot_min, plot_max, selection);
+                draw_row(draw, lane.rows[r], map, lane_y + row_offset(lane, {LaneRowKind::wait, r}),
+                         plot_min, plot_max, selection, &record);
             draw_stuck_wait(draw, lane, map, lane_y, plot_min, plot_max);
             draw_markers(draw, lane, map, lane_y, plot_min, plot_max, selection, record);
             draw->PopClipRect();
@@ -642,7 +922,8 @@ void draw_timeline_panel(TimelinePanelState& state, const RecordView& view, Sele
     // considered; the ones outside the visible time range are skipped.
     draw->PushClipRect(plot_min, plot_max, true);
     auto lane_middle = [&](std::size_t lane) {
-        return origin.y + state.lane_top[lane] + kMarkerBand + kRowHeight / 2;
+        return origin.y + state.lane_top[lane] +
+               row_offset(model.lanes[lane], {LaneRowKind::wait, 0}) + kRowHeight / 2;
     };
     for (const TimelineArrow& arrow : model.arrows) {
         const float x_from = map.x(static_cast<double>(arrow.from_ns));
@@ -667,9 +948,21 @@ void draw_timeline_panel(TimelinePanelState& state, const RecordView& view, Sele
         // Normal exits are many and say little: only an abnormal one is labelled (the exit
         // marker's tooltip has every status).
         const bool quiet = arrow.kind == ArrowKind::exit && arrow.label == "exit 0";
-        draw_arrow(draw, ImVec2(clamp_x(from.x, plot_min, plot_max), from.y),
-                   ImVec2(clamp_x(to.x, plot_min, plot_max), to.y), colour,
-                   quiet ? std::string() : arrow.label);
+        const ImVec2 clamped_to(clamp_x(to.x, plot_min, plot_max), to.y);
+        if (arrow.kind == ArrowKind::start) {
+            // A start is labelled on the child's header row, beside the arrow's head, so that the
+            // label covers none of the lanes the arrow crosses (the holder's band is there): the
+            // start method, then the locks it carried across.
+            draw_arrow(draw, ImVec2(clamp_x(from.x, plot_min, plot_max), from.y), clamped_to,
+                       colour, {});
+            const std::size_t child_group = model.lanes[arrow.to_lane].group;
+            draw_arrow_label(draw,
+                             ImVec2(clamped_to.x + 6, origin.y + state.group_top[child_group]),
+                             colour, arrow.label, copies_label(arrow), plot_max.x);
+        } else {
+            draw_arrow(draw, ImVec2(clamp_x(from.x, plot_min, plot_max), from.y), clamped_to,
+                       colour, quiet ? std::string() : arrow.label);
+        }
     }
     if (selected_time) {
         const float x = map.x(*selected_time);
@@ -684,7 +977,7 @@ void draw_timeline_panel(TimelinePanelState& state, const RecordView& view, Sele
         const RowAt at = row_at(state, mouse.y - origin.y);
         if (mouse.x >= plot_min.x && at.lane) {
             const double t = map.t(mouse.x);
-            const bool in_marker_band = !at.row;
+            const bool in_marker_band = !at.row.has_value();
             const double tolerance_px = in_marker_band ? kMarkerHalfWidth + 1 : 1;
             auto hit = hit_test(model, static_cast<std::int64_t>(std::llround(t)), *at.lane,
                                 static_cast<std::int64_t>(std::ceil(tolerance_px * map.ns_per_px)),
@@ -693,7 +986,13 @@ void draw_timeline_panel(TimelinePanelState& state, const RecordView& view, Sele
                 state.hovered_event = hit->event;
                 ImGui::BeginTooltip();
                 ImGui::PushTextWrapPos(ImGui::GetFontSize() * 36);
-                if (hit->bar) {
+                if (hit->copy) {
+                    ImGui::TextUnformatted(copy_band_label(*hit->copy).c_str());
+                    ImGui::Separator();
+                    ImGui::TextUnformatted(describe_copy(model, record, *hit->copy).c_str());
+                    ImGui::Separator();
+                    ImGui::TextDisabled("click: select the fork");
+                } else if (hit->bar) {
                     ImGui::TextUnformatted(describe_bar(model, record, *hit->bar).c_str());
                     ImGui::Separator();
                     if (!hit->bar->from_samples())

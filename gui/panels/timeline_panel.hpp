@@ -1,6 +1,6 @@
-// The Timeline tab: one lane per thread, grouped by process; lock holds and waits as bars in one
-// vocabulary (green held, yellow held while others wait, red waiting); starts, execs and exits
-// as arrows between the process groups. Zoom with the wheel or the buttons, pan by dragging,
+// The Timeline tab: one lane per thread, grouped by process; the locks a thread holds as named
+// bands (green, yellow while others wait) over the bars of what it waits on (red); starts, execs
+// and exits as arrows between the process groups, a fork's arrow listing the locks it copied. Zoom with the wheel or the buttons, pan by dragging,
 // hover for an event's details, click to select it in every panel.
 #pragma once
 
@@ -14,6 +14,15 @@
 #include <vector>
 
 namespace forklore::gui {
+
+// A band drawn in the last frame: where, and whether its lock's name fitted on it.
+struct DrawnBand {
+    std::size_t lane = 0;
+    LaneRow row;
+    float x0 = 0, x1 = 0; // screen x, clipped to the plot
+    bool named = false;   // the name was written on it (else only its tooltip has it)
+    std::size_t event = kNoTimelineEvent; // the hold's acquire, or the fork of a copy
+};
 
 struct TimelinePanelState {
     // The model, rebuilt only when the record's generation changes (and at most five times a
@@ -38,6 +47,7 @@ struct TimelinePanelState {
     std::vector<float> group_top;          // per group, relative to content_top
     float content_height = 0;
     std::optional<std::size_t> hovered_event; // under the mouse in the last frame
+    std::vector<DrawnBand> drawn_bands;       // the hold and copy bands of the last frame
 };
 
 void draw_timeline_panel(TimelinePanelState& state, const RecordView& view, Selection& selection);
@@ -45,6 +55,6 @@ void draw_timeline_panel(TimelinePanelState& state, const RecordView& view, Sele
 // Where a time on a lane's row was drawn in the last frame (the middle of the bar's height);
 // nothing when that point is scrolled out of the plot.
 std::optional<ImVec2> timeline_screen_position(const TimelinePanelState& state, std::size_t lane,
-                                               std::size_t row, std::int64_t t_ns);
+                                               LaneRow row, std::int64_t t_ns);
 
 } // namespace forklore::gui

@@ -7,6 +7,7 @@
 #include "gui/panels/controls_panel.hpp"
 #include "gui/panels/matrix_panel.hpp"
 #include "gui/record_file.hpp"
+#include "gui/run_history.hpp"
 #include "gui/run_config.hpp"
 #include "gui/run_session.hpp"
 #include "sim/matrix.hpp"
@@ -23,6 +24,7 @@
 #include <filesystem>
 #include <fstream>
 #include <numeric>
+#include <set>
 #include <thread>
 
 using namespace forklore;
@@ -181,6 +183,13 @@ TEST_CASE("run session: Stop ends a run that would only end at its deadline", "[
     CHECK(view.record->verdict.kind == VerdictKind::timed_out);
     CHECK(view.record->verdict.explanation.find("Stopped by the user") != std::string::npos);
     CHECK(session.progress().stopped);
+    // Kept for browsing as stopped, not as a hang: the filter of hung runs leaves it out.
+    const std::vector<RunEntry> runs = session.runs();
+    REQUIRE(runs.size() == 1);
+    CHECK(runs.front().stopped);
+    CHECK_FALSE(runs.front().hung);
+    CHECK(runs.front().outcome == "stopped");
+    CHECK_FALSE(step_runs(runs, 0, +1, RunFilter::hung));
 }
 
 TEST_CASE("run session: an unknown scenario, variant or knob value does not start", "[gui][app][run]") {
@@ -474,4 +483,119 @@ TEST_CASE("matrix session: Stop ends the matrix early", "[gui][app][matrix]") {
     const MatrixProgress progress = session.progress();
     CHECK(progress.stopped);
     CHECK(progress.done < progress.total);
+}
+
+// --- Repeat browsing: every run kept, stepped through, filtered (issue 11) --------------------
+
+TEST_CASE("run session: Repeat 3 keeps three records, and the one on screen says which it is",
+          "[gui][app][run][history]") {
+    RunSession session;
+    REQUIRE(session.start("file-read-under-lock", "fork", {}, 3) == "");
+    session.wait();
+    const std::vector<RunEntry> runs = session.runs();
+    REQUIRE(runs.size() == 3);
+    std::set<std::int64_t> starts;
+    for (int n = 1; n <= 3; ++n) {
+        const RunEntry& entry = runs[static_cast<std::size_t>(n - 1)];
+        CHECK(entry.number == n);
+        CHECK(entry.kept());
+        CHECK(entry.hung);
+        CHECK(entry.outcome == "deadlocked(orphaned_lock)");
+        const RecordView view = session.run_view(n);
+        REQUIRE(view);
+        CHECK(view.run_number == n);
+        CHECK(view.record == entry.record);
+        starts.insert(view.record->start_time_ns);
+    }
+    CHECK(starts.size() == 3); // three different runs, not one record three times
+    CHECK_FALSE(session.run_view(4));
+    // The latest is on screen as run 3 of 3.
+    CHECK(session.view().run_number == 3);
+    CHECK(session.view().record == runs.back().record);
+    CHECK(run_label(session.view(), 3, 3) == "run 3 of 3");
+
+    // The app steps back to run 1 and keeps it while nothing else is asked; Latest returns.
+    HeadlessImGui imgui;
+    App app;
+    REQUIRE(select_scenario(app, "file-read-under-lock"));
+    REQUIRE(select_variant(app, "fork"));
+    REQUIRE(start_run(app, 2) == "");
+    wait_until_idle(app.session);
+    draw_frames(imgui, app, 2);
+    REQUIRE(app.view);
+    CHECK(app.view.run_number == 2);
+    REQUIRE(show_run(app, 1));
+    draw_frames(imgui, app, 2);
+    CHECK(app.view.run_number == 1);
+    CHECK(app.pinned_run == std::optional<int>(1));
+    CHECK(run_label(app.view, 2, 2) == "run 1 of 2");
+    follow_latest_run(app);
+    draw_frames(imgui, app, 1);
+    CHECK(app.view.run_number == 2);
+    CHECK_FALSE(app.pinned_run);
+}
+
+TEST_CASE("run history: previous and next step through the runs the filter shows", "[gui][app][history]") {
+    auto hung = recorded(test::kOrphanedLock);
+    auto completed = recorded(test::kCompleted);
+    RunHistory history;
+    // Runs 1..6: hung, completed, hung, completed, completed, hung.
+    for (const auto& record : {hung, completed, hung, completed, completed, hung})
+        history.add(record, next_record_generation());
+    REQUIRE(history.entries().size() == 6);
+    CHECK(history.dropped_count() == 0);
+
+    CHECK(history.step(0, +1, RunFilter::all) == std::optional<int>(1));
+    CHECK(history.step(3, +1, RunFilter::all) == std::optional<int>(4));
+    CHECK(history.step(3, -1, RunFilter::all) == std::optional<int>(2));
+    CHECK_FALSE(history.step(6, +1, RunFilter::all));
+    CHECK_FALSE(history.step(1, -1, RunFilter::all));
+
+    // Only the hung runs: 1, 3, 6.
+    std::vector<int> shown;
+    for (auto n = history.step(0, +1, RunFilter::hung); n; n = history.step(*n, +1, RunFilter::hung))
+        shown.push_back(*n);
+    CHECK(shown == std::vector<int>{1, 3, 6});
+    for (int n : shown) {
+        CHECK(history.find(n)->hung);
+        CHECK(history.find(n)->record->verdict.kind == VerdictKind::deadlocked);
+    }
+    shown.clear();
+    for (auto n = history.step(7, -1, RunFilter::completed); n;
+         n = history.step(*n, -1, RunFilter::completed))
+        shown.push_back(*n);
+    CHECK(shown == std::vector<int>{5, 4, 2});
+    CHECK(history.latest(RunFilter::hung) == std::optional<int>(6));
+    CHECK(history.latest(RunFilter::completed) == std::optional<int>(5));
+
+    // The browser draws headless over them, with run 3 on screen.
+    HeadlessImGui imgui;
+    RunBrowserState state;
+    state.filter = RunFilter::hung;
+    RecordView view{history.find(3)->record, history.find(3)->generation, false, 3};
+    CHECK(imgui.frame([&] {
+        draw_run_browser(state, history.entries(), 6, view, true, history.budget_bytes());
+    }) > imgui.frame([] {}));
+    CHECK(run_label(view, 6, 6) == "run 3 of 6");
+}
+
+TEST_CASE("run history: over its memory budget it drops the oldest records, never an outcome's "
+          "last example nor the newest", "[gui][app][history]") {
+    auto hung = recorded(test::kOrphanedLock);
+    auto completed = recorded(test::kCompleted);
+    const std::size_t one = std::max(approximate_record_bytes(*hung), approximate_record_bytes(*completed));
+    REQUIRE(approximate_record_bytes(*hung) > hung->events.size() * sizeof(Event));
+    // Room for about three records.
+    RunHistory history(one * 3);
+    for (int i = 0; i < 10; ++i) history.add(i == 0 ? completed : hung, next_record_generation());
+    CHECK(history.entries().size() == 10); // every run's outcome stays
+    CHECK(history.kept_bytes() <= history.budget_bytes());
+    CHECK(history.dropped_count() >= 6);
+    CHECK(history.find(1)->kept());  // the only completed run: its outcome's last example
+    CHECK(history.find(10)->kept()); // the newest
+    CHECK_FALSE(history.find(2)->kept()); // the oldest hung ones went first
+    // Stepping skips the dropped records.
+    CHECK(history.step(1, +1, RunFilter::all) == history.step(1, +1, RunFilter::hung));
+    for (auto n = history.step(0, +1, RunFilter::all); n; n = history.step(*n, +1, RunFilter::all))
+        CHECK(history.find(*n)->kept());
 }

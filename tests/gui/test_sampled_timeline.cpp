@@ -305,7 +305,7 @@ TEST_CASE("samples: the timeline panel draws a Python run and selects a sampled 
     REQUIRE(lane);
     const TimelineLane& worker = state.model.lanes[*lane];
     REQUIRE(worker.stuck_from_ns);
-    auto at = timeline_screen_position(state, *lane, worker.stuck_row,
+    auto at = timeline_screen_position(state, *lane, LaneRow{LaneRowKind::wait, worker.stuck_row},
                                        (*worker.stuck_from_ns + worker.end_ns) / 2);
     REQUIRE(at);
     imgui.frame([&] { draw_timeline_panel(state, view, selection); }, *at);

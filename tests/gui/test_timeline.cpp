@@ -37,10 +37,12 @@ std::optional<std::size_t> find_lane(const TimelineModel& model, const TimelineG
     return std::nullopt;
 }
 
+// Every bar of a lane: its waits and its hold bands.
 std::vector<TimelineBar> bars_of(const TimelineLane& lane) {
     std::vector<TimelineBar> all;
-    for (const auto& row : lane.rows)
-        all.insert(all.end(), row.bars.begin(), row.bars.end());
+    for (const auto* rows : {&lane.rows, &lane.hold_rows})
+        for (const auto& row : *rows)
+            all.insert(all.end(), row.bars.begin(), row.bars.end());
     return all;
 }
 
@@ -249,32 +251,37 @@ TEST_CASE("timeline: the 100k-event record keeps every lock hold, rows sorted fo
     bool some_waiters = false;
     bool rows_sorted = true;
     for (const auto& lane : model.lanes)
-        for (const auto& row : lane.rows) {
-            for (std::size_t i = 0; i < row.bars.size(); ++i) {
-                const TimelineBar& bar = row.bars[i];
-                // The invariant draw_row's binary searches rely on.
-                if (i > 0 && row.bars[i - 1].end_ns > bar.start_ns)
-                    rows_sorted = false;
-                if (bar.kind == BarKind::waiting) {
-                    if (bar.what == BarSubject::lock)
-                        ++lock_wait_bars;
-                } else {
-                    hold_starts.insert(bar.begin_event);
-                    some_waiters = some_waiters || bar.kind == BarKind::held_with_waiters;
+        for (const auto& row : lane.rows)
+            for (const auto& bar : row.bars)
+                CHECK(bar.kind == BarKind::waiting); // holds are bands, apart from the waits
+    for (const auto& lane : model.lanes)
+        for (const auto* rows : {&lane.rows, &lane.hold_rows})
+            for (const auto& row : *rows) {
+                for (std::size_t i = 0; i < row.bars.size(); ++i) {
+                    const TimelineBar& bar = row.bars[i];
+                    // The invariant draw_row's binary searches rely on.
+                    if (i > 0 && row.bars[i - 1].end_ns > bar.start_ns)
+                        rows_sorted = false;
+                    if (bar.kind == BarKind::waiting) {
+                        if (bar.what == BarSubject::lock)
+                            ++lock_wait_bars;
+                    } else {
+                        hold_starts.insert(bar.begin_event);
+                        some_waiters = some_waiters || bar.kind == BarKind::held_with_waiters;
+                    }
+                }
+                if (!row.bars.empty()) { // the colour of a block merged into one pixel
+                    std::int64_t by_kind[kBarKinds] = {};
+                    for (const auto& bar : row.bars)
+                        by_kind[static_cast<int>(bar.kind)] += bar.end_ns - bar.start_ns;
+                    // On a tie the more severe kind (the later one) wins, as dominant_kind says.
+                    std::size_t most = 0;
+                    for (std::size_t k = 1; k < kBarKinds; ++k)
+                        if (by_kind[k] > 0 && by_kind[k] >= by_kind[most])
+                            most = k;
+                    CHECK(static_cast<std::size_t>(row.dominant_kind(0, row.bars.size())) == most);
                 }
             }
-            if (!row.bars.empty()) { // the colour of a block merged into one pixel
-                std::int64_t by_kind[kBarKinds] = {};
-                for (const auto& bar : row.bars)
-                    by_kind[static_cast<int>(bar.kind)] += bar.end_ns - bar.start_ns;
-                // On a tie the more severe kind (the later one) wins, as dominant_kind says.
-                std::size_t most = 0;
-                for (std::size_t k = 1; k < kBarKinds; ++k)
-                    if (by_kind[k] > 0 && by_kind[k] >= by_kind[most])
-                        most = k;
-                CHECK(static_cast<std::size_t>(row.dominant_kind(0, row.bars.size())) == most);
-            }
-        }
     CHECK(rows_sorted);
     CHECK(hold_starts.size() == acquired);
     CHECK(lock_wait_bars == lock_waits);
@@ -317,7 +324,10 @@ TEST_CASE("timeline panel: drawn headless over every recorded run", "[gui][timel
         RecordView live{record, 2, true};
         state.user_moved = false;
         CHECK(imgui.frame([&] { draw_timeline_panel(state, live, selection); }) > base);
-        CHECK(state.view_start_ns == 0);
+        // Refitted to the program's part of the run: its first process to its last event.
+        CHECK(state.view_start_ns <= static_cast<double>(state.model.story_start_ns));
+        CHECK(state.view_start_ns + state.ns_per_px * (state.plot_max.x - state.plot_min.x) >=
+              static_cast<double>(state.model.story_end_ns));
         selection.clear();
     }
 }
@@ -337,8 +347,11 @@ TEST_CASE("timeline panel: hovering the child's red bar shows it, clicking selec
     REQUIRE_FALSE(bars.empty());
     const TimelineBar& red = bars.back();
     REQUIRE(red.kind == BarKind::waiting);
-    auto at =
-        timeline_screen_position(state, child->first_lane, 0, (red.start_ns + red.end_ns) / 2);
+    auto at = timeline_screen_position(
+        state, child->first_lane, {LaneRowKind::wait, 0},
+        // The view frames the program's events: a wait that never
+        // ended runs on past its right edge.
+        std::min((red.start_ns + red.end_ns) / 2, state.model.story_end_ns));
     REQUIRE(at);
 
     draw_frames(imgui, state, view, selection, 2, *at);
@@ -380,4 +393,242 @@ TEST_CASE("timeline panel: the mouse wheel zooms around the mouse, Fit shows the
     state.user_moved = false; // what the Fit button does
     draw_frames(imgui, state, view, selection, 1);
     CHECK(state.ns_per_px == Approx(fitted));
+}
+
+// --- A lock's life in one look: hold bands, the fork's copies (issue 11, defect 6) ------------
+
+namespace {
+
+// The reader's hold of file_lock in the fork record, and the parent's child_start.
+struct ReaderAtFork {
+    const TimelineGroup* parent = nullptr;
+    const TimelineGroup* child = nullptr;
+    std::size_t reader = 0;
+    const TimelineBar* hold = nullptr; // the first segment of the hold band
+    std::int64_t hold_end_ns = 0;      // its last segment's end
+    std::int64_t fork_ns = 0;
+};
+
+ReaderAtFork reader_at_fork(const TimelineModel& model, const RunRecord& record) {
+    ReaderAtFork found;
+    found.parent = find_group(model, "main");
+    found.child = find_group(model, "read", "fork");
+    REQUIRE(found.parent);
+    REQUIRE(found.child);
+    auto reader = find_lane(model, *found.parent, "reader");
+    REQUIRE(reader);
+    found.reader = *reader;
+    for (const auto& row : model.lanes[*reader].hold_rows)
+        for (const auto& bar : row.bars)
+            if (std::string(begin_of(record, bar).name) == "file_lock") {
+                if (!found.hold)
+                    found.hold = &bar;
+                found.hold_end_ns = std::max(found.hold_end_ns, bar.end_ns);
+            }
+    REQUIRE(found.hold);
+    auto start = std::find_if(record.events.begin(), record.events.end(), [&](const Event& e) {
+        return e.kind == EventKind::child_start && static_cast<pid_t>(e.object) == found.child->pid;
+    });
+    REQUIRE(start != record.events.end());
+    found.fork_ns = start->time_ns - record.start_time_ns;
+    return found;
+}
+
+} // namespace
+
+TEST_CASE("timeline: the reader's hold of file_lock is one band across the fork and its barrier "
+          "waits, apart from them",
+          "[gui][timeline][bands]") {
+    auto record = recorded(test::kOrphanedLock);
+    const TimelineModel model = build_timeline_model(*record);
+    const ReaderAtFork at = reader_at_fork(model, *record);
+    const TimelineLane& reader = model.lanes[at.reader];
+
+    // The band is the hold: from the acquire to the release, and the fork falls inside it.
+    CHECK(begin_of(*record, *at.hold).kind == EventKind::lock_acquired);
+    REQUIRE(at.hold->end_event < record->events.size());
+    CHECK(record->events[at.hold->end_event].kind == EventKind::lock_released);
+    CHECK(at.hold->start_ns < at.fork_ns);
+    CHECK(at.fork_ns < at.hold_end_ns);
+
+    // What it waits on while holding it are red bars in the wait rows, never in the bands: a
+    // barrier wait lies inside the hold.
+    bool barrier_inside = false;
+    for (const auto& row : reader.rows)
+        for (const auto& bar : row.bars) {
+            CHECK(bar.kind == BarKind::waiting);
+            if (bar.what == BarSubject::barrier && bar.start_ns >= at.hold->start_ns &&
+                bar.end_ns <= at.hold_end_ns)
+                barrier_inside = true;
+        }
+    CHECK(barrier_inside);
+    for (const auto& row : reader.hold_rows)
+        for (const auto& bar : row.bars)
+            CHECK(bar.kind != BarKind::waiting);
+    // The barrier wait that never ends (after the release) is a wait, not the lock.
+    auto hit = hit_test(model, (at.hold->start_ns + at.hold_end_ns) / 2, at.reader, 0,
+                        LaneRow{LaneRowKind::hold, 0});
+    REQUIRE(hit);
+    REQUIRE(hit->bar);
+    CHECK(describe_bar(model, *record, *hit->bar).find("holding lock 'file_lock'") !=
+          std::string::npos);
+}
+
+TEST_CASE("timeline: fork carries the held file_lock across: the arrow lists it, the child has "
+          "an orphaned copy",
+          "[gui][timeline][bands]") {
+    auto record = recorded(test::kOrphanedLock);
+    const TimelineModel model = build_timeline_model(*record);
+    const ReaderAtFork at = reader_at_fork(model, *record);
+
+    auto arrow = std::find_if(model.arrows.begin(), model.arrows.end(), [&](const auto& a) {
+        return a.kind == ArrowKind::start && a.to_lane == at.child->first_lane;
+    });
+    REQUIRE(arrow != model.arrows.end());
+    CHECK(arrow->label == "fork");
+    REQUIRE(arrow->copies.size() == 1);
+    const CopiedLock& copied = arrow->copies.front();
+    CHECK(copied.name == "file_lock");
+    CHECK(copied.holder_name == "reader");
+    CHECK(copied.holder_tid == model.lanes[at.reader].tid);
+    CHECK(copied.orphaned); // the reader did not call fork: it is not in the child
+    CHECK(copied.acquired_event == at.hold->begin_event);
+    CHECK(copies_label(*arrow) == "copies file_lock (held by reader)");
+
+    // The child's first lane carries the copy from its start to its end: nobody releases it.
+    const TimelineLane& child = model.lanes[at.child->first_lane];
+    REQUIRE(child.copies.size() == 1);
+    const CopyBand& band = child.copies.front();
+    CHECK(band.lock.orphaned);
+    CHECK(band.lock.address == begin_of(*record, *at.hold).object);
+    CHECK(band.start_ns == child.start_ns);
+    CHECK(band.end_ns == child.end_ns);
+    CHECK(band.end_event == kNoTimelineEvent);
+    CHECK(band.fork_event == arrow->event);
+    CHECK(copy_band_label(band) == "file_lock (copy; its holder 'reader' is not in this process)");
+    // The child's wait for it starts after the copy did, under the copy.
+    const TimelineBar& wait = child.rows.at(0).bars.back();
+    CHECK(wait.kind == BarKind::waiting);
+    CHECK(wait.start_ns >= band.start_ns);
+    const std::string text = describe_copy(model, *record, band);
+    CHECK(text.find("nobody here can unlock the copy") != std::string::npos);
+    auto hit = hit_test(model, (band.start_ns + band.end_ns) / 2, at.child->first_lane, 0,
+                        LaneRow{LaneRowKind::copy, 0});
+    REQUIRE(hit);
+    CHECK(hit->copy == &band);
+    CHECK(hit->event == arrow->event);
+}
+
+TEST_CASE("timeline: spawn, fork_exec and the fork server copy no lock; fork_atfork's child "
+          "holds its copy until its handler releases it",
+          "[gui][timeline][bands]") {
+    for (const char* variant : {"spawn", "fork_exec", "forkserver"}) {
+        INFO(variant);
+        auto record = recorded("file-read-under-lock", variant);
+        const TimelineModel model = build_timeline_model(*record);
+        std::size_t starts = 0;
+        for (const auto& arrow : model.arrows)
+            if (arrow.kind == ArrowKind::start) {
+                ++starts;
+                CHECK(arrow.copies.empty());
+                CHECK(copies_label(arrow).empty());
+            }
+        CHECK(starts >= 1);
+        for (const auto& lane : model.lanes)
+            CHECK(lane.copies.empty());
+    }
+
+    // With atfork handlers the forking thread itself holds file_lock at the fork; the child's
+    // main thread is its copy, holds the lock (not orphaned) and its handler releases it.
+    auto record = recorded("file-read-under-lock", "fork_atfork");
+    const TimelineModel model = build_timeline_model(*record);
+    const TimelineGroup* child = find_group(model, "read", "fork");
+    REQUIRE(child);
+    auto arrow = std::find_if(model.arrows.begin(), model.arrows.end(), [&](const auto& a) {
+        return a.kind == ArrowKind::start && a.to_lane == child->first_lane;
+    });
+    REQUIRE(arrow != model.arrows.end());
+    REQUIRE(arrow->copies.size() == 1);
+    CHECK(arrow->copies.front().name == "file_lock");
+    CHECK(arrow->copies.front().holder_name == "main");
+    CHECK_FALSE(arrow->copies.front().orphaned);
+    const TimelineLane& lane = model.lanes[child->first_lane];
+    REQUIRE(lane.copies.size() == 1);
+    const CopyBand& band = lane.copies.front();
+    REQUIRE(band.end_event < record->events.size());
+    const Event& release = record->events[band.end_event];
+    CHECK(release.kind == EventKind::lock_released);
+    CHECK(release.pid == child->pid);
+    CHECK(band.end_ns < child->end_ns);
+    CHECK(copy_band_label(band) == "file_lock (copy; held by this thread, which called fork)");
+}
+
+TEST_CASE("timeline: a recursive mutex the forking thread held is an orphaned copy too: the "
+          "child's thread has a new id",
+          "[gui][timeline][bands]") {
+    auto record = recorded("lock-kinds-at-fork", "recursive_held_by_forker");
+    const TimelineModel model = build_timeline_model(*record);
+    const TimelineArrow* fork = nullptr;
+    for (const auto& arrow : model.arrows)
+        if (arrow.kind == ArrowKind::start && arrow.label == "fork")
+            fork = &arrow;
+    REQUIRE(fork);
+    REQUIRE(fork->copies.size() == 1);
+    const CopiedLock& lock = fork->copies.front();
+    CHECK(lock.held_by_forker);
+    CHECK(lock.orphaned);
+    REQUIRE(lock.acquired_event < record->events.size());
+    CHECK(static_cast<LockKind>(record->events[lock.acquired_event].arg0) ==
+          LockKind::recursive_mutex);
+    CHECK(lock.holder_tid == record->events[fork->event].tid);
+    const TimelineLane& child = model.lanes[fork->to_lane];
+    REQUIRE(child.copies.size() == 1);
+    CHECK(copy_band_label(child.copies.front()).find("is not in this process") !=
+          std::string::npos);
+}
+
+TEST_CASE("timeline panel: at the default zoom the reader's band is wide and named, the child's "
+          "orphaned copy is drawn",
+          "[gui][timeline][bands]") {
+    auto record = recorded(test::kOrphanedLock);
+    // The Timeline tab's share of a 1280x800 window, as the app lays it out.
+    HeadlessImGui imgui(640, 500);
+    TimelinePanelState state;
+    Selection selection;
+    RecordView view{record, 1, false};
+    draw_frames(imgui, state, view, selection);
+    const ReaderAtFork at = reader_at_fork(state.model, *record);
+
+    auto band =
+        std::find_if(state.drawn_bands.begin(), state.drawn_bands.end(), [&](const auto& b) {
+            return b.lane == at.reader && b.row.kind == LaneRowKind::hold &&
+                   b.event == at.hold->begin_event;
+        });
+    REQUIRE(band != state.drawn_bands.end());
+    INFO("band from " << band->x0 << " to " << band->x1 << " px, plot from " << state.plot_min.x
+                      << " to " << state.plot_max.x);
+    CHECK(band->x1 - band->x0 >= 20); // was 1 px: the whole run's setup was in the view
+    CHECK(band->named);
+    // Where the band was drawn is where its times are.
+    auto start = timeline_screen_position(state, at.reader, band->row, at.hold->start_ns);
+    REQUIRE(start);
+    CHECK(start->x == Approx(band->x0).margin(1));
+
+    auto copy =
+        std::find_if(state.drawn_bands.begin(), state.drawn_bands.end(), [&](const auto& b) {
+            return b.lane == at.child->first_lane && b.row.kind == LaneRowKind::copy;
+        });
+    REQUIRE(copy != state.drawn_bands.end());
+    CHECK(copy->x1 - copy->x0 >= 20);
+    CHECK(copy->named);
+
+    // Hovering the copy explains it; clicking selects the fork.
+    auto middle = timeline_screen_position(
+        state, at.child->first_lane, copy->row,
+        state.model.lanes[at.child->first_lane].copies.front().start_ns + 1000);
+    REQUIRE(middle);
+    const ImVec2 mouse((copy->x0 + copy->x1) / 2, middle->y);
+    draw_frames(imgui, state, view, selection, 2, mouse);
+    REQUIRE(state.hovered_event);
+    CHECK(record->events[*state.hovered_event].kind == EventKind::child_start);
 }
