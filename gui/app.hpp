@@ -30,10 +30,10 @@ namespace forklore::gui {
 // gets the same proportions back.
 struct Layout {
     float left = 0.17f;   // browser width, of the window
-    float right = 0.34f;  // verdict width, of the region right of the browser
+    float right = 0.36f;  // verdict width, of the region right of the browser
     float top = 0.0f;     // controls height, of the region right of the browser (0: fitted to its
                           // content, as measured in the last frame)
-    float bottom = 0.40f; // the bottom row's height (output and source), of the centre column
+    float bottom = 0.35f; // the bottom row's height (output and source), of the centre column
     float source = 0.5f;  // the Source panel's width, of the bottom row
     float controls_content = 0; // the controls' content height in the last frame, in pixels
 };

@@ -375,8 +375,10 @@ void draw_live_note(ImDrawList* draw, const GraphCanvas& canvas, const WaitGraph
     const ImU32 colour = IM_COL32(150, 150, 160, 255);
     dashed_line(draw, ImVec2(canvas.origin.x, y + 2),
                 ImVec2(canvas.origin.x + graph.width * canvas.unit_x, y + 2), colour);
-    draw->AddText(ImVec2(canvas.origin.x + 4, y + 5), colour,
-                  "live beside them: cannot wake the stuck threads");
+    const std::string note = "live beside them: cannot wake the stuck threads";
+    const float width = graph.width * canvas.unit_x - 8;
+    draw->AddText(ImGui::GetFont(), fitted_font_size(note, width), ImVec2(canvas.origin.x + 4, y + 5),
+                  colour, note.c_str());
 }
 
 void draw_node(ImDrawList* draw, const GraphCanvas& canvas, const WaitGraphModel& graph,
@@ -410,12 +412,19 @@ void draw_node(ImDrawList* draw, const GraphCanvas& canvas, const WaitGraphModel
     const ImVec4 clip(min.x + 1, min.y, max.x - pad, max.y);
     const float top = c.y - line;
     const float inner = max.x - min.x - 2 * pad;
+    const ImU32 label_colour = node.live ? ImGui::GetColorU32(ImGuiCol_TextDisabled)
+                                         : ImGui::GetColorU32(ImGuiCol_Text);
     const float label_size = fitted_font_size(node.label, inner);
+    if (ImGui::CalcTextSize(node.label.c_str()).x * label_size / line > inner + 0.5f) {
+        // Too long even when drawn smaller: the label takes both lines, wrapped at its words
+        // ("main (tid 4) @" / "process 4"); the detail is in the tooltip.
+        draw->AddText(ImGui::GetFont(), ImGui::GetFontSize(), ImVec2(min.x + pad, top),
+                      label_colour, node.label.c_str(), nullptr, inner, &clip);
+        return;
+    }
     const float detail_size = fitted_font_size(node.detail, inner);
     draw->AddText(ImGui::GetFont(), label_size, ImVec2(min.x + pad, top + (line - label_size) / 2),
-                  node.live ? ImGui::GetColorU32(ImGuiCol_TextDisabled)
-                            : ImGui::GetColorU32(ImGuiCol_Text),
-                  node.label.c_str(), nullptr, 0.0f, &clip);
+                  label_colour, node.label.c_str(), nullptr, 0.0f, &clip);
     draw->AddText(ImGui::GetFont(), detail_size,
                   ImVec2(min.x + pad, top + line + (line - detail_size) / 2),
                   ImGui::GetColorU32(ImGuiCol_TextDisabled), node.detail.c_str(), nullptr, 0.0f,
@@ -445,14 +454,20 @@ void draw_wait_graph(VerdictPanelState& state, const WaitGraphModel& graph, Sele
     // legend fit the panel's visible height without scrolling.
     const float box_height = 2 * line + 2 * style.FramePadding.y + 4;
     const float rows = std::max(graph.height, 1.0f);
-    const float legend = 2 * ImGui::GetTextLineHeightWithSpacing();
+    const std::string legend_text =
+        fmt::format("red: waits, yellow: held with waiters, thick white: the culprit{}",
+                    graph.live_count > 0 ? ", grey dashed: live" : "");
+    const float legend =
+        ImGui::CalcTextSize(legend_text.c_str(), nullptr, false, ImGui::GetContentRegionAvail().x).y +
+        style.ItemSpacing.y;
     const float room = ImGui::GetContentRegionAvail().y - legend - 2 * style.WindowPadding.y -
                        style.ItemSpacing.y;
     const float gap = std::clamp(room / rows - box_height, line + 6, box_height);
     const float unit_y = box_height + gap;
     // The graph fits the panel's width: a box is as wide as "main (tid 4) @ process 4" when
     // there is room (up to half as wide again), narrower when the panel is (its labels then drawn
-    // smaller, see fitted_font_size). Only below 60% of that does the graph scroll sideways.
+    // smaller or on two lines, see draw_node). Only below 45% of that does the graph scroll
+    // sideways.
     const float readable =
         ImGui::CalcTextSize("main (tid 4) @ process 4").x + 2 * style.FramePadding.x;
     const float min_unit_x = readable / kGraphNodeWidth;
@@ -462,7 +477,7 @@ void draw_wait_graph(VerdictPanelState& state, const WaitGraphModel& graph, Sele
     const float side = loops_back ? line * 7 : line;
     const float available = ImGui::GetContentRegionAvail().x - side - 2 * style.WindowPadding.x;
     const float unit_x =
-        std::clamp(available / std::max(graph.width, 0.01f), min_unit_x * 0.6f, min_unit_x * 1.5f);
+        std::clamp(available / std::max(graph.width, 0.01f), min_unit_x * 0.45f, min_unit_x * 1.5f);
     const bool scrolls = graph.width * unit_x + side > available + side;
     const float height = graph.height * unit_y + (scrolls ? style.ScrollbarSize : 0.0f) +
                          2 * style.WindowPadding.y;
@@ -499,8 +514,7 @@ void draw_wait_graph(VerdictPanelState& state, const WaitGraphModel& graph, Sele
     ImGui::EndChild();
     // The legend wraps: a narrow panel must not cut it.
     ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
-    wrapped_text(fmt::format("red: waits, yellow: held with waiters, thick white: the culprit{}",
-                             graph.live_count > 0 ? ", grey dashed: live" : ""));
+    wrapped_text(legend_text);
     ImGui::PopStyleColor();
     state.graph_max = ImVec2(state.graph_min.x + ImGui::GetContentRegionAvail().x,
                              ImGui::GetItemRectMax().y);

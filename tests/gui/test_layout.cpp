@@ -328,24 +328,25 @@ TEST_CASE("layout: an opened record of a variant is that variant, not custom kno
     }
 }
 
-TEST_CASE("layout: an opened exec record names its variant, not custom knobs",
+TEST_CASE("layout: an opened record of a variant run with knobs of its own names that variant",
           "[gui][layout][file]") {
-    // `forklore exec` runs the hidden exec scenario's variant with the program as its knobs:
-    // they match no preset, and the record still names the variant it ran as.
+    // `forklore run file-read-under-lock:fork --knob ...` records the variant it started from
+    // with the knobs it ran with: they match no preset, and the record still names its variant.
     TemporaryDirectory directory;
-    auto record = test::exec_recorded(test::kPartialDeadlock);
-    REQUIRE_FALSE(record->variant.empty());
-    const std::string path = directory.file("exec.json");
-    std::ofstream(path) << to_json(*record).dump();
+    const Scenario* scenario = ScenarioRegistry::instance().find("file-read-under-lock");
+    REQUIRE(scenario);
+    const RunRecord record =
+        run_scenario(make_request(*scenario, "fork", {{"atfork", "on"}, {"reader_thread", "off"}}));
+    REQUIRE(record.variant == "fork");
+    const std::string path = directory.file("own-knobs.json");
+    std::ofstream(path) << to_json(record).dump();
     App app;
     REQUIRE(open_record(app, path));
-    const Scenario* scenario = app.config.find();
-    REQUIRE(scenario);
     CHECK(app.config.matching_variant(*scenario).empty()); // its knobs are no preset's
-    CHECK(recorded_variant(app.config, app.view) == record->variant);
+    CHECK(recorded_variant(app.config, app.view) == "fork");
     HeadlessImGui imgui(1280, 800);
     draw_frames(imgui, app, 2);
     // Knobs changed by the user after opening it: custom again.
-    app.config.knobs.begin()->second += " ";
+    app.config.knobs["atfork"] = "off";
     CHECK(recorded_variant(app.config, app.view).empty());
 }
