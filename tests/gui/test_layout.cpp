@@ -350,3 +350,34 @@ TEST_CASE("layout: an opened record of a variant run with knobs of its own names
     app.config.knobs["atfork"] = "off";
     CHECK(recorded_variant(app.config, app.view).empty());
 }
+
+TEST_CASE("layout: the Matrix shows every variant of a scenario without scrolling sideways",
+          "[gui][layout][matrix]") {
+    // lock-kinds-at-fork has a dozen variants: all of them on screen in the centre column of a
+    // 1280x800 window, wrapped onto more lines, none past the panel's right edge.
+    HeadlessImGui imgui(1280, 800);
+    App app;
+    MatrixOptions options;
+    options.filter = "lock-kinds-at-fork:*";
+    options.jobs = 2;
+    REQUIRE(app.matrix.session.start(options) == "");
+    app.matrix.session.wait();
+    const std::size_t variants = app.matrix.session.entries().size();
+    REQUIRE(variants >= 10);
+    app.show_tab = CentreTab::matrix;
+    draw_frames(imgui, app);
+    CHECK(app.matrix.cells_drawn == variants);
+    CHECK(app.matrix.cells_right <= app.matrix.area_right + 0.5f);
+    CHECK(app.matrix.cells_right <= app.regions.centre.x + app.regions.centre.width);
+}
+
+TEST_CASE("layout: the Help window opens over the application", "[gui][layout]") {
+    HeadlessImGui imgui(1024, 700);
+    App app;
+    int closed = 0, open = 0;
+    for (int i = 0; i < 2; ++i) closed = imgui.frame([&] { draw_app(app); });
+    app.show_help = true;
+    for (int i = 0; i < 2; ++i) open = imgui.frame([&] { draw_app(app); });
+    CHECK(open > closed); // its text is drawn
+    CHECK(app.show_help);
+}
