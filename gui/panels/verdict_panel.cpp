@@ -336,15 +336,15 @@ void draw_edge(ImDrawList* draw, const GraphCanvas& canvas, const WaitGraphModel
     draw->AddText(ImVec2(x, middle.y - size.y / 2), style.colour, label.c_str());
 }
 
-// The font size at which `text` fits `width`: the panel's own, or smaller down to 70% of it (a
-// narrow panel keeps whole labels readable); what is still too long is cut at the box's edge,
-// and the tooltip has it all.
+// The font size at which `text` fits `width`: the panel's own, or smaller down to 85% of it (a
+// narrow panel keeps whole labels readable; smaller text would not be); what is still too long
+// is wrapped or cut at the box's edge (see draw_node), and the tooltip has it all.
 float fitted_font_size(const std::string& text, float width) {
     const float font = ImGui::GetFontSize();
     const float natural = ImGui::CalcTextSize(text.c_str()).x;
     if (natural <= width || natural <= 0)
         return font;
-    return std::max(font * 0.7f, font * width / natural);
+    return std::max(font * 0.85f, font * width / natural);
 }
 
 // ImGui draws no dashed lines: dashes of `dash` pixels with gaps as long.

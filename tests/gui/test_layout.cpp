@@ -177,6 +177,13 @@ TEST_CASE("layout: zoom makes text and regions larger, and they still fit", "[gu
     REQUIRE(app.verdict.graph_drawn);
     CHECK(inside(app.verdict.graph_min, app.verdict.graph_max, app.regions.verdict));
     apply_ui_scale(1.0f);
+    // The tab in front stands out from the others: bright blue against a dim grey (ImGui's own
+    // dark style differs by a few shades).
+    const ImVec4 front = ImGui::GetStyle().Colors[ImGuiCol_TabActive];
+    const ImVec4 behind = ImGui::GetStyle().Colors[ImGuiCol_Tab];
+    const float difference = std::abs(front.x - behind.x) + std::abs(front.y - behind.y) +
+                             std::abs(front.z - behind.z);
+    CHECK(difference > 0.6f);
     CHECK(clamp_zoom(10.0f) == kMaxZoom);
     CHECK(clamp_zoom(0.1f) == kMinZoom);
     CHECK(clamp_zoom(NAN) == 1.0f);
@@ -380,4 +387,20 @@ TEST_CASE("layout: the Help window opens over the application", "[gui][layout]")
     for (int i = 0; i < 2; ++i) open = imgui.frame([&] { draw_app(app); });
     CHECK(open > closed); // its text is drawn
     CHECK(app.show_help);
+}
+
+TEST_CASE("layout: a partial deadlock's graph, with its live threads, fits a 1024x700 window",
+          "[gui][layout]") {
+    // Live threads are drawn beside the stuck set in rows of their own: a wider graph, which
+    // must still fit the verdict column without scrolling sideways.
+    auto record = test::exec_recorded(test::kPartialDeadlock);
+    REQUIRE_FALSE(record->verdict.live.empty());
+    HeadlessImGui imgui(1024, 700);
+    App app;
+    show_record(app, view_of(record));
+    draw_frames(imgui, app);
+    check_regions_fit(app, 1024, 700);
+    REQUIRE(app.verdict.graph_drawn);
+    CHECK_FALSE(app.verdict.graph_scrolls);
+    CHECK(inside(app.verdict.graph_min, app.verdict.graph_max, app.regions.verdict));
 }
