@@ -76,7 +76,8 @@ void draw_help_window(bool& open) {
     ImGui::SetNextWindowSize(size, ImGuiCond_Appearing);
     ImGui::SetNextWindowPos(ImVec2(io.DisplaySize.x / 2, io.DisplaySize.y / 2), ImGuiCond_Appearing,
                             ImVec2(0.5f, 0.5f));
-    if (ImGui::Begin("Help", &open, ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoCollapse)) {
+    if (ImGui::Begin("Help", &open,
+                     ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoCollapse)) {
         for (const auto& section : kSections) {
             if (ImGui::CollapsingHeader(section.title, ImGuiTreeNodeFlags_DefaultOpen))
                 wrapped_text(section.text);

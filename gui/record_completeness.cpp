@@ -7,7 +7,8 @@ namespace forklore::gui {
 std::string describe_incomplete_record(const RunRecord& record) {
     // The count is the writer's ("event_count"); events dropped by a full ring were never in it
     // (describe_lost_events says those).
-    if (!record.declared_events || *record.declared_events == record.events.size()) return {};
+    if (!record.declared_events || *record.declared_events == record.events.size())
+        return {};
     const std::uint64_t declared = *record.declared_events;
     if (record.events.size() > declared)
         return fmt::format("This record holds {} events but says it was saved with {}: it was "

@@ -28,7 +28,8 @@ void forklore_style(ImGuiStyle& style) {
 } // namespace
 
 float clamp_zoom(float zoom) {
-    if (!std::isfinite(zoom)) return 1.0f;
+    if (!std::isfinite(zoom))
+        return 1.0f;
     return std::clamp(zoom, kMinZoom, kMaxZoom);
 }
 

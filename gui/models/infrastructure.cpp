@@ -4,12 +4,15 @@
 
 namespace forklore::gui {
 
-bool is_infrastructure_role(std::string_view role) { return role == "host" || role == "reaper"; }
+bool is_infrastructure_role(std::string_view role) {
+    return role == "host" || role == "reaper";
+}
 
 std::size_t infrastructure_groups(const TimelineModel& model) {
     std::size_t count = 0;
     for (const auto& group : model.groups)
-        if (is_infrastructure_role(group.role)) ++count;
+        if (is_infrastructure_role(group.role))
+            ++count;
     return count;
 }
 
@@ -29,19 +32,23 @@ TimelineModel without_infrastructure(const TimelineModel& model) {
     };
     std::vector<Ancestor> ancestors;
     for (const TimelineGroup& group : model.groups) {
-        while (!ancestors.empty() && ancestors.back().depth >= group.depth) ancestors.pop_back();
+        while (!ancestors.empty() && ancestors.back().depth >= group.depth)
+            ancestors.pop_back();
         int hidden_above = 0;
-        for (const auto& ancestor : ancestors) hidden_above += ancestor.hidden ? 1 : 0;
+        for (const auto& ancestor : ancestors)
+            hidden_above += ancestor.hidden ? 1 : 0;
         const bool hidden = is_infrastructure_role(group.role);
         ancestors.push_back({group.depth, hidden});
-        if (hidden) continue;
+        if (hidden)
+            continue;
 
         TimelineGroup copy = group;
         copy.depth = group.depth - hidden_above;
         copy.first_lane = kept.lanes.size();
         const std::size_t group_index = kept.groups.size();
         for (std::size_t l = group.first_lane; l < group.first_lane + group.lane_count; ++l) {
-            if (l >= model.lanes.size()) break; // a malformed model: keep what exists
+            if (l >= model.lanes.size())
+                break; // a malformed model: keep what exists
             lane_to[l] = kept.lanes.size();
             TimelineLane lane = model.lanes[l];
             lane.group = group_index;
@@ -51,8 +58,10 @@ TimelineModel without_infrastructure(const TimelineModel& model) {
         kept.groups.push_back(std::move(copy));
     }
     for (const TimelineArrow& arrow : model.arrows) {
-        if (arrow.from_lane >= lane_to.size() || arrow.to_lane >= lane_to.size()) continue;
-        if (lane_to[arrow.from_lane] == kHidden || lane_to[arrow.to_lane] == kHidden) continue;
+        if (arrow.from_lane >= lane_to.size() || arrow.to_lane >= lane_to.size())
+            continue;
+        if (lane_to[arrow.from_lane] == kHidden || lane_to[arrow.to_lane] == kHidden)
+            continue;
         TimelineArrow copy = arrow;
         copy.from_lane = lane_to[arrow.from_lane];
         copy.to_lane = lane_to[arrow.to_lane];

@@ -223,7 +223,8 @@ void draw_matrix_panel(MatrixPanelState& state, const RecordView& /*view*/,
     const float font = ImGui::GetFontSize();
     float cell_width = font * 7;
     for (const auto& entry : state.entries)
-        cell_width = std::max(cell_width, ImGui::CalcTextSize(cell_label(entry, running).c_str()).x);
+        cell_width =
+            std::max(cell_width, ImGui::CalcTextSize(cell_label(entry, running).c_str()).x);
     cell_width = std::min(cell_width + ImGui::GetStyle().FramePadding.x * 2, font * 14);
     if (!ImGui::BeginChild("##matrix-cells", ImVec2(0, 0), false)) {
         ImGui::EndChild();

@@ -516,11 +516,11 @@ void draw_timeline_panel(TimelinePanelState& state, const RecordView& view, Sele
     if (ImGui::SmallButton("Fit"))
         state.user_moved = false;
     ImGui::SameLine();
-    ImGui::TextDisabled("%s", describe_visible_range(state.view_start_ns,
-                                                     state.view_start_ns +
-                                                         state.ns_per_px * last_width,
-                                                     static_cast<double>(model.end_ns), view.live)
-                                  .c_str());
+    ImGui::TextDisabled("%s",
+                        describe_visible_range(state.view_start_ns,
+                                               state.view_start_ns + state.ns_per_px * last_width,
+                                               static_cast<double>(model.end_ns), view.live)
+                            .c_str());
     if (state.infrastructure_groups > 0) {
         ImGui::SameLine(0, ImGui::GetFontSize() * 1.5f);
         ImGui::Checkbox("sandbox host and reaper", &state.show_infrastructure);

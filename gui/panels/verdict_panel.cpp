@@ -287,9 +287,7 @@ struct GraphCanvas {
     ImVec2 centre(const WaitGraphNode& node) const {
         return ImVec2(origin.x + node.x * unit_x, origin.y + node.y * unit_y);
     }
-    ImVec2 half() const {
-        return ImVec2(kGraphNodeWidth * unit_x / 2, box_height / 2);
-    }
+    ImVec2 half() const { return ImVec2(kGraphNodeWidth * unit_x / 2, box_height / 2); }
 };
 
 void draw_edge(ImDrawList* draw, const GraphCanvas& canvas, const WaitGraphModel& graph,
@@ -331,8 +329,9 @@ void draw_edge(ImDrawList* draw, const GraphCanvas& canvas, const WaitGraphModel
     float x = middle.x + 4;
     if (canvas.right > 0 && x + size.x > canvas.right)
         x = std::max(canvas.origin.x, middle.x - 4 - size.x);
-    draw->AddRectFilled(ImVec2(x - 1, middle.y - size.y / 2), ImVec2(x + size.x + 1, middle.y + size.y / 2),
-                        IM_COL32(20, 20, 24, 200), 2.0f);
+    draw->AddRectFilled(ImVec2(x - 1, middle.y - size.y / 2),
+                        ImVec2(x + size.x + 1, middle.y + size.y / 2), IM_COL32(20, 20, 24, 200),
+                        2.0f);
     draw->AddText(ImVec2(x, middle.y - size.y / 2), style.colour, label.c_str());
 }
 
@@ -377,8 +376,8 @@ void draw_live_note(ImDrawList* draw, const GraphCanvas& canvas, const WaitGraph
                 ImVec2(canvas.origin.x + graph.width * canvas.unit_x, y + 2), colour);
     const std::string note = "live beside them: cannot wake the stuck threads";
     const float width = graph.width * canvas.unit_x - 8;
-    draw->AddText(ImGui::GetFont(), fitted_font_size(note, width), ImVec2(canvas.origin.x + 4, y + 5),
-                  colour, note.c_str());
+    draw->AddText(ImGui::GetFont(), fitted_font_size(note, width),
+                  ImVec2(canvas.origin.x + 4, y + 5), colour, note.c_str());
 }
 
 void draw_node(ImDrawList* draw, const GraphCanvas& canvas, const WaitGraphModel& graph,
@@ -412,8 +411,8 @@ void draw_node(ImDrawList* draw, const GraphCanvas& canvas, const WaitGraphModel
     const ImVec4 clip(min.x + 1, min.y, max.x - pad, max.y);
     const float top = c.y - line;
     const float inner = max.x - min.x - 2 * pad;
-    const ImU32 label_colour = node.live ? ImGui::GetColorU32(ImGuiCol_TextDisabled)
-                                         : ImGui::GetColorU32(ImGuiCol_Text);
+    const ImU32 label_colour =
+        node.live ? ImGui::GetColorU32(ImGuiCol_TextDisabled) : ImGui::GetColorU32(ImGuiCol_Text);
     const float label_size = fitted_font_size(node.label, inner);
     if (ImGui::CalcTextSize(node.label.c_str()).x * label_size / line > inner + 0.5f) {
         // Too long even when drawn smaller: the label takes both lines, wrapped at its words
@@ -425,10 +424,9 @@ void draw_node(ImDrawList* draw, const GraphCanvas& canvas, const WaitGraphModel
     const float detail_size = fitted_font_size(node.detail, inner);
     draw->AddText(ImGui::GetFont(), label_size, ImVec2(min.x + pad, top + (line - label_size) / 2),
                   label_colour, node.label.c_str(), nullptr, 0.0f, &clip);
-    draw->AddText(ImGui::GetFont(), detail_size,
-                  ImVec2(min.x + pad, top + line + (line - detail_size) / 2),
-                  ImGui::GetColorU32(ImGuiCol_TextDisabled), node.detail.c_str(), nullptr, 0.0f,
-                  &clip);
+    draw->AddText(
+        ImGui::GetFont(), detail_size, ImVec2(min.x + pad, top + line + (line - detail_size) / 2),
+        ImGui::GetColorU32(ImGuiCol_TextDisabled), node.detail.c_str(), nullptr, 0.0f, &clip);
 }
 
 void node_tooltip(const WaitGraphNode& node) {
@@ -458,10 +456,11 @@ void draw_wait_graph(VerdictPanelState& state, const WaitGraphModel& graph, Sele
         fmt::format("red: waits, yellow: held with waiters, thick white: the culprit{}",
                     graph.live_count > 0 ? ", grey dashed: live" : "");
     const float legend =
-        ImGui::CalcTextSize(legend_text.c_str(), nullptr, false, ImGui::GetContentRegionAvail().x).y +
+        ImGui::CalcTextSize(legend_text.c_str(), nullptr, false, ImGui::GetContentRegionAvail().x)
+            .y +
         style.ItemSpacing.y;
-    const float room = ImGui::GetContentRegionAvail().y - legend - 2 * style.WindowPadding.y -
-                       style.ItemSpacing.y;
+    const float room =
+        ImGui::GetContentRegionAvail().y - legend - 2 * style.WindowPadding.y - style.ItemSpacing.y;
     const float gap = std::clamp(room / rows - box_height, line + 6, box_height);
     const float unit_y = box_height + gap;
     // The graph fits the panel's width: a box is as wide as "main (tid 4) @ process 4" when
@@ -479,8 +478,8 @@ void draw_wait_graph(VerdictPanelState& state, const WaitGraphModel& graph, Sele
     const float unit_x =
         std::clamp(available / std::max(graph.width, 0.01f), min_unit_x * 0.45f, min_unit_x * 1.5f);
     const bool scrolls = graph.width * unit_x + side > available + side;
-    const float height = graph.height * unit_y + (scrolls ? style.ScrollbarSize : 0.0f) +
-                         2 * style.WindowPadding.y;
+    const float height =
+        graph.height * unit_y + (scrolls ? style.ScrollbarSize : 0.0f) + 2 * style.WindowPadding.y;
 
     state.graph_drawn = true;
     state.graph_scrolls = scrolls;
@@ -516,8 +515,8 @@ void draw_wait_graph(VerdictPanelState& state, const WaitGraphModel& graph, Sele
     ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
     wrapped_text(legend_text);
     ImGui::PopStyleColor();
-    state.graph_max = ImVec2(state.graph_min.x + ImGui::GetContentRegionAvail().x,
-                             ImGui::GetItemRectMax().y);
+    state.graph_max =
+        ImVec2(state.graph_min.x + ImGui::GetContentRegionAvail().x, ImGui::GetItemRectMax().y);
 }
 
 // ---------------------------------------------------------------------------------------------

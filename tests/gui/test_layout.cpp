@@ -46,10 +46,13 @@ RecordView view_of(std::shared_ptr<const RunRecord> record) {
     return RecordView{std::move(record), next_record_generation(), false};
 }
 
-void resize(float width, float height) { ImGui::GetIO().DisplaySize = ImVec2(width, height); }
+void resize(float width, float height) {
+    ImGui::GetIO().DisplaySize = ImVec2(width, height);
+}
 
 void draw_frames(HeadlessImGui& imgui, App& app, int frames = 4) {
-    for (int i = 0; i < frames; ++i) imgui.frame([&] { draw_app(app); });
+    for (int i = 0; i < frames; ++i)
+        imgui.frame([&] { draw_app(app); });
 }
 
 std::vector<std::pair<const char*, Region>> regions_of(const App& app) {
@@ -149,7 +152,8 @@ TEST_CASE("layout: a small window keeps every region, and a large one gets the l
         CHECK(region.width > 0);
         CHECK(region.height > 0);
     }
-    for (const auto& group : app.timeline.model.groups) CHECK_FALSE(is_infrastructure_role(group.role));
+    for (const auto& group : app.timeline.model.groups)
+        CHECK_FALSE(is_infrastructure_role(group.role));
 
     resize(1280, 800);
     draw_frames(imgui, app);
@@ -181,8 +185,8 @@ TEST_CASE("layout: zoom makes text and regions larger, and they still fit", "[gu
     // dark style differs by a few shades).
     const ImVec4 front = ImGui::GetStyle().Colors[ImGuiCol_TabActive];
     const ImVec4 behind = ImGui::GetStyle().Colors[ImGuiCol_Tab];
-    const float difference = std::abs(front.x - behind.x) + std::abs(front.y - behind.y) +
-                             std::abs(front.z - behind.z);
+    const float difference =
+        std::abs(front.x - behind.x) + std::abs(front.y - behind.y) + std::abs(front.z - behind.z);
     CHECK(difference > 0.6f);
     CHECK(clamp_zoom(10.0f) == kMaxZoom);
     CHECK(clamp_zoom(0.1f) == kMinZoom);
@@ -198,7 +202,8 @@ TEST_CASE("layout: the sandbox's host and reaper are hidden until the toggle sho
     app.show_tab = CentreTab::timeline;
     draw_frames(imgui, app);
     REQUIRE(app.timeline.infrastructure_groups > 0); // the record has them
-    for (const auto& group : app.timeline.model.groups) CHECK_FALSE(is_infrastructure_role(group.role));
+    for (const auto& group : app.timeline.model.groups)
+        CHECK_FALSE(is_infrastructure_role(group.role));
     // The scenario's first process is a root once the sandbox above it is hidden.
     REQUIRE_FALSE(app.timeline.model.groups.empty());
     CHECK(app.timeline.model.groups.front().depth == 0);
@@ -210,7 +215,8 @@ TEST_CASE("layout: the sandbox's host and reaper are hidden until the toggle sho
 
     app.show_tab = CentreTab::process_tree;
     draw_frames(imgui, app);
-    for (const auto& node : app.process_tree.model.nodes) CHECK_FALSE(node.infrastructure);
+    for (const auto& node : app.process_tree.model.nodes)
+        CHECK_FALSE(node.infrastructure);
 
     // Ticked in the process tree: both panels show them, and the host says its pid is the
     // machine's.
@@ -227,7 +233,8 @@ TEST_CASE("layout: the sandbox's host and reaper are hidden until the toggle sho
     app.show_tab = CentreTab::timeline;
     draw_frames(imgui, app);
     std::size_t shown = 0;
-    for (const auto& group : app.timeline.model.groups) shown += is_infrastructure_role(group.role);
+    for (const auto& group : app.timeline.model.groups)
+        shown += is_infrastructure_role(group.role);
     CHECK(shown == app.timeline.infrastructure_groups);
 }
 
@@ -382,9 +389,11 @@ TEST_CASE("layout: the Help window opens over the application", "[gui][layout]")
     HeadlessImGui imgui(1024, 700);
     App app;
     int closed = 0, open = 0;
-    for (int i = 0; i < 2; ++i) closed = imgui.frame([&] { draw_app(app); });
+    for (int i = 0; i < 2; ++i)
+        closed = imgui.frame([&] { draw_app(app); });
     app.show_help = true;
-    for (int i = 0; i < 2; ++i) open = imgui.frame([&] { draw_app(app); });
+    for (int i = 0; i < 2; ++i)
+        open = imgui.frame([&] { draw_app(app); });
     CHECK(open > closed); // its text is drawn
     CHECK(app.show_help);
 }

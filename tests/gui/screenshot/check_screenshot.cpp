@@ -4,8 +4,8 @@
 //
 // It must load as a PNG, have many distinct colours (text, panels, bars), with --expect-waiting
 // show the red of a waiting bar (palette::waiting in gui/widgets.hpp) over a visible area, and
-// with --size be exactly that many pixels (forklore-gui --size). Prints what it measured; exits 0 when the picture passes, 1 when not, 2 on
-// bad arguments.
+// with --size be exactly that many pixels (forklore-gui --size). Prints what it measured; exits 0
+// when the picture passes, 1 when not, 2 on bad arguments.
 #include <stb_image.h>
 
 #include <cstdio>
@@ -31,7 +31,8 @@ bool near_waiting_red(const unsigned char* pixel) {
 
 int main(int argc, char** argv) {
     if (argc < 2) {
-        std::fprintf(stderr, "usage: %s FILE.png [--min-colours N] [--expect-waiting] [--size WxH]\n",
+        std::fprintf(stderr,
+                     "usage: %s FILE.png [--min-colours N] [--expect-waiting] [--size WxH]\n",
                      argv[0]);
         return 2;
     }
