@@ -45,11 +45,17 @@ run: build
 	fi; \
 	exec $(BIN)/forklore matrix
 
-# docs/screenshot.png for the README: the GUI in a virtual X server, running the first lesson.
+# The README's pictures: the GUI in a virtual X server, running the first lesson, at the default
+# 1280x800, at the smallest size the layout is made for (1024x700) and on a large screen.
 screenshot: build
 	@mkdir -p docs
 	xvfb-run -a -s "-screen 0 1280x800x24" $(BIN)/forklore-gui --run file-read-under-lock:fork \
 	    --frames 60 --screenshot docs/screenshot.png
+	for size in 1024x700 1920x1080; do \
+	    xvfb-run -a -s "-screen 0 1920x1080x24" $(BIN)/forklore-gui --size $$size \
+	        --run file-read-under-lock:fork --frames 60 --screenshot docs/screenshot-$$size.png \
+	        || exit 1; \
+	done
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j2

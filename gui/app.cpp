@@ -1,6 +1,9 @@
 #include "gui/app.hpp"
 
+#include "gui/help_window.hpp"
+#include "gui/record_completeness.hpp"
 #include "gui/record_file.hpp"
+#include "gui/ui_scale.hpp"
 #include "gui/widgets.hpp"
 #include "sim/output_capture.hpp"
 
@@ -18,19 +21,34 @@ namespace {
 
 constexpr float kSplitterThickness = 6.0f;
 
-// A bar between two regions that the mouse drags: `size` (pixels) grows with the drag times
-// `sign`, clamped to [min_size, max_size]. Placed with the cursor where the bar goes.
-void splitter(const char* id, bool vertical, float length, float& size, float sign, float min_size,
-              float max_size) {
-    const ImVec2 extent = vertical ? ImVec2(kSplitterThickness, length) : ImVec2(length, kSplitterThickness);
+// A region's size along one axis, given the room it shares with its neighbour: `fraction` of
+// `whole`, but never less than `min_size` nor so much that the neighbour gets less than
+// `min_other`. When even the minimums do not fit, the room is shared in proportion. The
+// fraction itself is never changed here: a window made small and large again gets its layout
+// back.
+float region_size(float fraction, float whole, float min_size, float min_other) {
+    whole = std::max(0.0f, whole);
+    if (min_size + min_other > whole)
+        return whole * min_size / std::max(1.0f, min_size + min_other);
+    return std::clamp(fraction * whole, min_size, whole - min_other);
+}
+
+// A bar between two regions that the mouse drags. Placed with the cursor where the bar goes.
+// Only a drag changes `fraction` (size = fraction x whole, growing with the drag times `sign`).
+void splitter(const char* id, bool vertical, float length, float& fraction, float size,
+              float whole, float sign, float min_size, float min_other) {
+    const ImVec2 extent = vertical ? ImVec2(kSplitterThickness, std::max(1.0f, length))
+                                   : ImVec2(std::max(1.0f, length), kSplitterThickness);
     ImGui::InvisibleButton(id, extent);
     const bool hot = ImGui::IsItemHovered() || ImGui::IsItemActive();
     if (hot) ImGui::SetMouseCursor(vertical ? ImGuiMouseCursor_ResizeEW : ImGuiMouseCursor_ResizeNS);
-    if (ImGui::IsItemActive()) {
+    if (ImGui::IsItemActive() && whole > 0) {
         const ImVec2 delta = ImGui::GetIO().MouseDelta;
-        size += sign * (vertical ? delta.x : delta.y);
+        const float dragged = size + sign * (vertical ? delta.x : delta.y);
+        if (dragged != size)
+            fraction = std::clamp(dragged, std::min(min_size, whole), std::max(min_size, whole - min_other)) /
+                       whole;
     }
-    size = std::clamp(size, min_size, std::max(min_size, max_size));
     const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
     const ImU32 colour = ImGui::GetColorU32(hot ? ImGuiCol_SeparatorHovered : ImGuiCol_Separator);
     ImDrawList* draw = ImGui::GetWindowDrawList();
@@ -40,12 +58,14 @@ void splitter(const char* id, bool vertical, float length, float& size, float si
         draw->AddLine(ImVec2(a.x, (a.y + b.y) / 2), ImVec2(b.x, (a.y + b.y) / 2), colour);
 }
 
-// A size kept as a fraction of `whole`, dragged in pixels.
-void fraction_splitter(const char* id, bool vertical, float length, float& fraction, float whole,
-                       float sign, float min_size, float max_size) {
-    float size = fraction * whole;
-    splitter(id, vertical, length, size, sign, min_size, max_size);
-    if (whole > 0) fraction = size / whole;
+// A bordered child region of the given size, recorded in `where`.
+template <typename Draw>
+void region(const char* id, ImVec2 size, Region& where, Draw&& draw) {
+    size = ImVec2(std::max(1.0f, size.x), std::max(1.0f, size.y));
+    if (ImGui::BeginChild(id, size, true)) draw();
+    ImGui::EndChild();
+    const ImVec2 min = ImGui::GetItemRectMin(), max = ImGui::GetItemRectMax();
+    where = Region{min.x, min.y, max.x - min.x, max.y - min.y};
 }
 
 // Another scenario's knobs and presets. The output limit is the user's, not the scenario's: it
@@ -77,11 +97,38 @@ void take_session_updates(App& app) {
     if (!latest || latest.generation == app.session_generation_seen) return;
     app.session_generation_seen = latest.generation;
     if (app.pinned_run) return; // the user is looking at an earlier run
+    // A run of a scenario the user has since left stays off the screen (select_scenario).
+    if (latest.record->scenario != app.config.scenario) return;
+    app.origin = ViewOrigin::run;
     // A live update of the run on screen keeps the selection (events only grow); a new run does not.
     const bool same_run = app.view && app.view.record->start_time_ns == latest.record->start_time_ns &&
                           app.view.record->scenario == latest.record->scenario;
     if (!same_run) app.selection.clear();
     app.view = latest;
+}
+
+// Places the next item on the same line when `width` still fits, on a new line otherwise.
+void same_line_if_fits(float width) {
+    const float right = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
+    const float spacing = ImGui::GetFontSize();
+    if (ImGui::GetItemRectMax().x + spacing + width < right) ImGui::SameLine(0, spacing);
+}
+
+void draw_zoom_control(App& app) {
+    ImGui::AlignTextToFramePadding();
+    ImGui::TextUnformatted("zoom");
+    ImGui::SameLine();
+    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 4.5f);
+    const std::string preview = fmt::format("{:.0f}%", app.zoom * 100);
+    if (ImGui::BeginCombo("##zoom", preview.c_str())) {
+        for (float step : kZoomSteps)
+            if (ImGui::Selectable(fmt::format("{:.0f}%", step * 100).c_str(), step == app.zoom))
+                app.zoom = step;
+        ImGui::EndCombo();
+    }
+    if (ImGui::IsItemHovered())
+        ImGui::SetTooltip("Text and sizes larger or smaller, e.g. 150%% for a projector "
+                          "(forklore-gui --zoom 1.5 starts with it).");
 }
 
 void draw_file_bar(App& app) {
@@ -92,12 +139,12 @@ void draw_file_bar(App& app) {
                 "are written whole or not at all, over a new name or a regular file only (never "
                 "over a device, a FIFO or a symbolic link). A record opens only from a regular "
                 "file within the bounds the README lists (128 MiB, 262,144 events, 32 levels of "
-                "nesting, ...).");
+                "nesting, ...). Help (top right) says what every panel shows.");
     ImGui::SameLine(0, ImGui::GetFontSize() * 2);
     ImGui::AlignTextToFramePadding();
     ImGui::TextUnformatted("record file");
     ImGui::SameLine();
-    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 22);
+    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 18);
     const bool entered = ImGui::InputText("##path", &app.file_path, ImGuiInputTextFlags_EnterReturnsTrue);
     ImGui::SameLine();
     if (ImGui::Button("Open") || entered) open_record(app, app.file_path);
@@ -105,23 +152,30 @@ void draw_file_bar(App& app) {
     ImGui::BeginDisabled(!app.view || app.view.live);
     if (ImGui::Button("Save")) save_record(app, app.file_path);
     ImGui::EndDisabled();
-    if (!app.file_message.empty()) {
-        ImGui::SameLine();
-        if (app.file_error)
-            ImGui::TextColored(verdict_colour(VerdictKind::deadlocked), "%s", app.file_message.c_str());
-        else
-            ImGui::TextDisabled("%s", app.file_message.c_str());
-    }
+    ImGui::SameLine(0, ImGui::GetFontSize() * 2);
+    draw_zoom_control(app);
+    ImGui::SameLine();
+    if (ImGui::Button(app.show_help ? "Help (open)" : "Help")) app.show_help = !app.show_help;
     if (const RunRecord* record = app.view.get()) {
-        ImGui::SameLine(0, ImGui::GetFontSize() * 2);
         // A session's run says which one it is: "run 7 of 40".
         const std::string run = run_label(app.view, app.session.progress().repeat,
                                           static_cast<int>(app.runs.size()));
-        ImGui::TextDisabled("on screen: %s%s%s%s, %zu events", record->scenario.c_str(),
-                            record->variant.empty() ? "" : ":", record->variant.c_str(),
-                            run.empty() ? (app.view.live ? " (running)" : "")
-                                        : (", " + run).c_str(),
-                            record->events.size());
+        const std::string on_screen =
+            fmt::format("on screen: {}{}{}{}, {} events", record->scenario,
+                        record->variant.empty() ? "" : ":", record->variant,
+                        run.empty() ? (app.view.live ? " (running)" : "") : ", " + run,
+                        record->events.size());
+        same_line_if_fits(ImGui::CalcTextSize(on_screen.c_str()).x);
+        ImGui::TextDisabled("%s", on_screen.c_str());
+    }
+    // The last Open or Save result on a line of its own, wrapped: a path can be long.
+    if (!app.file_message.empty()) {
+        ImGui::PushStyleColor(ImGuiCol_Text,
+                              app.file_error     ? verdict_colour(VerdictKind::deadlocked)
+                              : app.file_warning ? ImGui::ColorConvertU32ToFloat4(palette::warning)
+                                                 : ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+        wrapped_text(app.file_message);
+        ImGui::PopStyleColor();
     }
 }
 
@@ -165,10 +219,39 @@ void carry_out_requests(App& app) {
     case ControlsPanelState::Request::stop: app.session.stop(); break;
     case ControlsPanelState::Request::none: break;
     }
-    if (app.matrix.open_request) show_record(app, *app.matrix.open_request);
+    if (app.matrix.open_request) {
+        show_record(app, *app.matrix.open_request);
+        app.origin = ViewOrigin::matrix;
+    }
     if (app.run_browser.show_run) show_run(app, *app.run_browser.show_run);
     if (app.run_browser.follow_latest) follow_latest_run(app);
 }
+
+// One toggle for the sandbox's host and reaper in the Timeline and the Process tree: a change in
+// either panel applies to both.
+void share_infrastructure_toggle(App& app) {
+    if (app.timeline.show_infrastructure != app.show_infrastructure)
+        app.show_infrastructure = app.timeline.show_infrastructure;
+    else if (app.process_tree.show_infrastructure != app.show_infrastructure)
+        app.show_infrastructure = app.process_tree.show_infrastructure;
+    app.timeline.show_infrastructure = app.show_infrastructure;
+    app.process_tree.show_infrastructure = app.show_infrastructure;
+}
+
+// What the controls say beside "Run" when the record on screen was not started there.
+std::string origin_note(const App& app) {
+    if (!app.view || app.view.record->scenario != app.config.scenario) return {};
+    switch (app.origin) {
+    case ViewOrigin::matrix: return "on screen: its last run in the Matrix";
+    case ViewOrigin::file: return "on screen: a run record opened from a file";
+    default: return {};
+    }
+}
+
+// The Source panel's region (the bottom row, right of the output).
+// HOOK (source branch): draw_source_panel(app.source, app.view, app.selection) is the one call
+// that goes here, with a SourcePanelState `source` member in App. Until then the region is empty.
+void draw_source_region(App& app) { (void)app; }
 
 } // namespace
 
@@ -184,6 +267,11 @@ bool select_scenario(App& app, const std::string& id) {
     const Scenario* scenario = ScenarioRegistry::instance().find(id);
     if (!scenario) return false;
     if (app.config.scenario != id) configure_for(app, *scenario);
+    if (app.view && app.view.record->scenario != id) {
+        app.view = RecordView{};
+        app.selection.clear();
+        app.origin = ViewOrigin::none;
+    }
     return true;
 }
 
@@ -217,6 +305,7 @@ bool show_run(App& app, int number) {
     if (!view) return false;
     if (!app.view || app.view.generation != view.generation) app.selection.clear();
     app.view = view;
+    app.origin = ViewOrigin::run;
     app.pinned_run = number;
     return true;
 }
@@ -227,6 +316,7 @@ void follow_latest_run(App& app) {
     if (!latest) return;
     if (!app.view || app.view.generation != latest.generation) app.selection.clear();
     app.view = latest;
+    app.origin = ViewOrigin::run;
     app.session_generation_seen = latest.generation;
 }
 
@@ -243,11 +333,18 @@ bool open_record(App& app, const std::string& path) {
     if (!record) {
         app.file_message = error;
         app.file_error = true;
+        app.file_warning = false;
         return false;
     }
     show_record(app, RecordView{record, next_record_generation(), false});
+    app.origin = ViewOrigin::file;
     app.file_message = fmt::format("opened {}", path);
     app.file_error = false;
+    app.file_warning = false;
+    if (const std::string incomplete = describe_incomplete_record(*record); !incomplete.empty()) {
+        app.file_message += " - " + incomplete;
+        app.file_warning = true;
+    }
     return true;
 }
 
@@ -255,16 +352,19 @@ bool save_record(App& app, const std::string& path) {
     if (!app.view || app.view.live) {
         app.file_message = "nothing to save yet: run a scenario or open a record first";
         app.file_error = true;
+        app.file_warning = false;
         return false;
     }
     std::string error;
     if (!write_record_file(*app.view.record, path, error)) {
         app.file_message = error;
         app.file_error = true;
+        app.file_warning = false;
         return false;
     }
     app.file_message = fmt::format("saved {}", path);
     app.file_error = false;
+    app.file_warning = false;
     return true;
 }
 
@@ -289,66 +389,93 @@ void draw_app(App& app) {
     draw_file_bar(app);
 
     const ImVec2 whole = ImGui::GetContentRegionAvail();
+    const float font = ImGui::GetFontSize();
+    const float spacing_y = ImGui::GetStyle().ItemSpacing.y;
     Layout& layout = app.layout;
 
     // Left column: the browser.
-    const float left_width = std::clamp(layout.left * whole.x, 120.0f, whole.x * 0.5f);
-    if (ImGui::BeginChild("##browser", ImVec2(left_width, whole.y), true))
-        draw_browser_panel(app.browser, app.config.scenario);
-    ImGui::EndChild();
+    const float min_browser = font * 9, min_main = font * 30;
+    const float left_width = region_size(layout.left, whole.x, min_browser, min_main + kSplitterThickness);
+    region("##browser", ImVec2(left_width, whole.y), app.regions.browser,
+           [&] { draw_browser_panel(app.browser, app.config.scenario); });
     ImGui::SameLine(0, 0);
-    fraction_splitter("##split-left", true, whole.y, layout.left, whole.x, 1.0f, 120.0f, whole.x * 0.5f);
+    splitter("##split-left", true, whole.y, layout.left, left_width, whole.x, 1.0f, min_browser,
+             min_main + kSplitterThickness);
     ImGui::SameLine(0, 0);
 
     ImGui::BeginGroup();
-    const float main_width = whole.x - left_width - kSplitterThickness;
+    const float main_width = std::max(1.0f, whole.x - left_width - kSplitterThickness);
     const float main_height = whole.y;
-    // Top strip: the controls, five lines high unless the user dragged it.
-    // Five lines, six while a Repeat's runs can be browsed, unless the user dragged it.
     const RunProgress progress = app.session.progress();
     const std::vector<RunEntry>& runs = app.runs; // refreshed at the top of the frame
     const bool browsing = progress.repeat > 1 || runs.size() > 1;
-    const float fitted_top =
-        ImGui::GetFrameHeightWithSpacing() * (browsing ? 6 : 5) + ImGui::GetStyle().WindowPadding.y * 2;
-    if (layout.top <= 0 || layout.top == layout.fitted_top) layout.top = fitted_top;
-    layout.fitted_top = fitted_top;
-    if (ImGui::BeginChild("##controls", ImVec2(main_width, layout.top), true)) {
+    // Top strip: the controls, as tall as their content (measured last frame) unless dragged.
+    const float fitted = layout.controls_content > 0 ? layout.controls_content
+                                                     : ImGui::GetFrameHeightWithSpacing() * 5;
+    const float fitted_fraction = (fitted + ImGui::GetStyle().WindowPadding.y * 2) / std::max(1.0f, main_height);
+    const float min_controls = ImGui::GetFrameHeightWithSpacing() * 3, min_below = font * 16;
+    const float top_height = region_size(layout.top > 0 ? layout.top : fitted_fraction, main_height,
+                                         min_controls, min_below);
+    region("##controls", ImVec2(main_width, top_height), app.regions.controls, [&] {
+        app.controls.view_origin = origin_note(app);
         draw_controls_panel(app.controls, app.config, progress, app.view);
         // A Repeat's runs, to step through them.
         if (browsing)
             draw_run_browser(app.run_browser, runs, progress.repeat, app.view,
                              app.pinned_run.has_value(), app.session.history_budget_bytes());
+        layout.controls_content = ImGui::GetCursorPosY() - ImGui::GetStyle().WindowPadding.y;
+    });
+    ImGui::SetCursorPosY(ImGui::GetCursorPosY() - spacing_y);
+    {
+        float top = layout.top > 0 ? layout.top : fitted_fraction;
+        splitter("##split-top", false, main_width, top, top_height, main_height, 1.0f, min_controls,
+                 min_below);
+        if (top != (layout.top > 0 ? layout.top : fitted_fraction)) layout.top = top; // dragged
     }
-    ImGui::EndChild();
-    ImGui::SetCursorPosY(ImGui::GetCursorPosY() - ImGui::GetStyle().ItemSpacing.y);
-    splitter("##split-top", false, main_width, layout.top, 1.0f, ImGui::GetFrameHeight() * 3, main_height * 0.5f);
 
-    const float below = std::max(0.0f, main_height - layout.top - kSplitterThickness);
-    const float bottom_height = std::clamp(layout.bottom * below, 60.0f, below * 0.7f);
-    const float middle_height = std::max(60.0f, below - bottom_height - kSplitterThickness);
-    const float right_width = std::clamp(layout.right * main_width, 160.0f, main_width * 0.6f);
-    const float centre_width = std::max(100.0f, main_width - right_width - kSplitterThickness);
+    // Below the controls: the centre column (the tabs over the output and the source) and the
+    // verdict column on the right, the whole height, so that the wait-for graph has room.
+    const float below = std::max(1.0f, main_height - top_height - kSplitterThickness - spacing_y);
+    const float min_verdict = font * 16, min_centre = font * 24;
+    const float right_width = region_size(layout.right, main_width, min_verdict, min_centre + kSplitterThickness);
+    const float centre_width = std::max(1.0f, main_width - right_width - kSplitterThickness);
+    const float min_bottom = font * 7, min_middle = font * 12;
+    const float bottom_height = region_size(layout.bottom, below, min_bottom, min_middle + kSplitterThickness);
+    const float middle_height = std::max(1.0f, below - bottom_height - kSplitterThickness);
 
-    ImGui::SetCursorPosY(ImGui::GetCursorPosY() - ImGui::GetStyle().ItemSpacing.y);
-    if (ImGui::BeginChild("##centre", ImVec2(centre_width, middle_height), true)) draw_centre_tabs(app);
-    ImGui::EndChild();
+    ImGui::SetCursorPosY(ImGui::GetCursorPosY() - spacing_y);
+    ImGui::BeginGroup();
+    region("##centre", ImVec2(centre_width, middle_height), app.regions.centre,
+           [&] { draw_centre_tabs(app); });
+    share_infrastructure_toggle(app);
+    ImGui::SetCursorPosY(ImGui::GetCursorPosY() - spacing_y);
+    splitter("##split-bottom", false, centre_width, layout.bottom, bottom_height, below, -1.0f,
+             min_bottom, min_middle + kSplitterThickness);
+    ImGui::SetCursorPosY(ImGui::GetCursorPosY() - spacing_y);
+    // The bottom row: the output, and the source beside it.
+    const float min_source = font * 16, min_output = font * 16;
+    const float source_width = region_size(layout.source, centre_width, min_source, min_output + kSplitterThickness);
+    const float output_width = std::max(1.0f, centre_width - source_width - kSplitterThickness);
+    region("##output", ImVec2(output_width, bottom_height), app.regions.output,
+           [&] { draw_output_panel(app.output, app.view, app.selection); });
     ImGui::SameLine(0, 0);
-    fraction_splitter("##split-right", true, middle_height, layout.right, main_width, -1.0f, 160.0f,
-                      main_width * 0.6f);
+    splitter("##split-source", true, bottom_height, layout.source, source_width, centre_width, -1.0f,
+             min_source, min_output + kSplitterThickness);
     ImGui::SameLine(0, 0);
-    if (ImGui::BeginChild("##verdict", ImVec2(right_width, middle_height), true))
-        draw_verdict_panel(app.verdict, app.view, app.selection);
-    ImGui::EndChild();
+    region("##source", ImVec2(source_width, bottom_height), app.regions.source,
+           [&] { draw_source_region(app); });
+    ImGui::EndGroup();
 
-    ImGui::SetCursorPosY(ImGui::GetCursorPosY() - ImGui::GetStyle().ItemSpacing.y);
-    fraction_splitter("##split-bottom", false, main_width, layout.bottom, below, -1.0f, 60.0f, below * 0.7f);
-    ImGui::SetCursorPosY(ImGui::GetCursorPosY() - ImGui::GetStyle().ItemSpacing.y);
-    if (ImGui::BeginChild("##output", ImVec2(main_width, 0), true))
-        draw_output_panel(app.output, app.view, app.selection);
-    ImGui::EndChild();
+    ImGui::SameLine(0, 0);
+    splitter("##split-right", true, below, layout.right, right_width, main_width, -1.0f, min_verdict,
+             min_centre + kSplitterThickness);
+    ImGui::SameLine(0, 0);
+    region("##verdict", ImVec2(right_width, below), app.regions.verdict,
+           [&] { draw_verdict_panel(app.verdict, app.view, app.selection); });
     ImGui::EndGroup();
 
     ImGui::End();
+    if (app.show_help) draw_help_window(app.show_help);
     carry_out_requests(app);
 }
 

@@ -1,7 +1,9 @@
 // The application: what the user has chosen, the run in the background, the record on screen, the
 // selection every panel shares, and each panel's own state. draw_app lays the panels out in one
-// full-screen window (no docking): browser left, controls on top, tabs in the centre (Timeline,
-// Process tree, Locks, Matrix), the verdict on the right, the output at the bottom.
+// full-screen window (no docking): the file bar on top, the browser left, the controls above the
+// centre tabs (Timeline, Process tree, Locks, Matrix), the output and the source side by side
+// under the tabs, and the verdict on the right, the whole height below the controls. Every
+// boundary is a splitter.
 #pragma once
 
 #include "gui/panels/browser_panel.hpp"
@@ -24,14 +26,31 @@
 
 namespace forklore::gui {
 
-// The proportions of the layout, changed by dragging the splitters between the regions.
+// The proportions of the layout, changed only by dragging the splitters between the regions.
+// A small window shows each region at its minimum size without changing these: a larger window
+// gets the same proportions back.
 struct Layout {
-    float left = 0.21f;   // browser width, of the window
-    float right = 0.30f;  // verdict width, of the region right of the browser
-    float top = 0.0f;     // controls height in pixels (0: fitted to five lines)
-    float fitted_top = 0; // the last fitted height: while top equals it, it follows the controls
-    float bottom = 0.26f; // output height, of the region below the controls
+    float left = 0.17f;   // browser width, of the window
+    float right = 0.36f;  // verdict width, of the region right of the browser
+    float top = 0.0f;     // controls height, of the region right of the browser (0: fitted to its
+                          // content, as measured in the last frame)
+    float bottom = 0.35f; // the bottom row's height (output and source), of the centre column
+    float source = 0.5f;  // the Source panel's width, of the bottom row
+    float controls_content = 0; // the controls' content height in the last frame, in pixels
 };
+
+// Where each region was drawn in the last frame (screen pixels), for the tests and for anyone
+// who needs to know what is visible.
+struct Region {
+    float x = 0, y = 0, width = 0, height = 0;
+};
+struct LayoutRegions {
+    Region browser, controls, centre, verdict, output, source;
+};
+
+// Where the record on screen came from, said beside the controls so that a record from the
+// Matrix or a file is never taken for "not run yet".
+enum class ViewOrigin { none, run, file, matrix };
 
 enum class CentreTab { timeline, process_tree, locks, matrix };
 
@@ -58,16 +77,25 @@ struct App {
     VerdictPanelState verdict;
     OutputPanelState output;
     Layout layout;
+    LayoutRegions regions;
     std::optional<CentreTab> show_tab; // set to bring a centre tab to the front at the next frame
+    ViewOrigin origin = ViewOrigin::none;
+    // The sandbox's host and reaper, in the Timeline and the Process tree: one toggle for both.
+    bool show_infrastructure = false;
+    float zoom = 1.0f;      // fonts and sizes (gui/ui_scale.hpp); the window applies it
+    bool show_help = false; // the Help window
 
     std::string file_path = "run.json"; // the Open/Save path box
     std::string file_message;           // the last open/save result, one line
     bool file_error = false;
+    bool file_warning = false; // opened, but the record is incomplete
 
     App(); // chooses the first scenario of the corpus
 };
 
-// Chooses a scenario (its first variant's knobs). False for an unknown id.
+// Chooses a scenario (its first variant's knobs). False for an unknown id. A record on screen of
+// another scenario is taken off: the panels never show one scenario's run beside another's
+// lesson and knobs.
 bool select_scenario(App& app, const std::string& id);
 // Chooses a variant of the selected scenario. False for an unknown name.
 bool select_variant(App& app, const std::string& variant);
@@ -86,7 +114,8 @@ bool open_record(App& app, const std::string& path);
 // Writes the record on screen as JSON, atomically (a temporary file renamed over the path).
 bool save_record(App& app, const std::string& path);
 
-// One frame of the whole application, inside one full-screen window.
+// One frame of the whole application, inside one full-screen window (and the Help window when it
+// is open).
 void draw_app(App& app);
 
 } // namespace forklore::gui

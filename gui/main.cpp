@@ -1,17 +1,19 @@
 // forklore-gui: the interactive explorer.
 //
 //   forklore-gui [--run ID:VARIANT [--repeat N [--show-run K]]] [--open FILE] [--matrix GLOB]
-//                [--tab NAME] [--frames N] [--screenshot FILE.png]
+//                [--tab NAME] [--frames N] [--screenshot FILE.png] [--size WxH] [--zoom FACTOR]
 //
 // --run chooses a scenario variant and starts it at launch (--repeat: N runs, as Repeat does;
 // --show-run: once they have ended, run K is shown, as stepping through them does); --open shows a saved run record;
 // --matrix runs the matrix over the variants the glob selects; --tab brings a centre tab to the
 // front; --frames exits after N frames (not before what was started has finished, within a
-// bound) and prints the mean frame time; --screenshot writes the last frame as PNG. Bad input (unknown
+// bound) and prints the mean frame time; --screenshot writes the last frame as PNG; --size opens
+// the window at that size (1280x800 by default); --zoom scales text and sizes. Bad input (unknown
 // scenario or variant, a file that is not a run record or passes a bound of RecordLimits, a
 // screenshot path that must not be written, no display) prints one line on stderr and exits 2,
 // before any window opens.
 #include "gui/app.hpp"
+#include "gui/ui_scale.hpp"
 #include "gui/window.hpp"
 #include "sim/text.hpp"
 #include "sim/user_file.hpp"
@@ -22,9 +24,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
+#include <optional>
 #include <string>
+#include <utility>
 
 namespace {
 
@@ -60,6 +66,22 @@ std::string choose(App& app, const std::string& spec) {
     return {};
 }
 
+// "1024x700" -> {1024, 700}; nothing for what is not two whole numbers within a screen's range.
+std::optional<std::pair<int, int>> parse_size(const std::string& text) {
+    const auto x = text.find('x');
+    if (x == std::string::npos) return std::nullopt;
+    int width = 0, height = 0;
+    const char* begin = text.data();
+    const char* end = text.data() + text.size();
+    const auto [after_width, width_error] = std::from_chars(begin, begin + x, width);
+    const auto [after_height, height_error] = std::from_chars(begin + x + 1, end, height);
+    if (width_error != std::errc() || after_width != begin + x || height_error != std::errc() ||
+        after_height != end)
+        return std::nullopt;
+    if (width < 320 || height < 240 || width > 16384 || height > 16384) return std::nullopt;
+    return std::pair{width, height};
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -69,8 +91,9 @@ int main(int argc, char** argv) {
                "  2  bad input: unknown scenario or variant, a --open file that is not a run "
                "record or passes a bound (README, Run records), a --screenshot path that must "
                "not be written, no display; one line on stderr, before any window opens");
-    std::string run_spec, open_path, matrix_filter, tab, screenshot_path;
+    std::string run_spec, open_path, matrix_filter, tab, screenshot_path, size_text = "1280x800";
     int frames = 0, repeat = 1, show_run_number = 0;
+    float zoom = 1.0f;
     CLI::Option* run_option =
         cli.add_option("--run", run_spec, "choose a scenario variant (ID:VARIANT) and run it at launch");
     // A file name given as '' (an unset shell variable) is an error, not "no file".
@@ -96,6 +119,10 @@ int main(int argc, char** argv) {
     cli.add_option("--screenshot", screenshot_path,
                    "write the last frame as PNG (with no --frames: after 60 frames)")
         ->check(file_name);
+    cli.add_option("--size", size_text, "the window's size in pixels, WIDTHxHEIGHT (1280x800)");
+    cli.add_option("--zoom", zoom,
+                   "scale text and sizes, e.g. 1.5 for a projector (0.75 to 3; the 'zoom' "
+                   "control changes it later)");
     try {
         cli.parse(argc, argv);
     } catch (const CLI::CallForHelp& help) {
@@ -106,19 +133,28 @@ int main(int argc, char** argv) {
     if (show_run_number > repeat)
         return usage_error(fmt::format("--show-run {}: only {} run{} will be made (--repeat)",
                                        show_run_number, repeat, repeat == 1 ? "" : "s"));
+    const auto size = parse_size(size_text);
+    if (!size)
+        return usage_error(fmt::format("--size '{}' is not WIDTHxHEIGHT in pixels (320x240 to "
+                                       "16384x16384), e.g. 1024x700",
+                                       size_text));
+    if (!std::isfinite(zoom) || zoom < kMinZoom || zoom > kMaxZoom)
+        return usage_error(fmt::format("--zoom {} is not a zoom from {} to {}", zoom, kMinZoom,
+                                       kMaxZoom));
     if (!screenshot_path.empty() && frames == 0) frames = 60;
     // Before anything runs: what is at the path must not be replaced by a picture.
     if (!screenshot_path.empty())
         if (auto problem = output_file_problem(screenshot_path)) return usage_error(*problem);
 
     App app;
+    app.zoom = zoom;
     if (!run_spec.empty())
         if (std::string error = choose(app, run_spec); !error.empty()) return usage_error(error);
     if (!open_path.empty() && !open_record(app, open_path)) return usage_error(app.file_message);
 
     std::string error;
     // Counted frames are measured: no waiting for the screen's refresh in them.
-    auto window = Window::open("forklore", 1280, 800, frames == 0, error);
+    auto window = Window::open("forklore", size->first, size->second, frames == 0, error);
     if (!window) return usage_error(error);
     window->ignore_mouse(!screenshot_path.empty());
 
@@ -151,6 +187,7 @@ int main(int argc, char** argv) {
     bool warned = false;
     while (!window->should_close()) {
         const auto frame_start = Clock::now();
+        window->set_zoom(app.zoom); // the zoom control's choice, applied between frames
         // Interactive and idle: sleep until input (or 1/60 s, so a live run still animates).
         window->begin_frame(frames == 0 ? 1.0 / 60.0 : 0.0);
         const auto panels_start = Clock::now();
@@ -166,6 +203,9 @@ int main(int argc, char** argv) {
                                   (app.pinned_run ||
                                    app.view.generation == app.session.view().generation);
             if (run_over || !started) ++settled;
+            // Settling matters only for what is shown at the end: a run's final record, a
+            // screenshot. Otherwise exactly the frames asked for are drawn.
+            const bool needs_settling = started || !screenshot_path.empty();
             const bool bound_passed = ms_since(launched) > run_bound_ms;
             if (bound_passed && !warned) {
                 fmt::print(stderr, "forklore-gui: what was started did not end within {:.0f} s; stopping it\n",
@@ -174,7 +214,8 @@ int main(int argc, char** argv) {
                 app.matrix.session.stop();
                 warned = true;
             }
-            last = drawn + 1 >= frames && (settled >= kSettleFrames || bound_passed);
+            last = drawn + 1 >= frames &&
+                   (!needs_settling || settled >= kSettleFrames || bound_passed);
         }
         const bool shoot = last && !screenshot_path.empty();
         const auto render_start = Clock::now();
@@ -186,10 +227,15 @@ int main(int argc, char** argv) {
         max_ms = std::max(max_ms, frame_ms);
         if (last) break;
     }
-    if (frames > 0 && drawn > 0)
+    if (frames > 0 && drawn > 0) {
         fmt::print("frames: {}, mean {:.2f} ms (panels {:.2f} ms, render and swap {:.2f} ms), max "
                    "{:.2f} ms\n",
                    drawn, total_ms / drawn, panels_ms / drawn, render_ms / drawn, max_ms);
+        if (drawn > frames)
+            fmt::print("({} asked for; {} more drawn until {} and the panels had settled)\n",
+                       frames, drawn - frames,
+                       started ? "what was started had ended" : "the screenshot's frame");
+    }
     app.session.stop();
     return 0;
 }

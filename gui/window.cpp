@@ -1,5 +1,7 @@
 #include "gui/window.hpp"
 
+#include "gui/ui_scale.hpp"
+
 #include "sim/text.hpp"
 #include "sim/user_file.hpp"
 
@@ -62,7 +64,6 @@ std::unique_ptr<Window> Window::open(const std::string& title, int width, int he
     ImGui::CreateContext();
     ImGuiIO& io = ImGui::GetIO();
     io.IniFilename = nullptr; // the layout is the program's; nothing to save in the working directory
-    ImGui::StyleColorsDark();
     ImGui_ImplGlfw_InitForOpenGL(window, true);
     ImGui_ImplOpenGL3_Init("#version 330 core");
     return std::unique_ptr<Window>(new Window(window));
@@ -83,6 +84,12 @@ void Window::begin_frame(double wait_seconds) {
         glfwWaitEventsTimeout(wait_seconds);
     else
         glfwPollEvents();
+    if (wanted_zoom_ != zoom_) {
+        apply_ui_scale(wanted_zoom_);
+        // The renderer's objects (the font texture among them) are made again by its NewFrame.
+        ImGui_ImplOpenGL3_DestroyDeviceObjects();
+        zoom_ = wanted_zoom_;
+    }
     ImGui_ImplOpenGL3_NewFrame();
     ImGui_ImplGlfw_NewFrame();
     if (ignore_mouse_) ImGui::GetIO().MousePos = ImVec2(-FLT_MAX, -FLT_MAX);

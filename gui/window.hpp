@@ -23,6 +23,10 @@ class Window {
     // A picture taken for the documentation or a test must not depend on where the (virtual)
     // display's pointer happens to be: with this, ImGui sees no mouse at all.
     void ignore_mouse(bool ignore) { ignore_mouse_ = ignore; }
+    // The zoom of fonts and sizes (gui/ui_scale.hpp). Takes effect at the next begin_frame: the
+    // font atlas is rebuilt and uploaded again, between frames.
+    void set_zoom(float zoom) { wanted_zoom_ = zoom; }
+    float zoom() const { return zoom_; }
     // Polls input and starts an ImGui frame. `wait_seconds` > 0 sleeps until input arrives or
     // that much time passes (an idle GUI does not spin).
     void begin_frame(double wait_seconds = 0);
@@ -35,6 +39,8 @@ class Window {
     bool write_png(const std::string& path, std::string& error) const;
     GLFWwindow* window_ = nullptr;
     bool ignore_mouse_ = false;
+    float zoom_ = 0;        // applied; 0 before the first frame
+    float wanted_zoom_ = 1; // asked for
 };
 
 } // namespace forklore::gui

@@ -264,6 +264,8 @@ json to_json(const RunRecord& r) {
     if (std::string lost = describe_lost_events(r); !lost.empty()) j["events_lost"] = lost;
     json events = json::array();
     for (const auto& e : r.events) events.push_back(event_to_json(e, r.start_time_ns));
+    // Said before the events, so that a reader of a file cut short knows what it lacks.
+    j["event_count"] = r.events.size();
     j["events"] = std::move(events);
     json measurements = json::array(); // derived from the events: read back from them
     for (const auto& m : measurements_of(r))

@@ -78,6 +78,10 @@ struct RunRecord {
     std::int64_t start_time_ns = 0; // CLOCK_MONOTONIC at the runner's start
     std::uint64_t dropped_events = 0;
     std::uint64_t torn_events = 0;
+    // The number of events the record was written with ("event_count"), as read from a file;
+    // unset for a record made in this process or read from a file that does not say. A file
+    // whose events were cut short holds fewer than it says.
+    std::optional<std::uint64_t> declared_events;
     std::vector<Snapshot> snapshots; // samples where something changed, and the last one
     std::vector<ProcessRecord> processes;
     std::vector<ThreadStack> stacks; // deadlocks: the stuck threads and the owners they wait for

@@ -478,6 +478,8 @@ RunRecord record_from(const json& j, Streamed* streamed) {
                                           kMaxStartNs, r.start_time_ns));
     r.dropped_events = whole(j, "dropped_events", std::uint64_t{0});
     r.torn_events = whole(j, "torn_events", std::uint64_t{0});
+    if (member(j, "event_count"))
+        r.declared_events = whole(j, "event_count", std::uint64_t{0});
     if (streamed && streamed->events_seen)
         r.events = std::move(streamed->events);
     else

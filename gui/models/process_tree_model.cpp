@@ -35,7 +35,7 @@ std::string_view to_string(ProcessState state) {
 
 std::string ProcessNode::title() const {
     if (role == "host")
-        return fmt::format("host (pid {})", pid);
+        return fmt::format("host (machine pid {})", pid); // outside the sandbox's namespace
     if (role.empty())
         return fmt::format("process {}", pid);
     return fmt::format("process {} '{}'", pid, role);
@@ -246,7 +246,8 @@ struct TreeBuilder {
 
 } // namespace
 
-ProcessTreeModel build_process_tree(const RunRecord &record, bool live) {
+ProcessTreeModel build_process_tree(const RunRecord &record, bool live,
+                                    Infrastructure infrastructure) {
     ProcessTreeModel model;
     const Verdict &verdict = record.verdict;
     std::set<pid_t> blocked_now;
@@ -259,6 +260,8 @@ ProcessTreeModel build_process_tree(const RunRecord &record, bool live) {
         if (process.role == "host")
             host = &process;
     for (const auto &process : record.processes) {
+        if (infrastructure == Infrastructure::hidden && is_infrastructure(process))
+            continue;
         ProcessNode node;
         node.pid = process.ns_pid;
         node.host_pid = process.pid;

@@ -67,7 +67,7 @@ struct ProcessNode {
     std::optional<std::size_t> parent_index;
     std::vector<std::size_t> children;
 
-    std::string title() const; // "process 4 'read'", "host (pid 5660)"
+    std::string title() const; // "process 4 'read'", "host (machine pid 5660)"
 };
 
 struct ProcessTreeModel {
@@ -80,7 +80,12 @@ struct ProcessTreeModel {
     std::size_t index_of(pid_t pid) const; // nodes.size() when absent
 };
 
+// Whether the tree holds the sandbox's own processes (the host and the reaper) or only the
+// scenario's, whose first process is then a root.
+enum class Infrastructure { shown, hidden };
+
 // `live`: the record is still growing: processes with no exit status are running.
-ProcessTreeModel build_process_tree(const RunRecord &record, bool live = false);
+ProcessTreeModel build_process_tree(const RunRecord &record, bool live = false,
+                                    Infrastructure infrastructure = Infrastructure::shown);
 
 } // namespace forklore::gui

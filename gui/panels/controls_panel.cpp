@@ -102,13 +102,17 @@ float knob_width(const Knob& knob) {
     return width;
 }
 
-void draw_variant_presets(RunConfig& config, const Scenario& scenario) {
+void draw_variant_presets(RunConfig& config, const Scenario& scenario, const RecordView& view) {
     const std::string matching = config.matching_variant(scenario);
+    const std::string recorded = recorded_variant(config, view);
     ImGui::AlignTextToFramePadding();
     ImGui::TextUnformatted("variant");
     ImGui::SameLine();
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 12);
-    if (ImGui::BeginCombo("##variant", matching.empty() ? "custom" : matching.c_str())) {
+    const std::string preview = !matching.empty()   ? matching
+                                : !recorded.empty() ? recorded + " (own knobs)"
+                                                    : std::string("custom");
+    if (ImGui::BeginCombo("##variant", preview.c_str())) {
         for (const auto& variant : scenario.variants) {
             if (ImGui::Selectable(variant.name.c_str(), variant.name == matching))
                 config.choose_variant(scenario, variant.name);
@@ -121,6 +125,9 @@ void draw_variant_presets(RunConfig& config, const Scenario& scenario) {
     ImGui::SameLine();
     if (const Variant* variant = scenario.find_variant(matching))
         ImGui::TextDisabled("%s", variant->summary.c_str());
+    else if (!recorded.empty())
+        ImGui::TextDisabled("the record on screen ran variant '%s' with knob values of its own",
+                            recorded.c_str());
     else
         ImGui::TextDisabled("custom knobs: your own configuration, with no expected outcome");
 }
@@ -133,7 +140,13 @@ void draw_expected_and_actual(const RunConfig& config, const Scenario& scenario,
     ImGui::AlignTextToFramePadding();
     ImGui::TextDisabled("expected:");
     ImGui::SameLine();
-    ImGui::TextUnformatted(chosen ? chosen->expected.describe().c_str() : "(custom knobs)");
+    if (chosen)
+        ImGui::TextUnformatted(chosen->expected.describe().c_str());
+    else if (!recorded_variant(config, view).empty())
+        ImGui::TextUnformatted(view.record->expected ? view.record->expected->describe().c_str()
+                                                     : "(the record names none)");
+    else
+        ImGui::TextUnformatted("(custom knobs)");
 
     const bool repeated =
         progress.scenario == config.scenario && progress.repeat > 1 && progress.completed > 0;
@@ -196,6 +209,18 @@ void draw_max_output(RunConfig& config) {
 
 } // namespace
 
+std::string recorded_variant(const RunConfig& config, const RecordView& view) {
+    const RunRecord* record = view.get();
+    if (!record || view.live || record->variant.empty() || record->scenario != config.scenario ||
+        record->knobs != config.knobs)
+        return {};
+    const Scenario* scenario = config.find();
+    if (!scenario || !scenario->find_variant(record->variant) ||
+        !config.matching_variant(*scenario).empty())
+        return {};
+    return record->variant;
+}
+
 std::string describe_progress(const RunProgress& progress) {
     if (!progress.error.empty())
         return progress.error;
@@ -244,7 +269,7 @@ void draw_controls_panel(ControlsPanelState& state, RunConfig& config, const Run
     ImGui::SameLine();
     ImGui::Text("%03d %s: %s", scenario->number, scenario->id.c_str(), scenario->title.c_str());
 
-    draw_variant_presets(config, *scenario);
+    draw_variant_presets(config, *scenario, view);
 
     bool first = true;
     bool edited = false;
@@ -284,6 +309,8 @@ void draw_controls_panel(ControlsPanelState& state, RunConfig& config, const Run
             ImGui::TextColored(kFailColour, "%s", status.c_str());
         else
             ImGui::TextUnformatted(status.c_str());
+    } else if (!state.view_origin.empty()) {
+        ImGui::TextDisabled("%s", state.view_origin.c_str());
     } else {
         ImGui::TextDisabled("Not run yet.");
     }

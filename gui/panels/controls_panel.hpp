@@ -15,7 +15,15 @@ struct ControlsPanelState {
     // configuration and reads the session's progress).
     enum class Request { none, run, repeat, stop };
     Request request = Request::none;
+    // Set by the app: where the record on screen came from when it was not run here ("on
+    // screen: its last run in the Matrix"); said instead of "Not run yet."
+    std::string view_origin;
 };
+
+// The variant a record on screen ran as, when the chosen knobs are that record's and match none
+// of the scenario's presets (a `forklore exec` record: variant "default" with its program as
+// knobs): the controls then name that variant instead of "custom knobs". "" otherwise.
+std::string recorded_variant(const RunConfig& config, const RecordView& view);
 
 // The status line of a session: "running for 230 ms", "7 of 10 runs: deadlocked(orphaned_lock)
 // 7 | hang rate 100% [65%, 100%]". Exposed for the tests.

@@ -114,14 +114,26 @@ void draw_legend() {
         {VerdictKind::crashed, "failed / crashed"},
         {VerdictKind::timed_out, "timed out / limit"},
     };
+    // Each entry on the line while it fits the panel: a narrow panel wraps the legend.
+    const float right = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
+    auto next_fits = [&](const char* text) {
+        const float width = ImGui::GetFontSize() + 4 + ImGui::CalcTextSize(text).x;
+        return ImGui::GetItemRectMax().x + ImGui::GetStyle().ItemSpacing.x + width < right;
+    };
+    bool first = true;
     for (const auto& [kind, name] : entries) {
+        if (!first && next_fits(name))
+            ImGui::SameLine();
+        first = false;
         ImGui::ColorButton(name, dimmed(verdict_colour(kind), 0.75f), ImGuiColorEditFlags_NoTooltip,
                            ImVec2(ImGui::GetFontSize(), ImGui::GetFontSize()));
         ImGui::SameLine(0, 4);
         ImGui::TextUnformatted(name);
-        ImGui::SameLine();
     }
-    ImGui::TextDisabled("| red border: not as expected");
+    const char* border = "| red border: not as expected";
+    if (next_fits(border))
+        ImGui::SameLine();
+    ImGui::TextDisabled("%s", border);
 }
 
 void draw_toolbar(MatrixPanelState& state) {
@@ -204,40 +216,44 @@ void draw_matrix_panel(MatrixPanelState& state, const RecordView& /*view*/,
     }
     draw_legend();
     const bool running = state.session.running();
-    std::size_t columns = 1;
-    // One width for every cell, the widest caption's, so the grid reads as a grid.
-    float cell_width = ImGui::GetFontSize() * 6;
-    for (const auto& row : state.rows) {
-        columns = std::max(columns, row.size());
-        for (std::size_t index : row)
-            cell_width =
-                std::max(cell_width,
-                         ImGui::CalcTextSize(cell_label(state.entries[index], running).c_str()).x);
-    }
-    cell_width += ImGui::GetStyle().FramePadding.x * 2;
-    const ImGuiTableFlags flags = ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg |
-                                  ImGuiTableFlags_ScrollX | ImGuiTableFlags_ScrollY |
-                                  ImGuiTableFlags_SizingFixedFit;
-    if (!ImGui::BeginTable("##matrix", static_cast<int>(columns) + 1, flags))
+    // Every cell is visible without scrolling sideways: one width for all (the widest caption's,
+    // within [7, 14] font sizes), as many per line as the panel holds, a scenario's cells
+    // continuing on the next line when it has more variants than that. A caption longer than a
+    // cell is cut at its edge; the tooltip has all of it.
+    const float font = ImGui::GetFontSize();
+    float cell_width = font * 7;
+    for (const auto& entry : state.entries)
+        cell_width =
+            std::max(cell_width, ImGui::CalcTextSize(cell_label(entry, running).c_str()).x);
+    cell_width = std::min(cell_width + ImGui::GetStyle().FramePadding.x * 2, font * 14);
+    if (!ImGui::BeginChild("##matrix-cells", ImVec2(0, 0), false)) {
+        ImGui::EndChild();
         return;
-    ImGui::TableSetupScrollFreeze(1, 0);
-    ImGui::TableSetupColumn("scenario");
-    for (std::size_t c = 0; c < columns; ++c)
-        ImGui::TableSetupColumn(fmt::format("##variant{}", c).c_str(),
-                                ImGuiTableColumnFlags_WidthFixed, cell_width);
+    }
+    const float spacing = ImGui::GetStyle().ItemSpacing.x;
+    const float available = ImGui::GetContentRegionAvail().x;
+    state.cells_drawn = 0;
+    state.cells_right = 0;
+    state.area_right = ImGui::GetCursorScreenPos().x + available;
+    const std::size_t per_line = std::max<std::size_t>(
+        1, static_cast<std::size_t>((available + spacing) / (cell_width + spacing)));
     ImGui::PushStyleVar(ImGuiStyleVar_ButtonTextAlign, ImVec2(0.0f, 0.5f));
     for (const auto& row : state.rows) {
         const MatrixEntry& first = state.entries[row.front()];
-        ImGui::TableNextRow();
-        ImGui::TableNextColumn();
         ImGui::Text("%03d %s", first.scenario_number, first.scenario.c_str());
-        for (std::size_t index : row) {
-            ImGui::TableNextColumn();
-            draw_cell(state, state.entries[index], cell_width, running);
+        ImGui::SameLine();
+        ImGui::TextDisabled("(%zu variant%s)", row.size(), row.size() == 1 ? "" : "s");
+        for (std::size_t k = 0; k < row.size(); ++k) {
+            if (k % per_line != 0)
+                ImGui::SameLine();
+            draw_cell(state, state.entries[row[k]], cell_width, running);
+            ++state.cells_drawn;
+            state.cells_right = std::max(state.cells_right, ImGui::GetItemRectMax().x);
         }
+        ImGui::Spacing();
     }
     ImGui::PopStyleVar();
-    ImGui::EndTable();
+    ImGui::EndChild();
 }
 
 } // namespace forklore::gui

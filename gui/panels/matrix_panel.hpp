@@ -29,6 +29,11 @@ struct MatrixPanelState {
 
     // Set for one frame when the user clicks a finished cell: the app shows this record.
     std::optional<RecordView> open_request;
+
+    // The last frame's grid, in screen pixels: how many cells were drawn and the right edge of
+    // the rightmost one, beside the right edge of the panel's visible area (for the tests).
+    std::size_t cells_drawn = 0;
+    float cells_right = 0, area_right = 0;
 };
 
 // "completed", "deadlocked(orphaned_lock) 2, completed 1", "hang 40% [25%, 57%]". Exposed for

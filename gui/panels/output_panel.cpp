@@ -290,6 +290,8 @@ void draw_output_panel(OutputPanelState& state, const RecordView& view, Selectio
     const RunRecord& record = *view.record;
     const bool old_limit_reached =
         record.output_truncated && record.stdout_bytes == 0 && record.stderr_bytes == 0;
+    // The tabs on the title's line: in a short bottom row every line is a row of the log.
+    ImGui::SameLine(0, ImGui::GetFontSize());
     if (!ImGui::BeginTabBar("##output-tabs"))
         return;
     if (ImGui::BeginTabItem("Event log")) {

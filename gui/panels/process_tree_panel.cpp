@@ -17,7 +17,9 @@ constexpr const char *kHelp =
     "The processes of the run, from parent (top) to child (below). Each edge says how the "
     "child was made: fork (a copy of the parent's memory, with only the thread that called "
     "fork), fork_exec (fork, then a fresh program), spawn (a fresh program), forkserver (a copy "
-    "of a clean server forked early); 'sandbox' edges are forklore's own host and reaper.\n\n"
+    "of a clean server forked early); 'sandbox' edges are forklore's own host and reaper, "
+    "shown when 'sandbox host and reaper' is ticked (the host's pid is the machine's; every "
+    "other pid is the sandbox's own).\n\n"
     "A box's colour is the process's state at the end of the run: red stuck (after a deadlock: "
     "none of its threads can ever run again) or blocked (every thread waits with no timeout), "
     "half red half grey partly stuck (some threads stuck, others still running beside them: the "
@@ -237,8 +239,12 @@ void draw_process_tree_panel(ProcessTreePanelState &state, const RecordView &vie
         ImGui::TextDisabled("No run yet.");
         return;
     }
-    if (state.built_for != view.get() || state.generation != view.generation) {
-        state.model = build_process_tree(*view.record, view.live);
+    if (state.built_for != view.get() || state.generation != view.generation ||
+        state.built_with_infrastructure != state.show_infrastructure) {
+        state.model = build_process_tree(*view.record, view.live,
+                                         state.show_infrastructure ? Infrastructure::shown
+                                                                   : Infrastructure::hidden);
+        state.built_with_infrastructure = state.show_infrastructure;
         state.built_for = view.get();
         state.generation = view.generation;
     }
@@ -249,6 +255,11 @@ void draw_process_tree_panel(ProcessTreePanelState &state, const RecordView &vie
                                  : verdict_colour(view.record->verdict.kind),
                        "%s", model.verdict_summary.c_str());
     legend();
+    ImGui::Checkbox("sandbox host and reaper", &state.show_infrastructure);
+    help_marker("The sandbox's own processes: the host, which sets the sandbox up and lives "
+                "outside it (its pid is the machine's, while every other pid is the sandbox's "
+                "own), and the reaper, pid 1 inside the sandbox, which collects orphaned "
+                "processes. They are not the scenario's code: hidden unless ticked.");
     if (model.nodes.empty()) {
         ImGui::TextDisabled("No process recorded yet.");
         return;

@@ -26,6 +26,9 @@ struct ProcessTreePanelState {
     std::uint64_t generation = 0;
     ProcessTreeModel model;
     std::vector<DrawnProcessNode> drawn_nodes;
+    // The sandbox's host and reaper: hidden unless the user ticks the toggle.
+    bool show_infrastructure = false;
+    bool built_with_infrastructure = false;
 };
 
 void draw_process_tree_panel(ProcessTreePanelState &state, const RecordView &view,

@@ -5,6 +5,7 @@
 // [SECTION] the panel
 #include "gui/panels/timeline_panel.hpp"
 
+#include "gui/models/infrastructure.hpp"
 #include "gui/widgets.hpp"
 
 #include <fmt/format.h>
@@ -174,15 +175,20 @@ void layout(TimelinePanelState& state) {
 void rebuild_if_needed(TimelinePanelState& state, const RecordView& view) {
     const RunRecord& record = *view.get();
     const double now = ImGui::GetTime();
-    if (state.built && state.generation == view.generation)
+    const bool filter_changed = state.built_with_infrastructure != state.show_infrastructure;
+    if (state.built && state.generation == view.generation && !filter_changed)
         return;
     // A live record changes after every sample; analysing 100k events each time would stall
     // the frames, so a live view is refreshed a few times a second.
-    if (state.built && view.live && state.run_start_ns == record.start_time_ns &&
+    if (state.built && view.live && !filter_changed && state.run_start_ns == record.start_time_ns &&
         now - state.built_at < kLiveRebuildSeconds)
         return;
     const auto started = std::chrono::steady_clock::now();
     state.model = build_timeline_model(record);
+    state.infrastructure_groups = infrastructure_groups(state.model);
+    if (!state.show_infrastructure)
+        state.model = without_infrastructure(state.model);
+    state.built_with_infrastructure = state.show_infrastructure;
     state.build_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
             .count();
@@ -622,11 +628,18 @@ std::string group_label(const TimelineGroup& group) {
     std::string label = fmt::format("pid {} {}", group.pid, group.role);
     if (!group.start_method.empty())
         label += fmt::format(" ({})", group.start_method);
+    if (group.role == "host") // it lives outside the sandbox's PID namespace
+        label += " (machine pid)";
     return label;
 }
 
 std::string group_tooltip(const TimelineGroup& group, const TimelineModel& model) {
     std::string text = fmt::format("process {} '{}'", group.pid, group.role);
+    if (group.role == "host")
+        text += "\nthe sandbox's host: it lives outside the sandbox, so this pid is the "
+                "machine's; every other pid is the sandbox's own (its PID namespace)";
+    else if (group.role == "reaper")
+        text += "\nthe sandbox's reaper: pid 1 of the sandbox, it collects orphaned processes";
     if (group.parent_pid != 0)
         text += fmt::format(
             "\nstarted by process {}{}", group.parent_pid,
@@ -644,7 +657,11 @@ std::string group_tooltip(const TimelineGroup& group, const TimelineModel& model
 }
 
 void legend_swatch(ImU32 colour, const char* label) {
-    ImGui::SameLine();
+    // On the same line while it fits the panel; a narrow panel wraps the legend.
+    const float width = ImGui::GetTextLineHeight() + 4 + ImGui::CalcTextSize(label).x;
+    const float right = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
+    if (ImGui::GetItemRectMax().x + ImGui::GetStyle().ItemSpacing.x + width < right)
+        ImGui::SameLine();
     const float size = ImGui::GetTextLineHeight() * 0.7f;
     ImGui::Dummy(ImVec2(size, ImGui::GetTextLineHeight()));
     const ImVec2 min = ImGui::GetItemRectMin();
@@ -697,6 +714,18 @@ RowAt row_at(const TimelinePanelState& state, float y) {
 }
 
 } // namespace
+
+std::string describe_visible_range(double view_start_ns, double view_end_ns, double run_end_ns,
+                                   bool live) {
+    const double run_end = std::max(0.0, run_end_ns);
+    const char* suffix = live ? " (live)" : "";
+    if (view_start_ns <= 0 && view_end_ns >= run_end)
+        return fmt::format("whole run, {:.3f} ms{}", run_end / 1e6, suffix);
+    const double from = std::clamp(view_start_ns, 0.0, run_end);
+    const double to = std::clamp(view_end_ns, from, run_end);
+    return fmt::format("{:.3f} .. {:.3f} ms of {:.3f} ms{}", from / 1e6, to / 1e6, run_end / 1e6,
+                       suffix);
+}
 
 std::optional<ImVec2> timeline_screen_position(const TimelinePanelState& state, std::size_t lane,
                                                LaneRow row, std::int64_t t_ns) {
@@ -767,9 +796,19 @@ void draw_timeline_panel(TimelinePanelState& state, const RecordView& view, Sele
     if (ImGui::SmallButton("Whole run"))
         show_whole_run(state, last_width);
     ImGui::SameLine();
-    ImGui::TextDisabled("%.3f .. %.3f ms of %.3f ms%s", state.view_start_ns / 1e6,
-                        (state.view_start_ns + state.ns_per_px * last_width) / 1e6,
-                        static_cast<double>(model.end_ns) / 1e6, view.live ? " (live)" : "");
+    ImGui::TextDisabled("%s",
+                        describe_visible_range(state.view_start_ns,
+                                               state.view_start_ns + state.ns_per_px * last_width,
+                                               static_cast<double>(model.end_ns), view.live)
+                            .c_str());
+    if (state.infrastructure_groups > 0) {
+        ImGui::SameLine(0, ImGui::GetFontSize() * 1.5f);
+        ImGui::Checkbox("sandbox host and reaper", &state.show_infrastructure);
+        help_marker("The sandbox's own processes: the host, which sets the sandbox up and lives "
+                    "outside it (its pid is the machine's, while every other pid is the "
+                    "sandbox's own), and the reaper, pid 1 inside the sandbox, which collects "
+                    "orphaned processes. They are not the scenario's code: hidden unless ticked.");
+    }
     ImGui::TextDisabled("Legend:");
     legend_swatch(palette::held, "lock held (band)");
     legend_swatch(palette::held_with_waiters, "held, others waiting");
@@ -806,19 +845,22 @@ void draw_timeline_panel(TimelinePanelState& state, const RecordView& view, Sele
                       ImGuiWindowFlags_NoScrollWithMouse |
                           ImGuiWindowFlags_AlwaysVerticalScrollbar);
     const ImVec2 origin = ImGui::GetCursorScreenPos();
-    const float plot_width = std::max(50.0f, ImGui::GetContentRegionAvail().x - kLabelWidth);
+    // The names' column grows with the font (zoom), within a third of a narrow panel.
+    const float label_width = std::min(kLabelWidth * ImGui::GetFontSize() / 13.0f,
+                                       ImGui::GetContentRegionAvail().x * 0.35f);
+    const float plot_width = std::max(50.0f, ImGui::GetContentRegionAvail().x - label_width);
     if (!state.user_moved || state.ns_per_px <= 0)
         fit(state, plot_width);
     clamp_view(state, plot_width);
 
     ImGui::InvisibleButton("##timeline_canvas",
-                           ImVec2(kLabelWidth + plot_width, std::max(1.0f, state.content_height)));
+                           ImVec2(label_width + plot_width, std::max(1.0f, state.content_height)));
     const bool hovered = ImGui::IsItemHovered();
     const bool clicked = ImGui::IsItemClicked(ImGuiMouseButton_Left);
     ImDrawList* draw = ImGui::GetWindowDrawList();
     const ImVec2 clip_min = draw->GetClipRectMin(), clip_max = draw->GetClipRectMax();
-    const ImVec2 plot_min(origin.x + kLabelWidth, clip_min.y);
-    const ImVec2 plot_max(origin.x + kLabelWidth + plot_width, clip_max.y);
+    const ImVec2 plot_min(origin.x + label_width, clip_min.y);
+    const ImVec2 plot_max(origin.x + label_width + plot_width, clip_max.y);
     state.plot_min = plot_min;
     state.plot_max = plot_max;
     state.content_top = origin.y;

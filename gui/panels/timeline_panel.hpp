@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace forklore::gui {
@@ -33,6 +34,11 @@ struct TimelinePanelState {
     std::int64_t run_start_ns = 0; // identifies the run: a new run resets the view
     double built_at = -1;          // ImGui time of the last build
     double build_ms = 0;           // how long the last build took
+    // The sandbox's host and reaper are not the scenario's code: hidden unless the user ticks
+    // the toggle (gui/models/infrastructure.hpp). The model holds only what is shown.
+    bool show_infrastructure = false;
+    bool built_with_infrastructure = false;
+    std::size_t infrastructure_groups = 0; // in the record, shown or not
 
     // The view: the time at the plot's left edge and the zoom. Until the user zooms or pans
     // (user_moved), the view fits the whole run, and so follows the end of a live run.
@@ -51,6 +57,12 @@ struct TimelinePanelState {
 };
 
 void draw_timeline_panel(TimelinePanelState& state, const RecordView& view, Selection& selection);
+
+// The toolbar's range: "0.000 .. 47.256 ms of 47.256 ms". The view may reach past the run (fit
+// leaves a margin, zoom out is allowed to 4x the run): the numbers stay within the run, and a
+// view wider than it says so ("whole run, 47.256 ms").
+std::string describe_visible_range(double view_start_ns, double view_end_ns, double run_end_ns,
+                                   bool live);
 
 // Where a time on a lane's row was drawn in the last frame (the middle of the bar's height);
 // nothing when that point is scrolled out of the plot.

@@ -5,6 +5,7 @@
 // [SECTION] the panel
 #include "gui/panels/verdict_panel.hpp"
 
+#include "gui/record_completeness.hpp"
 #include "gui/widgets.hpp"
 #include "sim/matrix.hpp"
 
@@ -168,7 +169,9 @@ void draw_stuck_set(const RunRecord& record, Selection& selection) {
 void draw_containment(const RunRecord& record) {
     if (record.sandbox.empty() && record.enforcement.empty()) return; // an older record
     ImGui::Spacing();
-    ImGui::TextDisabled("sandbox: %s", record.sandbox.c_str());
+    ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+    wrapped_text("sandbox: " + record.sandbox);
+    ImGui::PopStyleColor();
     std::string help = "What the run's sandbox isolated, and how each limit was enforced:\n";
     for (const auto& e : record.enforcement)
         help += fmt::format("\n{}: {} ({}{})", e.limit, e.value, e.mechanism,
@@ -279,12 +282,12 @@ void arrow_head(ImDrawList* draw, ImVec2 tip, ImVec2 direction, float size, ImU3
 struct GraphCanvas {
     ImVec2 origin;
     float unit_x = 1, unit_y = 1;
+    float right = 0;      // the drawable area's right edge: labels stay left of it
+    float box_height = 0; // a box's height in pixels (rows are unit_y apart, unit_y >= it)
     ImVec2 centre(const WaitGraphNode& node) const {
         return ImVec2(origin.x + node.x * unit_x, origin.y + node.y * unit_y);
     }
-    ImVec2 half() const {
-        return ImVec2(kGraphNodeWidth * unit_x / 2, kGraphNodeHeight * unit_y / 2);
-    }
+    ImVec2 half() const { return ImVec2(kGraphNodeWidth * unit_x / 2, box_height / 2); }
 };
 
 void draw_edge(ImDrawList* draw, const GraphCanvas& canvas, const WaitGraphModel& graph,
@@ -322,7 +325,25 @@ void draw_edge(ImDrawList* draw, const GraphCanvas& canvas, const WaitGraphModel
         label += " (orphaned)";
     ImVec2 middle((p0.x + 3 * p1.x + 3 * p2.x + p3.x) / 8, (p0.y + 3 * p1.y + 3 * p2.y + p3.y) / 8);
     ImVec2 size = ImGui::CalcTextSize(label.c_str());
-    draw->AddText(ImVec2(middle.x + 4, middle.y - size.y / 2), style.colour, label.c_str());
+    // Right of the arrow, or left of it when the right would run past the graph's edge.
+    float x = middle.x + 4;
+    if (canvas.right > 0 && x + size.x > canvas.right)
+        x = std::max(canvas.origin.x, middle.x - 4 - size.x);
+    draw->AddRectFilled(ImVec2(x - 1, middle.y - size.y / 2),
+                        ImVec2(x + size.x + 1, middle.y + size.y / 2), IM_COL32(20, 20, 24, 200),
+                        2.0f);
+    draw->AddText(ImVec2(x, middle.y - size.y / 2), style.colour, label.c_str());
+}
+
+// The font size at which `text` fits `width`: the panel's own, or smaller down to 85% of it (a
+// narrow panel keeps whole labels readable; smaller text would not be); what is still too long
+// is wrapped or cut at the box's edge (see draw_node), and the tooltip has it all.
+float fitted_font_size(const std::string& text, float width) {
+    const float font = ImGui::GetFontSize();
+    const float natural = ImGui::CalcTextSize(text.c_str()).x;
+    if (natural <= width || natural <= 0)
+        return font;
+    return std::max(font * 0.85f, font * width / natural);
 }
 
 // ImGui draws no dashed lines: dashes of `dash` pixels with gaps as long.
@@ -353,8 +374,10 @@ void draw_live_note(ImDrawList* draw, const GraphCanvas& canvas, const WaitGraph
     const ImU32 colour = IM_COL32(150, 150, 160, 255);
     dashed_line(draw, ImVec2(canvas.origin.x, y + 2),
                 ImVec2(canvas.origin.x + graph.width * canvas.unit_x, y + 2), colour);
-    draw->AddText(ImVec2(canvas.origin.x + 4, y + 5), colour,
-                  "live beside them: cannot wake the stuck threads");
+    const std::string note = "live beside them: cannot wake the stuck threads";
+    const float width = graph.width * canvas.unit_x - 8;
+    draw->AddText(ImGui::GetFont(), fitted_font_size(note, width),
+                  ImVec2(canvas.origin.x + 4, y + 5), colour, note.c_str());
 }
 
 void draw_node(ImDrawList* draw, const GraphCanvas& canvas, const WaitGraphModel& graph,
@@ -387,13 +410,23 @@ void draw_node(ImDrawList* draw, const GraphCanvas& canvas, const WaitGraphModel
     // The clip starts at the box's edge: a glyph may begin a pixel left of its pen position.
     const ImVec4 clip(min.x + 1, min.y, max.x - pad, max.y);
     const float top = c.y - line;
-    draw->AddText(ImGui::GetFont(), ImGui::GetFontSize(), ImVec2(min.x + pad, top),
-                  node.live ? ImGui::GetColorU32(ImGuiCol_TextDisabled)
-                            : ImGui::GetColorU32(ImGuiCol_Text),
-                  node.label.c_str(), nullptr, 0.0f, &clip);
-    draw->AddText(ImGui::GetFont(), ImGui::GetFontSize(), ImVec2(min.x + pad, top + line),
-                  ImGui::GetColorU32(ImGuiCol_TextDisabled), node.detail.c_str(), nullptr, 0.0f,
-                  &clip);
+    const float inner = max.x - min.x - 2 * pad;
+    const ImU32 label_colour =
+        node.live ? ImGui::GetColorU32(ImGuiCol_TextDisabled) : ImGui::GetColorU32(ImGuiCol_Text);
+    const float label_size = fitted_font_size(node.label, inner);
+    if (ImGui::CalcTextSize(node.label.c_str()).x * label_size / line > inner + 0.5f) {
+        // Too long even when drawn smaller: the label takes both lines, wrapped at its words
+        // ("main (tid 4) @" / "process 4"); the detail is in the tooltip.
+        draw->AddText(ImGui::GetFont(), ImGui::GetFontSize(), ImVec2(min.x + pad, top),
+                      label_colour, node.label.c_str(), nullptr, inner, &clip);
+        return;
+    }
+    const float detail_size = fitted_font_size(node.detail, inner);
+    draw->AddText(ImGui::GetFont(), label_size, ImVec2(min.x + pad, top + (line - label_size) / 2),
+                  label_colour, node.label.c_str(), nullptr, 0.0f, &clip);
+    draw->AddText(
+        ImGui::GetFont(), detail_size, ImVec2(min.x + pad, top + line + (line - detail_size) / 2),
+        ImGui::GetColorU32(ImGuiCol_TextDisabled), node.detail.c_str(), nullptr, 0.0f, &clip);
 }
 
 void node_tooltip(const WaitGraphNode& node) {
@@ -411,14 +444,29 @@ void node_tooltip(const WaitGraphNode& node) {
     ImGui::EndTooltip();
 }
 
-void draw_wait_graph(const WaitGraphModel& graph, Selection& selection) {
+void draw_wait_graph(VerdictPanelState& state, const WaitGraphModel& graph, Selection& selection) {
     const float line = ImGui::GetTextLineHeight();
     const ImGuiStyle& style = ImGui::GetStyle();
-    // A row is a box of two text lines and the same again for its arrows and their labels.
+    // A row is a box of two text lines and a gap for its arrows and their labels: as tall as a
+    // box when the panel has room, down to a label's height so that the whole graph and its
+    // legend fit the panel's visible height without scrolling.
     const float box_height = 2 * line + 2 * style.FramePadding.y + 4;
-    const float unit_y = box_height / kGraphNodeHeight;
-    // Wide enough for "main (tid 4) @ process 4"; wider when the panel has room, within reason.
-    // A narrower panel scrolls the graph sideways rather than cutting every label.
+    const float rows = std::max(graph.height, 1.0f);
+    const std::string legend_text =
+        fmt::format("red: waits, yellow: held with waiters, thick white: the culprit{}",
+                    graph.live_count > 0 ? ", grey dashed: live" : "");
+    const float legend =
+        ImGui::CalcTextSize(legend_text.c_str(), nullptr, false, ImGui::GetContentRegionAvail().x)
+            .y +
+        style.ItemSpacing.y;
+    const float room =
+        ImGui::GetContentRegionAvail().y - legend - 2 * style.WindowPadding.y - style.ItemSpacing.y;
+    const float gap = std::clamp(room / rows - box_height, line + 6, box_height);
+    const float unit_y = box_height + gap;
+    // The graph fits the panel's width: a box is as wide as "main (tid 4) @ process 4" when
+    // there is room (up to half as wide again), narrower when the panel is (its labels then drawn
+    // smaller or on two lines, see draw_node). Only below 45% of that does the graph scroll
+    // sideways.
     const float readable =
         ImGui::CalcTextSize("main (tid 4) @ process 4").x + 2 * style.FramePadding.x;
     const float min_unit_x = readable / kGraphNodeWidth;
@@ -427,15 +475,23 @@ void draw_wait_graph(const WaitGraphModel& graph, Selection& selection) {
     // Room on the right for the arrows that loop back up, and their labels.
     const float side = loops_back ? line * 7 : line;
     const float available = ImGui::GetContentRegionAvail().x - side - 2 * style.WindowPadding.x;
-    const float unit_x = std::clamp(available / graph.width, min_unit_x, min_unit_x * 1.5f);
-    const float height = graph.height * unit_y + style.ScrollbarSize + 2 * style.WindowPadding.y;
+    const float unit_x =
+        std::clamp(available / std::max(graph.width, 0.01f), min_unit_x * 0.45f, min_unit_x * 1.5f);
+    const bool scrolls = graph.width * unit_x + side > available + side;
+    const float height =
+        graph.height * unit_y + (scrolls ? style.ScrollbarSize : 0.0f) + 2 * style.WindowPadding.y;
 
+    state.graph_drawn = true;
+    state.graph_scrolls = scrolls;
+    state.graph_min = ImGui::GetCursorScreenPos();
     if (ImGui::BeginChild("##wait_graph", ImVec2(0, height), true,
                           ImGuiWindowFlags_HorizontalScrollbar)) {
         GraphCanvas canvas;
         canvas.origin = ImGui::GetCursorScreenPos();
         canvas.unit_x = unit_x;
         canvas.unit_y = unit_y;
+        canvas.box_height = box_height;
+        canvas.right = canvas.origin.x + graph.width * unit_x + side;
         // Reserve the area so the child scrolls horizontally when the graph is wider than it.
         ImGui::Dummy(ImVec2(graph.width * unit_x + side, graph.height * unit_y));
         ImDrawList* draw = ImGui::GetWindowDrawList();
@@ -455,8 +511,12 @@ void draw_wait_graph(const WaitGraphModel& graph, Selection& selection) {
         }
     }
     ImGui::EndChild();
-    ImGui::TextDisabled("red: waits, yellow: held with waiters, thick white: the culprit%s",
-                        graph.live_count > 0 ? ", grey dashed: live" : "");
+    // The legend wraps: a narrow panel must not cut it.
+    ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+    wrapped_text(legend_text);
+    ImGui::PopStyleColor();
+    state.graph_max =
+        ImVec2(state.graph_min.x + ImGui::GetContentRegionAvail().x, ImGui::GetItemRectMax().y);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -468,7 +528,10 @@ void draw_frame(std::size_t depth, const StackFrame& frame) {
         frame.function.empty()
             ? fmt::format("{:#x}", frame.pc)
             : fmt::format("{}+{:#x}", short_function_name(frame.function), frame.offset);
+    // Wrapped, never cut: a deep template name takes two lines; the tooltip has all of it.
+    ImGui::PushTextWrapPos(0.0f);
     ImGui::Text("#%-2zu %s", depth, where.c_str());
+    ImGui::PopTextWrapPos();
     if (ImGui::IsItemHovered() && !frame.function.empty()) {
         ImGui::BeginTooltip();
         ImGui::PushTextWrapPos(ImGui::GetFontSize() * 40.0f);
@@ -479,8 +542,19 @@ void draw_frame(std::size_t depth, const StackFrame& frame) {
         ImGui::EndTooltip();
     }
     if (!frame.module.empty()) {
-        ImGui::SameLine();
-        ImGui::TextDisabled("(%s)", frame.module.c_str());
+        const std::string module = fmt::format("({})", frame.module);
+        const float right = ImGui::GetCursorScreenPos().x + ImGui::GetContentRegionAvail().x;
+        const float room = right - ImGui::GetItemRectMax().x - ImGui::GetStyle().ItemSpacing.x;
+        if (ImGui::CalcTextSize(module.c_str()).x < room) {
+            ImGui::SameLine();
+            ImGui::TextDisabled("%s", module.c_str());
+        } else { // on a line of its own, under the function
+            ImGui::Indent();
+            ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+            wrapped_text(module);
+            ImGui::PopStyleColor();
+            ImGui::Unindent();
+        }
     }
 }
 
@@ -575,6 +649,7 @@ void section(const char* title, const char* help) {
 // ---------------------------------------------------------------------------------------------
 
 void draw_verdict_panel(VerdictPanelState& state, const RecordView& view, Selection& selection) {
+    state.graph_drawn = false;
     ImGui::TextUnformatted("Verdict");
     help_marker("How the run ended and why. The verdict is proven, not guessed: 'deadlocked' means "
                 "some threads (the stuck set) can never run again, because everything that could "
@@ -604,6 +679,15 @@ void draw_verdict_panel(VerdictPanelState& state, const RecordView& view, Select
         state.generation = view.generation;
     }
 
+    // A record cut short says so first: its verdict is the saved one, not what is on screen.
+    const std::string incomplete = describe_incomplete_record(record);
+    if (!incomplete.empty()) {
+        ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(palette::warning));
+        wrapped_text("Incomplete record. " + incomplete);
+        ImGui::PopStyleColor();
+        ImGui::TextDisabled("saved verdict:");
+        ImGui::SameLine();
+    }
     ImGui::TextColored(verdict_colour(record.verdict.kind), "%s",
                        verdict_headline(record.verdict).c_str());
     const ExpectationLine expected = expectation_line(record);
@@ -624,6 +708,19 @@ void draw_verdict_panel(VerdictPanelState& state, const RecordView& view, Select
         ImGui::SetTooltip("setup %.1f ms, total %.1f ms, %d samples of /proc (%.0f us each)",
                           record.timings.setup_ms, record.timings.total_ms, record.timings.samples,
                           record.timings.sample_mean_us);
+    // The picture first, right under the headline, so that it is in view without scrolling in
+    // a short panel; the words that explain it follow.
+    if (!state.graph.empty() && incomplete.empty()) {
+        section("Wait-for graph",
+                "Every stuck thread and what it waits for. Arrows: 'waits for' from a thread to "
+                "what blocks it, 'held by' from a lock to its owner, 'runs' from a process to its "
+                "threads, 'joins' from a thread to the thread it waits to end. An arrow that "
+                "loops back up on the right closes a cycle. Grey dashed boxes are live threads of "
+                "the same processes: they still run, and cannot wake anyone in the graph (a live "
+                "owner of a lock a forked child waits for holds the parent's copy, not the "
+                "child's).");
+        draw_wait_graph(state, state.graph, selection);
+    }
     ImGui::Spacing();
     wrapped_text(record.verdict.explanation);
     if (const std::string lost = describe_lost_events(record); !lost.empty()) {
@@ -641,17 +738,6 @@ void draw_verdict_panel(VerdictPanelState& state, const RecordView& view, Select
     draw_stuck_set(record, selection);
     draw_containment(record);
 
-    if (!state.graph.empty()) {
-        section("Wait-for graph",
-                "Every stuck thread and what it waits for. Arrows: 'waits for' from a thread to "
-                "what blocks it, 'held by' from a lock to its owner, 'runs' from a process to its "
-                "threads, 'joins' from a thread to the thread it waits to end. An arrow that "
-                "loops back up on the right closes a cycle. Grey dashed boxes are live threads of "
-                "the same processes: they still run, and cannot wake anyone in the graph (a live "
-                "owner of a lock a forked child waits for holds the parent's copy, not the "
-                "child's).");
-        draw_wait_graph(state.graph, selection);
-    }
     if (!record.stacks.empty()) {
         section("Stacks of the blocked threads",
                 "Where each blocked thread was, innermost call first (#0 is the blocking call). "

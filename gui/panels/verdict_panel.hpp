@@ -7,6 +7,8 @@
 #include "gui/models/wait_graph_model.hpp"
 #include "gui/record_view.hpp"
 
+#include <imgui.h>
+
 #include <sys/types.h>
 
 #include <cstdint>
@@ -24,6 +26,12 @@ struct VerdictPanelState {
     // The thread selected when the stacks were last drawn: a change (from any panel) opens and
     // shows that thread's stack once, and leaves the user free to fold it again.
     pid_t shown_pid = 0, shown_tid = 0;
+
+    // Where the wait-for graph and its legend were drawn in the last frame (screen pixels), and
+    // whether the graph needed a sideways scrollbar: for the tests of the layout.
+    bool graph_drawn = false;
+    bool graph_scrolls = false;
+    ImVec2 graph_min{0, 0}, graph_max{0, 0}; // the graph's box, legend included
 };
 
 void draw_verdict_panel(VerdictPanelState& state, const RecordView& view, Selection& selection);

@@ -187,10 +187,12 @@ TEST_CASE("verdict panel: the stuck and live lists draw, a click on the stuck li
     CHECK(gui.frame(draw) > 0);
     gui.frame(draw);
 
-    // From the top down: the lists are under the explanation, above the graph.
+    // From the top down: the lists are under the wait-for graph (drawn first, under the
+    // headline) and its explanation.
+    REQUIRE(verdict.graph_drawn);
     ImGuiIO& io = ImGui::GetIO();
     float found = -1;
-    for (float y = 0; y < 1600 && found < 0; y += 3) {
+    for (float y = verdict.graph_max.y + 1; y < 1600 && found < 0; y += 3) {
         io.MouseDown[0] = true;
         gui.frame(draw, ImVec2(300, y));
         io.MouseDown[0] = false;

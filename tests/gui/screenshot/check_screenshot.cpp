@@ -1,11 +1,11 @@
 // Checks a screenshot of forklore-gui is a real picture of the application, not a blank window:
 //
-//   forklore_check_screenshot FILE.png [--min-colours N] [--expect-waiting]
+//   forklore_check_screenshot FILE.png [--min-colours N] [--expect-waiting] [--size WxH]
 //
-// It must load as a PNG, have many distinct colours (text, panels, bars), and with
-// --expect-waiting show the red of a waiting bar (palette::waiting in gui/widgets.hpp) over a
-// visible area. Prints what it measured; exits 0 when the picture passes, 1 when not, 2 on
-// bad arguments.
+// It must load as a PNG, have many distinct colours (text, panels, bars), with --expect-waiting
+// show the red of a waiting bar (palette::waiting in gui/widgets.hpp) over a visible area, and
+// with --size be exactly that many pixels (forklore-gui --size). Prints what it measured; exits 0
+// when the picture passes, 1 when not, 2 on bad arguments.
 #include <stb_image.h>
 
 #include <cstdio>
@@ -31,15 +31,23 @@ bool near_waiting_red(const unsigned char* pixel) {
 
 int main(int argc, char** argv) {
     if (argc < 2) {
-        std::fprintf(stderr, "usage: %s FILE.png [--min-colours N] [--expect-waiting]\n", argv[0]);
+        std::fprintf(stderr,
+                     "usage: %s FILE.png [--min-colours N] [--expect-waiting] [--size WxH]\n",
+                     argv[0]);
         return 2;
     }
     const char* path = argv[1];
     std::size_t min_colours = 64;
     bool expect_waiting = false;
+    int expected_width = 0, expected_height = 0;
     for (int i = 2; i < argc; ++i) {
         if (std::strcmp(argv[i], "--expect-waiting") == 0) {
             expect_waiting = true;
+        } else if (std::strcmp(argv[i], "--size") == 0 && i + 1 < argc) {
+            if (std::sscanf(argv[++i], "%dx%d", &expected_width, &expected_height) != 2) {
+                std::fprintf(stderr, "%s: --size takes WxH, e.g. 1024x700\n", argv[0]);
+                return 2;
+            }
         } else if (std::strcmp(argv[i], "--min-colours") == 0 && i + 1 < argc) {
             min_colours = std::strtoul(argv[++i], nullptr, 10);
         } else {
@@ -67,6 +75,11 @@ int main(int argc, char** argv) {
     bool ok = true;
     if (width < 320 || height < 200) {
         std::printf("FAIL: the image is too small to be the application\n");
+        ok = false;
+    }
+    if (expected_width > 0 && (width != expected_width || height != expected_height)) {
+        std::printf("FAIL: the image is %dx%d, not %dx%d\n", width, height, expected_width,
+                    expected_height);
         ok = false;
     }
     if (colours.size() < min_colours) {
