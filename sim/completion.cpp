@@ -1,0 +1,526 @@
+// Why a run completed: the children, how each was made, what that did to the locks held at that
+// moment; and the hazards that did not bite (warnings). See completion.hpp.
+#include "sim/completion.hpp"
+
+#include "sim/explain.hpp"
+#include "sim/start_method.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <optional>
+#include <set>
+
+namespace forklore {
+
+namespace {
+
+template <std::size_t N> std::string text_of(const char (&field)[N]) {
+    return std::string(field, strnlen(field, N));
+}
+
+bool is_owned_lock_event(const Event& e) {
+    if (e.kind != EventKind::lock_acquired && e.kind != EventKind::lock_released) return false;
+    // A semaphore is a count with no owner: taking one is not holding it.
+    return static_cast<LockKind>(e.arg0) != LockKind::semaphore;
+}
+
+// Joins phrases: "a", "a and b", "a, b and c".
+std::string joined(const std::vector<std::string>& parts) {
+    if (parts.size() <= 1) return fmt::format("{}", fmt::join(parts, ""));
+    std::vector<std::string> all_but_last(parts.begin(), parts.end() - 1);
+    return fmt::format("{} and {}", fmt::join(all_but_last, ", "), parts.back());
+}
+
+// A lock held in a process at some moment: where, by whom, since when.
+struct HeldLock {
+    std::uint64_t address = 0;
+    std::string name;
+    pid_t holder_tid = 0;
+    std::string holder_thread;
+    std::int64_t since_ns = 0;
+};
+
+// The in-memory locks held in process `pid` just before `moment_ns`, replayed from its lock events
+// (a recursive mutex taken twice is held until released twice; rwlock readers each hold it).
+std::vector<HeldLock> locks_held_at(const std::vector<Event>& events, pid_t pid,
+                                    std::int64_t moment_ns) {
+    std::map<std::uint64_t, std::vector<HeldLock>> held; // address -> holders, oldest first
+    for (const auto& e : events) {
+        if (e.pid != pid || e.time_ns >= moment_ns || !is_owned_lock_event(e)) continue;
+        auto& holders = held[e.object];
+        if (e.kind == EventKind::lock_acquired) {
+            holders.push_back({e.object, text_of(e.name), e.tid, text_of(e.thread), e.time_ns});
+            continue;
+        }
+        // A release by its holder, else (an atfork handler in a child, an unlock by another
+        // thread) of the oldest hold.
+        auto own = std::find_if(holders.begin(), holders.end(),
+                                [&](const HeldLock& h) { return h.holder_tid == e.tid; });
+        if (own != holders.end()) holders.erase(own);
+        else if (!holders.empty()) holders.erase(holders.begin());
+    }
+    std::vector<HeldLock> result;
+    for (auto& [address, holders] : held)
+        if (!holders.empty()) result.push_back(holders.back());
+    return result;
+}
+
+// The threads of process `pid` alive at `moment_ns` by the trace: its first thread, and every
+// thread_start not followed by its thread_exit.
+int threads_alive_at(const std::vector<Event>& events, pid_t pid, std::int64_t moment_ns) {
+    int alive = 1;
+    for (const auto& e : events) {
+        if (e.pid != pid || e.time_ns >= moment_ns) continue;
+        if (e.kind == EventKind::thread_start) ++alive;
+        if (e.kind == EventKind::thread_exit) --alive;
+    }
+    return std::max(alive, 1);
+}
+
+// The flock and OFD locks process `pid` held just before `moment_ns`, by its own events (the
+// latest acquisition of each, not released since).
+std::vector<const Event*> file_locks_held_at(const std::vector<Event>& events, pid_t pid,
+                                             std::int64_t moment_ns) {
+    std::map<std::uint64_t, const Event*> latest; // inode -> its latest acquire or release
+    for (const auto& e : events) {
+        if (e.pid != pid || e.time_ns >= moment_ns) continue;
+        if (e.kind != EventKind::file_lock_acquired && e.kind != EventKind::file_lock_released)
+            continue;
+        auto kind = static_cast<FileLockKind>(e.arg0);
+        if (kind != FileLockKind::flock && kind != FileLockKind::ofd) continue;
+        latest[static_cast<std::uint64_t>(e.arg1)] = &e;
+    }
+    std::vector<const Event*> held;
+    for (const auto& [inode, e] : latest)
+        if (e->kind == EventKind::file_lock_acquired) held.push_back(e);
+    return held;
+}
+
+// " Process 2 held flock 'log_lock' through fd 4 then: fork() copies every fd, ..." for the file
+// locks an fd can carry into the child, which no in-memory reasoning covers.
+std::string file_locks_carried(const std::vector<Event>& events, pid_t parent,
+                               std::int64_t moment_ns, bool fresh_program) {
+    std::vector<std::string> held;
+    for (const Event* e : file_locks_held_at(events, parent, moment_ns))
+        held.push_back(fmt::format("{} '{}' through fd {}",
+                                   static_cast<FileLockKind>(e->arg0) == FileLockKind::flock
+                                       ? "flock"
+                                       : "OFD lock",
+                                   text_of(e->name), e->object));
+    if (held.empty()) return {};
+    return fmt::format(
+        " Process {} held {} then: {}, and such a lock belongs to the open file description, "
+        "which the child's copy of the fd shares.",
+        parent, joined(held),
+        fresh_program ? "exec and posix_spawn keep every fd that is not close-on-exec"
+                      : "fork() copies every fd");
+}
+
+const Event* first_event_of_process(const std::vector<Event>& events, pid_t pid) {
+    auto found = std::find_if(events.begin(), events.end(), [&](const Event& e) {
+        return e.pid == pid && e.kind != EventKind::process_exit;
+    });
+    return found == events.end() ? nullptr : &*found;
+}
+
+// The moment a child was made: before its parent's child_start event (recorded once fork() or
+// posix_spawn returned) and before the child's own first event, whichever came first.
+std::int64_t moment_made(const std::vector<Event>& events, const Event& made) {
+    std::int64_t moment = made.time_ns;
+    if (const Event* first = first_event_of_process(events, static_cast<pid_t>(made.object)))
+        moment = std::min(moment, first->time_ns);
+    return moment;
+}
+
+// The child's first event on a lock matching `same`: how its copy (or its own new lock) behaved.
+template <typename Same>
+const Event* first_lock_event_in(const std::vector<Event>& events, pid_t child, Same&& same) {
+    auto found = std::find_if(events.begin(), events.end(), [&](const Event& e) {
+        return e.pid == child &&
+               (e.kind == EventKind::lock_wait || is_owned_lock_event(e)) && same(e);
+    });
+    return found == events.end() ? nullptr : &*found;
+}
+
+// " It took its own 'file_lock' at 120.3 ms without waiting." when the trace shows that.
+std::string child_took_lock(const Event* first, bool own_copy, std::int64_t run_start_ns) {
+    if (!first || first->kind != EventKind::lock_acquired) return {};
+    return fmt::format(" It took {} '{}' at {} without waiting.", own_copy ? "its copy of" : "its own",
+                       text_of(first->name), time_in_run(run_start_ns, first->time_ns));
+}
+
+std::string held_phrase(const HeldLock& lock) {
+    return fmt::format("'{}', held by {}", lock.name.empty() ? fmt::format("{:#x}", lock.address)
+                                                             : lock.name,
+                       thread_phrase(lock.holder_thread, lock.holder_tid));
+}
+
+std::string lock_name_of(const HeldLock& lock) {
+    return lock.name.empty() ? fmt::format("the lock at {:#x}", lock.address)
+                             : fmt::format("'{}'", lock.name);
+}
+
+// ---- children made by a fresh program: spawn, fork_exec ----
+
+std::string fresh_program_story(const std::vector<Event>& events, const Event& made,
+                                std::int64_t run_start_ns) {
+    const auto child = static_cast<pid_t>(made.object);
+    const auto method = static_cast<StartMethod>(made.arg0);
+    const std::int64_t moment = moment_made(events, made);
+    std::vector<HeldLock> held = locks_held_at(events, made.pid, moment);
+    std::string how = method == StartMethod::spawn ? "spawn" : "fork then exec";
+    std::string text = fmt::format("{} started from a fresh program ({}) at {}",
+                                   capitalized(process_label(events, child)), how,
+                                   time_in_run(run_start_ns, made.time_ns));
+    if (held.empty())
+        return text +
+               fmt::format(": it copied no lock in memory, and process {} held none then.",
+                           made.pid) +
+               file_locks_carried(events, made.pid, moment, true);
+    std::vector<std::string> phrases;
+    for (const auto& lock : held) phrases.push_back(held_phrase(lock));
+    text += fmt::format(": no copy of {} at that moment existed in it", joined(phrases));
+    if (method == StartMethod::fork_exec) {
+        auto exec_event = std::find_if(events.begin(), events.end(), [&](const Event& e) {
+            return e.pid == child && e.kind == EventKind::exec;
+        });
+        const Event* exec = exec_event == events.end() ? nullptr : &*exec_event;
+        const char* them = held.size() == 1 ? "it" : "them";
+        text += exec ? fmt::format(" (fork() copied {} held, but exec replaced the copy at {} "
+                                   "before it took any lock)",
+                                   them, time_in_run(run_start_ns, exec->time_ns))
+                     : fmt::format(" (fork() copied {} held, but exec replaced the copy)", them);
+    }
+    text += ".";
+    for (const auto& lock : held) {
+        const Event* first = first_lock_event_in(events, child, [&](const Event& e) {
+            return !lock.name.empty() && text_of(e.name) == lock.name;
+        });
+        text += child_took_lock(first, false, run_start_ns);
+    }
+    return text + file_locks_carried(events, made.pid, moment, true);
+}
+
+// ---- children made by fork ----
+
+// The thread that called fork() held `lock` across it and both processes released their copy
+// right after: what pthread_atfork handlers do.
+struct AtforkRelease {
+    HeldLock lock;
+    const Event* parent_release = nullptr;
+    const Event* child_release = nullptr;
+    const Event* waited = nullptr; // the forking thread's lock_wait before it took it
+};
+
+std::vector<AtforkRelease> atfork_releases(const std::vector<Event>& events, const Event& made,
+                                           std::int64_t moment) {
+    const auto child = static_cast<pid_t>(made.object);
+    std::vector<AtforkRelease> found;
+    std::set<std::uint64_t> seen;
+    for (const auto& e : events) {
+        if (e.pid != child || !is_owned_lock_event(e) || !seen.insert(e.object).second) continue;
+        // The child's first event on this lock is a release: its copy was held at the fork.
+        if (e.kind != EventKind::lock_released) continue;
+        // The forking thread took it last in the parent before the fork...
+        const Event* taken = nullptr;
+        const Event* released = nullptr;
+        const Event* waited = nullptr;
+        for (const auto& p : events) {
+            if (p.pid != made.pid || p.object != e.object || p.tid != made.tid) continue;
+            if (p.time_ns < moment && p.kind == EventKind::lock_wait) waited = &p;
+            if (p.time_ns < moment && p.kind == EventKind::lock_acquired) taken = &p;
+            // ... and released it in the parent around the fork.
+            if (taken && p.kind == EventKind::lock_released && p.time_ns >= taken->time_ns &&
+                !released)
+                released = &p;
+        }
+        if (!taken || !released) continue;
+        AtforkRelease release;
+        release.lock = {e.object, text_of(e.name), made.tid, text_of(taken->thread), taken->time_ns};
+        release.parent_release = released;
+        release.child_release = &e;
+        release.waited = waited && waited->time_ns <= taken->time_ns ? waited : nullptr;
+        found.push_back(release);
+    }
+    return found;
+}
+
+std::string fork_story(const std::vector<Event>& events, const Event& made,
+                       std::int64_t run_start_ns, std::vector<VerdictWarning>& warnings) {
+    const auto child = static_cast<pid_t>(made.object);
+    const std::int64_t moment = moment_made(events, made);
+    std::string text = fmt::format("{} was made by fork() from process {} at {}",
+                                   capitalized(process_label(events, child)), made.pid,
+                                   time_in_run(run_start_ns, moment));
+    std::vector<AtforkRelease> atfork = atfork_releases(events, made, moment);
+    std::vector<HeldLock> held = locks_held_at(events, made.pid, moment);
+    // A lock the atfork pattern released before the child_start event is not in `held`.
+    std::erase_if(held, [&](const HeldLock& lock) {
+        return std::any_of(atfork.begin(), atfork.end(),
+                           [&](const AtforkRelease& r) { return r.lock.address == lock.address; });
+    });
+    std::vector<std::string> sentences;
+    for (const auto& release : atfork) {
+        std::string waited;
+        if (release.waited)
+            waited = fmt::format(" (it waited for it from {})",
+                                 time_in_run(run_start_ns, release.waited->time_ns));
+        sentences.push_back(fmt::format(
+            "{}, the thread that called fork(), took {} at {}{} and held it across the fork; the "
+            "parent released its copy at {} and the child released its own first thing, at {}, "
+            "as pthread_atfork handlers do, so the child's copy was free",
+            capitalized(thread_phrase(release.lock.holder_thread, made.tid)),
+            lock_name_of(release.lock), time_in_run(run_start_ns, release.lock.since_ns), waited,
+            time_in_run(run_start_ns, release.parent_release->time_ns),
+            time_in_run(run_start_ns, release.child_release->time_ns)));
+    }
+    for (const auto& lock : held) {
+        const Event* first = first_lock_event_in(
+            events, child, [&](const Event& e) { return e.object == lock.address; });
+        if (first && first->kind == EventKind::lock_acquired) {
+            // The copy was free after all: released between the fork and the parent's event.
+            sentences.push_back(fmt::format("the child took its copy of {} at {} without waiting",
+                                            lock_name_of(lock),
+                                            time_in_run(run_start_ns, first->time_ns)));
+            continue;
+        }
+        const bool forker = lock.holder_tid == made.tid;
+        std::string holder = thread_phrase(lock.holder_thread, lock.holder_tid);
+        sentences.push_back(fmt::format(
+            "the copy of {} that fork() made was held by {}{}, a thread that does not exist in "
+            "the child; the child never took it, so it did not hang",
+            lock_name_of(lock), holder, forker ? " (the thread that called fork())" : ""));
+        warnings.push_back(
+            {"copied_held_lock",
+             fmt::format("fork() at {} copied {} into {} while {} of process {} held it: that "
+                         "copy stays locked for ever, because the thread that would unlock it was "
+                         "not copied. {} never took it, so this run did not hang; any call in it "
+                         "that takes {} (the library behind it, a logger) would wait for ever.",
+                         time_in_run(run_start_ns, moment), lock_name_of(lock),
+                         process_label(events, child), holder, made.pid,
+                         capitalized(process_label(events, child)), lock_name_of(lock)),
+             child});
+    }
+    if (sentences.empty()) {
+        int threads = threads_alive_at(events, made.pid, moment);
+        text += threads == 1
+                    ? fmt::format(", when process {} had one thread (the one that called fork()) "
+                                  "and held no lock in memory: every lock it copied was free.",
+                                  made.pid)
+                    : fmt::format(", when none of the {} threads of process {} held a lock in "
+                                  "memory: every lock it copied was free.",
+                                  threads, made.pid);
+        return text + file_locks_carried(events, made.pid, moment, false);
+    }
+    return fmt::format("{}. {}.", text, capitalized(joined(sentences))) +
+           file_locks_carried(events, made.pid, moment, false);
+}
+
+// ---- children made by a fork server ----
+
+std::string forkserver_story(const std::vector<Event>& events, const Event& made,
+                             std::int64_t run_start_ns) {
+    const auto child = static_cast<pid_t>(made.object);
+    const pid_t server = made.pid;
+    const Event* server_made = child_start_of(events, server);
+    std::string text = fmt::format("{} was forked by the fork server (process {}) at {}",
+                                   capitalized(process_label(events, child)), server,
+                                   time_in_run(run_start_ns, moment_made(events, made)));
+    if (!server_made) return text + ": a copy of the server, not of the busy program.";
+    const pid_t program = server_made->pid;
+    const std::int64_t server_moment = moment_made(events, *server_made);
+    std::vector<HeldLock> held_now = locks_held_at(events, program, moment_made(events, made));
+    std::vector<HeldLock> held_then = locks_held_at(events, program, server_moment);
+    const int threads_then = threads_alive_at(events, program, server_moment);
+    if (!held_now.empty()) {
+        std::vector<std::string> phrases;
+        for (const auto& lock : held_now)
+            phrases.push_back(fmt::format("{} held {}",
+                                          thread_phrase(lock.holder_thread, lock.holder_tid),
+                                          lock_name_of(lock)));
+        text += fmt::format(": a copy of the server, not of process {}, where {} at that moment",
+                            program, joined(phrases));
+    } else {
+        text += fmt::format(": a copy of the server, not of process {}", program);
+    }
+    text += fmt::format(". The server itself was forked from process {} at {}, when it had {}",
+                        program, time_in_run(run_start_ns, server_moment),
+                        threads_then == 1 ? std::string("one thread")
+                                          : fmt::format("{} threads", threads_then));
+    if (held_then.empty()) {
+        text += " and held no lock, so every lock in the server, and in the children it forks, "
+                "is free.";
+    } else {
+        std::vector<std::string> phrases;
+        for (const auto& lock : held_then) phrases.push_back(held_phrase(lock));
+        text += fmt::format(", while {} (the server's copy of it is locked).", joined(phrases));
+    }
+    for (const auto& lock : held_now) {
+        const Event* first = first_lock_event_in(
+            events, child, [&](const Event& e) { return e.object == lock.address; });
+        text += child_took_lock(first, true, run_start_ns);
+    }
+    return text;
+}
+
+// ---- file locks shared through one open file description ----
+
+bool is_description_lock(const Event& e) {
+    auto kind = static_cast<FileLockKind>(e.arg0);
+    return kind == FileLockKind::flock || kind == FileLockKind::ofd;
+}
+
+bool is_file_lock_event(const Event& e) {
+    return e.kind == EventKind::file_lock_wait || e.kind == EventKind::file_lock_acquired ||
+           e.kind == EventKind::file_lock_released;
+}
+
+// A process's hold of a file lock, as the trace says it believed.
+struct FileHold {
+    pid_t pid = 0;
+    int fd = -1;
+    std::int64_t since_ns = 0;
+};
+
+// True when a detailed sample between `from` and `to` read /proc/locks and found no lock held on
+// `inode`: the kernel's own word that the lock was gone. Its time when found.
+std::optional<std::int64_t> kernel_saw_no_lock(const std::vector<Snapshot>& snapshots,
+                                               std::uint64_t inode, std::int64_t from,
+                                               std::int64_t to) {
+    for (const auto& snapshot : snapshots) {
+        if (!snapshot.detailed || snapshot.time_ns <= from || snapshot.time_ns >= to) continue;
+        bool held = std::any_of(snapshot.file_locks.begin(), snapshot.file_locks.end(),
+                                [&](const FileLockEntry& l) { return l.inode == inode && !l.waiting; });
+        if (!held) return snapshot.time_ns;
+    }
+    return std::nullopt;
+}
+
+void shared_file_lock_warnings(const std::vector<Event>& events,
+                               const std::vector<Snapshot>& snapshots, std::int64_t run_start_ns,
+                               std::vector<VerdictWarning>& warnings) {
+    // inode -> the processes that believe they hold it now (their latest event is an acquisition)
+    std::map<std::uint64_t, std::vector<FileHold>> holds;
+    // Pairs found sharing: (inode, first holder, second holder) -> the second's acquisition.
+    struct Sharing {
+        std::uint64_t inode;
+        FileHold first, second;
+        std::string name, kind;
+        const Event* acquired = nullptr;
+    };
+    std::vector<Sharing> sharings;
+    for (const auto& e : events) {
+        if (!is_file_lock_event(e) || !is_description_lock(e) || e.kind == EventKind::file_lock_wait)
+            continue;
+        const auto inode = static_cast<std::uint64_t>(e.arg1);
+        auto& held = holds[inode];
+        auto own = std::find_if(held.begin(), held.end(),
+                                [&](const FileHold& h) { return h.pid == e.pid; });
+        if (e.kind == EventKind::file_lock_acquired) {
+            if (own != held.end()) continue; // taken again through the same process
+            // Another process believes it holds this lock, and the kernel granted it here too:
+            // an exclusive flock or OFD lock excludes every other open file description, so both
+            // hold it through one description they share (an fd inherited across fork or exec).
+            for (const auto& other : held)
+                sharings.push_back({inode, other, {e.pid, static_cast<int>(e.object), e.time_ns},
+                                    text_of(e.name),
+                                    static_cast<FileLockKind>(e.arg0) == FileLockKind::flock
+                                        ? "flock"
+                                        : "OFD lock",
+                                    &e});
+            held.push_back({e.pid, static_cast<int>(e.object), e.time_ns});
+            continue;
+        }
+        // A release by one sharer releases the description's lock for every sharer.
+        if (own == held.end()) continue;
+        const FileHold releaser = *own;
+        held.erase(own);
+        for (const auto& sharing : sharings) {
+            if (sharing.inode != inode) continue;
+            const bool first_releases = sharing.first.pid == releaser.pid;
+            const bool second_releases = sharing.second.pid == releaser.pid;
+            if (!first_releases && !second_releases) continue;
+            const FileHold& other = first_releases ? sharing.second : sharing.first;
+            auto still = std::find_if(held.begin(), held.end(),
+                                      [&](const FileHold& h) { return h.pid == other.pid; });
+            if (still == held.end()) continue;
+            // When did the other believe it released it? Its next release event, if any.
+            const Event* other_release = nullptr;
+            for (const auto& later : events)
+                if (later.time_ns > e.time_ns && later.pid == other.pid &&
+                    later.kind == EventKind::file_lock_released &&
+                    static_cast<std::uint64_t>(later.arg1) == inode) {
+                    other_release = &later;
+                    break;
+                }
+            std::string lock = sharing.name.empty() ? fmt::format("the {} on inode {}", sharing.kind, inode)
+                                                    : fmt::format("{} '{}' (inode {})", sharing.kind,
+                                                                  sharing.name, inode);
+            std::string text = fmt::format(
+                "{}'s lock call on {} through fd {} returned at once at {} although {} held it "
+                "through fd {} since {}: both held it through one open file description they "
+                "share (an fd inherited across fork, exec or spawn), so it excluded neither from "
+                "the other. Then {} unlocked it through fd {} at {}, which released the lock of {} "
+                "too, while {} believed it still held it",
+                capitalized(process_label(events, sharing.second.pid)), lock, sharing.second.fd,
+                time_in_run(run_start_ns, sharing.acquired->time_ns),
+                process_label(events, sharing.first.pid), sharing.first.fd,
+                time_in_run(run_start_ns, sharing.first.since_ns),
+                process_label(events, releaser.pid), static_cast<int>(e.object),
+                time_in_run(run_start_ns, e.time_ns), process_label(events, other.pid),
+                process_label(events, other.pid));
+            if (other_release)
+                text += fmt::format(" (it released it only at {})",
+                                    time_in_run(run_start_ns, other_release->time_ns));
+            text += ".";
+            std::int64_t until = other_release ? other_release->time_ns : INT64_MAX;
+            if (auto seen = kernel_saw_no_lock(snapshots, inode, e.time_ns, until))
+                text += fmt::format(" The kernel's /proc/locks at {} listed no lock on the file.",
+                                    time_in_run(run_start_ns, *seen));
+            text += " Nothing hung, but the lock protected nothing in between.";
+            warnings.push_back({"shared_file_lock", std::move(text), other.pid});
+        }
+    }
+}
+
+} // namespace
+
+CompletionStory explain_completion(const std::vector<Event>& events,
+                                   const std::vector<Snapshot>& snapshots,
+                                   std::int64_t run_start_ns) {
+    CompletionStory story;
+    for (const auto& e : events) {
+        if (e.kind != EventKind::child_start) continue;
+        switch (static_cast<StartMethod>(e.arg0)) {
+        case StartMethod::fork:
+            story.children.push_back(fork_story(events, e, run_start_ns, story.warnings));
+            break;
+        case StartMethod::fork_exec:
+        case StartMethod::spawn:
+            story.children.push_back(fresh_program_story(events, e, run_start_ns));
+            break;
+        case StartMethod::forkserver:
+            story.children.push_back(forkserver_story(events, e, run_start_ns));
+            break;
+        }
+    }
+    shared_file_lock_warnings(events, snapshots, run_start_ns, story.warnings);
+    return story;
+}
+
+void add_completion_story(Verdict& verdict, const std::vector<Event>& events,
+                          const std::vector<Snapshot>& snapshots, std::int64_t run_start_ns) {
+    CompletionStory story = explain_completion(events, snapshots, run_start_ns);
+    if (verdict.kind == VerdictKind::completed && !story.children.empty())
+        verdict.explanation += fmt::format(" Why it did not hang: {}", fmt::join(story.children, " "));
+    if (!story.warnings.empty())
+        verdict.explanation += fmt::format(
+            " {} warning{}: a hazard was there and did not bite this time (see below).",
+            story.warnings.size(), story.warnings.size() == 1 ? "" : "s");
+    for (auto& warning : story.warnings) verdict.warnings.push_back(std::move(warning));
+}
+
+} // namespace forklore
