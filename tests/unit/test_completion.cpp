@@ -22,6 +22,17 @@ constexpr std::int64_t kRunStart = 7'000 * kMs;
 constexpr std::uint64_t kFileLock = 0x55d0c0a0;
 constexpr std::uint64_t kInode = 42;
 
+ProcessSnapshot process(pid_t ns_pid, pid_t parent_ns_pid, std::vector<ThreadSnapshot> threads) {
+    ProcessSnapshot result;
+    result.pid = ns_pid + kHostOffset;
+    result.ns_pid = ns_pid;
+    result.ppid = parent_ns_pid + kHostOffset;
+    result.comm = threads.empty() ? "" : threads.front().name;
+    result.state = 'S';
+    result.threads = std::move(threads);
+    return result;
+}
+
 // Events at given times (tenths of a millisecond after the run's start).
 struct Trace {
     std::vector<Event> events;
