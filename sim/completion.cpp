@@ -486,27 +486,71 @@ void shared_file_lock_warnings(const std::vector<Event>& events,
     }
 }
 
+// The story with its numbers (pids, times, fds) blanked: two children made the same way, by the
+// same process, tell the same story but for those.
+std::string without_numbers(const std::string& text) {
+    std::string shape;
+    for (char c : text)
+        if (c < '0' || c > '9') shape += c;
+        else if (shape.empty() || shape.back() != '#') shape += '#';
+    return shape;
+}
+
+// A pool of workers makes many children the same way: the first one's story is told in full,
+// the others are named after it.
+std::vector<std::string> collapse_alike(const std::vector<std::string>& stories,
+                                        const std::vector<pid_t>& pids,
+                                        const std::vector<std::int64_t>& moments,
+                                        std::int64_t run_start_ns) {
+    std::vector<std::string> told;
+    for (std::size_t i = 0; i < stories.size();) {
+        std::size_t end = i + 1;
+        while (end < stories.size() && without_numbers(stories[end]) == without_numbers(stories[i]))
+            ++end;
+        told.push_back(stories[i]);
+        if (end - i > 1) {
+            std::vector<pid_t> others(pids.begin() + static_cast<std::ptrdiff_t>(i + 1),
+                                      pids.begin() + static_cast<std::ptrdiff_t>(end));
+            std::vector<std::string> times;
+            for (std::size_t k = i + 1; k < end; ++k)
+                times.push_back(time_in_run(run_start_ns, moments[k]));
+            told.push_back(fmt::format("So {} process{} {}, made the same way at {}.",
+                                       others.size() == 1 ? "was" : "were",
+                                       others.size() == 1 ? "" : "es", pid_list(others),
+                                       joined(times)));
+        }
+        i = end;
+    }
+    return told;
+}
+
 } // namespace
 
 CompletionStory explain_completion(const std::vector<Event>& events,
                                    const std::vector<Snapshot>& snapshots,
                                    std::int64_t run_start_ns) {
     CompletionStory story;
+    std::vector<std::string> stories;
+    std::vector<pid_t> pids;
+    std::vector<std::int64_t> moments;
     for (const auto& e : events) {
         if (e.kind != EventKind::child_start) continue;
         switch (static_cast<StartMethod>(e.arg0)) {
         case StartMethod::fork:
-            story.children.push_back(fork_story(events, e, run_start_ns, story.warnings));
+            stories.push_back(fork_story(events, e, run_start_ns, story.warnings));
             break;
         case StartMethod::fork_exec:
         case StartMethod::spawn:
-            story.children.push_back(fresh_program_story(events, e, run_start_ns));
+            stories.push_back(fresh_program_story(events, e, run_start_ns));
             break;
         case StartMethod::forkserver:
-            story.children.push_back(forkserver_story(events, e, run_start_ns));
+            stories.push_back(forkserver_story(events, e, run_start_ns));
             break;
         }
+        pids.push_back(static_cast<pid_t>(e.object));
+        moments.push_back(moment_made(events, e));
     }
+    story.children = collapse_alike(stories, pids, moments, run_start_ns);
     shared_file_lock_warnings(events, snapshots, run_start_ns, story.warnings);
     return story;
 }

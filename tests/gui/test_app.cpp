@@ -178,9 +178,11 @@ TEST_CASE("run session: Stop ends a run that would only end at its deadline", "[
     const RecordView view = session.view();
     REQUIRE(view);
     CHECK_FALSE(view.live);
-    CHECK(view.record->verdict.kind == VerdictKind::timed_out);
+    // Not a timeout, not a hang: a run with no outcome.
+    CHECK(view.record->verdict.kind == VerdictKind::stopped);
     CHECK(view.record->verdict.explanation.find("Stopped by the user") != std::string::npos);
     CHECK(session.progress().stopped);
+    CHECK(session.progress().hangs == 0);
 }
 
 TEST_CASE("run session: an unknown scenario, variant or knob value does not start", "[gui][app][run]") {

@@ -135,6 +135,18 @@ TEST_CASE("completion: a fork when no other thread held a lock copies only free 
     CHECK(story.warnings.empty());
 }
 
+TEST_CASE("completion: workers made the same way are told once", "[verdict][completion]") {
+    Trace trace;
+    trace.process_start(0, 2, "main");
+    for (pid_t worker = 3; worker <= 5; ++worker)
+        trace.child_start(10 * worker, 2, 2, worker, StartMethod::fork, "pool_worker")
+            .process_start(10 * worker + 1, worker, "pool_worker");
+    CompletionStory story = explain_completion(trace.events, {}, kRunStart);
+    REQUIRE(story.children.size() == 2);
+    CHECK_THAT(story.children[0], Contains("Process 3 (child 'pool_worker') was made by fork()"));
+    CHECK(story.children[1] == "So were processes 4 and 5, made the same way at 4.0 ms and 5.0 ms.");
+}
+
 TEST_CASE("completion: atfork handlers hold the lock across fork and free both copies",
           "[verdict][completion]") {
     Trace trace;
