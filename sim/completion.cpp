@@ -221,7 +221,11 @@ std::vector<AtforkRelease> atfork_releases(const std::vector<Event>& events, con
     std::vector<AtforkRelease> found;
     std::set<std::uint64_t> seen;
     for (const auto& e : events) {
-        if (e.pid != child || !is_owned_lock_event(e) || !seen.insert(e.object).second) continue;
+        // A semaphore taken in a prepare handler and posted in both processes is the same
+        // pattern: its copy's count is restored.
+        bool takes_or_releases =
+            e.kind == EventKind::lock_acquired || e.kind == EventKind::lock_released;
+        if (e.pid != child || !takes_or_releases || !seen.insert(e.object).second) continue;
         // The child's first event on this lock is a release: its copy was held at the fork.
         if (e.kind != EventKind::lock_released) continue;
         // The forking thread took it last in the parent before the fork...
@@ -289,29 +293,53 @@ std::string fork_story(const std::vector<Event>& events, const Event& made,
         }
         const bool forker = lock.holder_tid == made.tid;
         std::string holder = thread_phrase(lock.holder_thread, lock.holder_tid);
-        sentences.push_back(fmt::format(
+        // An exec replaces the copy (with the whole program): the hazard lasted until then.
+        auto exec_event = std::find_if(events.begin(), events.end(), [&](const Event& e) {
+            return e.pid == child && e.kind == EventKind::exec;
+        });
+        const Event* exec = exec_event == events.end() ? nullptr : &*exec_event;
+        std::string copy = fmt::format(
             "the copy of {} that fork() made was held by {}{}, a thread that does not exist in "
-            "the child; the child never took it, so it did not hang",
-            lock_name_of(lock), holder, forker ? " (the thread that called fork())" : ""));
+            "the child",
+            lock_name_of(lock), holder, forker ? " (the thread that called fork())" : "");
+        std::string label = process_label(events, child);
+        if (exec) {
+            sentences.push_back(fmt::format(
+                "{}; the child took no lock before it called exec at {}, which replaced the copy "
+                "with a fresh program",
+                copy, time_in_run(run_start_ns, exec->time_ns)));
+            warnings.push_back(
+                {"copied_held_lock",
+                 fmt::format("fork() at {} copied {} into {} while {} of process {} held it. "
+                             "Until its exec at {}, any call in {} that took {} (a logger, the "
+                             "library behind it) would have waited for ever; it took none.",
+                             time_in_run(run_start_ns, moment), lock_name_of(lock), label, holder,
+                             made.pid, time_in_run(run_start_ns, exec->time_ns), label,
+                             lock_name_of(lock)),
+                 child});
+            continue;
+        }
+        sentences.push_back(
+            fmt::format("{}; the child never took it, so it did not hang", copy));
         warnings.push_back(
             {"copied_held_lock",
              fmt::format("fork() at {} copied {} into {} while {} of process {} held it: that "
                          "copy stays locked for ever, because the thread that would unlock it was "
                          "not copied. {} never took it, so this run did not hang; any call in it "
                          "that takes {} (the library behind it, a logger) would wait for ever.",
-                         time_in_run(run_start_ns, moment), lock_name_of(lock),
-                         process_label(events, child), holder, made.pid,
-                         capitalized(process_label(events, child)), lock_name_of(lock)),
+                         time_in_run(run_start_ns, moment), lock_name_of(lock), label, holder,
+                         made.pid, capitalized(label), lock_name_of(lock)),
              child});
     }
     if (sentences.empty()) {
         int threads = threads_alive_at(events, made.pid, moment);
         text += threads == 1
                     ? fmt::format(", when process {} had one thread (the one that called fork()) "
-                                  "and held no lock in memory: every lock it copied was free.",
+                                  "and held no lock the trace follows: every such lock it copied "
+                                  "was free.",
                                   made.pid)
-                    : fmt::format(", when none of the {} threads of process {} held a lock in "
-                                  "memory: every lock it copied was free.",
+                    : fmt::format(", when none of the {} threads of process {} held a lock the "
+                                  "trace follows: every such lock it copied was free.",
                                   threads, made.pid);
         return text + file_locks_carried(events, made.pid, moment, false);
     }

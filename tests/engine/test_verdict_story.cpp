@@ -51,7 +51,7 @@ TEST_CASE("story: file-read-under-lock completes for a reason the trace shows",
         {"fork_atfork", {"the thread that called fork(), took 'file_lock'",
                          "as pthread_atfork handlers do"}},
         {"fork_no_reader", {"made by fork() from process 2", "had one thread",
-                            "every lock it copied was free"}},
+                            "every such lock it copied was free"}},
     };
     for (const auto& c : cases) {
         RunRecord record = run("file-read-under-lock", c.variant);

@@ -130,8 +130,8 @@ TEST_CASE("completion: a fork when no other thread held a lock copies only free 
     // The fork happened before the child's first event, 2.0 ms.
     CHECK_THAT(story.children[0], Contains("was made by fork() from process 2 at 2.0 ms") &&
                                       Contains("had one thread") &&
-                                      Contains("held no lock in memory") &&
-                                      Contains("every lock it copied was free"));
+                                      Contains("held no lock the trace follows") &&
+                                      Contains("every such lock it copied was free"));
     CHECK(story.warnings.empty());
 }
 
@@ -168,6 +168,20 @@ TEST_CASE("completion: atfork handlers hold the lock across fork and free both c
                    Contains("the parent released its copy at 3.0 ms and the child released its "
                             "own first thing, at 3.2 ms, as pthread_atfork handlers do"));
     CHECK(story.warnings.empty());
+
+    SECTION("a semaphore taken before fork and posted in both processes") {
+        Trace semaphore;
+        const auto kind = static_cast<std::int64_t>(LockKind::semaphore);
+        semaphore.process_start(0, 2, "main")
+            .add(22, EventKind::lock_acquired, 2, 2, "main", kFileLock, kind, 0, "slots")
+            .add(30, EventKind::lock_released, 2, 2, "main", kFileLock, kind, 0, "slots")
+            .child_start(31, 2, 2, 4, StartMethod::fork)
+            .add(32, EventKind::lock_released, 4, 4, "main", kFileLock, kind, 0, "slots");
+        CompletionStory told = explain_completion(semaphore.events, {}, kRunStart);
+        REQUIRE(told.children.size() == 1);
+        CHECK_THAT(told.children[0], Contains("took 'slots' at 2.2 ms") &&
+                                         Contains("as pthread_atfork handlers do"));
+    }
 }
 
 TEST_CASE("completion: a fork that copied a held lock the child never took is a warning",
@@ -183,6 +197,22 @@ TEST_CASE("completion: a fork that copied a held lock the child never took is a 
     CHECK(story.warnings[0].kind == "copied_held_lock");
     CHECK(story.warnings[0].pid == 4);
     CHECK_THAT(story.warnings[0].text, Contains("would wait for ever"));
+
+    SECTION("a child that execs replaces its copy: the hazard lasted until the exec") {
+        Trace execs = reader_holds_file_lock();
+        execs.child_start(50, 2, 2, 4, StartMethod::fork)
+            .process_start(52, 4, "step_then_exec")
+            .add(55, EventKind::exec, 4, 4, "main", 0, 0, 0, "forklore-host")
+            .process_start(70, 4, "after_exec")
+            .lock(71, EventKind::lock_acquired, 4, 4, "main", 0x7000); // its own, elsewhere
+        CompletionStory told = explain_completion(execs.events, {}, kRunStart);
+        REQUIRE(told.children.size() == 1);
+        CHECK_THAT(told.children[0], Contains("the child took no lock before it called exec at "
+                                              "5.5 ms, which replaced the copy"));
+        REQUIRE(told.warnings.size() == 1);
+        CHECK_THAT(told.warnings[0].text, Contains("Until its exec at 5.5 ms") &&
+                                              Contains("it took none"));
+    }
 }
 
 TEST_CASE("completion: a fork server's child is a copy of the clean server",
