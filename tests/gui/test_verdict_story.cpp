@@ -3,6 +3,8 @@
 // warning in the Verdict panel and a mark on its Matrix cell. The panels' text is read back from
 // ImGui's log of what they drew.
 #include "gui/matrix_session.hpp"
+#include "gui/models/lock_table_model.hpp"
+#include "gui/models/wait_graph_model.hpp"
 #include "gui/panels/controls_panel.hpp"
 #include "gui/panels/matrix_panel.hpp"
 #include "gui/panels/verdict_panel.hpp"
@@ -12,8 +14,10 @@
 #include "tests/gui/records.hpp"
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 #include <imgui_internal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -150,4 +154,57 @@ TEST_CASE("verdict story: a matrix cell whose run showed a hazard carries a mark
     for (int frame = 0; frame < 3; ++frame) // the first frames lay the grid out
         shown = drawn_text(gui, [&] { draw_matrix_panel(state, none, selection); });
     CHECK_THAT(shown, Contains("flock_inherited  ok  !") && Contains("a warning"));
+}
+
+TEST_CASE("verdict story: one address for the reader's barrier in the graph and the Locks tab",
+          "[gui][verdict][locks]") {
+    auto record = recorded(test::kOrphanedLock);
+    REQUIRE(record->verdict.kind == VerdictKind::deadlocked);
+    std::uint64_t barrier = 0;
+    for (const auto& e : record->events)
+        if (e.kind == EventKind::barrier_wait && std::string(e.name) == "finished")
+            barrier = e.object;
+    REQUIRE(barrier != 0);
+    WaitGraphModel graph = build_wait_graph(*record);
+    auto node = std::find_if(graph.nodes.begin(), graph.nodes.end(), [](const WaitGraphNode& n) {
+        return n.kind == WaitGraphNode::Kind::lock && n.label == "barrier 'finished'";
+    });
+    REQUIRE(node != graph.nodes.end());
+    CHECK(node->address == barrier);
+    CHECK_THAT(node->detail, Contains(fmt::format("{:#x}", barrier)));
+    CHECK_THAT(node->tooltip, Contains("futex word"));
+    LockTableModel locks = build_lock_table(*record);
+    std::vector<const LockRow*> rows = locks.named("finished");
+    REQUIRE_FALSE(rows.empty());
+    for (const LockRow* row : rows)
+        CHECK(row->address == barrier);
+}
+
+TEST_CASE("verdict story: flock_reopened names the fds that hold and the fd that waits",
+          "[gui][verdict][locks]") {
+    auto record = recorded("file-locks-across-fork", "flock_reopened");
+    REQUIRE(record->verdict.kind == VerdictKind::deadlocked);
+    LockTableModel locks = build_lock_table(*record);
+    REQUIRE(locks.file_locks.size() == 1);
+    const FileLockRow& row = locks.file_locks.front();
+    INFO(row.state_text);
+    REQUIRE(row.holders.size() == 2);
+    for (const auto& holder : row.holders) CHECK(holder.fd >= 0);
+    REQUIRE(row.waiters.size() == 1);
+    CHECK(row.waiters[0].pid == 3);
+    CHECK(row.waiters[0].fd >= 0);
+    CHECK(row.waiters[0].fd != row.holders[0].fd);
+    CHECK_THAT(row.state_text,
+               Contains(fmt::format("Process 3 holds it through fd {} and waits for it through "
+                                    "fd {}",
+                                    row.holders[1].fd, row.waiters[0].fd)) &&
+                   Contains("a flock belongs to the open file description"));
+
+    WaitGraphModel graph = build_wait_graph(*record);
+    auto node = std::find_if(graph.nodes.begin(), graph.nodes.end(), [](const WaitGraphNode& n) {
+        return n.kind == WaitGraphNode::Kind::file_lock;
+    });
+    REQUIRE(node != graph.nodes.end());
+    CHECK_THAT(node->detail, Contains("held by fd"));
+    CHECK_THAT(node->tooltip, Contains("process 3 waits for it through fd"));
 }
