@@ -218,34 +218,49 @@ struct AtforkRelease {
 std::vector<AtforkRelease> atfork_releases(const std::vector<Event>& events, const Event& made,
                                            std::int64_t moment) {
     const auto child = static_cast<pid_t>(made.object);
+    auto takes_or_releases = [](const Event& e) {
+        return e.kind == EventKind::lock_acquired || e.kind == EventKind::lock_released;
+    };
+    // What the forking thread did with each lock in the parent, in one pass: its last wait and
+    // acquisition before the fork, and its first release after that acquisition.
+    struct ForkerUse {
+        const Event* waited = nullptr;
+        const Event* taken = nullptr;
+        const Event* released = nullptr;
+    };
+    std::map<std::uint64_t, ForkerUse> forker;
+    for (const auto& p : events) {
+        if (p.pid != made.pid || p.tid != made.tid) continue;
+        ForkerUse& use = forker[p.object];
+        if (p.time_ns < moment && p.kind == EventKind::lock_wait) use.waited = &p;
+        if (p.time_ns < moment && p.kind == EventKind::lock_acquired) {
+            // A wait belongs to the acquisition right after it, not to a later one.
+            if (use.waited && use.taken && use.waited->time_ns <= use.taken->time_ns)
+                use.waited = nullptr;
+            use.taken = &p;
+            use.released = nullptr;
+        }
+        if (use.taken && !use.released && p.kind == EventKind::lock_released &&
+            p.time_ns >= use.taken->time_ns)
+            use.released = &p;
+    }
     std::vector<AtforkRelease> found;
     std::set<std::uint64_t> seen;
     for (const auto& e : events) {
         // A semaphore taken in a prepare handler and posted in both processes is the same
         // pattern: its copy's count is restored.
-        bool takes_or_releases =
-            e.kind == EventKind::lock_acquired || e.kind == EventKind::lock_released;
-        if (e.pid != child || !takes_or_releases || !seen.insert(e.object).second) continue;
-        // The child's first event on this lock is a release: its copy was held at the fork.
+        if (e.pid != child || !takes_or_releases(e) || !seen.insert(e.object).second) continue;
+        // The child's first event on this lock is a release: its copy was held at the fork ...
         if (e.kind != EventKind::lock_released) continue;
-        // The forking thread took it last in the parent before the fork...
-        const Event* taken = nullptr;
-        const Event* released = nullptr;
-        const Event* waited = nullptr;
-        for (const auto& p : events) {
-            if (p.pid != made.pid || p.object != e.object || p.tid != made.tid) continue;
-            if (p.time_ns < moment && p.kind == EventKind::lock_wait) waited = &p;
-            if (p.time_ns < moment && p.kind == EventKind::lock_acquired) taken = &p;
-            // ... and released it in the parent around the fork.
-            if (taken && p.kind == EventKind::lock_released && p.time_ns >= taken->time_ns &&
-                !released)
-                released = &p;
-        }
-        if (!taken || !released) continue;
+        // ... by the forking thread, which took it before the fork and released it in the parent.
+        auto use = forker.find(e.object);
+        if (use == forker.end() || !use->second.taken || !use->second.released) continue;
+        const Event* taken = use->second.taken;
         AtforkRelease release;
         release.lock = {e.object, text_of(e.name), made.tid, text_of(taken->thread), taken->time_ns};
-        release.parent_release = released;
+        release.parent_release = use->second.released;
         release.child_release = &e;
+        const Event* waited = use->second.waited;
         release.waited = waited && waited->time_ns <= taken->time_ns ? waited : nullptr;
         found.push_back(release);
     }

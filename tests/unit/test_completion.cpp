@@ -4,6 +4,7 @@
 #include "sim/completion.hpp"
 
 #include "sim/matrix.hpp"
+#include "sim/record.hpp"
 #include "sim/start_method.hpp"
 #include "sim/verdict.hpp"
 #include "tests/unit/snapshot_builders.hpp"
@@ -152,6 +153,10 @@ TEST_CASE("completion: atfork handlers hold the lock across fork and free both c
     Trace trace;
     trace.process_start(0, 2, "main")
         .add(5, EventKind::thread_start, 2, 3, "reader", 0, 2, 0, "reader")
+        // An earlier wait and hold of the forking thread's: not the one before the fork.
+        .lock(6, EventKind::lock_wait, 2, 2, "main")
+        .lock(7, EventKind::lock_acquired, 2, 2, "main")
+        .lock(8, EventKind::lock_released, 2, 2, "main")
         .lock(10, EventKind::lock_acquired, 2, 3, "reader")
         .lock(20, EventKind::lock_wait, 2, 2, "main")
         .lock(21, EventKind::lock_released, 2, 3, "reader")
@@ -179,7 +184,7 @@ TEST_CASE("completion: atfork handlers hold the lock across fork and free both c
             .add(32, EventKind::lock_released, 4, 4, "main", kFileLock, kind, 0, "slots");
         CompletionStory told = explain_completion(semaphore.events, {}, kRunStart);
         REQUIRE(told.children.size() == 1);
-        CHECK_THAT(told.children[0], Contains("took 'slots' at 2.2 ms") &&
+        CHECK_THAT(told.children[0], Contains("took 'slots' at 2.2 ms and held it across") &&
                                          Contains("as pthread_atfork handlers do"));
     }
 }
@@ -388,4 +393,42 @@ TEST_CASE("verdict: a process that holds a flock through one fd and waits throug
                    Contains("holding it through fd 4 does not let fd 5 in") &&
                    Contains("fd 4 of process 2 and fd 4 of process 3 hold it, the one open file "
                             "description they share"));
+}
+
+TEST_CASE("records keep the stopped verdict, the warnings, the futex word and the fds",
+          "[verdict][record]") {
+    RunRecord record;
+    record.scenario = "file-locks-across-fork";
+    record.start_time_ns = kRunStart;
+    record.verdict.kind = VerdictKind::stopped;
+    record.verdict.explanation = "Stopped by the user after 2.6 s, before a verdict was proven.";
+    record.verdict.warnings = {{"shared_file_lock", "process 3 released it", 2}};
+    WaitEdge edge;
+    edge.kind = WaitEdge::Kind::file_lock;
+    edge.address = kInode;
+    edge.futex_address = 0x7ffd14;
+    edge.waiter_fd = 5;
+    edge.holding_fds = {{2, 4}, {3, 4}};
+    record.verdict.wait_for = {edge};
+    Snapshot snapshot;
+    snapshot.time_ns = kRunStart + kMs;
+    snapshot.detailed = true;
+    FileLockEntry held{1, "FLOCK", true, false, 1002, kInode, "00:28", "0", "EOF"};
+    held.fd = 4;
+    snapshot.file_locks = {held};
+    record.snapshots = {snapshot};
+
+    RunRecord read = parse_run_record(to_json_text(to_json(record)));
+    CHECK(read.verdict.kind == VerdictKind::stopped);
+    REQUIRE(read.verdict.warnings.size() == 1);
+    CHECK(read.verdict.warnings[0].kind == "shared_file_lock");
+    CHECK(read.verdict.warnings[0].text == "process 3 released it");
+    CHECK(read.verdict.warnings[0].pid == 2);
+    REQUIRE(read.verdict.wait_for.size() == 1);
+    CHECK(read.verdict.wait_for[0].futex_address == 0x7ffd14);
+    CHECK(read.verdict.wait_for[0].waiter_fd == 5);
+    CHECK(read.verdict.wait_for[0].holding_fds == edge.holding_fds);
+    REQUIRE(read.snapshots.size() == 1);
+    REQUIRE(read.snapshots[0].file_locks.size() == 1);
+    CHECK(read.snapshots[0].file_locks[0].fd == 4);
 }
