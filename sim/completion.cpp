@@ -22,14 +22,16 @@ template <std::size_t N> std::string text_of(const char (&field)[N]) {
 }
 
 bool is_owned_lock_event(const Event& e) {
-    if (e.kind != EventKind::lock_acquired && e.kind != EventKind::lock_released) return false;
+    if (e.kind != EventKind::lock_acquired && e.kind != EventKind::lock_released)
+        return false;
     // A semaphore is a count with no owner: taking one is not holding it.
     return static_cast<LockKind>(e.arg0) != LockKind::semaphore;
 }
 
 // Joins phrases: "a", "a and b", "a, b and c".
 std::string joined(const std::vector<std::string>& parts) {
-    if (parts.size() <= 1) return fmt::format("{}", fmt::join(parts, ""));
+    if (parts.size() <= 1)
+        return fmt::format("{}", fmt::join(parts, ""));
     std::vector<std::string> all_but_last(parts.begin(), parts.end() - 1);
     return fmt::format("{} and {}", fmt::join(all_but_last, ", "), parts.back());
 }
@@ -49,7 +51,8 @@ std::vector<HeldLock> locks_held_at(const std::vector<Event>& events, pid_t pid,
                                     std::int64_t moment_ns) {
     std::map<std::uint64_t, std::vector<HeldLock>> held; // address -> holders, oldest first
     for (const auto& e : events) {
-        if (e.pid != pid || e.time_ns >= moment_ns || !is_owned_lock_event(e)) continue;
+        if (e.pid != pid || e.time_ns >= moment_ns || !is_owned_lock_event(e))
+            continue;
         auto& holders = held[e.object];
         if (e.kind == EventKind::lock_acquired) {
             holders.push_back({e.object, text_of(e.name), e.tid, text_of(e.thread), e.time_ns});
@@ -59,12 +62,15 @@ std::vector<HeldLock> locks_held_at(const std::vector<Event>& events, pid_t pid,
         // thread) of the oldest hold.
         auto own = std::find_if(holders.begin(), holders.end(),
                                 [&](const HeldLock& h) { return h.holder_tid == e.tid; });
-        if (own != holders.end()) holders.erase(own);
-        else if (!holders.empty()) holders.erase(holders.begin());
+        if (own != holders.end())
+            holders.erase(own);
+        else if (!holders.empty())
+            holders.erase(holders.begin());
     }
     std::vector<HeldLock> result;
     for (auto& [address, holders] : held)
-        if (!holders.empty()) result.push_back(holders.back());
+        if (!holders.empty())
+            result.push_back(holders.back());
     return result;
 }
 
@@ -73,9 +79,12 @@ std::vector<HeldLock> locks_held_at(const std::vector<Event>& events, pid_t pid,
 int threads_alive_at(const std::vector<Event>& events, pid_t pid, std::int64_t moment_ns) {
     int alive = 1;
     for (const auto& e : events) {
-        if (e.pid != pid || e.time_ns >= moment_ns) continue;
-        if (e.kind == EventKind::thread_start) ++alive;
-        if (e.kind == EventKind::thread_exit) --alive;
+        if (e.pid != pid || e.time_ns >= moment_ns)
+            continue;
+        if (e.kind == EventKind::thread_start)
+            ++alive;
+        if (e.kind == EventKind::thread_exit)
+            --alive;
     }
     return std::max(alive, 1);
 }
@@ -86,16 +95,19 @@ std::vector<const Event*> file_locks_held_at(const std::vector<Event>& events, p
                                              std::int64_t moment_ns) {
     std::map<std::uint64_t, const Event*> latest; // inode -> its latest acquire or release
     for (const auto& e : events) {
-        if (e.pid != pid || e.time_ns >= moment_ns) continue;
+        if (e.pid != pid || e.time_ns >= moment_ns)
+            continue;
         if (e.kind != EventKind::file_lock_acquired && e.kind != EventKind::file_lock_released)
             continue;
         auto kind = static_cast<FileLockKind>(e.arg0);
-        if (kind != FileLockKind::flock && kind != FileLockKind::ofd) continue;
+        if (kind != FileLockKind::flock && kind != FileLockKind::ofd)
+            continue;
         latest[static_cast<std::uint64_t>(e.arg1)] = &e;
     }
     std::vector<const Event*> held;
     for (const auto& [inode, e] : latest)
-        if (e->kind == EventKind::file_lock_acquired) held.push_back(e);
+        if (e->kind == EventKind::file_lock_acquired)
+            held.push_back(e);
     return held;
 }
 
@@ -105,12 +117,12 @@ std::string file_locks_carried(const std::vector<Event>& events, pid_t parent,
                                std::int64_t moment_ns, bool fresh_program) {
     std::vector<std::string> held;
     for (const Event* e : file_locks_held_at(events, parent, moment_ns))
-        held.push_back(fmt::format("{} '{}' through fd {}",
-                                   static_cast<FileLockKind>(e->arg0) == FileLockKind::flock
-                                       ? "flock"
-                                       : "OFD lock",
-                                   text_of(e->name), e->object));
-    if (held.empty()) return {};
+        held.push_back(fmt::format(
+            "{} '{}' through fd {}",
+            static_cast<FileLockKind>(e->arg0) == FileLockKind::flock ? "flock" : "OFD lock",
+            text_of(e->name), e->object));
+    if (held.empty())
+        return {};
     return fmt::format(
         " Process {} held {} then: {}, and such a lock belongs to the open file description, "
         "which the child's copy of the fd shares.",
@@ -139,22 +151,24 @@ std::int64_t moment_made(const std::vector<Event>& events, const Event& made) {
 template <typename Same>
 const Event* first_lock_event_in(const std::vector<Event>& events, pid_t child, Same&& same) {
     auto found = std::find_if(events.begin(), events.end(), [&](const Event& e) {
-        return e.pid == child &&
-               (e.kind == EventKind::lock_wait || is_owned_lock_event(e)) && same(e);
+        return e.pid == child && (e.kind == EventKind::lock_wait || is_owned_lock_event(e)) &&
+               same(e);
     });
     return found == events.end() ? nullptr : &*found;
 }
 
 // " It took its own 'file_lock' at 120.3 ms without waiting." when the trace shows that.
 std::string child_took_lock(const Event* first, bool own_copy, std::int64_t run_start_ns) {
-    if (!first || first->kind != EventKind::lock_acquired) return {};
-    return fmt::format(" It took {} '{}' at {} without waiting.", own_copy ? "its copy of" : "its own",
-                       text_of(first->name), time_in_run(run_start_ns, first->time_ns));
+    if (!first || first->kind != EventKind::lock_acquired)
+        return {};
+    return fmt::format(" It took {} '{}' at {} without waiting.",
+                       own_copy ? "its copy of" : "its own", text_of(first->name),
+                       time_in_run(run_start_ns, first->time_ns));
 }
 
 std::string held_phrase(const HeldLock& lock) {
-    return fmt::format("'{}', held by {}", lock.name.empty() ? fmt::format("{:#x}", lock.address)
-                                                             : lock.name,
+    return fmt::format("'{}', held by {}",
+                       lock.name.empty() ? fmt::format("{:#x}", lock.address) : lock.name,
                        thread_phrase(lock.holder_thread, lock.holder_tid));
 }
 
@@ -181,7 +195,8 @@ std::string fresh_program_story(const std::vector<Event>& events, const Event& m
                            made.pid) +
                file_locks_carried(events, made.pid, moment, true);
     std::vector<std::string> phrases;
-    for (const auto& lock : held) phrases.push_back(held_phrase(lock));
+    for (const auto& lock : held)
+        phrases.push_back(held_phrase(lock));
     text += fmt::format(": no copy of {} at that moment existed in it", joined(phrases));
     if (method == StartMethod::fork_exec) {
         auto exec_event = std::find_if(events.begin(), events.end(), [&](const Event& e) {
@@ -230,9 +245,11 @@ std::vector<AtforkRelease> atfork_releases(const std::vector<Event>& events, con
     };
     std::map<std::uint64_t, ForkerUse> forker;
     for (const auto& p : events) {
-        if (p.pid != made.pid || p.tid != made.tid) continue;
+        if (p.pid != made.pid || p.tid != made.tid)
+            continue;
         ForkerUse& use = forker[p.object];
-        if (p.time_ns < moment && p.kind == EventKind::lock_wait) use.waited = &p;
+        if (p.time_ns < moment && p.kind == EventKind::lock_wait)
+            use.waited = &p;
         if (p.time_ns < moment && p.kind == EventKind::lock_acquired) {
             // A wait belongs to the acquisition right after it, not to a later one.
             if (use.waited && use.taken && use.waited->time_ns <= use.taken->time_ns)
@@ -249,15 +266,19 @@ std::vector<AtforkRelease> atfork_releases(const std::vector<Event>& events, con
     for (const auto& e : events) {
         // A semaphore taken in a prepare handler and posted in both processes is the same
         // pattern: its copy's count is restored.
-        if (e.pid != child || !takes_or_releases(e) || !seen.insert(e.object).second) continue;
+        if (e.pid != child || !takes_or_releases(e) || !seen.insert(e.object).second)
+            continue;
         // The child's first event on this lock is a release: its copy was held at the fork ...
-        if (e.kind != EventKind::lock_released) continue;
+        if (e.kind != EventKind::lock_released)
+            continue;
         // ... by the forking thread, which took it before the fork and released it in the parent.
         auto use = forker.find(e.object);
-        if (use == forker.end() || !use->second.taken || !use->second.released) continue;
+        if (use == forker.end() || !use->second.taken || !use->second.released)
+            continue;
         const Event* taken = use->second.taken;
         AtforkRelease release;
-        release.lock = {e.object, text_of(e.name), made.tid, text_of(taken->thread), taken->time_ns};
+        release.lock = {e.object, text_of(e.name), made.tid, text_of(taken->thread),
+                        taken->time_ns};
         release.parent_release = use->second.released;
         release.child_release = &e;
         const Event* waited = use->second.waited;
@@ -334,8 +355,7 @@ std::string fork_story(const std::vector<Event>& events, const Event& made,
                  child});
             continue;
         }
-        sentences.push_back(
-            fmt::format("{}; the child never took it, so it did not hang", copy));
+        sentences.push_back(fmt::format("{}; the child never took it, so it did not hang", copy));
         warnings.push_back(
             {"copied_held_lock",
              fmt::format("fork() at {} copied {} into {} while {} of process {} held it: that "
@@ -372,7 +392,8 @@ std::string forkserver_story(const std::vector<Event>& events, const Event& made
     std::string text = fmt::format("{} was forked by the fork server (process {}) at {}",
                                    capitalized(process_label(events, child)), server,
                                    time_in_run(run_start_ns, moment_made(events, made)));
-    if (!server_made) return text + ": a copy of the server, not of the busy program.";
+    if (!server_made)
+        return text + ": a copy of the server, not of the busy program.";
     const pid_t program = server_made->pid;
     const std::int64_t server_moment = moment_made(events, *server_made);
     std::vector<HeldLock> held_now = locks_held_at(events, program, moment_made(events, made));
@@ -398,7 +419,8 @@ std::string forkserver_story(const std::vector<Event>& events, const Event& made
                 "is free.";
     } else {
         std::vector<std::string> phrases;
-        for (const auto& lock : held_then) phrases.push_back(held_phrase(lock));
+        for (const auto& lock : held_then)
+            phrases.push_back(held_phrase(lock));
         text += fmt::format(", while {} (the server's copy of it is locked).", joined(phrases));
     }
     for (const auto& lock : held_now) {
@@ -434,10 +456,13 @@ std::optional<std::int64_t> kernel_saw_no_lock(const std::vector<Snapshot>& snap
                                                std::uint64_t inode, std::int64_t from,
                                                std::int64_t to) {
     for (const auto& snapshot : snapshots) {
-        if (!snapshot.detailed || snapshot.time_ns <= from || snapshot.time_ns >= to) continue;
-        bool held = std::any_of(snapshot.file_locks.begin(), snapshot.file_locks.end(),
-                                [&](const FileLockEntry& l) { return l.inode == inode && !l.waiting; });
-        if (!held) return snapshot.time_ns;
+        if (!snapshot.detailed || snapshot.time_ns <= from || snapshot.time_ns >= to)
+            continue;
+        bool held =
+            std::any_of(snapshot.file_locks.begin(), snapshot.file_locks.end(),
+                        [&](const FileLockEntry& l) { return l.inode == inode && !l.waiting; });
+        if (!held)
+            return snapshot.time_ns;
     }
     return std::nullopt;
 }
@@ -456,19 +481,23 @@ void shared_file_lock_warnings(const std::vector<Event>& events,
     };
     std::vector<Sharing> sharings;
     for (const auto& e : events) {
-        if (!is_file_lock_event(e) || !is_description_lock(e) || e.kind == EventKind::file_lock_wait)
+        if (!is_file_lock_event(e) || !is_description_lock(e) ||
+            e.kind == EventKind::file_lock_wait)
             continue;
         const auto inode = static_cast<std::uint64_t>(e.arg1);
         auto& held = holds[inode];
         auto own = std::find_if(held.begin(), held.end(),
                                 [&](const FileHold& h) { return h.pid == e.pid; });
         if (e.kind == EventKind::file_lock_acquired) {
-            if (own != held.end()) continue; // taken again through the same process
+            if (own != held.end())
+                continue; // taken again through the same process
             // Another process believes it holds this lock, and the kernel granted it here too:
             // an exclusive flock or OFD lock excludes every other open file description, so both
             // hold it through one description they share (an fd inherited across fork or exec).
             for (const auto& other : held)
-                sharings.push_back({inode, other, {e.pid, static_cast<int>(e.object), e.time_ns},
+                sharings.push_back({inode,
+                                    other,
+                                    {e.pid, static_cast<int>(e.object), e.time_ns},
                                     text_of(e.name),
                                     static_cast<FileLockKind>(e.arg0) == FileLockKind::flock
                                         ? "flock"
@@ -478,18 +507,22 @@ void shared_file_lock_warnings(const std::vector<Event>& events,
             continue;
         }
         // A release by one sharer releases the description's lock for every sharer.
-        if (own == held.end()) continue;
+        if (own == held.end())
+            continue;
         const FileHold releaser = *own;
         held.erase(own);
         for (const auto& sharing : sharings) {
-            if (sharing.inode != inode) continue;
+            if (sharing.inode != inode)
+                continue;
             const bool first_releases = sharing.first.pid == releaser.pid;
             const bool second_releases = sharing.second.pid == releaser.pid;
-            if (!first_releases && !second_releases) continue;
+            if (!first_releases && !second_releases)
+                continue;
             const FileHold& other = first_releases ? sharing.second : sharing.first;
             auto still = std::find_if(held.begin(), held.end(),
                                       [&](const FileHold& h) { return h.pid == other.pid; });
-            if (still == held.end()) continue;
+            if (still == held.end())
+                continue;
             // When did the other believe it released it? Its next release event, if any.
             const Event* other_release = nullptr;
             for (const auto& later : events)
@@ -499,9 +532,10 @@ void shared_file_lock_warnings(const std::vector<Event>& events,
                     other_release = &later;
                     break;
                 }
-            std::string lock = sharing.name.empty() ? fmt::format("the {} on inode {}", sharing.kind, inode)
-                                                    : fmt::format("{} '{}' (inode {})", sharing.kind,
-                                                                  sharing.name, inode);
+            std::string lock =
+                sharing.name.empty()
+                    ? fmt::format("the {} on inode {}", sharing.kind, inode)
+                    : fmt::format("{} '{}' (inode {})", sharing.kind, sharing.name, inode);
             std::string text = fmt::format(
                 "{}'s lock call on {} through fd {} returned at once at {} although {} held it "
                 "through fd {} since {}: both held it through one open file description they "
@@ -534,8 +568,10 @@ void shared_file_lock_warnings(const std::vector<Event>& events,
 std::string without_numbers(const std::string& text) {
     std::string shape;
     for (char c : text)
-        if (c < '0' || c > '9') shape += c;
-        else if (shape.empty() || shape.back() != '#') shape += '#';
+        if (c < '0' || c > '9')
+            shape += c;
+        else if (shape.empty() || shape.back() != '#')
+            shape += '#';
     return shape;
 }
 
@@ -557,10 +593,9 @@ std::vector<std::string> collapse_alike(const std::vector<std::string>& stories,
             std::vector<std::string> times;
             for (std::size_t k = i + 1; k < end; ++k)
                 times.push_back(time_in_run(run_start_ns, moments[k]));
-            told.push_back(fmt::format("So {} process{} {}, made the same way at {}.",
-                                       others.size() == 1 ? "was" : "were",
-                                       others.size() == 1 ? "" : "es", pid_list(others),
-                                       joined(times)));
+            told.push_back(fmt::format(
+                "So {} process{} {}, made the same way at {}.", others.size() == 1 ? "was" : "were",
+                others.size() == 1 ? "" : "es", pid_list(others), joined(times)));
         }
         i = end;
     }
@@ -577,7 +612,8 @@ CompletionStory explain_completion(const std::vector<Event>& events,
     std::vector<pid_t> pids;
     std::vector<std::int64_t> moments;
     for (const auto& e : events) {
-        if (e.kind != EventKind::child_start) continue;
+        if (e.kind != EventKind::child_start)
+            continue;
         switch (static_cast<StartMethod>(e.arg0)) {
         case StartMethod::fork:
             stories.push_back(fork_story(events, e, run_start_ns, story.warnings));
@@ -602,12 +638,14 @@ void add_completion_story(Verdict& verdict, const std::vector<Event>& events,
                           const std::vector<Snapshot>& snapshots, std::int64_t run_start_ns) {
     CompletionStory story = explain_completion(events, snapshots, run_start_ns);
     if (verdict.kind == VerdictKind::completed && !story.children.empty())
-        verdict.explanation += fmt::format(" Why it did not hang: {}", fmt::join(story.children, " "));
+        verdict.explanation +=
+            fmt::format(" Why it did not hang: {}", fmt::join(story.children, " "));
     if (!story.warnings.empty())
-        verdict.explanation += fmt::format(
-            " {} warning{}: a hazard was there and did not bite this time (see below).",
-            story.warnings.size(), story.warnings.size() == 1 ? "" : "s");
-    for (auto& warning : story.warnings) verdict.warnings.push_back(std::move(warning));
+        verdict.explanation +=
+            fmt::format(" {} warning{}: a hazard was there and did not bite this time (see below).",
+                        story.warnings.size(), story.warnings.size() == 1 ? "" : "s");
+    for (auto& warning : story.warnings)
+        verdict.warnings.push_back(std::move(warning));
 }
 
 } // namespace forklore

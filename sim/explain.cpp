@@ -334,7 +334,8 @@ Verdict orphaned_lock_verdict(std::vector<WaitEdge> graph, std::size_t root,
     std::string text =
         fmt::format("Deadlocked: orphaned lock. {} of {} waits forever for {}. {}",
                     capitalized(thread_phrase(edge.waiter_thread, edge.waiter_tid)), process,
-                    lock_with_address(edge), orphan_owner_sentence(edge, events, run_start_ns, waiter_parent));
+                    lock_with_address(edge),
+                    orphan_owner_sentence(edge, events, run_start_ns, waiter_parent));
     // The parent usually waits for the stuck child: that is why the whole run hangs.
     for (std::size_t i = 0; i < graph.size(); ++i) {
         if (graph[i].kind == WaitEdge::Kind::child && graph[i].owner_pid == edge.waiter_pid) {
@@ -674,7 +675,8 @@ std::string explain_timeout(const Snapshot& snapshot, const std::vector<Event>& 
     for (const auto& process : snapshot.processes) {
         if (process.infrastructure) continue;
         for (const auto& thread : process.threads) {
-            if (auto spin = spin_description(process, thread, events, run_start_ns)) spinning.push_back(*spin);
+            if (auto spin = spin_description(process, thread, events, run_start_ns))
+                spinning.push_back(*spin);
             bool plain = thread.wait == WaitKind::running || thread.untimed;
             activity.push_back(fmt::format("'{}' (tid {}) of process {}: {}{}", thread.name,
                                            thread.ns_tid, process.ns_pid, to_string(thread.wait),

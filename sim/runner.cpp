@@ -644,7 +644,8 @@ void SandboxRun::loop() {
                 record_.snapshots.push_back(detailed);
             last_snapshot_ = detailed;
             stop_with(VerdictKind::timed_out,
-                      explain_timeout(detailed, record_.events, start_ns_, request_.timeout_seconds));
+                      explain_timeout(detailed, record_.events, start_ns_,
+                                      request_.timeout_seconds));
             capture_stacks_of(detailed, {});
             return;
         }

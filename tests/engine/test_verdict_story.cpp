@@ -32,33 +32,33 @@ const Event* first_event(const RunRecord& record, EventKind kind, const char* na
 
 } // namespace
 
-TEST_CASE("story: file-read-under-lock completes for a reason the trace shows",
-          "[engine][story]") {
+TEST_CASE("story: file-read-under-lock completes for a reason the trace shows", "[engine][story]") {
     struct Case {
         const char* variant;
         std::vector<const char*> says;
     };
     const Case cases[] = {
         {"spawn",
-         {"started from a fresh program (spawn)",
-          "no copy of 'file_lock', held by thread 'reader'", "without waiting"}},
+         {"started from a fresh program (spawn)", "no copy of 'file_lock', held by thread 'reader'",
+          "without waiting"}},
         {"fork_exec",
          {"started from a fresh program (fork then exec)",
           "no copy of 'file_lock', held by thread 'reader'", "exec replaced the copy"}},
         {"forkserver",
          {"was forked by the fork server (process 3)", "a copy of the server, not of process 2",
           "thread 'reader' (tid 4) held 'file_lock'", "when it had one thread and held no lock"}},
-        {"fork_atfork", {"the thread that called fork(), took 'file_lock'",
-                         "as pthread_atfork handlers do"}},
-        {"fork_no_reader", {"made by fork() from process 2", "had one thread",
-                            "every such lock it copied was free"}},
+        {"fork_atfork",
+         {"the thread that called fork(), took 'file_lock'", "as pthread_atfork handlers do"}},
+        {"fork_no_reader",
+         {"made by fork() from process 2", "had one thread", "every such lock it copied was free"}},
     };
     for (const auto& c : cases) {
         RunRecord record = run("file-read-under-lock", c.variant);
         INFO(c.variant << ": " << record.verdict.explanation);
         REQUIRE(record.verdict.kind == VerdictKind::completed);
         CHECK_THAT(record.verdict.explanation, Contains("Why it did not hang: "));
-        for (const char* words : c.says) CHECK_THAT(record.verdict.explanation, Contains(words));
+        for (const char* words : c.says)
+            CHECK_THAT(record.verdict.explanation, Contains(words));
         CHECK(record.verdict.warnings.empty());
     }
 }
@@ -151,7 +151,8 @@ TEST_CASE("story: a process that holds the flock through one fd and waits throug
     CHECK(edge->waiter_pid == 3);
     const Event* worker_wait = nullptr;
     for (const auto& e : record.events)
-        if (e.kind == EventKind::file_lock_wait && e.pid == 3) worker_wait = &e;
+        if (e.kind == EventKind::file_lock_wait && e.pid == 3)
+            worker_wait = &e;
     REQUIRE(worker_wait);
     CHECK(edge->waiter_fd == static_cast<int>(worker_wait->object));
     CHECK(edge->owner_pid == 2);

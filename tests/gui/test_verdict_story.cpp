@@ -67,8 +67,8 @@ TEST_CASE("verdict story: Stop during a Repeat is neither a hang nor a mismatch"
     CHECK(progress.outcome_counts.empty());
     CHECK(progress.stopped_after_ms >= 300);
     const std::string status = describe_progress(progress);
-    CHECK_THAT(status, Contains("0 of 10 runs done") && Contains("then stopped by the user after") &&
-                           !Contains("hang rate"));
+    CHECK_THAT(status, Contains("0 of 10 runs done") &&
+                           Contains("then stopped by the user after") && !Contains("hang rate"));
 
     const RecordView view = session.view();
     REQUIRE(view);
@@ -80,7 +80,8 @@ TEST_CASE("verdict story: Stop during a Repeat is neither a hang nor a mismatch"
     HeadlessImGui gui(1280, 2000);
     Selection selection;
     VerdictPanelState verdict;
-    const std::string shown = drawn_text(gui, [&] { draw_verdict_panel(verdict, view, selection); });
+    const std::string shown =
+        drawn_text(gui, [&] { draw_verdict_panel(verdict, view, selection); });
     CHECK_THAT(shown, Contains("stopped") && Contains("Stopped by the user after") &&
                           Contains("not checked: the run was stopped before a verdict") &&
                           !Contains("MISMATCH"));
@@ -189,7 +190,8 @@ TEST_CASE("verdict story: flock_reopened names the fds that hold and the fd that
     const FileLockRow& row = locks.file_locks.front();
     INFO(row.state_text);
     REQUIRE(row.holders.size() == 2);
-    for (const auto& holder : row.holders) CHECK(holder.fd >= 0);
+    for (const auto& holder : row.holders)
+        CHECK(holder.fd >= 0);
     REQUIRE(row.waiters.size() == 1);
     CHECK(row.waiters[0].pid == 3);
     CHECK(row.waiters[0].fd >= 0);

@@ -98,11 +98,12 @@ TEST_CASE("completion: a spawned child has no copy of a lock another thread held
         .lock(64, EventKind::lock_released, 4, 4, "main", 0x7000);
     CompletionStory story = explain_completion(trace.events, {}, kRunStart);
     REQUIRE(story.children.size() == 1);
-    CHECK_THAT(story.children[0],
-               Contains("Process 4 (child 'read') started from a fresh program (spawn) at 5.0 ms") &&
-                   Contains("no copy of 'file_lock', held by thread 'reader' (tid 3) at that "
-                            "moment existed in it") &&
-                   Contains("It took its own 'file_lock' at 6.3 ms without waiting."));
+    CHECK_THAT(
+        story.children[0],
+        Contains("Process 4 (child 'read') started from a fresh program (spawn) at 5.0 ms") &&
+            Contains("no copy of 'file_lock', held by thread 'reader' (tid 3) at that "
+                     "moment existed in it") &&
+            Contains("It took its own 'file_lock' at 6.3 ms without waiting."));
     CHECK(story.warnings.empty());
 }
 
@@ -145,7 +146,8 @@ TEST_CASE("completion: workers made the same way are told once", "[verdict][comp
     CompletionStory story = explain_completion(trace.events, {}, kRunStart);
     REQUIRE(story.children.size() == 2);
     CHECK_THAT(story.children[0], Contains("Process 3 (child 'pool_worker') was made by fork()"));
-    CHECK(story.children[1] == "So were processes 4 and 5, made the same way at 4.0 ms and 5.0 ms.");
+    CHECK(story.children[1] ==
+          "So were processes 4 and 5, made the same way at 4.0 ms and 5.0 ms.");
 }
 
 TEST_CASE("completion: atfork handlers hold the lock across fork and free both copies",
@@ -215,8 +217,8 @@ TEST_CASE("completion: a fork that copied a held lock the child never took is a 
         CHECK_THAT(told.children[0], Contains("the child took no lock before it called exec at "
                                               "5.5 ms, which replaced the copy"));
         REQUIRE(told.warnings.size() == 1);
-        CHECK_THAT(told.warnings[0].text, Contains("Until its exec at 5.5 ms") &&
-                                              Contains("it took none"));
+        CHECK_THAT(told.warnings[0].text,
+                   Contains("Until its exec at 5.5 ms") && Contains("it took none"));
     }
 }
 
@@ -327,16 +329,15 @@ TEST_CASE("verdict: times in the explanation count from the run's start", "[verd
         .lock(53, EventKind::lock_wait, 4, 4, "main");
     Snapshot snapshot;
     snapshot.detailed = true;
-    snapshot.processes = {process(2, 1, {waiting_for_child(2, "main", 4),
-                                          on_futex(3, "reader", 0x9000)}),
-                          process(4, 2, {on_futex(4, "main", kFileLock, 3)})};
+    snapshot.processes = {
+        process(2, 1, {waiting_for_child(2, "main", 4), on_futex(3, "reader", 0x9000)}),
+        process(4, 2, {on_futex(4, "main", kFileLock, 3)})};
     // The first event is at the run's start + 0 ms, but the run started 3 ms earlier still.
     Verdict verdict = explain_deadlock(snapshot, trace.events, kRunStart - 3 * kMs);
     CHECK_THAT(verdict.explanation, Contains("fork() from process 2 at 8.0 ms"));
 }
 
-TEST_CASE("verdict: a futex word inside a barrier is shown as the barrier's address",
-          "[verdict]") {
+TEST_CASE("verdict: a futex word inside a barrier is shown as the barrier's address", "[verdict]") {
     constexpr std::uint64_t kBarrier = 0x7ffd10;
     Trace trace;
     trace.add(10, EventKind::barrier_wait, 2, 3, "reader", kBarrier, 0, 0, "finished");
@@ -369,7 +370,8 @@ TEST_CASE("verdict: a process that holds a flock through one fd and waits throug
                           process(3, 2, {waiter})};
     // /proc/locks names the first taker (process 2) and the blocked request; each process's
     // fdinfo names the fd its description holds it through.
-    FileLockEntry first_taker{1, "FLOCK", true, false, 2 + kHostOffset, kInode, "00:28", "0", "EOF"};
+    FileLockEntry first_taker{1,      "FLOCK", true, false, 2 + kHostOffset,
+                              kInode, "00:28", "0",  "EOF"};
     FileLockEntry request = first_taker;
     request.waiting = true;
     request.pid = 3 + kHostOffset;

@@ -361,7 +361,8 @@ TEST_CASE("verdict: a thread locking a mutex it already holds is a cycle of one"
     Trace trace;
     trace.lock_acquired(2, 2, "main", 0xa0, "config");
     Verdict verdict = explain_deadlock(
-        snapshot_at(0, {process(2, 1, {thread_on_futex(2, "main", 0xa0, 2)})}), trace.events, kTraceStart);
+        snapshot_at(0, {process(2, 1, {thread_on_futex(2, "main", 0xa0, 2)})}), trace.events,
+        kTraceStart);
     CHECK(verdict.reason == DeadlockReason::cycle);
     CHECK_THAT(verdict.explanation,
                Contains("holds 'config' and waits for 'config'") && Contains("waits for itself"));
