@@ -41,6 +41,13 @@ std::string MatrixSession::start(MatrixOptions options) {
     options.cancel = &cancel_;
     options.on_cell = [this](const MatrixCell& cell, std::size_t done, std::size_t) {
         // Called by the engine's workers one at a time (it holds its report lock).
+        if (cell.runs == 0) {
+            // Stopped before its first run had a verdict: the variant was not run at all.
+            std::lock_guard<std::mutex> lock(mutex_);
+            progress_.done = done;
+            ++version_;
+            return;
+        }
         // The copy is made before taking the lock, so the UI's next frame never waits for it.
         MatrixCell finished = cell;
         auto record = std::make_shared<const RunRecord>(std::move(finished.last_record));

@@ -63,7 +63,7 @@ const RunEntry& RunHistory::add(std::shared_ptr<const RunRecord> record, std::ui
     if (record) {
         entry.kind = record->verdict.kind;
         entry.outcome = stopped ? "stopped" : outcome_label(record->verdict);
-        // A run the user stopped ends as timed_out, but nothing hung: it was cut short.
+        // A run the user stopped has no outcome (its verdict is `stopped`): nothing hung.
         entry.hung = is_hang(record->verdict.kind) && !stopped;
         entry.bytes = approximate_record_bytes(*record);
         kept_bytes_ += entry.bytes;

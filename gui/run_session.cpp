@@ -164,7 +164,12 @@ void RunSession::run_all(RunRequest request, int repeat) {
             break;
         }
         const bool last = i + 1 == repeat || cancel_.load();
-        {
+        if (!has_outcome(record->verdict.kind)) {
+            // Stopped by the user: shown, but counted nowhere (not a hang, not an outcome).
+            std::lock_guard<std::mutex> guard(mutex_);
+            progress_.stopped_after_ms = static_cast<double>(now_ns() - run_started_ns_) / 1e6;
+            progress_.elapsed_ms = progress_.stopped_after_ms;
+        } else {
             std::lock_guard<std::mutex> guard(mutex_);
             ++progress_.completed;
             progress_.last_outcome = outcome_label(record->verdict);

@@ -34,7 +34,7 @@ struct RunProgress {
     bool running = false;
     std::string scenario, variant; // variant empty when the knobs are the user's own
     int repeat = 0;                // runs asked for
-    int completed = 0;             // runs finished
+    int completed = 0;             // runs finished with an outcome (a stopped run has none)
     std::map<std::string, int> outcome_counts; // outcome_label -> runs
     int hangs = 0;                 // deadlocked or timed out
     int as_expected = 0;           // runs that ended as a deterministic expectation says
@@ -45,6 +45,9 @@ struct RunProgress {
     std::optional<Expectation> expected; // of the variant, when run with its own knobs
     std::string last_outcome;      // outcome_label of the last finished run
     bool stopped = false;          // the user pressed Stop
+    // > 0 when a run was cut short by Stop: how long it had run. That run has no outcome: it is
+    // not in `completed`, the outcome counts, the hang rate or the expectation check.
+    double stopped_after_ms = 0;
     std::string error;             // the run could not be started (one line)
 
     double hang_rate() const { return completed ? static_cast<double>(hangs) / completed : 0.0; }
@@ -72,7 +75,7 @@ class RunSession {
     std::string start(const std::string& scenario_id, const std::string& variant,
                       const KnobValues& overrides = {}, int repeat = 1, RunOptions options = {});
     // Asks the run in progress to stop; returns at once. The runner kills and reaps the sandbox
-    // and the session ends with a "stopped" timed_out record.
+    // and the session ends with a `stopped` record, which counts in no outcome.
     void stop();
     // Blocks until the runs end (tests, and the program's exit).
     void wait();

@@ -174,6 +174,16 @@ std::string pid_list(const std::vector<pid_t>& pids) {
     return fmt::format("{} and {}", fmt::join(all_but_last, ", "), pids.back());
 }
 
+std::string capitalized(std::string text) {
+    if (!text.empty())
+        text[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(text[0])));
+    return text;
+}
+
+std::string time_in_run(std::int64_t run_start_ns, std::int64_t time_ns) {
+    return fmt::format("{:.1f} ms", static_cast<double>(time_ns - run_start_ns) / 1e6);
+}
+
 // ---------------------------------------------------------------------------------------------
 // The deadlock explanation
 // ---------------------------------------------------------------------------------------------
@@ -182,19 +192,6 @@ namespace {
 
 constexpr std::string_view kForkCopiesLocks =
     "fork() copied the lock in its locked state but not the thread that would have unlocked it";
-
-std::string capitalized(std::string text) {
-    if (!text.empty())
-        text[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(text[0])));
-    return text;
-}
-
-// "3.1 ms" after the first recorded event: the timeline a student sees starts there.
-std::string time_in_run(const std::vector<Event>& events, std::int64_t time_ns) {
-    std::int64_t start = time_ns;
-    for (const auto& event : events) start = std::min(start, event.time_ns);
-    return fmt::format("{:.1f} ms", static_cast<double>(time_ns - start) / 1e6);
-}
 
 // "lock 'file_lock' (0x55d0c0a0)", or "the lock at 0x55d0c0a0".
 std::string lock_with_address(const WaitEdge& edge) {
@@ -235,9 +232,9 @@ bool copies_memory(StartMethod method) {
 }
 
 // "the child was made by fork() from process 2 at 3.1 ms"
-std::string how_child_was_made(const std::vector<Event>& events, const Event& made) {
+std::string how_child_was_made(const Event& made, std::int64_t run_start_ns) {
     auto method = static_cast<StartMethod>(made.arg0);
-    std::string when = time_in_run(events, made.time_ns);
+    std::string when = time_in_run(run_start_ns, made.time_ns);
     if (method == StartMethod::fork)
         return fmt::format("the child was made by fork() from process {} at {}", made.pid, when);
     if (method == StartMethod::forkserver)
@@ -259,7 +256,7 @@ pid_t parent_by_proc(const Snapshot& snapshot, pid_t ns_pid) {
 }
 
 std::string orphan_owner_sentence(const WaitEdge& edge, const std::vector<Event>& events,
-                                  pid_t waiter_parent) {
+                                  std::int64_t run_start_ns, pid_t waiter_parent) {
     std::string owner = thread_phrase(edge.owner_thread, edge.owner_tid);
     const Event* made = child_start_of(events, edge.waiter_pid);
     bool forked = made && copies_memory(static_cast<StartMethod>(made->arg0));
@@ -287,20 +284,20 @@ std::string orphan_owner_sentence(const WaitEdge& edge, const std::vector<Event>
                 "{}: that is the very thread that called fork() at {}, holding the lock itself. "
                 "The child runs on a copy of it with a new id (tid {}), and the lock word still "
                 "names the parent's thread, so not even a recursive lock lets the child back in.",
-                where, time_in_run(events, made->time_ns), edge.waiter_tid);
+                where, time_in_run(run_start_ns, made->time_ns), edge.waiter_tid);
         if (forked)
-            return fmt::format("{}: {}, and {}.", where, how_child_was_made(events, *made),
+            return fmt::format("{}: {}, and {}.", where, how_child_was_made(*made, run_start_ns),
                                kForkCopiesLocks);
         if (made) // a fresh program: the lock can only be in memory both processes share
             return fmt::format("{}: {}, so the lock lives in memory shared with process {}.", where,
-                               how_child_was_made(events, *made), edge.owner_pid);
+                               how_child_was_made(*made, run_start_ns), edge.owner_pid);
         return fmt::format("{}: {}.", where, kForkCopiesLocks);
     }
     pid_t home = recorded_pid_of_thread(events, edge.owner_tid);
     if (forked && home != 0 && home != edge.waiter_pid)
         return fmt::format("Its owner, {}, stayed behind in process {} when this child was "
                            "forked at {}, and has since exited: {}.",
-                           owner, home, time_in_run(events, made->time_ns), kForkCopiesLocks);
+                           owner, home, time_in_run(run_start_ns, made->time_ns), kForkCopiesLocks);
     // The owner's whole process may have died (killed while holding a lock in shared memory).
     const Event* died = home == 0 ? nullptr : latest_event(events, [&](const Event& e) {
         return e.kind == EventKind::process_exit && e.object == static_cast<std::uint64_t>(home);
@@ -323,7 +320,8 @@ std::string orphan_owner_sentence(const WaitEdge& edge, const std::vector<Event>
 }
 
 Verdict orphaned_lock_verdict(std::vector<WaitEdge> graph, std::size_t root,
-                              const std::vector<Event>& events, const Snapshot& snapshot) {
+                              const std::vector<Event>& events, std::int64_t run_start_ns,
+                              const Snapshot& snapshot) {
     const WaitEdge& edge = graph[root];
     std::vector<bool> mentioned(graph.size(), false);
     mentioned[root] = true;
@@ -336,7 +334,8 @@ Verdict orphaned_lock_verdict(std::vector<WaitEdge> graph, std::size_t root,
     std::string text =
         fmt::format("Deadlocked: orphaned lock. {} of {} waits forever for {}. {}",
                     capitalized(thread_phrase(edge.waiter_thread, edge.waiter_tid)), process,
-                    lock_with_address(edge), orphan_owner_sentence(edge, events, waiter_parent));
+                    lock_with_address(edge),
+                    orphan_owner_sentence(edge, events, run_start_ns, waiter_parent));
     // The parent usually waits for the stuck child: that is why the whole run hangs.
     for (std::size_t i = 0; i < graph.size(); ++i) {
         if (graph[i].kind == WaitEdge::Kind::child && graph[i].owner_pid == edge.waiter_pid) {
@@ -565,13 +564,14 @@ std::string live_threads_sentence(const Verdict& verdict) {
 }
 
 Verdict explain_wait_for_graph(const Snapshot& snapshot, const std::vector<Event>& events,
-                               const std::vector<ThreadStack>& stacks, const StuckSet& stuck) {
+                               std::int64_t run_start_ns, const std::vector<ThreadStack>& stacks,
+                               const StuckSet& stuck) {
     std::vector<WaitEdge> graph = build_wait_for_graph(snapshot, events, stacks, &stuck);
     auto orphan = std::find_if(graph.begin(), graph.end(),
                                [](const WaitEdge& edge) { return edge.orphaned; });
     if (orphan != graph.end()) {
         auto root = static_cast<std::size_t>(orphan - graph.begin());
-        return orphaned_lock_verdict(std::move(graph), root, events, snapshot);
+        return orphaned_lock_verdict(std::move(graph), root, events, run_start_ns, snapshot);
     }
     std::vector<std::size_t> cycle = find_lock_cycle(graph);
     if (!cycle.empty()) return cycle_verdict(std::move(graph), cycle);
@@ -580,13 +580,52 @@ Verdict explain_wait_for_graph(const Snapshot& snapshot, const std::vector<Event
 
 } // namespace
 
+namespace {
+
+// "waits on barrier 'finished' at 0x7ffd10 (its futex word is at 0x7ffd14)": a listed thread's
+// futex wait named by the object its pending wait event names, at the address the events and the
+// graph use; "" when the trace names no object for it (then /proc's futex word is all there is).
+std::string object_wait_text(const ThreadSnapshot& thread, const std::vector<Event>& events) {
+    if (thread.wait != WaitKind::futex || thread.futex_address == 0) return {};
+    const Event* pending = pending_wait_of(events, thread.ns_tid);
+    if (!pending || pending->kind == EventKind::join_wait ||
+        !futex_belongs_to(*pending, thread.futex_address))
+        return {};
+    std::string kind = "lock";
+    if (pending->kind == EventKind::barrier_wait) kind = "barrier";
+    else if (pending->kind == EventKind::cond_wait) kind = "condition variable";
+    else kind = std::string(to_string(static_cast<LockKind>(pending->arg0)));
+    if (kind.starts_with("rwlock")) kind = "rwlock";
+    std::string name(pending->name, strnlen(pending->name, sizeof pending->name));
+    std::string text = name.empty()
+                           ? fmt::format("waits on a {} at {:#x}", kind, pending->object)
+                           : fmt::format("waits on {} '{}' at {:#x}", kind, name, pending->object);
+    if (thread.futex_address != pending->object)
+        text += fmt::format(" (its futex word is at {:#x})", thread.futex_address);
+    return text;
+}
+
+// The member's `doing` with its futex named as the object it belongs to: the stuck set words
+// what /proc shows ("waits on the private futex at 0x...4"), the trace knows what it is.
+std::string named_doing(const StuckSet::Member& member, const std::vector<Event>& events) {
+    std::string named = object_wait_text(*member.thread, events);
+    if (named.empty()) return member.doing;
+    // Keep what the stuck set said after the wait itself ("(a live thread can wake it)").
+    const std::string futex_words = fmt::format(" futex at {:#x}", member.thread->futex_address);
+    auto at = member.doing.find(futex_words);
+    if (at == std::string::npos) return named;
+    return named + member.doing.substr(at + futex_words.size());
+}
+
+} // namespace
+
 Verdict explain_deadlock(const Snapshot& snapshot, const std::vector<Event>& events,
-                         const std::vector<ThreadStack>& stacks) {
+                         std::int64_t run_start_ns, const std::vector<ThreadStack>& stacks) {
     StuckSet stuck = find_stuck_threads(snapshot);
-    Verdict verdict = explain_wait_for_graph(snapshot, events, stacks, stuck);
-    auto state_of = [](const StuckSet::Member& member) {
+    Verdict verdict = explain_wait_for_graph(snapshot, events, run_start_ns, stacks, stuck);
+    auto state_of = [&](const StuckSet::Member& member) {
         return ThreadState{member.process->ns_pid, member.thread->ns_tid, member.thread->name,
-                           member.doing};
+                           named_doing(member, events)};
     };
     for (const auto& member : stuck.stuck) verdict.stuck.push_back(state_of(member));
     if (!stuck.empty())
@@ -605,7 +644,8 @@ namespace {
 // "'main' (tid 4) of process 4 spins on spin lock 'ready' since 2.1 ms, last taken by ..."
 std::optional<std::string> spin_description(const ProcessSnapshot& process,
                                             const ThreadSnapshot& thread,
-                                            const std::vector<Event>& events) {
+                                            const std::vector<Event>& events,
+                                            std::int64_t run_start_ns) {
     const Event* pending = pending_wait_of(events, thread.ns_tid);
     if (thread.wait != WaitKind::running || !pending || pending->kind != EventKind::lock_wait ||
         static_cast<LockKind>(pending->arg0) != LockKind::spin)
@@ -614,7 +654,7 @@ std::optional<std::string> spin_description(const ProcessSnapshot& process,
         "{} of process {} has been spinning on spin lock '{}' since {}, running on the CPU the "
         "whole time",
         thread_phrase(thread.name, thread.ns_tid), process.ns_pid, text_of(pending->name),
-        time_in_run(events, pending->time_ns));
+        time_in_run(run_start_ns, pending->time_ns));
     const Event* taken = latest_event(events, [&](const Event& e) {
         return e.object == pending->object &&
                (e.kind == EventKind::lock_acquired || e.kind == EventKind::lock_released);
@@ -630,12 +670,13 @@ std::optional<std::string> spin_description(const ProcessSnapshot& process,
 } // namespace
 
 std::string explain_timeout(const Snapshot& snapshot, const std::vector<Event>& events,
-                            double timeout_seconds) {
+                            std::int64_t run_start_ns, double timeout_seconds) {
     std::vector<std::string> spinning, activity;
     for (const auto& process : snapshot.processes) {
         if (process.infrastructure) continue;
         for (const auto& thread : process.threads) {
-            if (auto spin = spin_description(process, thread, events)) spinning.push_back(*spin);
+            if (auto spin = spin_description(process, thread, events, run_start_ns))
+                spinning.push_back(*spin);
             bool plain = thread.wait == WaitKind::running || thread.untimed;
             activity.push_back(fmt::format("'{}' (tid {}) of process {}: {}{}", thread.name,
                                            thread.ns_tid, process.ns_pid, to_string(thread.wait),

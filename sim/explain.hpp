@@ -82,5 +82,10 @@ std::string waiter_phrase(const WaitEdge& edge);
 std::string lock_label(const WaitEdge& edge);
 // "3", "3 and 4", "3, 4 and 5"
 std::string pid_list(const std::vector<pid_t>& pids);
+// The text with its first letter in capitals: a phrase that starts a sentence.
+std::string capitalized(std::string text);
+// "3.1 ms": `time_ns` after the run's start (RunRecord::start_time_ns), the one origin of every
+// time a student sees: the event log, the timeline, the JSON and the verdict's sentences.
+std::string time_in_run(std::int64_t run_start_ns, std::int64_t time_ns);
 
 } // namespace forklore

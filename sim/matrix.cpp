@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <atomic>
 #include <mutex>
+#include <set>
 #include <thread>
 
 namespace forklore {
@@ -63,10 +64,15 @@ MatrixCell run_variant(const Scenario& scenario, const Variant& variant, int rep
     for (int i = 0; i < runs; ++i) {
         if (cancel && cancel->load() && cell.runs > 0) break;
         RunRecord record = run_scenario(request);
+        // Stopped before a verdict: not a run of the variant at all (the cell is incomplete).
+        if (!has_outcome(record.verdict.kind)) break;
         ++cell.runs;
         ++cell.verdict_counts[outcome_label(record.verdict)];
         if (is_hang(record.verdict.kind)) ++cell.hangs;
         cell.dropped_events += record.dropped_events;
+        std::set<std::string> kinds;
+        for (const auto& warning : record.verdict.warnings) kinds.insert(warning.kind);
+        for (const auto& kind : kinds) ++cell.warning_counts[kind];
         total_ms += record.timings.verdict_ms;
         cell.max_verdict_ms = std::max(cell.max_verdict_ms, record.timings.verdict_ms);
         bool setup_broke = record.verdict.kind == VerdictKind::setup_error;
@@ -86,7 +92,7 @@ MatrixCell run_variant(const Scenario& scenario, const Variant& variant, int rep
     }
     // Stopped at any point during the variant: its last run may have been cut short.
     cell.complete = !(cancel && cancel->load());
-    cell.mean_verdict_ms = total_ms / cell.runs;
+    cell.mean_verdict_ms = cell.runs ? total_ms / cell.runs : 0.0;
     cell.hang_rate_interval = wilson_interval(cell.hangs, cell.runs);
     if (variant.expected.racy) {
         double rate = cell.hang_rate();

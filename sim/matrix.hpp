@@ -28,6 +28,8 @@ struct MatrixCell {
     double mean_verdict_ms = 0;
     double max_verdict_ms = 0;
     std::uint64_t dropped_events = 0; // over all its runs: the event ring was full
+    // Hazards that did not bite (Verdict::warnings): warning kind -> the runs that showed it.
+    std::map<std::string, int> warning_counts;
     RunRecord last_record;    // the last run (or the first mismatching one)
     // False when the matrix was stopped (MatrixOptions::cancel) while this variant ran: its
     // counts may then hold a run cut short, or fewer runs than it should have had.

@@ -108,12 +108,15 @@ std::vector<FileLockEntry> sandbox_file_locks(const Snapshot& snapshot) {
     // process say who holds them (a process holds a lock its inherited fd's description holds).
     for (const auto& process : snapshot.processes) {
         if (process.infrastructure) continue;
+        // Each fd also names which of the process's fds holds it: a process can hold a flock
+        // through one open file description and wait for it through another.
         for (auto& held : procfs::read_fd_locks(process.pid)) {
-            bool known = std::any_of(all.begin(), all.end(), [&](const FileLockEntry& e) {
+            auto known = std::find_if(all.begin(), all.end(), [&](const FileLockEntry& e) {
                 return e.pid == held.pid && e.inode == held.inode && e.device == held.device &&
-                       e.waiting == held.waiting;
+                       e.waiting == held.waiting && (e.fd < 0 || e.fd == held.fd);
             });
-            if (!known) all.push_back(std::move(held));
+            if (known == all.end()) all.push_back(std::move(held));
+            else known->fd = held.fd;
         }
     }
 

@@ -590,6 +590,7 @@ std::vector<FileLockEntry> read_fd_locks(pid_t pid) {
             // that holds it (flock, OFD) or owns it (fcntl): the process is a holder, whatever
             // pid the line says (-1 for OFD, the first taker for flock).
             lock.pid = pid;
+            lock.fd = std::atoi(entry->d_name);
             result.push_back(std::move(lock));
         }
     }

@@ -33,7 +33,7 @@ json expectation_to_json(const Expectation& e) {
 namespace {
 
 json edge_to_json(const WaitEdge& edge) {
-    return json{{"kind", to_string(edge.kind)},
+    json j{{"kind", to_string(edge.kind)},
                 {"waiter_pid", edge.waiter_pid},
                 {"waiter_tid", edge.waiter_tid},
                 {"waiter_thread", edge.waiter_thread},
@@ -46,6 +46,15 @@ json edge_to_json(const WaitEdge& edge) {
                 {"orphaned", edge.orphaned},
                 {"owner_exists", edge.owner_exists},
                 {"description", edge.description}};
+    if (edge.futex_address) j["futex_address"] = edge.futex_address;
+    if (edge.waiter_fd >= 0) j["waiter_fd"] = edge.waiter_fd;
+    if (!edge.holding_fds.empty()) {
+        json holders = json::array();
+        for (const auto& holder : edge.holding_fds)
+            holders.push_back({{"pid", holder.pid}, {"fd", holder.fd}});
+        j["holding_fds"] = holders;
+    }
+    return j;
 }
 
 json thread_states_to_json(const std::vector<ThreadState>& threads) {
@@ -94,6 +103,8 @@ json snapshot_to_json(const Snapshot& s, std::int64_t start_time_ns) {
                          {"pid", l.pid},
                          {"inode", l.inode},
                          {"device", l.device}});
+    for (std::size_t i = 0; i < s.file_locks.size(); ++i)
+        if (s.file_locks[i].fd >= 0) locks[i]["fd"] = s.file_locks[i].fd;
     return json{{"t_ns", s.time_ns - start_time_ns},
                 {"detailed", s.detailed},
                 {"processes", processes},
@@ -233,6 +244,10 @@ json verdict_to_json(const Verdict& v) {
     if (!v.limit.empty()) j["limit"] = v.limit;
     if (v.exit_code) j["exit_code"] = v.exit_code;
     if (v.culprit_pid) j["culprit_pid"] = v.culprit_pid;
+    json warnings = json::array();
+    for (const auto& warning : v.warnings)
+        warnings.push_back({{"kind", warning.kind}, {"text", warning.text}, {"pid", warning.pid}});
+    j["warnings"] = warnings;
     return j;
 }
 

@@ -246,6 +246,12 @@ WaitEdge edge_from_json(const json& j) {
     edge.orphaned = flag(j, "orphaned", false);
     edge.owner_exists = flag(j, "owner_exists", false);
     edge.description = text(j, "description");
+    edge.futex_address = whole(j, "futex_address", std::uint64_t{0});
+    edge.waiter_fd = whole(j, "waiter_fd", -1);
+    edge.holding_fds = list_of(j, "holding_fds", [](const json& holder) {
+        require_object(holder);
+        return WaitEdge::HoldingFd{whole(holder, "pid", 0), whole(holder, "fd", -1)};
+    });
     return edge;
 }
 
@@ -267,6 +273,11 @@ void read_verdict(const json& j, Verdict& v) {
     v.wait_for = list_of(j, "wait_for", edge_from_json);
     v.stuck = list_of(j, "stuck", thread_state_from_json);
     v.live = list_of(j, "live", thread_state_from_json);
+    v.warnings = list_of(j, "warnings", [](const json& warning) {
+        require_object(warning);
+        return VerdictWarning{text(warning, "kind"), text(warning, "text"),
+                              whole(warning, "pid", pid_t{0})};
+    });
 }
 
 // An event with its time relative to the run's start (start_time_ns may come later in the file).
@@ -342,6 +353,7 @@ FileLockEntry file_lock_from_json(const json& j) {
     l.pid = whole(j, "pid", 0);
     l.inode = whole(j, "inode", std::uint64_t{0});
     l.device = text(j, "device");
+    l.fd = whole(j, "fd", -1);
     return l;
 }
 

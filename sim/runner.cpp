@@ -1,5 +1,7 @@
 #include "sim/runner.hpp"
 
+#include "sim/completion.hpp"
+
 #include "sim/cgroup.hpp"
 #include "sim/host.hpp"
 #include "sim/observer.hpp"
@@ -442,7 +444,7 @@ void SandboxRun::decide_deadlock(const Snapshot& detailed) {
         if (member.thread->owner_tid) tids.push_back(member.thread->owner_tid);
     }
     capture_stacks_of(detailed, tids);
-    record_.verdict = explain_deadlock(detailed, record_.events, record_.stacks);
+    record_.verdict = explain_deadlock(detailed, record_.events, start_ns_, record_.stacks);
 }
 
 // The kernel's counters: a refused fork or thread, or an OOM kill, ends the run as `limit` at
@@ -629,7 +631,11 @@ void SandboxRun::loop() {
             return;
         }
         if (request_.cancel && request_.cancel->load()) {
-            stop_with(VerdictKind::timed_out, "Stopped by the user before a verdict was proven.");
+            // Not a hang and not an outcome: the run was cut short, nothing was proven.
+            stop_with(VerdictKind::stopped,
+                      fmt::format("Stopped by the user after {:.1f} s, before a verdict was "
+                                  "proven: this run has no outcome, and counts in no hang rate.",
+                                  static_cast<double>(now_ns() - start_ns_) / 1e9));
             return;
         }
         if (now_ns() >= deadline) {
@@ -638,7 +644,8 @@ void SandboxRun::loop() {
                 record_.snapshots.push_back(detailed);
             last_snapshot_ = detailed;
             stop_with(VerdictKind::timed_out,
-                      explain_timeout(detailed, record_.events, request_.timeout_seconds));
+                      explain_timeout(detailed, record_.events, start_ns_,
+                                      request_.timeout_seconds));
             capture_stacks_of(detailed, {});
             return;
         }
@@ -756,6 +763,8 @@ void SandboxRun::finish_record() {
         } else {
             record_.verdict = judge_exits(record_.events, host_status_);
             record_.verdict.explanation += left_running_sentence(record_.left_running);
+            // Why it did not hang, and what could have: as carefully as a hang is explained.
+            add_completion_story(record_.verdict, record_.events, record_.snapshots, start_ns_);
             record_.timings.verdict_ms = ms_between(start_ns_, now_ns());
         }
     }

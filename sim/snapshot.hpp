@@ -130,6 +130,10 @@ struct FileLockEntry {
     std::uint64_t inode = 0;
     std::string device; // "08:01"
     std::string start, end;
+    // The fd through which `pid` holds or requests it, when read from /proc/PID/fdinfo/FD: a
+    // flock or OFD lock belongs to an open file description, which several fds (of several
+    // processes) can share. -1 for a line of /proc/locks, which names no fd.
+    int fd = -1;
 };
 
 struct Snapshot {

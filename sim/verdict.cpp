@@ -217,11 +217,14 @@ void describe_lock_owner(WaitEdge& edge, const BlockedThread& blocked, pid_t own
 void describe_futex_wait(WaitEdge& edge, const BlockedThread& blocked) {
     edge.kind = WaitEdge::Kind::lock;
     edge.address = blocked.thread.futex_address;
-    // The trace knows which object the futex word belongs to: a rwlock's or a semaphore's
-    // waiters sleep on a word inside it, not at its first byte.
+    edge.futex_address = blocked.thread.futex_address;
+    // The trace knows which object the futex word belongs to: a rwlock's, a semaphore's or a
+    // barrier's waiters sleep on a word inside it, not at its first byte. The object's own
+    // address is the one every event and every sentence names.
     const Event* pending = pending_wait_of(blocked.events, blocked.thread.ns_tid);
-    if (pending && !futex_belongs_to(*pending, edge.address)) pending = nullptr;
+    if (pending && !futex_belongs_to(*pending, edge.futex_address)) pending = nullptr;
     if (pending && pending->kind != EventKind::join_wait) {
+        edge.address = pending->object;
         edge.lock_name = std::string(pending->name, strnlen(pending->name, sizeof pending->name));
         if (pending->kind == EventKind::lock_wait)
             edge.object_kind = std::string(to_string(static_cast<LockKind>(pending->arg0)));
@@ -262,46 +265,117 @@ std::optional<std::uint64_t> waited_inode(const BlockedThread& blocked, std::str
     return std::nullopt;
 }
 
+// The fd the thread asks for the file lock through: its own file_lock_wait event's, else the
+// first argument of its blocking flock/fcntl call.
+int waiting_fd(const BlockedThread& blocked) {
+    for (auto e = blocked.events.rbegin(); e != blocked.events.rend(); ++e) {
+        if (e->tid != blocked.thread.ns_tid) continue;
+        if (e->kind == EventKind::file_lock_wait) return static_cast<int>(e->object);
+        if (e->kind == EventKind::file_lock_acquired || e->kind == EventKind::file_lock_released)
+            break;
+    }
+    return blocked.thread.fd;
+}
+
+// "fd 4 of process 2 and fd 4 of process 3" ("process 2" where /proc named no fd).
+std::string holding_fds_phrase(const std::vector<WaitEdge::HoldingFd>& fds) {
+    std::vector<std::string> parts;
+    for (const auto& holder : fds)
+        parts.push_back(holder.fd >= 0 ? fmt::format("fd {} of process {}", holder.fd, holder.pid)
+                                       : fmt::format("process {}", holder.pid));
+    if (parts.size() <= 1) return fmt::format("{}", fmt::join(parts, ""));
+    std::vector<std::string> all_but_last(parts.begin(), parts.end() - 1);
+    return fmt::format("{} and {}", fmt::join(all_but_last, ", "), parts.back());
+}
+
 void describe_file_lock_wait(WaitEdge& edge, const BlockedThread& blocked) {
     edge.kind = WaitEdge::Kind::file_lock;
+    edge.waiter_fd = waiting_fd(blocked);
     std::string device;
     std::optional<std::uint64_t> inode = waited_inode(blocked, &device);
     std::vector<pid_t> holders;
-    bool by_description = false; // flock and OFD locks belong to an open file description
+    std::string description_lock; // "flock" or "OFD lock": owned by an open file description
+    bool exclusive = true;        // every holder holds it for writing: one description holds it
     if (inode) {
         edge.address = *inode;
         edge.lock_name = recorded_file_lock_name(blocked.events, *inode);
         for (const auto& entry : blocked.snapshot.file_locks) {
             bool same_file = entry.inode == *inode && (device.empty() || entry.device == device);
             pid_t holder = ns_pid_of_host_pid(blocked.snapshot, entry.pid);
-            bool known =
-                holder != 0 && std::find(holders.begin(), holders.end(), holder) == holders.end();
-            if (same_file && !entry.waiting && known) {
+            if (!same_file || entry.waiting || holder == 0) continue;
+            if (std::find(holders.begin(), holders.end(), holder) == holders.end())
                 holders.push_back(holder);
-                by_description = by_description || entry.type == "FLOCK" || entry.type == "OFDLCK";
-            }
+            WaitEdge::HoldingFd holding{holder, entry.fd};
+            if (std::find(edge.holding_fds.begin(), edge.holding_fds.end(), holding) ==
+                edge.holding_fds.end())
+                edge.holding_fds.push_back(holding);
+            if (entry.type == "FLOCK") description_lock = "flock";
+            if (entry.type == "OFDLCK") description_lock = "OFD lock";
+            exclusive = exclusive && entry.write;
         }
     }
+    // /proc/locks names a flock's first taker without an fd; its fdinfo line names the fd.
+    std::erase_if(edge.holding_fds, [&](const WaitEdge::HoldingFd& holding) {
+        return holding.fd < 0 &&
+               std::any_of(edge.holding_fds.begin(), edge.holding_fds.end(),
+                           [&](const WaitEdge::HoldingFd& other) {
+                               return other.pid == holding.pid && other.fd >= 0;
+                           });
+    });
     std::string what = edge.lock_name.empty() ? std::string("a file lock")
                                               : fmt::format("file lock '{}'", edge.lock_name);
     if (inode) what += fmt::format(" (inode {})", *inode);
+    std::string through = edge.waiter_fd >= 0 ? fmt::format(" through fd {}", edge.waiter_fd) : "";
     if (holders.empty()) {
-        edge.description =
-            fmt::format("{} waits for {}, held by an unknown process", waiter_phrase(edge), what);
+        edge.description = fmt::format("{} waits{} for {}, held by an unknown process",
+                                       waiter_phrase(edge), through, what);
         return;
     }
-    edge.owner_pid = holders.front();
+    // The owner the chain follows: another process when there is one (the waiter's own process
+    // holding it too is the point of the sentence, not where the chain goes).
+    auto other = std::find_if(holders.begin(), holders.end(),
+                              [&](pid_t pid) { return pid != edge.waiter_pid; });
+    edge.owner_pid = other != holders.end() ? *other : holders.front();
     edge.owner_exists = true;
-    if (holders.size() > 1 && by_description) {
-        // Every process with an fd on the holding description holds the lock, the waiter too
-        // when it inherited that fd: it waits through another description of the same file.
+    const bool own_process_holds =
+        std::find(holders.begin(), holders.end(), edge.waiter_pid) != holders.end();
+    if (!description_lock.empty() && own_process_holds) {
+        // A process holds it through one open file description and asks through another.
+        std::vector<WaitEdge::HoldingFd> own;
+        for (const auto& holding : edge.holding_fds)
+            if (holding.pid == edge.waiter_pid && holding.fd >= 0) own.push_back(holding);
+        std::string own_fds;
+        for (const auto& holding : own)
+            own_fds += fmt::format("{}fd {}", own_fds.empty() ? "" : " and ", holding.fd);
         edge.description = fmt::format(
-            "{} waits for {}, held through an open file description that processes {} share",
-            waiter_phrase(edge), what, pid_list(holders));
+            "{} waits{} for {}, which its own process {} holds{}: a {} belongs to the open file "
+            "description, not to the process, so holding it through {} does not let {} in",
+            waiter_phrase(edge), through, what, edge.waiter_pid,
+            own_fds.empty() ? " through another open file description"
+                            : " through " + own_fds + ", another open file description",
+            description_lock, own_fds.empty() ? "one description" : own_fds,
+            edge.waiter_fd >= 0 ? fmt::format("fd {}", edge.waiter_fd) : "another");
+        if (holders.size() > 1)
+            edge.description += fmt::format(
+                "; {} hold it{}", holding_fds_phrase(edge.holding_fds),
+                exclusive ? ", the one open file description they share" : "");
         return;
     }
-    edge.description = fmt::format("{} waits for {} held by process{} {}", waiter_phrase(edge),
-                                   what, holders.size() > 1 ? "es" : "", pid_list(holders));
+    if (holders.size() > 1 && !description_lock.empty()) {
+        // Every process with an fd on the holding description holds the lock.
+        edge.description = fmt::format(
+            "{} waits{} for {}, held through an open file description that {} share",
+            waiter_phrase(edge), through, what, holding_fds_phrase(edge.holding_fds));
+        return;
+    }
+    // A POSIX (fcntl) lock belongs to its process, whichever fd took it.
+    std::string by = fmt::format("process{} {}", holders.size() > 1 ? "es" : "", pid_list(holders));
+    if (!description_lock.empty() && edge.holding_fds.size() == 1 && edge.holding_fds[0].fd >= 0)
+        by += fmt::format(" through fd {}", edge.holding_fds[0].fd);
+    else if (!description_lock.empty())
+        by = holding_fds_phrase(edge.holding_fds);
+    edge.description =
+        fmt::format("{} waits{} for {} held by {}", waiter_phrase(edge), through, what, by);
 }
 
 void describe_child_wait(WaitEdge& edge, const BlockedThread& blocked) {

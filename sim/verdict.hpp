@@ -28,7 +28,13 @@ struct WaitEdge {
     pid_t waiter_pid = 0;
     pid_t waiter_tid = 0;
     std::string waiter_thread;
-    std::uint64_t address = 0;  // futex address of a lock, or the inode of a file lock
+    // The object waited on: a lock's, barrier's, condition variable's or semaphore's own
+    // address (the one its events name), or the inode of a file lock. A futex nobody named is
+    // its futex word's address.
+    std::uint64_t address = 0;
+    // Futex waits: the futex word the thread sleeps on, a detail. A rwlock, a semaphore, a barrier
+    // or a condition variable keeps it inside the object, so it differs from `address` there.
+    std::uint64_t futex_address = 0;
     std::string lock_name;      // from the trace; empty when the lock was never named
     std::string object_kind;    // "mutex", "rwlock_write", "semaphore", "condition variable",
                                 // "barrier", "thread", "file lock" ...; empty when unknown
@@ -38,6 +44,16 @@ struct WaitEdge {
     bool orphaned = false;      // the owner thread does not exist in the waiter's process
     bool owner_exists = false;  // the owner thread still exists somewhere in the sandbox
     std::string description;    // one line: "thread 'main' of process 3 waits for ..."
+    // File-lock waits: the fd the waiter asks through (-1 when unknown), and the fds through
+    // which each holder holds it (flock and OFD locks belong to an open file description, so a
+    // process can hold the lock through one fd and wait for it through another).
+    int waiter_fd = -1;
+    struct HoldingFd {
+        pid_t pid = 0; // namespace pid
+        int fd = -1;   // -1 when only /proc/locks named the holder
+        bool operator==(const HoldingFd&) const = default;
+    };
+    std::vector<HoldingFd> holding_fds;
 };
 
 std::string_view to_string(WaitEdge::Kind kind);
@@ -48,6 +64,16 @@ struct ThreadState {
     pid_t tid = 0;
     std::string name;
     std::string wait; // what it does, in words: "waits on the private futex at 0x...", "runs"
+};
+
+// A hazard the trace shows in a run that did not suffer from it this time: the reader should know
+// it was there (a lock fork() copied held, that the child happened not to take; a file lock two
+// processes held at once through one open file description). Found from the events, never from
+// what the scenario expects.
+struct VerdictWarning {
+    std::string kind; // "copied_held_lock", "shared_file_lock"
+    std::string text; // sentences a student understands
+    pid_t pid = 0;    // the process it is about (namespace pid)
 };
 
 struct Verdict {
@@ -62,6 +88,7 @@ struct Verdict {
     int signal = 0;                       // crashed / limit: the signal that ended the process
     int exit_code = 0;                    // failed: the exit code
     pid_t culprit_pid = 0;                // the namespace pid the verdict is about
+    std::vector<VerdictWarning> warnings; // hazards that did not bite (sim/completion.hpp)
 };
 
 // True when the thread can only be woken by another thread or process (no timeout): futex,
@@ -133,13 +160,14 @@ std::vector<WaitEdge> build_wait_for_graph(const Snapshot& snapshot,
 // blocked_on_process) and an explanation naming the lock, the waiting thread and process, the
 // owner thread, and the fork that left the owner behind. Without events (forklore exec) it says
 // what /proc and the stacks show: addresses instead of names, the parent instead of the fork.
+// Times in the text count from `run_start_ns` (RunRecord::start_time_ns), as the event log does.
 Verdict explain_deadlock(const Snapshot& snapshot, const std::vector<Event>& events,
-                         const std::vector<ThreadStack>& stacks = {});
+                         std::int64_t run_start_ns, const std::vector<ThreadStack>& stacks = {});
 
 // Why a run that reached its deadline could not be judged: what each thread was doing, and for a
 // thread spinning on a spin lock (running, never blocked) which lock and who took it last.
 std::string explain_timeout(const Snapshot& snapshot, const std::vector<Event>& events,
-                            double timeout_seconds);
+                            std::int64_t run_start_ns, double timeout_seconds);
 
 // How a run that ended on its own (the sandbox exited) is judged: from the process_exit events
 // (raw wait statuses of every reaped process) and the signal_sent events (deaths that were

@@ -15,10 +15,12 @@ enum class VerdictKind : int {
     timed_out,   // the deadline passed without proof either way
     limit,       // a sandbox limit stopped it (CPU, processes, output, file size)
     setup_error, // the sandbox or the scenario could not start
+    stopped,     // the user stopped it before a verdict was proven: no outcome at all, so it
+                 // counts in no hang rate, no outcome count and no expectation check
 };
 
-inline constexpr std::array<std::string_view, 7> kVerdictNames = {
-    "completed", "failed", "crashed", "deadlocked", "timed_out", "limit", "setup_error"};
+inline constexpr std::array<std::string_view, 8> kVerdictNames = {
+    "completed", "failed", "crashed", "deadlocked", "timed_out", "limit", "setup_error", "stopped"};
 
 // Why a deadlocked run can never make progress again.
 enum class DeadlockReason : int {
@@ -54,5 +56,9 @@ constexpr std::optional<DeadlockReason> deadlock_reason_from_string(std::string_
 constexpr bool is_hang(VerdictKind kind) {
     return kind == VerdictKind::deadlocked || kind == VerdictKind::timed_out;
 }
+
+// Whether a run has an outcome to count: a run the user stopped has none (it is neither a hang
+// nor a completion, and matches or contradicts no expectation).
+constexpr bool has_outcome(VerdictKind kind) { return kind != VerdictKind::stopped; }
 
 } // namespace forklore

@@ -209,8 +209,8 @@ class Builder {
         for (std::size_t i = 0; i < record_.events.size(); ++i)
             replay(record_.events[i], i);
         apply_verdict();
-        if (live_ || is_hang(record_.verdict.kind))
-            apply_last_sample();
+        if (live_ || is_hang(record_.verdict.kind) || !has_outcome(record_.verdict.kind))
+            apply_last_sample(); // the sandbox was still running at the end: the sample is the end
         LockTableModel model;
         finish_locks(model);
         finish_file_locks(model);
@@ -988,7 +988,7 @@ class Builder {
         if (detailed) {
             model.file_locks_seen_ns = detailed->time_ns - record_.start_time_ns;
             model.file_locks_note =
-                live_ || is_hang(record_.verdict.kind)
+                live_ || is_hang(record_.verdict.kind) || !has_outcome(record_.verdict.kind)
                     ? fmt::format("/proc/locks (and each process's fdinfo) in the last detailed "
                                   "sample, at {:.1f} ms",
                                   to_ms(model.file_locks_seen_ns))
@@ -1009,14 +1009,18 @@ class Builder {
                 party.write = entry.write;
                 party.range = entry.start.empty() ? std::string()
                                                   : fmt::format("{}-{}", entry.start, entry.end);
+                party.fd = entry.waiting ? waiting_fd(*detailed, entry) : entry.fd;
                 auto &parties = entry.waiting ? row.waiters : row.holders;
-                // /proc/locks and fdinfo may both list one holding process.
-                bool known = std::any_of(parties.begin(), parties.end(), [&](const auto &p) {
+                // /proc/locks and fdinfo may both list one holding process; fdinfo names its fd.
+                auto known = std::find_if(parties.begin(), parties.end(), [&](const auto &p) {
                     return p.host_pid == party.host_pid && p.type == party.type &&
-                           p.write == party.write;
+                           p.write == party.write &&
+                           (p.fd < 0 || party.fd < 0 || p.fd == party.fd);
                 });
-                if (!known)
+                if (known == parties.end())
                     parties.push_back(std::move(party));
+                else if (known->fd < 0)
+                    known->fd = party.fd;
             }
         } else {
             model.file_locks_note = "no detailed sample was taken: file locks come from the "
@@ -1054,12 +1058,52 @@ class Builder {
                   });
     }
 
+    // The fd a blocked request asks through: /proc/locks names only the process, the blocked
+    // thread's flock/fcntl call names the fd.
+    static int waiting_fd(const Snapshot &snapshot, const FileLockEntry &entry) {
+        const ProcessSnapshot *process = snapshot.find_process(entry.pid);
+        if (!process)
+            return -1;
+        for (const auto &thread : process->threads)
+            if (thread.wait == WaitKind::file_lock && thread.fd >= 0 &&
+                (thread.fd_inode == 0 || thread.fd_inode == entry.inode))
+                return thread.fd;
+        return -1;
+    }
+
     static std::string party_text(const FileLockParty &party) {
         std::string who = party.pid ? fmt::format("process {}", party.pid)
                           : party.host_pid == -1
                               ? std::string("an open file description (an OFD lock has no process)")
                               : fmt::format("host pid {} (outside the sandbox)", party.host_pid);
+        if (party.fd >= 0)
+            who += fmt::format(" through fd {}", party.fd);
         return fmt::format("{} ({} {})", who, party.type, party.write ? "WRITE" : "READ");
+    }
+
+    // " Process 3 holds it through fd 4 and waits for it through fd 5: ..." when one process is
+    // on both lists of a lock that belongs to an open file description.
+    static std::string held_and_waited_by_one_process(const FileLockRow &row) {
+        std::string text;
+        for (const auto &waiter : row.waiters) {
+            if (waiter.pid == 0 || (waiter.type != "FLOCK" && waiter.type != "OFDLCK"))
+                continue;
+            for (const auto &holder : row.holders) {
+                if (holder.pid != waiter.pid)
+                    continue;
+                text += fmt::format(
+                    ". Process {} holds it {} and waits for it {}: a {} belongs to the open file "
+                    "description, not to the process, so the two fds are two owners",
+                    waiter.pid,
+                    holder.fd >= 0 ? fmt::format("through fd {}", holder.fd)
+                                   : std::string("through one open file description"),
+                    waiter.fd >= 0 ? fmt::format("through fd {}", waiter.fd)
+                                   : std::string("through another"),
+                    waiter.type == "FLOCK" ? "flock" : "OFD lock");
+                break;
+            }
+        }
+        return text;
     }
 
     static void decide_file_state(FileLockRow &row) {
@@ -1095,6 +1139,8 @@ class Builder {
             row.state_text += "; ";
         if (!waiters.empty())
             row.state_text += fmt::format("requested by {}", fmt::join(waiters, ", "));
+        if (from_kernel)
+            row.state_text += held_and_waited_by_one_process(row);
     }
 
     const RunRecord &record_;

@@ -125,6 +125,10 @@ struct FileLockParty {
     std::string type;   // FLOCK, POSIX, OFDLCK
     bool write = false;
     std::string range; // "0-EOF"
+    // The fd it holds or asks through (/proc/PID/fdinfo, or the blocked thread's flock/fcntl
+    // call); -1 when unknown. A flock or OFD lock belongs to an open file description: one
+    // process can hold it through one fd and wait for it through another.
+    int fd = -1;
 };
 
 struct FileLockRow {

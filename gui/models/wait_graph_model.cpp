@@ -150,6 +150,13 @@ class GraphBuilder {
             std::string what = wait.object_kind.empty() ? std::string("lock") : wait.object_kind;
             n.label = wait.lock_name.empty() ? what : fmt::format("{} '{}'", what, wait.lock_name);
             n.detail = fmt::format("{:#x} in process {}", wait.address, wait.waiter_pid);
+            // The object's own address, as its events name it; the word the thread sleeps on
+            // inside it is a detail.
+            if (wait.futex_address && wait.futex_address != wait.address)
+                add_line(n.tooltip, fmt::format("its waiters sleep on the futex word at {:#x}, "
+                                                "{} bytes into it",
+                                                wait.futex_address,
+                                                wait.futex_address - wait.address));
             return n;
         });
     }
@@ -167,6 +174,19 @@ class GraphBuilder {
                                              : fmt::format("file lock '{}'", wait.lock_name);
             n.detail =
                 wait.address ? fmt::format("inode {}", wait.address) : std::string("inode unknown");
+            // A flock or OFD lock belongs to an open file description: which fds hold it says
+            // which description, and why a process can be both its holder and its waiter.
+            std::vector<int> fds;
+            for (const auto& holding : wait.holding_fds) {
+                if (holding.fd < 0)
+                    continue;
+                add_line(n.tooltip, fmt::format("held through fd {} of process {}", holding.fd,
+                                                holding.pid));
+                if (std::find(fds.begin(), fds.end(), holding.fd) == fds.end())
+                    fds.push_back(holding.fd);
+            }
+            if (!fds.empty())
+                n.detail += fmt::format(", held by fd {}", fmt::join(fds, ", "));
             return n;
         });
     }
@@ -287,6 +307,10 @@ class GraphBuilder {
             break;
         case WaitEdge::Kind::file_lock:
             object = file_lock_node(wait);
+            if (wait.waiter_fd >= 0)
+                add_line(model_.nodes[object].tooltip,
+                         fmt::format("process {} waits for it through fd {}", wait.waiter_pid,
+                                     wait.waiter_fd));
             add_holder(object, wait, index);
             break;
         case WaitEdge::Kind::pipe:

@@ -179,6 +179,12 @@ void draw_expected_and_actual(const RunConfig& config, const Scenario& scenario,
     ImGui::SameLine();
     ImGui::TextColored(verdict_colour(record->verdict.kind), "%s",
                        outcome_label(record->verdict).c_str());
+    if (!has_outcome(record->verdict.kind)) {
+        // Stopped by the user: nothing was proven, so there is nothing to compare.
+        ImGui::SameLine();
+        ImGui::TextDisabled("(no outcome: not compared with the expectation)");
+        return;
+    }
     if (record->expected && !record->expected->racy) {
         const bool agrees = matches(*record->expected, record->verdict);
         ImGui::SameLine();
@@ -233,8 +239,16 @@ std::string describe_progress(const RunProgress& progress) {
                                  progress.repeat, progress.elapsed_ms)
                    : fmt::format("running for {:.0f} ms", progress.elapsed_ms);
     } else if (progress.repeat > 1) {
-        text = fmt::format("{} of {} runs done{}", progress.completed, progress.repeat,
-                           progress.stopped ? " (stopped)" : "");
+        text = fmt::format("{} of {} runs done", progress.completed, progress.repeat);
+        if (progress.stopped_after_ms > 0)
+            text += fmt::format(" (then stopped by the user after {:.1f} s: that run has no "
+                                "outcome and is not counted)",
+                                progress.stopped_after_ms / 1000);
+        else if (progress.stopped)
+            text += " (stopped)";
+    } else if (progress.stopped_after_ms > 0) {
+        text = fmt::format("stopped by the user after {:.1f} s: no verdict",
+                           progress.stopped_after_ms / 1000);
     } else {
         text = progress.stopped ? "stopped" : "done";
         if (progress.completed)

@@ -326,6 +326,8 @@ std::string party_cell(const std::vector<FileLockParty> &parties) {
             text += "a file description (OFD)";
         else
             text += fmt::format("host pid {}", party.host_pid);
+        if (party.fd >= 0)
+            text += fmt::format(" fd {}", party.fd);
         text += fmt::format(" {} {}", party.type, party.write ? "WRITE" : "READ");
     }
     return text;

@@ -49,9 +49,18 @@ std::string cell_caption(const MatrixEntry& entry, bool running) {
     return cell.verdict_counts.begin()->first;
 }
 
+} // namespace
+
+std::string cell_warning_mark(const MatrixEntry& entry) {
+    return entry.done && !entry.cell.warning_counts.empty() ? "  !" : "";
+}
+
+namespace {
+
 std::string cell_label(const MatrixEntry& entry, bool running) {
     const char* mark = entry.done ? (entry.cell.passed ? "  ok" : "  FAIL") : "";
-    return fmt::format("{}{}\n{}", entry.variant, mark, cell_caption(entry, running));
+    return fmt::format("{}{}{}\n{}", entry.variant, mark, cell_warning_mark(entry),
+                       cell_caption(entry, running));
 }
 
 void draw_cell_tooltip(const MatrixEntry& entry) {
@@ -75,6 +84,13 @@ void draw_cell_tooltip(const MatrixEntry& entry) {
                            "%s", cell.passed ? "pass" : "FAIL");
         if (!cell.mismatch.empty())
             ImGui::TextUnformatted(cell.mismatch.c_str());
+        for (const auto& [kind, runs] : cell.warning_counts)
+            ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(palette::warning),
+                               "warning: %s in %d of %d run%s", kind.c_str(), runs, cell.runs,
+                               cell.runs == 1 ? "" : "s");
+        if (entry.record)
+            for (const auto& warning : entry.record->verdict.warnings)
+                ImGui::TextWrapped("%s", warning.text.c_str());
         ImGui::TextDisabled("click to open its last run");
     }
     ImGui::PopTextWrapPos();
@@ -99,6 +115,14 @@ void draw_cell(MatrixPanelState& state, const MatrixEntry& entry, float width, b
     if (ImGui::IsItemHovered())
         draw_cell_tooltip(entry);
     ImDrawList* draw = ImGui::GetWindowDrawList();
+    if (entry.done && !entry.cell.warning_counts.empty()) {
+        // A hazard that did not bite: a warning-coloured corner, beside the "!" in the label.
+        const ImVec2 max = ImGui::GetItemRectMax();
+        const float size = ImGui::GetFontSize() * 0.7f;
+        const ImVec2 corner(max.x, ImGui::GetItemRectMin().y);
+        draw->AddTriangleFilled(corner, ImVec2(corner.x - size, corner.y),
+                                ImVec2(corner.x, corner.y + size), palette::warning);
+    }
     if (entry.done && !entry.cell.passed)
         draw->AddRect(ImGui::GetItemRectMin(), ImGui::GetItemRectMax(), kMismatchBorder, 3.0f, 0,
                       2.0f);
@@ -130,7 +154,7 @@ void draw_legend() {
         ImGui::SameLine(0, 4);
         ImGui::TextUnformatted(name);
     }
-    const char* border = "| red border: not as expected";
+    const char* border = "| red border: not as expected | ! and a yellow corner: a warning";
     if (next_fits(border))
         ImGui::SameLine();
     ImGui::TextDisabled("%s", border);

@@ -39,6 +39,8 @@ struct MatrixPanelState {
 // "completed", "deadlocked(orphaned_lock) 2, completed 1", "hang 40% [25%, 57%]". Exposed for
 // the tests.
 std::string describe_cell_actual(const MatrixCell& cell);
+// "  !" when a run of the cell showed a hazard that did not bite (Verdict::warnings), else "".
+std::string cell_warning_mark(const MatrixEntry& entry);
 
 void draw_matrix_panel(MatrixPanelState& state, const RecordView& view, Selection& selection);
 

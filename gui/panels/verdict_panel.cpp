@@ -38,6 +38,10 @@ ExpectationLine expectation_line(const RunRecord& record) {
     if (!record.expected)
         return {};
     const Expectation& expected = *record.expected;
+    if (!has_outcome(record.verdict.kind))
+        return {fmt::format("expected {} - not checked: the run was stopped before a verdict",
+                            expected.describe()),
+                false};
     if (expected.racy)
         return {fmt::format("expected {} - a rate over many runs: Repeat checks it",
                             expected.describe()),
@@ -161,6 +165,29 @@ void draw_stuck_set(const RunRecord& record, Selection& selection) {
                 thread_line(fmt::format("##left{}_{}", p, t), thread_state_line(left.threads[t]),
                             left.threads[t].pid, left.threads[t].tid, kLiveText, selection);
         }
+    }
+}
+
+// Hazards the trace shows that did not bite in this run (Verdict::warnings): a completed run is
+// not always a safe one.
+void draw_warnings(const Verdict& verdict) {
+    if (verdict.warnings.empty()) return;
+    ImGui::Spacing();
+    ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(palette::warning));
+    ImGui::TextUnformatted(fmt::format("Warnings ({}): hazards that did not bite this time",
+                                       verdict.warnings.size())
+                               .c_str());
+    ImGui::PopStyleColor();
+    help_marker("The trace shows a hazard that this run happened to survive: a lock fork() copied "
+                "in its locked state that the child never took, or a file lock two processes "
+                "held at once through one shared open file description (so the lock excluded "
+                "neither, and one's unlock released the other's). Another run, or a small change "
+                "to the program, can make it bite. Found from the events and /proc/locks, never "
+                "from what the scenario expects.");
+    for (const auto& warning : verdict.warnings) {
+        ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(palette::warning));
+        wrapped_text(fmt::format("{}: {}", warning.kind, warning.text));
+        ImGui::PopStyleColor();
     }
 }
 
@@ -693,7 +720,8 @@ void draw_verdict_panel(VerdictPanelState& state, const RecordView& view, Select
     const ExpectationLine expected = expectation_line(record);
     if (!expected.text.empty()) {
         ImVec4 colour = expected.mismatch ? verdict_colour(VerdictKind::deadlocked)
-                                          : verdict_colour(VerdictKind::completed);
+                        : has_outcome(record.verdict.kind) ? verdict_colour(VerdictKind::completed)
+                                                           : verdict_colour(record.verdict.kind);
         ImGui::PushStyleColor(ImGuiCol_Text, colour);
         wrapped_text(expected.text);
         ImGui::PopStyleColor();
@@ -723,6 +751,7 @@ void draw_verdict_panel(VerdictPanelState& state, const RecordView& view, Select
     }
     ImGui::Spacing();
     wrapped_text(record.verdict.explanation);
+    draw_warnings(record.verdict);
     if (const std::string lost = describe_lost_events(record); !lost.empty()) {
         ImGui::Spacing();
         ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(palette::warning));

@@ -41,7 +41,8 @@ std::string verdict_headline(const Verdict& verdict);
 
 // Expected versus actual, when the record says what was expected:
 // "expected deadlocked(orphaned_lock) - as expected" / "... - MISMATCH"; a racy expectation is a
-// rate over many runs, which one run cannot confirm. Empty text when nothing was expected.
+// rate over many runs, which one run cannot confirm; a run stopped by the user is not compared.
+// Empty text when nothing was expected.
 struct ExpectationLine {
     std::string text;
     bool mismatch = false;

@@ -164,6 +164,8 @@ std::string describe_run(const RunRecord& record) {
     }
     for (const auto& line : limits_not_enforced_by_kernel(record))
         out += wrap("warning: " + line, 100, "  ");
+    for (const auto& warning : record.verdict.warnings)
+        out += wrap(fmt::format("warning ({}): {}", warning.kind, warning.text), 100, "  ");
     if (std::string lost = describe_lost_events(record); !lost.empty())
         out += wrap(lost, 100, "  ");
     if (record.stdout_dropped > 0)
@@ -272,6 +274,9 @@ std::string matrix_table(const std::vector<MatrixCell>& cells) {
                            c.expected.describe(), actual, c.mean_verdict_ms, c.passed ? "ok" : "MISMATCH");
         if (c.passed) ++passed;
         else out += wrap(c.mismatch, 110, "    ");
+        for (const auto& [kind, runs] : c.warning_counts)
+            out += fmt::format("    warning: {} in {} of {} run{}\n", kind, runs, c.runs,
+                               c.runs == 1 ? "" : "s");
     }
     out += fmt::format("{} of {} variants as expected\n", passed, cells.size());
     return out;
@@ -290,7 +295,8 @@ json matrix_cell_json(const MatrixCell& c) {
             {"mismatch", c.mismatch},
             {"mean_verdict_ms", c.mean_verdict_ms},
             {"max_verdict_ms", c.max_verdict_ms},
-            {"dropped_events", c.dropped_events}};
+            {"dropped_events", c.dropped_events},
+            {"warnings", c.warning_counts}};
 }
 
 json matrix_json(const std::vector<MatrixCell>& cells) {

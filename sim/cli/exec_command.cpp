@@ -29,6 +29,7 @@ int exec_exit_code(VerdictKind kind) {
     case VerdictKind::timed_out: return 13;
     case VerdictKind::limit: return 14;
     case VerdictKind::setup_error: return 15;
+    case VerdictKind::stopped: return 130; // only Ctrl-C stops a run of the command line
     }
     return 1;
 }
@@ -37,6 +38,7 @@ std::string exec_exit_codes_help() {
     std::string text = "Exit status:\n";
     for (std::size_t i = 0; i < kVerdictNames.size(); ++i) {
         auto kind = static_cast<VerdictKind>(i);
+        if (!has_outcome(kind)) continue; // Ctrl-C: "interrupted" below
         text += fmt::format("  {:<4}{}\n", exec_exit_code(kind), to_string(kind));
     }
     text += "  2   usage error (no program, bad option)\n"

@@ -198,6 +198,24 @@ TEST_CASE("run --variant spawn --json completes", "[cli][run][json]") {
     CHECK(record["reason"].is_null());
 }
 
+TEST_CASE("run of a completed variant says why, and prints a hazard that did not bite",
+          "[cli][run][json]") {
+    CliResult text = run_cli({"run", "file-locks-across-fork", "--variant", "flock_inherited"});
+    REQUIRE(text.exit_code == 0);
+    using Catch::Matchers::Contains;
+    // The text is wrapped at 100 columns: look for phrases that fit on one line.
+    CHECK_THAT(text.out, Contains("Why it did not hang: Process") &&
+                             Contains("warning (shared_file_lock): Process 3 (child 'append')"));
+    CliResult result =
+        run_cli({"run", "file-locks-across-fork", "--variant", "flock_inherited", "--json"});
+    REQUIRE(result.exit_code == 0);
+    json record = json::parse(result.out);
+    CHECK(record["verdict"] == "completed");
+    REQUIRE(record["warnings"].size() == 1);
+    CHECK(record["warnings"][0]["kind"] == "shared_file_lock");
+    CHECK(record["warnings"][0]["pid"] == 2);
+}
+
 TEST_CASE("run --repeat prints the counts and the Wilson interval", "[cli][run][repeat]") {
     CliResult result = run_cli({"run", kScenario, "--variant", "spawn", "--repeat", "3"});
     REQUIRE(result.exit_code == 0);

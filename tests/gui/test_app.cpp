@@ -180,9 +180,11 @@ TEST_CASE("run session: Stop ends a run that would only end at its deadline", "[
     const RecordView view = session.view();
     REQUIRE(view);
     CHECK_FALSE(view.live);
-    CHECK(view.record->verdict.kind == VerdictKind::timed_out);
+    // Not a timeout, not a hang: a run with no outcome.
+    CHECK(view.record->verdict.kind == VerdictKind::stopped);
     CHECK(view.record->verdict.explanation.find("Stopped by the user") != std::string::npos);
     CHECK(session.progress().stopped);
+    CHECK(session.progress().hangs == 0);
     // Kept for browsing as stopped, not as a hang: the filter of hung runs leaves it out.
     const std::vector<RunEntry> runs = session.runs();
     REQUIRE(runs.size() == 1);

@@ -256,7 +256,7 @@ TEST_CASE("detector: a stuck thread that was scheduled in between restarts the w
 
 TEST_CASE("explanation: the live threads are named beside the stuck set", "[stuck]") {
     Snapshot snapshot = orphan_beside_chatter();
-    Verdict verdict = explain_deadlock(snapshot, {});
+    Verdict verdict = explain_deadlock(snapshot, {}, 0);
     REQUIRE(verdict.kind == VerdictKind::deadlocked);
     CHECK(verdict.reason == DeadlockReason::orphaned_lock);
     REQUIRE(verdict.stuck.size() == 1);

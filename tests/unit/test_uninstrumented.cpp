@@ -246,7 +246,7 @@ TEST_CASE("an orphaned mutex without events names the address, the waiter and th
     stacks[0].tid = 4 + kHostOffset;
     stacks[0].frames = {frame("__lll_lock_wait", "libc.so.6"),
                         frame("___pthread_mutex_lock", "libc.so.6"), frame("main", "orphaned_mutex")};
-    Verdict verdict = explain_deadlock(snapshot, {}, stacks);
+    Verdict verdict = explain_deadlock(snapshot, {}, 0, stacks);
     REQUIRE(verdict.kind == VerdictKind::deadlocked);
     REQUIRE(verdict.reason == DeadlockReason::orphaned_lock);
     CHECK_THAT(verdict.explanation, Contains("mutex at 0x55d0c0a0"));
@@ -264,7 +264,7 @@ TEST_CASE("an orphaned mutex without events names the address, the waiter and th
 
 TEST_CASE("an owner tid that lives nowhere is said to no longer exist", "[verdict][exec]") {
     ProcessSnapshot child = process(4, 1, "/bin/prog", 0xA0, {on_futex(4, "prog", 0x1000, 9)});
-    Verdict verdict = explain_deadlock(at_ms(10, {reaper(), child}), {});
+    Verdict verdict = explain_deadlock(at_ms(10, {reaper(), child}), {}, 0);
     REQUIRE(verdict.reason == DeadlockReason::orphaned_lock);
     CHECK_THAT(verdict.explanation, Contains("tid 9"));
     CHECK_THAT(verdict.explanation, Contains("no longer exists"));
@@ -282,7 +282,7 @@ TEST_CASE("a Python lock taken in a forked child is ownerless, said so from its 
                         frame("__new_sem_wait_slow64.constprop.0", "libc.so.6"),
                         frame("PyThread_acquire_lock_timed", "python3.11"),
                         frame("_PyEval_EvalFrameDefault", "python3.11")};
-    Verdict verdict = explain_deadlock(at_ms(10, {reaper(), parent, child}), {}, stacks);
+    Verdict verdict = explain_deadlock(at_ms(10, {reaper(), parent, child}), {}, 0, stacks);
     REQUIRE(verdict.kind == VerdictKind::deadlocked);
     CHECK(verdict.reason == DeadlockReason::no_waker);
     CHECK_THAT(verdict.explanation, Contains("Python lock at 0x2a00"));

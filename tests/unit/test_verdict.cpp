@@ -279,7 +279,7 @@ TEST_CASE("verdict: a lock whose owner stayed in the parent at fork is orphaned"
                                                  thread_on_futex(3, "reader", kCondition)}),
                                         process(4, 2, {thread_on_futex(4, "main", kFileLock, 3)})});
 
-    Verdict verdict = explain_deadlock(snapshot, trace.events);
+    Verdict verdict = explain_deadlock(snapshot, trace.events, kTraceStart);
     CHECK(verdict.kind == VerdictKind::deadlocked);
     CHECK(verdict.reason == DeadlockReason::orphaned_lock);
     CHECK(verdict.culprit_pid == 4);
@@ -311,7 +311,7 @@ TEST_CASE("verdict: a lock whose owner thread no longer exists anywhere", "[verd
         Snapshot snapshot =
             snapshot_at(0, {process(2, 1, {thread_waiting_for_child(2, "main", 4)}),
                             process(4, 2, {thread_on_futex(4, "main", kFileLock, 3)})});
-        Verdict verdict = explain_deadlock(snapshot, trace.events);
+        Verdict verdict = explain_deadlock(snapshot, trace.events, kTraceStart);
         CHECK(verdict.reason == DeadlockReason::orphaned_lock);
         REQUIRE(verdict.wait_for.size() == 2);
         CHECK_FALSE(verdict.wait_for[1].owner_exists);
@@ -329,7 +329,7 @@ TEST_CASE("verdict: a lock whose owner thread no longer exists anywhere", "[verd
             .add(EventKind::thread_exit, 2, 3, "worker", 0, 0, 0, "worker");
         Snapshot snapshot =
             snapshot_at(0, {process(2, 1, {thread_on_futex(2, "main", kFileLock, 3)})});
-        Verdict verdict = explain_deadlock(snapshot, trace.events);
+        Verdict verdict = explain_deadlock(snapshot, trace.events, kTraceStart);
         CHECK(verdict.reason == DeadlockReason::orphaned_lock);
         CHECK_THAT(verdict.explanation,
                    Contains("lock 'state'") &&
@@ -348,7 +348,7 @@ TEST_CASE("verdict: two threads waiting for each other's locks are a cycle", "[v
         0, {process(2, 1,
                     {thread_on_futex(2, "main", 0xc0), thread_on_futex(3, "a", kRight, 4),
                      thread_on_futex(4, "b", kLeft, 3)})});
-    Verdict verdict = explain_deadlock(snapshot, trace.events);
+    Verdict verdict = explain_deadlock(snapshot, trace.events, kTraceStart);
     CHECK(verdict.reason == DeadlockReason::cycle);
     CHECK(verdict.culprit_pid == 2);
     CHECK_THAT(verdict.explanation,
@@ -361,7 +361,8 @@ TEST_CASE("verdict: a thread locking a mutex it already holds is a cycle of one"
     Trace trace;
     trace.lock_acquired(2, 2, "main", 0xa0, "config");
     Verdict verdict = explain_deadlock(
-        snapshot_at(0, {process(2, 1, {thread_on_futex(2, "main", 0xa0, 2)})}), trace.events);
+        snapshot_at(0, {process(2, 1, {thread_on_futex(2, "main", 0xa0, 2)})}), trace.events,
+        kTraceStart);
     CHECK(verdict.reason == DeadlockReason::cycle);
     CHECK_THAT(verdict.explanation,
                Contains("holds 'config' and waits for 'config'") && Contains("waits for itself"));
@@ -376,7 +377,7 @@ TEST_CASE("verdict: waiting on a child stuck at a barrier nobody else reaches", 
     Snapshot snapshot = snapshot_at(
         0, {sandbox_infrastructure(), process(2, 1, {thread_waiting_for_child(2, "main", 3)}),
             process(3, 2, {thread_on_futex(3, "consumer", kBarrier)})});
-    Verdict verdict = explain_deadlock(snapshot, trace.events);
+    Verdict verdict = explain_deadlock(snapshot, trace.events, kTraceStart);
     CHECK(verdict.reason == DeadlockReason::no_waker);
     CHECK(verdict.culprit_pid == 3);
     CHECK_THAT(verdict.explanation,
@@ -401,7 +402,7 @@ TEST_CASE("verdict: a file lock held by a parent that waits for the child", "[ve
         {1, "FLOCK", true, false, 2 + kHostOffset, kInode, "08:01", "0", "EOF"},
         {1, "FLOCK", true, true, 3 + kHostOffset, kInode, "08:01", "0", "EOF"},
     };
-    Verdict verdict = explain_deadlock(snapshot, trace.events);
+    Verdict verdict = explain_deadlock(snapshot, trace.events, kTraceStart);
     CHECK(verdict.reason == DeadlockReason::blocked_on_process);
     REQUIRE(verdict.wait_for.size() == 2);
     const WaitEdge& any_child = verdict.wait_for[0];
@@ -539,7 +540,7 @@ TEST_CASE("verdict: a semaphore taken in the parent before fork has no owner to 
     Snapshot snapshot = snapshot_at(
         0, {process(2, 1, {thread_waiting_for_child(2, "main", 4), thread_on_futex(3, "holder", 0x9000)}),
             process(4, 2, {thread_on_futex(4, "main", kSemaphore)})});
-    Verdict verdict = explain_deadlock(snapshot, trace.events);
+    Verdict verdict = explain_deadlock(snapshot, trace.events, kTraceStart);
     CHECK(verdict.reason == DeadlockReason::no_waker);
     CHECK(verdict.culprit_pid == 4);
     const WaitEdge& wait = verdict.wait_for.back();
@@ -567,7 +568,7 @@ TEST_CASE("verdict: destroying a condition variable copied with a waiter in it",
                            thread_on_futex(3, "sleeper", kCondition + 8)}),
             // pthread_cond_destroy sleeps on __wrefs, 36 bytes into the condition variable
             process(4, 2, {thread_on_futex(4, "main", kCondition + 36)})});
-    Verdict verdict = explain_deadlock(snapshot, trace.events);
+    Verdict verdict = explain_deadlock(snapshot, trace.events, kTraceStart);
     CHECK(verdict.reason == DeadlockReason::no_waker);
     CHECK_THAT(verdict.explanation,
                Contains("destroys condition variable 'work_ready' (0x6000)") &&
@@ -586,7 +587,7 @@ TEST_CASE("verdict: joining a thread that stayed in the parent", "[verdict]") {
     Snapshot snapshot = snapshot_at(
         0, {process(2, 1, {thread_waiting_for_child(2, "main", 4), thread_on_futex(3, "worker", 0x9000)}),
             process(4, 2, {thread_on_futex(4, "main", 0x7ffff7a00910)})});
-    Verdict verdict = explain_deadlock(snapshot, trace.events);
+    Verdict verdict = explain_deadlock(snapshot, trace.events, kTraceStart);
     CHECK(verdict.reason == DeadlockReason::no_waker);
     CHECK_THAT(verdict.explanation,
                Contains("joins thread 'worker' (tid 3), which exists only in process 2: fork() "
@@ -606,7 +607,7 @@ TEST_CASE("verdict: an rwlock's writer left in the parent orphans it in the chil
         0, {process(2, 1, {thread_waiting_for_child(2, "main", 4), thread_on_futex(3, "writer", 0x9000)}),
             // writers sleep on __writers_futex, 12 bytes in; the observer read __cur_writer = 3
             process(4, 2, {thread_on_futex(4, "main", kRwlock + 12, 3)})});
-    Verdict verdict = explain_deadlock(snapshot, trace.events);
+    Verdict verdict = explain_deadlock(snapshot, trace.events, kTraceStart);
     CHECK(verdict.reason == DeadlockReason::orphaned_lock);
     const WaitEdge& wait = verdict.wait_for.back();
     CHECK(wait.lock_name == "table");
@@ -625,7 +626,7 @@ TEST_CASE("verdict: a lock in shared memory whose owner's process was killed", "
         .process_exit(2, 3, SIGKILL) // a raw wait status: killed by SIGKILL
         .add(EventKind::lock_wait, 2, 2, "main", kShared, 0, 0, "shared_lock");
     Snapshot snapshot = snapshot_at(0, {process(2, 1, {thread_on_futex(2, "main", kShared, 3)})});
-    Verdict verdict = explain_deadlock(snapshot, trace.events);
+    Verdict verdict = explain_deadlock(snapshot, trace.events, kTraceStart);
     CHECK(verdict.reason == DeadlockReason::orphaned_lock);
     CHECK_THAT(verdict.explanation,
                Contains("Its owner, thread 'main' (tid 3) of process 3, died holding the lock: "
