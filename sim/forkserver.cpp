@@ -111,7 +111,7 @@ struct Running {
             int status = 0;
             if (waitpid(child.pid, &status, 0) == child.pid) {
                 record(EventKind::process_exit, static_cast<std::uint64_t>(child.pid), status, 0,
-                       "forkserver");
+                       "forkserver", nullptr, CallSite::unknown());
                 write_int(child.status_fd, status);
             }
             close(child.status_fd);
@@ -142,7 +142,8 @@ struct Running {
             continue;
         }
         record(EventKind::child_start, static_cast<std::uint64_t>(pid),
-               static_cast<std::int64_t>(StartMethod::forkserver), 0, request.function.c_str());
+               static_cast<std::int64_t>(StartMethod::forkserver), 0, request.function.c_str(),
+               nullptr, CallSite::unknown());
         write_int(request.status_fd, pid);
         running.push_back({pid, pidfd_open(pid), request.status_fd});
     }
@@ -160,13 +161,15 @@ void start_forkserver() {
     if (pid == 0) {
         close(ends[0]);
         set_thread_name("forkserver");
-        record(EventKind::process_start, 0, getppid(), 0, "forkserver", "fork");
+        record(EventKind::process_start, 0, getppid(), 0, "forkserver", "fork",
+               CallSite::unknown());
         serve(ends[1]);
     }
     close(ends[1]);
     g_control_fd = ends[0];
     record(EventKind::child_start, static_cast<std::uint64_t>(pid),
-           static_cast<std::int64_t>(StartMethod::fork), 0, "forkserver");
+           static_cast<std::int64_t>(StartMethod::fork), 0, "forkserver", nullptr,
+           CallSite::unknown());
 }
 
 bool forkserver_running() { return g_control_fd >= 0; }
