@@ -131,6 +131,11 @@ void draw_centre_tabs(App& app) {
         ImGui::EndChild();
         ImGui::EndTabItem();
     }
+    if (ImGui::BeginTabItem("Source", nullptr, tab_flags(app, CentreTab::source))) {
+        if (ImGui::BeginChild("##source")) draw_source_panel(app.source, app.view, app.selection);
+        ImGui::EndChild();
+        ImGui::EndTabItem();
+    }
     if (ImGui::BeginTabItem("Process tree", nullptr, tab_flags(app, CentreTab::process_tree))) {
         if (ImGui::BeginChild("##process-tree"))
             draw_process_tree_panel(app.process_tree, app.view, app.selection);

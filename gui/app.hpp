@@ -10,6 +10,7 @@
 #include "gui/panels/matrix_panel.hpp"
 #include "gui/panels/output_panel.hpp"
 #include "gui/panels/process_tree_panel.hpp"
+#include "gui/panels/source_panel.hpp"
 #include "gui/panels/timeline_panel.hpp"
 #include "gui/panels/verdict_panel.hpp"
 #include "gui/record_view.hpp"
@@ -31,7 +32,7 @@ struct Layout {
     float bottom = 0.26f; // output height, of the region below the controls
 };
 
-enum class CentreTab { timeline, process_tree, locks, matrix };
+enum class CentreTab { timeline, source, process_tree, locks, matrix };
 
 struct App {
     RunConfig config;
@@ -43,6 +44,7 @@ struct App {
     BrowserPanelState browser;
     ControlsPanelState controls;
     TimelinePanelState timeline;
+    SourcePanelState source;
     ProcessTreePanelState process_tree;
     LocksPanelState locks;
     MatrixPanelState matrix;

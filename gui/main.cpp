@@ -78,8 +78,9 @@ int main(int argc, char** argv) {
     cli.add_option("--open", open_path, "show a saved run record (JSON)")->check(file_name);
     cli.add_option("--matrix", matrix_filter,
                    "run the matrix over the variants a glob selects ('*': the corpus) at launch");
-    cli.add_option("--tab", tab, "the centre tab in front: timeline, process-tree, locks, matrix")
-        ->check(CLI::IsMember({"timeline", "process-tree", "locks", "matrix"}));
+    cli.add_option("--tab", tab,
+                   "the centre tab in front: timeline, source, process-tree, locks, matrix")
+        ->check(CLI::IsMember({"timeline", "source", "process-tree", "locks", "matrix"}));
     cli.add_option("--frames", frames,
                    "exit after N frames (not before the run or matrix started at launch has "
                    "ended) and print the mean frame time")
@@ -121,6 +122,7 @@ int main(int argc, char** argv) {
         app.show_tab = CentreTab::matrix;
     }
     if (tab == "timeline") app.show_tab = CentreTab::timeline;
+    if (tab == "source") app.show_tab = CentreTab::source;
     if (tab == "process-tree") app.show_tab = CentreTab::process_tree;
     if (tab == "locks") app.show_tab = CentreTab::locks;
     if (tab == "matrix") app.show_tab = CentreTab::matrix;

@@ -8,6 +8,10 @@
 // (-fmacro-prefix-map, which g++ applies to source_location), so records are the same from any
 // clone. A probe that calls another passes its own CallSite on, so the line recorded is always
 // the scenario's, never the probe's.
+//
+// Which line of a call that spans several: g++ 12 names the first line of a function call, but
+// the last line of an object's construction (a probe::Thread made with its body written inline
+// is recorded at the body's closing `});`).
 #pragma once
 
 #include "sim/events.hpp"
