@@ -166,7 +166,8 @@ void measure(const char* name, double value, const char* unit, CallSite site = {
 // recorded at the same line (the scope's end has no location of its own).
 template <typename Lockable> class [[nodiscard]] LockGuard {
   public:
-    explicit LockGuard(Lockable& lockable, CallSite site = {}) noexcept(noexcept(lockable.lock(site)))
+    explicit LockGuard(Lockable& lockable,
+                       CallSite site = {}) noexcept(noexcept(lockable.lock(site)))
         : lockable_(lockable), site_(site) {
         lockable_.lock(site_);
     }

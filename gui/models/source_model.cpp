@@ -39,7 +39,8 @@ std::vector<std::string_view> split_lines(std::string_view text) {
 void SourceModel::update(const RunRecord& record, std::uint64_t generation,
                          std::optional<std::size_t> selected_event, const std::string& wanted,
                          const ScenarioRegistry& registry) {
-    if (selected_event && *selected_event >= record.events.size()) selected_event.reset();
+    if (selected_event && *selected_event >= record.events.size())
+        selected_event.reset();
     const bool record_changed = record_ != &record || generation_ != generation;
     if (record_changed) {
         record_ = &record;
@@ -47,7 +48,8 @@ void SourceModel::update(const RunRecord& record, std::uint64_t generation,
         rebuild_files(record, registry);
     }
     const bool selection_changed = !selected_.has_value() || *selected_ != selected_event;
-    if (!record_changed && !selection_changed && wanted_ == wanted) return;
+    if (!record_changed && !selection_changed && wanted_ == wanted)
+        return;
     selected_ = selected_event;
     wanted_ = wanted;
     // A new selection in another file brings that file up (unless the user chose one since).
@@ -63,7 +65,8 @@ void SourceModel::rebuild_files(const RunRecord& record, const ScenarioRegistry&
     unavailable_.clear();
     auto add = [&](const std::string& path) -> SourceFileChoice& {
         for (auto& choice : files_)
-            if (choice.path == path) return choice;
+            if (choice.path == path)
+                return choice;
         files_.push_back({path, source_file_id(path), registry.source_text(path).has_value(), 0});
         return files_.back();
     };
@@ -74,18 +77,22 @@ void SourceModel::rebuild_files(const RunRecord& record, const ScenarioRegistry&
         return;
     }
     if (scenario) {
-        for (const auto& path : scenario->sources) add(path);
+        for (const auto& path : scenario->sources)
+            add(path);
         // A Python scenario is its program: show the script first.
         for (const auto& path : scenario->sources)
             if (is_python(path)) {
                 main_file_ = path;
                 python_ = true;
             }
-        if (main_file_.empty() && !scenario->sources.empty()) main_file_ = scenario->sources.front();
+        if (main_file_.empty() && !scenario->sources.empty())
+            main_file_ = scenario->sources.front();
     }
     for (const auto& event : record.events)
-        if (const std::string* path = record.source_file(event)) ++add(*path).event_count;
-    if (main_file_.empty() && !files_.empty()) main_file_ = files_.front().path;
+        if (const std::string* path = record.source_file(event))
+            ++add(*path).event_count;
+    if (main_file_.empty() && !files_.empty())
+        main_file_ = files_.front().path;
     if (files_.empty())
         unavailable_ = scenario ? "No source: this run recorded no event with a location (a "
                                   "record of an older forklore, before events had lines)."
@@ -107,7 +114,8 @@ void SourceModel::choose_file(const RunRecord& record, std::optional<std::size_t
     file_id_ = path.empty() ? 0 : source_file_id(path);
     lines_.clear();
     remark_.clear();
-    if (path.empty()) return;
+    if (path.empty())
+        return;
     if (auto text = registry.source_text(path))
         lines_ = split_lines(*text);
     else
@@ -119,36 +127,43 @@ void SourceModel::choose_file(const RunRecord& record, std::optional<std::size_t
                   "frames yet, so no line of it is marked.";
 }
 
-void SourceModel::rebuild_marks(const RunRecord& record, std::optional<std::size_t> selected_event) {
+void SourceModel::rebuild_marks(const RunRecord& record,
+                                std::optional<std::size_t> selected_event) {
     marks_.clear();
     events_by_line_.clear();
     highlighted_ = 0;
     selection_note_.clear();
-    if (file_.empty()) return;
+    if (file_.empty())
+        return;
     // Each thread's last located event, up to the selected one.
     std::map<std::pair<pid_t, pid_t>, std::size_t> last;
     const std::size_t end = selected_event ? *selected_event + 1 : record.events.size();
     for (std::size_t i = 0; i < record.events.size(); ++i) {
         const Event& event = record.events[i];
-        if (event.file == 0) continue;
-        if (event.file == file_id_) events_by_line_[event.line].push_back(i);
-        if (i < end) last[{event.pid, event.tid}] = i;
+        if (event.file == 0)
+            continue;
+        if (event.file == file_id_)
+            events_by_line_[event.line].push_back(i);
+        if (i < end)
+            last[{event.pid, event.tid}] = i;
     }
     for (const auto& [thread, index] : last) {
         const Event& event = record.events[index];
-        if (event.file != file_id_) continue;
+        if (event.file != file_id_)
+            continue;
         marks_[event.line].push_back(
             {thread.first, thread.second,
              fmt::format("{} ({})", fixed(event.thread, sizeof event.thread), thread.first),
              index});
     }
-    if (!selected_event) return;
+    if (!selected_event)
+        return;
     const Event& selected = record.events[*selected_event];
     if (selected.file == file_id_ && selected.line > 0) {
         highlighted_ = selected.line;
     } else if (const std::string* path = record.source_file(selected)) {
-        selection_note_ = fmt::format("The selected event was recorded at {}:{}.", *path,
-                                      selected.line);
+        selection_note_ =
+            fmt::format("The selected event was recorded at {}:{}.", *path, selected.line);
     } else {
         selection_note_ = fmt::format("The selected {} has no line: forklore recorded it itself, "
                                       "not the scenario's code.",
@@ -159,7 +174,8 @@ void SourceModel::rebuild_marks(const RunRecord& record, std::optional<std::size
 std::vector<const ThreadMark*> SourceModel::marks_on(std::uint32_t line) const {
     std::vector<const ThreadMark*> result;
     if (auto found = marks_.find(line); found != marks_.end())
-        for (const auto& mark : found->second) result.push_back(&mark);
+        for (const auto& mark : found->second)
+            result.push_back(&mark);
     return result;
 }
 

@@ -32,9 +32,9 @@ struct ThreadMark {
 
 // A source file the panel can show.
 struct SourceFileChoice {
-    std::string path;          // relative to the source tree
-    std::uint32_t id = 0;      // source_file_id(path)
-    bool embedded = false;     // its text is in this program
+    std::string path;            // relative to the source tree
+    std::uint32_t id = 0;        // source_file_id(path)
+    bool embedded = false;       // its text is in this program
     std::size_t event_count = 0; // events recorded from it
 };
 
@@ -54,7 +54,7 @@ class SourceModel {
     const std::string& remark() const { return remark_; }
 
     const std::vector<SourceFileChoice>& files() const { return files_; }
-    const std::string& file() const { return file_; } // shown, "" when none
+    const std::string& file() const { return file_; }                     // shown, "" when none
     const std::vector<std::string_view>& lines() const { return lines_; } // line n is lines()[n-1]
 
     // The selected event's line in the file shown (1-based), or 0.
@@ -80,15 +80,15 @@ class SourceModel {
     std::string wanted_;
 
     std::vector<SourceFileChoice> files_;
-    std::string main_file_;      // the file shown when nothing says otherwise
-    bool python_ = false;        // the scenario runs a Python program
+    std::string main_file_; // the file shown when nothing says otherwise
+    bool python_ = false;   // the scenario runs a Python program
     std::string unavailable_, remark_, selection_note_;
 
     std::string file_;
     std::uint32_t file_id_ = 0;
     std::vector<std::string_view> lines_;
     std::uint32_t highlighted_ = 0;
-    std::map<std::uint32_t, std::vector<ThreadMark>> marks_; // by line
+    std::map<std::uint32_t, std::vector<ThreadMark>> marks_;           // by line
     std::map<std::uint32_t, std::vector<std::size_t>> events_by_line_; // of the file shown
 };
 

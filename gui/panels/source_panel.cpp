@@ -27,8 +27,10 @@ bool is_wait(EventKind kind) {
     case EventKind::cond_wait:
     case EventKind::barrier_wait:
     case EventKind::join_wait:
-    case EventKind::child_wait: return true;
-    default: return false;
+    case EventKind::child_wait:
+        return true;
+    default:
+        return false;
     }
 }
 
@@ -45,10 +47,9 @@ void draw_header(SourcePanelState& state) {
         ImGui::SetNextItemWidth(ImGui::GetFontSize() * 22);
         if (ImGui::BeginCombo("##source-file", model.file().c_str())) {
             for (const auto& choice : model.files()) {
-                std::string label =
-                    choice.event_count
-                        ? fmt::format("{}  ({} events)", choice.path, choice.event_count)
-                        : choice.path;
+                std::string label = choice.event_count ? fmt::format("{}  ({} events)", choice.path,
+                                                                     choice.event_count)
+                                                       : choice.path;
                 if (ImGui::Selectable(label.c_str(), choice.path == model.file())) {
                     state.chosen_file = choice.path;
                     state.clicked_line = 0;
@@ -65,7 +66,8 @@ void draw_header(SourcePanelState& state) {
                 "to the selected event, or at the end of the run), in red when that event is a "
                 "wait. Selecting an event or a bar anywhere highlights its line. Click a line to "
                 "list its events and select one (click again for the next).");
-    if (!model.remark().empty()) wrapped_text(model.remark());
+    if (!model.remark().empty())
+        wrapped_text(model.remark());
     if (!model.selection_note().empty()) {
         ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
         wrapped_text(model.selection_note());
@@ -80,7 +82,8 @@ void draw_header(SourcePanelState& state) {
 void draw_marks(const RunRecord& record, const std::vector<const ThreadMark*>& marks) {
     bool first = true;
     for (const ThreadMark* mark : marks) {
-        if (!first) ImGui::SameLine(0, ImGui::GetFontSize() * 0.4f);
+        if (!first)
+            ImGui::SameLine(0, ImGui::GetFontSize() * 0.4f);
         first = false;
         const bool waiting = is_wait(record.events[mark->event].kind);
         ImGui::PushStyleColor(ImGuiCol_Text, waiting ? palette::waiting : kMarkColour);
@@ -107,7 +110,8 @@ void draw_code(SourcePanelState& state, const RunRecord& record, Selection& sele
     }
     const ImGuiTableFlags flags = ImGuiTableFlags_ScrollY | ImGuiTableFlags_ScrollX |
                                   ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_SizingFixedFit;
-    if (!ImGui::BeginTable("##source-code", 3, flags, ImVec2(0, height))) return;
+    if (!ImGui::BeginTable("##source-code", 3, flags, ImVec2(0, height)))
+        return;
     ImGui::TableSetupScrollFreeze(0, 1);
     ImGui::TableSetupColumn("line");
     ImGui::TableSetupColumn("threads", ImGuiTableColumnFlags_WidthFixed, marks_width);
@@ -118,8 +122,8 @@ void draw_code(SourcePanelState& state, const RunRecord& record, Selection& sele
     if (state.scroll_to_highlight && model.highlighted_line() > 0) {
         // Centre the line: rows are one text line each, so its place is known without drawing.
         const float visible = ImGui::GetWindowHeight() - row_height;
-        ImGui::SetScrollY(std::max(0.0f, (static_cast<float>(model.highlighted_line()) - 1) *
-                                                 row_height - visible / 2));
+        ImGui::SetScrollY(std::max(
+            0.0f, (static_cast<float>(model.highlighted_line()) - 1) * row_height - visible / 2));
     }
     state.scroll_to_highlight = false;
 
@@ -135,7 +139,9 @@ void draw_code(SourcePanelState& state, const RunRecord& record, Selection& sele
             ImGui::PushID(row);
             const std::string number = std::to_string(line);
             const bool has_events = !model.events_on(line).empty();
-            if (!has_events) ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+            if (!has_events)
+                ImGui::PushStyleColor(ImGuiCol_Text,
+                                      ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
             if (ImGui::Selectable(number.c_str(), state.clicked_line == line,
                                   ImGuiSelectableFlags_SpanAllColumns)) {
                 state.clicked_line = line;
@@ -144,7 +150,8 @@ void draw_code(SourcePanelState& state, const RunRecord& record, Selection& sele
                     state.shown_event = selection.event; // chosen here: no scrolling to it
                 }
             }
-            if (!has_events) ImGui::PopStyleColor();
+            if (!has_events)
+                ImGui::PopStyleColor();
             ImGui::PopID();
             ImGui::TableNextColumn();
             draw_marks(record, model.marks_on(line));
@@ -178,10 +185,10 @@ void draw_line_events(SourcePanelState& state, const RunRecord& record, Selectio
         for (int row = clipper.DisplayStart; row < clipper.DisplayEnd; ++row) {
             const std::size_t index = events[static_cast<std::size_t>(row)];
             const Event& event = record.events[index];
-            const std::string label = fmt::format(
-                "{:9.3f} ms  {} ({})  {}  {}##{}", event_time_ms(record, event),
-                std::string(event.thread, strnlen(event.thread, sizeof event.thread)), event.pid,
-                to_string(event.kind), event_object_text(event), index);
+            const std::string label =
+                fmt::format("{:9.3f} ms  {} ({})  {}  {}##{}", event_time_ms(record, event),
+                            std::string(event.thread, strnlen(event.thread, sizeof event.thread)),
+                            event.pid, to_string(event.kind), event_object_text(event), index);
             if (ImGui::Selectable(label.c_str(), selection.is_event(index))) {
                 selection.select_event(record, index);
                 state.shown_event = selection.event;
@@ -196,10 +203,12 @@ void draw_line_events(SourcePanelState& state, const RunRecord& record, Selectio
 std::optional<std::size_t> event_for_line_click(const SourceModel& model, std::uint32_t line,
                                                 const Selection& selection) {
     const std::vector<std::size_t> events = model.events_on(line);
-    if (events.empty()) return std::nullopt;
+    if (events.empty())
+        return std::nullopt;
     if (selection.event) {
         auto after = std::upper_bound(events.begin(), events.end(), *selection.event);
-        if (after != events.end()) return *after;
+        if (after != events.end())
+            return *after;
     }
     return events.front();
 }
@@ -226,13 +235,15 @@ void draw_source_panel(SourcePanelState& state, const RecordView& view, Selectio
         return;
     }
     draw_header(state);
-    if (state.model.lines().empty()) return;
+    if (state.model.lines().empty())
+        return;
     const float events_height =
         state.clicked_line ? ImGui::GetTextLineHeightWithSpacing() * 6.5f : 0.0f;
     const float code_height = std::max(ImGui::GetTextLineHeightWithSpacing() * 4,
                                        ImGui::GetContentRegionAvail().y - events_height);
     draw_code(state, record, selection, code_height);
-    if (state.clicked_line) draw_line_events(state, record, selection);
+    if (state.clicked_line)
+        draw_line_events(state, record, selection);
 }
 
 } // namespace forklore::gui

@@ -15,7 +15,7 @@ namespace forklore::gui {
 
 struct SourcePanelState {
     SourceModel model;
-    std::string chosen_file;   // the file the user picked; "" follows the selection
+    std::string chosen_file;        // the file the user picked; "" follows the selection
     std::uint32_t clicked_line = 0; // the line whose events are listed under the code
     // The selected event when the panel was last drawn: a selection made in another panel
     // brings its file up and scrolls to its line once.

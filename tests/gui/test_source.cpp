@@ -46,12 +46,15 @@ std::string_view line_text(const std::string& path, std::uint32_t line) {
     return lines[line - 1];
 }
 
-std::string field(const char* text, std::size_t size) { return std::string(text, strnlen(text, size)); }
+std::string field(const char* text, std::size_t size) {
+    return std::string(text, strnlen(text, size));
+}
 
 // The first event matching `match`, by index.
 template <typename Match> std::optional<std::size_t> find_event(const RunRecord& r, Match match) {
     for (std::size_t i = 0; i < r.events.size(); ++i)
-        if (match(r.events[i])) return i;
+        if (match(r.events[i]))
+            return i;
     return std::nullopt;
 }
 
@@ -96,18 +99,20 @@ TEST_CASE("a real run's lock, fork and note carry the scenario's file and the li
     REQUIRE(fork);
     REQUIRE(r.source_file(r.events[*fork]));
     CHECK(*r.source_file(r.events[*fork]) == kScenarioFile);
-    CHECK(line_text(kScenarioFile, r.events[*fork].line).find("probe::start_child(method, \"read\"") !=
-          std::string_view::npos);
+    CHECK(line_text(kScenarioFile, r.events[*fork].line)
+              .find("probe::start_child(method, \"read\"") != std::string_view::npos);
     CHECK(lines_with(kScenarioFile, "probe::start_child(method, \"read\"").back() ==
           r.events[*fork].line);
 
     // A note: the line holding its text.
     auto note = find_event(r, [](const Event& e) {
         return e.kind == EventKind::note &&
-               field(e.text, sizeof e.text) == "main: starting the worker while the reader holds file_lock";
+               field(e.text, sizeof e.text) ==
+                   "main: starting the worker while the reader holds file_lock";
     });
     REQUIRE(note);
-    CHECK(lines_with(kScenarioFile, "\"main: starting the worker while the reader holds file_lock\"") ==
+    CHECK(lines_with(kScenarioFile,
+                     "\"main: starting the worker while the reader holds file_lock\"") ==
           std::vector<std::uint32_t>{r.events[*note].line});
 
     // The child's wait for the orphaned lock: the guard's line inside read_file_under_lock,
@@ -119,12 +124,11 @@ TEST_CASE("a real run's lock, fork and note carry the scenario's file and the li
     CHECK(lines_with(kScenarioFile, "probe::LockGuard guard(g_file_lock)") ==
           std::vector<std::uint32_t>{r.events[*child_wait].line});
 
-    // What the engine records on its own (the reaper's exits) has no line.
-    auto exit = find_event(r, [](const Event& e) {
-        return e.kind == EventKind::process_exit && field(e.name, sizeof e.name) == "reaper";
-    });
-    REQUIRE(exit);
-    CHECK(r.source_file(r.events[*exit]) == nullptr);
+    // What the engine records on its own (a process's start) has no line.
+    auto start = find_event(r, [](const Event& e) { return e.kind == EventKind::process_start; });
+    REQUIRE(start);
+    CHECK(r.source_file(r.events[*start]) == nullptr);
+    CHECK(r.events[*start].line == 0);
 }
 
 TEST_CASE("the Source panel highlights the selected event's line and marks each thread's line",
@@ -143,13 +147,15 @@ TEST_CASE("the Source panel highlights the selected event's line and marks each 
         CHECK(model.unavailable().empty());
         CHECK(model.file() == kScenarioFile);
         CHECK(model.highlighted_line() == 0);
-        const std::uint32_t guard = lines_with(kScenarioFile, "probe::LockGuard guard(g_file_lock)").at(0);
+        const std::uint32_t guard =
+            lines_with(kScenarioFile, "probe::LockGuard guard(g_file_lock)").at(0);
         const auto marks = model.marks_on(guard);
         REQUIRE(marks.size() == 1);
         CHECK(r.events[marks[0]->event].kind == EventKind::lock_wait);
         CHECK(marks[0]->label.rfind("main (", 0) == 0);
         // The parent's main thread is in its wait for the child: its mark is on `child.wait()`.
-        const std::uint32_t wait = lines_with(kScenarioFile, "int status = child.wait(); // SYNC").at(0);
+        const std::uint32_t wait =
+            lines_with(kScenarioFile, "int status = child.wait(); // SYNC").at(0);
         REQUIRE(model.marks_on(wait).size() == 1);
         CHECK(r.events[model.marks_on(wait)[0]->event].kind == EventKind::child_wait);
     }
@@ -167,7 +173,8 @@ TEST_CASE("the Source panel highlights the selected event's line and marks each 
         std::optional<std::uint32_t> reader_line;
         for (const auto& [line, line_marks] : model.marks())
             for (const auto& mark : line_marks)
-                if (mark.label.rfind("reader (", 0) == 0) reader_line = line;
+                if (mark.label.rfind("reader (", 0) == 0)
+                    reader_line = line;
         REQUIRE(reader_line);
         CHECK(line_text(kScenarioFile, *reader_line).find("arrive_and_wait()") !=
               std::string_view::npos);
@@ -177,22 +184,22 @@ TEST_CASE("the Source panel highlights the selected event's line and marks each 
         CHECK(at_fork[0]->event == *fork);
         // Nothing of the child is marked yet: it had recorded nothing at the fork.
         for (const auto& [line, line_marks] : model.marks())
-            for (const auto& mark : line_marks) CHECK(mark.event <= *fork);
+            for (const auto& mark : line_marks)
+                CHECK(mark.event <= *fork);
     }
 
     SECTION("an event the engine recorded itself has no line, and says so") {
-        auto exit = find_event(r, [](const Event& e) { return e.kind == EventKind::process_exit &&
-                                                              field(e.name, sizeof e.name) == "reaper"; });
-        REQUIRE(exit);
-        selection.select_event(r, *exit);
+        auto start =
+            find_event(r, [](const Event& e) { return e.kind == EventKind::process_start; });
+        REQUIRE(start);
+        selection.select_event(r, *start);
         ui.frame([&] { draw_source_panel(state, view, selection); });
         CHECK(state.model.highlighted_line() == 0);
         CHECK(state.model.selection_note().find("has no line") != std::string::npos);
     }
 }
 
-TEST_CASE("clicking a line of the Source panel selects its event in every panel",
-          "[gui][source]") {
+TEST_CASE("clicking a line of the Source panel selects its event in every panel", "[gui][source]") {
     RecordView view;
     view.record = recorded(test::kOrphanedLock);
     view.generation = 1;
@@ -212,7 +219,8 @@ TEST_CASE("clicking a line of the Source panel selects its event in every panel"
         ui.frame(draw, ImVec2(20, y));
         io.MouseDown[0] = false;
         ui.frame(draw, ImVec2(20, y));
-        if (selection.event) clicked = state.clicked_line;
+        if (selection.event)
+            clicked = state.clicked_line;
     }
     REQUIRE(clicked);
     REQUIRE(selection.event);

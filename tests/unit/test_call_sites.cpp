@@ -61,7 +61,8 @@ TEST_CASE("a probe records its caller's file, relative to the source tree, and l
 
     const std::vector<Event> events = installed.events();
     REQUIRE(events.size() == 3);
-    for (const Event& e : events) CHECK(e.file == source_file_id(kThisFile));
+    for (const Event& e : events)
+        CHECK(e.file == source_file_id(kThisFile));
     CHECK(events[0].kind == EventKind::note);
     CHECK(events[0].line == note_line);
     CHECK(events[1].kind == EventKind::lock_acquired);
@@ -87,7 +88,8 @@ TEST_CASE("a guard names the line it was made at for its lock and its release", 
     CHECK(events[1].line == guard_line);
     CHECK(events[2].line == std_guard_line);
     CHECK(events[3].line == std_guard_line);
-    for (const Event& e : events) CHECK(e.file == source_file_id(kThisFile));
+    for (const Event& e : events)
+        CHECK(e.file == source_file_id(kThisFile));
 }
 
 TEST_CASE("the channel's table names each file once, by the id events carry", "[call_site]") {
@@ -138,7 +140,8 @@ TEST_CASE("a record's events keep their file and line through both readers", "[c
     const std::string text = to_json_text(j);
     const bool streamed = GENERATE(false, true);
     INFO((streamed ? "parse_run_record" : "run_record_from_json"));
-    const RunRecord back = streamed ? parse_run_record(text) : run_record_from_json(json::parse(text));
+    const RunRecord back =
+        streamed ? parse_run_record(text) : run_record_from_json(json::parse(text));
     REQUIRE(back.events.size() == 2);
     REQUIRE(back.source_file(back.events[0]) != nullptr);
     CHECK(*back.source_file(back.events[0]) == "scenarios/010_file_read_under_lock.cpp");
