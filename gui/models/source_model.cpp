@@ -12,6 +12,21 @@ namespace {
 // its own file only execs the program, whose source forklore does not have.
 constexpr std::string_view kExecScenario = "exec";
 
+// A thread whose last event is one of these is waiting at its line.
+bool is_wait(EventKind kind) {
+    switch (kind) {
+    case EventKind::lock_wait:
+    case EventKind::file_lock_wait:
+    case EventKind::cond_wait:
+    case EventKind::barrier_wait:
+    case EventKind::join_wait:
+    case EventKind::child_wait:
+        return true;
+    default:
+        return false;
+    }
+}
+
 bool is_python(std::string_view path) {
     return path.size() > 3 && path.substr(path.size() - 3) == ".py";
 }
@@ -153,8 +168,8 @@ void SourceModel::rebuild_marks(const RunRecord& record,
             continue;
         marks_[event.line].push_back(
             {thread.first, thread.second,
-             fmt::format("{} ({})", fixed(event.thread, sizeof event.thread), thread.first),
-             index});
+             fmt::format("{} ({})", fixed(event.thread, sizeof event.thread), thread.first), index,
+             is_wait(event.kind)});
     }
     if (!selected_event)
         return;
@@ -169,6 +184,16 @@ void SourceModel::rebuild_marks(const RunRecord& record,
                                       "not the scenario's code.",
                                       to_string(selected.kind));
     }
+}
+
+std::uint32_t SourceModel::focus_line() const {
+    if (highlighted_ > 0)
+        return highlighted_;
+    for (const auto& [line, marks] : marks_)
+        for (const auto& mark : marks)
+            if (mark.waiting)
+                return line;
+    return marks_.empty() ? 0 : marks_.begin()->first;
 }
 
 std::vector<const ThreadMark*> SourceModel::marks_on(std::uint32_t line) const {

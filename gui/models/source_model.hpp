@@ -28,6 +28,7 @@ struct ThreadMark {
     pid_t pid = 0, tid = 0; // namespace ids, as the trace has them
     std::string label;      // "reader (2)": the thread's name and its process
     std::size_t event = 0;  // that last event, an index into RunRecord::events
+    bool waiting = false;   // that event is a wait (a lock, a barrier, a child ...)
 };
 
 // A source file the panel can show.
@@ -59,6 +60,9 @@ class SourceModel {
 
     // The selected event's line in the file shown (1-based), or 0.
     std::uint32_t highlighted_line() const { return highlighted_; }
+    // The line to bring into view: the highlighted one; else the first where a thread waits
+    // (in a hang, where it is stuck); else the first marked one; 0 when none is.
+    std::uint32_t focus_line() const;
     // The selected event has a location in another file than the one shown, or none at all:
     // one line saying so ("" otherwise).
     const std::string& selection_note() const { return selection_note_; }

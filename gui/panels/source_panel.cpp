@@ -19,21 +19,6 @@ namespace forklore::gui {
 
 namespace {
 
-// A thread whose last event is a wait is waiting at its line: marked in the wait colour.
-bool is_wait(EventKind kind) {
-    switch (kind) {
-    case EventKind::lock_wait:
-    case EventKind::file_lock_wait:
-    case EventKind::cond_wait:
-    case EventKind::barrier_wait:
-    case EventKind::join_wait:
-    case EventKind::child_wait:
-        return true;
-    default:
-        return false;
-    }
-}
-
 constexpr ImU32 kMarkColour = IM_COL32(150, 200, 255, 255); // a thread that is not waiting
 constexpr ImU32 kHighlight = IM_COL32(80, 160, 255, 70);    // the selected event's line
 
@@ -85,7 +70,7 @@ void draw_marks(const RunRecord& record, const std::vector<const ThreadMark*>& m
         if (!first)
             ImGui::SameLine(0, ImGui::GetFontSize() * 0.4f);
         first = false;
-        const bool waiting = is_wait(record.events[mark->event].kind);
+        const bool waiting = mark->waiting;
         ImGui::PushStyleColor(ImGuiCol_Text, waiting ? palette::waiting : kMarkColour);
         ImGui::TextUnformatted(mark->label.c_str());
         ImGui::PopStyleColor();
@@ -119,13 +104,15 @@ void draw_code(SourcePanelState& state, const RunRecord& record, Selection& sele
     ImGui::TableHeadersRow();
 
     const float row_height = ImGui::GetTextLineHeight() + 2 * ImGui::GetStyle().CellPadding.y;
-    if (state.scroll_to_highlight && model.highlighted_line() > 0) {
+    const std::uint32_t focus = model.focus_line();
+    if (focus > 0 && (focus != state.scrolled_to || model.file() != state.scrolled_in)) {
         // Centre the line: rows are one text line each, so its place is known without drawing.
         const float visible = ImGui::GetWindowHeight() - row_height;
-        ImGui::SetScrollY(std::max(
-            0.0f, (static_cast<float>(model.highlighted_line()) - 1) * row_height - visible / 2));
+        ImGui::SetScrollY(
+            std::max(0.0f, (static_cast<float>(focus) - 1) * row_height - visible / 2));
     }
-    state.scroll_to_highlight = false;
+    state.scrolled_to = focus;
+    state.scrolled_in = model.file();
 
     ImGuiListClipper clipper;
     clipper.Begin(static_cast<int>(lines.size()), row_height);
@@ -148,6 +135,7 @@ void draw_code(SourcePanelState& state, const RunRecord& record, Selection& sele
                 if (auto index = event_for_line_click(model, line, selection)) {
                     selection.select_event(record, *index);
                     state.shown_event = selection.event; // chosen here: no scrolling to it
+                    state.scrolled_to = line;
                 }
             }
             if (!has_events)
@@ -192,6 +180,7 @@ void draw_line_events(SourcePanelState& state, const RunRecord& record, Selectio
             if (ImGui::Selectable(label.c_str(), selection.is_event(index))) {
                 selection.select_event(record, index);
                 state.shown_event = selection.event;
+                state.scrolled_to = state.clicked_line; // its line is in view already
             }
         }
     }
@@ -223,11 +212,10 @@ void draw_source_panel(SourcePanelState& state, const RecordView& view, Selectio
         return;
     }
     const RunRecord& record = *view.record;
-    // A selection made in another panel brings its file up and scrolls to its line once.
+    // A selection made in another panel brings its file up (and the code scrolls to its line).
     if (selection.event != state.shown_event) {
         state.shown_event = selection.event;
         state.chosen_file.clear();
-        state.scroll_to_highlight = true;
     }
     state.model.update(record, view.generation, selection.event, state.chosen_file);
     if (!state.model.unavailable().empty()) {

@@ -18,9 +18,12 @@ struct SourcePanelState {
     std::string chosen_file;        // the file the user picked; "" follows the selection
     std::uint32_t clicked_line = 0; // the line whose events are listed under the code
     // The selected event when the panel was last drawn: a selection made in another panel
-    // brings its file up and scrolls to its line once.
+    // brings its file up.
     std::optional<std::size_t> shown_event;
-    bool scroll_to_highlight = false;
+    // The line last brought into view (SourceModel::focus_line) and its file: the code scrolls
+    // to the focus when it moves, once, and never while the user reads elsewhere.
+    std::uint32_t scrolled_to = 0;
+    std::string scrolled_in;
 };
 
 void draw_source_panel(SourcePanelState& state, const RecordView& view, Selection& selection);

@@ -152,6 +152,9 @@ TEST_CASE("the Source panel highlights the selected event's line and marks each 
         const auto marks = model.marks_on(guard);
         REQUIRE(marks.size() == 1);
         CHECK(r.events[marks[0]->event].kind == EventKind::lock_wait);
+        CHECK(marks[0]->waiting);
+        // Nothing is selected: the code is brought to the first line where a thread waits.
+        CHECK(model.focus_line() == guard);
         CHECK(marks[0]->label.rfind("main (", 0) == 0);
         // The parent's main thread is in its wait for the child: its mark is on `child.wait()`.
         const std::uint32_t wait =
