@@ -169,7 +169,7 @@ Child start_child(StartMethod method, const std::string& function, const ChildAr
         record_child_start(pid, method, function, site);
         return Child(pid, method);
     }
-    case StartMethod::forkserver: return forkserver_request(function, args);
+    case StartMethod::forkserver: return forkserver_request(function, args, site);
     }
     throw std::runtime_error("unknown start method");
 }

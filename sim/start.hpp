@@ -70,6 +70,7 @@ int run_child_function(const std::string& function, const ChildArgs& args, Start
 // the host calls it before the body when a start-method knob is set to forkserver.
 void start_forkserver();
 bool forkserver_running();
-Child forkserver_request(const std::string& function, const ChildArgs& args);
+// The server records the child's child_start at `site` (the scenario's start_child call).
+Child forkserver_request(const std::string& function, const ChildArgs& args, CallSite site = {});
 
 } // namespace forklore::probe

@@ -131,6 +131,22 @@ TEST_CASE("a real run's lock, fork and note carry the scenario's file and the li
     CHECK(r.events[*start].line == 0);
 }
 
+TEST_CASE("a child the fork server makes names the scenario's start_child line too",
+          "[gui][source]") {
+    // The server records child_start in its own process: the request carries the caller's line.
+    const auto record = recorded("file-read-under-lock", "forkserver");
+    const RunRecord& r = *record;
+    auto start = find_event(r, [](const Event& e) {
+        return e.kind == EventKind::child_start &&
+               e.arg0 == static_cast<std::int64_t>(StartMethod::forkserver);
+    });
+    REQUIRE(start);
+    REQUIRE(r.source_file(r.events[*start]));
+    CHECK(*r.source_file(r.events[*start]) == kScenarioFile);
+    CHECK(lines_with(kScenarioFile, "probe::start_child(method, \"read\"").back() ==
+          r.events[*start].line);
+}
+
 TEST_CASE("the Source panel highlights the selected event's line and marks each thread's line",
           "[gui][source]") {
     RecordView view;
