@@ -248,10 +248,9 @@ std::string origin_note(const App& app) {
     }
 }
 
-// The Source panel's region (the bottom row, right of the output).
-// HOOK (source branch): draw_source_panel(app.source, app.view, app.selection) is the one call
-// that goes here, with a SourcePanelState `source` member in App. Until then the region is empty.
-void draw_source_region(App& app) { (void)app; }
+// The Source panel's region (the bottom row, right of the output): always in view beside the
+// timeline, so a selected bar's line is seen without changing tabs.
+void draw_source_region(App& app) { draw_source_panel(app.source, app.view, app.selection); }
 
 } // namespace
 

@@ -13,6 +13,7 @@
 #include "gui/panels/output_panel.hpp"
 #include "gui/panels/process_tree_panel.hpp"
 #include "gui/panels/run_browser_panel.hpp"
+#include "gui/panels/source_panel.hpp"
 #include "gui/panels/timeline_panel.hpp"
 #include "gui/panels/verdict_panel.hpp"
 #include "gui/record_view.hpp"
@@ -71,6 +72,7 @@ struct App {
     std::vector<RunEntry> runs;
     std::uint64_t runs_version = 0;
     TimelinePanelState timeline;
+    SourcePanelState source;
     ProcessTreePanelState process_tree;
     LocksPanelState locks;
     MatrixPanelState matrix;

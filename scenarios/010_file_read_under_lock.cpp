@@ -47,7 +47,7 @@ long read_file(const char* path) {
 }
 
 long read_file_under_lock(const char* path) {
-    std::lock_guard<probe::Mutex> guard(g_file_lock); // SYNC: the library's global reader lock
+    probe::LockGuard guard(g_file_lock); // SYNC: the library's global reader lock
     return read_file(path);
 }
 

@@ -38,11 +38,11 @@ probe::Logger g_logger{"logger"};
 
 bool use_logger(const std::string& output) { return output == "logger"; }
 
-void print_line(bool logger, const char* text) {
+void print_line(bool logger, const char* text, CallSite site = {}) {
     if (logger)
-        g_logger.write(text); // SYNC: takes the logger's mutex
+        g_logger.write(text, site); // SYNC: takes the logger's mutex
     else
-        probe::print(stderr, text); // SYNC: takes stderr's FILE lock inside glibc
+        probe::print(stderr, text, site); // SYNC: takes stderr's FILE lock inside glibc
 }
 
 // --- The child process: prints a few lines -------------------------------------------------

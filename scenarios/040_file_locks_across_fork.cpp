@@ -49,7 +49,7 @@ FileLockKind lock_kind_from(const std::string& name) {
     return FileLockKind::flock;
 }
 
-void note(const std::string& text) { probe::note(text.c_str()); }
+void note(const std::string& text, CallSite site = {}) { probe::note(text.c_str(), site); }
 
 void append_line(int fd, const std::string& line) {
     std::string text = line + "\n";

@@ -41,7 +41,7 @@ std::uint64_t g_total = 0;
 void add_range(std::uint64_t from, std::uint64_t to) {
     std::uint64_t sum = 0;
     for (std::uint64_t i = from; i < to; ++i) sum += i;
-    std::lock_guard<probe::Mutex> guard(g_work_lock); // SYNC: the library's lock
+    probe::LockGuard guard(g_work_lock); // SYNC: the library's lock
     g_total += sum;
 }
 

@@ -48,7 +48,7 @@ std::size_t g_pool_used = 0; // blocks handed out from the never-used tail
 probe::Mutex g_pool_lock{"pool_lock"};
 
 void* pool_alloc() {
-    std::lock_guard<probe::Mutex> guard(g_pool_lock); // SYNC: the pool's lock
+    probe::LockGuard guard(g_pool_lock); // SYNC: the pool's lock
     if (void* block = g_free_list) {
         g_free_list = *static_cast<void**>(block);
         return block;
@@ -57,7 +57,7 @@ void* pool_alloc() {
 }
 
 void pool_free(void* block) {
-    std::lock_guard<probe::Mutex> guard(g_pool_lock); // SYNC: the pool's lock
+    probe::LockGuard guard(g_pool_lock); // SYNC: the pool's lock
     *static_cast<void**>(block) = g_free_list;
     g_free_list = block;
 }

@@ -54,7 +54,7 @@ using namespace forklore;
 
 const char* const kLogFile = "writer.log";
 
-void note(const std::string& text) { probe::note(text.c_str()); }
+void note(const std::string& text, CallSite site = {}) { probe::note(text.c_str(), site); }
 
 // --- The "library": an asynchronous line writer with one background thread -----------------
 
@@ -134,7 +134,7 @@ Writer& writer() {
 
 long submit_line(const std::string& line) {
     Writer& w = writer();
-    std::lock_guard<probe::Mutex> guard(w.mutex);
+    probe::LockGuard guard(w.mutex);
     w.pending.push_back(line);
     w.work_ready.signal(); // SYNC: wakes the writer, if there is one in this process
     return ++w.submitted;
@@ -142,7 +142,7 @@ long submit_line(const std::string& line) {
 
 void wait_until_written(long ticket) {
     Writer& w = writer();
-    std::lock_guard<probe::Mutex> guard(w.mutex);
+    probe::LockGuard guard(w.mutex);
     while (w.written < ticket)
         w.line_written.wait(w.mutex); // SYNC: only the writer thread can end this wait
 }
@@ -151,7 +151,7 @@ void wait_until_written(long ticket) {
 long shut_down_writer() {
     Writer& w = writer();
     {
-        std::lock_guard<probe::Mutex> guard(w.mutex);
+        probe::LockGuard guard(w.mutex);
         w.stop = true;
         w.work_ready.signal();
     }
@@ -159,7 +159,7 @@ long shut_down_writer() {
     w.thread->join(); // SYNC: returns when the writer has drained its queue and ended
     std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - before;
     probe::measure("join_ms", took.count(), "ms");
-    std::lock_guard<probe::Mutex> guard(w.mutex);
+    probe::LockGuard guard(w.mutex);
     return w.written;
 }
 

@@ -41,7 +41,7 @@ namespace {
 
 using namespace forklore;
 
-void note(const std::string& text) { probe::note(text.c_str()); }
+void note(const std::string& text, CallSite site = {}) { probe::note(text.c_str(), site); }
 
 // --- The "library": a lazily started global thread pool -------------------------------------
 
@@ -85,7 +85,7 @@ Pool& pool() {
 
 void submit(std::function<void()> task) {
     Pool& p = pool();
-    std::lock_guard<probe::Mutex> guard(p.mutex);
+    probe::LockGuard guard(p.mutex);
     if (p.workers_started == 0) {
         // First use: start the workers. A forked child of a parent that used the pool never
         // gets here: its copied workers_started says N.
@@ -104,7 +104,7 @@ void submit(std::function<void()> task) {
 
 void wait_all() {
     Pool& p = pool();
-    std::lock_guard<probe::Mutex> guard(p.mutex);
+    probe::LockGuard guard(p.mutex);
     while (p.unfinished > 0)
         p.all_done.wait(p.mutex); // SYNC: only a worker can end this wait
 }
@@ -113,7 +113,7 @@ void wait_all() {
 // work_available with nobody signalled, so no worker holds or is about to take pool_mutex.
 void wait_until_every_worker_sleeps() {
     Pool& p = pool();
-    std::lock_guard<probe::Mutex> guard(p.mutex);
+    probe::LockGuard guard(p.mutex);
     while (p.idle < p.workers_started) p.worker_idle.wait(p.mutex);
 }
 
@@ -142,7 +142,7 @@ bool sum_with_pool(int tasks, const char* who) {
         submit([&totals, from, share] {
             std::uint64_t sum = 0;
             for (std::uint64_t i = from; i < from + share; ++i) sum += i;
-            std::lock_guard<probe::Mutex> guard(totals.mutex);
+            probe::LockGuard guard(totals.mutex);
             totals.total += sum;
         });
     }

@@ -47,9 +47,9 @@ struct SharedRegion {
 };
 
 // Events for the raw mutex, as probe::Mutex records them (the mutex must live in the region).
-void record_lock(EventKind kind, pthread_mutex_t *mutex) {
+void record_lock(EventKind kind, pthread_mutex_t *mutex, CallSite site = {}) {
     probe::record(kind, reinterpret_cast<std::uint64_t>(mutex),
-                  static_cast<std::int64_t>(LockKind::mutex), 0, "shared_lock");
+                  static_cast<std::int64_t>(LockKind::mutex), 0, "shared_lock", nullptr, site);
 }
 
 // Locks, recording the wait; repairs a robust mutex whose owner died. False on failure.

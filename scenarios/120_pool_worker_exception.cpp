@@ -43,7 +43,9 @@ using namespace forklore;
 constexpr int kWorkers = 3;
 constexpr std::size_t kFaultyTask = 3; // dealt round-robin: task 3 goes to worker 0
 
-void complain(const std::string& line) { probe::print(stderr, line.c_str()); }
+void complain(const std::string& line, CallSite site = {}) {
+    probe::print(stderr, line.c_str(), site);
+}
 
 int run(ScenarioContext& context) {
     const std::string kind = context.knob("pool");

@@ -55,8 +55,8 @@ const char* const kFdSocket = "handover.sock";
 const char* g_buffer = nullptr;
 std::size_t g_buffer_size = 0;
 
-void note(const std::string& text) {
-    probe::note(text.c_str());
+void note(const std::string& text, CallSite site = {}) {
+    probe::note(text.c_str(), site);
 }
 
 // The check every transport ends with: the worker's view of the data against the parent's sum.

@@ -43,9 +43,9 @@ namespace dt = forklore::data_transfer;
 // A FIFO in the working directory: every start method can open it by path.
 const char* const kFifo = "result.fifo";
 
-void report(const std::string& text) {
-    probe::note(text.c_str());
-    probe::print(stderr, text.c_str());
+void report(const std::string& text, CallSite site = {}) {
+    probe::note(text.c_str(), site);
+    probe::print(stderr, text.c_str(), site);
 }
 
 std::uint64_t size_from_choice(const std::string& choice) {

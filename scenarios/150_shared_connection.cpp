@@ -63,7 +63,7 @@ struct Signal {
 };
 constexpr std::uint32_t kServerId = 1000;
 
-void note(const std::string& text) { probe::note(text.c_str()); }
+void note(const std::string& text, CallSite site = {}) { probe::note(text.c_str(), site); }
 
 // The server's computation: the reply a request must get (a worker checks it).
 std::uint64_t answer_for(std::uint64_t argument) {

@@ -59,7 +59,7 @@ using Table = std::vector<std::uint64_t>;
 // in its copy of the parent's memory (copy-on-write: shared pages until somebody writes).
 Table g_table;
 
-void note(const std::string& text) { probe::note(text.c_str()); }
+void note(const std::string& text, CallSite site = {}) { probe::note(text.c_str(), site); }
 
 double now_ms() {
     timespec now{};

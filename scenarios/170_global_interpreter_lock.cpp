@@ -50,7 +50,7 @@ constexpr std::uint32_t kChunks = 256;   // ~1 ms each: few enough gil events fo
 // free, because no thread holds it when the workers are forked).
 probe::Mutex g_gil{"gil"};
 
-void note(const std::string& text) { probe::note(text.c_str()); }
+void note(const std::string& text, CallSite site = {}) { probe::note(text.c_str(), site); }
 
 double clock_ms(clockid_t clock) {
     timespec now{};

@@ -93,6 +93,7 @@ Scenario describe() {
          {{"start_method", "forkserver"}, {"timing", "natural"}}, completes},
     };
     s.body = run;
+    s.sources = {python::script_path("printer_thread.py")}; // the program the body runs
     return s;
 }
 

@@ -67,6 +67,7 @@ Scenario describe() {
          python::expect(Expectation::completes())},
     };
     s.body = run;
+    s.sources = {python::script_path("lock_at_fork.py")}; // the program the body runs
     return s;
 }
 

@@ -96,6 +96,7 @@ Scenario describe() {
          python::expect(Expectation::completes())},
     };
     s.body = run;
+    s.sources = {python::script_path("logging_at_fork.py")}; // the program the body runs
     return s;
 }
 

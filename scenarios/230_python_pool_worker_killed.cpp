@@ -71,6 +71,7 @@ Scenario describe() {
          {{"pool", "executor"}, {"start_method", "spawn"}}, broken},
     };
     s.body = run;
+    s.sources = {python::script_path("pool_worker_killed.py")}; // the program the body runs
     return s;
 }
 

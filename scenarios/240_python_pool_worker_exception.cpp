@@ -67,6 +67,7 @@ Scenario describe() {
          {{"api", "error_callback"}, {"start_method", "fork"}}, fails},
     };
     s.body = run;
+    s.sources = {python::script_path("pool_worker_exception.py")}; // the program the body runs
     return s;
 }
 

@@ -58,6 +58,7 @@ Scenario describe() {
          {{"daemon", "off"}, {"start_method", "fork"}}, python::expect(Expectation::completes())},
     };
     s.body = run;
+    s.sources = {python::script_path("daemon_child.py")}; // the program the body runs
     return s;
 }
 

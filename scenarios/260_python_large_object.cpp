@@ -76,6 +76,7 @@ Scenario describe() {
          python::expect(Expectation::ends_as(VerdictKind::failed))},
     };
     s.body = run;
+    s.sources = {python::script_path("large_object.py")}; // the program the body runs
     s.timeout_seconds = 60.0; // size_mb goes up to 256: pickling 2 x 64 MiB took 4.6 s
     return s;
 }

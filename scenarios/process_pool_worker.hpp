@@ -28,7 +28,7 @@ inline const char* const kTaskSocket = "pool.sock";
 inline const char* const kResultSocket = "results.sock";
 inline const char* const kWorkerFunction = "pool_worker"; // register as a child function
 
-inline void note(const std::string& text) { probe::note(text.c_str()); }
+inline void note(const std::string& text, CallSite site = {}) { probe::note(text.c_str(), site); }
 
 // --- The computations (the same code runs in the workers and, to check them, in the parent) --
 

@@ -24,7 +24,7 @@ namespace forklore {
 namespace {
 constexpr std::uint64_t kChannelMagic = 0x65726f6c6b726f66ULL; // "forklore"
 // The layout of the header and the meaning of its fields (the Event layout has its own version).
-constexpr std::uint32_t kChannelLayout = 3;
+constexpr std::uint32_t kChannelLayout = 4; // 4: the source file table
 constexpr std::size_t kPageSize = 4096;
 
 std::int64_t monotonic_now() noexcept {
@@ -99,6 +99,23 @@ struct ChannelHeader {
     char padding[56];
 };
 static_assert(sizeof(ChannelHeader) == 128, "the slots start 64-byte aligned");
+
+// One entry of the source file table. `id` is claimed first (a compare-exchange from 0), then
+// the path is written, then `ready` is set (release): a reader takes only ready entries.
+struct SourceFileEntry {
+    std::atomic<std::uint32_t> id;
+    std::atomic<std::uint32_t> ready;
+    char path[Channel::kSourcePathSize];
+};
+static_assert(sizeof(SourceFileEntry) == 128, "the table keeps the slots 64-byte aligned");
+static_assert(std::atomic<std::uint32_t>::is_always_lock_free,
+              "noting a source file must be lock-free to be async-signal-safe");
+constexpr std::size_t kSourceTableSize = Channel::kSourceFiles * sizeof(SourceFileEntry);
+
+namespace {
+// Each Channel object's serial (see Channel::serial).
+std::atomic<std::uint64_t> g_next_serial{1};
+} // namespace
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free,
               "recording must be lock-free to be async-signal-safe");
 
@@ -118,6 +135,8 @@ Channel& Channel::operator=(Channel&& other) noexcept {
         clock_ = std::exchange(other.clock_, EventClock::monotonic_ns);
         calibration_ = std::move(other.calibration_);
         other.calibration_.clear();
+        source_files_ = std::exchange(other.source_files_, nullptr);
+        serial_ = std::exchange(other.serial_, 0);
     }
     return *this;
 }
@@ -131,6 +150,7 @@ void Channel::release() noexcept {
     if (fd_ >= 0) close(fd_);
     header_ = nullptr;
     slots_ = nullptr;
+    source_files_ = nullptr;
     next_ = nullptr;
     dropped_ = nullptr;
     next_in_reserve_ = nullptr;
@@ -140,7 +160,10 @@ void Channel::release() noexcept {
 Channel Channel::adopt(ChannelHeader* header, std::size_t mapping_size, int fd) {
     Channel channel;
     channel.header_ = header;
-    channel.slots_ = reinterpret_cast<Event*>(reinterpret_cast<char*>(header) + sizeof(ChannelHeader));
+    char* after_header = reinterpret_cast<char*>(header) + sizeof(ChannelHeader);
+    channel.source_files_ = reinterpret_cast<SourceFileEntry*>(after_header);
+    channel.slots_ = reinterpret_cast<Event*>(after_header + kSourceTableSize);
+    channel.serial_ = g_next_serial.fetch_add(1, std::memory_order_relaxed);
     channel.mapping_size_ = mapping_size;
     channel.fd_ = fd;
     channel.capacity_ = header->capacity;
@@ -157,7 +180,8 @@ Channel Channel::create(std::size_t capacity) {
     int fd = memfd_create("forklore-events", MFD_CLOEXEC);
     if (fd < 0) throw std::system_error(errno, std::generic_category(), "memfd_create");
     if (capacity > (std::size_t{1} << 32)) throw std::invalid_argument("channel capacity too large");
-    std::size_t size = sizeof(ChannelHeader) + (capacity + kReserve) * sizeof(Event);
+    std::size_t size =
+        sizeof(ChannelHeader) + kSourceTableSize + (capacity + kReserve) * sizeof(Event);
     if (ftruncate(fd, static_cast<off_t>(size)) != 0) {
         int err = errno;
         close(fd);
@@ -183,7 +207,8 @@ Channel Channel::create(std::size_t capacity) {
 
 Channel Channel::attach(int fd) {
     struct stat st {};
-    if (fstat(fd, &st) != 0 || static_cast<std::size_t>(st.st_size) < sizeof(ChannelHeader))
+    if (fstat(fd, &st) != 0 ||
+        static_cast<std::size_t>(st.st_size) < sizeof(ChannelHeader) + kSourceTableSize)
         throw std::runtime_error("fd " + std::to_string(fd) + " is not an event channel");
     std::size_t size = static_cast<std::size_t>(st.st_size);
     void* mem = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -198,7 +223,8 @@ Channel Channel::attach(int fd) {
         header->event_size != sizeof(Event) ||
         (header->clock != EventClock::monotonic_ns && header->clock != EventClock::tsc) ||
         header->capacity > size / sizeof(Event) ||
-        sizeof(ChannelHeader) + (header->capacity + kReserve) * sizeof(Event) > size) {
+        sizeof(ChannelHeader) + kSourceTableSize + (header->capacity + kReserve) * sizeof(Event) >
+            size) {
         munmap(mem, size);
         throw std::runtime_error("fd " + std::to_string(fd) +
                                  " holds an event channel of another schema version");
@@ -227,11 +253,49 @@ bool Channel::record(const Event& event) noexcept {
     slot.object = event.object;
     slot.arg0 = event.arg0;
     slot.arg1 = event.arg1;
+    slot.file = event.file;
+    slot.line = event.line;
     for (std::size_t i = 0; i < sizeof slot.thread; ++i) slot.thread[i] = event.thread[i];
     for (std::size_t i = 0; i < sizeof slot.name; ++i) slot.name[i] = event.name[i];
     for (std::size_t i = 0; i < sizeof slot.text; ++i) slot.text[i] = event.text[i];
     __atomic_store_n(&slot.committed, 1u, __ATOMIC_RELEASE);
     return true;
+}
+
+bool Channel::note_source_file(std::uint32_t id, const char* path) noexcept {
+    if (!source_files_ || id == 0 || !path) return false;
+    // Open addressing from the id's own entry: the first probe of a file claims the first free
+    // entry it meets, and every later one stops at that entry (or an earlier one that is its).
+    for (std::size_t probe = 0; probe < kSourceFiles; ++probe) {
+        SourceFileEntry& entry = source_files_[(id + probe) % kSourceFiles];
+        std::uint32_t held = entry.id.load(std::memory_order_acquire);
+        if (held == 0 &&
+            entry.id.compare_exchange_strong(held, id, std::memory_order_acq_rel)) {
+            std::size_t i = 0;
+            for (; i + 1 < sizeof entry.path && path[i]; ++i) entry.path[i] = path[i];
+            entry.path[i] = '\0';
+            entry.ready.store(1, std::memory_order_release);
+            return true;
+        }
+        if (held == id) return true; // noted already (perhaps still being written: the reader waits)
+    }
+    return false;
+}
+
+std::vector<std::pair<std::uint32_t, std::string>> Channel::source_files() const {
+    std::vector<std::pair<std::uint32_t, std::string>> files;
+    if (!source_files_) return files;
+    for (std::size_t i = 0; i < kSourceFiles; ++i) {
+        const SourceFileEntry& entry = source_files_[i];
+        if (entry.ready.load(std::memory_order_acquire) != 1) continue;
+        std::uint32_t id = entry.id.load(std::memory_order_relaxed);
+        if (id == 0) continue;
+        // The mapping is writable by the observed program: never trust the path to end.
+        std::size_t length = 0;
+        while (length < sizeof entry.path && entry.path[length]) ++length;
+        files.emplace_back(id, std::string(entry.path, length));
+    }
+    return files;
 }
 
 void Channel::prefault(std::size_t pages) noexcept {

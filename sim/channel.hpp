@@ -19,6 +19,11 @@
 // taken when the channel was created and whenever it reads newer events, so every event is
 // converted once, by one monotonic function, and lands on the observer's timeline.
 // FORKLORE_CLOCK=monotonic in the creator's environment turns this off.
+//
+// Source files: an event names the file it was recorded from by a 32-bit id (events.hpp,
+// source_file_id); the channel keeps a small table from id to path beside the slots, written
+// once per file by the first probe that records from it (note_source_file), so a record names
+// every file its events came from whatever program recorded them.
 #pragma once
 
 #include "sim/events.hpp"
@@ -27,11 +32,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace forklore {
 
-struct ChannelHeader; // lives at the start of the shared mapping
+struct ChannelHeader;   // lives at the start of the shared mapping
+struct SourceFileEntry; // the source file table, after the header
 
 class Channel {
   public:
@@ -39,6 +46,9 @@ class Channel {
     static constexpr std::size_t kDefaultCapacity = 1 << 18;
     // Slots kept, beyond the capacity, for the events kept_in_reserve.
     static constexpr std::size_t kReserve = 256;
+    // Distinct source files the table keeps (a scenario uses one to three), and the longest path.
+    static constexpr std::size_t kSourceFiles = 128;
+    static constexpr std::size_t kSourcePathSize = 120;
 
     Channel() = default;
     Channel(Channel&&) noexcept;
@@ -77,8 +87,9 @@ class Channel {
     // of an event, a few nanoseconds.
     bool record_now(EventKind kind, std::int32_t pid, std::int32_t tid, std::uint64_t object,
                     std::int64_t arg0, std::int64_t arg1, const char (&thread)[16],
-                    const char* name, const char* text) noexcept {
-        Event* slot = claim(kind, pid, tid, object, arg0, arg1, thread);
+                    const char* name, const char* text, std::uint32_t file = 0,
+                    std::uint32_t line = 0) noexcept {
+        Event* slot = claim(kind, pid, tid, object, arg0, arg1, thread, file, line);
         if (!slot) return false;
         copy_into_zeroed(slot->name, name);
         copy_into_zeroed(slot->text, text);
@@ -88,8 +99,9 @@ class Channel {
     // The same with a name that is a NUL-padded array too (a lock probe's), and no text.
     bool record_now(EventKind kind, std::int32_t pid, std::int32_t tid, std::uint64_t object,
                     std::int64_t arg0, std::int64_t arg1, const char (&thread)[16],
-                    const char (&padded_name)[32]) noexcept {
-        Event* slot = claim(kind, pid, tid, object, arg0, arg1, thread);
+                    const char (&padded_name)[32], std::uint32_t file = 0,
+                    std::uint32_t line = 0) noexcept {
+        Event* slot = claim(kind, pid, tid, object, arg0, arg1, thread, file, line);
         if (!slot) return false;
         __builtin_memcpy(slot->name, padded_name, sizeof slot->name);
         __atomic_store_n(&slot->committed, 1u, __ATOMIC_RELEASE);
@@ -98,6 +110,16 @@ class Channel {
 
     // What record_now stamps events with (chosen by the creator, kept in the header).
     EventClock clock() const noexcept { return clock_; }
+
+    // Makes sure the table holds `path` under `id` (source_file_id(path)). Async-signal-safe,
+    // lock-free and free of system calls: the first caller for an id claims an entry and writes
+    // the path (cut to kSourcePathSize - 1), later ones find it. False when the table is full.
+    bool note_source_file(std::uint32_t id, const char* path) noexcept;
+    // The table as it is now: id and path of every entry written completely.
+    std::vector<std::pair<std::uint32_t, std::string>> source_files() const;
+    // Tells this Channel object from every other one of this process (a cache of what was noted
+    // in which channel must not carry over to a new channel mapped at the same address).
+    std::uint64_t serial() const noexcept { return serial_; }
 
     // Writes (without changing anything) to the next `pages` pages of slots from the next free
     // one, so that this process takes their page faults now rather than inside the events it is
@@ -130,7 +152,8 @@ class Channel {
     // Stamps the time, claims a slot and fills it but for name, text and the commit flag, which
     // the caller stores last (a release). Null when the channel is full (the drop is counted).
     Event* claim(EventKind kind, std::int32_t pid, std::int32_t tid, std::uint64_t object,
-                 std::int64_t arg0, std::int64_t arg1, const char (&thread)[16]) noexcept {
+                 std::int64_t arg0, std::int64_t arg1, const char (&thread)[16],
+                 std::uint32_t file, std::uint32_t line) noexcept {
         if (!next_) return nullptr;
         const std::int64_t time = clock_ == EventClock::tsc ? read_tsc() : monotonic_ns();
         std::uint64_t index = next_->fetch_add(1, std::memory_order_relaxed);
@@ -150,6 +173,8 @@ class Channel {
         slot->object = object;
         slot->arg0 = arg0;
         slot->arg1 = arg1;
+        slot->file = file;
+        slot->line = line;
         __builtin_memcpy(slot->thread, thread, sizeof slot->thread);
         return slot;
     }
@@ -190,6 +215,7 @@ class Channel {
     void convert_times(std::vector<Event>& out, std::size_t first) const;
 
     ChannelHeader* header_ = nullptr;
+    SourceFileEntry* source_files_ = nullptr; // kSourceFiles entries, after the header
     Event* slots_ = nullptr;
     std::size_t mapping_size_ = 0;
     int fd_ = -1;
@@ -201,6 +227,7 @@ class Channel {
     std::atomic<std::uint64_t>* dropped_ = nullptr; // in the header: events that found none
     std::atomic<std::uint64_t>* next_in_reserve_ = nullptr; // in the header; may run past kReserve
     mutable std::vector<ClockPair> calibration_; // the reader's, in order of ticks
+    std::uint64_t serial_ = 0;
 };
 
 // Copies a C string into a fixed array, truncating and always NUL-terminating.

@@ -15,7 +15,8 @@ namespace forklore {
 
 // Bump when the layout of Event or the meaning of a field changes; stored in the channel header
 // and in every run record.
-inline constexpr std::uint32_t kEventSchemaVersion = 2;
+// 3: each event says where in the source it was recorded (file, line).
+inline constexpr std::uint32_t kEventSchemaVersion = 3;
 
 enum class EventKind : std::uint16_t {
     process_start,      // scenario code began in this process; arg0 = parent pid, name = role
@@ -113,11 +114,26 @@ struct Event {
     std::uint64_t object;    // lock address, fd or child pid, depending on kind
     std::int64_t arg0;
     std::int64_t arg1;
+    std::uint32_t file;      // where the probe was called: source_file_id of the path relative
+                             // to the source tree (the channel keeps the path), 0 when unknown
+    std::uint32_t line;      // that call's line, 0 when unknown
     char thread[16];         // recording thread's name
     char name[32];           // the object's name (lock, child function, thread)
-    char text[96];           // output or note text (longer text is cut; raw output is captured whole)
+    char text[88];           // output or note text (longer text is cut; raw output is captured whole)
 };
 static_assert(sizeof(Event) == 200, "Event layout is part of the schema: bump kEventSchemaVersion");
+
+// The id of a source file, as events carry it: FNV-1a of its path relative to the source tree
+// ("scenarios/010_file_read_under_lock.cpp"). Computed at compile time where a probe is called
+// and again by a record reader from the path, so both agree; never 0 (0 is "no file").
+constexpr std::uint32_t source_file_id(std::string_view path) {
+    std::uint32_t hash = 2166136261u;
+    for (char c : path) {
+        hash ^= static_cast<unsigned char>(c);
+        hash *= 16777619u;
+    }
+    return hash == 0 ? 1 : hash;
+}
 
 // A measurement event's value (stored bit for bit in arg0, so recording stays a plain copy).
 inline double measurement_value(const Event& event) {

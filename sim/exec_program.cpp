@@ -89,9 +89,9 @@ void exec_searching(const std::string& file, const std::string& path, char* cons
 }
 
 // One line on stderr and a note in the trace; 127 as a shell reports a command it cannot run.
-int report_failure(const std::string& program, const std::string& why) {
+int report_failure(const std::string& program, const std::string& why, CallSite site) {
     std::string text = fmt::format("cannot run '{}': {}", program, why);
-    note(text.c_str());
+    note(text.c_str(), site);
     fmt::print(stderr, "forklore: {}\n", text);
     std::fflush(stderr);
     return 127;
@@ -100,15 +100,15 @@ int report_failure(const std::string& program, const std::string& why) {
 } // namespace
 
 int exec_program(const std::vector<std::string>& argv,
-                 const std::vector<std::pair<std::string, std::string>>& env) {
-    if (argv.empty() || argv.front().empty()) return report_failure("", "no program given");
+                 const std::vector<std::pair<std::string, std::string>>& env, CallSite site) {
+    if (argv.empty() || argv.front().empty()) return report_failure("", "no program given", site);
     std::vector<std::string> arguments = argv;
     std::vector<std::string> environment = merged_environment(env);
     std::vector<char*> argument_pointers = pointers_to(arguments);
     std::vector<char*> environment_pointers = pointers_to(environment);
 
     std::string command = fmt::format("{}", fmt::join(argv, " "));
-    record(EventKind::exec, 0, 0, 0, argv.front().c_str(), command.c_str());
+    record(EventKind::exec, 0, 0, 0, argv.front().c_str(), command.c_str(), site);
     // stdio buffers die with the process image: what the body printed must go out first.
     std::fflush(nullptr);
 
@@ -128,7 +128,7 @@ int exec_program(const std::vector<std::string>& argv,
                        environment_pointers.data());
     int error = errno;
     if (channel_flags >= 0) fcntl(channel_fd, F_SETFD, channel_flags);
-    return report_failure(program, std::strerror(error));
+    return report_failure(program, std::strerror(error), site);
 }
 
 std::vector<std::string> paths_to_keep_visible(const std::string& cwd,

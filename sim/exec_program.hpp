@@ -6,6 +6,8 @@
 // the sandbox (its forks, execs, exits, threads and waits), and the verdict is judged from that.
 #pragma once
 
+#include "sim/call_site.hpp"
+
 #include <optional>
 #include <string>
 #include <utility>
@@ -19,8 +21,10 @@ namespace forklore::probe {
 // The event channel's fd is closed on exec: the program cannot see or write it.
 // Returns only on failure: it records a note with the reason, prints one line to stderr and
 // returns 127 (the shell's "command not found" code), which the body can return as its own.
+// The exec event and the failure's note carry the line of this call.
 int exec_program(const std::vector<std::string>& argv,
-                 const std::vector<std::pair<std::string, std::string>>& env = {});
+                 const std::vector<std::pair<std::string, std::string>>& env = {},
+                 CallSite site = {});
 
 // A command line as one knob value, a JSON array of strings (readable in the run record), and
 // back. decode_argv gives nullopt for text that is not such an array.

@@ -3,7 +3,8 @@
 // only the clean state of the server, never the locks held by the scenario's threads.
 //
 // Protocol: the scenario sends one SOCK_SEQPACKET message per request on the control socket:
-// "function\0key\0value\0..." with one end of a new socketpair attached (SCM_RIGHTS). The server
+// "line\0path\0function\0key\0value\0..." (where the scenario asked: the server's child_start
+// event names that line) with one end of a new socketpair attached (SCM_RIGHTS). The server
 // writes the child's pid on that socket, then, when the child ends, its raw wait status.
 #include "sim/probe.hpp"
 #include "sim/start.hpp"
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -33,13 +35,19 @@ bool write_int(int fd, int value) {
 }
 
 struct Request {
+    std::uint32_t line = 0; // where the scenario called start_child ("" and 0: unknown)
+    std::string path;
     std::string function;
     ChildArgs args;
     int status_fd = -1;
 };
 
-std::string encode(const std::string& function, const ChildArgs& args) {
-    std::string payload = function;
+std::string encode(const CallSite& site, const std::string& function, const ChildArgs& args) {
+    std::string payload = std::to_string(site.line);
+    payload.push_back('\0');
+    payload += site.path ? site.path : "";
+    payload.push_back('\0');
+    payload += function;
     payload.push_back('\0');
     for (const auto& [key, value] : args) {
         payload += key;
@@ -59,9 +67,22 @@ Request decode(const char* data, std::size_t size) {
             start = i + 1;
         }
     Request request;
-    if (!fields.empty()) request.function = fields[0];
-    for (std::size_t i = 1; i + 1 < fields.size(); i += 2) request.args[fields[i]] = fields[i + 1];
+    if (fields.size() < 3) return request; // encode() always writes the three
+    request.line = static_cast<std::uint32_t>(std::strtoul(fields[0].c_str(), nullptr, 10));
+    request.path = fields[1];
+    request.function = fields[2];
+    for (std::size_t i = 3; i + 1 < fields.size(); i += 2) request.args[fields[i]] = fields[i + 1];
     return request;
+}
+
+// Where the scenario asked for the child, as the request says.
+CallSite site_of(const Request& request) {
+    CallSite site = CallSite::unknown();
+    if (request.path.empty()) return site;
+    site.path = request.path.c_str();
+    site.file = source_file_id(request.path);
+    site.line = request.line;
+    return site;
 }
 
 // Receives one request; false at end of stream (the scenario's process has gone).
@@ -111,7 +132,7 @@ struct Running {
             int status = 0;
             if (waitpid(child.pid, &status, 0) == child.pid) {
                 record(EventKind::process_exit, static_cast<std::uint64_t>(child.pid), status, 0,
-                       "forkserver");
+                       "forkserver", nullptr, CallSite::unknown());
                 write_int(child.status_fd, status);
             }
             close(child.status_fd);
@@ -142,7 +163,8 @@ struct Running {
             continue;
         }
         record(EventKind::child_start, static_cast<std::uint64_t>(pid),
-               static_cast<std::int64_t>(StartMethod::forkserver), 0, request.function.c_str());
+               static_cast<std::int64_t>(StartMethod::forkserver), 0, request.function.c_str(),
+               nullptr, site_of(request));
         write_int(request.status_fd, pid);
         running.push_back({pid, pidfd_open(pid), request.status_fd});
     }
@@ -160,24 +182,26 @@ void start_forkserver() {
     if (pid == 0) {
         close(ends[0]);
         set_thread_name("forkserver");
-        record(EventKind::process_start, 0, getppid(), 0, "forkserver", "fork");
+        record(EventKind::process_start, 0, getppid(), 0, "forkserver", "fork",
+               CallSite::unknown());
         serve(ends[1]);
     }
     close(ends[1]);
     g_control_fd = ends[0];
     record(EventKind::child_start, static_cast<std::uint64_t>(pid),
-           static_cast<std::int64_t>(StartMethod::fork), 0, "forkserver");
+           static_cast<std::int64_t>(StartMethod::fork), 0, "forkserver", nullptr,
+           CallSite::unknown());
 }
 
 bool forkserver_running() { return g_control_fd >= 0; }
 
-Child forkserver_request(const std::string& function, const ChildArgs& args) {
+Child forkserver_request(const std::string& function, const ChildArgs& args, CallSite site) {
     if (g_control_fd < 0)
         throw std::runtime_error("the forkserver start method needs a server: none was started");
     int ends[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends) != 0)
         throw std::runtime_error(std::string("forkserver request socketpair: ") + strerror(errno));
-    std::string payload = encode(function, args);
+    std::string payload = encode(site, function, args);
     iovec io{payload.data(), payload.size()};
     alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
     msghdr message{};

@@ -50,7 +50,8 @@ bool uses_forkserver(const Scenario& scenario, const KnobValues& knobs) {
 [[noreturn]] void scenario_main(const Scenario& scenario, const HostRunOptions& options) {
     if (auto error = contain_limits(options.limits); !error.empty()) setup_failed(error);
     probe::set_thread_name("main");
-    probe::record(EventKind::process_start, 0, getppid(), 0, "main", scenario.id.c_str());
+    probe::record(EventKind::process_start, 0, getppid(), 0, "main", scenario.id.c_str(),
+                  CallSite::unknown());
     int code = 0;
     try {
         // Like Python's forkserver, the server is made before the scenario starts any thread.
@@ -151,7 +152,8 @@ void on_host_gone(int) {
         }
         // The scenario's first process is marked: the run ends with it (see the runner).
         probe::record(EventKind::process_exit, static_cast<std::uint64_t>(pid), status,
-                      pid == main_pid ? kFirstProcessExit : 0, "reaper");
+                      pid == main_pid ? kFirstProcessExit : 0, "reaper", nullptr,
+                      CallSite::unknown());
         if (pid == main_pid) main_status = status;
     }
     _exit(encode_status(main_status));
@@ -200,11 +202,12 @@ void host_run(const HostRunOptions& options) {
         !error.empty())
         setup_failed(error);
     if (auto error = contain_capabilities(containment); !error.empty()) setup_failed(error);
-    // The runner reads the flags from the object field; the text (cut at 95 characters) is for a reader.
+    // The runner reads the flags from the object field; the text (cut at 87 characters) is for a reader.
     std::string sandbox_note = "sandbox: " + containment.describe();
-    probe::record(EventKind::note, containment.bits(), 0, 0, "sandbox", sandbox_note.c_str());
+    probe::record(EventKind::note, containment.bits(), 0, 0, "sandbox", sandbox_note.c_str(),
+                  CallSite::unknown());
     for (const auto& note : containment.notes)
-        probe::record(EventKind::note, 0, 0, 0, "sandbox", note.c_str());
+        probe::record(EventKind::note, 0, 0, 0, "sandbox", note.c_str(), CallSite::unknown());
 
     probe::set_launch_context({own_executable_path(), scenario, options.channel_fd});
 

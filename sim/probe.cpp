@@ -93,6 +93,27 @@ struct Ids {
     return ids;
 }
 
+// --- Where: the source file table ------------------------------------------------------------
+//
+// An event carries its file as an id; the channel's table says which path that is. A probe
+// notes its file in the table only when the thread's last noted file (in this channel) was
+// another one: one compare per event, a table look-up when a thread moves to another file.
+thread_local std::uint32_t t_noted_file = 0;
+thread_local std::uint64_t t_noted_in = 0; // the serial of the channel it was noted in
+
+[[gnu::noinline]] void note_file_slow(Channel* channel, const CallSite& site) noexcept {
+    if (channel->note_source_file(site.file, site.path)) {
+        t_noted_file = site.file;
+        t_noted_in = channel->serial();
+    }
+}
+
+inline void note_file(Channel* channel, const CallSite& site) noexcept {
+    if (site.file == 0 || (site.file == t_noted_file && channel->serial() == t_noted_in))
+        [[likely]] return;
+    note_file_slow(channel, site);
+}
+
 inline Ids current_ids() noexcept {
     std::uint64_t word = t_identity_word;
     if (word != 0 && word == g_identity->word.load(std::memory_order_relaxed)) [[likely]]
@@ -107,22 +128,26 @@ Channel* installed_channel() noexcept { return g_channel; }
 pid_t current_tid() noexcept { return current_ids().tid; }
 
 void record(EventKind kind, std::uint64_t object, std::int64_t arg0, std::int64_t arg1,
-            const char* name, const char* text) noexcept {
+            const char* name, const char* text, CallSite site) noexcept {
     Channel* channel = g_channel;
     if (!channel) return;
     Ids ids = current_ids();
-    channel->record_now(kind, ids.pid, ids.tid, object, arg0, arg1, t_thread_name, name, text);
+    note_file(channel, site);
+    channel->record_now(kind, ids.pid, ids.tid, object, arg0, arg1, t_thread_name, name, text,
+                        site.file, site.line);
 }
 
 void record_named(EventKind kind, std::uint64_t object, std::int64_t arg0, std::int64_t arg1,
-                  const char (&name)[sizeof(Event::name)]) noexcept {
+                  const char (&name)[sizeof(Event::name)], CallSite site) noexcept {
     Channel* channel = g_channel;
     if (!channel) return;
     Ids ids = current_ids();
-    channel->record_now(kind, ids.pid, ids.tid, object, arg0, arg1, t_thread_name, name);
+    note_file(channel, site);
+    channel->record_now(kind, ids.pid, ids.tid, object, arg0, arg1, t_thread_name, name,
+                        site.file, site.line);
 }
 
-pid_t vfork_exec(const char* path, char* const argv[]) noexcept {
+pid_t vfork_exec(const char* path, char* const argv[], CallSite site) noexcept {
     // The child runs on this thread's stack and thread-locals until it execs or exits, while
     // this thread is suspended: the flag (and the word, cleared so that the child's events
     // take the slow path) are seen by the child and restored here once it is gone.
@@ -132,9 +157,9 @@ pid_t vfork_exec(const char* path, char* const argv[]) noexcept {
     std::atomic_signal_fence(std::memory_order_seq_cst);
     pid_t pid = vfork();
     if (pid == 0) {
-        record(EventKind::exec, 0, 0, 0, path);
+        record(EventKind::exec, 0, 0, 0, path, nullptr, site);
         execv(path, argv);
-        record(EventKind::note, 0, errno, 0, path, "exec failed");
+        record(EventKind::note, 0, errno, 0, path, "exec failed", site);
         _exit(127);
     }
     std::atomic_signal_fence(std::memory_order_seq_cst);
@@ -157,18 +182,18 @@ struct Thread::Identity {
     std::atomic<pid_t> tid{0};
 };
 
-Thread::Thread(const std::string& name, std::function<void()> body)
+Thread::Thread(const std::string& name, std::function<void()> body, CallSite site)
     : identity_(std::make_unique<Identity>()) {
     copy_name(identity_->name, name.c_str());
     pid_t creator = current_tid();
     Identity* identity = identity_.get();
-    thread_ = std::thread([identity, creator, body = std::move(body)] {
+    thread_ = std::thread([identity, creator, site, body = std::move(body)] {
         identity->tid.store(current_tid());
         identity->tid.notify_all();
         set_thread_name(identity->name);
-        record(EventKind::thread_start, 0, creator, 0, identity->name);
+        record(EventKind::thread_start, 0, creator, 0, identity->name, nullptr, site);
         body();
-        record(EventKind::thread_exit, 0, 0, 0, identity->name);
+        record(EventKind::thread_exit, 0, 0, 0, identity->name, nullptr, site);
     });
     // Wait until the new thread has published its tid: a join (or a scenario) that asks for it
     // right away must name the real thread, not 0. The new thread stores it before anything
@@ -180,16 +205,17 @@ Thread::Thread(Thread&&) noexcept = default;
 Thread& Thread::operator=(Thread&&) noexcept = default;
 
 Thread::~Thread() {
-    if (thread_.joinable()) join();
+    // A join nobody wrote: the end of the Thread's scope has no line.
+    if (thread_.joinable()) join(CallSite::unknown());
 }
 
 pid_t Thread::tid() const noexcept { return identity_ ? identity_->tid.load() : 0; }
 
-void Thread::join() {
+void Thread::join(CallSite site) {
     auto tid = static_cast<std::uint64_t>(this->tid());
-    record(EventKind::join_wait, tid, 0, 0, identity_->name);
+    record(EventKind::join_wait, tid, 0, 0, identity_->name, nullptr, site);
     thread_.join();
-    record(EventKind::join_done, tid, 0, 0, identity_->name);
+    record(EventKind::join_done, tid, 0, 0, identity_->name, nullptr, site);
 }
 
 // --- Mutex -----------------------------------------------------------------------------------
@@ -205,29 +231,29 @@ Mutex::Mutex(const char* name, bool recursive) noexcept : recursive_(recursive) 
 
 Mutex::~Mutex() { pthread_mutex_destroy(&mutex_); }
 
-void Mutex::lock() noexcept {
+void Mutex::lock(CallSite site) noexcept {
     auto address = reinterpret_cast<std::uint64_t>(&mutex_);
     // A free lock is taken without a wait: only a thread about to block records lock_wait (one
     // event fewer for every uncontended lock). The wait event goes before the blocking call: if
     // the lock never comes, the trace still says who wanted it.
     if (pthread_mutex_trylock(&mutex_) != 0) {
-        record_named(EventKind::lock_wait, address, kind(), 0, name_);
+        record_named(EventKind::lock_wait, address, kind(), 0, name_, site);
         pthread_mutex_lock(&mutex_);
     }
-    record_named(EventKind::lock_acquired, address, kind(), 0, name_);
+    record_named(EventKind::lock_acquired, address, kind(), 0, name_, site);
 }
 
-bool Mutex::try_lock() noexcept {
+bool Mutex::try_lock(CallSite site) noexcept {
     if (pthread_mutex_trylock(&mutex_) != 0) return false;
     record_named(EventKind::lock_acquired, reinterpret_cast<std::uint64_t>(&mutex_), kind(), 0,
-                 name_);
+                 name_, site);
     return true;
 }
 
-void Mutex::unlock() noexcept {
+void Mutex::unlock(CallSite site) noexcept {
     // Record before unlocking: once unlocked another thread may take it and record first.
     record_named(EventKind::lock_released, reinterpret_cast<std::uint64_t>(&mutex_), kind(), 0,
-                 name_);
+                 name_, site);
     pthread_mutex_unlock(&mutex_);
 }
 
@@ -244,11 +270,11 @@ Barrier::Barrier(const char* name, unsigned parties) noexcept {
 
 Barrier::~Barrier() { pthread_barrier_destroy(&barrier_); }
 
-void Barrier::arrive_and_wait() noexcept {
+void Barrier::arrive_and_wait(CallSite site) noexcept {
     auto address = reinterpret_cast<std::uint64_t>(&barrier_);
-    record_named(EventKind::barrier_wait, address, 0, 0, name_);
+    record_named(EventKind::barrier_wait, address, 0, 0, name_, site);
     pthread_barrier_wait(&barrier_);
-    record_named(EventKind::barrier_passed, address, 0, 0, name_);
+    record_named(EventKind::barrier_passed, address, 0, 0, name_, site);
 }
 
 // --- FileLock --------------------------------------------------------------------------------
@@ -276,11 +302,11 @@ int fcntl_whole_file(int fd, int command, short type) noexcept {
 }
 } // namespace
 
-bool FileLock::lock(bool exclusive) noexcept {
+bool FileLock::lock(bool exclusive, CallSite site) noexcept {
     auto kind = static_cast<std::int64_t>(kind_);
     std::uint64_t ino = inode_;
     record_named(EventKind::file_lock_wait, static_cast<std::uint64_t>(fd_), kind,
-           static_cast<std::int64_t>(ino), name_);
+           static_cast<std::int64_t>(ino), name_, site);
     int rc = 0;
     short type = exclusive ? F_WRLCK : F_RDLCK;
     switch (kind_) {
@@ -290,19 +316,19 @@ bool FileLock::lock(bool exclusive) noexcept {
     }
     if (rc != 0) {
         int saved = errno;
-        note("file lock request failed");
+        note("file lock request failed", site);
         errno = saved;
         return false;
     }
     record_named(EventKind::file_lock_acquired, static_cast<std::uint64_t>(fd_), kind,
-           static_cast<std::int64_t>(ino), name_);
+           static_cast<std::int64_t>(ino), name_, site);
     return true;
 }
 
-bool FileLock::unlock() noexcept {
+bool FileLock::unlock(CallSite site) noexcept {
     auto kind = static_cast<std::int64_t>(kind_);
     record_named(EventKind::file_lock_released, static_cast<std::uint64_t>(fd_), kind,
-           static_cast<std::int64_t>(inode_), name_);
+           static_cast<std::int64_t>(inode_), name_, site);
     switch (kind_) {
     case FileLockKind::flock: return flock(fd_, LOCK_UN) == 0;
     case FileLockKind::fcntl: return fcntl_whole_file(fd_, F_SETLK, F_UNLCK) == 0;
@@ -328,28 +354,30 @@ void write_all(int fd, const char* data, std::size_t size) noexcept {
 }
 } // namespace
 
-void Logger::write(const char* text) noexcept {
+void Logger::write(const char* text, CallSite site) noexcept {
     // Like a real logging library: take the logger's lock, format the line, write it, unlock.
-    mutex_.lock();
+    mutex_.lock(site);
     char line[256];
     int length = snprintf(line, sizeof line, "[%s] %s\n", t_thread_name, text);
     if (length > 0) {
         std::size_t size = std::min(static_cast<std::size_t>(length), sizeof line - 1);
         write_all(STDERR_FILENO, line, size);
     }
-    record(EventKind::output, 0, STDERR_FILENO, 0, "logger", text);
-    mutex_.unlock();
+    record(EventKind::output, 0, STDERR_FILENO, 0, "logger", text, site);
+    mutex_.unlock(site);
 }
 
-void print(FILE* stream, const char* text) noexcept {
+void print(FILE* stream, const char* text, CallSite site) noexcept {
     fprintf(stream, "%s\n", text);
-    record(EventKind::output, 0, fileno(stream), 0, "stdio", text);
+    record(EventKind::output, 0, fileno(stream), 0, "stdio", text, site);
 }
 
-void note(const char* text) noexcept { record(EventKind::note, 0, 0, 0, nullptr, text); }
+void note(const char* text, CallSite site) noexcept {
+    record(EventKind::note, 0, 0, 0, nullptr, text, site);
+}
 
-void measure(const char* name, double value, const char* unit) noexcept {
-    record(EventKind::measurement, 0, std::bit_cast<std::int64_t>(value), 0, name, unit);
+void measure(const char* name, double value, const char* unit, CallSite site) noexcept {
+    record(EventKind::measurement, 0, std::bit_cast<std::int64_t>(value), 0, name, unit, site);
 }
 
 } // namespace forklore::probe

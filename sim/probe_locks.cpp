@@ -18,14 +18,16 @@ constexpr std::int64_t kind_code(LockKind kind) {
 // thread is about to block (or spin), so an uncontended lock costs two events, not three.
 using Name = const char (&)[sizeof(Event::name)]; // a probe's NUL-padded name
 
-void wait_event(const volatile void *object, LockKind kind, Name name) noexcept {
-    record_named(EventKind::lock_wait, address_of(object), kind_code(kind), 0, name);
+void wait_event(const volatile void *object, LockKind kind, Name name, CallSite site) noexcept {
+    record_named(EventKind::lock_wait, address_of(object), kind_code(kind), 0, name, site);
 }
-void acquired_event(const volatile void *object, LockKind kind, Name name) noexcept {
-    record_named(EventKind::lock_acquired, address_of(object), kind_code(kind), 0, name);
+void acquired_event(const volatile void *object, LockKind kind, Name name,
+                    CallSite site) noexcept {
+    record_named(EventKind::lock_acquired, address_of(object), kind_code(kind), 0, name, site);
 }
-void released_event(const volatile void *object, LockKind kind, Name name) noexcept {
-    record_named(EventKind::lock_released, address_of(object), kind_code(kind), 0, name);
+void released_event(const volatile void *object, LockKind kind, Name name,
+                    CallSite site) noexcept {
+    record_named(EventKind::lock_released, address_of(object), kind_code(kind), 0, name, site);
 }
 
 } // namespace
@@ -41,16 +43,16 @@ std::uint64_t StdMutex::address() noexcept {
     return address_of(mutex_.native_handle());
 }
 
-void StdMutex::lock() {
+void StdMutex::lock(CallSite site) {
     if (!mutex_.try_lock()) {
-        record_named(EventKind::lock_wait, address(), kind_code(LockKind::mutex), 0, name_);
+        record_named(EventKind::lock_wait, address(), kind_code(LockKind::mutex), 0, name_, site);
         mutex_.lock();
     }
-    record_named(EventKind::lock_acquired, address(), kind_code(LockKind::mutex), 0, name_);
+    record_named(EventKind::lock_acquired, address(), kind_code(LockKind::mutex), 0, name_, site);
 }
 
-void StdMutex::unlock() noexcept {
-    record_named(EventKind::lock_released, address(), kind_code(LockKind::mutex), 0, name_);
+void StdMutex::unlock(CallSite site) noexcept {
+    record_named(EventKind::lock_released, address(), kind_code(LockKind::mutex), 0, name_, site);
     mutex_.unlock();
 }
 
@@ -64,30 +66,30 @@ RwLock::~RwLock() {
     pthread_rwlock_destroy(&lock_);
 }
 
-void RwLock::lock_write() noexcept {
+void RwLock::lock_write(CallSite site) noexcept {
     if (pthread_rwlock_trywrlock(&lock_) == 0) {
-        acquired_event(&lock_, LockKind::rwlock_write, name_);
+        acquired_event(&lock_, LockKind::rwlock_write, name_, site);
         return;
     }
-    wait_event(&lock_, LockKind::rwlock_write, name_);
+    wait_event(&lock_, LockKind::rwlock_write, name_, site);
     pthread_rwlock_wrlock(&lock_);
-    acquired_event(&lock_, LockKind::rwlock_write, name_);
+    acquired_event(&lock_, LockKind::rwlock_write, name_, site);
 }
-void RwLock::unlock_write() noexcept {
-    released_event(&lock_, LockKind::rwlock_write, name_);
+void RwLock::unlock_write(CallSite site) noexcept {
+    released_event(&lock_, LockKind::rwlock_write, name_, site);
     pthread_rwlock_unlock(&lock_);
 }
-void RwLock::lock_read() noexcept {
+void RwLock::lock_read(CallSite site) noexcept {
     if (pthread_rwlock_tryrdlock(&lock_) == 0) {
-        acquired_event(&lock_, LockKind::rwlock_read, name_);
+        acquired_event(&lock_, LockKind::rwlock_read, name_, site);
         return;
     }
-    wait_event(&lock_, LockKind::rwlock_read, name_);
+    wait_event(&lock_, LockKind::rwlock_read, name_, site);
     pthread_rwlock_rdlock(&lock_);
-    acquired_event(&lock_, LockKind::rwlock_read, name_);
+    acquired_event(&lock_, LockKind::rwlock_read, name_, site);
 }
-void RwLock::unlock_read() noexcept {
-    released_event(&lock_, LockKind::rwlock_read, name_);
+void RwLock::unlock_read(CallSite site) noexcept {
+    released_event(&lock_, LockKind::rwlock_read, name_, site);
     pthread_rwlock_unlock(&lock_);
 }
 
@@ -101,18 +103,18 @@ Semaphore::~Semaphore() {
     sem_destroy(&semaphore_);
 }
 
-void Semaphore::wait() noexcept {
+void Semaphore::wait(CallSite site) noexcept {
     if (sem_trywait(&semaphore_) == 0) {
-        acquired_event(&semaphore_, LockKind::semaphore, name_);
+        acquired_event(&semaphore_, LockKind::semaphore, name_, site);
         return;
     }
-    wait_event(&semaphore_, LockKind::semaphore, name_);
+    wait_event(&semaphore_, LockKind::semaphore, name_, site);
     while (sem_wait(&semaphore_) != 0 && errno == EINTR) {
     }
-    acquired_event(&semaphore_, LockKind::semaphore, name_);
+    acquired_event(&semaphore_, LockKind::semaphore, name_, site);
 }
-void Semaphore::post() noexcept {
-    released_event(&semaphore_, LockKind::semaphore, name_);
+void Semaphore::post(CallSite site) noexcept {
+    released_event(&semaphore_, LockKind::semaphore, name_, site);
     sem_post(&semaphore_);
 }
 
@@ -126,17 +128,17 @@ SpinLock::~SpinLock() {
     pthread_spin_destroy(&lock_);
 }
 
-void SpinLock::lock() noexcept {
+void SpinLock::lock(CallSite site) noexcept {
     if (pthread_spin_trylock(&lock_) == 0) {
-        acquired_event(&lock_, LockKind::spin, name_);
+        acquired_event(&lock_, LockKind::spin, name_, site);
         return;
     }
-    wait_event(&lock_, LockKind::spin, name_);
+    wait_event(&lock_, LockKind::spin, name_, site);
     pthread_spin_lock(&lock_);
-    acquired_event(&lock_, LockKind::spin, name_);
+    acquired_event(&lock_, LockKind::spin, name_, site);
 }
-void SpinLock::unlock() noexcept {
-    released_event(&lock_, LockKind::spin, name_);
+void SpinLock::unlock(CallSite site) noexcept {
+    released_event(&lock_, LockKind::spin, name_, site);
     pthread_spin_unlock(&lock_);
 }
 
@@ -149,38 +151,38 @@ CondVar::CondVar(const char *name) noexcept {
 
 CondVar::~CondVar() {
     if (!destroyed_)
-        destroy();
+        destroy(CallSite::unknown()); // the end of a scope has no line
 }
 
-void CondVar::wait(Mutex &mutex) noexcept {
+void CondVar::wait(Mutex &mutex, CallSite site) noexcept {
     auto mutex_address = static_cast<std::int64_t>(address_of(mutex.native()));
     auto kind = static_cast<std::int64_t>(CondWaitKind::wait);
     // pthread_cond_wait releases the mutex and takes it back: the events say so, so that the
     // timeline does not show the mutex held while its holder sleeps.
     record(EventKind::lock_released, address_of(mutex.native()), kind_code(LockKind::mutex), 0,
-           mutex.name());
-    record_named(EventKind::cond_wait, address_of(&cond_), kind, mutex_address, name_);
+           mutex.name(), nullptr, site);
+    record_named(EventKind::cond_wait, address_of(&cond_), kind, mutex_address, name_, site);
     pthread_cond_wait(&cond_, mutex.native());
-    record_named(EventKind::cond_woken, address_of(&cond_), kind, mutex_address, name_);
+    record_named(EventKind::cond_woken, address_of(&cond_), kind, mutex_address, name_, site);
     record(EventKind::lock_acquired, address_of(mutex.native()), kind_code(LockKind::mutex), 0,
-           mutex.name());
+           mutex.name(), nullptr, site);
 }
 
-void CondVar::signal() noexcept {
-    record_named(EventKind::cond_signal, address_of(&cond_), 0, 0, name_);
+void CondVar::signal(CallSite site) noexcept {
+    record_named(EventKind::cond_signal, address_of(&cond_), 0, 0, name_, site);
     pthread_cond_signal(&cond_);
 }
-void CondVar::broadcast() noexcept {
-    record_named(EventKind::cond_signal, address_of(&cond_), 1, 0, name_);
+void CondVar::broadcast(CallSite site) noexcept {
+    record_named(EventKind::cond_signal, address_of(&cond_), 1, 0, name_, site);
     pthread_cond_broadcast(&cond_);
 }
 
-void CondVar::destroy() noexcept {
+void CondVar::destroy(CallSite site) noexcept {
     destroyed_ = true;
     auto kind = static_cast<std::int64_t>(CondWaitKind::destroy);
-    record_named(EventKind::cond_wait, address_of(&cond_), kind, 0, name_);
+    record_named(EventKind::cond_wait, address_of(&cond_), kind, 0, name_, site);
     pthread_cond_destroy(&cond_);
-    record_named(EventKind::cond_woken, address_of(&cond_), kind, 0, name_);
+    record_named(EventKind::cond_woken, address_of(&cond_), kind, 0, name_, site);
 }
 
 } // namespace forklore::probe

@@ -21,8 +21,8 @@ namespace forklore::probe {
 class StdMutex {
   public:
     explicit StdMutex(const char *name) noexcept;
-    void lock();
-    void unlock() noexcept;
+    void lock(CallSite site = {});
+    void unlock(CallSite site = {}) noexcept;
     std::mutex &native() noexcept { return mutex_; }
 
   private:
@@ -38,10 +38,10 @@ class RwLock {
     RwLock(const RwLock &) = delete;
     RwLock &operator=(const RwLock &) = delete;
     ~RwLock();
-    void lock_write() noexcept;
-    void unlock_write() noexcept;
-    void lock_read() noexcept;
-    void unlock_read() noexcept;
+    void lock_write(CallSite site = {}) noexcept;
+    void unlock_write(CallSite site = {}) noexcept;
+    void lock_read(CallSite site = {}) noexcept;
+    void unlock_read(CallSite site = {}) noexcept;
 
   private:
     pthread_rwlock_t lock_;
@@ -55,8 +55,8 @@ class Semaphore {
     Semaphore(const Semaphore &) = delete;
     Semaphore &operator=(const Semaphore &) = delete;
     ~Semaphore();
-    void wait() noexcept; // "lock": takes one unit, blocks at zero
-    void post() noexcept; // "unlock": gives one back
+    void wait(CallSite site = {}) noexcept; // "lock": takes one unit, blocks at zero
+    void post(CallSite site = {}) noexcept; // "unlock": gives one back
 
   private:
     sem_t semaphore_;
@@ -70,8 +70,8 @@ class SpinLock {
     SpinLock(const SpinLock &) = delete;
     SpinLock &operator=(const SpinLock &) = delete;
     ~SpinLock();
-    void lock() noexcept;
-    void unlock() noexcept;
+    void lock(CallSite site = {}) noexcept;
+    void unlock(CallSite site = {}) noexcept;
 
   private:
     pthread_spinlock_t lock_;
@@ -88,11 +88,11 @@ class CondVar {
     ~CondVar(); // destroys it, if destroy() was not called: this can block (see above)
 
     // Waits until signalled; `mutex` must be held, and is released while waiting.
-    void wait(Mutex &mutex) noexcept;
-    void signal() noexcept;
-    void broadcast() noexcept;
+    void wait(Mutex &mutex, CallSite site = {}) noexcept;
+    void signal(CallSite site = {}) noexcept;
+    void broadcast(CallSite site = {}) noexcept;
     // pthread_cond_destroy: returns once every waiter it knows of has woken and left.
-    void destroy() noexcept;
+    void destroy(CallSite site = {}) noexcept;
 
   private:
     pthread_cond_t cond_;

@@ -18,6 +18,12 @@ const ProcessRecord* RunRecord::find_process(pid_t ns_pid) const {
     return nullptr;
 }
 
+const std::string* RunRecord::source_file(const Event& event) const {
+    if (event.file == 0) return nullptr;
+    auto found = source_files.find(event.file);
+    return found == source_files.end() ? nullptr : &found->second;
+}
+
 json expectation_to_json(const Expectation& e) {
     json j{{"verdict", to_string(e.verdict)}, {"racy", e.racy}, {"describe", e.describe()}};
     if (e.reason) j["reason"] = to_string(*e.reason);
@@ -219,7 +225,7 @@ std::vector<Measurement> measurements_of(const RunRecord& record) {
     return result;
 }
 
-json event_to_json(const Event& e, std::int64_t start_time_ns) {
+json event_to_json(const Event& e, std::int64_t start_time_ns, const SourceFiles* files) {
     json j{{"seq", e.seq},   {"t_ns", e.time_ns - start_time_ns},
            {"kind", to_string(e.kind)}, {"pid", e.pid}, {"tid", e.tid}, {"thread", e.thread}};
     if (e.object) j["object"] = e.object;
@@ -228,6 +234,11 @@ json event_to_json(const Event& e, std::int64_t start_time_ns) {
     if (e.arg1) j["arg1"] = e.arg1;
     if (e.name[0]) j["name"] = e.name;
     if (e.text[0]) j["text"] = e.text;
+    if (files && e.file != 0)
+        if (auto path = files->find(e.file); path != files->end()) {
+            j["file"] = path->second;
+            j["line"] = e.line;
+        }
     return j;
 }
 
@@ -278,7 +289,8 @@ json to_json(const RunRecord& r) {
     // Derived, for a reader of the JSON: what those counts mean for the trace and the verdict.
     if (std::string lost = describe_lost_events(r); !lost.empty()) j["events_lost"] = lost;
     json events = json::array();
-    for (const auto& e : r.events) events.push_back(event_to_json(e, r.start_time_ns));
+    for (const auto& e : r.events)
+        events.push_back(event_to_json(e, r.start_time_ns, &r.source_files));
     // Said before the events, so that a reader of a file cut short knows what it lacks.
     j["event_count"] = r.events.size();
     j["events"] = std::move(events);

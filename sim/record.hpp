@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -66,6 +67,10 @@ struct RunTimings {
     double sample_mean_us = 0; // mean cost of one sample
 };
 
+// The source files a record's events name, by the id they carry (Event::file): paths relative
+// to the source tree.
+using SourceFiles = std::map<std::uint32_t, std::string>;
+
 struct RunRecord {
     int version = kRunRecordVersion;
     std::uint32_t event_schema = kEventSchemaVersion;
@@ -75,6 +80,8 @@ struct RunRecord {
     std::optional<Expectation> expected;
     Verdict verdict;
     std::vector<Event> events; // times as recorded (CLOCK_MONOTONIC); see start_time_ns
+    SourceFiles source_files;  // where the events were recorded (the channel's table); in the
+                               // JSON each event says "file" and "line" instead
     std::int64_t start_time_ns = 0; // CLOCK_MONOTONIC at the runner's start
     std::uint64_t dropped_events = 0;
     std::uint64_t torn_events = 0;
@@ -102,6 +109,9 @@ struct RunRecord {
     std::string host;     // kernel and C library, for the record
 
     const ProcessRecord* find_process(pid_t ns_pid) const;
+    // The path of the file `event` was recorded from, or null when it has none (an event the
+    // engine recorded on its own, a record of event schema 2 or older).
+    const std::string* source_file(const Event& event) const;
 };
 
 // One line for each limit the kernel did not enforce in this run ("tasks: NOT enforced by the
@@ -166,7 +176,9 @@ RunRecord load_run_record_file(const std::string& path, const RecordLimits& limi
 // bounds of the parse. Throws RecordError.
 RunRecord run_record_from_json(const nlohmann::json& json);
 
-nlohmann::json event_to_json(const Event& event, std::int64_t start_time_ns);
+// With `files` (the record's), an event that has a location says "file" and "line".
+nlohmann::json event_to_json(const Event& event, std::int64_t start_time_ns,
+                             const SourceFiles* files = nullptr);
 nlohmann::json verdict_to_json(const Verdict& verdict);
 nlohmann::json expectation_to_json(const Expectation& expectation);
 // A scenario's description: id, title, lesson, knobs, variants with expected outcomes.

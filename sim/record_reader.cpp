@@ -280,8 +280,26 @@ void read_verdict(const json& j, Verdict& v) {
     });
 }
 
+// The longest source path a record may name (the channel keeps 119 characters).
+constexpr std::size_t kMaxSourcePath = 1024;
+
+// An event's location: "file" (a path relative to the source tree) and "line", both or neither
+// (records of event schema 2 have none). The path goes into `files` under the id it hashes to,
+// as the probes computed it.
+void read_location(const json& j, Event& e, SourceFiles& files) {
+    const std::string path = text(j, "file");
+    if (path.empty())
+        return;
+    if (path.size() > kMaxSourcePath || path.find('\0') != std::string::npos)
+        fail("file", fmt::format("must be a path of at most {} characters (got \"{}\")",
+                                 kMaxSourcePath, printable(path, 60)));
+    e.file = source_file_id(path);
+    e.line = whole(j, "line", std::uint32_t{0});
+    files.try_emplace(e.file, path);
+}
+
 // An event with its time relative to the run's start (start_time_ns may come later in the file).
-Event event_from_json(const json& j) {
+Event event_from_json(const json& j, SourceFiles& files) {
     require_object(j);
     Event e{};
     e.committed = 1;
@@ -296,6 +314,7 @@ Event event_from_json(const json& j) {
     copy_text(e.thread, text(j, "thread"));
     copy_text(e.name, text(j, "name"));
     copy_text(e.text, text(j, "text"));
+    read_location(j, e, files);
     return e;
 }
 
@@ -454,6 +473,7 @@ KnobValues knobs_from_json(const json& j) {
 struct Streamed {
     bool events_seen = false, snapshots_seen = false;
     std::vector<Event> events;
+    SourceFiles source_files; // the files the events name
     std::vector<Snapshot> snapshots;
     std::optional<std::string> stdout_text, stderr_text;
 };
@@ -492,10 +512,14 @@ RunRecord record_from(const json& j, Streamed* streamed) {
     r.torn_events = whole(j, "torn_events", std::uint64_t{0});
     if (member(j, "event_count"))
         r.declared_events = whole(j, "event_count", std::uint64_t{0});
-    if (streamed && streamed->events_seen)
+    if (streamed && streamed->events_seen) {
         r.events = std::move(streamed->events);
-    else
-        r.events = list_of(j, "events", event_from_json);
+        r.source_files = std::move(streamed->source_files);
+    } else {
+        r.events = list_of(j, "events", [&r](const json& event) {
+            return event_from_json(event, r.source_files);
+        });
+    }
     if (streamed && streamed->snapshots_seen)
         r.snapshots = std::move(streamed->snapshots);
     else
@@ -772,7 +796,7 @@ class RecordSax {
     void convert(const json& element) {
         try {
             if (streaming_ == Array::events)
-                streamed.events.push_back(event_from_json(element));
+                streamed.events.push_back(event_from_json(element, streamed.source_files));
             else
                 streamed.snapshots.push_back(snapshot_from_json(element));
         } catch (const FieldError& error) {

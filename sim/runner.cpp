@@ -255,6 +255,8 @@ class SandboxRun {
     void kill_and_reap();
     void finish_record();
     void keep_snapshot(const Snapshot& snapshot);
+    // Copies the channel's table of source files (the files events were recorded from).
+    void read_source_files();
     bool kernel_limit_reached();
     // The output written so far passed limits.max_output: the verdict is `limit` ("output").
     bool output_limit_reached();
@@ -390,6 +392,11 @@ void SandboxRun::stop_with(VerdictKind kind, std::string explanation) {
     record_.verdict.explanation = std::move(explanation);
     record_.timings.verdict_ms = ms_between(start_ns_, now_ns());
     decided_ = true;
+}
+
+void SandboxRun::read_source_files() {
+    for (auto& [id, path] : channel_.source_files())
+        record_.source_files.try_emplace(id, std::move(path));
 }
 
 void SandboxRun::keep_snapshot(const Snapshot& snapshot) {
@@ -572,7 +579,7 @@ void SandboxRun::loop() {
     for (;;) {
         stdout_.drain();
         stderr_.drain();
-        channel_.read(cursor_, record_.events);
+        if (channel_.read(cursor_, record_.events) > 0) read_source_files();
         if (!first_event_seen && !record_.events.empty()) {
             first_event_seen = true;
             record_.timings.setup_ms = ms_between(start_ns_, record_.events.front().time_ns);
@@ -740,6 +747,7 @@ void SandboxRun::finish_record() {
     }
     store_output(stdout_.capture(), stderr_.capture(), record_);
     channel_.read(cursor_, record_.events, true, &record_.torn_events);
+    read_source_files();
     record_.dropped_events = channel_.dropped();
     for (const auto& event : record_.events)
         if (event.kind == EventKind::note && std::string_view(event.name) == "sandbox" &&

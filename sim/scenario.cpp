@@ -137,4 +137,14 @@ const Scenario* ScenarioRegistry::find(const std::string& id) const {
     return nullptr;
 }
 
+void ScenarioRegistry::add_source(std::string_view path, std::string_view text) {
+    sources_.insert_or_assign(std::string(path), text);
+}
+
+std::optional<std::string_view> ScenarioRegistry::source_text(std::string_view path) const {
+    auto found = sources_.find(path);
+    if (found == sources_.end()) return std::nullopt;
+    return found->second;
+}
+
 } // namespace forklore

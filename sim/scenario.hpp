@@ -14,6 +14,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace forklore {
@@ -118,6 +119,10 @@ struct Scenario {
     bool hidden = false; // self-tests of the engine: listed only with --all
     double timeout_seconds = 10.0; // the run's deadline unless the user gives one
     SandboxLimits limits;          // the sandbox's limits for this scenario
+    // Its source files, relative to the source tree: the file that registers it first (set by
+    // ScenarioRegistrar), then any program it runs ("scenarios/python/lock_at_fork.py"). The
+    // texts are embedded in the program (ScenarioRegistry::source_text).
+    std::vector<std::string> sources;
 
     const Knob* find_knob(const std::string& name) const;
     const Variant* find_variant(const std::string& name) const;
@@ -134,12 +139,26 @@ class ScenarioRegistry {
     const std::vector<Scenario>& all() const { return scenarios_; }
     const Scenario* find(const std::string& id) const;
 
+    // The corpus's source texts, embedded at build time (scenarios/embed_sources.cmake makes
+    // the table from scenarios/*.cpp, *.hpp and python/*.py), by path relative to the source
+    // tree. A program that links the corpus has them whether or not a source tree exists.
+    void add_source(std::string_view path, std::string_view text);
+    // The text of `path`, or nullopt when it is not embedded in this program.
+    std::optional<std::string_view> source_text(std::string_view path) const;
+    const std::map<std::string, std::string_view, std::less<>>& sources() const {
+        return sources_;
+    }
+
   private:
     std::vector<Scenario> scenarios_;
+    std::map<std::string, std::string_view, std::less<>> sources_; // texts with static storage
 };
 
+// Registers a scenario. `file` is where the registrar is written (__builtin_FILE() at the
+// caller, relative to the source tree as the build maps it): the scenario's source file.
 struct ScenarioRegistrar {
-    explicit ScenarioRegistrar(Scenario scenario) {
+    explicit ScenarioRegistrar(Scenario scenario, const char* file = __builtin_FILE()) {
+        scenario.sources.insert(scenario.sources.begin(), file);
         ScenarioRegistry::instance().add(std::move(scenario));
     }
 };

@@ -58,9 +58,10 @@ ChildFunction find_child_function(const std::string& function) {
     return it->second;
 }
 
-void record_child_start(pid_t pid, StartMethod method, const std::string& function) {
+void record_child_start(pid_t pid, StartMethod method, const std::string& function,
+                        CallSite site) {
     record(EventKind::child_start, static_cast<std::uint64_t>(pid),
-           static_cast<std::int64_t>(method), 0, function.c_str());
+           static_cast<std::int64_t>(method), 0, function.c_str(), nullptr, site);
 }
 } // namespace
 
@@ -86,12 +87,13 @@ Child::~Child() {
     if (status_fd_ >= 0) close(status_fd_);
 }
 
-int Child::wait() {
+int Child::wait(CallSite site) {
     if (!valid() || waited_) return -1;
     int status = -1;
     // Says which child this thread waits for, and how: a fork server's child is waited for by
     // reading a socket, which /proc alone cannot tie to the child.
-    record(EventKind::child_wait, static_cast<std::uint64_t>(pid_), status_fd_);
+    record(EventKind::child_wait, static_cast<std::uint64_t>(pid_), status_fd_, 0, nullptr, nullptr,
+           site);
     if (status_fd_ >= 0) {
         // The forkserver is the parent and reaps it; it sends the wait status when it does.
         int received = 0;
@@ -114,18 +116,21 @@ int Child::wait() {
     }
     waited_ = true;
     if (status != -1)
-        record(EventKind::process_exit, static_cast<std::uint64_t>(pid_), status, 0, "parent");
+        record(EventKind::process_exit, static_cast<std::uint64_t>(pid_), status, 0, "parent",
+               nullptr, site);
     return status;
 }
 
-void Child::kill(int signal) {
+void Child::kill(int signal, CallSite site) {
     if (!valid()) return;
     // Recorded first: the death must never look unexpected, whichever event the reader sees first.
-    record(EventKind::signal_sent, static_cast<std::uint64_t>(pid_), signal);
+    record(EventKind::signal_sent, static_cast<std::uint64_t>(pid_), signal, 0, nullptr, nullptr,
+           site);
     ::kill(pid_, signal);
 }
 
-Child start_child(StartMethod method, const std::string& function, const ChildArgs& args) {
+Child start_child(StartMethod method, const std::string& function, const ChildArgs& args,
+                  CallSite site) {
     ChildFunction entry = find_child_function(function);
     switch (method) {
     case StartMethod::fork: {
@@ -137,7 +142,7 @@ Child start_child(StartMethod method, const std::string& function, const ChildAr
             (void)entry;
             _exit(run_child_function(function, args, StartMethod::fork));
         }
-        record_child_start(pid, method, function);
+        record_child_start(pid, method, function, site);
         return Child(pid, method);
     }
     case StartMethod::fork_exec: {
@@ -148,11 +153,11 @@ Child start_child(StartMethod method, const std::string& function, const ChildAr
         if (pid < 0) throw std::runtime_error(std::string("fork: ") + strerror(errno));
         if (pid == 0) {
             // Async-signal-safe only until exec: recording is, execv is.
-            record(EventKind::exec, 0, 0, 0, "forklore-host");
+            record(EventKind::exec, 0, 0, 0, "forklore-host", nullptr, site);
             execv(program, argv_data);
             _exit(127);
         }
-        record_child_start(pid, method, function);
+        record_child_start(pid, method, function, site);
         return Child(pid, method);
     }
     case StartMethod::spawn: {
@@ -161,17 +166,18 @@ Child start_child(StartMethod method, const std::string& function, const ChildAr
         int rc = posix_spawn(&pid, g_launch.host_path.c_str(), nullptr, nullptr, argv.data(),
                              environ);
         if (rc != 0) throw std::runtime_error(std::string("posix_spawn: ") + strerror(rc));
-        record_child_start(pid, method, function);
+        record_child_start(pid, method, function, site);
         return Child(pid, method);
     }
-    case StartMethod::forkserver: return forkserver_request(function, args);
+    case StartMethod::forkserver: return forkserver_request(function, args, site);
     }
     throw std::runtime_error("unknown start method");
 }
 
 int run_child_function(const std::string& function, const ChildArgs& args, StartMethod method) {
     std::string method_name(to_string(method));
-    record(EventKind::process_start, 0, getppid(), 0, function.c_str(), method_name.c_str());
+    record(EventKind::process_start, 0, getppid(), 0, function.c_str(), method_name.c_str(),
+           CallSite::unknown());
     int code = find_child_function(function)(args);
     fflush(stdout);
     fflush(stderr);

@@ -7,6 +7,7 @@
 // still single-threaded, to fork a clean copy of itself.
 #pragma once
 
+#include "sim/call_site.hpp"
 #include "sim/scenario.hpp"
 #include "sim/start_method.hpp"
 
@@ -43,9 +44,9 @@ class Child {
 
     // Blocks until the child ends and returns its raw wait status (-1 when it cannot be known).
     // Records a process_exit event.
-    int wait();
+    int wait(CallSite site = {});
     // Sends a signal and records signal_sent, so the death it causes is known to be meant.
-    void kill(int signal);
+    void kill(int signal, CallSite site = {});
 
   private:
     pid_t pid_ = -1;
@@ -57,7 +58,9 @@ class Child {
 // Starts `function` of the current scenario in a new process made by `method`.
 // Throws std::runtime_error when the process cannot be made (or, for forkserver, when no
 // server was started).
-Child start_child(StartMethod method, const std::string& function, const ChildArgs& args = {});
+// The child_start event (and a fork_exec child's exec) carry the line of this call.
+Child start_child(StartMethod method, const std::string& function, const ChildArgs& args = {},
+                  CallSite site = {});
 
 // Runs a child function in this process (the entry of fork_exec and spawn children, and of
 // forked ones): records process_start, calls it, flushes stdio, returns its exit code.
@@ -67,6 +70,7 @@ int run_child_function(const std::string& function, const ChildArgs& args, Start
 // the host calls it before the body when a start-method knob is set to forkserver.
 void start_forkserver();
 bool forkserver_running();
-Child forkserver_request(const std::string& function, const ChildArgs& args);
+// The server records the child's child_start at `site` (the scenario's start_child call).
+Child forkserver_request(const std::string& function, const ChildArgs& args, CallSite site = {});
 
 } // namespace forklore::probe

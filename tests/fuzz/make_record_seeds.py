@@ -59,3 +59,17 @@ with open(os.path.join(out, 'duplicate-events.json'), 'w') as f:
 write('not-a-record.json', '[1,2,3]')
 with open(os.path.join(out, 'garbage.bin'), 'wb') as f:
     f.write(bytes((i * 7919 + 13) % 256 for i in range(512)))
+# The seeds above were cut from records of event schema 2, whose events have no location. These
+# come from a record of schema 3, whose events say "file" and "line" (made by
+#   forklore run file-read-under-lock --variant fork --out located.json):
+if os.path.exists('located.json'):
+    located = trim('located.json')
+    write('located-fork.json', json.dumps(located, separators=(',', ':')))
+    located_text = json.dumps(located, separators=(',', ':'))
+    def located_variant(name, change):
+        r = json.loads(located_text)
+        change(r)
+        write(name + '.json', json.dumps(r, separators=(',', ':')))
+    first_located = lambda r: next(e for e in r['events'] if 'line' in e)
+    located_variant('bad-line', lambda r: first_located(r).update(line=-1))
+    located_variant('bad-file', lambda r: first_located(r).update(file=['not', 'a', 'path']))

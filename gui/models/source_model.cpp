@@ -1,0 +1,212 @@
+#include "gui/models/source_model.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace forklore::gui {
+
+namespace {
+
+// The scenario that runs a program given on the command line (`forklore exec`, scenario 990):
+// its own file only execs the program, whose source forklore does not have.
+constexpr std::string_view kExecScenario = "exec";
+
+// A thread whose last event is one of these is waiting at its line.
+bool is_wait(EventKind kind) {
+    switch (kind) {
+    case EventKind::lock_wait:
+    case EventKind::file_lock_wait:
+    case EventKind::cond_wait:
+    case EventKind::barrier_wait:
+    case EventKind::join_wait:
+    case EventKind::child_wait:
+        return true;
+    default:
+        return false;
+    }
+}
+
+bool is_python(std::string_view path) {
+    return path.size() > 3 && path.substr(path.size() - 3) == ".py";
+}
+
+std::string fixed(const char* text, std::size_t size) {
+    return std::string(text, std::find(text, text + size, '\0'));
+}
+
+} // namespace
+
+std::vector<std::string_view> split_lines(std::string_view text) {
+    std::vector<std::string_view> lines;
+    while (!text.empty()) {
+        std::size_t end = text.find('\n');
+        if (end == std::string_view::npos) {
+            lines.push_back(text);
+            break;
+        }
+        lines.push_back(text.substr(0, end));
+        text.remove_prefix(end + 1);
+    }
+    return lines;
+}
+
+void SourceModel::update(const RunRecord& record, std::uint64_t generation,
+                         std::optional<std::size_t> selected_event, const std::string& wanted,
+                         const ScenarioRegistry& registry) {
+    if (selected_event && *selected_event >= record.events.size())
+        selected_event.reset();
+    const bool record_changed = record_ != &record || generation_ != generation;
+    if (record_changed) {
+        record_ = &record;
+        generation_ = generation;
+        rebuild_files(record, registry);
+    }
+    const bool selection_changed = !selected_.has_value() || *selected_ != selected_event;
+    if (!record_changed && !selection_changed && wanted_ == wanted)
+        return;
+    selected_ = selected_event;
+    wanted_ = wanted;
+    // A new selection in another file brings that file up (unless the user chose one since).
+    if (record_changed || selection_changed || file_.empty() || !wanted.empty())
+        choose_file(record, selected_event, wanted, registry);
+    rebuild_marks(record, selected_event);
+}
+
+void SourceModel::rebuild_files(const RunRecord& record, const ScenarioRegistry& registry) {
+    files_.clear();
+    main_file_.clear();
+    python_ = false;
+    unavailable_.clear();
+    auto add = [&](const std::string& path) -> SourceFileChoice& {
+        for (auto& choice : files_)
+            if (choice.path == path)
+                return choice;
+        files_.push_back({path, source_file_id(path), registry.source_text(path).has_value(), 0});
+        return files_.back();
+    };
+    const Scenario* scenario = registry.find(record.scenario);
+    if (record.scenario == kExecScenario) {
+        unavailable_ = "No source: this run is a program started by `forklore exec`, which "
+                       "forklore does not have the code of.";
+        return;
+    }
+    if (scenario) {
+        for (const auto& path : scenario->sources)
+            add(path);
+        // A Python scenario is its program: show the script first.
+        for (const auto& path : scenario->sources)
+            if (is_python(path)) {
+                main_file_ = path;
+                python_ = true;
+            }
+        if (main_file_.empty() && !scenario->sources.empty())
+            main_file_ = scenario->sources.front();
+    }
+    for (const auto& event : record.events)
+        if (const std::string* path = record.source_file(event))
+            ++add(*path).event_count;
+    if (main_file_.empty() && !files_.empty())
+        main_file_ = files_.front().path;
+    if (files_.empty())
+        unavailable_ = scenario ? "No source: this run recorded no event with a location (a "
+                                  "record of an older forklore, before events had lines)."
+                                : fmt::format("No source: scenario '{}' is not part of this "
+                                              "build, and its events name no file.",
+                                              record.scenario);
+}
+
+void SourceModel::choose_file(const RunRecord& record, std::optional<std::size_t> selected_event,
+                              const std::string& wanted, const ScenarioRegistry& registry) {
+    std::string path = main_file_;
+    if (selected_event)
+        if (const std::string* selected_path = record.source_file(record.events[*selected_event]))
+            path = *selected_path;
+    if (!wanted.empty() && std::any_of(files_.begin(), files_.end(),
+                                       [&](const auto& choice) { return choice.path == wanted; }))
+        path = wanted;
+    file_ = path;
+    file_id_ = path.empty() ? 0 : source_file_id(path);
+    lines_.clear();
+    remark_.clear();
+    if (path.empty())
+        return;
+    if (auto text = registry.source_text(path))
+        lines_ = split_lines(*text);
+    else
+        remark_ = fmt::format("{} is not embedded in this build of forklore: its lines cannot be "
+                              "shown.",
+                              path);
+    if (python_ && is_python(path))
+        remark_ = "A Python program runs uninstrumented: forklore does not read its Python "
+                  "frames yet, so no line of it is marked.";
+}
+
+void SourceModel::rebuild_marks(const RunRecord& record,
+                                std::optional<std::size_t> selected_event) {
+    marks_.clear();
+    events_by_line_.clear();
+    highlighted_ = 0;
+    selection_note_.clear();
+    if (file_.empty())
+        return;
+    // Each thread's last located event, up to the selected one.
+    std::map<std::pair<pid_t, pid_t>, std::size_t> last;
+    const std::size_t end = selected_event ? *selected_event + 1 : record.events.size();
+    for (std::size_t i = 0; i < record.events.size(); ++i) {
+        const Event& event = record.events[i];
+        if (event.file == 0)
+            continue;
+        if (event.file == file_id_)
+            events_by_line_[event.line].push_back(i);
+        if (i < end)
+            last[{event.pid, event.tid}] = i;
+    }
+    for (const auto& [thread, index] : last) {
+        const Event& event = record.events[index];
+        if (event.file != file_id_)
+            continue;
+        marks_[event.line].push_back(
+            {thread.first, thread.second,
+             fmt::format("{} ({})", fixed(event.thread, sizeof event.thread), thread.first), index,
+             is_wait(event.kind)});
+    }
+    if (!selected_event)
+        return;
+    const Event& selected = record.events[*selected_event];
+    if (selected.file == file_id_ && selected.line > 0) {
+        highlighted_ = selected.line;
+    } else if (const std::string* path = record.source_file(selected)) {
+        selection_note_ =
+            fmt::format("The selected event was recorded at {}:{}.", *path, selected.line);
+    } else {
+        selection_note_ = fmt::format("The selected {} has no line: forklore recorded it itself, "
+                                      "not the scenario's code.",
+                                      to_string(selected.kind));
+    }
+}
+
+std::uint32_t SourceModel::focus_line() const {
+    if (highlighted_ > 0)
+        return highlighted_;
+    for (const auto& [line, marks] : marks_)
+        for (const auto& mark : marks)
+            if (mark.waiting)
+                return line;
+    return marks_.empty() ? 0 : marks_.begin()->first;
+}
+
+std::vector<const ThreadMark*> SourceModel::marks_on(std::uint32_t line) const {
+    std::vector<const ThreadMark*> result;
+    if (auto found = marks_.find(line); found != marks_.end())
+        for (const auto& mark : found->second)
+            result.push_back(&mark);
+    return result;
+}
+
+std::vector<std::size_t> SourceModel::events_on(std::uint32_t line) const {
+    auto found = events_by_line_.find(line);
+    return found == events_by_line_.end() ? std::vector<std::size_t>{} : found->second;
+}
+
+} // namespace forklore::gui
