@@ -36,7 +36,7 @@ struct Layout {
     float top = 0.0f;     // controls height, of the region right of the browser (0: fitted to its
                           // content, as measured in the last frame)
     float bottom = 0.35f; // the bottom row's height (output and source), of the centre column
-    float source = 0.5f;  // the Source panel's width, of the bottom row
+    float source = 0.58f; // the Source panel's width, of the bottom row (code needs the room)
     float controls_content = 0; // the controls' content height in the last frame, in pixels
 };
 

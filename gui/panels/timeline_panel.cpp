@@ -713,6 +713,34 @@ RowAt row_at(const TimelinePanelState& state, float y) {
     return at;
 }
 
+// The colours of the timeline, as lines of swatches (wrapped to the window they are drawn in).
+void draw_legend(const TimelineModel& model) {
+    ImGui::TextDisabled("Legend:");
+    legend_swatch(palette::held, "lock held (band)");
+    legend_swatch(palette::held_with_waiters, "held, others waiting");
+    legend_swatch(palette::waiting, "waiting");
+    if (std::any_of(model.lanes.begin(), model.lanes.end(),
+                    [](const TimelineLane& lane) { return !lane.copies.empty(); }))
+        legend_swatch(kOrphanFill, "fork's copy of a held lock");
+    legend_swatch(IM_COL32(120, 180, 255, 255), "events");
+    legend_swatch(palette::process_edge, "start / exec / exit");
+    if (!model.sampled_spans.empty()) {
+        // Threads no probe records, drawn from the kernel's samples.
+        ImGui::TextDisabled("Sampled:");
+        legend_swatch(kSampledRunning, "running");
+        legend_swatch(kSampledSleeping, "sleeping");
+        legend_swatch(palette::waiting, "waiting (on what: hover)");
+    }
+    if (std::any_of(model.lanes.begin(), model.lanes.end(),
+                    [](const TimelineLane& lane) { return lane.verdict == LaneVerdict::stuck; })) {
+        // A deadlock verdict's stuck set, on its own line: the sentence must stay readable.
+        ImGui::TextDisabled("Deadlock:");
+        legend_swatch(kStuckOutline, "STUCK: hatched wait, can never end");
+        legend_swatch(kLiveBadge, "live: still runs beside them");
+    }
+
+}
+
 } // namespace
 
 std::string describe_visible_range(double view_start_ns, double view_end_ns, double run_end_ns,
@@ -809,28 +837,23 @@ void draw_timeline_panel(TimelinePanelState& state, const RecordView& view, Sele
                     "sandbox's own), and the reaper, pid 1 inside the sandbox, which collects "
                     "orphaned processes. They are not the scenario's code: hidden unless ticked.");
     }
-    ImGui::TextDisabled("Legend:");
-    legend_swatch(palette::held, "lock held (band)");
-    legend_swatch(palette::held_with_waiters, "held, others waiting");
-    legend_swatch(palette::waiting, "waiting");
-    if (std::any_of(model.lanes.begin(), model.lanes.end(),
-                    [](const TimelineLane& lane) { return !lane.copies.empty(); }))
-        legend_swatch(kOrphanFill, "fork's copy of a held lock");
-    legend_swatch(IM_COL32(120, 180, 255, 255), "events");
-    legend_swatch(palette::process_edge, "start / exec / exit");
-    if (!model.sampled_spans.empty()) {
-        // Threads no probe records, drawn from the kernel's samples.
-        ImGui::TextDisabled("Sampled:");
-        legend_swatch(kSampledRunning, "running");
-        legend_swatch(kSampledSleeping, "sleeping");
-        legend_swatch(palette::waiting, "waiting (on what: hover)");
-    }
-    if (std::any_of(model.lanes.begin(), model.lanes.end(),
-                    [](const TimelineLane& lane) { return lane.verdict == LaneVerdict::stuck; })) {
-        // A deadlock verdict's stuck set, on its own line: the sentence must stay readable.
-        ImGui::TextDisabled("Deadlock:");
-        legend_swatch(kStuckOutline, "STUCK: hatched wait, can never end");
-        legend_swatch(kLiveBadge, "live: still runs beside them");
+    // The legend takes up to four lines: where they would push lanes out of sight (a short
+    // panel, as at 1024x700), it shrinks to one word whose tooltip holds it whole.
+    const float legend_lines_height = ImGui::GetTextLineHeightWithSpacing() * 4;
+    const float room_for_lanes = ImGui::GetContentRegionAvail().y - ImGui::GetTextLineHeight() * 2 -
+                                 kScrollbarHeight - legend_lines_height;
+    if (state.content_height > 0 && room_for_lanes < state.content_height) {
+        ImGui::SameLine(0, ImGui::GetFontSize());
+        ImGui::TextDisabled("Legend (hover)");
+        if (ImGui::IsItemHovered()) {
+            ImGui::BeginTooltip();
+            ImGui::PushTextWrapPos(ImGui::GetFontSize() * 30);
+            draw_legend(model);
+            ImGui::PopTextWrapPos();
+            ImGui::EndTooltip();
+        }
+    } else {
+        draw_legend(model);
     }
 
     ImGuiIO& io = ImGui::GetIO();
