@@ -6,9 +6,11 @@
 //   escapes, and nothing crashes, leaks or invokes undefined behaviour (ASan, UBSan);
 // - a record it returns is written (to_json_text) and read back to the same text;
 // - the models of the GUI's panels build over it (timeline, locks, process tree, wait-for graph,
-//   event log) with the tooltip texts of what they hold.
+//   event log; the timeline without the sandbox's host and reaper) with the tooltip texts of
+//   what they hold.
 // A failed property calls abort(): libFuzzer saves the input as a crash.
 #include "gui/models/event_log_model.hpp"
+#include "gui/models/infrastructure.hpp"
 #include "gui/models/lock_table_model.hpp"
 #include "gui/models/process_tree_model.hpp"
 #include "gui/models/timeline_model.hpp"
@@ -43,6 +45,11 @@ void show(const RunRecord& record) {
         (void)gui::hit_test(timeline, lane.start_ns, i, 1000);
         (void)gui::hit_test(timeline, lane.end_ns, i);
     }
+    // The default view hides the sandbox's host and reaper: lanes and arrows renumbered.
+    const gui::TimelineModel shown = gui::without_infrastructure(timeline);
+    for (const auto& arrow : shown.arrows)
+        if (arrow.from_lane >= shown.lanes.size() || arrow.to_lane >= shown.lanes.size())
+            broken("an arrow of the filtered timeline names a lane it does not have", "");
     for (std::size_t i = 0; i < record.events.size() && i < 64; ++i)
         (void)gui::describe_event(record, i);
     (void)gui::build_lock_table(record);
