@@ -1,6 +1,7 @@
 // Why a deadlocked run can never finish, in sentences a student understands; and the trace
 // look-ups and phrases the verdict engine builds its sentences from.
 #include "sim/explain.hpp"
+#include "sim/thread_names.hpp"
 
 #include "sim/start_method.hpp"
 #include "sim/verdict.hpp"
@@ -619,8 +620,10 @@ std::string named_doing(const StuckSet::Member& member, const std::vector<Event>
 
 } // namespace
 
-Verdict explain_deadlock(const Snapshot& snapshot, const std::vector<Event>& events,
+Verdict explain_deadlock(const Snapshot& sampled, const std::vector<Event>& events,
                          std::int64_t run_start_ns, const std::vector<ThreadStack>& stacks) {
+    // Names a student can tell apart: not 'python3' for every thread of an uninstrumented program.
+    const Snapshot snapshot = with_readable_thread_names(sampled);
     StuckSet stuck = find_stuck_threads(snapshot);
     Verdict verdict = explain_wait_for_graph(snapshot, events, run_start_ns, stacks, stuck);
     auto state_of = [&](const StuckSet::Member& member) {
@@ -669,8 +672,9 @@ std::optional<std::string> spin_description(const ProcessSnapshot& process,
 
 } // namespace
 
-std::string explain_timeout(const Snapshot& snapshot, const std::vector<Event>& events,
+std::string explain_timeout(const Snapshot& sampled, const std::vector<Event>& events,
                             std::int64_t run_start_ns, double timeout_seconds) {
+    const Snapshot snapshot = with_readable_thread_names(sampled);
     std::vector<std::string> spinning, activity;
     for (const auto& process : snapshot.processes) {
         if (process.infrastructure) continue;

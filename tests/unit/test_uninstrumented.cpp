@@ -8,6 +8,7 @@
 #include "sim/explain.hpp"
 #include "sim/process_records.hpp"
 #include "sim/procfs.hpp"
+#include "sim/thread_names.hpp"
 #include "sim/verdict.hpp"
 
 #include "tests/unit/snapshot_builders.hpp"
@@ -250,7 +251,7 @@ TEST_CASE("an orphaned mutex without events names the address, the waiter and th
     REQUIRE(verdict.kind == VerdictKind::deadlocked);
     REQUIRE(verdict.reason == DeadlockReason::orphaned_lock);
     CHECK_THAT(verdict.explanation, Contains("mutex at 0x55d0c0a0"));
-    CHECK_THAT(verdict.explanation, Contains("'orphaned_mutex' (tid 4) of process 4"));
+    CHECK_THAT(verdict.explanation, Contains("'main' (tid 4) of process 4")); // its comm is only the program's name
     CHECK_THAT(verdict.explanation, Contains("thread 'holder' (tid 3), which exists only in process 2"));
     CHECK_THAT(verdict.explanation, Contains("the parent of process 4"));
     CHECK_THAT(verdict.explanation, Contains("nothing recorded how it was made"));
@@ -335,4 +336,36 @@ TEST_CASE("an armed timerfd makes an event loop's endless poll a timed wait", "[
     REQUIRE(timerfd_settime(timer, 0, &disarmed, nullptr) == 0);
     CHECK_FALSE(procfs::has_armed_timerfd(getpid()));
     close(timer);
+}
+
+TEST_CASE("threads that bear only their program's name are called main and thread N",
+          "[verdict][exec][names]") {
+    // As Debian's python3 runs a script: the executable is python3.11, the command's first word
+    // python3, and the kernel calls every thread the program never named 'python3'.
+    ProcessSnapshot parent = process(2, 1, "/usr/bin/python3.11", 0xA0,
+                                     {waiting_for_child(2, "python3", 4), on_futex(3, "python3", 0x7f00),
+                                      on_futex(5, "printer", 0x7f80)});
+    parent.command = "/usr/bin/python3 lock_at_fork.py";
+    ProcessSnapshot child = process(4, 2, "/usr/bin/python3.11", 0xA0, {on_futex(4, "python3", 0x2a00)});
+    child.command = parent.command;
+    CHECK(has_program_name_only(parent, parent.threads[0]));
+    CHECK(readable_thread_name(parent, parent.threads[0]) == "main");
+    CHECK(readable_thread_name(parent, parent.threads[1]) == "thread 3");
+    CHECK(readable_thread_name(parent, parent.threads[2]) == "printer"); // a name it gave itself
+    CHECK(readable_thread_name(child, child.threads[0]) == "main");
+
+    Verdict verdict = explain_deadlock(at_ms(10, {reaper(), parent, child}), {}, 0);
+    REQUIRE(verdict.kind == VerdictKind::deadlocked);
+    CHECK_THAT(verdict.explanation, !Contains("'python3'"));
+    CHECK_THAT(verdict.explanation, Contains("Thread 'main' (tid 4) of process 4"));
+    for (const auto& edge : verdict.wait_for) CHECK(edge.waiter_thread != "python3");
+    for (const auto& state : verdict.stuck) CHECK(state.name != "python3");
+
+    // A scenario's own threads (named by the probes) keep their names, and so does the sandbox.
+    ProcessSnapshot scenario = process(6, 1, "/work/build/bin/forklore-host", 0xB0,
+                                       {on_futex(6, "main", 0x10), on_futex(7, "reader", 0x20)});
+    CHECK(readable_thread_name(scenario, scenario.threads[0]) == "main");
+    CHECK(readable_thread_name(scenario, scenario.threads[1]) == "reader");
+    ProcessSnapshot host = reaper();
+    CHECK(readable_thread_name(host, host.threads[0]) == "forklore-reaper");
 }
