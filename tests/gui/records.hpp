@@ -56,6 +56,9 @@ inline std::shared_ptr<const RunRecord> exec_argv_recorded(const std::vector<std
         request.limits = exec->limits;
         request.limits.cpu_seconds = std::max(request.limits.cpu_seconds, 35);
         request.capture_stacks = true;
+        // The sandbox's /tmp is its own: a script in a tree cloned under /tmp stays visible, as
+        // `forklore exec` keeps what the command names.
+        request.visible_paths = probe::paths_to_keep_visible(FORKLORE_BIN_DIR, argv);
         slot = std::make_shared<const RunRecord>(run_scenario(request));
     }
     return slot;
