@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <limits>
 #include <map>
 #include <optional>
@@ -75,7 +76,8 @@ SampledState state_of(const ThreadSnapshot& thread) {
             return {BarKind::waiting, fmt::format("waitpid for process {}", thread.waited_pid)};
         if (thread.waited_pid < -1)
             return {BarKind::waiting,
-                    fmt::format("waitpid for a child of process group {}", -thread.waited_pid)};
+                    fmt::format("waitpid for a child of process group {}",
+                                -static_cast<std::int64_t>(thread.waited_pid))};
         return {BarKind::waiting, thread.waited_pid == 0
                                       ? "waitpid for any child of its process group"
                                       : "waitpid for any child"};
