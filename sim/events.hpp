@@ -65,6 +65,22 @@ constexpr std::string_view to_string(EventKind kind) {
     return kEventKindNames[static_cast<std::size_t>(kind)];
 }
 
+// The events a thread records just before it blocks: it waits from here until the matching end
+// (lock_acquired, cond_woken, barrier_passed, join_done, its child's process_exit).
+constexpr bool begins_a_wait(EventKind kind) {
+    switch (kind) {
+    case EventKind::lock_wait:
+    case EventKind::file_lock_wait:
+    case EventKind::cond_wait:
+    case EventKind::barrier_wait:
+    case EventKind::join_wait:
+    case EventKind::child_wait:
+        return true;
+    default:
+        return false;
+    }
+}
+
 // process_exit's arg1 for the scenario's first process (the program `forklore exec` runs): the
 // run ends when it does, whatever it leaves running.
 inline constexpr std::int64_t kFirstProcessExit = 1;

@@ -12,21 +12,6 @@ namespace {
 // its own file only execs the program, whose source forklore does not have.
 constexpr std::string_view kExecScenario = "exec";
 
-// A thread whose last event is one of these is waiting at its line.
-bool is_wait(EventKind kind) {
-    switch (kind) {
-    case EventKind::lock_wait:
-    case EventKind::file_lock_wait:
-    case EventKind::cond_wait:
-    case EventKind::barrier_wait:
-    case EventKind::join_wait:
-    case EventKind::child_wait:
-        return true;
-    default:
-        return false;
-    }
-}
-
 bool is_python(std::string_view path) {
     return path.size() > 3 && path.substr(path.size() - 3) == ".py";
 }
@@ -169,7 +154,7 @@ void SourceModel::rebuild_marks(const RunRecord& record,
         marks_[event.line].push_back(
             {thread.first, thread.second,
              fmt::format("{} ({})", fixed(event.thread, sizeof event.thread), thread.first), index,
-             is_wait(event.kind)});
+             begins_a_wait(event.kind)});
     }
     if (!selected_event)
         return;

@@ -97,14 +97,9 @@ void draw_process_output(OutputPanelState& state, const RunRecord& record) {
 
 // Waits are red and acquisitions green, as on the timeline.
 ImU32 kind_colour(EventKind kind) {
-    switch (kind) {
-    case EventKind::lock_wait:
-    case EventKind::file_lock_wait:
-    case EventKind::cond_wait:
-    case EventKind::barrier_wait:
-    case EventKind::join_wait:
-    case EventKind::child_wait:
+    if (begins_a_wait(kind))
         return palette::waiting;
+    switch (kind) {
     case EventKind::lock_acquired:
     case EventKind::file_lock_acquired:
         return palette::held;

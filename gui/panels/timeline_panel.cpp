@@ -320,15 +320,17 @@ void wait_text(ImDrawList* draw, const TimelineBar& bar, const RunRecord& record
         IM_COL32(255, 235, 235, 255), text.c_str());
 }
 
-// One row of bars: wide bars one by one, bars narrower than a pixel merged, the merged block
-// coloured by the kind that took most of its time. O(visible pixels x log bars) whatever the
-// record's size. With the record, a wide bar says what it waits for.
-void draw_row(ImDrawList* draw, const TimelineRow& row, const Mapping& map, float y0,
-              ImVec2 plot_min, ImVec2 plot_max, const Selection& selection,
-              const RunRecord* record = nullptr) {
+// Walks the bars of a row that the plot shows: each bar at least kMinBarPx wide goes to
+// `wide(bar, x0, x1)`; the bars that start within one pixel column become one block,
+// `block(kind, x0, x1)`, coloured by the kind that took most of its time. O(visible pixels x log
+// bars) whatever the record's size. Returns the index of the first visible bar.
+template <class Wide, class Block>
+std::size_t walk_visible_bars(const TimelineRow& row, const Mapping& map, ImVec2 plot_min,
+                              ImVec2 plot_max, Wide wide, Block block) {
     const auto& bars = row.bars;
     const double t_begin = map.t(plot_min.x), t_end = map.t(plot_max.x);
     std::size_t i = row.first_ending_at_or_after(static_cast<std::int64_t>(std::floor(t_begin)));
+    const std::size_t first_visible = i;
     auto width = [&](const TimelineBar& bar) {
         return static_cast<float>((bar.end_ns - bar.start_ns) / map.ns_per_px);
     };
@@ -336,14 +338,7 @@ void draw_row(ImDrawList* draw, const TimelineRow& row, const Mapping& map, floa
         const TimelineBar& bar = bars[i];
         const float x0 = clamp_x(map.x(static_cast<double>(bar.start_ns)), plot_min, plot_max);
         if (width(bar) >= kMinBarPx) {
-            const float x1 = clamp_x(map.x(static_cast<double>(bar.end_ns)), plot_min, plot_max);
-            draw->AddRectFilled(ImVec2(x0, y0), ImVec2(x1, y0 + kRowHeight), bar_colour(bar.kind));
-            if (record && bar.kind == BarKind::waiting)
-                wait_text(draw, bar, *record, x0, x1, y0, plot_min, plot_max);
-            if (selection.event &&
-                (bar.begin_event == *selection.event || bar.end_event == *selection.event))
-                draw->AddRect(ImVec2(x0 - 1, y0 - 1), ImVec2(x1 + 1, y0 + kRowHeight + 1),
-                              palette::selected, 0, 0, 2);
+            wide(bar, x0, clamp_x(map.x(static_cast<double>(bar.end_ns)), plot_min, plot_max));
             ++i;
             continue;
         }
@@ -356,10 +351,35 @@ void draw_row(ImDrawList* draw, const TimelineRow& row, const Mapping& map, floa
             --j; // a wide one is drawn on its own
         const float x1 = std::max(
             x0 + 1, clamp_x(map.x(static_cast<double>(bars[j - 1].end_ns)), plot_min, plot_max));
-        draw->AddRectFilled(ImVec2(x0, y0), ImVec2(x1, y0 + kRowHeight),
-                            bar_colour(row.dominant_kind(i, j)));
+        block(row.dominant_kind(i, j), x0, x1);
         i = j;
     }
+    return first_visible;
+}
+
+bool is_selected(const TimelineBar& bar, const Selection& selection) {
+    return selection.event &&
+           (bar.begin_event == *selection.event || bar.end_event == *selection.event);
+}
+
+// One row of bars: wide bars one by one, bars narrower than a pixel merged. With the record, a
+// wide bar says what it waits for.
+void draw_row(ImDrawList* draw, const TimelineRow& row, const Mapping& map, float y0,
+              ImVec2 plot_min, ImVec2 plot_max, const Selection& selection,
+              const RunRecord* record = nullptr) {
+    walk_visible_bars(
+        row, map, plot_min, plot_max,
+        [&](const TimelineBar& bar, float x0, float x1) {
+            draw->AddRectFilled(ImVec2(x0, y0), ImVec2(x1, y0 + kRowHeight), bar_colour(bar.kind));
+            if (record && bar.kind == BarKind::waiting)
+                wait_text(draw, bar, *record, x0, x1, y0, plot_min, plot_max);
+            if (is_selected(bar, selection))
+                draw->AddRect(ImVec2(x0 - 1, y0 - 1), ImVec2(x1 + 1, y0 + kRowHeight + 1),
+                              palette::selected, 0, 0, 2);
+        },
+        [&](BarKind kind, float x0, float x1) {
+            draw->AddRectFilled(ImVec2(x0, y0), ImVec2(x1, y0 + kRowHeight), bar_colour(kind));
+        });
 }
 
 // The name of a band: on it when it fits; else just right of it, in the band's colour, when the
@@ -393,40 +413,21 @@ void draw_hold_row(ImDrawList* draw, const TimelineRow& row, const Mapping& map,
                    const RunRecord& record, std::vector<DrawnBand>& drawn, std::size_t lane,
                    std::size_t row_index) {
     const auto& bars = row.bars;
-    const double t_begin = map.t(plot_min.x), t_end = map.t(plot_max.x);
+    const double t_end = map.t(plot_max.x);
     const float height = band_height();
-    std::size_t i = row.first_ending_at_or_after(static_cast<std::int64_t>(std::floor(t_begin)));
-    const std::size_t first_visible = i;
-    auto width = [&](const TimelineBar& bar) {
-        return static_cast<float>((bar.end_ns - bar.start_ns) / map.ns_per_px);
-    };
-    while (i < bars.size() && static_cast<double>(bars[i].start_ns) <= t_end) {
-        const TimelineBar& bar = bars[i];
-        const float x0 = clamp_x(map.x(static_cast<double>(bar.start_ns)), plot_min, plot_max);
-        if (width(bar) >= kMinBarPx) {
-            const float x1 = clamp_x(map.x(static_cast<double>(bar.end_ns)), plot_min, plot_max);
+    const std::size_t first_visible = walk_visible_bars(
+        row, map, plot_min, plot_max,
+        [&](const TimelineBar& bar, float x0, float x1) {
             draw->AddRectFilled(ImVec2(x0, y0 + height), ImVec2(x1, tint_bottom),
                                 with_alpha(bar_colour(bar.kind), kHoldTintAlpha));
             draw->AddRectFilled(ImVec2(x0, y0), ImVec2(x1, y0 + height), bar_colour(bar.kind), 2);
-            if (selection.event &&
-                (bar.begin_event == *selection.event || bar.end_event == *selection.event))
+            if (is_selected(bar, selection))
                 draw->AddRect(ImVec2(x0 - 1, y0 - 1), ImVec2(x1 + 1, y0 + height + 1),
                               palette::selected, 0, 0, 2);
-            ++i;
-            continue;
-        }
-        const double column_end = map.t(std::floor(x0) + 1);
-        std::size_t j =
-            row.first_starting_at_or_after(static_cast<std::int64_t>(std::ceil(column_end)));
-        j = std::max(j, i + 1);
-        if (j - 1 > i && width(bars[j - 1]) >= kMinBarPx)
-            --j;
-        const float x1 = std::max(
-            x0 + 1, clamp_x(map.x(static_cast<double>(bars[j - 1].end_ns)), plot_min, plot_max));
-        draw->AddRectFilled(ImVec2(x0, y0), ImVec2(x1, y0 + height),
-                            bar_colour(row.dominant_kind(i, j)));
-        i = j;
-    }
+        },
+        [&](BarKind kind, float x0, float x1) {
+            draw->AddRectFilled(ImVec2(x0, y0), ImVec2(x1, y0 + height), bar_colour(kind));
+        });
     // Names last, so that no segment is filled over them: one per hold, across its segments.
     for (std::size_t k = first_visible;
          k < bars.size() && static_cast<double>(bars[k].start_ns) <= t_end;) {
