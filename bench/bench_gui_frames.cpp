@@ -11,9 +11,9 @@
 #include "gui/app.hpp"
 #include "gui/models/timeline_model.hpp"
 #include "gui/panels/timeline_panel.hpp"
-#include "sim/record.hpp"
-#include "sim/runner.hpp"
-#include "sim/scenario.hpp"
+#include "sim/record/record.hpp"
+#include "sim/run/runner.hpp"
+#include "sim/scenario/scenario.hpp"
 #include "tests/gui/headless.hpp"
 
 #include <fmt/format.h>

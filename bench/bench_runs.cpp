@@ -12,12 +12,12 @@
 //   build/bin/forklore_bench_runs [--runs N] [--tsv] [--only SECTION]...
 // SECTION: throughput, hang, observer, corpus. --tsv prints one row per figure for
 // bench/bench_table.py (figure, value, detail, goal, met); without it, sentences.
-#include "sim/host.hpp"
-#include "sim/matrix.hpp"
-#include "sim/probe.hpp"
-#include "sim/runner.hpp"
-#include "sim/exec_program.hpp"
-#include "sim/scenario.hpp"
+#include "sim/sandbox/host.hpp"
+#include "sim/run/matrix.hpp"
+#include "sim/probe/probe.hpp"
+#include "sim/run/runner.hpp"
+#include "sim/probe/exec_program.hpp"
+#include "sim/scenario/scenario.hpp"
 
 #include <fmt/format.h>
 

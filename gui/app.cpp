@@ -5,7 +5,7 @@
 #include "gui/record_file.hpp"
 #include "gui/ui_scale.hpp"
 #include "gui/widgets.hpp"
-#include "sim/output_capture.hpp"
+#include "sim/run/output_capture.hpp"
 
 #include <imgui.h>
 #include <imgui_stdlib.h>

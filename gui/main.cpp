@@ -15,8 +15,8 @@
 #include "gui/app.hpp"
 #include "gui/ui_scale.hpp"
 #include "gui/window.hpp"
-#include "sim/text.hpp"
-#include "sim/user_file.hpp"
+#include "sim/protocol/text.hpp"
+#include "sim/record/user_file.hpp"
 
 #include <imgui.h>
 

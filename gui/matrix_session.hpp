@@ -3,7 +3,7 @@
 #pragma once
 
 #include "gui/record_view.hpp"
-#include "sim/matrix.hpp"
+#include "sim/run/matrix.hpp"
 
 #include <atomic>
 #include <cstddef>

@@ -3,7 +3,7 @@
 // are not in it, and the panels must say so rather than draw a cycle over an empty timeline.
 #pragma once
 
-#include "sim/record.hpp"
+#include "sim/record/record.hpp"
 
 #include <string>
 

@@ -1,6 +1,6 @@
 #include "gui/record_file.hpp"
 
-#include "sim/user_file.hpp"
+#include "sim/record/user_file.hpp"
 
 #include <exception>
 

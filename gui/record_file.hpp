@@ -1,7 +1,7 @@
 // Run records on disk, for Open and Save: so a class can look at the same run.
 #pragma once
 
-#include "sim/record.hpp"
+#include "sim/record/record.hpp"
 
 #include <memory>
 #include <string>

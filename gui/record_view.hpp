@@ -1,7 +1,7 @@
 // What every panel is given: the record on screen and the user's selection, shared by all panels.
 #pragma once
 
-#include "sim/record.hpp"
+#include "sim/record/record.hpp"
 
 #include <sys/types.h>
 

@@ -2,7 +2,7 @@
 // (no ImGui): the controls panel edits it, the app runs it, the tests check it.
 #pragma once
 
-#include "sim/scenario.hpp"
+#include "sim/scenario/scenario.hpp"
 
 #include <string>
 

@@ -1,6 +1,6 @@
 #include "gui/run_history.hpp"
 
-#include "sim/matrix.hpp"
+#include "sim/run/matrix.hpp"
 
 #include <algorithm>
 #include <map>

@@ -1,7 +1,7 @@
 #include "gui/run_session.hpp"
 
-#include "sim/matrix.hpp"
-#include "sim/verdict_kind.hpp"
+#include "sim/run/matrix.hpp"
+#include "sim/protocol/verdict_kind.hpp"
 
 #include <fmt/format.h>
 

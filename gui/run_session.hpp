@@ -9,10 +9,10 @@
 
 #include "gui/record_view.hpp"
 #include "gui/run_history.hpp"
-#include "sim/record.hpp"
-#include "sim/runner.hpp"
-#include "sim/scenario.hpp"
-#include "sim/stats.hpp"
+#include "sim/record/record.hpp"
+#include "sim/run/runner.hpp"
+#include "sim/scenario/scenario.hpp"
+#include "sim/run/stats.hpp"
 
 #include <atomic>
 #include <cstdint>

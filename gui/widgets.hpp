@@ -1,7 +1,7 @@
 // Small pieces every panel uses: the "(?)" help marker, the colour vocabulary, verdict colours.
 #pragma once
 
-#include "sim/verdict.hpp"
+#include "sim/verdict/verdict.hpp"
 
 #include <imgui.h>
 

@@ -2,8 +2,8 @@
 
 #include "gui/ui_scale.hpp"
 
-#include "sim/text.hpp"
-#include "sim/user_file.hpp"
+#include "sim/protocol/text.hpp"
+#include "sim/record/user_file.hpp"
 
 #include <backends/imgui_impl_glfw.h>
 #include <backends/imgui_impl_opengl3.h>
@@ -128,7 +128,7 @@ bool Window::write_png(const std::string& path, std::string& error) const {
     for (int y = 0; y < height; ++y)
         std::memcpy(&flipped[static_cast<std::size_t>(y) * stride],
                     &pixels[static_cast<std::size_t>(height - 1 - y) * stride], stride);
-    // Encoded in memory, then written as every output file is (sim/user_file.hpp): never over
+    // Encoded in memory, then written as every output file is (sim/record/user_file.hpp): never over
     // a device, a FIFO or a symbolic link, and never half a picture.
     std::string png;
     const auto append = [](void* context, void* data, int size) {

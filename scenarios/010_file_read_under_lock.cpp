@@ -13,9 +13,9 @@
 //
 // Variants: fork (hangs), fork_exec, spawn, forkserver, fork_no_reader ("fork can work"),
 // fork_atfork (repaired by pthread_atfork handlers).
-#include "sim/probe.hpp"
-#include "sim/scenario.hpp"
-#include "sim/start.hpp"
+#include "sim/probe/probe.hpp"
+#include "sim/scenario/scenario.hpp"
+#include "sim/probe/start.hpp"
 
 #include <fcntl.h>
 #include <sys/wait.h>

@@ -25,10 +25,10 @@
 // Variants: mutex_fork, std_mutex_fork, recursive_fork, recursive_held_by_forker,
 // rwlock_write_fork, rwlock_read_fork, semaphore_fork, spin_fork (timed out), mutex_spawn,
 // rwlock_forkserver, semaphore_atfork, spin_atfork.
-#include "sim/probe.hpp"
-#include "sim/probe_locks.hpp"
-#include "sim/scenario.hpp"
-#include "sim/start.hpp"
+#include "sim/probe/probe.hpp"
+#include "sim/probe/probe_locks.hpp"
+#include "sim/scenario/scenario.hpp"
+#include "sim/probe/start.hpp"
 
 #include <sys/wait.h>
 

@@ -16,10 +16,10 @@
 //
 // Variants: destroy_fork, exit_fork, wait_fork, take_mutex_fork, destroy_fork_reinit,
 // destroy_spawn, destroy_forkserver.
-#include "sim/probe.hpp"
-#include "sim/probe_locks.hpp"
-#include "sim/scenario.hpp"
-#include "sim/start.hpp"
+#include "sim/probe/probe.hpp"
+#include "sim/probe/probe_locks.hpp"
+#include "sim/scenario/scenario.hpp"
+#include "sim/probe/start.hpp"
 
 #include <sys/wait.h>
 

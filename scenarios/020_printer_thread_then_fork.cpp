@@ -18,9 +18,9 @@
 //
 // Variants: logger_fork_forced (hangs), stdio_fork_forced, logger_spawn_forced,
 // logger_forkserver_forced, logger_fork_natural (racy).
-#include "sim/probe.hpp"
-#include "sim/scenario.hpp"
-#include "sim/start.hpp"
+#include "sim/probe/probe.hpp"
+#include "sim/scenario/scenario.hpp"
+#include "sim/probe/start.hpp"
 
 #include <sys/wait.h>
 #include <time.h>

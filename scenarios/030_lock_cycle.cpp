@@ -8,8 +8,8 @@
 // contrast case for the fork lessons: here both owners exist, in the same process.
 //
 // Variants: opposite_order (deadlocked, cycle), same_order (completed).
-#include "sim/probe.hpp"
-#include "sim/scenario.hpp"
+#include "sim/probe/probe.hpp"
+#include "sim/scenario/scenario.hpp"
 
 namespace {
 

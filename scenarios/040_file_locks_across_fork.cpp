@@ -23,9 +23,9 @@
 // Variants: flock_inherited, flock_reopened, fcntl_inherited, ofd_inherited, ofd_reopened,
 // flock_fork_cloexec, flock_fork_exec, flock_fork_exec_cloexec, fcntl_fork_exec, flock_spawn,
 // flock_spawn_cloexec, flock_forkserver.
-#include "sim/probe.hpp"
-#include "sim/scenario.hpp"
-#include "sim/start.hpp"
+#include "sim/probe/probe.hpp"
+#include "sim/scenario/scenario.hpp"
+#include "sim/probe/start.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>

@@ -17,9 +17,9 @@
 //
 // Variants: threads_only, fork_grandchild, fork_exec_grandchild, spawn_grandchild,
 // sixteen_threads (all complete), worker_holds_lock (hangs: orphaned lock).
-#include "sim/probe.hpp"
-#include "sim/scenario.hpp"
-#include "sim/start.hpp"
+#include "sim/probe/probe.hpp"
+#include "sim/scenario/scenario.hpp"
+#include "sim/probe/start.hpp"
 
 #include <sys/wait.h>
 

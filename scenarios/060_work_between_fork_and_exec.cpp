@@ -18,9 +18,9 @@
 // exec event and the new program's "after exec" line appears.
 //
 // Variants: exec_at_once, log_before_exec (hangs), stdio_before_exec.
-#include "sim/probe.hpp"
-#include "sim/scenario.hpp"
-#include "sim/start.hpp"
+#include "sim/probe/probe.hpp"
+#include "sim/scenario/scenario.hpp"
+#include "sim/probe/start.hpp"
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -38,7 +38,7 @@ probe::Logger g_logger{"logger"};
 
 // The exec'd program's command line, built by the parent BEFORE fork: building it in the child
 // would allocate, which is not async-signal-safe. Static storage: the child has the same copy.
-// The shape is the host's `child` command, as sim/start.cpp builds it for fork_exec.
+// The shape is the host's `child` command, as sim/probe/start.cpp builds it for fork_exec.
 std::vector<std::string> g_exec_strings;
 std::vector<char*> g_exec_argv;
 

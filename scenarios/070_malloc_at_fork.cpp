@@ -20,9 +20,9 @@
 // glibc's, not a law of nature.
 //
 // Variants: malloc_fork, malloc_spawn, pool_fork (hangs), pool_fork_atfork, pool_spawn.
-#include "sim/probe.hpp"
-#include "sim/scenario.hpp"
-#include "sim/start.hpp"
+#include "sim/probe/probe.hpp"
+#include "sim/scenario/scenario.hpp"
+#include "sim/probe/start.hpp"
 
 #include <sys/wait.h>
 #include <time.h>

@@ -34,10 +34,10 @@
 // Variants: fork_result (hangs), fork_join (fails: the join returns at once, the line is lost),
 // fork_restart_thread_only (hangs most of the time), fork_exec, spawn, forkserver, fork_restart,
 // fork_restart_join, spawn_join (complete).
-#include "sim/probe.hpp"
-#include "sim/probe_locks.hpp"
-#include "sim/scenario.hpp"
-#include "sim/start.hpp"
+#include "sim/probe/probe.hpp"
+#include "sim/probe/probe_locks.hpp"
+#include "sim/scenario/scenario.hpp"
+#include "sim/probe/start.hpp"
 
 #include <fcntl.h>
 #include <sys/wait.h>

@@ -21,10 +21,10 @@
 //
 // Variants: fork (hangs), fork_pool_unused, fork_atfork, fork_exec, spawn, forkserver,
 // fork_one_worker (hangs), fork_atfork_eight_workers (complete).
-#include "sim/probe.hpp"
-#include "sim/probe_locks.hpp"
-#include "sim/scenario.hpp"
-#include "sim/start.hpp"
+#include "sim/probe/probe.hpp"
+#include "sim/probe/probe_locks.hpp"
+#include "sim/scenario/scenario.hpp"
+#include "sim/probe/start.hpp"
 
 #include <pthread.h>
 #include <sys/wait.h>

@@ -17,9 +17,9 @@
 //
 // Variants: killed_normal, killed_robust, killed_normal_spawn, killed_robust_spawn,
 // robust_at_fork, robust_at_fork_spawn.
-#include "sim/probe.hpp"
-#include "sim/scenario.hpp"
-#include "sim/start.hpp"
+#include "sim/probe/probe.hpp"
+#include "sim/scenario/scenario.hpp"
+#include "sim/probe/start.hpp"
 
 #include <fcntl.h>
 #include <pthread.h>

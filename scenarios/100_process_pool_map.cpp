@@ -18,7 +18,7 @@
 // Variants: map_fork, map_fork_exec, map_spawn, map_forkserver, starmap_spawn,
 // starmap_forkserver, one_worker.
 #include "scenarios/process_pool.hpp"
-#include "sim/scenario.hpp"
+#include "sim/scenario/scenario.hpp"
 
 #include <chrono>
 #include <string>

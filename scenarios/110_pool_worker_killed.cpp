@@ -25,7 +25,7 @@
 // Variants: naive_fork, robust_fork, naive_spawn, robust_spawn, naive_forkserver,
 // robust_forkserver, robust_fork_exec.
 #include "scenarios/process_pool.hpp"
-#include "sim/scenario.hpp"
+#include "sim/scenario/scenario.hpp"
 
 #include <csignal>
 #include <string>

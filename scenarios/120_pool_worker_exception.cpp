@@ -29,7 +29,7 @@
 // Variants: naive_fork, naive_spawn, swallowing_fork, watching_fork, propagating_fork,
 // propagating_spawn, propagating_forkserver.
 #include "scenarios/process_pool.hpp"
-#include "sim/scenario.hpp"
+#include "sim/scenario/scenario.hpp"
 
 #include <csignal>
 #include <string>

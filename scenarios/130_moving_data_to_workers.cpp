@@ -25,9 +25,9 @@
 // Variants: each transport at 1 MiB and at 512 MiB; file and shm with spawn and shm with
 // forkserver at 64 MiB; cow with spawn (the worker finds no data: failed).
 #include "scenarios/data_transfer.hpp"
-#include "sim/probe.hpp"
-#include "sim/scenario.hpp"
-#include "sim/start.hpp"
+#include "sim/probe/probe.hpp"
+#include "sim/scenario/scenario.hpp"
+#include "sim/probe/start.hpp"
 
 #include <fcntl.h>
 #include <sys/mman.h>

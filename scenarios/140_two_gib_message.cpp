@@ -20,9 +20,9 @@
 // sender refuses: failed), 2gib_plus_16_int32_careless (the receiver rejects a negative length:
 // failed), 2gib_plus_16_int64 (arrives intact).
 #include "scenarios/data_transfer.hpp"
-#include "sim/probe.hpp"
-#include "sim/scenario.hpp"
-#include "sim/start.hpp"
+#include "sim/probe/probe.hpp"
+#include "sim/scenario/scenario.hpp"
+#include "sim/probe/start.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -26,9 +26,9 @@
 // Variants: fork_inherited, fork_per_worker, fork_exec_inherited, fork_exec_per_worker,
 // spawn_inherited, spawn_per_worker, forkserver_inherited, forkserver_per_worker.
 #include "scenarios/worker_sockets.hpp"
-#include "sim/probe.hpp"
-#include "sim/scenario.hpp"
-#include "sim/start.hpp"
+#include "sim/probe/probe.hpp"
+#include "sim/scenario/scenario.hpp"
+#include "sim/probe/start.hpp"
 
 #include <poll.h>
 #include <sys/stat.h>

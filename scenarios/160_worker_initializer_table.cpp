@@ -22,9 +22,9 @@
 // Variants: fork_per_task, fork_per_worker, fork_inherited, spawn_per_task, spawn_per_worker,
 // forkserver_per_worker, spawn_inherited (fails: nothing to inherit).
 #include "scenarios/worker_sockets.hpp"
-#include "sim/probe.hpp"
-#include "sim/scenario.hpp"
-#include "sim/start.hpp"
+#include "sim/probe/probe.hpp"
+#include "sim/scenario/scenario.hpp"
+#include "sim/probe/start.hpp"
 
 #include <poll.h>
 #include <sys/wait.h>

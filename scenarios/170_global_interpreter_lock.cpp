@@ -26,9 +26,9 @@
 //
 // Variants: one_worker, threads_holding_lock, threads_releasing_lock, processes_fork,
 // processes_spawn.
-#include "sim/probe.hpp"
-#include "sim/scenario.hpp"
-#include "sim/start.hpp"
+#include "sim/probe/probe.hpp"
+#include "sim/scenario/scenario.hpp"
+#include "sim/probe/start.hpp"
 
 #include <sys/wait.h>
 #include <time.h>

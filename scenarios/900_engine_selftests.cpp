@@ -3,9 +3,9 @@
 // They are not lessons: they prove the engine's own claims (every verdict is reachable and
 // judged from what the kernel shows; no process outlives a run of any kind). They live together
 // in one file because each is a few lines; `forklore list --all` shows them.
-#include "sim/probe.hpp"
-#include "sim/scenario.hpp"
-#include "sim/start.hpp"
+#include "sim/probe/probe.hpp"
+#include "sim/scenario/scenario.hpp"
+#include "sim/probe/start.hpp"
 
 #include <semaphore.h>
 #include <signal.h>

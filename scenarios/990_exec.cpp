@@ -6,9 +6,9 @@
 // of strings, see encode_argv) and the directory to run in in `cwd`: the user's relative paths
 // must mean what they meant in the user's shell, not in the sandbox's private directory.
 // Hidden, and with no variants: it means nothing without a command line.
-#include "sim/exec_program.hpp"
-#include "sim/probe.hpp"
-#include "sim/scenario.hpp"
+#include "sim/probe/exec_program.hpp"
+#include "sim/probe/probe.hpp"
+#include "sim/scenario/scenario.hpp"
 
 #include <unistd.h>
 

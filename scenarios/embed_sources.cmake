@@ -11,7 +11,7 @@ file(GLOB sources RELATIVE "${SOURCE_ROOT}"
 list(SORT sources)
 set(delimiter "forklore_src")
 set(text "// Generated from scenarios/ by scenarios/embed_sources.cmake. Do not edit.\n")
-string(APPEND text "#include \"sim/scenario.hpp\"\n\n")
+string(APPEND text "#include \"sim/scenario/scenario.hpp\"\n\n")
 string(APPEND text "namespace {\n\nstruct EmbeddedSources {\n    EmbeddedSources() {\n")
 string(APPEND text "        auto& registry = forklore::ScenarioRegistry::instance();\n")
 foreach(source IN LISTS sources)

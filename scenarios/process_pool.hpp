@@ -14,8 +14,8 @@
 #pragma once
 
 #include "scenarios/process_pool_worker.hpp"
-#include "sim/probe.hpp"
-#include "sim/start.hpp"
+#include "sim/probe/probe.hpp"
+#include "sim/probe/start.hpp"
 
 #include <poll.h>
 #include <sys/socket.h>

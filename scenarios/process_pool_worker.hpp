@@ -3,8 +3,8 @@
 // worker_main, the child function every pool worker runs.
 #pragma once
 
-#include "sim/probe.hpp"
-#include "sim/start.hpp"
+#include "sim/probe/probe.hpp"
+#include "sim/probe/start.hpp"
 #include "worker_sockets.hpp"
 
 #include <cxxabi.h>

@@ -9,10 +9,10 @@
 #pragma once
 
 #include "scenarios/python_scripts.hpp"
-#include "sim/exec_program.hpp"
-#include "sim/host.hpp"
-#include "sim/probe.hpp"
-#include "sim/scenario.hpp"
+#include "sim/probe/exec_program.hpp"
+#include "sim/sandbox/host.hpp"
+#include "sim/probe/probe.hpp"
+#include "sim/scenario/scenario.hpp"
 
 #include <fcntl.h>
 #include <spawn.h>

@@ -1,7 +1,7 @@
 #include "gui/models/event_log_model.hpp"
 
-#include "sim/start_method.hpp"
-#include "sim/verdict.hpp"
+#include "sim/protocol/start_method.hpp"
+#include "sim/verdict/verdict.hpp"
 
 #include <fmt/format.h>
 

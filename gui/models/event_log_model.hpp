@@ -2,7 +2,7 @@
 // the text of each cell. No ImGui: the tests check the filter on real records.
 #pragma once
 
-#include "sim/record.hpp"
+#include "sim/record/record.hpp"
 
 #include <sys/types.h>
 

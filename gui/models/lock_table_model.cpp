@@ -8,9 +8,9 @@
 // on in the child as its main thread, so what it held, the child's main thread holds.
 #include "gui/models/lock_table_model.hpp"
 
-#include "sim/explain.hpp"
-#include "sim/start_method.hpp"
-#include "sim/verdict.hpp"
+#include "sim/verdict/explain.hpp"
+#include "sim/protocol/start_method.hpp"
+#include "sim/verdict/verdict.hpp"
 
 #include <fmt/format.h>
 

@@ -8,7 +8,7 @@
 // that instant. A row is therefore one copy: (process whose memory it lives in, address).
 #pragma once
 
-#include "sim/record.hpp"
+#include "sim/record/record.hpp"
 
 #include <sys/types.h>
 
@@ -21,7 +21,7 @@
 
 namespace forklore::gui {
 
-// What kind of synchronisation object a row is. The lock kinds of sim/events.hpp (a rwlock's
+// What kind of synchronisation object a row is. The lock kinds of sim/protocol/events.hpp (a rwlock's
 // read and write sides are one object here), plus the waits that have no owner at all.
 enum class SyncKind {
     mutex,

@@ -1,7 +1,7 @@
 #include "gui/models/process_tree_model.hpp"
 
-#include "sim/process_records.hpp"
-#include "sim/verdict.hpp"
+#include "sim/record/process_records.hpp"
+#include "sim/verdict/verdict.hpp"
 
 #include <fmt/format.h>
 #include <sys/wait.h>

@@ -3,7 +3,7 @@
 // out top-down (depth = level, leaves side by side). Plain data, no ImGui; built once per record.
 #pragma once
 
-#include "sim/record.hpp"
+#include "sim/record/record.hpp"
 
 #include <sys/types.h>
 

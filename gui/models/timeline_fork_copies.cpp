@@ -12,7 +12,7 @@
 // same lock, shared) and are left out here.
 #include "gui/models/timeline_passes.hpp"
 
-#include "sim/start_method.hpp"
+#include "sim/protocol/start_method.hpp"
 
 #include <fmt/format.h>
 

@@ -1,6 +1,6 @@
 #include "gui/models/timeline_from_samples.hpp"
 
-#include "sim/process_records.hpp"
+#include "sim/record/process_records.hpp"
 
 #include <fmt/format.h>
 

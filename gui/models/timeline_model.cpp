@@ -3,8 +3,8 @@
 
 #include "gui/models/timeline_from_samples.hpp"
 
-#include "sim/start_method.hpp"
-#include "sim/verdict.hpp"
+#include "sim/protocol/start_method.hpp"
+#include "sim/verdict/verdict.hpp"
 
 #include <fmt/format.h>
 

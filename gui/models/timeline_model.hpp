@@ -21,7 +21,7 @@
 // (see TimelineRow).
 #pragma once
 
-#include "sim/record.hpp"
+#include "sim/record/record.hpp"
 
 #include <sys/types.h>
 

@@ -3,7 +3,7 @@
 // check what a student will see: the child's thread -> the lock -> the owner left in the parent.
 #pragma once
 
-#include "sim/record.hpp"
+#include "sim/record/record.hpp"
 
 #include <sys/types.h>
 

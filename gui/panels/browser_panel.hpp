@@ -2,7 +2,7 @@
 // box, and the lesson of the selected scenario.
 #pragma once
 
-#include "sim/scenario.hpp"
+#include "sim/scenario/scenario.hpp"
 
 #include <string>
 

@@ -1,8 +1,8 @@
 #include "gui/panels/controls_panel.hpp"
 
 #include "gui/widgets.hpp"
-#include "sim/matrix.hpp"
-#include "sim/output_capture.hpp"
+#include "sim/run/matrix.hpp"
+#include "sim/run/output_capture.hpp"
 
 #include <imgui.h>
 #include <imgui_stdlib.h>

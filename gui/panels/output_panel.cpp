@@ -4,7 +4,7 @@
 #include "gui/panels/output_panel.hpp"
 
 #include "gui/widgets.hpp"
-#include "sim/output_capture.hpp"
+#include "sim/run/output_capture.hpp"
 
 #include <imgui.h>
 #include <imgui_stdlib.h>

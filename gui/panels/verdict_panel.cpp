@@ -7,7 +7,7 @@
 
 #include "gui/record_completeness.hpp"
 #include "gui/widgets.hpp"
-#include "sim/matrix.hpp"
+#include "sim/run/matrix.hpp"
 
 #include <imgui.h>
 

@@ -5,7 +5,7 @@
 // code `forklore --help` documents, before anything runs; no output file is created or damaged
 // and no process is left behind (run_cli checks that after every run).
 #include "cli_run.hpp"
-#include "sim/record.hpp"
+#include "sim/record/record.hpp"
 
 #include <catch2/catch.hpp>
 

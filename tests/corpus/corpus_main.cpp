@@ -4,9 +4,9 @@
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
 
-#include "sim/matrix.hpp"
-#include "sim/record.hpp"
-#include "sim/scenario.hpp"
+#include "sim/run/matrix.hpp"
+#include "sim/record/record.hpp"
+#include "sim/scenario/scenario.hpp"
 
 #include <deque>
 #include <string>

@@ -5,10 +5,10 @@
 #include <catch2/catch.hpp>
 
 #include "scenarios/python_program.hpp"
-#include "sim/matrix.hpp"
-#include "sim/record.hpp"
-#include "sim/runner.hpp"
-#include "sim/scenario.hpp"
+#include "sim/run/matrix.hpp"
+#include "sim/record/record.hpp"
+#include "sim/run/runner.hpp"
+#include "sim/scenario/scenario.hpp"
 
 #include <cstring>
 #include <string>

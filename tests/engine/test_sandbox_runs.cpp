@@ -2,10 +2,10 @@
 // than timed out, and no process of a sandbox survives its run, whatever the verdict.
 #include <catch2/catch.hpp>
 
-#include "sim/matrix.hpp"
-#include "sim/record.hpp"
-#include "sim/runner.hpp"
-#include "sim/scenario.hpp"
+#include "sim/run/matrix.hpp"
+#include "sim/record/record.hpp"
+#include "sim/run/runner.hpp"
+#include "sim/scenario/scenario.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>

@@ -2,9 +2,9 @@
 // that holds the socket's OTHER end (from sock_diag), not the reader's own copy of its own end.
 #include <catch2/catch.hpp>
 
-#include "sim/record.hpp"
-#include "sim/runner.hpp"
-#include "sim/scenario.hpp"
+#include "sim/record/record.hpp"
+#include "sim/run/runner.hpp"
+#include "sim/scenario/scenario.hpp"
 
 #include <fcntl.h>
 #include <sched.h>

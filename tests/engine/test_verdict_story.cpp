@@ -2,9 +2,9 @@
 // fork_exec, forkserver, atfork, a fork with no lock held), the inherited flock's warning, one
 // time origin for the explanation and the event log, one address for a barrier, and the fds of a
 // flock one process holds and waits for.
-#include "sim/record.hpp"
-#include "sim/runner.hpp"
-#include "sim/scenario.hpp"
+#include "sim/record/record.hpp"
+#include "sim/run/runner.hpp"
+#include "sim/scenario/scenario.hpp"
 
 #include <catch2/catch.hpp>
 #include <fmt/format.h>

@@ -5,7 +5,7 @@
 // line is one --set argument. For every input, either std::invalid_argument with one line is
 // thrown, or the result has exactly the scenario's knobs, each with a value its knob accepts,
 // and the value each --set gave (the last one, for a knob set twice).
-#include "sim/scenario.hpp"
+#include "sim/scenario/scenario.hpp"
 
 #include <climits>
 #include <cstdint>

@@ -15,7 +15,7 @@
 #include "gui/models/process_tree_model.hpp"
 #include "gui/models/timeline_model.hpp"
 #include "gui/models/wait_graph_model.hpp"
-#include "sim/record.hpp"
+#include "sim/record/record.hpp"
 
 #include <cstdint>
 #include <cstdio>

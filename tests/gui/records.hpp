@@ -2,10 +2,10 @@
 // same runner the GUI uses) and kept for every test of the program.
 #pragma once
 
-#include "sim/exec_program.hpp"
-#include "sim/record.hpp"
-#include "sim/runner.hpp"
-#include "sim/scenario.hpp"
+#include "sim/probe/exec_program.hpp"
+#include "sim/record/record.hpp"
+#include "sim/run/runner.hpp"
+#include "sim/scenario/scenario.hpp"
 
 #include <algorithm>
 #include <map>

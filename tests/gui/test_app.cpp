@@ -10,7 +10,7 @@
 #include "gui/run_history.hpp"
 #include "gui/run_config.hpp"
 #include "gui/run_session.hpp"
-#include "sim/matrix.hpp"
+#include "sim/run/matrix.hpp"
 #include "tests/gui/headless.hpp"
 #include "tests/gui/records.hpp"
 

@@ -3,7 +3,7 @@
 // student a host id instead of the id the trace shows.
 #pragma once
 
-#include "sim/snapshot.hpp"
+#include "sim/observe/snapshot.hpp"
 
 #include <optional>
 #include <string>

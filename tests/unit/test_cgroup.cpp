@@ -1,7 +1,7 @@
 // Per-run cgroups: parsing the kernel's files, choosing the hierarchies (v1, v2, and the hybrid of
 // this machine and CI), and the v2 code path on a directory laid out like a v2 cgroup (this
 // machine has no v2 controllers to try it on; the v1 path runs for real in every engine test).
-#include "sim/cgroup.hpp"
+#include "sim/sandbox/cgroup.hpp"
 
 #include <catch2/catch.hpp>
 

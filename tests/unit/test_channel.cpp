@@ -1,9 +1,9 @@
 // The shared-memory event channel: create/attach, order and fields, a full channel, and
 // recording from many threads, forked children and signal handlers at once. The instrument must
 // never lose, tear or duplicate an event it accepted, and must never block when it is full.
-#include "sim/channel.hpp"
-#include "sim/events.hpp"
-#include "sim/probe.hpp"
+#include "sim/protocol/channel.hpp"
+#include "sim/protocol/events.hpp"
+#include "sim/probe/probe.hpp"
 
 #include <catch2/catch.hpp>
 

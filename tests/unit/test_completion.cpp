@@ -1,12 +1,12 @@
-// Why a run completed, and the hazards that did not bite (sim/completion.hpp), on synthetic
+// Why a run completed, and the hazards that did not bite (sim/verdict/completion.hpp), on synthetic
 // traces; with the verdict engine's one time origin, the object addresses of futex waits, the
 // fds of a flock held and waited for by one process, and the `stopped` verdict.
-#include "sim/completion.hpp"
+#include "sim/verdict/completion.hpp"
 
-#include "sim/matrix.hpp"
-#include "sim/record.hpp"
-#include "sim/start_method.hpp"
-#include "sim/verdict.hpp"
+#include "sim/run/matrix.hpp"
+#include "sim/record/record.hpp"
+#include "sim/protocol/start_method.hpp"
+#include "sim/verdict/verdict.hpp"
 #include "tests/unit/snapshot_builders.hpp"
 
 #include <catch2/catch.hpp>

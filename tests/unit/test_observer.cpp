@@ -1,6 +1,6 @@
 // The observer on a live process tree shaped like a sandbox: host -> reaper -> scenario processes.
-#include "sim/observer.hpp"
-#include "sim/procfs.hpp"
+#include "sim/observe/observer.hpp"
+#include "sim/observe/procfs.hpp"
 
 #include <catch2/catch.hpp>
 

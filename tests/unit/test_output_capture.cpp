@@ -1,6 +1,6 @@
 // What the runner keeps of a stream: the head and the tail, with exact counts of what it dropped.
-#include "sim/output_capture.hpp"
-#include "sim/record.hpp"
+#include "sim/run/output_capture.hpp"
+#include "sim/record/record.hpp"
 
 #include <catch2/catch.hpp>
 

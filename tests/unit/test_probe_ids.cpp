@@ -6,9 +6,9 @@
 //
 // Each "truth" event carries, in arg0 and arg1, the tid and pid the kernel gave the recording
 // thread (asked with raw system calls): the event's own pid and tid must match them.
-#include "sim/channel.hpp"
-#include "sim/events.hpp"
-#include "sim/probe.hpp"
+#include "sim/protocol/channel.hpp"
+#include "sim/protocol/events.hpp"
+#include "sim/probe/probe.hpp"
 
 #include <catch2/catch.hpp>
 

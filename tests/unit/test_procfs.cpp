@@ -1,6 +1,6 @@
 // The /proc readers against live processes: a child blocked on a mutex, a pipe, a child, a file
 // lock, a sleep; a zombie; and classify_wait on hand-made syscall records.
-#include "sim/procfs.hpp"
+#include "sim/observe/procfs.hpp"
 
 #include <catch2/catch.hpp>
 

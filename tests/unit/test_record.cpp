@@ -1,8 +1,8 @@
 // The run record's versioned JSON: the keys other tools read, a full round trip of a deadlocked
 // run, and one-line errors for records this build cannot read.
-#include "sim/record.hpp"
+#include "sim/record/record.hpp"
 
-#include "sim/channel.hpp"
+#include "sim/protocol/channel.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -2,10 +2,10 @@
 // download, a fuzzer's bytes). Each is refused with one line saying what and where, within the
 // bounds of RecordLimits, and never crashes: not on 100,000 nested lists, not on a number no
 // field can hold, not on a FIFO or /dev/zero given as the file.
-#include "sim/record.hpp"
-#include "sim/user_file.hpp"
+#include "sim/record/record.hpp"
+#include "sim/record/user_file.hpp"
 
-#include "sim/channel.hpp"
+#include "sim/protocol/channel.hpp"
 
 #include <catch2/catch.hpp>
 

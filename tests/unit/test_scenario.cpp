@@ -1,6 +1,6 @@
 // Scenarios' knobs and variants: validation, resolution order, start methods, expectations.
 // The scenario here is local: test scenarios never go into the global registry.
-#include "sim/scenario.hpp"
+#include "sim/scenario/scenario.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,6 +1,6 @@
 // Native stacks of a live child process through libdw.
-#include "sim/procfs.hpp"
-#include "sim/stacks.hpp"
+#include "sim/observe/procfs.hpp"
+#include "sim/observe/stacks.hpp"
 
 #include <catch2/catch.hpp>
 

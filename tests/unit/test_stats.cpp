@@ -1,5 +1,5 @@
 // The Wilson score interval used for hang rates over repeated runs.
-#include "sim/stats.hpp"
+#include "sim/run/stats.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -3,8 +3,8 @@
 // and the detector's rules for confirming a stuck set (structural orphans in two samples).
 //
 // Host ids are namespace ids + 1000, as in test_verdict.cpp.
-#include "sim/stuck_set.hpp"
-#include "sim/verdict.hpp"
+#include "sim/verdict/stuck_set.hpp"
+#include "sim/verdict/verdict.hpp"
 
 #include "tests/unit/snapshot_builders.hpp"
 

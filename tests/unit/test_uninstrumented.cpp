@@ -4,12 +4,12 @@
 //
 // Host ids are namespace ids + 1000, as in test_verdict.cpp: the record and the sentences must
 // use the ids the sandbox sees.
-#include "sim/exec_program.hpp"
-#include "sim/explain.hpp"
-#include "sim/process_records.hpp"
-#include "sim/procfs.hpp"
-#include "sim/thread_names.hpp"
-#include "sim/verdict.hpp"
+#include "sim/probe/exec_program.hpp"
+#include "sim/verdict/explain.hpp"
+#include "sim/record/process_records.hpp"
+#include "sim/observe/procfs.hpp"
+#include "sim/verdict/thread_names.hpp"
+#include "sim/verdict/verdict.hpp"
 
 #include "tests/unit/snapshot_builders.hpp"
 

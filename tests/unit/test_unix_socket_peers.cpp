@@ -1,8 +1,8 @@
 // Which unix socket is the other end of which (sock_diag), and what the wait-for graph says about
 // a thread reading a socket: whoever holds the OTHER end can wake it, never its own inode.
-#include "sim/record.hpp"
-#include "sim/unix_socket_peers.hpp"
-#include "sim/verdict.hpp"
+#include "sim/record/record.hpp"
+#include "sim/observe/unix_socket_peers.hpp"
+#include "sim/verdict/verdict.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,7 +1,7 @@
 // Output files a user names (--out, --junit, the GUI's Save and --screenshot): only a new name
 // or a regular file is written, whole or not at all; whatever else is at the path (a device, a
 // FIFO, a socket, a symbolic link, a directory) is left exactly as it was.
-#include "sim/user_file.hpp"
+#include "sim/record/user_file.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -3,9 +3,9 @@
 //
 // Host ids are namespace ids + 1000 throughout, so a test fails if the engine ever shows a
 // student a host id instead of the id the trace shows.
-#include "sim/verdict.hpp"
+#include "sim/verdict/verdict.hpp"
 
-#include "sim/start_method.hpp"
+#include "sim/protocol/start_method.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,0 +1,36 @@
+// `forklore exec -- PROGRAM ARGS...`: any program in the sandbox, with no instrumentation, judged
+// from /proc like a scenario. What the command needs beyond the runner: where the program is,
+// the exit codes a shell script or a CI step reads, and the text it prints.
+#pragma once
+
+#include "sim/record/record.hpp"
+#include "sim/protocol/verdict_kind.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace forklore::cli {
+
+// Exit codes of `forklore exec`, one per verdict, clear of the CLI's own (2 = usage error,
+// 1 = internal error, 130 = interrupted) and of the shell's (126, 127).
+int exec_exit_code(VerdictKind kind);
+// The table of exit codes, for --help and the README.
+std::string exec_exit_codes_help();
+
+// Why `program` cannot be run as exec_program would run it from this directory and this PATH,
+// with the exit code to report (127 not found, 126 not executable), or nullopt when it can.
+struct ProgramProblem {
+    std::string message; // one line: "cannot run 'x': not found in PATH"
+    int exit_code = 127;
+};
+std::optional<ProgramProblem> check_program(const std::string& program);
+
+// The run as text: the verdict and its explanation, the process tree (forks, execs and exits
+// with their times), the stacks, and the end of the program's output.
+std::string describe_exec(const RunRecord& record, const std::vector<std::string>& command);
+
+// The process tree of a record, one process a line, children indented under their parent.
+std::string process_tree_text(const RunRecord& record);
+
+} // namespace forklore::cli

@@ -1,0 +1,704 @@
+// Why a deadlocked run can never finish, in sentences a student understands; and the trace
+// look-ups and phrases the verdict engine builds its sentences from.
+#include "sim/verdict/explain.hpp"
+#include "sim/verdict/thread_names.hpp"
+
+#include "sim/protocol/start_method.hpp"
+#include "sim/verdict/verdict.hpp"
+
+#include <fmt/format.h>
+
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+
+namespace forklore {
+
+// ---------------------------------------------------------------------------------------------
+// Trace look-ups
+// ---------------------------------------------------------------------------------------------
+
+namespace {
+
+// Event strings are fixed arrays; never read past one even if a writer forgot the NUL.
+template <std::size_t N> std::string_view text_of(const char (&field)[N]) {
+    return {field, strnlen(field, N)};
+}
+
+template <typename Match>
+const Event* latest_event(const std::vector<Event>& events, Match&& match) {
+    auto found = std::find_if(events.rbegin(), events.rend(), match);
+    return found == events.rend() ? nullptr : &*found;
+}
+
+bool names_a_lock(EventKind kind) {
+    return kind == EventKind::lock_wait || kind == EventKind::lock_acquired ||
+           kind == EventKind::lock_released || kind == EventKind::barrier_wait ||
+           kind == EventKind::barrier_passed;
+}
+
+bool is_file_lock_event(EventKind kind) {
+    return kind == EventKind::file_lock_wait || kind == EventKind::file_lock_acquired ||
+           kind == EventKind::file_lock_released;
+}
+
+} // namespace
+
+std::string recorded_lock_name(const std::vector<Event>& events, std::uint64_t address) {
+    const Event* event = latest_event(
+        events, [&](const Event& e) { return names_a_lock(e.kind) && e.object == address; });
+    return event ? std::string(text_of(event->name)) : std::string();
+}
+
+std::string recorded_file_lock_name(const std::vector<Event>& events, std::uint64_t inode) {
+    const Event* event = latest_event(events, [&](const Event& e) {
+        return is_file_lock_event(e.kind) && static_cast<std::uint64_t>(e.arg1) == inode;
+    });
+    return event ? std::string(text_of(event->name)) : std::string();
+}
+
+std::string recorded_thread_name(const std::vector<Event>& events, pid_t tid) {
+    if (const Event* start = latest_event(events, [&](const Event& e) {
+            return e.kind == EventKind::thread_start && e.tid == tid;
+        }))
+        return std::string(text_of(start->name));
+    const Event* any = latest_event(events, [&](const Event& e) { return e.tid == tid; });
+    return any ? std::string(text_of(any->thread)) : std::string();
+}
+
+pid_t recorded_pid_of_thread(const std::vector<Event>& events, pid_t tid) {
+    const Event* any = latest_event(events, [&](const Event& e) { return e.tid == tid; });
+    return any ? any->pid : 0;
+}
+
+std::optional<std::uint64_t> pending_file_lock_inode(const std::vector<Event>& events, pid_t tid) {
+    const Event* latest = latest_event(
+        events, [&](const Event& e) { return is_file_lock_event(e.kind) && e.tid == tid; });
+    if (!latest || latest->kind != EventKind::file_lock_wait) return std::nullopt;
+    return static_cast<std::uint64_t>(latest->arg1);
+}
+
+namespace {
+bool begins_wait(EventKind kind) {
+    return kind == EventKind::lock_wait || kind == EventKind::cond_wait ||
+           kind == EventKind::barrier_wait || kind == EventKind::join_wait;
+}
+bool ends_wait(EventKind kind) {
+    return kind == EventKind::lock_acquired || kind == EventKind::cond_woken ||
+           kind == EventKind::barrier_passed || kind == EventKind::join_done;
+}
+} // namespace
+
+const Event* pending_wait_of(const std::vector<Event>& events, pid_t tid) {
+    const Event* latest = latest_event(events, [&](const Event& e) {
+        return e.tid == tid && (begins_wait(e.kind) || ends_wait(e.kind));
+    });
+    return latest && begins_wait(latest->kind) ? latest : nullptr;
+}
+
+const Event* pending_child_wait_of(const std::vector<Event>& events, pid_t tid) {
+    const Event* wait = latest_event(
+        events, [&](const Event& e) { return e.kind == EventKind::child_wait && e.tid == tid; });
+    if (!wait) return nullptr;
+    bool ended = std::any_of(events.begin(), events.end(), [&](const Event& e) {
+        return e.kind == EventKind::process_exit && e.object == wait->object &&
+               e.time_ns >= wait->time_ns;
+    });
+    return ended ? nullptr : wait;
+}
+
+bool futex_belongs_to(const Event& wait, std::uint64_t futex_address) {
+    // The largest object a probe waits in is a pthread_rwlock_t (56 bytes).
+    constexpr std::uint64_t kLargestObject = 64;
+    if (wait.kind == EventKind::join_wait) return true; // object is a tid, not an address
+    return futex_address >= wait.object && futex_address < wait.object + kLargestObject;
+}
+
+const Event* child_start_of(const std::vector<Event>& events, pid_t pid) {
+    return latest_event(events, [&](const Event& e) {
+        return e.kind == EventKind::child_start && e.object == static_cast<std::uint64_t>(pid);
+    });
+}
+
+const Event* first_event_of_kind(const std::vector<Event>& events, EventKind kind) {
+    auto found =
+        std::find_if(events.begin(), events.end(), [&](const Event& e) { return e.kind == kind; });
+    return found == events.end() ? nullptr : &*found;
+}
+
+bool death_was_intended(const std::vector<Event>& events, pid_t pid, int signal) {
+    return std::any_of(events.begin(), events.end(), [&](const Event& e) {
+        return e.kind == EventKind::signal_sent && e.object == static_cast<std::uint64_t>(pid) &&
+               e.arg0 == signal;
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Phrases
+// ---------------------------------------------------------------------------------------------
+
+std::string process_label(const std::vector<Event>& events, pid_t pid) {
+    const Event* start = latest_event(
+        events, [&](const Event& e) { return e.kind == EventKind::process_start && e.pid == pid; });
+    std::string_view role = start ? text_of(start->name) : std::string_view();
+    if (const Event* made = child_start_of(events, pid)) {
+        std::string_view function = text_of(made->name);
+        if (function.empty()) function = role;
+        if (!function.empty()) return fmt::format("process {} (child '{}')", pid, function);
+    }
+    if (!role.empty()) return fmt::format("process {} ('{}')", pid, role);
+    return fmt::format("process {}", pid);
+}
+
+std::string thread_phrase(std::string_view name, pid_t tid) {
+    if (name.empty()) return fmt::format("thread (tid {})", tid);
+    return fmt::format("thread '{}' (tid {})", name, tid);
+}
+
+std::string waiter_phrase(const WaitEdge& edge) {
+    return fmt::format("{} of process {}", thread_phrase(edge.waiter_thread, edge.waiter_tid),
+                       edge.waiter_pid);
+}
+
+std::string lock_label(const WaitEdge& edge) {
+    if (edge.lock_name.empty())
+        return fmt::format("the {} at {:#x}", edge.object_kind.empty() ? "lock" : edge.object_kind,
+                           edge.address);
+    return fmt::format("lock '{}'", edge.lock_name);
+}
+
+std::string pid_list(const std::vector<pid_t>& pids) {
+    if (pids.size() <= 1) return fmt::format("{}", fmt::join(pids, ""));
+    std::vector<pid_t> all_but_last(pids.begin(), pids.end() - 1);
+    return fmt::format("{} and {}", fmt::join(all_but_last, ", "), pids.back());
+}
+
+std::string capitalized(std::string text) {
+    if (!text.empty())
+        text[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(text[0])));
+    return text;
+}
+
+std::string time_in_run(std::int64_t run_start_ns, std::int64_t time_ns) {
+    return fmt::format("{:.1f} ms", static_cast<double>(time_ns - run_start_ns) / 1e6);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The deadlock explanation
+// ---------------------------------------------------------------------------------------------
+
+namespace {
+
+constexpr std::string_view kForkCopiesLocks =
+    "fork() copied the lock in its locked state but not the thread that would have unlocked it";
+
+// "lock 'file_lock' (0x55d0c0a0)", or "the lock at 0x55d0c0a0".
+std::string lock_with_address(const WaitEdge& edge) {
+    if (edge.lock_name.empty()) return lock_label(edge);
+    return fmt::format("{} ({:#x})", lock_label(edge), edge.address);
+}
+
+// "'left'", or "the lock at 0x55d0c0a0".
+std::string short_lock_label(const WaitEdge& edge) {
+    if (edge.lock_name.empty()) return lock_label(edge);
+    return fmt::format("'{}'", edge.lock_name);
+}
+
+// Appends what the main sentences did not mention, so the whole graph stays visible.
+void append_other_waits(std::string& text, const std::vector<WaitEdge>& graph,
+                        const std::vector<bool>& mentioned) {
+    std::vector<std::string> others;
+    for (std::size_t i = 0; i < graph.size(); ++i)
+        if (!mentioned[i]) others.push_back(graph[i].description);
+    if (!others.empty()) text += fmt::format(" Other waits: {}.", fmt::join(others, "; "));
+}
+
+Verdict deadlock_verdict(DeadlockReason reason, std::string explanation,
+                         std::vector<WaitEdge> graph, pid_t culprit) {
+    Verdict verdict;
+    verdict.kind = VerdictKind::deadlocked;
+    verdict.reason = reason;
+    verdict.explanation = std::move(explanation);
+    verdict.wait_for = std::move(graph);
+    verdict.culprit_pid = culprit;
+    return verdict;
+}
+
+// ---- orphaned lock ----
+
+bool copies_memory(StartMethod method) {
+    return method == StartMethod::fork || method == StartMethod::forkserver;
+}
+
+// "the child was made by fork() from process 2 at 3.1 ms"
+std::string how_child_was_made(const Event& made, std::int64_t run_start_ns) {
+    auto method = static_cast<StartMethod>(made.arg0);
+    std::string when = time_in_run(run_start_ns, made.time_ns);
+    if (method == StartMethod::fork)
+        return fmt::format("the child was made by fork() from process {} at {}", made.pid, when);
+    if (method == StartMethod::forkserver)
+        return fmt::format("the child was forked by the fork server (process {}) at {}", made.pid,
+                           when);
+    return fmt::format("the child was started by {} from process {} at {}", to_string(method),
+                       made.pid, when);
+}
+
+// The waiter's parent by /proc (namespace pid), 0 when unknown or the sandbox's reaper (which
+// adopts orphans: it is nobody's maker).
+pid_t parent_by_proc(const Snapshot& snapshot, pid_t ns_pid) {
+    for (const auto& process : snapshot.processes) {
+        if (process.ns_pid != ns_pid || process.infrastructure) continue;
+        const ProcessSnapshot* parent = snapshot.find_process(process.ppid);
+        return parent && !parent->infrastructure ? parent->ns_pid : 0;
+    }
+    return 0;
+}
+
+std::string orphan_owner_sentence(const WaitEdge& edge, const std::vector<Event>& events,
+                                  std::int64_t run_start_ns, pid_t waiter_parent) {
+    std::string owner = thread_phrase(edge.owner_thread, edge.owner_tid);
+    const Event* made = child_start_of(events, edge.waiter_pid);
+    bool forked = made && copies_memory(static_cast<StartMethod>(made->arg0));
+    if (edge.owner_exists && !made) {
+        // Nothing recorded how the waiter was made (an uninstrumented program): say what /proc
+        // shows, and what follows if it was a fork.
+        std::string where =
+            fmt::format("Its owner is {}, which exists only in process {}", owner, edge.owner_pid);
+        if (waiter_parent == edge.owner_pid)
+            return fmt::format(
+                "{}, the parent of process {} (as /proc shows; nothing recorded how it was made). "
+                "A child made by fork() while the lock was held starts with it locked: {}.",
+                where, edge.waiter_pid, kForkCopiesLocks);
+        return fmt::format(
+            "{}. Nothing recorded how the two processes came to share the lock: fork() copies a "
+            "held lock without its owner, and memory shared between processes shares it with "
+            "an owner that may never release it.",
+            where);
+    }
+    if (edge.owner_exists) {
+        std::string where =
+            fmt::format("Its owner is {}, which exists only in process {}", owner, edge.owner_pid);
+        if (forked && made->tid == edge.owner_tid)
+            return fmt::format(
+                "{}: that is the very thread that called fork() at {}, holding the lock itself. "
+                "The child runs on a copy of it with a new id (tid {}), and the lock word still "
+                "names the parent's thread, so not even a recursive lock lets the child back in.",
+                where, time_in_run(run_start_ns, made->time_ns), edge.waiter_tid);
+        if (forked)
+            return fmt::format("{}: {}, and {}.", where, how_child_was_made(*made, run_start_ns),
+                               kForkCopiesLocks);
+        if (made) // a fresh program: the lock can only be in memory both processes share
+            return fmt::format("{}: {}, so the lock lives in memory shared with process {}.", where,
+                               how_child_was_made(*made, run_start_ns), edge.owner_pid);
+        return fmt::format("{}: {}.", where, kForkCopiesLocks);
+    }
+    pid_t home = recorded_pid_of_thread(events, edge.owner_tid);
+    if (forked && home != 0 && home != edge.waiter_pid)
+        return fmt::format("Its owner, {}, stayed behind in process {} when this child was "
+                           "forked at {}, and has since exited: {}.",
+                           owner, home, time_in_run(run_start_ns, made->time_ns), kForkCopiesLocks);
+    // The owner's whole process may have died (killed while holding a lock in shared memory).
+    const Event* died = home == 0 ? nullptr : latest_event(events, [&](const Event& e) {
+        return e.kind == EventKind::process_exit && e.object == static_cast<std::uint64_t>(home);
+    });
+    if (died && home != edge.waiter_pid)
+        return fmt::format(
+            "Its owner, {} of process {}, died holding the lock: process {} {}. A normal mutex "
+            "keeps naming its dead owner, so nobody can ever unlock it (a robust mutex would "
+            "have told the next locker, with EOWNERDEAD).",
+            owner, home, home,
+            WIFSIGNALED(static_cast<int>(died->arg0))
+                ? "was " + describe_wait_status(static_cast<int>(died->arg0))
+                : describe_wait_status(static_cast<int>(died->arg0)));
+    if (home == 0)
+        return fmt::format("Its owner, {}, no longer exists in the sandbox: it exited (or its "
+                           "process did) while holding the lock, so nobody can ever unlock it.",
+                           owner);
+    return fmt::format(
+        "Its owner, {}, exited while holding the lock, so nobody can ever unlock it.", owner);
+}
+
+Verdict orphaned_lock_verdict(std::vector<WaitEdge> graph, std::size_t root,
+                              const std::vector<Event>& events, std::int64_t run_start_ns,
+                              const Snapshot& snapshot) {
+    const WaitEdge& edge = graph[root];
+    std::vector<bool> mentioned(graph.size(), false);
+    mentioned[root] = true;
+    pid_t waiter_parent = parent_by_proc(snapshot, edge.waiter_pid);
+    std::string process = fmt::format("process {}", edge.waiter_pid);
+    if (child_start_of(events, edge.waiter_pid))
+        process = fmt::format("child process {}", edge.waiter_pid);
+    else if (waiter_parent != 0)
+        process = fmt::format("process {} (a child of process {})", edge.waiter_pid, waiter_parent);
+    std::string text =
+        fmt::format("Deadlocked: orphaned lock. {} of {} waits forever for {}. {}",
+                    capitalized(thread_phrase(edge.waiter_thread, edge.waiter_tid)), process,
+                    lock_with_address(edge),
+                    orphan_owner_sentence(edge, events, run_start_ns, waiter_parent));
+    // The parent usually waits for the stuck child: that is why the whole run hangs.
+    for (std::size_t i = 0; i < graph.size(); ++i) {
+        if (graph[i].kind == WaitEdge::Kind::child && graph[i].owner_pid == edge.waiter_pid) {
+            text += fmt::format(" Process {} waits for child {}.", graph[i].waiter_pid,
+                                edge.waiter_pid);
+            mentioned[i] = true;
+        }
+    }
+    append_other_waits(text, graph, mentioned);
+    pid_t culprit = edge.waiter_pid;
+    return deadlock_verdict(DeadlockReason::orphaned_lock, std::move(text), std::move(graph),
+                            culprit);
+}
+
+// ---- cycle ----
+
+// The lock edge of the thread `tid`, if it waits for a lock with a known owner.
+std::optional<std::size_t> owned_lock_wait_of(const std::vector<WaitEdge>& graph, pid_t tid) {
+    for (std::size_t i = 0; i < graph.size(); ++i)
+        if (graph[i].kind == WaitEdge::Kind::lock && graph[i].owner_tid != 0 &&
+            graph[i].waiter_tid == tid)
+            return i;
+    return std::nullopt;
+}
+
+// Edges waiter -> owner -> owner's own wait ... that come back to where they started.
+std::vector<std::size_t> find_lock_cycle(const std::vector<WaitEdge>& graph) {
+    for (std::size_t start = 0; start < graph.size(); ++start) {
+        if (graph[start].kind != WaitEdge::Kind::lock || graph[start].owner_tid == 0) continue;
+        std::vector<std::size_t> path{start};
+        while (auto next = owned_lock_wait_of(graph, graph[path.back()].owner_tid)) {
+            if (*next == start) return path;
+            if (std::find(path.begin(), path.end(), *next) != path.end()) break;
+            path.push_back(*next);
+        }
+    }
+    return {};
+}
+
+std::string_view cycle_consequence(std::size_t threads) {
+    if (threads == 1)
+        return "It locked a mutex it already holds, so it waits for itself: a normal mutex is not "
+               "recursive.";
+    if (threads == 2)
+        return "Each waits for the lock the other holds, so neither can ever continue.";
+    return "Each waits for a lock the next one holds, so none can ever continue.";
+}
+
+Verdict cycle_verdict(std::vector<WaitEdge> graph, const std::vector<std::size_t>& cycle) {
+    bool across_processes = std::any_of(cycle.begin(), cycle.end(), [&](std::size_t i) {
+        return graph[i].waiter_pid != graph[cycle.front()].waiter_pid;
+    });
+    std::vector<std::string> links;
+    std::vector<bool> mentioned(graph.size(), false);
+    for (std::size_t k = 0; k < cycle.size(); ++k) {
+        const WaitEdge& edge = graph[cycle[k]];
+        // Each thread holds the lock the previous one in the cycle waits for.
+        const WaitEdge& previous = graph[cycle[(k + cycle.size() - 1) % cycle.size()]];
+        std::string thread = across_processes ? waiter_phrase(edge)
+                                              : thread_phrase(edge.waiter_thread, edge.waiter_tid);
+        links.push_back(fmt::format("{} holds {} and waits for {}", thread,
+                                    short_lock_label(previous), short_lock_label(edge)));
+        mentioned[cycle[k]] = true;
+    }
+    std::string text = fmt::format("Deadlocked: cycle. {}. {}",
+                                   capitalized(fmt::format("{}", fmt::join(links, "; "))),
+                                   cycle_consequence(cycle.size()));
+    append_other_waits(text, graph, mentioned);
+    pid_t culprit = graph[cycle.front()].waiter_pid;
+    return deadlock_verdict(DeadlockReason::cycle, std::move(text), std::move(graph), culprit);
+}
+
+// ---- blocked on process ----
+
+// The edge of the main thread of the lowest pid (the scenario's main process) if it waits.
+std::size_t chain_start(const std::vector<WaitEdge>& graph) {
+    std::size_t best = 0;
+    for (std::size_t i = 1; i < graph.size(); ++i) {
+        const WaitEdge& edge = graph[i];
+        bool lower_pid = edge.waiter_pid < graph[best].waiter_pid;
+        bool main_thread_of_same =
+            edge.waiter_pid == graph[best].waiter_pid && edge.waiter_tid == edge.waiter_pid;
+        if (lower_pid || main_thread_of_same) best = i;
+    }
+    return best;
+}
+
+// What the waited-for thread or process itself waits for (never the edge itself: a reader
+// holding its own pipe's write end waits on its own process).
+std::optional<std::size_t> next_in_chain(const std::vector<WaitEdge>& graph, std::size_t current) {
+    const WaitEdge& edge = graph[current];
+    std::optional<std::size_t> found;
+    for (std::size_t i = 0; i < graph.size(); ++i) {
+        const WaitEdge& next = graph[i];
+        if (i == current) continue;
+        if (edge.owner_tid != 0) {
+            if (next.waiter_tid == edge.owner_tid) return i;
+        } else if (edge.owner_pid != 0 && next.waiter_pid == edge.owner_pid) {
+            if (next.waiter_tid == next.waiter_pid) return i; // prefer the process's main thread
+            if (!found) found = i;
+        }
+    }
+    return found;
+}
+
+Verdict blocked_on_process_verdict(std::vector<WaitEdge> graph) {
+    if (graph.empty())
+        return deadlock_verdict(DeadlockReason::blocked_on_process,
+                                "Deadlocked: blocked on process. Every thread is blocked, but "
+                                "none of the waits could be identified.",
+                                {}, 0);
+    std::vector<std::size_t> chain{chain_start(graph)};
+    std::vector<bool> mentioned(graph.size(), false);
+    mentioned[chain.front()] = true;
+    std::optional<std::size_t> loops_back_to;
+    while (auto next = next_in_chain(graph, chain.back())) {
+        if (mentioned[*next]) {
+            loops_back_to = next;
+            break;
+        }
+        chain.push_back(*next);
+        mentioned[*next] = true;
+    }
+    std::vector<std::string> steps;
+    for (std::size_t i : chain) steps.push_back(capitalized(graph[i].description));
+    const WaitEdge& innermost = graph[chain.back()];
+    std::string ending =
+        loops_back_to
+            ? fmt::format("That leads back to {}: they wait on each other, so none can finish.",
+                          waiter_phrase(graph[*loops_back_to]))
+            : fmt::format("Nothing can wake {}, so none of them can finish.",
+                          waiter_phrase(innermost));
+    // The chain ends where the cause is: a wait on a process (a child, a pipe, a file lock), or
+    // a wait on an object nobody owns and nobody left can signal.
+    // A signal wait nobody left can signal has no waker either.
+    bool ownerless = (innermost.kind == WaitEdge::Kind::lock && innermost.owner_tid == 0) ||
+                     innermost.kind == WaitEdge::Kind::signal;
+    DeadlockReason reason = ownerless ? DeadlockReason::no_waker
+                                      : DeadlockReason::blocked_on_process;
+    std::string text = fmt::format("Deadlocked: {}. {}. {}",
+                                   ownerless ? "no waker" : "blocked on process",
+                                   fmt::join(steps, ". "), ending);
+    append_other_waits(text, graph, mentioned);
+    pid_t culprit = innermost.waiter_pid;
+    return deadlock_verdict(reason, std::move(text), std::move(graph), culprit);
+}
+
+// "process 3 (child 'worker') was killed by SIGKILL", or "" for a clean exit.
+std::string abnormal_ending(const std::vector<Event>& events, pid_t pid, int status) {
+    if (WIFSIGNALED(status))
+        return fmt::format("{} was killed by {}{}", process_label(events, pid),
+                           signal_name(WTERMSIG(status)),
+                           death_was_intended(events, pid, WTERMSIG(status)) ? " (sent by the scenario)"
+                                                                               : "");
+    if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+        return fmt::format("{} exited with code {}", process_label(events, pid),
+                           WEXITSTATUS(status));
+    return {};
+}
+
+// " Before the hang, process 3 (child 'worker') was killed by SIGKILL." A process that died or
+// failed earlier is often the cause of the hang (the pool whose worker was killed waits for its
+// result forever), and it appears in no wait. Reaped processes come from the trace; one nobody
+// waited for is still a zombie in the snapshot, with its wait status in /proc/PID/stat.
+std::string earlier_endings(const Snapshot& snapshot, const std::vector<Event>& events) {
+    std::vector<std::string> endings;
+    std::vector<pid_t> told;
+    for (const auto& event : events) {
+        if (event.kind != EventKind::process_exit) continue;
+        auto pid = static_cast<pid_t>(event.object);
+        if (std::find(told.begin(), told.end(), pid) != told.end()) continue;
+        told.push_back(pid);
+        if (auto ending = abnormal_ending(events, pid, static_cast<int>(event.arg0)); !ending.empty())
+            endings.push_back(ending);
+    }
+    for (const auto& process : snapshot.processes) {
+        if (process.infrastructure || process.state != 'Z' ||
+            std::find(told.begin(), told.end(), process.ns_pid) != told.end())
+            continue;
+        if (auto ending = abnormal_ending(events, process.ns_pid, process.exit_code); !ending.empty())
+            endings.push_back(ending + ", and nobody has waited for it yet");
+    }
+    if (endings.empty()) return {};
+    return fmt::format(" Before the hang, {}.", fmt::join(endings, "; "));
+}
+
+// " Still running beside the stuck threads: thread 'chatter' (tid 3) of process 2 runs; ...
+// None of them can help: ..." Real programs are never quiet: the live threads are named with
+// why they cannot wake the stuck ones.
+std::string live_threads_sentence(const Verdict& verdict) {
+    if (verdict.live.empty()) return {};
+    constexpr std::size_t kNamed = 6;
+    std::vector<std::string> named;
+    for (std::size_t i = 0; i < verdict.live.size() && i < kNamed; ++i) {
+        const ThreadState& thread = verdict.live[i];
+        named.push_back(fmt::format("{} of process {} {}", thread_phrase(thread.name, thread.tid),
+                                    thread.pid, thread.wait));
+    }
+    if (verdict.live.size() > kNamed)
+        named.push_back(fmt::format("{} more", verdict.live.size() - kNamed));
+    std::vector<pid_t> stuck_processes;
+    for (const auto& thread : verdict.stuck)
+        if (std::find(stuck_processes.begin(), stuck_processes.end(), thread.pid) ==
+            stuck_processes.end())
+            stuck_processes.push_back(thread.pid);
+    std::string why;
+    const WaitEdge* orphan = nullptr;
+    for (const auto& edge : verdict.wait_for)
+        if (edge.orphaned && edge.owner_exists) orphan = &edge;
+    bool owner_live = orphan && std::any_of(verdict.live.begin(), verdict.live.end(),
+                                            [&](const ThreadState& t) {
+                                                return t.tid == orphan->owner_tid;
+                                            });
+    if (owner_live)
+        why = fmt::format(" {} is still alive in process {}, but it cannot release a lock that "
+                          "exists, in process {}, only as a copy; and every thread of process {} "
+                          "is stuck.",
+                          capitalized(thread_phrase(orphan->owner_thread, orphan->owner_tid)),
+                          orphan->owner_pid, orphan->waiter_pid, orphan->waiter_pid);
+    else
+        why = fmt::format(" None of them can wake the stuck threads: each stuck thread waits on "
+                          "something only stuck threads could release or signal (process{} {}).",
+                          stuck_processes.size() > 1 ? "es" : "", pid_list(stuck_processes));
+    return fmt::format(" Still running beside the {} stuck thread{}: {}.{}", verdict.stuck.size(),
+                       verdict.stuck.size() == 1 ? "" : "s", fmt::join(named, "; "), why);
+}
+
+Verdict explain_wait_for_graph(const Snapshot& snapshot, const std::vector<Event>& events,
+                               std::int64_t run_start_ns, const std::vector<ThreadStack>& stacks,
+                               const StuckSet& stuck) {
+    std::vector<WaitEdge> graph = build_wait_for_graph(snapshot, events, stacks, &stuck);
+    auto orphan = std::find_if(graph.begin(), graph.end(),
+                               [](const WaitEdge& edge) { return edge.orphaned; });
+    if (orphan != graph.end()) {
+        auto root = static_cast<std::size_t>(orphan - graph.begin());
+        return orphaned_lock_verdict(std::move(graph), root, events, run_start_ns, snapshot);
+    }
+    std::vector<std::size_t> cycle = find_lock_cycle(graph);
+    if (!cycle.empty()) return cycle_verdict(std::move(graph), cycle);
+    return blocked_on_process_verdict(std::move(graph));
+}
+
+} // namespace
+
+namespace {
+
+// "waits on barrier 'finished' at 0x7ffd10 (its futex word is at 0x7ffd14)": a listed thread's
+// futex wait named by the object its pending wait event names, at the address the events and the
+// graph use; "" when the trace names no object for it (then /proc's futex word is all there is).
+std::string object_wait_text(const ThreadSnapshot& thread, const std::vector<Event>& events) {
+    if (thread.wait != WaitKind::futex || thread.futex_address == 0) return {};
+    const Event* pending = pending_wait_of(events, thread.ns_tid);
+    if (!pending || pending->kind == EventKind::join_wait ||
+        !futex_belongs_to(*pending, thread.futex_address))
+        return {};
+    std::string kind = "lock";
+    if (pending->kind == EventKind::barrier_wait) kind = "barrier";
+    else if (pending->kind == EventKind::cond_wait) kind = "condition variable";
+    else kind = std::string(to_string(static_cast<LockKind>(pending->arg0)));
+    if (kind.starts_with("rwlock")) kind = "rwlock";
+    std::string name(pending->name, strnlen(pending->name, sizeof pending->name));
+    std::string text = name.empty()
+                           ? fmt::format("waits on a {} at {:#x}", kind, pending->object)
+                           : fmt::format("waits on {} '{}' at {:#x}", kind, name, pending->object);
+    if (thread.futex_address != pending->object)
+        text += fmt::format(" (its futex word is at {:#x})", thread.futex_address);
+    return text;
+}
+
+// The member's `doing` with its futex named as the object it belongs to: the stuck set words
+// what /proc shows ("waits on the private futex at 0x...4"), the trace knows what it is.
+std::string named_doing(const StuckSet::Member& member, const std::vector<Event>& events) {
+    std::string named = object_wait_text(*member.thread, events);
+    if (named.empty()) return member.doing;
+    // Keep what the stuck set said after the wait itself ("(a live thread can wake it)").
+    const std::string futex_words = fmt::format(" futex at {:#x}", member.thread->futex_address);
+    auto at = member.doing.find(futex_words);
+    if (at == std::string::npos) return named;
+    return named + member.doing.substr(at + futex_words.size());
+}
+
+} // namespace
+
+Verdict explain_deadlock(const Snapshot& sampled, const std::vector<Event>& events,
+                         std::int64_t run_start_ns, const std::vector<ThreadStack>& stacks) {
+    // Names a student can tell apart: not 'python3' for every thread of an uninstrumented program.
+    const Snapshot snapshot = with_readable_thread_names(sampled);
+    StuckSet stuck = find_stuck_threads(snapshot);
+    Verdict verdict = explain_wait_for_graph(snapshot, events, run_start_ns, stacks, stuck);
+    auto state_of = [&](const StuckSet::Member& member) {
+        return ThreadState{member.process->ns_pid, member.thread->ns_tid, member.thread->name,
+                           named_doing(member, events)};
+    };
+    for (const auto& member : stuck.stuck) verdict.stuck.push_back(state_of(member));
+    if (!stuck.empty())
+        for (const auto& member : stuck.live) verdict.live.push_back(state_of(member));
+    verdict.explanation += live_threads_sentence(verdict);
+    verdict.explanation += earlier_endings(snapshot, events);
+    return verdict;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The timeout explanation
+// ---------------------------------------------------------------------------------------------
+
+namespace {
+
+// "'main' (tid 4) of process 4 spins on spin lock 'ready' since 2.1 ms, last taken by ..."
+std::optional<std::string> spin_description(const ProcessSnapshot& process,
+                                            const ThreadSnapshot& thread,
+                                            const std::vector<Event>& events,
+                                            std::int64_t run_start_ns) {
+    const Event* pending = pending_wait_of(events, thread.ns_tid);
+    if (thread.wait != WaitKind::running || !pending || pending->kind != EventKind::lock_wait ||
+        static_cast<LockKind>(pending->arg0) != LockKind::spin)
+        return std::nullopt;
+    std::string text = fmt::format(
+        "{} of process {} has been spinning on spin lock '{}' since {}, running on the CPU the "
+        "whole time",
+        thread_phrase(thread.name, thread.ns_tid), process.ns_pid, text_of(pending->name),
+        time_in_run(run_start_ns, pending->time_ns));
+    const Event* taken = latest_event(events, [&](const Event& e) {
+        return e.object == pending->object &&
+               (e.kind == EventKind::lock_acquired || e.kind == EventKind::lock_released);
+    });
+    if (taken && taken->kind == EventKind::lock_acquired)
+        text += fmt::format(" (the trace shows it was last taken by {} in process {}{})",
+                            thread_phrase(text_of(taken->thread), taken->tid), taken->pid,
+                            taken->pid != process.ns_pid ? ", before the fork that made this one"
+                                                         : "");
+    return text;
+}
+
+} // namespace
+
+std::string explain_timeout(const Snapshot& sampled, const std::vector<Event>& events,
+                            std::int64_t run_start_ns, double timeout_seconds) {
+    const Snapshot snapshot = with_readable_thread_names(sampled);
+    std::vector<std::string> spinning, activity;
+    for (const auto& process : snapshot.processes) {
+        if (process.infrastructure) continue;
+        for (const auto& thread : process.threads) {
+            if (auto spin = spin_description(process, thread, events, run_start_ns))
+                spinning.push_back(*spin);
+            bool plain = thread.wait == WaitKind::running || thread.untimed;
+            activity.push_back(fmt::format("'{}' (tid {}) of process {}: {}{}", thread.name,
+                                           thread.ns_tid, process.ns_pid, to_string(thread.wait),
+                                           plain ? "" : " (timed or unknown)"));
+        }
+    }
+    std::string text = fmt::format("Timed out after {:g} s without proof of a deadlock", timeout_seconds);
+    if (!spinning.empty())
+        text += fmt::format(
+            ". {}. A spin lock never sleeps, so the kernel never shows its waiter blocked: the "
+            "hang looks like work, and only the deadline ends it",
+            capitalized(fmt::format("{}", fmt::join(spinning, "; "))));
+    else
+        text += " (a spin, a sleep loop or a wait forklore cannot see through)";
+    text += fmt::format(". Threads: {}.",
+                        activity.empty() ? std::string("no scenario thread was alive")
+                                         : fmt::format("{}", fmt::join(activity, "; ")));
+    return text;
+}
+
+} // namespace forklore
