@@ -26,6 +26,33 @@ struct RecordView {
     explicit operator bool() const { return record != nullptr; }
 };
 
+// Which record a panel's model was built from, and with which of the panel's own options (a
+// filter): the one way every panel decides to rebuild its model, only when the record on screen,
+// its generation or those options changed.
+class ModelKey {
+public:
+    // Whether the model built last still shows `view` with `options`.
+    bool matches(const RecordView& view, int options = 0) const {
+        return built_ && record_ == view.get() && generation_ == view.generation &&
+               options_ == options;
+    }
+    void remember(const RecordView& view, int options = 0) {
+        built_ = true;
+        record_ = view.get();
+        generation_ = view.generation;
+        options_ = options;
+    }
+    bool built() const { return built_; }
+    const RunRecord* record() const { return record_; }
+    int options() const { return options_; }
+
+private:
+    bool built_ = false;
+    const RunRecord* record_ = nullptr;
+    std::uint64_t generation_ = 0;
+    int options_ = 0;
+};
+
 // What the user clicked, shown selected in every panel: one event, and the thread, process and
 // lock it concerns. Namespace ids, as the trace and explanations use them.
 struct Selection {

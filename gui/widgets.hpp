@@ -18,6 +18,11 @@ inline constexpr ImU32 process_edge = IM_COL32(200, 200, 210, 255);
 inline constexpr ImU32 warning = IM_COL32(240, 200, 110, 255); // e.g. the trace is partial
 } // namespace palette
 
+// `colour` with its alpha replaced (0 to 255): tints and shades of the palette.
+constexpr ImU32 with_alpha(ImU32 colour, int alpha) {
+    return (colour & ~IM_COL32_A_MASK) | (static_cast<ImU32>(alpha) << IM_COL32_A_SHIFT);
+}
+
 // Verdict colours: completed green, deadlocked red, failed/crashed orange, timed out/limit grey.
 ImVec4 verdict_colour(VerdictKind kind);
 

@@ -440,10 +440,9 @@ void draw_locks_panel(LocksPanelState &state, const RecordView &view, Selection 
         ImGui::TextDisabled("No run yet.");
         return;
     }
-    if (state.built_for != view.get() || state.generation != view.generation) {
+    if (!state.built_from.matches(view)) {
         state.model = build_lock_table(*view.record, view.live);
-        state.built_for = view.get();
-        state.generation = view.generation;
+        state.built_from.remember(view);
         state.order.clear(); // re-sorted by the table's current sort at the next draw
     }
     state.drawn_rows.clear();

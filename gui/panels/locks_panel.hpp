@@ -23,8 +23,7 @@ struct DrawnTableRow {
 
 struct LocksPanelState {
     // The model, built once per record generation.
-    const RunRecord *built_for = nullptr;
-    std::uint64_t generation = 0;
+    ModelKey built_from;
     LockTableModel model;
     std::vector<std::size_t> order; // model.locks in the table's current sort order
     std::vector<DrawnTableRow> drawn_rows;

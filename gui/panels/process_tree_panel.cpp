@@ -38,10 +38,6 @@ constexpr ImU32 kFailed = IM_COL32(235, 150, 50, 255);
 constexpr ImU32 kKilledByRunner = IM_COL32(130, 130, 140, 255);
 constexpr ImU32 kText = IM_COL32(235, 235, 240, 255);
 
-ImU32 with_alpha(ImU32 colour, int alpha) {
-    return (colour & ~IM_COL32_A_MASK) | (static_cast<ImU32>(alpha) << IM_COL32_A_SHIFT);
-}
-
 ImU32 state_colour(const ProcessNode &node) {
     switch (node.state) {
     case ProcessState::blocked:
@@ -239,14 +235,11 @@ void draw_process_tree_panel(ProcessTreePanelState &state, const RecordView &vie
         ImGui::TextDisabled("No run yet.");
         return;
     }
-    if (state.built_for != view.get() || state.generation != view.generation ||
-        state.built_with_infrastructure != state.show_infrastructure) {
+    if (!state.built_from.matches(view, state.show_infrastructure)) {
         state.model = build_process_tree(*view.record, view.live,
                                          state.show_infrastructure ? Infrastructure::shown
                                                                    : Infrastructure::hidden);
-        state.built_with_infrastructure = state.show_infrastructure;
-        state.built_for = view.get();
-        state.generation = view.generation;
+        state.built_from.remember(view, state.show_infrastructure);
     }
     state.drawn_nodes.clear();
     const ProcessTreeModel &model = state.model;

@@ -22,13 +22,11 @@ struct DrawnProcessNode {
 
 struct ProcessTreePanelState {
     // The model, built once per record generation.
-    const RunRecord *built_for = nullptr;
-    std::uint64_t generation = 0;
+    ModelKey built_from;
     ProcessTreeModel model;
     std::vector<DrawnProcessNode> drawn_nodes;
     // The sandbox's host and reaper: hidden unless the user ticks the toggle.
     bool show_infrastructure = false;
-    bool built_with_infrastructure = false;
 };
 
 void draw_process_tree_panel(ProcessTreePanelState &state, const RecordView &view,

@@ -52,10 +52,6 @@ constexpr ImU32 kOrphanFill = IM_COL32(110, 70, 20, 255);
 constexpr ImU32 kOrphanStripe = IM_COL32(160, 105, 35, 255);
 constexpr ImU32 kCopyText = IM_COL32(255, 235, 200, 255);
 
-ImU32 with_alpha(ImU32 colour, int alpha) {
-    return (colour & ~IM_COL32_A_MASK) | (static_cast<ImU32>(alpha) << IM_COL32_A_SHIFT);
-}
-
 // What the samples show of a thread no probe records: muted, so red waits stand out.
 constexpr ImU32 kSampledRunning = IM_COL32(150, 160, 175, 255);
 constexpr ImU32 kSampledSleeping = IM_COL32(55, 75, 125, 255);
@@ -175,12 +171,13 @@ void layout(TimelinePanelState& state) {
 void rebuild_if_needed(TimelinePanelState& state, const RecordView& view) {
     const RunRecord& record = *view.get();
     const double now = ImGui::GetTime();
-    const bool filter_changed = state.built_with_infrastructure != state.show_infrastructure;
-    if (state.built && state.generation == view.generation && !filter_changed)
+    const int options = state.show_infrastructure ? 1 : 0;
+    if (state.built_from.matches(view, options))
         return;
+    const bool filter_changed = state.built_from.built() && state.built_from.options() != options;
     // A live record changes after every sample; analysing 100k events each time would stall
     // the frames, so a live view is refreshed a few times a second.
-    if (state.built && view.live && !filter_changed && state.run_start_ns == record.start_time_ns &&
+    if (state.built_from.built() && view.live && !filter_changed && state.run_start_ns == record.start_time_ns &&
         now - state.built_at < kLiveRebuildSeconds)
         return;
     const auto started = std::chrono::steady_clock::now();
@@ -188,16 +185,14 @@ void rebuild_if_needed(TimelinePanelState& state, const RecordView& view) {
     state.infrastructure_groups = infrastructure_groups(state.model);
     if (!state.show_infrastructure)
         state.model = without_infrastructure(state.model);
-    state.built_with_infrastructure = state.show_infrastructure;
     state.build_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
             .count();
-    if (!state.built || state.run_start_ns != record.start_time_ns) {
+    if (!state.built_from.built() || state.run_start_ns != record.start_time_ns) {
         state.user_moved = false; // a new run: show all of it
         state.ns_per_px = 0;
     }
-    state.built = true;
-    state.generation = view.generation;
+    state.built_from.remember(view, options);
     state.run_start_ns = record.start_time_ns;
     state.built_at = now;
     layout(state);

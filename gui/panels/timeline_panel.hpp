@@ -29,15 +29,13 @@ struct TimelinePanelState {
     // The model, rebuilt only when the record's generation changes (and at most five times a
     // second while a run is live: a 100k-event record takes milliseconds to analyse).
     TimelineModel model;
-    bool built = false;
-    std::uint64_t generation = 0;
+    ModelKey built_from; // with show_infrastructure as its option
     std::int64_t run_start_ns = 0; // identifies the run: a new run resets the view
     double built_at = -1;          // ImGui time of the last build
     double build_ms = 0;           // how long the last build took
     // The sandbox's host and reaper are not the scenario's code: hidden unless the user ticks
     // the toggle (gui/models/infrastructure.hpp). The model holds only what is shown.
     bool show_infrastructure = false;
-    bool built_with_infrastructure = false;
     std::size_t infrastructure_groups = 0; // in the record, shown or not
 
     // The view: the time at the plot's left edge and the zoom. Until the user zooms or pans

@@ -216,10 +216,6 @@ void draw_containment(const RunRecord& record) {
 // [SECTION] the wait-for graph: boxes and arrows with ImDrawList
 // ---------------------------------------------------------------------------------------------
 
-ImU32 with_alpha(ImU32 colour, int alpha) {
-    return (colour & ~IM_COL32_A_MASK) | (static_cast<ImU32>(alpha) << IM_COL32_A_SHIFT);
-}
-
 bool node_selected(const WaitGraphNode& node, const Selection& selection) {
     switch (node.kind) {
     case WaitGraphNode::Kind::thread:
@@ -699,11 +695,10 @@ void draw_verdict_panel(VerdictPanelState& state, const RecordView& view, Select
                             record.processes.size());
         return;
     }
-    if (state.built_for != &record || state.generation != view.generation) {
+    if (!state.built_from.matches(view)) {
         state.graph = build_wait_graph(record);
         state.measurements = measurements_of(record);
-        state.built_for = &record;
-        state.generation = view.generation;
+        state.built_from.remember(view);
     }
 
     // A record cut short says so first: its verdict is the saved one, not what is on screen.

@@ -19,8 +19,7 @@ namespace forklore::gui {
 
 struct VerdictPanelState {
     // The model, built once per record generation.
-    const RunRecord* built_for = nullptr;
-    std::uint64_t generation = 0;
+    ModelKey built_from;
     WaitGraphModel graph;
     std::vector<Measurement> measurements;
     // The thread selected when the stacks were last drawn: a change (from any panel) opens and

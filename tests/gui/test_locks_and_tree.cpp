@@ -308,7 +308,7 @@ TEST_CASE("locks and process tree panels draw headless over every record", "[gui
         }
         CHECK(drawn_locks > empty);
         CHECK(drawn_tree > empty);
-        CHECK(locks.built_for == view.get());
+        CHECK(locks.built_from.record() == view.get());
         CHECK(tree.drawn_nodes.size() == tree.model.nodes.size());
         if (!locks.model.locks.empty())
             CHECK_FALSE(locks.drawn_rows.empty());

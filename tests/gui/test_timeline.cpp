@@ -312,7 +312,7 @@ TEST_CASE("timeline panel: drawn headless over every recorded run", "[gui][timel
         draw_frames(imgui, state, view, selection);
         const int drawn = imgui.frame([&] { draw_timeline_panel(state, view, selection); });
         CHECK(drawn > base);
-        CHECK(state.built);
+        CHECK(state.built_from.built());
         CHECK(state.model.lanes.size() == state.lane_top.size());
 
         // Zoomed in on the middle, with the last event selected; then live, which refits.
