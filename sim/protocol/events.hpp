@@ -8,6 +8,7 @@
 
 #include <array>
 #include <bit>
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -149,6 +150,15 @@ constexpr std::uint32_t source_file_id(std::string_view path) {
         hash *= 16777619u;
     }
     return hash == 0 ? 1 : hash;
+}
+
+// The text of one of an event's fixed character fields (thread, name, text): up to the first NUL,
+// and never past the field, even when a writer cut a string without one.
+template <std::size_t N> constexpr std::string_view field_text(const char (&field)[N]) {
+    std::size_t length = 0;
+    while (length < N && field[length] != '\0')
+        ++length;
+    return {field, length};
 }
 
 // A measurement event's value (stored bit for bit in arg0, so recording stays a plain copy).

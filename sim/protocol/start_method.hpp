@@ -22,6 +22,13 @@ constexpr std::string_view to_string(StartMethod method) {
     return kStartMethodNames[static_cast<int>(method)];
 }
 
+// Whether the child is a copy of a process's memory, and so of every lock in the state it had:
+// fork copies its caller; a fork server's child copies the server. fork_exec and spawn children
+// are fresh programs.
+constexpr bool copies_memory(StartMethod method) {
+    return method == StartMethod::fork || method == StartMethod::forkserver;
+}
+
 constexpr std::optional<StartMethod> start_method_from_string(std::string_view name) {
     for (std::size_t i = 0; i < kStartMethodNames.size(); ++i)
         if (kStartMethodNames[i] == name) return static_cast<StartMethod>(i);

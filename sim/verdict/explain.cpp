@@ -228,9 +228,6 @@ Verdict deadlock_verdict(DeadlockReason reason, std::string explanation,
 
 // ---- orphaned lock ----
 
-bool copies_memory(StartMethod method) {
-    return method == StartMethod::fork || method == StartMethod::forkserver;
-}
 
 // "the child was made by fork() from process 2 at 3.1 ms"
 std::string how_child_was_made(const Event& made, std::int64_t run_start_ns) {
