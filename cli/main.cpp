@@ -11,6 +11,13 @@
 // Bad input (unknown id, bad knob value, bad option, an output file that cannot be written)
 // prints one line on stderr and exits 2, before anything runs. `exec` exits with a code per
 // verdict (exec_command.hpp). The codes: kExitCodesHelp below, and the README.
+//
+// Index of this file:
+// [SECTION] exit codes and errors
+// [SECTION] interruption
+// [SECTION] parsing knobs and options
+// [SECTION] the commands: list, show, run, exec, matrix
+// [SECTION] the command line
 #include "cli_output.hpp"
 #include "exec_command.hpp"
 
@@ -45,6 +52,8 @@ namespace {
 using namespace forklore;
 using nlohmann::json;
 
+// [SECTION] exit codes and errors ------------------------------------------------------------
+
 constexpr int kExitError = 1; // matrix: a mismatch; any command: an output file not written
 constexpr int kExitUsage = 2;
 constexpr int kExitInterrupted = 130; // as a shell reports a program ended by SIGINT
@@ -67,6 +76,8 @@ struct UsageError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+// [SECTION] interruption ---------------------------------------------------------------------
+
 // Ctrl-C or SIGTERM: the run in progress is stopped, its sandbox killed and reaped, its working
 // directory removed, and nothing else starts. (The sandbox has its own process group, so the
 // terminal's SIGINT reaches only us; we clean up after it.)
@@ -86,6 +97,8 @@ void install_interrupt_handlers() {
 void stop_if_interrupted() {
     if (g_interrupted.load()) throw Interrupted{};
 }
+
+// [SECTION] parsing knobs and options --------------------------------------------------------
 
 const Scenario& find_scenario(const std::string& id) {
     const Scenario* scenario = ScenarioRegistry::instance().find(id);
@@ -196,6 +209,8 @@ void apply_sandbox_options(const SandboxOptions& options, RunRequest& request) {
     request.namespaces = !options.no_namespaces;
     request.cgroups = !options.no_cgroups;
 }
+
+// [SECTION] the commands: list, show, run, exec, matrix --------------------------------------
 
 struct ListOptions {
     bool json_output = false;
@@ -391,6 +406,8 @@ int command_matrix(MatrixCommandOptions options) {
         if (!cell.passed) return kExitError;
     return 0;
 }
+
+// [SECTION] the command line -----------------------------------------------------------------
 
 // Every error is one line, whatever the user typed into it (a scenario id with a newline).
 void print_error(std::string_view message) {

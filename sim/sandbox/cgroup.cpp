@@ -1,3 +1,11 @@
+// Per-run cgroups (cgroup.hpp): finding the machine's cgroup mounts, planning which controllers a
+// run can use, and one run's cgroup from creation to removal.
+//
+// Index of this file:
+// [SECTION] small file and text helpers
+// [SECTION] reading the machine's cgroups: mounts, membership, plans
+// [SECTION] a run's cgroup: create, read counters, kill, remove
+// [SECTION] leftovers of killed runners
 #include "sim/sandbox/cgroup.hpp"
 
 #include "sim/sandbox/stale_runs.hpp"
@@ -28,6 +36,8 @@ constexpr const char* kNamePrefix = "forklore-";
 const char* const kKnownControllers[] = {"pids", "memory", "cpu", "cpuacct", "freezer",
                                          "cpuset", "devices", "blkio", "net_cls", "net_prio",
                                          "perf_event", "hugetlb", "rdma", "misc"};
+
+// [SECTION] small file and text helpers ------------------------------------------------------
 
 std::vector<std::string_view> split(std::string_view text, char separator) {
     std::vector<std::string_view> parts;
@@ -173,6 +183,8 @@ std::string system_file(const char* path) {
 
 } // namespace
 
+// [SECTION] reading the machine's cgroups: mounts, membership, plans -------------------------
+
 std::vector<CgroupMount> parse_cgroup_mounts(std::string_view mountinfo) {
     std::vector<CgroupMount> mounts;
     for (auto line : split(mountinfo, '\n')) {
@@ -287,6 +299,8 @@ CgroupPlan plan_cgroups(const std::vector<CgroupMount>& mounts,
             plan.notes.push_back(fmt::format("no {} cgroup controller on this system", needed));
     return plan;
 }
+
+// [SECTION] a run's cgroup: create, read counters, kill, remove ------------------------------
 
 RunCgroup::RunCgroup(RunCgroup&& other) noexcept { *this = std::move(other); }
 
@@ -531,6 +545,8 @@ void RunCgroup::remove() {
             notes_.push_back(fmt::format("could not remove {}: {}", directory, strerror(errno)));
     directories_.clear();
 }
+
+// [SECTION] leftovers of killed runners ------------------------------------------------------
 
 void sweep_stale_cgroups() {
     auto mounts = parse_cgroup_mounts(system_file("/proc/self/mountinfo"));
