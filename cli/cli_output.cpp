@@ -1,3 +1,8 @@
+// Index of this file:
+// [SECTION] text helpers
+// [SECTION] scenarios: tables and descriptions
+// [SECTION] one run and repeated runs
+// [SECTION] the matrix: table, JSON, JSON lines, JUnit
 #include "cli_output.hpp"
 
 #include "sim/run/output_capture.hpp"
@@ -18,6 +23,8 @@ using nlohmann::json;
 bool interactive() { return isatty(STDERR_FILENO) == 1; }
 
 namespace {
+// [SECTION] text helpers ---------------------------------------------------------------------
+
 std::string knob_summary(const Scenario& s) {
     std::vector<std::string> parts;
     for (const auto& k : s.knobs) parts.push_back(fmt::format("{}={}", k.name, k.default_value));
@@ -96,6 +103,8 @@ std::string actual_summary(const MatrixCell& cell) {
 }
 } // namespace
 
+// [SECTION] scenarios: tables and descriptions -----------------------------------------------
+
 std::string scenario_table_text(const std::vector<const Scenario*>& scenarios) {
     std::string out = fmt::format("{:>4}  {:<28} {:>8}  {}\n", "no.", "scenario", "variants", "title");
     std::size_t variants = 0;
@@ -147,6 +156,8 @@ std::string describe_scenario(const Scenario& s) {
     }
     return out;
 }
+
+// [SECTION] one run and repeated runs --------------------------------------------------------
 
 std::string describe_run(const RunRecord& record) {
     std::string label(to_string(record.verdict.kind));
@@ -257,6 +268,8 @@ json RepeatSummary::to_json() const {
                 {"runs_with_dropped_events", runs_with_dropped_events_},
                 {"last", last_}};
 }
+
+// [SECTION] the matrix: table, JSON, JSON lines, JUnit ---------------------------------------
 
 std::string matrix_table(const std::vector<MatrixCell>& cells) {
     std::size_t width = 20;

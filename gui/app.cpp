@@ -1,3 +1,9 @@
+// Index of this file:
+// [SECTION] layout: regions and splitters
+// [SECTION] the run configuration and session updates
+// [SECTION] the file bar, zoom and centre tabs
+// [SECTION] what the app does for the user: select, run, show, open, save
+// [SECTION] the frame
 #include "gui/app.hpp"
 
 #include "gui/help_window.hpp"
@@ -20,6 +26,8 @@ namespace forklore::gui {
 namespace {
 
 constexpr float kSplitterThickness = 6.0f;
+
+// [SECTION] layout: regions and splitters ----------------------------------------------------
 
 // A region's size along one axis, given the room it shares with its neighbour: `fraction` of
 // `whole`, but never less than `min_size` nor so much that the neighbour gets less than
@@ -68,6 +76,8 @@ void region(const char* id, ImVec2 size, Region& where, Draw&& draw) {
     where = Region{min.x, min.y, max.x - min.x, max.y - min.y};
 }
 
+// [SECTION] the run configuration and session updates ----------------------------------------
+
 // Another scenario's knobs and presets. The output limit is the user's, not the scenario's: it
 // stays.
 void configure_for(App& app, const Scenario& scenario) {
@@ -106,6 +116,8 @@ void take_session_updates(App& app) {
     if (!same_run) app.selection.clear();
     app.view = latest;
 }
+
+// [SECTION] the file bar, zoom and centre tabs -----------------------------------------------
 
 // Places the next item on the same line when `width` still fits, on a new line otherwise.
 void same_line_if_fits(float width) {
@@ -254,6 +266,8 @@ void draw_source_region(App& app) { draw_source_panel(app.source, app.view, app.
 
 } // namespace
 
+// [SECTION] what the app does for the user: select, run, show, open, save --------------------
+
 App::App() {
     for (const auto& scenario : ScenarioRegistry::instance().all()) {
         if (scenario.hidden) continue;
@@ -366,6 +380,8 @@ bool save_record(App& app, const std::string& path) {
     app.file_warning = false;
     return true;
 }
+
+// [SECTION] the frame ------------------------------------------------------------------------
 
 void draw_app(App& app) {
     take_session_updates(app);

@@ -1,3 +1,7 @@
+// Index of this file:
+// [SECTION] nodes and the model
+// [SECTION] a process's state and what the verdict says of it
+// [SECTION] building the tree
 #include "gui/models/process_tree_model.hpp"
 
 #include "sim/record/process_records.hpp"
@@ -12,6 +16,8 @@
 #include <tuple>
 
 namespace forklore::gui {
+
+// [SECTION] nodes and the model --------------------------------------------------------------
 
 std::string_view to_string(ProcessState state) {
     switch (state) {
@@ -54,6 +60,8 @@ std::size_t ProcessTreeModel::index_of(pid_t pid) const {
 }
 
 namespace {
+
+// [SECTION] a process's state and what the verdict says of it --------------------------------
 
 bool is_infrastructure(const ProcessRecord &process) {
     return process.role == "host" || process.role == "reaper";
@@ -212,6 +220,8 @@ void attach_stuck_set(ProcessNode &node, const Verdict &verdict) {
     apply(verdict.stuck, true);
     apply(verdict.live, false);
 }
+
+// [SECTION] building the tree ----------------------------------------------------------------
 
 struct TreeBuilder {
     ProcessTreeModel &model;

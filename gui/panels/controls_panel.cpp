@@ -1,3 +1,7 @@
+// Index of this file:
+// [SECTION] knobs
+// [SECTION] variant presets and limits
+// [SECTION] progress of a run
 #include "gui/panels/controls_panel.hpp"
 
 #include "gui/widgets.hpp"
@@ -18,6 +22,8 @@ namespace {
 
 const ImVec4 kPassColour{0.35f, 0.75f, 0.40f, 1.0f};
 const ImVec4 kFailColour{0.90f, 0.30f, 0.30f, 1.0f};
+
+// [SECTION] knobs ----------------------------------------------------------------------------
 
 // Places the next item on the same line when `width` still fits, on a new line otherwise, so a
 // scenario with many knobs wraps instead of running off the strip.
@@ -101,6 +107,8 @@ float knob_width(const Knob& knob) {
     }
     return width;
 }
+
+// [SECTION] variant presets and limits -------------------------------------------------------
 
 void draw_variant_presets(RunConfig& config, const Scenario& scenario, const RecordView& view) {
     const std::string matching = config.matching_variant(scenario);
@@ -214,6 +222,8 @@ void draw_max_output(RunConfig& config) {
 }
 
 } // namespace
+
+// [SECTION] progress of a run ----------------------------------------------------------------
 
 std::string recorded_variant(const RunConfig& config, const RecordView& view) {
     const RunRecord* record = view.get();

@@ -1,3 +1,10 @@
+// Index of this file:
+// [SECTION] what was contained, as bits and words
+// [SECTION] dying with the parent
+// [SECTION] namespaces
+// [SECTION] mounts: read-only, private /tmp, what stays visible
+// [SECTION] capabilities
+// [SECTION] resource limits
 #include "sim/sandbox/containment.hpp"
 
 #include <fcntl.h>
@@ -21,6 +28,8 @@
 #include <sstream>
 
 namespace forklore {
+
+// [SECTION] what was contained, as bits and words --------------------------------------------
 
 std::string Containment::describe() const {
     std::string text;
@@ -70,6 +79,8 @@ Containment Containment::from_bits(std::uint64_t bits) {
     return containment;
 }
 
+// [SECTION] dying with the parent ------------------------------------------------------------
+
 std::string contain_die_with_parent(pid_t expected_parent) {
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
         return fmt::format("prctl(PR_SET_PDEATHSIG): {}", strerror(errno));
@@ -79,6 +90,8 @@ std::string contain_die_with_parent(pid_t expected_parent) {
 }
 
 namespace {
+// [SECTION] namespaces -----------------------------------------------------------------------
+
 bool write_file(const char* path, const std::string& text) {
     int fd = open(path, O_WRONLY | O_CLOEXEC);
     if (fd < 0) return false;
@@ -149,6 +162,8 @@ std::string contain_cgroups(const std::vector<std::string>& directories,
 }
 
 namespace {
+// [SECTION] mounts: read-only, private /tmp, what stays visible ------------------------------
+
 // Mount points of this namespace, from /proc/self/mountinfo (octal escapes decoded).
 std::vector<std::string> mount_points() {
     std::vector<std::string> points;
@@ -270,6 +285,8 @@ std::string contain_filesystem(const std::string& directory, Containment& contai
     return {};
 }
 
+// [SECTION] capabilities ---------------------------------------------------------------------
+
 std::string contain_capabilities(Containment& containment) {
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
         return fmt::format("prctl(PR_SET_NO_NEW_PRIVS): {}", strerror(errno));
@@ -293,6 +310,8 @@ std::string contain_capabilities(Containment& containment) {
     containment.no_capabilities = true;
     return {};
 }
+
+// [SECTION] resource limits ------------------------------------------------------------------
 
 bool address_space_limit_supported() {
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
