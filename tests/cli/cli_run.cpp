@@ -241,4 +241,25 @@ CliResult run_program(const std::string& program, const std::vector<std::string>
     return result;
 }
 
+std::vector<std::string> lines_of(const std::string& text) {
+    std::vector<std::string> lines;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);)
+        lines.push_back(line);
+    return lines;
+}
+
+void require_one_line(const CliResult& result, int code, const std::string& message,
+                      const std::string& prefix) {
+    INFO("exit " << result.exit_code << "\nstdout: " << result.out << "\nstderr: " << result.err);
+    CHECK(result.exit_code == code);
+    CHECK(result.out.empty());
+    const auto lines = lines_of(result.err);
+    REQUIRE(lines.size() == 1);
+    CHECK(result.err.back() == '\n');
+    CHECK(lines[0].rfind(prefix, 0) == 0);
+    CHECK(lines[0].size() > prefix.size());
+    CHECK_THAT(lines[0], Catch::Matchers::Contains(message));
+}
+
 } // namespace forklore::cli_test

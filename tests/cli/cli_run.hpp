@@ -38,6 +38,17 @@ CliResult run_program(const std::string& program, const std::vector<std::string>
                       int timeout_seconds = 100, const std::vector<std::string>& launcher = {},
                       int interrupt_after_ms = -1);
 
+// The lines of `text`, without their newlines.
+std::vector<std::string> lines_of(const std::string& text);
+
+// Exit `code`, nothing on stdout, exactly one line on stderr: `prefix`, then something, containing
+// `message`.
+void require_one_line(const CliResult& result, int code, const std::string& message,
+                      const std::string& prefix = "forklore: ");
+
+// A usage error: exit code 2 and one line on stderr starting "forklore: ", nothing on stdout.
+inline void require_usage_error(const CliResult& result) { require_one_line(result, 2, ""); }
+
 // A private directory for files a test writes, removed at the end.
 struct TempDir {
     std::filesystem::path path;

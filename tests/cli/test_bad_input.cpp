@@ -30,6 +30,8 @@
 namespace {
 
 using forklore::cli_test::CliResult;
+using forklore::cli_test::lines_of;
+using forklore::cli_test::require_one_line;
 using forklore::cli_test::read_text;
 using forklore::cli_test::run_cli;
 using forklore::cli_test::run_program;
@@ -42,27 +44,6 @@ constexpr int kExitError = 1, kExitUsage = 2;
 // A refusal comes before anything runs: well within this, where each command refused would run
 // for 60 s. Generous, for a machine busy with other tests (ctest -j2) and other work.
 constexpr auto kBeforeAnythingRan = std::chrono::seconds(45);
-
-std::vector<std::string> lines_of(const std::string& text) {
-    std::vector<std::string> lines;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);)
-        lines.push_back(line);
-    return lines;
-}
-
-// Exit `code`, nothing on stdout, exactly one line on stderr: `prefix` followed by `message`.
-void require_one_line(const CliResult& result, int code, const std::string& message,
-                      const std::string& prefix = "forklore: ") {
-    INFO("exit " << result.exit_code << "\nstdout: " << result.out << "\nstderr: " << result.err);
-    CHECK(result.exit_code == code);
-    CHECK(result.out.empty());
-    const auto lines = lines_of(result.err);
-    REQUIRE(lines.size() == 1);
-    CHECK(result.err.back() == '\n');
-    CHECK(lines[0].rfind(prefix, 0) == 0);
-    CHECK_THAT(lines[0], Catch::Matchers::Contains(message));
-}
 
 std::set<std::string> names_in(const fs::path& directory) {
     std::set<std::string> names;
