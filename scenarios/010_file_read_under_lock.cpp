@@ -14,8 +14,8 @@
 // Variants: fork (hangs), fork_exec, spawn, forkserver, fork_no_reader ("fork can work"),
 // fork_atfork (repaired by pthread_atfork handlers).
 #include "sim/probe/probe.hpp"
-#include "sim/scenario/scenario.hpp"
 #include "sim/probe/start.hpp"
+#include "sim/scenario/scenario.hpp"
 
 #include <fcntl.h>
 #include <sys/wait.h>
@@ -39,9 +39,11 @@ probe::Mutex g_file_lock{"file_lock"};
 long read_file(const char* path) {
     long total = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return -1;
+    if (fd < 0)
+        return -1;
     char buffer[4096];
-    for (ssize_t n; (n = read(fd, buffer, sizeof buffer)) > 0;) total += n;
+    for (ssize_t n; (n = read(fd, buffer, sizeof buffer)) > 0;)
+        total += n;
     close(fd);
     return total;
 }
@@ -58,7 +60,8 @@ probe::Barrier* g_release_reader = nullptr;
 std::atomic<bool> g_reader_released{false};
 
 void release_reader_once() {
-    if (g_release_reader && !g_reader_released.exchange(true)) g_release_reader->arrive_and_wait();
+    if (g_release_reader && !g_reader_released.exchange(true))
+        g_release_reader->arrive_and_wait();
 }
 
 // pthread_atfork handlers of the library: hold the lock across fork, release it on both sides.
@@ -66,8 +69,12 @@ void atfork_prepare() {
     release_reader_once();
     g_file_lock.lock(); // SYNC: waits for the reader to finish its read
 }
-void atfork_parent() { g_file_lock.unlock(); }
-void atfork_child() { g_file_lock.unlock(); }
+void atfork_parent() {
+    g_file_lock.unlock();
+}
+void atfork_child() {
+    g_file_lock.unlock();
+}
 
 // --- The worker process ---------------------------------------------------------------------
 
@@ -90,13 +97,14 @@ int run(ScenarioContext& context) {
             return 2;
         close(fd);
     }
-    if (context.flag("atfork")) pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+    if (context.flag("atfork"))
+        pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 
     if (!context.flag("reader_thread")) {
         // No other thread: nothing can hold the lock at fork. This is why fork "usually works".
         probe::Child child = probe::start_child(method, "read", {{"path", kDataFile}});
-        int status = child.wait();
-        return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+        const WaitStatus status = child.wait();
+        return status.exited_ok() ? 0 : 1;
     }
 
     probe::Barrier lock_held{"lock_held", 2};
@@ -117,16 +125,15 @@ int run(ScenarioContext& context) {
     probe::note("main: starting the worker while the reader holds file_lock");
     probe::Child child = probe::start_child(method, "read", {{"path", kDataFile}});
     release_reader_once();
-    int status = child.wait(); // SYNC: waits for ever if the child is stuck
+    const WaitStatus status = child.wait(); // SYNC: waits for ever if the child is stuck
     finished.arrive_and_wait();
     reader.join();
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+    return status.exited_ok() ? 0 : 1;
 }
 
 Scenario describe() {
     Scenario s;
     s.id = "file-read-under-lock";
-    s.number = 10;
     s.group = "fork and locks";
     s.title = "A reader thread holds the library's lock while the main thread forks";
     s.lesson =
@@ -139,24 +146,36 @@ Scenario describe() {
         "lock before fork and release it on both sides repair plain fork.";
     s.knobs = {
         start_method_knob("start_method", StartMethod::fork, "How the worker process is made."),
-        {"reader_thread", KnobType::flag, "on",
-         "Run a reader thread that holds the lock while the worker is started.", {}, 0, 0},
-        {"atfork", KnobType::flag, "off",
-         "The library registers pthread_atfork handlers that hold its lock across fork.", {}, 0, 0},
+        Knob::flag("reader_thread", true,
+                   "Run a reader thread that holds the lock while the worker is started."),
+        Knob::flag("atfork", false,
+                   "The library registers pthread_atfork handlers that hold its lock across fork."),
     };
     s.variants = {
-        {"fork", "fork while the reader holds the lock: the child's copy is orphaned",
-         {{"start_method", "fork"}}, Expectation::deadlocks(DeadlockReason::orphaned_lock)},
-        {"fork_exec", "fork then exec: the new program has a fresh, free lock",
-         {{"start_method", "fork_exec"}}, Expectation::completes()},
-        {"spawn", "posix_spawn a fresh program", {{"start_method", "spawn"}},
+        {"fork",
+         "fork while the reader holds the lock: the child's copy is orphaned",
+         {{"start_method", "fork"}},
+         Expectation::deadlocks(DeadlockReason::orphaned_lock)},
+        {"fork_exec",
+         "fork then exec: the new program has a fresh, free lock",
+         {{"start_method", "fork_exec"}},
          Expectation::completes()},
-        {"forkserver", "fork from a server made before any thread existed",
-         {{"start_method", "forkserver"}}, Expectation::completes()},
-        {"fork_no_reader", "fork can work: no other thread, so no lock is held at fork",
-         {{"start_method", "fork"}, {"reader_thread", "off"}}, Expectation::completes()},
-        {"fork_atfork", "fork with atfork handlers that hold the lock across fork",
-         {{"start_method", "fork"}, {"atfork", "on"}}, Expectation::completes()},
+        {"spawn",
+         "posix_spawn a fresh program",
+         {{"start_method", "spawn"}},
+         Expectation::completes()},
+        {"forkserver",
+         "fork from a server made before any thread existed",
+         {{"start_method", "forkserver"}},
+         Expectation::completes()},
+        {"fork_no_reader",
+         "fork can work: no other thread, so no lock is held at fork",
+         {{"start_method", "fork"}, {"reader_thread", "off"}},
+         Expectation::completes()},
+        {"fork_atfork",
+         "fork with atfork handlers that hold the lock across fork",
+         {{"start_method", "fork"}, {"atfork", "on"}},
+         Expectation::completes()},
     };
     s.body = run;
     s.children = {{"read", worker_read}};

@@ -27,8 +27,8 @@
 // rwlock_forkserver, semaphore_atfork, spin_atfork.
 #include "sim/probe/probe.hpp"
 #include "sim/probe/probe_locks.hpp"
-#include "sim/scenario/scenario.hpp"
 #include "sim/probe/start.hpp"
+#include "sim/scenario/scenario.hpp"
 
 #include <sys/wait.h>
 
@@ -57,7 +57,7 @@ struct LockUse {
     void (*child_give)();
 };
 
-const std::map<std::string, LockUse> &lock_uses() {
+const std::map<std::string, LockUse>& lock_uses() {
     static const std::map<std::string, LockUse> uses = {
         {"mutex",
          {[] { g_mutex.lock(); }, [] { g_mutex.unlock(); }, [] { g_mutex.lock(); },
@@ -85,10 +85,10 @@ const std::map<std::string, LockUse> &lock_uses() {
     return uses;
 }
 
-const LockUse *g_use = nullptr; // the kind this run uses (set before any fork)
+const LockUse* g_use = nullptr; // the kind this run uses (set before any fork)
 
 // --- The forced interleaving (as in 010): the holder keeps the lock until released -------------
-probe::Barrier *g_release_holder = nullptr;
+probe::Barrier* g_release_holder = nullptr;
 std::atomic<bool> g_holder_released{false};
 
 void release_holder_once() {
@@ -111,8 +111,8 @@ void atfork_child() {
 
 // --- The child --------------------------------------------------------------------------------
 
-int child_takes_lock(const ChildArgs &args) {
-    const LockUse &use = lock_uses().at(args.at("lock"));
+int child_takes_lock(const ChildArgs& args) {
+    const LockUse& use = lock_uses().at(args.at("lock"));
     probe::note("child: taking the lock");
     use.child_take(); // SYNC: hangs when the copy is held by a thread that is not here
     probe::note("child: got the lock");
@@ -122,12 +122,12 @@ int child_takes_lock(const ChildArgs &args) {
 
 // --- The main process -------------------------------------------------------------------------
 
-int finish(probe::Child &child) {
-    int status = child.wait(); // SYNC: waits for ever if the child is stuck
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+int finish(probe::Child& child) {
+    const WaitStatus status = child.wait(); // SYNC: waits for ever if the child is stuck
+    return status.exited_ok() ? 0 : 1;
 }
 
-int run(ScenarioContext &context) {
+int run(ScenarioContext& context) {
     const std::string lock = context.knob("lock");
     const StartMethod method = context.method("start_method");
     g_use = &lock_uses().at(lock);
@@ -167,7 +167,6 @@ int run(ScenarioContext &context) {
 Scenario describe() {
     Scenario s;
     s.id = "lock-kinds-at-fork";
-    s.number = 12;
     s.group = "fork and locks";
     s.title = "Each kind of lock, held by another thread at fork, taken by the child";
     s.lesson =
@@ -181,29 +180,16 @@ Scenario describe() {
         "until its deadline. Even the forking thread's own recursive mutex hangs, because the "
         "child runs on a thread with a different id.";
     s.knobs = {
-        {"lock",
-         KnobType::choice,
-         "mutex",
-         "The kind of lock the holder has at fork.",
-         {"mutex", "std_mutex", "recursive_mutex", "rwlock_write", "rwlock_read", "semaphore",
-          "spin"},
-         0,
-         0},
+        Knob::choice("lock", "mutex",
+                     {"mutex", "std_mutex", "recursive_mutex", "rwlock_write", "rwlock_read",
+                      "semaphore", "spin"},
+                     "The kind of lock the holder has at fork."),
         start_method_knob("start_method", StartMethod::fork, "How the child process is made."),
-        {"holder",
-         KnobType::choice,
-         "thread",
-         "Who holds the lock at fork: another thread, or the forking thread itself.",
-         {"thread", "forker"},
-         0,
-         0},
-        {"atfork",
-         KnobType::flag,
-         "off",
-         "pthread_atfork handlers take the lock before fork and give it back on both sides.",
-         {},
-         0,
-         0},
+        Knob::choice("holder", "thread", {"thread", "forker"},
+                     "Who holds the lock at fork: another thread, or the forking thread itself."),
+        Knob::flag(
+            "atfork", false,
+            "pthread_atfork handlers take the lock before fork and give it back on both sides."),
     };
     const auto orphaned = Expectation::deadlocks(DeadlockReason::orphaned_lock);
     const auto no_waker = Expectation::deadlocks(DeadlockReason::no_waker);

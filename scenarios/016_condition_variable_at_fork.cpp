@@ -18,8 +18,8 @@
 // destroy_spawn, destroy_forkserver.
 #include "sim/probe/probe.hpp"
 #include "sim/probe/probe_locks.hpp"
-#include "sim/scenario/scenario.hpp"
 #include "sim/probe/start.hpp"
+#include "sim/scenario/scenario.hpp"
 
 #include <sys/wait.h>
 
@@ -34,7 +34,7 @@ using namespace forklore;
 // A library's work queue: a mutex, a condition, and what the condition is about. Static, so a
 // forked child has copies of all three at the same addresses.
 probe::Mutex g_queue_mutex{"queue_mutex"};
-probe::CondVar *g_work_ready = nullptr; // constructed in place in the storage below
+probe::CondVar* g_work_ready = nullptr; // constructed in place in the storage below
 alignas(probe::CondVar) unsigned char g_work_ready_storage[sizeof(probe::CondVar)];
 int g_state = 0; // 0 starting, 1 the sleeper is waiting, 2 work arrived (guarded by the mutex)
 
@@ -50,8 +50,8 @@ void reinit_condition_in_child() {
 
 // --- The child --------------------------------------------------------------------------------
 
-int child_uses_condition(const ChildArgs &args) {
-    const std::string &what = args.at("what");
+int child_uses_condition(const ChildArgs& args) {
+    const std::string& what = args.at("what");
     if (!g_work_ready)
         make_condition(); // a fresh program (spawn, fork_exec) builds its own
     if (what == "take_mutex") {
@@ -84,7 +84,7 @@ int child_uses_condition(const ChildArgs &args) {
 
 // --- The main process -------------------------------------------------------------------------
 
-int run(ScenarioContext &context) {
+int run(ScenarioContext& context) {
     const StartMethod method = context.method("start_method");
     make_condition();
     if (context.flag("reinit_in_child"))
@@ -108,20 +108,19 @@ int run(ScenarioContext &context) {
     }
     probe::note("main: the sleeper waits on work_ready; starting the child");
     probe::Child child = probe::start_child(method, "use", {{"what", context.knob("child_does")}});
-    int status = child.wait(); // SYNC: waits for ever if the child is stuck
+    const WaitStatus status = child.wait(); // SYNC: waits for ever if the child is stuck
 
     g_queue_mutex.lock();
     g_state = 2;
     g_work_ready->broadcast();
     g_queue_mutex.unlock();
     sleeper.join();
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+    return status.exited_ok() ? 0 : 1;
 }
 
 Scenario describe() {
     Scenario s;
     s.id = "condition-variable-at-fork";
-    s.number = 16;
     s.group = "fork and locks";
     s.title = "A thread sleeps on a condition variable while the main thread forks";
     s.lesson =
@@ -135,20 +134,10 @@ Scenario describe() {
         "child handler) forgets the absent waiters.";
     s.knobs = {
         start_method_knob("start_method", StartMethod::fork, "How the child process is made."),
-        {"child_does",
-         KnobType::choice,
-         "destroy",
-         "What the child does with the condition variable.",
-         {"destroy", "exit", "wait", "take_mutex"},
-         0,
-         0},
-        {"reinit_in_child",
-         KnobType::flag,
-         "off",
-         "An atfork child handler re-initialises the condition variable.",
-         {},
-         0,
-         0},
+        Knob::choice("child_does", "destroy", {"destroy", "exit", "wait", "take_mutex"},
+                     "What the child does with the condition variable."),
+        Knob::flag("reinit_in_child", false,
+                   "An atfork child handler re-initialises the condition variable."),
     };
     const auto no_waker = Expectation::deadlocks(DeadlockReason::no_waker);
     s.variants = {

@@ -19,8 +19,8 @@
 // Variants: logger_fork_forced (hangs), stdio_fork_forced, logger_spawn_forced,
 // logger_forkserver_forced, logger_fork_natural (racy).
 #include "sim/probe/probe.hpp"
-#include "sim/scenario/scenario.hpp"
 #include "sim/probe/start.hpp"
+#include "sim/scenario/scenario.hpp"
 
 #include <sys/wait.h>
 #include <time.h>
@@ -36,7 +36,9 @@ using namespace forklore;
 // The application's logging library: one mutex around each line.
 probe::Logger g_logger{"logger"};
 
-bool use_logger(const std::string& output) { return output == "logger"; }
+bool use_logger(const std::string& output) {
+    return output == "logger";
+}
 
 void print_line(bool logger, const char* text, CallSite site = {}) {
     if (logger)
@@ -92,12 +94,16 @@ int run(ScenarioContext& context) {
     probe::Thread printer("printer", [&] {
         if (forced) {
             // Forced: hold the lock of the output path exactly while the main thread forks.
-            if (logger) g_logger.mutex().lock(); // SYNC: inside the logger, mid-line
-            else flockfile(stderr);              // SYNC: inside glibc's stderr lock
+            if (logger)
+                g_logger.mutex().lock(); // SYNC: inside the logger, mid-line
+            else
+                flockfile(stderr); // SYNC: inside glibc's stderr lock
             lock_held.arrive_and_wait();
             child_started.arrive_and_wait();
-            if (logger) g_logger.mutex().unlock();
-            else funlockfile(stderr);
+            if (logger)
+                g_logger.mutex().unlock();
+            else
+                funlockfile(stderr);
         }
         // Then (or from the start, with natural timing) print for a while, as a busy program does.
         const std::int64_t until = now_ms() + print_ms;
@@ -115,17 +121,17 @@ int run(ScenarioContext& context) {
         nanosleep(&pause, nullptr);
     }
     probe::Child child = probe::start_child(method, "print", {{"output", output}});
-    if (forced) child_started.arrive_and_wait();
-    int status = child.wait(); // SYNC: waits for ever if the child is stuck
+    if (forced)
+        child_started.arrive_and_wait();
+    const WaitStatus status = child.wait(); // SYNC: waits for ever if the child is stuck
     finished.arrive_and_wait();
     printer.join();
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+    return status.exited_ok() ? 0 : 1;
 }
 
 Scenario describe() {
     Scenario s;
     s.id = "printer-thread-then-fork";
-    s.number = 20;
     s.group = "fork and locks";
     s.title = "A thread keeps printing while the main thread forks";
     s.lesson =
@@ -138,26 +144,33 @@ Scenario describe() {
         "interleaving the hang depends on timing: a rate, not a certainty.";
     s.knobs = {
         start_method_knob("start_method", StartMethod::fork, "How the child process is made."),
-        {"output", KnobType::choice, "logger",
-         "logger: the application's mutex-guarded logger; stdio: plain fprintf(stderr).",
-         {"logger", "stdio"}, 0, 0},
-        {"timing", KnobType::choice, "forced",
-         "forced: fork exactly while the printer holds the lock; natural: fork whenever.",
-         {"forced", "natural"}, 0, 0},
-        {"print_ms", KnobType::integer, "20", "How long the printer keeps printing (ms).", {}, 1, 2000},
+        Knob::choice(
+            "output", "logger", {"logger", "stdio"},
+            "logger: the application's mutex-guarded logger; stdio: plain fprintf(stderr)."),
+        Knob::choice(
+            "timing", "forced", {"forced", "natural"},
+            "forced: fork exactly while the printer holds the lock; natural: fork whenever."),
+        Knob::integer("print_ms", 20, 1, 2000, "How long the printer keeps printing (ms)."),
     };
     s.variants = {
-        {"logger_fork_forced", "fork while the printer is inside the logger: the child's logger is orphaned",
+        {"logger_fork_forced",
+         "fork while the printer is inside the logger: the child's logger is orphaned",
          {{"output", "logger"}, {"timing", "forced"}, {"start_method", "fork"}},
          Expectation::deadlocks(DeadlockReason::orphaned_lock)},
-        {"stdio_fork_forced", "fork while the printer holds stderr's FILE lock: glibc resets it in the child",
-         {{"output", "stdio"}, {"timing", "forced"}, {"start_method", "fork"}}, Expectation::completes()},
-        {"logger_spawn_forced", "spawn while the printer is inside the logger: the child is a fresh program",
-         {{"output", "logger"}, {"timing", "forced"}, {"start_method", "spawn"}}, Expectation::completes()},
-        {"logger_forkserver_forced", "forkserver while the printer is inside the logger",
+        {"stdio_fork_forced",
+         "fork while the printer holds stderr's FILE lock: glibc resets it in the child",
+         {{"output", "stdio"}, {"timing", "forced"}, {"start_method", "fork"}},
+         Expectation::completes()},
+        {"logger_spawn_forced",
+         "spawn while the printer is inside the logger: the child is a fresh program",
+         {{"output", "logger"}, {"timing", "forced"}, {"start_method", "spawn"}},
+         Expectation::completes()},
+        {"logger_forkserver_forced",
+         "forkserver while the printer is inside the logger",
          {{"output", "logger"}, {"timing", "forced"}, {"start_method", "forkserver"}},
          Expectation::completes()},
-        {"logger_fork_natural", "fork at a natural moment: sometimes inside the logger, sometimes not",
+        {"logger_fork_natural",
+         "fork at a natural moment: sometimes inside the logger, sometimes not",
          {{"output", "logger"}, {"timing", "natural"}, {"start_method", "fork"}},
          Expectation::hang_rate(40, 0.10, 0.975)},
     };

@@ -24,7 +24,8 @@ int run(ScenarioContext& context) {
     probe::Barrier first_locks_held{"first_locks_held", 2};
     auto take_both = [&](probe::Mutex& first, probe::Mutex& second) {
         first.lock(); // SYNC: first lock
-        if (opposite) first_locks_held.arrive_and_wait();
+        if (opposite)
+            first_locks_held.arrive_and_wait();
         second.lock(); // SYNC: second lock: with opposite order, held by the other thread
         probe::note("holding both locks");
         second.unlock();
@@ -32,8 +33,10 @@ int run(ScenarioContext& context) {
     };
     probe::Thread a("a", [&] { take_both(g_left, g_right); });
     probe::Thread b("b", [&] {
-        if (opposite) take_both(g_right, g_left);
-        else take_both(g_left, g_right);
+        if (opposite)
+            take_both(g_right, g_left);
+        else
+            take_both(g_left, g_right);
     });
     a.join();
     b.join();
@@ -43,7 +46,6 @@ int run(ScenarioContext& context) {
 Scenario describe() {
     Scenario s;
     s.id = "lock-cycle";
-    s.number = 30;
     s.group = "fork and locks";
     s.title = "Two threads take two locks in opposite order";
     s.lesson =
@@ -52,13 +54,17 @@ Scenario describe() {
         "can ever go on. No fork is involved: both owners exist, which is what tells a cycle from "
         "an orphaned lock. Taking the locks in the same order everywhere removes the cycle.";
     s.knobs = {
-        {"order", KnobType::choice, "opposite", "The order thread b takes the two locks in.",
-         {"opposite", "same"}, 0, 0},
+        Knob::choice("order", "opposite", {"opposite", "same"},
+                     "The order thread b takes the two locks in."),
     };
     s.variants = {
-        {"opposite_order", "a: left then right; b: right then left",
-         {{"order", "opposite"}}, Expectation::deadlocks(DeadlockReason::cycle)},
-        {"same_order", "both threads: left then right", {{"order", "same"}},
+        {"opposite_order",
+         "a: left then right; b: right then left",
+         {{"order", "opposite"}},
+         Expectation::deadlocks(DeadlockReason::cycle)},
+        {"same_order",
+         "both threads: left then right",
+         {{"order", "same"}},
          Expectation::completes()},
     };
     s.body = run;

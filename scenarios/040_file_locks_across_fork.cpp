@@ -24,8 +24,8 @@
 // flock_fork_cloexec, flock_fork_exec, flock_fork_exec_cloexec, fcntl_fork_exec, flock_spawn,
 // flock_spawn_cloexec, flock_forkserver.
 #include "sim/probe/probe.hpp"
-#include "sim/scenario/scenario.hpp"
 #include "sim/probe/start.hpp"
+#include "sim/scenario/scenario.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -44,12 +44,16 @@ using namespace forklore;
 const char* const kLogFile = "shared.log";
 
 FileLockKind lock_kind_from(const std::string& name) {
-    if (name == "fcntl") return FileLockKind::fcntl;
-    if (name == "ofd") return FileLockKind::ofd;
+    if (name == "fcntl")
+        return FileLockKind::fcntl;
+    if (name == "ofd")
+        return FileLockKind::ofd;
     return FileLockKind::flock;
 }
 
-void note(const std::string& text, CallSite site = {}) { probe::note(text.c_str(), site); }
+void note(const std::string& text, CallSite site = {}) {
+    probe::note(text.c_str(), site);
+}
 
 void append_line(int fd, const std::string& line) {
     std::string text = line + "\n";
@@ -61,7 +65,8 @@ void append_line(int fd, const std::string& line) {
 // number is closed, and the new program may already have reused the number for another file:
 // an fd number passed to another program is only a number.
 bool fd_is_file(int fd, const char* path, std::string* why) {
-    struct stat by_fd {}, by_path {};
+    struct stat by_fd {
+    }, by_path{};
     if (fstat(fd, &by_fd) != 0) {
         *why = "fd " + std::to_string(fd) + " is not open here (" + strerror(errno) + ")";
         return false;
@@ -93,7 +98,8 @@ int worker_append(const ChildArgs& args) {
     if (fd < 0) {
         // A new open file description: it shares nothing with the parent's.
         fd = open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-        if (fd < 0) return 2;
+        if (fd < 0)
+            return 2;
         note("worker: opened the file again as fd " + std::to_string(fd));
     }
     probe::FileLock lock("log_lock", fd, kind);
@@ -114,9 +120,11 @@ int worker_append(const ChildArgs& args) {
 // for fcntl locks: they never conflict within one process, and closing the probe's fd would
 // release every fcntl lock this process holds on the file.
 void report_own_lock(FileLockKind kind) {
-    if (kind == FileLockKind::fcntl) return;
+    if (kind == FileLockKind::fcntl)
+        return;
     int probe_fd = open(kLogFile, O_WRONLY | O_CLOEXEC);
-    if (probe_fd < 0) return;
+    if (probe_fd < 0)
+        return;
     int rc = 0;
     if (kind == FileLockKind::flock) {
         rc = flock(probe_fd, LOCK_EX | LOCK_NB);
@@ -126,8 +134,10 @@ void report_own_lock(FileLockKind kind) {
         whole.l_whence = SEEK_SET;
         rc = fcntl(probe_fd, F_OFD_SETLK, &whole);
     }
-    if (rc == 0) note("main: my lock is gone: the worker's unlock released the shared lock");
-    else note("main: my lock is still held");
+    if (rc == 0)
+        note("main: my lock is gone: the worker's unlock released the shared lock");
+    else
+        note("main: my lock is still held");
     close(probe_fd); // also drops the probe's own lock, if it got one
 }
 
@@ -139,9 +149,11 @@ int run(ScenarioContext& context) {
 
     const int flags = O_RDWR | O_CREAT | O_TRUNC | O_APPEND | (cloexec ? O_CLOEXEC : 0);
     int fd = open(kLogFile, flags, 0600);
-    if (fd < 0) return 2;
+    if (fd < 0)
+        return 2;
     probe::FileLock lock("log_lock", fd, kind);
-    if (!lock.lock()) return 2; // SYNC: the main process holds log_lock from here ...
+    if (!lock.lock())
+        return 2; // SYNC: the main process holds log_lock from here ...
     append_line(fd, "main appended under log_lock");
     note("main: holding log_lock (" + kind_name + ") on fd " + std::to_string(fd) +
          (cloexec ? ", O_CLOEXEC" : ""));
@@ -151,17 +163,16 @@ int run(ScenarioContext& context) {
                                              {"path", kLogFile},
                                              {"lock_kind", kind_name},
                                              {"child_fd", context.knob("child_fd")}});
-    int status = child.wait(); // SYNC: ... until the worker has ended: blocks for ever if it waits
+    const WaitStatus status = child.wait(); // SYNC: ... until the worker has ended: blocks for ever if it waits
     report_own_lock(kind);
     lock.unlock(); // SYNC: ... and releases it only now
     close(fd);
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+    return status.exited_ok() ? 0 : 1;
 }
 
 Scenario describe() {
     Scenario s;
     s.id = "file-locks-across-fork";
-    s.number = 40;
     s.group = "file locks";
     s.title = "The parent holds a file lock while its child asks for it";
     s.lesson =
@@ -173,43 +184,65 @@ Scenario describe() {
         "process: the worker waits even on the inherited fd. exec keeps an inherited fd and its "
         "flock unless the fd is close-on-exec; a forkserver child never had the fd at all.";
     s.knobs = {
-        {"lock_kind", KnobType::choice, "flock", "Which advisory lock both processes take.",
-         {"flock", "fcntl", "ofd"}, 0, 0},
+        Knob::choice("lock_kind", "flock", {"flock", "fcntl", "ofd"},
+                     "Which advisory lock both processes take."),
         start_method_knob("start_method", StartMethod::fork, "How the worker process is made."),
-        {"child_fd", KnobType::choice, "inherited",
-         "The worker locks the fd number it was given, or opens the path again.",
-         {"inherited", "reopened"}, 0, 0},
-        {"cloexec", KnobType::flag, "off",
-         "The main process opens the file with O_CLOEXEC: exec closes the fd in the worker.", {},
-         0, 0},
+        Knob::choice("child_fd", "inherited", {"inherited", "reopened"},
+                     "The worker locks the fd number it was given, or opens the path again."),
+        Knob::flag(
+            "cloexec", false,
+            "The main process opens the file with O_CLOEXEC: exec closes the fd in the worker."),
     };
     const auto blocked = Expectation::deadlocks(DeadlockReason::blocked_on_process);
     s.variants = {
-        {"flock_inherited", "fork: the worker shares the parent's flock through the inherited fd",
-         {}, Expectation::completes()},
-        {"flock_reopened", "fork, worker reopens the file: a new description waits for the flock",
-         {{"child_fd", "reopened"}}, blocked},
-        {"fcntl_inherited", "fork: fcntl locks belong to the process, the worker waits anyway",
-         {{"lock_kind", "fcntl"}}, blocked},
-        {"ofd_inherited", "fork: an OFD lock is shared through the inherited fd, like flock",
-         {{"lock_kind", "ofd"}}, Expectation::completes()},
-        {"ofd_reopened", "fork, worker reopens the file: a new description waits for the OFD lock",
-         {{"lock_kind", "ofd"}, {"child_fd", "reopened"}}, blocked},
-        {"flock_fork_cloexec", "fork without exec: O_CLOEXEC changes nothing, the lock is shared",
-         {{"cloexec", "on"}}, Expectation::completes()},
-        {"flock_fork_exec", "fork+exec: the fd survives exec, and the flock with it",
-         {{"start_method", "fork_exec"}}, Expectation::completes()},
+        {"flock_inherited",
+         "fork: the worker shares the parent's flock through the inherited fd",
+         {},
+         Expectation::completes()},
+        {"flock_reopened",
+         "fork, worker reopens the file: a new description waits for the flock",
+         {{"child_fd", "reopened"}},
+         blocked},
+        {"fcntl_inherited",
+         "fork: fcntl locks belong to the process, the worker waits anyway",
+         {{"lock_kind", "fcntl"}},
+         blocked},
+        {"ofd_inherited",
+         "fork: an OFD lock is shared through the inherited fd, like flock",
+         {{"lock_kind", "ofd"}},
+         Expectation::completes()},
+        {"ofd_reopened",
+         "fork, worker reopens the file: a new description waits for the OFD lock",
+         {{"lock_kind", "ofd"}, {"child_fd", "reopened"}},
+         blocked},
+        {"flock_fork_cloexec",
+         "fork without exec: O_CLOEXEC changes nothing, the lock is shared",
+         {{"cloexec", "on"}},
+         Expectation::completes()},
+        {"flock_fork_exec",
+         "fork+exec: the fd survives exec, and the flock with it",
+         {{"start_method", "fork_exec"}},
+         Expectation::completes()},
         {"flock_fork_exec_cloexec",
          "fork+exec with O_CLOEXEC: the fd is closed, the worker reopens",
-         {{"start_method", "fork_exec"}, {"cloexec", "on"}}, blocked},
-        {"fcntl_fork_exec", "fork+exec: the fd survives exec, but fcntl locks are not shared",
-         {{"start_method", "fork_exec"}, {"lock_kind", "fcntl"}}, blocked},
-        {"flock_spawn", "posix_spawn: the inherited fd and its flock survive, like fork+exec",
-         {{"start_method", "spawn"}}, Expectation::completes()},
-        {"flock_spawn_cloexec", "posix_spawn with O_CLOEXEC: the fd is closed, the worker reopens",
-         {{"start_method", "spawn"}, {"cloexec", "on"}}, blocked},
-        {"flock_forkserver", "forkserver: the server never had the fd, the worker must reopen",
-         {{"start_method", "forkserver"}}, blocked},
+         {{"start_method", "fork_exec"}, {"cloexec", "on"}},
+         blocked},
+        {"fcntl_fork_exec",
+         "fork+exec: the fd survives exec, but fcntl locks are not shared",
+         {{"start_method", "fork_exec"}, {"lock_kind", "fcntl"}},
+         blocked},
+        {"flock_spawn",
+         "posix_spawn: the inherited fd and its flock survive, like fork+exec",
+         {{"start_method", "spawn"}},
+         Expectation::completes()},
+        {"flock_spawn_cloexec",
+         "posix_spawn with O_CLOEXEC: the fd is closed, the worker reopens",
+         {{"start_method", "spawn"}, {"cloexec", "on"}},
+         blocked},
+        {"flock_forkserver",
+         "forkserver: the server never had the fd, the worker must reopen",
+         {{"start_method", "forkserver"}},
+         blocked},
     };
     s.body = run;
     s.children = {{"append", worker_append}};

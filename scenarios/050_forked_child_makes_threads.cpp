@@ -18,8 +18,8 @@
 // Variants: threads_only, fork_grandchild, fork_exec_grandchild, spawn_grandchild,
 // sixteen_threads (all complete), worker_holds_lock (hangs: orphaned lock).
 #include "sim/probe/probe.hpp"
-#include "sim/scenario/scenario.hpp"
 #include "sim/probe/start.hpp"
+#include "sim/scenario/scenario.hpp"
 
 #include <sys/wait.h>
 
@@ -40,12 +40,15 @@ std::uint64_t g_total = 0;
 // One share of the work: sum the numbers of [from, to) and add the sum to the total.
 void add_range(std::uint64_t from, std::uint64_t to) {
     std::uint64_t sum = 0;
-    for (std::uint64_t i = from; i < to; ++i) sum += i;
+    for (std::uint64_t i = from; i < to; ++i)
+        sum += i;
     probe::LockGuard guard(g_work_lock); // SYNC: the library's lock
     g_total += sum;
 }
 
-bool exited_zero(int status) { return status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0; }
+bool exited_zero(WaitStatus status) {
+    return status.exited_ok();
+}
 
 // --- The grandchild: started by the child, by whichever method the knob names -------------
 
@@ -73,18 +76,22 @@ int child_makes_threads(const ChildArgs& args) {
         workers.emplace_back("child-" + std::to_string(t + 1),
                              [from, share] { add_range(from, from + share); });
     }
-    for (auto& worker : workers) worker.join(); // SYNC: waits for every thread's share
+    for (auto& worker : workers)
+        worker.join(); // SYNC: waits for every thread's share
 
     const std::uint64_t n = static_cast<std::uint64_t>(threads) * share;
     const bool right = g_total == n * (n - 1) / 2;
     std::string line = "child: " + std::to_string(threads) + " threads summed " +
                        std::to_string(g_total) + (right ? " (right)" : " (WRONG)");
     probe::print(stdout, line.c_str());
-    if (!right) return 1;
+    if (!right)
+        return 1;
 
-    if (grandchild_method == "none") return 0;
+    if (grandchild_method == "none")
+        return 0;
     probe::note("child: starting a grandchild");
-    probe::Child next = probe::start_child(*start_method_from_string(grandchild_method), "grandchild");
+    probe::Child next =
+        probe::start_child(*start_method_from_string(grandchild_method), "grandchild");
     return exited_zero(next.wait()) ? 0 : 1; // SYNC: waits for the grandchild
 }
 
@@ -100,10 +107,12 @@ int run(ScenarioContext& context) {
     probe::Barrier finished{"finished", 2};
     probe::Thread worker("worker", [&] {
         add_range(0, 1000); // real work under the lock, finished before the fork...
-        if (holds) g_work_lock.lock(); // SYNC: ...unless the worker is still inside it
+        if (holds)
+            g_work_lock.lock();          // SYNC: ...unless the worker is still inside it
         at_fork.arrive_and_wait();       // SYNC: the main thread forks after this
         child_started.arrive_and_wait(); // SYNC: keeps its state until the child exists
-        if (holds) g_work_lock.unlock();
+        if (holds)
+            g_work_lock.unlock();
         finished.arrive_and_wait(); // stay alive: an orphaned lock's owner stays visible
     });
     at_fork.arrive_and_wait(); // SYNC: the worker is running and holds work_lock only if asked
@@ -111,7 +120,7 @@ int run(ScenarioContext& context) {
                       : "main: forking while the worker runs, holding no lock");
     probe::Child child = probe::start_child(StartMethod::fork, "make_threads", args);
     child_started.arrive_and_wait();
-    const int status = child.wait(); // SYNC: waits for ever if the child is stuck
+    const WaitStatus status = child.wait(); // SYNC: waits for ever if the child is stuck
     finished.arrive_and_wait();
     worker.join();
     return exited_zero(status) ? 0 : 1;
@@ -120,7 +129,6 @@ int run(ScenarioContext& context) {
 Scenario describe() {
     Scenario s;
     s.id = "forked-child-makes-threads";
-    s.number = 50;
     s.group = "myths checked";
     s.title = "A forked child of a threaded program makes threads and forks again";
     s.lesson =
@@ -134,26 +142,37 @@ Scenario describe() {
         "locks it copied: if the worker is inside the lock at the instant of fork, the child's "
         "first thread waits for ever for an owner that stayed in the parent.";
     s.knobs = {
-        {"child_threads", KnobType::integer, "4", "How many threads the forked child starts.", {}, 1, 16},
-        {"grandchild_method", KnobType::choice, "fork",
-         "How the child starts its grandchild (none: it starts none).",
-         {"none", "fork", "fork_exec", "spawn"}, 0, 0},
-        {"worker_holds_lock", KnobType::flag, "off",
-         "The parent's worker is inside work_lock at the instant of fork.", {}, 0, 0},
+        Knob::integer("child_threads", 4, 1, 16, "How many threads the forked child starts."),
+        Knob::choice("grandchild_method", "fork", {"none", "fork", "fork_exec", "spawn"},
+                     "How the child starts its grandchild (none: it starts none)."),
+        Knob::flag("worker_holds_lock", false,
+                   "The parent's worker is inside work_lock at the instant of fork."),
     };
     s.variants = {
-        {"threads_only", "the child makes 4 threads that share the work and joins them",
-         {{"grandchild_method", "none"}}, Expectation::completes()},
-        {"fork_grandchild", "the child makes 4 threads, joins them, then forks a grandchild",
-         {{"grandchild_method", "fork"}}, Expectation::completes()},
-        {"fork_exec_grandchild", "the child makes 4 threads, joins them, then fork+execs a grandchild",
-         {{"grandchild_method", "fork_exec"}}, Expectation::completes()},
-        {"spawn_grandchild", "the child makes 4 threads, joins them, then posix_spawns a grandchild",
-         {{"grandchild_method", "spawn"}}, Expectation::completes()},
-        {"sixteen_threads", "the child makes 16 threads, then forks a grandchild",
-         {{"child_threads", "16"}, {"grandchild_method", "fork"}}, Expectation::completes()},
-        {"worker_holds_lock", "the worker is inside work_lock at fork: the child's threads wait for ever",
-         {{"worker_holds_lock", "on"}}, Expectation::deadlocks(DeadlockReason::orphaned_lock)},
+        {"threads_only",
+         "the child makes 4 threads that share the work and joins them",
+         {{"grandchild_method", "none"}},
+         Expectation::completes()},
+        {"fork_grandchild",
+         "the child makes 4 threads, joins them, then forks a grandchild",
+         {{"grandchild_method", "fork"}},
+         Expectation::completes()},
+        {"fork_exec_grandchild",
+         "the child makes 4 threads, joins them, then fork+execs a grandchild",
+         {{"grandchild_method", "fork_exec"}},
+         Expectation::completes()},
+        {"spawn_grandchild",
+         "the child makes 4 threads, joins them, then posix_spawns a grandchild",
+         {{"grandchild_method", "spawn"}},
+         Expectation::completes()},
+        {"sixteen_threads",
+         "the child makes 16 threads, then forks a grandchild",
+         {{"child_threads", "16"}, {"grandchild_method", "fork"}},
+         Expectation::completes()},
+        {"worker_holds_lock",
+         "the worker is inside work_lock at fork: the child's threads wait for ever",
+         {{"worker_holds_lock", "on"}},
+         Expectation::deadlocks(DeadlockReason::orphaned_lock)},
     };
     s.body = run;
     s.children = {{"make_threads", child_makes_threads}, {"grandchild", grandchild}};

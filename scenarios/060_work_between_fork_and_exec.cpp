@@ -19,8 +19,8 @@
 //
 // Variants: exec_at_once, log_before_exec (hangs), stdio_before_exec.
 #include "sim/probe/probe.hpp"
-#include "sim/scenario/scenario.hpp"
 #include "sim/probe/start.hpp"
+#include "sim/scenario/scenario.hpp"
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -44,11 +44,14 @@ std::vector<char*> g_exec_argv;
 
 void prepare_exec_argv(const std::string& function) {
     const probe::LaunchContext& launch = probe::launch_context();
-    g_exec_strings = {launch.host_path, "child", "--scenario", launch.scenario->id,
-                      "--function", function, "--method", "fork_exec",
-                      "--channel-fd", std::to_string(launch.channel_fd)};
+    g_exec_strings = {launch.host_path, "child",
+                      "--scenario",     launch.scenario->id,
+                      "--function",     function,
+                      "--method",       "fork_exec",
+                      "--channel-fd",   std::to_string(launch.channel_fd)};
     g_exec_argv.clear();
-    for (auto& s : g_exec_strings) g_exec_argv.push_back(s.data());
+    for (auto& s : g_exec_strings)
+        g_exec_argv.push_back(s.data());
     g_exec_argv.push_back(nullptr);
 }
 
@@ -64,9 +67,12 @@ int after_exec(const ChildArgs&) {
 int step_then_exec(const ChildArgs& args) {
     const std::string& step = args.at("step");
     if (step == "logger") {
-        g_logger.write("child: one last log line before exec"); // SYNC: the logger's mutex, copied locked
+        g_logger.write(
+            "child: one last log line before exec"); // SYNC: the logger's mutex, copied locked
     } else if (step == "stdio") {
-        probe::print(stderr, "child: one last fprintf before exec"); // SYNC: stderr's FILE lock, reset by glibc
+        probe::print(
+            stderr,
+            "child: one last fprintf before exec"); // SYNC: stderr's FILE lock, reset by glibc
     }
     // From here only async-signal-safe calls: record() is, execv is.
     probe::record(EventKind::exec, 0, 0, 0, "forklore-host");
@@ -85,7 +91,8 @@ int run(ScenarioContext& context) {
     probe::Barrier finished{"finished", 2};
     probe::Thread printer("printer", [&] {
         // Forced: the printer is in the middle of a log line exactly while the main thread forks:
-        // inside the logger's mutex, and inside stderr's FILE lock as the logger's fprintf would be.
+        // inside the logger's mutex, and inside stderr's FILE lock as the logger's fprintf would
+        // be.
         g_logger.mutex().lock(); // SYNC: inside the logger
         flockfile(stderr);       // SYNC: inside glibc's stderr lock
         probe::note("printer: mid-line, holding the logger's mutex and stderr's FILE lock");
@@ -100,16 +107,15 @@ int run(ScenarioContext& context) {
     probe::note("main: forking while the printer is in the middle of a log line");
     probe::Child child = probe::start_child(StartMethod::fork, "step_then_exec", {{"step", step}});
     child_started.arrive_and_wait();
-    const int status = child.wait(); // SYNC: waits for ever if the child never reaches exec
+    const WaitStatus status = child.wait(); // SYNC: waits for ever if the child never reaches exec
     finished.arrive_and_wait();
     printer.join();
-    return status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+    return status.exited_ok() ? 0 : 1;
 }
 
 Scenario describe() {
     Scenario s;
     s.id = "work-between-fork-and-exec";
-    s.number = 60;
     s.group = "myths checked";
     s.title = "What the child does between fork and exec";
     s.lesson =
@@ -123,18 +129,24 @@ Scenario describe() {
         "glibc, which resets its own stdio locks in the child (POSIX does not promise it); no "
         "one resets your logger's.";
     s.knobs = {
-        {"before_exec", KnobType::choice, "nothing",
-         "What the child does between fork and exec: nothing, a line through the logger, or a "
-         "plain fprintf(stderr).",
-         {"nothing", "logger", "stdio"}, 0, 0},
+        Knob::choice(
+            "before_exec", "nothing", {"nothing", "logger", "stdio"},
+            "What the child does between fork and exec: nothing, a line through the logger, or a "
+            "plain fprintf(stderr)."),
     };
     s.variants = {
-        {"exec_at_once", "the child only calls execv: the exec'd program logs normally",
-         {{"before_exec", "nothing"}}, Expectation::completes()},
-        {"log_before_exec", "the child logs one line before exec: the logger's mutex is orphaned",
-         {{"before_exec", "logger"}}, Expectation::deadlocks(DeadlockReason::orphaned_lock)},
-        {"stdio_before_exec", "the child fprintf's to stderr before exec: glibc reset the FILE lock",
-         {{"before_exec", "stdio"}}, Expectation::completes()},
+        {"exec_at_once",
+         "the child only calls execv: the exec'd program logs normally",
+         {{"before_exec", "nothing"}},
+         Expectation::completes()},
+        {"log_before_exec",
+         "the child logs one line before exec: the logger's mutex is orphaned",
+         {{"before_exec", "logger"}},
+         Expectation::deadlocks(DeadlockReason::orphaned_lock)},
+        {"stdio_before_exec",
+         "the child fprintf's to stderr before exec: glibc reset the FILE lock",
+         {{"before_exec", "stdio"}},
+         Expectation::completes()},
     };
     s.body = run;
     s.children = {{"step_then_exec", step_then_exec}, {"after_exec", after_exec}};

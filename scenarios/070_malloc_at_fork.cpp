@@ -5,10 +5,10 @@
 // frees blocks the churner allocated, and exits. malloc has locks (one per arena), and fork is
 // often called while the churner is inside one. It completes anyway, every time: glibc's fork
 // first takes all its malloc locks (waiting for the churner to leave), forks, and re-initialises
-// them in the child (its own atfork handlers, built in). It does the same for stdio. It cannot do it for your locks: the same
-// churner over a toy pool allocator guarded by a probe::Mutex, forced to be inside the pool
-// at the instant of fork, leaves the child's first pool allocation waiting for ever, unless
-// the pool registers pthread_atfork handlers that do what glibc does for malloc.
+// them in the child (its own atfork handlers, built in). It does the same for stdio. It cannot do
+// it for your locks: the same churner over a toy pool allocator guarded by a probe::Mutex, forced
+// to be inside the pool at the instant of fork, leaves the child's first pool allocation waiting
+// for ever, unless the pool registers pthread_atfork handlers that do what glibc does for malloc.
 //
 // What to look for: `malloc_fork` is natural timing on purpose. Run it many times
 // (`--repeat 40`): it never hangs. In `pool_fork` the child's main thread waits on
@@ -21,8 +21,8 @@
 //
 // Variants: malloc_fork, malloc_spawn, pool_fork (hangs), pool_fork_atfork, pool_spawn.
 #include "sim/probe/probe.hpp"
-#include "sim/scenario/scenario.hpp"
 #include "sim/probe/start.hpp"
+#include "sim/scenario/scenario.hpp"
 
 #include <sys/wait.h>
 #include <time.h>
@@ -66,11 +66,16 @@ void pool_free(void* block) {
 // Atomic slots, so at the instant of fork each one holds either nothing or a live block.
 std::array<std::atomic<void*>, 64> g_live{};
 
-void* allocate(bool pool, std::size_t size) { return pool ? pool_alloc() : std::malloc(size); }
+void* allocate(bool pool, std::size_t size) {
+    return pool ? pool_alloc() : std::malloc(size);
+}
 void release(bool pool, void* block) {
-    if (!block) return;
-    if (pool) pool_free(block);
-    else std::free(block);
+    if (!block)
+        return;
+    if (pool)
+        pool_free(block);
+    else
+        std::free(block);
 }
 
 // One step of a busy program: replace a live block, and make some short-lived C++ objects.
@@ -89,18 +94,21 @@ void churn_step(bool pool, unsigned i) {
 int child_allocates(const ChildArgs& args) {
     const bool pool = args.at("allocator") == "pool";
     probe::note("child: freeing the churner's blocks and allocating");
-    for (auto& slot : g_live) release(pool, slot.exchange(nullptr)); // SYNC: the churner's arena/pool
+    for (auto& slot : g_live)
+        release(pool, slot.exchange(nullptr)); // SYNC: the churner's arena/pool
     // Fewer from the pool: each pool call records its lock events, and the trace has a limit.
     const unsigned count = pool ? 1000 : 20000;
     std::vector<void*> blocks;
     for (unsigned i = 0; i < count; ++i) {
         blocks.push_back(allocate(pool, 16u << (i % 15))); // SYNC: malloc's locks, or pool_lock
         if (blocks.size() == 500) {
-            for (void* block : blocks) release(pool, block);
+            for (void* block : blocks)
+                release(pool, block);
             blocks.clear();
         }
     }
-    for (void* block : blocks) release(pool, block);
+    for (void* block : blocks)
+        release(pool, block);
     const std::string done = "child: " + std::to_string(count) + " allocations done";
     probe::print(stdout, done.c_str());
     return 0;
@@ -110,14 +118,19 @@ int child_allocates(const ChildArgs& args) {
 probe::Barrier* g_release_churner = nullptr;
 std::atomic<bool> g_churner_released{false};
 void release_churner_once() {
-    if (g_release_churner && !g_churner_released.exchange(true)) g_release_churner->arrive_and_wait();
+    if (g_release_churner && !g_churner_released.exchange(true))
+        g_release_churner->arrive_and_wait();
 }
 void atfork_prepare() {
     release_churner_once();
     g_pool_lock.lock(); // SYNC: waits for the churner to leave the pool
 }
-void atfork_parent() { g_pool_lock.unlock(); }
-void atfork_child() { g_pool_lock.unlock(); }
+void atfork_parent() {
+    g_pool_lock.unlock();
+}
+void atfork_child() {
+    g_pool_lock.unlock();
+}
 
 // --- The parent ------------------------------------------------------------------------------
 
@@ -125,7 +138,8 @@ int run(ScenarioContext& context) {
     const StartMethod method = context.method("start_method");
     const std::string allocator = context.knob("allocator");
     const bool pool = allocator == "pool";
-    if (pool && context.flag("atfork")) pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+    if (pool && context.flag("atfork"))
+        pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 
     std::atomic<unsigned> steps{0};
     std::atomic<bool> stop{false};
@@ -147,25 +161,30 @@ int run(ScenarioContext& context) {
             churn_step(pool, i);
             steps.store(i + 1, std::memory_order_relaxed);
         }
-        if (pool) finished.arrive_and_wait(); // stay alive: an orphaned lock's owner stays visible
+        if (pool)
+            finished.arrive_and_wait(); // stay alive: an orphaned lock's owner stays visible
     });
     if (pool) {
         in_pool.arrive_and_wait(); // SYNC: from here the churner holds pool_lock
     } else {
         // Natural timing: let the churner get well into its loop; where it is at fork is luck.
         timespec pause{0, 200'000};
-        while (steps.load(std::memory_order_relaxed) < 2000) nanosleep(&pause, nullptr);
+        while (steps.load(std::memory_order_relaxed) < 2000)
+            nanosleep(&pause, nullptr);
     }
     probe::note(pool ? "main: starting the child while the churner is inside the pool"
                      : "main: starting the child while the churner is busy in malloc");
     probe::Child child = probe::start_child(method, "allocate", {{"allocator", allocator}});
-    if (pool) release_churner_once();
-    const int status = child.wait(); // SYNC: waits for ever if the child is stuck
+    if (pool)
+        release_churner_once();
+    const WaitStatus status = child.wait(); // SYNC: waits for ever if the child is stuck
     stop = true;
-    if (pool) finished.arrive_and_wait();
+    if (pool)
+        finished.arrive_and_wait();
     churner.join();
-    for (auto& slot : g_live) release(pool, slot.exchange(nullptr));
-    return status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+    for (auto& slot : g_live)
+        release(pool, slot.exchange(nullptr));
+    return status.exited_ok() ? 0 : 1;
 }
 
 // glibc's allocator repairs its locks in the child: never a hang. ASan's allocator (GCC 12's
@@ -182,7 +201,6 @@ Expectation malloc_fork_expectation() {
 Scenario describe() {
     Scenario s;
     s.id = "malloc-at-fork";
-    s.number = 70;
     s.group = "what glibc repairs";
     s.title = "A thread allocates in a loop while the main thread forks";
     s.lesson =
@@ -190,32 +208,42 @@ Scenario describe() {
         "frees memory of varied sizes in a loop while the main thread forks, and the child frees "
         "the churner's blocks and allocates twenty thousand more. It completes every time, "
         "whatever the timing: glibc's fork first takes all its malloc locks (waiting for the "
-        "churner to leave them), forks, and re-initialises them in the child. It cannot do that for your own locks: the same "
+        "churner to leave them), forks, and re-initialises them in the child. It cannot do that "
+        "for your own locks: the same "
         "churner over a home-made pool allocator, caught inside the pool at the instant of fork, "
         "leaves the child's first allocation waiting for ever, unless the pool registers "
         "pthread_atfork handlers that do for it what glibc does for malloc. A spawned child "
         "starts with a fresh pool.";
     s.knobs = {
         start_method_knob("start_method", StartMethod::fork, "How the child process is made."),
-        {"allocator", KnobType::choice, "malloc",
-         "malloc: glibc's malloc and operator new, natural timing; pool: a toy pool allocator "
-         "with one mutex, the churner forced to be inside it at fork.",
-         {"malloc", "pool"}, 0, 0},
-        {"atfork", KnobType::flag, "off",
-         "The pool registers pthread_atfork handlers that hold its lock across fork.", {}, 0, 0},
+        Knob::choice(
+            "allocator", "malloc", {"malloc", "pool"},
+            "malloc: glibc's malloc and operator new, natural timing; pool: a toy pool allocator "
+            "with one mutex, the churner forced to be inside it at fork."),
+        Knob::flag("atfork", false,
+                   "The pool registers pthread_atfork handlers that hold its lock across fork."),
     };
     s.variants = {
-        {"malloc_fork", "fork while the churner is busy in malloc: glibc repairs its locks",
-         {{"allocator", "malloc"}, {"start_method", "fork"}}, malloc_fork_expectation()},
-        {"malloc_spawn", "spawn while the churner is busy in malloc",
-         {{"allocator", "malloc"}, {"start_method", "spawn"}}, Expectation::completes()},
-        {"pool_fork", "fork while the churner is inside the pool: the child's pool lock is orphaned",
+        {"malloc_fork",
+         "fork while the churner is busy in malloc: glibc repairs its locks",
+         {{"allocator", "malloc"}, {"start_method", "fork"}},
+         malloc_fork_expectation()},
+        {"malloc_spawn",
+         "spawn while the churner is busy in malloc",
+         {{"allocator", "malloc"}, {"start_method", "spawn"}},
+         Expectation::completes()},
+        {"pool_fork",
+         "fork while the churner is inside the pool: the child's pool lock is orphaned",
          {{"allocator", "pool"}, {"start_method", "fork"}},
          Expectation::deadlocks(DeadlockReason::orphaned_lock)},
-        {"pool_fork_atfork", "the pool holds its lock across fork with atfork handlers",
-         {{"allocator", "pool"}, {"start_method", "fork"}, {"atfork", "on"}}, Expectation::completes()},
-        {"pool_spawn", "spawn while the churner is inside the pool: a fresh program, a fresh pool",
-         {{"allocator", "pool"}, {"start_method", "spawn"}}, Expectation::completes()},
+        {"pool_fork_atfork",
+         "the pool holds its lock across fork with atfork handlers",
+         {{"allocator", "pool"}, {"start_method", "fork"}, {"atfork", "on"}},
+         Expectation::completes()},
+        {"pool_spawn",
+         "spawn while the churner is inside the pool: a fresh program, a fresh pool",
+         {{"allocator", "pool"}, {"start_method", "spawn"}},
+         Expectation::completes()},
     };
     s.body = run;
     s.children = {{"allocate", child_allocates}};

@@ -36,8 +36,8 @@
 // fork_restart_join, spawn_join (complete).
 #include "sim/probe/probe.hpp"
 #include "sim/probe/probe_locks.hpp"
-#include "sim/scenario/scenario.hpp"
 #include "sim/probe/start.hpp"
+#include "sim/scenario/scenario.hpp"
 
 #include <fcntl.h>
 #include <sys/wait.h>
@@ -54,7 +54,9 @@ using namespace forklore;
 
 const char* const kLogFile = "writer.log";
 
-void note(const std::string& text, CallSite site = {}) { probe::note(text.c_str(), site); }
+void note(const std::string& text, CallSite site = {}) {
+    probe::note(text.c_str(), site);
+}
 
 // --- The "library": an asynchronous line writer with one background thread -----------------
 
@@ -77,9 +79,11 @@ std::string g_restart = "off";
 
 void append_to_log(const std::string& line) {
     int fd = open(kLogFile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (fd < 0) return;
+    if (fd < 0)
+        return;
     std::string text = line + "\n";
-    if (write(fd, text.data(), text.size()) < 0) note("writer: write failed");
+    if (write(fd, text.data(), text.size()) < 0)
+        note("writer: write failed");
     close(fd);
 }
 
@@ -88,7 +92,8 @@ void writer_loop(Writer* w) {
     for (;;) {
         while (w->pending.empty() && !w->stop)
             w->work_ready.wait(w->mutex); // SYNC: idle; releases writer_mutex while asleep
-        if (w->pending.empty()) break;    // stop, and everything is written
+        if (w->pending.empty())
+            break; // stop, and everything is written
         std::string line = std::move(w->pending.front());
         w->pending.pop_front();
         w->mutex.unlock();
@@ -105,8 +110,8 @@ Writer& writer() {
     if (g_writer && g_restart != "off" && g_writer->started_in != getpid()) {
         // This state was copied by fork from the process that owns the thread. The handle names
         // a thread of the parent: forget it (release, never join or destroy).
-        note("library: my writer was started in process " +
-             std::to_string(g_writer->started_in) + ", not here: starting a new one");
+        note("library: my writer was started in process " + std::to_string(g_writer->started_in) +
+             ", not here: starting a new one");
         g_writer->thread.release();
         if (g_restart == "thread") {
             // Half a repair: a new thread on the copied mutex and condition variables. The copy
@@ -183,7 +188,8 @@ int child_uses_writer(const ChildArgs& args) {
     std::string line = "child: the join returned; lines written: " + std::to_string(written) +
                        ", my line is number " + std::to_string(ticket);
     probe::print(stdout, line.c_str());
-    if (written >= ticket) return 0;
+    if (written >= ticket)
+        return 0;
     probe::print(stderr, "child: the join returned at once, but my line was never written: "
                          "the writer thread does not exist in this process");
     return 1;
@@ -198,18 +204,17 @@ int run(ScenarioContext& context) {
     wait_until_written(submit_line("parent: hello"));
     note("main: the writer thread exists and is idle; starting the child");
 
-    probe::Child child = probe::start_child(
-        context.method("start_method"), "use_writer",
-        {{"wait_for", context.knob("wait_for")}, {"restart_worker", context.knob("restart_worker")}});
-    const int status = child.wait(); // SYNC: waits for ever if the child is stuck
+    probe::Child child = probe::start_child(context.method("start_method"), "use_writer",
+                                            {{"wait_for", context.knob("wait_for")},
+                                             {"restart_worker", context.knob("restart_worker")}});
+    const WaitStatus status = child.wait(); // SYNC: waits for ever if the child is stuck
     shut_down_writer();              // the parent's own writer is real: this join waits for it
-    return status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+    return status.exited_ok() ? 0 : 1;
 }
 
 Scenario describe() {
     Scenario s;
     s.id = "join-parent-thread";
-    s.number = 80;
     s.group = "threads after fork";
     s.title = "The child waits for a worker thread that stayed in the parent";
     s.lesson =
@@ -228,29 +233,36 @@ Scenario describe() {
         "waiter, and glibc then usually loses one of the child's wakeups: most runs hang.";
     s.knobs = {
         start_method_knob("start_method", StartMethod::fork, "How the child process is made."),
-        {"wait_for", KnobType::choice, "result",
-         "What the child waits for: its line to be written (result), or the writer to end (join).",
-         {"result", "join"}, 0, 0},
-        {"restart_worker", KnobType::choice, "off",
-         "In a process that did not start its writer, the library starts a new thread on the "
-         "copied locks (thread) or a new thread with new locks (everything).",
-         {"off", "thread", "everything"}, 0, 0},
+        Knob::choice("wait_for", "result", {"result", "join"},
+                     "What the child waits for: its line to be written (result), or the writer to "
+                     "end (join)."),
+        Knob::choice(
+            "restart_worker", "off", {"off", "thread", "everything"},
+            "In a process that did not start its writer, the library starts a new thread on the "
+            "copied locks (thread) or a new thread with new locks (everything)."),
     };
     const auto fork_with = [](KnobValues knobs) {
         knobs.emplace("start_method", "fork");
         return knobs;
     };
     s.variants = {
-        {"fork_result", "fork: the child waits for a line that only the parent's writer could write",
+        {"fork_result",
+         "fork: the child waits for a line that only the parent's writer could write",
          fork_with({}), Expectation::deadlocks(DeadlockReason::no_waker)},
         {"fork_join", "fork: joining the copied writer returns at once, and the line is lost",
          fork_with({{"wait_for", "join"}}), Expectation::ends_as(VerdictKind::failed)},
-        {"fork_exec", "fork then exec: the new program starts its own writer",
-         {{"start_method", "fork_exec"}}, Expectation::completes()},
-        {"spawn", "posix_spawn: the new program starts its own writer",
-         {{"start_method", "spawn"}}, Expectation::completes()},
-        {"forkserver", "forkserver: the server had no writer, so the child starts its own",
-         {{"start_method", "forkserver"}}, Expectation::completes()},
+        {"fork_exec",
+         "fork then exec: the new program starts its own writer",
+         {{"start_method", "fork_exec"}},
+         Expectation::completes()},
+        {"spawn",
+         "posix_spawn: the new program starts its own writer",
+         {{"start_method", "spawn"}},
+         Expectation::completes()},
+        {"forkserver",
+         "forkserver: the server had no writer, so the child starts its own",
+         {{"start_method", "forkserver"}},
+         Expectation::completes()},
         {"fork_restart", "fork, and the library restarts its writer, with new locks",
          fork_with({{"restart_worker", "everything"}}), Expectation::completes()},
         {"fork_restart_join", "fork, writer restarted with new locks: the join waits for it",
@@ -262,8 +274,10 @@ Scenario describe() {
          // the new writer is when the child signals (measured: 34 of 40 and 16 of 20 hung on a
          // loaded 2-core machine, 20 of 20 on a quiet one). A half repair that mostly hangs.
          fork_with({{"restart_worker", "thread"}}), Expectation::hang_rate(40, 0.4, 1.0)},
-        {"spawn_join", "posix_spawn: the child's own writer drains its line, then is joined",
-         {{"start_method", "spawn"}, {"wait_for", "join"}}, Expectation::completes()},
+        {"spawn_join",
+         "posix_spawn: the child's own writer drains its line, then is joined",
+         {{"start_method", "spawn"}, {"wait_for", "join"}},
+         Expectation::completes()},
     };
     s.body = run;
     s.children = {{"use_writer", child_uses_writer}};

@@ -23,8 +23,8 @@
 // fork_one_worker (hangs), fork_atfork_eight_workers (complete).
 #include "sim/probe/probe.hpp"
 #include "sim/probe/probe_locks.hpp"
-#include "sim/scenario/scenario.hpp"
 #include "sim/probe/start.hpp"
+#include "sim/scenario/scenario.hpp"
 
 #include <pthread.h>
 #include <sys/wait.h>
@@ -41,7 +41,9 @@ namespace {
 
 using namespace forklore;
 
-void note(const std::string& text, CallSite site = {}) { probe::note(text.c_str(), site); }
+void note(const std::string& text, CallSite site = {}) {
+    probe::note(text.c_str(), site);
+}
 
 // --- The "library": a lazily started global thread pool -------------------------------------
 
@@ -74,12 +76,14 @@ void worker_loop(Pool* pool) {
         pool->mutex.unlock();
         task(); // the real work, outside the lock
         pool->mutex.lock();
-        if (--pool->unfinished == 0) pool->all_done.broadcast(); // SYNC: wakes wait_all
+        if (--pool->unfinished == 0)
+            pool->all_done.broadcast(); // SYNC: wakes wait_all
     }
 }
 
 Pool& pool() {
-    if (!g_pool) g_pool = new Pool;
+    if (!g_pool)
+        g_pool = new Pool;
     return *g_pool;
 }
 
@@ -97,7 +101,7 @@ void submit(std::function<void()> task) {
     p.tasks.push_back(std::move(task));
     ++p.unfinished;
     if (p.idle > 0) {
-        --p.idle; // this sleeper is now signalled: it no longer counts as idle
+        --p.idle;                  // this sleeper is now signalled: it no longer counts as idle
         p.work_available.signal(); // SYNC: wakes one worker, if any exists in this process
     }
 }
@@ -114,7 +118,8 @@ void wait_all() {
 void wait_until_every_worker_sleeps() {
     Pool& p = pool();
     probe::LockGuard guard(p.mutex);
-    while (p.idle < p.workers_started) p.worker_idle.wait(p.mutex);
+    while (p.idle < p.workers_started)
+        p.worker_idle.wait(p.mutex);
 }
 
 // The fix: a pthread_atfork child handler. The child gets a new, empty pool: no workers, so
@@ -124,7 +129,8 @@ void wait_until_every_worker_sleeps() {
 // workers, still counted as waiters inside it. (OpenBLAS's own handler is a prepare handler
 // that shuts its pool down before fork; the child then starts workers lazily, as here.)
 void pool_atfork_child() {
-    if (!g_pool || g_pool->workers_started == 0) return;
+    if (!g_pool || g_pool->workers_started == 0)
+        return;
     g_pool = new Pool;
 }
 
@@ -141,7 +147,8 @@ bool sum_with_pool(int tasks, const char* who) {
         auto from = static_cast<std::uint64_t>(t) * share;
         submit([&totals, from, share] {
             std::uint64_t sum = 0;
-            for (std::uint64_t i = from; i < from + share; ++i) sum += i;
+            for (std::uint64_t i = from; i < from + share; ++i)
+                sum += i;
             probe::LockGuard guard(totals.mutex);
             totals.total += sum;
         });
@@ -168,24 +175,25 @@ int child_uses_pool(const ChildArgs& args) {
 
 int run(ScenarioContext& context) {
     g_pool_size = static_cast<int>(context.integer("workers"));
-    if (context.flag("atfork_reset")) pthread_atfork(nullptr, nullptr, pool_atfork_child);
+    if (context.flag("atfork_reset"))
+        pthread_atfork(nullptr, nullptr, pool_atfork_child);
     if (context.flag("parent_used_pool")) {
-        if (!sum_with_pool(2 * g_pool_size, "parent")) return 1;
+        if (!sum_with_pool(2 * g_pool_size, "parent"))
+            return 1;
         wait_until_every_worker_sleeps(); // SYNC: at fork pool_mutex is free, workers asleep
         note("main: every pool worker is asleep waiting for work; starting the child");
     }
     probe::Child child = probe::start_child(context.method("start_method"), "use_pool",
                                             {{"workers", context.knob("workers")}});
-    const int status = child.wait(); // SYNC: waits for ever if the child is stuck
+    const WaitStatus status = child.wait(); // SYNC: waits for ever if the child is stuck
     // The parent's workers are never stopped: the process ends with _exit, as a program that
     // keeps a pool for its whole life does.
-    return status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+    return status.exited_ok() ? 0 : 1;
 }
 
 Scenario describe() {
     Scenario s;
     s.id = "thread-pool-after-fork";
-    s.number = 85;
     s.group = "threads after fork";
     s.title = "A thread pool forked after first use has no threads in the child";
     s.lesson =
@@ -201,31 +209,44 @@ Scenario describe() {
         "own; a pool never used before fork, or a fresh program, starts its own too.";
     s.knobs = {
         start_method_knob("start_method", StartMethod::fork, "How the child process is made."),
-        {"parent_used_pool", KnobType::flag, "on",
-         "The parent runs tasks on the pool before it starts the child, so its workers exist.",
-         {}, 0, 0},
-        {"atfork_reset", KnobType::flag, "off",
-         "A pthread_atfork child handler gives the child an empty pool with no workers.", {}, 0,
-         0},
-        {"workers", KnobType::integer, "4", "How many worker threads the pool starts.", {}, 1, 8},
+        Knob::flag(
+            "parent_used_pool", true,
+            "The parent runs tasks on the pool before it starts the child, so its workers exist."),
+        Knob::flag("atfork_reset", false,
+                   "A pthread_atfork child handler gives the child an empty pool with no workers."),
+        Knob::integer("workers", 4, 1, 8, "How many worker threads the pool starts."),
     };
     s.variants = {
-        {"fork", "fork after the pool was used: the child's tasks wait for workers it lacks",
-         {{"start_method", "fork"}}, Expectation::deadlocks(DeadlockReason::no_waker)},
-        {"fork_pool_unused", "fork before the pool's first use: the child starts its own workers",
-         {{"start_method", "fork"}, {"parent_used_pool", "off"}}, Expectation::completes()},
-        {"fork_atfork", "fork with an atfork child handler that empties the pool",
-         {{"start_method", "fork"}, {"atfork_reset", "on"}}, Expectation::completes()},
-        {"fork_exec", "fork then exec: the new program starts its own pool",
-         {{"start_method", "fork_exec"}}, Expectation::completes()},
-        {"spawn", "posix_spawn: the new program starts its own pool", {{"start_method", "spawn"}},
+        {"fork",
+         "fork after the pool was used: the child's tasks wait for workers it lacks",
+         {{"start_method", "fork"}},
+         Expectation::deadlocks(DeadlockReason::no_waker)},
+        {"fork_pool_unused",
+         "fork before the pool's first use: the child starts its own workers",
+         {{"start_method", "fork"}, {"parent_used_pool", "off"}},
          Expectation::completes()},
-        {"forkserver", "forkserver: the server was forked before the pool existed",
-         {{"start_method", "forkserver"}}, Expectation::completes()},
-        {"fork_one_worker", "fork after use of a pool of one worker: the same hang",
+        {"fork_atfork",
+         "fork with an atfork child handler that empties the pool",
+         {{"start_method", "fork"}, {"atfork_reset", "on"}},
+         Expectation::completes()},
+        {"fork_exec",
+         "fork then exec: the new program starts its own pool",
+         {{"start_method", "fork_exec"}},
+         Expectation::completes()},
+        {"spawn",
+         "posix_spawn: the new program starts its own pool",
+         {{"start_method", "spawn"}},
+         Expectation::completes()},
+        {"forkserver",
+         "forkserver: the server was forked before the pool existed",
+         {{"start_method", "forkserver"}},
+         Expectation::completes()},
+        {"fork_one_worker",
+         "fork after use of a pool of one worker: the same hang",
          {{"start_method", "fork"}, {"workers", "1"}},
          Expectation::deadlocks(DeadlockReason::no_waker)},
-        {"fork_atfork_eight_workers", "fork with the atfork fix and eight workers",
+        {"fork_atfork_eight_workers",
+         "fork with the atfork fix and eight workers",
          {{"start_method", "fork"}, {"atfork_reset", "on"}, {"workers", "8"}},
          Expectation::completes()},
     };

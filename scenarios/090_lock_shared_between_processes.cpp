@@ -18,8 +18,8 @@
 // Variants: killed_normal, killed_robust, killed_normal_spawn, killed_robust_spawn,
 // robust_at_fork, robust_at_fork_spawn.
 #include "sim/probe/probe.hpp"
-#include "sim/scenario/scenario.hpp"
 #include "sim/probe/start.hpp"
+#include "sim/scenario/scenario.hpp"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -36,7 +36,7 @@ namespace {
 
 using namespace forklore;
 
-const char *const kSharedFile = "shared_lock.mem";
+const char* const kSharedFile = "shared_lock.mem";
 
 // What the processes share: a mutex, a flag the holder sets once it holds it, and the data the
 // mutex protects (a counter every process increments under the lock).
@@ -47,13 +47,13 @@ struct SharedRegion {
 };
 
 // Events for the raw mutex, as probe::Mutex records them (the mutex must live in the region).
-void record_lock(EventKind kind, pthread_mutex_t *mutex, CallSite site = {}) {
+void record_lock(EventKind kind, pthread_mutex_t* mutex, CallSite site = {}) {
     probe::record(kind, reinterpret_cast<std::uint64_t>(mutex),
                   static_cast<std::int64_t>(LockKind::mutex), 0, "shared_lock", nullptr, site);
 }
 
 // Locks, recording the wait; repairs a robust mutex whose owner died. False on failure.
-bool lock_shared(pthread_mutex_t *mutex, long *counter) {
+bool lock_shared(pthread_mutex_t* mutex, long* counter) {
     record_lock(EventKind::lock_wait, mutex);
     int rc = pthread_mutex_lock(mutex); // SYNC: hangs when the owner is gone and not robust
     if (rc == EOWNERDEAD) {
@@ -67,12 +67,12 @@ bool lock_shared(pthread_mutex_t *mutex, long *counter) {
     return true;
 }
 
-void unlock_shared(pthread_mutex_t *mutex) {
+void unlock_shared(pthread_mutex_t* mutex) {
     record_lock(EventKind::lock_released, mutex);
     pthread_mutex_unlock(mutex);
 }
 
-void init_mutex(pthread_mutex_t *mutex, bool robust, bool process_shared) {
+void init_mutex(pthread_mutex_t* mutex, bool robust, bool process_shared) {
     pthread_mutexattr_t attr;
     pthread_mutexattr_init(&attr);
     if (robust)
@@ -84,7 +84,7 @@ void init_mutex(pthread_mutex_t *mutex, bool robust, bool process_shared) {
 }
 
 // Maps the shared file (every start method reaches it by its path in the working directory).
-SharedRegion *map_region(bool create) {
+SharedRegion* map_region(bool create) {
     int fd = open(kSharedFile, O_RDWR | O_CLOEXEC | (create ? O_CREAT | O_TRUNC : 0), 0600);
     if (fd < 0)
         return nullptr;
@@ -92,15 +92,15 @@ SharedRegion *map_region(bool create) {
         close(fd);
         return nullptr;
     }
-    void *memory = mmap(nullptr, sizeof(SharedRegion), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    void* memory = mmap(nullptr, sizeof(SharedRegion), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     close(fd);
-    return memory == MAP_FAILED ? nullptr : static_cast<SharedRegion *>(memory);
+    return memory == MAP_FAILED ? nullptr : static_cast<SharedRegion*>(memory);
 }
 
 // --- Mode 1: a worker process holds the shared lock and is killed ---------------------------
 
-int worker_holds_until_killed(const ChildArgs &) {
-    SharedRegion *region = map_region(false);
+int worker_holds_until_killed(const ChildArgs&) {
+    SharedRegion* region = map_region(false);
     if (!region || !lock_shared(&region->mutex, &region->counter))
         return 1;
     ++region->counter;
@@ -111,7 +111,7 @@ int worker_holds_until_killed(const ChildArgs &) {
 }
 
 int kill_holder(StartMethod method, bool robust) {
-    SharedRegion *region = map_region(true);
+    SharedRegion* region = map_region(true);
     if (!region)
         return 2;
     init_mutex(&region->mutex, robust, /*process_shared=*/true);
@@ -137,7 +137,7 @@ int kill_holder(StartMethod method, bool robust) {
 pthread_mutex_t g_private_mutex; // private memory: a forked child gets a copy
 long g_private_counter = 0;
 
-int child_takes_private(const ChildArgs &) {
+int child_takes_private(const ChildArgs&) {
     if (!lock_shared(&g_private_mutex, &g_private_counter))
         return 1; // SYNC: orphaned copy
     unlock_shared(&g_private_mutex);
@@ -160,13 +160,13 @@ int thread_holds_at_fork(StartMethod method, bool robust) {
     probe::note("main: starting the child while the holder holds the mutex");
     probe::Child child = probe::start_child(method, "take");
     release.arrive_and_wait();
-    int status = child.wait(); // SYNC: waits for ever if the child is stuck
+    const WaitStatus status = child.wait(); // SYNC: waits for ever if the child is stuck
     finished.arrive_and_wait();
     holder.join();
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+    return status.exited_ok() ? 0 : 1;
 }
 
-int run(ScenarioContext &context) {
+int run(ScenarioContext& context) {
     const StartMethod method = context.method("start_method");
     if (context.knob("holder") == "killed_process")
         return kill_holder(method, context.flag("robust"));
@@ -176,7 +176,6 @@ int run(ScenarioContext &context) {
 Scenario describe() {
     Scenario s;
     s.id = "lock-shared-between-processes";
-    s.number = 90;
     s.group = "fork and locks";
     s.title = "A process dies holding a mutex in shared memory; what a robust mutex repairs";
     s.lesson =
@@ -187,15 +186,11 @@ Scenario describe() {
         "dies. A robust mutex held by another thread at fork is still orphaned in the child: its "
         "owner never existed there, so it never dies there.";
     s.knobs = {
-        {"holder",
-         KnobType::choice,
-         "killed_process",
-         "Who holds the mutex: a worker process killed while holding it (the mutex in a shared "
-         "file mapping), or another thread at fork (the mutex in private memory).",
-         {"killed_process", "thread_at_fork"},
-         0,
-         0},
-        {"robust", KnobType::flag, "off", "The mutex is robust (PTHREAD_MUTEX_ROBUST).", {}, 0, 0},
+        Knob::choice(
+            "holder", "killed_process", {"killed_process", "thread_at_fork"},
+            "Who holds the mutex: a worker process killed while holding it (the mutex in a shared "
+            "file mapping), or another thread at fork (the mutex in private memory)."),
+        Knob::flag("robust", false, "The mutex is robust (PTHREAD_MUTEX_ROBUST)."),
         start_method_knob("start_method", StartMethod::fork, "How the other process is made."),
     };
     const auto orphaned = Expectation::deadlocks(DeadlockReason::orphaned_lock);

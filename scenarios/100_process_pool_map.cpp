@@ -1,7 +1,7 @@
 // 100 process-pool-map — a process pool that works, made by each start method.
 //
-// What it shows: a real process pool (scenarios/process_pool.hpp): N worker processes, tasks
-// sent to each worker over its own AF_UNIX connection, results sent back over one shared
+// What it shows: a real process pool (scenarios/support/process_pool.hpp): N worker processes,
+// tasks sent to each worker over its own AF_UNIX connection, results sent back over one shared
 // result socket. `map` runs a function with one argument per task (count the primes below n),
 // `starmap` with several (count the primes in [low, high)). The parent computes every task
 // again in-process and checks the pool's answers against its own. The workers reach the pool
@@ -17,7 +17,7 @@
 //
 // Variants: map_fork, map_fork_exec, map_spawn, map_forkserver, starmap_spawn,
 // starmap_forkserver, one_worker.
-#include "scenarios/process_pool.hpp"
+#include "scenarios/support/process_pool.hpp"
 #include "sim/scenario/scenario.hpp"
 
 #include <chrono>
@@ -55,7 +55,8 @@ int run(ScenarioContext& context) {
         outcomes = workers.starmap(function, tuples);
     } else {
         std::vector<long> inputs;
-        for (const auto& tuple : tuples) inputs.push_back(tuple[0]);
+        for (const auto& tuple : tuples)
+            inputs.push_back(tuple[0]);
         outcomes = workers.map(function, inputs);
     }
     probe::measure("pool_map_ms", milliseconds_since(started), "ms");
@@ -90,7 +91,6 @@ int run(ScenarioContext& context) {
 Scenario describe() {
     Scenario s;
     s.id = "process-pool-map";
-    s.number = 100;
     s.group = "process pools";
     s.title = "A process pool runs map and starmap with each start method";
     s.lesson =
@@ -104,24 +104,35 @@ Scenario describe() {
         "workers differs.";
     s.knobs = {
         start_method_knob("start_method", StartMethod::fork, "How the worker processes are made."),
-        {"workers", KnobType::integer, "3", "Number of worker processes.", {}, 1, 8},
-        {"call", KnobType::choice, "map",
-         "map: one argument per task; starmap: a tuple of arguments per task.",
-         {"map", "starmap"}, 0, 0},
+        Knob::integer("workers", 3, 1, 8, "Number of worker processes."),
+        Knob::choice("call", "map", {"map", "starmap"},
+                     "map: one argument per task; starmap: a tuple of arguments per task."),
     };
     s.variants = {
         {"map_fork", "3 forked workers run map", {}, Expectation::completes()},
-        {"map_fork_exec", "3 workers made by fork then exec run map",
-         {{"start_method", "fork_exec"}}, Expectation::completes()},
-        {"map_spawn", "3 workers made by posix_spawn run map", {{"start_method", "spawn"}},
+        {"map_fork_exec",
+         "3 workers made by fork then exec run map",
+         {{"start_method", "fork_exec"}},
          Expectation::completes()},
-        {"map_forkserver", "3 forkserver workers run map: they find the pool by its socket path",
-         {{"start_method", "forkserver"}}, Expectation::completes()},
-        {"starmap_spawn", "starmap: two arguments per task, spawned workers",
-         {{"start_method", "spawn"}, {"call", "starmap"}}, Expectation::completes()},
-        {"starmap_forkserver", "starmap with forkserver workers",
-         {{"start_method", "forkserver"}, {"call", "starmap"}}, Expectation::completes()},
-        {"one_worker", "a pool of one worker runs every task in turn", {{"workers", "1"}},
+        {"map_spawn",
+         "3 workers made by posix_spawn run map",
+         {{"start_method", "spawn"}},
+         Expectation::completes()},
+        {"map_forkserver",
+         "3 forkserver workers run map: they find the pool by its socket path",
+         {{"start_method", "forkserver"}},
+         Expectation::completes()},
+        {"starmap_spawn",
+         "starmap: two arguments per task, spawned workers",
+         {{"start_method", "spawn"}, {"call", "starmap"}},
+         Expectation::completes()},
+        {"starmap_forkserver",
+         "starmap with forkserver workers",
+         {{"start_method", "forkserver"}, {"call", "starmap"}},
+         Expectation::completes()},
+        {"one_worker",
+         "a pool of one worker runs every task in turn",
+         {{"workers", "1"}},
          Expectation::completes()},
     };
     s.body = run;

@@ -1,8 +1,8 @@
 // 110 pool-worker-killed — a worker of a process pool is killed in the middle of a task.
 //
-// What it shows: the pool of scenario 100 (scenarios/process_pool.hpp) runs map over 9 tasks on
-// 3 workers. Task 5 is the huge one (count the primes below two billion), and while worker 2
-// runs it, it is killed with SIGKILL, as the kernel's OOM killer or an operator would do. The
+// What it shows: the pool of scenario 100 (scenarios/support/process_pool.hpp) runs map over 9
+// tasks on 3 workers. Task 5 is the huge one (count the primes below two billion), and while worker
+// 2 runs it, it is killed with SIGKILL, as the kernel's OOM killer or an operator would do. The
 // scenario forces the timing: it kills the worker only once that worker has announced "started
 // task 5", and task 5 is far too long to finish first. What happens next depends on the pool:
 // - naive: it only reads the shared result socket, which has no end-of-file (the other workers
@@ -24,7 +24,7 @@
 //
 // Variants: naive_fork, robust_fork, naive_spawn, robust_spawn, naive_forkserver,
 // robust_forkserver, robust_fork_exec.
-#include "scenarios/process_pool.hpp"
+#include "scenarios/support/process_pool.hpp"
 #include "sim/scenario/scenario.hpp"
 
 #include <csignal>
@@ -51,7 +51,8 @@ int run(ScenarioContext& context) {
 
     pool::ProcessPool workers(options);
     workers.on_task_started = [](pool::ProcessPool& pool, int worker, int task) {
-        if (task != kVictimTask) return;
+        if (task != kVictimTask)
+            return;
         // SYNC: worker 2 has said it started task 5: the kill lands inside that task.
         pool::note("main: worker " + std::to_string(worker) + " is running task " +
                    std::to_string(task) + ": killing it with SIGKILL");
@@ -76,7 +77,6 @@ int run(ScenarioContext& context) {
 Scenario describe() {
     Scenario s;
     s.id = "pool-worker-killed";
-    s.number = 110;
     s.group = "process pools";
     s.title = "A pool worker is killed while it runs a task";
     s.lesson =
@@ -92,27 +92,41 @@ Scenario describe() {
         "non-zero.";
     s.knobs = {
         start_method_knob("start_method", StartMethod::fork, "How the worker processes are made."),
-        {"pool", KnobType::choice, "naive",
-         "naive: waits only on the shared result socket; robust: also watches every worker.",
-         {"naive", "robust"}, 0, 0},
+        Knob::choice(
+            "pool", "naive", {"naive", "robust"},
+            "naive: waits only on the shared result socket; robust: also watches every worker."),
     };
     const auto hangs = Expectation::deadlocks(DeadlockReason::blocked_on_process);
     const auto broken = Expectation::ends_as(VerdictKind::failed);
     s.variants = {
-        {"naive_fork", "forked workers, naive pool: waits for ever for task 5's result",
-         {{"pool", "naive"}}, hangs},
-        {"robust_fork", "forked workers, robust pool: reports the death, exits 1",
-         {{"pool", "robust"}}, broken},
-        {"naive_spawn", "spawned workers: the start method does not save a naive pool",
-         {{"pool", "naive"}, {"start_method", "spawn"}}, hangs},
-        {"robust_spawn", "spawned workers, robust pool: reports the death, exits 1",
-         {{"pool", "robust"}, {"start_method", "spawn"}}, broken},
-        {"naive_forkserver", "forkserver workers, naive pool: hangs too",
-         {{"pool", "naive"}, {"start_method", "forkserver"}}, hangs},
-        {"robust_forkserver", "forkserver workers: the server reaps, the pool asks it how",
-         {{"pool", "robust"}, {"start_method", "forkserver"}}, broken},
-        {"robust_fork_exec", "fork+exec workers, robust pool: reports the death, exits 1",
-         {{"pool", "robust"}, {"start_method", "fork_exec"}}, broken},
+        {"naive_fork",
+         "forked workers, naive pool: waits for ever for task 5's result",
+         {{"pool", "naive"}},
+         hangs},
+        {"robust_fork",
+         "forked workers, robust pool: reports the death, exits 1",
+         {{"pool", "robust"}},
+         broken},
+        {"naive_spawn",
+         "spawned workers: the start method does not save a naive pool",
+         {{"pool", "naive"}, {"start_method", "spawn"}},
+         hangs},
+        {"robust_spawn",
+         "spawned workers, robust pool: reports the death, exits 1",
+         {{"pool", "robust"}, {"start_method", "spawn"}},
+         broken},
+        {"naive_forkserver",
+         "forkserver workers, naive pool: hangs too",
+         {{"pool", "naive"}, {"start_method", "forkserver"}},
+         hangs},
+        {"robust_forkserver",
+         "forkserver workers: the server reaps, the pool asks it how",
+         {{"pool", "robust"}, {"start_method", "forkserver"}},
+         broken},
+        {"robust_fork_exec",
+         "fork+exec workers, robust pool: reports the death, exits 1",
+         {{"pool", "robust"}, {"start_method", "fork_exec"}},
+         broken},
     };
     s.body = run;
     s.children = {{pool::kWorkerFunction, pool::worker_main}};

@@ -1,6 +1,6 @@
 // 120 pool-worker-exception — a task throws a C++ exception inside a pool worker.
 //
-// What it shows: the pool of scenario 100 (scenarios/process_pool.hpp) runs starmap of
+// What it shows: the pool of scenario 100 (scenarios/support/process_pool.hpp) runs starmap of
 // count_primes(low, high) over 9 ranges on 3 workers; task 3's range is reversed, and
 // count_primes throws std::invalid_argument. An exception cannot cross a process boundary by
 // itself: what the parent learns depends on what the worker does with it.
@@ -28,7 +28,7 @@
 //
 // Variants: naive_fork, naive_spawn, swallowing_fork, watching_fork, propagating_fork,
 // propagating_spawn, propagating_forkserver.
-#include "scenarios/process_pool.hpp"
+#include "scenarios/support/process_pool.hpp"
 #include "sim/scenario/scenario.hpp"
 
 #include <csignal>
@@ -77,11 +77,13 @@ int run(ScenarioContext& context) {
     // Every task the pool says succeeded must agree with the same computation done here.
     int disagreements = 0;
     for (std::size_t task = 0; task < ranges.size(); ++task) {
-        if (outcomes[task].failed()) continue;
+        if (outcomes[task].failed())
+            continue;
         std::string got = std::to_string(outcomes[task].result);
         try {
             long expected = pool::compute("count_primes", ranges[task]);
-            if (outcomes[task].result == expected) continue;
+            if (outcomes[task].result == expected)
+                continue;
             complain("task " + std::to_string(task) + ": the pool says " + got +
                      ", in-process gives " + std::to_string(expected));
         } catch (const std::exception& error) {
@@ -91,7 +93,8 @@ int run(ScenarioContext& context) {
         }
         ++disagreements;
     }
-    if (disagreements > 0) return 1;
+    if (disagreements > 0)
+        return 1;
     pool::note("main: every result that came back matches the in-process computation");
 
     // Now use the results: the worker's exception is raised again here, as its own type.
@@ -114,7 +117,6 @@ int run(ScenarioContext& context) {
 Scenario describe() {
     Scenario s;
     s.id = "pool-worker-exception";
-    s.number = 120;
     s.group = "process pools";
     s.title = "A task throws an exception inside a pool worker";
     s.lesson =
@@ -130,29 +132,43 @@ Scenario describe() {
         "and why.";
     s.knobs = {
         start_method_knob("start_method", StartMethod::fork, "How the worker processes are made."),
-        {"pool", KnobType::choice, "naive",
-         "naive: the exception kills the worker, nobody watches; swallowing: the worker sends 0 "
-         "instead; watching: the exception kills the worker, the pool notices the death; "
-         "propagating: the worker sends the exception back and the parent raises it again.",
-         {"naive", "swallowing", "watching", "propagating"}, 0, 0},
+        Knob::choice(
+            "pool", "naive", {"naive", "swallowing", "watching", "propagating"},
+            "naive: the exception kills the worker, nobody watches; swallowing: the worker sends 0 "
+            "instead; watching: the exception kills the worker, the pool notices the death; "
+            "propagating: the worker sends the exception back and the parent raises it again."),
     };
     const auto hangs = Expectation::deadlocks(DeadlockReason::blocked_on_process);
     const auto fails = Expectation::ends_as(VerdictKind::failed);
     s.variants = {
-        {"naive_fork", "uncaught: the worker dies by SIGABRT, the naive pool waits for ever",
-         {{"pool", "naive"}}, hangs},
-        {"naive_spawn", "uncaught, spawned workers: the same crash, the same hang",
-         {{"pool", "naive"}, {"start_method", "spawn"}}, hangs},
-        {"swallowing_fork", "the worker sends 0 instead: only the parent's check notices",
-         {{"pool", "swallowing"}}, fails},
-        {"watching_fork", "the worker dies by SIGABRT; the pool reports the death, not the error",
-         {{"pool", "watching"}}, Expectation::ends_as(VerdictKind::crashed, SIGABRT)},
-        {"propagating_fork", "the worker sends the exception back; the parent raises it again",
-         {{"pool", "propagating"}}, fails},
-        {"propagating_spawn", "the same with spawned workers: the type travels as a name",
-         {{"pool", "propagating"}, {"start_method", "spawn"}}, fails},
-        {"propagating_forkserver", "the same with forkserver workers",
-         {{"pool", "propagating"}, {"start_method", "forkserver"}}, fails},
+        {"naive_fork",
+         "uncaught: the worker dies by SIGABRT, the naive pool waits for ever",
+         {{"pool", "naive"}},
+         hangs},
+        {"naive_spawn",
+         "uncaught, spawned workers: the same crash, the same hang",
+         {{"pool", "naive"}, {"start_method", "spawn"}},
+         hangs},
+        {"swallowing_fork",
+         "the worker sends 0 instead: only the parent's check notices",
+         {{"pool", "swallowing"}},
+         fails},
+        {"watching_fork",
+         "the worker dies by SIGABRT; the pool reports the death, not the error",
+         {{"pool", "watching"}},
+         Expectation::ends_as(VerdictKind::crashed, SIGABRT)},
+        {"propagating_fork",
+         "the worker sends the exception back; the parent raises it again",
+         {{"pool", "propagating"}},
+         fails},
+        {"propagating_spawn",
+         "the same with spawned workers: the type travels as a name",
+         {{"pool", "propagating"}, {"start_method", "spawn"}},
+         fails},
+        {"propagating_forkserver",
+         "the same with forkserver workers",
+         {{"pool", "propagating"}, {"start_method", "forkserver"}},
+         fails},
     };
     s.body = run;
     s.children = {{pool::kWorkerFunction, pool::worker_main}};

@@ -24,16 +24,17 @@
 //
 // Variants: each transport at 1 MiB and at 512 MiB; file and shm with spawn and shm with
 // forkserver at 64 MiB; cow with spawn (the worker finds no data: failed).
-#include "scenarios/data_transfer.hpp"
+#include "scenarios/support/data_transfer.hpp"
+#include "scenarios/support/worker_sockets.hpp"
+#include "sim/probe/fd_io.hpp"
 #include "sim/probe/probe.hpp"
-#include "sim/scenario/scenario.hpp"
 #include "sim/probe/start.hpp"
+#include "sim/scenario/scenario.hpp"
 
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -45,6 +46,7 @@ namespace {
 
 using namespace forklore;
 namespace dt = forklore::data_transfer;
+namespace ws = forklore::worker_sockets;
 
 const char* const kFifo = "handover.fifo";
 const char* const kDataFile = "handover.bin";
@@ -75,49 +77,12 @@ int verify(const char* data, std::size_t bytes, const ChildArgs& args, const cha
 
 // --- Passing an fd to a process that did not inherit it ---------------------------------------
 
-sockaddr_un socket_address(const char* path) {
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    std::strncpy(address.sun_path, path, sizeof address.sun_path - 1);
-    return address;
-}
-
-bool send_fd(int socket_fd, int fd) {
-    char byte = 'f';
-    iovec data{&byte, 1};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    msghdr message{};
-    message.msg_iov = &data;
-    message.msg_iovlen = 1;
-    message.msg_control = control;
-    message.msg_controllen = sizeof control;
-    cmsghdr* header = CMSG_FIRSTHDR(&message);
-    header->cmsg_level = SOL_SOCKET;
-    header->cmsg_type = SCM_RIGHTS; // the kernel installs a duplicate of `fd` in the receiver
-    header->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(header), &fd, sizeof(int));
-    return sendmsg(socket_fd, &message, 0) == 1;
-}
-
+// The worker connects to the main process's socket and receives a duplicate of the fd there.
 int receive_fd(const char* socket_path) {
-    int socket_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un address = socket_address(socket_path);
-    if (socket_fd < 0 || connect(socket_fd, reinterpret_cast<sockaddr*>(&address), sizeof address))
+    int socket_fd = ws::connect_to(socket_path);
+    if (socket_fd < 0)
         return -1;
-    char byte = 0;
-    iovec data{&byte, 1};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    msghdr message{};
-    message.msg_iov = &data;
-    message.msg_iovlen = 1;
-    message.msg_control = control;
-    message.msg_controllen = sizeof control;
-    int fd = -1;
-    if (recvmsg(socket_fd, &message, MSG_CMSG_CLOEXEC) == 1) {
-        cmsghdr* header = CMSG_FIRSTHDR(&message);
-        if (header && header->cmsg_type == SCM_RIGHTS)
-            std::memcpy(&fd, CMSG_DATA(header), sizeof(int));
-    }
+    int fd = ws::receive_fd(socket_fd);
     close(socket_fd);
     return fd;
 }
@@ -127,10 +92,12 @@ int receive_fd(const char* socket_path) {
 int receive_by_pipe(const ChildArgs& args) {
     int fd = open(kFifo, O_RDONLY | O_CLOEXEC); // SYNC: meets the main process's open for writing
     std::uint64_t length = 0;
-    if (fd < 0 || dt::read_full(fd, &length, sizeof length) != sizeof length) return 2;
+    if (fd < 0 || fd_io::read_full(fd, &length, sizeof length) != sizeof length)
+        return 2;
     dt::BigBuffer buffer(length); // the deserialised copy the worker will use
-    if (!buffer) return 2;
-    long long got = dt::read_full(fd, buffer.data(), length);
+    if (!buffer)
+        return 2;
+    long long got = fd_io::read_full(fd, buffer.data(), length);
     close(fd);
     return verify(buffer.data(), got < 0 ? 0 : static_cast<std::size_t>(got), args, "worker");
 }
@@ -138,10 +105,12 @@ int receive_by_pipe(const ChildArgs& args) {
 int receive_by_file(const ChildArgs& args) {
     int fd = open(args.at("path").c_str(), O_RDONLY | O_CLOEXEC);
     struct stat info {};
-    if (fd < 0 || fstat(fd, &info) != 0) return 2;
+    if (fd < 0 || fstat(fd, &info) != 0)
+        return 2;
     dt::BigBuffer buffer(static_cast<std::size_t>(info.st_size));
-    if (!buffer) return 2;
-    long long got = dt::read_full(fd, buffer.data(), buffer.size());
+    if (!buffer)
+        return 2;
+    long long got = fd_io::read_full(fd, buffer.data(), buffer.size());
     close(fd);
     return verify(buffer.data(), got < 0 ? 0 : static_cast<std::size_t>(got), args, "worker");
 }
@@ -149,12 +118,14 @@ int receive_by_file(const ChildArgs& args) {
 int receive_by_shared_memory(const ChildArgs& args) {
     int fd = args.count("fd") ? std::stoi(args.at("fd")) : receive_fd(kFdSocket);
     struct stat info {};
-    if (fd < 0 || fstat(fd, &info) != 0) return 2;
+    if (fd < 0 || fstat(fd, &info) != 0)
+        return 2;
     const auto bytes = static_cast<std::size_t>(info.st_size);
     // MAP_POPULATE maps every page in one pass: the worker reads them all anyway, and one pass
     // costs far less than 131072 separate page faults for 512 MiB.
     void* data = mmap(nullptr, bytes, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0);
-    if (data == MAP_FAILED) return 2;
+    if (data == MAP_FAILED)
+        return 2;
     int rc = verify(static_cast<const char*>(data), bytes, args, "worker");
     munmap(data, bytes);
     close(fd);
@@ -172,16 +143,19 @@ int receive_by_copy_on_write(const ChildArgs& args) {
 
 int worker_check(const ChildArgs& args) {
     const std::string& transport = args.at("transport");
-    if (transport == "pipe") return receive_by_pipe(args);
-    if (transport == "file") return receive_by_file(args);
-    if (transport == "shm") return receive_by_shared_memory(args);
+    if (transport == "pipe")
+        return receive_by_pipe(args);
+    if (transport == "file")
+        return receive_by_file(args);
+    if (transport == "shm")
+        return receive_by_shared_memory(args);
     return receive_by_copy_on_write(args);
 }
 
 // --- The main process: one handing-over side per transport ------------------------------------
 
-int exit_code(int status) {
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+int exit_code(WaitStatus status) {
+    return status.exited() ? status.exit_code() : 128;
 }
 
 // Starts the worker and measures how long making it took: for fork, copying the page tables of
@@ -195,22 +169,25 @@ probe::Child start_worker(StartMethod method, const ChildArgs& args) {
 
 int hand_over_by_pipe(StartMethod method, const ChildArgs& args) {
     unlink(kFifo);
-    if (mkfifo(kFifo, 0600) != 0) return 2;
+    if (mkfifo(kFifo, 0600) != 0)
+        return 2;
     probe::Child child = start_worker(method, args);
     int fd = open(kFifo, O_WRONLY | O_CLOEXEC); // SYNC: waits until the worker opens it to read
     dt::widen_pipe(fd);
     const std::uint64_t length = g_buffer_size;
-    bool sent = fd >= 0 && dt::write_all(fd, &length, sizeof length) &&
-                dt::write_all(fd, g_buffer, g_buffer_size);
-    if (fd >= 0) close(fd); // the worker sees the end of the stream
-    int status = child.wait();
+    bool sent = fd >= 0 && fd_io::write_all(fd, &length, sizeof length) &&
+                fd_io::write_all(fd, g_buffer, g_buffer_size);
+    if (fd >= 0)
+        close(fd); // the worker sees the end of the stream
+    const WaitStatus status = child.wait();
     return sent ? exit_code(status) : 2;
 }
 
 int hand_over_by_file(StartMethod method, ChildArgs args) {
     int fd = open(kDataFile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    bool written = fd >= 0 && dt::write_all(fd, g_buffer, g_buffer_size);
-    if (fd >= 0) close(fd);
+    bool written = fd >= 0 && fd_io::write_all(fd, g_buffer, g_buffer_size);
+    if (fd >= 0)
+        close(fd);
     if (!written) {
         note("main: could not write " + std::string(kDataFile) + ": " + strerror(errno));
         return 2;
@@ -223,7 +200,8 @@ int hand_over_by_shared_memory(StartMethod method, ChildArgs args) {
     const bool inherited = method != StartMethod::forkserver;
     // Without MFD_CLOEXEC the fd survives exec: fork_exec and spawn children find it by number.
     int memfd = memfd_create("handover", inherited ? 0 : MFD_CLOEXEC);
-    if (memfd < 0 || !dt::write_all(memfd, g_buffer, g_buffer_size)) return 2; // the one copy
+    if (memfd < 0 || !fd_io::write_all(memfd, g_buffer, g_buffer_size))
+        return 2; // the one copy
     if (inherited) {
         args["fd"] = std::to_string(memfd);
         int rc = exit_code(start_worker(method, args).wait());
@@ -231,19 +209,17 @@ int hand_over_by_shared_memory(StartMethod method, ChildArgs args) {
         return rc;
     }
     // The forkserver's child is a copy of a server that never had this fd: send it one.
-    int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un address = socket_address(kFdSocket);
-    unlink(kFdSocket);
-    if (listener < 0 || bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) ||
-        listen(listener, 1))
+    int listener = ws::listen_at(kFdSocket, 1);
+    if (listener < 0)
         return 2;
     probe::Child child = start_worker(method, args);
     int connection = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC); // SYNC: the worker asks
-    bool sent = connection >= 0 && send_fd(connection, memfd);
-    if (connection >= 0) close(connection);
+    bool sent = connection >= 0 && ws::send_fd(connection, memfd);
+    if (connection >= 0)
+        close(connection);
     close(listener);
     close(memfd);
-    int status = child.wait();
+    const WaitStatus status = child.wait();
     return sent ? exit_code(status) : 2;
 }
 
@@ -254,7 +230,8 @@ int run(ScenarioContext& context) {
     signal(SIGPIPE, SIG_IGN); // a worker that dies early makes write() fail, not kill us
 
     dt::BigBuffer buffer(size);
-    if (!buffer) return 2;
+    if (!buffer)
+        return 2;
     const std::uint64_t checksum = dt::fill_pattern_and_sum(buffer.data(), size);
     g_buffer = buffer.data();
     g_buffer_size = size;
@@ -292,7 +269,6 @@ int run(ScenarioContext& context) {
 Scenario describe() {
     Scenario s;
     s.id = "moving-data-to-workers";
-    s.number = 130;
     s.group = "moving data";
     s.title = "Handing a big buffer to a worker: pipe, file, shared memory, fork, thread";
     s.lesson =
@@ -306,9 +282,9 @@ Scenario describe() {
         "finds no data. A thread needs no copy and no new process at all. Compare handover_ms at "
         "1 MiB, where starting the worker dominates, and at 512 MiB, where copying does.";
     s.knobs = {
-        {"transport", KnobType::choice, "pipe", "How the data reaches the worker.",
-         {"pipe", "file", "shm", "cow", "threads"}, 0, 0},
-        {"size_mib", KnobType::integer, "1", "How much data, in MiB.", {}, 1, 512},
+        Knob::choice("transport", "pipe", {"pipe", "file", "shm", "cow", "threads"},
+                     "How the data reaches the worker."),
+        Knob::integer("size_mib", 1, 1, 512, "How much data, in MiB."),
         start_method_knob("start_method", StartMethod::fork,
                           "How the worker process is made (not used by threads)."),
     };

@@ -19,10 +19,11 @@
 // Variants: 1mib_int32, 2gib_minus_1_int32 (the largest that fits), 2gib_plus_16_int32 (the
 // sender refuses: failed), 2gib_plus_16_int32_careless (the receiver rejects a negative length:
 // failed), 2gib_plus_16_int64 (arrives intact).
-#include "scenarios/data_transfer.hpp"
+#include "scenarios/support/data_transfer.hpp"
+#include "sim/probe/fd_io.hpp"
 #include "sim/probe/probe.hpp"
-#include "sim/scenario/scenario.hpp"
 #include "sim/probe/start.hpp"
+#include "sim/scenario/scenario.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -50,8 +51,10 @@ void report(const std::string& text, CallSite site = {}) {
 
 std::uint64_t size_from_choice(const std::string& choice) {
     constexpr std::uint64_t kGiB = std::uint64_t{1} << 30;
-    if (choice == "2GiB-1") return 2 * kGiB - 1;
-    if (choice == "2GiB+16") return 2 * kGiB + 16;
+    if (choice == "2GiB-1")
+        return 2 * kGiB - 1;
+    if (choice == "2GiB+16")
+        return 2 * kGiB + 16;
     return dt::kMiB;
 }
 
@@ -64,12 +67,13 @@ int worker_send(const ChildArgs& args) {
     signal(SIGPIPE, SIG_IGN); // a receiver that hangs up shows as EPIPE, reported below
 
     int fd = open(kFifo, O_WRONLY | O_CLOEXEC); // SYNC: meets the main process's open to read
-    if (fd < 0) return 2;
+    if (fd < 0)
+        return 2;
     dt::widen_pipe(fd);
     bool sent = true;
     if (wide_prefix) {
         const std::int64_t prefix = static_cast<std::int64_t>(size);
-        sent = dt::write_all(fd, &prefix, sizeof prefix);
+        sent = fd_io::write_all(fd, &prefix, sizeof prefix);
     } else {
         if (checked && size > static_cast<std::uint64_t>(INT32_MAX)) {
             report("worker: message of " + std::to_string(size) +
@@ -83,7 +87,7 @@ int worker_send(const ChildArgs& args) {
             probe::note(("worker: sending length prefix " + std::to_string(prefix) + " for " +
                          std::to_string(size) + " bytes")
                             .c_str());
-        sent = dt::write_all(fd, &prefix, sizeof prefix);
+        sent = fd_io::write_all(fd, &prefix, sizeof prefix);
     }
 
     // The payload, produced and written 1 MiB at a time: a streaming serialiser's memory.
@@ -95,11 +99,13 @@ int worker_send(const ChildArgs& args) {
             static_cast<std::size_t>(std::min<std::uint64_t>(dt::kMiB, size - written));
         dt::fill_pattern(piece.data(), bytes, written / 8);
         sum.add(piece.data(), bytes);
-        sent = dt::write_all(fd, piece.data(), bytes);
-        if (sent) written += bytes;
+        sent = fd_io::write_all(fd, piece.data(), bytes);
+        if (sent)
+            written += bytes;
     }
     const std::uint64_t trailer = sum.value();
-    if (sent) sent = dt::write_all(fd, &trailer, sizeof trailer);
+    if (sent)
+        sent = fd_io::write_all(fd, &trailer, sizeof trailer);
     const int error = errno;
     close(fd);
     if (!sent) {
@@ -118,12 +124,14 @@ int receive_message(int fd, bool wide_prefix, std::uint64_t expected_size) {
     std::int64_t length = 0;
     long long got = 0; // bytes of the prefix, -1 when it did not arrive whole
     if (wide_prefix) {
-        got = dt::read_full(fd, &length, sizeof length);
-        if (got != sizeof length) got = -1;
+        got = fd_io::read_full(fd, &length, sizeof length);
+        if (got != sizeof length)
+            got = -1;
     } else {
         std::int32_t narrow = 0;
-        got = dt::read_full(fd, &narrow, sizeof narrow);
-        if (got != sizeof narrow) got = -1;
+        got = fd_io::read_full(fd, &narrow, sizeof narrow);
+        if (got != sizeof narrow)
+            got = -1;
         length = narrow;
     }
     if (got < 0) {
@@ -147,14 +155,16 @@ int receive_message(int fd, bool wide_prefix, std::uint64_t expected_size) {
     std::uint64_t payload = 0;
     while (payload < message.size()) {
         const std::size_t piece = std::min<std::size_t>(dt::kMiB, message.size() - payload);
-        const long long got_piece = dt::read_full(fd, message.data() + payload, piece);
-        if (got_piece <= 0) break;
+        const long long got_piece = fd_io::read_full(fd, message.data() + payload, piece);
+        if (got_piece <= 0)
+            break;
         checksum.add(message.data() + payload, static_cast<std::size_t>(got_piece));
         payload += static_cast<std::uint64_t>(got_piece);
-        if (static_cast<std::size_t>(got_piece) < piece) break; // the stream ended early
+        if (static_cast<std::size_t>(got_piece) < piece)
+            break; // the stream ended early
     }
     std::uint64_t trailer = 0;
-    const bool whole = payload == message.size() && dt::read_full(fd, &trailer, 8) == 8;
+    const bool whole = payload == message.size() && fd_io::read_full(fd, &trailer, 8) == 8;
     const double transfer_ms = dt::now_ms() - start;
     const std::uint64_t sum = checksum.value();
     if (!whole || sum != trailer || static_cast<std::uint64_t>(length) != expected_size) {
@@ -177,25 +187,26 @@ int run(ScenarioContext& context) {
     const std::uint64_t size = size_from_choice(context.knob("size"));
     const std::string prefix = context.knob("prefix");
     unlink(kFifo);
-    if (mkfifo(kFifo, 0600) != 0) return 2;
+    if (mkfifo(kFifo, 0600) != 0)
+        return 2;
     probe::Child sender = probe::start_child(context.method("start_method"), "send",
                                              {{"size", std::to_string(size)},
                                               {"prefix", prefix},
                                               {"length_check", context.knob("length_check")}});
     int fd = open(kFifo, O_RDONLY | O_CLOEXEC); // SYNC: waits until the worker opens to write
-    if (fd < 0) return 2;
+    if (fd < 0)
+        return 2;
     dt::widen_pipe(fd);
     const int received = receive_message(fd, prefix == "int64", size);
     close(fd); // a sender still writing now gets EPIPE instead of blocking for ever
-    const int status = sender.wait();
-    const bool sender_ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    const WaitStatus status = sender.wait();
+    const bool sender_ok = status.exited_ok();
     return received == 0 && sender_ok ? 0 : 1;
 }
 
 Scenario describe() {
     Scenario s;
     s.id = "two-gib-message";
-    s.number = 140;
     s.group = "moving data";
     s.title = "A worker's 2 GiB result and a 32-bit length prefix";
     s.lesson =
@@ -209,26 +220,33 @@ Scenario describe() {
         "A 64-bit prefix carries the same message intact: Python 3.8 sends -1 and then a 64-bit "
         "length for messages above 2 GiB.";
     s.knobs = {
-        {"size", KnobType::choice, "1MiB", "How big the worker's result is.",
-         {"1MiB", "2GiB-1", "2GiB+16"}, 0, 0},
-        {"prefix", KnobType::choice, "int32", "The length prefix: signed 32 or 64 bits.",
-         {"int32", "int64"}, 0, 0},
-        {"length_check", KnobType::flag, "on",
-         "The sender checks that the length fits the prefix (off: it casts).", {}, 0, 0},
+        Knob::choice("size", "1MiB", {"1MiB", "2GiB-1", "2GiB+16"},
+                     "How big the worker's result is."),
+        Knob::choice("prefix", "int32", {"int32", "int64"},
+                     "The length prefix: signed 32 or 64 bits."),
+        Knob::flag("length_check", true,
+                   "The sender checks that the length fits the prefix (off: it casts)."),
         start_method_knob("start_method", StartMethod::fork, "How the worker process is made."),
     };
     const auto failed = Expectation::ends_as(VerdictKind::failed);
     s.variants = {
         {"1mib_int32", "1 MiB with a 32-bit prefix", {}, Expectation::completes()},
-        {"2gib_minus_1_int32", "2^31-1 bytes: the largest message a signed 32-bit prefix holds",
-         {{"size", "2GiB-1"}}, Expectation::completes()},
-        {"2gib_plus_16_int32", "2 GiB + 16 with a 32-bit prefix: the sender refuses, clearly",
-         {{"size", "2GiB+16"}}, failed},
+        {"2gib_minus_1_int32",
+         "2^31-1 bytes: the largest message a signed 32-bit prefix holds",
+         {{"size", "2GiB-1"}},
+         Expectation::completes()},
+        {"2gib_plus_16_int32",
+         "2 GiB + 16 with a 32-bit prefix: the sender refuses, clearly",
+         {{"size", "2GiB+16"}},
+         failed},
         {"2gib_plus_16_int32_careless",
          "the sender casts the length: the receiver reads a negative prefix and hangs up",
-         {{"size", "2GiB+16"}, {"length_check", "off"}}, failed},
-        {"2gib_plus_16_int64", "2 GiB + 16 with a 64-bit prefix: arrives intact",
-         {{"size", "2GiB+16"}, {"prefix", "int64"}}, Expectation::completes()},
+         {{"size", "2GiB+16"}, {"length_check", "off"}},
+         failed},
+        {"2gib_plus_16_int64",
+         "2 GiB + 16 with a 64-bit prefix: arrives intact",
+         {{"size", "2GiB+16"}, {"prefix", "int64"}},
+         Expectation::completes()},
     };
     s.body = run;
     s.children = {{"send", worker_send}};

@@ -25,10 +25,10 @@
 //
 // Variants: fork_inherited, fork_per_worker, fork_exec_inherited, fork_exec_per_worker,
 // spawn_inherited, spawn_per_worker, forkserver_inherited, forkserver_per_worker.
-#include "scenarios/worker_sockets.hpp"
+#include "scenarios/support/worker_sockets.hpp"
 #include "sim/probe/probe.hpp"
-#include "sim/scenario/scenario.hpp"
 #include "sim/probe/start.hpp"
+#include "sim/scenario/scenario.hpp"
 
 #include <poll.h>
 #include <sys/stat.h>
@@ -63,7 +63,9 @@ struct Signal {
 };
 constexpr std::uint32_t kServerId = 1000;
 
-void note(const std::string& text, CallSite site = {}) { probe::note(text.c_str(), site); }
+void note(const std::string& text, CallSite site = {}) {
+    probe::note(text.c_str(), site);
+}
 
 // The server's computation: the reply a request must get (a worker checks it).
 std::uint64_t answer_for(std::uint64_t argument) {
@@ -85,19 +87,24 @@ int g_connection = -1;
 int database_server(const ChildArgs&) {
     int listener = listen_at(kServerSocket);
     int coordinator = connect_to(kCoordinatorSocket);
-    if (listener < 0 || coordinator < 0) return 2;
-    if (!send_message(coordinator, Signal{kServerId, ready})) return 2;
+    if (listener < 0 || coordinator < 0)
+        return 2;
+    if (!send_message(coordinator, Signal{kServerId, ready}))
+        return 2;
     note("server: listening on " + std::string(kServerSocket));
     std::vector<pollfd> watched{{listener, POLLIN, 0}};
     long answered = 0;
     for (;;) {
-        if (poll(watched.data(), watched.size(), -1) < 0) continue; // SYNC: waits for requests
+        if (poll(watched.data(), watched.size(), -1) < 0)
+            continue; // SYNC: waits for requests
         if (watched[0].revents & POLLIN) {
             int client = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
-            if (client >= 0) watched.push_back({client, POLLIN, 0});
+            if (client >= 0)
+                watched.push_back({client, POLLIN, 0});
         }
         for (std::size_t i = 1; i < watched.size(); ++i) {
-            if (!watched[i].revents) continue;
+            if (!watched[i].revents)
+                continue;
             Message request;
             if (!receive_message(watched[i].fd, request)) { // end-of-file: the client is gone
                 close(watched[i].fd);
@@ -110,7 +117,8 @@ int database_server(const ChildArgs&) {
             }
             // One connection is one byte stream: replies go back on it in the order asked.
             Message reply{request.worker, request.request, answer_for(request.payload)};
-            if (send_message(watched[i].fd, reply)) ++answered;
+            if (send_message(watched[i].fd, reply))
+                ++answered;
         }
     }
 }
@@ -134,8 +142,8 @@ int inherited_connection(const ChildArgs& args, int coordinator, std::uint32_t i
         int fd = std::stoi(args.at("fd"));
         struct stat info {};
         if (fstat(fd, &info) == 0 && S_ISSOCK(info.st_mode)) {
-            note(who + "no connection object in this fresh program, but fd " +
-                 std::to_string(fd) + " survived exec: using it");
+            note(who + "no connection object in this fresh program, but fd " + std::to_string(fd) +
+                 " survived exec: using it");
             return fd;
         }
         note(who + "fd " + std::to_string(fd) + " is not an open socket here");
@@ -152,7 +160,8 @@ int database_worker(const ChildArgs& args) {
     const std::uint32_t requests = static_cast<std::uint32_t>(std::stoul(args.at("requests")));
     const std::string who = "worker " + std::to_string(id);
     int coordinator = connect_to(kCoordinatorSocket);
-    if (coordinator < 0 || !send_message(coordinator, Signal{id, hello})) return 2;
+    if (coordinator < 0 || !send_message(coordinator, Signal{id, hello}))
+        return 2;
 
     int connection = -1;
     if (args.at("connection") == "per_worker") {
@@ -163,28 +172,35 @@ int database_worker(const ChildArgs& args) {
     } else {
         connection = inherited_connection(args, coordinator, id);
     }
-    if (connection < 0) return 2;
+    if (connection < 0)
+        return 2;
 
-    if (!wait_for(coordinator, send_now)) return 2; // SYNC: the starting gun for my requests
+    if (!wait_for(coordinator, send_now))
+        return 2; // SYNC: the starting gun for my requests
     for (std::uint32_t r = 0; r < requests; ++r)
-        if (!send_message(connection, Message{id, r, argument_for(id, r)})) return 2;
+        if (!send_message(connection, Message{id, r, argument_for(id, r)}))
+            return 2;
     note(who + ": sent " + std::to_string(requests) + " requests");
-    if (!send_message(coordinator, Signal{id, sent})) return 2;
+    if (!send_message(coordinator, Signal{id, sent}))
+        return 2;
 
-    if (!wait_for(coordinator, read_now)) return 2; // SYNC: every worker has sent; my turn to read
+    if (!wait_for(coordinator, read_now))
+        return 2; // SYNC: every worker has sent; my turn to read
     std::uint32_t wrong = 0;
     std::string first_wrong;
     for (std::uint32_t r = 0; r < requests; ++r) {
         Message reply;
-        if (!receive_message(connection, reply)) return 2; // SYNC: waits for the next reply
+        if (!receive_message(connection, reply))
+            return 2; // SYNC: waits for the next reply
         const bool mine = reply.worker == id && reply.request == r;
         const bool intact = reply.payload == answer_for(argument_for(reply.worker, reply.request));
-        if (mine && intact) continue;
+        if (mine && intact)
+            continue;
         if (wrong++ == 0)
-            first_wrong = !intact ? who + " got a torn reply"
-                                  : who + " got the reply to request " +
-                                        std::to_string(reply.request) + " of worker " +
-                                        std::to_string(reply.worker);
+            first_wrong = !intact
+                              ? who + " got a torn reply"
+                              : who + " got the reply to request " + std::to_string(reply.request) +
+                                    " of worker " + std::to_string(reply.worker);
     }
     if (wrong == 0)
         note(who + ": every reply was mine");
@@ -200,11 +216,14 @@ int database_worker(const ChildArgs& args) {
 
 int accept_signal(int listener, Signal& signal) {
     int fd = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC); // SYNC: waits for a process
-    if (fd >= 0 && receive_message(fd, signal)) return fd;
+    if (fd >= 0 && receive_message(fd, signal))
+        return fd;
     return -1;
 }
 
-bool exited_zero(int status) { return WIFEXITED(status) && WEXITSTATUS(status) == 0; }
+bool exited_zero(WaitStatus status) {
+    return status.exited_ok();
+}
 
 int run(ScenarioContext& context) {
     const StartMethod method = context.method("start_method");
@@ -213,17 +232,20 @@ int run(ScenarioContext& context) {
     const long requests = context.integer("requests");
 
     int listener = listen_at(kCoordinatorSocket);
-    if (listener < 0) return 2;
+    if (listener < 0)
+        return 2;
     probe::Child server = probe::start_child(method, "database_server");
     Signal signal;
     int server_line = accept_signal(listener, signal); // SYNC: the server is listening now
-    if (server_line < 0 || signal.step != ready) return 2;
+    if (server_line < 0 || signal.step != ready)
+        return 2;
 
     if (shared) {
         // "At import time": one connection, made before any worker exists, and not close-on-exec
         // so that a worker made by exec can still find it by its number.
         g_connection = connect_to(kServerSocket, /*cloexec=*/false);
-        if (g_connection < 0) return 2;
+        if (g_connection < 0)
+            return 2;
         note("main: connected to the database before starting the workers (fd " +
              std::to_string(g_connection) + ")");
     }
@@ -240,9 +262,11 @@ int run(ScenarioContext& context) {
     std::vector<int> line(workers, -1); // the coordinator connection of each worker, by id
     for (int w = 0; w < workers; ++w) {
         int fd = accept_signal(listener, signal);
-        if (fd < 0 || signal.worker >= static_cast<std::uint32_t>(workers)) return 2;
+        if (fd < 0 || signal.worker >= static_cast<std::uint32_t>(workers))
+            return 2;
         line[signal.worker] = fd;
-        if (shared && method == StartMethod::forkserver) send_fd(fd, g_connection);
+        if (shared && method == StartMethod::forkserver)
+            send_fd(fd, g_connection);
     }
 
     // The forced interleaving: the workers send one after another (0, 1, ...), then read one
@@ -259,20 +283,20 @@ int run(ScenarioContext& context) {
     }
 
     int failures = 0;
-    for (auto& child : children) failures += !exited_zero(child.wait());
+    for (auto& child : children)
+        failures += !exited_zero(child.wait());
     if (failures > 0)
         note("main: " + std::to_string(failures) + " worker(s) got replies meant for others");
 
     int quit = connect_to(kServerSocket);
     send_message(quit, Message{kQuitServer, 0, 0});
-    const int server_status = server.wait();
+    const WaitStatus server_status = server.wait();
     return failures == 0 && exited_zero(server_status) ? 0 : 1;
 }
 
 Scenario describe() {
     Scenario s;
     s.id = "shared-connection";
-    s.number = 150;
     s.group = "workers and their resources";
     s.title = "Workers share one connection opened before they were made";
     s.lesson =
@@ -282,35 +306,51 @@ Scenario describe() {
         "own request: here worker 1 reads first and gets the replies to worker 0's requests, "
         "and so on round the circle. This is not a fork bug: a fresh program that inherits the "
         "socket's fd, or a forkserver worker that is sent a duplicate, shares the same socket "
-        "and fails the same way. An initializer that opens a connection once in each worker fixes it: each worker "
+        "and fails the same way. An initializer that opens a connection once in each worker fixes "
+        "it: each worker "
         "gets its own stream, and every reply reaches the worker that asked for it.";
     s.knobs = {
         start_method_knob("start_method", StartMethod::fork,
                           "How the server and the worker processes are made."),
-        {"connection", KnobType::choice, "inherited",
-         "inherited: one connection opened by the parent before the workers exist; per_worker: "
-         "an initializer opens one in each worker.",
-         {"inherited", "per_worker"}, 0, 0},
-        {"workers", KnobType::integer, "3", "How many worker processes.", {}, 2, 8},
-        {"requests", KnobType::integer, "4", "Requests each worker sends.", {}, 1, 64},
+        Knob::choice(
+            "connection", "inherited", {"inherited", "per_worker"},
+            "inherited: one connection opened by the parent before the workers exist; per_worker: "
+            "an initializer opens one in each worker."),
+        Knob::integer("workers", 3, 2, 8, "How many worker processes."),
+        Knob::integer("requests", 4, 1, 64, "Requests each worker sends."),
     };
     const auto mixed_up = Expectation::ends_as(VerdictKind::failed);
     s.variants = {
-        {"fork_inherited", "fork: every worker uses the parent's connection; replies go astray",
-         {}, mixed_up},
-        {"fork_per_worker", "fork, an initializer opens a connection in each worker",
-         {{"connection", "per_worker"}}, Expectation::completes()},
-        {"fork_exec_inherited", "fork+exec: the socket's fd survives exec, still one stream",
-         {{"start_method", "fork_exec"}}, mixed_up},
-        {"fork_exec_per_worker", "fork+exec, one connection per worker",
-         {{"start_method", "fork_exec"}, {"connection", "per_worker"}}, Expectation::completes()},
-        {"spawn_inherited", "spawn: the fd number is passed and inherited; replies go astray",
-         {{"start_method", "spawn"}}, mixed_up},
-        {"spawn_per_worker", "spawn, one connection per worker",
-         {{"start_method", "spawn"}, {"connection", "per_worker"}}, Expectation::completes()},
-        {"forkserver_inherited", "forkserver: the fd is sent over a socket; still one stream",
-         {{"start_method", "forkserver"}}, mixed_up},
-        {"forkserver_per_worker", "forkserver, one connection per worker",
+        {"fork_inherited",
+         "fork: every worker uses the parent's connection; replies go astray",
+         {},
+         mixed_up},
+        {"fork_per_worker",
+         "fork, an initializer opens a connection in each worker",
+         {{"connection", "per_worker"}},
+         Expectation::completes()},
+        {"fork_exec_inherited",
+         "fork+exec: the socket's fd survives exec, still one stream",
+         {{"start_method", "fork_exec"}},
+         mixed_up},
+        {"fork_exec_per_worker",
+         "fork+exec, one connection per worker",
+         {{"start_method", "fork_exec"}, {"connection", "per_worker"}},
+         Expectation::completes()},
+        {"spawn_inherited",
+         "spawn: the fd number is passed and inherited; replies go astray",
+         {{"start_method", "spawn"}},
+         mixed_up},
+        {"spawn_per_worker",
+         "spawn, one connection per worker",
+         {{"start_method", "spawn"}, {"connection", "per_worker"}},
+         Expectation::completes()},
+        {"forkserver_inherited",
+         "forkserver: the fd is sent over a socket; still one stream",
+         {{"start_method", "forkserver"}},
+         mixed_up},
+        {"forkserver_per_worker",
+         "forkserver, one connection per worker",
          {{"start_method", "forkserver"}, {"connection", "per_worker"}},
          Expectation::completes()},
     };

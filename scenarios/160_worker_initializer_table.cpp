@@ -21,10 +21,10 @@
 //
 // Variants: fork_per_task, fork_per_worker, fork_inherited, spawn_per_task, spawn_per_worker,
 // forkserver_per_worker, spawn_inherited (fails: nothing to inherit).
-#include "scenarios/worker_sockets.hpp"
+#include "scenarios/support/worker_sockets.hpp"
 #include "sim/probe/probe.hpp"
-#include "sim/scenario/scenario.hpp"
 #include "sim/probe/start.hpp"
+#include "sim/scenario/scenario.hpp"
 
 #include <poll.h>
 #include <sys/wait.h>
@@ -59,7 +59,9 @@ using Table = std::vector<std::uint64_t>;
 // in its copy of the parent's memory (copy-on-write: shared pages until somebody writes).
 Table g_table;
 
-void note(const std::string& text, CallSite site = {}) { probe::note(text.c_str(), site); }
+void note(const std::string& text, CallSite site = {}) {
+    probe::note(text.c_str(), site);
+}
 
 double now_ms() {
     timespec now{};
@@ -76,7 +78,8 @@ std::uint64_t mix(std::uint64_t z) { // splitmix64
 
 Table build_table(std::size_t mib) {
     Table table(mib * 1024 * 1024 / sizeof(std::uint64_t));
-    for (std::size_t i = 0; i < table.size(); ++i) table[i] = mix(i);
+    for (std::size_t i = 0; i < table.size(); ++i)
+        table[i] = mix(i);
     return table;
 }
 
@@ -101,7 +104,8 @@ std::vector<char> serialise(const Table& table) {
 // Reads `bytes` of serialised table from `fd` and "unpickles" it (a second copy).
 bool receive_table(int fd, std::uint64_t bytes, Table& table) {
     std::vector<char> message(bytes);
-    if (!read_all(fd, message.data(), message.size())) return false; // SYNC: the whole table
+    if (!read_all(fd, message.data(), message.size()))
+        return false; // SYNC: the whole table
     table.resize(bytes / sizeof(std::uint64_t));
     std::memcpy(table.data(), message.data(), table.size() * sizeof(std::uint64_t));
     return true;
@@ -114,14 +118,17 @@ int table_worker(const ChildArgs& args) {
     const std::string& pass_table = args.at("pass_table");
     const std::string who = "worker " + std::to_string(id);
     int pool = connect_to(kPoolSocket);
-    if (pool < 0 || !send_message(pool, Header{hello, id, 0})) return 2;
+    if (pool < 0 || !send_message(pool, Header{hello, id, 0}))
+        return 2;
 
     Table own_table; // per_worker: filled once by the initializer; per_task: again for each task
     const Table* table = &own_table;
     if (pass_table == "per_worker") {
         Header header;
-        if (!receive_message(pool, header) || header.kind != init) return 2;
-        if (!receive_table(pool, header.bytes, own_table)) return 2; // the initializer
+        if (!receive_message(pool, header) || header.kind != init)
+            return 2;
+        if (!receive_table(pool, header.bytes, own_table))
+            return 2; // the initializer
         note(who + ": initializer received the table once (" + std::to_string(header.bytes) +
              " bytes)");
     } else if (pass_table == "inherited") {
@@ -138,8 +145,10 @@ int table_worker(const ChildArgs& args) {
 
     long done = 0;
     for (Header header; receive_message(pool, header) && header.kind == task;) { // SYNC: next task
-        if (header.bytes > 0 && !receive_table(pool, header.bytes, own_table)) return 2;
-        if (table->empty()) return 2;
+        if (header.bytes > 0 && !receive_table(pool, header.bytes, own_table))
+            return 2;
+        if (table->empty())
+            return 2;
         if (!send_message(pool, Header{result, header.task, run_task(*table, header.task)}))
             return 2;
         ++done;
@@ -151,18 +160,19 @@ int table_worker(const ChildArgs& args) {
 // --- The main process -------------------------------------------------------------------------
 
 struct Pool {
-    std::vector<int> line;  // the socket to each worker, by id
+    std::vector<int> line; // the socket to each worker, by id
     std::uint64_t bytes_moved = 0;
 
     bool send(int worker, Header header, const std::vector<char>* table) {
         header.bytes = table ? table->size() : 0;
         bytes_moved += sizeof header + header.bytes;
         return send_message(line[worker], header) &&
-               (!table || write_all(line[worker], table->data(), table->size()));
+               (!table || send_all(line[worker], table->data(), table->size()));
     }
     // per_task: the table is pickled again for every task, as each task's arguments are.
     bool send_task(int worker, std::uint32_t number, bool with_table) {
-        if (!with_table) return send(worker, Header{task, number, 0}, nullptr);
+        if (!with_table)
+            return send(worker, Header{task, number, 0}, nullptr);
         const std::vector<char> pickled = serialise(g_table);
         return send(worker, Header{task, number, 0}, &pickled);
     }
@@ -181,7 +191,8 @@ int run(ScenarioContext& context) {
 
     start = now_ms();
     int listener = listen_at(kPoolSocket);
-    if (listener < 0) return 2;
+    if (listener < 0)
+        return 2;
     std::vector<probe::Child> children;
     for (int w = 0; w < workers; ++w)
         children.push_back(probe::start_child(
@@ -201,7 +212,8 @@ int run(ScenarioContext& context) {
     if (pass_table == "per_worker")
         for (int w = 0; w < workers; ++w) {
             const std::vector<char> pickled = serialise(g_table); // each worker's initargs
-            if (!pool.send(w, Header{init, 0, 0}, &pickled)) return 2;
+            if (!pool.send(w, Header{init, 0, 0}, &pickled))
+                return 2;
         }
     const double init_ms = now_ms() - start;
 
@@ -210,14 +222,18 @@ int run(ScenarioContext& context) {
     const bool with_table = pass_table == "per_task";
     std::uint32_t next = 0, received = 0, wrong = 0;
     std::vector<pollfd> watched;
-    for (int w = 0; w < workers; ++w) watched.push_back({pool.line[w], POLLIN, 0});
+    for (int w = 0; w < workers; ++w)
+        watched.push_back({pool.line[w], POLLIN, 0});
     for (int w = 0; w < workers && next < tasks; ++w)
-        if (!pool.send_task(w, next++, with_table)) break; // a dead worker: poll will say so
+        if (!pool.send_task(w, next++, with_table))
+            break; // a dead worker: poll will say so
     while (received < tasks) {
-        if (poll(watched.data(), watched.size(), -1) < 0) continue; // SYNC: waits for results
+        if (poll(watched.data(), watched.size(), -1) < 0)
+            continue; // SYNC: waits for results
         bool worker_gone = false;
         for (int w = 0; w < workers; ++w) {
-            if (!watched[w].revents) continue;
+            if (!watched[w].revents)
+                continue;
             Header answer;
             if (!receive_message(pool.line[w], answer) || answer.kind != result) {
                 worker_gone = true; // it failed: its status says why
@@ -225,21 +241,24 @@ int run(ScenarioContext& context) {
             }
             ++received;
             wrong += answer.bytes != run_task(g_table, answer.task); // checked against my table
-            if (next < tasks) pool.send_task(w, next++, with_table);
+            if (next < tasks)
+                pool.send_task(w, next++, with_table);
         }
-        if (worker_gone) break;
+        if (worker_gone)
+            break;
     }
     const double map_ms = now_ms() - start;
-    for (int w = 0; w < workers; ++w) pool.send(w, Header{stop, 0, 0}, nullptr);
+    for (int w = 0; w < workers; ++w)
+        pool.send(w, Header{stop, 0, 0}, nullptr);
 
     int failures = 0;
     for (auto& child : children) {
-        int status = child.wait();
-        failures += !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        const WaitStatus status = child.wait();
+        failures += !status.exited_ok();
     }
     if (received < tasks || wrong > 0 || failures > 0) {
-        note("main: " + std::to_string(received) + " of " + std::to_string(tasks) +
-             " results, " + std::to_string(wrong) + " wrong");
+        note("main: " + std::to_string(received) + " of " + std::to_string(tasks) + " results, " +
+             std::to_string(wrong) + " wrong");
         return 1;
     }
     note("main: all " + std::to_string(tasks) + " results checked against the table");
@@ -255,7 +274,6 @@ int run(ScenarioContext& context) {
 Scenario describe() {
     Scenario s;
     s.id = "worker-initializer-table";
-    s.number = 160;
     s.group = "workers and their resources";
     s.title = "A big lookup table: sent with every task, once per worker, or inherited";
     s.lesson =
@@ -268,29 +286,41 @@ Scenario describe() {
         "table to inherit, and needs the initializer (or shared memory).";
     s.knobs = {
         start_method_knob("start_method", StartMethod::fork, "How the worker processes are made."),
-        {"pass_table", KnobType::choice, "per_task",
-         "per_task: sent with every task; per_worker: sent once by an initializer; inherited: "
-         "read from the parent's memory (fork only).",
-         {"per_task", "per_worker", "inherited"}, 0, 0},
-        {"table_mib", KnobType::integer, "8", "Size of the lookup table in MiB.", {}, 1, 256},
-        {"workers", KnobType::integer, "2", "How many worker processes.", {}, 1, 8},
-        {"tasks", KnobType::integer, "16", "How many small tasks the pool runs.", {}, 1, 256},
+        Knob::choice(
+            "pass_table", "per_task", {"per_task", "per_worker", "inherited"},
+            "per_task: sent with every task; per_worker: sent once by an initializer; inherited: "
+            "read from the parent's memory (fork only)."),
+        Knob::integer("table_mib", 8, 1, 256, "Size of the lookup table in MiB."),
+        Knob::integer("workers", 2, 1, 8, "How many worker processes."),
+        Knob::integer("tasks", 16, 1, 256, "How many small tasks the pool runs."),
     };
     s.variants = {
-        {"fork_per_task", "fork: the table is pickled and sent with every task",
-         {}, Expectation::completes()},
-        {"fork_per_worker", "fork: an initializer sends the table once to each worker",
-         {{"pass_table", "per_worker"}}, Expectation::completes()},
-        {"fork_inherited", "fork: the workers read the parent's table, nothing is sent",
-         {{"pass_table", "inherited"}}, Expectation::completes()},
-        {"spawn_per_task", "spawn: the table is sent with every task",
-         {{"start_method", "spawn"}}, Expectation::completes()},
-        {"spawn_per_worker", "spawn: an initializer sends the table once to each worker",
-         {{"start_method", "spawn"}, {"pass_table", "per_worker"}}, Expectation::completes()},
-        {"forkserver_per_worker", "forkserver: an initializer sends the table once per worker",
+        {"fork_per_task",
+         "fork: the table is pickled and sent with every task",
+         {},
+         Expectation::completes()},
+        {"fork_per_worker",
+         "fork: an initializer sends the table once to each worker",
+         {{"pass_table", "per_worker"}},
+         Expectation::completes()},
+        {"fork_inherited",
+         "fork: the workers read the parent's table, nothing is sent",
+         {{"pass_table", "inherited"}},
+         Expectation::completes()},
+        {"spawn_per_task",
+         "spawn: the table is sent with every task",
+         {{"start_method", "spawn"}},
+         Expectation::completes()},
+        {"spawn_per_worker",
+         "spawn: an initializer sends the table once to each worker",
+         {{"start_method", "spawn"}, {"pass_table", "per_worker"}},
+         Expectation::completes()},
+        {"forkserver_per_worker",
+         "forkserver: an initializer sends the table once per worker",
          {{"start_method", "forkserver"}, {"pass_table", "per_worker"}},
          Expectation::completes()},
-        {"spawn_inherited", "spawn: a fresh program has no table to inherit; the workers fail",
+        {"spawn_inherited",
+         "spawn: a fresh program has no table to inherit; the workers fail",
          {{"start_method", "spawn"}, {"pass_table", "inherited"}},
          Expectation::ends_as(VerdictKind::failed)},
     };

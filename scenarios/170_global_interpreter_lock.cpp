@@ -27,8 +27,8 @@
 // Variants: one_worker, threads_holding_lock, threads_releasing_lock, processes_fork,
 // processes_spawn.
 #include "sim/probe/probe.hpp"
-#include "sim/scenario/scenario.hpp"
 #include "sim/probe/start.hpp"
+#include "sim/scenario/scenario.hpp"
 
 #include <sys/wait.h>
 #include <time.h>
@@ -44,20 +44,24 @@ namespace {
 using namespace forklore;
 
 constexpr std::uint32_t kLimit = 1000000; // ~0.2 s of trial division on one idle core
-constexpr std::uint32_t kChunks = 256;   // ~1 ms each: few enough gil events for the trace
+constexpr std::uint32_t kChunks = 256;    // ~1 ms each: few enough gil events for the trace
 
 // The interpreter's lock. Static storage: each process has its own (a forked worker gets a copy,
 // free, because no thread holds it when the workers are forked).
 probe::Mutex g_gil{"gil"};
 
-void note(const std::string& text, CallSite site = {}) { probe::note(text.c_str(), site); }
+void note(const std::string& text, CallSite site = {}) {
+    probe::note(text.c_str(), site);
+}
 
 double clock_ms(clockid_t clock) {
     timespec now{};
     clock_gettime(clock, &now);
     return static_cast<double>(now.tv_sec) * 1e3 + static_cast<double>(now.tv_nsec) / 1e6;
 }
-double now_ms() { return clock_ms(CLOCK_MONOTONIC); }
+double now_ms() {
+    return clock_ms(CLOCK_MONOTONIC);
+}
 
 // The CPU work of one chunk: primes in its range, by trial division.
 long count_primes_in_chunk(std::uint32_t chunk) {
@@ -66,7 +70,8 @@ long count_primes_in_chunk(std::uint32_t chunk) {
     long count = 0;
     for (std::uint32_t n = low < 2 ? 2 : low; n < high; ++n) {
         bool prime = true;
-        for (std::uint32_t d = 2; d * d <= n && prime; ++d) prime = n % d != 0;
+        for (std::uint32_t d = 2; d * d <= n && prime; ++d)
+            prime = n % d != 0;
         count += prime;
     }
     return count;
@@ -77,9 +82,11 @@ long count_primes_by_sieve() {
     std::vector<bool> composite(kLimit, false);
     long count = 0;
     for (std::uint32_t n = 2; n < kLimit; ++n) {
-        if (composite[n]) continue;
+        if (composite[n])
+            continue;
         ++count;
-        for (std::uint64_t m = std::uint64_t{n} * n; m < kLimit; m += n) composite[m] = true;
+        for (std::uint64_t m = std::uint64_t{n} * n; m < kLimit; m += n)
+            composite[m] = true;
     }
     return count;
 }
@@ -109,7 +116,7 @@ void drop_gil_for_switch() {
         return;
     }
     const unsigned seen = g_gil_switches.load();
-    g_gil.unlock(); // SYNC: hands the gil to a waiting thread ...
+    g_gil.unlock();            // SYNC: hands the gil to a waiting thread ...
     g_gil_switches.wait(seen); // ... and sleeps (a futex) until that thread has taken it
 }
 
@@ -165,8 +172,10 @@ long run_threads(int workers, bool release_gil, Cost& cost) {
         std::vector<probe::Thread> threads;
         for (int w = 0; w < workers; ++w)
             threads.emplace_back("thread-" + std::to_string(w + 1), [&, w] {
-                if (release_gil) run_releasing_gil(state, costs[w].gil_wait_ms);
-                else run_holding_gil(state, costs[w].gil_wait_ms);
+                if (release_gil)
+                    run_releasing_gil(state, costs[w].gil_wait_ms);
+                else
+                    run_holding_gil(state, costs[w].gil_wait_ms);
                 costs[w].cpu_ms = clock_ms(CLOCK_THREAD_CPUTIME_ID);
             });
     } // joins every thread
@@ -194,7 +203,8 @@ int interpreter_process(const ChildArgs& args) {
         g_gil.unlock();
     }
     FILE* out = std::fopen(("primes-" + std::to_string(id) + ".txt").c_str(), "w");
-    if (!out) return 2;
+    if (!out)
+        return 2;
     std::fprintf(out, "%ld %f\n", primes, clock_ms(CLOCK_PROCESS_CPUTIME_ID));
     return std::fclose(out) == 0 ? 0 : 2;
 }
@@ -202,15 +212,16 @@ int interpreter_process(const ChildArgs& args) {
 long run_processes(StartMethod method, int workers, Cost& cost) {
     std::vector<probe::Child> children;
     for (int w = 0; w < workers; ++w)
-        children.push_back(probe::start_child(
-            method, "interpreter", {{"id", std::to_string(w)}, {"workers", std::to_string(workers)}}));
+        children.push_back(
+            probe::start_child(method, "interpreter",
+                               {{"id", std::to_string(w)}, {"workers", std::to_string(workers)}}));
     long primes = 0;
     for (int w = 0; w < workers; ++w) {
-        const int status = children[static_cast<std::size_t>(w)].wait(); // SYNC: the worker ends
+        const WaitStatus status = children[static_cast<std::size_t>(w)].wait(); // SYNC: the worker ends
         FILE* in = std::fopen(("primes-" + std::to_string(w) + ".txt").c_str(), "r");
         long count = 0;
         double cpu_ms = 0;
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !in ||
+        if (!status.exited_ok() || !in ||
             std::fscanf(in, "%ld %lf", &count, &cpu_ms) != 2)
             return -1;
         std::fclose(in);
@@ -256,14 +267,14 @@ int run(ScenarioContext& context) {
     // Less sensitive to a busy machine than the speed-up, which compares two separate timings.
     probe::measure("cpu_ms", cost.cpu_ms, "ms");
     probe::measure("parallelism", cost.cpu_ms / wall_ms, "x");
-    if (mode != "processes") probe::measure("gil_wait_ms", cost.gil_wait_ms, "ms");
+    if (mode != "processes")
+        probe::measure("gil_wait_ms", cost.gil_wait_ms, "ms");
     return 0;
 }
 
 Scenario describe() {
     Scenario s;
     s.id = "global-interpreter-lock";
-    s.number = 170;
     s.group = "threads or processes";
     s.title = "A global interpreter lock: threads that hold it, threads that release it, processes";
     s.lesson =
@@ -276,26 +287,36 @@ Scenario describe() {
         "processes and sending results back. The count is checked every time; the speed-up is "
         "only measured, since a busy machine changes it.";
     s.knobs = {
-        {"workers", KnobType::integer, "2", "How many threads or processes share the work.", {},
-         1, 8},
-        {"mode", KnobType::choice, "threads_holding_lock",
-         "threads_holding_lock: compute while holding the gil; threads_releasing_lock: release "
-         "it while computing; processes: one interpreter (and gil) per process.",
-         {"threads_holding_lock", "threads_releasing_lock", "processes"}, 0, 0},
+        Knob::integer("workers", 2, 1, 8, "How many threads or processes share the work."),
+        Knob::choice(
+            "mode", "threads_holding_lock",
+            {"threads_holding_lock", "threads_releasing_lock", "processes"},
+            "threads_holding_lock: compute while holding the gil; threads_releasing_lock: release "
+            "it while computing; processes: one interpreter (and gil) per process."),
         start_method_knob("start_method", StartMethod::fork,
                           "How worker processes are made (mode processes only)."),
     };
     s.variants = {
-        {"one_worker", "one thread: the baseline against itself (speed-up about 1)",
-         {{"workers", "1"}}, Expectation::completes()},
-        {"threads_holding_lock", "2 threads computing while holding the gil: no speed-up", {},
+        {"one_worker",
+         "one thread: the baseline against itself (speed-up about 1)",
+         {{"workers", "1"}},
          Expectation::completes()},
-        {"threads_releasing_lock", "2 threads releasing the gil while computing: a speed-up",
-         {{"mode", "threads_releasing_lock"}}, Expectation::completes()},
-        {"processes_fork", "2 forked processes, each with its own gil: a speed-up",
-         {{"mode", "processes"}}, Expectation::completes()},
-        {"processes_spawn", "2 spawned processes, each with its own gil: a speed-up",
-         {{"mode", "processes"}, {"start_method", "spawn"}}, Expectation::completes()},
+        {"threads_holding_lock",
+         "2 threads computing while holding the gil: no speed-up",
+         {},
+         Expectation::completes()},
+        {"threads_releasing_lock",
+         "2 threads releasing the gil while computing: a speed-up",
+         {{"mode", "threads_releasing_lock"}},
+         Expectation::completes()},
+        {"processes_fork",
+         "2 forked processes, each with its own gil: a speed-up",
+         {{"mode", "processes"}},
+         Expectation::completes()},
+        {"processes_spawn",
+         "2 spawned processes, each with its own gil: a speed-up",
+         {{"mode", "processes"}, {"start_method", "spawn"}},
+         Expectation::completes()},
     };
     s.body = run;
     s.children = {{"interpreter", interpreter_process}};

@@ -38,7 +38,7 @@
 // Variants: fork_forced (hangs), fork_forced_unbuffered, fork_natural (racy),
 // fork_natural_unbuffered, spawn_natural, forkserver_natural. (Forced timing needs a fork of
 // this process to run its hook: with spawn or forkserver the printer just starts afterwards.)
-#include "scenarios/python_program.hpp"
+#include "scenarios/support/python_program.hpp"
 
 namespace {
 
@@ -53,7 +53,6 @@ int run(ScenarioContext& context) {
 Scenario describe() {
     Scenario s;
     s.id = "python-printer-thread";
-    s.number = 200;
     s.group = "python multiprocessing";
     s.title = "Python: a thread prints to sys.stderr while multiprocessing starts a process";
     s.lesson =
@@ -70,27 +69,37 @@ Scenario describe() {
         "the bug. Python's version and the PYTHONUNBUFFERED used are notes of every run.";
     s.knobs = {
         python::start_method_knob("fork", "How multiprocessing starts the child process."),
-        {"timing", KnobType::choice, "forced",
-         "forced: the printer is held inside stderr's write at fork; natural: nothing forced.",
-         {"forced", "natural"}, 0, 0},
+        Knob::choice(
+            "timing", "forced", {"forced", "natural"},
+            "forced: the printer is held inside stderr's write at fork; natural: nothing forced."),
         python::unbuffered_knob("off"),
     };
     const auto completes = python::expect(Expectation::completes());
     s.variants = {
-        {"fork_forced", "fork while the printer is inside stderr's write: the child hangs",
+        {"fork_forced",
+         "fork while the printer is inside stderr's write: the child hangs",
          {{"start_method", "fork"}, {"timing", "forced"}},
          python::expect(Expectation::deadlocks(DeadlockReason::no_waker))},
-        {"fork_forced_unbuffered", "PYTHONUNBUFFERED=1: stderr has no lock, the fork completes",
-         {{"start_method", "fork"}, {"timing", "forced"}, {"unbuffered", "on"}}, completes},
-        {"fork_natural", "fork at a natural moment: the child hangs in some runs",
+        {"fork_forced_unbuffered",
+         "PYTHONUNBUFFERED=1: stderr has no lock, the fork completes",
+         {{"start_method", "fork"}, {"timing", "forced"}, {"unbuffered", "on"}},
+         completes},
+        {"fork_natural",
+         "fork at a natural moment: the child hangs in some runs",
          {{"start_method", "fork"}, {"timing", "natural"}},
          python::expect(Expectation::hang_rate(40, 0.02, 1.0))},
-        {"fork_natural_unbuffered", "natural timing, PYTHONUNBUFFERED=1: nothing to orphan",
-         {{"start_method", "fork"}, {"timing", "natural"}, {"unbuffered", "on"}}, completes},
-        {"spawn_natural", "spawn: a fresh interpreter with a fresh stderr",
-         {{"start_method", "spawn"}, {"timing", "natural"}}, completes},
-        {"forkserver_natural", "forkserver: forked from a server that never had a printer thread",
-         {{"start_method", "forkserver"}, {"timing", "natural"}}, completes},
+        {"fork_natural_unbuffered",
+         "natural timing, PYTHONUNBUFFERED=1: nothing to orphan",
+         {{"start_method", "fork"}, {"timing", "natural"}, {"unbuffered", "on"}},
+         completes},
+        {"spawn_natural",
+         "spawn: a fresh interpreter with a fresh stderr",
+         {{"start_method", "spawn"}, {"timing", "natural"}},
+         completes},
+        {"forkserver_natural",
+         "forkserver: forked from a server that never had a printer thread",
+         {{"start_method", "forkserver"}, {"timing", "natural"}},
+         completes},
     };
     s.body = run;
     s.sources = {python::script_path("printer_thread.py")}; // the program the body runs

@@ -21,7 +21,7 @@
 // no owner (PyThread_acquire_lock in its native stack), the parent's main thread in wait4.
 //
 // Variants: fork (hangs), spawn, forkserver, fork_reinit.
-#include "scenarios/python_program.hpp"
+#include "scenarios/support/python_program.hpp"
 
 namespace {
 
@@ -29,14 +29,14 @@ using namespace forklore;
 
 int run(ScenarioContext& context) {
     std::vector<std::string> args = {context.knob("start_method")};
-    if (context.flag("reinit_at_fork")) args.emplace_back("reinit");
+    if (context.flag("reinit_at_fork"))
+        args.emplace_back("reinit");
     return python::run_script("lock_at_fork.py", args, false);
 }
 
 Scenario describe() {
     Scenario s;
     s.id = "python-lock-at-fork";
-    s.number = 210;
     s.group = "python multiprocessing";
     s.title = "Python: a threading.Lock held by another thread at fork, taken by the child";
     s.lesson =
@@ -50,19 +50,25 @@ Scenario describe() {
         "which is what CPython's logging module does. PYTHONUNBUFFERED is pinned to 0.";
     s.knobs = {
         python::start_method_knob("fork", "How multiprocessing starts the child process."),
-        {"reinit_at_fork", KnobType::flag, "off",
-         "Register os.register_at_fork(after_in_child=...) that gives the child a new lock.",
-         {}, 0, 0},
+        Knob::flag(
+            "reinit_at_fork", false,
+            "Register os.register_at_fork(after_in_child=...) that gives the child a new lock."),
     };
     s.variants = {
-        {"fork", "fork while the holder thread is inside the lock: the child waits for ever",
+        {"fork",
+         "fork while the holder thread is inside the lock: the child waits for ever",
          {{"start_method", "fork"}},
          python::expect(Expectation::deadlocks(DeadlockReason::no_waker))},
-        {"spawn", "spawn: the child imports the module and makes a new lock",
-         {{"start_method", "spawn"}}, python::expect(Expectation::completes())},
-        {"forkserver", "forkserver: forked from a server that never had a holder thread",
-         {{"start_method", "forkserver"}}, python::expect(Expectation::completes())},
-        {"fork_reinit", "fork with an os.register_at_fork hook that re-creates the lock",
+        {"spawn",
+         "spawn: the child imports the module and makes a new lock",
+         {{"start_method", "spawn"}},
+         python::expect(Expectation::completes())},
+        {"forkserver",
+         "forkserver: forked from a server that never had a holder thread",
+         {{"start_method", "forkserver"}},
+         python::expect(Expectation::completes())},
+        {"fork_reinit",
+         "fork with an os.register_at_fork hook that re-creates the lock",
          {{"start_method", "fork"}, {"reinit_at_fork", "on"}},
          python::expect(Expectation::completes())},
     };

@@ -34,7 +34,7 @@
 //
 // Variants: fork_stdlib, fork_own_lock (hangs), spawn_own_lock, forkserver_own_lock,
 // fork_stream (hangs), fork_stream_unbuffered.
-#include "scenarios/python_program.hpp"
+#include "scenarios/support/python_program.hpp"
 
 namespace {
 
@@ -50,7 +50,6 @@ int run(ScenarioContext& context) {
 Scenario describe() {
     Scenario s;
     s.id = "python-logging-at-fork";
-    s.number = 220;
     s.group = "python multiprocessing";
     s.title = "Python: a thread is inside a logging handler while the main thread forks";
     s.lesson =
@@ -66,32 +65,38 @@ Scenario describe() {
         "such lock.";
     s.knobs = {
         python::start_method_knob("fork", "How multiprocessing starts the child process."),
-        {"handler", KnobType::choice, "stdlib",
-         "stdlib: logging.StreamHandler; own_lock: a subclass with a lock of its own in emit.",
-         {"stdlib", "own_lock"}, 0, 0},
-        {"park", KnobType::choice, "formatter",
-         "Where the logging thread is held at fork: in the handler's formatter, in its stream's "
-         "write, or nowhere (natural timing: it logs in a loop).",
-         {"formatter", "stream", "nowhere"}, 0, 0},
+        Knob::choice(
+            "handler", "stdlib", {"stdlib", "own_lock"},
+            "stdlib: logging.StreamHandler; own_lock: a subclass with a lock of its own in emit."),
+        Knob::choice(
+            "park", "formatter", {"formatter", "stream", "nowhere"},
+            "Where the logging thread is held at fork: in the handler's formatter, in its stream's "
+            "write, or nowhere (natural timing: it logs in a loop)."),
         python::unbuffered_knob("off"),
     };
     s.variants = {
-        {"fork_stdlib", "fork while a thread is inside the handler: logging re-creates its lock",
+        {"fork_stdlib",
+         "fork while a thread is inside the handler: logging re-creates its lock",
          {{"start_method", "fork"}, {"handler", "stdlib"}},
          python::expect(Expectation::completes())},
-        {"fork_own_lock", "the handler's own extra lock is not re-created: the child hangs",
+        {"fork_own_lock",
+         "the handler's own extra lock is not re-created: the child hangs",
          {{"start_method", "fork"}, {"handler", "own_lock"}},
          python::expect(Expectation::deadlocks(DeadlockReason::no_waker))},
-        {"spawn_own_lock", "spawn: a fresh interpreter builds its own handler",
+        {"spawn_own_lock",
+         "spawn: a fresh interpreter builds its own handler",
          {{"start_method", "spawn"}, {"handler", "own_lock"}},
          python::expect(Expectation::completes())},
-        {"forkserver_own_lock", "forkserver: the server never had a thread inside the handler",
+        {"forkserver_own_lock",
+         "forkserver: the server never had a thread inside the handler",
          {{"start_method", "forkserver"}, {"handler", "own_lock"}},
          python::expect(Expectation::completes())},
-        {"fork_stream", "held inside the stream's write: its BufferedWriter lock is orphaned",
+        {"fork_stream",
+         "held inside the stream's write: its BufferedWriter lock is orphaned",
          {{"start_method", "fork"}, {"park", "stream"}},
          python::expect(Expectation::deadlocks(DeadlockReason::no_waker))},
-        {"fork_stream_unbuffered", "PYTHONUNBUFFERED=1: a stream like stderr has no such lock",
+        {"fork_stream_unbuffered",
+         "PYTHONUNBUFFERED=1: a stream like stderr has no such lock",
          {{"start_method", "fork"}, {"park", "stream"}, {"unbuffered", "on"}},
          python::expect(Expectation::completes())},
     };

@@ -27,7 +27,7 @@
 //
 // Variants: pool_fork, pool_spawn (hang), executor_fork, executor_spawn. (forkserver behaves
 // the same, measured above; `--set start_method=forkserver` shows it.)
-#include "scenarios/python_program.hpp"
+#include "scenarios/support/python_program.hpp"
 
 namespace {
 
@@ -41,7 +41,6 @@ int run(ScenarioContext& context) {
 Scenario describe() {
     Scenario s;
     s.id = "python-pool-worker-killed";
-    s.number = 230;
     s.group = "python multiprocessing";
     s.title = "Python: a pool worker is killed by SIGKILL while it runs a task";
     s.lesson =
@@ -54,21 +53,29 @@ Scenario describe() {
         "and exits with code 1. PYTHONUNBUFFERED is pinned to 0.";
     s.knobs = {
         python::start_method_knob("fork", "How the pool starts its worker processes."),
-        {"pool", KnobType::choice, "pool",
-         "pool: multiprocessing.Pool.map; executor: concurrent.futures.ProcessPoolExecutor.map.",
-         {"pool", "executor"}, 0, 0},
+        Knob::choice("pool", "pool", {"pool", "executor"},
+                     "pool: multiprocessing.Pool.map; executor: "
+                     "concurrent.futures.ProcessPoolExecutor.map."),
     };
     const auto hangs = python::expect(Expectation::deadlocks(DeadlockReason::no_waker));
     const auto broken = python::expect(Expectation::ends_as(VerdictKind::failed));
     s.variants = {
-        {"pool_fork", "multiprocessing.Pool, forked workers: map waits for ever for task 5",
-         {{"pool", "pool"}, {"start_method", "fork"}}, hangs},
-        {"pool_spawn", "spawned workers: the start method does not save the lost task",
-         {{"pool", "pool"}, {"start_method", "spawn"}}, hangs},
-        {"executor_fork", "ProcessPoolExecutor: BrokenProcessPool, the program exits 1",
-         {{"pool", "executor"}, {"start_method", "fork"}}, broken},
-        {"executor_spawn", "ProcessPoolExecutor with spawned workers: BrokenProcessPool",
-         {{"pool", "executor"}, {"start_method", "spawn"}}, broken},
+        {"pool_fork",
+         "multiprocessing.Pool, forked workers: map waits for ever for task 5",
+         {{"pool", "pool"}, {"start_method", "fork"}},
+         hangs},
+        {"pool_spawn",
+         "spawned workers: the start method does not save the lost task",
+         {{"pool", "pool"}, {"start_method", "spawn"}},
+         hangs},
+        {"executor_fork",
+         "ProcessPoolExecutor: BrokenProcessPool, the program exits 1",
+         {{"pool", "executor"}, {"start_method", "fork"}},
+         broken},
+        {"executor_spawn",
+         "ProcessPoolExecutor with spawned workers: BrokenProcessPool",
+         {{"pool", "executor"}, {"start_method", "spawn"}},
+         broken},
     };
     s.body = run;
     s.sources = {python::script_path("pool_worker_killed.py")}; // the program the body runs

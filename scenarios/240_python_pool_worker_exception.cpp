@@ -24,7 +24,7 @@
 //
 // Variants: map_fork, apply_async_fork (the lost error), error_callback_fork. (The exception is
 // pickled whatever the start method: spawn gives the same output, measured above.)
-#include "scenarios/python_program.hpp"
+#include "scenarios/support/python_program.hpp"
 
 namespace {
 
@@ -38,7 +38,6 @@ int run(ScenarioContext& context) {
 Scenario describe() {
     Scenario s;
     s.id = "python-pool-worker-exception";
-    s.number = 240;
     s.group = "python multiprocessing";
     s.title = "Python: a task raises an exception in a pool worker";
     s.lesson =
@@ -51,20 +50,25 @@ Scenario describe() {
         "0.";
     s.knobs = {
         python::start_method_knob("fork", "How the pool starts its worker processes."),
-        {"api", KnobType::choice, "map",
-         "map: Pool.map; apply_async: results never asked for; error_callback: apply_async "
-         "with an error_callback.",
-         {"map", "apply_async", "error_callback"}, 0, 0},
+        Knob::choice(
+            "api", "map", {"map", "apply_async", "error_callback"},
+            "map: Pool.map; apply_async: results never asked for; error_callback: apply_async "
+            "with an error_callback."),
     };
     const auto fails = python::expect(Expectation::ends_as(VerdictKind::failed));
     s.variants = {
-        {"map_fork", "Pool.map raises the worker's ValueError in the parent: exit 1",
-         {{"api", "map"}, {"start_method", "fork"}}, fails},
-        {"apply_async_fork", "apply_async without get(): the error is lost, the program exits 0",
+        {"map_fork",
+         "Pool.map raises the worker's ValueError in the parent: exit 1",
+         {{"api", "map"}, {"start_method", "fork"}},
+         fails},
+        {"apply_async_fork",
+         "apply_async without get(): the error is lost, the program exits 0",
          {{"api", "apply_async"}, {"start_method", "fork"}},
          python::expect(Expectation::completes())},
-        {"error_callback_fork", "apply_async with an error_callback: the parent hears of it",
-         {{"api", "error_callback"}, {"start_method", "fork"}}, fails},
+        {"error_callback_fork",
+         "apply_async with an error_callback: the parent hears of it",
+         {{"api", "error_callback"}, {"start_method", "fork"}},
+         fails},
     };
     s.body = run;
     s.sources = {python::script_path("pool_worker_exception.py")}; // the program the body runs

@@ -18,23 +18,21 @@
 // outer process exited with code 1".
 //
 // Variants: daemon_fork, daemon_spawn, not_daemon_fork.
-#include "scenarios/python_program.hpp"
+#include "scenarios/support/python_program.hpp"
 
 namespace {
 
 using namespace forklore;
 
 int run(ScenarioContext& context) {
-    return python::run_script("daemon_child.py",
-                              {context.knob("start_method"),
-                               context.flag("daemon") ? "daemon" : "not_daemon"},
-                              false);
+    return python::run_script(
+        "daemon_child.py",
+        {context.knob("start_method"), context.flag("daemon") ? "daemon" : "not_daemon"}, false);
 }
 
 Scenario describe() {
     Scenario s;
     s.id = "python-daemon-child";
-    s.number = 250;
     s.group = "python multiprocessing";
     s.title = "Python: a daemonic process tries to start a child";
     s.lesson =
@@ -46,16 +44,22 @@ Scenario describe() {
         "only learns the exit code, and exits with it. PYTHONUNBUFFERED is pinned to 0.";
     s.knobs = {
         python::start_method_knob("fork", "How multiprocessing starts both processes."),
-        {"daemon", KnobType::flag, "on", "Start the outer process with daemon=True.", {}, 0, 0},
+        Knob::flag("daemon", true, "Start the outer process with daemon=True."),
     };
     const auto refused = python::expect(Expectation::ends_as(VerdictKind::failed));
     s.variants = {
-        {"daemon_fork", "a daemonic process may not have children: AssertionError, exit 1",
-         {{"daemon", "on"}, {"start_method", "fork"}}, refused},
-        {"daemon_spawn", "the same rule with spawn", {{"daemon", "on"}, {"start_method", "spawn"}},
+        {"daemon_fork",
+         "a daemonic process may not have children: AssertionError, exit 1",
+         {{"daemon", "on"}, {"start_method", "fork"}},
          refused},
-        {"not_daemon_fork", "an ordinary process may: the grandchild runs",
-         {{"daemon", "off"}, {"start_method", "fork"}}, python::expect(Expectation::completes())},
+        {"daemon_spawn",
+         "the same rule with spawn",
+         {{"daemon", "on"}, {"start_method", "spawn"}},
+         refused},
+        {"not_daemon_fork",
+         "an ordinary process may: the grandchild runs",
+         {{"daemon", "off"}, {"start_method", "fork"}},
+         python::expect(Expectation::completes())},
     };
     s.body = run;
     s.sources = {python::script_path("daemon_child.py")}; // the program the body runs

@@ -34,7 +34,7 @@
 //
 // Variants: all_fork, inherit_spawn. (`--set start_method=spawn` times the other three ways
 // with spawned workers.)
-#include "scenarios/python_program.hpp"
+#include "scenarios/support/python_program.hpp"
 
 namespace {
 
@@ -50,7 +50,6 @@ int run(ScenarioContext& context) {
 Scenario describe() {
     Scenario s;
     s.id = "python-large-object";
-    s.number = 260;
     s.group = "python multiprocessing";
     s.title = "Python: moving a large object to pool workers (pickle, file, shared memory, fork)";
     s.lesson =
@@ -64,14 +63,17 @@ Scenario describe() {
         "PYTHONUNBUFFERED is pinned to 0.";
     s.knobs = {
         python::start_method_knob("fork", "How the pool starts its worker processes."),
-        {"transfer", KnobType::choice, "all", "How the object reaches the workers.",
-         {"all", "pickle", "file", "shared_memory", "inherit"}, 0, 0},
-        {"size_mb", KnobType::integer, "4", "The object's size in MiB.", {}, 1, 256},
+        Knob::choice("transfer", "all", {"all", "pickle", "file", "shared_memory", "inherit"},
+                     "How the object reaches the workers."),
+        Knob::integer("size_mb", 4, 1, 256, "The object's size in MiB."),
     };
     s.variants = {
-        {"all_fork", "the four ways with forked workers, timed",
-         {{"start_method", "fork"}, {"transfer", "all"}}, python::expect(Expectation::completes())},
-        {"inherit_spawn", "a spawned worker inherits nothing: the task raises RuntimeError",
+        {"all_fork",
+         "the four ways with forked workers, timed",
+         {{"start_method", "fork"}, {"transfer", "all"}},
+         python::expect(Expectation::completes())},
+        {"inherit_spawn",
+         "a spawned worker inherits nothing: the task raises RuntimeError",
          {{"start_method", "spawn"}, {"transfer", "inherit"}, {"size_mb", "1"}},
          python::expect(Expectation::ends_as(VerdictKind::failed))},
     };

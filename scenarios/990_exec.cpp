@@ -47,7 +47,6 @@ int run_program(ScenarioContext& context) {
 Scenario exec_scenario() {
     Scenario s;
     s.id = "exec";
-    s.number = 990;
     s.group = "engine self-tests";
     s.title = "an uninstrumented program (forklore exec)";
     s.lesson = "The scenario behind 'forklore exec -- PROGRAM ARGS...': the sandbox's main process "

@@ -6,6 +6,7 @@
 // "line\0path\0function\0key\0value\0..." (where the scenario asked: the server's child_start
 // event names that line) with one end of a new socketpair attached (SCM_RIGHTS). The server
 // writes the child's pid on that socket, then, when the child ends, its raw wait status.
+#include "sim/probe/fd_io.hpp"
 #include "sim/probe/probe.hpp"
 #include "sim/probe/start.hpp"
 
@@ -28,7 +29,9 @@ namespace {
 int g_control_fd = -1; // the scenario's end of the control socket
 constexpr std::size_t kMaxRequest = 64 * 1024;
 
-int pidfd_open(pid_t pid) { return static_cast<int>(syscall(SYS_pidfd_open, pid, 0)); }
+int pidfd_open(pid_t pid) {
+    return static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+}
 
 bool write_int(int fd, int value) {
     return write(fd, &value, sizeof value) == static_cast<ssize_t>(sizeof value);
@@ -67,18 +70,21 @@ Request decode(const char* data, std::size_t size) {
             start = i + 1;
         }
     Request request;
-    if (fields.size() < 3) return request; // encode() always writes the three
+    if (fields.size() < 3)
+        return request; // encode() always writes the three
     request.line = static_cast<std::uint32_t>(std::strtoul(fields[0].c_str(), nullptr, 10));
     request.path = fields[1];
     request.function = fields[2];
-    for (std::size_t i = 3; i + 1 < fields.size(); i += 2) request.args[fields[i]] = fields[i + 1];
+    for (std::size_t i = 3; i + 1 < fields.size(); i += 2)
+        request.args[fields[i]] = fields[i + 1];
     return request;
 }
 
 // Where the scenario asked for the child, as the request says.
 CallSite site_of(const Request& request) {
     CallSite site = CallSite::unknown();
-    if (request.path.empty()) return site;
+    if (request.path.empty())
+        return site;
     site.path = request.path.c_str();
     site.file = source_file_id(request.path);
     site.line = request.line;
@@ -88,22 +94,13 @@ CallSite site_of(const Request& request) {
 // Receives one request; false at end of stream (the scenario's process has gone).
 bool receive_request(int control_fd, Request& request) {
     std::vector<char> buffer(kMaxRequest);
-    iovec io{buffer.data(), buffer.size()};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-    msghdr message{};
-    message.msg_iov = &io;
-    message.msg_iovlen = 1;
-    message.msg_control = control;
-    message.msg_controllen = sizeof control;
-    ssize_t n;
-    do {
-        n = recvmsg(control_fd, &message, MSG_CMSG_CLOEXEC);
-    } while (n < 0 && errno == EINTR);
-    if (n <= 0) return false;
+    int status_fd = -1;
+    long long n = fd_io::receive_with_fd(control_fd, buffer.data(), buffer.size(), status_fd);
+    if (n <= 0)
+        return false;
     request = decode(buffer.data(), static_cast<std::size_t>(n));
-    for (cmsghdr* c = CMSG_FIRSTHDR(&message); c; c = CMSG_NXTHDR(&message, c))
-        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-            std::memcpy(&request.status_fd, CMSG_DATA(c), sizeof(int));
+    if (status_fd >= 0)
+        request.status_fd = status_fd;
     return true;
 }
 
@@ -118,16 +115,20 @@ struct Running {
     bool accepting = true;
     while (accepting || !running.empty()) {
         std::vector<pollfd> fds;
-        if (accepting) fds.push_back({control_fd, POLLIN, 0});
-        for (const auto& child : running) fds.push_back({child.pidfd, POLLIN, 0});
+        if (accepting)
+            fds.push_back({control_fd, POLLIN, 0});
+        for (const auto& child : running)
+            fds.push_back({child.pidfd, POLLIN, 0});
         if (poll(fds.data(), fds.size(), -1) < 0) {
-            if (errno == EINTR) continue;
+            if (errno == EINTR)
+                continue;
             _exit(70);
         }
         std::size_t first_child = accepting ? 1 : 0;
         // Reap first: a finished child's slot is freed before new ones are added.
         for (std::size_t i = fds.size(); i-- > first_child;) {
-            if (!(fds[i].revents & (POLLIN | POLLHUP))) continue;
+            if (!(fds[i].revents & (POLLIN | POLLHUP)))
+                continue;
             Running child = running[i - first_child];
             int status = 0;
             if (waitpid(child.pid, &status, 0) == child.pid) {
@@ -139,13 +140,15 @@ struct Running {
             close(child.pidfd);
             running.erase(running.begin() + static_cast<long>(i - first_child));
         }
-        if (!accepting || !(fds[0].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+        if (!accepting || !(fds[0].revents & (POLLIN | POLLHUP | POLLERR)))
+            continue;
         Request request;
         if (!receive_request(control_fd, request)) {
             accepting = false; // the scenario closed its end: finish the children, then leave
             continue;
         }
-        if (request.status_fd < 0) continue;
+        if (request.status_fd < 0)
+            continue;
         pid_t pid = fork();
         if (pid == 0) {
             // A copy of the clean, single-threaded server: no scenario thread ever ran here.
@@ -173,12 +176,14 @@ struct Running {
 } // namespace
 
 void start_forkserver() {
-    if (g_control_fd >= 0) return;
+    if (g_control_fd >= 0)
+        return;
     int ends[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ends) != 0)
         throw std::runtime_error(std::string("forkserver socketpair: ") + strerror(errno));
     pid_t pid = fork();
-    if (pid < 0) throw std::runtime_error(std::string("forkserver fork: ") + strerror(errno));
+    if (pid < 0)
+        throw std::runtime_error(std::string("forkserver fork: ") + strerror(errno));
     if (pid == 0) {
         close(ends[0]);
         set_thread_name("forkserver");
@@ -193,7 +198,9 @@ void start_forkserver() {
            CallSite::unknown());
 }
 
-bool forkserver_running() { return g_control_fd >= 0; }
+bool forkserver_running() {
+    return g_control_fd >= 0;
+}
 
 Child forkserver_request(const std::string& function, const ChildArgs& args, CallSite site) {
     if (g_control_fd < 0)
@@ -202,24 +209,9 @@ Child forkserver_request(const std::string& function, const ChildArgs& args, Cal
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends) != 0)
         throw std::runtime_error(std::string("forkserver request socketpair: ") + strerror(errno));
     std::string payload = encode(site, function, args);
-    iovec io{payload.data(), payload.size()};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    msghdr message{};
-    message.msg_iov = &io;
-    message.msg_iovlen = 1;
-    message.msg_control = control;
-    message.msg_controllen = sizeof control;
-    cmsghdr* c = CMSG_FIRSTHDR(&message);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(c), &ends[1], sizeof(int));
-    ssize_t sent;
-    do {
-        sent = sendmsg(g_control_fd, &message, 0);
-    } while (sent < 0 && errno == EINTR);
+    bool sent = fd_io::send_with_fd(g_control_fd, payload.data(), payload.size(), ends[1]);
     close(ends[1]);
-    if (sent < 0) {
+    if (!sent) {
         close(ends[0]);
         throw std::runtime_error(std::string("forkserver request: ") + strerror(errno));
     }

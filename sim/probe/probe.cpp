@@ -1,11 +1,13 @@
 #include "sim/probe/probe.hpp"
 
+#include "sim/probe/fd_io.hpp"
+
+#include <fcntl.h>
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <fcntl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,13 +35,13 @@ thread_local char t_thread_name[16] = "main";
 // The page is marked MADV_WIPEONFORK: the kernel hands every child that gets a copy of the
 // address space (fork, _Fork, clone without CLONE_VM) a zeroed page, so the one thread that
 // came over from the parent finds a word that is not its own and asks the kernel again (an
-// exec'd program starts afresh anyway). No pthread_atfork handler is involved, so _Fork and a raw clone, which run none,
-// are covered as well as fork. A new thread starts with zeroed thread-locals and asks once.
-// The epoch (a counter copied into each child) makes a word never repeat one the thread could
-// still hold from an ancestor, even when pids repeat across PID namespaces.
-// vfork is the exception: its child borrows the parent's memory, page and thread-locals alike,
-// so vfork_exec() marks the thread and its events ask the kernel and cache nothing.
-// Without the page (a kernel before 4.14) every event asks the kernel, as before.
+// exec'd program starts afresh anyway). No pthread_atfork handler is involved, so _Fork and a raw
+// clone, which run none, are covered as well as fork. A new thread starts with zeroed thread-locals
+// and asks once. The epoch (a counter copied into each child) makes a word never repeat one the
+// thread could still hold from an ancestor, even when pids repeat across PID namespaces. vfork is
+// the exception: its child borrows the parent's memory, page and thread-locals alike, so
+// vfork_exec() marks the thread and its events ask the kernel and cache nothing. Without the page
+// (a kernel before 4.14) every event asks the kernel, as before.
 struct IdentityPage {
     std::atomic<std::uint64_t> word;
 };
@@ -47,7 +49,8 @@ struct IdentityPage {
 IdentityPage* make_identity_page() noexcept {
     void* page = mmap(nullptr, sizeof(IdentityPage) < 4096 ? 4096 : sizeof(IdentityPage),
                       PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (page == MAP_FAILED) return nullptr;
+    if (page == MAP_FAILED)
+        return nullptr;
     if (madvise(page, 4096, MADV_WIPEONFORK) != 0) {
         munmap(page, 4096);
         return nullptr;
@@ -72,7 +75,8 @@ struct Ids {
     Ids ids{static_cast<std::int32_t>(syscall(SYS_getpid)),
             static_cast<std::int32_t>(syscall(SYS_gettid))};
     // A vfork child must not write the thread-locals it shares with its parent's thread.
-    if (!g_identity || t_in_vfork) return ids;
+    if (!g_identity || t_in_vfork)
+        return ids;
     std::uint64_t word = g_identity->word.load(std::memory_order_acquire);
     if (word == 0) {
         std::uint64_t epoch = g_identity_epoch.fetch_add(1, std::memory_order_relaxed) + 1;
@@ -83,7 +87,8 @@ struct Ids {
     }
     // A word that names another pid belongs to an address space this process shares without
     // being a thread of it (clone with CLONE_VM): trust nothing cached, cache nothing.
-    if (static_cast<std::int32_t>(static_cast<std::uint32_t>(word)) != ids.pid) return ids;
+    if (static_cast<std::int32_t>(static_cast<std::uint32_t>(word)) != ids.pid)
+        return ids;
     t_pid = ids.pid;
     t_tid = ids.tid;
     // A signal handler that interrupts this thread before the word is stored asks the kernel
@@ -109,8 +114,8 @@ thread_local std::uint64_t t_noted_in = 0; // the serial of the channel it was n
 }
 
 inline void note_file(Channel* channel, const CallSite& site) noexcept {
-    if (site.file == 0 || (site.file == t_noted_file && channel->serial() == t_noted_in))
-        [[likely]] return;
+    if (site.file == 0 || (site.file == t_noted_file && channel->serial() == t_noted_in)) [[likely]]
+        return;
     note_file_slow(channel, site);
 }
 
@@ -122,15 +127,22 @@ inline Ids current_ids() noexcept {
 }
 } // namespace
 
-void install_channel(Channel* channel) noexcept { g_channel = channel; }
-Channel* installed_channel() noexcept { return g_channel; }
+void install_channel(Channel* channel) noexcept {
+    g_channel = channel;
+}
+Channel* installed_channel() noexcept {
+    return g_channel;
+}
 
-pid_t current_tid() noexcept { return current_ids().tid; }
+pid_t current_tid() noexcept {
+    return current_ids().tid;
+}
 
 void record(EventKind kind, std::uint64_t object, std::int64_t arg0, std::int64_t arg1,
             const char* name, const char* text, CallSite site) noexcept {
     Channel* channel = g_channel;
-    if (!channel) return;
+    if (!channel)
+        return;
     Ids ids = current_ids();
     note_file(channel, site);
     channel->record_now(kind, ids.pid, ids.tid, object, arg0, arg1, t_thread_name, name, text,
@@ -140,11 +152,12 @@ void record(EventKind kind, std::uint64_t object, std::int64_t arg0, std::int64_
 void record_named(EventKind kind, std::uint64_t object, std::int64_t arg0, std::int64_t arg1,
                   const char (&name)[sizeof(Event::name)], CallSite site) noexcept {
     Channel* channel = g_channel;
-    if (!channel) return;
+    if (!channel)
+        return;
     Ids ids = current_ids();
     note_file(channel, site);
-    channel->record_now(kind, ids.pid, ids.tid, object, arg0, arg1, t_thread_name, name,
-                        site.file, site.line);
+    channel->record_now(kind, ids.pid, ids.tid, object, arg0, arg1, t_thread_name, name, site.file,
+                        site.line);
 }
 
 pid_t vfork_exec(const char* path, char* const argv[], CallSite site) noexcept {
@@ -173,7 +186,9 @@ void set_thread_name(const char* name) noexcept {
     prctl(PR_SET_NAME, t_thread_name, 0, 0, 0);
 }
 
-const char* thread_name() noexcept { return t_thread_name; }
+const char* thread_name() noexcept {
+    return t_thread_name;
+}
 
 // --- Thread ----------------------------------------------------------------------------------
 
@@ -206,10 +221,13 @@ Thread& Thread::operator=(Thread&&) noexcept = default;
 
 Thread::~Thread() {
     // A join nobody wrote: the end of the Thread's scope has no line.
-    if (thread_.joinable()) join(CallSite::unknown());
+    if (thread_.joinable())
+        join(CallSite::unknown());
 }
 
-pid_t Thread::tid() const noexcept { return identity_ ? identity_->tid.load() : 0; }
+pid_t Thread::tid() const noexcept {
+    return identity_ ? identity_->tid.load() : 0;
+}
 
 void Thread::join(CallSite site) {
     auto tid = static_cast<std::uint64_t>(this->tid());
@@ -229,7 +247,9 @@ Mutex::Mutex(const char* name, bool recursive) noexcept : recursive_(recursive) 
     copy_name(name_, name);
 }
 
-Mutex::~Mutex() { pthread_mutex_destroy(&mutex_); }
+Mutex::~Mutex() {
+    pthread_mutex_destroy(&mutex_);
+}
 
 void Mutex::lock(CallSite site) noexcept {
     auto address = reinterpret_cast<std::uint64_t>(&mutex_);
@@ -244,7 +264,8 @@ void Mutex::lock(CallSite site) noexcept {
 }
 
 bool Mutex::try_lock(CallSite site) noexcept {
-    if (pthread_mutex_trylock(&mutex_) != 0) return false;
+    if (pthread_mutex_trylock(&mutex_) != 0)
+        return false;
     record_named(EventKind::lock_acquired, reinterpret_cast<std::uint64_t>(&mutex_), kind(), 0,
                  name_, site);
     return true;
@@ -268,7 +289,9 @@ Barrier::Barrier(const char* name, unsigned parties) noexcept {
     copy_name(name_, name);
 }
 
-Barrier::~Barrier() { pthread_barrier_destroy(&barrier_); }
+Barrier::~Barrier() {
+    pthread_barrier_destroy(&barrier_);
+}
 
 void Barrier::arrive_and_wait(CallSite site) noexcept {
     auto address = reinterpret_cast<std::uint64_t>(&barrier_);
@@ -306,13 +329,19 @@ bool FileLock::lock(bool exclusive, CallSite site) noexcept {
     auto kind = static_cast<std::int64_t>(kind_);
     std::uint64_t ino = inode_;
     record_named(EventKind::file_lock_wait, static_cast<std::uint64_t>(fd_), kind,
-           static_cast<std::int64_t>(ino), name_, site);
+                 static_cast<std::int64_t>(ino), name_, site);
     int rc = 0;
     short type = exclusive ? F_WRLCK : F_RDLCK;
     switch (kind_) {
-    case FileLockKind::flock: rc = flock(fd_, exclusive ? LOCK_EX : LOCK_SH); break;
-    case FileLockKind::fcntl: rc = fcntl_whole_file(fd_, F_SETLKW, type); break;
-    case FileLockKind::ofd: rc = fcntl_whole_file(fd_, F_OFD_SETLKW, type); break;
+    case FileLockKind::flock:
+        rc = flock(fd_, exclusive ? LOCK_EX : LOCK_SH);
+        break;
+    case FileLockKind::fcntl:
+        rc = fcntl_whole_file(fd_, F_SETLKW, type);
+        break;
+    case FileLockKind::ofd:
+        rc = fcntl_whole_file(fd_, F_OFD_SETLKW, type);
+        break;
     }
     if (rc != 0) {
         int saved = errno;
@@ -321,38 +350,26 @@ bool FileLock::lock(bool exclusive, CallSite site) noexcept {
         return false;
     }
     record_named(EventKind::file_lock_acquired, static_cast<std::uint64_t>(fd_), kind,
-           static_cast<std::int64_t>(ino), name_, site);
+                 static_cast<std::int64_t>(ino), name_, site);
     return true;
 }
 
 bool FileLock::unlock(CallSite site) noexcept {
     auto kind = static_cast<std::int64_t>(kind_);
     record_named(EventKind::file_lock_released, static_cast<std::uint64_t>(fd_), kind,
-           static_cast<std::int64_t>(inode_), name_, site);
+                 static_cast<std::int64_t>(inode_), name_, site);
     switch (kind_) {
-    case FileLockKind::flock: return flock(fd_, LOCK_UN) == 0;
-    case FileLockKind::fcntl: return fcntl_whole_file(fd_, F_SETLK, F_UNLCK) == 0;
-    case FileLockKind::ofd: return fcntl_whole_file(fd_, F_OFD_SETLK, F_UNLCK) == 0;
+    case FileLockKind::flock:
+        return flock(fd_, LOCK_UN) == 0;
+    case FileLockKind::fcntl:
+        return fcntl_whole_file(fd_, F_SETLK, F_UNLCK) == 0;
+    case FileLockKind::ofd:
+        return fcntl_whole_file(fd_, F_OFD_SETLK, F_UNLCK) == 0;
     }
     return false;
 }
 
 // --- Output ----------------------------------------------------------------------------------
-
-namespace {
-// write(2) the whole buffer; a logger must not lose half a line to a short write.
-void write_all(int fd, const char* data, std::size_t size) noexcept {
-    while (size > 0) {
-        ssize_t written = ::write(fd, data, size);
-        if (written < 0) {
-            if (errno == EINTR) continue;
-            return;
-        }
-        data += written;
-        size -= static_cast<std::size_t>(written);
-    }
-}
-} // namespace
 
 void Logger::write(const char* text, CallSite site) noexcept {
     // Like a real logging library: take the logger's lock, format the line, write it, unlock.
@@ -361,7 +378,8 @@ void Logger::write(const char* text, CallSite site) noexcept {
     int length = snprintf(line, sizeof line, "[%s] %s\n", t_thread_name, text);
     if (length > 0) {
         std::size_t size = std::min(static_cast<std::size_t>(length), sizeof line - 1);
-        write_all(STDERR_FILENO, line, size);
+        // The whole line: a logger must not lose half of it to a short write.
+        (void)fd_io::write_all(STDERR_FILENO, line, size);
     }
     record(EventKind::output, 0, STDERR_FILENO, 0, "logger", text, site);
     mutex_.unlock(site);

@@ -1,5 +1,6 @@
 #include "sim/probe/start.hpp"
 
+#include "sim/probe/fd_io.hpp"
 #include "sim/probe/probe.hpp"
 
 #include <spawn.h>
@@ -28,7 +29,8 @@ struct PreparedArgv {
 
     char* const* data() {
         pointers.clear();
-        for (auto& s : strings) pointers.push_back(s.data());
+        for (auto& s : strings)
+            pointers.push_back(s.data());
         pointers.push_back(nullptr);
         return pointers.data();
     }
@@ -38,10 +40,10 @@ PreparedArgv host_child_argv(const std::string& function, const ChildArgs& args,
                              StartMethod method) {
     PreparedArgv argv;
     argv.strings = {g_launch.host_path, "child",
-                    "--scenario", g_launch.scenario->id,
-                    "--function", function,
-                    "--method", std::string(to_string(method)),
-                    "--channel-fd", std::to_string(g_launch.channel_fd)};
+                    "--scenario",       g_launch.scenario->id,
+                    "--function",       function,
+                    "--method",         std::string(to_string(method)),
+                    "--channel-fd",     std::to_string(g_launch.channel_fd)};
     for (const auto& [key, value] : args) {
         argv.strings.push_back("--arg");
         argv.strings.push_back(key + "=" + value);
@@ -50,7 +52,8 @@ PreparedArgv host_child_argv(const std::string& function, const ChildArgs& args,
 }
 
 ChildFunction find_child_function(const std::string& function) {
-    if (!g_launch.scenario) throw std::runtime_error("no scenario is running in this process");
+    if (!g_launch.scenario)
+        throw std::runtime_error("no scenario is running in this process");
     auto it = g_launch.scenario->children.find(function);
     if (it == g_launch.scenario->children.end())
         throw std::runtime_error("scenario '" + g_launch.scenario->id +
@@ -58,21 +61,27 @@ ChildFunction find_child_function(const std::string& function) {
     return it->second;
 }
 
-void record_child_start(pid_t pid, StartMethod method, const std::string& function,
-                        CallSite site) {
+void record_child_start(pid_t pid, StartMethod method, const std::string& function, CallSite site) {
     record(EventKind::child_start, static_cast<std::uint64_t>(pid),
            static_cast<std::int64_t>(method), 0, function.c_str(), nullptr, site);
 }
 } // namespace
 
-void set_launch_context(LaunchContext context) { g_launch = std::move(context); }
-const LaunchContext& launch_context() { return g_launch; }
+void set_launch_context(LaunchContext context) {
+    g_launch = std::move(context);
+}
+const LaunchContext& launch_context() {
+    return g_launch;
+}
 
-Child::Child(Child&& other) noexcept { *this = std::move(other); }
+Child::Child(Child&& other) noexcept {
+    *this = std::move(other);
+}
 
 Child& Child::operator=(Child&& other) noexcept {
     if (this != &other) {
-        if (status_fd_ >= 0) close(status_fd_);
+        if (status_fd_ >= 0)
+            close(status_fd_);
         pid_ = std::exchange(other.pid_, -1);
         method_ = other.method_;
         status_fd_ = std::exchange(other.status_fd_, -1);
@@ -84,11 +93,13 @@ Child& Child::operator=(Child&& other) noexcept {
 Child::~Child() {
     // A child never waited for is left to the sandbox's reaper: blocking here could turn a
     // scenario's early return into a hang of its own.
-    if (status_fd_ >= 0) close(status_fd_);
+    if (status_fd_ >= 0)
+        close(status_fd_);
 }
 
-int Child::wait(CallSite site) {
-    if (!valid() || waited_) return -1;
+WaitStatus Child::wait(CallSite site) {
+    if (!valid() || waited_)
+        return WaitStatus();
     int status = -1;
     // Says which child this thread waits for, and how: a fork server's child is waited for by
     // reading a socket, which /proc alone cannot tie to the child.
@@ -97,15 +108,8 @@ int Child::wait(CallSite site) {
     if (status_fd_ >= 0) {
         // The forkserver is the parent and reaps it; it sends the wait status when it does.
         int received = 0;
-        std::size_t got = 0;
-        auto* bytes = reinterpret_cast<char*>(&received);
-        while (got < sizeof received) {
-            ssize_t n = read(status_fd_, bytes + got, sizeof received - got);
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) break;
-            got += static_cast<std::size_t>(n);
-        }
-        if (got == sizeof received) status = received;
+        if (fd_io::read_all(status_fd_, &received, sizeof received))
+            status = received;
     } else {
         while (waitpid(pid_, &status, 0) < 0) {
             if (errno != EINTR) {
@@ -118,11 +122,12 @@ int Child::wait(CallSite site) {
     if (status != -1)
         record(EventKind::process_exit, static_cast<std::uint64_t>(pid_), status, 0, "parent",
                nullptr, site);
-    return status;
+    return WaitStatus::from_raw(status);
 }
 
 void Child::kill(int signal, CallSite site) {
-    if (!valid()) return;
+    if (!valid())
+        return;
     // Recorded first: the death must never look unexpected, whichever event the reader sees first.
     record(EventKind::signal_sent, static_cast<std::uint64_t>(pid_), signal, 0, nullptr, nullptr,
            site);
@@ -135,7 +140,8 @@ Child start_child(StartMethod method, const std::string& function, const ChildAr
     switch (method) {
     case StartMethod::fork: {
         pid_t pid = fork();
-        if (pid < 0) throw std::runtime_error(std::string("fork: ") + strerror(errno));
+        if (pid < 0)
+            throw std::runtime_error(std::string("fork: ") + strerror(errno));
         if (pid == 0) {
             // The child: only the thread that called fork() exists here. Every lock is in the
             // state it had in the parent at this instant, held or not.
@@ -150,7 +156,8 @@ Child start_child(StartMethod method, const std::string& function, const ChildAr
         char* const* argv_data = argv.data();
         const char* program = g_launch.host_path.c_str();
         pid_t pid = fork();
-        if (pid < 0) throw std::runtime_error(std::string("fork: ") + strerror(errno));
+        if (pid < 0)
+            throw std::runtime_error(std::string("fork: ") + strerror(errno));
         if (pid == 0) {
             // Async-signal-safe only until exec: recording is, execv is.
             record(EventKind::exec, 0, 0, 0, "forklore-host", nullptr, site);
@@ -163,13 +170,15 @@ Child start_child(StartMethod method, const std::string& function, const ChildAr
     case StartMethod::spawn: {
         PreparedArgv argv = host_child_argv(function, args, method);
         pid_t pid = -1;
-        int rc = posix_spawn(&pid, g_launch.host_path.c_str(), nullptr, nullptr, argv.data(),
-                             environ);
-        if (rc != 0) throw std::runtime_error(std::string("posix_spawn: ") + strerror(rc));
+        int rc =
+            posix_spawn(&pid, g_launch.host_path.c_str(), nullptr, nullptr, argv.data(), environ);
+        if (rc != 0)
+            throw std::runtime_error(std::string("posix_spawn: ") + strerror(rc));
         record_child_start(pid, method, function, site);
         return Child(pid, method);
     }
-    case StartMethod::forkserver: return forkserver_request(function, args, site);
+    case StartMethod::forkserver:
+        return forkserver_request(function, args, site);
     }
     throw std::runtime_error("unknown start method");
 }

@@ -10,6 +10,7 @@
 #include "sim/protocol/call_site.hpp"
 #include "sim/scenario/scenario.hpp"
 #include "sim/protocol/start_method.hpp"
+#include "sim/protocol/wait_status.hpp"
 
 #include <sys/types.h>
 
@@ -42,9 +43,9 @@ class Child {
     StartMethod method() const { return method_; }
     bool valid() const { return pid_ > 0; }
 
-    // Blocks until the child ends and returns its raw wait status (-1 when it cannot be known).
-    // Records a process_exit event.
-    int wait(CallSite site = {});
+    // Blocks until the child ends and says how it ended (unknown when it cannot be known: a
+    // second wait, or a fork server that died before it answered). Records a process_exit event.
+    WaitStatus wait(CallSite site = {});
     // Sends a signal and records signal_sent, so the death it causes is known to be meant.
     void kill(int signal, CallSite site = {});
 

@@ -1,6 +1,7 @@
 #include "sim/sandbox/host.hpp"
 
 #include "sim/protocol/channel.hpp"
+#include "sim/protocol/wait_status.hpp"
 #include "sim/probe/probe.hpp"
 #include "sim/probe/start.hpp"
 
@@ -29,9 +30,10 @@ Channel g_channel;
     _exit(kHostSetupErrorCode);
 }
 
-int encode_status(int status) {
-    if (WIFEXITED(status)) return WEXITSTATUS(status);
-    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+int encode_status(int raw_status) {
+    const WaitStatus status = WaitStatus::from_raw(raw_status);
+    if (status.exited()) return status.exit_code();
+    if (status.killed()) return 128 + status.fatal_signal();
     return kHostSetupErrorCode;
 }
 

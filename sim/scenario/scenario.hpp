@@ -6,9 +6,9 @@
 // source of the corpus (the CLI's list, the matrix and the CTest corpus tests all read it).
 #pragma once
 
-#include "sim/sandbox/containment.hpp"
 #include "sim/protocol/start_method.hpp"
 #include "sim/protocol/verdict_kind.hpp"
+#include "sim/sandbox/containment.hpp"
 
 #include <functional>
 #include <map>
@@ -28,6 +28,13 @@ struct Knob {
     std::string help;
     std::vector<std::string> choices; // choice knobs
     long min = 0, max = 0;            // integer knobs
+
+    // Named constructors, so that a scenario's list of knobs says what each one is. A flag is
+    // "on" or "off"; a choice is one of `choices`; an integer lies in [min, max].
+    static Knob flag(std::string name, bool on_by_default, std::string help);
+    static Knob choice(std::string name, std::string default_value,
+                       std::vector<std::string> choices, std::string help);
+    static Knob integer(std::string name, long default_value, long min, long max, std::string help);
 
     // Empty when `value` is acceptable; otherwise why not (one line).
     std::string validate(const std::string& value) const;
@@ -107,16 +114,16 @@ using ChildFunction = int (*)(const ChildArgs& args);
 using ScenarioBody = int (*)(ScenarioContext& context);
 
 struct Scenario {
-    std::string id;     // "file-read-under-lock"
-    int number = 0;     // teaching order: 10, 20, 30 ...
-    std::string group;  // "fork and locks"
+    std::string id;    // "file-read-under-lock"
+    int number = 0;    // teaching order: 10, 20, 30 ... (from the file name: ScenarioRegistrar)
+    std::string group; // "fork and locks"
     std::string title;
     std::string lesson; // one paragraph
     std::vector<Knob> knobs;
     std::vector<Variant> variants;
     ScenarioBody body = nullptr;
     std::map<std::string, ChildFunction> children;
-    bool hidden = false; // self-tests of the engine: listed only with --all
+    bool hidden = false;           // self-tests of the engine: listed only with --all
     double timeout_seconds = 10.0; // the run's deadline unless the user gives one
     SandboxLimits limits;          // the sandbox's limits for this scenario
     // Its source files, relative to the source tree: the file that registers it first (set by
@@ -145,9 +152,7 @@ class ScenarioRegistry {
     void add_source(std::string_view path, std::string_view text);
     // The text of `path`, or nullopt when it is not embedded in this program.
     std::optional<std::string_view> source_text(std::string_view path) const;
-    const std::map<std::string, std::string_view, std::less<>>& sources() const {
-        return sources_;
-    }
+    const std::map<std::string, std::string_view, std::less<>>& sources() const { return sources_; }
 
   private:
     std::vector<Scenario> scenarios_;
@@ -156,8 +161,17 @@ class ScenarioRegistry {
 
 // Registers a scenario. `file` is where the registrar is written (__builtin_FILE() at the
 // caller, relative to the source tree as the build maps it): the scenario's source file.
+// The number a scenario file's name begins with ("scenarios/085_thread_pool_after_fork.cpp":
+// 85), 0 when it begins with none.
+int number_from_file_name(std::string_view path);
+
+// Registers a scenario under the file that declares it. A scenario's number is written once, in
+// its file name: the registrar reads it from there unless the scenario set one (the engine's
+// self-tests, many in one file, number themselves).
 struct ScenarioRegistrar {
     explicit ScenarioRegistrar(Scenario scenario, const char* file = __builtin_FILE()) {
+        if (scenario.number == 0)
+            scenario.number = number_from_file_name(file);
         scenario.sources.insert(scenario.sources.begin(), file);
         ScenarioRegistry::instance().add(std::move(scenario));
     }

@@ -4,7 +4,7 @@
 // them must end as a setup error that names it, and nothing else is checked.
 #include <catch2/catch.hpp>
 
-#include "scenarios/python_program.hpp"
+#include "scenarios/support/python_program.hpp"
 #include "sim/run/matrix.hpp"
 #include "sim/record/record.hpp"
 #include "sim/run/runner.hpp"

@@ -2,8 +2,8 @@
 // than timed out, and no process of a sandbox survives its run, whatever the verdict.
 #include <catch2/catch.hpp>
 
-#include "sim/run/matrix.hpp"
 #include "sim/record/record.hpp"
+#include "sim/run/matrix.hpp"
 #include "sim/run/runner.hpp"
 #include "sim/scenario/scenario.hpp"
 
@@ -27,14 +27,17 @@ using namespace forklore;
 pid_t parent_of(pid_t pid) {
     std::string path = "/proc/" + std::to_string(pid) + "/stat";
     int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return 0;
+    if (fd < 0)
+        return 0;
     char buffer[1024];
     ssize_t length = read(fd, buffer, sizeof buffer - 1);
     close(fd);
-    if (length <= 0) return 0;
+    if (length <= 0)
+        return 0;
     std::string text(buffer, static_cast<std::size_t>(length));
     auto close = text.rfind(')');
-    if (close == std::string::npos) return 0;
+    if (close == std::string::npos)
+        return 0;
     char state = 0;
     int ppid = 0;
     std::sscanf(text.c_str() + close + 1, " %c %d", &state, &ppid);
@@ -47,7 +50,8 @@ std::vector<pid_t> my_descendants() {
     DIR* proc = opendir("/proc");
     while (dirent* entry = readdir(proc)) {
         pid_t pid = std::atoi(entry->d_name);
-        if (pid <= 0) continue;
+        if (pid <= 0)
+            continue;
         for (pid_t up = parent_of(pid), hops = 0; up > 1 && hops < 64; up = parent_of(up), ++hops)
             if (up == getpid()) {
                 found.push_back(pid);
@@ -69,7 +73,8 @@ RunRecord run_variant_once(const std::string& id, const std::string& variant,
 
 } // namespace
 
-TEST_CASE("every verdict kind is reached and no sandbox process survives the run", "[engine][leak]") {
+TEST_CASE("every verdict kind is reached and no sandbox process survives the run",
+          "[engine][leak]") {
     struct Case {
         const char* scenario;
         const char* variant;
@@ -203,10 +208,10 @@ TEST_CASE("a full event ring: events are dropped and counted, and every verdict 
     // word, not from events), and exit statuses and intended kills have a reserve of their own,
     // so a crash, a kill on purpose, and the end of the first process are still seen.
     const std::pair<const char*, const char*> cases[] = {
-        {"file-read-under-lock", "fork"},      {"file-read-under-lock", "spawn"},
-        {"lock-cycle", "opposite_order"},      {"selftest-pipe-wait", "default"},
-        {"selftest-child-aborts", "default"},  {"selftest-kill-child", "default"},
-        {"selftest-orphan", "default"},        {"selftest-many-events", "default"},
+        {"file-read-under-lock", "fork"},     {"file-read-under-lock", "spawn"},
+        {"lock-cycle", "opposite_order"},     {"selftest-pipe-wait", "default"},
+        {"selftest-child-aborts", "default"}, {"selftest-kill-child", "default"},
+        {"selftest-orphan", "default"},       {"selftest-many-events", "default"},
     };
     for (std::size_t capacity : {std::size_t{1}, std::size_t{2}})
         for (const auto& [id, variant] : cases) {
@@ -245,7 +250,8 @@ TEST_CASE("the sandbox enters its namespaces where the kernel allows", "[engine]
     RunRecord record = run_variant_once("file-read-under-lock", "spawn");
     INFO("sandbox: " << record.sandbox);
     CHECK_FALSE(record.sandbox.empty());
-    if (geteuid() == 0) CHECK_THAT(record.sandbox, Catch::Contains("pid"));
+    if (geteuid() == 0)
+        CHECK_THAT(record.sandbox, Catch::Contains("pid"));
     // Inside a PID namespace the scenario's main process is pid 2 (the reaper is pid 1).
     if (record.sandbox.find("pid") != std::string::npos) {
         const ProcessRecord* main_process = record.find_process(2);
@@ -254,13 +260,15 @@ TEST_CASE("the sandbox enters its namespaces where the kernel allows", "[engine]
     }
 }
 
-TEST_CASE("the run record knows every process, how it was made and how it ended", "[engine][record]") {
+TEST_CASE("the run record knows every process, how it was made and how it ended",
+          "[engine][record]") {
     RunRecord record = run_variant_once("file-read-under-lock", "forkserver");
     REQUIRE(record.verdict.kind == VerdictKind::completed);
     // Nothing but the scenario writes to the sandbox's stderr (no runtime noise, no warnings).
     CHECK(record.stderr_text.empty());
     std::map<std::string, const ProcessRecord*> by_role;
-    for (const auto& process : record.processes) by_role[process.role] = &process;
+    for (const auto& process : record.processes)
+        by_role[process.role] = &process;
     for (const char* role : {"host", "reaper", "main", "forkserver", "read"}) {
         INFO("role " << role);
         REQUIRE(by_role.count(role) == 1);
@@ -272,4 +280,20 @@ TEST_CASE("the run record knows every process, how it was made and how it ended"
     CHECK(by_role["read"]->parent_ns_pid == by_role["forkserver"]->ns_pid);
     CHECK(by_role["forkserver"]->parent_ns_pid == by_role["main"]->ns_pid);
     CHECK(by_role["read"]->output.find("worker read 65536 bytes") != std::string::npos);
+}
+
+TEST_CASE("every lesson is numbered by its file name, in teaching order", "[engine]") {
+    const auto& all = ScenarioRegistry::instance().all();
+    int lessons = 0;
+    for (const Scenario& scenario : all) {
+        if (scenario.hidden)
+            continue;
+        ++lessons;
+        REQUIRE_FALSE(scenario.sources.empty());
+        CHECK(scenario.number > 0);
+        CHECK(scenario.number == number_from_file_name(scenario.sources.front()));
+    }
+    CHECK(lessons >= 27);
+    for (std::size_t i = 1; i < all.size(); ++i)
+        CHECK(all[i - 1].number <= all[i].number);
 }

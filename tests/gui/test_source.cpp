@@ -174,7 +174,7 @@ TEST_CASE("the Source panel highlights the selected event's line and marks each 
         CHECK(marks[0]->label.rfind("main (", 0) == 0);
         // The parent's main thread is in its wait for the child: its mark is on `child.wait()`.
         const std::uint32_t wait =
-            lines_with(kScenarioFile, "int status = child.wait(); // SYNC").at(0);
+            lines_with(kScenarioFile, "WaitStatus status = child.wait(); // SYNC").at(0);
         REQUIRE(model.marks_on(wait).size() == 1);
         CHECK(r.events[model.marks_on(wait)[0]->event].kind == EventKind::child_wait);
     }

@@ -14,30 +14,13 @@ using Catch::Matchers::Contains;
 namespace {
 
 Knob choice_knob() {
-    Knob k;
-    k.name = "logger";
-    k.type = KnobType::choice;
-    k.default_value = "stdio";
-    k.choices = {"stdio", "logger", "none"};
-    return k;
+    return Knob::choice("logger", "stdio", {"stdio", "logger", "none"}, "");
 }
-
 Knob flag_knob() {
-    Knob k;
-    k.name = "warm_up";
-    k.type = KnobType::flag;
-    k.default_value = "off";
-    return k;
+    return Knob::flag("warm_up", false, "");
 }
-
 Knob integer_knob() {
-    Knob k;
-    k.name = "threads";
-    k.type = KnobType::integer;
-    k.default_value = "2";
-    k.min = 1;
-    k.max = 16;
-    return k;
+    return Knob::integer("threads", 2, 1, 16, "");
 }
 
 Scenario test_scenario() {
@@ -48,9 +31,13 @@ Scenario test_scenario() {
     s.knobs = {start_method_knob("method", StartMethod::fork, "how the child starts"),
                choice_knob(), flag_knob(), integer_knob()};
     s.variants = {
-        {"forked", "fork with a logger", {{"logger", "logger"}},
+        {"forked",
+         "fork with a logger",
+         {{"logger", "logger"}},
          Expectation::deadlocks(DeadlockReason::orphaned_lock)},
-        {"spawned", "spawn is safe", {{"method", "spawn"}, {"threads", "4"}},
+        {"spawned",
+         "spawn is safe",
+         {{"method", "spawn"}, {"threads", "4"}},
          Expectation::completes()},
     };
     return s;
@@ -99,8 +86,8 @@ TEST_CASE("Knob::validate accepts good values and names the knob for bad ones", 
         CHECK(k.validate("1").empty());
         CHECK(k.validate("16").empty());
         CHECK(k.validate("7").empty());
-        for (const char* bad : {"0", "17", "-3", "", "two", "3x", " 3", "3 ", "1.5",
-                                "99999999999999999999999"}) {
+        for (const char* bad :
+             {"0", "17", "-3", "", "two", "3x", " 3", "3 ", "1.5", "99999999999999999999999"}) {
             INFO("value '" << bad << "'");
             const std::string problem = k.validate(bad);
             CHECK_THAT(problem, Contains("threads"));
@@ -136,13 +123,15 @@ TEST_CASE("resolve_knobs: defaults, then the variant, then overrides", "[scenari
 
     SECTION("defaults only") {
         const KnobValues v = s.resolve_knobs(nullptr, {});
-        CHECK(v == KnobValues{{"method", "fork"}, {"logger", "stdio"}, {"warm_up", "off"},
-                              {"threads", "2"}});
+        CHECK(v ==
+              KnobValues{
+                  {"method", "fork"}, {"logger", "stdio"}, {"warm_up", "off"}, {"threads", "2"}});
     }
     SECTION("a variant changes only its own knobs") {
         const KnobValues v = s.resolve_knobs(spawned, {});
-        CHECK(v == KnobValues{{"method", "spawn"}, {"logger", "stdio"}, {"warm_up", "off"},
-                              {"threads", "4"}});
+        CHECK(v ==
+              KnobValues{
+                  {"method", "spawn"}, {"logger", "stdio"}, {"warm_up", "off"}, {"threads", "4"}});
     }
     SECTION("overrides win over the variant") {
         const KnobValues v = s.resolve_knobs(spawned, {{"threads", "8"}, {"warm_up", "on"}});
@@ -221,7 +210,37 @@ TEST_CASE("a local scenario stays out of the registry", "[scenario]") {
     const auto& all = ScenarioRegistry::instance().all();
     std::set<std::string> ids;
     for (std::size_t i = 0; i < all.size(); ++i) {
-        if (i > 0) CHECK(all[i - 1].number <= all[i].number);
+        if (i > 0)
+            CHECK(all[i - 1].number <= all[i].number);
         CHECK(ids.insert(all[i].id).second);
     }
+}
+
+TEST_CASE("the named knob constructors fill what each kind of knob needs", "[scenario]") {
+    const Knob flag = Knob::flag("atfork", true, "handlers");
+    CHECK(flag.type == KnobType::flag);
+    CHECK(flag.default_value == "on");
+    CHECK(Knob::flag("atfork", false, "").default_value == "off");
+    CHECK(flag.help == "handlers");
+
+    const Knob choice = Knob::choice("lock", "mutex", {"mutex", "spin"}, "which lock");
+    CHECK(choice.type == KnobType::choice);
+    CHECK(choice.default_value == "mutex");
+    CHECK(choice.choices == std::vector<std::string>{"mutex", "spin"});
+    CHECK(choice.validate("spin").empty());
+
+    const Knob integer = Knob::integer("threads", 4, 1, 16, "how many");
+    CHECK(integer.type == KnobType::integer);
+    CHECK(integer.default_value == "4");
+    CHECK(integer.min == 1);
+    CHECK(integer.max == 16);
+    CHECK_FALSE(integer.validate("17").empty());
+}
+
+TEST_CASE("a scenario's number comes from its file name", "[scenario]") {
+    CHECK(number_from_file_name("scenarios/085_thread_pool_after_fork.cpp") == 85);
+    CHECK(number_from_file_name("/src/forklore/scenarios/010_file_read_under_lock.cpp") == 10);
+    CHECK(number_from_file_name("990_exec.cpp") == 990);
+    CHECK(number_from_file_name("tests/selftests/engine_selftests.cpp") == 0);
+    CHECK(number_from_file_name("") == 0);
 }

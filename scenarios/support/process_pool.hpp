@@ -13,7 +13,7 @@
 // *watching* pool also polls every worker's own connection and reports a worker's death.
 #pragma once
 
-#include "scenarios/process_pool_worker.hpp"
+#include "scenarios/support/process_pool_worker.hpp"
 #include "sim/probe/probe.hpp"
 #include "sim/probe/start.hpp"
 
@@ -45,14 +45,21 @@ struct TaskOutcome {
 
     // The value, or the worker's exception raised again here, as the same standard type.
     long value() const {
-        if (!failed()) return result;
+        if (!failed())
+            return result;
         const std::string& m = error_message;
-        if (error_type == "std::invalid_argument") throw std::invalid_argument(m);
-        if (error_type == "std::out_of_range") throw std::out_of_range(m);
-        if (error_type == "std::domain_error") throw std::domain_error(m);
-        if (error_type == "std::length_error") throw std::length_error(m);
-        if (error_type == "std::overflow_error") throw std::overflow_error(m);
-        if (error_type == "std::logic_error") throw std::logic_error(m);
+        if (error_type == "std::invalid_argument")
+            throw std::invalid_argument(m);
+        if (error_type == "std::out_of_range")
+            throw std::out_of_range(m);
+        if (error_type == "std::domain_error")
+            throw std::domain_error(m);
+        if (error_type == "std::length_error")
+            throw std::length_error(m);
+        if (error_type == "std::overflow_error")
+            throw std::overflow_error(m);
+        if (error_type == "std::logic_error")
+            throw std::logic_error(m);
         throw std::runtime_error(error_type + ": " + m);
     }
 };
@@ -82,7 +89,8 @@ class ProcessPool {
     // One argument per task, or several.
     std::vector<TaskOutcome> map(const std::string& function, const std::vector<long>& inputs) {
         std::vector<std::vector<long>> tuples;
-        for (long input : inputs) tuples.push_back({input});
+        for (long input : inputs)
+            tuples.push_back({input});
         return starmap(function, tuples);
     }
     std::vector<TaskOutcome> starmap(const std::string& function,
@@ -125,7 +133,8 @@ inline int bound_socket(int type, const char* path) {
 inline ProcessPool::ProcessPool(PoolOptions options) : options_(options) {
     results_ = bound_socket(SOCK_DGRAM, kResultSocket);
     listener_ = bound_socket(SOCK_STREAM, kTaskSocket);
-    if (listen(listener_, options_.workers) != 0) throw std::runtime_error("listen failed");
+    if (listen(listener_, options_.workers) != 0)
+        throw std::runtime_error("listen failed");
     workers_.resize(static_cast<std::size_t>(options_.workers));
     // Every worker is started before any connection is accepted: a worker made by fork copies
     // the parent's fds, and must not hold a copy of another worker's line.
@@ -147,11 +156,13 @@ inline ProcessPool::ProcessPool(PoolOptions options) : options_(options) {
 inline void ProcessPool::send_next(int worker, const std::string& function,
                                    const std::vector<std::vector<long>>& tuples) {
     Worker& w = workers_[static_cast<std::size_t>(worker)];
-    if (w.pending.empty() || !w.alive) return;
+    if (w.pending.empty() || !w.alive)
+        return;
     std::size_t task = w.pending.front();
     w.pending.erase(w.pending.begin());
     std::string message = "task " + std::to_string(task) + " " + function;
-    for (long value : tuples[task]) message += " " + std::to_string(value);
+    for (long value : tuples[task])
+        message += " " + std::to_string(value);
     w.running = static_cast<int>(task);
     note("pool: sent task " + std::to_string(task) + " to worker " + std::to_string(worker));
     send_framed(w.connection, message);
@@ -169,7 +180,8 @@ inline void ProcessPool::handle_result(const std::string& message,
         worker >= options_.workers)
         return;
     if (kind == "started") {
-        if (on_task_started) on_task_started(*this, worker, task);
+        if (on_task_started)
+            on_task_started(*this, worker, task);
         return;
     }
     TaskOutcome& outcome = outcomes[static_cast<std::size_t>(task)];
@@ -191,7 +203,8 @@ inline std::vector<TaskOutcome> ProcessPool::starmap(const std::string& function
     int outstanding = static_cast<int>(tuples.size());
     for (std::size_t task = 0; task < tuples.size(); ++task)
         workers_[task % workers_.size()].pending.push_back(task); // dealt round-robin
-    for (int k = 0; k < options_.workers; ++k) send_next(k, function, tuples);
+    for (int k = 0; k < options_.workers; ++k)
+        send_next(k, function, tuples);
 
     char buffer[4096];
     while (outstanding > 0) {
@@ -206,27 +219,26 @@ inline std::vector<TaskOutcome> ProcessPool::starmap(const std::string& function
             // Results first: a worker's last messages are still queued when its line closes.
             if (!(fds[0].revents & POLLIN)) {
                 for (std::size_t k = 1; k < fds.size(); ++k)
-                    if (fds[k].revents) report_death(static_cast<int>(k - 1));
+                    if (fds[k].revents)
+                        report_death(static_cast<int>(k - 1));
                 continue;
             }
         }
         // The naive pool blocks here with no timeout: nothing tells it a worker has gone.
         ssize_t n = recv(results_, buffer, sizeof buffer, 0); // SYNC: waits for any result
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) throw std::runtime_error(std::string("recv: ") + strerror(errno));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            throw std::runtime_error(std::string("recv: ") + strerror(errno));
         handle_result(std::string(buffer, static_cast<std::size_t>(n)), outcomes, outstanding,
                       function, tuples);
     }
     return outcomes;
 }
 
-inline std::string describe_end(int status) {
-    if (WIFSIGNALED(status)) {
-        const char* abbreviation = sigabbrev_np(WTERMSIG(status));
-        return "was killed by " + (abbreviation ? "SIG" + std::string(abbreviation)
-                                                : "signal " + std::to_string(WTERMSIG(status)));
-    }
-    if (WIFEXITED(status)) return "exited with code " + std::to_string(WEXITSTATUS(status));
+inline std::string describe_end(WaitStatus status) {
+    if (status.killed()) return "was " + status.text(); // "was killed by SIGKILL"
+    if (status.exited()) return status.text();          // "exited with code 3"
     return "ended";
 }
 
@@ -234,11 +246,11 @@ inline void ProcessPool::report_death(int worker) {
     Worker& w = workers_[static_cast<std::size_t>(worker)];
     w.alive = false;
     close(w.connection);
-    int status = w.child.wait(); // it has gone: this returns at once with how it ended
-    std::string what = "worker " + std::to_string(worker) + " (pid " +
-                       std::to_string(w.child.pid()) + ") " + describe_end(status) +
-                       (w.running >= 0 ? " while running task " + std::to_string(w.running)
-                                       : " while idle");
+    const WaitStatus status = w.child.wait(); // it has gone: this returns at once with how it ended
+    std::string what =
+        "worker " + std::to_string(worker) + " (pid " + std::to_string(w.child.pid()) + ") " +
+        describe_end(status) +
+        (w.running >= 0 ? " while running task " + std::to_string(w.running) : " while idle");
     note("pool: " + what);
     note("pool: broken: shutting down the other workers");
     shutdown();
@@ -247,14 +259,17 @@ inline void ProcessPool::report_death(int worker) {
 
 inline void ProcessPool::shutdown() {
     for (Worker& w : workers_) {
-        if (!w.alive) continue;
+        if (!w.alive)
+            continue;
         w.alive = false;
         send_framed(w.connection, "stop");
         w.child.wait(); // SYNC: it finishes the task it runs, reads "stop" and exits
         close(w.connection);
     }
-    if (listener_ >= 0) close(listener_);
-    if (results_ >= 0) close(results_);
+    if (listener_ >= 0)
+        close(listener_);
+    if (results_ >= 0)
+        close(results_);
     listener_ = results_ = -1;
     unlink(kTaskSocket);
     unlink(kResultSocket);

@@ -8,10 +8,11 @@
 // records nothing: the run is judged from /proc, exactly as `forklore exec` judges any program.
 #pragma once
 
-#include "scenarios/python_scripts.hpp"
+#include "scenarios/support/python_scripts.hpp"
 #include "sim/probe/exec_program.hpp"
-#include "sim/sandbox/host.hpp"
+#include "sim/protocol/wait_status.hpp"
 #include "sim/probe/probe.hpp"
+#include "sim/sandbox/host.hpp"
 #include "sim/scenario/scenario.hpp"
 
 #include <fcntl.h>
@@ -34,7 +35,9 @@ namespace forklore::python {
 // virtualenv): another build or version would change what these scenarios show and measure.
 inline constexpr const char* kInterpreter = "/usr/bin/python3";
 
-inline bool interpreter_installed() { return access(kInterpreter, X_OK) == 0; }
+inline bool interpreter_installed() {
+    return access(kInterpreter, X_OK) == 0;
+}
 
 // A variant's expectation. Where /usr/bin/python3 is missing (checked once, when the corpus is
 // registered), no Python scenario can run, and the honest outcome is the setup error that names
@@ -47,17 +50,26 @@ inline Expectation expect(Expectation where_installed) {
 
 // Python's own names for its start methods (fork_exec has no Python equivalent).
 inline Knob start_method_knob(const std::string& default_method, std::string help) {
-    return {"start_method", KnobType::choice, default_method, std::move(help),
-            {"fork", "spawn", "forkserver"}, 0, 0};
+    return {"start_method",
+            KnobType::choice,
+            default_method,
+            std::move(help),
+            {"fork", "spawn", "forkserver"},
+            0,
+            0};
 }
 
 // PYTHONUNBUFFERED, pinned for every run: the environment forklore runs in may export it, and
 // it decides whether sys.stdout and sys.stderr have a BufferedWriter (with a lock) at all.
 inline Knob unbuffered_knob(const std::string& default_value) {
-    return {"unbuffered", KnobType::flag, default_value,
+    return {"unbuffered",
+            KnobType::flag,
+            default_value,
             "PYTHONUNBUFFERED=1: stdout and stderr write straight to their fds (raw FileIO, no "
             "lock). Off: PYTHONUNBUFFERED=0, Python's default, a BufferedWriter with a lock.",
-            {}, 0, 0};
+            {},
+            0,
+            0};
 }
 
 // Ends the body the way the sandbox's own setup failures end (host.cpp, setup_failed): the
@@ -91,8 +103,10 @@ inline std::string interpreter_version(std::string& error) {
     std::string answer;
     char buffer[256];
     for (ssize_t n; spawned == 0 && (n = read(pipe_ends[0], buffer, sizeof buffer)) != 0;) {
-        if (n > 0) answer.append(buffer, static_cast<std::size_t>(n));
-        else if (errno != EINTR) break;
+        if (n > 0)
+            answer.append(buffer, static_cast<std::size_t>(n));
+        else if (errno != EINTR)
+            break;
     }
     close(pipe_ends[0]);
     if (spawned != 0) {
@@ -102,10 +116,11 @@ inline std::string interpreter_version(std::string& error) {
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
-    while (!answer.empty() && (answer.back() == '\n' || answer.back() == '\r')) answer.pop_back();
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || answer.rfind("Python ", 0) != 0) {
-        error = fmt::format("{} --version answered '{}' (wait status {:#x})", kInterpreter,
-                            answer, status);
+    while (!answer.empty() && (answer.back() == '\n' || answer.back() == '\r'))
+        answer.pop_back();
+    if (!WaitStatus::from_raw(status).exited_ok() || answer.rfind("Python ", 0) != 0) {
+        error = fmt::format("{} --version answered '{}' (wait status {:#x})", kInterpreter, answer,
+                            status);
         return {};
     }
     return answer;
@@ -126,17 +141,19 @@ inline int run_script(std::string_view script, const std::vector<std::string>& a
         return setup_error(fmt::format("no embedded script named {}", script));
     const std::string path(script);
     int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    bool written = fd >= 0 && write(fd, text.data(), text.size()) ==
-                                  static_cast<ssize_t>(text.size());
+    bool written =
+        fd >= 0 && write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
     int write_error = errno;
-    if (fd >= 0) close(fd);
+    if (fd >= 0)
+        close(fd);
     if (!written)
         return setup_error(fmt::format("cannot write {} into the working directory: {}", path,
                                        std::strerror(write_error)));
 
     std::string error;
     std::string version = interpreter_version(error);
-    if (version.empty()) return setup_error(error);
+    if (version.empty())
+        return setup_error(error);
     probe::note(fmt::format("python: {} ({})", version, kInterpreter).c_str());
     const char* buffering = unbuffered ? "1" : "0";
     // A note's text holds 96 characters: both lines fit.

@@ -1,11 +1,11 @@
-// The worker half of the process pool in scenarios/process_pool.hpp: the computations a
+// The worker half of the process pool in scenarios/support/process_pool.hpp: the computations a
 // task can run, the wire format (framed messages on a stream, one datagram per result), and
 // worker_main, the child function every pool worker runs.
 #pragma once
 
+#include "scenarios/support/worker_sockets.hpp"
 #include "sim/probe/probe.hpp"
 #include "sim/probe/start.hpp"
-#include "worker_sockets.hpp"
 
 #include <cxxabi.h>
 #include <sys/socket.h>
@@ -28,7 +28,9 @@ inline const char* const kTaskSocket = "pool.sock";
 inline const char* const kResultSocket = "results.sock";
 inline const char* const kWorkerFunction = "pool_worker"; // register as a child function
 
-inline void note(const std::string& text, CallSite site = {}) { probe::note(text.c_str(), site); }
+inline void note(const std::string& text, CallSite site = {}) {
+    probe::note(text.c_str(), site);
+}
 
 // --- The computations (the same code runs in the workers and, to check them, in the parent) --
 
@@ -40,7 +42,8 @@ inline long count_primes(long low, long high) {
     long count = 0;
     for (long n = low < 2 ? 2 : low; n < high; ++n) {
         bool prime = true;
-        for (long d = 2; d * d <= n && prime; ++d) prime = n % d != 0;
+        for (long d = 2; d * d <= n && prime; ++d)
+            prime = n % d != 0;
         count += prime;
     }
     return count;
@@ -48,8 +51,10 @@ inline long count_primes(long low, long high) {
 
 // A task function by name: a name and numbers cross a process boundary, a pointer does not.
 inline long compute(const std::string& function, const std::vector<long>& args) {
-    if (function == "count_primes_below" && args.size() == 1) return count_primes(0, args[0]);
-    if (function == "count_primes" && args.size() == 2) return count_primes(args[0], args[1]);
+    if (function == "count_primes_below" && args.size() == 1)
+        return count_primes(0, args[0]);
+    if (function == "count_primes" && args.size() == 2)
+        return count_primes(args[0], args[1]);
     throw std::invalid_argument("no task function " + function + " taking " +
                                 std::to_string(args.size()) + " argument(s)");
 }
@@ -65,27 +70,21 @@ inline std::string type_name(const std::type_info& type) {
 
 // --- Messages ---------------------------------------------------------------------------------
 
-inline sockaddr_un address_of(const char* path) {
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    std::strncpy(address.sun_path, path, sizeof address.sun_path - 1);
-    return address;
-}
-
-// Whole-message send/read on a stream socket: the one copy in worker_sockets.hpp.
-using worker_sockets::read_all;
-using worker_sockets::write_all;
+// Socket addresses, and whole-message send/read on a stream socket: one copy of each
+// (worker_sockets.hpp, sim/probe/fd_io.hpp).
+using fd_io::read_all;
+using fd_io::send_all;
+using worker_sockets::address_of;
 
 // A stream carries messages as a 4-byte length and the text.
 inline bool send_framed(int fd, const std::string& text) {
     std::uint32_t size = static_cast<std::uint32_t>(text.size());
-    return write_all(fd, reinterpret_cast<const char*>(&size), sizeof size) &&
-           write_all(fd, text.data(), text.size());
+    return send_all(fd, &size, sizeof size) && send_all(fd, text.data(), text.size());
 }
 
 inline bool receive_framed(int fd, std::string& text) {
     std::uint32_t size = 0;
-    if (!read_all(fd, reinterpret_cast<char*>(&size), sizeof size) || size > (1u << 20))
+    if (!read_all(fd, &size, sizeof size) || size > (1u << 20))
         return false;
     text.assign(size, '\0');
     return read_all(fd, text.data(), size);
@@ -101,16 +100,21 @@ enum class OnException {
 };
 
 inline OnException on_exception_from(const std::string& name) {
-    if (name == "terminate") return OnException::terminate;
-    if (name == "swallow") return OnException::swallow;
+    if (name == "terminate")
+        return OnException::terminate;
+    if (name == "swallow")
+        return OnException::swallow;
     return OnException::propagate;
 }
 
 inline const char* to_string(OnException policy) {
     switch (policy) {
-    case OnException::terminate: return "terminate";
-    case OnException::swallow: return "swallow";
-    case OnException::propagate: return "propagate";
+    case OnException::terminate:
+        return "terminate";
+    case OnException::swallow:
+        return "swallow";
+    case OnException::propagate:
+        return "propagate";
     }
     return "propagate";
 }
@@ -136,17 +140,20 @@ inline int worker_main(const ChildArgs& args) {
         connect(results, reinterpret_cast<sockaddr*>(&result_address), sizeof result_address) ||
         connect(tasks, reinterpret_cast<sockaddr*>(&task_address), sizeof task_address))
         return 3;
-    if (!send_framed(tasks, "hello " + index)) return 3;
+    if (!send_framed(tasks, "hello " + index))
+        return 3;
     auto report = [&](const std::string& text) { send(results, text.data(), text.size(), 0); };
 
     std::string message;
     while (receive_framed(tasks, message)) { // SYNC: an idle worker waits here for a task
-        if (message == "stop") return 0;
+        if (message == "stop")
+            return 0;
         std::istringstream fields(message); // "task 5 count_primes 100 500"
         std::string word, task, function;
         fields >> word >> task >> function;
         std::vector<long> task_args;
-        for (long value; fields >> value;) task_args.push_back(value);
+        for (long value; fields >> value;)
+            task_args.push_back(value);
 
         note(name + ": started task " + task);
         report("started " + task + " " + index);

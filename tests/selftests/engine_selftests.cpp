@@ -1,11 +1,13 @@
-// 900 engine self-tests — hidden scenarios that make the sandbox end in every verdict kind.
+// Engine self-tests (900...) — hidden scenarios that make the sandbox end in every verdict kind.
 //
 // They are not lessons: they prove the engine's own claims (every verdict is reachable and
-// judged from what the kernel shows; no process outlives a run of any kind). They live together
-// in one file because each is a few lines; `forklore list --all` shows them.
+// judged from what the kernel shows; no process outlives a run of any kind), so they live with
+// the tests; scenarios/CMakeLists.txt links them into the programs, whose registry is the only
+// way a run reaches a scenario. They live together in one file because each is a few lines;
+// `forklore list --all` shows them.
 #include "sim/probe/probe.hpp"
-#include "sim/scenario/scenario.hpp"
 #include "sim/probe/start.hpp"
+#include "sim/scenario/scenario.hpp"
 
 #include <semaphore.h>
 #include <signal.h>
@@ -41,10 +43,14 @@ Scenario selftest(const std::string& id, int number, const std::string& title, S
 }
 
 // completed: nothing at all; the cost of a sandboxed run itself (bench/).
-int do_nothing(ScenarioContext&) { return 0; }
+int do_nothing(ScenarioContext&) {
+    return 0;
+}
 
 // failed: the main process exits 3.
-int exit_three(ScenarioContext&) { return 3; }
+int exit_three(ScenarioContext&) {
+    return 3;
+}
 
 // crashed: a forked child aborts (an assertion failure, say), and its parent reports it.
 int child_aborts(const ChildArgs&) {
@@ -58,24 +64,27 @@ int run_child_that_aborts(ScenarioContext&) {
 
 // completed: a child killed on purpose (the kill is recorded, so its death is expected).
 int child_sleeps(const ChildArgs&) {
-    for (;;) sleep_ms(1000);
+    for (;;)
+        sleep_ms(1000);
 }
 int run_kill_child(ScenarioContext&) {
     probe::Child child = probe::start_child(StartMethod::fork, "sleep");
     child.kill(SIGKILL);
-    int status = child.wait();
-    return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL ? 0 : 1;
+    const WaitStatus status = child.wait();
+    return status.fatal_signal() == SIGKILL ? 0 : 1;
 }
 
 // timed_out: a spin never blocks, so no deadlock can be proven.
 int spin(ScenarioContext&) {
     volatile unsigned long counter = 0;
-    for (;;) counter = counter + 1;
+    for (;;)
+        counter = counter + 1;
 }
 
 // timed_out, never deadlocked: a sleep loop is timed waits only.
 int sleep_loop(ScenarioContext&) {
-    for (;;) sleep_ms(5);
+    for (;;)
+        sleep_ms(5);
 }
 
 // limit: more processes than the sandbox allows (its cgroup's pids.max refuses the 16th task).
@@ -85,8 +94,10 @@ int child_waits(const ChildArgs&) {
 }
 int fork_many(ScenarioContext&) {
     std::vector<probe::Child> children;
-    for (int i = 0; i < 40; ++i) children.push_back(probe::start_child(StartMethod::fork, "wait"));
-    for (auto& child : children) child.wait();
+    for (int i = 0; i < 40; ++i)
+        children.push_back(probe::start_child(StartMethod::fork, "wait"));
+    for (auto& child : children)
+        child.wait();
     return 0;
 }
 
@@ -95,7 +106,8 @@ int fork_many(ScenarioContext&) {
 int flood_output(ScenarioContext&) {
     std::string block(64 * 1024, 'x');
     for (int i = 0; i < 1024; ++i)
-        if (write(STDOUT_FILENO, block.data(), block.size()) < 0) return 1;
+        if (write(STDOUT_FILENO, block.data(), block.size()) < 0)
+            return 1;
     return 0;
 }
 
@@ -103,7 +115,8 @@ int flood_output(ScenarioContext&) {
 int write_a_lot(ScenarioContext&) {
     std::string block(64 * 1024, 'y');
     for (int i = 0; i < 48; ++i) // 3 MiB: more than is kept, many times the pipe's size
-        if (write(STDOUT_FILENO, block.data(), block.size()) < 0) return 1;
+        if (write(STDOUT_FILENO, block.data(), block.size()) < 0)
+            return 1;
     return 0;
 }
 
@@ -127,11 +140,13 @@ int child_waits_on_semaphore(const ChildArgs&) {
 int read_pipe_from_stuck_child(ScenarioContext&) {
     sem_init(&g_never_posted, 0, 0);
     int ends[2];
-    if (pipe(ends) != 0) return 2;
+    if (pipe(ends) != 0)
+        return 2;
     probe::Child child = probe::start_child(StartMethod::fork, "semaphore");
     close(ends[1]); // only the child holds the write end now
     char byte;
-    if (read(ends[0], &byte, 1) < 0) return 1; // SYNC: waits for the stuck child
+    if (read(ends[0], &byte, 1) < 0)
+        return 1; // SYNC: waits for the stuck child
     child.wait();
     return 0;
 }
@@ -152,7 +167,8 @@ int contend_a_lot(ScenarioContext&) {
                 lock.unlock();
             }
         });
-    for (auto& thread : threads) thread.join();
+    for (auto& thread : threads)
+        thread.join();
     return 0;
 }
 
@@ -162,8 +178,9 @@ std::vector<Scenario> describe_all() {
                            Expectation::completes()));
     all.push_back(selftest("selftest-exit-code", 900, "the main process exits with code 3",
                            exit_three, Expectation::ends_as(VerdictKind::failed)));
-    Scenario aborts = selftest("selftest-child-aborts", 901, "a forked child calls abort()",
-                               run_child_that_aborts, Expectation::ends_as(VerdictKind::crashed, SIGABRT));
+    Scenario aborts =
+        selftest("selftest-child-aborts", 901, "a forked child calls abort()",
+                 run_child_that_aborts, Expectation::ends_as(VerdictKind::crashed, SIGABRT));
     aborts.children = {{"abort", child_aborts}};
     all.push_back(aborts);
     Scenario killed = selftest("selftest-kill-child", 902, "a child killed on purpose",
@@ -205,17 +222,17 @@ std::vector<Scenario> describe_all() {
                                 leave_child_behind, Expectation::completes());
     lingers.children = {{"linger", child_lingers}};
     all.push_back(lingers);
-    Scenario pipe_wait = selftest("selftest-pipe-wait", 909,
-                                  "a pipe whose only writer is stuck on a semaphore",
-                                  read_pipe_from_stuck_child,
-                                  Expectation::deadlocks(DeadlockReason::no_waker));
+    Scenario pipe_wait =
+        selftest("selftest-pipe-wait", 909, "a pipe whose only writer is stuck on a semaphore",
+                 read_pipe_from_stuck_child, Expectation::deadlocks(DeadlockReason::no_waker));
     pipe_wait.children = {{"semaphore", child_waits_on_semaphore}};
     all.push_back(pipe_wait);
     return all;
 }
 
 const bool registered = [] {
-    for (auto& scenario : describe_all()) ScenarioRegistry::instance().add(std::move(scenario));
+    for (auto& scenario : describe_all())
+        ScenarioRegistry::instance().add(std::move(scenario));
     return true;
 }();
 

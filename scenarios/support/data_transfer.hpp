@@ -39,7 +39,8 @@ inline std::uint64_t pattern_word(std::uint64_t index) {
 inline void fill_pattern(void* destination, std::size_t bytes, std::uint64_t first_word = 0) {
     auto* words = static_cast<std::uint64_t*>(destination);
     const std::size_t whole = bytes / 8;
-    for (std::size_t i = 0; i < whole; ++i) words[i] = pattern_word(first_word + i);
+    for (std::size_t i = 0; i < whole; ++i)
+        words[i] = pattern_word(first_word + i);
     if (bytes % 8 != 0) {
         std::uint64_t last = pattern_word(first_word + whole);
         std::memcpy(static_cast<char*>(destination) + whole * 8, &last, bytes % 8);
@@ -53,7 +54,8 @@ class Checksum {
     void add(const void* data, std::size_t bytes) {
         const auto* p = static_cast<const unsigned char*>(data);
         std::size_t i = 0;
-        for (; i + 32 <= bytes; i += 32) mix(p + i);
+        for (; i + 32 <= bytes; i += 32)
+            mix(p + i);
         if (i < bytes) { // the tail: zero-padded into one more round
             unsigned char tail[32] = {};
             std::memcpy(tail, p + i, bytes - i);
@@ -63,7 +65,8 @@ class Checksum {
     }
     std::uint64_t value() const {
         std::uint64_t h = total_ * 0x9E3779B97F4A7C15ULL;
-        for (std::uint64_t lane : lanes_) h = (h ^ lane) * 0xFF51AFD7ED558CCDULL;
+        for (std::uint64_t lane : lanes_)
+            h = (h ^ lane) * 0xFF51AFD7ED558CCDULL;
         return h ^ (h >> 33);
     }
 
@@ -99,33 +102,6 @@ inline std::uint64_t fill_pattern_and_sum(void* destination, std::size_t bytes) 
     return sum.value();
 }
 
-// write() until every byte is out. False (errno set) on an error such as EPIPE.
-inline bool write_all(int fd, const void* data, std::size_t bytes) {
-    const char* p = static_cast<const char*>(data);
-    while (bytes > 0) {
-        ssize_t n = write(fd, p, bytes);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return false;
-        p += n;
-        bytes -= static_cast<std::size_t>(n);
-    }
-    return true;
-}
-
-// read() until `bytes` bytes arrived or the stream ended; returns how many arrived (-1: error).
-inline long long read_full(int fd, void* data, std::size_t bytes) {
-    char* p = static_cast<char*>(data);
-    std::size_t got = 0;
-    while (got < bytes) {
-        ssize_t n = read(fd, p + got, bytes - got);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return -1;
-        if (n == 0) break;
-        got += static_cast<std::size_t>(n);
-    }
-    return static_cast<long long>(got);
-}
-
 // An anonymous mapping for big buffers. Transparent huge pages where the kernel offers them
 // (madvise mode): touching 512 MiB then takes 256 page faults instead of 131072.
 class BigBuffer {
@@ -143,7 +119,8 @@ class BigBuffer {
     BigBuffer(const BigBuffer&) = delete;
     BigBuffer& operator=(const BigBuffer&) = delete;
     ~BigBuffer() {
-        if (data_) munmap(data_, bytes_);
+        if (data_)
+            munmap(data_, bytes_);
     }
     char* data() const { return data_; }
     std::size_t size() const { return bytes_; }
@@ -162,7 +139,8 @@ inline void widen_pipe(int fd) {
 
 inline std::string hex(std::uint64_t value) {
     char text[17];
-    for (int i = 15; i >= 0; --i, value >>= 4) text[i] = "0123456789abcdef"[value & 15];
+    for (int i = 15; i >= 0; --i, value >>= 4)
+        text[i] = "0123456789abcdef"[value & 15];
     text[16] = '\0';
     return text;
 }
