@@ -12,8 +12,6 @@
 // same lock, shared) and are left out here.
 #include "gui/models/timeline_passes.hpp"
 
-#include "sim/protocol/start_method.hpp"
-
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -25,16 +23,7 @@ namespace forklore::gui {
 
 namespace {
 
-bool copies_memory(std::int64_t method) {
-    return method == static_cast<std::int64_t>(StartMethod::fork) ||
-           method == static_cast<std::int64_t>(StartMethod::forkserver);
-}
-
-std::string ms_text(std::int64_t ns) {
-    return fmt::format("{:.3f} ms", static_cast<double>(ns) / 1e6);
-}
-
-std::string thread_text(pid_t tid, const std::string& name) {
+std::string thread_text(pid_t tid, std::string_view name) {
     return name.empty() ? fmt::format("tid {}", tid) : fmt::format("'{}' (tid {})", name, tid);
 }
 
@@ -63,7 +52,7 @@ std::unordered_map<pid_t, ProcessLockEvents> index_processes(const RunRecord& re
 CopiedLock copied(const Event& acquired, const TimelineLane& lane, pid_t forking_tid,
                   std::size_t acquired_event) {
     CopiedLock lock;
-    lock.name = acquired.name;
+    lock.name = field_text(acquired.name);
     lock.address = acquired.object;
     lock.holder_tid = lane.tid;
     lock.holder_name = lane.name;
@@ -170,12 +159,12 @@ std::string describe_copy(const TimelineModel& model, const RunRecord& record,
         const Event& fork = record.events[band.fork_event];
         text += fmt::format("fork() by thread {} of process {} (recorded at {}) copied the "
                             "parent's memory while thread {} held the lock",
-                            thread_text(fork.tid, fork.thread), fork.pid,
-                            ms_text(fork.time_ns - record.start_time_ns),
+                            thread_text(fork.tid, field_text(fork.thread)), fork.pid,
+                            ms(fork.time_ns - record.start_time_ns),
                             thread_text(lock.holder_tid, lock.holder_name));
         if (lock.acquired_event < record.events.size())
-            text += fmt::format(" (since {})", ms_text(record.events[lock.acquired_event].time_ns -
-                                                       record.start_time_ns));
+            text += fmt::format(" (since {})", ms(record.events[lock.acquired_event].time_ns -
+                                                  record.start_time_ns));
         text += ".\n";
     }
     if (lock.orphaned && lock.held_by_forker)
@@ -195,13 +184,13 @@ std::string describe_copy(const TimelineModel& model, const RunRecord& record,
         const Event& end = record.events[band.end_event];
         text += end.kind == EventKind::exec
                     ? fmt::format("exec replaced this process's memory at {}, the copy with it",
-                                  ms_text(band.end_ns))
+                                  ms(band.end_ns))
                     : fmt::format("released in this process by thread {} at {}",
-                                  thread_text(end.tid, end.thread), ms_text(band.end_ns));
+                                  thread_text(end.tid, field_text(end.thread)), ms(band.end_ns));
     } else {
         text += fmt::format("still locked when {} ({})",
                             band.end_ns >= model.end_ns ? "the run ended" : "this process ended",
-                            ms_text(band.end_ns));
+                            ms(band.end_ns));
     }
     return text;
 }
@@ -213,7 +202,8 @@ void add_fork_copies(TimelineModel& model, const RunRecord& record) {
         if (arrow.kind != ArrowKind::start || arrow.event >= record.events.size())
             continue;
         const Event& start = record.events[arrow.event];
-        if (!copies_memory(start.arg0))
+        const auto method = recorded_start_method(start);
+        if (!method || !copies_memory(*method))
             continue;
         const auto parent = model.group_index(start.pid);
         const auto child = model.group_index(static_cast<pid_t>(start.object));

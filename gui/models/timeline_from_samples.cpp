@@ -1,4 +1,16 @@
-#include "gui/models/timeline_from_samples.hpp"
+// The timeline's second source: the kernel's samples, for the threads and processes the trace
+// does not cover (a program nobody instrumented, run by `forklore exec`, or a scenario's process
+// after it exec'd a Python interpreter). The pass build_timeline_model (timeline_model.cpp) runs
+// once the trace's bars are built (timeline_passes.hpp says what it adds); no ImGui.
+//
+// Index of this file:
+// [SECTION] What a sample shows a thread doing, in words
+// [SECTION] Where the trace is silent, and what names say nothing
+// [SECTION] The samples' pass (SampledPass)
+// [SECTION] A sampled bar's tooltip
+#include "gui/models/timeline_passes.hpp"
+
+#include "gui/models/infrastructure.hpp"
 
 #include "sim/record/process_records.hpp"
 
@@ -16,14 +28,12 @@ namespace forklore::gui {
 
 namespace {
 
-bool is_sandbox_own(const TimelineGroup& group) {
-    return group.role == "host" || group.role == "reaper";
-}
-
 std::string basename_of(std::string_view path) {
     const auto slash = path.rfind('/');
     return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
 }
+
+// [SECTION] What a sample shows a thread doing, in words -------------------------------------
 
 // What one sample shows a thread doing, as a bar: its kind and, in words, on what.
 struct SampledState {
@@ -75,9 +85,8 @@ SampledState state_of(const ThreadSnapshot& thread) {
         if (thread.waited_pid > 0)
             return {BarKind::waiting, fmt::format("waitpid for process {}", thread.waited_pid)};
         if (thread.waited_pid < -1)
-            return {BarKind::waiting,
-                    fmt::format("waitpid for a child of process group {}",
-                                -static_cast<std::int64_t>(thread.waited_pid))};
+            return {BarKind::waiting, fmt::format("waitpid for a child of process group {}",
+                                                  -static_cast<std::int64_t>(thread.waited_pid))};
         return {BarKind::waiting, thread.waited_pid == 0
                                       ? "waitpid for any child of its process group"
                                       : "waitpid for any child"};
@@ -115,6 +124,8 @@ bool is_gone(const ThreadSnapshot& thread) {
     return thread.wait == WaitKind::zombie || thread.state == 'Z' || thread.state == 'X';
 }
 
+// [SECTION] Where the trace is silent, and what names say nothing ----------------------------
+
 // Since when the samples must speak for each process (relative ns): its whole life when it
 // recorded no event, the time after an exec no process_start followed, never otherwise.
 std::map<pid_t, std::int64_t> uncovered_from(const TimelineModel& model, const RunRecord& record) {
@@ -133,7 +144,7 @@ std::map<pid_t, std::int64_t> uncovered_from(const TimelineModel& model, const R
     }
     std::map<pid_t, std::int64_t> from;
     for (const TimelineGroup& group : model.groups) {
-        if (is_sandbox_own(group))
+        if (is_infrastructure_role(group.role))
             continue;
         auto c = coverage.find(group.pid);
         if (c == coverage.end() || !c->second.traced)
@@ -153,6 +164,8 @@ void add_program_names(std::set<std::string>& names, const std::string& exe,
         if (!name.empty())
             names.insert(name.substr(0, 15));
 }
+
+// [SECTION] The samples' pass (SampledPass) --------------------------------------------------
 
 struct OpenSpan {
     SampledState state;
@@ -390,7 +403,7 @@ class SampledPass {
 
     std::optional<std::size_t> parent_lane(const TimelineGroup& group) const {
         auto parent = model_.group_index(group.parent_pid);
-        if (group.parent_pid == 0 || !parent || is_sandbox_own(model_.groups[*parent]))
+        if (group.parent_pid == 0 || !parent || is_infrastructure_role(model_.groups[*parent].role))
             return std::nullopt;
         return model_.groups[*parent].first_lane;
     }
@@ -499,6 +512,8 @@ class SampledPass {
 void add_sampled_activity(TimelineModel& model, const RunRecord& record) {
     SampledPass(model, record).run();
 }
+
+// [SECTION] A sampled bar's tooltip ----------------------------------------------------------
 
 std::string describe_sampled_bar(const TimelineModel& model, const RunRecord& record,
                                  const TimelineBar& bar) {

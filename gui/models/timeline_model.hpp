@@ -19,6 +19,14 @@
 // Times are nanoseconds relative to the run's start (event.time_ns - record.start_time_ns).
 // Building is O(events log events); drawing needs only the visible part, found by binary search
 // (see TimelineRow).
+//
+// Index of this file:
+// [SECTION] Bars and rows
+// [SECTION] Markers
+// [SECTION] Lanes and groups: verdicts, fork's copies, rows
+// [SECTION] Arrows, and what the samples showed
+// [SECTION] The model and its builder
+// [SECTION] Queries: hit test and tooltips
 #pragma once
 
 #include "sim/record/record.hpp"
@@ -38,6 +46,8 @@ namespace forklore::gui {
 inline constexpr std::size_t kNoTimelineEvent = std::numeric_limits<std::size_t>::max();
 inline constexpr std::size_t kNoSampledSpan = std::numeric_limits<std::size_t>::max();
 inline constexpr std::size_t kNoSampledNote = std::numeric_limits<std::size_t>::max();
+
+// [SECTION] Bars and rows -------------------------------------------------------------------------
 
 // Ordered by severity (a tie between kinds is resolved towards the more severe).
 enum class BarKind : std::uint8_t {
@@ -104,6 +114,8 @@ struct TimelineRow {
     void sum_times();
 };
 
+// [SECTION] Markers -------------------------------------------------------------------------------
+
 enum class MarkerKind : std::uint8_t {
     process_start, // scenario code began in this process (or again, after exec)
     thread_start,
@@ -128,6 +140,8 @@ struct TimelineMarker {
     // TimelineModel::sampled_notes.
     std::size_t note = kNoSampledNote;
 };
+
+// [SECTION] Lanes and groups: verdicts, fork's copies, rows ---------------------------------------
 
 // A thread's part in a deadlock verdict, from the verdict's stuck and live lists.
 enum class LaneVerdict : std::uint8_t {
@@ -218,6 +232,8 @@ struct TimelineGroup {
     std::size_t first_lane = 0, lane_count = 0;
 };
 
+// [SECTION] Arrows, and what the samples showed ---------------------------------------------------
+
 enum class ArrowKind : std::uint8_t {
     start, // a parent started a child: from the child_start event to the child's first lane
     exec,  // a process replaced its program: from the exec event to its next process_start
@@ -254,6 +270,8 @@ struct SampledSpan {
 // "copies file_lock (held by reader)", "" when the arrow carries no lock.
 std::string copies_label(const TimelineArrow& arrow);
 
+// [SECTION] The model and its builder -------------------------------------------------------------
+
 struct TimelineModel {
     std::vector<TimelineGroup> groups; // process-tree order: parents before their children
     std::vector<TimelineLane> lanes;   // grouped: every group's lanes are contiguous
@@ -274,6 +292,8 @@ struct TimelineModel {
 };
 
 TimelineModel build_timeline_model(const RunRecord& record);
+
+// [SECTION] Queries: hit test and tooltips --------------------------------------------------------
 
 // What lies under a point of a lane: a marker within `tolerance_ns` of t (the nearest one), else
 // the bar, band or copy containing t — in `row` when given, otherwise the lowest row that has

@@ -4,17 +4,14 @@
 // one pixel wide (issue 11, defect 6); the program's own events are what a student reads.
 #include "gui/models/timeline_passes.hpp"
 
+#include "gui/models/infrastructure.hpp"
+
 #include <algorithm>
 #include <unordered_set>
 
 namespace forklore::gui {
 
 namespace {
-
-// The sandbox's own processes, not the program's.
-bool infrastructure(const TimelineGroup& group) {
-    return group.role == "host" || group.role == "reaper";
-}
 
 // Events that show the program doing something, beyond being started, printing or ending.
 bool activity(EventKind kind) {
@@ -39,7 +36,7 @@ void frame_story(TimelineModel& model, const RunRecord& record) {
     std::unordered_set<pid_t> program;
     std::optional<std::int64_t> start;
     for (const TimelineGroup& group : model.groups)
-        if (!infrastructure(group)) {
+        if (!is_infrastructure_role(group.role)) {
             program.insert(group.pid);
             start = std::min(start.value_or(group.start_ns), group.start_ns);
         }

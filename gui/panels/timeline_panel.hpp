@@ -1,7 +1,8 @@
 // The Timeline tab: one lane per thread, grouped by process; the locks a thread holds as named
 // bands (green, yellow while others wait) over the bars of what it waits on (red); starts, execs
-// and exits as arrows between the process groups, a fork's arrow listing the locks it copied. Zoom with the wheel or the buttons, pan by dragging,
-// hover for an event's details, click to select it in every panel.
+// and exits as arrows between the process groups, a fork's arrow listing the locks it copied. Zoom
+// with the wheel or the buttons, pan by dragging, hover for an event's details, click to select it
+// in every panel.
 #pragma once
 
 #include "gui/models/timeline_model.hpp"
@@ -29,7 +30,7 @@ struct TimelinePanelState {
     // The model, rebuilt only when the record's generation changes (and at most five times a
     // second while a run is live: a 100k-event record takes milliseconds to analyse).
     TimelineModel model;
-    ModelKey built_from; // with show_infrastructure as its option
+    ModelKey built_from;           // with show_infrastructure as its option
     std::int64_t run_start_ns = 0; // identifies the run: a new run resets the view
     double built_at = -1;          // ImGui time of the last build
     double build_ms = 0;           // how long the last build took

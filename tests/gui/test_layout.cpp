@@ -3,11 +3,19 @@
 // it; the proportions restored after a small window; the sandbox's host and reaper hidden until
 // asked for; bad and incomplete files; a run of another scenario never left on screen; where a
 // record came from; the zoom.
+//
+// Index of this file:
+// [SECTION] Regions and what they hold
+// [SECTION] The window at a classroom's sizes, and zoomed
+// [SECTION] What the Timeline shows: the sandbox's processes, the range
+// [SECTION] Files, and where a record came from
+// [SECTION] The Matrix, Help and the wait-for graph
 #include "gui/app.hpp"
 #include "gui/models/infrastructure.hpp"
 #include "gui/record_completeness.hpp"
 #include "gui/record_file.hpp"
 #include "gui/ui_scale.hpp"
+#include "tests/gui/app_harness.hpp"
 #include "tests/gui/headless.hpp"
 #include "tests/gui/records.hpp"
 
@@ -25,35 +33,18 @@
 
 using namespace forklore;
 using namespace forklore::gui;
-using forklore::gui::test::HeadlessImGui;
-using forklore::gui::test::recorded;
+using namespace forklore::gui::test;
+
+// [SECTION] Regions and what they hold ------------------------------------------------------------
 
 namespace {
-
-struct TemporaryDirectory {
-    std::filesystem::path path;
-    TemporaryDirectory() {
-        std::string pattern =
-            (std::filesystem::temp_directory_path() / "forklore-layout-XXXXXX").string();
-        REQUIRE(mkdtemp(pattern.data()) != nullptr);
-        path = pattern;
-    }
-    ~TemporaryDirectory() { std::filesystem::remove_all(path); }
-    std::string file(const std::string& name) const { return (path / name).string(); }
-};
-
-RecordView view_of(std::shared_ptr<const RunRecord> record) {
-    return RecordView{std::move(record), next_record_generation(), false};
-}
 
 void resize(float width, float height) {
     ImGui::GetIO().DisplaySize = ImVec2(width, height);
 }
 
-void draw_frames(HeadlessImGui& imgui, App& app, int frames = 4) {
-    for (int i = 0; i < frames; ++i)
-        imgui.frame([&] { draw_app(app); });
-}
+// The frames these tests draw before they look at the layout.
+constexpr int kSettle = 4;
 
 std::vector<std::pair<const char*, Region>> regions_of(const App& app) {
     const LayoutRegions& r = app.regions;
@@ -99,6 +90,8 @@ bool inside(ImVec2 min, ImVec2 max, const Region& region) {
 
 } // namespace
 
+// [SECTION] The window at a classroom's sizes, and zoomed -----------------------------------------
+
 TEST_CASE("layout: the first lesson's run is readable from 1024x700 to 1920x1080",
           "[gui][layout]") {
     auto record = recorded(test::kOrphanedLock);
@@ -108,7 +101,7 @@ TEST_CASE("layout: the first lesson's run is readable from 1024x700 to 1920x1080
         App app;
         show_record(app, view_of(record));
         app.show_tab = CentreTab::timeline;
-        draw_frames(imgui, app);
+        draw_frames(imgui, app, kSettle);
         check_regions_fit(app, size.x, size.y);
 
         // The wait-for graph, its orphaned edge and its legend: inside the verdict region, with
@@ -136,13 +129,13 @@ TEST_CASE("layout: a small window keeps every region, and a large one gets the l
     HeadlessImGui imgui(1280, 800);
     App app;
     show_record(app, view_of(record));
-    draw_frames(imgui, app);
+    draw_frames(imgui, app, kSettle);
     const LayoutRegions before = app.regions;
     const Layout proportions = app.layout;
     check_regions_fit(app, 1280, 800);
 
     resize(800, 500);
-    draw_frames(imgui, app);
+    draw_frames(imgui, app, kSettle);
     // Everything is still inside the window, and the timeline still shows the scenario's lanes
     // (not only the sandbox's).
     for (const auto& [name, region] : regions_of(app)) {
@@ -156,7 +149,7 @@ TEST_CASE("layout: a small window keeps every region, and a large one gets the l
         CHECK_FALSE(is_infrastructure_role(group.role));
 
     resize(1280, 800);
-    draw_frames(imgui, app);
+    draw_frames(imgui, app, kSettle);
     CHECK(app.layout.left == proportions.left);
     CHECK(app.layout.right == proportions.right);
     CHECK(app.layout.bottom == proportions.bottom);
@@ -175,7 +168,7 @@ TEST_CASE("layout: zoom makes text and regions larger, and they still fit", "[gu
     App app;
     show_record(app, view_of(record));
     apply_ui_scale(1.5f);
-    draw_frames(imgui, app);
+    draw_frames(imgui, app, kSettle);
     CHECK(ImGui::GetFontSize() == Approx(std::round(13 * 1.5f)));
     check_regions_fit(app, 1920, 1080);
     REQUIRE(app.verdict.graph_drawn);
@@ -193,6 +186,8 @@ TEST_CASE("layout: zoom makes text and regions larger, and they still fit", "[gu
     CHECK(clamp_zoom(NAN) == 1.0f);
 }
 
+// [SECTION] What the Timeline shows: the sandbox's processes, the range ---------------------------
+
 TEST_CASE("layout: the sandbox's host and reaper are hidden until the toggle shows them",
           "[gui][layout][infrastructure]") {
     auto record = recorded(test::kOrphanedLock);
@@ -200,7 +195,7 @@ TEST_CASE("layout: the sandbox's host and reaper are hidden until the toggle sho
     App app;
     show_record(app, view_of(record));
     app.show_tab = CentreTab::timeline;
-    draw_frames(imgui, app);
+    draw_frames(imgui, app, kSettle);
     REQUIRE(app.timeline.infrastructure_groups > 0); // the record has them
     for (const auto& group : app.timeline.model.groups)
         CHECK_FALSE(is_infrastructure_role(group.role));
@@ -214,14 +209,14 @@ TEST_CASE("layout: the sandbox's host and reaper are hidden until the toggle sho
     }
 
     app.show_tab = CentreTab::process_tree;
-    draw_frames(imgui, app);
+    draw_frames(imgui, app, kSettle);
     for (const auto& node : app.process_tree.model.nodes)
         CHECK_FALSE(node.infrastructure);
 
     // Ticked in the process tree: both panels show them, and the host says its pid is the
     // machine's.
     app.process_tree.show_infrastructure = true;
-    draw_frames(imgui, app);
+    draw_frames(imgui, app, kSettle);
     CHECK(app.show_infrastructure);
     bool host_shown = false;
     for (const auto& node : app.process_tree.model.nodes)
@@ -231,7 +226,7 @@ TEST_CASE("layout: the sandbox's host and reaper are hidden until the toggle sho
         }
     CHECK(host_shown);
     app.show_tab = CentreTab::timeline;
-    draw_frames(imgui, app);
+    draw_frames(imgui, app, kSettle);
     std::size_t shown = 0;
     for (const auto& group : app.timeline.model.groups)
         shown += is_infrastructure_role(group.role);
@@ -246,6 +241,8 @@ TEST_CASE("layout: the timeline's range never claims more than the run", "[gui][
           "40.000 .. 47.256 ms of 47.256 ms (live)");
     CHECK(describe_visible_range(-5e6, 10e6, 47.256e6, false) == "0.000 .. 10.000 ms of 47.256 ms");
 }
+
+// [SECTION] Files, and where a record came from ---------------------------------------------------
 
 TEST_CASE("layout: bad files say what they are, in a message that wraps", "[gui][layout][file]") {
     TemporaryDirectory directory;
@@ -289,7 +286,7 @@ TEST_CASE("layout: a record cut short opens with a warning and no wait-for graph
     CHECK(app.file_message.find(fmt::format("holds 3 of the {} events", record->events.size())) !=
           std::string::npos);
     CHECK(describe_incomplete_record(*app.view.record) != "");
-    draw_frames(imgui, app);
+    draw_frames(imgui, app, kSettle);
     CHECK_FALSE(app.verdict.graph_drawn); // no cycle drawn over a trace that lacks it
 
     // The whole record: no warning, and the graph is drawn.
@@ -298,7 +295,7 @@ TEST_CASE("layout: a record cut short opens with a warning and no wait-for graph
     std::ofstream(whole) << to_json(*record).dump();
     REQUIRE(open_record(other, whole));
     CHECK_FALSE(other.file_warning);
-    draw_frames(imgui, other);
+    draw_frames(imgui, other, kSettle);
     CHECK(other.verdict.graph_drawn);
 }
 
@@ -365,6 +362,8 @@ TEST_CASE("layout: an opened record of a variant run with knobs of its own names
     CHECK(recorded_variant(app.config, app.view).empty());
 }
 
+// [SECTION] The Matrix, Help and the wait-for graph -----------------------------------------------
+
 TEST_CASE("layout: the Matrix shows every variant of a scenario without scrolling sideways",
           "[gui][layout][matrix]") {
     // lock-kinds-at-fork has a dozen variants: all of them on screen in the centre column of a
@@ -379,7 +378,7 @@ TEST_CASE("layout: the Matrix shows every variant of a scenario without scrollin
     const std::size_t variants = app.matrix.session.entries().size();
     REQUIRE(variants >= 10);
     app.show_tab = CentreTab::matrix;
-    draw_frames(imgui, app);
+    draw_frames(imgui, app, kSettle);
     CHECK(app.matrix.cells_drawn == variants);
     CHECK(app.matrix.cells_right <= app.matrix.area_right + 0.5f);
     CHECK(app.matrix.cells_right <= app.regions.centre.x + app.regions.centre.width);
@@ -407,7 +406,7 @@ TEST_CASE("layout: a partial deadlock's graph, with its live threads, fits a 102
     HeadlessImGui imgui(1024, 700);
     App app;
     show_record(app, view_of(record));
-    draw_frames(imgui, app);
+    draw_frames(imgui, app, kSettle);
     check_regions_fit(app, 1024, 700);
     REQUIRE(app.verdict.graph_drawn);
     CHECK_FALSE(app.verdict.graph_scrolls);

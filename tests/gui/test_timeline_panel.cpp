@@ -1,0 +1,174 @@
+// The Timeline panel drawn headless over real run records: every record drawn, zoomed and
+// refitted; a wait hovered and clicked; the mouse wheel's zoom; and at the default zoom, the
+// reader's hold band and the child's orphaned copy wide enough to read.
+#include "gui/panels/timeline_panel.hpp"
+#include "tests/gui/headless.hpp"
+#include "tests/gui/records.hpp"
+#include "tests/gui/timeline_checks.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <memory>
+
+using namespace forklore;
+using namespace forklore::gui;
+using namespace forklore::gui::test;
+
+TEST_CASE("timeline panel: drawn headless over every recorded run", "[gui][timeline]") {
+    HeadlessImGui imgui;
+    Selection selection;
+    {
+        TimelinePanelState state;
+        const int empty = imgui.frame([&] { draw_timeline_panel(state, RecordView{}, selection); });
+        CHECK(empty > 0);
+        // A run that never started (a setup error) has no events and no processes.
+        auto nothing = std::make_shared<const RunRecord>();
+        CHECK(imgui.frame([&] {
+            draw_timeline_panel(state, RecordView{nothing, 1, false}, selection);
+        }) > 0);
+        CHECK(state.model.lanes.empty());
+    }
+    for (const auto* which : {&test::kCompleted, &test::kOrphanedLock, &test::kCycle,
+                              &test::kCrashed, &test::kManyEvents}) {
+        INFO((*which)[0] << ":" << (*which)[1]);
+        auto record = recorded(*which);
+        TimelinePanelState state;
+        RecordView view{record, 1, false};
+        const int base = imgui.frame([] {});
+        draw_frames(imgui, state, view, selection);
+        const int drawn = imgui.frame([&] { draw_timeline_panel(state, view, selection); });
+        CHECK(drawn > base);
+        CHECK(state.built_from.built());
+        CHECK(state.model.lanes.size() == state.lane_top.size());
+
+        // Zoomed in on the middle, with the last event selected; then live, which refits.
+        selection.select_event(*record, record->events.size() - 1);
+        state.ns_per_px /= 50;
+        state.view_start_ns = static_cast<double>(state.model.end_ns) / 2;
+        state.user_moved = true;
+        CHECK(imgui.frame([&] { draw_timeline_panel(state, view, selection); }) > base);
+        RecordView live{record, 2, true};
+        state.user_moved = false;
+        CHECK(imgui.frame([&] { draw_timeline_panel(state, live, selection); }) > base);
+        // Refitted to the program's part of the run: its first process to its last event.
+        CHECK(state.view_start_ns <= static_cast<double>(state.model.story_start_ns));
+        CHECK(state.view_start_ns + state.ns_per_px * (state.plot_max.x - state.plot_min.x) >=
+              static_cast<double>(state.model.story_end_ns));
+        selection.clear();
+    }
+}
+
+namespace {
+
+// The panel over the fork record (the first lesson's orphaned lock), drawn for a few frames: what
+// a test then hovers, clicks and zooms.
+struct PanelOverForkRecord {
+    HeadlessImGui imgui;
+    TimelinePanelState state;
+    Selection selection;
+    const RecordView view{recorded(test::kOrphanedLock), 1, false};
+    PanelOverForkRecord() { draw_frames(imgui, state, view, selection); }
+};
+
+} // namespace
+
+TEST_CASE_METHOD(
+    PanelOverForkRecord,
+    "timeline panel: hovering the child's red bar shows it, clicking selects its event",
+    "[gui][timeline]") {
+    const TimelineGroup* child = find_group(state.model, "read", "fork");
+    REQUIRE(child);
+    const auto& bars = state.model.lanes[child->first_lane].rows.at(0).bars;
+    REQUIRE_FALSE(bars.empty());
+    const TimelineBar& red = bars.back();
+    REQUIRE(red.kind == BarKind::waiting);
+    auto at = timeline_screen_position(
+        state, child->first_lane, {LaneRowKind::wait, 0},
+        // The view frames the program's events: a wait that never
+        // ended runs on past its right edge.
+        std::min((red.start_ns + red.end_ns) / 2, state.model.story_end_ns));
+    REQUIRE(at);
+
+    draw_frames(imgui, state, view, selection, 2, *at);
+    REQUIRE(state.hovered_event);
+    CHECK(*state.hovered_event == red.begin_event);
+    CHECK_FALSE(selection.event);
+
+    ImGui::GetIO().MouseDown[0] = true;
+    imgui.frame([&] { draw_timeline_panel(state, view, selection); }, *at);
+    ImGui::GetIO().MouseDown[0] = false;
+    imgui.frame([&] { draw_timeline_panel(state, view, selection); }, *at);
+    REQUIRE(selection.event);
+    CHECK(*selection.event == red.begin_event);
+    CHECK(selection.pid == child->pid);
+    CHECK(selection.tid == state.model.lanes[child->first_lane].tid);
+    CHECK(view.record->events[*selection.event].kind == EventKind::lock_wait);
+}
+
+TEST_CASE_METHOD(
+    PanelOverForkRecord,
+    "timeline panel: the mouse wheel zooms around the mouse, Fit shows the whole run again",
+    "[gui][timeline]") {
+    const double fitted = state.ns_per_px;
+    const ImVec2 mouse((state.plot_min.x + state.plot_max.x) / 2, state.content_top + 40);
+    draw_frames(imgui, state, view, selection, 1, mouse); // hover first: the window learns it
+    ImGui::GetIO().MouseWheel = 2;
+    imgui.frame([&] { draw_timeline_panel(state, view, selection); }, mouse);
+    CHECK(state.user_moved);
+    CHECK(state.ns_per_px < fitted);
+    // The zoomed view stays put over later frames (a live run would not refit it).
+    const double zoomed = state.ns_per_px;
+    draw_frames(imgui, state, RecordView{view.record, 2, true}, selection, 2, mouse);
+    CHECK(state.ns_per_px == Approx(zoomed));
+
+    state.user_moved = false; // what the Fit button does
+    draw_frames(imgui, state, view, selection, 1);
+    CHECK(state.ns_per_px == Approx(fitted));
+}
+
+TEST_CASE("timeline panel: at the default zoom the reader's band is wide and named, the child's "
+          "orphaned copy is drawn",
+          "[gui][timeline][bands]") {
+    auto record = recorded(test::kOrphanedLock);
+    // The Timeline tab's share of a 1280x800 window, as the app lays it out.
+    HeadlessImGui imgui(640, 500);
+    TimelinePanelState state;
+    Selection selection;
+    RecordView view{record, 1, false};
+    draw_frames(imgui, state, view, selection);
+    const ReaderAtFork at = reader_at_fork(state.model, *record);
+
+    auto band =
+        std::find_if(state.drawn_bands.begin(), state.drawn_bands.end(), [&](const auto& b) {
+            return b.lane == at.reader && b.row.kind == LaneRowKind::hold &&
+                   b.event == at.hold->begin_event;
+        });
+    REQUIRE(band != state.drawn_bands.end());
+    INFO("band from " << band->x0 << " to " << band->x1 << " px, plot from " << state.plot_min.x
+                      << " to " << state.plot_max.x);
+    CHECK(band->x1 - band->x0 >= 20); // was 1 px: the whole run's setup was in the view
+    CHECK(band->named);
+    // Where the band was drawn is where its times are.
+    auto start = timeline_screen_position(state, at.reader, band->row, at.hold->start_ns);
+    REQUIRE(start);
+    CHECK(start->x == Approx(band->x0).margin(1));
+
+    auto copy =
+        std::find_if(state.drawn_bands.begin(), state.drawn_bands.end(), [&](const auto& b) {
+            return b.lane == at.child->first_lane && b.row.kind == LaneRowKind::copy;
+        });
+    REQUIRE(copy != state.drawn_bands.end());
+    CHECK(copy->x1 - copy->x0 >= 20);
+    CHECK(copy->named);
+
+    // Hovering the copy explains it; clicking selects the fork.
+    auto middle = timeline_screen_position(
+        state, at.child->first_lane, copy->row,
+        state.model.lanes[at.child->first_lane].copies.front().start_ns + 1000);
+    REQUIRE(middle);
+    const ImVec2 mouse((copy->x0 + copy->x1) / 2, middle->y);
+    draw_frames(imgui, state, view, selection, 2, mouse);
+    REQUIRE(state.hovered_event);
+    CHECK(record->events[*state.hovered_event].kind == EventKind::child_start);
+}
