@@ -9,7 +9,9 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <memory>
+#include <vector>
 
 using namespace forklore;
 using namespace forklore::gui;
@@ -162,12 +164,30 @@ TEST_CASE("timeline panel: at the default zoom the reader's band is wide and nam
     CHECK(copy->x1 - copy->x0 >= 20);
     CHECK(copy->named);
 
-    // Hovering the copy explains it; clicking selects the fork.
-    auto middle = timeline_screen_position(
-        state, at.child->first_lane, copy->row,
-        state.model.lanes[at.child->first_lane].copies.front().start_ns + 1000);
+    // Hovering the copy explains it; clicking selects the fork. The mouse goes to the point of
+    // the band farthest from the lane's markers: a marker within a pixel of the mouse is what
+    // the mouse is over, and where the child's own events fall depends on the run's timing.
+    const std::size_t lane = at.child->first_lane;
+    auto middle = timeline_screen_position(state, lane, copy->row,
+                                           state.model.lanes[lane].copies.front().start_ns + 1000);
     REQUIRE(middle);
-    const ImVec2 mouse((copy->x0 + copy->x1) / 2, middle->y);
+    std::vector<float> marker_xs;
+    for (const TimelineMarker& marker : state.model.lanes[lane].markers)
+        if (auto at_marker = timeline_screen_position(state, lane, copy->row, marker.t_ns))
+            marker_xs.push_back(at_marker->x);
+    float mouse_x = (copy->x0 + copy->x1) / 2, clearance = -1;
+    for (float x = copy->x0 + 2; x <= copy->x1 - 2; x += 0.5f) {
+        float nearest = 1e9f;
+        for (float marker_x : marker_xs)
+            nearest = std::min(nearest, std::abs(marker_x - x));
+        if (nearest > clearance) {
+            clearance = nearest;
+            mouse_x = x;
+        }
+    }
+    INFO("mouse at " << mouse_x << " px, " << clearance << " px from the nearest marker");
+    REQUIRE(clearance > 2);
+    const ImVec2 mouse(mouse_x, middle->y);
     draw_frames(imgui, state, view, selection, 2, mouse);
     REQUIRE(state.hovered_event);
     CHECK(record->events[*state.hovered_event].kind == EventKind::child_start);
