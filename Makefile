@@ -2,15 +2,17 @@
 #   make run    install what is missing, build, start the GUI (or the corpus matrix without one)
 #   make test   install what is missing, build, run every test
 #   make bench  build and run the benchmarks: one table of ratios (not part of make test)
+#   make format-check   every C++ file as .clang-format lays it out (CI runs it); make format fixes
 #   make build | asan | tsan | fuzz | clean | screenshot
 BUILD    := build
 BIN      := $(BUILD)/bin
 PACKAGES := cmake ninja-build g++ pkg-config libfmt-dev catch2 nlohmann-json3-dev libcli11-dev \
             libdw-dev libelf-dev libc6-dbg python3 \
             libimgui-dev libglfw3-dev libgl-dev xvfb xauth \
-            clang-14 libclang-rt-14-dev
+            clang-14 libclang-rt-14-dev clang-format-14
 
-.PHONY: all deps build run test bench asan tsan fuzz clean scenarios-readme screenshot
+.PHONY: all deps build run test bench asan tsan fuzz clean scenarios-readme screenshot format \
+        format-check
 all: build
 
 # Installs only the Debian packages that are missing (apt-get update only if something is).
@@ -26,6 +28,15 @@ deps:
 	echo "installing:$$missing"; \
 	$$sudo apt-get update && \
 	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing
+
+# One layout for the whole tree, .clang-format's; the check lists the files that differ.
+CXX_SOURCES = $$(git ls-files '*.cpp' '*.hpp' '*.h')
+format: deps
+	clang-format-14 -i $(CXX_SOURCES)
+format-check: deps
+	@clang-format-14 --dry-run --Werror $(CXX_SOURCES) 2>&1 | sed -n 's/^\([^ ]*\):[0-9]*:[0-9]*: error: code should be clang-formatted.*/\1/p' | sort -u | \
+	    { files=$$(cat); [ -z "$$files" ] && echo "format-check: every C++ file follows .clang-format" && exit 0; \
+	      echo "format-check: these files differ from .clang-format (make format fixes them):"; echo "$$files" | sed 's/^/  /'; exit 1; }
 
 # Configures once (Ninja, RelWithDebInfo by default); cmake --build re-configures when needed.
 build: deps
