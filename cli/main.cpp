@@ -196,6 +196,17 @@ void add_sandbox_options(CLI::App* command, SandboxOptions& options) {
                       "run without cgroups: limits are then sampled, not enforced by the kernel");
 }
 
+// What `run` and `exec` share after their own options: the output's size cap, the record as JSON
+// or in a file, the stacks, then the sandbox.
+void add_output_and_sandbox_options(CLI::App* command, std::string& max_output, bool& json_output,
+                                    std::string& out, bool& no_stacks, SandboxOptions& sandbox) {
+    command->add_option("--max-output", max_output, kMaxOutputHelp);
+    command->add_flag("--json", json_output, "print the run record as JSON");
+    command->add_option("--out", out, "also write the run record (JSON) to FILE")->check(kFileName);
+    command->add_flag("--no-stacks", no_stacks, "do not capture stacks of blocked threads");
+    add_sandbox_options(command, sandbox);
+}
+
 void apply_sandbox_options(const SandboxOptions& options, RunRequest& request) {
     if (options.max_tasks >= 0) request.limits.max_tasks = options.max_tasks;
     if (!options.max_memory.empty()) {
@@ -463,12 +474,8 @@ int main(int argc, char** argv) {
         ->check(whole_number_between(1, 100000));
     run_command->add_option("--timeout", run.timeout, "deadline in seconds")
         ->check(seconds_between(0.01, 3600));
-    run_command->add_option("--max-output", run.max_output, kMaxOutputHelp);
-    run_command->add_flag("--json", run.json_output, "print the run record as JSON");
-    run_command->add_option("--out", run.out, "also write the run record (JSON) to FILE")
-        ->check(kFileName);
-    run_command->add_flag("--no-stacks", run.no_stacks, "do not capture stacks of blocked threads");
-    add_sandbox_options(run_command, run.sandbox);
+    add_output_and_sandbox_options(run_command, run.max_output, run.json_output, run.out,
+                                   run.no_stacks, run.sandbox);
     run_command->add_option("--event-capacity", run.event_capacity,
                             "events the event ring holds (default and most: 262144); more are counted as "
                             "dropped, and the verdict, proven from /proc, still holds")
@@ -506,12 +513,8 @@ int main(int argc, char** argv) {
         "exec", "run any program in the sandbox, uninstrumented, and prove how it ends");
     exec_command->add_option("--timeout", exec.timeout, "deadline in seconds (default 60)")
         ->check(seconds_between(0.01, 86400));
-    exec_command->add_option("--max-output", exec.max_output, kMaxOutputHelp);
-    exec_command->add_flag("--json", exec.json_output, "print the run record as JSON");
-    exec_command->add_option("--out", exec.out, "also write the run record (JSON) to FILE")
-        ->check(kFileName);
-    exec_command->add_flag("--no-stacks", exec.no_stacks, "do not capture stacks of blocked threads");
-    add_sandbox_options(exec_command, exec.sandbox);
+    add_output_and_sandbox_options(exec_command, exec.max_output, exec.json_output, exec.out,
+                                   exec.no_stacks, exec.sandbox);
     exec_command->footer(
         "Runs PROGRAM ARGS... (searched in PATH, in the current directory) in the sandbox with no "
         "instrumentation, watches its processes and threads from /proc, and proves a deadlock as "
