@@ -4,6 +4,13 @@
 // what a user or a script can get wrong. Each is refused with one line on stderr and the exit
 // code `forklore --help` documents, before anything runs; no output file is created or damaged
 // and no process is left behind (run_cli checks that after every run).
+//
+// Index of this file:
+// [SECTION] Helpers: refused quickly, with nothing added
+// [SECTION] Output files: refused before anything runs, kept as they were
+// [SECTION] Option values, ids, knobs and arguments
+// [SECTION] exec's program, and the exit codes --help lists
+// [SECTION] forklore-gui --open and --screenshot
 #include "cli_run.hpp"
 #include "sim/record/record.hpp"
 
@@ -26,6 +33,8 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+// [SECTION] Helpers: refused quickly, with nothing added ------------------------------------------
 
 namespace {
 
@@ -85,6 +94,8 @@ void require_output_refused(const std::string& path, const std::string& message,
 }
 
 } // namespace
+
+// [SECTION] Output files: refused before anything runs, kept as they were -------------------------
 
 TEST_CASE("output files (--out, --junit): a FIFO, a device, a symbolic link, a directory are "
           "refused before "
@@ -246,6 +257,8 @@ TEST_CASE("an interrupted run writes no --out file", "[cli][out][interrupt]") {
     CHECK(names_in(dir.path).empty());
 }
 
+// [SECTION] Option values, ids, knobs and arguments -----------------------------------------------
+
 TEST_CASE("option values out of range, NaN, infinite or not numbers: one line, exit 2",
           "[cli][errors][options]") {
     struct Case {
@@ -336,6 +349,8 @@ TEST_CASE("every verb refuses bad ids, knobs and arguments with one line and exi
     }
 }
 
+// [SECTION] exec's program, and the exit codes --help lists ---------------------------------------
+
 TEST_CASE("exec refuses what exec(2) would refuse, before a sandbox exists: 126 or 127",
           "[cli][exec][errors]") {
     TempDir dir;
@@ -373,9 +388,9 @@ TEST_CASE("forklore --help lists the exit codes", "[cli][errors]") {
         CHECK_THAT(result.out, Catch::Matchers::Contains(line));
 }
 
-// ---------------------------------------------------------------------------------------------
-// forklore-gui --open and --screenshot: refused before a window opens (no display needed).
-// ---------------------------------------------------------------------------------------------
+// [SECTION] forklore-gui --open and --screenshot --------------------------------------------------
+
+// Refused before a window opens (no display needed).
 
 #ifdef FORKLORE_GUI_TESTED
 

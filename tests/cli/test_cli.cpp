@@ -4,6 +4,14 @@
 // The tool lives by its own lesson, and so do its tests: the CLI is started with posix_spawn,
 // never with fork. The test process is a child subreaper, so anything the CLI leaves behind is
 // re-parented to it and can be found: after every run no forklore-host may be left.
+//
+// Index of this file:
+// [SECTION] Helpers: the scenario under test, as list describes it
+// [SECTION] list and show
+// [SECTION] run: text, JSON, --repeat and --out
+// [SECTION] matrix --junit
+// [SECTION] Errors: usage, and --out into a missing directory
+// [SECTION] Privileges, Ctrl-C, and the README's corpus table
 #include "cli_run.hpp"
 
 #include <catch2/catch.hpp>
@@ -37,6 +45,8 @@
 
 extern char** environ;
 
+// [SECTION] Helpers: the scenario under test, as list describes it --------------------------------
+
 namespace {
 
 using forklore::cli_test::CliResult;
@@ -66,6 +76,8 @@ json scenario_from_list() {
 }
 
 } // namespace
+
+// [SECTION] list and show -------------------------------------------------------------------------
 
 TEST_CASE("list prints the corpus and names file-read-under-lock", "[cli][list]") {
     CliResult result = run_cli({"list"});
@@ -123,6 +135,8 @@ TEST_CASE("show prints the lesson and every variant with its expected outcome", 
     }
     CHECK(result.out.find("expected deadlocked(orphaned_lock)") != std::string::npos);
 }
+
+// [SECTION] run: text, JSON, --repeat and --out ---------------------------------------------------
 
 TEST_CASE("run --variant fork proves the orphaned lock", "[cli][run]") {
     CliResult result = run_cli({"run", kScenario, "--variant", "fork"});
@@ -225,6 +239,8 @@ TEST_CASE("run --out writes a record that parses", "[cli][run][out]") {
     CHECK(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator{}) == 1);
 }
 
+// [SECTION] matrix --junit ------------------------------------------------------------------------
+
 TEST_CASE("matrix --junit writes one testcase per variant", "[cli][matrix]") {
     json scenario = scenario_from_list();
     const std::size_t variants = scenario.at("variants").size();
@@ -244,6 +260,8 @@ TEST_CASE("matrix --junit writes one testcase per variant", "[cli][matrix]") {
     CHECK(xml.find("failures=\"0\"") != std::string::npos);
     CHECK(xml.find("</testsuite>") != std::string::npos);
 }
+
+// [SECTION] Errors: usage, and --out into a missing directory -------------------------------------
 
 TEST_CASE("usage errors exit 2 with one line on stderr", "[cli][errors]") {
     SECTION("unknown scenario") { require_usage_error(run_cli({"run", "no-such-scenario"})); }
@@ -279,6 +297,8 @@ TEST_CASE("run --out into a missing directory fails with one line", "[cli][out][
     CHECK(lines[0].rfind("forklore: ", 0) == 0);
     CHECK_FALSE(fs::exists(out));
 }
+
+// [SECTION] Privileges, Ctrl-C, and the README's corpus table -------------------------------------
 
 TEST_CASE("an unprivileged user gets the same verdict through a user namespace", "[cli][run][sandbox]") {
     // As root, drop to nobody: the host then enters a user namespace first to be allowed the

@@ -4,6 +4,13 @@
 // The tool lives by its own lesson, and so do its tests: the CLI is started with posix_spawn,
 // never with fork. The test process is a child subreaper, so anything the CLI leaves behind is
 // re-parented to it and can be found: after every run no forklore-host may be left.
+//
+// Index of this file:
+// [SECTION] Helpers: exit codes, the printed address
+// [SECTION] Runs that complete, fail or time out
+// [SECTION] Deadlocks proved: an orphaned mutex, a pipe, a Python lock
+// [SECTION] Output: a flood kept head and tail, --max-output
+// [SECTION] Errors and --help
 #include "cli_run.hpp"
 
 #include <catch2/catch.hpp>
@@ -37,6 +44,8 @@
 
 extern char** environ;
 
+// [SECTION] Helpers: exit codes, the printed address ----------------------------------------------
+
 namespace {
 
 using forklore::cli_test::CliResult;
@@ -66,6 +75,8 @@ std::string printed_address(const std::string& out) {
 }
 
 } // namespace
+
+// [SECTION] Runs that complete, fail or time out --------------------------------------------------
 
 TEST_CASE("exec of a program that sleeps and exits 0 is completed, exit 0", "[cli][exec]") {
     CliResult result = run_cli({"exec", "--", "sh", "-c", "sleep 0.3; exit 0"});
@@ -100,6 +111,8 @@ TEST_CASE("exec of a sleep loop times out and is never called deadlocked", "[cli
         CHECK(result.out.find("made by 2") != std::string::npos);
     }
 }
+
+// [SECTION] Deadlocks proved: an orphaned mutex, a pipe, a Python lock ----------------------------
 
 TEST_CASE("exec proves a pthread mutex orphaned by fork, naming address, waiter and owner",
           "[cli][exec]") {
@@ -215,6 +228,8 @@ TEST_CASE("exec proves a threading.Lock held at os.fork() hangs the child", "[cl
     CHECK(child_stack_in_lock);
 }
 
+// [SECTION] Output: a flood kept head and tail, --max-output --------------------------------------
+
 // 50 MB on stdout with no newline, then a line on stderr: far past what is kept, never a limit.
 const std::vector<std::string> kFlood = {
     "sh", "-c", "head -c 50000000 /dev/zero | tr '\\0' x; echo done >&2"};
@@ -273,6 +288,8 @@ TEST_CASE("exec --max-output makes output a limit again", "[cli][exec][output]")
         require_usage_error(run_cli({"exec", "--max-output", "1.5M", "--", "true"}));
     }
 }
+
+// [SECTION] Errors and --help ---------------------------------------------------------------------
 
 TEST_CASE("exec with a bad program: one line, its own exit code, no sandbox", "[cli][exec][errors]") {
     SECTION("no program") { require_usage_error(run_cli({"exec"})); }
