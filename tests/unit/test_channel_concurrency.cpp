@@ -1,6 +1,13 @@
 // The shared-memory event channel under concurrency: recording from many threads, forked
 // children and signal handlers at once, and a writer that dies mid-event. The instrument must
 // never lose, tear or duplicate an event it accepted.
+//
+// Index of this file:
+// [SECTION] Many threads at once
+// [SECTION] Forked children, through the inherited mapping
+// [SECTION] A writer that dies mid-event: the torn slot
+// [SECTION] Signal handlers: the handler and its trace check
+// [SECTION] Signals mid-record: from another thread, from an interval timer
 #include "sim/protocol/channel.hpp"
 #include "sim/protocol/events.hpp"
 #include "sim/probe/probe.hpp"
@@ -34,6 +41,8 @@
 
 using namespace forklore;
 using namespace forklore::test;
+
+// [SECTION] Many threads at once ------------------------------------------------------------------
 
 TEST_CASE("recording from many threads keeps every event exactly once", "[channel]") {
     constexpr int kThreads = 8;
@@ -95,6 +104,8 @@ TEST_CASE("recording from many threads keeps every event exactly once", "[channe
     CHECK(out_of_order == 0);
     CHECK(seen.size() == static_cast<std::size_t>(kThreads * kPerThread)); // every one present
 }
+
+// [SECTION] Forked children, through the inherited mapping ----------------------------------------
 
 TEST_CASE("forked children record through the inherited mapping", "[channel]") {
     constexpr int kChildren = 4;
@@ -164,6 +175,8 @@ TEST_CASE("forked children record through the inherited mapping", "[channel]") {
     }
 }
 
+// [SECTION] A writer that dies mid-event: the torn slot -------------------------------------------
+
 TEST_CASE("a writer that dies mid-event leaves a torn slot that only a final read skips",
           "[channel]") {
     Channel channel = Channel::create(16);
@@ -214,7 +227,7 @@ TEST_CASE("a writer that dies mid-event leaves a torn slot that only a final rea
     CHECK(events[1].seq == 2);
 }
 
-// ---- signal handlers ----
+// [SECTION] Signal handlers: the handler and its trace check --------------------------------------
 
 namespace {
 
@@ -278,6 +291,8 @@ void check_trace(const Channel& channel, int main_events, int handled) {
 }
 
 } // namespace
+
+// [SECTION] Signals mid-record: from another thread, from an interval timer -----------------------
 
 TEST_CASE("signal handlers record while the interrupted thread is recording", "[channel]") {
     constexpr int kMainEvents = 100000;

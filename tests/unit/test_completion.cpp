@@ -1,6 +1,14 @@
 // Why a run completed, and the hazards that did not bite (sim/verdict/completion.hpp), on synthetic
 // traces; with the verdict engine's one time origin, the object addresses of futex waits, the
 // fds of a flock held and waited for by one process, and the `stopped` verdict.
+//
+// Index of this file:
+// [SECTION] Helpers: synthetic processes and traces
+// [SECTION] Why it did not hang: spawn, exec, free locks, workers, atfork
+// [SECTION] Hazards that did not bite: a held lock copied, a fork server, a flock
+// [SECTION] The story in a verdict, and the stopped verdict
+// [SECTION] Deadlock explanations: times, barriers, one flock through two fds
+// [SECTION] What a record keeps
 #include "sim/verdict/completion.hpp"
 
 #include "sim/run/matrix.hpp"
@@ -16,6 +24,8 @@
 using namespace forklore;
 using namespace forklore::test;
 using Catch::Matchers::Contains;
+
+// [SECTION] Helpers: synthetic processes and traces -----------------------------------------------
 
 namespace {
 
@@ -87,6 +97,8 @@ Trace reader_holds_file_lock() {
 }
 
 } // namespace
+
+// [SECTION] Why it did not hang: spawn, exec, free locks, workers, atfork -------------------------
 
 TEST_CASE("completion: a spawned child has no copy of a lock another thread held",
           "[verdict][completion]") {
@@ -191,6 +203,8 @@ TEST_CASE("completion: atfork handlers hold the lock across fork and free both c
     }
 }
 
+// [SECTION] Hazards that did not bite: a held lock copied, a fork server, a flock -----------------
+
 TEST_CASE("completion: a fork that copied a held lock the child never took is a warning",
           "[verdict][completion]") {
     Trace trace = reader_holds_file_lock();
@@ -290,6 +304,8 @@ TEST_CASE("completion: an inherited flock released by the child is a warning",
     }
 }
 
+// [SECTION] The story in a verdict, and the stopped verdict ---------------------------------------
+
 TEST_CASE("completion: the story joins a completed verdict; warnings join any verdict",
           "[verdict][completion]") {
     Trace trace = reader_holds_file_lock();
@@ -321,6 +337,8 @@ TEST_CASE("verdict: a run stopped by the user has no outcome", "[verdict]") {
     CHECK_FALSE(matches(Expectation::ends_as(VerdictKind::timed_out), stopped));
     CHECK(outcome_label(stopped) == "stopped");
 }
+
+// [SECTION] Deadlock explanations: times, barriers, one flock through two fds ---------------------
 
 TEST_CASE("verdict: times in the explanation count from the run's start", "[verdict]") {
     Trace trace = reader_holds_file_lock();
@@ -396,6 +414,8 @@ TEST_CASE("verdict: a process that holds a flock through one fd and waits throug
                    Contains("fd 4 of process 2 and fd 4 of process 3 hold it, the one open file "
                             "description they share"));
 }
+
+// [SECTION] What a record keeps -------------------------------------------------------------------
 
 TEST_CASE("records keep the stopped verdict, the warnings, the futex word and the fds",
           "[verdict][record]") {

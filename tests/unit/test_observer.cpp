@@ -1,4 +1,10 @@
 // The observer on a live process tree shaped like a sandbox: host -> reaper -> scenario processes.
+//
+// Index of this file:
+// [SECTION] Helpers: a process-shared mutex, finding processes and threads
+// [SECTION] A sandbox-shaped tree: quick and detailed samples
+// [SECTION] File locks: the sandbox's and an outsider's
+// [SECTION] Zombies, a second thread's child, a host that is gone
 #include "sim/observe/observer.hpp"
 #include "sim/observe/procfs.hpp"
 
@@ -25,6 +31,8 @@
 
 using namespace forklore;
 using namespace forklore::testing;
+
+// [SECTION] Helpers: a process-shared mutex, finding processes and threads ------------------------
 
 namespace {
 
@@ -75,6 +83,8 @@ const ThreadSnapshot& thread_in(const ProcessSnapshot& process, pid_t tid) {
 constexpr long futex_syscall = 202, wait4_syscall = 61, flock_syscall = 73;
 
 } // namespace
+
+// [SECTION] A sandbox-shaped tree: quick and detailed samples -------------------------------------
 
 TEST_CASE("observer: a sandbox-shaped tree with a mutex shared across processes", "[observer]") {
     SharedMutex shared;
@@ -186,6 +196,8 @@ TEST_CASE("observer: a sandbox-shaped tree with a mutex shared across processes"
     }
 }
 
+// [SECTION] File locks: the sandbox's and an outsider's -------------------------------------------
+
 namespace {
 
 struct TempFile {
@@ -247,6 +259,8 @@ TEST_CASE("observer: file locks of the sandbox and of whoever shares its files",
     REQUIRE(holder_entry != snapshot.file_locks.end());
     CHECK(holder_entry->pid == outsider.pid()); // outside the sandbox, but it blocks the sandbox
 }
+
+// [SECTION] Zombies, a second thread's child, a host that is gone ---------------------------------
 
 TEST_CASE("observer: a zombie in the sandbox", "[observer]") {
     Pipe report;

@@ -6,6 +6,13 @@
 //
 // Each "truth" event carries, in arg0 and arg1, the tid and pid the kernel gave the recording
 // thread (asked with raw system calls): the event's own pid and tid must match them.
+//
+// Index of this file:
+// [SECTION] Helpers: the kernel's ids, recorded as truth events
+// [SECTION] After fork, _Fork and a raw clone
+// [SECTION] In a vfork child made by probe::vfork_exec
+// [SECTION] In a new PID namespace, where the pid repeats
+// [SECTION] Once warm: no system call at all
 #include "sim/protocol/channel.hpp"
 #include "sim/protocol/events.hpp"
 #include "sim/probe/probe.hpp"
@@ -29,6 +36,8 @@
 #include <vector>
 
 using namespace forklore;
+
+// [SECTION] Helpers: the kernel's ids, recorded as truth events -----------------------------------
 
 namespace {
 
@@ -91,6 +100,8 @@ std::map<std::string, std::vector<Event>> truth_by_place(const Channel& channel)
 }
 
 } // namespace
+
+// [SECTION] After fork, _Fork and a raw clone -----------------------------------------------------
 
 TEST_CASE("probe ids are the kernel's in the parent, its threads and a fork child's threads",
           "[probe][ids]") {
@@ -172,6 +183,8 @@ TEST_CASE("probe ids are right after a raw clone without CLONE_VM", "[probe][ids
     CHECK(by_place["parent"].size() == 4);
 }
 
+// [SECTION] In a vfork child made by probe::vfork_exec --------------------------------------------
+
 TEST_CASE("probe ids are the child's in a vfork child made by probe::vfork_exec", "[probe][ids]") {
     Channel channel = Channel::create(1024);
     InstalledChannel installed(&channel);
@@ -212,6 +225,8 @@ TEST_CASE("probe ids are the child's in a vfork child made by probe::vfork_exec"
     CHECK(truth_by_place(channel)["parent"].size() == 6);
 }
 
+// [SECTION] In a new PID namespace, where the pid repeats -----------------------------------------
+
 TEST_CASE("probe ids are right in a new PID namespace where the pid repeats", "[probe][ids]") {
     // A child in a new PID namespace is pid 1; its child in another new one is pid 1 again,
     // made by a thread whose cached word named pid 1 too: a word of pid alone would match there
@@ -251,6 +266,8 @@ TEST_CASE("probe ids are right in a new PID namespace where the pid repeats", "[
     CHECK(by_place["second namespace"].front().pid == 1);
     CHECK(by_place["second namespace"].front().tid == 1);
 }
+
+// [SECTION] Once warm: no system call at all ------------------------------------------------------
 
 TEST_CASE("once warm, recording makes no system call", "[probe][ids]") {
     Channel channel = Channel::create(4096);

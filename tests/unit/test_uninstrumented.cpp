@@ -4,6 +4,13 @@
 //
 // Host ids are namespace ids + 1000, as in test_verdict.cpp: the record and the sentences must
 // use the ids the sandbox sees.
+//
+// Index of this file:
+// [SECTION] Helpers: synthetic processes, snapshots, events and frames
+// [SECTION] The process tree from samples alone: forks, execs, exits
+// [SECTION] Explanations from /proc and native stacks
+// [SECTION] The command line as a knob, and an armed timerfd
+// [SECTION] Threads that bear only their program's name
 #include "sim/probe/exec_program.hpp"
 #include "sim/verdict/explain.hpp"
 #include "sim/record/process_records.hpp"
@@ -21,6 +28,8 @@
 
 using namespace forklore;
 using Catch::Matchers::Contains;
+
+// [SECTION] Helpers: synthetic processes, snapshots, events and frames ----------------------------
 
 namespace {
 
@@ -98,6 +107,8 @@ StackFrame frame(const char* function, const char* module) {
 }
 
 } // namespace
+
+// [SECTION] The process tree from samples alone: forks, execs, exits ------------------------------
 
 TEST_CASE("the samples alone give the process tree: forks, execs, exits", "[records][exec]") {
     const std::string python = "/usr/bin/python3.11";
@@ -229,6 +240,8 @@ TEST_CASE("an exec seen mid-way and the exec event are one exec", "[records][exe
     CHECK(main_process->threads == std::vector<std::pair<pid_t, std::string>>{{2, "python3"}});
 }
 
+// [SECTION] Explanations from /proc and native stacks ---------------------------------------------
+
 TEST_CASE("an orphaned mutex without events names the address, the waiter and the parent",
           "[verdict][exec]") {
     const std::uint64_t mutex = 0x55d0c0a0;
@@ -315,6 +328,8 @@ TEST_CASE("a stack names what a futex belongs to", "[verdict][exec]") {
     CHECK(wait_from_stack(&stack).object_kind.empty());
 }
 
+// [SECTION] The command line as a knob, and an armed timerfd --------------------------------------
+
 TEST_CASE("a command line survives the trip through a knob", "[exec]") {
     std::vector<std::string> argv = {"python3", "-c", "print(\"a b\") # \\ ,=", ""};
     auto back = probe::decode_argv(probe::encode_argv(argv));
@@ -337,6 +352,8 @@ TEST_CASE("an armed timerfd makes an event loop's endless poll a timed wait", "[
     CHECK_FALSE(procfs::has_armed_timerfd(getpid()));
     close(timer);
 }
+
+// [SECTION] Threads that bear only their program's name -------------------------------------------
 
 TEST_CASE("threads that bear only their program's name are called main and thread N",
           "[verdict][exec][names]") {
