@@ -11,6 +11,14 @@
 // Like the CLI tests, these start `forklore` with posix_spawn (the test process has threads),
 // and the test process is a child subreaper: what a killed runner leaves is re-parented to it,
 // where it can be found, killed and reaped.
+//
+// Index of this file:
+// [SECTION] Helpers: starting forklore, reading its lines, the self-tests
+// [SECTION] Helpers: finding a sandbox, and what survives it
+// [SECTION] Helpers: a matrix killed mid-run, and what must hold after
+// [SECTION] The runner killed with SIGKILL, with and without namespaces
+// [SECTION] A --jsonl that cannot be written; Ctrl-C mid-matrix
+// [SECTION] A full event ring
 #include "tests/cli/cli_run.hpp"
 #include "tests/support/process_table.hpp"
 
@@ -38,6 +46,8 @@
 #include <vector>
 
 extern char** environ;
+
+// [SECTION] Helpers: starting forklore, reading its lines, the self-tests -------------------------
 
 namespace {
 
@@ -119,6 +129,8 @@ std::vector<std::string> selftest_variants() {
     }
     return names;
 }
+
+// [SECTION] Helpers: finding a sandbox, and what survives it --------------------------------------
 
 // A sandbox as the test saw it just before the runner was killed.
 struct Sandbox {
@@ -231,6 +243,8 @@ void kill_and_reap(const std::vector<ProcessInfo>& processes) {
     }
 }
 
+// [SECTION] Helpers: a matrix killed mid-run, and what must hold after ----------------------------
+
 // What a matrix killed with SIGKILL in the middle of a run left.
 struct KilledMatrix {
     std::vector<std::string> variants;    // what the matrix was to run, in order
@@ -337,6 +351,8 @@ void check_next_matrix_unaffected(const TempDir& dir, const std::vector<std::str
 
 } // namespace
 
+// [SECTION] The runner killed with SIGKILL, with and without namespaces ---------------------------
+
 TEST_CASE("a matrix killed with SIGKILL mid-run leaves no sandbox process and keeps its lines",
           "[faults][kill]") {
     TempDir dir;
@@ -382,6 +398,8 @@ TEST_CASE("without namespaces a killed matrix's host and reaper die, and its lin
     check_workdir_swept(killed.sandbox);
 }
 
+// [SECTION] A --jsonl that cannot be written; Ctrl-C mid-matrix -----------------------------------
+
 TEST_CASE("matrix --jsonl that cannot be written fails with one line before any run",
           "[faults][jsonl]") {
     TempDir dir;
@@ -425,6 +443,8 @@ TEST_CASE("Ctrl-C during a matrix keeps the lines of the variants that finished,
         CHECK(line.at("passed") == true);
     }
 }
+
+// [SECTION] A full event ring ---------------------------------------------------------------------
 
 TEST_CASE("a full event ring: dropped events are said plainly and the verdict holds",
           "[faults][ring]") {

@@ -6,6 +6,13 @@
 // timeline shows red waits and on what, lane names that tell the threads apart, fork arrows,
 // ended processes ended; the process tree says how each child was made; the Locks tab names
 // the Python lock from the stacks.
+//
+// Index of this file:
+// [SECTION] Helpers: the main process, the stuck worker, a sampled bar
+// [SECTION] Checks both records share: the stuck lane, names, arrows, ends, the tree
+// [SECTION] A Python program run by exec: the models, then the panel
+// [SECTION] python-lock-at-fork:fork: the interpreter after its exec
+// [SECTION] A trace alone, and a live record with no process list yet
 #include "gui/models/lock_table_model.hpp"
 #include "gui/models/process_tree_model.hpp"
 #include "gui/models/timeline_model.hpp"
@@ -29,6 +36,8 @@ using Catch::Matchers::Contains;
 using Catch::Matchers::StartsWith;
 using forklore::gui::test::python_exec_recorded;
 using forklore::gui::test::recorded;
+
+// [SECTION] Helpers: the main process, the stuck worker, a sampled bar ----------------------------
 
 namespace {
 
@@ -62,6 +71,8 @@ const TimelineBar* last_sampled(const TimelineRow& row, BarKind kind) {
             return &*it;
     return nullptr;
 }
+
+// [SECTION] Checks both records share: the stuck lane, names, arrows, ends, the tree --------------
 
 // Checks shared by both records: the stuck worker's final wait is a red bar from the samples,
 // hatched, open to the end, and its hover text says on what it waits.
@@ -184,6 +195,8 @@ void check_tree_edges(const ProcessTreeModel& tree) {
 }
 
 } // namespace
+
+// [SECTION] A Python program run by exec: the models, then the panel ------------------------------
 
 TEST_CASE("samples: a Python program run by exec that hangs at fork shows waits, names, forks",
           "[gui][timeline][samples][python]") {
@@ -319,6 +332,8 @@ TEST_CASE("samples: the timeline panel draws a Python run and selects a sampled 
     CHECK(selection.tid == stuck.tid);
 }
 
+// [SECTION] python-lock-at-fork:fork: the interpreter after its exec ------------------------------
+
 TEST_CASE("samples: python-lock-at-fork:fork draws the interpreter after its exec",
           "[gui][timeline][samples][python]") {
     auto record = recorded("python-lock-at-fork", "fork");
@@ -355,6 +370,8 @@ TEST_CASE("samples: python-lock-at-fork:fork draws the interpreter after its exe
     REQUIRE(row != locks.locks.end());
     CHECK_THAT(row->label(), Contains("PyThread_acquire_lock"));
 }
+
+// [SECTION] A trace alone, and a live record with no process list yet -----------------------------
 
 TEST_CASE("samples: an instrumented scenario is drawn from its trace alone",
           "[gui][timeline][samples]") {
