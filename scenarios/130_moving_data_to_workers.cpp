@@ -24,6 +24,12 @@
 //
 // Variants: each transport at 1 MiB and at 512 MiB; file and shm with spawn and shm with
 // forkserver at 64 MiB; cow with spawn (the worker finds no data: failed).
+//
+// Index of this file:
+// [SECTION] The data, and the check every transport ends with
+// [SECTION] The worker: receiving the data
+// [SECTION] The main process: handing the data over
+// [SECTION] The lesson, its knobs and its variants
 #include "scenarios/support/data_transfer.hpp"
 #include "scenarios/support/worker_sockets.hpp"
 #include "sim/probe/fd_io.hpp"
@@ -41,6 +47,8 @@
 #include <csignal>
 #include <cstring>
 #include <string>
+
+// [SECTION] The data, and the check every transport ends with -------------------------------------
 
 namespace {
 
@@ -74,6 +82,8 @@ int verify(const char* data, std::size_t bytes, const ChildArgs& args, const cha
     note(std::string(who) + ": checked " + std::to_string(bytes >> 20) + " MiB, checksum " + sum);
     return 0;
 }
+
+// [SECTION] The worker: receiving the data --------------------------------------------------------
 
 // --- Passing an fd to a process that did not inherit it ---------------------------------------
 
@@ -151,6 +161,8 @@ int worker_check(const ChildArgs& args) {
         return receive_by_shared_memory(args);
     return receive_by_copy_on_write(args);
 }
+
+// [SECTION] The main process: handing the data over -----------------------------------------------
 
 // --- The main process: one handing-over side per transport ------------------------------------
 
@@ -265,6 +277,8 @@ int run(ScenarioContext& context) {
     probe::measure("size", static_cast<double>(size >> 20), "MiB");
     return 0;
 }
+
+// [SECTION] The lesson, its knobs and its variants ------------------------------------------------
 
 Scenario describe() {
     Scenario s;

@@ -25,6 +25,12 @@
 //
 // Variants: fork_inherited, fork_per_worker, fork_exec_inherited, fork_exec_per_worker,
 // spawn_inherited, spawn_per_worker, forkserver_inherited, forkserver_per_worker.
+//
+// Index of this file:
+// [SECTION] The messages, the server's computation, the connection object
+// [SECTION] The child processes: the database server and its workers
+// [SECTION] The scenario's main: the starting gun of each step
+// [SECTION] The lesson, its knobs and its variants
 #include "scenarios/support/worker_sockets.hpp"
 #include "sim/probe/probe.hpp"
 #include "sim/probe/start.hpp"
@@ -38,6 +44,8 @@
 #include <cstdint>
 #include <string>
 #include <vector>
+
+// [SECTION] The messages, the server's computation, the connection object -------------------------
 
 namespace {
 
@@ -81,6 +89,8 @@ std::uint64_t argument_for(std::uint32_t worker, std::uint32_t request) {
 // The "database connection object" a library makes at import time. Static storage: a forked
 // worker finds it in its copy of the parent's memory; a fresh program finds -1.
 int g_connection = -1;
+
+// [SECTION] The child processes: the database server and its workers ------------------------------
 
 // --- The server process -----------------------------------------------------------------------
 
@@ -212,6 +222,8 @@ int database_worker(const ChildArgs& args) {
     return wrong == 0 ? 0 : 1;
 }
 
+// [SECTION] The scenario's main: the starting gun of each step ------------------------------------
+
 // --- The main process -------------------------------------------------------------------------
 
 int accept_signal(int listener, Signal& signal) {
@@ -293,6 +305,8 @@ int run(ScenarioContext& context) {
     const WaitStatus server_status = server.wait();
     return failures == 0 && exited_zero(server_status) ? 0 : 1;
 }
+
+// [SECTION] The lesson, its knobs and its variants ------------------------------------------------
 
 Scenario describe() {
     Scenario s;

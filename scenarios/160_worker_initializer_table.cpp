@@ -21,6 +21,12 @@
 //
 // Variants: fork_per_task, fork_per_worker, fork_inherited, spawn_per_task, spawn_per_worker,
 // forkserver_per_worker, spawn_inherited (fails: nothing to inherit).
+//
+// Index of this file:
+// [SECTION] The messages and the table: built, looked up, pickled
+// [SECTION] The worker: the table per task, per worker, or inherited
+// [SECTION] The scenario's main: the pool and its map
+// [SECTION] The lesson, its knobs and its variants
 #include "scenarios/support/worker_sockets.hpp"
 #include "sim/probe/probe.hpp"
 #include "sim/probe/start.hpp"
@@ -35,6 +41,8 @@
 #include <cstring>
 #include <string>
 #include <vector>
+
+// [SECTION] The messages and the table: built, looked up, pickled ---------------------------------
 
 namespace {
 
@@ -111,6 +119,8 @@ bool receive_table(int fd, std::uint64_t bytes, Table& table) {
     return true;
 }
 
+// [SECTION] The worker: the table per task, per worker, or inherited ------------------------------
+
 // --- The worker process -----------------------------------------------------------------------
 
 int table_worker(const ChildArgs& args) {
@@ -156,6 +166,8 @@ int table_worker(const ChildArgs& args) {
     note(who + ": ran " + std::to_string(done) + " tasks");
     return 0;
 }
+
+// [SECTION] The scenario's main: the pool and its map ---------------------------------------------
 
 // --- The main process -------------------------------------------------------------------------
 
@@ -270,6 +282,8 @@ int run(ScenarioContext& context) {
     probe::measure("bytes_moved", static_cast<double>(pool.bytes_moved), "bytes");
     return 0;
 }
+
+// [SECTION] The lesson, its knobs and its variants ------------------------------------------------
 
 Scenario describe() {
     Scenario s;

@@ -26,6 +26,12 @@
 //
 // Variants: one_worker, threads_holding_lock, threads_releasing_lock, processes_fork,
 // processes_spawn.
+//
+// Index of this file:
+// [SECTION] The work, its check, and the gil with its switch interval
+// [SECTION] The workers: threads sharing one gil, processes with their own
+// [SECTION] The scenario's main: the baseline, then the chosen way
+// [SECTION] The lesson, its knobs and its variants
 #include "sim/probe/probe.hpp"
 #include "sim/probe/start.hpp"
 #include "sim/scenario/scenario.hpp"
@@ -38,6 +44,8 @@
 #include <cstdio>
 #include <string>
 #include <vector>
+
+// [SECTION] The work, its check, and the gil with its switch interval -----------------------------
 
 namespace {
 
@@ -119,6 +127,8 @@ void drop_gil_for_switch() {
     g_gil.unlock();            // SYNC: hands the gil to a waiting thread ...
     g_gil_switches.wait(seen); // ... and sleeps (a futex) until that thread has taken it
 }
+
+// [SECTION] The workers: threads sharing one gil, processes with their own ------------------------
 
 // --- One interpreter thread -------------------------------------------------------------------
 
@@ -231,6 +241,8 @@ long run_processes(StartMethod method, int workers, Cost& cost) {
     return primes;
 }
 
+// [SECTION] The scenario's main: the baseline, then the chosen way --------------------------------
+
 // --- The main process -------------------------------------------------------------------------
 
 int run(ScenarioContext& context) {
@@ -271,6 +283,8 @@ int run(ScenarioContext& context) {
         probe::measure("gil_wait_ms", cost.gil_wait_ms, "ms");
     return 0;
 }
+
+// [SECTION] The lesson, its knobs and its variants ------------------------------------------------
 
 Scenario describe() {
     Scenario s;
