@@ -1,3 +1,14 @@
+// The probes' code (probe.hpp says what they are for): each does the real operation and records
+// an event around it, with the recording thread's ids cached so that recording makes no system
+// call once warm.
+//
+// Index of this file:
+// [SECTION] Who is recording: the pid and tid without a system call
+// [SECTION] Where: the source file table
+// [SECTION] Recording an event, vfork_exec, the thread's name
+// [SECTION] Thread
+// [SECTION] Locks: Mutex, Barrier, FileLock
+// [SECTION] Output: the logger, print, note, measure
 #include "sim/probe/probe.hpp"
 
 #include "sim/probe/fd_io.hpp"
@@ -26,7 +37,7 @@ Channel* g_channel = nullptr;
 // which keeps record() async-signal-safe.
 thread_local char t_thread_name[16] = "main";
 
-// --- Who is recording: the pid and tid without a system call ---------------------------------
+// [SECTION] Who is recording: the pid and tid without a system call -------------------------------
 //
 // getpid() and gettid() are system calls (glibc caches neither): two per event made a probed
 // lock+unlock cost hundreds of times the lock. So each thread keeps its ids in thread-locals,
@@ -98,7 +109,7 @@ struct Ids {
     return ids;
 }
 
-// --- Where: the source file table ------------------------------------------------------------
+// [SECTION] Where: the source file table ----------------------------------------------------------
 //
 // An event carries its file as an id; the channel's table says which path that is. A probe
 // notes its file in the table only when the thread's last noted file (in this channel) was
@@ -126,6 +137,8 @@ inline Ids current_ids() noexcept {
     return ask_kernel_for_ids();
 }
 } // namespace
+
+// [SECTION] Recording an event, vfork_exec, the thread's name -------------------------------------
 
 void install_channel(Channel* channel) noexcept {
     g_channel = channel;
@@ -190,7 +203,7 @@ const char* thread_name() noexcept {
     return t_thread_name;
 }
 
-// --- Thread ----------------------------------------------------------------------------------
+// [SECTION] Thread --------------------------------------------------------------------------------
 
 struct Thread::Identity {
     char name[32];
@@ -235,6 +248,8 @@ void Thread::join(CallSite site) {
     thread_.join();
     record(EventKind::join_done, tid, 0, 0, identity_->name, nullptr, site);
 }
+
+// [SECTION] Locks: Mutex, Barrier, FileLock -------------------------------------------------------
 
 // --- Mutex -----------------------------------------------------------------------------------
 
@@ -369,7 +384,7 @@ bool FileLock::unlock(CallSite site) noexcept {
     return false;
 }
 
-// --- Output ----------------------------------------------------------------------------------
+// [SECTION] Output: the logger, print, note, measure ----------------------------------------------
 
 void Logger::write(const char* text, CallSite site) noexcept {
     // Like a real logging library: take the logger's lock, format the line, write it, unlock.

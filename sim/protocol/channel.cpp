@@ -1,3 +1,14 @@
+// The event channel's code (channel.hpp says what the channel is, who makes it and who attaches):
+// the clock the probes stamp with, the shared mapping's layout, making and attaching a channel,
+// recording, and reading with the TSC ticks converted to CLOCK_MONOTONIC nanoseconds.
+//
+// Index of this file:
+// [SECTION] Constants, and the clock: TSC or CLOCK_MONOTONIC, calibration pairs
+// [SECTION] The shared mapping's layout: the header and the source file table
+// [SECTION] Making a channel: moving, creating, attaching
+// [SECTION] Recording: events and source files
+// [SECTION] Prefaulting, and the claimed and dropped counts
+// [SECTION] Reading, with TSC ticks converted to nanoseconds
 #include "sim/protocol/channel.hpp"
 
 #include <sys/mman.h>
@@ -20,6 +31,8 @@
 #include <utility>
 
 namespace forklore {
+
+// [SECTION] Constants, and the clock: TSC or CLOCK_MONOTONIC, calibration pairs -------------------
 
 namespace {
 constexpr std::uint64_t kChannelMagic = 0x65726f6c6b726f66ULL; // "forklore"
@@ -82,6 +95,8 @@ Channel::ClockPair take_clock_pair() noexcept {
 
 } // namespace
 
+// [SECTION] The shared mapping's layout: the header and the source file table ---------------------
+
 struct ChannelHeader {
     std::uint64_t magic;
     std::uint32_t schema_version;
@@ -118,6 +133,8 @@ std::atomic<std::uint64_t> g_next_serial{1};
 } // namespace
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free,
               "recording must be lock-free to be async-signal-safe");
+
+// [SECTION] Making a channel: moving, creating, attaching -----------------------------------------
 
 Channel::Channel(Channel&& other) noexcept { *this = std::move(other); }
 
@@ -232,6 +249,8 @@ Channel Channel::attach(int fd) {
     return adopt(header, size, fd);
 }
 
+// [SECTION] Recording: events and source files ----------------------------------------------------
+
 std::size_t Channel::capacity() const { return header_ ? capacity_ : 0; }
 
 bool Channel::record(const Event& event) noexcept {
@@ -298,6 +317,8 @@ std::vector<std::pair<std::uint32_t, std::string>> Channel::source_files() const
     return files;
 }
 
+// [SECTION] Prefaulting, and the claimed and dropped counts ---------------------------------------
+
 void Channel::prefault(std::size_t pages) noexcept {
     if (!header_) return;
     std::uint64_t next = header_->next.load(std::memory_order_relaxed);
@@ -326,6 +347,8 @@ std::uint64_t Channel::claimed() const noexcept {
 std::uint64_t Channel::dropped() const noexcept {
     return header_ ? header_->dropped.load(std::memory_order_relaxed) : 0;
 }
+
+// [SECTION] Reading, with TSC ticks converted to nanoseconds --------------------------------------
 
 std::size_t Channel::read(std::uint64_t& cursor, std::vector<Event>& out, bool final,
                           std::uint64_t* torn) const {
