@@ -12,6 +12,14 @@
 //   build/bin/forklore_bench_runs [--runs N] [--tsv] [--only SECTION]...
 // SECTION: throughput, hang, observer, corpus. --tsv prints one row per figure for
 // bench/bench_table.py (figure, value, detail, goal, met); without it, sentences.
+//
+// Index of this file:
+// [SECTION] Helpers: clocks, the median, a figure's output, spawning
+// [SECTION] throughput: sandboxed runs against bare posix_spawn
+// [SECTION] hang: a proven hang against a completed run and 'timeout 10'
+// [SECTION] observer: the runner's CPU per sampled thread
+// [SECTION] corpus: every deterministic variant
+// [SECTION] main: the options, and the sections asked for
 #include "sim/sandbox/host.hpp"
 #include "sim/run/matrix.hpp"
 #include "sim/probe/probe.hpp"
@@ -41,6 +49,8 @@
 #include <vector>
 
 extern char** environ;
+
+// [SECTION] Helpers: clocks, the median, a figure's output, spawning ------------------------------
 
 namespace {
 
@@ -108,7 +118,7 @@ int wait_for(pid_t pid) {
     return status;
 }
 
-// --- throughput -------------------------------------------------------------------------------
+// [SECTION] throughput: sandboxed runs against bare posix_spawn -----------------------------------
 
 // posix_spawn of the host printing its help, and waitpid: the floor of any run.
 double bare_spawns_per_second(int runs) {
@@ -172,7 +182,7 @@ void throughput(const Output& out, int runs) {
     }
 }
 
-// --- hang proof -------------------------------------------------------------------------------
+// [SECTION] hang: a proven hang against a completed run and 'timeout 10' --------------------------
 
 // Wall time of `forklore run ID --variant V` (the command line beside this program).
 double cli_run_s(const std::string& id, const std::string& variant) {
@@ -252,7 +262,7 @@ void hang_proof(const Output& out, int runs) {
             "", "");
 }
 
-// --- observer ---------------------------------------------------------------------------------
+// [SECTION] observer: the runner's CPU per sampled thread -----------------------------------------
 
 // The runner's CPU time (this process) over the run of a python3 program whose `threads`
 // threads sleep for `seconds`, sampled every 2 ms: seconds of CPU per second per thread.
@@ -310,7 +320,7 @@ void observer(const Output& out) {
     }
 }
 
-// --- corpus -----------------------------------------------------------------------------------
+// [SECTION] corpus: every deterministic variant ---------------------------------------------------
 
 void corpus(const Output& out) {
     MatrixOptions options;
@@ -346,6 +356,8 @@ void corpus(const Output& out) {
 }
 
 } // namespace
+
+// [SECTION] main: the options, and the sections asked for -----------------------------------------
 
 int main(int argc, char** argv) {
     Output out;
