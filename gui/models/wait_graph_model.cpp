@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cstring>
 #include <deque>
 #include <functional>
 #include <map>
@@ -53,10 +52,6 @@ namespace {
 
 using Kind = WaitGraphNode::Kind;
 using Relation = WaitGraphEdge::Relation;
-
-std::string fixed_text(const char* field, std::size_t size) {
-    return std::string(field, strnlen(field, size));
-}
 
 void add_line(std::string& text, const std::string& line) {
     if (line.empty() || text.find(line) != std::string::npos)
@@ -153,10 +148,10 @@ class GraphBuilder {
             // The object's own address, as its events name it; the word the thread sleeps on
             // inside it is a detail.
             if (wait.futex_address && wait.futex_address != wait.address)
-                add_line(n.tooltip, fmt::format("its waiters sleep on the futex word at {:#x}, "
-                                                "{} bytes into it",
-                                                wait.futex_address,
-                                                wait.futex_address - wait.address));
+                add_line(n.tooltip,
+                         fmt::format("its waiters sleep on the futex word at {:#x}, "
+                                     "{} bytes into it",
+                                     wait.futex_address, wait.futex_address - wait.address));
             return n;
         });
     }
@@ -180,8 +175,8 @@ class GraphBuilder {
             for (const auto& holding : wait.holding_fds) {
                 if (holding.fd < 0)
                     continue;
-                add_line(n.tooltip, fmt::format("held through fd {} of process {}", holding.fd,
-                                                holding.pid));
+                add_line(n.tooltip,
+                         fmt::format("held through fd {} of process {}", holding.fd, holding.pid));
                 if (std::find(fds.begin(), fds.end(), holding.fd) == fds.end())
                     fds.push_back(holding.fd);
             }
@@ -238,7 +233,7 @@ class GraphBuilder {
         const Event* join = pending_join(wait);
         if (!join)
             return 0;
-        joined_name_ = fixed_text(join->name, sizeof join->name);
+        joined_name_ = std::string(field_text(join->name));
         if (join->object > 0)
             return static_cast<pid_t>(join->object);
         const ProcessRecord* process = record_.find_process(wait.waiter_pid);
