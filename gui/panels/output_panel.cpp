@@ -1,3 +1,6 @@
+// The Output panel (output_panel.hpp): what the run wrote, and its event log.
+//
+// Index of this file:
 // [SECTION] captured text: stdout, stderr, per process
 // [SECTION] the event log: filter controls, the clipped table
 // [SECTION] the panel
