@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cstring>
 #include <string_view>
 
 namespace forklore::gui {
@@ -35,10 +34,6 @@ std::string lowercase(std::string_view text) {
     return out;
 }
 
-template <std::size_t N> std::string_view field(const char (&text)[N]) {
-    return std::string_view(text, strnlen(text, N));
-}
-
 // `lowered_needle` is already lower case and not empty; the haystack is compared in place.
 bool contains(std::string_view haystack, std::string_view lowered_needle) {
     if (lowered_needle.size() > haystack.size())
@@ -60,9 +55,9 @@ bool text_matches(const Event& event, std::string_view lowered_needle) {
     if (lowered_needle.empty())
         return true;
     return contains(to_string(event.kind), lowered_needle) ||
-           contains(field(event.thread), lowered_needle) ||
-           contains(field(event.name), lowered_needle) ||
-           contains(field(event.text), lowered_needle);
+           contains(field_text(event.thread), lowered_needle) ||
+           contains(field_text(event.name), lowered_needle) ||
+           contains(field_text(event.text), lowered_needle);
 }
 
 bool kind_shown(const Event& event, const EventFilter& filter) {
@@ -80,14 +75,14 @@ bool matches_lowered(const Event& event, const EventFilter& filter, std::string_
 }
 
 std::string named_address(const Event& event) {
-    std::string_view name = field(event.name);
+    std::string_view name = field_text(event.name);
     if (name.empty())
         return fmt::format("@{:#x}", event.object);
     return fmt::format("{} @{:#x}", name, event.object);
 }
 
 std::string quoted_name(const Event& event) {
-    std::string_view name = field(event.name);
+    std::string_view name = field_text(event.name);
     return name.empty() ? std::string() : fmt::format(" '{}'", name);
 }
 
@@ -153,7 +148,7 @@ std::string event_object_text(const Event& event) {
     case EventKind::file_lock_wait:
     case EventKind::file_lock_acquired:
     case EventKind::file_lock_released:
-        return fmt::format("{} (fd {})", field(event.name), event.object);
+        return fmt::format("{} (fd {})", field_text(event.name), event.object);
     case EventKind::child_start:
         return fmt::format("child {}{}", event.object, quoted_name(event));
     case EventKind::process_exit:
@@ -165,7 +160,7 @@ std::string event_object_text(const Event& event) {
     case EventKind::join_done:
         return fmt::format("thread {}{}", event.object, quoted_name(event));
     default:
-        return std::string(field(event.name));
+        return std::string(field_text(event.name));
     }
 }
 
@@ -207,7 +202,7 @@ std::string event_args_text(const Event& event) {
     case EventKind::child_wait:
         return event.arg0 < 0 ? std::string("waitpid") : fmt::format("status on fd {}", event.arg0);
     case EventKind::measurement:
-        return fmt::format("{:g} {}", measurement_value(event), field(event.text));
+        return fmt::format("{:g} {}", measurement_value(event), field_text(event.text));
     default:
         return {};
     }

@@ -1,15 +1,28 @@
+// The wait-for graph model (wait_graph_model.hpp): one node per thread, object and process the
+// verdict's waits name, one edge per "waits for" and "held by", then the culprits and each box's
+// detail. Cycles and the layout are computed in wait_graph_layout.cpp.
+//
+// Index of this file:
+// [SECTION] Relations and lookups
+// [SECTION] Nodes and edges from the verdict's waits
+// [SECTION] Culprits and details
+// [SECTION] The whole build
 #include "gui/models/wait_graph_model.hpp"
+
+#include "gui/models/wait_graph_layout.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cstring>
-#include <deque>
 #include <functional>
 #include <map>
 #include <tuple>
 
 namespace forklore::gui {
+
+// ---------------------------------------------------------------------------------------------
+// [SECTION] Relations and lookups
+// ---------------------------------------------------------------------------------------------
 
 std::string_view to_string(WaitGraphEdge::Relation relation) {
     switch (relation) {
@@ -54,10 +67,6 @@ namespace {
 using Kind = WaitGraphNode::Kind;
 using Relation = WaitGraphEdge::Relation;
 
-std::string fixed_text(const char* field, std::size_t size) {
-    return std::string(field, strnlen(field, size));
-}
-
 void add_line(std::string& text, const std::string& line) {
     if (line.empty() || text.find(line) != std::string::npos)
         return;
@@ -65,6 +74,10 @@ void add_line(std::string& text, const std::string& line) {
         text += '\n';
     text += line;
 }
+
+// ---------------------------------------------------------------------------------------------
+// [SECTION] Nodes and edges from the verdict's waits
+// ---------------------------------------------------------------------------------------------
 
 // Builds nodes and edges from the WaitEdges, one node per distinct thread, object and process.
 class GraphBuilder {
@@ -153,10 +166,10 @@ class GraphBuilder {
             // The object's own address, as its events name it; the word the thread sleeps on
             // inside it is a detail.
             if (wait.futex_address && wait.futex_address != wait.address)
-                add_line(n.tooltip, fmt::format("its waiters sleep on the futex word at {:#x}, "
-                                                "{} bytes into it",
-                                                wait.futex_address,
-                                                wait.futex_address - wait.address));
+                add_line(n.tooltip,
+                         fmt::format("its waiters sleep on the futex word at {:#x}, "
+                                     "{} bytes into it",
+                                     wait.futex_address, wait.futex_address - wait.address));
             return n;
         });
     }
@@ -180,8 +193,8 @@ class GraphBuilder {
             for (const auto& holding : wait.holding_fds) {
                 if (holding.fd < 0)
                     continue;
-                add_line(n.tooltip, fmt::format("held through fd {} of process {}", holding.fd,
-                                                holding.pid));
+                add_line(n.tooltip,
+                         fmt::format("held through fd {} of process {}", holding.fd, holding.pid));
                 if (std::find(fds.begin(), fds.end(), holding.fd) == fds.end())
                     fds.push_back(holding.fd);
             }
@@ -238,7 +251,7 @@ class GraphBuilder {
         const Event* join = pending_join(wait);
         if (!join)
             return 0;
-        joined_name_ = fixed_text(join->name, sizeof join->name);
+        joined_name_ = std::string(field_text(join->name));
         if (join->object > 0)
             return static_cast<pid_t>(join->object);
         const ProcessRecord* process = record_.find_process(wait.waiter_pid);
@@ -381,38 +394,9 @@ class GraphBuilder {
     std::string joined_name_; // the name joined_thread() found
 };
 
-std::vector<std::vector<std::size_t>> successors(const WaitGraphModel& model, bool skip_back) {
-    std::vector<std::vector<std::size_t>> next(model.nodes.size());
-    for (const auto& e : model.edges)
-        if (!(skip_back && e.back))
-            next[e.from].push_back(e.to);
-    return next;
-}
-
-// A node is on a cycle when it can reach itself; an edge u -> v is when v reaches u.
-void mark_cycles(WaitGraphModel& model) {
-    const std::size_t n = model.nodes.size();
-    auto next = successors(model, false);
-    std::vector<std::vector<bool>> reaches(n, std::vector<bool>(n, false));
-    for (std::size_t start = 0; start < n; ++start) {
-        std::deque<std::size_t> queue(next[start].begin(), next[start].end());
-        while (!queue.empty()) {
-            std::size_t at = queue.front();
-            queue.pop_front();
-            if (reaches[start][at])
-                continue;
-            reaches[start][at] = true;
-            for (std::size_t to : next[at])
-                queue.push_back(to);
-        }
-    }
-    for (std::size_t i = 0; i < n; ++i)
-        model.nodes[i].in_cycle = reaches[i][i];
-    for (auto& e : model.edges)
-        e.in_cycle = e.from == e.to || reaches[e.to][e.from];
-    model.has_cycle = std::any_of(model.edges.begin(), model.edges.end(),
-                                  [](const WaitGraphEdge& e) { return e.in_cycle; });
-}
+// ---------------------------------------------------------------------------------------------
+// [SECTION] Culprits and details
+// ---------------------------------------------------------------------------------------------
 
 void mark_culprits(WaitGraphModel& model, const Verdict& verdict) {
     bool any = false;
@@ -442,132 +426,6 @@ void mark_culprits(WaitGraphModel& model, const Verdict& verdict) {
             n.culprit = true;
 }
 
-// The edges a depth-first walk finds pointing back to a node still on its path: removing them
-// leaves a DAG that can be layered. Roots are the nodes nothing points to, in build order.
-void mark_back_edges(WaitGraphModel& model) {
-    const std::size_t n = model.nodes.size();
-    std::vector<int> state(n, 0); // 0 unseen, 1 on the path, 2 done
-    std::vector<bool> has_parent(n, false);
-    for (const auto& e : model.edges)
-        has_parent[e.to] = true;
-    std::function<void(std::size_t)> visit = [&](std::size_t at) {
-        state[at] = 1;
-        for (auto& e : model.edges) {
-            if (e.from != at)
-                continue;
-            if (state[e.to] == 1)
-                e.back = true;
-            else if (state[e.to] == 0)
-                visit(e.to);
-        }
-        state[at] = 2;
-    };
-    for (std::size_t i = 0; i < n; ++i)
-        if (!has_parent[i] && state[i] == 0)
-            visit(i);
-    for (std::size_t i = 0; i < n; ++i)
-        if (state[i] == 0)
-            visit(i);
-}
-
-// Longest-path layering on the DAG, then each row ordered by where its parents are (fewer
-// crossings) and centred.
-// A live thread with no edges: not part of the wait-for graph, drawn in the rows below it.
-bool beside_the_graph(const WaitGraphModel& model, std::size_t node) {
-    if (!model.nodes[node].live)
-        return false;
-    for (const auto& e : model.edges)
-        if (e.from == node || e.to == node)
-            return false;
-    return true;
-}
-
-void lay_out(WaitGraphModel& model) {
-    const std::size_t n = model.nodes.size();
-    std::vector<bool> beside(n);
-    for (std::size_t i = 0; i < n; ++i)
-        beside[i] = beside_the_graph(model, i);
-    auto next = successors(model, true);
-    std::vector<int> indegree(n, 0);
-    for (std::size_t i = 0; i < n; ++i)
-        for (std::size_t to : next[i])
-            ++indegree[to];
-    std::deque<std::size_t> ready;
-    for (std::size_t i = 0; i < n; ++i)
-        if (indegree[i] == 0 && !beside[i])
-            ready.push_back(i);
-    int layers = 1;
-    while (!ready.empty()) {
-        std::size_t at = ready.front();
-        ready.pop_front();
-        layers = std::max(layers, model.nodes[at].layer + 1);
-        for (std::size_t to : next[at]) {
-            model.nodes[to].layer = std::max(model.nodes[to].layer, model.nodes[at].layer + 1);
-            if (--indegree[to] == 0)
-                ready.push_back(to);
-        }
-    }
-
-    std::vector<std::vector<std::size_t>> rows(static_cast<std::size_t>(layers));
-    std::vector<std::size_t> live_beside;
-    for (std::size_t i = 0; i < n; ++i) {
-        if (beside[i])
-            live_beside.push_back(i);
-        else
-            rows[static_cast<std::size_t>(model.nodes[i].layer)].push_back(i);
-    }
-    std::size_t columns = 1;
-    for (const auto& row : rows)
-        columns = std::max(columns, row.size());
-
-    for (auto& row : rows) {
-        // The mean x of a node's parents, already placed (they are in earlier rows).
-        std::vector<std::pair<float, std::size_t>> keyed;
-        for (std::size_t node : row) {
-            float sum = 0;
-            int parents = 0;
-            for (const auto& e : model.edges)
-                if (e.to == node && !e.back) {
-                    sum += model.nodes[e.from].x;
-                    ++parents;
-                }
-            float key = parents ? sum / static_cast<float>(parents)
-                                : static_cast<float>(columns) + static_cast<float>(node);
-            keyed.emplace_back(key, node);
-        }
-        std::stable_sort(keyed.begin(), keyed.end());
-        const float left = static_cast<float>(columns - keyed.size()) / 2.0f;
-        for (std::size_t i = 0; i < keyed.size(); ++i) {
-            WaitGraphNode& node = model.nodes[keyed[i].second];
-            node.x = left + static_cast<float>(i) + 0.5f;
-            node.y = static_cast<float>(node.layer) + 0.5f;
-        }
-    }
-    model.width = static_cast<float>(columns);
-    model.height = static_cast<float>(layers);
-    if (live_beside.empty())
-        return;
-    // The live threads below, side by side, as many per row as the graph is wide (two at least),
-    // under a band of kLiveNoteHeight for the note that says what they are.
-    const std::size_t per_row = std::max<std::size_t>(columns, 2);
-    model.width = static_cast<float>(per_row);
-    model.live_top = model.height;
-    for (std::size_t i = 0; i < live_beside.size(); ++i) {
-        WaitGraphNode& node = model.nodes[live_beside[i]];
-        const std::size_t row = i / per_row, column = i % per_row;
-        node.layer = layers + static_cast<int>(row);
-        node.x = static_cast<float>(column) + 0.5f;
-        node.y = model.live_top + kLiveNoteHeight + static_cast<float>(row) + 0.5f;
-    }
-    // Centre the graph above when the live rows made it wider.
-    const float shift = (static_cast<float>(per_row) - static_cast<float>(columns)) / 2.0f;
-    for (std::size_t i = 0; i < n; ++i)
-        if (!beside[i])
-            model.nodes[i].x += shift;
-    model.height = model.live_top + kLiveNoteHeight +
-                   static_cast<float>((live_beside.size() + per_row - 1) / per_row);
-}
-
 void fill_thread_details(WaitGraphModel& model) {
     for (auto& n : model.nodes) {
         if (n.kind != Kind::thread || !n.detail.empty())
@@ -586,6 +444,10 @@ void fill_thread_details(WaitGraphModel& model) {
 }
 
 } // namespace
+
+// ---------------------------------------------------------------------------------------------
+// [SECTION] The whole build
+// ---------------------------------------------------------------------------------------------
 
 WaitGraphModel build_wait_graph(const RunRecord& record) {
     WaitGraphModel model = GraphBuilder(record).build();

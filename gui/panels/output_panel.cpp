@@ -1,3 +1,6 @@
+// The Output panel (output_panel.hpp): what the run wrote, and its event log.
+//
+// Index of this file:
 // [SECTION] captured text: stdout, stderr, per process
 // [SECTION] the event log: filter controls, the clipped table
 // [SECTION] the panel
@@ -12,8 +15,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cstring>
 #include <string>
+#include <string_view>
 
 namespace forklore::gui {
 
@@ -189,8 +192,8 @@ void draw_event_row(const RunRecord& record, std::size_t index, Selection& selec
     ImGui::TableNextColumn();
     ImGui::Text("%d", event.pid);
     ImGui::TableNextColumn();
-    ImGui::Text("%.*s (%d)", static_cast<int>(strnlen(event.thread, sizeof event.thread)),
-                event.thread, event.tid);
+    const std::string_view thread = field_text(event.thread);
+    ImGui::Text("%.*s (%d)", static_cast<int>(thread.size()), thread.data(), event.tid);
     ImGui::TableNextColumn();
     const std::string_view kind = to_string(event.kind);
     ImGui::PushStyleColor(ImGuiCol_Text, kind_colour(event.kind));
@@ -201,7 +204,8 @@ void draw_event_row(const RunRecord& record, std::size_t index, Selection& selec
     ImGui::TableNextColumn();
     ImGui::TextUnformatted(event_args_text(event).c_str());
     ImGui::TableNextColumn();
-    ImGui::TextUnformatted(event.text, event.text + strnlen(event.text, sizeof event.text));
+    const std::string_view text = field_text(event.text);
+    ImGui::TextUnformatted(text.data(), text.data() + text.size());
 }
 
 void draw_event_table(OutputPanelState& state, const RecordView& view, Selection& selection) {

@@ -12,7 +12,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cstring>
 #include <string>
 
 namespace forklore::gui {
@@ -175,8 +174,8 @@ void draw_line_events(SourcePanelState& state, const RunRecord& record, Selectio
             const Event& event = record.events[index];
             const std::string label =
                 fmt::format("{:9.3f} ms  {} ({})  {}  {}##{}", event_time_ms(record, event),
-                            std::string(event.thread, strnlen(event.thread, sizeof event.thread)),
-                            event.pid, to_string(event.kind), event_object_text(event), index);
+                            field_text(event.thread), event.pid, to_string(event.kind),
+                            event_object_text(event), index);
             if (ImGui::Selectable(label.c_str(), selection.is_event(index))) {
                 selection.select_event(record, index);
                 state.shown_event = selection.event;
