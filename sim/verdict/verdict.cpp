@@ -1,6 +1,11 @@
 // The verdict engine's state machine: which threads are blocked, the deadlock detector, and the
 // judgement of exit statuses. The wait-for graph is built in wait_for_graph.cpp, the deadlock's
 // reason chosen in choose_reason.cpp, and its sentences written in explain.cpp.
+//
+// Index of this file:
+// [SECTION] Blocked threads
+// [SECTION] The detector
+// [SECTION] Exits
 #include "sim/verdict/verdict.hpp"
 
 #include "sim/verdict/explain.hpp"
@@ -15,6 +20,10 @@
 #include <set>
 
 namespace forklore {
+
+// ---------------------------------------------------------------------------------------------
+// [SECTION] Blocked threads
+// ---------------------------------------------------------------------------------------------
 
 bool is_untimed_block(const ThreadSnapshot& thread) {
     switch (thread.wait) {
@@ -43,7 +52,7 @@ bool all_threads_blocked(const Snapshot& snapshot) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The detector
+// [SECTION] The detector
 // ---------------------------------------------------------------------------------------------
 
 bool has_structural_orphan(const StuckSet& stuck) {
@@ -110,7 +119,7 @@ void DeadlockDetector::reset() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Exits
+// [SECTION] Exits
 // ---------------------------------------------------------------------------------------------
 
 std::string signal_name(int signal) {

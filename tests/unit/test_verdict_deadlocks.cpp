@@ -4,6 +4,10 @@
 //
 // Host ids are namespace ids + 1000 throughout, so a test fails if the engine ever shows a
 // student a host id instead of the id the trace shows.
+//
+// Index of this file:
+// [SECTION] Deadlock reasons and explanations
+// [SECTION] Waits on objects without an owner, named from the trace
 #include "sim/verdict/verdict.hpp"
 
 #include "sim/protocol/start_method.hpp"
@@ -20,7 +24,7 @@ using Catch::Matchers::Contains;
 using Catch::Matchers::StartsWith;
 
 // ---------------------------------------------------------------------------------------------
-// Deadlock reasons and explanations
+// [SECTION] Deadlock reasons and explanations
 // ---------------------------------------------------------------------------------------------
 
 namespace {
@@ -211,7 +215,9 @@ TEST_CASE("verdict: pipe and poll waits", "[verdict]") {
     }
 }
 
-// ---- waits on objects without an owner, named from the trace ----
+// ---------------------------------------------------------------------------------------------
+// [SECTION] Waits on objects without an owner, named from the trace
+// ---------------------------------------------------------------------------------------------
 
 TEST_CASE("verdict: a semaphore taken in the parent before fork has no owner to name",
           "[verdict]") {
