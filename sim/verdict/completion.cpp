@@ -1,15 +1,22 @@
 // Why a run completed: the children, how each was made, what that did to the locks held at that
 // moment; and the hazards that did not bite (warnings). See completion.hpp.
+//
+// Index of this file:
+// [SECTION] The locks a process held at a moment, by the trace
+// [SECTION] Children made by a fresh program: spawn, fork_exec
+// [SECTION] Children made by fork
+// [SECTION] Children made by a fork server
+// [SECTION] Many children made alike, told once
+// [SECTION] The completion story
 #include "sim/verdict/completion.hpp"
 
+#include "sim/protocol/start_method.hpp"
 #include "sim/verdict/explain.hpp"
 #include "sim/verdict/shared_file_locks.hpp"
-#include "sim/protocol/start_method.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cstring>
 #include <map>
 #include <optional>
 #include <set>
@@ -18,9 +25,9 @@ namespace forklore {
 
 namespace {
 
-template <std::size_t N> std::string text_of(const char (&field)[N]) {
-    return std::string(field, strnlen(field, N));
-}
+// ---------------------------------------------------------------------------------------------
+// [SECTION] The locks a process held at a moment, by the trace
+// ---------------------------------------------------------------------------------------------
 
 bool is_owned_lock_event(const Event& e) {
     if (e.kind != EventKind::lock_acquired && e.kind != EventKind::lock_released)
@@ -56,7 +63,8 @@ std::vector<HeldLock> locks_held_at(const std::vector<Event>& events, pid_t pid,
             continue;
         auto& holders = held[e.object];
         if (e.kind == EventKind::lock_acquired) {
-            holders.push_back({e.object, text_of(e.name), e.tid, text_of(e.thread), e.time_ns});
+            holders.push_back({e.object, std::string(field_text(e.name)), e.tid,
+                               std::string(field_text(e.thread)), e.time_ns});
             continue;
         }
         // A release by its holder, else (an atfork handler in a child, an unlock by another
@@ -121,7 +129,7 @@ std::string file_locks_carried(const std::vector<Event>& events, pid_t parent,
         held.push_back(fmt::format(
             "{} '{}' through fd {}",
             static_cast<FileLockKind>(e->arg0) == FileLockKind::flock ? "flock" : "OFD lock",
-            text_of(e->name), e->object));
+            field_text(e->name), e->object));
     if (held.empty())
         return {};
     return fmt::format(
@@ -163,7 +171,7 @@ std::string child_took_lock(const Event* first, bool own_copy, std::int64_t run_
     if (!first || first->kind != EventKind::lock_acquired)
         return {};
     return fmt::format(" It took {} '{}' at {} without waiting.",
-                       own_copy ? "its copy of" : "its own", text_of(first->name),
+                       own_copy ? "its copy of" : "its own", field_text(first->name),
                        time_in_run(run_start_ns, first->time_ns));
 }
 
@@ -178,7 +186,9 @@ std::string lock_name_of(const HeldLock& lock) {
                              : fmt::format("'{}'", lock.name);
 }
 
-// ---- children made by a fresh program: spawn, fork_exec ----
+// ---------------------------------------------------------------------------------------------
+// [SECTION] Children made by a fresh program: spawn, fork_exec
+// ---------------------------------------------------------------------------------------------
 
 std::string fresh_program_story(const std::vector<Event>& events, const Event& made,
                                 std::int64_t run_start_ns) {
@@ -213,14 +223,16 @@ std::string fresh_program_story(const std::vector<Event>& events, const Event& m
     text += ".";
     for (const auto& lock : held) {
         const Event* first = first_lock_event_in(events, child, [&](const Event& e) {
-            return !lock.name.empty() && text_of(e.name) == lock.name;
+            return !lock.name.empty() && field_text(e.name) == lock.name;
         });
         text += child_took_lock(first, false, run_start_ns);
     }
     return text + file_locks_carried(events, made.pid, moment, true);
 }
 
-// ---- children made by fork ----
+// ---------------------------------------------------------------------------------------------
+// [SECTION] Children made by fork
+// ---------------------------------------------------------------------------------------------
 
 // The thread that called fork() held `lock` across it and both processes released their copy
 // right after: what pthread_atfork handlers do.
@@ -278,8 +290,8 @@ std::vector<AtforkRelease> atfork_releases(const std::vector<Event>& events, con
             continue;
         const Event* taken = use->second.taken;
         AtforkRelease release;
-        release.lock = {e.object, text_of(e.name), made.tid, text_of(taken->thread),
-                        taken->time_ns};
+        release.lock = {e.object, std::string(field_text(e.name)), made.tid,
+                        std::string(field_text(taken->thread)), taken->time_ns};
         release.parent_release = use->second.released;
         release.child_release = &e;
         const Event* waited = use->second.waited;
@@ -383,7 +395,9 @@ std::string fork_story(const std::vector<Event>& events, const Event& made,
            file_locks_carried(events, made.pid, moment, false);
 }
 
-// ---- children made by a fork server ----
+// ---------------------------------------------------------------------------------------------
+// [SECTION] Children made by a fork server
+// ---------------------------------------------------------------------------------------------
 
 std::string forkserver_story(const std::vector<Event>& events, const Event& made,
                              std::int64_t run_start_ns) {
@@ -432,6 +446,10 @@ std::string forkserver_story(const std::vector<Event>& events, const Event& made
     return text;
 }
 
+// ---------------------------------------------------------------------------------------------
+// [SECTION] Many children made alike, told once
+// ---------------------------------------------------------------------------------------------
+
 // The story with its numbers (pids, times, fds) blanked: two children made the same way, by the
 // same process, tell the same story but for those.
 std::string without_numbers(const std::string& text) {
@@ -472,6 +490,10 @@ std::vector<std::string> collapse_alike(const std::vector<std::string>& stories,
 }
 
 } // namespace
+
+// ---------------------------------------------------------------------------------------------
+// [SECTION] The completion story
+// ---------------------------------------------------------------------------------------------
 
 CompletionStory explain_completion(const std::vector<Event>& events,
                                    const std::vector<Snapshot>& snapshots,

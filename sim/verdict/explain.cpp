@@ -1,9 +1,20 @@
-// Why a deadlocked run can never finish, in sentences a student understands; and the trace
-// look-ups and phrases the verdict engine builds its sentences from.
+// Why a deadlocked run can never finish, and why a run that timed out could not be judged, in
+// sentences a student understands. Which deadlock it is was decided by choose_reason.cpp; this
+// file only writes the sentences for it.
+//
+// Index of this file:
+// [SECTION] Pieces every deadlock sentence shares
+// [SECTION] Orphaned lock
+// [SECTION] Cycle
+// [SECTION] A chain of waits: blocked on process, no waker
+// [SECTION] Beside the deadlock: earlier endings and the live threads
+// [SECTION] The deadlock explanation
+// [SECTION] The timeout explanation
 #include "sim/verdict/explain.hpp"
-#include "sim/verdict/thread_names.hpp"
 
 #include "sim/protocol/start_method.hpp"
+#include "sim/verdict/choose_reason.hpp"
+#include "sim/verdict/thread_names.hpp"
 #include "sim/verdict/verdict.hpp"
 
 #include <fmt/format.h>
@@ -11,198 +22,26 @@
 #include <sys/wait.h>
 
 #include <algorithm>
-#include <cctype>
-#include <cstring>
 
 namespace forklore {
 
-// ---------------------------------------------------------------------------------------------
-// Trace look-ups
-// ---------------------------------------------------------------------------------------------
-
 namespace {
 
-// Event strings are fixed arrays; never read past one even if a writer forgot the NUL.
-template <std::size_t N> std::string_view text_of(const char (&field)[N]) {
-    return {field, strnlen(field, N)};
-}
-
-template <typename Match>
-const Event* latest_event(const std::vector<Event>& events, Match&& match) {
-    auto found = std::find_if(events.rbegin(), events.rend(), match);
-    return found == events.rend() ? nullptr : &*found;
-}
-
-bool names_a_lock(EventKind kind) {
-    return kind == EventKind::lock_wait || kind == EventKind::lock_acquired ||
-           kind == EventKind::lock_released || kind == EventKind::barrier_wait ||
-           kind == EventKind::barrier_passed;
-}
-
-bool is_file_lock_event(EventKind kind) {
-    return kind == EventKind::file_lock_wait || kind == EventKind::file_lock_acquired ||
-           kind == EventKind::file_lock_released;
-}
-
-} // namespace
-
-std::string recorded_lock_name(const std::vector<Event>& events, std::uint64_t address) {
-    const Event* event = latest_event(
-        events, [&](const Event& e) { return names_a_lock(e.kind) && e.object == address; });
-    return event ? std::string(text_of(event->name)) : std::string();
-}
-
-std::string recorded_file_lock_name(const std::vector<Event>& events, std::uint64_t inode) {
-    const Event* event = latest_event(events, [&](const Event& e) {
-        return is_file_lock_event(e.kind) && static_cast<std::uint64_t>(e.arg1) == inode;
-    });
-    return event ? std::string(text_of(event->name)) : std::string();
-}
-
-std::string recorded_thread_name(const std::vector<Event>& events, pid_t tid) {
-    if (const Event* start = latest_event(events, [&](const Event& e) {
-            return e.kind == EventKind::thread_start && e.tid == tid;
-        }))
-        return std::string(text_of(start->name));
-    const Event* any = latest_event(events, [&](const Event& e) { return e.tid == tid; });
-    return any ? std::string(text_of(any->thread)) : std::string();
-}
-
-pid_t recorded_pid_of_thread(const std::vector<Event>& events, pid_t tid) {
-    const Event* any = latest_event(events, [&](const Event& e) { return e.tid == tid; });
-    return any ? any->pid : 0;
-}
-
-std::optional<std::uint64_t> pending_file_lock_inode(const std::vector<Event>& events, pid_t tid) {
-    const Event* latest = latest_event(
-        events, [&](const Event& e) { return is_file_lock_event(e.kind) && e.tid == tid; });
-    if (!latest || latest->kind != EventKind::file_lock_wait) return std::nullopt;
-    return static_cast<std::uint64_t>(latest->arg1);
-}
-
-namespace {
-bool begins_wait(EventKind kind) {
-    return kind == EventKind::lock_wait || kind == EventKind::cond_wait ||
-           kind == EventKind::barrier_wait || kind == EventKind::join_wait;
-}
-bool ends_wait(EventKind kind) {
-    return kind == EventKind::lock_acquired || kind == EventKind::cond_woken ||
-           kind == EventKind::barrier_passed || kind == EventKind::join_done;
-}
-} // namespace
-
-const Event* pending_wait_of(const std::vector<Event>& events, pid_t tid) {
-    const Event* latest = latest_event(events, [&](const Event& e) {
-        return e.tid == tid && (begins_wait(e.kind) || ends_wait(e.kind));
-    });
-    return latest && begins_wait(latest->kind) ? latest : nullptr;
-}
-
-const Event* pending_child_wait_of(const std::vector<Event>& events, pid_t tid) {
-    const Event* wait = latest_event(
-        events, [&](const Event& e) { return e.kind == EventKind::child_wait && e.tid == tid; });
-    if (!wait) return nullptr;
-    bool ended = std::any_of(events.begin(), events.end(), [&](const Event& e) {
-        return e.kind == EventKind::process_exit && e.object == wait->object &&
-               e.time_ns >= wait->time_ns;
-    });
-    return ended ? nullptr : wait;
-}
-
-bool futex_belongs_to(const Event& wait, std::uint64_t futex_address) {
-    // The largest object a probe waits in is a pthread_rwlock_t (56 bytes).
-    constexpr std::uint64_t kLargestObject = 64;
-    if (wait.kind == EventKind::join_wait) return true; // object is a tid, not an address
-    return futex_address >= wait.object && futex_address < wait.object + kLargestObject;
-}
-
-const Event* child_start_of(const std::vector<Event>& events, pid_t pid) {
-    return latest_event(events, [&](const Event& e) {
-        return e.kind == EventKind::child_start && e.object == static_cast<std::uint64_t>(pid);
-    });
-}
-
-const Event* first_event_of_kind(const std::vector<Event>& events, EventKind kind) {
-    auto found =
-        std::find_if(events.begin(), events.end(), [&](const Event& e) { return e.kind == kind; });
-    return found == events.end() ? nullptr : &*found;
-}
-
-bool death_was_intended(const std::vector<Event>& events, pid_t pid, int signal) {
-    return std::any_of(events.begin(), events.end(), [&](const Event& e) {
-        return e.kind == EventKind::signal_sent && e.object == static_cast<std::uint64_t>(pid) &&
-               e.arg0 == signal;
-    });
-}
-
 // ---------------------------------------------------------------------------------------------
-// Phrases
+// [SECTION] Pieces every deadlock sentence shares
 // ---------------------------------------------------------------------------------------------
-
-std::string process_label(const std::vector<Event>& events, pid_t pid) {
-    const Event* start = latest_event(
-        events, [&](const Event& e) { return e.kind == EventKind::process_start && e.pid == pid; });
-    std::string_view role = start ? text_of(start->name) : std::string_view();
-    if (const Event* made = child_start_of(events, pid)) {
-        std::string_view function = text_of(made->name);
-        if (function.empty()) function = role;
-        if (!function.empty()) return fmt::format("process {} (child '{}')", pid, function);
-    }
-    if (!role.empty()) return fmt::format("process {} ('{}')", pid, role);
-    return fmt::format("process {}", pid);
-}
-
-std::string thread_phrase(std::string_view name, pid_t tid) {
-    if (name.empty()) return fmt::format("thread (tid {})", tid);
-    return fmt::format("thread '{}' (tid {})", name, tid);
-}
-
-std::string waiter_phrase(const WaitEdge& edge) {
-    return fmt::format("{} of process {}", thread_phrase(edge.waiter_thread, edge.waiter_tid),
-                       edge.waiter_pid);
-}
-
-std::string lock_label(const WaitEdge& edge) {
-    if (edge.lock_name.empty())
-        return fmt::format("the {} at {:#x}", edge.object_kind.empty() ? "lock" : edge.object_kind,
-                           edge.address);
-    return fmt::format("lock '{}'", edge.lock_name);
-}
-
-std::string pid_list(const std::vector<pid_t>& pids) {
-    if (pids.size() <= 1) return fmt::format("{}", fmt::join(pids, ""));
-    std::vector<pid_t> all_but_last(pids.begin(), pids.end() - 1);
-    return fmt::format("{} and {}", fmt::join(all_but_last, ", "), pids.back());
-}
-
-std::string capitalized(std::string text) {
-    if (!text.empty())
-        text[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(text[0])));
-    return text;
-}
-
-std::string time_in_run(std::int64_t run_start_ns, std::int64_t time_ns) {
-    return fmt::format("{:.1f} ms", static_cast<double>(time_ns - run_start_ns) / 1e6);
-}
-
-// ---------------------------------------------------------------------------------------------
-// The deadlock explanation
-// ---------------------------------------------------------------------------------------------
-
-namespace {
-
-constexpr std::string_view kForkCopiesLocks =
-    "fork() copied the lock in its locked state but not the thread that would have unlocked it";
 
 // "lock 'file_lock' (0x55d0c0a0)", or "the lock at 0x55d0c0a0".
 std::string lock_with_address(const WaitEdge& edge) {
-    if (edge.lock_name.empty()) return lock_label(edge);
+    if (edge.lock_name.empty())
+        return lock_label(edge);
     return fmt::format("{} ({:#x})", lock_label(edge), edge.address);
 }
 
 // "'left'", or "the lock at 0x55d0c0a0".
 std::string short_lock_label(const WaitEdge& edge) {
-    if (edge.lock_name.empty()) return lock_label(edge);
+    if (edge.lock_name.empty())
+        return lock_label(edge);
     return fmt::format("'{}'", edge.lock_name);
 }
 
@@ -211,23 +50,18 @@ void append_other_waits(std::string& text, const std::vector<WaitEdge>& graph,
                         const std::vector<bool>& mentioned) {
     std::vector<std::string> others;
     for (std::size_t i = 0; i < graph.size(); ++i)
-        if (!mentioned[i]) others.push_back(graph[i].description);
-    if (!others.empty()) text += fmt::format(" Other waits: {}.", fmt::join(others, "; "));
+        if (!mentioned[i])
+            others.push_back(graph[i].description);
+    if (!others.empty())
+        text += fmt::format(" Other waits: {}.", fmt::join(others, "; "));
 }
 
-Verdict deadlock_verdict(DeadlockReason reason, std::string explanation,
-                         std::vector<WaitEdge> graph, pid_t culprit) {
-    Verdict verdict;
-    verdict.kind = VerdictKind::deadlocked;
-    verdict.reason = reason;
-    verdict.explanation = std::move(explanation);
-    verdict.wait_for = std::move(graph);
-    verdict.culprit_pid = culprit;
-    return verdict;
-}
+// ---------------------------------------------------------------------------------------------
+// [SECTION] Orphaned lock
+// ---------------------------------------------------------------------------------------------
 
-// ---- orphaned lock ----
-
+constexpr std::string_view kForkCopiesLocks =
+    "fork() copied the lock in its locked state but not the thread that would have unlocked it";
 
 // "the child was made by fork() from process 2 at 3.1 ms"
 std::string how_child_was_made(const Event& made, std::int64_t run_start_ns) {
@@ -246,7 +80,8 @@ std::string how_child_was_made(const Event& made, std::int64_t run_start_ns) {
 // adopts orphans: it is nobody's maker).
 pid_t parent_by_proc(const Snapshot& snapshot, pid_t ns_pid) {
     for (const auto& process : snapshot.processes) {
-        if (process.ns_pid != ns_pid || process.infrastructure) continue;
+        if (process.ns_pid != ns_pid || process.infrastructure)
+            continue;
         const ProcessSnapshot* parent = snapshot.find_process(process.ppid);
         return parent && !parent->infrastructure ? parent->ns_pid : 0;
     }
@@ -317,9 +152,9 @@ std::string orphan_owner_sentence(const WaitEdge& edge, const std::vector<Event>
         "Its owner, {}, exited while holding the lock, so nobody can ever unlock it.", owner);
 }
 
-Verdict orphaned_lock_verdict(std::vector<WaitEdge> graph, std::size_t root,
-                              const std::vector<Event>& events, std::int64_t run_start_ns,
-                              const Snapshot& snapshot) {
+std::string orphaned_lock_text(const std::vector<WaitEdge>& graph, std::size_t root,
+                               const std::vector<Event>& events, std::int64_t run_start_ns,
+                               const Snapshot& snapshot) {
     const WaitEdge& edge = graph[root];
     std::vector<bool> mentioned(graph.size(), false);
     mentioned[root] = true;
@@ -329,11 +164,10 @@ Verdict orphaned_lock_verdict(std::vector<WaitEdge> graph, std::size_t root,
         process = fmt::format("child process {}", edge.waiter_pid);
     else if (waiter_parent != 0)
         process = fmt::format("process {} (a child of process {})", edge.waiter_pid, waiter_parent);
-    std::string text =
-        fmt::format("Deadlocked: orphaned lock. {} of {} waits forever for {}. {}",
-                    capitalized(thread_phrase(edge.waiter_thread, edge.waiter_tid)), process,
-                    lock_with_address(edge),
-                    orphan_owner_sentence(edge, events, run_start_ns, waiter_parent));
+    std::string text = fmt::format(
+        "Deadlocked: orphaned lock. {} of {} waits forever for {}. {}",
+        capitalized(thread_phrase(edge.waiter_thread, edge.waiter_tid)), process,
+        lock_with_address(edge), orphan_owner_sentence(edge, events, run_start_ns, waiter_parent));
     // The parent usually waits for the stuck child: that is why the whole run hangs.
     for (std::size_t i = 0; i < graph.size(); ++i) {
         if (graph[i].kind == WaitEdge::Kind::child && graph[i].owner_pid == edge.waiter_pid) {
@@ -343,35 +177,12 @@ Verdict orphaned_lock_verdict(std::vector<WaitEdge> graph, std::size_t root,
         }
     }
     append_other_waits(text, graph, mentioned);
-    pid_t culprit = edge.waiter_pid;
-    return deadlock_verdict(DeadlockReason::orphaned_lock, std::move(text), std::move(graph),
-                            culprit);
+    return text;
 }
 
-// ---- cycle ----
-
-// The lock edge of the thread `tid`, if it waits for a lock with a known owner.
-std::optional<std::size_t> owned_lock_wait_of(const std::vector<WaitEdge>& graph, pid_t tid) {
-    for (std::size_t i = 0; i < graph.size(); ++i)
-        if (graph[i].kind == WaitEdge::Kind::lock && graph[i].owner_tid != 0 &&
-            graph[i].waiter_tid == tid)
-            return i;
-    return std::nullopt;
-}
-
-// Edges waiter -> owner -> owner's own wait ... that come back to where they started.
-std::vector<std::size_t> find_lock_cycle(const std::vector<WaitEdge>& graph) {
-    for (std::size_t start = 0; start < graph.size(); ++start) {
-        if (graph[start].kind != WaitEdge::Kind::lock || graph[start].owner_tid == 0) continue;
-        std::vector<std::size_t> path{start};
-        while (auto next = owned_lock_wait_of(graph, graph[path.back()].owner_tid)) {
-            if (*next == start) return path;
-            if (std::find(path.begin(), path.end(), *next) != path.end()) break;
-            path.push_back(*next);
-        }
-    }
-    return {};
-}
+// ---------------------------------------------------------------------------------------------
+// [SECTION] Cycle
+// ---------------------------------------------------------------------------------------------
 
 std::string_view cycle_consequence(std::size_t threads) {
     if (threads == 1)
@@ -382,7 +193,7 @@ std::string_view cycle_consequence(std::size_t threads) {
     return "Each waits for a lock the next one holds, so none can ever continue.";
 }
 
-Verdict cycle_verdict(std::vector<WaitEdge> graph, const std::vector<std::size_t>& cycle) {
+std::string cycle_text(const std::vector<WaitEdge>& graph, const std::vector<std::size_t>& cycle) {
     bool across_processes = std::any_of(cycle.begin(), cycle.end(), [&](std::size_t i) {
         return graph[i].waiter_pid != graph[cycle.front()].waiter_pid;
     });
@@ -402,92 +213,49 @@ Verdict cycle_verdict(std::vector<WaitEdge> graph, const std::vector<std::size_t
                                    capitalized(fmt::format("{}", fmt::join(links, "; "))),
                                    cycle_consequence(cycle.size()));
     append_other_waits(text, graph, mentioned);
-    pid_t culprit = graph[cycle.front()].waiter_pid;
-    return deadlock_verdict(DeadlockReason::cycle, std::move(text), std::move(graph), culprit);
+    return text;
 }
 
-// ---- blocked on process ----
+// ---------------------------------------------------------------------------------------------
+// [SECTION] A chain of waits: blocked on process, no waker
+// ---------------------------------------------------------------------------------------------
 
-// The edge of the main thread of the lowest pid (the scenario's main process) if it waits.
-std::size_t chain_start(const std::vector<WaitEdge>& graph) {
-    std::size_t best = 0;
-    for (std::size_t i = 1; i < graph.size(); ++i) {
-        const WaitEdge& edge = graph[i];
-        bool lower_pid = edge.waiter_pid < graph[best].waiter_pid;
-        bool main_thread_of_same =
-            edge.waiter_pid == graph[best].waiter_pid && edge.waiter_tid == edge.waiter_pid;
-        if (lower_pid || main_thread_of_same) best = i;
-    }
-    return best;
-}
-
-// What the waited-for thread or process itself waits for (never the edge itself: a reader
-// holding its own pipe's write end waits on its own process).
-std::optional<std::size_t> next_in_chain(const std::vector<WaitEdge>& graph, std::size_t current) {
-    const WaitEdge& edge = graph[current];
-    std::optional<std::size_t> found;
-    for (std::size_t i = 0; i < graph.size(); ++i) {
-        const WaitEdge& next = graph[i];
-        if (i == current) continue;
-        if (edge.owner_tid != 0) {
-            if (next.waiter_tid == edge.owner_tid) return i;
-        } else if (edge.owner_pid != 0 && next.waiter_pid == edge.owner_pid) {
-            if (next.waiter_tid == next.waiter_pid) return i; // prefer the process's main thread
-            if (!found) found = i;
-        }
-    }
-    return found;
-}
-
-Verdict blocked_on_process_verdict(std::vector<WaitEdge> graph) {
+std::string chain_text(const std::vector<WaitEdge>& graph, const ReasonChoice& choice) {
     if (graph.empty())
-        return deadlock_verdict(DeadlockReason::blocked_on_process,
-                                "Deadlocked: blocked on process. Every thread is blocked, but "
-                                "none of the waits could be identified.",
-                                {}, 0);
-    std::vector<std::size_t> chain{chain_start(graph)};
+        return "Deadlocked: blocked on process. Every thread is blocked, but none of the waits "
+               "could be identified.";
+    const std::vector<std::size_t>& chain = choice.edges;
     std::vector<bool> mentioned(graph.size(), false);
-    mentioned[chain.front()] = true;
-    std::optional<std::size_t> loops_back_to;
-    while (auto next = next_in_chain(graph, chain.back())) {
-        if (mentioned[*next]) {
-            loops_back_to = next;
-            break;
-        }
-        chain.push_back(*next);
-        mentioned[*next] = true;
-    }
     std::vector<std::string> steps;
-    for (std::size_t i : chain) steps.push_back(capitalized(graph[i].description));
+    for (std::size_t i : chain) {
+        steps.push_back(capitalized(graph[i].description));
+        mentioned[i] = true;
+    }
     const WaitEdge& innermost = graph[chain.back()];
     std::string ending =
-        loops_back_to
+        choice.loops_back_to
             ? fmt::format("That leads back to {}: they wait on each other, so none can finish.",
-                          waiter_phrase(graph[*loops_back_to]))
+                          waiter_phrase(graph[*choice.loops_back_to]))
             : fmt::format("Nothing can wake {}, so none of them can finish.",
                           waiter_phrase(innermost));
-    // The chain ends where the cause is: a wait on a process (a child, a pipe, a file lock), or
-    // a wait on an object nobody owns and nobody left can signal.
-    // A signal wait nobody left can signal has no waker either.
-    bool ownerless = (innermost.kind == WaitEdge::Kind::lock && innermost.owner_tid == 0) ||
-                     innermost.kind == WaitEdge::Kind::signal;
-    DeadlockReason reason = ownerless ? DeadlockReason::no_waker
-                                      : DeadlockReason::blocked_on_process;
-    std::string text = fmt::format("Deadlocked: {}. {}. {}",
-                                   ownerless ? "no waker" : "blocked on process",
-                                   fmt::join(steps, ". "), ending);
+    std::string text =
+        fmt::format("Deadlocked: {}. {}. {}",
+                    choice.reason == DeadlockReason::no_waker ? "no waker" : "blocked on process",
+                    fmt::join(steps, ". "), ending);
     append_other_waits(text, graph, mentioned);
-    pid_t culprit = innermost.waiter_pid;
-    return deadlock_verdict(reason, std::move(text), std::move(graph), culprit);
+    return text;
 }
+
+// ---------------------------------------------------------------------------------------------
+// [SECTION] Beside the deadlock: earlier endings and the live threads
+// ---------------------------------------------------------------------------------------------
 
 // "process 3 (child 'worker') was killed by SIGKILL", or "" for a clean exit.
 std::string abnormal_ending(const std::vector<Event>& events, pid_t pid, int status) {
     if (WIFSIGNALED(status))
-        return fmt::format("{} was killed by {}{}", process_label(events, pid),
-                           signal_name(WTERMSIG(status)),
-                           death_was_intended(events, pid, WTERMSIG(status)) ? " (sent by the scenario)"
-                                                                               : "");
+        return fmt::format(
+            "{} was killed by {}{}", process_label(events, pid), signal_name(WTERMSIG(status)),
+            death_was_intended(events, pid, WTERMSIG(status)) ? " (sent by the scenario)" : "");
     if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
         return fmt::format("{} exited with code {}", process_label(events, pid),
                            WEXITSTATUS(status));
@@ -502,21 +270,26 @@ std::string earlier_endings(const Snapshot& snapshot, const std::vector<Event>& 
     std::vector<std::string> endings;
     std::vector<pid_t> told;
     for (const auto& event : events) {
-        if (event.kind != EventKind::process_exit) continue;
+        if (event.kind != EventKind::process_exit)
+            continue;
         auto pid = static_cast<pid_t>(event.object);
-        if (std::find(told.begin(), told.end(), pid) != told.end()) continue;
+        if (std::find(told.begin(), told.end(), pid) != told.end())
+            continue;
         told.push_back(pid);
-        if (auto ending = abnormal_ending(events, pid, static_cast<int>(event.arg0)); !ending.empty())
+        if (auto ending = abnormal_ending(events, pid, static_cast<int>(event.arg0));
+            !ending.empty())
             endings.push_back(ending);
     }
     for (const auto& process : snapshot.processes) {
         if (process.infrastructure || process.state != 'Z' ||
             std::find(told.begin(), told.end(), process.ns_pid) != told.end())
             continue;
-        if (auto ending = abnormal_ending(events, process.ns_pid, process.exit_code); !ending.empty())
+        if (auto ending = abnormal_ending(events, process.ns_pid, process.exit_code);
+            !ending.empty())
             endings.push_back(ending + ", and nobody has waited for it yet");
     }
-    if (endings.empty()) return {};
+    if (endings.empty())
+        return {};
     return fmt::format(" Before the hang, {}.", fmt::join(endings, "; "));
 }
 
@@ -524,7 +297,8 @@ std::string earlier_endings(const Snapshot& snapshot, const std::vector<Event>& 
 // None of them can help: ..." Real programs are never quiet: the live threads are named with
 // why they cannot wake the stuck ones.
 std::string live_threads_sentence(const Verdict& verdict) {
-    if (verdict.live.empty()) return {};
+    if (verdict.live.empty())
+        return {};
     constexpr std::size_t kNamed = 6;
     std::vector<std::string> named;
     for (std::size_t i = 0; i < verdict.live.size() && i < kNamed; ++i) {
@@ -542,11 +316,11 @@ std::string live_threads_sentence(const Verdict& verdict) {
     std::string why;
     const WaitEdge* orphan = nullptr;
     for (const auto& edge : verdict.wait_for)
-        if (edge.orphaned && edge.owner_exists) orphan = &edge;
-    bool owner_live = orphan && std::any_of(verdict.live.begin(), verdict.live.end(),
-                                            [&](const ThreadState& t) {
-                                                return t.tid == orphan->owner_tid;
-                                            });
+        if (edge.orphaned && edge.owner_exists)
+            orphan = &edge;
+    bool owner_live =
+        orphan && std::any_of(verdict.live.begin(), verdict.live.end(),
+                              [&](const ThreadState& t) { return t.tid == orphan->owner_tid; });
     if (owner_live)
         why = fmt::format(" {} is still alive in process {}, but it cannot release a lock that "
                           "exists, in process {}, only as a copy; and every thread of process {} "
@@ -561,40 +335,57 @@ std::string live_threads_sentence(const Verdict& verdict) {
                        verdict.stuck.size() == 1 ? "" : "s", fmt::join(named, "; "), why);
 }
 
+// ---------------------------------------------------------------------------------------------
+// [SECTION] The deadlock explanation
+// ---------------------------------------------------------------------------------------------
+
+// The verdict for the reason choose_reason finds in the graph, with its sentences.
 Verdict explain_wait_for_graph(const Snapshot& snapshot, const std::vector<Event>& events,
                                std::int64_t run_start_ns, const std::vector<ThreadStack>& stacks,
                                const StuckSet& stuck) {
-    std::vector<WaitEdge> graph = build_wait_for_graph(snapshot, events, stacks, &stuck);
-    auto orphan = std::find_if(graph.begin(), graph.end(),
-                               [](const WaitEdge& edge) { return edge.orphaned; });
-    if (orphan != graph.end()) {
-        auto root = static_cast<std::size_t>(orphan - graph.begin());
-        return orphaned_lock_verdict(std::move(graph), root, events, run_start_ns, snapshot);
+    Verdict verdict;
+    verdict.kind = VerdictKind::deadlocked;
+    verdict.wait_for = build_wait_for_graph(snapshot, events, stacks, &stuck);
+    const std::vector<WaitEdge>& graph = verdict.wait_for;
+    const ReasonChoice choice = choose_reason(graph);
+    verdict.reason = choice.reason;
+    verdict.culprit_pid = choice.culprit_pid;
+    switch (choice.reason) {
+    case DeadlockReason::orphaned_lock:
+        verdict.explanation =
+            orphaned_lock_text(graph, choice.edges.front(), events, run_start_ns, snapshot);
+        break;
+    case DeadlockReason::cycle:
+        verdict.explanation = cycle_text(graph, choice.edges);
+        break;
+    case DeadlockReason::blocked_on_process:
+    case DeadlockReason::no_waker:
+        verdict.explanation = chain_text(graph, choice);
+        break;
     }
-    std::vector<std::size_t> cycle = find_lock_cycle(graph);
-    if (!cycle.empty()) return cycle_verdict(std::move(graph), cycle);
-    return blocked_on_process_verdict(std::move(graph));
+    return verdict;
 }
-
-} // namespace
-
-namespace {
 
 // "waits on barrier 'finished' at 0x7ffd10 (its futex word is at 0x7ffd14)": a listed thread's
 // futex wait named by the object its pending wait event names, at the address the events and the
 // graph use; "" when the trace names no object for it (then /proc's futex word is all there is).
 std::string object_wait_text(const ThreadSnapshot& thread, const std::vector<Event>& events) {
-    if (thread.wait != WaitKind::futex || thread.futex_address == 0) return {};
+    if (thread.wait != WaitKind::futex || thread.futex_address == 0)
+        return {};
     const Event* pending = pending_wait_of(events, thread.ns_tid);
     if (!pending || pending->kind == EventKind::join_wait ||
         !futex_belongs_to(*pending, thread.futex_address))
         return {};
     std::string kind = "lock";
-    if (pending->kind == EventKind::barrier_wait) kind = "barrier";
-    else if (pending->kind == EventKind::cond_wait) kind = "condition variable";
-    else kind = std::string(to_string(static_cast<LockKind>(pending->arg0)));
-    if (kind.starts_with("rwlock")) kind = "rwlock";
-    std::string name(pending->name, strnlen(pending->name, sizeof pending->name));
+    if (pending->kind == EventKind::barrier_wait)
+        kind = "barrier";
+    else if (pending->kind == EventKind::cond_wait)
+        kind = "condition variable";
+    else
+        kind = std::string(to_string(static_cast<LockKind>(pending->arg0)));
+    if (kind.starts_with("rwlock"))
+        kind = "rwlock";
+    std::string name(field_text(pending->name));
     std::string text = name.empty()
                            ? fmt::format("waits on a {} at {:#x}", kind, pending->object)
                            : fmt::format("waits on {} '{}' at {:#x}", kind, name, pending->object);
@@ -607,11 +398,13 @@ std::string object_wait_text(const ThreadSnapshot& thread, const std::vector<Eve
 // what /proc shows ("waits on the private futex at 0x...4"), the trace knows what it is.
 std::string named_doing(const StuckSet::Member& member, const std::vector<Event>& events) {
     std::string named = object_wait_text(*member.thread, events);
-    if (named.empty()) return member.doing;
+    if (named.empty())
+        return member.doing;
     // Keep what the stuck set said after the wait itself ("(a live thread can wake it)").
     const std::string futex_words = fmt::format(" futex at {:#x}", member.thread->futex_address);
     auto at = member.doing.find(futex_words);
-    if (at == std::string::npos) return named;
+    if (at == std::string::npos)
+        return named;
     return named + member.doing.substr(at + futex_words.size());
 }
 
@@ -627,16 +420,18 @@ Verdict explain_deadlock(const Snapshot& sampled, const std::vector<Event>& even
         return ThreadState{member.process->ns_pid, member.thread->ns_tid, member.thread->name,
                            named_doing(member, events)};
     };
-    for (const auto& member : stuck.stuck) verdict.stuck.push_back(state_of(member));
+    for (const auto& member : stuck.stuck)
+        verdict.stuck.push_back(state_of(member));
     if (!stuck.empty())
-        for (const auto& member : stuck.live) verdict.live.push_back(state_of(member));
+        for (const auto& member : stuck.live)
+            verdict.live.push_back(state_of(member));
     verdict.explanation += live_threads_sentence(verdict);
     verdict.explanation += earlier_endings(snapshot, events);
     return verdict;
 }
 
 // ---------------------------------------------------------------------------------------------
-// The timeout explanation
+// [SECTION] The timeout explanation
 // ---------------------------------------------------------------------------------------------
 
 namespace {
@@ -653,17 +448,17 @@ std::optional<std::string> spin_description(const ProcessSnapshot& process,
     std::string text = fmt::format(
         "{} of process {} has been spinning on spin lock '{}' since {}, running on the CPU the "
         "whole time",
-        thread_phrase(thread.name, thread.ns_tid), process.ns_pid, text_of(pending->name),
+        thread_phrase(thread.name, thread.ns_tid), process.ns_pid, field_text(pending->name),
         time_in_run(run_start_ns, pending->time_ns));
     const Event* taken = latest_event(events, [&](const Event& e) {
         return e.object == pending->object &&
                (e.kind == EventKind::lock_acquired || e.kind == EventKind::lock_released);
     });
     if (taken && taken->kind == EventKind::lock_acquired)
-        text += fmt::format(" (the trace shows it was last taken by {} in process {}{})",
-                            thread_phrase(text_of(taken->thread), taken->tid), taken->pid,
-                            taken->pid != process.ns_pid ? ", before the fork that made this one"
-                                                         : "");
+        text +=
+            fmt::format(" (the trace shows it was last taken by {} in process {}{})",
+                        thread_phrase(field_text(taken->thread), taken->tid), taken->pid,
+                        taken->pid != process.ns_pid ? ", before the fork that made this one" : "");
     return text;
 }
 
@@ -674,7 +469,8 @@ std::string explain_timeout(const Snapshot& sampled, const std::vector<Event>& e
     const Snapshot snapshot = with_readable_thread_names(sampled);
     std::vector<std::string> spinning, activity;
     for (const auto& process : snapshot.processes) {
-        if (process.infrastructure) continue;
+        if (process.infrastructure)
+            continue;
         for (const auto& thread : process.threads) {
             if (auto spin = spin_description(process, thread, events, run_start_ns))
                 spinning.push_back(*spin);
@@ -684,7 +480,8 @@ std::string explain_timeout(const Snapshot& sampled, const std::vector<Event>& e
                                            plain ? "" : " (timed or unknown)"));
         }
     }
-    std::string text = fmt::format("Timed out after {:g} s without proof of a deadlock", timeout_seconds);
+    std::string text =
+        fmt::format("Timed out after {:g} s without proof of a deadlock", timeout_seconds);
     if (!spinning.empty())
         text += fmt::format(
             ". {}. A spin lock never sleeps, so the kernel never shows its waiter blocked: the "
@@ -692,9 +489,9 @@ std::string explain_timeout(const Snapshot& sampled, const std::vector<Event>& e
             capitalized(fmt::format("{}", fmt::join(spinning, "; "))));
     else
         text += " (a spin, a sleep loop or a wait forklore cannot see through)";
-    text += fmt::format(". Threads: {}.",
-                        activity.empty() ? std::string("no scenario thread was alive")
-                                         : fmt::format("{}", fmt::join(activity, "; ")));
+    text += fmt::format(". Threads: {}.", activity.empty()
+                                              ? std::string("no scenario thread was alive")
+                                              : fmt::format("{}", fmt::join(activity, "; ")));
     return text;
 }
 

@@ -9,17 +9,12 @@
 
 #include <algorithm>
 #include <climits>
-#include <cstring>
 #include <map>
 #include <optional>
 
 namespace forklore {
 
 namespace {
-
-template <std::size_t N> std::string text_of(const char (&field)[N]) {
-    return std::string(field, strnlen(field, N));
-}
 
 bool is_description_lock(const Event& e) {
     auto kind = static_cast<FileLockKind>(e.arg0);
@@ -88,7 +83,7 @@ void shared_file_lock_warnings(const std::vector<Event>& events,
                 sharings.push_back({inode,
                                     other,
                                     {e.pid, static_cast<int>(e.object), e.time_ns},
-                                    text_of(e.name),
+                                    std::string(field_text(e.name)),
                                     static_cast<FileLockKind>(e.arg0) == FileLockKind::flock
                                         ? "flock"
                                         : "OFD lock",

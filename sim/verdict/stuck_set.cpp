@@ -1,4 +1,9 @@
 // The stuck set: the mark phase over one snapshot (see stuck_set.hpp for the rules).
+//
+// Index of this file:
+// [SECTION] Who can wake a thread
+// [SECTION] What a thread is doing, in words
+// [SECTION] The mark phase
 #include "sim/verdict/stuck_set.hpp"
 
 #include <fmt/format.h>
@@ -9,6 +14,10 @@
 namespace forklore {
 
 namespace {
+
+// ---------------------------------------------------------------------------------------------
+// [SECTION] Who can wake a thread
+// ---------------------------------------------------------------------------------------------
 
 bool is_gone(const ThreadSnapshot& thread) {
     return thread.wait == WaitKind::zombie || thread.state == 'Z' || thread.state == 'X';
@@ -25,7 +34,7 @@ bool is_zombie(const ProcessSnapshot& process) {
 struct Wakers {
     enum class Kind { root, processes, sandbox };
     Kind kind = Kind::root;
-    std::vector<pid_t> processes; // host pids
+    std::vector<pid_t> processes;    // host pids
     bool for_lack_of_detail = false; // a root only because the sample could not name its wakers
 
     static Wakers root() { return {}; }
@@ -37,11 +46,11 @@ struct Wakers {
 };
 
 // Every scenario process holding an fd on the pipe or socket `target` that `matches` accepts.
-template <typename Match>
-std::vector<pid_t> holders_of(const Snapshot& snapshot, Match&& matches) {
+template <typename Match> std::vector<pid_t> holders_of(const Snapshot& snapshot, Match&& matches) {
     std::vector<pid_t> holders;
     for (const auto& process : snapshot.processes) {
-        if (process.infrastructure) continue;
+        if (process.infrastructure)
+            continue;
         if (std::any_of(process.channel_ends.begin(), process.channel_ends.end(), matches))
             holders.push_back(process.pid);
     }
@@ -51,7 +60,8 @@ std::vector<pid_t> holders_of(const Snapshot& snapshot, Match&& matches) {
 // The other end of a socket the process holds, from its own channel ends.
 std::string peer_of(const ProcessSnapshot& process, const std::string& target) {
     for (const auto& end : process.channel_ends)
-        if (end.target == target) return end.peer_target;
+        if (end.target == target)
+            return end.peer_target;
     return {};
 }
 
@@ -62,7 +72,8 @@ Wakers pipe_wakers(const Snapshot& snapshot, const std::string& target, bool wri
     std::vector<pid_t> other_side = holders_of(snapshot, [&](const OpenChannelEnd& end) {
         return end.target == target && end.writable != writing;
     });
-    if (other_side.empty()) return Wakers::root();
+    if (other_side.empty())
+        return Wakers::root();
     return Wakers::of(std::move(other_side));
 }
 
@@ -73,26 +84,33 @@ Wakers pipe_wakers(const Snapshot& snapshot, const std::string& target, bool wri
 // a root.
 Wakers socket_wakers(const Snapshot& snapshot, const ProcessSnapshot& waiter,
                      const std::string& target, std::string peer) {
-    if (peer.empty()) peer = peer_of(waiter, target);
-    if (peer.empty()) return Wakers::sandbox();
+    if (peer.empty())
+        peer = peer_of(waiter, target);
+    if (peer.empty())
+        return Wakers::sandbox();
     // A stream whose other end is closed reads end-of-file: a reader seen blocked is about to
     // return (a connected datagram socket would wait, but its own holders can still close it).
-    if (peer == kPeerClosed) return Wakers::root();
+    if (peer == kPeerClosed)
+        return Wakers::root();
     std::vector<pid_t> holders = holders_of(snapshot, [&](const OpenChannelEnd& end) {
         return end.target == target || end.target == peer;
     });
     bool peer_here = !holders_of(snapshot, [&](const OpenChannelEnd& end) {
                           return end.target == peer;
                       }).empty();
-    if (!peer_here) return Wakers::root(); // (holders then include the peer's)
+    if (!peer_here)
+        return Wakers::root(); // (holders then include the peer's)
     return Wakers::of(std::move(holders));
 }
 
 Wakers channel_wakers(const Snapshot& snapshot, const ProcessSnapshot& waiter,
                       const std::string& target, const std::string& peer, bool writing) {
-    if (!snapshot.detailed) return Wakers::undetailed();
-    if (target.starts_with("socket:")) return socket_wakers(snapshot, waiter, target, peer);
-    if (target.starts_with("pipe:")) return pipe_wakers(snapshot, target, writing);
+    if (!snapshot.detailed)
+        return Wakers::undetailed();
+    if (target.starts_with("socket:"))
+        return socket_wakers(snapshot, waiter, target, peer);
+    if (target.starts_with("pipe:"))
+        return pipe_wakers(snapshot, target, writing);
     return Wakers::root();
 }
 
@@ -100,14 +118,18 @@ Wakers child_wakers(const Snapshot& snapshot, const ProcessSnapshot& waiter,
                     const ThreadSnapshot& thread) {
     std::vector<pid_t> children;
     for (const auto& process : snapshot.processes) {
-        if (process.ppid != waiter.pid || process.infrastructure) continue;
-        if (thread.waited_pid > 0 && process.ns_pid != thread.waited_pid) continue;
+        if (process.ppid != waiter.pid || process.infrastructure)
+            continue;
+        if (thread.waited_pid > 0 && process.ns_pid != thread.waited_pid)
+            continue;
         // A zombie child is about to be reaped: the wait returns.
-        if (is_zombie(process)) return Wakers::root();
+        if (is_zombie(process))
+            return Wakers::root();
         children.push_back(process.pid);
     }
     // No child to see: it was made or reaped between two reads of /proc.
-    if (children.empty()) return Wakers::root();
+    if (children.empty())
+        return Wakers::root();
     return Wakers::of(std::move(children));
 }
 
@@ -115,7 +137,8 @@ Wakers child_wakers(const Snapshot& snapshot, const ProcessSnapshot& waiter,
 // thread's fd's when known, else the one its process's blocked request in /proc/locks names.
 Wakers file_lock_wakers(const Snapshot& snapshot, const ProcessSnapshot& waiter,
                         const ThreadSnapshot& thread) {
-    if (!snapshot.detailed) return Wakers::undetailed();
+    if (!snapshot.detailed)
+        return Wakers::undetailed();
     auto wanted = [&](const FileLockEntry& entry) {
         if (thread.fd_inode != 0)
             return entry.inode == thread.fd_inode && entry.device == thread.fd_device;
@@ -128,38 +151,49 @@ Wakers file_lock_wakers(const Snapshot& snapshot, const ProcessSnapshot& waiter,
     };
     std::vector<pid_t> holders;
     for (const auto& held : snapshot.file_locks) {
-        if (held.waiting || !wanted(held)) continue;
-        if (held.pid <= 0) continue; // an OFD lock in /proc/locks: fdinfo names its holders
+        if (held.waiting || !wanted(held))
+            continue;
+        if (held.pid <= 0)
+            continue; // an OFD lock in /proc/locks: fdinfo names its holders
         const ProcessSnapshot* holder = snapshot.find_process(held.pid);
-        if (!holder || holder->infrastructure) return Wakers::root(); // held from outside
+        if (!holder || holder->infrastructure)
+            return Wakers::root(); // held from outside
         holders.push_back(holder->pid);
     }
-    if (holders.empty()) return Wakers::root(); // released meanwhile: the wait is ending
+    if (holders.empty())
+        return Wakers::root(); // released meanwhile: the wait is ending
     return Wakers::of(std::move(holders));
 }
 
 Wakers futex_wakers(const ProcessSnapshot& waiter, const ThreadSnapshot& thread) {
-    if (thread.futex_private) return Wakers::of({waiter.pid});
-    if (thread.futex_sharers.empty()) return Wakers::undetailed();
+    if (thread.futex_private)
+        return Wakers::of({waiter.pid});
+    if (thread.futex_sharers.empty())
+        return Wakers::undetailed();
     return Wakers::of(thread.futex_sharers);
 }
 
 // An untimed poll, select or epoll wait: the union of what can wake each watched fd.
 Wakers poll_wakers(const Snapshot& snapshot, const ProcessSnapshot& waiter,
                    const ThreadSnapshot& thread) {
-    if (!thread.watched_known) return snapshot.detailed ? Wakers::root() : Wakers::undetailed();
+    if (!thread.watched_known)
+        return snapshot.detailed ? Wakers::root() : Wakers::undetailed();
     // Watching nothing is waiting for a signal.
-    if (thread.watched_targets.empty()) return Wakers::sandbox();
+    if (thread.watched_targets.empty())
+        return Wakers::sandbox();
     std::vector<pid_t> processes;
     for (const auto& target : thread.watched_targets) {
         if (target.starts_with("pipe:") || target.starts_with("socket:")) {
             // Readiness either way: for a pipe, the holders of both directions count.
             Wakers wakers = channel_wakers(snapshot, waiter, target, "", false);
-            if (wakers.kind != Wakers::Kind::processes) return wakers;
+            if (wakers.kind != Wakers::Kind::processes)
+                return wakers;
             processes.insert(processes.end(), wakers.processes.begin(), wakers.processes.end());
-            if (target.starts_with("socket:")) continue;
+            if (target.starts_with("socket:"))
+                continue;
             Wakers readers = channel_wakers(snapshot, waiter, target, "", true);
-            if (readers.kind != Wakers::Kind::processes) return readers;
+            if (readers.kind != Wakers::Kind::processes)
+                return readers;
             processes.insert(processes.end(), readers.processes.begin(), readers.processes.end());
         } else if (target == "anon_inode:[timerfd]") {
             processes.push_back(waiter.pid); // disarmed (armed ones made the wait timed): re-armed
@@ -185,13 +219,14 @@ Wakers wakers_of(const Snapshot& snapshot, const ProcessSnapshot& process,
     case WaitKind::pipe: {
         // accept() waits for anyone in the sandbox to connect.
         constexpr long accept = 43, accept4 = 288; // x86_64
-        if (thread.syscall == accept || thread.syscall == accept4) return Wakers::sandbox();
-        if (thread.fd_target.empty()) return Wakers::root();
+        if (thread.syscall == accept || thread.syscall == accept4)
+            return Wakers::sandbox();
+        if (thread.fd_target.empty())
+            return Wakers::root();
         constexpr long write = 1, writev = 20, sendto = 44, sendmsg = 46;
         bool writing = thread.syscall == write || thread.syscall == writev ||
                        thread.syscall == sendto || thread.syscall == sendmsg;
-        return channel_wakers(snapshot, process, thread.fd_target, thread.fd_peer_target,
-                              writing);
+        return channel_wakers(snapshot, process, thread.fd_target, thread.fd_peer_target, writing);
     }
     case WaitKind::file_lock:
         return thread.untimed ? file_lock_wakers(snapshot, process, thread) : Wakers::root();
@@ -210,6 +245,10 @@ Wakers wakers_of(const Snapshot& snapshot, const ProcessSnapshot& process,
 
 } // namespace
 
+// ---------------------------------------------------------------------------------------------
+// [SECTION] What a thread is doing, in words
+// ---------------------------------------------------------------------------------------------
+
 std::string describe_activity(const ThreadSnapshot& thread) {
     switch (thread.wait) {
     case WaitKind::running:
@@ -217,11 +256,13 @@ std::string describe_activity(const ThreadSnapshot& thread) {
     case WaitKind::sleep:
         return "sleeps";
     case WaitKind::futex:
-        if (!thread.untimed) return "waits on a futex with a timeout";
+        if (!thread.untimed)
+            return "waits on a futex with a timeout";
         return fmt::format("waits on the {} futex at {:#x}",
                            thread.futex_private ? "private" : "shared", thread.futex_address);
     case WaitKind::child:
-        if (!thread.untimed) return "checks on its children without waiting (WNOHANG)";
+        if (!thread.untimed)
+            return "checks on its children without waiting (WNOHANG)";
         return thread.waited_pid > 0 ? fmt::format("waits for child {}", thread.waited_pid)
                                      : std::string("waits for any child");
     case WaitKind::pipe:
@@ -261,6 +302,10 @@ std::string StuckSet::signature() const {
     return fmt::format("{}", fmt::join(waits, ";"));
 }
 
+// ---------------------------------------------------------------------------------------------
+// [SECTION] The mark phase
+// ---------------------------------------------------------------------------------------------
+
 StuckSet find_stuck_threads(const Snapshot& snapshot) {
     struct Node {
         const ProcessSnapshot* process;
@@ -271,9 +316,11 @@ StuckSet find_stuck_threads(const Snapshot& snapshot) {
     std::vector<Node> nodes;
     StuckSet result;
     for (const auto& process : snapshot.processes) {
-        if (process.infrastructure) continue; // the sandbox's host and reaper are not studied
+        if (process.infrastructure)
+            continue; // the sandbox's host and reaper are not studied
         for (const auto& thread : process.threads) {
-            if (is_gone(thread)) continue;
+            if (is_gone(thread))
+                continue;
             Wakers wakers = wakers_of(snapshot, process, thread);
             result.needs_detail = result.needs_detail || wakers.for_lack_of_detail;
             bool root = wakers.kind == Wakers::Kind::root;
@@ -291,14 +338,16 @@ StuckSet find_stuck_threads(const Snapshot& snapshot) {
     for (bool changed = true; changed;) {
         changed = false;
         for (auto& node : nodes) {
-            if (node.live) continue;
+            if (node.live)
+                continue;
             bool woken = false;
             if (node.wakers.kind == Wakers::Kind::sandbox)
                 woken = live_total > 0;
             else
                 woken = std::any_of(node.wakers.processes.begin(), node.wakers.processes.end(),
                                     [&](pid_t pid) { return live_threads_of[pid] > 0; });
-            if (!woken) continue;
+            if (!woken)
+                continue;
             node.live = true;
             ++live_threads_of[node.process->pid];
             ++live_total;
@@ -308,8 +357,10 @@ StuckSet find_stuck_threads(const Snapshot& snapshot) {
     for (const auto& node : nodes) {
         bool root = node.wakers.kind == Wakers::Kind::root;
         std::string what = describe_activity(*node.thread);
-        if (node.live && !root) what += " (a live thread can wake it)";
-        if (node.live && node.wakers.for_lack_of_detail) what += " (its wakers are not yet known)";
+        if (node.live && !root)
+            what += " (a live thread can wake it)";
+        if (node.live && node.wakers.for_lack_of_detail)
+            what += " (its wakers are not yet known)";
         (node.live ? result.live : result.stuck).push_back({node.process, node.thread, what});
     }
     return result;

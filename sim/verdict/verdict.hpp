@@ -3,11 +3,11 @@
 // no I/O, so every rule is unit-tested on synthetic snapshots.
 #pragma once
 
-#include "sim/protocol/events.hpp"
 #include "sim/observe/snapshot.hpp"
 #include "sim/observe/stacks.hpp"
-#include "sim/verdict/stuck_set.hpp"
+#include "sim/protocol/events.hpp"
 #include "sim/protocol/verdict_kind.hpp"
+#include "sim/verdict/stuck_set.hpp"
 
 #include <sys/types.h>
 
@@ -35,15 +35,15 @@ struct WaitEdge {
     // Futex waits: the futex word the thread sleeps on, a detail. A rwlock, a semaphore, a barrier
     // or a condition variable keeps it inside the object, so it differs from `address` there.
     std::uint64_t futex_address = 0;
-    std::string lock_name;      // from the trace; empty when the lock was never named
-    std::string object_kind;    // "mutex", "rwlock_write", "semaphore", "condition variable",
-                                // "barrier", "thread", "file lock" ...; empty when unknown
-    pid_t owner_pid = 0;        // the process holding what is waited for; 0 when unknown
-    pid_t owner_tid = 0;        // the owner thread of a mutex; 0 when unknown or none
+    std::string lock_name;   // from the trace; empty when the lock was never named
+    std::string object_kind; // "mutex", "rwlock_write", "semaphore", "condition variable",
+                             // "barrier", "thread", "file lock" ...; empty when unknown
+    pid_t owner_pid = 0;     // the process holding what is waited for; 0 when unknown
+    pid_t owner_tid = 0;     // the owner thread of a mutex; 0 when unknown or none
     std::string owner_thread;
-    bool orphaned = false;      // the owner thread does not exist in the waiter's process
-    bool owner_exists = false;  // the owner thread still exists somewhere in the sandbox
-    std::string description;    // one line: "thread 'main' of process 3 waits for ..."
+    bool orphaned = false;     // the owner thread does not exist in the waiter's process
+    bool owner_exists = false; // the owner thread still exists somewhere in the sandbox
+    std::string description;   // one line: "thread 'main' of process 3 waits for ..."
     // File-lock waits: the fd the waiter asks through (-1 when unknown), and the fds through
     // which each holder holds it (flock and OFD locks belong to an open file description, so a
     // process can hold the lock through one fd and wait for it through another).
@@ -146,21 +146,22 @@ class DeadlockDetector {
 // thread of another one (the thread that stayed behind at fork).
 bool has_structural_orphan(const StuckSet& stuck);
 
-// Builds the wait-for graph from a detailed snapshot taken while proven deadlocked: an edge for
-// each thread of `only` (the stuck set), or for every untimed blocked thread when it is null or
-// empty. `stacks`
-// (optional, host tids) name what a futex belongs to when no event does: a program nobody
-// instrumented shows a semaphore or a condition variable only in its native stack.
+// Builds the wait-for graph (wait_for_graph.cpp) from a detailed snapshot taken while proven
+// deadlocked: an edge for each thread of `only` (the stuck set), or for every untimed blocked
+// thread when it is null or empty. `stacks` (optional, host tids) name what a futex belongs to
+// when no event does: a program nobody instrumented shows a semaphore or a condition variable
+// only in its native stack.
 std::vector<WaitEdge> build_wait_for_graph(const Snapshot& snapshot,
                                            const std::vector<Event>& events,
                                            const std::vector<ThreadStack>& stacks = {},
                                            const StuckSet* only = nullptr);
 
-// The deadlocked verdict: reason (orphaned_lock takes precedence over cycle, cycle over
-// blocked_on_process) and an explanation naming the lock, the waiting thread and process, the
-// owner thread, and the fork that left the owner behind. Without events (forklore exec) it says
-// what /proc and the stacks show: addresses instead of names, the parent instead of the fork.
-// Times in the text count from `run_start_ns` (RunRecord::start_time_ns), as the event log does.
+// The deadlocked verdict: its reason, chosen from the wait-for graph by choose_reason
+// (choose_reason.hpp: orphaned_lock takes precedence over cycle, cycle over a chain of waits), and
+// an explanation (explain.cpp) naming the lock, the waiting thread and process, the owner thread,
+// and the fork that left the owner behind. Without events (forklore exec) it says what /proc and
+// the stacks show: addresses instead of names, the parent instead of the fork. Times in the text
+// count from `run_start_ns` (RunRecord::start_time_ns), as the event log does.
 Verdict explain_deadlock(const Snapshot& snapshot, const std::vector<Event>& events,
                          std::int64_t run_start_ns, const std::vector<ThreadStack>& stacks = {});
 

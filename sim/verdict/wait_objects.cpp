@@ -2,6 +2,16 @@
 // the trace says which object the word belongs to (a semaphore, a condition variable, a barrier,
 // a thread being joined), and each kind allows a different honest sentence about who would have
 // woken it. Nothing here guesses an owner: a semaphore has none, and the sentence says so.
+//
+// Index of this file:
+// [SECTION] Pieces every sentence shares
+// [SECTION] Semaphores
+// [SECTION] Condition variables
+// [SECTION] Joins
+// [SECTION] What a native stack shows
+// [SECTION] The description of an unowned wait
+#include "sim/verdict/wait_objects.hpp"
+
 #include "sim/verdict/explain.hpp"
 
 #include "sim/protocol/start_method.hpp"
@@ -9,7 +19,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cstring>
 #include <optional>
 #include <set>
 #include <string_view>
@@ -17,20 +26,20 @@
 namespace forklore {
 namespace {
 
-template <std::size_t N> std::string_view text_of(const char (&field)[N]) {
-    return {field, strnlen(field, N)};
-}
+// ---------------------------------------------------------------------------------------------
+// [SECTION] Pieces every sentence shares
+// ---------------------------------------------------------------------------------------------
 
 // "'slots' (0x5610...)" or "at 0x5610..."
-std::string named_object(const Event &wait) {
-    std::string_view name = text_of(wait.name);
+std::string named_object(const Event& wait) {
+    std::string_view name = field_text(wait.name);
     if (name.empty())
         return fmt::format("at {:#x}", wait.object);
     return fmt::format("'{}' ({:#x})", name, wait.object);
 }
 
 // ", which exists only in process 2", " of this process", ", which no longer exists"
-std::string whereabouts(pid_t tid, pid_t waiter_pid, const LiveProcessOf &live_process_of) {
+std::string whereabouts(pid_t tid, pid_t waiter_pid, const LiveProcessOf& live_process_of) {
     pid_t home = live_process_of(tid);
     if (home == 0)
         return ", which no longer exists";
@@ -39,31 +48,31 @@ std::string whereabouts(pid_t tid, pid_t waiter_pid, const LiveProcessOf &live_p
     return fmt::format(", which exists only in process {}", home);
 }
 
-bool copies_memory(const Event &made) {
-    auto method = static_cast<StartMethod>(made.arg0);
-    return method == StartMethod::fork || method == StartMethod::forkserver;
-}
-
 // True when `event` happened in the memory process `pid` has: in it, or in the process it was
 // forked from before the fork (and so on up).
-bool in_history_of(const std::vector<Event> &events, const Event &event, pid_t pid) {
+bool in_history_of(const std::vector<Event>& events, const Event& event, pid_t pid) {
     for (int depth = 0; depth < 64; ++depth) {
         if (event.pid == pid)
             return true;
-        const Event *made = child_start_of(events, pid);
-        if (!made || !copies_memory(*made) || event.time_ns > made->time_ns)
+        const Event* made = child_start_of(events, pid);
+        if (!made || !copies_memory(static_cast<StartMethod>(made->arg0)) ||
+            event.time_ns > made->time_ns)
             return false;
         pid = made->pid;
     }
     return false;
 }
 
+// ---------------------------------------------------------------------------------------------
+// [SECTION] Semaphores
+// ---------------------------------------------------------------------------------------------
+
 // The thread that took the semaphore last and has not posted it since, in the history of the
 // waiter's own memory (a post in the parent after the fork does not reach the child's copy).
-const Event *last_unreleased_take(const std::vector<Event> &events, std::uint64_t object,
+const Event* last_unreleased_take(const std::vector<Event>& events, std::uint64_t object,
                                   pid_t waiter_pid) {
-    const Event *take = nullptr;
-    for (const auto &event : events) {
+    const Event* take = nullptr;
+    for (const auto& event : events) {
         if (event.object != object || !in_history_of(events, event, waiter_pid))
             continue;
         if (event.kind == EventKind::lock_acquired)
@@ -74,27 +83,31 @@ const Event *last_unreleased_take(const std::vector<Event> &events, std::uint64_
     return take;
 }
 
-std::string semaphore_wait(const WaitEdge &edge, const Event &wait,
-                           const std::vector<Event> &events, const LiveProcessOf &live_process_of) {
+std::string semaphore_wait(const WaitEdge& edge, const Event& wait,
+                           const std::vector<Event>& events, const LiveProcessOf& live_process_of) {
     std::string text = fmt::format(
         "{} waits on semaphore {}, which has no owner: a semaphore is only a count, at 0, and "
         "nothing records who should post it",
         waiter_phrase(edge), named_object(wait));
-    if (const Event *take = last_unreleased_take(events, wait.object, edge.waiter_pid))
+    if (const Event* take = last_unreleased_take(events, wait.object, edge.waiter_pid))
         text += fmt::format(
             "; the trace shows it was last taken by {}{}, with no post since in this copy",
-            thread_phrase(text_of(take->thread), take->tid),
+            thread_phrase(field_text(take->thread), take->tid),
             whereabouts(take->tid, edge.waiter_pid, live_process_of));
     return text;
 }
 
+// ---------------------------------------------------------------------------------------------
+// [SECTION] Condition variables
+// ---------------------------------------------------------------------------------------------
+
 // The threads still inside a wait on condition variable `object`, by the trace (any process).
-std::vector<const Event *> condition_waiters(const std::vector<Event> &events, std::uint64_t object,
-                                             pid_t except_tid) {
-    std::vector<const Event *> latest_by_thread;
+std::vector<const Event*> condition_waiters(const std::vector<Event>& events, std::uint64_t object,
+                                            pid_t except_tid) {
+    std::vector<const Event*> latest_by_thread;
     std::set<pid_t> seen;
     for (auto it = events.rbegin(); it != events.rend(); ++it) {
-        const Event &event = *it;
+        const Event& event = *it;
         bool about_it = event.object == object &&
                         (event.kind == EventKind::cond_wait || event.kind == EventKind::cond_woken);
         if (!about_it || event.arg0 != static_cast<std::int64_t>(CondWaitKind::wait))
@@ -109,35 +122,35 @@ std::vector<const Event *> condition_waiters(const std::vector<Event> &events, s
 
 // "thread 'writer' (tid 3), which exists only in process 2" for each waiter the waiter's copy of
 // the condition variable still counts but that lives in another process (or nowhere).
-std::vector<std::string> absent_waiters(const std::vector<Event> &events, std::uint64_t object,
+std::vector<std::string> absent_waiters(const std::vector<Event>& events, std::uint64_t object,
                                         pid_t waiter_pid, pid_t waiter_tid,
-                                        const LiveProcessOf &live_process_of) {
+                                        const LiveProcessOf& live_process_of) {
     std::vector<std::string> absent;
-    for (const Event *waiter : condition_waiters(events, object, waiter_tid)) {
+    for (const Event* waiter : condition_waiters(events, object, waiter_tid)) {
         if (!in_history_of(events, *waiter, waiter_pid))
             continue;
         if (live_process_of(waiter->tid) == waiter_pid)
             continue;
-        absent.push_back(fmt::format("{}{}", thread_phrase(text_of(waiter->thread), waiter->tid),
+        absent.push_back(fmt::format("{}{}", thread_phrase(field_text(waiter->thread), waiter->tid),
                                      whereabouts(waiter->tid, waiter_pid, live_process_of)));
     }
     return absent;
 }
 
-std::string condition_wait(const WaitEdge &edge, const Event &wait,
-                           const std::vector<Event> &events, const LiveProcessOf &live_process_of) {
+std::string condition_wait(const WaitEdge& edge, const Event& wait,
+                           const std::vector<Event>& events, const LiveProcessOf& live_process_of) {
     std::string text = fmt::format(
         "{} waits on condition variable {} to be signalled; a condition variable has no owner, "
         "and every thread that could signal it is blocked",
         waiter_phrase(edge), named_object(wait));
     // Who signalled it before, by the trace: the thread the waiter is likely counting on.
-    auto signalled = std::find_if(events.rbegin(), events.rend(), [&](const Event &e) {
+    auto signalled = std::find_if(events.rbegin(), events.rend(), [&](const Event& e) {
         return e.kind == EventKind::cond_signal && e.object == wait.object &&
                e.tid != edge.waiter_tid;
     });
     if (signalled != events.rend())
         text += fmt::format("; the trace shows it was last signalled by {}{}",
-                            thread_phrase(text_of(signalled->thread), signalled->tid),
+                            thread_phrase(field_text(signalled->thread), signalled->tid),
                             whereabouts(signalled->tid, edge.waiter_pid, live_process_of));
     std::vector<std::string> absent =
         absent_waiters(events, wait.object, edge.waiter_pid, edge.waiter_tid, live_process_of);
@@ -151,10 +164,10 @@ std::string condition_wait(const WaitEdge &edge, const Event &wait,
 // A thread blocked on a word inside a condition variable without waiting on it: glibc's
 // pthread_cond_signal and pthread_cond_broadcast wait there for the waiters of an older group to
 // leave it, which waiters copied by fork never do.
-std::optional<std::string> inside_condition(const WaitEdge &edge, const std::vector<Event> &events,
-                                            const LiveProcessOf &live_process_of) {
+std::optional<std::string> inside_condition(const WaitEdge& edge, const std::vector<Event>& events,
+                                            const LiveProcessOf& live_process_of) {
     constexpr std::uint64_t kConditionSize = 48; // sizeof(pthread_cond_t)
-    auto found = std::find_if(events.rbegin(), events.rend(), [&](const Event &e) {
+    auto found = std::find_if(events.rbegin(), events.rend(), [&](const Event& e) {
         return e.kind == EventKind::cond_wait && edge.address >= e.object &&
                edge.address < e.object + kConditionSize;
     });
@@ -173,19 +186,19 @@ std::optional<std::string> inside_condition(const WaitEdge &edge, const std::vec
     return text;
 }
 
-std::string condition_destroy(const WaitEdge &edge, const Event &wait,
-                              const std::vector<Event> &events,
-                              const LiveProcessOf &live_process_of) {
+std::string condition_destroy(const WaitEdge& edge, const Event& wait,
+                              const std::vector<Event>& events,
+                              const LiveProcessOf& live_process_of) {
     std::string text = fmt::format(
         "{} destroys condition variable {}, and pthread_cond_destroy waits until every thread "
         "that was waiting on it has woken and left",
         waiter_phrase(edge), named_object(wait));
     std::vector<std::string> ghosts;
     bool elsewhere = false;
-    for (const Event *waiter : condition_waiters(events, wait.object, edge.waiter_tid)) {
+    for (const Event* waiter : condition_waiters(events, wait.object, edge.waiter_tid)) {
         pid_t home = live_process_of(waiter->tid);
         elsewhere = elsewhere || home != edge.waiter_pid;
-        ghosts.push_back(fmt::format("{}{}", thread_phrase(text_of(waiter->thread), waiter->tid),
+        ghosts.push_back(fmt::format("{}{}", thread_phrase(field_text(waiter->thread), waiter->tid),
                                      whereabouts(waiter->tid, edge.waiter_pid, live_process_of)));
     }
     if (ghosts.empty())
@@ -196,10 +209,14 @@ std::string condition_destroy(const WaitEdge &edge, const Event &wait,
     return text;
 }
 
-std::string join_wait(const WaitEdge &edge, const Event &wait,
-                      const LiveProcessOf &live_process_of) {
+// ---------------------------------------------------------------------------------------------
+// [SECTION] Joins
+// ---------------------------------------------------------------------------------------------
+
+std::string join_wait(const WaitEdge& edge, const Event& wait,
+                      const LiveProcessOf& live_process_of) {
     auto target = static_cast<pid_t>(wait.object);
-    std::string thread = thread_phrase(text_of(wait.name), target);
+    std::string thread = thread_phrase(field_text(wait.name), target);
     if (target == 0)
         return fmt::format("{} joins {}, which never started in this process", waiter_phrase(edge),
                            thread);
@@ -212,7 +229,11 @@ std::string join_wait(const WaitEdge &edge, const Event &wait,
                        whereabouts(target, edge.waiter_pid, live_process_of));
 }
 
-bool is_c_library(const std::string &module) {
+// ---------------------------------------------------------------------------------------------
+// [SECTION] What a native stack shows
+// ---------------------------------------------------------------------------------------------
+
+bool is_c_library(const std::string& module) {
     return module.starts_with("libc.so") || module.starts_with("libpthread.so") ||
            module.starts_with("ld-linux");
 }
@@ -244,11 +265,11 @@ constexpr BlockingFunction kBlockingFunctions[] = {
 
 // "a Python lock (...)" when the caller is CPython's lock primitive, which every
 // threading.Lock, and the locks inside Condition, Event, Semaphore and Queue, are made of.
-bool is_python_lock(const StackWait &wait) {
+bool is_python_lock(const StackWait& wait) {
     return wait.caller.starts_with("PyThread_acquire_lock");
 }
 
-std::string unowned_from_stack(const WaitEdge &edge, const StackWait &wait) {
+std::string unowned_from_stack(const WaitEdge& edge, const StackWait& wait) {
     if (is_python_lock(wait))
         return fmt::format(
             "{} waits on a Python lock at {:#x} ({}, a semaphore underneath: a threading.Lock, "
@@ -285,22 +306,28 @@ std::string unowned_from_stack(const WaitEdge &edge, const StackWait &wait) {
 
 } // namespace
 
-StackWait wait_from_stack(const ThreadStack *stack) {
+// ---------------------------------------------------------------------------------------------
+// [SECTION] The description of an unowned wait
+// ---------------------------------------------------------------------------------------------
+
+StackWait wait_from_stack(const ThreadStack* stack) {
     StackWait wait;
-    if (!stack) return wait;
+    if (!stack)
+        return wait;
     std::size_t i = 0;
     for (; i < stack->frames.size() && wait.object_kind.empty(); ++i) {
-        const std::string &function = stack->frames[i].function;
-        for (const auto &known : kBlockingFunctions)
+        const std::string& function = stack->frames[i].function;
+        for (const auto& known : kBlockingFunctions)
             if (function.starts_with(known.prefix)) {
                 wait.object_kind = known.object_kind;
                 wait.function = known.shown;
                 break;
             }
     }
-    if (wait.object_kind.empty()) return wait;
+    if (wait.object_kind.empty())
+        return wait;
     for (; i < stack->frames.size(); ++i) {
-        const StackFrame &frame = stack->frames[i];
+        const StackFrame& frame = stack->frames[i];
         if (!frame.function.empty() && !is_c_library(frame.module)) {
             wait.caller = frame.function;
             break;
@@ -309,8 +336,8 @@ StackWait wait_from_stack(const ThreadStack *stack) {
     return wait;
 }
 
-void describe_unowned_wait(WaitEdge &edge, const Event *pending, const std::vector<Event> &events,
-                           const LiveProcessOf &live_process_of, const StackWait &from_stack) {
+void describe_unowned_wait(WaitEdge& edge, const Event* pending, const std::vector<Event>& events,
+                           const LiveProcessOf& live_process_of, const StackWait& from_stack) {
     if (!pending) {
         if (auto inside = inside_condition(edge, events, live_process_of)) {
             edge.object_kind = "condition variable";

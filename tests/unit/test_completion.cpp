@@ -11,15 +11,14 @@
 // [SECTION] What a record keeps
 #include "sim/verdict/completion.hpp"
 
-#include "sim/run/matrix.hpp"
-#include "sim/record/record.hpp"
 #include "sim/protocol/start_method.hpp"
+#include "sim/record/record.hpp"
+#include "sim/run/matrix.hpp"
 #include "sim/verdict/verdict.hpp"
+#include "tests/unit/event_builder.hpp"
 #include "tests/unit/snapshot_builders.hpp"
 
 #include <catch2/catch.hpp>
-
-#include <cstdio>
 
 using namespace forklore;
 using namespace forklore::test;
@@ -33,17 +32,6 @@ constexpr std::int64_t kRunStart = 7'000 * kMs;
 constexpr std::uint64_t kFileLock = 0x55d0c0a0;
 constexpr std::uint64_t kInode = 42;
 
-ProcessSnapshot process(pid_t ns_pid, pid_t parent_ns_pid, std::vector<ThreadSnapshot> threads) {
-    ProcessSnapshot result;
-    result.pid = ns_pid + kHostOffset;
-    result.ns_pid = ns_pid;
-    result.ppid = parent_ns_pid + kHostOffset;
-    result.comm = threads.empty() ? "" : threads.front().name;
-    result.state = 'S';
-    result.threads = std::move(threads);
-    return result;
-}
-
 // Events at given times (tenths of a millisecond after the run's start).
 struct Trace {
     std::vector<Event> events;
@@ -51,19 +39,8 @@ struct Trace {
     Trace& add(int tenths, EventKind kind, pid_t pid, pid_t tid, const char* thread,
                std::uint64_t object = 0, std::int64_t arg0 = 0, std::int64_t arg1 = 0,
                const char* name = "") {
-        Event event{};
-        event.committed = 1;
-        event.kind = kind;
-        event.seq = events.size();
-        event.time_ns = kRunStart + tenths * kMs / 10;
-        event.pid = pid;
-        event.tid = tid;
-        event.object = object;
-        event.arg0 = arg0;
-        event.arg1 = arg1;
-        std::snprintf(event.thread, sizeof event.thread, "%s", thread);
-        std::snprintf(event.name, sizeof event.name, "%s", name);
-        events.push_back(event);
+        events.push_back(recorded_event(events.size(), kRunStart + tenths * kMs / 10, kind, pid,
+                                        tid, thread, object, arg0, arg1, name));
         return *this;
     }
     Trace& lock(int tenths, EventKind kind, pid_t pid, pid_t tid, const char* thread,

@@ -18,7 +18,6 @@ using Catch::Matchers::Contains;
 namespace {
 
 using namespace forklore::test;
-constexpr pid_t kHost = kHostOffset;
 
 ThreadSnapshot reading(pid_t ns_tid, const std::string& name, const std::string& target) {
     ThreadSnapshot t = thread(ns_tid, name, WaitKind::pipe);
@@ -26,17 +25,6 @@ ThreadSnapshot reading(pid_t ns_tid, const std::string& name, const std::string&
     t.fd = 3;
     t.fd_target = target;
     return t;
-}
-
-ProcessSnapshot process(pid_t ns_pid, pid_t parent, std::vector<ThreadSnapshot> threads) {
-    ProcessSnapshot p;
-    p.pid = ns_pid + kHost;
-    p.ns_pid = ns_pid;
-    p.ppid = parent + kHost;
-    p.state = 'S';
-    p.comm = threads.empty() ? "" : threads.front().name;
-    p.threads = std::move(threads);
-    return p;
 }
 
 Snapshot snapshot_of(std::vector<ProcessSnapshot> processes, bool detailed = true,
@@ -47,13 +35,15 @@ Snapshot snapshot_of(std::vector<ProcessSnapshot> processes, bool detailed = tru
     ProcessSnapshot reaper = process(1, 0, {waiting_for_child(1, "forklore-reaper", -1)});
     reaper.infrastructure = true;
     s.processes.push_back(reaper);
-    for (auto& p : processes) s.processes.push_back(std::move(p));
+    for (auto& p : processes)
+        s.processes.push_back(std::move(p));
     return s;
 }
 
 std::vector<std::string> names(const std::vector<StuckSet::Member>& members) {
     std::vector<std::string> result;
-    for (const auto& m : members) result.push_back(m.thread->name);
+    for (const auto& m : members)
+        result.push_back(m.thread->name);
     std::sort(result.begin(), result.end());
     return result;
 }
@@ -98,8 +88,8 @@ TEST_CASE("stuck set: a child stuck on its copy of a lock, beside a parent that 
 }
 
 TEST_CASE("stuck set: the parent waiting for a stuck child is stuck too", "[stuck]") {
-    ProcessSnapshot parent = process(2, 1, {waiting_for_child(2, "main", 5),
-                                            thread(3, "chatter", WaitKind::running)});
+    ProcessSnapshot parent =
+        process(2, 1, {waiting_for_child(2, "main", 5), thread(3, "chatter", WaitKind::running)});
     ProcessSnapshot child = process(5, 2, {on_futex(5, "child", 0x4000, 3)});
     CHECK(stuck_names(snapshot_of({parent, child})) == Names{"child", "main"});
     CHECK(live_names(snapshot_of({parent, child})) == Names{"chatter"});
@@ -112,8 +102,8 @@ TEST_CASE("stuck set: the parent waiting for a stuck child is stuck too", "[stuc
 
 TEST_CASE("stuck set: a private futex is woken only from its own process", "[stuck]") {
     // 'waiter' waits on a lock its own sleeping sibling will release: never stuck.
-    ProcessSnapshot slow = process(2, 1, {on_futex(2, "waiter", 0x10),
-                                          thread(3, "sleeper", WaitKind::sleep)});
+    ProcessSnapshot slow =
+        process(2, 1, {on_futex(2, "waiter", 0x10), thread(3, "sleeper", WaitKind::sleep)});
     CHECK(none_stuck(snapshot_of({slow})));
     // A running thread in another process cannot touch a private futex.
     ProcessSnapshot alone = process(2, 1, {on_futex(2, "waiter", 0x10)});
@@ -148,8 +138,7 @@ TEST_CASE("stuck set: a pipe reader is woken by whoever holds the pipe", "[stuck
     CHECK(none_stuck(snapshot_of({reader, writer})));
     // The writer is itself stuck on a lock only it could release: so is the reader.
     writer.threads = {on_futex(3, "writer", 0x20)};
-    CHECK(stuck_names(snapshot_of({reader, writer})) ==
-          Names{"reader", "writer"});
+    CHECK(stuck_names(snapshot_of({reader, writer})) == Names{"reader", "writer"});
     // A cheap sample knows no fds: the reader is assumed live until a detailed one.
     CHECK(stuck_names(snapshot_of({reader, writer}, false)) == Names{"writer"});
     CHECK(needs_detail(snapshot_of({reader, writer}, false)));
@@ -171,8 +160,7 @@ TEST_CASE("stuck set: signal waits and stopped processes", "[stuck]") {
     SECTION("a stopped child whose parent waits for it, and nobody to continue it") {
         ProcessSnapshot parent = process(2, 1, {waiting_for_child(2, "parent", 3)});
         ProcessSnapshot child = process(3, 2, {thread(3, "stopped", WaitKind::stopped)});
-        CHECK(stuck_names(snapshot_of({parent, child})) ==
-              Names{"parent", "stopped"});
+        CHECK(stuck_names(snapshot_of({parent, child})) == Names{"parent", "stopped"});
     }
 }
 
@@ -194,8 +182,7 @@ TEST_CASE("stuck set: an event loop's wakers are its watched fds", "[stuck]") {
         server.channel_ends = {{5, "pipe:[9]", false}};
         ProcessSnapshot feeder = process(3, 1, {on_futex(3, "feeder", 0x30)});
         feeder.channel_ends = {{6, "pipe:[9]", true}};
-        CHECK(stuck_names(snapshot_of({server, feeder})) ==
-              Names{"feeder", "loop"});
+        CHECK(stuck_names(snapshot_of({server, feeder})) == Names{"feeder", "loop"});
     }
 }
 
@@ -236,12 +223,12 @@ TEST_CASE("detector: the live threads' activity never restarts the window", "[st
         trace.push_back(printed);
         bool proven = detector.observe(s, trace);
         CHECK(proven == (sample == 2 || sample == 3));
-        if (proven) break;
+        if (proven)
+            break;
     }
 }
 
-TEST_CASE("detector: a stuck thread that was scheduled in between restarts the window",
-          "[stuck]") {
+TEST_CASE("detector: a stuck thread that was scheduled in between restarts the window", "[stuck]") {
     DeadlockDetector detector({3, 15 * kMs, 2});
     Snapshot first = orphan_beside_chatter();
     Snapshot second = first;
