@@ -1,6 +1,5 @@
 // The observer on a live process tree shaped like a sandbox: host -> reaper -> scenario processes.
 #include "sim/observe/observer.hpp"
-#include "sim/observe/procfs.hpp"
 
 #include <catch2/catch.hpp>
 
