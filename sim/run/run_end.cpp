@@ -196,9 +196,8 @@ void SandboxRun::finish_record() {
             record_.timings.verdict_ms = ms_between(start_ns_, now_ns());
         }
     }
-    if (!last_snapshot_.processes.empty() &&
-        (record_.snapshots.empty() || record_.snapshots.back().time_ns != last_snapshot_.time_ns))
-        record_.snapshots.push_back(last_snapshot_);
+    if (!last_snapshot_.processes.empty())
+        keep_as_last(last_snapshot_);
     record_.processes = build_process_records(record_.events, history_, start_ns_,
                                               {host_pid_, host_status_, killed_sandbox_});
     if (record_.verdict.limit == "memory")

@@ -107,17 +107,14 @@ void SandboxRun::keep_snapshot(const Snapshot& snapshot) {
     record_.snapshots.push_back(snapshot);
 }
 
+void SandboxRun::keep_as_last(const Snapshot& snapshot) {
+    if (record_.snapshots.empty() || record_.snapshots.back().time_ns != snapshot.time_ns)
+        record_.snapshots.push_back(snapshot);
+}
+
 void SandboxRun::read_source_files() {
     for (auto& [id, path] : channel_.source_files())
         record_.source_files.try_emplace(id, std::move(path));
-}
-
-void SandboxRun::stop_with(VerdictKind kind, std::string explanation) {
-    record_.verdict = Verdict{};
-    record_.verdict.kind = kind;
-    record_.verdict.explanation = std::move(explanation);
-    record_.timings.verdict_ms = ms_between(start_ns_, now_ns());
-    decided_ = true;
 }
 
 //-----------------------------------------------------------------------------
@@ -281,8 +278,7 @@ void SandboxRun::loop() {
         if (proven && snapshot.detailed) {
             record_.timings.quiet_window_ms =
                 ms_between(detector.quiet_since_ns(), snapshot.time_ns);
-            if (record_.snapshots.empty() || record_.snapshots.back().time_ns != snapshot.time_ns)
-                record_.snapshots.push_back(snapshot);
+            keep_as_last(snapshot);
             decide_deadlock(snapshot);
             return;
         }
@@ -296,8 +292,7 @@ void SandboxRun::loop() {
         }
         if (now_ns() >= deadline) {
             Snapshot detailed = take_sample(observer, true);
-            if (record_.snapshots.empty() || record_.snapshots.back().time_ns != detailed.time_ns)
-                record_.snapshots.push_back(detailed);
+            keep_as_last(detailed);
             last_snapshot_ = detailed;
             stop_with(VerdictKind::timed_out, explain_timeout(detailed, record_.events, start_ns_,
                                                               request_.timeout_seconds));
@@ -331,6 +326,15 @@ std::string host_description() {
 }
 
 } // namespace
+
+// Ends the run with a verdict of the runner's own (a setup error, a limit, a stop, a timeout).
+void SandboxRun::stop_with(VerdictKind kind, std::string explanation) {
+    record_.verdict = Verdict{};
+    record_.verdict.kind = kind;
+    record_.verdict.explanation = std::move(explanation);
+    record_.timings.verdict_ms = ms_between(start_ns_, now_ns());
+    decided_ = true;
+}
 
 RunRecord SandboxRun::run() {
     start_ns_ = now_ns();

@@ -56,7 +56,11 @@ class SandboxRun {
     void capture_stacks_of(const Snapshot& snapshot, const std::vector<pid_t>& tids);
     void kill_and_reap();
     void finish_record();
+    // Keeps a sample when what the threads do changed (at most 400 of them).
     void keep_snapshot(const Snapshot& snapshot);
+    // Keeps the sample the run ended on (a verdict, the deadline, the last one), unless it is
+    // kept already: however alike the one before it looks, it is what the verdict saw.
+    void keep_as_last(const Snapshot& snapshot);
     // Copies the channel's table of source files (the files events were recorded from).
     void read_source_files();
     bool kernel_limit_reached();
