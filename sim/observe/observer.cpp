@@ -1,3 +1,10 @@
+// One sample of a sandbox (observer.hpp): every process and thread read from /proc, each wait
+// classified; a detailed sample also finds what each wait waits for (lock owners, the processes
+// sharing a futex, watched fds, file locks, socket peers).
+//
+// Index of this file:
+// [SECTION] What a detailed sample's waits wait for
+// [SECTION] Sampling processes and threads
 #include "sim/observe/observer.hpp"
 
 #include "sim/observe/glibc_lock_words.hpp"
@@ -24,6 +31,10 @@ bool children_files_exist() {
     // The same kernel configuration holds for every task: ask about ourselves.
     return ::access("/proc/thread-self/children", R_OK) == 0;
 }
+
+//-----------------------------------------------------------------------------
+// [SECTION] What a detailed sample's waits wait for
+//-----------------------------------------------------------------------------
 
 // Maps a mutex owner's namespace tid to a host tid. All scenario processes share one PID
 // namespace, so ns tids are unique among them; the waiter's own process is searched first and the
@@ -172,6 +183,10 @@ void resolve_socket_peers(Snapshot& snapshot, pid_t host_pid) {
 }
 
 } // namespace
+
+//-----------------------------------------------------------------------------
+// [SECTION] Sampling processes and threads
+//-----------------------------------------------------------------------------
 
 Observer::Observer(pid_t host_pid)
     : host_pid_(host_pid), use_children_files_(children_files_exist()) {}

@@ -1,15 +1,16 @@
 // Reading /proc files of live processes. These run every few milliseconds for every thread of a
-// sandbox, so they use open/read into stack buffers and hand-written parsing: no iostreams, no
-// regex, few allocations.
+// sandbox, so they use open/read into stack buffers and hand-written parsing (proc_text.hpp): no
+// iostreams, no regex, few allocations.
 //
 // Index of this file:
-// [SECTION] Reading and splitting small files
 // [SECTION] Processes and threads
 // [SECTION] File descriptors
 // [SECTION] Timers and CPU time
 // [SECTION] Shared memory mappings
 // [SECTION] File locks
 #include "sim/observe/proc_files.hpp"
+
+#include "sim/observe/proc_text.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -26,112 +27,6 @@
 #include <unordered_map>
 
 namespace forklore::procfs {
-
-//-----------------------------------------------------------------------------
-// [SECTION] Reading and splitting small files
-//-----------------------------------------------------------------------------
-
-namespace {
-
-// Reads a small /proc file whole into `buffer` (NUL-terminated). Returns the length, or -1 when
-// the file cannot be opened or read (the process or thread is gone, most of the time).
-// The files read here are seq_files: a read() fills the buffer as far as the content goes, so a
-// short read is the end and saves the extra read() that would return 0 (a few us each).
-ssize_t read_small_file(const char* path, char* buffer, std::size_t capacity) {
-    int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    std::size_t length = 0;
-    while (length + 1 < capacity) {
-        std::size_t wanted = capacity - 1 - length;
-        ssize_t n = ::read(fd, buffer + length, wanted);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            ::close(fd);
-            return -1;
-        }
-        length += static_cast<std::size_t>(n);
-        if (static_cast<std::size_t>(n) < wanted)
-            break;
-    }
-    ::close(fd);
-    buffer[length] = '\0';
-    return static_cast<ssize_t>(length);
-}
-
-// Reads a /proc file of any size (like /proc/locks) into a string; empty when unreadable.
-std::string read_whole_file(const char* path) {
-    std::string content;
-    int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return content;
-    char chunk[4096];
-    for (;;) {
-        ssize_t n = ::read(fd, chunk, sizeof chunk);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        content.append(chunk, static_cast<std::size_t>(n));
-    }
-    ::close(fd);
-    return content;
-}
-
-void task_path(char* out, std::size_t size, pid_t pid, pid_t tid, const char* file) {
-    std::snprintf(out, size, "/proc/%d/task/%d/%s", pid, tid, file);
-}
-
-// A /proc directory entry named by a number (a pid, a tid or an fd).
-bool parse_number(const char* text, int& out) {
-    if (*text < '0' || *text > '9')
-        return false;
-    char* end = nullptr;
-    long value = std::strtol(text, &end, 10);
-    if (*end != '\0')
-        return false;
-    out = static_cast<int>(value);
-    return true;
-}
-
-// Splits `text` on spaces and tabs; stops after `max_fields`.
-std::size_t split_fields(std::string_view text, std::string_view* fields, std::size_t max_fields) {
-    std::size_t count = 0, i = 0;
-    while (count < max_fields) {
-        while (i < text.size() && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n'))
-            ++i;
-        if (i >= text.size())
-            break;
-        std::size_t start = i;
-        while (i < text.size() && text[i] != ' ' && text[i] != '\t' && text[i] != '\n')
-            ++i;
-        fields[count++] = text.substr(start, i - start);
-    }
-    return count;
-}
-
-std::int64_t to_int(std::string_view field) {
-    char buffer[32];
-    std::size_t n = std::min(field.size(), sizeof buffer - 1);
-    std::memcpy(buffer, field.data(), n);
-    buffer[n] = '\0';
-    return std::strtoll(buffer, nullptr, 10);
-}
-
-// The comm of a stat line sits in parentheses and may itself contain spaces and ')': it ends at
-// the LAST ')' of the line. Returns the text after it (starting at the state field) and the comm.
-bool split_stat_line(std::string_view line, std::string_view& comm, std::string_view& rest) {
-    std::size_t open = line.find('(');
-    std::size_t close = line.rfind(')');
-    if (open == std::string_view::npos || close == std::string_view::npos || close < open)
-        return false;
-    comm = line.substr(open + 1, close - open - 1);
-    rest = line.substr(close + 1);
-    return true;
-}
-
-} // namespace
 
 //-----------------------------------------------------------------------------
 // [SECTION] Processes and threads
@@ -197,11 +92,9 @@ std::vector<pid_t> list_threads(pid_t pid) {
 }
 
 std::optional<std::vector<pid_t>> read_children(pid_t pid, pid_t tid) {
-    char path[96];
     char buffer[4096]; // ~500 children; a sandbox has far fewer (RLIMIT_NPROC)
-    task_path(path, sizeof path, pid, tid, "children");
     // One read() returns the whole list at once: the file is only inconsistent across reads.
-    if (read_small_file(path, buffer, sizeof buffer) < 0)
+    if (read_task_file(pid, tid, "children", buffer, sizeof buffer) < 0)
         return std::nullopt;
     std::vector<pid_t> children;
     for (char* cursor = buffer; *cursor;) {
@@ -216,10 +109,8 @@ std::optional<std::vector<pid_t>> read_children(pid_t pid, pid_t tid) {
 }
 
 std::optional<TaskStat> read_task_stat(pid_t pid, pid_t tid) {
-    char path[96];
     char buffer[1024];
-    task_path(path, sizeof path, pid, tid, "stat");
-    ssize_t length = read_small_file(path, buffer, sizeof buffer);
+    ssize_t length = read_task_file(pid, tid, "stat", buffer, sizeof buffer);
     if (length <= 0)
         return std::nullopt;
 
@@ -252,10 +143,8 @@ std::optional<TaskStat> read_task_stat(pid_t pid, pid_t tid) {
 }
 
 std::optional<SyscallInfo> read_syscall(pid_t pid, pid_t tid) {
-    char path[96];
     char buffer[256];
-    task_path(path, sizeof path, pid, tid, "syscall");
-    ssize_t length = read_small_file(path, buffer, sizeof buffer);
+    ssize_t length = read_task_file(pid, tid, "syscall", buffer, sizeof buffer);
     if (length <= 0)
         return std::nullopt;
 
@@ -276,10 +165,8 @@ std::optional<SyscallInfo> read_syscall(pid_t pid, pid_t tid) {
 }
 
 std::string read_wchan(pid_t pid, pid_t tid) {
-    char path[96];
     char buffer[128];
-    task_path(path, sizeof path, pid, tid, "wchan");
-    ssize_t length = read_small_file(path, buffer, sizeof buffer);
+    ssize_t length = read_task_file(pid, tid, "wchan", buffer, sizeof buffer);
     if (length <= 0)
         return {};
     return std::string(buffer, static_cast<std::size_t>(length));
@@ -317,10 +204,8 @@ std::string read_command_line(pid_t pid, std::size_t max_length) {
 
 std::vector<pid_t> read_nspid(pid_t pid, pid_t tid) {
     std::vector<pid_t> result;
-    char path[96];
     char buffer[4096];
-    task_path(path, sizeof path, pid, tid, "status");
-    if (read_small_file(path, buffer, sizeof buffer) <= 0)
+    if (read_task_file(pid, tid, "status", buffer, sizeof buffer) <= 0)
         return result;
 
     const char* line = std::strstr(buffer, "\nNSpid:");
@@ -463,10 +348,8 @@ bool has_armed_timerfd(pid_t pid) {
 }
 
 std::optional<RunStats> read_schedstat(pid_t pid, pid_t tid) {
-    char path[64];
     char buffer[128];
-    task_path(path, sizeof path, pid, tid, "schedstat");
-    if (read_small_file(path, buffer, sizeof buffer) <= 0)
+    if (read_task_file(pid, tid, "schedstat", buffer, sizeof buffer) <= 0)
         return std::nullopt;
     RunStats stats;
     char* cursor = buffer;
@@ -493,8 +376,7 @@ bool timer_may_signal(pid_t pid, pid_t tid) {
     std::snprintf(path, sizeof path, "/proc/%d/timers", pid);
     if (read_small_file(path, buffer, sizeof buffer) > 0)
         return true;
-    task_path(path, sizeof path, pid, tid, "status");
-    if (read_small_file(path, buffer, sizeof buffer) <= 0)
+    if (read_task_file(pid, tid, "status", buffer, sizeof buffer) <= 0)
         return true; // unknown: assume it may
     // A process that catches SIGALRM, SIGVTALRM or SIGPROF, or blocks one to wait for it, is
     // one that arms the timers nobody can see; one that does neither would die of them.
