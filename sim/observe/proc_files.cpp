@@ -12,7 +12,6 @@
 
 #include "sim/observe/proc_text.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -34,15 +33,9 @@ namespace forklore::procfs {
 
 std::vector<PidParent> list_processes() {
     std::vector<PidParent> result;
-    DIR* proc = ::opendir("/proc");
-    if (!proc)
-        return result;
     char path[64];
     char buffer[1024];
-    while (dirent* entry = ::readdir(proc)) {
-        pid_t pid = 0;
-        if (!parse_number(entry->d_name, pid))
-            continue;
+    for (pid_t pid : numbered_entries("/proc")) {
         std::snprintf(path, sizeof path, "/proc/%d/stat", pid);
         ssize_t length = read_small_file(path, buffer, sizeof buffer);
         if (length <= 0)
@@ -55,7 +48,6 @@ std::vector<PidParent> list_processes() {
             continue;
         result.push_back({pid, static_cast<pid_t>(to_int(fields[1]))});
     }
-    ::closedir(proc);
     return result;
 }
 
@@ -75,18 +67,9 @@ std::vector<pid_t> descendants_of(pid_t root, const std::vector<PidParent>& all)
 }
 
 std::vector<pid_t> list_threads(pid_t pid) {
-    std::vector<pid_t> result;
     char path[64];
     std::snprintf(path, sizeof path, "/proc/%d/task", pid);
-    DIR* tasks = ::opendir(path);
-    if (!tasks)
-        return result;
-    while (dirent* entry = ::readdir(tasks)) {
-        pid_t tid = 0;
-        if (parse_number(entry->d_name, tid))
-            result.push_back(tid);
-    }
-    ::closedir(tasks);
+    std::vector<pid_t> result = numbered_entries(path);
     std::sort(result.begin(), result.end());
     return result;
 }
@@ -267,13 +250,7 @@ std::vector<OpenChannelEnd> read_channel_ends(pid_t pid) {
     std::vector<OpenChannelEnd> result;
     char path[64];
     std::snprintf(path, sizeof path, "/proc/%d/fd", pid);
-    DIR* fds = ::opendir(path);
-    if (!fds)
-        return result;
-    while (dirent* entry = ::readdir(fds)) {
-        int fd = 0;
-        if (!parse_number(entry->d_name, fd))
-            continue;
+    for (int fd : numbered_entries(path)) {
         std::string target = read_fd_target(pid, fd);
         bool is_pipe = target.starts_with("pipe:");
         bool is_socket = target.starts_with("socket:");
@@ -283,7 +260,6 @@ std::vector<OpenChannelEnd> read_channel_ends(pid_t pid) {
         bool writable = is_socket || fd_is_writable(pid, fd).value_or(false);
         result.push_back({fd, std::move(target), writable});
     }
-    ::closedir(fds);
     std::sort(result.begin(), result.end(),
               [](const OpenChannelEnd& a, const OpenChannelEnd& b) { return a.fd < b.fd; });
     return result;
@@ -309,15 +285,8 @@ std::optional<std::vector<int>> read_epoll_interest_list(pid_t pid, int epoll_fd
 bool has_armed_timerfd(pid_t pid) {
     char path[64];
     std::snprintf(path, sizeof path, "/proc/%d/fd", pid);
-    DIR* fds = ::opendir(path);
-    if (!fds)
-        return false;
-    bool armed = false;
     char buffer[1024];
-    while (dirent* entry = ::readdir(fds)) {
-        int fd = 0;
-        if (!parse_number(entry->d_name, fd))
-            continue;
+    for (int fd : numbered_entries(path)) {
         if (read_fd_target(pid, fd) != "anon_inode:[timerfd]")
             continue;
         std::snprintf(path, sizeof path, "/proc/%d/fdinfo/%d", pid, fd);
@@ -327,8 +296,7 @@ bool has_armed_timerfd(pid_t pid) {
         // time left, "(0, 0)" when disarmed (and for an interval timer that has just fired).
         if (const char* ticks = std::strstr(buffer, "ticks: ");
             ticks && std::strtoul(ticks + std::strlen("ticks: "), nullptr, 10) > 0) {
-            armed = true;
-            break;
+            return true;
         }
         const char* value = std::strstr(buffer, "it_value: (");
         if (!value)
@@ -339,12 +307,10 @@ bool has_armed_timerfd(pid_t pid) {
             ++cursor;
         long nanoseconds = std::strtol(cursor, nullptr, 10);
         if (seconds != 0 || nanoseconds != 0) {
-            armed = true;
-            break;
+            return true;
         }
     }
-    ::closedir(fds);
-    return armed;
+    return false;
 }
 
 std::optional<RunStats> read_schedstat(pid_t pid, pid_t tid) {
@@ -513,23 +479,17 @@ std::vector<FileLockEntry> read_file_locks() {
 std::vector<FileLockEntry> read_fd_locks(pid_t pid) {
     std::vector<FileLockEntry> result;
     std::string directory = "/proc/" + std::to_string(pid) + "/fdinfo";
-    DIR* dir = opendir(directory.c_str());
-    if (!dir)
-        return result;
-    while (dirent* entry = readdir(dir)) {
-        if (entry->d_name[0] == '.')
-            continue;
-        std::string path = directory + "/" + entry->d_name;
+    for (int fd : numbered_entries(directory.c_str())) {
+        std::string path = directory + "/" + std::to_string(fd);
         for (auto& lock : parse_file_locks(read_whole_file(path.c_str()), "lock:\t")) {
             // A lock shows here because this process has an fd on the open file description
             // that holds it (flock, OFD) or owns it (fcntl): the process is a holder, whatever
             // pid the line says (-1 for OFD, the first taker for flock).
             lock.pid = pid;
-            lock.fd = std::atoi(entry->d_name);
+            lock.fd = fd;
             result.push_back(std::move(lock));
         }
     }
-    closedir(dir);
     return result;
 }
 

@@ -1,6 +1,7 @@
 // Reading and splitting small /proc files. See proc_text.hpp.
 #include "sim/observe/proc_text.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -70,6 +71,20 @@ bool parse_number(const char* text, int& out) {
         return false;
     out = static_cast<int>(value);
     return true;
+}
+
+std::vector<int> numbered_entries(const char* directory) {
+    std::vector<int> numbers;
+    DIR* entries = ::opendir(directory);
+    if (!entries)
+        return numbers;
+    while (dirent* entry = ::readdir(entries)) {
+        int number = 0;
+        if (parse_number(entry->d_name, number))
+            numbers.push_back(number);
+    }
+    ::closedir(entries);
+    return numbers;
 }
 
 std::size_t split_fields(std::string_view text, std::string_view* fields, std::size_t max_fields) {

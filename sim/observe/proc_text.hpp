@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace forklore::procfs {
 
@@ -23,6 +24,10 @@ ssize_t read_task_file(pid_t pid, pid_t tid, const char* file, char* buffer, std
 
 // A /proc directory entry named by a number (a pid, a tid or an fd).
 bool parse_number(const char* text, int& out);
+
+// The entries of a /proc directory named by a number (/proc, /proc/PID/task, /proc/PID/fd), in
+// the order the kernel lists them; empty when the directory is gone.
+std::vector<int> numbered_entries(const char* directory);
 
 // Splits `text` on spaces and tabs; stops after `max_fields`.
 std::size_t split_fields(std::string_view text, std::string_view* fields, std::size_t max_fields);
