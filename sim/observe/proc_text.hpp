@@ -1,5 +1,6 @@
 // Reading and splitting small /proc files, fast: open/read into a caller's stack buffer, fields
-// split on blanks without copies. What proc_files.cpp parses its files with.
+// split on blanks without copies. What proc_files.cpp (and stacks.cpp, for a thread's name) read
+// their files with.
 #pragma once
 
 #include <sys/types.h>
