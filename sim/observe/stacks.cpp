@@ -1,4 +1,8 @@
+// Native stacks of another process's threads, unwound with libdw (stacks.hpp), each frame named
+// by its symbol and module.
 #include "sim/observe/stacks.hpp"
+
+#include "sim/observe/proc_text.hpp"
 
 #include <elfutils/libdwfl.h>
 #include <fcntl.h>
@@ -18,16 +22,13 @@ namespace forklore {
 namespace {
 
 std::string read_thread_name(pid_t pid, pid_t tid) {
-    char path[96];
-    std::snprintf(path, sizeof path, "/proc/%d/task/%d/comm", pid, tid);
-    int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return {};
     char buffer[64];
-    ssize_t length = ::read(fd, buffer, sizeof buffer);
-    ::close(fd);
-    if (length <= 0) return {};
+    ssize_t length = procfs::read_task_file(pid, tid, "comm", buffer, sizeof buffer);
+    if (length <= 0)
+        return {};
     std::string name(buffer, static_cast<std::size_t>(length));
-    while (!name.empty() && name.back() == '\n') name.pop_back();
+    while (!name.empty() && name.back() == '\n')
+        name.pop_back();
     return name;
 }
 
@@ -36,11 +37,13 @@ std::string read_thread_name(pid_t pid, pid_t tid) {
 // "__pthread_mutex_lock@GLIBC_2.2.5" (a versioned alias); both decorations are dropped.
 std::string readable_function(const char* symbol) {
     std::string name = symbol;
-    if (auto at = name.find('@'); at != std::string::npos && at > 0) name.resize(at);
+    if (auto at = name.find('@'); at != std::string::npos && at > 0)
+        name.resize(at);
     constexpr std::string_view internal_alias = "__GI_";
     if (name.size() > internal_alias.size() && name.starts_with(internal_alias))
         name.erase(0, internal_alias.size());
-    if (!name.starts_with("_Z")) return name;
+    if (!name.starts_with("_Z"))
+        return name;
     int status = 0;
     std::unique_ptr<char, decltype(&std::free)> demangled(
         abi::__cxa_demangle(name.c_str(), nullptr, nullptr, &status), &std::free);
@@ -48,23 +51,27 @@ std::string readable_function(const char* symbol) {
 }
 
 std::string base_name(const char* path) {
-    if (!path) return {};
+    if (!path)
+        return {};
     const char* slash = std::strrchr(path, '/');
     return slash ? slash + 1 : path;
 }
 
-std::string last_dwfl_error() { return dwfl_errmsg(-1); }
+std::string last_dwfl_error() {
+    return dwfl_errmsg(-1);
+}
 
 // Fills the symbol and module of a frame. `lookup_pc` is the pc itself for the innermost frame
 // (an activation) but pc - 1 for callers: their pc is a return address, which may already belong
 // to the next function when the call was the last instruction of the caller.
 void symbolize(Dwfl* dwfl, StackFrame& frame, Dwarf_Addr lookup_pc) {
     Dwfl_Module* module = dwfl_addrmodule(dwfl, lookup_pc);
-    if (!module) return;
+    if (!module)
+        return;
     GElf_Off symbol_offset = 0;
     GElf_Sym symbol{};
-    const char* name = dwfl_module_addrinfo(module, lookup_pc, &symbol_offset, &symbol, nullptr,
-                                            nullptr, nullptr);
+    const char* name =
+        dwfl_module_addrinfo(module, lookup_pc, &symbol_offset, &symbol, nullptr, nullptr, nullptr);
     // Asked after the symbol lookup, which opens the ELF: before it the main file is not known
     // yet, and the module name (the path from /proc/PID/maps) stands in for it.
     const char* main_file = nullptr;
@@ -85,10 +92,12 @@ struct ThreadWalk {
 
 int on_frame(Dwfl_Frame* state, void* argument) {
     auto& walk = *static_cast<ThreadWalk*>(argument);
-    if (walk.stack->frames.size() >= walk.max_frames) return DWARF_CB_ABORT;
+    if (walk.stack->frames.size() >= walk.max_frames)
+        return DWARF_CB_ABORT;
     Dwarf_Addr pc = 0;
     bool is_activation = false;
-    if (!dwfl_frame_pc(state, &pc, &is_activation)) return DWARF_CB_ABORT;
+    if (!dwfl_frame_pc(state, &pc, &is_activation))
+        return DWARF_CB_ABORT;
     StackFrame frame;
     frame.pc = pc;
     symbolize(walk.dwfl, frame, is_activation || pc == 0 ? pc : pc - 1);
@@ -142,17 +151,20 @@ int find_local_debuginfo(Dwfl_Module* module, void**, const char*, Dwarf_Addr, c
     const unsigned char* id = nullptr;
     GElf_Addr address = 0;
     int length = dwfl_module_build_id(module, &id, &address);
-    if (length <= 1) return -1;
+    if (length <= 1)
+        return -1;
     std::string path = "/usr/lib/debug/.build-id/";
     char hex[3];
     for (int i = 0; i < length; ++i) {
         std::snprintf(hex, sizeof hex, "%02x", id[i]);
         path += hex;
-        if (i == 0) path += '/';
+        if (i == 0)
+            path += '/';
     }
     path += ".debug";
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return -1;
+    if (fd < 0)
+        return -1;
     *debuginfo_file_name = ::strdup(path.c_str());
     return fd;
 }

@@ -1,33 +1,50 @@
 // Writing run records as JSON. Reading them back, with every field checked and the bounds of
-// RecordLimits, is record_reader.cpp.
+// RecordLimits, is record_reader.cpp (the parse) and record_from_json.cpp (the fields).
+//
+// Index of this file:
+// [SECTION] Looking things up in a record
+// [SECTION] The parts of a record as JSON
+// [SECTION] What a record implies: lost events, measurements, limits
+// [SECTION] Events and the verdict as JSON
+// [SECTION] The whole record as JSON
 #include "sim/record/record.hpp"
 
 #include "sim/protocol/channel.hpp"
 
 #include <fmt/format.h>
 
-#include <cstring>
-
 namespace forklore {
 
 using nlohmann::json;
 
+//-----------------------------------------------------------------------------
+// [SECTION] Looking things up in a record
+//-----------------------------------------------------------------------------
+
 const ProcessRecord* RunRecord::find_process(pid_t ns_pid) const {
     for (const auto& process : processes)
-        if (process.ns_pid == ns_pid) return &process;
+        if (process.ns_pid == ns_pid)
+            return &process;
     return nullptr;
 }
 
 const std::string* RunRecord::source_file(const Event& event) const {
-    if (event.file == 0) return nullptr;
+    if (event.file == 0)
+        return nullptr;
     auto found = source_files.find(event.file);
     return found == source_files.end() ? nullptr : &found->second;
 }
 
+//-----------------------------------------------------------------------------
+// [SECTION] The parts of a record as JSON
+//-----------------------------------------------------------------------------
+
 json expectation_to_json(const Expectation& e) {
     json j{{"verdict", to_string(e.verdict)}, {"racy", e.racy}, {"describe", e.describe()}};
-    if (e.reason) j["reason"] = to_string(*e.reason);
-    if (e.signal) j["signal"] = e.signal;
+    if (e.reason)
+        j["reason"] = to_string(*e.reason);
+    if (e.signal)
+        j["signal"] = e.signal;
     if (e.racy) {
         j["runs"] = e.runs;
         j["min_hang_rate"] = e.min_hang_rate;
@@ -39,21 +56,17 @@ json expectation_to_json(const Expectation& e) {
 namespace {
 
 json edge_to_json(const WaitEdge& edge) {
-    json j{{"kind", to_string(edge.kind)},
-                {"waiter_pid", edge.waiter_pid},
-                {"waiter_tid", edge.waiter_tid},
-                {"waiter_thread", edge.waiter_thread},
-                {"address", edge.address},
-                {"lock_name", edge.lock_name},
-                {"object_kind", edge.object_kind},
-                {"owner_pid", edge.owner_pid},
-                {"owner_tid", edge.owner_tid},
-                {"owner_thread", edge.owner_thread},
-                {"orphaned", edge.orphaned},
-                {"owner_exists", edge.owner_exists},
-                {"description", edge.description}};
-    if (edge.futex_address) j["futex_address"] = edge.futex_address;
-    if (edge.waiter_fd >= 0) j["waiter_fd"] = edge.waiter_fd;
+    json j{{"kind", to_string(edge.kind)},    {"waiter_pid", edge.waiter_pid},
+           {"waiter_tid", edge.waiter_tid},   {"waiter_thread", edge.waiter_thread},
+           {"address", edge.address},         {"lock_name", edge.lock_name},
+           {"object_kind", edge.object_kind}, {"owner_pid", edge.owner_pid},
+           {"owner_tid", edge.owner_tid},     {"owner_thread", edge.owner_thread},
+           {"orphaned", edge.orphaned},       {"owner_exists", edge.owner_exists},
+           {"description", edge.description}};
+    if (edge.futex_address)
+        j["futex_address"] = edge.futex_address;
+    if (edge.waiter_fd >= 0)
+        j["waiter_fd"] = edge.waiter_fd;
     if (!edge.holding_fds.empty()) {
         json holders = json::array();
         for (const auto& holder : edge.holding_fds)
@@ -71,18 +84,29 @@ json thread_states_to_json(const std::vector<ThreadState>& threads) {
 }
 
 json thread_snapshot_to_json(const ThreadSnapshot& t) {
-    json j{{"tid", t.tid},        {"ns_tid", t.ns_tid},   {"name", t.name},
-           {"state", std::string(1, t.state)}, {"wchan", t.wchan}, {"syscall", t.syscall},
-           {"cpu_ticks", t.cpu_ticks}, {"wait", to_string(t.wait)}, {"untimed", t.untimed}};
-    if (t.futex_address) j["futex_address"] = t.futex_address;
-    if (t.owner_ns_tid) j["owner_ns_tid"] = *t.owner_ns_tid;
-    if (t.owner_tid) j["owner_tid"] = t.owner_tid;
+    json j{{"tid", t.tid},
+           {"ns_tid", t.ns_tid},
+           {"name", t.name},
+           {"state", std::string(1, t.state)},
+           {"wchan", t.wchan},
+           {"syscall", t.syscall},
+           {"cpu_ticks", t.cpu_ticks},
+           {"wait", to_string(t.wait)},
+           {"untimed", t.untimed}};
+    if (t.futex_address)
+        j["futex_address"] = t.futex_address;
+    if (t.owner_ns_tid)
+        j["owner_ns_tid"] = *t.owner_ns_tid;
+    if (t.owner_tid)
+        j["owner_tid"] = t.owner_tid;
     if (t.fd >= 0) {
         j["fd"] = t.fd;
         j["fd_target"] = t.fd_target;
-        if (!t.fd_peer_target.empty()) j["fd_peer_target"] = t.fd_peer_target;
+        if (!t.fd_peer_target.empty())
+            j["fd_peer_target"] = t.fd_peer_target;
     }
-    if (t.wait == WaitKind::child) j["waited_pid"] = t.waited_pid;
+    if (t.wait == WaitKind::child)
+        j["waited_pid"] = t.waited_pid;
     return j;
 }
 
@@ -90,7 +114,8 @@ json snapshot_to_json(const Snapshot& s, std::int64_t start_time_ns) {
     json processes = json::array();
     for (const auto& p : s.processes) {
         json threads = json::array();
-        for (const auto& t : p.threads) threads.push_back(thread_snapshot_to_json(t));
+        for (const auto& t : p.threads)
+            threads.push_back(thread_snapshot_to_json(t));
         processes.push_back({{"pid", p.pid},
                              {"ns_pid", p.ns_pid},
                              {"ppid", p.ppid},
@@ -98,7 +123,8 @@ json snapshot_to_json(const Snapshot& s, std::int64_t start_time_ns) {
                              {"state", std::string(1, p.state)},
                              {"infrastructure", p.infrastructure},
                              {"threads", threads}});
-        if (!p.exe.empty()) processes.back()["exe"] = p.exe;
+        if (!p.exe.empty())
+            processes.back()["exe"] = p.exe;
     }
     json locks = json::array();
     for (const auto& l : s.file_locks)
@@ -110,7 +136,8 @@ json snapshot_to_json(const Snapshot& s, std::int64_t start_time_ns) {
                          {"inode", l.inode},
                          {"device", l.device}});
     for (std::size_t i = 0; i < s.file_locks.size(); ++i)
-        if (s.file_locks[i].fd >= 0) locks[i]["fd"] = s.file_locks[i].fd;
+        if (s.file_locks[i].fd >= 0)
+            locks[i]["fd"] = s.file_locks[i].fd;
     return json{{"t_ns", s.time_ns - start_time_ns},
                 {"detailed", s.detailed},
                 {"processes", processes},
@@ -119,7 +146,8 @@ json snapshot_to_json(const Snapshot& s, std::int64_t start_time_ns) {
 
 json process_to_json(const ProcessRecord& p) {
     json threads = json::array();
-    for (const auto& [tid, name] : p.threads) threads.push_back({{"tid", tid}, {"name", name}});
+    for (const auto& [tid, name] : p.threads)
+        threads.push_back({{"tid", tid}, {"name", name}});
     json j{{"pid", p.ns_pid},
            {"host_pid", p.pid},
            {"parent_pid", p.parent_ns_pid},
@@ -131,9 +159,12 @@ json process_to_json(const ProcessRecord& p) {
            {"exit", p.exit_description},
            {"output", p.output},
            {"threads", threads}};
-    if (p.wait_status) j["wait_status"] = *p.wait_status;
-    if (!p.program.empty()) j["program"] = p.program;
-    if (!p.command.empty()) j["command"] = p.command;
+    if (p.wait_status)
+        j["wait_status"] = *p.wait_status;
+    if (!p.program.empty())
+        j["program"] = p.program;
+    if (!p.command.empty())
+        j["command"] = p.command;
     if (!p.execs.empty()) {
         json execs = json::array();
         for (const auto& e : p.execs)
@@ -150,9 +181,10 @@ json stack_to_json(const ThreadStack& s) {
                           {"function", f.function},
                           {"module", f.module},
                           {"offset", f.offset}});
-    json j{{"pid", s.ns_pid}, {"tid", s.ns_tid}, {"host_pid", s.pid}, {"host_tid", s.tid},
-           {"thread", s.thread_name}, {"frames", frames}};
-    if (!s.error.empty()) j["error"] = s.error;
+    json j{{"pid", s.ns_pid},   {"tid", s.ns_tid},         {"host_pid", s.pid},
+           {"host_tid", s.tid}, {"thread", s.thread_name}, {"frames", frames}};
+    if (!s.error.empty())
+        j["error"] = s.error;
     return j;
 }
 
@@ -166,7 +198,8 @@ json scenario_to_json(const Scenario& s) {
                   {"type", kTypes[static_cast<int>(k.type)]},
                   {"default", k.default_value},
                   {"help", k.help}};
-        if (k.type == KnobType::choice) knob["choices"] = k.choices;
+        if (k.type == KnobType::choice)
+            knob["choices"] = k.choices;
         if (k.type == KnobType::integer) {
             knob["min"] = k.min;
             knob["max"] = k.max;
@@ -179,22 +212,25 @@ json scenario_to_json(const Scenario& s) {
                             {"summary", v.summary},
                             {"knobs", v.knobs},
                             {"expected", expectation_to_json(v.expected)}});
-    return json{{"id", s.id},         {"number", s.number}, {"group", s.group},
-                {"title", s.title},   {"lesson", s.lesson}, {"hidden", s.hidden},
-                {"knobs", knobs},     {"variants", variants},
+    return json{{"id", s.id},
+                {"number", s.number},
+                {"group", s.group},
+                {"title", s.title},
+                {"lesson", s.lesson},
+                {"hidden", s.hidden},
+                {"knobs", knobs},
+                {"variants", variants},
                 {"children", [&] {
                      json names = json::array();
-                     for (const auto& [name, function] : s.children) names.push_back(name);
+                     for (const auto& [name, function] : s.children)
+                         names.push_back(name);
                      return names;
                  }()}};
 }
 
-namespace {
-// Event strings are fixed arrays; never read past one even if a writer forgot the NUL.
-template <std::size_t N> std::string fixed_string(const char (&field)[N]) {
-    return {field, strnlen(field, N)};
-}
-} // namespace
+//-----------------------------------------------------------------------------
+// [SECTION] What a record implies: lost events, measurements, limits
+//-----------------------------------------------------------------------------
 
 std::string describe_lost_events(const RunRecord& record) {
     std::string text;
@@ -217,23 +253,46 @@ std::string describe_lost_events(const RunRecord& record) {
 std::vector<Measurement> measurements_of(const RunRecord& record) {
     std::vector<Measurement> result;
     for (const auto& e : record.events) {
-        if (e.kind != EventKind::measurement) continue;
-        result.push_back({e.pid, e.tid, fixed_string(e.thread), fixed_string(e.name),
-                          measurement_value(e), fixed_string(e.text),
-                          e.time_ns - record.start_time_ns});
+        if (e.kind != EventKind::measurement)
+            continue;
+        result.push_back({e.pid, e.tid, std::string(field_text(e.thread)),
+                          std::string(field_text(e.name)), measurement_value(e),
+                          std::string(field_text(e.text)), e.time_ns - record.start_time_ns});
     }
     return result;
 }
 
+std::vector<std::string> limits_not_enforced_by_kernel(const RunRecord& record) {
+    std::vector<std::string> lines;
+    for (const auto& e : record.enforcement)
+        if ((e.limit == "tasks" || e.limit == "memory") && !e.by_kernel)
+            lines.push_back(fmt::format("{}: {}", e.limit, e.mechanism));
+    return lines;
+}
+
+//-----------------------------------------------------------------------------
+// [SECTION] Events and the verdict as JSON
+//-----------------------------------------------------------------------------
+
 json event_to_json(const Event& e, std::int64_t start_time_ns, const SourceFiles* files) {
-    json j{{"seq", e.seq},   {"t_ns", e.time_ns - start_time_ns},
-           {"kind", to_string(e.kind)}, {"pid", e.pid}, {"tid", e.tid}, {"thread", e.thread}};
-    if (e.object) j["object"] = e.object;
-    if (e.kind == EventKind::measurement) j["value"] = measurement_value(e); // arg0 keeps its bits
-    if (e.arg0) j["arg0"] = e.arg0;
-    if (e.arg1) j["arg1"] = e.arg1;
-    if (e.name[0]) j["name"] = e.name;
-    if (e.text[0]) j["text"] = e.text;
+    json j{{"seq", e.seq},
+           {"t_ns", e.time_ns - start_time_ns},
+           {"kind", to_string(e.kind)},
+           {"pid", e.pid},
+           {"tid", e.tid},
+           {"thread", field_text(e.thread)}};
+    if (e.object)
+        j["object"] = e.object;
+    if (e.kind == EventKind::measurement)
+        j["value"] = measurement_value(e); // arg0 keeps its bits
+    if (e.arg0)
+        j["arg0"] = e.arg0;
+    if (e.arg1)
+        j["arg1"] = e.arg1;
+    if (e.name[0])
+        j["name"] = field_text(e.name);
+    if (e.text[0])
+        j["text"] = field_text(e.text);
     if (files && e.file != 0)
         if (auto path = files->find(e.file); path != files->end()) {
             j["file"] = path->second;
@@ -244,17 +303,22 @@ json event_to_json(const Event& e, std::int64_t start_time_ns, const SourceFiles
 
 json verdict_to_json(const Verdict& v) {
     json edges = json::array();
-    for (const auto& edge : v.wait_for) edges.push_back(edge_to_json(edge));
+    for (const auto& edge : v.wait_for)
+        edges.push_back(edge_to_json(edge));
     json j{{"verdict", to_string(v.kind)},
            {"reason", v.reason ? json(to_string(*v.reason)) : json(nullptr)},
            {"explanation", v.explanation},
            {"wait_for", edges},
            {"stuck", thread_states_to_json(v.stuck)},
            {"live", thread_states_to_json(v.live)}};
-    if (v.signal) j["signal"] = v.signal;
-    if (!v.limit.empty()) j["limit"] = v.limit;
-    if (v.exit_code) j["exit_code"] = v.exit_code;
-    if (v.culprit_pid) j["culprit_pid"] = v.culprit_pid;
+    if (v.signal)
+        j["signal"] = v.signal;
+    if (!v.limit.empty())
+        j["limit"] = v.limit;
+    if (v.exit_code)
+        j["exit_code"] = v.exit_code;
+    if (v.culprit_pid)
+        j["culprit_pid"] = v.culprit_pid;
     json warnings = json::array();
     for (const auto& warning : v.warnings)
         warnings.push_back({{"kind", warning.kind}, {"text", warning.text}, {"pid", warning.pid}});
@@ -262,13 +326,9 @@ json verdict_to_json(const Verdict& v) {
     return j;
 }
 
-std::vector<std::string> limits_not_enforced_by_kernel(const RunRecord& record) {
-    std::vector<std::string> lines;
-    for (const auto& e : record.enforcement)
-        if ((e.limit == "tasks" || e.limit == "memory") && !e.by_kernel)
-            lines.push_back(fmt::format("{}: {}", e.limit, e.mechanism));
-    return lines;
-}
+//-----------------------------------------------------------------------------
+// [SECTION] The whole record as JSON
+//-----------------------------------------------------------------------------
 
 std::string to_json_text(const json& value) {
     return value.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
@@ -287,7 +347,8 @@ json to_json(const RunRecord& r) {
     j["dropped_events"] = r.dropped_events;
     j["torn_events"] = r.torn_events;
     // Derived, for a reader of the JSON: what those counts mean for the trace and the verdict.
-    if (std::string lost = describe_lost_events(r); !lost.empty()) j["events_lost"] = lost;
+    if (std::string lost = describe_lost_events(r); !lost.empty())
+        j["events_lost"] = lost;
     json events = json::array();
     for (const auto& e : r.events)
         events.push_back(event_to_json(e, r.start_time_ns, &r.source_files));
@@ -296,18 +357,25 @@ json to_json(const RunRecord& r) {
     j["events"] = std::move(events);
     json measurements = json::array(); // derived from the events: read back from them
     for (const auto& m : measurements_of(r))
-        measurements.push_back({{"pid", m.pid}, {"tid", m.tid}, {"thread", m.thread},
-                                {"name", m.name}, {"value", m.value}, {"unit", m.unit},
+        measurements.push_back({{"pid", m.pid},
+                                {"tid", m.tid},
+                                {"thread", m.thread},
+                                {"name", m.name},
+                                {"value", m.value},
+                                {"unit", m.unit},
                                 {"t_ns", m.t_ns}});
     j["measurements"] = std::move(measurements);
     json snapshots = json::array();
-    for (const auto& s : r.snapshots) snapshots.push_back(snapshot_to_json(s, r.start_time_ns));
+    for (const auto& s : r.snapshots)
+        snapshots.push_back(snapshot_to_json(s, r.start_time_ns));
     j["snapshots"] = std::move(snapshots);
     json processes = json::array();
-    for (const auto& p : r.processes) processes.push_back(process_to_json(p));
+    for (const auto& p : r.processes)
+        processes.push_back(process_to_json(p));
     j["processes"] = std::move(processes);
     json stacks = json::array();
-    for (const auto& s : r.stacks) stacks.push_back(stack_to_json(s));
+    for (const auto& s : r.stacks)
+        stacks.push_back(stack_to_json(s));
     j["stacks"] = std::move(stacks);
     j["stdout"] = r.stdout_text;
     j["stderr"] = r.stderr_text;
@@ -322,20 +390,16 @@ json to_json(const RunRecord& r) {
     j["stderr_bytes"] = r.stderr_bytes;
     j["stdout_dropped"] = r.stdout_dropped;
     j["stderr_dropped"] = r.stderr_dropped;
-    j["timings"] = {{"setup_ms", r.timings.setup_ms},
-                    {"verdict_ms", r.timings.verdict_ms},
-                    {"total_ms", r.timings.total_ms},
-                    {"quiet_window_ms", r.timings.quiet_window_ms},
-                    {"samples", r.timings.samples},
-                    {"sample_mean_us", r.timings.sample_mean_us}};
+    j["timings"] = {
+        {"setup_ms", r.timings.setup_ms}, {"verdict_ms", r.timings.verdict_ms},
+        {"total_ms", r.timings.total_ms}, {"quiet_window_ms", r.timings.quiet_window_ms},
+        {"samples", r.timings.samples},   {"sample_mean_us", r.timings.sample_mean_us}};
     j["sandbox"] = r.sandbox;
-    j["limits"] = {{"cpu_seconds", r.limits.cpu_seconds},
-                   {"address_space", r.limits.address_space},
-                   {"max_tasks", r.limits.max_tasks},
-                   {"max_memory", r.limits.max_memory},
-                   {"max_file_size", r.limits.max_file_size},
-                   {"max_output", r.limits.max_output},
-                   {"output_keep", r.limits.output_keep}};
+    j["limits"] = {
+        {"cpu_seconds", r.limits.cpu_seconds},     {"address_space", r.limits.address_space},
+        {"max_tasks", r.limits.max_tasks},         {"max_memory", r.limits.max_memory},
+        {"max_file_size", r.limits.max_file_size}, {"max_output", r.limits.max_output},
+        {"output_keep", r.limits.output_keep}};
     json enforcement = json::array();
     for (const auto& e : r.enforcement)
         enforcement.push_back({{"limit", e.limit},

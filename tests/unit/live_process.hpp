@@ -3,7 +3,7 @@
 // Header-only, for the unit tests of the /proc readers, the observer and the stacks.
 #pragma once
 
-#include "sim/observe/procfs.hpp"
+#include "sim/observe/proc_files.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -6,7 +6,6 @@
 // [SECTION] File locks: the sandbox's and an outsider's
 // [SECTION] Zombies, a second thread's child, a host that is gone
 #include "sim/observe/observer.hpp"
-#include "sim/observe/procfs.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,6 +1,15 @@
 // The /proc readers against live processes: a child blocked on a mutex, a pipe, a child, a file
-// lock, a sleep; a zombie; and classify_wait on hand-made syscall records.
-#include "sim/observe/procfs.hpp"
+// lock, a sleep; a zombie; each wait classified from what /proc says. classify_wait on hand-made
+// syscall records is test_wait_classification.cpp; the rwlock reader, test_glibc_lock_words.cpp.
+//
+// Index of this file:
+// [SECTION] A live thread, classified; a thread blocked on a mutex
+// [SECTION] Sleeps, polls, pipes and children
+// [SECTION] File locks
+// [SECTION] Zombies and odd names
+#include "sim/observe/glibc_lock_words.hpp"
+#include "sim/observe/proc_files.hpp"
+#include "sim/observe/wait_classification.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -27,10 +36,13 @@
 using namespace forklore;
 using namespace forklore::testing;
 
+//-----------------------------------------------------------------------------
+// [SECTION] A live thread, classified; a thread blocked on a mutex
+//-----------------------------------------------------------------------------
+
 namespace {
 
 using namespace std::chrono_literals;
-
 
 ThreadSnapshot classified(pid_t pid, pid_t tid) {
     ThreadSnapshot thread;
@@ -42,7 +54,7 @@ ThreadSnapshot classified(pid_t pid, pid_t tid) {
     REQUIRE(call);
     thread.syscall = call->number;
     thread.syscall_args = call->args;
-    procfs::classify_wait(thread, pid);
+    waits::classify_wait(thread, pid);
     return thread;
 }
 
@@ -106,8 +118,8 @@ TEST_CASE("procfs: a thread blocked on a mutex held by another thread", "[procfs
     CHECK(waiter.futex_address == mutex_address);
 
     // No PID namespace here: the namespace tid in __owner is the host tid.
-    CHECK(procfs::read_mutex_owner(pid, mutex_address) == scene->owner_tid);
-    CHECK(procfs::read_mutex_owner(pid, 8) == std::nullopt); // the unmapped first page
+    CHECK(lock_words::read_mutex_owner(pid, mutex_address) == scene->owner_tid);
+    CHECK(lock_words::read_mutex_owner(pid, 8) == std::nullopt); // the unmapped first page
 
     auto nspid = procfs::read_nspid(pid, scene->waiter_tid);
     REQUIRE(!nspid.empty());
@@ -143,6 +155,10 @@ TEST_CASE("procfs: a timed mutex wait is a futex wait with a timeout", "[procfs]
     CHECK_FALSE(waiter.untimed);
 }
 
+//-----------------------------------------------------------------------------
+// [SECTION] Sleeps, polls, pipes and children
+//-----------------------------------------------------------------------------
+
 TEST_CASE("procfs: sleeping, polling and reading a pipe", "[procfs]") {
     Pipe report, idle;
     ChildProcess child([&] {
@@ -160,7 +176,8 @@ TEST_CASE("procfs: sleeping, polling and reading a pipe", "[procfs]") {
         start([] { ::poll(nullptr, 0, -1); });
         start([&] {
             char byte;
-            if (::read(idle.read_end, &byte, 1) < 0) ::_exit(97);
+            if (::read(idle.read_end, &byte, 1) < 0)
+                ::_exit(97);
         });
         sleep_forever();
     });
@@ -206,7 +223,8 @@ TEST_CASE("procfs: a process waiting for its child", "[procfs]") {
     Pipe report;
     ChildProcess child([&] {
         pid_t grandchild = fork_tied_to_parent();
-        if (grandchild == 0) sleep_forever();
+        if (grandchild == 0)
+            sleep_forever();
         report.send(grandchild);
         ::waitpid(grandchild, nullptr, 0);
     });
@@ -227,6 +245,10 @@ TEST_CASE("procfs: a process waiting for its child", "[procfs]") {
         CHECK(*children == std::vector<pid_t>{*grandchild});
 }
 
+//-----------------------------------------------------------------------------
+// [SECTION] File locks
+//-----------------------------------------------------------------------------
+
 namespace {
 
 struct TempFile {
@@ -240,7 +262,8 @@ struct TempFile {
 };
 
 bool take_write_lock(int fd, bool posix, bool wait) {
-    if (!posix) return ::flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) == 0;
+    if (!posix)
+        return ::flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) == 0;
     struct flock whole_file {};
     whole_file.l_type = F_WRLCK;
     whole_file.l_whence = SEEK_SET;
@@ -301,6 +324,10 @@ TEST_CASE("procfs: a file lock conflict between two processes", "[procfs]") {
     CHECK(held->end == "EOF");
 }
 
+//-----------------------------------------------------------------------------
+// [SECTION] Zombies and odd names
+//-----------------------------------------------------------------------------
+
 TEST_CASE("procfs: a zombie's stat shows its wait status", "[procfs]") {
     ChildProcess child([] { ::_exit(3); });
     const pid_t pid = child.pid();
@@ -339,112 +366,4 @@ TEST_CASE("procfs: a comm with spaces and parentheses", "[procfs]") {
         std::find_if(all.begin(), all.end(), [&](auto& p) { return p.pid == child.pid(); });
     REQUIRE(entry != all.end());
     CHECK(entry->ppid == ::getpid());
-}
-
-TEST_CASE("procfs: classify_wait from syscall records", "[procfs]") {
-    auto classify = [](char state, long syscall, std::array<std::uint64_t, 6> args) {
-        ThreadSnapshot thread;
-        thread.state = state;
-        thread.syscall = syscall;
-        thread.syscall_args = args;
-        procfs::classify_wait(thread, 0);
-        return thread;
-    };
-    constexpr std::uint64_t private_flag = 128, clock_realtime = 256;
-
-    SECTION("states decide first") {
-        CHECK(classify('Z', 202, {}).wait == WaitKind::zombie);
-        CHECK(classify('T', 202, {}).wait == WaitKind::stopped);
-        CHECK(classify('t', 202, {}).wait == WaitKind::stopped);
-        CHECK(classify('R', 202, {}).wait == WaitKind::running);
-        CHECK(classify('S', -1, {}).wait == WaitKind::running);
-    }
-    SECTION("futex") {
-        auto wait = classify('S', 202, {0x1000, private_flag | 0, 2, 0, 0, 0});
-        CHECK(wait.wait == WaitKind::futex);
-        CHECK(wait.untimed);
-        CHECK(wait.futex_address == 0x1000);
-        const std::uint64_t wait_bitset = clock_realtime | private_flag | 9;
-        auto bitset = classify('S', 202, {0x1000, wait_bitset, 0, 0x7ff0, 0, 0});
-        CHECK(bitset.wait == WaitKind::futex);
-        CHECK_FALSE(bitset.untimed);
-        CHECK(classify('S', 202, {0x1000, 6, 0, 0, 0, 0}).untimed);  // FUTEX_LOCK_PI
-        CHECK(classify('S', 202, {0x1000, 13, 0, 0, 0, 0}).untimed); // FUTEX_LOCK_PI2
-        CHECK(classify('S', 202, {0x1000, 11, 0, 0, 0, 0}).untimed); // FUTEX_WAIT_REQUEUE_PI
-        CHECK(classify('S', 202, {0x1000, 1, 1, 0, 0, 0}).wait == WaitKind::other); // FUTEX_WAKE
-        CHECK(classify('S', 449, {0x2000, 2, 0, 0, 0, 0}).untimed);                // futex_waitv
-    }
-    SECTION("file locks") {
-        auto flock_wait = classify('S', 73, {5, 2, 0, 0, 0, 0});
-        CHECK(flock_wait.wait == WaitKind::file_lock);
-        CHECK(flock_wait.untimed);
-        CHECK(flock_wait.fd == 5);
-        CHECK_FALSE(classify('S', 73, {5, 2 | 4, 0, 0, 0, 0}).untimed); // LOCK_NB
-        CHECK(classify('D', 72, {5, 7, 0, 0, 0, 0}).wait == WaitKind::file_lock);
-        CHECK(classify('S', 72, {5, 38, 0, 0, 0, 0}).untimed);
-        CHECK(classify('S', 72, {5, 3, 0, 0, 0, 0}).wait == WaitKind::other); // F_GETFL
-    }
-    SECTION("children") {
-        auto wait4 = classify('S', 61, {std::uint64_t(-1), 0, 0, 0, 0, 0});
-        CHECK(wait4.wait == WaitKind::child);
-        CHECK(wait4.untimed);
-        CHECK(wait4.waited_pid == -1);
-        CHECK_FALSE(classify('S', 61, {42, 0, 1, 0, 0, 0}).untimed); // WNOHANG
-        auto waitid_pid = classify('S', 247, {1, 42, 0, 4, 0, 0});
-        CHECK(waitid_pid.waited_pid == 42);
-        CHECK(waitid_pid.untimed);
-        CHECK(classify('S', 247, {0, 0, 0, 4, 0, 0}).waited_pid == -1);
-        CHECK_FALSE(classify('S', 247, {0, 0, 0, 4 | 1, 0, 0}).untimed);
-    }
-    SECTION("poll family") {
-        CHECK(classify('S', 7, {0, 1, std::uint64_t(-1), 0, 0, 0}).untimed);
-        CHECK_FALSE(classify('S', 7, {0, 1, 100, 0, 0, 0}).untimed);
-        CHECK(classify('S', 271, {0, 1, 0, 0, 0, 0}).untimed);
-        CHECK_FALSE(classify('S', 271, {0, 1, 0x7ff0, 0, 0, 0}).untimed);
-        CHECK(classify('S', 270, {1, 0, 0, 0, 0, 0}).untimed);
-        CHECK(classify('S', 23, {1, 0, 0, 0, 0x7ff0, 0}).wait == WaitKind::poll);
-        CHECK_FALSE(classify('S', 23, {1, 0, 0, 0, 0x7ff0, 0}).untimed);
-        CHECK(classify('S', 232, {3, 0, 1, std::uint64_t(-1), 0, 0}).untimed);
-        CHECK(classify('S', 281, {3, 0, 1, 0xffffffffULL, 0, 0}).untimed); // int -1
-        CHECK_FALSE(classify('S', 281, {3, 0, 1, 10, 0, 0}).untimed);
-        CHECK(classify('S', 441, {3, 0, 1, 0, 0, 0}).untimed);
-    }
-    SECTION("sleeps and the rest") {
-        CHECK(classify('S', 35, {}).wait == WaitKind::sleep);
-        CHECK_FALSE(classify('S', 230, {}).untimed);
-        CHECK(classify('S', 34, {}).wait == WaitKind::signal);  // pause
-        CHECK(classify('S', 130, {}).wait == WaitKind::signal); // sigsuspend
-        CHECK(classify('S', 128, {0, 0, 0, 0, 0, 0}).wait == WaitKind::signal); // sigwaitinfo
-        CHECK(classify('S', 128, {0, 0, 0x7ffd0, 0, 0, 0}).wait == WaitKind::sleep); // timed
-        CHECK_FALSE(classify('S', 202, {0x10, 0, 2, 0, 0, 0}).futex_private);
-        CHECK(classify('S', 202, {0x10, 128, 2, 0, 0, 0}).futex_private);
-        CHECK_FALSE(classify('S', 0, {}).untimed); // a read whose fd is unknown proves nothing
-        CHECK(classify('S', 0, {}).wait == WaitKind::other);
-        CHECK(classify('S', 43, {3, 0, 0, 0, 0, 0}).wait == WaitKind::pipe); // accept
-        CHECK(classify('S', 999, {}).wait == WaitKind::other);
-    }
-}
-
-TEST_CASE("procfs: the writer of a write-locked rwlock is read from around its futex words",
-          "[procfs]") {
-    pthread_rwlock_t lock;
-    pthread_rwlock_init(&lock, nullptr);
-    auto base = reinterpret_cast<std::uint64_t>(&lock);
-    // Writers sleep on __writers_futex (offset 12), readers on __wrphase_futex (offset 8).
-    CHECK(procfs::read_rwlock_writer(::getpid(), base + 12) == std::nullopt); // not locked
-    REQUIRE(pthread_rwlock_wrlock(&lock) == 0);
-    auto self = static_cast<pid_t>(::syscall(SYS_gettid));
-    CHECK(procfs::read_rwlock_writer(::getpid(), base + 12) == self);
-    CHECK(procfs::read_rwlock_writer(::getpid(), base + 8) == self);
-    pthread_rwlock_unlock(&lock);
-    REQUIRE(pthread_rwlock_rdlock(&lock) == 0); // read-locked: no writer to name
-    CHECK(procfs::read_rwlock_writer(::getpid(), base + 12) == std::nullopt);
-    pthread_rwlock_unlock(&lock);
-    pthread_rwlock_destroy(&lock);
-
-    pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER; // a locked mutex is not an rwlock
-    pthread_mutex_lock(&mutex);
-    CHECK(procfs::read_rwlock_writer(::getpid(), reinterpret_cast<std::uint64_t>(&mutex)) ==
-          std::nullopt);
-    pthread_mutex_unlock(&mutex);
 }

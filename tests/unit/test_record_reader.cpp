@@ -2,6 +2,12 @@
 // download, a fuzzer's bytes). Each is refused with one line saying what and where, within the
 // bounds of RecordLimits, and never crashes: not on 100,000 nested lists, not on a number no
 // field can hold, not on a FIFO or /dev/zero given as the file.
+//
+// Index of this file:
+// [SECTION] Records to refuse, and where to write them
+// [SECTION] Nesting and the bounds of RecordLimits
+// [SECTION] Fields of the wrong type or range, text that is not a record
+// [SECTION] The streaming parse, text cut to fit, files
 #include "sim/record/record.hpp"
 #include "sim/record/user_file.hpp"
 
@@ -24,6 +30,10 @@ using Catch::Matchers::Contains;
 using Catch::Matchers::StartsWith;
 using nlohmann::json;
 namespace fs = std::filesystem;
+
+//-----------------------------------------------------------------------------
+// [SECTION] Records to refuse, and where to write them
+//-----------------------------------------------------------------------------
 
 namespace {
 
@@ -134,6 +144,10 @@ void write_text(const std::string& path, const std::string& text) {
 }
 
 } // namespace
+
+//-----------------------------------------------------------------------------
+// [SECTION] Nesting and the bounds of RecordLimits
+//-----------------------------------------------------------------------------
 
 TEST_CASE("a record's lists nested 100,000 deep are refused in one line, not a stack overflow",
           "[record][reader]") {
@@ -256,6 +270,10 @@ TEST_CASE("half a million small objects are read or refused in linear time", "[r
     refused(threads(500'000), "more than 262144 JSON objects besides the events");
     CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(30));
 }
+
+//-----------------------------------------------------------------------------
+// [SECTION] Fields of the wrong type or range, text that is not a record
+//-----------------------------------------------------------------------------
 
 TEST_CASE("fields of the wrong type or range are refused with where they are", "[record][reader]") {
     SECTION("a number no pid can hold, a fraction, a string") {
@@ -390,6 +408,10 @@ TEST_CASE("text that is not a run record: empty, truncated, garbage, another JSO
     refused("{\"format\":\"forklore-run\",\"version\":99}",
             "run record version 99 is not supported");
 }
+
+//-----------------------------------------------------------------------------
+// [SECTION] The streaming parse, text cut to fit, files
+//-----------------------------------------------------------------------------
 
 TEST_CASE("the streaming parse reads what a JSON value would", "[record][reader]") {
     json record = small_json();

@@ -1,5 +1,5 @@
 // Native stacks of a live child process through libdw.
-#include "sim/observe/procfs.hpp"
+#include "sim/observe/proc_files.hpp"
 #include "sim/observe/stacks.hpp"
 
 #include <catch2/catch.hpp>

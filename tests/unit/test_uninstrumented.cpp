@@ -14,7 +14,7 @@
 #include "sim/probe/exec_program.hpp"
 #include "sim/verdict/explain.hpp"
 #include "sim/record/process_records.hpp"
-#include "sim/observe/procfs.hpp"
+#include "sim/observe/proc_files.hpp"
 #include "sim/verdict/thread_names.hpp"
 #include "sim/verdict/verdict.hpp"
 

@@ -1,11 +1,14 @@
-// Readers of /proc for live processes. Each returns what the kernel said, or nothing when the
-// process or thread is gone (a race with exit is normal, never an error).
+// Reading /proc files of live processes. Each reader returns what the kernel said, or nothing
+// when the process or thread is gone (a race with exit is normal, never an error).
+// Reading another process's memory is glibc_lock_words.hpp; what a syscall means as a wait is
+// wait_classification.hpp.
 #pragma once
 
 #include "sim/observe/snapshot.hpp"
 
 #include <sys/types.h>
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -35,7 +38,7 @@ struct TaskStat {
     std::string comm;
     pid_t ppid = 0;
     std::uint64_t utime = 0, stime = 0;
-    int exit_code = 0; // field 52: the raw wait status of a zombie
+    int exit_code = 0;            // field 52: the raw wait status of a zombie
     std::uint64_t start_time = 0; // field 22, in clock ticks after boot: tells a reused tid apart
     // Field 28, the address of the bottom of the stack: placed anew (randomised) by every
     // execve, so a change means the process exec'd. 0 when the kernel hides it from us.
@@ -94,9 +97,9 @@ bool timer_may_signal(pid_t pid, pid_t tid);
 std::vector<pid_t> futex_sharers(pid_t pid, std::uint64_t address,
                                  const std::vector<pid_t>& candidates);
 
-// The fds a thread blocked in poll, ppoll, select, pselect6 or epoll_wait watches: read from the
-// arguments in its memory, or the epoll fd's interest list. nullopt when they cannot be read.
-std::optional<std::vector<int>> read_watched_fds(pid_t pid, const ThreadSnapshot& thread);
+// The fds in the interest list of the epoll fd `epoll_fd` of `pid` (its fdinfo "tfd:" lines);
+// nullopt when that cannot be read.
+std::optional<std::vector<int>> read_epoll_interest_list(pid_t pid, int epoll_fd);
 
 // /proc/locks, parsed.
 std::vector<FileLockEntry> read_file_locks();
@@ -104,21 +107,5 @@ std::vector<FileLockEntry> read_file_locks();
 // lines), with `pid` as their holder. This names every holder of a flock or OFD lock, which
 // /proc/locks cannot: it gives OFD locks pid -1 and a flock the pid of its first taker.
 std::vector<FileLockEntry> read_fd_locks(pid_t pid);
-
-// Reads `size` bytes at `address` of another process (process_vm_readv). False when it fails.
-bool read_memory(pid_t pid, std::uint64_t address, void* out, std::size_t size);
-
-// For a glibc pthread_mutex_t at `address` in `pid`: its __owner field (the owner's tid in that
-// process's PID namespace), or nullopt when it cannot be read or the field is 0.
-std::optional<pid_t> read_mutex_owner(pid_t pid, std::uint64_t address);
-
-// For a thread waiting on the futex word `address` inside a glibc pthread_rwlock_t held for
-// writing (writers sleep on __writers_futex, readers on __wrphase_futex): the writer's tid
-// (__cur_writer), or nullopt when the memory around the word is not such an rwlock.
-std::optional<pid_t> read_rwlock_writer(pid_t pid, std::uint64_t futex_address);
-
-// Classifies a thread's wait from its state and syscall (fills wait, untimed, futex_address,
-// fd, waited_pid of `thread`; reads fd targets from /proc when pid != 0).
-void classify_wait(ThreadSnapshot& thread, pid_t pid);
 
 } // namespace forklore::procfs
