@@ -125,14 +125,14 @@ std::string basename_of(const std::string& path) {
 }
 
 std::string process_line(const ProcessRecord& p, bool has_parent) {
-    std::string name = p.role;
-    if (!p.program.empty() && basename_of(p.program) != p.role)
+    std::string name = p.name;
+    if (!p.program.empty() && basename_of(p.program) != p.name)
         name += fmt::format(" [{}]", basename_of(p.program));
     std::string line = fmt::format("{} {}:", p.ns_pid, name);
     if (has_parent && p.parent_ns_pid > 0)
         line += fmt::format(" {} by {} at {}",
-                            p.start_method.empty() ? std::string("made")
-                                                   : "made by " + p.start_method,
+                            !p.start_method ? std::string("made")
+                                            : "made by " + std::string(to_string(*p.start_method)),
                             p.parent_ns_pid, ms(p.start_ns));
     else
         line += fmt::format(" started at {}", ms(p.start_ns));
@@ -182,7 +182,7 @@ std::string tail(const std::string& text, std::size_t count, const std::string& 
 std::string process_tree_text(const RunRecord& record) {
     std::map<pid_t, const ProcessRecord*> shown;
     for (const auto& p : record.processes)
-        if (p.role != "host" && p.role != "reaper") shown[p.ns_pid] = &p;
+        if (!is_sandbox_process(p.role)) shown[p.ns_pid] = &p;
     std::multimap<pid_t, const ProcessRecord*> children;
     std::vector<const ProcessRecord*> roots;
     for (const auto& [pid, p] : shown) {

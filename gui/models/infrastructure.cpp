@@ -4,14 +4,10 @@
 
 namespace forklore::gui {
 
-bool is_infrastructure_role(std::string_view role) {
-    return role == "host" || role == "reaper";
-}
-
 std::size_t infrastructure_groups(const TimelineModel& model) {
     std::size_t count = 0;
     for (const auto& group : model.groups)
-        if (is_infrastructure_role(group.role))
+        if (is_sandbox_process(group.role))
             ++count;
     return count;
 }
@@ -39,7 +35,7 @@ TimelineModel without_infrastructure(const TimelineModel& model) {
         int hidden_above = 0;
         for (const auto& ancestor : ancestors)
             hidden_above += ancestor.hidden ? 1 : 0;
-        const bool hidden = is_infrastructure_role(group.role);
+        const bool hidden = is_sandbox_process(group.role);
         ancestors.push_back({group.depth, hidden});
         if (hidden)
             continue;

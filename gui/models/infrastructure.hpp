@@ -11,9 +11,6 @@
 
 namespace forklore::gui {
 
-// "host" or "reaper": the roles the runner gives the sandbox's own processes.
-bool is_infrastructure_role(std::string_view role);
-
 // The model without the infrastructure's groups, their lanes and every arrow to or from them
 // (the sandbox starting the scenario's first process, the reaper collecting its exit: the exit
 // marker stays on the process's own lane). Depths are counted again without the hidden

@@ -40,11 +40,11 @@ std::string_view to_string(ProcessState state) {
 }
 
 std::string ProcessNode::title() const {
-    if (role == "host")
+    if (role == ProcessRole::host)
         return fmt::format("host (machine pid {})", pid); // outside the sandbox's namespace
-    if (role.empty())
+    if (name.empty())
         return fmt::format("process {}", pid);
-    return fmt::format("process {} '{}'", pid, role);
+    return fmt::format("process {} '{}'", pid, name);
 }
 
 const ProcessNode *ProcessTreeModel::find(pid_t pid) const {
@@ -64,7 +64,7 @@ namespace {
 // [SECTION] a process's state and what the verdict says of it --------------------------------
 
 bool is_infrastructure(const ProcessRecord &process) {
-    return process.role == "host" || process.role == "reaper";
+    return is_sandbox_process(process.role);
 }
 
 // A live run's last sample: the processes whose every live thread waits with no timeout.
@@ -115,16 +115,15 @@ std::string short_label(const ProcessNode &node) {
 }
 
 void decide_state(ProcessNode &node, const ProcessRecord &process, bool live, bool blocked_now) {
-    if (process.wait_status) {
-        int status = *process.wait_status;
-        if (WIFSIGNALED(status)) {
+    if (const WaitStatus status = process.wait_status; status.known()) {
+        if (status.killed()) {
             node.state = ProcessState::killed_by_signal;
-            node.signal = WTERMSIG(status);
+            node.signal = status.fatal_signal();
         } else {
             node.state = ProcessState::exited;
-            node.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
+            node.exit_code = status.exited() ? status.exit_code() : 0;
         }
-        node.state_text = process.exit_description.empty() ? describe_wait_status(status)
+        node.state_text = process.exit_description.empty() ? describe_wait_status(status.raw())
                                                            : process.exit_description;
         return;
     }
@@ -267,7 +266,7 @@ ProcessTreeModel build_process_tree(const RunRecord &record, bool live,
     TreeBuilder builder{model, {}, {}, {}, 0};
     const ProcessRecord *host = nullptr;
     for (const auto &process : record.processes)
-        if (process.role == "host")
+        if (process.role == ProcessRole::host)
             host = &process;
     for (const auto &process : record.processes) {
         if (infrastructure == Infrastructure::hidden && is_infrastructure(process))
@@ -277,12 +276,13 @@ ProcessTreeModel build_process_tree(const RunRecord &record, bool live,
         node.host_pid = process.pid;
         node.parent = process.parent_ns_pid;
         node.role = process.role;
-        node.start_method = process.start_method;
+        node.name = process.name;
+        node.start_method = process.start_method ? std::string(to_string(*process.start_method)) : "";
         node.made_how = how_started(process);
         node.infrastructure = is_infrastructure(process);
         // The host forks the reaper, pid 1 of the sandbox's PID namespace: the record gives the
         // reaper no parent because the host's pid is not a namespace pid.
-        if (process.role == "reaper" && node.parent == 0 && host)
+        if (process.role == ProcessRole::reaper && node.parent == 0 && host)
             node.parent = host->ns_pid;
         node.start_ns = process.start_ns;
         node.end_ns = process.end_ns;
@@ -327,8 +327,8 @@ ProcessTreeModel build_process_tree(const RunRecord &record, bool live,
         const ProcessNode &x = builder.unordered[a];
         const ProcessNode &y = builder.unordered[b];
         // The host first, then by start time: the order the student saw them appear.
-        return std::make_tuple(x.role != "host", x.start_ns, x.pid) <
-               std::make_tuple(y.role != "host", y.start_ns, y.pid);
+        return std::make_tuple(x.role != ProcessRole::host, x.start_ns, x.pid) <
+               std::make_tuple(y.role != ProcessRole::host, y.start_ns, y.pid);
     };
     for (auto &list : builder.children)
         std::sort(list.begin(), list.end(), earlier);

@@ -39,7 +39,8 @@ struct ProcessNode {
     pid_t pid = 0;      // namespace pid (the host's own pid for the host, which lives outside)
     pid_t host_pid = 0; // 0 when only the trace knows the process
     pid_t parent = 0;   // namespace pid of the parent; 0 for a root
-    std::string role;   // "main", the child function's name, "forkserver", "reaper", "host"
+    ProcessRole role = ProcessRole::child;
+    std::string name; // "main", the child function's name, "forkserver", "reaper", "host"
     std::string start_method;    // as recorded ("" for the sandbox's own processes)
     std::string made_how;        // how_started(): the start method, or what the samples show
                                  // ("fork", "exec python3.11"); "" when nothing says

@@ -144,7 +144,7 @@ std::map<pid_t, std::int64_t> uncovered_from(const TimelineModel& model, const R
     }
     std::map<pid_t, std::int64_t> from;
     for (const TimelineGroup& group : model.groups) {
-        if (is_infrastructure_role(group.role))
+        if (is_sandbox_process(group.role))
             continue;
         auto c = coverage.find(group.pid);
         if (c == coverage.end() || !c->second.traced)
@@ -403,7 +403,7 @@ class SampledPass {
 
     std::optional<std::size_t> parent_lane(const TimelineGroup& group) const {
         auto parent = model_.group_index(group.parent_pid);
-        if (group.parent_pid == 0 || !parent || is_infrastructure_role(model_.groups[*parent].role))
+        if (group.parent_pid == 0 || !parent || is_sandbox_process(model_.groups[*parent].role))
             return std::nullopt;
         return model_.groups[*parent].first_lane;
     }
@@ -488,7 +488,7 @@ class SampledPass {
         if (auto to = parent_lane(group))
             model_.arrows.push_back(
                 {ArrowKind::exit, group.first_lane, *to, group.end_ns, group.end_ns,
-                 process.wait_status ? exit_label(*process.wait_status) : std::string(),
+                 process.wait_status.known() ? exit_label(process.wait_status.raw()) : std::string(),
                  kNoTimelineEvent});
     }
 

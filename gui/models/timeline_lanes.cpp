@@ -17,7 +17,8 @@ namespace {
 // What the record says of one process, before it has a group.
 struct GroupWork {
     pid_t pid = 0, parent = 0;
-    std::string role, start_method, exit_description;
+    std::string name, start_method, exit_description;
+    ProcessRole role = ProcessRole::child;
     std::optional<std::int64_t> start_ns, end_ns;
     std::optional<std::int64_t> first_own_event_ns;     // the first event the process recorded
     std::vector<std::pair<pid_t, std::string>> threads; // in order of appearance
@@ -51,8 +52,9 @@ std::map<pid_t, GroupWork> collect_groups(const RunRecord& record) {
     for (const auto& p : record.processes) {
         GroupWork& g = group(p.ns_pid);
         g.parent = p.parent_ns_pid;
+        g.name = p.name;
         g.role = p.role;
-        g.start_method = p.start_method;
+        g.start_method = p.start_method ? std::string(to_string(*p.start_method)) : "";
         g.exit_description = p.exit_description;
         g.start_ns = p.start_ns; // the host and its reaper start with the run (0)
         if (p.end_ns > 0)
@@ -70,11 +72,13 @@ std::map<pid_t, GroupWork> collect_groups(const RunRecord& record) {
                      e.kind == EventKind::thread_start ? field_text(e.name) : field_text(e.thread));
         switch (e.kind) {
         case EventKind::process_start:
-            if (g.role.empty())
-                g.role = field_text(e.name);
+            if (g.name.empty()) {
+                g.name = field_text(e.name);
+                g.role = role_from_name(g.name);
+            }
             if (g.parent == 0)
                 g.parent = static_cast<pid_t>(e.arg0);
-            if (g.start_method.empty() && e.text[0] && g.role != "main")
+            if (g.start_method.empty() && e.text[0] && g.role != ProcessRole::main)
                 g.start_method = field_text(e.text);
             break;
         case EventKind::thread_start:
@@ -88,8 +92,10 @@ std::map<pid_t, GroupWork> collect_groups(const RunRecord& record) {
             child.parent = e.pid;
             if (child.start_method.empty())
                 child.start_method = start_method_name(e);
-            if (child.role.empty())
-                child.role = field_text(e.name);
+            if (child.name.empty()) {
+                child.name = field_text(e.name);
+                child.role = role_from_name(child.name);
+            }
             lower_to(child.start_ns, t);
             break;
         }
@@ -114,7 +120,7 @@ std::vector<std::pair<pid_t, int>> tree_order(const std::map<pid_t, GroupWork>& 
         const GroupWork& ga = groups.at(a);
         const GroupWork& gb = groups.at(b);
         auto key = [](const GroupWork& g) {
-            return std::tuple(g.role == "host" ? 0 : 1, g.start_ns.value_or(0), g.pid);
+            return std::tuple(g.role == ProcessRole::host ? 0 : 1, g.start_ns.value_or(0), g.pid);
         };
         return key(ga) < key(gb);
     };
@@ -151,7 +157,8 @@ TimelineGroup group_of(GroupWork& work, int depth, const TimelineModel& model) {
     TimelineGroup group;
     group.pid = work.pid;
     group.parent_pid = work.parent;
-    group.role = work.role.empty() ? "process" : work.role;
+    group.name = work.name.empty() ? "process" : work.name;
+    group.role = work.role;
     group.start_method = work.start_method;
     group.exit_description = work.exit_description;
     group.start_ns = work.start_ns.value_or(0);

@@ -223,8 +223,9 @@ struct TimelineLane {
 struct TimelineGroup {
     pid_t pid = 0;                // namespace pid (the host's own pid for the host)
     pid_t parent_pid = 0;         // 0 for the sandbox's own processes
-    std::string role;             // "main", a child function's name, "forkserver", "reaper", "host"
-    std::string start_method;     // how its parent made it ("" for the sandbox's own)
+    ProcessRole role = ProcessRole::child;
+    std::string name;             // "main", a child function's name, "forkserver", "reaper", "host"
+    std::string start_method;     // how its parent made it, as a label ("" for the sandbox's own)
     std::string exit_description; // "killed by SIGABRT"; empty while unknown
     std::int64_t start_ns = 0, end_ns = 0;
     bool ended = false; // reaped (end_ns is its exit); otherwise it lived to the end of the run

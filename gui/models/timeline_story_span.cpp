@@ -36,7 +36,7 @@ void frame_story(TimelineModel& model, const RunRecord& record) {
     std::unordered_set<pid_t> program;
     std::optional<std::int64_t> start;
     for (const TimelineGroup& group : model.groups)
-        if (!is_infrastructure_role(group.role)) {
+        if (!is_sandbox_process(group.role)) {
             program.insert(group.pid);
             start = std::min(start.value_or(group.start_ns), group.start_ns);
         }

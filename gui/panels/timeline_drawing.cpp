@@ -511,20 +511,20 @@ void draw_arrow(ImDrawList* draw, ImVec2 from, ImVec2 to, ImU32 colour, const st
 }
 
 std::string group_label(const TimelineGroup& group) {
-    std::string label = fmt::format("pid {} {}", group.pid, group.role);
+    std::string label = fmt::format("pid {} {}", group.pid, group.name);
     if (!group.start_method.empty())
         label += fmt::format(" ({})", group.start_method);
-    if (group.role == "host") // it lives outside the sandbox's PID namespace
+    if (group.role == ProcessRole::host) // it lives outside the sandbox's PID namespace
         label += " (machine pid)";
     return label;
 }
 
 std::string group_tooltip(const TimelineGroup& group, const TimelineModel& model) {
-    std::string text = fmt::format("process {} '{}'", group.pid, group.role);
-    if (group.role == "host")
+    std::string text = fmt::format("process {} '{}'", group.pid, group.name);
+    if (group.role == ProcessRole::host)
         text += "\nthe sandbox's host: it lives outside the sandbox, so this pid is the "
                 "machine's; every other pid is the sandbox's own (its PID namespace)";
-    else if (group.role == "reaper")
+    else if (group.role == ProcessRole::reaper)
         text += "\nthe sandbox's reaper: pid 1 of the sandbox, it collects orphaned processes";
     if (group.parent_pid != 0)
         text += fmt::format(

@@ -177,8 +177,8 @@ void LockReplayer::index_threads_and_forks() {
     }
     // Dropped child_start events: the process list still says how each process was made.
     for (const auto& process : record_.processes)
-        if (const auto method = start_method_from_string(process.start_method);
-            method && copies_memory(*method) && process.parent_ns_pid > 0)
+        if (process.start_method && copies_memory(*process.start_method) &&
+            process.parent_ns_pid > 0)
             fork_origin_.emplace(process.ns_pid, ForkOrigin{process.parent_ns_pid, 0});
 }
 
@@ -201,7 +201,7 @@ void LockReplayer::name(std::optional<ThreadRef>& thread) const {
 
 bool LockReplayer::process_ended(pid_t pid) const {
     const ProcessRecord* process = record_.find_process(pid);
-    return process && process->wait_status.has_value();
+    return process && process->wait_status.known();
 }
 // Alive when the run ended: its process was not reaped and it did not exit. (A process the
 // runner killed at the end was alive at the verdict, which is the moment the table shows.)

@@ -164,10 +164,12 @@ std::vector<ProcessRecord> build_process_records(const std::vector<Event>& event
         switch (event.kind) {
         case EventKind::process_start: {
             ProcessRecord& record = process(event.pid);
-            record.role = event.name;
+            record.name = event.name;
+            record.role = role_from_name(record.name);
             record.parent_ns_pid = static_cast<pid_t>(event.arg0);
-            if (event.text[0] && record.start_method.empty() && record.role != "main")
-                record.start_method = event.text;
+            // The main process's text is its scenario's id; any other's, how it was made.
+            if (record.role != ProcessRole::main && !record.start_method)
+                record.start_method = start_method_from_string(field_text(event.text));
             if (record.start_ns == 0) record.start_ns = t;
             add_thread(record, event.tid, event.thread);
             break;
@@ -175,15 +177,18 @@ std::vector<ProcessRecord> build_process_records(const std::vector<Event>& event
         case EventKind::child_start: {
             ProcessRecord& record = process(static_cast<pid_t>(event.object));
             record.parent_ns_pid = event.pid;
-            record.start_method = std::string(to_string(static_cast<StartMethod>(event.arg0)));
-            if (record.role.empty()) record.role = event.name;
+            record.start_method = static_cast<StartMethod>(event.arg0);
+            if (record.name.empty()) {
+                record.name = event.name;
+                record.role = role_from_name(record.name);
+            }
             if (record.start_ns == 0 || t < record.start_ns) record.start_ns = t;
             break;
         }
         case EventKind::process_exit: {
             ProcessRecord& record = process(static_cast<pid_t>(event.object));
-            if (!record.wait_status) {
-                record.wait_status = static_cast<int>(event.arg0);
+            if (!record.wait_status.known()) {
+                record.wait_status = WaitStatus::from_raw(static_cast<int>(event.arg0));
                 record.end_ns = t;
                 record.exit_description = describe_wait_status(static_cast<int>(event.arg0));
             }
@@ -215,7 +220,10 @@ std::vector<ProcessRecord> build_process_records(const std::vector<Event>& event
         ProcessRecord& record = process(seen.ns_pid);
         sampled[seen.ns_pid] = &seen;
         record.pid = seen.pid;
-        if (record.role.empty()) record.role = seen.infrastructure ? "reaper" : seen.comm;
+        if (record.name.empty()) {
+            record.role = seen.infrastructure ? ProcessRole::reaper : ProcessRole::child;
+            record.name = seen.infrastructure ? std::string(to_string(ProcessRole::reaper)) : seen.comm;
+        }
         if (record.parent_ns_pid == 0) record.parent_ns_pid = seen.parent_ns_pid;
         const std::int64_t first_seen = seen.first_seen_ns - start_time_ns;
         if (record.start_ns == 0) record.start_ns = first_seen; // the trace is more exact
@@ -228,9 +236,9 @@ std::vector<ProcessRecord> build_process_records(const std::vector<Event>& event
                                                       seen.programs[i].exe,
                                                       seen.programs[i].command});
         }
-        if (!record.wait_status && !seen.infrastructure) {
+        if (!record.wait_status.known() && !seen.infrastructure) {
             if (seen.zombie_status) {
-                record.wait_status = seen.zombie_status;
+                record.wait_status = WaitStatus::from_raw(*seen.zombie_status);
                 record.end_ns = seen.zombie_ns - start_time_ns;
                 record.exit_description = describe_wait_status(*seen.zombie_status);
             } else if (seen.gone_ns) {
@@ -250,15 +258,16 @@ std::vector<ProcessRecord> build_process_records(const std::vector<Event>& event
                     if (known_tid == tid) known_name = name;
         if (record.program.empty() && !record.execs.empty())
             record.program = record.execs.back().program;
-        if (!record.role.empty() || record.program.empty()) continue;
-        record.role = basename_of(record.program);
+        if (!record.name.empty() || record.program.empty()) continue;
+        record.name = basename_of(record.program); // a child the trace did not name
     }
     // The host (outside the PID namespace, so its own pid is its host pid) and its reaper end
     // together: the host exits with the reaper's code, which is the scenario main's.
     if (end.host_pid > 0) {
         ProcessRecord& host = process(end.host_pid);
         host.pid = end.host_pid;
-        host.role = "host";
+        host.role = ProcessRole::host;
+        host.name = to_string(ProcessRole::host);
         host.parent_ns_pid = 0;
         host.threads.clear();
         host.threads.emplace_back(end.host_pid, "forklore-host");
@@ -266,19 +275,18 @@ std::vector<ProcessRecord> build_process_records(const std::vector<Event>& event
         host.command.clear();
     }
     for (auto& [pid, record] : by_pid) {
-        if (record.role != "host" && record.role != "reaper") continue;
+        if (!is_sandbox_process(record.role)) continue;
         if (end.killed_by_runner) {
             record.killed_by_runner = true;
             record.exit_description = "killed by the runner when it ended the sandbox";
         } else {
-            record.wait_status = end.host_status;
+            record.wait_status = WaitStatus::from_raw(end.host_status);
             record.exit_description = describe_wait_status(end.host_status);
         }
     }
     std::vector<ProcessRecord> records;
     for (auto& [pid, record] : by_pid) {
-        bool own = record.role == "reaper" || record.role == "host";
-        if (!record.wait_status && !own) {
+        if (!record.wait_status.known() && !is_sandbox_process(record.role)) {
             if (ended_unrecorded.count(pid)) {
                 // A program nobody instrumented reaped it between two samples.
                 record.exit_description = "exited; its parent reaped it unseen (status unknown)";
@@ -297,7 +305,7 @@ std::vector<ProcessRecord> build_process_records(const std::vector<Event>& event
 }
 
 std::string how_started(const ProcessRecord& process) {
-    if (!process.start_method.empty()) return process.start_method;
+    if (process.start_method) return std::string(to_string(*process.start_method));
     if (process.parent_ns_pid == 0 || process.pid == 0) return "";
     // build_process_records lists an exec at the first sight of a process whose program was
     // not its parent's (ProcessHistory::Process::execed_before_seen).

@@ -151,16 +151,16 @@ json process_to_json(const ProcessRecord& p) {
     json j{{"pid", p.ns_pid},
            {"host_pid", p.pid},
            {"parent_pid", p.parent_ns_pid},
-           {"role", p.role},
-           {"start_method", p.start_method},
+           {"role", p.name}, // the name; its role follows from it (role_from_name)
+           {"start_method", p.start_method ? to_string(*p.start_method) : ""},
            {"start_ns", p.start_ns},
            {"end_ns", p.end_ns},
            {"killed_by_runner", p.killed_by_runner},
            {"exit", p.exit_description},
            {"output", p.output},
            {"threads", threads}};
-    if (p.wait_status)
-        j["wait_status"] = *p.wait_status;
+    if (p.wait_status.known())
+        j["wait_status"] = p.wait_status.raw();
     if (!p.program.empty())
         j["program"] = p.program;
     if (!p.command.empty())

@@ -4,6 +4,9 @@
 
 #include "sim/sandbox/cgroup.hpp"
 #include "sim/protocol/events.hpp"
+#include "sim/protocol/process_role.hpp"
+#include "sim/protocol/start_method.hpp"
+#include "sim/protocol/wait_status.hpp"
 #include "sim/sandbox/containment.hpp"
 #include "sim/scenario/scenario.hpp"
 #include "sim/observe/snapshot.hpp"
@@ -37,10 +40,12 @@ struct ProcessRecord {
     pid_t pid = 0;        // host pid (0 when only the trace knows the process)
     pid_t ns_pid = 0;     // pid inside the sandbox: the one the trace and explanations use
     pid_t parent_ns_pid = 0;
-    std::string role;     // "main", a child function's name, "forkserver", "reaper", "host"
-    std::string start_method; // how its parent made it ("" for the sandbox's own)
-    std::int64_t start_ns = 0, end_ns = 0; // relative to the run's start; end 0 when alive
-    std::optional<int> wait_status;        // raw wait status when it was reaped
+    ProcessRole role = ProcessRole::child;
+    std::string name; // "main", a child function's name, "forkserver", "reaper", "host"; the
+                      // program's name for a process the trace does not name
+    std::optional<StartMethod> start_method; // how its parent made it (none for the sandbox's own)
+    std::int64_t start_ns = 0, end_ns = 0;   // relative to the run's start; end 0 when alive
+    WaitStatus wait_status;                  // unknown until it was reaped
     bool killed_by_runner = false;         // still alive when the runner ended the sandbox
     std::string exit_description;          // "exited with code 0", "killed by SIGSEGV"
     std::string output;                    // what it wrote through the probes (output events)

@@ -234,15 +234,17 @@ ProcessRecord process_from_json(const json& j) {
     p.ns_pid = whole(j, "pid", 0);
     p.pid = whole(j, "host_pid", 0);
     p.parent_ns_pid = whole(j, "parent_pid", 0);
-    p.role = text(j, "role");
-    p.start_method = text(j, "start_method");
+    p.name = text(j, "role");
+    p.role = role_from_name(p.name);
+    if (!text(j, "start_method").empty())
+        p.start_method = named<StartMethod>(kStartMethodNames, j, "start_method", "start method");
     p.start_ns = time_ns(j, "start_ns");
     p.end_ns = time_ns(j, "end_ns");
     p.killed_by_runner = flag(j, "killed_by_runner", false);
     p.exit_description = text(j, "exit");
     p.output = text(j, "output");
     if (member(j, "wait_status"))
-        p.wait_status = whole(j, "wait_status", 0);
+        p.wait_status = WaitStatus::from_raw(whole(j, "wait_status", 0));
     p.threads = list_of(j, "threads", [](const json& t) {
         require_object(t);
         return std::pair<pid_t, std::string>(whole(t, "tid", 0), text(t, "name"));

@@ -74,11 +74,10 @@ std::string left_running_sentence(const std::vector<LeftRunning>& left) {
 std::string oom_victims(const RunRecord& record) {
     std::vector<std::string> victims;
     for (const auto& process : record.processes)
-        if (process.wait_status && WIFSIGNALED(*process.wait_status) &&
-            WTERMSIG(*process.wait_status) == SIGKILL && !process.killed_by_runner)
+        if (process.wait_status.fatal_signal() == SIGKILL && !process.killed_by_runner)
             victims.push_back(
                 fmt::format("{} ({})", process.ns_pid,
-                            process.command.empty() ? process.role : process.command));
+                            process.command.empty() ? process.name : process.command));
     if (victims.empty())
         return {};
     return fmt::format(" Killed by the OOM killer: process{} {}.", victims.size() == 1 ? "" : "es",

@@ -268,7 +268,7 @@ TEST_CASE("the run record knows every process, how it was made and how it ended"
     CHECK(record.stderr_text.empty());
     std::map<std::string, const ProcessRecord*> by_role;
     for (const auto& process : record.processes)
-        by_role[process.role] = &process;
+        by_role[process.name] = &process;
     for (const char* role : {"host", "reaper", "main", "forkserver", "read"}) {
         INFO("role " << role);
         REQUIRE(by_role.count(role) == 1);

@@ -26,7 +26,7 @@ RunRecord run_default_knobs(const std::string& id, bool namespaces) {
 
 pid_t main_process(const RunRecord& record) {
     for (const auto& process : record.processes)
-        if (process.role == "main") return process.ns_pid;
+        if (process.role == ProcessRole::main) return process.ns_pid;
     return 0;
 }
 

@@ -146,7 +146,7 @@ TEST_CASE("layout: a small window keeps every region, and a large one gets the l
         CHECK(region.height > 0);
     }
     for (const auto& group : app.timeline.model.groups)
-        CHECK_FALSE(is_infrastructure_role(group.role));
+        CHECK_FALSE(is_sandbox_process(group.role));
 
     resize(1280, 800);
     draw_frames(imgui, app, kSettle);
@@ -198,7 +198,7 @@ TEST_CASE("layout: the sandbox's host and reaper are hidden until the toggle sho
     draw_frames(imgui, app, kSettle);
     REQUIRE(app.timeline.infrastructure_groups > 0); // the record has them
     for (const auto& group : app.timeline.model.groups)
-        CHECK_FALSE(is_infrastructure_role(group.role));
+        CHECK_FALSE(is_sandbox_process(group.role));
     // The scenario's first process is a root once the sandbox above it is hidden.
     REQUIRE_FALSE(app.timeline.model.groups.empty());
     CHECK(app.timeline.model.groups.front().depth == 0);
@@ -220,7 +220,7 @@ TEST_CASE("layout: the sandbox's host and reaper are hidden until the toggle sho
     CHECK(app.show_infrastructure);
     bool host_shown = false;
     for (const auto& node : app.process_tree.model.nodes)
-        if (node.role == "host") {
+        if (node.role == ProcessRole::host) {
             host_shown = true;
             CHECK(node.title().find("machine pid") != std::string::npos);
         }
@@ -229,7 +229,7 @@ TEST_CASE("layout: the sandbox's host and reaper are hidden until the toggle sho
     draw_frames(imgui, app, kSettle);
     std::size_t shown = 0;
     for (const auto& group : app.timeline.model.groups)
-        shown += is_infrastructure_role(group.role);
+        shown += is_sandbox_process(group.role);
     CHECK(shown == app.timeline.infrastructure_groups);
 }
 

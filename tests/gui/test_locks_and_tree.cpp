@@ -33,7 +33,7 @@ RecordView view_of(std::shared_ptr<const RunRecord> record, std::uint64_t genera
 // The process the scenario's main process started to run child function `role`.
 const ProcessRecord *child_named(const RunRecord &record, const std::string &role) {
     for (const auto &process : record.processes)
-        if (process.role == role && process.parent_ns_pid != 0)
+        if (process.name == role && process.parent_ns_pid != 0)
             return &process;
     return nullptr;
 }
@@ -204,7 +204,7 @@ TEST_CASE("locks: file locks from /proc/locks name the holding and the waiting p
     CHECK(lock.state == LockState::held_with_waiters);
     const ProcessRecord *worker = nullptr;
     for (const auto &process : record->processes)
-        if (process.start_method == "fork")
+        if (process.start_method == StartMethod::fork)
             worker = &process;
     REQUIRE(worker != nullptr);
     REQUIRE(lock.holders.size() == 1);
@@ -256,7 +256,7 @@ TEST_CASE("process tree: the orphaned record's child was made by fork, stuck, th
     REQUIRE(reaper != nullptr);
     CHECK(reaper->infrastructure);
     CHECK(parent->edge_label == "sandbox");
-    CHECK(tree.nodes.front().role == "host");
+    CHECK(tree.nodes.front().role == ProcessRole::host);
     CHECK(tree.nodes.front().depth == 0);
     CHECK(tree.levels == child->depth + 1);
     CHECK(child->state_label == "stuck");

@@ -48,7 +48,7 @@ bool have_python() {
 // The scenario's (or exec's) first process: the one the sandbox's reaper started.
 const ProcessRecord& main_process(const RunRecord& record) {
     for (const auto& process : record.processes)
-        if (process.role == "main")
+        if (process.role == ProcessRole::main)
             return process;
     FAIL("no main process");
     return record.processes.front();
@@ -161,8 +161,7 @@ void check_fork_arrow(const TimelineModel& model, pid_t parent, pid_t child) {
 void check_ended_processes(const TimelineModel& model, const ProcessTreeModel& tree,
                            const RunRecord& record) {
     for (const ProcessRecord& process : record.processes) {
-        if (process.end_ns <= 0 || process.killed_by_runner || process.role == "host" ||
-            process.role == "reaper")
+        if (process.end_ns <= 0 || process.killed_by_runner || is_sandbox_process(process.role))
             continue;
         INFO("process " << process.ns_pid << ": " << process.exit_description);
         auto group = model.group_index(process.ns_pid);
@@ -217,9 +216,9 @@ TEST_CASE("samples: a Python program run by exec that hangs at fork shows waits,
         if (process.parent_ns_pid == main.ns_pid && process.ns_pid != stuck.pid)
             first = &process;
     REQUIRE(first);
-    REQUIRE(first->wait_status);
-    CHECK(WIFEXITED(*first->wait_status));
-    CHECK(WEXITSTATUS(*first->wait_status) == 3);
+    REQUIRE(first->wait_status.known());
+    CHECK(first->wait_status.exited());
+    CHECK(first->wait_status.exit_code() == 3);
 
     const TimelineModel model = build_timeline_model(*record);
     check_stuck_worker_lane(model, *record);

@@ -20,7 +20,7 @@ namespace forklore::gui::test {
 inline const TimelineGroup* find_group(const TimelineModel& model, const std::string& role,
                                        const std::string& start_method = "") {
     for (const auto& group : model.groups)
-        if (group.role == role && (start_method.empty() || group.start_method == start_method))
+        if (group.name == role && (start_method.empty() || group.start_method == start_method))
             return &group;
     return nullptr;
 }

@@ -155,7 +155,8 @@ inline // The classic: main forks while 'worker' holds the logger lock; the chil
     ProcessRecord main_process;
     main_process.pid = 1001;
     main_process.ns_pid = 1;
-    main_process.role = "main";
+    main_process.role = ProcessRole::main;
+    main_process.name = "main";
     main_process.start_ns = 0;
     main_process.killed_by_runner = true;
     main_process.exit_description = "killed by the runner";
@@ -165,11 +166,11 @@ inline // The classic: main forks while 'worker' holds the logger lock; the chil
     child_process.pid = 1003;
     child_process.ns_pid = 3;
     child_process.parent_ns_pid = 1;
-    child_process.role = "child_main";
-    child_process.start_method = "fork";
+    child_process.name = "child_main";
+    child_process.start_method = StartMethod::fork;
     child_process.start_ns = 5 * kMs;
     child_process.end_ns = 900 * kMs;
-    child_process.wait_status = SIGKILL; // raw status of a death by SIGKILL
+    child_process.wait_status = WaitStatus::from_raw(SIGKILL); // raw status of a death by SIGKILL
     child_process.exit_description = "killed by SIGKILL";
     child_process.threads = {{3, "main"}};
     r.processes = {main_process, child_process};

@@ -83,7 +83,8 @@ RunRecord small_record() {
     r.snapshots = {snapshot, snapshot};
     ProcessRecord main_process;
     main_process.ns_pid = 2;
-    main_process.role = "main";
+    main_process.role = ProcessRole::main;
+    main_process.name = "main";
     main_process.threads = {{2, "main"}};
     r.processes = {main_process};
     ThreadStack stack;

@@ -147,9 +147,10 @@ TEST_CASE("a deadlocked run record survives a round trip through JSON", "[record
         const ProcessRecord* main_process = r.find_process(1);
         REQUIRE(main_process != nullptr);
         CHECK(main_process->pid == 1001);
-        CHECK(main_process->role == "main");
+        CHECK(main_process->role == ProcessRole::main);
+        CHECK(main_process->name == "main");
         CHECK(main_process->killed_by_runner);
-        CHECK_FALSE(main_process->wait_status.has_value());
+        CHECK_FALSE(main_process->wait_status.known());
         CHECK(main_process->output == "worker: working\n");
         CHECK(main_process->threads ==
               std::vector<std::pair<pid_t, std::string>>{{1, "main"}, {2, "worker"}});
@@ -157,13 +158,14 @@ TEST_CASE("a deadlocked run record survives a round trip through JSON", "[record
         const ProcessRecord* child = r.find_process(3);
         REQUIRE(child != nullptr);
         CHECK(child->parent_ns_pid == 1);
-        CHECK(child->role == "child_main");
-        CHECK(child->start_method == "fork");
+        CHECK(child->role == ProcessRole::child);
+        CHECK(child->name == "child_main");
+        CHECK(child->start_method == StartMethod::fork);
         CHECK(child->start_ns == 5 * kMs);
         CHECK(child->end_ns == 900 * kMs);
-        REQUIRE(child->wait_status.has_value());
-        CHECK(WIFSIGNALED(*child->wait_status));
-        CHECK(WTERMSIG(*child->wait_status) == SIGKILL);
+        REQUIRE(child->wait_status.known());
+        CHECK(child->wait_status.killed());
+        CHECK(child->wait_status.fatal_signal() == SIGKILL);
         CHECK(child->exit_description == "killed by SIGKILL");
         CHECK_FALSE(child->killed_by_runner);
         CHECK(r.find_process(42) == nullptr);

@@ -178,7 +178,7 @@ TEST_CASE("the samples alone give the process tree: forks, execs, exits", "[reco
     CHECK(how_started(*sh) == "fork");
     CHECK(how_started(*parent) == "exec python3.11");
     ProcessRecord spawned = *sh;
-    spawned.start_method = "spawn";
+    spawned.start_method = StartMethod::spawn;
     CHECK(how_started(spawned) == "spawn");
     ProcessRecord unseen = *sh;
     unseen.pid = 0; // only the trace knows it
