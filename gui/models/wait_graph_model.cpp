@@ -132,17 +132,18 @@ class GraphBuilder {
             n.kind = Kind::process;
             n.pid = pid;
             const ProcessRecord* process = record_.find_process(pid);
-            n.label = process && !process->role.empty()
-                          ? fmt::format("process {} ({})", pid, process->role)
+            n.label = process && !process->name.empty()
+                          ? fmt::format("process {} ({})", pid, process->name)
                           : fmt::format("process {}", pid);
             if (process) {
-                n.detail = process->start_method.empty()
+                n.detail = !process->start_method
                                ? std::string("process")
-                               : fmt::format("child made by {}", process->start_method);
+                               : fmt::format("child made by {}", to_string(*process->start_method));
                 add_line(n.tooltip, n.label);
-                if (!process->start_method.empty())
-                    add_line(n.tooltip, "made by " + process->start_method + " from process " +
-                                            std::to_string(process->parent_ns_pid));
+                if (process->start_method)
+                    add_line(n.tooltip, fmt::format("made by {} from process {}",
+                                                    to_string(*process->start_method),
+                                                    process->parent_ns_pid));
                 if (!process->exit_description.empty())
                     add_line(n.tooltip, "at the end: " + process->exit_description);
             } else {

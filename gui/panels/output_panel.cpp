@@ -56,9 +56,9 @@ void draw_text_region(const char* id, const char* stream, const std::string& tex
 
 std::string process_name(const RunRecord& record, pid_t pid) {
     const ProcessRecord* process = record.find_process(pid);
-    if (!process || process->role.empty())
+    if (!process || process->name.empty())
         return fmt::format("process {}", pid);
-    return fmt::format("process {} ({})", pid, process->role);
+    return fmt::format("process {} ({})", pid, process->name);
 }
 
 void draw_process_output(OutputPanelState& state, const RunRecord& record) {

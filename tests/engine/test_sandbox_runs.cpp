@@ -131,7 +131,7 @@ TEST_CASE("a deadlock is proven from kernel state, long before the deadline", "[
     // The trace shows the fork, and the record knows every process and how it was made.
     const ProcessRecord* waiter = record.find_process(child);
     REQUIRE(waiter != nullptr);
-    CHECK(waiter->start_method == "fork");
+    CHECK(waiter->start_method == StartMethod::fork);
     CHECK(waiter->killed_by_runner);
 }
 
@@ -256,7 +256,8 @@ TEST_CASE("the sandbox enters its namespaces where the kernel allows", "[engine]
     if (record.sandbox.find("pid") != std::string::npos) {
         const ProcessRecord* main_process = record.find_process(2);
         REQUIRE(main_process != nullptr);
-        CHECK(main_process->role == "main");
+        CHECK(main_process->role == ProcessRole::main);
+        CHECK(main_process->name == "main");
     }
 }
 
@@ -276,7 +277,7 @@ TEST_CASE("the run record knows every process, how it was made and how it ended"
         CHECK(by_role[role]->exit_description == "exited with code 0");
     }
     // The worker was forked by the server, which was forked by main before any thread existed.
-    CHECK(by_role["read"]->start_method == "forkserver");
+    CHECK(by_role["read"]->start_method == StartMethod::forkserver);
     CHECK(by_role["read"]->parent_ns_pid == by_role["forkserver"]->ns_pid);
     CHECK(by_role["forkserver"]->parent_ns_pid == by_role["main"]->ns_pid);
     CHECK(by_role["read"]->output.find("worker read 65536 bytes") != std::string::npos);

@@ -76,7 +76,7 @@ TEST_CASE("locks: the child's copy of file_lock is held by the parent's reader, 
     REQUIRE(record->verdict.kind == VerdictKind::deadlocked);
     const ProcessRecord *child = child_named(*record, "read");
     REQUIRE(child != nullptr);
-    REQUIRE(child->start_method == "fork");
+    REQUIRE(child->start_method == StartMethod::fork);
     const pid_t parent = child->parent_ns_pid;
     const ProcessRecord *parent_record = record->find_process(parent);
     REQUIRE(parent_record != nullptr);

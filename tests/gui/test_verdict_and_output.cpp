@@ -100,7 +100,7 @@ TEST_CASE("the orphaned lock's graph: the child's main thread waits for a lock h
     // The owner lives in the parent, which made the waiter's process with fork().
     const ProcessRecord* child = record->find_process(waiter.pid);
     REQUIRE(child != nullptr);
-    CHECK(child->start_method == "fork");
+    CHECK(child->start_method == StartMethod::fork);
     CHECK(owner.pid == child->parent_ns_pid);
     CHECK(owner.pid != waiter.pid);
     CHECK(owner.label == fmt::format("reader (tid {}) @ process {}", owner.tid, owner.pid));

@@ -31,7 +31,8 @@ struct Trace {
         process.pid = pid + kHostOffset;
         process.ns_pid = pid;
         process.parent_ns_pid = parent;
-        process.start_method = parent ? std::string(to_string(method)) : std::string();
+        if (parent)
+            process.start_method = method;
         process.threads = std::move(threads);
         record.processes.push_back(std::move(process));
         return record.processes.back();

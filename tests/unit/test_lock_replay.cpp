@@ -184,7 +184,7 @@ TEST_CASE("lock replay: exec ends a process's copies, a reaped process's copy sa
     Trace trace(VerdictKind::completed);
     trace.process(2, 0, StartMethod::fork, {{2, "main"}});
     trace.process(4, 2, StartMethod::fork, {{4, "worker"}});
-    trace.process(5, 2, StartMethod::fork, {{5, "other"}}).wait_status = 0;
+    trace.process(5, 2, StartMethod::fork, {{5, "other"}}).wait_status = WaitStatus::from_raw(0);
     trace.lock(1, EventKind::lock_acquired, 2, 2, "main", kFileLock, LockKind::mutex, "log");
     trace.fork(2, 2, 2, "main", 4);
     trace.event(3, EventKind::exec, 4, 4, "worker", 0, 0);

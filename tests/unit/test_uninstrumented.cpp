@@ -151,7 +151,7 @@ TEST_CASE("the samples alone give the process tree: forks, execs, exits", "[reco
     const ProcessRecord* sh = find(records, 3);
     REQUIRE(parent != nullptr);
     REQUIRE(sh != nullptr);
-    CHECK(parent->role == "python3");
+    CHECK(parent->name == "python3");
     CHECK(parent->program == python);
     CHECK(parent->start_ns == 1 * kMs);
     CHECK(parent->threads == std::vector<std::pair<pid_t, std::string>>{{2, "python3"}, {4, "python3"}});
