@@ -186,7 +186,7 @@ std::string event_args_text(const Event& event) {
             return std::string(kStartMethodNames[static_cast<std::size_t>(event.arg0)]);
         return fmt::format("method {}", event.arg0);
     case EventKind::process_exit:
-        return describe_wait_status(static_cast<int>(event.arg0));
+        return WaitStatus::from_raw(static_cast<int>(event.arg0)).text();
     case EventKind::signal_sent:
         return signal_name(static_cast<int>(event.arg0));
     case EventKind::output:

@@ -123,7 +123,7 @@ void decide_state(ProcessNode &node, const ProcessRecord &process, bool live, bo
             node.state = ProcessState::exited;
             node.exit_code = status.exited() ? status.exit_code() : 0;
         }
-        node.state_text = process.exit_description.empty() ? describe_wait_status(status.raw())
+        node.state_text = process.exit_description.empty() ? status.text()
                                                            : process.exit_description;
         return;
     }

@@ -488,7 +488,7 @@ class SampledPass {
         if (auto to = parent_lane(group))
             model_.arrows.push_back(
                 {ArrowKind::exit, group.first_lane, *to, group.end_ns, group.end_ns,
-                 process.wait_status.known() ? exit_label(process.wait_status.raw()) : std::string(),
+                 process.wait_status.known() ? exit_label(process.wait_status) : std::string(),
                  kNoTimelineEvent});
     }
 

@@ -104,7 +104,7 @@ std::map<pid_t, GroupWork> collect_groups(const RunRecord& record) {
             if (!child.end_ns)
                 child.end_ns = t;
             if (child.exit_description.empty())
-                child.exit_description = describe_wait_status(static_cast<int>(e.arg0));
+                child.exit_description = WaitStatus::from_raw(static_cast<int>(e.arg0)).text();
             break;
         }
         default:

@@ -160,11 +160,11 @@ std::string ms(std::int64_t ns) {
     return fmt::format("{:.3f} ms", static_cast<double>(ns) / 1e6);
 }
 
-std::string exit_label(int status) {
-    if (WIFEXITED(status))
-        return fmt::format("exit {}", WEXITSTATUS(status));
-    if (WIFSIGNALED(status))
-        return signal_name(WTERMSIG(status));
+std::string exit_label(WaitStatus status) {
+    if (status.exited())
+        return fmt::format("exit {}", status.exit_code());
+    if (status.killed())
+        return signal_name(status.fatal_signal());
     return "ended";
 }
 

@@ -28,7 +28,7 @@ namespace forklore::gui {
 // [SECTION] What several passes use ---------------------------------------------------------
 
 std::string ms(std::int64_t ns);    // "12.345 ms"
-std::string exit_label(int status); // "exit 0", "SIGKILL"
+std::string exit_label(WaitStatus status); // "exit 0", "SIGKILL"
 
 // The start method a child_start event names (its arg0); nothing for a number no method has.
 std::optional<StartMethod> recorded_start_method(const Event& child_start);

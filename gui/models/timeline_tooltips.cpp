@@ -119,7 +119,7 @@ std::string describe_event(const RunRecord& record, std::size_t index) {
         break;
     case EventKind::process_exit:
         text += fmt::format("\nprocess {} {}", e.object,
-                            describe_wait_status(static_cast<int>(e.arg0)));
+                            WaitStatus::from_raw(static_cast<int>(e.arg0)).text());
         break;
     case EventKind::process_start:
         text += fmt::format("\nrole '{}', parent process {}", e.name, e.arg0);

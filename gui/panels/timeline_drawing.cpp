@@ -448,8 +448,7 @@ void draw_markers(ImDrawList* draw, const TimelineLane& lane, const Mapping& map
         const float x = map.x(static_cast<double>(marker.t_ns));
         ImU32 colour = marker_colour(marker.kind);
         if (marker.kind == MarkerKind::exit && marker.event < record.events.size()) {
-            const int status = static_cast<int>(record.events[marker.event].arg0);
-            if (WIFSIGNALED(status))
+            if (WaitStatus::from_raw(static_cast<int>(record.events[marker.event].arg0)).killed())
                 colour = kExitBySignal;
         }
         const bool selected = selection.is_event(marker.event);

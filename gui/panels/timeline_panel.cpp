@@ -338,7 +338,7 @@ void draw_arrows(const TimelinePanelState& state, const Canvas& canvas, const Ma
         } else if (arrow.kind == ArrowKind::exit) {
             colour = IM_COL32(170, 170, 180, 200);
             if (arrow.event < record.events.size() &&
-                WIFSIGNALED(static_cast<int>(record.events[arrow.event].arg0)))
+                WaitStatus::from_raw(static_cast<int>(record.events[arrow.event].arg0)).killed())
                 colour = kExitBySignal;
         }
         if (selection.is_event(arrow.event))

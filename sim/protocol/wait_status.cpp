@@ -8,16 +8,12 @@
 
 namespace forklore {
 
-namespace {
-
-// "SIGSEGV", or "signal 77" for a number without a name.
-std::string name_of_signal(int signal) {
+std::string signal_name(int signal) {
     const char* abbreviation = sigabbrev_np(signal);
-    if (abbreviation) return fmt::format("SIG{}", abbreviation);
+    if (abbreviation)
+        return fmt::format("SIG{}", abbreviation);
     return fmt::format("signal {}", signal);
 }
-
-} // namespace
 
 bool WaitStatus::exited() const { return known() && WIFEXITED(raw_); }
 
@@ -30,8 +26,8 @@ int WaitStatus::fatal_signal() const { return killed() ? WTERMSIG(raw_) : 0; }
 std::string WaitStatus::text() const {
     if (!known()) return "unknown";
     if (WIFEXITED(raw_)) return fmt::format("exited with code {}", WEXITSTATUS(raw_));
-    if (WIFSIGNALED(raw_)) return fmt::format("killed by {}", name_of_signal(WTERMSIG(raw_)));
-    if (WIFSTOPPED(raw_)) return fmt::format("stopped by {}", name_of_signal(WSTOPSIG(raw_)));
+    if (WIFSIGNALED(raw_)) return fmt::format("killed by {}", signal_name(WTERMSIG(raw_)));
+    if (WIFSTOPPED(raw_)) return fmt::format("stopped by {}", signal_name(WSTOPSIG(raw_)));
     return fmt::format("ended with wait status {:#x}", raw_);
 }
 

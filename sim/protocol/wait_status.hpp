@@ -9,6 +9,9 @@
 
 namespace forklore {
 
+// A signal's name: "SIGSEGV"; "signal 40" for one without a name (real-time signals).
+std::string signal_name(int signal);
+
 class WaitStatus {
   public:
     // Unknown: never reaped, or the status could not be read (a lost fork-server answer).

@@ -190,7 +190,7 @@ std::vector<ProcessRecord> build_process_records(const std::vector<Event>& event
             if (!record.wait_status.known()) {
                 record.wait_status = WaitStatus::from_raw(static_cast<int>(event.arg0));
                 record.end_ns = t;
-                record.exit_description = describe_wait_status(static_cast<int>(event.arg0));
+                record.exit_description = WaitStatus::from_raw(static_cast<int>(event.arg0)).text();
             }
             break;
         }
@@ -240,7 +240,7 @@ std::vector<ProcessRecord> build_process_records(const std::vector<Event>& event
             if (seen.zombie_status) {
                 record.wait_status = WaitStatus::from_raw(*seen.zombie_status);
                 record.end_ns = seen.zombie_ns - start_time_ns;
-                record.exit_description = describe_wait_status(*seen.zombie_status);
+                record.exit_description = WaitStatus::from_raw(*seen.zombie_status).text();
             } else if (seen.gone_ns) {
                 record.end_ns = seen.gone_ns - start_time_ns;
                 ended_unrecorded.insert(seen.ns_pid);
@@ -281,7 +281,7 @@ std::vector<ProcessRecord> build_process_records(const std::vector<Event>& event
             record.exit_description = "killed by the runner when it ended the sandbox";
         } else {
             record.wait_status = WaitStatus::from_raw(end.host_status);
-            record.exit_description = describe_wait_status(end.host_status);
+            record.exit_description = WaitStatus::from_raw(end.host_status).text();
         }
     }
     std::vector<ProcessRecord> records;

@@ -174,8 +174,7 @@ void SandboxRun::finish_record() {
             record_.sandbox = Containment::from_bits(event.object).describe();
 
     if (!decided_) {
-        bool setup_failed = WIFEXITED(host_status_) &&
-                            WEXITSTATUS(host_status_) == kHostSetupErrorCode &&
+        bool setup_failed = WaitStatus::from_raw(host_status_).exit_code() == kHostSetupErrorCode &&
                             record_.stderr_text.find("forklore-host: setup:") != std::string::npos;
         if (setup_failed) {
             std::string message = record_.stderr_text;

@@ -111,8 +111,8 @@ bool SandboxRun::kernel_limit_reached() {
         const std::int64_t wait_until = now_ns() + 500'000'000;
         auto victim_recorded = [&] {
             return std::any_of(record_.events.begin(), record_.events.end(), [](const Event& e) {
-                return e.kind == EventKind::process_exit && WIFSIGNALED(static_cast<int>(e.arg0)) &&
-                       WTERMSIG(static_cast<int>(e.arg0)) == SIGKILL;
+                return e.kind == EventKind::process_exit &&
+                       WaitStatus::from_raw(static_cast<int>(e.arg0)).fatal_signal() == SIGKILL;
             });
         };
         while (!victim_recorded() && now_ns() < wait_until) {

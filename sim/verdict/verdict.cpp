@@ -122,33 +122,16 @@ void DeadlockDetector::reset() {
 // [SECTION] Exits
 // ---------------------------------------------------------------------------------------------
 
-std::string signal_name(int signal) {
-    const char* abbreviation = sigabbrev_np(signal);
-    if (abbreviation)
-        return fmt::format("SIG{}", abbreviation);
-    return fmt::format("signal {}", signal);
-}
-
-std::string describe_wait_status(int status) {
-    if (WIFEXITED(status))
-        return fmt::format("exited with code {}", WEXITSTATUS(status));
-    if (WIFSIGNALED(status))
-        return fmt::format("killed by {}", signal_name(WTERMSIG(status)));
-    if (WIFSTOPPED(status))
-        return fmt::format("stopped by {}", signal_name(WSTOPSIG(status)));
-    return fmt::format("ended with wait status {:#x}", status);
-}
-
 namespace {
 
 // One reaped process: its namespace pid and raw wait status.
 struct ProcessEnd {
     pid_t pid = 0;
-    int status = 0;
+    WaitStatus status;
 
-    bool killed() const { return WIFSIGNALED(status); }
-    int signal() const { return killed() ? WTERMSIG(status) : 0; }
-    int exit_code() const { return WIFEXITED(status) ? WEXITSTATUS(status) : 0; }
+    bool killed() const { return status.killed(); }
+    int signal() const { return status.fatal_signal(); }
+    int exit_code() const { return status.exited() ? status.exit_code() : 0; }
 };
 
 // A process can be reported twice (by the parent's wait and by the reaper): keep the first.
@@ -160,7 +143,7 @@ std::vector<ProcessEnd> reaped_processes(const std::vector<Event>& events) {
             continue;
         auto pid = static_cast<pid_t>(event.object);
         if (seen.insert(pid).second)
-            ends.push_back({pid, static_cast<int>(event.arg0)});
+            ends.push_back({pid, WaitStatus::from_raw(static_cast<int>(event.arg0))});
     }
     return ends;
 }
@@ -257,13 +240,12 @@ Verdict judge_host_status(const std::vector<Event>& events, int host_status) {
     const Event* main_start = first_event_of_kind(events, EventKind::process_start);
     pid_t main_pid = main_start ? main_start->pid : 0;
     std::string label = main_pid ? process_label(events, main_pid) : "the scenario";
-    int signal = 0;
-    if (WIFSIGNALED(host_status))
-        signal = WTERMSIG(host_status);
-    else if (WIFEXITED(host_status) && WEXITSTATUS(host_status) > 128 &&
-             WEXITSTATUS(host_status) < 128 + NSIG)
-        signal = WEXITSTATUS(host_status) - 128;
-    int code = WIFEXITED(host_status) ? WEXITSTATUS(host_status) : 0;
+    const WaitStatus status = WaitStatus::from_raw(host_status);
+    int code = status.exited() ? status.exit_code() : 0;
+    // The host passes its main process's death on as an exit code of 128 + the signal.
+    int signal = status.fatal_signal();
+    if (status.exited() && code > 128 && code < 128 + NSIG)
+        signal = code - 128;
     if (signal && is_limit_signal(signal))
         return limit_verdict(main_pid, label, signal);
     if (signal && !death_was_intended(events, main_pid, signal))
@@ -271,7 +253,7 @@ Verdict judge_host_status(const std::vector<Event>& events, int host_status) {
     if (!signal && code != 0)
         return failure_verdict(events, main_pid, label, code);
     return verdict_of(VerdictKind::completed,
-                      fmt::format("Completed: {} {}.", label, describe_wait_status(host_status)),
+                      fmt::format("Completed: {} {}.", label, WaitStatus::from_raw(host_status).text()),
                       0);
 }
 

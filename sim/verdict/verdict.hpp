@@ -7,6 +7,7 @@
 #include "sim/observe/stacks.hpp"
 #include "sim/protocol/events.hpp"
 #include "sim/protocol/verdict_kind.hpp"
+#include "sim/protocol/wait_status.hpp"
 #include "sim/verdict/stuck_set.hpp"
 
 #include <sys/types.h>
@@ -176,9 +177,6 @@ std::string explain_timeout(const Snapshot& snapshot, const std::vector<Event>& 
 Verdict judge_exits(const std::vector<Event>& events, int host_status);
 
 // Text for a raw wait status: "exited with code 3", "killed by SIGSEGV".
-std::string describe_wait_status(int status);
 
-// A signal's name: "SIGSEGV"; "signal 40" for one without a name (real-time signals).
-std::string signal_name(int signal);
 
 } // namespace forklore

@@ -167,7 +167,7 @@ TEST_CASE("the samples alone give the process tree: forks, execs, exits", "[reco
     REQUIRE(sh->execs.size() == 1);
     CHECK(sh->execs[0].program == "/usr/bin/dash");
     CHECK(sh->execs[0].t_ns == 5 * kMs);
-    REQUIRE(sh->wait_status.has_value());
+    REQUIRE(sh->wait_status.known());
     CHECK(sh->exit_description == "exited with code 3");
     CHECK(sh->end_ns == 7 * kMs);
     CHECK_FALSE(sh->killed_by_runner);
@@ -196,7 +196,7 @@ TEST_CASE("a process reaped unseen ends with an unknown status, not killed by th
         auto records = build_process_records({}, history, kStart, {9999, 0, false});
         const ProcessRecord* sleeper = find(records, 3);
         REQUIRE(sleeper != nullptr);
-        CHECK_FALSE(sleeper->wait_status.has_value());
+        CHECK_FALSE(sleeper->wait_status.known());
         CHECK_FALSE(sleeper->killed_by_runner);
         CHECK(sleeper->end_ns == 4 * kMs);
         CHECK_THAT(sleeper->exit_description, Contains("status unknown"));

@@ -134,9 +134,9 @@ TEST_CASE("verdict: sleeps and timed waits never prove a hang", "[verdict]") {
 // ---------------------------------------------------------------------------------------------
 
 TEST_CASE("verdict: describing wait statuses", "[verdict]") {
-    CHECK(describe_wait_status(exited(0)) == "exited with code 0");
-    CHECK(describe_wait_status(exited(3)) == "exited with code 3");
-    CHECK(describe_wait_status(killed_by(SIGSEGV)) == "killed by SIGSEGV");
+    CHECK(WaitStatus::from_raw(exited(0)).text() == "exited with code 0");
+    CHECK(WaitStatus::from_raw(exited(3)).text() == "exited with code 3");
+    CHECK(WaitStatus::from_raw(killed_by(SIGSEGV)).text() == "killed by SIGSEGV");
     CHECK(signal_name(SIGKILL) == "SIGKILL");
 }
 
