@@ -45,7 +45,8 @@ double app_frame_ms(forklore::gui::test::HeadlessImGui& imgui, forklore::gui::Ap
                     forklore::gui::CentreTab tab, int frames) {
     using namespace forklore::gui;
     app.show_tab = tab;
-    for (int i = 0; i < 5; ++i) imgui.frame([&] { draw_app(app); });
+    for (int i = 0; i < 5; ++i)
+        imgui.frame([&] { draw_app(app); });
     std::vector<double> times;
     for (int f = 0; f < frames; ++f) {
         auto start = Clock::now();

@@ -12,8 +12,8 @@
 // a long-running scenario has) and "cold" (fresh pages: the first write to each costs a page
 // fault, which on a VM with shadow page tables outweighs everything else). --tsv prints the
 // figures as rows for bench/bench_table.py.
-#include "sim/protocol/channel.hpp"
 #include "sim/probe/probe.hpp"
+#include "sim/protocol/channel.hpp"
 
 #include <fmt/format.h>
 

@@ -20,11 +20,11 @@
 // [SECTION] observer: the runner's CPU per sampled thread
 // [SECTION] corpus: every deterministic variant
 // [SECTION] main: the options, and the sections asked for
-#include "sim/sandbox/host.hpp"
-#include "sim/run/matrix.hpp"
-#include "sim/probe/probe.hpp"
-#include "sim/run/runner.hpp"
 #include "sim/probe/exec_program.hpp"
+#include "sim/probe/probe.hpp"
+#include "sim/run/matrix.hpp"
+#include "sim/run/runner.hpp"
+#include "sim/sandbox/host.hpp"
 #include "sim/scenario/scenario.hpp"
 
 #include <fmt/format.h>
@@ -42,9 +42,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <mutex>
 #include <set>
 #include <string>
-#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -90,12 +90,15 @@ struct Output {
     }
 };
 
-std::string yes_no(bool met) { return met ? "yes" : "no"; }
+std::string yes_no(bool met) {
+    return met ? "yes" : "no";
+}
 
 // Spawns argv (stdout and stderr to /dev/null) and returns its pid.
 pid_t spawn_quietly(std::vector<std::string> argv) {
     std::vector<char*> pointers;
-    for (auto& arg : argv) pointers.push_back(arg.data());
+    for (auto& arg : argv)
+        pointers.push_back(arg.data());
     pointers.push_back(nullptr);
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
@@ -124,7 +127,8 @@ int wait_for(pid_t pid) {
 double bare_spawns_per_second(int runs) {
     std::string host = default_host_path();
     double start = now_s();
-    for (int i = 0; i < runs; ++i) wait_for(spawn_quietly({host, "--help"}));
+    for (int i = 0; i < runs; ++i)
+        wait_for(spawn_quietly({host, "--help"}));
     return runs / (now_s() - start);
 }
 
@@ -143,7 +147,8 @@ double sandboxed_runs_per_second(const RunRequest& request, int runs) {
 
 void throughput(const Output& out, int runs) {
     const Scenario* trivial = ScenarioRegistry::instance().find("selftest-trivial");
-    if (!trivial) std::exit(1);
+    if (!trivial)
+        std::exit(1);
     struct Config {
         const char* name;
         bool namespaces, cgroups;
@@ -171,14 +176,14 @@ void throughput(const Output& out, int runs) {
     }
     for (std::size_t c = 0; c < std::size(configs); ++c) {
         double ratio = median(ratios[c]);
-        out.row(fmt::format("throughput: sandboxed runs/s of selftest-trivial, {}",
-                            configs[c].name),
-                fmt::format("{:.2f}x", ratio),
-                fmt::format("{:.0f}/s ({:.1f} ms a run) against {:.0f} bare posix_spawn+waitpid/s; "
-                            "median of {} x {}",
-                            median(sandboxed[c]), 1000 / median(sandboxed[c]), median(bare),
-                            repetitions, per_batch),
-                ">= 0.5x", yes_no(ratio >= 0.5));
+        out.row(
+            fmt::format("throughput: sandboxed runs/s of selftest-trivial, {}", configs[c].name),
+            fmt::format("{:.2f}x", ratio),
+            fmt::format("{:.0f}/s ({:.1f} ms a run) against {:.0f} bare posix_spawn+waitpid/s; "
+                        "median of {} x {}",
+                        median(sandboxed[c]), 1000 / median(sandboxed[c]), median(bare),
+                        repetitions, per_batch),
+            ">= 0.5x", yes_no(ratio >= 0.5));
     }
 }
 
@@ -208,10 +213,11 @@ std::vector<double> timeout_harness_s(const RunRequest& request, int count) {
                                   .string();
         std::filesystem::create_directories(workdir);
         workdirs.push_back(workdir);
-        std::vector<std::string> argv = {"timeout", "10", default_host_path(), "run",
-                                         "--scenario", request.scenario->id,
-                                         "--channel-fd", std::to_string(fd),
-                                         "--workdir", workdir};
+        std::vector<std::string> argv = {"timeout",           "10",
+                                         default_host_path(), "run",
+                                         "--scenario",        request.scenario->id,
+                                         "--channel-fd",      std::to_string(fd),
+                                         "--workdir",         workdir};
         for (const auto& [knob, value] : request.knobs) {
             argv.push_back("--knob");
             argv.push_back(knob + "=" + value);
@@ -224,13 +230,15 @@ std::vector<double> timeout_harness_s(const RunRequest& request, int count) {
         walls[i] = now_s() - starts[i];
     }
     close(fd);
-    for (const auto& dir : workdirs) std::filesystem::remove_all(dir);
+    for (const auto& dir : workdirs)
+        std::filesystem::remove_all(dir);
     return walls;
 }
 
 void hang_proof(const Output& out, int runs) {
     const Scenario* reader = ScenarioRegistry::instance().find("file-read-under-lock");
-    if (!reader) std::exit(1);
+    if (!reader)
+        std::exit(1);
     const int repetitions = std::max(9, runs / 20);
     const char* variants[2] = {"fork", "spawn"};
     std::vector<double> wall[2], verdict[2], cli[2];
@@ -274,12 +282,13 @@ struct ObserverCost {
 
 ObserverCost observe_sleepers(int threads, double seconds) {
     const Scenario* exec = ScenarioRegistry::instance().find("exec");
-    if (!exec) std::exit(1);
-    std::string code = fmt::format(
-        "import threading, time\n"
-        "ts = [threading.Thread(target=time.sleep, args=({},)) for _ in range({})]\n"
-        "[t.start() for t in ts]\n[t.join() for t in ts]\n",
-        seconds, threads);
+    if (!exec)
+        std::exit(1);
+    std::string code =
+        fmt::format("import threading, time\n"
+                    "ts = [threading.Thread(target=time.sleep, args=({},)) for _ in range({})]\n"
+                    "[t.start() for t in ts]\n[t.join() for t in ts]\n",
+                    seconds, threads);
     RunRequest request;
     request.scenario = exec;
     request.knobs = {{"argv", probe::encode_argv({"python3", "-c", code})},
@@ -326,7 +335,8 @@ void corpus(const Output& out) {
     MatrixOptions options;
     std::vector<std::pair<const Scenario*, const Variant*>> deterministic;
     for (const auto& selected : select_variants(options))
-        if (!selected.second->expected.racy) deterministic.push_back(selected);
+        if (!selected.second->expected.racy)
+            deterministic.push_back(selected);
     const int jobs = 2;
     std::atomic<std::size_t> next{0};
     std::atomic<int> mismatches{0};
@@ -346,13 +356,15 @@ void corpus(const Output& out) {
                 }
             }
         });
-    for (auto& worker : workers) worker.join();
+    for (auto& worker : workers)
+        worker.join();
     double wall = now_s() - start;
     std::string detail = fmt::format("{} deterministic variants, {} at a time, {} not as expected",
                                      deterministic.size(), jobs, mismatches.load());
-    for (const auto& name : failed) detail += " " + name;
-    out.row("corpus: every deterministic variant, wall time", fmt::format("{:.1f} s", wall),
-            detail, "<= 30 s", yes_no(wall <= 30 && mismatches == 0));
+    for (const auto& name : failed)
+        detail += " " + name;
+    out.row("corpus: every deterministic variant, wall time", fmt::format("{:.1f} s", wall), detail,
+            "<= 30 s", yes_no(wall <= 30 && mismatches == 0));
 }
 
 } // namespace
@@ -380,9 +392,13 @@ int main(int argc, char** argv) {
         }
     }
     auto wanted = [&](const char* section) { return only.empty() || only.count(section) > 0; };
-    if (wanted("throughput")) throughput(out, runs);
-    if (wanted("hang")) hang_proof(out, runs);
-    if (wanted("observer")) observer(out);
-    if (wanted("corpus")) corpus(out);
+    if (wanted("throughput"))
+        throughput(out, runs);
+    if (wanted("hang"))
+        hang_proof(out, runs);
+    if (wanted("observer"))
+        observer(out);
+    if (wanted("corpus"))
+        corpus(out);
     return 0;
 }

@@ -20,14 +20,17 @@ namespace forklore::cli {
 
 using nlohmann::json;
 
-bool interactive() { return isatty(STDERR_FILENO) == 1; }
+bool interactive() {
+    return isatty(STDERR_FILENO) == 1;
+}
 
 namespace {
 // [SECTION] text helpers ---------------------------------------------------------------------
 
 std::string knob_summary(const Scenario& s) {
     std::vector<std::string> parts;
-    for (const auto& k : s.knobs) parts.push_back(fmt::format("{}={}", k.name, k.default_value));
+    for (const auto& k : s.knobs)
+        parts.push_back(fmt::format("{}={}", k.name, k.default_value));
     return fmt::format("{}", fmt::join(parts, " "));
 }
 
@@ -35,7 +38,8 @@ std::string wrap(const std::string& text, std::size_t width, const std::string& 
     std::string out = indent, word;
     std::size_t column = indent.size();
     auto flush_word = [&] {
-        if (word.empty()) return;
+        if (word.empty())
+            return;
         if (column + word.size() + 1 > width && column > indent.size()) {
             out += "\n" + indent;
             column = indent.size();
@@ -48,8 +52,10 @@ std::string wrap(const std::string& text, std::size_t width, const std::string& 
         word.clear();
     };
     for (char c : text) {
-        if (c == ' ' || c == '\n') flush_word();
-        else word += c;
+        if (c == ' ' || c == '\n')
+            flush_word();
+        else
+            word += c;
     }
     flush_word();
     return out + "\n";
@@ -59,13 +65,23 @@ std::string xml_escape(const std::string& text) {
     std::string out;
     for (char c : text) {
         switch (c) {
-        case '&': out += "&amp;"; break;
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        case '"': out += "&quot;"; break;
+        case '&':
+            out += "&amp;";
+            break;
+        case '<':
+            out += "&lt;";
+            break;
+        case '>':
+            out += "&gt;";
+            break;
+        case '"':
+            out += "&quot;";
+            break;
         default:
-            if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') out += ' ';
-            else out += c;
+            if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t')
+                out += ' ';
+            else
+                out += c;
         }
     }
     return out;
@@ -84,7 +100,8 @@ std::string short_function_name(const std::string& name) {
             continue;
         }
         if (c == '<' || c == '(') {
-            if (depth == 0) shown += c == '<' ? "<...>" : "(...)";
+            if (depth == 0)
+                shown += c == '<' ? "<...>" : "(...)";
             ++depth;
         } else if (c == '>' || c == ')') {
             depth = depth > 0 ? depth - 1 : 0;
@@ -106,14 +123,18 @@ std::string actual_summary(const MatrixCell& cell) {
 // [SECTION] scenarios: tables and descriptions -----------------------------------------------
 
 std::string scenario_table_text(const std::vector<const Scenario*>& scenarios) {
-    std::string out = fmt::format("{:>4}  {:<28} {:>8}  {}\n", "no.", "scenario", "variants", "title");
+    std::string out =
+        fmt::format("{:>4}  {:<28} {:>8}  {}\n", "no.", "scenario", "variants", "title");
     std::size_t variants = 0;
     for (const auto* s : scenarios) {
-        out += fmt::format("{:>4}  {:<28} {:>8}  {}\n", s->number, s->id, s->variants.size(), s->title);
+        out += fmt::format("{:>4}  {:<28} {:>8}  {}\n", s->number, s->id, s->variants.size(),
+                           s->title);
         out += fmt::format("{:>4}  {:<28} {:>8}  knobs: {}\n", "", "", "", knob_summary(*s));
         std::vector<std::string> names;
-        for (const auto& v : s->variants) names.push_back(v.name);
-        out += fmt::format("{:>4}  {:<28} {:>8}  variants: {}\n", "", "", "", fmt::join(names, ", "));
+        for (const auto& v : s->variants)
+            names.push_back(v.name);
+        out +=
+            fmt::format("{:>4}  {:<28} {:>8}  variants: {}\n", "", "", "", fmt::join(names, ", "));
         variants += s->variants.size();
     }
     out += fmt::format("{} scenarios, {} variants\n", scenarios.size(), variants);
@@ -122,7 +143,8 @@ std::string scenario_table_text(const std::vector<const Scenario*>& scenarios) {
 
 std::string scenario_table_markdown(const std::vector<const Scenario*>& scenarios) {
     std::size_t variants = 0;
-    for (const auto* s : scenarios) variants += s->variants.size();
+    for (const auto* s : scenarios)
+        variants += s->variants.size();
     std::string out = fmt::format("{} scenarios, {} variants.\n", scenarios.size(), variants);
     for (const auto* s : scenarios) {
         out += fmt::format("\n### {} `{}`: {}\n\n", s->number, s->id, s->title);
@@ -140,18 +162,23 @@ std::string describe_scenario(const Scenario& s) {
     out += "\nknobs:\n";
     for (const auto& k : s.knobs) {
         std::string values;
-        if (k.type == KnobType::choice) values = fmt::format("{}", fmt::join(k.choices, "|"));
-        else if (k.type == KnobType::flag) values = "on|off";
-        else values = fmt::format("{}..{}", k.min, k.max);
+        if (k.type == KnobType::choice)
+            values = fmt::format("{}", fmt::join(k.choices, "|"));
+        else if (k.type == KnobType::flag)
+            values = "on|off";
+        else
+            values = fmt::format("{}..{}", k.min, k.max);
         out += fmt::format("  {:<16} {:<36} default {}\n", k.name, values, k.default_value);
         out += wrap(k.help, 96, "                   ");
     }
     out += "\nvariants:\n";
     for (const auto& v : s.variants) {
         std::vector<std::string> settings;
-        for (const auto& [name, value] : v.knobs) settings.push_back(name + "=" + value);
+        for (const auto& [name, value] : v.knobs)
+            settings.push_back(name + "=" + value);
         out += fmt::format("  {:<18} expected {}\n", v.name, v.expected.describe());
-        out += wrap(v.summary + (settings.empty() ? "" : fmt::format(" [{}]", fmt::join(settings, " "))),
+        out += wrap(v.summary +
+                        (settings.empty() ? "" : fmt::format(" [{}]", fmt::join(settings, " "))),
                     96, "                     ");
     }
     return out;
@@ -161,9 +188,11 @@ std::string describe_scenario(const Scenario& s) {
 
 std::string describe_run(const RunRecord& record) {
     std::string label(to_string(record.verdict.kind));
-    if (record.verdict.reason) label += fmt::format(" / {}", to_string(*record.verdict.reason));
+    if (record.verdict.reason)
+        label += fmt::format(" / {}", to_string(*record.verdict.reason));
     std::string name = record.scenario + (record.variant.empty() ? "" : ":" + record.variant);
-    std::string out = fmt::format("{}: {} (verdict in {:.1f} ms", name, label, record.timings.verdict_ms);
+    std::string out =
+        fmt::format("{}: {} (verdict in {:.1f} ms", name, label, record.timings.verdict_ms);
     if (record.timings.quiet_window_ms > 0)
         out += fmt::format(", quiet window {:.1f} ms", record.timings.quiet_window_ms);
     out += ")\n";
@@ -180,12 +209,15 @@ std::string describe_run(const RunRecord& record) {
     if (std::string lost = describe_lost_events(record); !lost.empty())
         out += wrap(lost, 100, "  ");
     if (record.stdout_dropped > 0)
-        out += "  " + describe_dropped_output("stdout", record.stdout_bytes, record.stdout_dropped) + "\n";
+        out += "  " +
+               describe_dropped_output("stdout", record.stdout_bytes, record.stdout_dropped) + "\n";
     if (record.stderr_dropped > 0)
-        out += "  " + describe_dropped_output("stderr", record.stderr_bytes, record.stderr_dropped) + "\n";
+        out += "  " +
+               describe_dropped_output("stderr", record.stderr_bytes, record.stderr_dropped) + "\n";
     // The stuck set and what still ran beside it; what the first process left running.
     auto list_threads = [&](std::string_view title, const std::vector<ThreadState>& threads) {
-        if (threads.empty()) return;
+        if (threads.empty())
+            return;
         out += fmt::format("  {}:\n", title);
         for (const auto& t : threads)
             out += fmt::format("    process {} thread '{}' (tid {}) {}\n", t.pid, t.name, t.tid,
@@ -209,17 +241,21 @@ std::string describe_run(const RunRecord& record) {
     if (!record.stacks.empty()) {
         out += "  stacks of the stuck threads (and of the lock owners they name):\n";
         for (const auto& stack : record.stacks) {
-            out += fmt::format("    process {} thread '{}' (tid {}):\n", stack.ns_pid, stack.thread_name, stack.ns_tid);
+            out += fmt::format("    process {} thread '{}' (tid {}):\n", stack.ns_pid,
+                               stack.thread_name, stack.ns_tid);
             std::size_t shown = 0;
             for (const auto& frame : stack.frames) {
                 if (++shown > 8) {
                     out += "      ...\n";
                     break;
                 }
-                out += fmt::format("      {} ({})\n", frame.function.empty() ? fmt::format("{:#x}", frame.pc) : short_function_name(frame.function),
+                out += fmt::format("      {} ({})\n",
+                                   frame.function.empty() ? fmt::format("{:#x}", frame.pc)
+                                                          : short_function_name(frame.function),
                                    frame.module);
             }
-            if (!stack.error.empty()) out += fmt::format("      ({})\n", stack.error);
+            if (!stack.error.empty())
+                out += fmt::format("      ({})\n", stack.error);
         }
     }
     return out;
@@ -230,7 +266,8 @@ void RepeatSummary::add(const RunRecord& record) {
     variant_ = record.variant;
     ++counts_[outcome_label(record.verdict)];
     ++runs_;
-    if (is_hang(record.verdict.kind)) ++hangs_;
+    if (is_hang(record.verdict.kind))
+        ++hangs_;
     if (record.dropped_events > 0) {
         ++runs_with_dropped_events_;
         dropped_events_ += record.dropped_events;
@@ -240,13 +277,16 @@ void RepeatSummary::add(const RunRecord& record) {
 }
 
 std::string RepeatSummary::describe() const {
-    std::string out = fmt::format("{}{}: {} runs\n", scenario_, variant_.empty() ? "" : ":" + variant_, runs_);
-    for (const auto& [label, count] : counts_) out += fmt::format("  {:<32} {}\n", label, count);
+    std::string out =
+        fmt::format("{}{}: {} runs\n", scenario_, variant_.empty() ? "" : ":" + variant_, runs_);
+    for (const auto& [label, count] : counts_)
+        out += fmt::format("  {:<32} {}\n", label, count);
     Interval interval = wilson_interval(hangs_, runs_);
     out += fmt::format("  hang rate {:.1f}% ({} of {}), 95% Wilson interval {:.1f}%..{:.1f}%\n",
                        runs_ ? 100.0 * hangs_ / runs_ : 0.0, hangs_, runs_, interval.low * 100,
                        interval.high * 100);
-    out += fmt::format("  mean time to verdict {:.1f} ms\n", runs_ ? verdict_ms_total_ / runs_ : 0.0);
+    out +=
+        fmt::format("  mean time to verdict {:.1f} ms\n", runs_ ? verdict_ms_total_ / runs_ : 0.0);
     if (runs_with_dropped_events_ > 0)
         out += fmt::format("  {} events were dropped in {} of {} runs: the event ring was full "
                            "(the verdicts do not depend on them)\n",
@@ -273,9 +313,10 @@ json RepeatSummary::to_json() const {
 
 std::string matrix_table(const std::vector<MatrixCell>& cells) {
     std::size_t width = 20;
-    for (const auto& c : cells) width = std::max(width, c.scenario.size() + c.variant.size() + 1);
-    std::string out = fmt::format("{:<{}}  {:<28}  {:<34}  {:>10}  {}\n", "variant", width, "expected",
-                                  "actual", "verdict ms", "result");
+    for (const auto& c : cells)
+        width = std::max(width, c.scenario.size() + c.variant.size() + 1);
+    std::string out = fmt::format("{:<{}}  {:<28}  {:<34}  {:>10}  {}\n", "variant", width,
+                                  "expected", "actual", "verdict ms", "result");
     int passed = 0;
     for (const auto& c : cells) {
         std::string actual = actual_summary(c);
@@ -283,10 +324,13 @@ std::string matrix_table(const std::vector<MatrixCell>& cells) {
             actual = fmt::format("hang {:.0f}% [{:.0f}..{:.0f}%]", c.hang_rate() * 100,
                                  c.hang_rate_interval.low * 100, c.hang_rate_interval.high * 100);
         }
-        out += fmt::format("{:<{}}  {:<28}  {:<34}  {:>10.1f}  {}\n", c.scenario + ":" + c.variant, width,
-                           c.expected.describe(), actual, c.mean_verdict_ms, c.passed ? "ok" : "MISMATCH");
-        if (c.passed) ++passed;
-        else out += wrap(c.mismatch, 110, "    ");
+        out += fmt::format("{:<{}}  {:<28}  {:<34}  {:>10.1f}  {}\n", c.scenario + ":" + c.variant,
+                           width, c.expected.describe(), actual, c.mean_verdict_ms,
+                           c.passed ? "ok" : "MISMATCH");
+        if (c.passed)
+            ++passed;
+        else
+            out += wrap(c.mismatch, 110, "    ");
         for (const auto& [kind, runs] : c.warning_counts)
             out += fmt::format("    warning: {} in {} of {} run{}\n", kind, runs, c.runs,
                                c.runs == 1 ? "" : "s");
@@ -314,7 +358,8 @@ json matrix_cell_json(const MatrixCell& c) {
 
 json matrix_json(const std::vector<MatrixCell>& cells) {
     json out = json::array();
-    for (const auto& c : cells) out.push_back(matrix_cell_json(c));
+    for (const auto& c : cells)
+        out.push_back(matrix_cell_json(c));
     return out;
 }
 
@@ -325,18 +370,21 @@ JsonLinesFile::JsonLinesFile(const std::string& path) : path_(path) {
 }
 
 JsonLinesFile::~JsonLinesFile() {
-    if (fd_ >= 0) close(fd_);
+    if (fd_ >= 0)
+        close(fd_);
 }
 
 void JsonLinesFile::append(const json& line) {
-    if (fd_ < 0 || !error_.empty()) return;
+    if (fd_ < 0 || !error_.empty())
+        return;
     // One write(2) per line: once it returns, the line is in the kernel's page cache and
     // survives this process being killed. A partial write (a full disk) is finished or reported.
     std::string text = line.dump() + "\n";
     std::size_t written = 0;
     while (written < text.size()) {
         ssize_t n = write(fd_, text.data() + written, text.size() - written);
-        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno == EINTR)
+            continue;
         if (n <= 0) {
             error_ = fmt::format("cannot write {}: {}", path_,
                                  n < 0 ? std::strerror(errno) : "nothing was written");
@@ -353,16 +401,18 @@ std::string matrix_junit(const std::vector<MatrixCell>& cells) {
         failures += c.passed ? 0 : 1;
         total_s += c.mean_verdict_ms * c.runs / 1000.0;
     }
-    std::string out = fmt::format("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                                  "<testsuite name=\"forklore-matrix\" tests=\"{}\" failures=\"{}\" time=\"{:.3f}\">\n",
-                                  cells.size(), failures, total_s);
+    std::string out = fmt::format(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        "<testsuite name=\"forklore-matrix\" tests=\"{}\" failures=\"{}\" time=\"{:.3f}\">\n",
+        cells.size(), failures, total_s);
     for (const auto& c : cells) {
-        out += fmt::format("  <testcase classname=\"{}\" name=\"{}\" time=\"{:.3f}\">\n", xml_escape(c.scenario),
-                           xml_escape(c.variant), c.mean_verdict_ms * c.runs / 1000.0);
+        out += fmt::format("  <testcase classname=\"{}\" name=\"{}\" time=\"{:.3f}\">\n",
+                           xml_escape(c.scenario), xml_escape(c.variant),
+                           c.mean_verdict_ms * c.runs / 1000.0);
         if (!c.passed)
             out += fmt::format("    <failure message=\"{}\"/>\n", xml_escape(c.mismatch));
-        out += fmt::format("    <system-out>expected {}; actual {}</system-out>\n", xml_escape(c.expected.describe()),
-                           xml_escape(actual_summary(c)));
+        out += fmt::format("    <system-out>expected {}; actual {}</system-out>\n",
+                           xml_escape(c.expected.describe()), xml_escape(actual_summary(c)));
         out += "  </testcase>\n";
     }
     out += "</testsuite>\n";

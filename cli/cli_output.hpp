@@ -1,8 +1,8 @@
 // How the CLI prints: tables, run descriptions, JSON and JUnit reports. Formatting only.
 #pragma once
 
-#include "sim/run/matrix.hpp"
 #include "sim/record/record.hpp"
+#include "sim/run/matrix.hpp"
 #include "sim/scenario/scenario.hpp"
 
 #include <nlohmann/json.hpp>
@@ -65,6 +65,5 @@ class JsonLinesFile {
     int fd_ = -1;
     std::string error_;
 };
-
 
 } // namespace forklore::cli

@@ -3,8 +3,8 @@
 // the exit codes a shell script or a CI step reads, and the text it prints.
 #pragma once
 
-#include "sim/record/record.hpp"
 #include "sim/protocol/verdict_kind.hpp"
+#include "sim/record/record.hpp"
 
 #include <optional>
 #include <string>

@@ -2,11 +2,13 @@
 //
 //   forklore list [--json] [--all]
 //   forklore show ID [--json]
-//   forklore run ID [--variant V] [--set knob=value ...] [--repeat N] [--timeout S] [--max-output BYTES] [--json] [--out FILE]
+//   forklore run ID [--variant V] [--set knob=value ...] [--repeat N] [--timeout S] [--max-output
+//   BYTES] [--json] [--out FILE]
 //                   [--event-capacity N] [--no-namespaces]
 //   forklore matrix [--filter GLOB] [--repeat N] [--jobs N] [--junit FILE] [--jsonl FILE] [--json]
 //                   [--all] [--deterministic] [--no-namespaces]
-//   forklore exec [--timeout S] [--max-output BYTES] [--json] [--out FILE] [--no-stacks] -- PROGRAM ARGS...
+//   forklore exec [--timeout S] [--max-output BYTES] [--json] [--out FILE] [--no-stacks] -- PROGRAM
+//   ARGS...
 //
 // Bad input (unknown id, bad knob value, bad option, an output file that cannot be written)
 // prints one line on stderr and exits 2, before anything runs. `exec` exits with a code per
@@ -23,14 +25,14 @@
 
 #include "sim/probe/exec_program.hpp"
 
+#include "sim/protocol/text.hpp"
+#include "sim/record/record.hpp"
+#include "sim/record/user_file.hpp"
 #include "sim/run/matrix.hpp"
 #include "sim/run/output_capture.hpp"
-#include "sim/record/record.hpp"
 #include "sim/run/runner.hpp"
-#include "sim/scenario/scenario.hpp"
 #include "sim/run/stats.hpp"
-#include "sim/protocol/text.hpp"
-#include "sim/record/user_file.hpp"
+#include "sim/scenario/scenario.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -84,7 +86,9 @@ struct UsageError : std::runtime_error {
 std::atomic<bool> g_interrupted{false};
 struct Interrupted {};
 
-extern "C" void on_interrupt(int) { g_interrupted.store(true); }
+extern "C" void on_interrupt(int) {
+    g_interrupted.store(true);
+}
 
 void install_interrupt_handlers() {
     struct sigaction action {};
@@ -95,7 +99,8 @@ void install_interrupt_handlers() {
 }
 
 void stop_if_interrupted() {
-    if (g_interrupted.load()) throw Interrupted{};
+    if (g_interrupted.load())
+        throw Interrupted{};
 }
 
 // [SECTION] parsing knobs and options --------------------------------------------------------
@@ -119,8 +124,10 @@ KnobValues parse_settings(const std::vector<std::string>& settings) {
 // An output file named on the command line, refused before anything runs: a run can take
 // seconds and its record would be lost, and what is at the path must not be replaced by it.
 void check_output_file(const std::string& path) {
-    if (path.empty()) return;
-    if (auto problem = output_file_problem(path)) throw UsageError(*problem);
+    if (path.empty())
+        return;
+    if (auto problem = output_file_problem(path))
+        throw UsageError(*problem);
 }
 
 // Option values CLI11 would take too readily: its Range lets "nan" through (every comparison
@@ -133,8 +140,8 @@ CLI::Validator seconds_between(double low, double high) {
                                                 std::chars_format::fixed);
             if (error != std::errc{} || end != text.data() + text.size() || !std::isfinite(value) ||
                 value < low || value > high)
-                return fmt::format("takes a number of seconds from {} to {} (got '{}')", low,
-                                   high, printable(text, 40));
+                return fmt::format("takes a number of seconds from {} to {} (got '{}')", low, high,
+                                   printable(text, 40));
             return {};
         },
         fmt::format("SECONDS in [{} - {}]", low, high));
@@ -166,7 +173,8 @@ constexpr const char* kMaxOutputHelp =
 // --max-output BYTES ("4096", "512K", "1M", "2G"; 0 = none). nullopt when not given: the
 // scenario's own limit stays (none, except in the engine's self-test of the limit).
 std::optional<std::uint64_t> parse_max_output(const std::string& text) {
-    if (text.empty()) return std::nullopt;
+    if (text.empty())
+        return std::nullopt;
     std::optional<std::uint64_t> bytes = parse_byte_size(text);
     if (!bytes)
         throw UsageError(fmt::format(
@@ -176,16 +184,17 @@ std::optional<std::uint64_t> parse_max_output(const std::string& text) {
 
 // The sandbox's kernel-enforced limits and its containment, for run and exec.
 struct SandboxOptions {
-    int max_tasks = -1;      // -1: the scenario's own
-    std::string max_memory;  // as given; empty: the scenario's own
+    int max_tasks = -1;     // -1: the scenario's own
+    std::string max_memory; // as given; empty: the scenario's own
     bool no_namespaces = false;
     bool no_cgroups = false;
 };
 
 void add_sandbox_options(CLI::App* command, SandboxOptions& options) {
-    command->add_option("--max-tasks", options.max_tasks,
-                        "processes and threads of the whole sandbox, enforced by the kernel "
-                        "(pids.max of its cgroup); 0 = none (default 256)")
+    command
+        ->add_option("--max-tasks", options.max_tasks,
+                     "processes and threads of the whole sandbox, enforced by the kernel "
+                     "(pids.max of its cgroup); 0 = none (default 256)")
         ->check(whole_number_between(0, 1 << 22));
     command->add_option("--max-memory", options.max_memory,
                         "memory of the whole sandbox, enforced by the kernel (its cgroup's "
@@ -208,7 +217,8 @@ void add_output_and_sandbox_options(CLI::App* command, std::string& max_output, 
 }
 
 void apply_sandbox_options(const SandboxOptions& options, RunRequest& request) {
-    if (options.max_tasks >= 0) request.limits.max_tasks = options.max_tasks;
+    if (options.max_tasks >= 0)
+        request.limits.max_tasks = options.max_tasks;
     if (!options.max_memory.empty()) {
         std::optional<std::uint64_t> bytes = parse_byte_size(options.max_memory);
         if (!bytes)
@@ -232,10 +242,12 @@ struct ListOptions {
 int command_list(const ListOptions& options) {
     std::vector<const Scenario*> shown;
     for (const auto& s : ScenarioRegistry::instance().all())
-        if (!s.hidden || options.all) shown.push_back(&s);
+        if (!s.hidden || options.all)
+            shown.push_back(&s);
     if (options.json_output) {
         json list = json::array();
-        for (const auto* s : shown) list.push_back(scenario_to_json(*s));
+        for (const auto* s : shown)
+            list.push_back(scenario_to_json(*s));
         fmt::print("{}", to_json_text(list));
     } else if (options.markdown) {
         fmt::print("{}", cli::scenario_table_markdown(shown));
@@ -280,7 +292,8 @@ int command_run(const RunOptions& options) {
         request.limits.max_output = *max_output;
     apply_sandbox_options(options.sandbox, request);
     check_output_file(options.out);
-    if (options.timeout > 0) request.timeout_seconds = options.timeout;
+    if (options.timeout > 0)
+        request.timeout_seconds = options.timeout;
     request.capture_stacks = !options.no_stacks;
     request.channel_capacity = options.event_capacity;
     request.cancel = &g_interrupted;
@@ -289,7 +302,8 @@ int command_run(const RunOptions& options) {
         RunRecord record = run_scenario(request);
         stop_if_interrupted();
         const std::string text = to_json_text(to_json(record));
-        if (!options.out.empty()) write_output_file(options.out, text);
+        if (!options.out.empty())
+            write_output_file(options.out, text);
         if (options.json_output)
             fmt::print("{}", text);
         else
@@ -301,11 +315,14 @@ int command_run(const RunOptions& options) {
         RunRecord record = run_scenario(request);
         stop_if_interrupted();
         summary.add(record);
-        if (cli::interactive()) fmt::print(stderr, "\r{} of {} runs", i + 1, options.repeat);
+        if (cli::interactive())
+            fmt::print(stderr, "\r{} of {} runs", i + 1, options.repeat);
     }
-    if (cli::interactive()) fmt::print(stderr, "\r\033[K");
+    if (cli::interactive())
+        fmt::print(stderr, "\r\033[K");
     const std::string text = to_json_text(summary.to_json());
-    if (!options.out.empty()) write_output_file(options.out, text);
+    if (!options.out.empty())
+        write_output_file(options.out, text);
     if (options.json_output)
         fmt::print("{}", text);
     else
@@ -326,7 +343,8 @@ struct ExecOptions {
 // The program cannot be run: one line, and the shell's code for it (127 not found, 126 not
 // executable), before any sandbox exists.
 struct ProgramError : std::runtime_error {
-    ProgramError(const std::string& message, int code) : std::runtime_error(message), exit_code(code) {}
+    ProgramError(const std::string& message, int code)
+        : std::runtime_error(message), exit_code(code) {}
     int exit_code;
 };
 
@@ -347,19 +365,21 @@ int command_exec(const ExecOptions& options) {
     request.visible_paths = probe::paths_to_keep_visible(cwd, options.command);
     request.timeout_seconds = options.timeout;
     request.limits = scenario.limits;
-    if (max_output) request.limits.max_output = *max_output;
+    if (max_output)
+        request.limits.max_output = *max_output;
     apply_sandbox_options(options.sandbox, request);
     // RLIMIT_CPU is per process: a program computing until the deadline is timed out, not
     // stopped by a limit it could never have known about.
-    request.limits.cpu_seconds = std::max(request.limits.cpu_seconds,
-                                          static_cast<int>(std::ceil(options.timeout)) + 5);
+    request.limits.cpu_seconds =
+        std::max(request.limits.cpu_seconds, static_cast<int>(std::ceil(options.timeout)) + 5);
     request.capture_stacks = !options.no_stacks;
     request.cancel = &g_interrupted;
 
     RunRecord record = run_scenario(request);
     stop_if_interrupted();
     const std::string text = to_json_text(to_json(record));
-    if (!options.out.empty()) write_output_file(options.out, text);
+    if (!options.out.empty())
+        write_output_file(options.out, text);
     if (options.json_output)
         fmt::print("{}", text);
     else
@@ -377,7 +397,8 @@ struct MatrixCommandOptions {
 };
 
 int command_matrix(MatrixCommandOptions options) {
-    if (options.matrix.repeat < 1) throw UsageError("--repeat takes a number of at least 1");
+    if (options.matrix.repeat < 1)
+        throw UsageError("--repeat takes a number of at least 1");
     if (select_variants(options.matrix).empty())
         throw UsageError(fmt::format("no variant matches the filter '{}'",
                                      printable(options.matrix.filter, 100)));
@@ -388,7 +409,8 @@ int command_matrix(MatrixCommandOptions options) {
     // Opened (and truncated) before the first run: a matrix that cannot keep its results does
     // not start.
     std::optional<cli::JsonLinesFile> lines;
-    if (!options.jsonl.empty()) lines.emplace(options.jsonl);
+    if (!options.jsonl.empty())
+        lines.emplace(options.jsonl);
     std::size_t lines_written = 0;
     const bool progress = cli::interactive() && !options.json_output;
     options.matrix.on_cell = [&](const MatrixCell& cell, std::size_t done, std::size_t total) {
@@ -406,15 +428,19 @@ int command_matrix(MatrixCommandOptions options) {
     options.matrix.cancel = &g_interrupted;
     auto cells = run_matrix(options.matrix);
     stop_if_interrupted();
-    if (progress) fmt::print(stderr, "\r\033[K");
-    if (!options.junit.empty()) write_output_file(options.junit, cli::matrix_junit(cells));
+    if (progress)
+        fmt::print(stderr, "\r\033[K");
+    if (!options.junit.empty())
+        write_output_file(options.junit, cli::matrix_junit(cells));
     if (options.json_output)
         fmt::print("{}", to_json_text(cli::matrix_json(cells)));
     else
         fmt::print("{}", cli::matrix_table(cells));
-    if (lines && !lines->error().empty()) throw std::runtime_error(lines->error());
+    if (lines && !lines->error().empty())
+        throw std::runtime_error(lines->error());
     for (const auto& cell : cells)
-        if (!cell.passed) return kExitError;
+        if (!cell.passed)
+            return kExitError;
     return 0;
 }
 
@@ -430,13 +456,15 @@ void print_error(std::string_view message) {
 // program starts after '--', or at the first word that is not one of exec's options. Returns
 // how many of argv CLI11 should see.
 int split_exec_command_line(int argc, char** argv, std::vector<std::string>& command) {
-    if (argc < 2 || std::string_view(argv[1]) != "exec") return argc;
+    if (argc < 2 || std::string_view(argv[1]) != "exec")
+        return argc;
     for (int i = 2; i < argc; ++i) {
         std::string_view word = argv[i];
         bool takes_value = word == "--timeout" || word == "--out" || word == "--max-output" ||
                            word == "--max-tasks" || word == "--max-memory";
         if (word != "--" && !word.empty() && word.front() == '-') {
-            if (takes_value) ++i;
+            if (takes_value)
+                ++i;
             continue; // one of ours, or a bad option CLI11 reports
         }
         int first = word == "--" ? i + 1 : i;
@@ -449,7 +477,8 @@ int split_exec_command_line(int argc, char** argv, std::vector<std::string>& com
 } // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"forklore: run real fork/thread/lock scenarios in a sandbox and prove how they end"};
+    CLI::App app{
+        "forklore: run real fork/thread/lock scenarios in a sandbox and prove how they end"};
     app.require_subcommand(1);
     app.footer(kExitCodesHelp);
 
@@ -466,7 +495,8 @@ int main(int argc, char** argv) {
     show_command->add_flag("--json", show_json, "print JSON");
 
     RunOptions run;
-    auto* run_command = app.add_subcommand("run", "run a scenario in the sandbox and print its verdict");
+    auto* run_command =
+        app.add_subcommand("run", "run a scenario in the sandbox and print its verdict");
     run_command->add_option("id", run.id, "scenario id")->required();
     run_command->add_option("--variant", run.variant, "a named variant (see 'forklore show ID')");
     run_command->add_option("--set", run.settings, "set a knob: knob=value (repeatable)");
@@ -476,25 +506,27 @@ int main(int argc, char** argv) {
         ->check(seconds_between(0.01, 3600));
     add_output_and_sandbox_options(run_command, run.max_output, run.json_output, run.out,
                                    run.no_stacks, run.sandbox);
-    run_command->add_option("--event-capacity", run.event_capacity,
-                            "events the event ring holds (default and most: 262144); more are counted as "
-                            "dropped, and the verdict, proven from /proc, still holds")
+    run_command
+        ->add_option("--event-capacity", run.event_capacity,
+                     "events the event ring holds (default and most: 262144); more are counted as "
+                     "dropped, and the verdict, proven from /proc, still holds")
         ->check(whole_number_between(1, static_cast<long>(Channel::kDefaultCapacity)));
 
     MatrixCommandOptions matrix;
     auto* matrix_command =
         app.add_subcommand("matrix", "run every variant and compare with its expected outcome");
     matrix_command->add_option("--filter", matrix.matrix.filter, "glob on scenario:variant");
-    matrix_command->add_option("--repeat", matrix.matrix.repeat,
-                               "runs of each deterministic variant")
+    matrix_command
+        ->add_option("--repeat", matrix.matrix.repeat, "runs of each deterministic variant")
         ->check(whole_number_between(1, 10000));
     matrix_command->add_option("--jobs", matrix.matrix.jobs, "runs in parallel (default: cores)")
         ->check(whole_number_between(1, 256));
     matrix_command->add_option("--junit", matrix.junit, "write a JUnit XML report to FILE")
         ->check(kFileName);
-    matrix_command->add_option("--jsonl", matrix.jsonl,
-                               "write one JSON line to FILE as each variant finishes (a stopped "
-                               "or killed matrix keeps every finished variant)")
+    matrix_command
+        ->add_option("--jsonl", matrix.jsonl,
+                     "write one JSON line to FILE as each variant finishes (a stopped "
+                     "or killed matrix keeps every finished variant)")
         ->check(kFileName);
     matrix_command->add_flag("--deterministic", matrix.matrix.deterministic_only,
                              "only the deterministic variants (skip the racy ones, which "
@@ -523,8 +555,8 @@ int main(int argc, char** argv) {
 
     // CLI11 would only say "A subcommand is required" of a misspelt one.
     const std::string_view first = argc >= 2 ? argv[1] : "";
-    if (argc >= 2 && (first.empty() || first.front() != '-') && first != "list" && first != "show" &&
-        first != "run" && first != "matrix" && first != "exec") {
+    if (argc >= 2 && (first.empty() || first.front() != '-') && first != "list" &&
+        first != "show" && first != "run" && first != "matrix" && first != "exec") {
         print_error(fmt::format("unknown command '{}' (commands: list, show, run, matrix, exec; "
                                 "see 'forklore --help')",
                                 printable(first, 100)));
@@ -542,11 +574,16 @@ int main(int argc, char** argv) {
     }
     install_interrupt_handlers();
     try {
-        if (*list_command) return command_list(list);
-        if (*show_command) return command_show(show_id, show_json);
-        if (*run_command) return command_run(run);
-        if (*matrix_command) return command_matrix(matrix);
-        if (*exec_command) return command_exec(exec);
+        if (*list_command)
+            return command_list(list);
+        if (*show_command)
+            return command_show(show_id, show_json);
+        if (*run_command)
+            return command_run(run);
+        if (*matrix_command)
+            return command_matrix(matrix);
+        if (*exec_command)
+            return command_exec(exec);
     } catch (const Interrupted&) {
         fmt::print(stderr, "\nforklore: interrupted\n");
         return kExitInterrupted;

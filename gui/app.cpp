@@ -43,18 +43,20 @@ float region_size(float fraction, float whole, float min_size, float min_other) 
 
 // A bar between two regions that the mouse drags. Placed with the cursor where the bar goes.
 // Only a drag changes `fraction` (size = fraction x whole, growing with the drag times `sign`).
-void splitter(const char* id, bool vertical, float length, float& fraction, float size,
-              float whole, float sign, float min_size, float min_other) {
+void splitter(const char* id, bool vertical, float length, float& fraction, float size, float whole,
+              float sign, float min_size, float min_other) {
     const ImVec2 extent = vertical ? ImVec2(kSplitterThickness, std::max(1.0f, length))
                                    : ImVec2(std::max(1.0f, length), kSplitterThickness);
     ImGui::InvisibleButton(id, extent);
     const bool hot = ImGui::IsItemHovered() || ImGui::IsItemActive();
-    if (hot) ImGui::SetMouseCursor(vertical ? ImGuiMouseCursor_ResizeEW : ImGuiMouseCursor_ResizeNS);
+    if (hot)
+        ImGui::SetMouseCursor(vertical ? ImGuiMouseCursor_ResizeEW : ImGuiMouseCursor_ResizeNS);
     if (ImGui::IsItemActive() && whole > 0) {
         const ImVec2 delta = ImGui::GetIO().MouseDelta;
         const float dragged = size + sign * (vertical ? delta.x : delta.y);
         if (dragged != size)
-            fraction = std::clamp(dragged, std::min(min_size, whole), std::max(min_size, whole - min_other)) /
+            fraction = std::clamp(dragged, std::min(min_size, whole),
+                                  std::max(min_size, whole - min_other)) /
                        whole;
     }
     const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
@@ -67,10 +69,10 @@ void splitter(const char* id, bool vertical, float length, float& fraction, floa
 }
 
 // A bordered child region of the given size, recorded in `where`.
-template <typename Draw>
-void region(const char* id, ImVec2 size, Region& where, Draw&& draw) {
+template <typename Draw> void region(const char* id, ImVec2 size, Region& where, Draw&& draw) {
     size = ImVec2(std::max(1.0f, size.x), std::max(1.0f, size.y));
-    if (ImGui::BeginChild(id, size, true)) draw();
+    if (ImGui::BeginChild(id, size, true))
+        draw();
     ImGui::EndChild();
     const ImVec2 min = ImGui::GetItemRectMin(), max = ImGui::GetItemRectMax();
     where = Region{min.x, min.y, max.x - min.x, max.y - min.y};
@@ -90,12 +92,15 @@ void configure_for(App& app, const Scenario& scenario) {
 // beside a record are the ones it ran with.
 void adopt_configuration(App& app, const RunRecord& record) {
     const Scenario* scenario = ScenarioRegistry::instance().find(record.scenario);
-    if (!scenario) return;
-    if (app.config.scenario != scenario->id) configure_for(app, *scenario);
+    if (!scenario)
+        return;
+    if (app.config.scenario != scenario->id)
+        configure_for(app, *scenario);
     if (!record.variant.empty() && scenario->find_variant(record.variant))
         app.config.choose_variant(*scenario, record.variant);
     try {
-        app.config.knobs = scenario->resolve_knobs(scenario->find_variant(record.variant), record.knobs);
+        app.config.knobs =
+            scenario->resolve_knobs(scenario->find_variant(record.variant), record.knobs);
     } catch (const std::invalid_argument&) {
         // A record from an older corpus may name a knob or a value the scenario no longer has:
         // the variant's preset stays, rather than knobs that could not be run.
@@ -104,16 +109,22 @@ void adopt_configuration(App& app, const RunRecord& record) {
 
 void take_session_updates(App& app) {
     RecordView latest = app.session.view();
-    if (!latest || latest.generation == app.session_generation_seen) return;
+    if (!latest || latest.generation == app.session_generation_seen)
+        return;
     app.session_generation_seen = latest.generation;
-    if (app.pinned_run) return; // the user is looking at an earlier run
+    if (app.pinned_run)
+        return; // the user is looking at an earlier run
     // A run of a scenario the user has since left stays off the screen (select_scenario).
-    if (latest.record->scenario != app.config.scenario) return;
+    if (latest.record->scenario != app.config.scenario)
+        return;
     app.origin = ViewOrigin::run;
-    // A live update of the run on screen keeps the selection (events only grow); a new run does not.
-    const bool same_run = app.view && app.view.record->start_time_ns == latest.record->start_time_ns &&
+    // A live update of the run on screen keeps the selection (events only grow); a new run does
+    // not.
+    const bool same_run = app.view &&
+                          app.view.record->start_time_ns == latest.record->start_time_ns &&
                           app.view.record->scenario == latest.record->scenario;
-    if (!same_run) app.selection.clear();
+    if (!same_run)
+        app.selection.clear();
     app.view = latest;
 }
 
@@ -123,7 +134,8 @@ void take_session_updates(App& app) {
 void same_line_if_fits(float width) {
     const float right = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
     const float spacing = ImGui::GetFontSize();
-    if (ImGui::GetItemRectMax().x + spacing + width < right) ImGui::SameLine(0, spacing);
+    if (ImGui::GetItemRectMax().x + spacing + width < right)
+        ImGui::SameLine(0, spacing);
 }
 
 void draw_zoom_control(App& app) {
@@ -157,26 +169,29 @@ void draw_file_bar(App& app) {
     ImGui::TextUnformatted("record file");
     ImGui::SameLine();
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 18);
-    const bool entered = ImGui::InputText("##path", &app.file_path, ImGuiInputTextFlags_EnterReturnsTrue);
+    const bool entered =
+        ImGui::InputText("##path", &app.file_path, ImGuiInputTextFlags_EnterReturnsTrue);
     ImGui::SameLine();
-    if (ImGui::Button("Open") || entered) open_record(app, app.file_path);
+    if (ImGui::Button("Open") || entered)
+        open_record(app, app.file_path);
     ImGui::SameLine();
     ImGui::BeginDisabled(!app.view || app.view.live);
-    if (ImGui::Button("Save")) save_record(app, app.file_path);
+    if (ImGui::Button("Save"))
+        save_record(app, app.file_path);
     ImGui::EndDisabled();
     ImGui::SameLine(0, ImGui::GetFontSize() * 2);
     draw_zoom_control(app);
     ImGui::SameLine();
-    if (ImGui::Button(app.show_help ? "Help (open)" : "Help")) app.show_help = !app.show_help;
+    if (ImGui::Button(app.show_help ? "Help (open)" : "Help"))
+        app.show_help = !app.show_help;
     if (const RunRecord* record = app.view.get()) {
         // A session's run says which one it is: "run 7 of 40".
-        const std::string run = run_label(app.view, app.session.progress().repeat,
-                                          static_cast<int>(app.runs.size()));
-        const std::string on_screen =
-            fmt::format("on screen: {}{}{}{}, {} events", record->scenario,
-                        record->variant.empty() ? "" : ":", record->variant,
-                        run.empty() ? (app.view.live ? " (running)" : "") : ", " + run,
-                        record->events.size());
+        const std::string run =
+            run_label(app.view, app.session.progress().repeat, static_cast<int>(app.runs.size()));
+        const std::string on_screen = fmt::format(
+            "on screen: {}{}{}{}, {} events", record->scenario, record->variant.empty() ? "" : ":",
+            record->variant, run.empty() ? (app.view.live ? " (running)" : "") : ", " + run,
+            record->events.size());
         same_line_if_fits(ImGui::CalcTextSize(on_screen.c_str()).x);
         ImGui::TextDisabled("%s", on_screen.c_str());
     }
@@ -197,9 +212,11 @@ ImGuiTabItemFlags tab_flags(App& app, CentreTab tab) {
 }
 
 void draw_centre_tabs(App& app) {
-    if (!ImGui::BeginTabBar("##centre")) return;
+    if (!ImGui::BeginTabBar("##centre"))
+        return;
     if (ImGui::BeginTabItem("Timeline", nullptr, tab_flags(app, CentreTab::timeline))) {
-        if (ImGui::BeginChild("##timeline")) draw_timeline_panel(app.timeline, app.view, app.selection);
+        if (ImGui::BeginChild("##timeline"))
+            draw_timeline_panel(app.timeline, app.view, app.selection);
         ImGui::EndChild();
         ImGui::EndTabItem();
     }
@@ -210,12 +227,14 @@ void draw_centre_tabs(App& app) {
         ImGui::EndTabItem();
     }
     if (ImGui::BeginTabItem("Locks", nullptr, tab_flags(app, CentreTab::locks))) {
-        if (ImGui::BeginChild("##locks")) draw_locks_panel(app.locks, app.view, app.selection);
+        if (ImGui::BeginChild("##locks"))
+            draw_locks_panel(app.locks, app.view, app.selection);
         ImGui::EndChild();
         ImGui::EndTabItem();
     }
     if (ImGui::BeginTabItem("Matrix", nullptr, tab_flags(app, CentreTab::matrix))) {
-        if (ImGui::BeginChild("##matrix")) draw_matrix_panel(app.matrix, app.view, app.selection);
+        if (ImGui::BeginChild("##matrix"))
+            draw_matrix_panel(app.matrix, app.view, app.selection);
         ImGui::EndChild();
         ImGui::EndTabItem();
     }
@@ -224,19 +243,29 @@ void draw_centre_tabs(App& app) {
 }
 
 void carry_out_requests(App& app) {
-    if (!app.browser.requested.empty()) select_scenario(app, app.browser.requested);
+    if (!app.browser.requested.empty())
+        select_scenario(app, app.browser.requested);
     switch (app.controls.request) {
-    case ControlsPanelState::Request::run: start_run(app, 1); break;
-    case ControlsPanelState::Request::repeat: start_run(app, app.config.repeat); break;
-    case ControlsPanelState::Request::stop: app.session.stop(); break;
-    case ControlsPanelState::Request::none: break;
+    case ControlsPanelState::Request::run:
+        start_run(app, 1);
+        break;
+    case ControlsPanelState::Request::repeat:
+        start_run(app, app.config.repeat);
+        break;
+    case ControlsPanelState::Request::stop:
+        app.session.stop();
+        break;
+    case ControlsPanelState::Request::none:
+        break;
     }
     if (app.matrix.open_request) {
         show_record(app, *app.matrix.open_request);
         app.origin = ViewOrigin::matrix;
     }
-    if (app.run_browser.show_run) show_run(app, *app.run_browser.show_run);
-    if (app.run_browser.follow_latest) follow_latest_run(app);
+    if (app.run_browser.show_run)
+        show_run(app, *app.run_browser.show_run);
+    if (app.run_browser.follow_latest)
+        follow_latest_run(app);
 }
 
 // One toggle for the sandbox's host and reaper in the Timeline and the Process tree: a change in
@@ -252,17 +281,23 @@ void share_infrastructure_toggle(App& app) {
 
 // What the controls say beside "Run" when the record on screen was not started there.
 std::string origin_note(const App& app) {
-    if (!app.view || app.view.record->scenario != app.config.scenario) return {};
+    if (!app.view || app.view.record->scenario != app.config.scenario)
+        return {};
     switch (app.origin) {
-    case ViewOrigin::matrix: return "on screen: its last run in the Matrix";
-    case ViewOrigin::file: return "on screen: a run record opened from a file";
-    default: return {};
+    case ViewOrigin::matrix:
+        return "on screen: its last run in the Matrix";
+    case ViewOrigin::file:
+        return "on screen: a run record opened from a file";
+    default:
+        return {};
     }
 }
 
 // The Source panel's region (the bottom row, right of the output): always in view beside the
 // timeline, so a selected bar's line is seen without changing tabs.
-void draw_source_region(App& app) { draw_source_panel(app.source, app.view, app.selection); }
+void draw_source_region(App& app) {
+    draw_source_panel(app.source, app.view, app.selection);
+}
 
 } // namespace
 
@@ -270,7 +305,8 @@ void draw_source_region(App& app) { draw_source_panel(app.source, app.view, app.
 
 App::App() {
     for (const auto& scenario : ScenarioRegistry::instance().all()) {
-        if (scenario.hidden) continue;
+        if (scenario.hidden)
+            continue;
         config = RunConfig::for_scenario(scenario);
         break;
     }
@@ -278,8 +314,10 @@ App::App() {
 
 bool select_scenario(App& app, const std::string& id) {
     const Scenario* scenario = ScenarioRegistry::instance().find(id);
-    if (!scenario) return false;
-    if (app.config.scenario != id) configure_for(app, *scenario);
+    if (!scenario)
+        return false;
+    if (app.config.scenario != id)
+        configure_for(app, *scenario);
     if (app.view && app.view.record->scenario != id) {
         app.view = RecordView{};
         app.selection.clear();
@@ -290,14 +328,16 @@ bool select_scenario(App& app, const std::string& id) {
 
 bool select_variant(App& app, const std::string& variant) {
     const Scenario* scenario = app.config.find();
-    if (!scenario || !scenario->find_variant(variant)) return false;
+    if (!scenario || !scenario->find_variant(variant))
+        return false;
     app.config.choose_variant(*scenario, variant);
     return true;
 }
 
 std::string start_run(App& app, int repeat) {
     const Scenario* scenario = app.config.find();
-    if (!scenario) return "choose a scenario first";
+    if (!scenario)
+        return "choose a scenario first";
     // The knobs of a preset run as that variant (with its expected outcome); the user's own knobs
     // run as they are, with no variant name and no expectation.
     const std::string variant = app.config.matching_variant(*scenario);
@@ -315,8 +355,10 @@ std::string start_run(App& app, int repeat) {
 
 bool show_run(App& app, int number) {
     RecordView view = app.session.run_view(number);
-    if (!view) return false;
-    if (!app.view || app.view.generation != view.generation) app.selection.clear();
+    if (!view)
+        return false;
+    if (!app.view || app.view.generation != view.generation)
+        app.selection.clear();
     app.view = view;
     app.origin = ViewOrigin::run;
     app.pinned_run = number;
@@ -326,15 +368,18 @@ bool show_run(App& app, int number) {
 void follow_latest_run(App& app) {
     app.pinned_run.reset();
     RecordView latest = app.session.view();
-    if (!latest) return;
-    if (!app.view || app.view.generation != latest.generation) app.selection.clear();
+    if (!latest)
+        return;
+    if (!app.view || app.view.generation != latest.generation)
+        app.selection.clear();
     app.view = latest;
     app.origin = ViewOrigin::run;
     app.session_generation_seen = latest.generation;
 }
 
 void show_record(App& app, const RecordView& view) {
-    if (!view) return;
+    if (!view)
+        return;
     app.view = view;
     app.selection.clear();
     adopt_configuration(app, *view.record);
@@ -410,7 +455,8 @@ void draw_app(App& app) {
 
     // Left column: the browser.
     const float min_browser = font * 9, min_main = font * 30;
-    const float left_width = region_size(layout.left, whole.x, min_browser, min_main + kSplitterThickness);
+    const float left_width =
+        region_size(layout.left, whole.x, min_browser, min_main + kSplitterThickness);
     region("##browser", ImVec2(left_width, whole.y), app.regions.browser,
            [&] { draw_browser_panel(app.browser, app.config.scenario); });
     ImGui::SameLine(0, 0);
@@ -427,7 +473,8 @@ void draw_app(App& app) {
     // Top strip: the controls, as tall as their content (measured last frame) unless dragged.
     const float fitted = layout.controls_content > 0 ? layout.controls_content
                                                      : ImGui::GetFrameHeightWithSpacing() * 5;
-    const float fitted_fraction = (fitted + ImGui::GetStyle().WindowPadding.y * 2) / std::max(1.0f, main_height);
+    const float fitted_fraction =
+        (fitted + ImGui::GetStyle().WindowPadding.y * 2) / std::max(1.0f, main_height);
     const float min_controls = ImGui::GetFrameHeightWithSpacing() * 3, min_below = font * 16;
     const float top_height = region_size(layout.top > 0 ? layout.top : fitted_fraction, main_height,
                                          min_controls, min_below);
@@ -445,17 +492,20 @@ void draw_app(App& app) {
         float top = layout.top > 0 ? layout.top : fitted_fraction;
         splitter("##split-top", false, main_width, top, top_height, main_height, 1.0f, min_controls,
                  min_below);
-        if (top != (layout.top > 0 ? layout.top : fitted_fraction)) layout.top = top; // dragged
+        if (top != (layout.top > 0 ? layout.top : fitted_fraction))
+            layout.top = top; // dragged
     }
 
     // Below the controls: the centre column (the tabs over the output and the source) and the
     // verdict column on the right, the whole height, so that the wait-for graph has room.
     const float below = std::max(1.0f, main_height - top_height - kSplitterThickness - spacing_y);
     const float min_verdict = font * 16, min_centre = font * 24;
-    const float right_width = region_size(layout.right, main_width, min_verdict, min_centre + kSplitterThickness);
+    const float right_width =
+        region_size(layout.right, main_width, min_verdict, min_centre + kSplitterThickness);
     const float centre_width = std::max(1.0f, main_width - right_width - kSplitterThickness);
     const float min_bottom = font * 7, min_middle = font * 12;
-    const float bottom_height = region_size(layout.bottom, below, min_bottom, min_middle + kSplitterThickness);
+    const float bottom_height =
+        region_size(layout.bottom, below, min_bottom, min_middle + kSplitterThickness);
     const float middle_height = std::max(1.0f, below - bottom_height - kSplitterThickness);
 
     ImGui::SetCursorPosY(ImGui::GetCursorPosY() - spacing_y);
@@ -469,28 +519,30 @@ void draw_app(App& app) {
     ImGui::SetCursorPosY(ImGui::GetCursorPosY() - spacing_y);
     // The bottom row: the output, and the source beside it.
     const float min_source = font * 16, min_output = font * 16;
-    const float source_width = region_size(layout.source, centre_width, min_source, min_output + kSplitterThickness);
+    const float source_width =
+        region_size(layout.source, centre_width, min_source, min_output + kSplitterThickness);
     const float output_width = std::max(1.0f, centre_width - source_width - kSplitterThickness);
     region("##output", ImVec2(output_width, bottom_height), app.regions.output,
            [&] { draw_output_panel(app.output, app.view, app.selection); });
     ImGui::SameLine(0, 0);
-    splitter("##split-source", true, bottom_height, layout.source, source_width, centre_width, -1.0f,
-             min_source, min_output + kSplitterThickness);
+    splitter("##split-source", true, bottom_height, layout.source, source_width, centre_width,
+             -1.0f, min_source, min_output + kSplitterThickness);
     ImGui::SameLine(0, 0);
     region("##source", ImVec2(source_width, bottom_height), app.regions.source,
            [&] { draw_source_region(app); });
     ImGui::EndGroup();
 
     ImGui::SameLine(0, 0);
-    splitter("##split-right", true, below, layout.right, right_width, main_width, -1.0f, min_verdict,
-             min_centre + kSplitterThickness);
+    splitter("##split-right", true, below, layout.right, right_width, main_width, -1.0f,
+             min_verdict, min_centre + kSplitterThickness);
     ImGui::SameLine(0, 0);
     region("##verdict", ImVec2(right_width, below), app.regions.verdict,
            [&] { draw_verdict_panel(app.verdict, app.view, app.selection); });
     ImGui::EndGroup();
 
     ImGui::End();
-    if (app.show_help) draw_help_window(app.show_help);
+    if (app.show_help)
+        draw_help_window(app.show_help);
     carry_out_requests(app);
 }
 

@@ -58,7 +58,7 @@ enum class CentreTab { timeline, process_tree, locks, matrix };
 struct App {
     RunConfig config;
     RunSession session;
-    RecordView view;            // the record on screen: a run's, an opened file's or a matrix cell's
+    RecordView view; // the record on screen: a run's, an opened file's or a matrix cell's
     Selection selection;
     std::uint64_t session_generation_seen = 0;
 

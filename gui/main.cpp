@@ -4,7 +4,8 @@
 //                [--tab NAME] [--frames N] [--screenshot FILE.png] [--size WxH] [--zoom FACTOR]
 //
 // --run chooses a scenario variant and starts it at launch (--repeat: N runs, as Repeat does;
-// --show-run: once they have ended, run K is shown, as stepping through them does); --open shows a saved run record;
+// --show-run: once they have ended, run K is shown, as stepping through them does); --open shows a
+// saved run record;
 // --matrix runs the matrix over the variants the glob selects; --tab brings a centre tab to the
 // front; --frames exits after N frames (not before what was started has finished, within a
 // bound) and prints the mean frame time; --screenshot writes the last frame as PNG; --size opens
@@ -57,10 +58,12 @@ std::string choose(App& app, const std::string& spec) {
     const auto colon = spec.find(':');
     const std::string id = spec.substr(0, colon);
     const std::string variant = colon == std::string::npos ? "" : spec.substr(colon + 1);
-    if (!select_scenario(app, id)) return fmt::format("unknown scenario '{}' (see 'forklore list')", id);
+    if (!select_scenario(app, id))
+        return fmt::format("unknown scenario '{}' (see 'forklore list')", id);
     if (!variant.empty() && !select_variant(app, variant)) {
         std::string names;
-        for (const auto& v : app.config.find()->variants) names += (names.empty() ? "" : ", ") + v.name;
+        for (const auto& v : app.config.find()->variants)
+            names += (names.empty() ? "" : ", ") + v.name;
         return fmt::format("scenario '{}' has no variant '{}' (variants: {})", id, variant, names);
     }
     return {};
@@ -69,7 +72,8 @@ std::string choose(App& app, const std::string& spec) {
 // "1024x700" -> {1024, 700}; nothing for what is not two whole numbers within a screen's range.
 std::optional<std::pair<int, int>> parse_size(const std::string& text) {
     const auto x = text.find('x');
-    if (x == std::string::npos) return std::nullopt;
+    if (x == std::string::npos)
+        return std::nullopt;
     int width = 0, height = 0;
     const char* begin = text.data();
     const char* end = text.data() + text.size();
@@ -78,7 +82,8 @@ std::optional<std::pair<int, int>> parse_size(const std::string& text) {
     if (width_error != std::errc() || after_width != begin + x || height_error != std::errc() ||
         after_height != end)
         return std::nullopt;
-    if (width < 320 || height < 240 || width > 16384 || height > 16384) return std::nullopt;
+    if (width < 320 || height < 240 || width > 16384 || height > 16384)
+        return std::nullopt;
     return std::pair{width, height};
 }
 
@@ -94,8 +99,8 @@ int main(int argc, char** argv) {
     std::string run_spec, open_path, matrix_filter, tab, screenshot_path, size_text = "1280x800";
     int frames = 0, repeat = 1, show_run_number = 0;
     float zoom = 1.0f;
-    CLI::Option* run_option =
-        cli.add_option("--run", run_spec, "choose a scenario variant (ID:VARIANT) and run it at launch");
+    CLI::Option* run_option = cli.add_option(
+        "--run", run_spec, "choose a scenario variant (ID:VARIANT) and run it at launch");
     // A file name given as '' (an unset shell variable) is an error, not "no file".
     const CLI::Validator file_name(
         [](std::string& text) -> std::string { return text.empty() ? "needs a file name" : ""; },
@@ -139,23 +144,28 @@ int main(int argc, char** argv) {
                                        "16384x16384), e.g. 1024x700",
                                        size_text));
     if (!std::isfinite(zoom) || zoom < kMinZoom || zoom > kMaxZoom)
-        return usage_error(fmt::format("--zoom {} is not a zoom from {} to {}", zoom, kMinZoom,
-                                       kMaxZoom));
-    if (!screenshot_path.empty() && frames == 0) frames = 60;
+        return usage_error(
+            fmt::format("--zoom {} is not a zoom from {} to {}", zoom, kMinZoom, kMaxZoom));
+    if (!screenshot_path.empty() && frames == 0)
+        frames = 60;
     // Before anything runs: what is at the path must not be replaced by a picture.
     if (!screenshot_path.empty())
-        if (auto problem = output_file_problem(screenshot_path)) return usage_error(*problem);
+        if (auto problem = output_file_problem(screenshot_path))
+            return usage_error(*problem);
 
     App app;
     app.zoom = zoom;
     if (!run_spec.empty())
-        if (std::string error = choose(app, run_spec); !error.empty()) return usage_error(error);
-    if (!open_path.empty() && !open_record(app, open_path)) return usage_error(app.file_message);
+        if (std::string error = choose(app, run_spec); !error.empty())
+            return usage_error(error);
+    if (!open_path.empty() && !open_record(app, open_path))
+        return usage_error(app.file_message);
 
     std::string error;
     // Counted frames are measured: no waiting for the screen's refresh in them.
     auto window = Window::open("forklore", size->first, size->second, frames == 0, error);
-    if (!window) return usage_error(error);
+    if (!window)
+        return usage_error(error);
     window->ignore_mouse(!screenshot_path.empty());
 
     if (!run_spec.empty())
@@ -169,16 +179,20 @@ int main(int argc, char** argv) {
             return usage_error(problem);
         app.show_tab = CentreTab::matrix;
     }
-    if (tab == "timeline") app.show_tab = CentreTab::timeline;
-    if (tab == "process-tree") app.show_tab = CentreTab::process_tree;
-    if (tab == "locks") app.show_tab = CentreTab::locks;
-    if (tab == "matrix") app.show_tab = CentreTab::matrix;
+    if (tab == "timeline")
+        app.show_tab = CentreTab::timeline;
+    if (tab == "process-tree")
+        app.show_tab = CentreTab::process_tree;
+    if (tab == "locks")
+        app.show_tab = CentreTab::locks;
+    if (tab == "matrix")
+        app.show_tab = CentreTab::matrix;
     // What never ends must not keep a counted session open for ever: a run's deadline and a
     // margin for the sandbox to be killed and reaped; for a matrix, ten minutes.
     const Scenario* scenario = app.config.find();
-    const double run_bound_ms = matrix_filter.empty()
-                                    ? ((scenario ? scenario->timeout_seconds : 10.0) + 10.0) * 1000.0
-                                    : 600'000.0;
+    const double run_bound_ms =
+        matrix_filter.empty() ? ((scenario ? scenario->timeout_seconds : 10.0) + 10.0) * 1000.0
+                              : 600'000.0;
     const bool started = !run_spec.empty() || !matrix_filter.empty();
     const auto launched = Clock::now();
 
@@ -193,23 +207,27 @@ int main(int argc, char** argv) {
         const auto panels_start = Clock::now();
         if (show_run_number > 0 && !app.session.running() && app.session.view() &&
             !app.pinned_run && !show_run(app, show_run_number))
-            return usage_error(fmt::format("--show-run: there is no run {} to show", show_run_number));
+            return usage_error(
+                fmt::format("--show-run: there is no run {} to show", show_run_number));
         draw_app(app);
         panels_ms += ms_since(panels_start);
 
         bool last = false;
         if (frames > 0) {
-            const bool run_over = !app.session.running() && !app.matrix.session.running() &&
-                                  (app.pinned_run ||
-                                   app.view.generation == app.session.view().generation);
-            if (run_over || !started) ++settled;
+            const bool run_over =
+                !app.session.running() && !app.matrix.session.running() &&
+                (app.pinned_run || app.view.generation == app.session.view().generation);
+            if (run_over || !started)
+                ++settled;
             // Settling matters only for what is shown at the end: a run's final record, a
             // screenshot. Otherwise exactly the frames asked for are drawn.
             const bool needs_settling = started || !screenshot_path.empty();
             const bool bound_passed = ms_since(launched) > run_bound_ms;
             if (bound_passed && !warned) {
-                fmt::print(stderr, "forklore-gui: what was started did not end within {:.0f} s; stopping it\n",
-                           run_bound_ms / 1000);
+                fmt::print(
+                    stderr,
+                    "forklore-gui: what was started did not end within {:.0f} s; stopping it\n",
+                    run_bound_ms / 1000);
                 app.session.stop();
                 app.matrix.session.stop();
                 warned = true;
@@ -219,13 +237,16 @@ int main(int argc, char** argv) {
         }
         const bool shoot = last && !screenshot_path.empty();
         const auto render_start = Clock::now();
-        if (!window->end_frame(shoot ? &screenshot_path : nullptr, error)) return usage_error(error);
-        if (!shoot) render_ms += ms_since(render_start); // a screenshot's read-back is not a frame's cost
+        if (!window->end_frame(shoot ? &screenshot_path : nullptr, error))
+            return usage_error(error);
+        if (!shoot)
+            render_ms += ms_since(render_start); // a screenshot's read-back is not a frame's cost
         const double frame_ms = ms_since(frame_start);
         ++drawn;
         total_ms += frame_ms;
         max_ms = std::max(max_ms, frame_ms);
-        if (last) break;
+        if (last)
+            break;
     }
     if (frames > 0 && drawn > 0) {
         fmt::print("frames: {}, mean {:.2f} ms (panels {:.2f} ms, render and swap {:.2f} ms), max "

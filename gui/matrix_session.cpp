@@ -54,7 +54,8 @@ std::string MatrixSession::start(MatrixOptions options) {
         finished.last_record = RunRecord{}; // kept once, as `record`
         std::lock_guard<std::mutex> lock(mutex_);
         for (auto& entry : entries_) {
-            if (entry.scenario != cell.scenario || entry.variant != cell.variant) continue;
+            if (entry.scenario != cell.scenario || entry.variant != cell.variant)
+                continue;
             entry.cell = std::move(finished);
             entry.record = std::move(record);
             entry.generation = next_record_generation();
@@ -62,8 +63,10 @@ std::string MatrixSession::start(MatrixOptions options) {
             break;
         }
         progress_.done = done;
-        if (cell.passed) ++progress_.passed;
-        else ++progress_.failed;
+        if (cell.passed)
+            ++progress_.passed;
+        else
+            ++progress_.failed;
         ++version_;
     };
     worker_ = std::thread([this, options = std::move(options)] {
@@ -83,13 +86,18 @@ std::string MatrixSession::start(MatrixOptions options) {
     return {};
 }
 
-void MatrixSession::stop() { cancel_.store(true); }
-
-void MatrixSession::wait() {
-    if (worker_.joinable()) worker_.join();
+void MatrixSession::stop() {
+    cancel_.store(true);
 }
 
-bool MatrixSession::running() const { return running_.load(); }
+void MatrixSession::wait() {
+    if (worker_.joinable())
+        worker_.join();
+}
+
+bool MatrixSession::running() const {
+    return running_.load();
+}
 
 std::vector<MatrixEntry> MatrixSession::entries() const {
     std::lock_guard<std::mutex> guard(mutex_);

@@ -22,9 +22,9 @@ struct MatrixEntry {
     std::string variant;
     Expectation expected;
     bool done = false;
-    MatrixCell cell;                          // valid when done; its last_record is moved out
-    std::shared_ptr<const RunRecord> record;  // the cell's last record, to open in the panels
-    std::uint64_t generation = 0;             // the RecordView generation of `record`
+    MatrixCell cell;                         // valid when done; its last_record is moved out
+    std::shared_ptr<const RunRecord> record; // the cell's last record, to open in the panels
+    std::uint64_t generation = 0;            // the RecordView generation of `record`
 };
 
 struct MatrixProgress {

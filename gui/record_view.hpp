@@ -30,7 +30,7 @@ struct RecordView {
 // filter): the one way every panel decides to rebuild its model, only when the record on screen,
 // its generation or those options changed.
 class ModelKey {
-public:
+  public:
     // Whether the model built last still shows `view` with `options`.
     bool matches(const RecordView& view, int options = 0) const {
         return built_ && record_ == view.get() && generation_ == view.generation &&
@@ -46,7 +46,7 @@ public:
     const RunRecord* record() const { return record_; }
     int options() const { return options_; }
 
-private:
+  private:
     bool built_ = false;
     const RunRecord* record_ = nullptr;
     std::uint64_t generation_ = 0;

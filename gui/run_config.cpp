@@ -25,7 +25,8 @@ RunConfig RunConfig::for_scenario(const Scenario& definition) {
         config.variant = definition.variants.front().name;
         config.knobs = preset_of(definition, &definition.variants.front());
         const Expectation& expected = definition.variants.front().expected;
-        if (expected.racy) config.repeat = expected.runs;
+        if (expected.racy)
+            config.repeat = expected.runs;
     } else {
         config.knobs = preset_of(definition, nullptr);
     }
@@ -34,18 +35,22 @@ RunConfig RunConfig::for_scenario(const Scenario& definition) {
 
 void RunConfig::choose_variant(const Scenario& definition, const std::string& name) {
     const Variant* chosen = definition.find_variant(name);
-    if (!chosen) return;
+    if (!chosen)
+        return;
     variant = name;
     knobs = preset_of(definition, chosen);
     // A racy variant is judged over its own number of runs; offer that as Repeat N.
-    if (chosen->expected.racy) repeat = chosen->expected.runs;
+    if (chosen->expected.racy)
+        repeat = chosen->expected.runs;
 }
 
 std::string RunConfig::matching_variant(const Scenario& definition) const {
-    if (const Variant* chosen = definition.find_variant(variant); chosen && preset_of(definition, chosen) == knobs)
+    if (const Variant* chosen = definition.find_variant(variant);
+        chosen && preset_of(definition, chosen) == knobs)
         return variant;
     for (const auto& other : definition.variants)
-        if (preset_of(definition, &other) == knobs) return other.name;
+        if (preset_of(definition, &other) == knobs)
+            return other.name;
     return {};
 }
 
@@ -54,11 +59,14 @@ KnobValues RunConfig::overrides(const Scenario& definition) const {
     KnobValues differing;
     for (const auto& [name, value] : knobs) {
         auto it = preset.find(name);
-        if (it == preset.end() || it->second != value) differing[name] = value;
+        if (it == preset.end() || it->second != value)
+            differing[name] = value;
     }
     return differing;
 }
 
-const Scenario* RunConfig::find() const { return ScenarioRegistry::instance().find(scenario); }
+const Scenario* RunConfig::find() const {
+    return ScenarioRegistry::instance().find(scenario);
+}
 
 } // namespace forklore::gui

@@ -5,8 +5,8 @@
 // thread-safe (RunSession guards it with its mutex).
 #pragma once
 
-#include "sim/record/record.hpp"
 #include "sim/protocol/verdict_kind.hpp"
+#include "sim/record/record.hpp"
 
 #include <cstddef>
 #include <cstdint>

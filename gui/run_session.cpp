@@ -1,7 +1,7 @@
 #include "gui/run_session.hpp"
 
-#include "sim/run/matrix.hpp"
 #include "sim/protocol/verdict_kind.hpp"
+#include "sim/run/matrix.hpp"
 
 #include <fmt/format.h>
 
@@ -60,9 +60,12 @@ std::string RunSession::start(const std::string& scenario_id, const std::string&
     progress_.scenario = scenario_id;
     progress_.variant = variant;
     progress_.error = error;
-    if (!error.empty()) return error;
-    if (options.timeout_seconds > 0) request.timeout_seconds = options.timeout_seconds;
-    if (options.max_output) request.limits.max_output = *options.max_output;
+    if (!error.empty())
+        return error;
+    if (options.timeout_seconds > 0)
+        request.timeout_seconds = options.timeout_seconds;
+    if (options.max_output)
+        request.limits.max_output = *options.max_output;
     request.host_path = options.host_path;
     progress_.repeat = std::max(1, repeat);
     progress_.expected = request.expected;
@@ -78,13 +81,18 @@ std::string RunSession::start(const std::string& scenario_id, const std::string&
     return {};
 }
 
-void RunSession::stop() { cancel_.store(true); }
-
-void RunSession::wait() {
-    if (worker_.joinable()) worker_.join();
+void RunSession::stop() {
+    cancel_.store(true);
 }
 
-bool RunSession::running() const { return running_.load(); }
+void RunSession::wait() {
+    if (worker_.joinable())
+        worker_.join();
+}
+
+bool RunSession::running() const {
+    return running_.load();
+}
 
 RecordView RunSession::view() const {
     std::lock_guard<std::mutex> guard(mutex_);
@@ -94,7 +102,8 @@ RecordView RunSession::view() const {
 RunProgress RunSession::progress() const {
     std::lock_guard<std::mutex> guard(mutex_);
     RunProgress copy = progress_;
-    if (copy.running) copy.elapsed_ms = static_cast<double>(now_ns() - run_started_ns_) / 1e6;
+    if (copy.running)
+        copy.elapsed_ms = static_cast<double>(now_ns() - run_started_ns_) / 1e6;
     return copy;
 }
 
@@ -111,7 +120,8 @@ std::uint64_t RunSession::runs_version() const {
 RecordView RunSession::run_view(int number) const {
     std::lock_guard<std::mutex> guard(mutex_);
     const RunEntry* entry = history_.find(number);
-    if (!entry || !entry->kept()) return {};
+    if (!entry || !entry->kept())
+        return {};
     return RecordView{entry->record, entry->generation, false, entry->number};
 }
 
@@ -142,7 +152,8 @@ void RunSession::run_all(RunRequest request, int repeat) {
             const auto now = Clock::now();
             bool changed = partial.events.size() != published_events ||
                            partial.snapshots.size() != published_snapshots;
-            if (!changed || now - last_publish < kLiveInterval) return;
+            if (!changed || now - last_publish < kLiveInterval)
+                return;
             last_publish = now;
             published_events = partial.events.size();
             published_snapshots = partial.snapshots.size();
@@ -174,7 +185,8 @@ void RunSession::run_all(RunRequest request, int repeat) {
             ++progress_.completed;
             progress_.last_outcome = outcome_label(record->verdict);
             ++progress_.outcome_counts[progress_.last_outcome];
-            if (is_hang(record->verdict.kind)) ++progress_.hangs;
+            if (is_hang(record->verdict.kind))
+                ++progress_.hangs;
             if (request.expected && matches(*request.expected, record->verdict))
                 ++progress_.as_expected;
             progress_.hang_rate_interval = wilson_interval(progress_.hangs, progress_.completed);

@@ -11,8 +11,8 @@
 #include "gui/run_history.hpp"
 #include "sim/record/record.hpp"
 #include "sim/run/runner.hpp"
-#include "sim/scenario/scenario.hpp"
 #include "sim/run/stats.hpp"
+#include "sim/scenario/scenario.hpp"
 
 #include <atomic>
 #include <cstdint>
@@ -36,19 +36,19 @@ struct RunProgress {
     int repeat = 0;                // runs asked for
     int completed = 0;             // runs finished with an outcome (a stopped run has none)
     std::map<std::string, int> outcome_counts; // outcome_label -> runs
-    int hangs = 0;                 // deadlocked or timed out
-    int as_expected = 0;           // runs that ended as a deterministic expectation says
-    int live_updates = 0;          // partial records published while running (the UI updated live)
-    Interval hang_rate_interval;   // 95% Wilson interval of hangs / completed
-    double elapsed_ms = 0;         // since the current run (or the last one) started
-    double mean_verdict_ms = 0;    // over the completed runs
+    int hangs = 0;                             // deadlocked or timed out
+    int as_expected = 0;         // runs that ended as a deterministic expectation says
+    int live_updates = 0;        // partial records published while running (the UI updated live)
+    Interval hang_rate_interval; // 95% Wilson interval of hangs / completed
+    double elapsed_ms = 0;       // since the current run (or the last one) started
+    double mean_verdict_ms = 0;  // over the completed runs
     std::optional<Expectation> expected; // of the variant, when run with its own knobs
-    std::string last_outcome;      // outcome_label of the last finished run
-    bool stopped = false;          // the user pressed Stop
+    std::string last_outcome;            // outcome_label of the last finished run
+    bool stopped = false;                // the user pressed Stop
     // > 0 when a run was cut short by Stop: how long it had run. That run has no outcome: it is
     // not in `completed`, the outcome counts, the hang rate or the expectation check.
     double stopped_after_ms = 0;
-    std::string error;             // the run could not be started (one line)
+    std::string error; // the run could not be started (one line)
 
     double hang_rate() const { return completed ? static_cast<double>(hangs) / completed : 0.0; }
 };
@@ -59,7 +59,7 @@ struct RunOptions {
     // Bytes of stdout + stderr after which a run ends as `limit`: nullopt the scenario's own
     // (none for most), 0 none.
     std::optional<std::uint64_t> max_output;
-    std::string host_path;      // empty: forklore-host beside the executable
+    std::string host_path; // empty: forklore-host beside the executable
 };
 
 class RunSession {

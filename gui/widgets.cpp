@@ -6,11 +6,15 @@ namespace forklore::gui {
 
 ImVec4 verdict_colour(VerdictKind kind) {
     switch (kind) {
-    case VerdictKind::completed: return {0.35f, 0.75f, 0.40f, 1.0f};
-    case VerdictKind::deadlocked: return {0.90f, 0.30f, 0.30f, 1.0f};
+    case VerdictKind::completed:
+        return {0.35f, 0.75f, 0.40f, 1.0f};
+    case VerdictKind::deadlocked:
+        return {0.90f, 0.30f, 0.30f, 1.0f};
     case VerdictKind::failed:
-    case VerdictKind::crashed: return {0.95f, 0.60f, 0.20f, 1.0f};
-    default: return {0.65f, 0.65f, 0.70f, 1.0f};
+    case VerdictKind::crashed:
+        return {0.95f, 0.60f, 0.20f, 1.0f};
+    default:
+        return {0.65f, 0.65f, 0.70f, 1.0f};
     }
 }
 

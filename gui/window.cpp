@@ -26,7 +26,9 @@ namespace {
 
 std::string g_glfw_error; // GLFW reports errors through a callback; the last one is kept
 
-void on_glfw_error(int, const char* description) { g_glfw_error = description ? description : "?"; }
+void on_glfw_error(int, const char* description) {
+    g_glfw_error = description ? description : "?";
+}
 
 bool has_display() {
     const char* x11 = std::getenv("DISPLAY");
@@ -63,7 +65,8 @@ std::unique_ptr<Window> Window::open(const std::string& title, int width, int he
     IMGUI_CHECKVERSION();
     ImGui::CreateContext();
     ImGuiIO& io = ImGui::GetIO();
-    io.IniFilename = nullptr; // the layout is the program's; nothing to save in the working directory
+    io.IniFilename =
+        nullptr; // the layout is the program's; nothing to save in the working directory
     ImGui_ImplGlfw_InitForOpenGL(window, true);
     ImGui_ImplOpenGL3_Init("#version 330 core");
     return std::unique_ptr<Window>(new Window(window));
@@ -77,7 +80,9 @@ Window::~Window() {
     glfwTerminate();
 }
 
-bool Window::should_close() const { return glfwWindowShouldClose(window_); }
+bool Window::should_close() const {
+    return glfwWindowShouldClose(window_);
+}
 
 void Window::begin_frame(double wait_seconds) {
     if (wait_seconds > 0)
@@ -92,7 +97,8 @@ void Window::begin_frame(double wait_seconds) {
     }
     ImGui_ImplOpenGL3_NewFrame();
     ImGui_ImplGlfw_NewFrame();
-    if (ignore_mouse_) ImGui::GetIO().MousePos = ImVec2(-FLT_MAX, -FLT_MAX);
+    if (ignore_mouse_)
+        ImGui::GetIO().MousePos = ImVec2(-FLT_MAX, -FLT_MAX);
     ImGui::NewFrame();
 }
 
@@ -106,7 +112,8 @@ bool Window::end_frame(const std::string* screenshot_path, std::string& error) {
     ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
     bool ok = true;
     // Read before the swap: after it the back buffer's content is undefined.
-    if (screenshot_path) ok = write_png(*screenshot_path, error);
+    if (screenshot_path)
+        ok = write_png(*screenshot_path, error);
     glfwSwapBuffers(window_);
     return ok;
 }
@@ -128,8 +135,8 @@ bool Window::write_png(const std::string& path, std::string& error) const {
     for (int y = 0; y < height; ++y)
         std::memcpy(&flipped[static_cast<std::size_t>(y) * stride],
                     &pixels[static_cast<std::size_t>(height - 1 - y) * stride], stride);
-    // Encoded in memory, then written as every output file is (sim/record/user_file.hpp): never over
-    // a device, a FIFO or a symbolic link, and never half a picture.
+    // Encoded in memory, then written as every output file is (sim/record/user_file.hpp): never
+    // over a device, a FIFO or a symbolic link, and never half a picture.
     std::string png;
     const auto append = [](void* context, void* data, int size) {
         static_cast<std::string*>(context)->append(static_cast<const char*>(data),

@@ -13,8 +13,8 @@ class Window {
   public:
     // Opens the window and an ImGui context with its backends. Null with a one-line `error` when
     // there is no display or no OpenGL 3.3.
-    static std::unique_ptr<Window> open(const std::string& title, int width, int height,
-                                        bool vsync, std::string& error);
+    static std::unique_ptr<Window> open(const std::string& title, int width, int height, bool vsync,
+                                        std::string& error);
     ~Window();
     Window(const Window&) = delete;
     Window& operator=(const Window&) = delete;

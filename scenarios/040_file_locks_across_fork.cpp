@@ -163,7 +163,8 @@ int run(ScenarioContext& context) {
                                              {"path", kLogFile},
                                              {"lock_kind", kind_name},
                                              {"child_fd", context.knob("child_fd")}});
-    const WaitStatus status = child.wait(); // SYNC: ... until the worker has ended: blocks for ever if it waits
+    const WaitStatus status =
+        child.wait(); // SYNC: ... until the worker has ended: blocks for ever if it waits
     report_own_lock(kind);
     lock.unlock(); // SYNC: ... and releases it only now
     close(fd);

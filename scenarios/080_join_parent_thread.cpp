@@ -208,7 +208,7 @@ int run(ScenarioContext& context) {
                                             {{"wait_for", context.knob("wait_for")},
                                              {"restart_worker", context.knob("restart_worker")}});
     const WaitStatus status = child.wait(); // SYNC: waits for ever if the child is stuck
-    shut_down_writer();              // the parent's own writer is real: this join waits for it
+    shut_down_writer(); // the parent's own writer is real: this join waits for it
     return status.exited_ok() ? 0 : 1;
 }
 

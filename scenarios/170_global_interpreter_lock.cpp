@@ -227,12 +227,12 @@ long run_processes(StartMethod method, int workers, Cost& cost) {
                                {{"id", std::to_string(w)}, {"workers", std::to_string(workers)}}));
     long primes = 0;
     for (int w = 0; w < workers; ++w) {
-        const WaitStatus status = children[static_cast<std::size_t>(w)].wait(); // SYNC: the worker ends
+        const WaitStatus status =
+            children[static_cast<std::size_t>(w)].wait(); // SYNC: the worker ends
         FILE* in = std::fopen(("primes-" + std::to_string(w) + ".txt").c_str(), "r");
         long count = 0;
         double cpu_ms = 0;
-        if (!status.exited_ok() || !in ||
-            std::fscanf(in, "%ld %lf", &count, &cpu_ms) != 2)
+        if (!status.exited_ok() || !in || std::fscanf(in, "%ld %lf", &count, &cpu_ms) != 2)
             return -1;
         std::fclose(in);
         primes += count;

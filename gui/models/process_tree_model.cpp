@@ -47,7 +47,7 @@ std::string ProcessNode::title() const {
     return fmt::format("process {} '{}'", pid, name);
 }
 
-const ProcessNode *ProcessTreeModel::find(pid_t pid) const {
+const ProcessNode* ProcessTreeModel::find(pid_t pid) const {
     std::size_t index = index_of(pid);
     return index < nodes.size() ? &nodes[index] : nullptr;
 }
@@ -63,24 +63,24 @@ namespace {
 
 // [SECTION] a process's state and what the verdict says of it --------------------------------
 
-bool is_infrastructure(const ProcessRecord &process) {
+bool is_infrastructure(const ProcessRecord& process) {
     return is_sandbox_process(process.role);
 }
 
 // A live run's last sample: the processes whose every live thread waits with no timeout.
-std::set<pid_t> blocked_in_last_sample(const RunRecord &record) {
+std::set<pid_t> blocked_in_last_sample(const RunRecord& record) {
     std::set<pid_t> blocked;
-    const Snapshot *last = nullptr;
-    for (const auto &snapshot : record.snapshots)
+    const Snapshot* last = nullptr;
+    for (const auto& snapshot : record.snapshots)
         if (!last || snapshot.time_ns >= last->time_ns)
             last = &snapshot;
     if (!last)
         return blocked;
-    for (const auto &process : last->processes) {
+    for (const auto& process : last->processes) {
         if (process.infrastructure)
             continue;
         int waiting = 0, live = 0;
-        for (const auto &thread : process.threads) {
+        for (const auto& thread : process.threads) {
             if (thread.wait == WaitKind::zombie || thread.state == 'Z')
                 continue;
             ++live;
@@ -93,7 +93,7 @@ std::set<pid_t> blocked_in_last_sample(const RunRecord &record) {
     return blocked;
 }
 
-std::string short_label(const ProcessNode &node) {
+std::string short_label(const ProcessNode& node) {
     switch (node.state) {
     case ProcessState::running:
         return "running";
@@ -114,7 +114,7 @@ std::string short_label(const ProcessNode &node) {
     return "running";
 }
 
-void decide_state(ProcessNode &node, const ProcessRecord &process, bool live, bool blocked_now) {
+void decide_state(ProcessNode& node, const ProcessRecord& process, bool live, bool blocked_now) {
     if (const WaitStatus status = process.wait_status; status.known()) {
         if (status.killed()) {
             node.state = ProcessState::killed_by_signal;
@@ -123,8 +123,8 @@ void decide_state(ProcessNode &node, const ProcessRecord &process, bool live, bo
             node.state = ProcessState::exited;
             node.exit_code = status.exited() ? status.exit_code() : 0;
         }
-        node.state_text = process.exit_description.empty() ? status.text()
-                                                           : process.exit_description;
+        node.state_text =
+            process.exit_description.empty() ? status.text() : process.exit_description;
         return;
     }
     // Ended with no status anyone read: a program nobody instrumented reaped it between two
@@ -132,8 +132,8 @@ void decide_state(ProcessNode &node, const ProcessRecord &process, bool live, bo
     if (process.end_ns > 0 && !process.killed_by_runner) {
         node.state = ProcessState::exited;
         node.exit_status_known = false;
-        node.state_text = process.exit_description.empty() ? "exited (status unknown)"
-                                                           : process.exit_description;
+        node.state_text =
+            process.exit_description.empty() ? "exited (status unknown)" : process.exit_description;
         return;
     }
     if (live) {
@@ -165,7 +165,8 @@ void decide_state(ProcessNode &node, const ProcessRecord &process, bool live, bo
         } else if (node.live_threads > 0) {
             // Beside a deadlock elsewhere: it still ran, and could not wake the stuck threads.
             node.state = ProcessState::killed_by_runner;
-            node.state_text = "still running beside the stuck threads, then killed with the sandbox";
+            node.state_text =
+                "still running beside the stuck threads, then killed with the sandbox";
         } else {
             node.state = ProcessState::killed_by_runner;
             node.state_text = process.exit_description.empty()
@@ -180,12 +181,12 @@ void decide_state(ProcessNode &node, const ProcessRecord &process, bool live, bo
 
 // The edges of the wait-for graph that concern the process: its own threads' waits, and what
 // threads of other processes wait for that it holds.
-void attach_verdict(ProcessNode &node, const Verdict &verdict) {
-    for (const WaitEdge &edge : verdict.wait_for) {
+void attach_verdict(ProcessNode& node, const Verdict& verdict) {
+    for (const WaitEdge& edge : verdict.wait_for) {
         if (edge.waiter_pid == node.pid) {
             node.blocked = true;
             node.verdict_lines.push_back(edge.description);
-            for (auto &thread : node.threads)
+            for (auto& thread : node.threads)
                 if (thread.tid == edge.waiter_tid)
                     thread.wait = edge.description;
         } else if (edge.owner_pid == node.pid && edge.owner_exists) {
@@ -196,13 +197,13 @@ void attach_verdict(ProcessNode &node, const Verdict &verdict) {
 
 // The verdict's stuck set and the live threads beside it: what each of the process's threads
 // did when the deadlock was proven.
-void attach_stuck_set(ProcessNode &node, const Verdict &verdict) {
-    auto apply = [&](const std::vector<ThreadState> &list, bool stuck) {
-        for (const ThreadState &state : list) {
+void attach_stuck_set(ProcessNode& node, const Verdict& verdict) {
+    auto apply = [&](const std::vector<ThreadState>& list, bool stuck) {
+        for (const ThreadState& state : list) {
             if (state.pid != node.pid)
                 continue;
             auto thread = std::find_if(node.threads.begin(), node.threads.end(),
-                                       [&](const ProcessThread &t) { return t.tid == state.tid; });
+                                       [&](const ProcessThread& t) { return t.tid == state.tid; });
             if (thread == node.threads.end()) {
                 node.threads.push_back({state.tid, state.name, ""});
                 thread = node.threads.end() - 1;
@@ -223,7 +224,7 @@ void attach_stuck_set(ProcessNode &node, const Verdict &verdict) {
 // [SECTION] building the tree ----------------------------------------------------------------
 
 struct TreeBuilder {
-    ProcessTreeModel &model;
+    ProcessTreeModel& model;
     std::vector<std::vector<std::size_t>> children; // by index into `model.nodes` before ordering
     std::vector<ProcessNode> unordered;
     std::vector<bool> placed;
@@ -255,20 +256,20 @@ struct TreeBuilder {
 
 } // namespace
 
-ProcessTreeModel build_process_tree(const RunRecord &record, bool live,
+ProcessTreeModel build_process_tree(const RunRecord& record, bool live,
                                     Infrastructure infrastructure) {
     ProcessTreeModel model;
-    const Verdict &verdict = record.verdict;
+    const Verdict& verdict = record.verdict;
     std::set<pid_t> blocked_now;
     if (live)
         blocked_now = blocked_in_last_sample(record);
 
     TreeBuilder builder{model, {}, {}, {}, 0};
-    const ProcessRecord *host = nullptr;
-    for (const auto &process : record.processes)
+    const ProcessRecord* host = nullptr;
+    for (const auto& process : record.processes)
         if (process.role == ProcessRole::host)
             host = &process;
-    for (const auto &process : record.processes) {
+    for (const auto& process : record.processes) {
         if (infrastructure == Infrastructure::hidden && is_infrastructure(process))
             continue;
         ProcessNode node;
@@ -277,7 +278,8 @@ ProcessTreeModel build_process_tree(const RunRecord &record, bool live,
         node.parent = process.parent_ns_pid;
         node.role = process.role;
         node.name = process.name;
-        node.start_method = process.start_method ? std::string(to_string(*process.start_method)) : "";
+        node.start_method =
+            process.start_method ? std::string(to_string(*process.start_method)) : "";
         node.made_how = how_started(process);
         node.infrastructure = is_infrastructure(process);
         // The host forks the reaper, pid 1 of the sandbox's PID namespace: the record gives the
@@ -286,7 +288,7 @@ ProcessTreeModel build_process_tree(const RunRecord &record, bool live,
             node.parent = host->ns_pid;
         node.start_ns = process.start_ns;
         node.end_ns = process.end_ns;
-        for (const auto &[tid, name] : process.threads)
+        for (const auto& [tid, name] : process.threads)
             node.threads.push_back({tid, name, ""});
         attach_verdict(node, verdict);
         if (!live)
@@ -305,14 +307,14 @@ ProcessTreeModel build_process_tree(const RunRecord &record, bool live,
     builder.placed.assign(builder.unordered.size(), false);
     std::vector<std::size_t> roots;
     for (std::size_t i = 0; i < builder.unordered.size(); ++i) {
-        ProcessNode &node = builder.unordered[i];
+        ProcessNode& node = builder.unordered[i];
         auto parent = by_pid.find(node.parent);
         if (node.parent == 0 || parent == by_pid.end() || parent->second == i) {
             roots.push_back(i);
             continue;
         }
         builder.children[parent->second].push_back(i);
-        const ProcessNode &parent_node = builder.unordered[parent->second];
+        const ProcessNode& parent_node = builder.unordered[parent->second];
         // The sandbox's own forks (host -> reaper -> main) are not a scenario's start method.
         // Otherwise the trace's start method, or what the process history shows of it ("fork":
         // it ran its parent's program; "exec python3.11": another one when first seen).
@@ -324,13 +326,13 @@ ProcessTreeModel build_process_tree(const RunRecord &record, bool live,
             node.edge_label = node.made_how.empty() ? "child of" : node.made_how;
     }
     auto earlier = [&](std::size_t a, std::size_t b) {
-        const ProcessNode &x = builder.unordered[a];
-        const ProcessNode &y = builder.unordered[b];
+        const ProcessNode& x = builder.unordered[a];
+        const ProcessNode& y = builder.unordered[b];
         // The host first, then by start time: the order the student saw them appear.
         return std::make_tuple(x.role != ProcessRole::host, x.start_ns, x.pid) <
                std::make_tuple(y.role != ProcessRole::host, y.start_ns, y.pid);
     };
-    for (auto &list : builder.children)
+    for (auto& list : builder.children)
         std::sort(list.begin(), list.end(), earlier);
     std::sort(roots.begin(), roots.end(), earlier);
     for (std::size_t root : roots)

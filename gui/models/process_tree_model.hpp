@@ -30,7 +30,7 @@ std::string_view to_string(ProcessState state);
 struct ProcessThread {
     pid_t tid = 0; // namespace tid
     std::string name;
-    std::string wait; // what the verdict says it waits for or does; empty when it does not
+    std::string wait;   // what the verdict says it waits for or does; empty when it does not
     bool stuck = false; // in the verdict's stuck set
     bool live = false;  // in the verdict's live list: runs beside the stuck set
 };
@@ -40,18 +40,18 @@ struct ProcessNode {
     pid_t host_pid = 0; // 0 when only the trace knows the process
     pid_t parent = 0;   // namespace pid of the parent; 0 for a root
     ProcessRole role = ProcessRole::child;
-    std::string name; // "main", the child function's name, "forkserver", "reaper", "host"
-    std::string start_method;    // as recorded ("" for the sandbox's own processes)
-    std::string made_how;        // how_started(): the start method, or what the samples show
-                                 // ("fork", "exec python3.11"); "" when nothing says
-    std::string edge_label;      // on the edge from its parent: the start method, "sandbox", the
-                                 // samples' "fork" / "exec PROGRAM", else "child of"
+    std::string name;         // "main", the child function's name, "forkserver", "reaper", "host"
+    std::string start_method; // as recorded ("" for the sandbox's own processes)
+    std::string made_how;     // how_started(): the start method, or what the samples show
+                              // ("fork", "exec python3.11"); "" when nothing says
+    std::string edge_label;   // on the edge from its parent: the start method, "sandbox", the
+                              // samples' "fork" / "exec PROGRAM", else "child of"
     bool infrastructure = false; // the sandbox's host or reaper, not scenario code
     ProcessState state = ProcessState::running;
-    int exit_code = 0;       // exited
+    int exit_code = 0;             // exited
     bool exit_status_known = true; // exited: false when it ended unseen (no status was read)
-    int signal = 0;          // killed_by_signal
-    std::string state_text;  // "exited with code 0", "blocked, then killed by the runner" ...
+    int signal = 0;                // killed_by_signal
+    std::string state_text;        // "exited with code 0", "blocked, then killed by the runner" ...
     std::string state_label; // short, for a box: "blocked", "exited, code 0", "killed by SIGABRT"
     bool blocked = false;    // some thread of it is in the verdict's wait-for graph
     bool culprit = false;    // the process the verdict is about
@@ -77,7 +77,7 @@ struct ProcessTreeModel {
     int slots = 0;                  // leaves side by side: the tree's width in boxes
     std::string verdict_summary;    // "deadlocked (orphaned_lock); culprit: process 4"
 
-    const ProcessNode *find(pid_t pid) const;
+    const ProcessNode* find(pid_t pid) const;
     std::size_t index_of(pid_t pid) const; // nodes.size() when absent
 };
 
@@ -86,7 +86,7 @@ struct ProcessTreeModel {
 enum class Infrastructure { shown, hidden };
 
 // `live`: the record is still growing: processes with no exit status are running.
-ProcessTreeModel build_process_tree(const RunRecord &record, bool live = false,
+ProcessTreeModel build_process_tree(const RunRecord& record, bool live = false,
                                     Infrastructure infrastructure = Infrastructure::shown);
 
 } // namespace forklore::gui

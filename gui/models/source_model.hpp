@@ -2,9 +2,10 @@
 // the line of the selected event, where each thread is in the code, and the events of a line.
 // No ImGui: the tests check it on real records.
 //
-// Every probe records the file and line it was called from (sim/protocol/call_site.hpp), and the corpus's
-// source files are embedded in the program (ScenarioRegistry::source_text): a line is marked
-// only from what the trace says happened there, never from what the scenario's text suggests.
+// Every probe records the file and line it was called from (sim/protocol/call_site.hpp), and the
+// corpus's source files are embedded in the program (ScenarioRegistry::source_text): a line is
+// marked only from what the trace says happened there, never from what the scenario's text
+// suggests.
 #pragma once
 
 #include "sim/record/record.hpp"

@@ -257,7 +257,8 @@ class TraceReader {
         const std::size_t exited_lane = model_.groups[exited->second].first_lane;
         add_marker(exited_lane, t, MarkerKind::exit, event);
         model_.arrows.push_back({ArrowKind::exit, exited_lane, lane, t, t,
-                                 exit_label(WaitStatus::from_raw(static_cast<int>(e.arg0))), event});
+                                 exit_label(WaitStatus::from_raw(static_cast<int>(e.arg0))),
+                                 event});
         return true;
     }
 

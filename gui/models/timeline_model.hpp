@@ -221,8 +221,8 @@ struct TimelineLane {
 
 // One process: a header row and its lanes [first_lane, first_lane + lane_count).
 struct TimelineGroup {
-    pid_t pid = 0;                // namespace pid (the host's own pid for the host)
-    pid_t parent_pid = 0;         // 0 for the sandbox's own processes
+    pid_t pid = 0;        // namespace pid (the host's own pid for the host)
+    pid_t parent_pid = 0; // 0 for the sandbox's own processes
     ProcessRole role = ProcessRole::child;
     std::string name;             // "main", a child function's name, "forkserver", "reaper", "host"
     std::string start_method;     // how its parent made it, as a label ("" for the sandbox's own)

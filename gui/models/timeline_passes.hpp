@@ -27,7 +27,7 @@ namespace forklore::gui {
 
 // [SECTION] What several passes use ---------------------------------------------------------
 
-std::string ms(std::int64_t ns);    // "12.345 ms"
+std::string ms(std::int64_t ns);           // "12.345 ms"
 std::string exit_label(WaitStatus status); // "exit 0", "SIGKILL"
 
 // The start method a child_start event names (its arg0); nothing for a number no method has.

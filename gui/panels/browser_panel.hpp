@@ -9,9 +9,9 @@
 namespace forklore::gui {
 
 struct BrowserPanelState {
-    std::string search;        // matched against id, title and lesson, ignoring case
-    bool show_hidden = false;  // the engine's self-tests
-    std::string requested;     // set for one frame when the user picks a scenario (the app applies it)
+    std::string search;       // matched against id, title and lesson, ignoring case
+    bool show_hidden = false; // the engine's self-tests
+    std::string requested; // set for one frame when the user picks a scenario (the app applies it)
 };
 
 // Draws the browser with `selected_id` highlighted. A click sets state.requested.

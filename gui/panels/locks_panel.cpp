@@ -19,10 +19,10 @@ namespace forklore::gui {
 // [SECTION] selection
 // ---------------------------------------------------------------------------------------------
 
-void select_lock(Selection &selection, const LockRow &row) {
+void select_lock(Selection& selection, const LockRow& row) {
     selection.clear();
     selection.object = row.address;
-    if (const LockHolder *owner = row.owner(); owner && has_owner(row.kind)) {
+    if (const LockHolder* owner = row.owner(); owner && has_owner(row.kind)) {
         selection.pid = owner->thread.pid ? owner->thread.pid : row.process;
         selection.tid = owner->thread.tid;
         if (owner->event != kNoEvent)
@@ -32,7 +32,7 @@ void select_lock(Selection &selection, const LockRow &row) {
     }
 }
 
-void select_file_lock(Selection &selection, const FileLockRow &row) {
+void select_file_lock(Selection& selection, const FileLockRow& row) {
     selection.clear();
     selection.object = row.inode;
     if (!row.holders.empty() && row.holders.front().pid != 0) {
@@ -45,7 +45,7 @@ void select_file_lock(Selection &selection, const FileLockRow &row) {
 
 namespace {
 
-constexpr const char *kHelp =
+constexpr const char* kHelp =
     "Every lock of the run, one row per copy. fork() copies the parent's memory, so after a fork "
     "the same address is one lock in the parent and an independent copy in the child, in the "
     "state it had at that instant.\n\n"
@@ -84,7 +84,7 @@ double ms(std::int64_t ns) {
 }
 
 // Cells are short ("'reader' (3) @ 2"); the row's tooltip says it all in words.
-std::string thread_cell(const ThreadRef &thread) {
+std::string thread_cell(const ThreadRef& thread) {
     std::string text = thread.name.empty() ? fmt::format("({})", thread.tid)
                                            : fmt::format("'{}' ({})", thread.name, thread.tid);
     if (thread.pid)
@@ -92,7 +92,7 @@ std::string thread_cell(const ThreadRef &thread) {
     return text;
 }
 
-std::string owner_cell(const LockRow &row) {
+std::string owner_cell(const LockRow& row) {
     if (!has_owner(row.kind))
         return row.kind == SyncKind::futex ? "unknown" : "no owner";
     if (row.holders.empty())
@@ -106,7 +106,7 @@ std::string owner_cell(const LockRow &row) {
     return text;
 }
 
-std::string waiter_text(const LockWaiter &waiter) {
+std::string waiter_text(const LockWaiter& waiter) {
     std::string text = thread_label(waiter.thread);
     if (waiter.thread.pid)
         text += fmt::format(" @ {}", waiter.thread.pid);
@@ -115,7 +115,7 @@ std::string waiter_text(const LockWaiter &waiter) {
     return text;
 }
 
-std::string waiters_cell(const std::vector<LockWaiter> &waiters) {
+std::string waiters_cell(const std::vector<LockWaiter>& waiters) {
     if (waiters.empty())
         return "-";
     std::string text = thread_cell(waiters.front().thread);
@@ -124,8 +124,8 @@ std::string waiters_cell(const std::vector<LockWaiter> &waiters) {
     return text;
 }
 
-std::string history_cell(const LockRow &row) {
-    const LockHistory &history = row.history;
+std::string history_cell(const LockRow& row) {
+    const LockHistory& history = row.history;
     switch (row.kind) {
     case SyncKind::condition_variable:
         return fmt::format("{} waits, {} signals", history.waits, history.signals);
@@ -142,13 +142,13 @@ std::string history_cell(const LockRow &row) {
     return text;
 }
 
-std::string process_cell(const LockRow &row) {
+std::string process_cell(const LockRow& row) {
     if (row.copied_from)
         return fmt::format("{} (copy of {})", row.process, row.copied_from);
     return std::to_string(row.process);
 }
 
-void history_lines(const LockHistory &history) {
+void history_lines(const LockHistory& history) {
     ImGui::Text("History: %d waits, %d taken, %d released", history.waits, history.acquisitions,
                 history.releases);
     if (history.longest_wait_ns > 0)
@@ -161,7 +161,7 @@ void history_lines(const LockHistory &history) {
                     ms(history.last_ns));
 }
 
-void lock_tooltip(const LockRow &row) {
+void lock_tooltip(const LockRow& row) {
     ImGui::BeginTooltip();
     ImGui::PushTextWrapPos(ImGui::GetFontSize() * 36.0f);
     ImGui::Text("%s %s at %#llx in process %d", std::string(to_string(row.kind)).c_str(),
@@ -172,7 +172,7 @@ void lock_tooltip(const LockRow &row) {
     ImGui::Separator();
     ImGui::TextWrapped("Owner: %s%s", row.owner_text.c_str(),
                        row.owner_from_kernel ? " (read from the lock word)" : "");
-    for (const auto &waiter : row.waiters)
+    for (const auto& waiter : row.waiters)
         ImGui::BulletText("waits: %s%s%s", waiter_text(waiter).c_str(),
                           waiter.seen_by_kernel ? " (seen blocked by the kernel)" : "",
                           waiter.destroying ? " (destroying it)" : "");
@@ -193,13 +193,13 @@ void lock_tooltip(const LockRow &row) {
 // State second: ORPHANED must show without scrolling sideways.
 enum LockColumn { kLock, kState, kOwner, kWaiters, kProcess, kKind, kHistory, kLockColumns };
 
-void sort_locks(LocksPanelState &state, const ImGuiTableSortSpecs *specs) {
-    const auto &locks = state.model.locks;
+void sort_locks(LocksPanelState& state, const ImGuiTableSortSpecs* specs) {
+    const auto& locks = state.model.locks;
     auto compare = [&](std::size_t a_index, std::size_t b_index) {
-        const LockRow &a = locks[a_index];
-        const LockRow &b = locks[b_index];
+        const LockRow& a = locks[a_index];
+        const LockRow& b = locks[b_index];
         for (int i = 0; specs && i < specs->SpecsCount; ++i) {
-            const ImGuiTableColumnSortSpecs &spec = specs->Specs[i];
+            const ImGuiTableColumnSortSpecs& spec = specs->Specs[i];
             int order = 0;
             switch (spec.ColumnIndex) {
             case kLock:
@@ -237,8 +237,8 @@ void sort_locks(LocksPanelState &state, const ImGuiTableSortSpecs *specs) {
     std::stable_sort(state.order.begin(), state.order.end(), compare);
 }
 
-void lock_row(LocksPanelState &state, std::size_t index, Selection &selection) {
-    const LockRow &row = state.model.locks[index];
+void lock_row(LocksPanelState& state, std::size_t index, Selection& selection) {
+    const LockRow& row = state.model.locks[index];
     ImGui::TableNextRow();
     ImGui::TableSetColumnIndex(kLock);
     ImGui::PushID(static_cast<int>(index));
@@ -278,7 +278,7 @@ void lock_row(LocksPanelState &state, std::size_t index, Selection &selection) {
     ImGui::TextUnformatted(history_cell(row).c_str());
 }
 
-void locks_table(LocksPanelState &state, Selection &selection, float height) {
+void locks_table(LocksPanelState& state, Selection& selection, float height) {
     // Columns as wide as their contents, the table scrolls sideways: the centre region is narrow.
     constexpr ImGuiTableFlags flags = ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg |
                                       ImGuiTableFlags_Resizable | ImGuiTableFlags_Sortable |
@@ -295,7 +295,7 @@ void locks_table(LocksPanelState &state, Selection &selection, float height) {
     ImGui::TableSetupColumn("Kind");
     ImGui::TableSetupColumn("History");
     ImGui::TableHeadersRow();
-    if (ImGuiTableSortSpecs *specs = ImGui::TableGetSortSpecs()) {
+    if (ImGuiTableSortSpecs* specs = ImGui::TableGetSortSpecs()) {
         if (specs->SpecsDirty || state.order.size() != state.model.locks.size()) {
             sort_locks(state, specs);
             specs->SpecsDirty = false;
@@ -315,9 +315,9 @@ void locks_table(LocksPanelState &state, Selection &selection, float height) {
 // [SECTION] the file-locks table
 // ---------------------------------------------------------------------------------------------
 
-std::string party_cell(const std::vector<FileLockParty> &parties) {
+std::string party_cell(const std::vector<FileLockParty>& parties) {
     std::string text;
-    for (const auto &party : parties) {
+    for (const auto& party : parties) {
         if (!text.empty())
             text += ", ";
         if (party.pid)
@@ -333,11 +333,11 @@ std::string party_cell(const std::vector<FileLockParty> &parties) {
     return text;
 }
 
-std::string file_holders_cell(const FileLockRow &row) {
+std::string file_holders_cell(const FileLockRow& row) {
     if (!row.holders.empty())
         return party_cell(row.holders);
     std::string text;
-    for (const auto &holder : row.trace_holders) {
+    for (const auto& holder : row.trace_holders) {
         if (!text.empty())
             text += ", ";
         text += thread_cell(holder.thread) + " (trace)";
@@ -345,13 +345,13 @@ std::string file_holders_cell(const FileLockRow &row) {
     return text.empty() ? "-" : text;
 }
 
-std::string file_waiters_cell(const FileLockRow &row) {
+std::string file_waiters_cell(const FileLockRow& row) {
     if (!row.waiters.empty())
         return party_cell(row.waiters);
     return waiters_cell(row.trace_waiters);
 }
 
-void file_lock_tooltip(const FileLockRow &row) {
+void file_lock_tooltip(const FileLockRow& row) {
     ImGui::BeginTooltip();
     ImGui::PushTextWrapPos(ImGui::GetFontSize() * 36.0f);
     ImGui::Text("file lock %s%s%s", row.label().c_str(), row.device.empty() ? "" : " on device ",
@@ -359,7 +359,7 @@ void file_lock_tooltip(const FileLockRow &row) {
     ImGui::PushStyleColor(ImGuiCol_Text, state_colour(row.state));
     ImGui::TextWrapped("%s", row.state_text.c_str());
     ImGui::PopStyleColor();
-    for (const auto &waiter : row.trace_waiters)
+    for (const auto& waiter : row.trace_waiters)
         ImGui::BulletText("by the trace, waits: %s", waiter_text(waiter).c_str());
     if (!row.verdict_text.empty()) {
         ImGui::Separator();
@@ -371,8 +371,8 @@ void file_lock_tooltip(const FileLockRow &row) {
     ImGui::EndTooltip();
 }
 
-void file_locks_table(LocksPanelState &state, Selection &selection, float height) {
-    const auto &files = state.model.file_locks;
+void file_locks_table(LocksPanelState& state, Selection& selection, float height) {
+    const auto& files = state.model.file_locks;
     ImGui::TextUnformatted("File locks");
     ImGui::SameLine();
     ImGui::TextDisabled("(%s)", state.model.file_locks_note.c_str());
@@ -397,7 +397,7 @@ void file_locks_table(LocksPanelState &state, Selection &selection, float height
     clipper.Begin(static_cast<int>(files.size()));
     while (clipper.Step()) {
         for (int i = clipper.DisplayStart; i < clipper.DisplayEnd; ++i) {
-            const FileLockRow &row = files[static_cast<std::size_t>(i)];
+            const FileLockRow& row = files[static_cast<std::size_t>(i)];
             ImGui::TableNextRow();
             ImGui::TableSetColumnIndex(0);
             ImGui::PushID(i);
@@ -433,7 +433,7 @@ void file_locks_table(LocksPanelState &state, Selection &selection, float height
 // [SECTION] the panel
 // ---------------------------------------------------------------------------------------------
 
-void draw_locks_panel(LocksPanelState &state, const RecordView &view, Selection &selection) {
+void draw_locks_panel(LocksPanelState& state, const RecordView& view, Selection& selection) {
     ImGui::TextUnformatted("Locks");
     help_marker(kHelp);
     if (!view) {
@@ -446,7 +446,7 @@ void draw_locks_panel(LocksPanelState &state, const RecordView &view, Selection 
         state.order.clear(); // re-sorted by the table's current sort at the next draw
     }
     state.drawn_rows.clear();
-    const LockTableModel &model = state.model;
+    const LockTableModel& model = state.model;
     int orphaned = model.orphaned_count();
     ImGui::SameLine();
     ImGui::TextDisabled("%zu locks and waits, %zu file locks%s", model.locks.size(),

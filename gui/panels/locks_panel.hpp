@@ -29,12 +29,12 @@ struct LocksPanelState {
     std::vector<DrawnTableRow> drawn_rows;
 };
 
-void draw_locks_panel(LocksPanelState &state, const RecordView &view, Selection &selection);
+void draw_locks_panel(LocksPanelState& state, const RecordView& view, Selection& selection);
 
 // What clicking a lock selects: the lock's address as the object, its owner's thread and
 // process (the copy's process when nobody owns it), and the event where the owner took it.
-void select_lock(Selection &selection, const LockRow &row);
+void select_lock(Selection& selection, const LockRow& row);
 // A file lock: its inode, and the first holding process.
-void select_file_lock(Selection &selection, const FileLockRow &row);
+void select_file_lock(Selection& selection, const FileLockRow& row);
 
 } // namespace forklore::gui

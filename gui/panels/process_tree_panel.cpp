@@ -13,7 +13,7 @@
 namespace forklore::gui {
 namespace {
 
-constexpr const char *kHelp =
+constexpr const char* kHelp =
     "The processes of the run, from parent (top) to child (below). Each edge says how the "
     "child was made: fork (a copy of the parent's memory, with only the thread that called "
     "fork), fork_exec (fork, then a fresh program), spawn (a fresh program), forkserver (a copy "
@@ -38,7 +38,7 @@ constexpr ImU32 kFailed = IM_COL32(235, 150, 50, 255);
 constexpr ImU32 kKilledByRunner = IM_COL32(130, 130, 140, 255);
 constexpr ImU32 kText = IM_COL32(235, 235, 240, 255);
 
-ImU32 state_colour(const ProcessNode &node) {
+ImU32 state_colour(const ProcessNode& node) {
     switch (node.state) {
     case ProcessState::blocked:
     case ProcessState::stuck:
@@ -65,7 +65,7 @@ struct Geometry {
     ImVec2 origin;
 
     // Top-down: a level per depth, leaves side by side.
-    ImVec2 box_min(const ProcessNode &node) const {
+    ImVec2 box_min(const ProcessNode& node) const {
         return {origin.x + node.slot * (box_w + gap_x),
                 origin.y + static_cast<float>(node.depth) * (box_h + gap_y)};
     }
@@ -82,8 +82,8 @@ Geometry geometry_at(ImVec2 origin) {
     return g;
 }
 
-void legend_swatch(ImU32 colour, const char *label) {
-    ImDrawList *draw = ImGui::GetWindowDrawList();
+void legend_swatch(ImU32 colour, const char* label) {
+    ImDrawList* draw = ImGui::GetWindowDrawList();
     ImVec2 at = ImGui::GetCursorScreenPos();
     float size = ImGui::GetTextLineHeight();
     draw->AddRectFilled(at, ImVec2(at.x + size, at.y + size), colour, 2.0f);
@@ -108,8 +108,8 @@ void legend() {
 
 // Parent's bottom to child's top: down, across, down, with the start method beside the last leg
 // and an arrow head at the child.
-void draw_edge(ImDrawList *draw, const Geometry &g, const ProcessNode &parent,
-               const ProcessNode &child) {
+void draw_edge(ImDrawList* draw, const Geometry& g, const ProcessNode& parent,
+               const ProcessNode& child) {
     ImVec2 from = g.box_min(parent);
     from.x += g.box_w * 0.5f;
     from.y += g.box_h;
@@ -122,11 +122,11 @@ void draw_edge(ImDrawList *draw, const Geometry &g, const ProcessNode &parent,
     draw->AddLine(ImVec2(to.x, elbow), ImVec2(to.x, to.y - 1.0f), colour, 1.5f);
     draw->AddTriangleFilled(ImVec2(to.x, to.y), ImVec2(to.x - 4.0f, to.y - 7.0f),
                             ImVec2(to.x + 4.0f, to.y - 7.0f), colour);
-    const std::string &label = child.edge_label;
+    const std::string& label = child.edge_label;
     draw->AddText(ImVec2(to.x + 6.0f, elbow + 2.0f), colour, label.c_str());
 }
 
-void node_tooltip(const ProcessNode &node) {
+void node_tooltip(const ProcessNode& node) {
     ImGui::BeginTooltip();
     ImGui::PushTextWrapPos(ImGui::GetFontSize() * 36.0f);
     ImGui::TextUnformatted(node.title().c_str());
@@ -146,7 +146,7 @@ void node_tooltip(const ProcessNode &node) {
         ImGui::Text("ended at %.1f ms", static_cast<double>(node.end_ns) / 1e6);
     ImGui::Separator();
     ImGui::Text("%zu thread%s", node.threads.size(), node.threads.size() == 1 ? "" : "s");
-    for (const auto &thread : node.threads) {
+    for (const auto& thread : node.threads) {
         if (thread.stuck || thread.live)
             ImGui::BulletText("%s '%s' (tid %d): %s", thread.stuck ? "STUCK" : "live",
                               thread.name.c_str(), thread.tid, thread.wait.c_str());
@@ -158,7 +158,7 @@ void node_tooltip(const ProcessNode &node) {
     }
     // Its part in the verdict beyond its own threads' waits: what others wait for from it.
     bool header = false;
-    for (const auto &line : node.verdict_lines) {
+    for (const auto& line : node.verdict_lines) {
         if (line.rfind("waited for by another process: ", 0) != 0)
             continue;
         if (!header)
@@ -170,10 +170,10 @@ void node_tooltip(const ProcessNode &node) {
     ImGui::EndTooltip();
 }
 
-void draw_node(ProcessTreePanelState &state, std::size_t index, const Geometry &g,
-               Selection &selection) {
-    const ProcessNode &node = state.model.nodes[index];
-    ImDrawList *draw = ImGui::GetWindowDrawList();
+void draw_node(ProcessTreePanelState& state, std::size_t index, const Geometry& g,
+               Selection& selection) {
+    const ProcessNode& node = state.model.nodes[index];
+    ImDrawList* draw = ImGui::GetWindowDrawList();
     ImVec2 min = g.box_min(node);
     ImVec2 max(min.x + g.box_w, min.y + g.box_h);
     ImU32 colour = state_colour(node);
@@ -227,8 +227,8 @@ void draw_node(ProcessTreePanelState &state, std::size_t index, const Geometry &
 // [SECTION] the panel
 // ---------------------------------------------------------------------------------------------
 
-void draw_process_tree_panel(ProcessTreePanelState &state, const RecordView &view,
-                             Selection &selection) {
+void draw_process_tree_panel(ProcessTreePanelState& state, const RecordView& view,
+                             Selection& selection) {
     ImGui::TextUnformatted("Process tree");
     help_marker(kHelp);
     if (!view) {
@@ -242,7 +242,7 @@ void draw_process_tree_panel(ProcessTreePanelState &state, const RecordView &vie
         state.built_from.remember(view, state.show_infrastructure);
     }
     state.drawn_nodes.clear();
-    const ProcessTreeModel &model = state.model;
+    const ProcessTreeModel& model = state.model;
     ImGui::SameLine();
     ImGui::TextColored(view.live ? ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled)
                                  : verdict_colour(view.record->verdict.kind),
@@ -262,8 +262,8 @@ void draw_process_tree_panel(ProcessTreePanelState &state, const RecordView &vie
                       ImGuiWindowFlags_HorizontalScrollbar);
     ImVec2 start = ImGui::GetCursorScreenPos();
     Geometry g = geometry_at(ImVec2(start.x + 4.0f, start.y + 4.0f));
-    ImDrawList *draw = ImGui::GetWindowDrawList();
-    for (const auto &node : model.nodes)
+    ImDrawList* draw = ImGui::GetWindowDrawList();
+    for (const auto& node : model.nodes)
         if (node.parent_index)
             draw_edge(draw, g, model.nodes[*node.parent_index], node);
     for (std::size_t i = 0; i < model.nodes.size(); ++i)

@@ -29,7 +29,7 @@ struct ProcessTreePanelState {
     bool show_infrastructure = false;
 };
 
-void draw_process_tree_panel(ProcessTreePanelState &state, const RecordView &view,
-                             Selection &selection);
+void draw_process_tree_panel(ProcessTreePanelState& state, const RecordView& view,
+                             Selection& selection);
 
 } // namespace forklore::gui

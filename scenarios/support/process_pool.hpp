@@ -237,8 +237,10 @@ inline std::vector<TaskOutcome> ProcessPool::starmap(const std::string& function
 }
 
 inline std::string describe_end(WaitStatus status) {
-    if (status.killed()) return "was " + status.text(); // "was killed by SIGKILL"
-    if (status.exited()) return status.text();          // "exited with code 3"
+    if (status.killed())
+        return "was " + status.text(); // "was killed by SIGKILL"
+    if (status.exited())
+        return status.text(); // "exited with code 3"
     return "ended";
 }
 

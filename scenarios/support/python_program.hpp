@@ -10,8 +10,8 @@
 
 #include "scenarios/support/python_scripts.hpp"
 #include "sim/probe/exec_program.hpp"
-#include "sim/protocol/wait_status.hpp"
 #include "sim/probe/probe.hpp"
+#include "sim/protocol/wait_status.hpp"
 #include "sim/sandbox/host.hpp"
 #include "sim/scenario/scenario.hpp"
 

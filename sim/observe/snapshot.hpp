@@ -38,12 +38,12 @@ constexpr std::string_view to_string(WaitKind kind) {
 }
 
 struct ThreadSnapshot {
-    pid_t tid = 0;          // host tid
-    pid_t ns_tid = 0;       // tid inside the sandbox's PID namespace (== tid without one)
-    std::string name;       // comm
-    char state = '?';       // the state letter of /proc/PID/task/TID/stat
-    std::string wchan;      // kernel function it sleeps in ("0" or empty when running)
-    long syscall = -1;      // syscall number it is blocked in; -1 when running or unknown
+    pid_t tid = 0;     // host tid
+    pid_t ns_tid = 0;  // tid inside the sandbox's PID namespace (== tid without one)
+    std::string name;  // comm
+    char state = '?';  // the state letter of /proc/PID/task/TID/stat
+    std::string wchan; // kernel function it sleeps in ("0" or empty when running)
+    long syscall = -1; // syscall number it is blocked in; -1 when running or unknown
     std::array<std::uint64_t, 6> syscall_args{};
     std::uint64_t cpu_ticks = 0; // utime + stime, in clock ticks
     // /proc/PID/task/TID/schedstat of a blocked thread: nanoseconds on a CPU and how many times
@@ -52,7 +52,7 @@ struct ThreadSnapshot {
     std::uint64_t run_ns = 0;
     std::uint64_t run_slices = 0;
     WaitKind wait = WaitKind::running;
-    bool untimed = false;   // blocked with no timeout: only an event from another thread wakes it
+    bool untimed = false; // blocked with no timeout: only an event from another thread wakes it
 
     // futex waits: the address, and for a glibc mutex the owner read from the lock word
     std::uint64_t futex_address = 0;
@@ -102,12 +102,12 @@ struct OpenChannelEnd {
 };
 
 struct ProcessSnapshot {
-    pid_t pid = 0;     // host pid
-    pid_t ns_pid = 0;  // pid inside the sandbox's PID namespace
-    pid_t ppid = 0;    // host pid of the parent
+    pid_t pid = 0;    // host pid
+    pid_t ns_pid = 0; // pid inside the sandbox's PID namespace
+    pid_t ppid = 0;   // host pid of the parent
     std::string comm;
     char state = '?';
-    int exit_code = 0; // raw wait status from /proc/PID/stat when a zombie
+    int exit_code = 0;           // raw wait status from /proc/PID/stat when a zombie
     bool infrastructure = false; // the sandbox's own host or reaper, not scenario code
     // Which program it runs, for processes nobody instrumented (forklore exec): `image` changes
     // with every execve (the randomised start of its stack; 0 when hidden), `exe` and `command`
@@ -123,10 +123,10 @@ struct ProcessSnapshot {
 // One line of /proc/locks.
 struct FileLockEntry {
     int id = 0;
-    std::string type;   // FLOCK, POSIX, OFDLCK
-    bool write = false; // WRITE vs READ
+    std::string type;     // FLOCK, POSIX, OFDLCK
+    bool write = false;   // WRITE vs READ
     bool waiting = false; // a "->" line: a blocked request, not a held lock
-    pid_t pid = 0;      // host pid (-1 for OFD locks, which belong to no process)
+    pid_t pid = 0;        // host pid (-1 for OFD locks, which belong to no process)
     std::uint64_t inode = 0;
     std::string device; // "08:01"
     std::string start, end;
@@ -144,14 +144,16 @@ struct Snapshot {
 
     const ProcessSnapshot* find_process(pid_t pid) const {
         for (const auto& p : processes)
-            if (p.pid == pid) return &p;
+            if (p.pid == pid)
+                return &p;
         return nullptr;
     }
     // The process that has a thread with this host tid.
     const ProcessSnapshot* process_of_thread(pid_t tid) const {
         for (const auto& p : processes)
             for (const auto& t : p.threads)
-                if (t.tid == tid) return &p;
+                if (t.tid == tid)
+                    return &p;
         return nullptr;
     }
 };

@@ -11,8 +11,8 @@ namespace forklore {
 
 struct StackFrame {
     std::uint64_t pc = 0;
-    std::string function; // demangled symbol, or empty when unknown
-    std::string module;   // file name of the ELF module ("libc.so.6")
+    std::string function;     // demangled symbol, or empty when unknown
+    std::string module;       // file name of the ELF module ("libc.so.6")
     std::uint64_t offset = 0; // pc - symbol start
 };
 

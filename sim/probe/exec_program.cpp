@@ -11,8 +11,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <string_view>
@@ -25,10 +25,11 @@ namespace {
 
 // The current environment with `overrides` applied, as "NAME=value" strings in a stable order
 // (the inherited variables first, in their order, then the new ones).
-std::vector<std::string> merged_environment(
-    const std::vector<std::pair<std::string, std::string>>& overrides) {
+std::vector<std::string>
+merged_environment(const std::vector<std::pair<std::string, std::string>>& overrides) {
     std::map<std::string, std::string> replaced;
-    for (const auto& [name, value] : overrides) replaced[name] = value;
+    for (const auto& [name, value] : overrides)
+        replaced[name] = value;
     std::vector<std::string> result;
     for (char** entry = environ; entry && *entry; ++entry) {
         std::string_view text(*entry);
@@ -59,7 +60,8 @@ std::string variable(const std::vector<std::string>& environment, std::string_vi
 
 std::vector<char*> pointers_to(std::vector<std::string>& strings) {
     std::vector<char*> pointers;
-    for (auto& s : strings) pointers.push_back(s.data());
+    for (auto& s : strings)
+        pointers.push_back(s.data());
     pointers.push_back(nullptr);
     return pointers;
 }
@@ -71,18 +73,21 @@ void exec_searching(const std::string& file, const std::string& path, char* cons
                     char* const envp[]) {
     bool denied = false;
     int last_error = ENOENT;
-    std::string_view directories = path.empty() ? std::string_view("/usr/local/bin:/usr/bin:/bin")
-                                                : std::string_view(path);
+    std::string_view directories =
+        path.empty() ? std::string_view("/usr/local/bin:/usr/bin:/bin") : std::string_view(path);
     for (std::size_t begin = 0; begin <= directories.size();) {
         std::size_t end = directories.find(':', begin);
-        if (end == std::string_view::npos) end = directories.size();
+        if (end == std::string_view::npos)
+            end = directories.size();
         std::string_view directory = directories.substr(begin, end - begin);
         // An empty entry means the current directory, as POSIX says.
         std::string candidate =
             (directory.empty() ? std::string(".") : std::string(directory)) + "/" + file;
         execve(candidate.c_str(), argv, envp);
-        if (errno == EACCES) denied = true;
-        else if (errno != ENOENT && errno != ENOTDIR) last_error = errno;
+        if (errno == EACCES)
+            denied = true;
+        else if (errno != ENOENT && errno != ENOTDIR)
+            last_error = errno;
         begin = end + 1;
     }
     errno = denied ? EACCES : last_error;
@@ -101,7 +106,8 @@ int report_failure(const std::string& program, const std::string& why, CallSite 
 
 int exec_program(const std::vector<std::string>& argv,
                  const std::vector<std::pair<std::string, std::string>>& env, CallSite site) {
-    if (argv.empty() || argv.front().empty()) return report_failure("", "no program given", site);
+    if (argv.empty() || argv.front().empty())
+        return report_failure("", "no program given", site);
     std::vector<std::string> arguments = argv;
     std::vector<std::string> environment = merged_environment(env);
     std::vector<char*> argument_pointers = pointers_to(arguments);
@@ -118,7 +124,8 @@ int exec_program(const std::vector<std::string>& argv,
     Channel* channel = installed_channel();
     int channel_fd = channel ? channel->fd() : -1;
     int channel_flags = channel_fd >= 0 ? fcntl(channel_fd, F_GETFD) : -1;
-    if (channel_flags >= 0) fcntl(channel_fd, F_SETFD, channel_flags | FD_CLOEXEC);
+    if (channel_flags >= 0)
+        fcntl(channel_fd, F_SETFD, channel_flags | FD_CLOEXEC);
 
     const std::string& program = argv.front();
     if (program.find('/') != std::string::npos)
@@ -127,7 +134,8 @@ int exec_program(const std::vector<std::string>& argv,
         exec_searching(program, variable(environment, "PATH"), argument_pointers.data(),
                        environment_pointers.data());
     int error = errno;
-    if (channel_flags >= 0) fcntl(channel_fd, F_SETFD, channel_flags);
+    if (channel_flags >= 0)
+        fcntl(channel_fd, F_SETFD, channel_flags);
     return report_failure(program, std::strerror(error), site);
 }
 
@@ -135,15 +143,18 @@ std::vector<std::string> paths_to_keep_visible(const std::string& cwd,
                                                const std::vector<std::string>& argv) {
     std::vector<std::string> candidates = {cwd};
     for (const auto& argument : argv) {
-        if (argument.empty()) continue;
+        if (argument.empty())
+            continue;
         candidates.push_back(argument.front() == '/' ? argument : cwd + "/" + argument);
     }
     std::vector<std::string> visible;
     for (const auto& candidate : candidates) {
         char resolved[PATH_MAX];
-        if (!realpath(candidate.c_str(), resolved)) continue;
+        if (!realpath(candidate.c_str(), resolved))
+            continue;
         std::string path = resolved;
-        if (path.rfind("/tmp/", 0) != 0) continue;
+        if (path.rfind("/tmp/", 0) != 0)
+            continue;
         if (std::find(visible.begin(), visible.end(), path) == visible.end())
             visible.push_back(path);
     }
@@ -156,10 +167,12 @@ std::string encode_argv(const std::vector<std::string>& argv) {
 
 std::optional<std::vector<std::string>> decode_argv(const std::string& text) {
     nlohmann::json parsed = nlohmann::json::parse(text, nullptr, false);
-    if (!parsed.is_array()) return std::nullopt;
+    if (!parsed.is_array())
+        return std::nullopt;
     std::vector<std::string> argv;
     for (const auto& item : parsed) {
-        if (!item.is_string()) return std::nullopt;
+        if (!item.is_string())
+            return std::nullopt;
         argv.push_back(item.get<std::string>());
     }
     return argv;

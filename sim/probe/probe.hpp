@@ -7,8 +7,8 @@
 // it studies. Without an installed channel (outside a sandbox) the probes still work; they just
 // record nothing.
 //
-// Every entry point a scenario calls ends with a defaulted CallSite (sim/protocol/call_site.hpp): the
-// events it records carry the file and line of the call. Scenarios take a probe::Mutex through
+// Every entry point a scenario calls ends with a defaulted CallSite (sim/protocol/call_site.hpp):
+// the events it records carry the file and line of the call. Scenarios take a probe::Mutex through
 // probe::LockGuard rather than std::lock_guard, whose lock() call would be inside the standard
 // library's header.
 #pragma once
@@ -38,9 +38,8 @@ Channel* installed_channel() noexcept;
 // process (fork, _Fork, clone without CLONE_VM: the cache is checked against a page the kernel
 // wipes in the child) and in each new thread. A vfork child is right only through vfork_exec().
 // `site` is the caller's line; the engine's own events pass CallSite::unknown().
-void record(EventKind kind, std::uint64_t object = 0, std::int64_t arg0 = 0,
-            std::int64_t arg1 = 0, const char* name = nullptr, const char* text = nullptr,
-            CallSite site = {}) noexcept;
+void record(EventKind kind, std::uint64_t object = 0, std::int64_t arg0 = 0, std::int64_t arg1 = 0,
+            const char* name = nullptr, const char* text = nullptr, CallSite site = {}) noexcept;
 // record() for a probe's own name, an array NUL-padded by copy_name (every lock probe keeps its
 // name so): copied as one block rather than byte by byte. No text.
 void record_named(EventKind kind, std::uint64_t object, std::int64_t arg0, std::int64_t arg1,

@@ -5,7 +5,7 @@
 namespace forklore::probe {
 namespace {
 
-std::uint64_t address_of(const volatile void *object) {
+std::uint64_t address_of(const volatile void* object) {
     return reinterpret_cast<std::uint64_t>(object);
 }
 
@@ -18,15 +18,13 @@ constexpr std::int64_t kind_code(LockKind kind) {
 // thread is about to block (or spin), so an uncontended lock costs two events, not three.
 using Name = const char (&)[sizeof(Event::name)]; // a probe's NUL-padded name
 
-void wait_event(const volatile void *object, LockKind kind, Name name, CallSite site) noexcept {
+void wait_event(const volatile void* object, LockKind kind, Name name, CallSite site) noexcept {
     record_named(EventKind::lock_wait, address_of(object), kind_code(kind), 0, name, site);
 }
-void acquired_event(const volatile void *object, LockKind kind, Name name,
-                    CallSite site) noexcept {
+void acquired_event(const volatile void* object, LockKind kind, Name name, CallSite site) noexcept {
     record_named(EventKind::lock_acquired, address_of(object), kind_code(kind), 0, name, site);
 }
-void released_event(const volatile void *object, LockKind kind, Name name,
-                    CallSite site) noexcept {
+void released_event(const volatile void* object, LockKind kind, Name name, CallSite site) noexcept {
     record_named(EventKind::lock_released, address_of(object), kind_code(kind), 0, name, site);
 }
 
@@ -34,7 +32,7 @@ void released_event(const volatile void *object, LockKind kind, Name name,
 
 // --- StdMutex --------------------------------------------------------------------------------
 
-StdMutex::StdMutex(const char *name) noexcept {
+StdMutex::StdMutex(const char* name) noexcept {
     copy_name(name_, name);
 }
 
@@ -58,7 +56,7 @@ void StdMutex::unlock(CallSite site) noexcept {
 
 // --- RwLock ----------------------------------------------------------------------------------
 
-RwLock::RwLock(const char *name) noexcept {
+RwLock::RwLock(const char* name) noexcept {
     pthread_rwlock_init(&lock_, nullptr);
     copy_name(name_, name);
 }
@@ -95,7 +93,7 @@ void RwLock::unlock_read(CallSite site) noexcept {
 
 // --- Semaphore -------------------------------------------------------------------------------
 
-Semaphore::Semaphore(const char *name, unsigned initial) noexcept {
+Semaphore::Semaphore(const char* name, unsigned initial) noexcept {
     sem_init(&semaphore_, 0, initial);
     copy_name(name_, name);
 }
@@ -120,7 +118,7 @@ void Semaphore::post(CallSite site) noexcept {
 
 // --- SpinLock --------------------------------------------------------------------------------
 
-SpinLock::SpinLock(const char *name) noexcept {
+SpinLock::SpinLock(const char* name) noexcept {
     pthread_spin_init(&lock_, PTHREAD_PROCESS_PRIVATE);
     copy_name(name_, name);
 }
@@ -144,7 +142,7 @@ void SpinLock::unlock(CallSite site) noexcept {
 
 // --- CondVar ---------------------------------------------------------------------------------
 
-CondVar::CondVar(const char *name) noexcept {
+CondVar::CondVar(const char* name) noexcept {
     pthread_cond_init(&cond_, nullptr);
     copy_name(name_, name);
 }
@@ -154,7 +152,7 @@ CondVar::~CondVar() {
         destroy(CallSite::unknown()); // the end of a scope has no line
 }
 
-void CondVar::wait(Mutex &mutex, CallSite site) noexcept {
+void CondVar::wait(Mutex& mutex, CallSite site) noexcept {
     auto mutex_address = static_cast<std::int64_t>(address_of(mutex.native()));
     auto kind = static_cast<std::int64_t>(CondWaitKind::wait);
     // pthread_cond_wait releases the mutex and takes it back: the events say so, so that the

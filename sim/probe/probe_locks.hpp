@@ -20,10 +20,10 @@ namespace forklore::probe {
 // std::mutex, as C++ code uses it (a pthread mutex underneath: its owner is in the lock word).
 class StdMutex {
   public:
-    explicit StdMutex(const char *name) noexcept;
+    explicit StdMutex(const char* name) noexcept;
     void lock(CallSite site = {});
     void unlock(CallSite site = {}) noexcept;
-    std::mutex &native() noexcept { return mutex_; }
+    std::mutex& native() noexcept { return mutex_; }
 
   private:
     std::uint64_t address() noexcept;
@@ -34,9 +34,9 @@ class StdMutex {
 // A pthread reader-writer lock: many readers or one writer. glibc records the writer's tid.
 class RwLock {
   public:
-    explicit RwLock(const char *name) noexcept;
-    RwLock(const RwLock &) = delete;
-    RwLock &operator=(const RwLock &) = delete;
+    explicit RwLock(const char* name) noexcept;
+    RwLock(const RwLock&) = delete;
+    RwLock& operator=(const RwLock&) = delete;
     ~RwLock();
     void lock_write(CallSite site = {}) noexcept;
     void unlock_write(CallSite site = {}) noexcept;
@@ -51,9 +51,9 @@ class RwLock {
 // A POSIX semaphore (sem_t) used as a lock: a count, with no idea who decremented it.
 class Semaphore {
   public:
-    Semaphore(const char *name, unsigned initial) noexcept;
-    Semaphore(const Semaphore &) = delete;
-    Semaphore &operator=(const Semaphore &) = delete;
+    Semaphore(const char* name, unsigned initial) noexcept;
+    Semaphore(const Semaphore&) = delete;
+    Semaphore& operator=(const Semaphore&) = delete;
     ~Semaphore();
     void wait(CallSite site = {}) noexcept; // "lock": takes one unit, blocks at zero
     void post(CallSite site = {}) noexcept; // "unlock": gives one back
@@ -66,9 +66,9 @@ class Semaphore {
 // A pthread spin lock: a waiter never sleeps, it burns its CPU until the word is free.
 class SpinLock {
   public:
-    explicit SpinLock(const char *name) noexcept;
-    SpinLock(const SpinLock &) = delete;
-    SpinLock &operator=(const SpinLock &) = delete;
+    explicit SpinLock(const char* name) noexcept;
+    SpinLock(const SpinLock&) = delete;
+    SpinLock& operator=(const SpinLock&) = delete;
     ~SpinLock();
     void lock(CallSite site = {}) noexcept;
     void unlock(CallSite site = {}) noexcept;
@@ -82,13 +82,13 @@ class SpinLock {
 // the count of waiters that do not exist in it: destroying the copy waits for them for ever.
 class CondVar {
   public:
-    explicit CondVar(const char *name) noexcept;
-    CondVar(const CondVar &) = delete;
-    CondVar &operator=(const CondVar &) = delete;
+    explicit CondVar(const char* name) noexcept;
+    CondVar(const CondVar&) = delete;
+    CondVar& operator=(const CondVar&) = delete;
     ~CondVar(); // destroys it, if destroy() was not called: this can block (see above)
 
     // Waits until signalled; `mutex` must be held, and is released while waiting.
-    void wait(Mutex &mutex, CallSite site = {}) noexcept;
+    void wait(Mutex& mutex, CallSite site = {}) noexcept;
     void signal(CallSite site = {}) noexcept;
     void broadcast(CallSite site = {}) noexcept;
     // pthread_cond_destroy: returns once every waiter it knows of has woken and left.

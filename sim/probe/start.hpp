@@ -8,9 +8,9 @@
 #pragma once
 
 #include "sim/protocol/call_site.hpp"
-#include "sim/scenario/scenario.hpp"
 #include "sim/protocol/start_method.hpp"
 #include "sim/protocol/wait_status.hpp"
+#include "sim/scenario/scenario.hpp"
 
 #include <sys/types.h>
 
@@ -20,9 +20,9 @@ namespace forklore::probe {
 
 // What the host tells the probes before the scenario body starts.
 struct LaunchContext {
-    std::string host_path;            // the host executable, resolved before any thread exists
+    std::string host_path; // the host executable, resolved before any thread exists
     const Scenario* scenario = nullptr;
-    int channel_fd = -1;              // inherited (not close-on-exec) by exec'd children
+    int channel_fd = -1; // inherited (not close-on-exec) by exec'd children
 };
 void set_launch_context(LaunchContext context);
 const LaunchContext& launch_context();

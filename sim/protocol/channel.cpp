@@ -47,26 +47,35 @@ std::int64_t monotonic_now() noexcept {
 }
 
 #if defined(__x86_64__)
-std::int64_t read_tsc() noexcept { return static_cast<std::int64_t>(__rdtsc()); }
+std::int64_t read_tsc() noexcept {
+    return static_cast<std::int64_t>(__rdtsc());
+}
 
 // An invariant TSC ticks at one constant rate in every power state, on every core (CPUID
 // 0x80000007, EDX bit 8): only then may stamps from different threads and processes be compared.
 bool tsc_is_invariant() noexcept {
     unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
-    if (__get_cpuid(0x80000000, &eax, &ebx, &ecx, &edx) == 0 || eax < 0x80000007) return false;
-    if (__get_cpuid(0x80000007, &eax, &ebx, &ecx, &edx) == 0) return false;
+    if (__get_cpuid(0x80000000, &eax, &ebx, &ecx, &edx) == 0 || eax < 0x80000007)
+        return false;
+    if (__get_cpuid(0x80000007, &eax, &ebx, &ecx, &edx) == 0)
+        return false;
     return (edx & (1u << 8)) != 0;
 }
 #else
-std::int64_t read_tsc() noexcept { return 0; }
-bool tsc_is_invariant() noexcept { return false; }
+std::int64_t read_tsc() noexcept {
+    return 0;
+}
+bool tsc_is_invariant() noexcept {
+    return false;
+}
 #endif
 
 // The clock a new channel's probes stamp with: the TSC where it is invariant, unless
 // FORKLORE_CLOCK=monotonic says otherwise.
 EventClock choose_clock() {
     const char* forced = std::getenv("FORKLORE_CLOCK");
-    if (forced && std::strcmp(forced, "monotonic") == 0) return EventClock::monotonic_ns;
+    if (forced && std::strcmp(forced, "monotonic") == 0)
+        return EventClock::monotonic_ns;
     return tsc_is_invariant() ? EventClock::tsc : EventClock::monotonic_ns;
 }
 
@@ -107,7 +116,7 @@ struct ChannelHeader {
     std::uint32_t layout;               // kChannelLayout
     EventClock clock;                   // what the probes stamp events with
     std::uint16_t reserved;
-    Channel::ClockPair created;         // calibration pair taken when the channel was created
+    Channel::ClockPair created; // calibration pair taken when the channel was created
     // Slots after the `capacity` ordinary ones (Channel::kReserve of them), used only once those
     // are all taken, and only by the events the verdict is judged from (kept_in_reserve).
     std::atomic<std::uint64_t> next_in_reserve; // may run past the reserve
@@ -136,7 +145,9 @@ static_assert(std::atomic<std::uint64_t>::is_always_lock_free,
 
 // [SECTION] Making a channel: moving, creating, attaching -----------------------------------------
 
-Channel::Channel(Channel&& other) noexcept { *this = std::move(other); }
+Channel::Channel(Channel&& other) noexcept {
+    *this = std::move(other);
+}
 
 Channel& Channel::operator=(Channel&& other) noexcept {
     if (this != &other) {
@@ -158,13 +169,19 @@ Channel& Channel::operator=(Channel&& other) noexcept {
     return *this;
 }
 
-Channel::~Channel() { release(); }
+Channel::~Channel() {
+    release();
+}
 
-std::int64_t Channel::monotonic_ns() noexcept { return monotonic_now(); }
+std::int64_t Channel::monotonic_ns() noexcept {
+    return monotonic_now();
+}
 
 void Channel::release() noexcept {
-    if (header_) munmap(header_, mapping_size_);
-    if (fd_ >= 0) close(fd_);
+    if (header_)
+        munmap(header_, mapping_size_);
+    if (fd_ >= 0)
+        close(fd_);
     header_ = nullptr;
     slots_ = nullptr;
     source_files_ = nullptr;
@@ -193,10 +210,13 @@ Channel Channel::adopt(ChannelHeader* header, std::size_t mapping_size, int fd) 
 }
 
 Channel Channel::create(std::size_t capacity) {
-    if (capacity == 0) throw std::invalid_argument("channel capacity must be positive");
+    if (capacity == 0)
+        throw std::invalid_argument("channel capacity must be positive");
     int fd = memfd_create("forklore-events", MFD_CLOEXEC);
-    if (fd < 0) throw std::system_error(errno, std::generic_category(), "memfd_create");
-    if (capacity > (std::size_t{1} << 32)) throw std::invalid_argument("channel capacity too large");
+    if (fd < 0)
+        throw std::system_error(errno, std::generic_category(), "memfd_create");
+    if (capacity > (std::size_t{1} << 32))
+        throw std::invalid_argument("channel capacity too large");
     std::size_t size =
         sizeof(ChannelHeader) + kSourceTableSize + (capacity + kReserve) * sizeof(Event);
     if (ftruncate(fd, static_cast<off_t>(size)) != 0) {
@@ -251,14 +271,18 @@ Channel Channel::attach(int fd) {
 
 // [SECTION] Recording: events and source files ----------------------------------------------------
 
-std::size_t Channel::capacity() const { return header_ ? capacity_ : 0; }
+std::size_t Channel::capacity() const {
+    return header_ ? capacity_ : 0;
+}
 
 bool Channel::record(const Event& event) noexcept {
-    if (!header_) return false;
+    if (!header_)
+        return false;
     std::uint64_t index = header_->next.fetch_add(1, std::memory_order_relaxed);
     if (index >= capacity_) {
         index = claim_in_reserve(event.kind);
-        if (index == kNoSlot) return false;
+        if (index == kNoSlot)
+            return false;
     }
     Event& slot = slots_[index];
     // Copy field by field rather than assigning the struct: the commit flag must be the last
@@ -274,44 +298,53 @@ bool Channel::record(const Event& event) noexcept {
     slot.arg1 = event.arg1;
     slot.file = event.file;
     slot.line = event.line;
-    for (std::size_t i = 0; i < sizeof slot.thread; ++i) slot.thread[i] = event.thread[i];
-    for (std::size_t i = 0; i < sizeof slot.name; ++i) slot.name[i] = event.name[i];
-    for (std::size_t i = 0; i < sizeof slot.text; ++i) slot.text[i] = event.text[i];
+    for (std::size_t i = 0; i < sizeof slot.thread; ++i)
+        slot.thread[i] = event.thread[i];
+    for (std::size_t i = 0; i < sizeof slot.name; ++i)
+        slot.name[i] = event.name[i];
+    for (std::size_t i = 0; i < sizeof slot.text; ++i)
+        slot.text[i] = event.text[i];
     __atomic_store_n(&slot.committed, 1u, __ATOMIC_RELEASE);
     return true;
 }
 
 bool Channel::note_source_file(std::uint32_t id, const char* path) noexcept {
-    if (!source_files_ || id == 0 || !path) return false;
+    if (!source_files_ || id == 0 || !path)
+        return false;
     // Open addressing from the id's own entry: the first probe of a file claims the first free
     // entry it meets, and every later one stops at that entry (or an earlier one that is its).
     for (std::size_t probe = 0; probe < kSourceFiles; ++probe) {
         SourceFileEntry& entry = source_files_[(id + probe) % kSourceFiles];
         std::uint32_t held = entry.id.load(std::memory_order_acquire);
-        if (held == 0 &&
-            entry.id.compare_exchange_strong(held, id, std::memory_order_acq_rel)) {
+        if (held == 0 && entry.id.compare_exchange_strong(held, id, std::memory_order_acq_rel)) {
             std::size_t i = 0;
-            for (; i + 1 < sizeof entry.path && path[i]; ++i) entry.path[i] = path[i];
+            for (; i + 1 < sizeof entry.path && path[i]; ++i)
+                entry.path[i] = path[i];
             entry.path[i] = '\0';
             entry.ready.store(1, std::memory_order_release);
             return true;
         }
-        if (held == id) return true; // noted already (perhaps still being written: the reader waits)
+        if (held == id)
+            return true; // noted already (perhaps still being written: the reader waits)
     }
     return false;
 }
 
 std::vector<std::pair<std::uint32_t, std::string>> Channel::source_files() const {
     std::vector<std::pair<std::uint32_t, std::string>> files;
-    if (!source_files_) return files;
+    if (!source_files_)
+        return files;
     for (std::size_t i = 0; i < kSourceFiles; ++i) {
         const SourceFileEntry& entry = source_files_[i];
-        if (entry.ready.load(std::memory_order_acquire) != 1) continue;
+        if (entry.ready.load(std::memory_order_acquire) != 1)
+            continue;
         std::uint32_t id = entry.id.load(std::memory_order_relaxed);
-        if (id == 0) continue;
+        if (id == 0)
+            continue;
         // The mapping is writable by the observed program: never trust the path to end.
         std::size_t length = 0;
-        while (length < sizeof entry.path && entry.path[length]) ++length;
+        while (length < sizeof entry.path && entry.path[length])
+            ++length;
         files.emplace_back(id, std::string(entry.path, length));
     }
     return files;
@@ -320,9 +353,11 @@ std::vector<std::pair<std::uint32_t, std::string>> Channel::source_files() const
 // [SECTION] Prefaulting, and the claimed and dropped counts ---------------------------------------
 
 void Channel::prefault(std::size_t pages) noexcept {
-    if (!header_) return;
+    if (!header_)
+        return;
     std::uint64_t next = header_->next.load(std::memory_order_relaxed);
-    if (next >= capacity_) return;
+    if (next >= capacity_)
+        return;
     // For each page from the one holding the next free slot: the first slot that starts in it.
     // An atomic add of zero to that slot's commit flag writes the page without changing a byte,
     // even if a writer is filling that slot at the same instant.
@@ -330,15 +365,18 @@ void Channel::prefault(std::size_t pages) noexcept {
     std::uintptr_t page = reinterpret_cast<std::uintptr_t>(&slots_[next]) & ~(kPageSize - 1);
     for (std::size_t touched = 0; touched < pages; ++touched, page += kPageSize) {
         std::uint64_t index = page <= base ? 0 : (page - base + sizeof(Event) - 1) / sizeof(Event);
-        if (index >= capacity_) break;
+        if (index >= capacity_)
+            break;
         __atomic_fetch_add(&slots_[index].committed, 0u, __ATOMIC_RELAXED);
     }
 }
 
 std::uint64_t Channel::claimed() const noexcept {
-    if (!header_) return 0;
+    if (!header_)
+        return 0;
     std::uint64_t next = header_->next.load(std::memory_order_acquire);
-    if (next < capacity_) return next;
+    if (next < capacity_)
+        return next;
     // A reserve slot is claimed only after `next` passed capacity (loaded first, above).
     std::uint64_t in_reserve = next_in_reserve_->load(std::memory_order_acquire);
     return capacity_ + std::min<std::uint64_t>(in_reserve, kReserve);
@@ -357,8 +395,10 @@ std::size_t Channel::read(std::uint64_t& cursor, std::vector<Event>& out, bool f
     while (cursor < end) {
         const Event& slot = slots_[cursor];
         if (__atomic_load_n(&slot.committed, __ATOMIC_ACQUIRE) != 1u) {
-            if (!final) break;
-            if (torn) ++*torn;
+            if (!final)
+                break;
+            if (torn)
+                ++*torn;
             ++cursor;
             continue;
         }
@@ -383,13 +423,15 @@ void Channel::convert_times(std::vector<Event>& out, std::size_t first) const {
             newest = any ? std::max(newest, out[i].time_ns) : out[i].time_ns;
             any = true;
         }
-    if (!any) return;
+    if (!any)
+        return;
     // The pair is taken after the events were copied, so it is newer than each of them: every
     // event falls between two pairs (or before the first) and is interpolated, never
     // extrapolated forward, and a later pair never changes how an older event converts.
     if (newest >= calibration_.back().ticks) {
         ClockPair now = take_clock_pair();
-        if (now.ticks > calibration_.back().ticks) calibration_.push_back(now);
+        if (now.ticks > calibration_.back().ticks)
+            calibration_.push_back(now);
     }
     for (std::size_t i = first; i < out.size(); ++i) {
         Event& event = out[i];
@@ -401,16 +443,18 @@ void Channel::convert_times(std::vector<Event>& out, std::size_t first) const {
         auto after = std::upper_bound(
             calibration_.begin(), calibration_.end(), event.time_ns,
             [](std::int64_t ticks, const ClockPair& pair) { return ticks < pair.ticks; });
-        if (after == calibration_.begin()) ++after;
-        if (after == calibration_.end()) --after;
+        if (after == calibration_.begin())
+            ++after;
+        if (after == calibration_.end())
+            --after;
         std::int64_t ns = after->ns;
         if (after != calibration_.begin()) {
             const ClockPair& a = *(after - 1);
             const ClockPair& b = *after;
             double ns_per_tick =
                 static_cast<double>(b.ns - a.ns) / static_cast<double>(b.ticks - a.ticks);
-            ns = a.ns + static_cast<std::int64_t>(
-                            static_cast<double>(event.time_ns - a.ticks) * ns_per_tick);
+            ns = a.ns + static_cast<std::int64_t>(static_cast<double>(event.time_ns - a.ticks) *
+                                                  ns_per_tick);
         }
         event.time_ns = ns;
         event.clock = EventClock::monotonic_ns;

@@ -90,7 +90,8 @@ class Channel {
                     const char* name, const char* text, std::uint32_t file = 0,
                     std::uint32_t line = 0) noexcept {
         Event* slot = claim(kind, pid, tid, object, arg0, arg1, thread, file, line);
-        if (!slot) return false;
+        if (!slot)
+            return false;
         copy_into_zeroed(slot->name, name);
         copy_into_zeroed(slot->text, text);
         __atomic_store_n(&slot->committed, 1u, __ATOMIC_RELEASE);
@@ -102,7 +103,8 @@ class Channel {
                     const char (&padded_name)[32], std::uint32_t file = 0,
                     std::uint32_t line = 0) noexcept {
         Event* slot = claim(kind, pid, tid, object, arg0, arg1, thread, file, line);
-        if (!slot) return false;
+        if (!slot)
+            return false;
         __builtin_memcpy(slot->name, padded_name, sizeof slot->name);
         __atomic_store_n(&slot->committed, 1u, __ATOMIC_RELEASE);
         return true;
@@ -152,14 +154,16 @@ class Channel {
     // Stamps the time, claims a slot and fills it but for name, text and the commit flag, which
     // the caller stores last (a release). Null when the channel is full (the drop is counted).
     Event* claim(EventKind kind, std::int32_t pid, std::int32_t tid, std::uint64_t object,
-                 std::int64_t arg0, std::int64_t arg1, const char (&thread)[16],
-                 std::uint32_t file, std::uint32_t line) noexcept {
-        if (!next_) return nullptr;
+                 std::int64_t arg0, std::int64_t arg1, const char (&thread)[16], std::uint32_t file,
+                 std::uint32_t line) noexcept {
+        if (!next_)
+            return nullptr;
         const std::int64_t time = clock_ == EventClock::tsc ? read_tsc() : monotonic_ns();
         std::uint64_t index = next_->fetch_add(1, std::memory_order_relaxed);
         if (index >= capacity_) {
             index = claim_in_reserve(kind);
-            if (index == kNoSlot) return nullptr;
+            if (index == kNoSlot)
+                return nullptr;
         }
         // The slot has never been written (the channel is a log, created zero-filled): strings
         // need no padding, and the commit flag is still 0 until the caller's release store.
@@ -186,7 +190,8 @@ class Channel {
     std::uint64_t claim_in_reserve(EventKind kind) noexcept {
         if (kept_in_reserve(kind)) {
             std::uint64_t in_reserve = next_in_reserve_->fetch_add(1, std::memory_order_relaxed);
-            if (in_reserve < kReserve) return capacity_ + in_reserve;
+            if (in_reserve < kReserve)
+                return capacity_ + in_reserve;
         }
         dropped_->fetch_add(1, std::memory_order_relaxed);
         return kNoSlot;
@@ -195,8 +200,10 @@ class Channel {
     // last byte stays the terminator.
     template <std::size_t N>
     static void copy_into_zeroed(char (&dest)[N], const char* src) noexcept {
-        if (!src) return;
-        for (std::size_t i = 0; i + 1 < N && src[i]; ++i) dest[i] = src[i];
+        if (!src)
+            return;
+        for (std::size_t i = 0; i + 1 < N && src[i]; ++i)
+            dest[i] = src[i];
     }
     static std::int64_t read_tsc() noexcept {
 #if defined(__x86_64__)
@@ -223,10 +230,10 @@ class Channel {
     // neither the recorder nor the reader trusts it after the checks of attach().
     std::uint64_t capacity_ = 0;
     EventClock clock_ = EventClock::monotonic_ns;
-    std::atomic<std::uint64_t>* next_ = nullptr;    // in the header: the next slot to claim
-    std::atomic<std::uint64_t>* dropped_ = nullptr; // in the header: events that found none
+    std::atomic<std::uint64_t>* next_ = nullptr;            // in the header: the next slot to claim
+    std::atomic<std::uint64_t>* dropped_ = nullptr;         // in the header: events that found none
     std::atomic<std::uint64_t>* next_in_reserve_ = nullptr; // in the header; may run past kReserve
-    mutable std::vector<ClockPair> calibration_; // the reader's, in order of ticks
+    mutable std::vector<ClockPair> calibration_;            // the reader's, in order of ticks
     std::uint64_t serial_ = 0;
 };
 
@@ -235,8 +242,10 @@ class Channel {
 template <std::size_t N> void copy_name(char (&dest)[N], const char* src) noexcept {
     std::size_t i = 0;
     if (src)
-        for (; i + 1 < N && src[i]; ++i) dest[i] = src[i];
-    for (; i < N; ++i) dest[i] = '\0';
+        for (; i + 1 < N && src[i]; ++i)
+            dest[i] = src[i];
+    for (; i < N; ++i)
+        dest[i] = '\0';
 }
 
 } // namespace forklore

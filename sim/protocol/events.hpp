@@ -35,30 +35,30 @@ enum class EventKind : std::uint16_t {
     process_exit,       // a reaped process: object = pid, arg0 = raw wait status, arg1 =
                         // kFirstProcessExit when it is the scenario's first process
     signal_sent,        // object = target pid, arg0 = signal: a death by it is expected
-    output,             // text written by the scenario; arg0 = fd; name = channel ("logger"/"stdio")
-    note,               // free text from the scenario: a step a student should see
-    barrier_wait,       // object = barrier address, name = barrier name
-    barrier_passed,     // object = barrier address, name = barrier name
-    cond_wait,          // about to wait on a condition variable; object = its address,
-                        // arg0 = CondWaitKind, arg1 = the mutex's address, name = its name
-    cond_woken,         // the wait returned; as cond_wait
-    cond_signal,        // a signal (arg0 = 0) or broadcast (arg0 = 1) on the condition variable at
-                        // object; name = its name
-    child_wait,         // about to wait for a child to end: object = child pid, arg0 = the fd its
-                        // status arrives on (a fork server's child), -1 for waitpid
-    join_wait,          // about to join a thread: object = its tid, name = its name
-    join_done,          // the join returned; as join_wait
-    measurement,        // a figure the run measured: name = what, text = unit,
-                        // arg0 = the value (a double's bits; see measurement_value)
+    output,         // text written by the scenario; arg0 = fd; name = channel ("logger"/"stdio")
+    note,           // free text from the scenario: a step a student should see
+    barrier_wait,   // object = barrier address, name = barrier name
+    barrier_passed, // object = barrier address, name = barrier name
+    cond_wait,      // about to wait on a condition variable; object = its address,
+                    // arg0 = CondWaitKind, arg1 = the mutex's address, name = its name
+    cond_woken,     // the wait returned; as cond_wait
+    cond_signal,    // a signal (arg0 = 0) or broadcast (arg0 = 1) on the condition variable at
+                    // object; name = its name
+    child_wait,     // about to wait for a child to end: object = child pid, arg0 = the fd its
+                    // status arrives on (a fork server's child), -1 for waitpid
+    join_wait,      // about to join a thread: object = its tid, name = its name
+    join_done,      // the join returned; as join_wait
+    measurement,    // a figure the run measured: name = what, text = unit,
+                    // arg0 = the value (a double's bits; see measurement_value)
 };
 
 inline constexpr std::array<std::string_view, 24> kEventKindNames = {
-    "process_start", "thread_start",       "thread_exit",        "lock_wait",
-    "lock_acquired", "lock_released",      "file_lock_wait",     "file_lock_acquired",
-    "file_lock_released", "child_start",   "exec",               "process_exit",
-    "signal_sent",   "output",             "note",               "barrier_wait",
-    "barrier_passed", "cond_wait",         "cond_woken",         "cond_signal",        "child_wait",         "join_wait",
-    "join_done",     "measurement"};
+    "process_start",      "thread_start",  "thread_exit",    "lock_wait",
+    "lock_acquired",      "lock_released", "file_lock_wait", "file_lock_acquired",
+    "file_lock_released", "child_start",   "exec",           "process_exit",
+    "signal_sent",        "output",        "note",           "barrier_wait",
+    "barrier_passed",     "cond_wait",     "cond_woken",     "cond_signal",
+    "child_wait",         "join_wait",     "join_done",      "measurement"};
 static_assert(kEventKindNames.size() == static_cast<std::size_t>(EventKind::measurement) + 1,
               "every EventKind needs a name");
 
@@ -123,20 +123,20 @@ enum class EventClock : std::uint16_t {
 struct Event {
     std::uint32_t committed; // written last (release) by the recorder; 1 when the slot is complete
     EventKind kind;
-    EventClock clock;        // what time_ns counts; monotonic_ns outside the channel
-    std::uint64_t seq;       // slot index: the global order in which slots were claimed
-    std::int64_t time_ns;    // CLOCK_MONOTONIC, shared by every process on the machine
-    std::int32_t pid;        // recording process, as it sees itself
-    std::int32_t tid;        // recording thread, as it sees itself
-    std::uint64_t object;    // lock address, fd or child pid, depending on kind
+    EventClock clock;     // what time_ns counts; monotonic_ns outside the channel
+    std::uint64_t seq;    // slot index: the global order in which slots were claimed
+    std::int64_t time_ns; // CLOCK_MONOTONIC, shared by every process on the machine
+    std::int32_t pid;     // recording process, as it sees itself
+    std::int32_t tid;     // recording thread, as it sees itself
+    std::uint64_t object; // lock address, fd or child pid, depending on kind
     std::int64_t arg0;
     std::int64_t arg1;
-    std::uint32_t file;      // where the probe was called: source_file_id of the path relative
-                             // to the source tree (the channel keeps the path), 0 when unknown
-    std::uint32_t line;      // that call's line, 0 when unknown
-    char thread[16];         // recording thread's name
-    char name[32];           // the object's name (lock, child function, thread)
-    char text[88];           // output or note text (longer text is cut; raw output is captured whole)
+    std::uint32_t file; // where the probe was called: source_file_id of the path relative
+                        // to the source tree (the channel keeps the path), 0 when unknown
+    std::uint32_t line; // that call's line, 0 when unknown
+    char thread[16];    // recording thread's name
+    char name[32];      // the object's name (lock, child function, thread)
+    char text[88];      // output or note text (longer text is cut; raw output is captured whole)
 };
 static_assert(sizeof(Event) == 200, "Event layout is part of the schema: bump kEventSchemaVersion");
 

@@ -9,14 +9,14 @@ namespace forklore {
 
 // How a scenario creates a child process; Python's multiprocessing vocabulary.
 enum class StartMethod : int {
-    fork,       // fork(): a copy of the caller's memory, only the calling thread, every lock as it was
+    fork, // fork(): a copy of the caller's memory, only the calling thread, every lock as it was
     fork_exec,  // fork() then exec of the host: a fresh program, only inherited fds survive
     spawn,      // posix_spawn of the host: fresh program, function and arguments passed explicitly
     forkserver, // a request to a server that was forked while the scenario was single-threaded
 };
 
 inline constexpr std::array<std::string_view, 4> kStartMethodNames = {"fork", "fork_exec", "spawn",
-                                                                       "forkserver"};
+                                                                      "forkserver"};
 
 constexpr std::string_view to_string(StartMethod method) {
     return kStartMethodNames[static_cast<int>(method)];
@@ -31,7 +31,8 @@ constexpr bool copies_memory(StartMethod method) {
 
 constexpr std::optional<StartMethod> start_method_from_string(std::string_view name) {
     for (std::size_t i = 0; i < kStartMethodNames.size(); ++i)
-        if (kStartMethodNames[i] == name) return static_cast<StartMethod>(i);
+        if (kStartMethodNames[i] == name)
+            return static_cast<StartMethod>(i);
     return std::nullopt;
 }
 

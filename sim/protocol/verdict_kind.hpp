@@ -43,12 +43,14 @@ constexpr std::string_view to_string(DeadlockReason reason) {
 
 constexpr std::optional<VerdictKind> verdict_from_string(std::string_view name) {
     for (std::size_t i = 0; i < kVerdictNames.size(); ++i)
-        if (kVerdictNames[i] == name) return static_cast<VerdictKind>(i);
+        if (kVerdictNames[i] == name)
+            return static_cast<VerdictKind>(i);
     return std::nullopt;
 }
 constexpr std::optional<DeadlockReason> deadlock_reason_from_string(std::string_view name) {
     for (std::size_t i = 0; i < kDeadlockReasonNames.size(); ++i)
-        if (kDeadlockReasonNames[i] == name) return static_cast<DeadlockReason>(i);
+        if (kDeadlockReasonNames[i] == name)
+            return static_cast<DeadlockReason>(i);
     return std::nullopt;
 }
 
@@ -59,6 +61,8 @@ constexpr bool is_hang(VerdictKind kind) {
 
 // Whether a run has an outcome to count: a run the user stopped has none (it is neither a hang
 // nor a completion, and matches or contradicts no expectation).
-constexpr bool has_outcome(VerdictKind kind) { return kind != VerdictKind::stopped; }
+constexpr bool has_outcome(VerdictKind kind) {
+    return kind != VerdictKind::stopped;
+}
 
 } // namespace forklore

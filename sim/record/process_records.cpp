@@ -19,7 +19,8 @@ bool is_zombie(const ProcessSnapshot& process) {
 // An exec shows as a new stack address; where the kernel hides it (0), as a new executable.
 bool execed(std::uint64_t known_image, std::uint64_t image, const std::string& known_exe,
             const std::string& exe) {
-    if (known_image != 0 && image != 0) return known_image != image;
+    if (known_image != 0 && image != 0)
+        return known_image != image;
     return !exe.empty() && !known_exe.empty() && exe != known_exe;
 }
 
@@ -34,7 +35,8 @@ void ProcessHistory::observe(const Snapshot& snapshot) {
         if (known != live_.end() && seen.start_time != 0 && known->second.start_time != 0 &&
             seen.start_time != known->second.start_time) {
             Process& old = processes_[known->second.index];
-            if (!old.gone_ns) old.gone_ns = snapshot.time_ns;
+            if (!old.gone_ns)
+                old.gone_ns = snapshot.time_ns;
             live_.erase(known);
             known = live_.end();
         }
@@ -48,8 +50,8 @@ void ProcessHistory::observe(const Snapshot& snapshot) {
             if (const ProcessSnapshot* parent = snapshot.find_process(seen.ppid))
                 process.parent_ns_pid = parent->ns_pid;
             processes_.push_back(std::move(process));
-            known = live_.emplace(seen.pid, Identity{processes_.size() - 1, seen.start_time, 0})
-                        .first;
+            known =
+                live_.emplace(seen.pid, Identity{processes_.size() - 1, seen.start_time, 0}).first;
         }
         Process& process = processes_[known->second.index];
         process.comm = seen.comm;
@@ -78,12 +80,15 @@ void ProcessHistory::observe(const Snapshot& snapshot) {
                 programs.push_back({snapshot.time_ns, snapshot.time_ns, seen.exe, seen.command});
             // The same program: an exec racing the sample may have shown its new name first.
             programs.back().exe = seen.exe;
-            if (!seen.command.empty()) programs.back().command = seen.command;
+            if (!seen.command.empty())
+                programs.back().command = seen.command;
             programs.back().last_seen_ns = snapshot.time_ns;
-            if (seen.image != 0) identity.image = seen.image;
+            if (seen.image != 0)
+                identity.image = seen.image;
         }
         for (const auto& thread : seen.threads) {
-            if (thread.state == 'Z' || thread.state == 'X') continue;
+            if (thread.state == 'Z' || thread.state == 'X')
+                continue;
             auto it = std::find_if(process.threads.begin(), process.threads.end(),
                                    [&](const auto& t) { return t.first == thread.ns_tid; });
             if (it == process.threads.end())
@@ -98,7 +103,8 @@ void ProcessHistory::observe(const Snapshot& snapshot) {
             continue;
         }
         Process& process = processes_[it->second.index];
-        if (!process.gone_ns) process.gone_ns = snapshot.time_ns;
+        if (!process.gone_ns)
+            process.gone_ns = snapshot.time_ns;
         it = live_.erase(it);
     }
 }
@@ -124,7 +130,8 @@ std::vector<ExecRecord> merge_execs(std::vector<ExecRecord> traced,
     for (const auto& seen : sampled) {
         std::optional<std::size_t> match;
         for (std::size_t i = 0; i < traced.size(); ++i)
-            if (!matched[i] && traced[i].t_ns <= seen.t_ns) match = i;
+            if (!matched[i] && traced[i].t_ns <= seen.t_ns)
+                match = i;
         if (match) {
             matched[*match] = true;
             traced[*match].program = seen.program;
@@ -133,7 +140,8 @@ std::vector<ExecRecord> merge_execs(std::vector<ExecRecord> traced,
             result.push_back(seen);
         }
     }
-    for (auto& exec : traced) result.push_back(std::move(exec));
+    for (auto& exec : traced)
+        result.push_back(std::move(exec));
     std::stable_sort(result.begin(), result.end(),
                      [](const ExecRecord& a, const ExecRecord& b) { return a.t_ns < b.t_ns; });
     return result;
@@ -143,7 +151,8 @@ std::vector<ExecRecord> merge_execs(std::vector<ExecRecord> traced,
 
 std::vector<ProcessRecord> build_process_records(const std::vector<Event>& events,
                                                  const ProcessHistory& history,
-                                                 std::int64_t start_time_ns, const SandboxEnd& end) {
+                                                 std::int64_t start_time_ns,
+                                                 const SandboxEnd& end) {
     std::map<pid_t, ProcessRecord> by_pid;
     std::map<pid_t, std::vector<ExecRecord>> traced_execs;
     auto process = [&](pid_t ns_pid) -> ProcessRecord& {
@@ -154,7 +163,8 @@ std::vector<ProcessRecord> build_process_records(const std::vector<Event>& event
     auto add_thread = [](ProcessRecord& record, pid_t tid, const std::string& name) {
         for (auto& [known_tid, known_name] : record.threads)
             if (known_tid == tid) {
-                if (known_name.empty()) known_name = name;
+                if (known_name.empty())
+                    known_name = name;
                 return;
             }
         record.threads.emplace_back(tid, name);
@@ -170,7 +180,8 @@ std::vector<ProcessRecord> build_process_records(const std::vector<Event>& event
             // The main process's text is its scenario's id; any other's, how it was made.
             if (record.role != ProcessRole::main && !record.start_method)
                 record.start_method = start_method_from_string(field_text(event.text));
-            if (record.start_ns == 0) record.start_ns = t;
+            if (record.start_ns == 0)
+                record.start_ns = t;
             add_thread(record, event.tid, event.thread);
             break;
         }
@@ -182,7 +193,8 @@ std::vector<ProcessRecord> build_process_records(const std::vector<Event>& event
                 record.name = event.name;
                 record.role = role_from_name(record.name);
             }
-            if (record.start_ns == 0 || t < record.start_ns) record.start_ns = t;
+            if (record.start_ns == 0 || t < record.start_ns)
+                record.start_ns = t;
             break;
         }
         case EventKind::process_exit: {
@@ -198,7 +210,9 @@ std::vector<ProcessRecord> build_process_records(const std::vector<Event>& event
             add_thread(process(event.pid), event.tid, event.thread);
             traced_execs[event.pid].push_back({t, event.name, event.text});
             break;
-        case EventKind::thread_start: add_thread(process(event.pid), event.tid, event.name); break;
+        case EventKind::thread_start:
+            add_thread(process(event.pid), event.tid, event.name);
+            break;
         case EventKind::output: {
             ProcessRecord& record = process(event.pid);
             record.output += event.text;
@@ -206,7 +220,8 @@ std::vector<ProcessRecord> build_process_records(const std::vector<Event>& event
             break;
         }
         default:
-            if (event.pid > 0) add_thread(process(event.pid), event.tid, event.thread);
+            if (event.pid > 0)
+                add_thread(process(event.pid), event.tid, event.thread);
             break;
         }
     }
@@ -216,18 +231,23 @@ std::vector<ProcessRecord> build_process_records(const std::vector<Event>& event
     std::map<pid_t, const ProcessHistory::Process*> sampled;
     std::unordered_set<pid_t> ended_unrecorded; // exited, reaped by a parent that recorded nothing
     for (const auto& seen : history.processes()) {
-        if (seen.infrastructure && seen.ns_pid != 1) continue; // the host lives outside
+        if (seen.infrastructure && seen.ns_pid != 1)
+            continue; // the host lives outside
         ProcessRecord& record = process(seen.ns_pid);
         sampled[seen.ns_pid] = &seen;
         record.pid = seen.pid;
         if (record.name.empty()) {
             record.role = seen.infrastructure ? ProcessRole::reaper : ProcessRole::child;
-            record.name = seen.infrastructure ? std::string(to_string(ProcessRole::reaper)) : seen.comm;
+            record.name =
+                seen.infrastructure ? std::string(to_string(ProcessRole::reaper)) : seen.comm;
         }
-        if (record.parent_ns_pid == 0) record.parent_ns_pid = seen.parent_ns_pid;
+        if (record.parent_ns_pid == 0)
+            record.parent_ns_pid = seen.parent_ns_pid;
         const std::int64_t first_seen = seen.first_seen_ns - start_time_ns;
-        if (record.start_ns == 0) record.start_ns = first_seen; // the trace is more exact
-        for (const auto& [tid, name] : seen.threads) add_thread(record, tid, name);
+        if (record.start_ns == 0)
+            record.start_ns = first_seen; // the trace is more exact
+        for (const auto& [tid, name] : seen.threads)
+            add_thread(record, tid, name);
         if (!seen.programs.empty()) {
             record.program = seen.programs.back().exe;
             record.command = seen.programs.back().command;
@@ -250,15 +270,18 @@ std::vector<ProcessRecord> build_process_records(const std::vector<Event>& event
     for (auto& [pid, record] : by_pid) {
         const auto& traced = traced_execs[pid];
         const auto& seen_execs = sampled_execs[pid];
-        if (!traced.empty() || !seen_execs.empty()) record.execs = merge_execs(traced, seen_execs);
+        if (!traced.empty() || !seen_execs.empty())
+            record.execs = merge_execs(traced, seen_execs);
         // After an exec the names the trace gave its threads are gone: /proc's are the truth.
         if (!record.execs.empty() && sampled.count(pid))
             for (const auto& [tid, name] : sampled[pid]->threads)
                 for (auto& [known_tid, known_name] : record.threads)
-                    if (known_tid == tid) known_name = name;
+                    if (known_tid == tid)
+                        known_name = name;
         if (record.program.empty() && !record.execs.empty())
             record.program = record.execs.back().program;
-        if (!record.name.empty() || record.program.empty()) continue;
+        if (!record.name.empty() || record.program.empty())
+            continue;
         record.name = basename_of(record.program); // a child the trace did not name
     }
     // The host (outside the PID namespace, so its own pid is its host pid) and its reaper end
@@ -275,7 +298,8 @@ std::vector<ProcessRecord> build_process_records(const std::vector<Event>& event
         host.command.clear();
     }
     for (auto& [pid, record] : by_pid) {
-        if (!is_sandbox_process(record.role)) continue;
+        if (!is_sandbox_process(record.role))
+            continue;
         if (end.killed_by_runner) {
             record.killed_by_runner = true;
             record.exit_description = "killed by the runner when it ended the sandbox";
@@ -305,20 +329,25 @@ std::vector<ProcessRecord> build_process_records(const std::vector<Event>& event
 }
 
 std::string how_started(const ProcessRecord& process) {
-    if (process.start_method) return std::string(to_string(*process.start_method));
-    if (process.parent_ns_pid == 0 || process.pid == 0) return "";
+    if (process.start_method)
+        return std::string(to_string(*process.start_method));
+    if (process.parent_ns_pid == 0 || process.pid == 0)
+        return "";
     // build_process_records lists an exec at the first sight of a process whose program was
     // not its parent's (ProcessHistory::Process::execed_before_seen).
     for (const auto& exec : process.execs)
-        if (exec.t_ns <= process.start_ns) return "exec " + basename_of(exec.program);
+        if (exec.t_ns <= process.start_ns)
+            return "exec " + basename_of(exec.program);
     return "fork";
 }
 
 std::vector<ProcessRecord> build_process_records(const std::vector<Event>& events,
                                                  const std::vector<Snapshot>& snapshots,
-                                                 std::int64_t start_time_ns, const SandboxEnd& end) {
+                                                 std::int64_t start_time_ns,
+                                                 const SandboxEnd& end) {
     ProcessHistory history;
-    for (const auto& snapshot : snapshots) history.observe(snapshot);
+    for (const auto& snapshot : snapshots)
+        history.observe(snapshot);
     return build_process_records(events, history, start_time_ns, end);
 }
 

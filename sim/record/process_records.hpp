@@ -20,16 +20,16 @@ class ProcessHistory {
     struct Program {
         std::int64_t seen_ns = 0; // the first sample that showed it
         std::int64_t last_seen_ns = 0;
-        std::string exe;          // /proc/PID/exe
-        std::string command;      // its command line, cut
+        std::string exe;     // /proc/PID/exe
+        std::string command; // its command line, cut
     };
     struct Process {
-        pid_t pid = 0;    // host pid
-        pid_t ns_pid = 0; // pid inside the sandbox
+        pid_t pid = 0;           // host pid
+        pid_t ns_pid = 0;        // pid inside the sandbox
         pid_t parent_pid = 0;    // host pid of the parent when first seen
         pid_t parent_ns_pid = 0; // the same inside the sandbox; 0 when it was not in the sandbox
         bool infrastructure = false;
-        std::string comm;        // as last seen
+        std::string comm; // as last seen
         std::int64_t first_seen_ns = 0, last_seen_ns = 0;
         std::int64_t zombie_ns = 0;       // first sample that showed it exited, not yet reaped
         std::optional<int> zombie_status; // its raw wait status, from that sample
@@ -60,7 +60,7 @@ class ProcessHistory {
 // How the sandbox host itself ended, as only the runner knows it.
 struct SandboxEnd {
     pid_t host_pid = 0;
-    int host_status = 0;          // raw wait status of the host
+    int host_status = 0;           // raw wait status of the host
     bool killed_by_runner = false; // the runner ended the sandbox (a verdict of its own)
 };
 

@@ -19,12 +19,15 @@ bool glob_match(const std::string& pattern, const std::string& text) {
     return fnmatch(pattern.c_str(), text.c_str(), 0) == 0;
 }
 
-std::vector<std::pair<const Scenario*, const Variant*>> select_variants(const MatrixOptions& options) {
+std::vector<std::pair<const Scenario*, const Variant*>>
+select_variants(const MatrixOptions& options) {
     std::vector<std::pair<const Scenario*, const Variant*>> selected;
     for (const auto& scenario : ScenarioRegistry::instance().all()) {
-        if (scenario.hidden && !options.include_hidden) continue;
+        if (scenario.hidden && !options.include_hidden)
+            continue;
         for (const auto& variant : scenario.variants) {
-            if (options.deterministic_only && variant.expected.racy) continue;
+            if (options.deterministic_only && variant.expected.racy)
+                continue;
             std::string full = scenario.id + ":" + variant.name;
             if (glob_match(options.filter, full) || glob_match(options.filter, scenario.id))
                 selected.emplace_back(&scenario, &variant);
@@ -35,16 +38,21 @@ std::vector<std::pair<const Scenario*, const Variant*>> select_variants(const Ma
 
 std::string outcome_label(const Verdict& verdict) {
     std::string label(to_string(verdict.kind));
-    if (verdict.reason) label += fmt::format("({})", to_string(*verdict.reason));
-    else if (verdict.signal && (verdict.kind == VerdictKind::crashed || verdict.kind == VerdictKind::limit))
+    if (verdict.reason)
+        label += fmt::format("({})", to_string(*verdict.reason));
+    else if (verdict.signal &&
+             (verdict.kind == VerdictKind::crashed || verdict.kind == VerdictKind::limit))
         label += fmt::format("({})", signal_name(verdict.signal));
     return label;
 }
 
 bool matches(const Expectation& expected, const Verdict& verdict) {
-    if (verdict.kind != expected.verdict) return false;
-    if (expected.reason && verdict.reason != expected.reason) return false;
-    if (expected.signal && verdict.signal != expected.signal) return false;
+    if (verdict.kind != expected.verdict)
+        return false;
+    if (expected.reason && verdict.reason != expected.reason)
+        return false;
+    if (expected.signal && verdict.signal != expected.signal)
+        return false;
     return true;
 }
 
@@ -58,25 +66,32 @@ MatrixCell run_variant(const Scenario& scenario, const Variant& variant, int rep
     const int runs = variant.expected.racy ? variant.expected.runs : std::max(1, repeat);
     RunRequest request = make_request(scenario, variant.name);
     request.cancel = cancel;
-    if (adjust) adjust(request);
+    if (adjust)
+        adjust(request);
     bool mismatch_kept = false;
     double total_ms = 0;
     for (int i = 0; i < runs; ++i) {
-        if (cancel && cancel->load() && cell.runs > 0) break;
+        if (cancel && cancel->load() && cell.runs > 0)
+            break;
         RunRecord record = run_scenario(request);
         // Stopped before a verdict: not a run of the variant at all (the cell is incomplete).
-        if (!has_outcome(record.verdict.kind)) break;
+        if (!has_outcome(record.verdict.kind))
+            break;
         ++cell.runs;
         ++cell.verdict_counts[outcome_label(record.verdict)];
-        if (is_hang(record.verdict.kind)) ++cell.hangs;
+        if (is_hang(record.verdict.kind))
+            ++cell.hangs;
         cell.dropped_events += record.dropped_events;
         std::set<std::string> kinds;
-        for (const auto& warning : record.verdict.warnings) kinds.insert(warning.kind);
-        for (const auto& kind : kinds) ++cell.warning_counts[kind];
+        for (const auto& warning : record.verdict.warnings)
+            kinds.insert(warning.kind);
+        for (const auto& kind : kinds)
+            ++cell.warning_counts[kind];
         total_ms += record.timings.verdict_ms;
         cell.max_verdict_ms = std::max(cell.max_verdict_ms, record.timings.verdict_ms);
         bool setup_broke = record.verdict.kind == VerdictKind::setup_error;
-        if (!variant.expected.racy && !matches(variant.expected, record.verdict) && !mismatch_kept) {
+        if (!variant.expected.racy && !matches(variant.expected, record.verdict) &&
+            !mismatch_kept) {
             cell.mismatch = fmt::format("run {} of {}: expected {}, got {}: {}", i + 1, runs,
                                         variant.expected.describe(), outcome_label(record.verdict),
                                         record.verdict.explanation);
@@ -96,7 +111,8 @@ MatrixCell run_variant(const Scenario& scenario, const Variant& variant, int rep
     cell.hang_rate_interval = wilson_interval(cell.hangs, cell.runs);
     if (variant.expected.racy) {
         double rate = cell.hang_rate();
-        bool in_range = rate >= variant.expected.min_hang_rate && rate <= variant.expected.max_hang_rate;
+        bool in_range =
+            rate >= variant.expected.min_hang_rate && rate <= variant.expected.max_hang_rate;
         cell.passed = in_range && !mismatch_kept;
         if (!in_range)
             cell.mismatch = fmt::format("hang rate {:.0f}% ({} of {}) is outside {}", rate * 100,
@@ -110,7 +126,8 @@ MatrixCell run_variant(const Scenario& scenario, const Variant& variant, int rep
 std::vector<MatrixCell> run_matrix(const MatrixOptions& options) {
     auto selected = select_variants(options);
     std::vector<MatrixCell> cells(selected.size());
-    int jobs = options.jobs > 0 ? options.jobs : static_cast<int>(std::thread::hardware_concurrency());
+    int jobs =
+        options.jobs > 0 ? options.jobs : static_cast<int>(std::thread::hardware_concurrency());
     jobs = std::max(1, std::min<int>(jobs, static_cast<int>(selected.size())));
     std::atomic<std::size_t> next{0};
     std::size_t done = 0;
@@ -123,18 +140,22 @@ std::vector<MatrixCell> run_matrix(const MatrixOptions& options) {
         };
     auto worker = [&] {
         for (std::size_t i; (i = next.fetch_add(1)) < selected.size();) {
-            if (options.cancel && options.cancel->load()) break;
+            if (options.cancel && options.cancel->load())
+                break;
             cells[i] = run_variant(*selected[i].first, *selected[i].second, options.repeat,
                                    options.cancel, adjust);
             std::lock_guard<std::mutex> guard(report_mutex);
             ++done;
-            if (options.on_cell) options.on_cell(cells[i], done, selected.size());
+            if (options.on_cell)
+                options.on_cell(cells[i], done, selected.size());
         }
     };
     std::vector<std::thread> workers;
-    for (int i = 1; i < jobs; ++i) workers.emplace_back(worker);
+    for (int i = 1; i < jobs; ++i)
+        workers.emplace_back(worker);
     worker();
-    for (auto& w : workers) w.join();
+    for (auto& w : workers)
+        w.join();
     // Stopped early: keep only the variants that ran.
     cells.erase(std::remove_if(cells.begin(), cells.end(),
                                [](const MatrixCell& cell) { return cell.runs == 0; }),

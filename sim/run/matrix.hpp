@@ -3,8 +3,8 @@
 
 #include "sim/record/record.hpp"
 #include "sim/run/runner.hpp"
-#include "sim/scenario/scenario.hpp"
 #include "sim/run/stats.hpp"
+#include "sim/scenario/scenario.hpp"
 
 #include <atomic>
 #include <functional>
@@ -24,13 +24,13 @@ struct MatrixCell {
     int hangs = 0;
     Interval hang_rate_interval;
     bool passed = false;
-    std::string mismatch;     // why it did not pass (first unexpected run)
+    std::string mismatch; // why it did not pass (first unexpected run)
     double mean_verdict_ms = 0;
     double max_verdict_ms = 0;
     std::uint64_t dropped_events = 0; // over all its runs: the event ring was full
     // Hazards that did not bite (Verdict::warnings): warning kind -> the runs that showed it.
     std::map<std::string, int> warning_counts;
-    RunRecord last_record;    // the last run (or the first mismatching one)
+    RunRecord last_record; // the last run (or the first mismatching one)
     // False when the matrix was stopped (MatrixOptions::cancel) while this variant ran: its
     // counts may then hold a run cut short, or fewer runs than it should have had.
     bool complete = true;
@@ -38,9 +38,9 @@ struct MatrixCell {
 };
 
 struct MatrixOptions {
-    std::string filter = "*";  // glob on "scenario:variant" (or on the scenario id alone)
-    int repeat = 1;            // runs of each deterministic variant
-    int jobs = 0;              // runs in parallel; 0 = number of cores
+    std::string filter = "*"; // glob on "scenario:variant" (or on the scenario id alone)
+    int repeat = 1;           // runs of each deterministic variant
+    int jobs = 0;             // runs in parallel; 0 = number of cores
     bool include_hidden = false;
     bool deterministic_only = false; // skip the racy variants (those that expect a hang rate)
     bool namespaces = true;          // false: every run without namespaces (RunRequest::namespaces)
@@ -53,7 +53,8 @@ struct MatrixOptions {
 };
 
 // The (scenario, variant) pairs the filter selects, in teaching order.
-std::vector<std::pair<const Scenario*, const Variant*>> select_variants(const MatrixOptions& options);
+std::vector<std::pair<const Scenario*, const Variant*>>
+select_variants(const MatrixOptions& options);
 
 // "deadlocked(orphaned_lock)", "crashed(SIGSEGV)", "completed"
 std::string outcome_label(const Verdict& verdict);

@@ -19,21 +19,27 @@ namespace {
 // How far a cut may move to land at a line's end: a partial line costs less than this.
 constexpr std::size_t kLineSearch = 4096;
 
-bool is_continuation(char byte) { return (static_cast<unsigned char>(byte) & 0xC0) == 0x80; }
+bool is_continuation(char byte) {
+    return (static_cast<unsigned char>(byte) & 0xC0) == 0x80;
+}
 
 // The length a UTF-8 lead byte announces (1 for ASCII or a stray byte).
 std::size_t sequence_length(char byte) {
     auto b = static_cast<unsigned char>(byte);
-    if (b >= 0xF0 && b < 0xF8) return 4;
-    if (b >= 0xE0) return b < 0xF0 ? 3 : 1;
-    if (b >= 0xC0) return 2;
+    if (b >= 0xF0 && b < 0xF8)
+        return 4;
+    if (b >= 0xE0)
+        return b < 0xF0 ? 3 : 1;
+    if (b >= 0xC0)
+        return 2;
     return 1;
 }
 
 std::string with_commas(std::uint64_t value) {
     std::string digits = std::to_string(value), out;
     for (std::size_t i = 0; i < digits.size(); ++i) {
-        if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+        if (i > 0 && (digits.size() - i) % 3 == 0)
+            out += ',';
         out += digits[i];
     }
     return out;
@@ -51,7 +57,8 @@ void OutputCapture::append(std::string_view bytes) {
         head_.append(bytes.substr(0, take));
         bytes.remove_prefix(take);
     }
-    if (bytes.empty()) return;
+    if (bytes.empty())
+        return;
     if (tail_capacity_ == 0) {
         before_tail_ = bytes.back();
         return;
@@ -90,7 +97,8 @@ char OutputCapture::tail_byte(std::size_t i) const {
 
 OutputCapture::Cut OutputCapture::cut() const {
     Cut cut{head_.size(), 0};
-    if (written_ <= head_.size() + ring_.size()) return cut; // nothing dropped: no cut at all
+    if (written_ <= head_.size() + ring_.size())
+        return cut; // nothing dropped: no cut at all
     // The head ends after its last newline when one is near the end, else off a UTF-8 sequence.
     if (!head_.empty() && head_.back() != '\n') {
         std::size_t from = head_.size() > kLineSearch ? head_.size() - kLineSearch : 0;
@@ -99,7 +107,8 @@ OutputCapture::Cut OutputCapture::cut() const {
             cut.head_length = newline + 1;
         } else {
             std::size_t lead = head_.size();
-            while (lead > 0 && head_.size() - lead < 3 && is_continuation(head_[lead - 1])) --lead;
+            while (lead > 0 && head_.size() - lead < 3 && is_continuation(head_[lead - 1]))
+                --lead;
             if (lead > 0 && head_.size() - (lead - 1) < sequence_length(head_[lead - 1]))
                 cut.head_length = lead - 1; // a sequence the cut would split: drop it whole
         }
@@ -109,7 +118,8 @@ OutputCapture::Cut OutputCapture::cut() const {
     if (before_tail_ != '\n') {
         std::size_t limit = std::min(ring_.size(), kLineSearch);
         std::size_t newline = 0;
-        while (newline < limit && tail_byte(newline) != '\n') ++newline;
+        while (newline < limit && tail_byte(newline) != '\n')
+            ++newline;
         if (newline < limit) {
             cut.tail_skip = newline + 1;
         } else {
@@ -131,23 +141,27 @@ std::string OutputCapture::text(std::string_view stream_name) const {
     std::string out = head_.substr(0, kept.head_length);
     std::uint64_t dropped = written_ - kept.head_length - (ring_.size() - kept.tail_skip);
     if (dropped > 0) {
-        if (!out.empty() && out.back() != '\n') out += '\n';
-        out += fmt::format("[... forklore dropped {} bytes of {} here ...]\n", dropped,
-                           stream_name);
+        if (!out.empty() && out.back() != '\n')
+            out += '\n';
+        out +=
+            fmt::format("[... forklore dropped {} bytes of {} here ...]\n", dropped, stream_name);
     }
     out.reserve(out.size() + ring_.size());
-    for (std::size_t i = kept.tail_skip; i < ring_.size(); ++i) out += tail_byte(i);
+    for (std::size_t i = kept.tail_skip; i < ring_.size(); ++i)
+        out += tail_byte(i);
     return out;
 }
 
 OutputPipe::~OutputPipe() {
     close_write();
-    if (read_fd >= 0) close(read_fd);
+    if (read_fd >= 0)
+        close(read_fd);
 }
 
 bool OutputPipe::create() {
     int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0) return false;
+    if (pipe2(fds, O_CLOEXEC) != 0)
+        return false;
     read_fd = fds[0];
     write_fd = fds[1];
     fcntl(read_fd, F_SETFL, O_NONBLOCK);
@@ -169,14 +183,17 @@ void OutputPipe::drain() {
             read_now += static_cast<std::size_t>(n);
             continue;
         }
-        if (n == 0) open = false;
-        else if (errno == EINTR) continue;
+        if (n == 0)
+            open = false;
+        else if (errno == EINTR)
+            continue;
         return;
     }
 }
 
 void OutputPipe::close_write() {
-    if (write_fd >= 0) close(write_fd);
+    if (write_fd >= 0)
+        close(write_fd);
     write_fd = -1;
 }
 
@@ -196,21 +213,36 @@ std::optional<std::uint64_t> parse_byte_size(std::string_view text) {
     std::size_t i = 0;
     for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
         unsigned digit = static_cast<unsigned>(text[i] - '0');
-        if (value > (std::numeric_limits<std::uint64_t>::max() - digit) / 10) return std::nullopt;
+        if (value > (std::numeric_limits<std::uint64_t>::max() - digit) / 10)
+            return std::nullopt;
         value = value * 10 + digit;
     }
-    if (i == 0) return std::nullopt;
+    if (i == 0)
+        return std::nullopt;
     std::string_view suffix = text.substr(i);
-    if (suffix.empty()) return value;
-    if (suffix.size() != 1) return std::nullopt;
+    if (suffix.empty())
+        return value;
+    if (suffix.size() != 1)
+        return std::nullopt;
     int shift = 0;
     switch (suffix.front()) {
-    case 'k': case 'K': shift = 10; break;
-    case 'm': case 'M': shift = 20; break;
-    case 'g': case 'G': shift = 30; break;
-    default: return std::nullopt;
+    case 'k':
+    case 'K':
+        shift = 10;
+        break;
+    case 'm':
+    case 'M':
+        shift = 20;
+        break;
+    case 'g':
+    case 'G':
+        shift = 30;
+        break;
+    default:
+        return std::nullopt;
     }
-    if (value > (std::numeric_limits<std::uint64_t>::max() >> shift)) return std::nullopt;
+    if (value > (std::numeric_limits<std::uint64_t>::max() >> shift))
+        return std::nullopt;
     return value << shift;
 }
 

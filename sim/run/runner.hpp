@@ -22,17 +22,17 @@ namespace forklore {
 
 struct RunRequest {
     const Scenario* scenario = nullptr;
-    std::string variant;             // for the record; knobs are what is run
-    KnobValues knobs;                // resolved (Scenario::resolve_knobs)
+    std::string variant; // for the record; knobs are what is run
+    KnobValues knobs;    // resolved (Scenario::resolve_knobs)
     std::optional<Expectation> expected;
-    double timeout_seconds = 10.0;   // the deadline; hangs are proven long before it
+    double timeout_seconds = 10.0; // the deadline; hangs are proven long before it
     SandboxLimits limits;
-    std::string host_path;           // empty: forklore-host beside the running executable
-    bool capture_stacks = true;      // on deadlock and timeout
-    bool namespaces = true;          // false: run as on a kernel without namespaces (the fallback)
+    std::string host_path;      // empty: forklore-host beside the running executable
+    bool capture_stacks = true; // on deadlock and timeout
+    bool namespaces = true;     // false: run as on a kernel without namespaces (the fallback)
     // Paths under the caller's /tmp the sandbox still sees, read-only, in its private /tmp.
     std::vector<std::string> visible_paths;
-    bool cgroups = true;             // false: limits only by rlimits and sampling (the fallback)
+    bool cgroups = true; // false: limits only by rlimits and sampling (the fallback)
     std::size_t channel_capacity = Channel::kDefaultCapacity;
     int sample_interval_us = 2000;
     DeadlockDetector::Settings detector;

@@ -6,7 +6,8 @@
 namespace forklore {
 
 Interval wilson_interval(int successes, int trials, double z) {
-    if (trials <= 0) return {0.0, 1.0};
+    if (trials <= 0)
+        return {0.0, 1.0};
     const double n = trials;
     const double p = successes / n;
     const double z2 = z * z;

@@ -33,9 +33,9 @@ namespace {
 constexpr const char* kNamePrefix = "forklore-";
 
 // The controllers a run uses; a v1 mount's other options are not controllers.
-const char* const kKnownControllers[] = {"pids", "memory", "cpu", "cpuacct", "freezer",
-                                         "cpuset", "devices", "blkio", "net_cls", "net_prio",
-                                         "perf_event", "hugetlb", "rdma", "misc"};
+const char* const kKnownControllers[] = {"pids",       "memory",  "cpu",   "cpuacct", "freezer",
+                                         "cpuset",     "devices", "blkio", "net_cls", "net_prio",
+                                         "perf_event", "hugetlb", "rdma",  "misc"};
 
 // [SECTION] small file and text helpers ------------------------------------------------------
 
@@ -45,7 +45,8 @@ std::vector<std::string_view> split(std::string_view text, char separator) {
     for (;;) {
         std::size_t end = text.find(separator, begin);
         parts.push_back(text.substr(begin, end == std::string_view::npos ? end : end - begin));
-        if (end == std::string_view::npos) return parts;
+        if (end == std::string_view::npos)
+            return parts;
         begin = end + 1;
     }
 }
@@ -55,8 +56,8 @@ std::string unescape_mountinfo(std::string_view text) {
     auto octal = [](char c) { return c >= '0' && c <= '7'; };
     std::string out;
     for (std::size_t i = 0; i < text.size(); ++i) {
-        if (text[i] == '\\' && i + 3 < text.size() &&
-            octal(text[i + 1]) && octal(text[i + 2]) && octal(text[i + 3])) {
+        if (text[i] == '\\' && i + 3 < text.size() && octal(text[i + 1]) && octal(text[i + 2]) &&
+            octal(text[i + 3])) {
             out += static_cast<char>((text[i + 1] - '0') * 64 + (text[i + 2] - '0') * 8 +
                                      (text[i + 3] - '0'));
             i += 3;
@@ -75,13 +76,16 @@ std::int64_t now_ms() {
 
 bool read_small_file(const std::string& path, std::string& out) {
     int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return false;
+    if (fd < 0)
+        return false;
     out.clear();
     char buffer[4096];
     for (;;) {
         ssize_t n = read(fd, buffer, sizeof buffer);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
         out.append(buffer, static_cast<std::size_t>(n));
     }
     close(fd);
@@ -91,7 +95,8 @@ bool read_small_file(const std::string& path, std::string& out) {
 // Writes `text` to a cgroup file; the kernel's refusal comes back as errno from write().
 bool write_cgroup_file(const std::string& path, const std::string& text) {
     int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
-    if (fd < 0) return false;
+    if (fd < 0)
+        return false;
     ssize_t n = write(fd, text.data(), text.size());
     int error = errno;
     close(fd);
@@ -99,27 +104,33 @@ bool write_cgroup_file(const std::string& path, const std::string& text) {
     return n == static_cast<ssize_t>(text.size());
 }
 
-bool exists(const std::string& path) { return access(path.c_str(), F_OK) == 0; }
+bool exists(const std::string& path) {
+    return access(path.c_str(), F_OK) == 0;
+}
 
 std::optional<std::uint64_t> read_number(const std::string& path) {
     std::string text;
-    if (!read_small_file(path, text)) return std::nullopt;
+    if (!read_small_file(path, text))
+        return std::nullopt;
     std::uint64_t value = 0;
     auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (error != std::errc()) return std::nullopt;
+    if (error != std::errc())
+        return std::nullopt;
     return value;
 }
 
 std::optional<std::uint64_t> read_keyed(const std::string& path, std::string_view key) {
     std::string text;
-    if (!read_small_file(path, text)) return std::nullopt;
+    if (!read_small_file(path, text))
+        return std::nullopt;
     return keyed_value(text, key);
 }
 
 std::vector<pid_t> read_procs(const std::string& directory) {
     std::vector<pid_t> pids;
     std::string text;
-    if (!read_small_file(directory + "/cgroup.procs", text)) return pids;
+    if (!read_small_file(directory + "/cgroup.procs", text))
+        return pids;
     for (auto line : split(text, '\n')) {
         pid_t pid = 0;
         if (std::from_chars(line.data(), line.data() + line.size(), pid).ec == std::errc() &&
@@ -141,13 +152,16 @@ std::string directory_in(const CgroupMount& mount, const std::string& self_path)
     } else {
         return {};
     }
-    if (relative == "/") relative.clear();
+    if (relative == "/")
+        relative.clear();
     return mount.mount_point + relative;
 }
 
 std::string human_bytes(std::uint64_t bytes) {
-    if (bytes >= (1ULL << 30) && bytes % (1ULL << 30) == 0) return fmt::format("{} GiB", bytes >> 30);
-    if (bytes >= (1ULL << 20)) return fmt::format("{} MiB", bytes >> 20);
+    if (bytes >= (1ULL << 30) && bytes % (1ULL << 30) == 0)
+        return fmt::format("{} GiB", bytes >> 30);
+    if (bytes >= (1ULL << 20))
+        return fmt::format("{} MiB", bytes >> 20);
     return fmt::format("{} bytes", bytes);
 }
 
@@ -156,9 +170,11 @@ void kill_members_until_empty(const std::string& directory, std::int64_t deadlin
                               std::set<pid_t>* seen) {
     for (;;) {
         auto pids = read_procs(directory);
-        if (pids.empty() || now_ms() >= deadline_ms) return;
+        if (pids.empty() || now_ms() >= deadline_ms)
+            return;
         for (pid_t pid : pids) {
-            if (seen) seen->insert(pid);
+            if (seen)
+                seen->insert(pid);
             kill(pid, SIGKILL);
         }
         usleep(200);
@@ -168,8 +184,10 @@ void kill_members_until_empty(const std::string& directory, std::int64_t deadlin
 bool remove_directory(const std::string& directory) {
     // The last tasks leave the cgroup a moment after their SIGKILL: retry for up to 200 ms.
     for (int attempt = 0; attempt < 200; ++attempt) {
-        if (rmdir(directory.c_str()) == 0 || errno == ENOENT) return true;
-        if (errno != EBUSY) return false;
+        if (rmdir(directory.c_str()) == 0 || errno == ENOENT)
+            return true;
+        if (errno != EBUSY)
+            return false;
         usleep(1000);
     }
     return false;
@@ -189,10 +207,12 @@ std::vector<CgroupMount> parse_cgroup_mounts(std::string_view mountinfo) {
     std::vector<CgroupMount> mounts;
     for (auto line : split(mountinfo, '\n')) {
         auto dash = line.find(" - ");
-        if (dash == std::string_view::npos) continue;
+        if (dash == std::string_view::npos)
+            continue;
         auto before = split(line.substr(0, dash), ' ');
         auto after = split(line.substr(dash + 3), ' ');
-        if (before.size() < 5 || after.size() < 3) continue;
+        if (before.size() < 5 || after.size() < 3)
+            continue;
         CgroupMount mount;
         if (after[0] == "cgroup2") {
             mount.version = 2;
@@ -200,7 +220,8 @@ std::vector<CgroupMount> parse_cgroup_mounts(std::string_view mountinfo) {
             mount.version = 1;
             for (auto option : split(after[2], ','))
                 for (const char* known : kKnownControllers)
-                    if (option == known) mount.controllers.emplace_back(option);
+                    if (option == known)
+                        mount.controllers.emplace_back(option);
         } else {
             continue;
         }
@@ -215,16 +236,19 @@ std::map<std::string, std::string> parse_self_cgroups(std::string_view text) {
     std::map<std::string, std::string> paths;
     for (auto line : split(text, '\n')) {
         auto first = line.find(':');
-        if (first == std::string_view::npos) continue;
+        if (first == std::string_view::npos)
+            continue;
         auto second = line.find(':', first + 1);
-        if (second == std::string_view::npos) continue;
+        if (second == std::string_view::npos)
+            continue;
         auto controllers = line.substr(first + 1, second - first - 1);
         std::string path(line.substr(second + 1));
         if (controllers.empty() && line.substr(0, first) == "0") {
             paths[""] = path;
             continue;
         }
-        for (auto controller : split(controllers, ',')) paths[std::string(controller)] = path;
+        for (auto controller : split(controllers, ','))
+            paths[std::string(controller)] = path;
     }
     return paths;
 }
@@ -236,8 +260,7 @@ std::optional<std::uint64_t> keyed_value(std::string_view text, std::string_view
             continue;
         auto number = line.substr(key.size() + 1);
         std::uint64_t value = 0;
-        if (std::from_chars(number.data(), number.data() + number.size(), value).ec ==
-            std::errc())
+        if (std::from_chars(number.data(), number.data() + number.size(), value).ec == std::errc())
             return value;
     }
     return std::nullopt;
@@ -272,15 +295,18 @@ CgroupPlan plan_cgroups(const std::vector<CgroupMount>& mounts,
     }
     // cgroup v1: a directory in each hierarchy that holds a controller v2 did not give.
     for (const auto& mount : mounts) {
-        if (mount.version != 1) continue;
+        if (mount.version != 1)
+            continue;
         CgroupPlan::Directory directory{{}, 1, {}};
         for (const auto& controller : mount.controllers) {
-            if (covered.count(controller)) continue;
+            if (covered.count(controller))
+                continue;
             if (controller != "pids" && controller != "memory" && controller != "cpu" &&
                 controller != "cpuacct" && controller != "freezer")
                 continue;
             auto self = self_cgroups.find(controller);
-            if (self == self_cgroups.end()) continue;
+            if (self == self_cgroups.end())
+                continue;
             std::string parent = directory_in(mount, self->second);
             if (parent.empty()) {
                 plan.notes.push_back(fmt::format(
@@ -290,8 +316,10 @@ CgroupPlan plan_cgroups(const std::vector<CgroupMount>& mounts,
             directory.parent = parent;
             directory.controllers.push_back(controller);
         }
-        if (directory.controllers.empty()) continue;
-        for (const auto& controller : directory.controllers) covered.insert(controller);
+        if (directory.controllers.empty())
+            continue;
+        for (const auto& controller : directory.controllers)
+            covered.insert(controller);
         plan.directories.push_back(std::move(directory));
     }
     for (const char* needed : {"pids", "memory"})
@@ -302,10 +330,13 @@ CgroupPlan plan_cgroups(const std::vector<CgroupMount>& mounts,
 
 // [SECTION] a run's cgroup: create, read counters, kill, remove ------------------------------
 
-RunCgroup::RunCgroup(RunCgroup&& other) noexcept { *this = std::move(other); }
+RunCgroup::RunCgroup(RunCgroup&& other) noexcept {
+    *this = std::move(other);
+}
 
 RunCgroup& RunCgroup::operator=(RunCgroup&& other) noexcept {
-    if (this == &other) return *this;
+    if (this == &other)
+        return *this;
     remove();
     directories_ = std::move(other.directories_);
     pids_dir_ = std::move(other.pids_dir_);
@@ -343,7 +374,8 @@ RunCgroup RunCgroup::create(const std::string& name, const CgroupSettings& setti
             // expression dies before the loop runs (ASan: stack-use-after-scope).
             const std::string offered = system_file((parent + "/cgroup.controllers").c_str());
             for (auto c : split(offered, ' '))
-                if (!c.empty()) v2_controllers.emplace_back(c.back() == '\n' ? c.substr(0, c.size() - 1) : c);
+                if (!c.empty())
+                    v2_controllers.emplace_back(c.back() == '\n' ? c.substr(0, c.size() - 1) : c);
             break;
         }
     return create(name, settings, plan_cgroups(mounts, self, v2_controllers));
@@ -360,11 +392,12 @@ RunCgroup RunCgroup::create(const std::string& name, const CgroupSettings& setti
         if (planned.version == 2 && !controllers.empty()) {
             // A v2 cgroup gets a controller only when its parent hands it down.
             std::string enable;
-            for (const auto& c : controllers) enable += (enable.empty() ? "+" : " +") + c;
+            for (const auto& c : controllers)
+                enable += (enable.empty() ? "+" : " +") + c;
             if (!write_cgroup_file(planned.parent + "/cgroup.subtree_control", enable)) {
-                cgroup.notes_.push_back(fmt::format(
-                    "cannot enable {} in {}: {}", fmt::join(controllers, " "), planned.parent,
-                    strerror(errno)));
+                cgroup.notes_.push_back(fmt::format("cannot enable {} in {}: {}",
+                                                    fmt::join(controllers, " "), planned.parent,
+                                                    strerror(errno)));
                 controllers.clear();
             }
         }
@@ -415,20 +448,24 @@ RunCgroup RunCgroup::create(const std::string& name, const CgroupSettings& setti
             // runner and the user's programs their CPU.
             bool ok = v == 2 ? write_cgroup_file(directory + "/cpu.weight",
                                                  std::to_string(std::max(1, settings.cpu_weight)))
-                             : write_cgroup_file(directory + "/cpu.shares",
-                                                 std::to_string(std::max(2, 1024 * settings.cpu_weight / 100)));
-            if (ok) cgroup.cpu_version_ = v;
+                             : write_cgroup_file(
+                                   directory + "/cpu.shares",
+                                   std::to_string(std::max(2, 1024 * settings.cpu_weight / 100)));
+            if (ok)
+                cgroup.cpu_version_ = v;
         }
         if (v == 2) {
             cgroup.cpuacct_dir_ = directory;
             cgroup.cpuacct_version_ = 2;
-            if (exists(directory + "/cgroup.kill")) cgroup.kill_dir_ = directory;
+            if (exists(directory + "/cgroup.kill"))
+                cgroup.kill_dir_ = directory;
         } else {
             if (has("cpuacct")) {
                 cgroup.cpuacct_dir_ = directory;
                 cgroup.cpuacct_version_ = 1;
             }
-            if (has("freezer")) cgroup.freezer_dir_ = directory;
+            if (has("freezer"))
+                cgroup.freezer_dir_ = directory;
         }
     }
     if (!cgroup.enforces_tasks() && !cgroup.directories_.empty())
@@ -437,20 +474,27 @@ RunCgroup RunCgroup::create(const std::string& name, const CgroupSettings& setti
 }
 
 std::string RunCgroup::describe() const {
-    if (directories_.empty()) return "none";
+    if (directories_.empty())
+        return "none";
     std::vector<std::string> v1, v2;
-    auto add = [&](int version, const char* what) {
-        (version == 2 ? v2 : v1).emplace_back(what);
-    };
-    if (pids_version_) add(pids_version_, "pids");
-    if (memory_version_) add(memory_version_, "memory");
-    if (cpu_version_) add(cpu_version_, "cpu");
-    if (cpuacct_version_ == 1) add(1, "cpuacct");
-    if (!freezer_dir_.empty()) add(1, "freezer");
-    if (!kill_dir_.empty()) add(2, "kill");
+    auto add = [&](int version, const char* what) { (version == 2 ? v2 : v1).emplace_back(what); };
+    if (pids_version_)
+        add(pids_version_, "pids");
+    if (memory_version_)
+        add(memory_version_, "memory");
+    if (cpu_version_)
+        add(cpu_version_, "cpu");
+    if (cpuacct_version_ == 1)
+        add(1, "cpuacct");
+    if (!freezer_dir_.empty())
+        add(1, "freezer");
+    if (!kill_dir_.empty())
+        add(2, "kill");
     std::string text;
-    if (!v1.empty()) text += fmt::format("cgroup v1 {}", fmt::join(v1, " "));
-    if (!v2.empty()) text += fmt::format("{}cgroup v2 {}", text.empty() ? "" : ", ", fmt::join(v2, " "));
+    if (!v1.empty())
+        text += fmt::format("cgroup v1 {}", fmt::join(v1, " "));
+    if (!v2.empty())
+        text += fmt::format("{}cgroup v2 {}", text.empty() ? "" : ", ", fmt::join(v2, " "));
     return text.empty() ? "none" : text;
 }
 
@@ -460,23 +504,21 @@ std::vector<LimitEnforcement> RunCgroup::enforcement() const {
         list.push_back({"tasks", settings_.max_tasks ? std::to_string(settings_.max_tasks) : "none",
                         fmt::format("cgroup v{} pids.max", pids_version_), true});
     if (enforces_memory())
-        list.push_back({"memory",
-                        settings_.max_memory ? human_bytes(settings_.max_memory) : "none",
+        list.push_back({"memory", settings_.max_memory ? human_bytes(settings_.max_memory) : "none",
                         memory_version_ == 2 ? "cgroup v2 memory.max, memory.swap.max 0"
                                              : "cgroup v1 memory.limit_in_bytes and memsw",
                         true});
     if (cpu_version_)
         list.push_back({"cpu share", fmt::format("{}% of a default cgroup", settings_.cpu_weight),
-                        cpu_version_ == 2 ? "cgroup v2 cpu.weight" : "cgroup v1 cpu.shares",
-                        true});
+                        cpu_version_ == 2 ? "cgroup v2 cpu.weight" : "cgroup v1 cpu.shares", true});
     if (!kill_dir_.empty())
         list.push_back({"end of run", "every member killed", "cgroup v2 cgroup.kill", true});
     else if (!freezer_dir_.empty())
-        list.push_back({"end of run", "every member killed", "cgroup v1 freezer, then SIGKILL",
-                        true});
+        list.push_back(
+            {"end of run", "every member killed", "cgroup v1 freezer, then SIGKILL", true});
     else if (active())
-        list.push_back({"end of run", "every member killed", "SIGKILL to each cgroup member",
-                        true});
+        list.push_back(
+            {"end of run", "every member killed", "SIGKILL to each cgroup member", true});
     return list;
 }
 
@@ -494,12 +536,14 @@ CgroupCounters RunCgroup::read() const {
         } else {
             counters.oom_kills =
                 read_keyed(memory_dir_ + "/memory.oom_control", "oom_kill").value_or(0);
-            counters.memory_peak = read_number(memory_dir_ + "/memory.max_usage_in_bytes").value_or(0);
+            counters.memory_peak =
+                read_number(memory_dir_ + "/memory.max_usage_in_bytes").value_or(0);
         }
     }
     if (!cpuacct_dir_.empty()) {
         if (cpuacct_version_ == 2)
-            counters.cpu_ns = read_keyed(cpuacct_dir_ + "/cpu.stat", "usage_usec").value_or(0) * 1000;
+            counters.cpu_ns =
+                read_keyed(cpuacct_dir_ + "/cpu.stat", "usage_usec").value_or(0) * 1000;
         else
             counters.cpu_ns = read_number(cpuacct_dir_ + "/cpuacct.usage").value_or(0);
     }
@@ -509,15 +553,18 @@ CgroupCounters RunCgroup::read() const {
 std::vector<pid_t> RunCgroup::members() const {
     std::set<pid_t> all;
     for (const auto& directory : directories_)
-        for (pid_t pid : read_procs(directory)) all.insert(pid);
+        for (pid_t pid : read_procs(directory))
+            all.insert(pid);
     return {all.begin(), all.end()};
 }
 
 std::vector<pid_t> RunCgroup::kill_all(int budget_ms) {
     std::set<pid_t> seen;
-    if (directories_.empty()) return {};
+    if (directories_.empty())
+        return {};
     const std::int64_t deadline = now_ms() + budget_ms;
-    for (pid_t pid : members()) seen.insert(pid);
+    for (pid_t pid : members())
+        seen.insert(pid);
     if (!kill_dir_.empty()) {
         // One write: the kernel kills every task of the cgroup, new forks included.
         write_cgroup_file(kill_dir_ + "/cgroup.kill", "1");
@@ -534,7 +581,8 @@ std::vector<pid_t> RunCgroup::kill_all(int budget_ms) {
         }
         write_cgroup_file(freezer_dir_ + "/freezer.state", "THAWED");
     }
-    for (const auto& directory : directories_) kill_members_until_empty(directory, deadline, &seen);
+    for (const auto& directory : directories_)
+        kill_members_until_empty(directory, deadline, &seen);
     return {seen.begin(), seen.end()};
 }
 
@@ -558,12 +606,14 @@ void sweep_stale_cgroups() {
         for (const auto& key : keys)
             if (auto it = self.find(key); it != self.end()) {
                 std::string parent = directory_in(mount, it->second);
-                if (!parent.empty()) parents.insert(parent);
+                if (!parent.empty())
+                    parents.insert(parent);
             }
     }
     for (const auto& parent : parents) {
         DIR* dir = opendir(parent.c_str());
-        if (!dir) continue;
+        if (!dir)
+            continue;
         std::vector<std::string> stale;
         while (dirent* entry = readdir(dir)) {
             if (runner_is_gone(runner_in_name(entry->d_name, kNamePrefix)))
@@ -571,7 +621,8 @@ void sweep_stale_cgroups() {
         }
         closedir(dir);
         for (const auto& directory : stale) {
-            if (exists(directory + "/cgroup.kill")) write_cgroup_file(directory + "/cgroup.kill", "1");
+            if (exists(directory + "/cgroup.kill"))
+                write_cgroup_file(directory + "/cgroup.kill", "1");
             kill_members_until_empty(directory, now_ms() + 1000, nullptr);
             remove_directory(directory);
         }

@@ -48,7 +48,7 @@ std::optional<std::uint64_t> keyed_value(std::string_view text, std::string_view
 // Where the sandbox's cgroups go: the directories, what each one does.
 struct CgroupPlan {
     struct Directory {
-        std::string parent;   // the runner's own cgroup in that hierarchy
+        std::string parent; // the runner's own cgroup in that hierarchy
         int version = 1;
         std::vector<std::string> controllers; // what this directory is used for
     };
@@ -63,8 +63,8 @@ CgroupPlan plan_cgroups(const std::vector<CgroupMount>& mounts,
                         const std::vector<std::string>& v2_controllers);
 
 struct CgroupSettings {
-    std::uint64_t max_tasks = 0;   // pids.max; 0 = no task limit
-    std::uint64_t max_memory = 0;  // bytes of memory (no swap); 0 = no memory limit
+    std::uint64_t max_tasks = 0;  // pids.max; 0 = no task limit
+    std::uint64_t max_memory = 0; // bytes of memory (no swap); 0 = no memory limit
     // Percent of a default cgroup's CPU weight. The sandbox's tasks compete for the CPU as one
     // group: 256 spinning processes weigh what one process of the machine does.
     int cpu_weight = 100;
@@ -72,12 +72,12 @@ struct CgroupSettings {
 
 // The kernel's own counters for the sandbox.
 struct CgroupCounters {
-    std::uint64_t tasks_refused = 0;  // forks and thread creations pids.max refused
-    std::uint64_t tasks = 0;          // tasks now
-    std::uint64_t tasks_peak = 0;     // the most tasks at once (pids.peak; 0: the kernel has none)
-    std::uint64_t oom_kills = 0;      // processes the OOM killer killed for the memory limit
-    std::uint64_t memory_peak = 0;    // bytes, the most the sandbox used at once (0: unknown)
-    std::uint64_t cpu_ns = 0;         // CPU time of every task of the sandbox, all together
+    std::uint64_t tasks_refused = 0; // forks and thread creations pids.max refused
+    std::uint64_t tasks = 0;         // tasks now
+    std::uint64_t tasks_peak = 0;    // the most tasks at once (pids.peak; 0: the kernel has none)
+    std::uint64_t oom_kills = 0;     // processes the OOM killer killed for the memory limit
+    std::uint64_t memory_peak = 0;   // bytes, the most the sandbox used at once (0: unknown)
+    std::uint64_t cpu_ns = 0;        // CPU time of every task of the sandbox, all together
 };
 
 // How one limit of a run was enforced, for the record: {"tasks", "512", "cgroup v1 pids.max"}.

@@ -8,9 +8,9 @@
 #include "sim/sandbox/containment.hpp"
 
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <sched.h>
 #include <signal.h>
-#include <linux/capability.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -23,8 +23,8 @@
 
 #include <cerrno>
 #include <cstring>
-#include <iterator>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 namespace forklore {
@@ -34,8 +34,10 @@ namespace forklore {
 std::string Containment::describe() const {
     std::string text;
     auto add = [&](bool on, const char* name) {
-        if (!on) return;
-        if (!text.empty()) text += ' ';
+        if (!on)
+            return;
+        if (!text.empty())
+            text += ' ';
         text += name;
     };
     add(user_ns, "user");
@@ -44,31 +46,38 @@ std::string Containment::describe() const {
     add(net_ns, "net");
     add(ipc_ns, "ipc");
     std::vector<std::string> more;
-    if (read_only_root) more.push_back("read-only root");
+    if (read_only_root)
+        more.push_back("read-only root");
     if (private_tmp || private_shm)
-        more.push_back(fmt::format("private{}{}", private_tmp ? " /tmp" : "",
-                                   private_shm ? " /dev/shm" : ""));
-    if (no_capabilities) more.push_back("no capabilities");
-    if (cgroups) more.push_back("cgroups");
-    if (text.empty() && more.empty()) return "none";
-    if (text.empty()) text = "no namespaces";
-    for (const auto& part : more) text += ", " + part;
+        more.push_back(
+            fmt::format("private{}{}", private_tmp ? " /tmp" : "", private_shm ? " /dev/shm" : ""));
+    if (no_capabilities)
+        more.push_back("no capabilities");
+    if (cgroups)
+        more.push_back("cgroups");
+    if (text.empty() && more.empty())
+        return "none";
+    if (text.empty())
+        text = "no namespaces";
+    for (const auto& part : more)
+        text += ", " + part;
     return text;
 }
 
 namespace {
 using Flag = bool Containment::*;
-constexpr Flag kContainmentFlags[] = {
-    &Containment::user_ns,        &Containment::pid_ns,      &Containment::mount_ns,
-    &Containment::net_ns,         &Containment::ipc_ns,      &Containment::cgroups,
-    &Containment::read_only_root, &Containment::private_tmp, &Containment::private_shm,
-    &Containment::no_capabilities};
+constexpr Flag kContainmentFlags[] = {&Containment::user_ns,        &Containment::pid_ns,
+                                      &Containment::mount_ns,       &Containment::net_ns,
+                                      &Containment::ipc_ns,         &Containment::cgroups,
+                                      &Containment::read_only_root, &Containment::private_tmp,
+                                      &Containment::private_shm,    &Containment::no_capabilities};
 } // namespace
 
 std::uint64_t Containment::bits() const {
     std::uint64_t bits = 0;
     for (std::size_t i = 0; i < std::size(kContainmentFlags); ++i)
-        if (this->*kContainmentFlags[i]) bits |= 1ULL << i;
+        if (this->*kContainmentFlags[i])
+            bits |= 1ULL << i;
     return bits;
 }
 
@@ -85,7 +94,8 @@ std::string contain_die_with_parent(pid_t expected_parent) {
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
         return fmt::format("prctl(PR_SET_PDEATHSIG): {}", strerror(errno));
     // The runner may have died between our start and the prctl: then no signal will come.
-    if (expected_parent > 0 && getppid() != expected_parent) return "the runner is gone";
+    if (expected_parent > 0 && getppid() != expected_parent)
+        return "the runner is gone";
     return {};
 }
 
@@ -94,7 +104,8 @@ namespace {
 
 bool write_file(const char* path, const std::string& text) {
     int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0) return false;
+    if (fd < 0)
+        return false;
     bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
     close(fd);
     return ok;
@@ -104,7 +115,8 @@ bool write_file(const char* path, const std::string& text) {
 bool enter_user_namespace() {
     uid_t uid = geteuid();
     gid_t gid = getegid();
-    if (unshare(CLONE_NEWUSER) != 0) return false;
+    if (unshare(CLONE_NEWUSER) != 0)
+        return false;
     write_file("/proc/self/setgroups", "deny");
     return write_file("/proc/self/uid_map", fmt::format("0 {} 1\n", uid)) &&
            write_file("/proc/self/gid_map", fmt::format("0 {} 1\n", gid));
@@ -128,9 +140,11 @@ std::string contain_namespaces(Containment& containment) {
                              {CLONE_NEWNET, &Containment::net_ns, "net"},
                              {CLONE_NEWIPC, &Containment::ipc_ns, "ipc"}};
     int all = 0;
-    for (const auto& w : wanted) all |= w.flag;
+    for (const auto& w : wanted)
+        all |= w.flag;
     if (unshare(all) == 0) {
-        for (const auto& w : wanted) containment.*w.entered = true;
+        for (const auto& w : wanted)
+            containment.*w.entered = true;
     } else {
         // Some kernels or containers allow only some namespaces: take each one that works.
         for (const auto& w : wanted) {
@@ -150,8 +164,7 @@ std::string contain_namespaces(Containment& containment) {
     return {};
 }
 
-std::string contain_cgroups(const std::vector<std::string>& directories,
-                            Containment& containment) {
+std::string contain_cgroups(const std::vector<std::string>& directories, Containment& containment) {
     for (const auto& directory : directories) {
         std::string path = directory + "/cgroup.procs";
         if (!write_file(path.c_str(), "0\n"))
@@ -171,7 +184,8 @@ std::vector<std::string> mount_points() {
     for (std::string line; std::getline(mountinfo, line);) {
         std::istringstream fields(line);
         std::string id, parent, device, root, point;
-        if (!(fields >> id >> parent >> device >> root >> point)) continue;
+        if (!(fields >> id >> parent >> device >> root >> point))
+            continue;
         std::string decoded;
         for (std::size_t i = 0; i < point.size(); ++i) {
             if (point[i] == '\\' && i + 3 < point.size()) {
@@ -201,11 +215,15 @@ bool make_mounts_read_only(std::string& why) {
     bool all = true;
     for (const auto& point : mount_points()) {
         struct statvfs info {};
-        if (statvfs(point.c_str(), &info) != 0) continue;
+        if (statvfs(point.c_str(), &info) != 0)
+            continue;
         unsigned long flags = MS_BIND | MS_REMOUNT | MS_RDONLY;
-        if (info.f_flag & ST_NOSUID) flags |= MS_NOSUID;
-        if (info.f_flag & ST_NODEV) flags |= MS_NODEV;
-        if (info.f_flag & ST_NOEXEC) flags |= MS_NOEXEC;
+        if (info.f_flag & ST_NOSUID)
+            flags |= MS_NOSUID;
+        if (info.f_flag & ST_NODEV)
+            flags |= MS_NODEV;
+        if (info.f_flag & ST_NOEXEC)
+            flags |= MS_NOEXEC;
         if (mount(nullptr, point.c_str(), nullptr, flags, nullptr) != 0 && point == "/") {
             why = fmt::format("remount / read-only: {}", strerror(errno));
             all = false;
@@ -216,7 +234,8 @@ bool make_mounts_read_only(std::string& why) {
 
 bool mount_private_tmpfs(const char* target, std::uint64_t size_limit, const char* mode) {
     struct stat st {};
-    if (stat(target, &st) != 0 || !S_ISDIR(st.st_mode)) return false;
+    if (stat(target, &st) != 0 || !S_ISDIR(st.st_mode))
+        return false;
     std::string options = fmt::format("size={},mode={}", size_limit, mode);
     return mount("forklore", target, "tmpfs", MS_NOSUID | MS_NODEV, options.c_str()) == 0;
 }
@@ -228,7 +247,8 @@ void keep_visible(int old_tmp, const std::string& path, Containment& containment
     std::string relative = path.substr(std::strlen("/tmp/"));
     std::string source = fmt::format("/proc/self/fd/{}/{}", old_tmp, relative);
     struct stat st {};
-    if (stat(source.c_str(), &st) != 0) return;
+    if (stat(source.c_str(), &st) != 0)
+        return;
     // The mount point: the same directories, then a directory or an empty file.
     for (std::size_t slash = path.find('/', 5); slash != std::string::npos;
          slash = path.find('/', slash + 1))
@@ -237,11 +257,12 @@ void keep_visible(int old_tmp, const std::string& path, Containment& containment
         mkdir(path.c_str(), 0755);
     } else {
         int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-        if (fd >= 0) close(fd);
+        if (fd >= 0)
+            close(fd);
     }
     if (mount(source.c_str(), path.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0 ||
-        mount(nullptr, path.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV,
-              nullptr) != 0)
+        mount(nullptr, path.c_str(), nullptr,
+              MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr) != 0)
         containment.notes.push_back(
             fmt::format("{} is not visible in the sandbox: {}", path, strerror(errno)));
 }
@@ -258,16 +279,16 @@ std::string contain_filesystem(const std::string& directory, Containment& contai
         // directory is a name under /tmp: the same name is made in the private /tmp.
         containment.private_tmp = mount_private_tmpfs("/tmp", size_limit, "1777");
         if (!containment.private_tmp)
-            containment.notes.push_back(
-                fmt::format("no private /tmp: {}", strerror(errno)));
+            containment.notes.push_back(fmt::format("no private /tmp: {}", strerror(errno)));
         containment.private_shm = mount_private_tmpfs("/dev/shm", size_limit, "1777");
         if (!containment.private_shm)
-            containment.notes.push_back(
-                fmt::format("no private /dev/shm: {}", strerror(errno)));
+            containment.notes.push_back(fmt::format("no private /dev/shm: {}", strerror(errno)));
         if (containment.private_tmp && old_tmp >= 0)
             for (const auto& path : visible)
-                if (path.rfind("/tmp/", 0) == 0) keep_visible(old_tmp, path, containment);
-        if (old_tmp >= 0) close(old_tmp);
+                if (path.rfind("/tmp/", 0) == 0)
+                    keep_visible(old_tmp, path, containment);
+        if (old_tmp >= 0)
+            close(old_tmp);
         bool under_tmp = directory.rfind("/tmp/", 0) == 0;
         if (containment.private_tmp && under_tmp) {
             if (mkdir(directory.c_str(), 0700) != 0 && errno != EEXIST)
@@ -280,8 +301,7 @@ std::string contain_filesystem(const std::string& directory, Containment& contai
         }
     }
     if (chdir(directory.c_str()) != 0)
-        return fmt::format("cannot enter the working directory {}: {}", directory,
-                           strerror(errno));
+        return fmt::format("cannot enter the working directory {}: {}", directory, strerror(errno));
     return {};
 }
 
@@ -291,7 +311,8 @@ std::string contain_capabilities(Containment& containment) {
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
         return fmt::format("prctl(PR_SET_NO_NEW_PRIVS): {}", strerror(errno));
     int last = CAP_LAST_CAP;
-    if (std::ifstream file("/proc/sys/kernel/cap_last_cap"); file) file >> last;
+    if (std::ifstream file("/proc/sys/kernel/cap_last_cap"); file)
+        file >> last;
     // The bounding set first (it takes CAP_SETPCAP, which the capset below removes): without
     // it, an exec of any program as root would give back every capability.
     for (int cap = 0; cap <= last; ++cap)
@@ -336,7 +357,8 @@ std::string contain_limits(const SandboxLimits& limits) {
     };
     // Soft CPU limit sends SIGXCPU (a `limit` verdict); the hard one a second later kills.
     auto cpu = static_cast<rlim_t>(limits.cpu_seconds);
-    if (auto e = set(RLIMIT_CPU, cpu, cpu + 1, "CPU"); !e.empty()) return e;
+    if (auto e = set(RLIMIT_CPU, cpu, cpu + 1, "CPU"); !e.empty())
+        return e;
     if (limits.address_space > 0 && address_space_limit_supported())
         if (auto e = set(RLIMIT_AS, limits.address_space, limits.address_space, "AS"); !e.empty())
             return e;
@@ -344,10 +366,10 @@ std::string contain_limits(const SandboxLimits& limits) {
     // counts tasks itself (or its cgroup does); this only stops a runaway unprivileged run early.
     if (geteuid() != 0) {
         auto nproc = static_cast<rlim_t>(limits.max_tasks) + 512;
-        if (auto e = set(RLIMIT_NPROC, nproc, nproc, "NPROC"); !e.empty()) return e;
+        if (auto e = set(RLIMIT_NPROC, nproc, nproc, "NPROC"); !e.empty())
+            return e;
     }
-    if (auto e = set(RLIMIT_FSIZE, limits.max_file_size, limits.max_file_size, "FSIZE");
-        !e.empty())
+    if (auto e = set(RLIMIT_FSIZE, limits.max_file_size, limits.max_file_size, "FSIZE"); !e.empty())
         return e;
     return set(RLIMIT_CORE, 0, 0, "CORE");
 }

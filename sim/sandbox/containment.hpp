@@ -12,7 +12,7 @@
 namespace forklore {
 
 struct SandboxLimits {
-    int cpu_seconds = 20;                      // per process (RLIMIT_CPU)
+    int cpu_seconds = 20; // per process (RLIMIT_CPU)
     // Per process (RLIMIT_AS); 0 = none. Applied only where no cgroup bounds max_memory (the
     // runner sets it to 0 otherwise: a memory bomb must meet the cgroup's OOM killer).
     std::uint64_t address_space = 4ULL << 30;
@@ -25,23 +25,24 @@ struct SandboxLimits {
     // cgroup's limit; past it the kernel's OOM killer ends a process of the sandbox (0 = none).
     std::uint64_t max_memory = 6ULL << 30;
     std::uint64_t max_file_size = 256ULL << 20; // RLIMIT_FSIZE
-    std::uint64_t max_output = 0;              // stdout + stderr written before the run is
-                                               // stopped as `limit`; 0 = none (the default)
+    std::uint64_t max_output = 0;               // stdout + stderr written before the run is
+                                                // stopped as `limit`; 0 = none (the default)
     // Bytes kept of each of stdout and stderr: 512 KiB of head and 512 KiB of tail, the rest
-    // counted and dropped (sim/run/output_capture.hpp). Enough for a program's first messages and its
-    // last ones (where an error usually is); small enough that a record stays a few MiB of JSON.
+    // counted and dropped (sim/run/output_capture.hpp). Enough for a program's first messages and
+    // its last ones (where an error usually is); small enough that a record stays a few MiB of
+    // JSON.
     std::uint64_t output_keep = 1ULL << 20;
 };
 
 // What the host managed to isolate.
 struct Containment {
     bool user_ns = false, pid_ns = false, mount_ns = false, net_ns = false, ipc_ns = false;
-    bool cgroups = false;          // joined the run's cgroups
-    bool read_only_root = false;   // every mount of the namespace read-only...
-    bool private_tmp = false;      // ...but /tmp (the working directory is in it) and /dev/shm,
-    bool private_shm = false;      // fresh tmpfs of the sandbox's own
-    bool no_capabilities = false;  // bounding, effective, permitted, ambient sets empty; no
-                                   // new privileges (a root program cannot undo the above)
+    bool cgroups = false;           // joined the run's cgroups
+    bool read_only_root = false;    // every mount of the namespace read-only...
+    bool private_tmp = false;       // ...but /tmp (the working directory is in it) and /dev/shm,
+    bool private_shm = false;       // fresh tmpfs of the sandbox's own
+    bool no_capabilities = false;   // bounding, effective, permitted, ambient sets empty; no
+                                    // new privileges (a root program cannot undo the above)
     std::vector<std::string> notes; // what was not available and why
     // "pid mount net ipc, read-only root, private /tmp /dev/shm, no capabilities" or "none"
     std::string describe() const;

@@ -1,9 +1,9 @@
 #include "sim/sandbox/host.hpp"
 
-#include "sim/protocol/channel.hpp"
-#include "sim/protocol/wait_status.hpp"
 #include "sim/probe/probe.hpp"
 #include "sim/probe/start.hpp"
+#include "sim/protocol/channel.hpp"
+#include "sim/protocol/wait_status.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -32,14 +32,17 @@ Channel g_channel;
 
 int encode_status(int raw_status) {
     const WaitStatus status = WaitStatus::from_raw(raw_status);
-    if (status.exited()) return status.exit_code();
-    if (status.killed()) return 128 + status.fatal_signal();
+    if (status.exited())
+        return status.exit_code();
+    if (status.killed())
+        return 128 + status.fatal_signal();
     return kHostSetupErrorCode;
 }
 
 bool uses_forkserver(const Scenario& scenario, const KnobValues& knobs) {
     for (const auto& knob : scenario.knobs) {
-        if (knob.type != KnobType::choice) continue;
+        if (knob.type != KnobType::choice)
+            continue;
         auto it = knobs.find(knob.name);
         if (it != knobs.end() && it->second == to_string(StartMethod::forkserver) &&
             std::find(knob.choices.begin(), knob.choices.end(), "forkserver") != knob.choices.end())
@@ -50,14 +53,16 @@ bool uses_forkserver(const Scenario& scenario, const KnobValues& knobs) {
 
 // The scenario's main process: pid 2 of the sandbox.
 [[noreturn]] void scenario_main(const Scenario& scenario, const HostRunOptions& options) {
-    if (auto error = contain_limits(options.limits); !error.empty()) setup_failed(error);
+    if (auto error = contain_limits(options.limits); !error.empty())
+        setup_failed(error);
     probe::set_thread_name("main");
     probe::record(EventKind::process_start, 0, getppid(), 0, "main", scenario.id.c_str(),
                   CallSite::unknown());
     int code = 0;
     try {
         // Like Python's forkserver, the server is made before the scenario starts any thread.
-        if (uses_forkserver(scenario, options.knobs)) probe::start_forkserver();
+        if (uses_forkserver(scenario, options.knobs))
+            probe::start_forkserver();
         ScenarioContext context(options.knobs);
         code = scenario.body(context);
     } catch (const std::exception& error) {
@@ -80,7 +85,8 @@ std::size_t g_cgroup_count = 0;
 void kill_cgroup_members(const char* directory) {
     char path[600];
     std::size_t length = strlen(directory);
-    if (length + 20 > sizeof path) return;
+    if (length + 20 > sizeof path)
+        return;
     memcpy(path, directory, length);
     memcpy(path + length, "/cgroup.kill", 13);
     int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -92,7 +98,8 @@ void kill_cgroup_members(const char* directory) {
     memcpy(path + length, "/cgroup.procs", 14);
     for (int round = 0; round < 50; ++round) {
         fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0) return;
+        if (fd < 0)
+            return;
         char buffer[4096];
         bool others = false;
         pid_t pid = 0;
@@ -109,15 +116,19 @@ void kill_cgroup_members(const char* directory) {
                 }
             }
         close(fd);
-        if (!others) return;
+        if (!others)
+            return;
     }
 }
 
 void on_host_gone(int) {
-    for (std::size_t i = 0; i < g_cgroup_count; ++i) kill_cgroup_members(g_cgroup_dirs[i]);
+    for (std::size_t i = 0; i < g_cgroup_count; ++i)
+        kill_cgroup_members(g_cgroup_dirs[i]);
     // pid 1 of a namespace: -1 reaches every other process of it. Otherwise the process group.
-    if (getpid() == 1) kill(-1, SIGKILL);
-    else kill(0, SIGKILL);
+    if (getpid() == 1)
+        kill(-1, SIGKILL);
+    else
+        kill(0, SIGKILL);
     _exit(kHostSetupErrorCode);
 }
 
@@ -135,11 +146,14 @@ void on_host_gone(int) {
     prctl(PR_SET_PDEATHSIG, SIGHUP, 0, 0, 0);
     // The host may have died before the prctl (in a PID namespace getppid() says 0: the
     // parent is outside, and the runner's kill of the sandbox covers that case).
-    if (!containment.pid_ns && getppid() != host_pid) on_host_gone(0);
-    if (!containment.pid_ns) prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    if (!containment.pid_ns && getppid() != host_pid)
+        on_host_gone(0);
+    if (!containment.pid_ns)
+        prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     probe::set_thread_name("forklore-reaper");
     pid_t main_pid = fork();
-    if (main_pid < 0) setup_failed(fmt::format("fork of the scenario process: {}", strerror(errno)));
+    if (main_pid < 0)
+        setup_failed(fmt::format("fork of the scenario process: {}", strerror(errno)));
     if (main_pid == 0) {
         signal(SIGHUP, SIG_DFL);
         scenario_main(scenario, options);
@@ -149,14 +163,16 @@ void on_host_gone(int) {
         int status = 0;
         pid_t pid = waitpid(-1, &status, __WALL);
         if (pid < 0) {
-            if (errno == EINTR) continue;
+            if (errno == EINTR)
+                continue;
             break; // ECHILD: nobody left
         }
         // The scenario's first process is marked: the run ends with it (see the runner).
         probe::record(EventKind::process_exit, static_cast<std::uint64_t>(pid), status,
                       pid == main_pid ? kFirstProcessExit : 0, "reaper", nullptr,
                       CallSite::unknown());
-        if (pid == main_pid) main_status = status;
+        if (pid == main_pid)
+            main_status = status;
     }
     _exit(encode_status(main_status));
 }
@@ -165,14 +181,16 @@ void on_host_gone(int) {
 std::string own_executable_path() {
     char path[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
-    if (n <= 0) return {};
+    if (n <= 0)
+        return {};
     path[n] = '\0';
     return path;
 }
 
 void host_run(const HostRunOptions& options) {
     const Scenario* scenario = ScenarioRegistry::instance().find(options.scenario_id);
-    if (!scenario) setup_failed("unknown scenario '" + options.scenario_id + "'");
+    if (!scenario)
+        setup_failed("unknown scenario '" + options.scenario_id + "'");
     try {
         g_channel = Channel::attach(options.channel_fd);
     } catch (const std::exception& error) {
@@ -199,12 +217,14 @@ void host_run(const HostRunOptions& options) {
     std::vector<std::string> visible = options.visible_paths;
     if (std::string self = own_executable_path(); !self.empty())
         visible.push_back(self.substr(0, self.rfind('/')));
-    if (auto error = contain_filesystem(options.workdir, containment,
-                                         options.limits.max_file_size, visible);
+    if (auto error =
+            contain_filesystem(options.workdir, containment, options.limits.max_file_size, visible);
         !error.empty())
         setup_failed(error);
-    if (auto error = contain_capabilities(containment); !error.empty()) setup_failed(error);
-    // The runner reads the flags from the object field; the text (cut at 87 characters) is for a reader.
+    if (auto error = contain_capabilities(containment); !error.empty())
+        setup_failed(error);
+    // The runner reads the flags from the object field; the text (cut at 87 characters) is for a
+    // reader.
     std::string sandbox_note = "sandbox: " + containment.describe();
     probe::record(EventKind::note, containment.bits(), 0, 0, "sandbox", sandbox_note.c_str(),
                   CallSite::unknown());
@@ -216,11 +236,14 @@ void host_run(const HostRunOptions& options) {
     // unshare(CLONE_NEWPID) applies to the children of the caller: the first child is pid 1.
     pid_t host_pid = getpid();
     pid_t reaper_pid = fork();
-    if (reaper_pid < 0) setup_failed(fmt::format("fork of the reaper: {}", strerror(errno)));
-    if (reaper_pid == 0) reaper(*scenario, options, containment, host_pid);
+    if (reaper_pid < 0)
+        setup_failed(fmt::format("fork of the reaper: {}", strerror(errno)));
+    if (reaper_pid == 0)
+        reaper(*scenario, options, containment, host_pid);
     int status = 0;
     while (waitpid(reaper_pid, &status, 0) < 0)
-        if (errno != EINTR) setup_failed("lost the reaper");
+        if (errno != EINTR)
+            setup_failed("lost the reaper");
     // _exit, not a return through exit(): after unshare(CLONE_NEWPID) any helper a runtime
     // forks at exit lands in the sandbox's namespace (LeakSanitizer's tracer does, and fails).
     fflush(stderr);

@@ -21,8 +21,8 @@ struct HostRunOptions {
     pid_t runner_pid = 0;
     std::string workdir;
     SandboxLimits limits;
-    bool namespaces = true; // false: the fallback a kernel without namespaces gets
-    std::vector<std::string> cgroups; // the run's cgroup directories, joined first
+    bool namespaces = true;                 // false: the fallback a kernel without namespaces gets
+    std::vector<std::string> cgroups;       // the run's cgroup directories, joined first
     std::vector<std::string> visible_paths; // under /tmp: kept visible, read-only
 };
 

@@ -13,7 +13,8 @@ namespace {
 bool parse_pairs(const std::vector<std::string>& pairs, std::map<std::string, std::string>& out) {
     for (const auto& pair : pairs) {
         auto equals = pair.find('=');
-        if (equals == std::string::npos || equals == 0) return false;
+        if (equals == std::string::npos || equals == 0)
+            return false;
         out[pair.substr(0, equals)] = pair.substr(equals + 1);
     }
     return true;
@@ -40,7 +41,8 @@ int main(int argc, char** argv) {
     run_command->add_option("--visible", run.visible_paths,
                             "a path under /tmp kept visible, read-only (repeatable)");
     bool no_namespaces = false;
-    run_command->add_flag("--no-namespaces", no_namespaces, "run as on a kernel without namespaces");
+    run_command->add_flag("--no-namespaces", no_namespaces,
+                          "run as on a kernel without namespaces");
 
     forklore::HostChildOptions child;
     std::vector<std::string> args;
@@ -54,7 +56,8 @@ int main(int argc, char** argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& error) {
-        if (error.get_exit_code() == 0) return app.exit(error); // --help
+        if (error.get_exit_code() == 0)
+            return app.exit(error); // --help
         std::fprintf(stderr, "forklore-host: %s\n", error.what());
         return forklore::kHostSetupErrorCode;
     }

@@ -9,7 +9,8 @@
 namespace forklore {
 
 pid_t runner_in_name(std::string_view name, std::string_view prefix) {
-    if (name.substr(0, prefix.size()) != prefix) return 0;
+    if (name.substr(0, prefix.size()) != prefix)
+        return 0;
     name.remove_prefix(prefix.size());
     pid_t pid = 0;
     auto [end, error] = std::from_chars(name.data(), name.data() + name.size(), pid);

@@ -6,8 +6,8 @@
 // the kernel's /proc/locks where a sample read it), never from what the scenario expects.
 #pragma once
 
-#include "sim/protocol/events.hpp"
 #include "sim/observe/snapshot.hpp"
+#include "sim/protocol/events.hpp"
 #include "sim/verdict/verdict.hpp"
 
 #include <cstdint>

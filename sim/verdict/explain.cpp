@@ -141,8 +141,7 @@ std::string orphan_owner_sentence(const WaitEdge& edge, const std::vector<Event>
             "Its owner, {} of process {}, died holding the lock: process {} {}. A normal mutex "
             "keeps naming its dead owner, so nobody can ever unlock it (a robust mutex would "
             "have told the next locker, with EOWNERDEAD).",
-            owner, home, home,
-            ending.killed() ? "was " + ending.text() : ending.text());
+            owner, home, home, ending.killed() ? "was " + ending.text() : ending.text());
     }
     if (home == 0)
         return fmt::format("Its owner, {}, no longer exists in the sandbox: it exited (or its "
@@ -253,11 +252,10 @@ std::string chain_text(const std::vector<WaitEdge>& graph, const ReasonChoice& c
 // "process 3 (child 'worker') was killed by SIGKILL", or "" for a clean exit.
 std::string abnormal_ending(const std::vector<Event>& events, pid_t pid, WaitStatus status) {
     if (status.killed())
-        return fmt::format("{} was killed by {}{}", process_label(events, pid),
-                           signal_name(status.fatal_signal()),
-                           death_was_intended(events, pid, status.fatal_signal())
-                               ? " (sent by the scenario)"
-                               : "");
+        return fmt::format(
+            "{} was killed by {}{}", process_label(events, pid), signal_name(status.fatal_signal()),
+            death_was_intended(events, pid, status.fatal_signal()) ? " (sent by the scenario)"
+                                                                   : "");
     if (status.exited() && status.exit_code() != 0)
         return fmt::format("{} exited with code {}", process_label(events, pid),
                            status.exit_code());
@@ -278,7 +276,8 @@ std::string earlier_endings(const Snapshot& snapshot, const std::vector<Event>& 
         if (std::find(told.begin(), told.end(), pid) != told.end())
             continue;
         told.push_back(pid);
-        if (auto ending = abnormal_ending(events, pid, WaitStatus::from_raw(static_cast<int>(event.arg0)));
+        if (auto ending =
+                abnormal_ending(events, pid, WaitStatus::from_raw(static_cast<int>(event.arg0)));
             !ending.empty())
             endings.push_back(ending);
     }
@@ -286,7 +285,8 @@ std::string earlier_endings(const Snapshot& snapshot, const std::vector<Event>& 
         if (process.infrastructure || process.state != 'Z' ||
             std::find(told.begin(), told.end(), process.ns_pid) != told.end())
             continue;
-        if (auto ending = abnormal_ending(events, process.ns_pid, WaitStatus::from_raw(process.exit_code));
+        if (auto ending =
+                abnormal_ending(events, process.ns_pid, WaitStatus::from_raw(process.exit_code));
             !ending.empty())
             endings.push_back(ending + ", and nobody has waited for it yet");
     }

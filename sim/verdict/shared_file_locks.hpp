@@ -5,8 +5,8 @@
 // can only be one shared description), confirmed by /proc/locks where a sample read it.
 #pragma once
 
-#include "sim/protocol/events.hpp"
 #include "sim/observe/snapshot.hpp"
+#include "sim/protocol/events.hpp"
 #include "sim/verdict/verdict.hpp"
 
 #include <cstdint>

@@ -16,27 +16,34 @@ std::string_view base_name(std::string_view path) {
     return slash == std::string_view::npos ? path : path.substr(slash + 1);
 }
 
-std::string_view as_comm(std::string_view name) { return name.substr(0, kCommLength); }
+std::string_view as_comm(std::string_view name) {
+    return name.substr(0, kCommLength);
+}
 
 } // namespace
 
 bool has_program_name_only(const ProcessSnapshot& process, const ThreadSnapshot& thread) {
-    if (thread.name.empty()) return false;
+    if (thread.name.empty())
+        return false;
     const std::string_view comm = as_comm(thread.name);
-    if (!process.exe.empty() && comm == as_comm(base_name(process.exe))) return true;
+    if (!process.exe.empty() && comm == as_comm(base_name(process.exe)))
+        return true;
     const std::string_view command = process.command;
     const std::string_view first_word = command.substr(0, command.find(' '));
     return !first_word.empty() && comm == as_comm(base_name(first_word));
 }
 
 std::string readable_thread_name(const ProcessSnapshot& process, const ThreadSnapshot& thread) {
-    if (process.infrastructure || !has_program_name_only(process, thread)) return thread.name;
-    return thread.ns_tid == process.ns_pid ? std::string("main") : fmt::format("thread {}", thread.ns_tid);
+    if (process.infrastructure || !has_program_name_only(process, thread))
+        return thread.name;
+    return thread.ns_tid == process.ns_pid ? std::string("main")
+                                           : fmt::format("thread {}", thread.ns_tid);
 }
 
 Snapshot with_readable_thread_names(Snapshot snapshot) {
     for (auto& process : snapshot.processes)
-        for (auto& thread : process.threads) thread.name = readable_thread_name(process, thread);
+        for (auto& thread : process.threads)
+            thread.name = readable_thread_name(process, thread);
     return snapshot;
 }
 

@@ -252,9 +252,9 @@ Verdict judge_host_status(const std::vector<Event>& events, int host_status) {
         return crash_verdict(events, main_pid, label, signal);
     if (!signal && code != 0)
         return failure_verdict(events, main_pid, label, code);
-    return verdict_of(VerdictKind::completed,
-                      fmt::format("Completed: {} {}.", label, WaitStatus::from_raw(host_status).text()),
-                      0);
+    return verdict_of(
+        VerdictKind::completed,
+        fmt::format("Completed: {} {}.", label, WaitStatus::from_raw(host_status).text()), 0);
 }
 
 } // namespace

@@ -178,5 +178,4 @@ Verdict judge_exits(const std::vector<Event>& events, int host_status);
 
 // Text for a raw wait status: "exited with code 3", "killed by SIGSEGV".
 
-
 } // namespace forklore

@@ -61,7 +61,8 @@ bool descends_from_us(pid_t pid) {
 // Every program in tests/programs is named here (a forked child keeps its parent's command line;
 // a Python script is named by its path).
 const char* const kSandboxedNames[] = {"forklore-host",
-                                       "orphaned_mutex", "partial_deadlock",
+                                       "orphaned_mutex",
+                                       "partial_deadlock",
                                        "pipe_wait_deadlock",
                                        "completes_with_children",
                                        "orphan_owner_pauses",
@@ -70,8 +71,13 @@ const char* const kSandboxedNames[] = {"forklore-host",
                                        "child_stopped",
                                        "flood_and_fork",
                                        "daemonizes",
-                                       "fork_bomb", "thread_bomb", "memory_bomb", "cpu_spin",
-                                       "ignores_sigterm", "stops_itself", "reaches_network",
+                                       "fork_bomb",
+                                       "thread_bomb",
+                                       "memory_bomb",
+                                       "cpu_spin",
+                                       "ignores_sigterm",
+                                       "stops_itself",
+                                       "reaches_network",
                                        "writes_outside",
                                        "slow_unlock",
                                        "slow_writer",
@@ -234,8 +240,8 @@ CliResult run_program(const std::string& program, const std::vector<std::string>
     }
     result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     INFO(program << " " << (args.empty() ? "" : args.front()) << " ...\nstdout:\n"
-                     << result.out << "\nstderr:\n"
-                     << result.err);
+                 << result.out << "\nstderr:\n"
+                 << result.err);
     CHECK_FALSE(timed_out);
     require_no_leftover_hosts();
     return result;

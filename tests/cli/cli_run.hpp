@@ -47,7 +47,9 @@ void require_one_line(const CliResult& result, int code, const std::string& mess
                       const std::string& prefix = "forklore: ");
 
 // A usage error: exit code 2 and one line on stderr starting "forklore: ", nothing on stdout.
-inline void require_usage_error(const CliResult& result) { require_one_line(result, 2, ""); }
+inline void require_usage_error(const CliResult& result) {
+    require_one_line(result, 2, "");
+}
 
 // A private directory for files a test writes, removed at the end.
 struct TempDir {

@@ -40,8 +40,8 @@ namespace {
 
 using forklore::cli_test::CliResult;
 using forklore::cli_test::lines_of;
-using forklore::cli_test::require_one_line;
 using forklore::cli_test::read_text;
+using forklore::cli_test::require_one_line;
 using forklore::cli_test::run_cli;
 using forklore::cli_test::run_program;
 using forklore::cli_test::TempDir;

@@ -51,8 +51,8 @@ namespace {
 
 using forklore::cli_test::CliResult;
 using forklore::cli_test::lines_of;
-using forklore::cli_test::require_usage_error;
 using forklore::cli_test::read_text;
+using forklore::cli_test::require_usage_error;
 using forklore::cli_test::run_cli;
 using forklore::cli_test::TempDir;
 using nlohmann::json;
@@ -70,7 +70,8 @@ json scenario_from_list() {
     REQUIRE(list.exit_code == 0);
     json all = json::parse(list.out);
     for (const auto& s : all)
-        if (s.value("id", "") == kScenario) return s;
+        if (s.value("id", "") == kScenario)
+            return s;
     FAIL(kScenario << " is not in 'forklore list --json'");
     return {};
 }
@@ -98,12 +99,14 @@ TEST_CASE("list --json is JSON with knobs and variants", "[cli][list]") {
         REQUIRE(s.contains("id"));
         REQUIRE(s.contains("knobs"));
         REQUIRE(s.contains("variants"));
-        if (s["id"] != kScenario) continue;
+        if (s["id"] != kScenario)
+            continue;
         found = true;
         REQUIRE(s["knobs"].is_array());
         REQUIRE(s["variants"].is_array());
         std::set<std::string> knobs, variants;
-        for (const auto& k : s["knobs"]) knobs.insert(k.at("name").get<std::string>());
+        for (const auto& k : s["knobs"])
+            knobs.insert(k.at("name").get<std::string>());
         for (const auto& v : s["variants"]) {
             variants.insert(v.at("name").get<std::string>());
             CHECK(v.contains("expected"));
@@ -120,15 +123,18 @@ TEST_CASE("show prints the lesson and every variant with its expected outcome", 
     CliResult result = run_cli({"show", kScenario});
     REQUIRE(result.exit_code == 0);
     // The lesson is word-wrapped: compare with runs of white space collapsed.
-    CHECK(collapse_spaces(result.out).find(collapse_spaces(scenario.at("lesson").get<std::string>())) !=
+    CHECK(collapse_spaces(result.out)
+              .find(collapse_spaces(scenario.at("lesson").get<std::string>())) !=
           std::string::npos);
     auto lines = lines_of(result.out);
     for (const auto& variant : scenario.at("variants")) {
         std::string name = variant.at("name");
-        std::string expected = "expected " + variant.at("expected").at("describe").get<std::string>();
+        std::string expected =
+            "expected " + variant.at("expected").at("describe").get<std::string>();
         bool shown = false;
         for (const auto& line : lines)
-            if (line.find(" " + name + " ") != std::string::npos && line.find(expected) != std::string::npos)
+            if (line.find(" " + name + " ") != std::string::npos &&
+                line.find(expected) != std::string::npos)
                 shown = true;
         INFO("variant " << name << ", " << expected);
         CHECK(shown);
@@ -150,7 +156,8 @@ TEST_CASE("run --variant fork proves the orphaned lock", "[cli][run]") {
     CHECK(explanation.find("reader") != std::string::npos);
 }
 
-TEST_CASE("run --variant fork --json is one record with a stack stuck in the lock", "[cli][run][json]") {
+TEST_CASE("run --variant fork --json is one record with a stack stuck in the lock",
+          "[cli][run][json]") {
     CliResult result = run_cli({"run", kScenario, "--variant", "fork", "--json"});
     REQUIRE(result.exit_code == 0);
     json record;
@@ -173,17 +180,21 @@ TEST_CASE("run --variant fork --json is one record with a stack stuck in the loc
     // The child processes: those whose parent is the scenario's main process.
     std::set<long> main_pids, child_pids;
     for (const auto& p : record["processes"])
-        if (p.value("role", "") == "main") main_pids.insert(p.at("pid").get<long>());
+        if (p.value("role", "") == "main")
+            main_pids.insert(p.at("pid").get<long>());
     REQUIRE_FALSE(main_pids.empty());
     for (const auto& p : record["processes"])
-        if (main_pids.count(p.value("parent_pid", 0L))) child_pids.insert(p.at("pid").get<long>());
+        if (main_pids.count(p.value("parent_pid", 0L)))
+            child_pids.insert(p.at("pid").get<long>());
     REQUIRE_FALSE(child_pids.empty());
 
     bool child_waits_in_lock = false;
     for (const auto& stack : record["stacks"]) {
-        if (!child_pids.count(stack.value("pid", 0L))) continue;
+        if (!child_pids.count(stack.value("pid", 0L)))
+            continue;
         for (const auto& frame : stack.value("frames", json::array()))
-            if (frame.value("function", "").find("lock") != std::string::npos) child_waits_in_lock = true;
+            if (frame.value("function", "").find("lock") != std::string::npos)
+                child_waits_in_lock = true;
     }
     INFO("stacks: " << record["stacks"].dump(1));
     CHECK(child_waits_in_lock);
@@ -228,7 +239,8 @@ TEST_CASE("run --out writes a record that parses", "[cli][run][out]") {
     fs::path out = dir.path / "record.json";
     CliResult result = run_cli({"run", kScenario, "--variant", "spawn", "--out", out.string()});
     REQUIRE(result.exit_code == 0);
-    CHECK(result.out.find("completed") != std::string::npos); // the description still goes to stdout
+    CHECK(result.out.find("completed") !=
+          std::string::npos); // the description still goes to stdout
     REQUIRE(fs::exists(out));
     json record;
     REQUIRE_NOTHROW(record = json::parse(read_text(out.string())));
@@ -247,8 +259,7 @@ TEST_CASE("matrix --junit writes one testcase per variant", "[cli][matrix]") {
     CHECK(variants == 6);
     TempDir dir;
     fs::path junit = dir.path / "matrix.xml";
-    CliResult result =
-        run_cli({"matrix", "--filter", kScenario + ":*", "--junit", junit.string()});
+    CliResult result = run_cli({"matrix", "--filter", kScenario + ":*", "--junit", junit.string()});
     CHECK(result.exit_code == 0);
     std::string xml = read_text(junit.string());
     std::size_t testcases = 0;
@@ -264,21 +275,39 @@ TEST_CASE("matrix --junit writes one testcase per variant", "[cli][matrix]") {
 // [SECTION] Errors: usage, and --out into a missing directory -------------------------------------
 
 TEST_CASE("usage errors exit 2 with one line on stderr", "[cli][errors]") {
-    SECTION("unknown scenario") { require_usage_error(run_cli({"run", "no-such-scenario"})); }
-    SECTION("unknown scenario in show") { require_usage_error(run_cli({"show", "no-such-scenario"})); }
+    SECTION("unknown scenario") {
+        require_usage_error(run_cli({"run", "no-such-scenario"}));
+    }
+    SECTION("unknown scenario in show") {
+        require_usage_error(run_cli({"show", "no-such-scenario"}));
+    }
     SECTION("unknown variant") {
         require_usage_error(run_cli({"run", kScenario, "--variant", "no_such_variant"}));
     }
     SECTION("bad knob value") {
         require_usage_error(run_cli({"run", kScenario, "--set", "start_method=bogus"}));
     }
-    SECTION("unknown knob") { require_usage_error(run_cli({"run", kScenario, "--set", "nosuchknob=1"})); }
-    SECTION("--set without =") { require_usage_error(run_cli({"run", kScenario, "--set", "start_method"})); }
-    SECTION("unknown option") { require_usage_error(run_cli({"run", kScenario, "--bogus"})); }
-    SECTION("run without an id") { require_usage_error(run_cli({"run"})); }
-    SECTION("no command") { require_usage_error(run_cli({})); }
-    SECTION("unknown command") { require_usage_error(run_cli({"frobnicate"})); }
-    SECTION("--repeat out of range") { require_usage_error(run_cli({"run", kScenario, "--repeat", "0"})); }
+    SECTION("unknown knob") {
+        require_usage_error(run_cli({"run", kScenario, "--set", "nosuchknob=1"}));
+    }
+    SECTION("--set without =") {
+        require_usage_error(run_cli({"run", kScenario, "--set", "start_method"}));
+    }
+    SECTION("unknown option") {
+        require_usage_error(run_cli({"run", kScenario, "--bogus"}));
+    }
+    SECTION("run without an id") {
+        require_usage_error(run_cli({"run"}));
+    }
+    SECTION("no command") {
+        require_usage_error(run_cli({}));
+    }
+    SECTION("unknown command") {
+        require_usage_error(run_cli({"frobnicate"}));
+    }
+    SECTION("--repeat out of range") {
+        require_usage_error(run_cli({"run", kScenario, "--repeat", "0"}));
+    }
     SECTION("--max-output that is not a size") {
         require_usage_error(run_cli({"run", kScenario, "--max-output", "abc"}));
     }
@@ -300,15 +329,17 @@ TEST_CASE("run --out into a missing directory fails with one line", "[cli][out][
 
 // [SECTION] Privileges, Ctrl-C, and the README's corpus table -------------------------------------
 
-TEST_CASE("an unprivileged user gets the same verdict through a user namespace", "[cli][run][sandbox]") {
+TEST_CASE("an unprivileged user gets the same verdict through a user namespace",
+          "[cli][run][sandbox]") {
     // As root, drop to nobody: the host then enters a user namespace first to be allowed the
     // others, or falls back to none; either way the verdict must not change.
     if (geteuid() != 0 || access("/usr/bin/setpriv", X_OK) != 0) {
         WARN("needs root and setpriv to drop privileges: not checked here");
         return;
     }
-    CliResult result = run_cli({"run", kScenario, "--variant", "fork", "--json"}, 100,
-                               {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"});
+    CliResult result =
+        run_cli({"run", kScenario, "--variant", "fork", "--json"}, 100,
+                {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"});
     REQUIRE(result.exit_code == 0);
     json record = json::parse(result.out);
     CHECK(record["verdict"] == "deadlocked");
@@ -343,7 +374,8 @@ TEST_CASE("scenarios/README.md holds the corpus table as the registry prints it"
     // hang rate for malloc_fork (scenarios/070); the README describes the normal build.
     auto without_malloc_fork = [](std::string text) {
         auto row = text.find("| `malloc_fork` |");
-        if (row != std::string::npos) text.erase(row, text.find('\n', row) - row);
+        if (row != std::string::npos)
+            text.erase(row, text.find('\n', row) - row);
         return text;
     };
     generated = without_malloc_fork(generated);

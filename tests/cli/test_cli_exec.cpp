@@ -70,7 +70,8 @@ constexpr int kExecCompleted = 0, kExecFailed = 10, kExecDeadlocked = 12, kExecT
 // The address the program printed ("mutex at 0x55d0c0a0 held by ..."), as the verdict must name it.
 std::string printed_address(const std::string& out) {
     std::smatch match;
-    if (!std::regex_search(out, match, std::regex("mutex at (0x[0-9a-f]+)"))) return {};
+    if (!std::regex_search(out, match, std::regex("mutex at (0x[0-9a-f]+)")))
+        return {};
     return match[1];
 }
 
@@ -103,7 +104,8 @@ TEST_CASE("exec of a sleep loop times out and is never called deadlocked", "[cli
         CHECK(result.out.find("deadlocked") == std::string::npos);
     }
     SECTION("threads with timed waits, and short-lived children") {
-        CliResult result = run_cli({"exec", "--timeout", "20", "--", kBin + "/completes_with_children"});
+        CliResult result =
+            run_cli({"exec", "--timeout", "20", "--", kBin + "/completes_with_children"});
         CHECK(result.exit_code == kExecCompleted);
         CHECK(result.out.find("counter 40, child ok") != std::string::npos);
         // The tree shows the child, made by the program, and what it exec'd.
@@ -121,11 +123,16 @@ TEST_CASE("exec proves a pthread mutex orphaned by fork, naming address, waiter 
     CHECK(result.out.find("deadlocked / orphaned_lock") != std::string::npos);
     const std::string address = printed_address(result.out);
     REQUIRE_FALSE(address.empty());
-    std::string explanation = collapse_spaces(result.out.substr(0, result.out.find("stacks of the")));
+    std::string explanation =
+        collapse_spaces(result.out.substr(0, result.out.find("stacks of the")));
     INFO(explanation);
     CHECK(explanation.find("mutex at " + address) != std::string::npos);
-    CHECK(std::regex_search(explanation, std::regex("\\(tid \\d+\\) of process \\d+ \\(a child of process \\d+\\)")));
-    CHECK(std::regex_search(explanation, std::regex("thread 'holder' \\(tid \\d+\\), which exists only in process \\d+, the parent")));
+    CHECK(std::regex_search(
+        explanation, std::regex("\\(tid \\d+\\) of process \\d+ \\(a child of process \\d+\\)")));
+    CHECK(std::regex_search(
+        explanation,
+        std::regex(
+            "thread 'holder' \\(tid \\d+\\), which exists only in process \\d+, the parent")));
     // Its native stack shows where it waits.
     CHECK(result.out.find("__pthread_mutex_lock") != std::string::npos);
 }
@@ -134,7 +141,8 @@ TEST_CASE("exec --json --out: a record with the process tree, the wait and the s
           "[cli][exec][json]") {
     TempDir dir;
     fs::path out = dir.path / "record.json";
-    CliResult result = run_cli({"exec", "--json", "--out", out.string(), "--", kBin + "/orphaned_mutex"});
+    CliResult result =
+        run_cli({"exec", "--json", "--out", out.string(), "--", kBin + "/orphaned_mutex"});
     CHECK(result.exit_code == kExecDeadlocked);
     json record;
     REQUIRE_NOTHROW(record = json::parse(result.out));
@@ -153,7 +161,8 @@ TEST_CASE("exec --json --out: a record with the process tree, the wait and the s
     REQUIRE(program_pid != 0);
     long child_pid = 0;
     for (const auto& p : record["processes"])
-        if (p.value("parent_pid", 0L) == program_pid) child_pid = p.at("pid").get<long>();
+        if (p.value("parent_pid", 0L) == program_pid)
+            child_pid = p.at("pid").get<long>();
     REQUIRE(child_pid != 0);
 
     // The wait: the child's thread waits for a mutex whose owner is 'holder' in the program.
@@ -224,15 +233,16 @@ TEST_CASE("exec proves a threading.Lock held at os.fork() hangs the child", "[cl
     bool child_stack_in_lock = false;
     for (const auto& stack : record["stacks"])
         for (const auto& frame : stack.value("frames", json::array()))
-            if (frame.value("function", "") == "PyThread_acquire_lock_timed") child_stack_in_lock = true;
+            if (frame.value("function", "") == "PyThread_acquire_lock_timed")
+                child_stack_in_lock = true;
     CHECK(child_stack_in_lock);
 }
 
 // [SECTION] Output: a flood kept head and tail, --max-output --------------------------------------
 
 // 50 MB on stdout with no newline, then a line on stderr: far past what is kept, never a limit.
-const std::vector<std::string> kFlood = {
-    "sh", "-c", "head -c 50000000 /dev/zero | tr '\\0' x; echo done >&2"};
+const std::vector<std::string> kFlood = {"sh", "-c",
+                                         "head -c 50000000 /dev/zero | tr '\\0' x; echo done >&2"};
 
 TEST_CASE("exec of a program that floods stdout completes, its head and tail kept",
           "[cli][exec][output]") {
@@ -261,8 +271,8 @@ TEST_CASE("exec of a program that floods stdout completes, its head and tail kep
     CHECK(record["stderr_dropped"] == 0);
     CHECK(record["stderr"] == "done\n");
     const std::string text = record["stdout"];
-    const std::string marker =
-        "\n[... forklore dropped " + std::to_string(50'000'000 - (1 << 20)) + " bytes of stdout here ...]\n";
+    const std::string marker = "\n[... forklore dropped " + std::to_string(50'000'000 - (1 << 20)) +
+                               " bytes of stdout here ...]\n";
     REQUIRE(text.size() == (1u << 20) + marker.size());
     CHECK(text.substr(0, 512 << 10) == std::string(512 << 10, 'x'));
     CHECK(text.substr(512 << 10, marker.size()) == marker);
@@ -291,10 +301,17 @@ TEST_CASE("exec --max-output makes output a limit again", "[cli][exec][output]")
 
 // [SECTION] Errors and --help ---------------------------------------------------------------------
 
-TEST_CASE("exec with a bad program: one line, its own exit code, no sandbox", "[cli][exec][errors]") {
-    SECTION("no program") { require_usage_error(run_cli({"exec"})); }
-    SECTION("nothing after --") { require_usage_error(run_cli({"exec", "--json", "--"})); }
-    SECTION("bad option") { require_usage_error(run_cli({"exec", "--bogus", "--", "true"})); }
+TEST_CASE("exec with a bad program: one line, its own exit code, no sandbox",
+          "[cli][exec][errors]") {
+    SECTION("no program") {
+        require_usage_error(run_cli({"exec"}));
+    }
+    SECTION("nothing after --") {
+        require_usage_error(run_cli({"exec", "--json", "--"}));
+    }
+    SECTION("bad option") {
+        require_usage_error(run_cli({"exec", "--bogus", "--", "true"}));
+    }
     auto require_program_error = [](const CliResult& result, int code) {
         CHECK(result.exit_code == code);
         CHECK(result.out.empty());
@@ -302,8 +319,12 @@ TEST_CASE("exec with a bad program: one line, its own exit code, no sandbox", "[
         REQUIRE(lines.size() == 1);
         CHECK(lines[0].rfind("forklore: cannot run '", 0) == 0);
     };
-    SECTION("not in PATH") { require_program_error(run_cli({"exec", "--", "no-such-program-xyz"}), 127); }
-    SECTION("no such file") { require_program_error(run_cli({"exec", "--", "/no/such/program"}), 127); }
+    SECTION("not in PATH") {
+        require_program_error(run_cli({"exec", "--", "no-such-program-xyz"}), 127);
+    }
+    SECTION("no such file") {
+        require_program_error(run_cli({"exec", "--", "/no/such/program"}), 127);
+    }
     SECTION("not executable") {
         TempDir dir;
         fs::path file = dir.path / "not-executable";
@@ -315,7 +336,8 @@ TEST_CASE("exec with a bad program: one line, its own exit code, no sandbox", "[
 TEST_CASE("exec --help documents an exit code for every verdict", "[cli][exec]") {
     CliResult result = run_cli({"exec", "--help"});
     CHECK(result.exit_code == 0);
-    for (const char* verdict : {"completed", "failed", "crashed", "deadlocked", "timed_out", "limit",
-                                "setup_error"})
-        CHECK(std::regex_search(result.out, std::regex(std::string("\\n  \\d+ +") + verdict + "\\n")));
+    for (const char* verdict :
+         {"completed", "failed", "crashed", "deadlocked", "timed_out", "limit", "setup_error"})
+        CHECK(std::regex_search(result.out,
+                                std::regex(std::string("\\n  \\d+ +") + verdict + "\\n")));
 }

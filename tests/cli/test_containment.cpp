@@ -68,7 +68,9 @@ Contained exec_contained(const std::vector<std::string>& options,
     return run;
 }
 
-std::string explanation(const json& record) { return record.value("explanation", ""); }
+std::string explanation(const json& record) {
+    return record.value("explanation", "");
+}
 
 // After a bomb, the next run must be unaffected: a trivial program completes.
 void next_run_is_unaffected() {
@@ -85,7 +87,8 @@ class ForkProbe {
     ~ForkProbe() { stop(); }
     void stop() {
         running_ = false;
-        if (thread_.joinable()) thread_.join();
+        if (thread_.joinable())
+            thread_.join();
     }
     int successes() const { return successes_; }
     int failures() const { return failures_; }
@@ -114,7 +117,8 @@ class ForkProbe {
 const char* kNamespaceModes[] = {"with namespaces", "--no-namespaces"};
 
 std::vector<std::string> mode_options(const std::string& mode, std::vector<std::string> more) {
-    if (mode == "--no-namespaces") more.push_back(mode);
+    if (mode == "--no-namespaces")
+        more.push_back(mode);
     return more;
 }
 
@@ -139,7 +143,8 @@ TEST_CASE("a fork bomb ends as limit from the kernel's counters while the machin
             // The evidence is the kernel's: the record says pids.max enforced the limit.
             bool by_kernel = false;
             for (const auto& e : record["enforcement"])
-                if (e.value("limit", "") == "tasks") by_kernel = e.value("by_kernel", false);
+                if (e.value("limit", "") == "tasks")
+                    by_kernel = e.value("by_kernel", false);
             CHECK(by_kernel);
             WARN("fork bomb (" << mode << "): verdict at "
                                << record["timings"].value("verdict_ms", 0.0) << " ms; the machine "
@@ -168,9 +173,9 @@ TEST_CASE("a thread bomb ends as limit (tasks)", "[containment]") {
 TEST_CASE("a memory bomb ends as limit (memory), not as a crash", "[containment]") {
     for (const std::string mode : kNamespaceModes) {
         DYNAMIC_SECTION(mode) {
-            Contained run = exec_contained(
-                mode_options(mode, {"--timeout", "30", "--max-memory", "256M"}),
-                {kBin + "/memory_bomb"});
+            Contained run =
+                exec_contained(mode_options(mode, {"--timeout", "30", "--max-memory", "256M"}),
+                               {kBin + "/memory_bomb"});
             const json& record = run.record;
             INFO(explanation(record));
             CHECK(run.result.exit_code == kLimit);
@@ -252,7 +257,12 @@ TEST_CASE("a program cannot write outside its private /tmp and /dev/shm, nor und
     // A file of the caller's under /tmp, named on the command line: visible, read-only.
     TempDir caller;
     const std::string existing = caller.path.string() + "/input";
-    { std::FILE* f = std::fopen(existing.c_str(), "w"); REQUIRE(f); std::fputs("mine\n", f); std::fclose(f); }
+    {
+        std::FILE* f = std::fopen(existing.c_str(), "w");
+        REQUIRE(f);
+        std::fputs("mine\n", f);
+        std::fclose(f);
+    }
     const std::string tag = std::to_string(getpid());
     const std::vector<std::string> outside = {"/etc/forklore-escape-" + tag,
                                               "/var/tmp/forklore-escape-" + tag,
@@ -269,7 +279,8 @@ TEST_CASE("a program cannot write outside its private /tmp and /dev/shm, nor und
     CHECK(run.result.exit_code == kCompleted);
     for (const auto& path : outside) {
         CHECK(out.find(path + ": Read-only file system") != std::string::npos);
-        if (path != existing) CHECK(access(path.c_str(), F_OK) != 0);
+        if (path != existing)
+            CHECK(access(path.c_str(), F_OK) != 0);
     }
     CHECK(forklore::cli_test::read_text(existing) == "mine\n");
     for (const auto& path : private_paths) {
@@ -286,7 +297,8 @@ TEST_CASE("a program cannot write outside its private /tmp and /dev/shm, nor und
 int main(int argc, char** argv) {
     // Listing the tests (CTest's discovery at build time) runs nothing: no cap needed.
     for (int i = 1; i < argc; ++i)
-        if (std::string(argv[i]).rfind("--list", 0) == 0) return Catch::Session().run(argc, argv);
+        if (std::string(argv[i]).rfind("--list", 0) == 0)
+            return Catch::Session().run(argc, argv);
     // No bomb without a cap: when cgroup_cap cannot make one here, skip everything.
     std::string probe = kBin + "/cgroup_cap 10 100000000 -- /bin/true";
     int status = std::system(probe.c_str());

@@ -4,8 +4,8 @@
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
 
-#include "sim/run/matrix.hpp"
 #include "sim/record/record.hpp"
+#include "sim/run/matrix.hpp"
 #include "sim/scenario/scenario.hpp"
 
 #include <deque>

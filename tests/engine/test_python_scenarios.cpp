@@ -5,8 +5,8 @@
 #include <catch2/catch.hpp>
 
 #include "scenarios/support/python_program.hpp"
-#include "sim/run/matrix.hpp"
 #include "sim/record/record.hpp"
+#include "sim/run/matrix.hpp"
 #include "sim/run/runner.hpp"
 #include "sim/scenario/scenario.hpp"
 
@@ -34,13 +34,15 @@ std::vector<std::string> notes_of(const RunRecord& record) {
 
 bool has_note_starting(const RunRecord& record, const std::string& prefix) {
     for (const auto& note : notes_of(record))
-        if (note.rfind(prefix, 0) == 0) return true;
+        if (note.rfind(prefix, 0) == 0)
+            return true;
     return false;
 }
 
 // False, after checking the setup error, when the interpreter is missing.
 bool python_ran(const RunRecord& record) {
-    if (python::interpreter_installed()) return true;
+    if (python::interpreter_installed())
+        return true;
     CHECK(record.verdict.kind == VerdictKind::setup_error);
     CHECK_THAT(record.verdict.explanation, Catch::Contains("/usr/bin/python3"));
     return false;
@@ -49,7 +51,8 @@ bool python_ran(const RunRecord& record) {
 bool any_frame_contains(const RunRecord& record, const std::string& function) {
     for (const auto& stack : record.stacks)
         for (const auto& frame : stack.frames)
-            if (frame.function.find(function) != std::string::npos) return true;
+            if (frame.function.find(function) != std::string::npos)
+                return true;
     return false;
 }
 
@@ -58,7 +61,8 @@ bool any_frame_contains(const RunRecord& record, const std::string& function) {
 TEST_CASE("a Python run records the interpreter's version and the pinned PYTHONUNBUFFERED",
           "[engine][python]") {
     RunRecord buffered = run_python_variant("python-lock-at-fork", "spawn");
-    if (!python_ran(buffered)) return;
+    if (!python_ran(buffered))
+        return;
     CHECK(buffered.verdict.kind == VerdictKind::completed);
     CHECK(has_note_starting(buffered, "python: Python 3."));
     CHECK(has_note_starting(buffered, "python: PYTHONUNBUFFERED=0"));
@@ -75,7 +79,8 @@ TEST_CASE("a Python run records the interpreter's version and the pinned PYTHONU
 TEST_CASE("a Python lock orphaned by fork is a deadlock with the child inside the lock",
           "[engine][python]") {
     RunRecord record = run_python_variant("python-printer-thread", "fork_forced");
-    if (!python_ran(record)) return;
+    if (!python_ran(record))
+        return;
     REQUIRE(record.verdict.kind == VerdictKind::deadlocked);
     CHECK(record.verdict.reason == DeadlockReason::no_waker);
     CHECK_THAT(record.stdout_text, Catch::Contains("stderr's binary layer is BufferedWriter"));
@@ -85,7 +90,8 @@ TEST_CASE("a Python lock orphaned by fork is a deadlock with the child inside th
 TEST_CASE("a daemonic Python process may not have children: the message reaches stderr",
           "[engine][python]") {
     RunRecord record = run_python_variant("python-daemon-child", "daemon_fork");
-    if (!python_ran(record)) return;
+    if (!python_ran(record))
+        return;
     CHECK(record.verdict.kind == VerdictKind::failed);
     CHECK_THAT(record.stderr_text,
                Catch::Contains("AssertionError: daemonic processes are not allowed to have "
@@ -96,7 +102,8 @@ TEST_CASE("a daemonic Python process may not have children: the message reaches 
 TEST_CASE("a pool worker's exception reaches the parent through map, and is lost without get",
           "[engine][python]") {
     RunRecord map = run_python_variant("python-pool-worker-exception", "map_fork");
-    if (!python_ran(map)) return;
+    if (!python_ran(map))
+        return;
     CHECK(map.verdict.kind == VerdictKind::failed);
     CHECK_THAT(map.stderr_text, Catch::Contains("RemoteTraceback"));
     CHECK_THAT(map.stderr_text,
@@ -108,10 +115,10 @@ TEST_CASE("a pool worker's exception reaches the parent through map, and is lost
     CHECK_THAT(lost.stderr_text, !Catch::Contains("ValueError"));
 }
 
-TEST_CASE("ProcessPoolExecutor reports a killed worker as BrokenProcessPool",
-          "[engine][python]") {
+TEST_CASE("ProcessPoolExecutor reports a killed worker as BrokenProcessPool", "[engine][python]") {
     RunRecord record = run_python_variant("python-pool-worker-killed", "executor_fork");
-    if (!python_ran(record)) return;
+    if (!python_ran(record))
+        return;
     CHECK(record.verdict.kind == VerdictKind::failed);
     CHECK_THAT(record.stdout_text, Catch::Contains("killed by SIGKILL"));
     CHECK_THAT(record.stderr_text,
@@ -121,7 +128,8 @@ TEST_CASE("ProcessPoolExecutor reports a killed worker as BrokenProcessPool",
 
 TEST_CASE("the large-object transfers are measured and checked", "[engine][python]") {
     RunRecord record = run_python_variant("python-large-object", "all_fork");
-    if (!python_ran(record)) return;
+    if (!python_ran(record))
+        return;
     CHECK(record.verdict.kind == VerdictKind::completed);
     for (const char* how : {"pickle", "file", "shared_memory", "inherit"}) {
         INFO(how);

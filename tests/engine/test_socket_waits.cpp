@@ -26,7 +26,8 @@ RunRecord run_default_knobs(const std::string& id, bool namespaces) {
 
 pid_t main_process(const RunRecord& record) {
     for (const auto& process : record.processes)
-        if (process.role == ProcessRole::main) return process.ns_pid;
+        if (process.role == ProcessRole::main)
+            return process.ns_pid;
     return 0;
 }
 
@@ -34,7 +35,8 @@ pid_t main_process(const RunRecord& record) {
 // the other end of a sandbox's socket cannot be asked for, and the explanation falls back.
 bool can_enter_network_namespaces() {
     int ours = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-    if (ours < 0) return false;
+    if (ours < 0)
+        return false;
     bool allowed = ::setns(ours, CLONE_NEWNET) == 0; // re-entering our own: a pure permission test
     ::close(ours);
     return allowed;

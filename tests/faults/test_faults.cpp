@@ -407,7 +407,7 @@ TEST_CASE("matrix --jsonl that cannot be written fails with one line before any 
     CliResult result =
         run_cli({"matrix", "--filter", "file-read-under-lock:fork", "--jsonl", missing.string()});
     CHECK(result.exit_code == 2); // a usage error, found before anything runs, as --out's
-    CHECK(result.out.empty()); // no run, no table
+    CHECK(result.out.empty());    // no run, no table
     CHECK(result.err.rfind("forklore: cannot write " + missing.string(), 0) == 0);
     CHECK(std::count(result.err.begin(), result.err.end(), '\n') == 1);
 

@@ -30,7 +30,8 @@ inline std::shared_ptr<const RunRecord> recorded(const std::string& scenario,
     auto& slot = cache[scenario + ":" + variant];
     if (!slot) {
         const Scenario* found = ScenarioRegistry::instance().find(scenario);
-        if (!found) throw std::runtime_error("no scenario " + scenario);
+        if (!found)
+            throw std::runtime_error("no scenario " + scenario);
         slot = std::make_shared<const RunRecord>(run_scenario(make_request(*found, variant)));
     }
     return slot;
@@ -48,7 +49,8 @@ inline std::shared_ptr<const RunRecord> exec_argv_recorded(const std::vector<std
     auto& slot = cache[argv];
     if (!slot) {
         const Scenario* exec = ScenarioRegistry::instance().find("exec");
-        if (!exec) throw std::runtime_error("no exec scenario");
+        if (!exec)
+            throw std::runtime_error("no exec scenario");
         RunRequest request;
         request.scenario = exec;
         request.knobs = {{"argv", probe::encode_argv(argv)}, {"cwd", FORKLORE_BIN_DIR}};

@@ -31,22 +31,22 @@ RecordView view_of(std::shared_ptr<const RunRecord> record, std::uint64_t genera
 }
 
 // The process the scenario's main process started to run child function `role`.
-const ProcessRecord *child_named(const RunRecord &record, const std::string &role) {
-    for (const auto &process : record.processes)
+const ProcessRecord* child_named(const RunRecord& record, const std::string& role) {
+    for (const auto& process : record.processes)
         if (process.name == role && process.parent_ns_pid != 0)
             return &process;
     return nullptr;
 }
 
-const LockRow *row_in(const LockTableModel &model, const std::string &name, pid_t process) {
-    for (const LockRow *row : model.named(name))
+const LockRow* row_in(const LockTableModel& model, const std::string& name, pid_t process) {
+    for (const LockRow* row : model.named(name))
         if (row->process == process)
             return row;
     return nullptr;
 }
 
-pid_t tid_named(const ProcessRecord &process, const std::string &name) {
-    for (const auto &[tid, thread] : process.threads)
+pid_t tid_named(const ProcessRecord& process, const std::string& name) {
+    for (const auto& [tid, thread] : process.threads)
         if (thread == name)
             return tid;
     return 0;
@@ -54,8 +54,8 @@ pid_t tid_named(const ProcessRecord &process, const std::string &name) {
 
 // A left click at `at`: hover, press, release, one frame each (ImGui reports the click on the
 // release, over the item the press started on).
-void click(HeadlessImGui &ui, const std::function<void()> &draw, ImVec2 at) {
-    ImGuiIO &io = ImGui::GetIO();
+void click(HeadlessImGui& ui, const std::function<void()>& draw, ImVec2 at) {
+    ImGuiIO& io = ImGui::GetIO();
     io.MouseDown[0] = false;
     ui.frame(draw, at);
     io.MouseDown[0] = true;
@@ -74,17 +74,17 @@ TEST_CASE("locks: the child's copy of file_lock is held by the parent's reader, 
           "[gui][locks]") {
     auto record = recorded(kOrphanedLock);
     REQUIRE(record->verdict.kind == VerdictKind::deadlocked);
-    const ProcessRecord *child = child_named(*record, "read");
+    const ProcessRecord* child = child_named(*record, "read");
     REQUIRE(child != nullptr);
     REQUIRE(child->start_method == StartMethod::fork);
     const pid_t parent = child->parent_ns_pid;
-    const ProcessRecord *parent_record = record->find_process(parent);
+    const ProcessRecord* parent_record = record->find_process(parent);
     REQUIRE(parent_record != nullptr);
     const pid_t reader = tid_named(*parent_record, "reader");
     REQUIRE(reader != 0);
 
     LockTableModel model = build_lock_table(*record);
-    const LockRow *copy = row_in(model, "file_lock", child->ns_pid);
+    const LockRow* copy = row_in(model, "file_lock", child->ns_pid);
     REQUIRE(copy != nullptr);
     CHECK(copy->kind == SyncKind::mutex);
     CHECK(copy->copied_from == parent);
@@ -111,7 +111,7 @@ TEST_CASE("locks: the child's copy of file_lock is held by the parent's reader, 
     CHECK_THAT(copy->verdict_text, Contains("file_lock"));
 
     // The parent's own lock is a different object: the reader released it; it is free there.
-    const LockRow *original = row_in(model, "file_lock", parent);
+    const LockRow* original = row_in(model, "file_lock", parent);
     REQUIRE(original != nullptr);
     CHECK(original->address == copy->address); // same address, two processes
     CHECK(original->copied_from == 0);
@@ -124,7 +124,7 @@ TEST_CASE("locks: the child's copy of file_lock is held by the parent's reader, 
 
     CHECK(model.orphaned_count() == 1);
     // The ownerless wait of the parent's reader is there, and says it has no owner.
-    const LockRow *finished = row_in(model, "finished", parent);
+    const LockRow* finished = row_in(model, "finished", parent);
     REQUIRE(finished != nullptr);
     CHECK(finished->kind == SyncKind::barrier);
     CHECK(finished->state == LockState::waited);
@@ -171,11 +171,11 @@ TEST_CASE("locks: completed and busy runs end with every lock free, history from
         LockTableModel model = build_lock_table(*record);
         REQUIRE_FALSE(model.locks.empty());
         int acquired = 0;
-        for (const auto &event : record->events)
+        for (const auto& event : record->events)
             if (event.kind == EventKind::lock_acquired)
                 ++acquired;
         int counted = 0;
-        for (const auto &row : model.locks) {
+        for (const auto& row : model.locks) {
             CHECK(row.state == LockState::free);
             CHECK(row.holders.empty());
             // A barrier's "acquisitions" are its passes, not lock events.
@@ -187,7 +187,7 @@ TEST_CASE("locks: completed and busy runs end with every lock free, history from
     }
     // spawn: the child is a fresh program; its lock is its own, never a copy.
     LockTableModel spawned = build_lock_table(*recorded(kCompleted));
-    for (const auto &row : spawned.locks)
+    for (const auto& row : spawned.locks)
         CHECK(row.copied_from == 0);
 }
 
@@ -198,12 +198,12 @@ TEST_CASE("locks: file locks from /proc/locks name the holding and the waiting p
     REQUIRE(record->verdict.kind == VerdictKind::deadlocked);
     LockTableModel model = build_lock_table(*record);
     REQUIRE(model.file_locks.size() == 1);
-    const FileLockRow &lock = model.file_locks.front();
+    const FileLockRow& lock = model.file_locks.front();
     CHECK(lock.name == "log_lock");
     CHECK(lock.kind == "fcntl");
     CHECK(lock.state == LockState::held_with_waiters);
-    const ProcessRecord *worker = nullptr;
-    for (const auto &process : record->processes)
+    const ProcessRecord* worker = nullptr;
+    for (const auto& process : record->processes)
         if (process.start_method == StartMethod::fork)
             worker = &process;
     REQUIRE(worker != nullptr);
@@ -223,10 +223,10 @@ TEST_CASE("process tree: the orphaned record's child was made by fork, stuck, th
           "[gui][process_tree]") {
     auto record = recorded(kOrphanedLock);
     ProcessTreeModel tree = build_process_tree(*record);
-    const ProcessRecord *child_record = child_named(*record, "read");
+    const ProcessRecord* child_record = child_named(*record, "read");
     REQUIRE(child_record != nullptr);
-    const ProcessNode *child = tree.find(child_record->ns_pid);
-    const ProcessNode *parent = tree.find(child_record->parent_ns_pid);
+    const ProcessNode* child = tree.find(child_record->ns_pid);
+    const ProcessNode* parent = tree.find(child_record->parent_ns_pid);
     REQUIRE(child != nullptr);
     REQUIRE(parent != nullptr);
     CHECK(child->edge_label == "fork");
@@ -237,7 +237,7 @@ TEST_CASE("process tree: the orphaned record's child was made by fork, stuck, th
     // Its main thread waits for the child when it had reached waitpid at the proof: the orphaned
     // lock is proven by two samples of the child alone, sometimes before the parent got there.
     bool parent_stuck = std::any_of(record->verdict.stuck.begin(), record->verdict.stuck.end(),
-                                    [&](const ThreadState &t) { return t.pid == parent->pid; });
+                                    [&](const ThreadState& t) { return t.pid == parent->pid; });
     CHECK(parent->blocked == parent_stuck);
     CHECK_FALSE(parent->culprit);
     REQUIRE(child->parent_index);
@@ -248,11 +248,11 @@ TEST_CASE("process tree: the orphaned record's child was made by fork, stuck, th
     CHECK_FALSE(child->verdict_lines.empty());
     // The parent holds (through its reader) what the child waits for.
     bool waited_for = false;
-    for (const auto &line : parent->verdict_lines)
+    for (const auto& line : parent->verdict_lines)
         waited_for = waited_for || line.find("file_lock") != std::string::npos;
     CHECK(waited_for);
     // The sandbox's own processes are roots and "sandbox" edges, not start methods.
-    const ProcessNode *reaper = tree.find(1);
+    const ProcessNode* reaper = tree.find(1);
     REQUIRE(reaper != nullptr);
     CHECK(reaper->infrastructure);
     CHECK(parent->edge_label == "sandbox");
@@ -266,8 +266,8 @@ TEST_CASE("process tree: spawn is an edge labelled spawn, a crash is a signal",
           "[gui][process_tree]") {
     auto completed = recorded(kCompleted);
     ProcessTreeModel tree = build_process_tree(*completed);
-    const ProcessNode *spawned = nullptr;
-    for (const auto &node : tree.nodes)
+    const ProcessNode* spawned = nullptr;
+    for (const auto& node : tree.nodes)
         if (node.edge_label == "spawn")
             spawned = &node;
     REQUIRE(spawned != nullptr);
@@ -278,7 +278,7 @@ TEST_CASE("process tree: spawn is an edge labelled spawn, a crash is a signal",
 
     auto crashed = recorded(kCrashed);
     ProcessTreeModel crash_tree = build_process_tree(*crashed);
-    const ProcessNode *culprit = crash_tree.find(crashed->verdict.culprit_pid);
+    const ProcessNode* culprit = crash_tree.find(crashed->verdict.culprit_pid);
     REQUIRE(culprit != nullptr);
     CHECK(culprit->culprit);
     CHECK(culprit->state == ProcessState::killed_by_signal);
@@ -323,7 +323,7 @@ TEST_CASE("locks and process tree panels draw headless over every record", "[gui
 TEST_CASE("a click on a lock row selects the lock, a click on a box selects the process",
           "[gui][draw]") {
     auto record = recorded(kOrphanedLock);
-    const ProcessRecord *child = child_named(*record, "read");
+    const ProcessRecord* child = child_named(*record, "read");
     REQUIRE(child != nullptr);
     RecordView view = view_of(record);
     HeadlessImGui ui;
@@ -332,28 +332,28 @@ TEST_CASE("a click on a lock row selects the lock, a click on a box selects the 
     LocksPanelState locks;
     auto draw_locks = [&] { draw_locks_panel(locks, view, selection); };
     ui.frame(draw_locks);
-    const DrawnTableRow *target = nullptr;
-    for (const auto &drawn : locks.drawn_rows) {
-        const LockRow &row = locks.model.locks[drawn.row];
+    const DrawnTableRow* target = nullptr;
+    for (const auto& drawn : locks.drawn_rows) {
+        const LockRow& row = locks.model.locks[drawn.row];
         if (!drawn.file_lock && row.name == "file_lock" && row.process == child->ns_pid)
             target = &drawn;
     }
     REQUIRE(target != nullptr);
-    const LockRow &copy = locks.model.locks[target->row];
+    const LockRow& copy = locks.model.locks[target->row];
     click(ui, draw_locks, centre(target->min, target->max));
     CHECK(selection.object == copy.address);
     CHECK(selection.pid == child->parent_ns_pid); // the owner's process
     CHECK(selection.tid == copy.owner()->thread.tid);
     REQUIRE(selection.event);
-    const Event &taken = record->events[*selection.event];
+    const Event& taken = record->events[*selection.event];
     CHECK(taken.kind == EventKind::lock_acquired);
     CHECK(taken.tid == copy.owner()->thread.tid);
 
     ProcessTreePanelState tree;
     auto draw_tree = [&] { draw_process_tree_panel(tree, view, selection); };
     ui.frame(draw_tree);
-    const DrawnProcessNode *box = nullptr;
-    for (const auto &drawn : tree.drawn_nodes)
+    const DrawnProcessNode* box = nullptr;
+    for (const auto& drawn : tree.drawn_nodes)
         if (tree.model.nodes[drawn.node].pid == child->ns_pid)
             box = &drawn;
     REQUIRE(box != nullptr);

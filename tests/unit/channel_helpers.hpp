@@ -15,9 +15,8 @@
 
 namespace forklore::test {
 
-
 inline Event make_event(EventKind kind, std::int32_t pid, std::int32_t tid, std::int64_t arg0,
-                 const char* name = nullptr, const char* text = nullptr) {
+                        const char* name = nullptr, const char* text = nullptr) {
     Event event{};
     event.kind = kind;
     event.time_ns = 1000 + arg0;
@@ -33,7 +32,7 @@ inline Event make_event(EventKind kind, std::int32_t pid, std::int32_t tid, std:
 }
 
 inline std::vector<Event> read_all(const Channel& channel, bool final = true,
-                            std::uint64_t* torn = nullptr) {
+                                   std::uint64_t* torn = nullptr) {
     std::uint64_t cursor = 0;
     std::vector<Event> events;
     channel.read(cursor, events, final, torn);
@@ -53,7 +52,8 @@ inline void require_well_formed(const std::vector<Event>& events) {
         bool ok = e.committed == 1u && (i == 0 || e.seq > events[i - 1].seq) &&
                   nul_terminated(e.thread, sizeof e.thread) &&
                   nul_terminated(e.name, sizeof e.name) && nul_terminated(e.text, sizeof e.text);
-        if (!ok && bad++ == 0) first_bad = i;
+        if (!ok && bad++ == 0)
+            first_bad = i;
     }
     INFO("first malformed event at index " << first_bad);
     REQUIRE(bad == 0);
@@ -82,6 +82,5 @@ struct ScopedHandler {
     int signal_;
     struct sigaction old_ {};
 };
-
 
 } // namespace forklore::test

@@ -27,7 +27,8 @@ using namespace std::chrono_literals;
 template <class Condition> bool eventually(Condition condition) {
     auto deadline = std::chrono::steady_clock::now() + 10s;
     while (std::chrono::steady_clock::now() < deadline) {
-        if (condition()) return true;
+        if (condition())
+            return true;
         std::this_thread::sleep_for(1ms);
     }
     return condition();
@@ -42,22 +43,27 @@ struct Pipe {
         write_end = fds[1];
     }
     ~Pipe() {
-        if (read_end >= 0) ::close(read_end);
+        if (read_end >= 0)
+            ::close(read_end);
         close_write();
     }
     void close_write() {
-        if (write_end >= 0) ::close(write_end);
+        if (write_end >= 0)
+            ::close(write_end);
         write_end = -1;
     }
     template <class T> void send(const T& value) const {
-        if (::write(write_end, &value, sizeof value) != sizeof value) ::_exit(98);
+        if (::write(write_end, &value, sizeof value) != sizeof value)
+            ::_exit(98);
     }
     // Reads one value; nullopt when the writers are gone or nothing came for ten seconds.
     template <class T> std::optional<T> receive() const {
         pollfd ready{read_end, POLLIN, 0};
-        if (::poll(&ready, 1, 10'000) != 1) return std::nullopt;
+        if (::poll(&ready, 1, 10'000) != 1)
+            return std::nullopt;
         T value{};
-        if (::read(read_end, &value, sizeof value) != sizeof value) return std::nullopt;
+        if (::read(read_end, &value, sizeof value) != sizeof value)
+            return std::nullopt;
         return value;
     }
 };
@@ -65,7 +71,8 @@ struct Pipe {
 // fork() whose child is killed when the forking thread dies: nothing outlives a killed test.
 inline pid_t fork_tied_to_parent() {
     pid_t pid = ::fork();
-    if (pid == 0) ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (pid == 0)
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     return pid;
 }
 
@@ -75,7 +82,8 @@ inline pid_t fork_tied_to_parent() {
 class ChildProcess {
   public:
     template <class Body> explicit ChildProcess(Body body) {
-        if (live_count_++ == 0) ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+        if (live_count_++ == 0)
+            ::prctl(PR_SET_CHILD_SUBREAPER, 1);
         pid_ = fork_tied_to_parent();
         if (pid_ == 0) {
             ::setpgid(0, 0);
@@ -86,7 +94,8 @@ class ChildProcess {
             }
             ::_exit(0);
         }
-        if (pid_ > 0) ::setpgid(pid_, pid_); // also here: no race with the kill below
+        if (pid_ > 0)
+            ::setpgid(pid_, pid_); // also here: no race with the kill below
         REQUIRE(pid_ > 0);
     }
     ~ChildProcess() {
@@ -95,7 +104,8 @@ class ChildProcess {
             while (::waitpid(-pid_, nullptr, __WALL) > 0 || errno == EINTR) {
             }
         }
-        if (--live_count_ == 0) ::prctl(PR_SET_CHILD_SUBREAPER, 0);
+        if (--live_count_ == 0)
+            ::prctl(PR_SET_CHILD_SUBREAPER, 0);
     }
     ChildProcess(const ChildProcess&) = delete;
     ChildProcess& operator=(const ChildProcess&) = delete;
@@ -108,7 +118,8 @@ class ChildProcess {
 };
 
 [[noreturn]] inline void sleep_forever() {
-    for (;;) ::pause();
+    for (;;)
+        ::pause();
 }
 
 inline bool blocked_in(pid_t pid, pid_t tid, long syscall) {

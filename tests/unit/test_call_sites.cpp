@@ -1,9 +1,9 @@
 // Where events were recorded: each probe's CallSite names the caller's line, in a path relative
 // to the source tree; the channel keeps the paths; run records carry "file" and "line" through
 // both readers; records of event schema 2 (no locations) still open.
-#include "sim/protocol/channel.hpp"
 #include "sim/probe/probe.hpp"
 #include "sim/probe/probe_locks.hpp"
+#include "sim/protocol/channel.hpp"
 #include "sim/record/record.hpp"
 
 #include <catch2/catch.hpp>

@@ -61,8 +61,7 @@ TEST_CASE("cgroup mounts are read from mountinfo, with their controllers", "[cgr
     CHECK(combined[1].root == "/sub");
 }
 
-TEST_CASE("/proc/self/cgroup gives a path per controller, and the v2 one under \"\"",
-          "[cgroup]") {
+TEST_CASE("/proc/self/cgroup gives a path per controller, and the v2 one under \"\"", "[cgroup]") {
     auto self = parse_self_cgroups(kHybridSelf);
     CHECK(self.at("memory") == "/process_api/6e99");
     CHECK(self.at("pids") == "/");
@@ -92,7 +91,8 @@ TEST_CASE("the plan takes v1 controllers and the v2 hierarchy for killing (hybri
     CHECK(plan.directories[0].controllers.empty());
     std::map<std::string, std::string> parent_of;
     for (const auto& directory : plan.directories)
-        for (const auto& controller : directory.controllers) parent_of[controller] = directory.parent;
+        for (const auto& controller : directory.controllers)
+            parent_of[controller] = directory.parent;
     CHECK(parent_of.at("pids") == "/sys/fs/cgroup/pids");
     CHECK(parent_of.at("memory") == "/sys/fs/cgroup/memory/process_api/6e99");
     CHECK(parent_of.at("cpu") == "/sys/fs/cgroup/cpu");
@@ -127,8 +127,8 @@ TEST_CASE("a v2 cgroup gets its limits, reads its counters and is killed with cg
     put(parent / "cgroup.subtree_control", "");
     const std::filesystem::path child = parent / "forklore-test-1";
     std::filesystem::create_directory(child);
-    for (const char* file : {"pids.max", "memory.max", "memory.swap.max", "cpu.weight",
-                             "cgroup.kill", "cgroup.procs"})
+    for (const char* file :
+         {"pids.max", "memory.max", "memory.swap.max", "cpu.weight", "cgroup.kill", "cgroup.procs"})
         put(child / file, "");
     put(child / "pids.events", "max 5\n");
     put(child / "pids.current", "42\n");
@@ -164,7 +164,8 @@ TEST_CASE("a v2 cgroup gets its limits, reads its counters and is killed with cg
 
         bool tasks_by_kernel = false;
         for (const auto& e : cgroup.enforcement())
-            if (e.limit == "tasks") tasks_by_kernel = e.by_kernel && e.mechanism == "cgroup v2 pids.max";
+            if (e.limit == "tasks")
+                tasks_by_kernel = e.by_kernel && e.mechanism == "cgroup v2 pids.max";
         CHECK(tasks_by_kernel);
 
         CHECK(cgroup.kill_all(100).empty()); // no member
@@ -173,8 +174,7 @@ TEST_CASE("a v2 cgroup gets its limits, reads its counters and is killed with cg
     std::filesystem::remove_all(parent);
 }
 
-TEST_CASE("without a writable hierarchy a run gets no cgroup, and its notes say why",
-          "[cgroup]") {
+TEST_CASE("without a writable hierarchy a run gets no cgroup, and its notes say why", "[cgroup]") {
     CgroupPlan plan;
     plan.directories.push_back({"/proc/forklore-no-such-parent", 1, {"pids"}});
     RunCgroup cgroup = RunCgroup::create("forklore-test-2", CgroupSettings{}, plan);
@@ -186,15 +186,20 @@ TEST_CASE("without a writable hierarchy a run gets no cgroup, and its notes say 
 }
 
 TEST_CASE("a real run's cgroups are made beneath the runner's own and removed", "[cgroup]") {
-    if (geteuid() != 0) return; // an unprivileged user gets no v1 cgroup: nothing to check
+    if (geteuid() != 0)
+        return; // an unprivileged user gets no v1 cgroup: nothing to check
     CgroupSettings settings;
     settings.max_tasks = 8;
-    RunCgroup cgroup = RunCgroup::create("forklore-" + std::to_string(getpid()) + "-unit", settings);
-    if (!cgroup.active()) return; // a machine without cgroups: the fallback, tested above
+    RunCgroup cgroup =
+        RunCgroup::create("forklore-" + std::to_string(getpid()) + "-unit", settings);
+    if (!cgroup.active())
+        return; // a machine without cgroups: the fallback, tested above
     std::vector<std::string> made = cgroup.directories();
-    for (const auto& directory : made) CHECK(std::filesystem::is_directory(directory));
+    for (const auto& directory : made)
+        CHECK(std::filesystem::is_directory(directory));
     CHECK(cgroup.members().empty());
     CHECK(cgroup.read().tasks == 0);
     cgroup.remove();
-    for (const auto& directory : made) CHECK_FALSE(std::filesystem::exists(directory));
+    for (const auto& directory : made)
+        CHECK_FALSE(std::filesystem::exists(directory));
 }

@@ -1,27 +1,27 @@
 // The shared-memory event channel: create/attach, order and fields, truncation, and a full
 // channel (which must never block, wrap or lose an exit). Recording from many threads, forked
 // children and signal handlers at once: test_channel_concurrency.cpp.
+#include "channel_helpers.hpp"
+#include "sim/probe/probe.hpp"
 #include "sim/protocol/channel.hpp"
 #include "sim/protocol/events.hpp"
-#include "sim/probe/probe.hpp"
-#include "channel_helpers.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/time.h>
 #include <sys/wait.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <cerrno>
-#include <cstddef>
+#include <chrono>
 #include <csignal>
+#include <cstddef>
 #include <cstring>
 #include <map>
 #include <new>
@@ -105,8 +105,7 @@ TEST_CASE("attach refuses an fd that holds no channel", "[channel]") {
         std::vector<unsigned char> garbage(8192);
         for (std::size_t i = 0; i < garbage.size(); ++i)
             garbage[i] = static_cast<unsigned char>(i * 131 + 7);
-        REQUIRE(write(fd, garbage.data(), garbage.size()) ==
-                static_cast<ssize_t>(garbage.size()));
+        REQUIRE(write(fd, garbage.data(), garbage.size()) == static_cast<ssize_t>(garbage.size()));
         CHECK_THROWS_AS(Channel::attach(fd), std::runtime_error);
         close(fd);
     }
@@ -174,8 +173,7 @@ TEST_CASE("events keep their order and every field", "[channel]") {
     CHECK(cursor == 6);
 }
 
-TEST_CASE("probe::record truncates long names and texts and always terminates them",
-          "[channel]") {
+TEST_CASE("probe::record truncates long names and texts and always terminates them", "[channel]") {
     Channel channel = Channel::create(16);
     InstalledChannel installed(&channel);
     CHECK(probe::installed_channel() == &channel);
@@ -213,7 +211,8 @@ TEST_CASE("probe::record truncates long names and texts and always terminates th
     char buffer[8];
     std::memset(buffer, 'x', sizeof buffer);
     copy_name(buffer, "ab");
-    for (std::size_t i = 2; i < sizeof buffer; ++i) CHECK(buffer[i] == '\0');
+    for (std::size_t i = 2; i < sizeof buffer; ++i)
+        CHECK(buffer[i] == '\0');
     copy_name(buffer, "abcdefghijk");
     CHECK(std::string(buffer) == "abcdefg");
     copy_name(buffer, nullptr);
@@ -236,7 +235,8 @@ TEST_CASE("a full channel counts drops and never blocks or wraps", "[channel]") 
 
     std::vector<Event> events = read_all(channel, false);
     REQUIRE(events.size() == 8);
-    for (int i = 0; i < 8; ++i) CHECK(events[i].arg0 == i); // the first 8, never overwritten
+    for (int i = 0; i < 8; ++i)
+        CHECK(events[i].arg0 == i); // the first 8, never overwritten
 
     // Reading does not free slots: the channel is a log, not a ring that wraps over readers.
     CHECK_FALSE(channel.record(make_event(EventKind::note, 1, 1, 100)));
@@ -254,7 +254,8 @@ TEST_CASE("a full channel keeps exits and intended signals in its reserve", "[ch
     // The verdict is judged from who exited and how: a channel full of lock events must not
     // turn a crashed child into a completed run.
     Channel channel = Channel::create(4);
-    for (int i = 0; i < 4; ++i) REQUIRE(channel.record(make_event(EventKind::note, 1, 1, i)));
+    for (int i = 0; i < 4; ++i)
+        REQUIRE(channel.record(make_event(EventKind::note, 1, 1, i)));
     CHECK_FALSE(channel.record(make_event(EventKind::lock_wait, 1, 1, 4)));
     CHECK(channel.record(make_event(EventKind::signal_sent, 1, 1, 5)));
     CHECK_FALSE(channel.record(make_event(EventKind::output, 1, 1, 6)));
@@ -267,7 +268,8 @@ TEST_CASE("a full channel keeps exits and intended signals in its reserve", "[ch
     std::vector<Event> events = read_all(channel, false);
     require_well_formed(events);
     REQUIRE(events.size() == 6);
-    for (int i = 0; i < 4; ++i) CHECK(events[i].arg0 == i);
+    for (int i = 0; i < 4; ++i)
+        CHECK(events[i].arg0 == i);
     CHECK(events[4].kind == EventKind::signal_sent);
     CHECK(events[5].kind == EventKind::process_exit);
     CHECK(events[5].seq == 5);

@@ -8,27 +8,27 @@
 // [SECTION] A writer that dies mid-event: the torn slot
 // [SECTION] Signal handlers: the handler and its trace check
 // [SECTION] Signals mid-record: from another thread, from an interval timer
+#include "channel_helpers.hpp"
+#include "sim/probe/probe.hpp"
 #include "sim/protocol/channel.hpp"
 #include "sim/protocol/events.hpp"
-#include "sim/probe/probe.hpp"
-#include "channel_helpers.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/time.h>
 #include <sys/wait.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <cerrno>
-#include <cstddef>
+#include <chrono>
 #include <csignal>
+#include <cstddef>
 #include <cstring>
 #include <map>
 #include <new>
@@ -54,10 +54,12 @@ TEST_CASE("recording from many threads keeps every event exactly once", "[channe
     std::vector<std::thread> threads;
     for (int t = 0; t < kThreads; ++t)
         threads.emplace_back([&, t] {
-            while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
+            while (!go.load(std::memory_order_acquire))
+                std::this_thread::yield();
             for (int i = 0; i < kPerThread; ++i) {
                 Event event = make_event(EventKind::note, 1, t, i, "racer", "concurrent");
-                if (!channel.record(event)) refused.fetch_add(1);
+                if (!channel.record(event))
+                    refused.fetch_add(1);
             }
             finished.fetch_add(1, std::memory_order_release);
         });
@@ -66,8 +68,10 @@ TEST_CASE("recording from many threads keeps every event exactly once", "[channe
     std::uint64_t cursor = 0;
     std::vector<Event> live;
     go.store(true, std::memory_order_release);
-    while (finished.load(std::memory_order_acquire) < kThreads) channel.read(cursor, live);
-    for (auto& thread : threads) thread.join();
+    while (finished.load(std::memory_order_acquire) < kThreads)
+        channel.read(cursor, live);
+    for (auto& thread : threads)
+        thread.join();
     channel.read(cursor, live); // what came after the last live read
     CHECK(refused.load() == 0);
 
@@ -84,9 +88,12 @@ TEST_CASE("recording from many threads keeps every event exactly once", "[channe
     std::size_t duplicates = 0, mixed = 0, out_of_order = 0, wrong_seq = 0, strangers = 0;
     for (std::size_t i = 0; i < live.size(); ++i) {
         const Event& e = live[i];
-        if (e.seq != i || final_read[i].seq != i) ++wrong_seq;
-        if (e.tid < 0 || e.tid >= kThreads) ++strangers;
-        if (!seen.insert({e.tid, e.arg0}).second) ++duplicates;
+        if (e.seq != i || final_read[i].seq != i)
+            ++wrong_seq;
+        if (e.tid < 0 || e.tid >= kThreads)
+            ++strangers;
+        if (!seen.insert({e.tid, e.arg0}).second)
+            ++duplicates;
         // Fields of one event belong together (no mix of two writers).
         if (e.object != 0xabc0u + static_cast<std::uint64_t>(e.arg0) || e.arg1 != -e.arg0 ||
             e.time_ns != 1000 + e.arg0 || std::strcmp(e.text, "concurrent") != 0 ||
@@ -94,7 +101,8 @@ TEST_CASE("recording from many threads keeps every event exactly once", "[channe
             ++mixed;
         // One thread's events keep that thread's order.
         auto [it, first] = last_counter.try_emplace(e.tid, e.arg0);
-        if (first ? e.arg0 != 0 : e.arg0 != it->second + 1) ++out_of_order;
+        if (first ? e.arg0 != 0 : e.arg0 != it->second + 1)
+            ++out_of_order;
         it->second = e.arg0;
     }
     CHECK(wrong_seq == 0);
@@ -171,7 +179,8 @@ TEST_CASE("forked children record through the inherited mapping", "[channel]") {
         INFO("child " << pid);
         const auto& counters = by_child[pid];
         REQUIRE(counters.size() == static_cast<std::size_t>(kPerChild));
-        for (int i = 0; i < kPerChild; ++i) CHECK(counters[i] == i); // in order, once each
+        for (int i = 0; i < kPerChild; ++i)
+            CHECK(counters[i] == i); // in order, once each
     }
 }
 
@@ -185,11 +194,12 @@ TEST_CASE("a writer that dies mid-event leaves a torn slot that only a final rea
     // The child hands record() an event whose last bytes lie on an unreadable page: the slot is
     // claimed, partly written, and the child dies before it can commit it.
     const long page = sysconf(_SC_PAGESIZE);
-    void* pages = mmap(nullptr, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void* pages =
+        mmap(nullptr, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     REQUIRE(pages != MAP_FAILED);
     REQUIRE(mprotect(static_cast<char*>(pages) + page, page, PROT_NONE) == 0);
-    auto* event = reinterpret_cast<Event*>(static_cast<char*>(pages) + page -
-                                           offsetof(Event, text));
+    auto* event =
+        reinterpret_cast<Event*>(static_cast<char*>(pages) + page - offsetof(Event, text));
     std::memset(event, 0, offsetof(Event, text));
     event->kind = EventKind::note;
 
@@ -268,8 +278,10 @@ void check_trace(const Channel& channel, int main_events, int handled) {
         if (e.kind != EventKind::note) {
             ++strangers;
         } else if (e.object == 0) {
-            if (std::strcmp(e.name, "loop") != 0 || e.text[0] != '\0') ++mangled;
-            if (e.arg0 != next_main++) ++main_out_of_order;
+            if (std::strcmp(e.name, "loop") != 0 || e.text[0] != '\0')
+                ++mangled;
+            if (e.arg0 != next_main++)
+                ++main_out_of_order;
         } else if (e.object == 1) {
             if (std::strcmp(e.name, "handler") != 0 ||
                 std::strcmp(e.text, "recorded in a signal handler") != 0)
@@ -286,7 +298,8 @@ void check_trace(const Channel& channel, int main_events, int handled) {
     // Every handler call is there exactly once (in call order when one thread took them all).
     std::sort(handler_indices.begin(), handler_indices.end());
     std::vector<std::int64_t> expected(static_cast<std::size_t>(handled));
-    for (int i = 0; i < handled; ++i) expected[static_cast<std::size_t>(i)] = i;
+    for (int i = 0; i < handled; ++i)
+        expected[static_cast<std::size_t>(i)] = i;
     CHECK(handler_indices == expected);
 }
 
@@ -319,7 +332,8 @@ TEST_CASE("signal handlers record while the interrupted thread is recording", "[
                 std::this_thread::yield();
         }
     });
-    while (g_handled.load(std::memory_order_acquire) == 0) std::this_thread::yield();
+    while (g_handled.load(std::memory_order_acquire) == 0)
+        std::this_thread::yield();
     int main_events = 0;
     while (main_events < kMaxMainEvents &&
            (main_events < kMainEvents || g_handled.load(std::memory_order_relaxed) < kMinSignals))
@@ -327,7 +341,8 @@ TEST_CASE("signal handlers record while the interrupted thread is recording", "[
     main_done.store(true, std::memory_order_release);
     sender.join();
     // A signal sent last may still be on its way.
-    while (g_handled.load(std::memory_order_acquire) < sent.load()) std::this_thread::yield();
+    while (g_handled.load(std::memory_order_acquire) < sent.load())
+        std::this_thread::yield();
 
     const int handled = g_handled.load();
     CHECK(handled == sent.load());
@@ -347,7 +362,8 @@ TEST_CASE("an interval timer's SIGALRM records into the channel mid-loop", "[cha
     timer.it_interval.tv_usec = 50;
     timer.it_value.tv_usec = 50;
     REQUIRE(setitimer(ITIMER_REAL, &timer, nullptr) == 0);
-    for (int i = 0; i < kMainEvents; ++i) probe::record(EventKind::note, 0, i, 0, "loop");
+    for (int i = 0; i < kMainEvents; ++i)
+        probe::record(EventKind::note, 0, i, 0, "loop");
     // Keep recording until some signals have certainly arrived (slow machines, sanitizers).
     int main_events = kMainEvents;
     while (g_handled.load() < 20 && main_events < kMainEvents + 50000)
@@ -355,7 +371,8 @@ TEST_CASE("an interval timer's SIGALRM records into the channel mid-loop", "[cha
     itimerval off{};
     REQUIRE(setitimer(ITIMER_REAL, &off, nullptr) == 0);
     // A handler running on another thread (if any) finishes before the trace is read.
-    while (g_handled.load(std::memory_order_acquire) < g_started.load()) std::this_thread::yield();
+    while (g_handled.load(std::memory_order_acquire) < g_started.load())
+        std::this_thread::yield();
 
     const int handled = g_handled.load();
     CHECK(handled > 0);

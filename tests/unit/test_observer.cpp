@@ -37,7 +37,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-
 // A process-shared mutex in memory every forked process of the test shares.
 class SharedMutex {
   public:
@@ -265,7 +264,8 @@ TEST_CASE("observer: a zombie in the sandbox", "[observer]") {
     Pipe report;
     ChildProcess host([&] {
         pid_t child = fork_tied_to_parent();
-        if (child == 0) ::_exit(5);
+        if (child == 0)
+            ::_exit(5);
         report.send(child);
         sleep_forever(); // never reaps it
     });
@@ -289,7 +289,8 @@ TEST_CASE("observer: a zombie in the sandbox", "[observer]") {
     CHECK(process.state == 'Z');
     CHECK(process.exit_code == (5 << 8));
     CHECK(process.infrastructure); // a direct child of the host is, by position, the reaper
-    for (const auto& thread : process.threads) CHECK(thread.wait == WaitKind::zombie);
+    for (const auto& thread : process.threads)
+        CHECK(thread.wait == WaitKind::zombie);
 }
 
 TEST_CASE("observer: a child forked by a second thread of the host is found", "[observer]") {
@@ -297,7 +298,8 @@ TEST_CASE("observer: a child forked by a second thread of the host is found", "[
     ChildProcess host([&] {
         std::thread forker([&] {
             pid_t child = fork_tied_to_parent();
-            if (child == 0) sleep_forever();
+            if (child == 0)
+                sleep_forever();
             report.send(child);
             sleep_forever();
         });

@@ -1,6 +1,6 @@
 // What the runner keeps of a stream: the head and the tail, with exact counts of what it dropped.
-#include "sim/run/output_capture.hpp"
 #include "sim/record/record.hpp"
+#include "sim/run/output_capture.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -75,10 +75,10 @@ TEST_CASE("output capture: cuts move to a line's end and the counts stay exact",
 }
 
 TEST_CASE("output capture: a tail that starts a line is not cut", "[output]") {
-    OutputCapture capture(20); // head 10, tail 10
-    capture.append("0123456789");               // the head, exactly
-    capture.append("dropped dropped\n");        // dropped, ending a line
-    capture.append("tail line\n");              // the tail, exactly: a whole line
+    OutputCapture capture(20);           // head 10, tail 10
+    capture.append("0123456789");        // the head, exactly
+    capture.append("dropped dropped\n"); // dropped, ending a line
+    capture.append("tail line\n");       // the tail, exactly: a whole line
     CHECK(capture.dropped() == 16);
     CHECK(capture.text("stderr") == "0123456789\n" + marker(16, "stderr") + "tail line\n");
 }
@@ -87,7 +87,9 @@ TEST_CASE("output capture: no cut splits a UTF-8 sequence", "[output]") {
     // "é" is two bytes (C3 A9), "€" three (E2 82 AC). With no newline near, the head ends before a
     // sequence it would split, and the tail starts after the continuation bytes it begins with.
     OutputCapture capture(20); // head 10, tail 10
-    std::string all = "abcdefghi\xC3\xA9" + std::string(100, 'x') + "\xE2\x82\xAC" "12345678";
+    std::string all = "abcdefghi\xC3\xA9" + std::string(100, 'x') +
+                      "\xE2\x82\xAC"
+                      "12345678";
     capture.append(all);
     const std::string text = capture.text("stdout");
     // The head is 9 bytes (the é would be split at 10); the tail's first two bytes are the end
@@ -99,7 +101,8 @@ TEST_CASE("output capture: no cut splits a UTF-8 sequence", "[output]") {
 
 TEST_CASE("output capture: the ring keeps the last bytes across many small writes", "[output]") {
     OutputCapture capture(8); // head 4, tail 4
-    for (char c = 'a'; c <= 'z'; ++c) capture.append(std::string(1, c));
+    for (char c = 'a'; c <= 'z'; ++c)
+        capture.append(std::string(1, c));
     CHECK(capture.written() == 26);
     CHECK(capture.dropped() == 18);
     CHECK(capture.text("stdout") == "abcd\n" + marker(18) + "wxyz");
@@ -140,8 +143,8 @@ TEST_CASE("byte sizes: digits with K, M or G, nothing else", "[output]") {
     CHECK(parse_byte_size("1M") == 1u << 20);
     CHECK(parse_byte_size("1m") == 1u << 20);
     CHECK(parse_byte_size("2G") == 2ULL << 30);
-    for (const char* bad : {"", "abc", "1.5M", "-1", "1MB", "M", "1 M", "1T", "99999999999999999999",
-                            "20000000000G"}) {
+    for (const char* bad : {"", "abc", "1.5M", "-1", "1MB", "M", "1 M", "1T",
+                            "99999999999999999999", "20000000000G"}) {
         INFO(bad);
         CHECK_FALSE(parse_byte_size(bad));
     }

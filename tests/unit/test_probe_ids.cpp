@@ -13,9 +13,9 @@
 // [SECTION] In a vfork child made by probe::vfork_exec
 // [SECTION] In a new PID namespace, where the pid repeats
 // [SECTION] Once warm: no system call at all
+#include "sim/probe/probe.hpp"
 #include "sim/protocol/channel.hpp"
 #include "sim/protocol/events.hpp"
-#include "sim/probe/probe.hpp"
 
 #include <catch2/catch.hpp>
 

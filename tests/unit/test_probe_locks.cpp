@@ -1,10 +1,10 @@
 // The lock probes record a wait only when the thread is about to block: a lock taken at once is
 // lock_acquired then lock_released; a lock held by another thread is lock_wait (before the
 // blocking call, so a wait that never ends is in the trace), then lock_acquired once it comes.
-#include "sim/protocol/channel.hpp"
-#include "sim/protocol/events.hpp"
 #include "sim/probe/probe.hpp"
 #include "sim/probe/probe_locks.hpp"
+#include "sim/protocol/channel.hpp"
+#include "sim/protocol/events.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -27,7 +27,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-
 constexpr long futex_syscall = 202, read_syscall = 0;
 
 pthread_mutex_t g_stack_test_mutex = PTHREAD_MUTEX_INITIALIZER;
@@ -97,8 +96,8 @@ bool has_frame(const ThreadStack& stack, const std::string& text) {
 std::string describe(const ThreadStack& stack) {
     std::string text = stack.thread_name + " (" + std::to_string(stack.tid) + ")" + stack.error;
     for (const auto& frame : stack.frames)
-        text += "\n  " + frame.function + "+" + std::to_string(frame.offset) + " in " +
-                frame.module;
+        text +=
+            "\n  " + frame.function + "+" + std::to_string(frame.offset) + " in " + frame.module;
     return text;
 }
 
@@ -149,7 +148,8 @@ TEST_CASE("stacks: the threads of a child blocked on a mutex and on a pipe", "[s
     }
 
     SECTION("a frame limit") {
-        for (const auto& stack : capture_stacks(pid, {}, 2)) CHECK(stack.frames.size() <= 2);
+        for (const auto& stack : capture_stacks(pid, {}, 2))
+            CHECK(stack.frames.size() <= 2);
     }
 }
 

@@ -11,10 +11,10 @@
 // [SECTION] Explanations from /proc and native stacks
 // [SECTION] The command line as a knob, and an armed timerfd
 // [SECTION] Threads that bear only their program's name
-#include "sim/probe/exec_program.hpp"
-#include "sim/verdict/explain.hpp"
-#include "sim/record/process_records.hpp"
 #include "sim/observe/proc_files.hpp"
+#include "sim/probe/exec_program.hpp"
+#include "sim/record/process_records.hpp"
+#include "sim/verdict/explain.hpp"
 #include "sim/verdict/thread_names.hpp"
 #include "sim/verdict/verdict.hpp"
 
@@ -67,7 +67,8 @@ ProcessSnapshot zombie(ProcessSnapshot p, int wait_status) {
 
 // The sandbox's reaper: pid 1, infrastructure, always in wait4.
 ProcessSnapshot reaper() {
-    ProcessSnapshot p = process(1, 0, "/bin/forklore-host", 0x7ff0, {waiting_for_child(1, "forklore-reaper", -1)});
+    ProcessSnapshot p =
+        process(1, 0, "/bin/forklore-host", 0x7ff0, {waiting_for_child(1, "forklore-reaper", -1)});
     p.infrastructure = true;
     return p;
 }
@@ -82,7 +83,8 @@ Snapshot at_ms(std::int64_t ms, std::vector<ProcessSnapshot> processes) {
 
 const ProcessRecord* find(const std::vector<ProcessRecord>& records, pid_t ns_pid) {
     for (const auto& r : records)
-        if (r.ns_pid == ns_pid) return &r;
+        if (r.ns_pid == ns_pid)
+            return &r;
     return nullptr;
 }
 
@@ -115,20 +117,19 @@ TEST_CASE("the samples alone give the process tree: forks, execs, exits", "[reco
     ProcessHistory history;
     history.observe(at_ms(1, {reaper(), process(2, 1, python, 0xA0, {thread(2, "python3")})}));
     // Process 2 forks process 3 (a copy: same program, same stack) and starts a thread.
-    history.observe(at_ms(3, {reaper(),
-                              process(2, 1, python, 0xA0,
-                                      {waiting_for_child(2, "python3", 3), thread(4, "python3")}),
-                              process(3, 2, python, 0xA0, {thread(3, "python3")})}));
+    history.observe(at_ms(
+        3, {reaper(),
+            process(2, 1, python, 0xA0, {waiting_for_child(2, "python3", 3), thread(4, "python3")}),
+            process(3, 2, python, 0xA0, {thread(3, "python3")})}));
     // Process 3 execs sh: a new stack address, a new program.
-    history.observe(at_ms(5, {reaper(),
-                              process(2, 1, python, 0xA0,
-                                      {waiting_for_child(2, "python3", 3), thread(4, "python3")}),
-                              process(3, 2, "/usr/bin/dash", 0xB0, {thread(3, "sh")})}));
+    history.observe(at_ms(
+        5, {reaper(),
+            process(2, 1, python, 0xA0, {waiting_for_child(2, "python3", 3), thread(4, "python3")}),
+            process(3, 2, "/usr/bin/dash", 0xB0, {thread(3, "sh")})}));
     // It exits with code 3; its parent has not reaped it yet.
-    history.observe(at_ms(7, {reaper(),
-                              process(2, 1, python, 0xA0, {thread(2, "python3")}),
-                              zombie(process(3, 2, "/usr/bin/dash", 0xB0, {thread(3, "sh")}),
-                                     3 << 8)}));
+    history.observe(
+        at_ms(7, {reaper(), process(2, 1, python, 0xA0, {thread(2, "python3")}),
+                  zombie(process(3, 2, "/usr/bin/dash", 0xB0, {thread(3, "sh")}), 3 << 8)}));
     // Reaped by process 2 (which records nothing), then process 2 ends too.
     history.observe(at_ms(9, {reaper(), process(2, 1, python, 0xA0, {thread(2, "python3")})}));
 
@@ -154,7 +155,8 @@ TEST_CASE("the samples alone give the process tree: forks, execs, exits", "[reco
     CHECK(parent->name == "python3");
     CHECK(parent->program == python);
     CHECK(parent->start_ns == 1 * kMs);
-    CHECK(parent->threads == std::vector<std::pair<pid_t, std::string>>{{2, "python3"}, {4, "python3"}});
+    CHECK(parent->threads ==
+          std::vector<std::pair<pid_t, std::string>>{{2, "python3"}, {4, "python3"}});
     // Its parent, the reaper, runs another program: it exec'd before the first sample saw it.
     REQUIRE(parent->execs.size() == 1);
     CHECK(parent->execs[0].program == python);
@@ -188,8 +190,9 @@ TEST_CASE("the samples alone give the process tree: forks, execs, exits", "[reco
 TEST_CASE("a process reaped unseen ends with an unknown status, not killed by the runner",
           "[records][exec]") {
     ProcessHistory history;
-    history.observe(at_ms(1, {reaper(), process(2, 1, "/bin/sh", 0xA0, {waiting_for_child(2, "sh", 3)}),
-                              process(3, 2, "/bin/sleep", 0xC0, {thread(3, "sleep", WaitKind::sleep)})}));
+    history.observe(
+        at_ms(1, {reaper(), process(2, 1, "/bin/sh", 0xA0, {waiting_for_child(2, "sh", 3)}),
+                  process(3, 2, "/bin/sleep", 0xC0, {thread(3, "sleep", WaitKind::sleep)})}));
     history.observe(at_ms(4, {reaper(), process(2, 1, "/bin/sh", 0xA0, {thread(2, "sh")})}));
 
     SECTION("the run ended on its own") {
@@ -220,11 +223,14 @@ TEST_CASE("a process reaped unseen ends with an unknown status, not killed by th
 
 TEST_CASE("an exec seen mid-way and the exec event are one exec", "[records][exec]") {
     ProcessHistory history;
-    history.observe(at_ms(1, {reaper(), process(2, 1, "/bin/forklore-host", 0xA0, {thread(2, "main")})}));
+    history.observe(
+        at_ms(1, {reaper(), process(2, 1, "/bin/forklore-host", 0xA0, {thread(2, "main")})}));
     // Inside execve: the new program, its stack not placed yet.
-    history.observe(at_ms(3, {reaper(), process(2, 1, "/usr/bin/python3.11", 0xB0, {thread(2, "python3")})}));
+    history.observe(
+        at_ms(3, {reaper(), process(2, 1, "/usr/bin/python3.11", 0xB0, {thread(2, "python3")})}));
     // Placed: the stack moved, the program is the same.
-    history.observe(at_ms(5, {reaper(), process(2, 1, "/usr/bin/python3.11", 0xB8, {thread(2, "python3")})}));
+    history.observe(
+        at_ms(5, {reaper(), process(2, 1, "/usr/bin/python3.11", 0xB8, {thread(2, "python3")})}));
     REQUIRE(history.processes().size() == 2);
     CHECK(history.processes()[1].programs.size() == 2);
 
@@ -234,7 +240,7 @@ TEST_CASE("an exec seen mid-way and the exec event are one exec", "[records][exe
     const ProcessRecord* main_process = find(records, 2);
     REQUIRE(main_process != nullptr);
     REQUIRE(main_process->execs.size() == 1);
-    CHECK(main_process->execs[0].t_ns == 2 * kMs);           // the trace's time
+    CHECK(main_process->execs[0].t_ns == 2 * kMs);                  // the trace's time
     CHECK(main_process->execs[0].program == "/usr/bin/python3.11"); // /proc's program
     // After the exec, /proc's thread names are the truth, not the trace's.
     CHECK(main_process->threads == std::vector<std::pair<pid_t, std::string>>{{2, "python3"}});
@@ -259,13 +265,16 @@ TEST_CASE("an orphaned mutex without events names the address, the waiter and th
     std::vector<ThreadStack> stacks(1);
     stacks[0].tid = 4 + kHostOffset;
     stacks[0].frames = {frame("__lll_lock_wait", "libc.so.6"),
-                        frame("___pthread_mutex_lock", "libc.so.6"), frame("main", "orphaned_mutex")};
+                        frame("___pthread_mutex_lock", "libc.so.6"),
+                        frame("main", "orphaned_mutex")};
     Verdict verdict = explain_deadlock(snapshot, {}, 0, stacks);
     REQUIRE(verdict.kind == VerdictKind::deadlocked);
     REQUIRE(verdict.reason == DeadlockReason::orphaned_lock);
     CHECK_THAT(verdict.explanation, Contains("mutex at 0x55d0c0a0"));
-    CHECK_THAT(verdict.explanation, Contains("'main' (tid 4) of process 4")); // its comm is only the program's name
-    CHECK_THAT(verdict.explanation, Contains("thread 'holder' (tid 3), which exists only in process 2"));
+    CHECK_THAT(verdict.explanation,
+               Contains("'main' (tid 4) of process 4")); // its comm is only the program's name
+    CHECK_THAT(verdict.explanation,
+               Contains("thread 'holder' (tid 3), which exists only in process 2"));
     CHECK_THAT(verdict.explanation, Contains("the parent of process 4"));
     CHECK_THAT(verdict.explanation, Contains("nothing recorded how it was made"));
     REQUIRE_FALSE(verdict.wait_for.empty());
@@ -286,8 +295,9 @@ TEST_CASE("an owner tid that lives nowhere is said to no longer exist", "[verdic
 
 TEST_CASE("a Python lock taken in a forked child is ownerless, said so from its stack",
           "[verdict][exec]") {
-    ProcessSnapshot parent = process(2, 1, "/usr/bin/python3.11", 0xA0,
-                                     {waiting_for_child(2, "python3", 4), on_futex(3, "python3", 0x7f00)});
+    ProcessSnapshot parent =
+        process(2, 1, "/usr/bin/python3.11", 0xA0,
+                {waiting_for_child(2, "python3", 4), on_futex(3, "python3", 0x7f00)});
     ProcessSnapshot child =
         process(4, 2, "/usr/bin/python3.11", 0xA0, {on_futex(4, "python3", 0x2a00)});
     std::vector<ThreadStack> stacks(1);
@@ -359,11 +369,13 @@ TEST_CASE("threads that bear only their program's name are called main and threa
           "[verdict][exec][names]") {
     // As Debian's python3 runs a script: the executable is python3.11, the command's first word
     // python3, and the kernel calls every thread the program never named 'python3'.
-    ProcessSnapshot parent = process(2, 1, "/usr/bin/python3.11", 0xA0,
-                                     {waiting_for_child(2, "python3", 4), on_futex(3, "python3", 0x7f00),
-                                      on_futex(5, "printer", 0x7f80)});
+    ProcessSnapshot parent =
+        process(2, 1, "/usr/bin/python3.11", 0xA0,
+                {waiting_for_child(2, "python3", 4), on_futex(3, "python3", 0x7f00),
+                 on_futex(5, "printer", 0x7f80)});
     parent.command = "/usr/bin/python3 lock_at_fork.py";
-    ProcessSnapshot child = process(4, 2, "/usr/bin/python3.11", 0xA0, {on_futex(4, "python3", 0x2a00)});
+    ProcessSnapshot child =
+        process(4, 2, "/usr/bin/python3.11", 0xA0, {on_futex(4, "python3", 0x2a00)});
     child.command = parent.command;
     CHECK(has_program_name_only(parent, parent.threads[0]));
     CHECK(readable_thread_name(parent, parent.threads[0]) == "main");
@@ -375,8 +387,10 @@ TEST_CASE("threads that bear only their program's name are called main and threa
     REQUIRE(verdict.kind == VerdictKind::deadlocked);
     CHECK_THAT(verdict.explanation, !Contains("'python3'"));
     CHECK_THAT(verdict.explanation, Contains("Thread 'main' (tid 4) of process 4"));
-    for (const auto& edge : verdict.wait_for) CHECK(edge.waiter_thread != "python3");
-    for (const auto& state : verdict.stuck) CHECK(state.name != "python3");
+    for (const auto& edge : verdict.wait_for)
+        CHECK(edge.waiter_thread != "python3");
+    for (const auto& state : verdict.stuck)
+        CHECK(state.name != "python3");
 
     // A scenario's own threads (named by the probes) keep their names, and so does the sandbox.
     ProcessSnapshot scenario = process(6, 1, "/work/build/bin/forklore-host", 0xB0,

@@ -1,7 +1,7 @@
 // Which unix socket is the other end of which (sock_diag), and what the wait-for graph says about
 // a thread reading a socket: whoever holds the OTHER end can wake it, never its own inode.
-#include "sim/record/record.hpp"
 #include "sim/observe/unix_socket_peers.hpp"
+#include "sim/record/record.hpp"
 #include "sim/verdict/verdict.hpp"
 
 #include <catch2/catch.hpp>
@@ -36,7 +36,8 @@ struct SocketPair {
     SocketPair() { REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0); }
     ~SocketPair() {
         for (int fd : fds)
-            if (fd >= 0) ::close(fd);
+            if (fd >= 0)
+                ::close(fd);
     }
     void close_end(int index) {
         ::close(fds[index]);
@@ -90,7 +91,8 @@ TEST_CASE("unix socket peers: an accepted connection and its client", "[procfs][
     CHECK(peers[inode_of(accepted)] == inode_of(client));
     CHECK(peer_target_of(socket_target(inode_of(listener)), peers).empty()); // no peer: unknown
 
-    for (int fd : {accepted, client, listener}) ::close(fd);
+    for (int fd : {accepted, client, listener})
+        ::close(fd);
     ::unlink(socket_path.c_str());
     ::rmdir(path);
 }
@@ -105,7 +107,8 @@ TEST_CASE("unix socket peers: asked in another process's network namespace", "[p
             sleep_forever();
         }
         int fds[2];
-        if (::socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0) ::_exit(97);
+        if (::socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0)
+            ::_exit(97);
         struct stat status {};
         ::fstat(fds[0], &status);
         report.send(std::uint64_t{status.st_ino});
@@ -198,8 +201,8 @@ std::vector<WaitEdge> worker_graph(std::vector<OpenChannelEnd> main_ends,
     main_thread.wait = WaitKind::poll;
     main_thread.fd = -1;
     // The worker holds its own end, which a pipe reading of the graph would call a write end.
-    ProcessSnapshot worker = process_of(3, {reader_of("socket:[100]", peer)},
-                                        {{7, "socket:[100]", true, peer}});
+    ProcessSnapshot worker =
+        process_of(3, {reader_of("socket:[100]", peer)}, {{7, "socket:[100]", true, peer}});
     Snapshot snapshot;
     snapshot.detailed = true;
     snapshot.processes = {process_of(2, {main_thread}, std::move(main_ends)), worker};

@@ -18,12 +18,13 @@ namespace {
 
 // gui/widgets.hpp palette::waiting (210, 60, 60): the colour of a thread blocked on a lock.
 constexpr int kWaitingRed[3] = {210, 60, 60};
-constexpr int kTolerance = 12;        // antialiased edges and blending stay near the colour
+constexpr int kTolerance = 12;          // antialiased edges and blending stay near the colour
 constexpr long kMinWaitingPixels = 200; // a bar a few pixels high and some tens wide
 
 bool near_waiting_red(const unsigned char* pixel) {
     for (int c = 0; c < 3; ++c)
-        if (std::abs(static_cast<int>(pixel[c]) - kWaitingRed[c]) > kTolerance) return false;
+        if (std::abs(static_cast<int>(pixel[c]) - kWaitingRed[c]) > kTolerance)
+            return false;
     return true;
 }
 
@@ -66,8 +67,10 @@ int main(int argc, char** argv) {
     const long count = static_cast<long>(width) * height;
     for (long i = 0; i < count; ++i) {
         const unsigned char* pixel = pixels + i * 3;
-        colours.insert(static_cast<unsigned>(pixel[0]) << 16 | static_cast<unsigned>(pixel[1]) << 8 | pixel[2]);
-        if (near_waiting_red(pixel)) ++waiting;
+        colours.insert(static_cast<unsigned>(pixel[0]) << 16 |
+                       static_cast<unsigned>(pixel[1]) << 8 | pixel[2]);
+        if (near_waiting_red(pixel))
+            ++waiting;
     }
     stbi_image_free(pixels);
     std::printf("%s: %dx%d, %zu distinct colours, %ld pixels of the waiting red\n", path, width,
