@@ -205,8 +205,7 @@ void add_sandbox_options(CLI::App* command, SandboxOptions& options) {
                       "run without cgroups: limits are then sampled, not enforced by the kernel");
 }
 
-// What `run` and `exec` share after their own options: the output's size cap, the record as JSON
-// or in a file, the stacks, then the sandbox.
+// What `run` and `exec` share after their own options: output cap, record, stacks, sandbox.
 void add_output_and_sandbox_options(CLI::App* command, std::string& max_output, bool& json_output,
                                     std::string& out, bool& no_stacks, SandboxOptions& sandbox) {
     command->add_option("--max-output", max_output, kMaxOutputHelp);

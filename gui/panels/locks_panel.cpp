@@ -1,3 +1,6 @@
+// The Locks tab (locks_panel.hpp): the locks table, the file-locks table, their cells and tooltips.
+//
+// Index of this file:
 // [SECTION] selection
 // [SECTION] cells and tooltips
 // [SECTION] the locks table

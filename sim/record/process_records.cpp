@@ -1,3 +1,9 @@
+// The processes of a run (process_records.hpp): the history the samples saw, and one record a
+// process built from the trace and that history.
+//
+// Index of this file:
+// [SECTION] What the samples saw: the process history
+// [SECTION] Records: every process of the run, from the trace and the samples
 #include "sim/record/process_records.hpp"
 
 #include <algorithm>
@@ -6,9 +12,7 @@
 
 namespace forklore {
 
-// ---------------------------------------------------------------------------------------------
-// What the samples saw
-// ---------------------------------------------------------------------------------------------
+// [SECTION] What the samples saw: the process history ---------------------------------------------
 
 namespace {
 
@@ -109,9 +113,7 @@ void ProcessHistory::observe(const Snapshot& snapshot) {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Records
-// ---------------------------------------------------------------------------------------------
+// [SECTION] Records: every process of the run, from the trace and the samples ---------------------
 
 namespace {
 

@@ -13,6 +13,11 @@
 // No test asserts a time (the latency of the verdicts is measured in bench/); the deadlines
 // given are bounds, so that nothing can hang.
 #define CATCH_CONFIG_RUNNER
+//
+// Index of this file:
+// [SECTION] Helpers: the programs, the cgroup cap, the checks
+// [SECTION] Limits: fork, thread and memory bombs, a CPU spin, a flood of output
+// [SECTION] Escapes: daemons, ignored and stopping signals, the network, files outside
 #include "cli_run.hpp"
 
 #include <catch2/catch.hpp>
@@ -31,6 +36,8 @@
 #include <vector>
 
 extern char** environ;
+
+// [SECTION] Helpers: the programs, the cgroup cap, the checks -------------------------------------
 
 namespace {
 
@@ -124,6 +131,8 @@ std::vector<std::string> mode_options(const std::string& mode, std::vector<std::
 
 } // namespace
 
+// [SECTION] Limits: fork, thread and memory bombs, a CPU spin, a flood of output ------------------
+
 TEST_CASE("a fork bomb ends as limit from the kernel's counters while the machine forks on",
           "[containment]") {
     for (const std::string mode : kNamespaceModes) {
@@ -210,6 +219,8 @@ TEST_CASE("a flood of output ends at the output limit", "[containment]") {
     CHECK(run.record.value("limit", "") == "output");
     CHECK(run.record.value("stdout_bytes", 0ULL) > (4ULL << 20));
 }
+
+// [SECTION] Escapes: daemons, ignored and stopping signals, the network, files outside ------------
 
 TEST_CASE("a daemon that escapes with setsid and a double fork is named and killed",
           "[containment]") {

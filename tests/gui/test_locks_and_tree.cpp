@@ -1,6 +1,12 @@
 // The Locks tab and the Process tree tab over real run records: what their models hold (the
 // orphaned copy of file_lock, the two locks of a cycle, file locks from /proc/locks, how each
 // child was made and how it ended), and the panels drawn headless, clicked.
+//
+// Index of this file:
+// [SECTION] Helpers: records and the rows in them
+// [SECTION] The Locks tab's model
+// [SECTION] The Process tree's model
+// [SECTION] The panels drawn headless and clicked
 #include "gui/models/lock_table_model.hpp"
 #include "gui/models/process_tree_model.hpp"
 #include "gui/panels/locks_panel.hpp"
@@ -20,6 +26,8 @@ using namespace forklore;
 using namespace forklore::gui;
 using namespace forklore::gui::test;
 using Catch::Matchers::Contains;
+
+// [SECTION] Helpers: records and the rows in them -------------------------------------------------
 
 namespace {
 
@@ -69,6 +77,8 @@ ImVec2 centre(ImVec2 min, ImVec2 max) {
 }
 
 } // namespace
+
+// [SECTION] The Locks tab's model -----------------------------------------------------------------
 
 TEST_CASE("locks: the child's copy of file_lock is held by the parent's reader, and orphaned",
           "[gui][locks]") {
@@ -219,6 +229,8 @@ TEST_CASE("locks: file locks from /proc/locks name the holding and the waiting p
     CHECK(model.file_locks_seen_ns > 0);
 }
 
+// [SECTION] The Process tree's model --------------------------------------------------------------
+
 TEST_CASE("process tree: the orphaned record's child was made by fork, stuck, the culprit",
           "[gui][process_tree]") {
     auto record = recorded(kOrphanedLock);
@@ -286,6 +298,8 @@ TEST_CASE("process tree: spawn is an edge labelled spawn, a crash is a signal",
     CHECK_THAT(culprit->state_text, Contains("SIGABRT"));
     CHECK(culprit->state_label == "killed by SIGABRT");
 }
+
+// [SECTION] The panels drawn headless and clicked -------------------------------------------------
 
 TEST_CASE("locks and process tree panels draw headless over every record", "[gui][draw]") {
     HeadlessImGui ui;

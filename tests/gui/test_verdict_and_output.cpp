@@ -1,6 +1,13 @@
 // The Verdict and Output panels over real run records: the wait-for graph model names the
 // orphaned lock and the cycle, the event log filter keeps what it should, and both panels draw
 // headless and answer clicks.
+//
+// Index of this file:
+// [SECTION] Helpers: records and nodes
+// [SECTION] The wait-for graph model
+// [SECTION] The verdict headline
+// [SECTION] The event log model
+// [SECTION] The panels drawn headless and clicked
 #include "gui/models/event_log_model.hpp"
 #include "gui/models/wait_graph_model.hpp"
 #include "gui/panels/output_panel.hpp"
@@ -21,6 +28,8 @@ using namespace forklore;
 using namespace forklore::gui;
 using forklore::gui::test::HeadlessImGui;
 using forklore::gui::test::recorded;
+
+// [SECTION] Helpers: records and nodes ------------------------------------------------------------
 
 namespace {
 
@@ -63,6 +72,8 @@ float click_sweep(HeadlessImGui& gui, const Draw& draw, float x, float from, flo
 }
 
 } // namespace
+
+// [SECTION] The wait-for graph model --------------------------------------------------------------
 
 TEST_CASE("the orphaned lock's graph: the child's main thread waits for a lock held by 'reader' "
           "in the parent",
@@ -185,6 +196,8 @@ TEST_CASE("the wait-for graph's layout is deterministic and its boxes do not ove
     }
 }
 
+// [SECTION] The verdict headline ------------------------------------------------------------------
+
 TEST_CASE("verdict headline and expected versus actual", "[gui][verdict]") {
     auto orphaned = recorded(test::kOrphanedLock);
     CHECK(verdict_headline(orphaned->verdict) == "deadlocked / orphaned_lock");
@@ -204,6 +217,8 @@ TEST_CASE("verdict headline and expected versus actual", "[gui][verdict]") {
     wrong.expected.reset();
     CHECK(expectation_line(wrong).text.empty());
 }
+
+// [SECTION] The event log model -------------------------------------------------------------------
 
 TEST_CASE("the event log filter keeps only what is asked for", "[gui][output]") {
     auto record = recorded(test::kManyEvents);
@@ -300,6 +315,8 @@ TEST_CASE("event cells say what an event is about", "[gui][output]") {
     CHECK(saw_fork);
     CHECK(saw_lock);
 }
+
+// [SECTION] The panels drawn headless and clicked -------------------------------------------------
 
 TEST_CASE("the verdict and output panels draw every record headless", "[gui][verdict][output]") {
     HeadlessImGui gui(1280, 900);
