@@ -24,14 +24,14 @@ struct GroupWork {
     std::vector<std::pair<pid_t, std::string>> threads; // in order of appearance
     std::unordered_map<pid_t, std::int64_t> thread_start_ns, thread_exit_ns;
 
-    void add_thread(pid_t tid, std::string_view name) {
+    void add_thread(pid_t tid, std::string_view thread_name) {
         for (auto& [known, known_name] : threads)
             if (known == tid) {
                 if (known_name.empty())
-                    known_name = name;
+                    known_name = thread_name;
                 return;
             }
-        threads.emplace_back(tid, name);
+        threads.emplace_back(tid, thread_name);
     }
 };
 

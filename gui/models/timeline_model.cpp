@@ -110,9 +110,18 @@ std::size_t TimelineRow::first_ending_at_or_after(std::int64_t t_ns) const {
     return static_cast<std::size_t>(it - bars.begin());
 }
 
-std::size_t TimelineRow::first_starting_at_or_after(std::int64_t t_ns) const {
+std::size_t TimelineRow::first_starting_at_or_after(std::int64_t t_ns, std::size_t from) const {
+    // Exponential search: the answer lies in [from + step / 2, from + step] for the first step
+    // whose bar starts at or after t; then a binary search there.
+    std::size_t low = std::min(from, bars.size()), step = 1;
+    while (low + step < bars.size() && bars[low + step].start_ns < t_ns) {
+        low += step;
+        step *= 2;
+    }
+    const std::size_t high = std::min(bars.size(), low + step + 1);
     auto it =
-        std::lower_bound(bars.begin(), bars.end(), t_ns,
+        std::lower_bound(bars.begin() + static_cast<std::ptrdiff_t>(low),
+                         bars.begin() + static_cast<std::ptrdiff_t>(high), t_ns,
                          [](const TimelineBar& bar, std::int64_t t) { return bar.start_ns < t; });
     return static_cast<std::size_t>(it - bars.begin());
 }

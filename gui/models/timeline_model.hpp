@@ -104,8 +104,10 @@ struct TimelineRow {
 
     // Index of the first bar that ends at or after t (bars.size() when none).
     std::size_t first_ending_at_or_after(std::int64_t t_ns) const;
-    // Index of the first bar that starts at or after t (bars.size() when none).
-    std::size_t first_starting_at_or_after(std::int64_t t_ns) const;
+    // Index of the first bar at or after `from` that starts at or after t (bars.size() when none).
+    // It gallops from `from`, so a walk across the visible pixel columns costs the log of the
+    // bars per column, not of the whole row.
+    std::size_t first_starting_at_or_after(std::int64_t t_ns, std::size_t from = 0) const;
     // The kind that took most of the time of bars [first, last): what the thread was mostly doing
     // there (the more severe kind on a tie; the first bar's kind when none lasted at all).
     // Requires first < last <= bars.size().

@@ -225,7 +225,7 @@ static std::size_t walk_visible_bars(const TimelineRow& row, const Mapping& map,
         // Every bar that starts within this pixel column becomes one block.
         const double column_end = map.t(std::floor(x0) + 1);
         std::size_t j =
-            row.first_starting_at_or_after(static_cast<std::int64_t>(std::ceil(column_end)));
+            row.first_starting_at_or_after(static_cast<std::int64_t>(std::ceil(column_end)), i);
         j = std::max(j, i + 1);
         if (j - 1 > i && width(bars[j - 1]) >= kMinBarPx)
             --j; // a wide one is drawn on its own
@@ -332,8 +332,20 @@ void draw_hold_row(ImDrawList* draw, const TimelineRow& row, const Mapping& map,
                              std::min(x1, plot_max.x),
                              named,
                              bars[k].begin_event});
+            k = last + 1;
+            continue;
         }
-        k = last + 1;
+        // A narrow hold. Of the holds that start in its pixel column only the last can be wide
+        // (bars never overlap, so the others end before it starts): jump to that one's first
+        // segment, so a frame costs the visible columns, not the visible holds.
+        const double column_end = map.t(std::floor(x0) + 1);
+        std::size_t next =
+            row.first_starting_at_or_after(static_cast<std::int64_t>(std::ceil(column_end)), k);
+        if (next > 0)
+            --next;
+        while (next > 0 && bars[next - 1].begin_event == bars[next].begin_event)
+            --next;
+        k = std::max(last + 1, next);
     }
 }
 
