@@ -31,7 +31,8 @@ std::vector<std::size_t> wide_holds(const TimelineRow& row, const Mapping& map, 
     const auto& bars = row.bars;
     const double t_begin = map.t(plot_min.x), t_end = map.t(plot_max.x);
     std::vector<std::size_t> wide;
-    for (std::size_t k = row.first_ending_at_or_after(static_cast<std::int64_t>(std::floor(t_begin)));
+    for (std::size_t k =
+             row.first_ending_at_or_after(static_cast<std::int64_t>(std::floor(t_begin)));
          k < bars.size() && static_cast<double>(bars[k].start_ns) <= t_end;) {
         std::size_t last = k;
         while (last + 1 < bars.size() && bars[last + 1].begin_event == bars[k].begin_event)
@@ -97,12 +98,12 @@ TEST_CASE("timeline: the galloping search finds what std::lower_bound finds, fro
     for (int probe = 0; probe < 20000; ++probe) {
         const std::int64_t t =
             std::uniform_int_distribution<std::int64_t>(-10, last_start + 10)(random);
-        const auto expected = static_cast<std::size_t>(
-            std::lower_bound(row.bars.begin(), row.bars.end(), t,
-                             [](const TimelineBar& bar, std::int64_t at) {
-                                 return bar.start_ns < at;
-                             }) -
-            row.bars.begin());
+        const auto expected =
+            static_cast<std::size_t>(std::lower_bound(row.bars.begin(), row.bars.end(), t,
+                                                      [](const TimelineBar& bar, std::int64_t at) {
+                                                          return bar.start_ns < at;
+                                                      }) -
+                                     row.bars.begin());
         CHECK(row.first_starting_at_or_after(t) == expected);
         const std::size_t from =
             std::uniform_int_distribution<std::size_t>(0, row.bars.size())(random);
@@ -123,8 +124,7 @@ TEST_CASE("timeline: a hold row lists exactly the holds wide enough to see, at e
                 map.start_ns = span * start_fraction;
                 map.ns_per_px = ns_per_px;
                 map.x0 = plot_min.x;
-                INFO("seed " << seed << ", " << ns_per_px << " ns a pixel from "
-                             << map.start_ns);
+                INFO("seed " << seed << ", " << ns_per_px << " ns a pixel from " << map.start_ns);
                 const auto expected = wide_holds(row, map, plot_min, plot_max);
                 CHECK(listed_holds(row, map, plot_min, plot_max) == expected);
             }
