@@ -45,6 +45,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string_view>
@@ -230,6 +231,15 @@ void apply_sandbox_options(const SandboxOptions& options, RunRequest& request) {
     request.cgroups = !options.no_cgroups;
 }
 
+// A finished run: its record to --out when asked, then on stdout as JSON or in `words`.
+void emit_record(const RunRecord& record, const std::string& out, bool json_output,
+                 const std::function<std::string(const RunRecord&)>& words) {
+    const std::string text = to_json_text(to_json(record));
+    if (!out.empty())
+        write_output_file(out, text);
+    fmt::print("{}", json_output ? text : words(record));
+}
+
 // [SECTION] the commands: list, show, run, exec, matrix --------------------------------------
 
 struct ListOptions {
@@ -300,13 +310,7 @@ int command_run(const RunOptions& options) {
     if (options.repeat <= 1) {
         RunRecord record = run_scenario(request);
         stop_if_interrupted();
-        const std::string text = to_json_text(to_json(record));
-        if (!options.out.empty())
-            write_output_file(options.out, text);
-        if (options.json_output)
-            fmt::print("{}", text);
-        else
-            fmt::print("{}", cli::describe_run(record));
+        emit_record(record, options.out, options.json_output, cli::describe_run);
         return 0;
     }
     cli::RepeatSummary summary;
@@ -376,13 +380,8 @@ int command_exec(const ExecOptions& options) {
 
     RunRecord record = run_scenario(request);
     stop_if_interrupted();
-    const std::string text = to_json_text(to_json(record));
-    if (!options.out.empty())
-        write_output_file(options.out, text);
-    if (options.json_output)
-        fmt::print("{}", text);
-    else
-        fmt::print("{}", cli::describe_exec(record, options.command));
+    emit_record(record, options.out, options.json_output,
+                [&](const RunRecord& done) { return cli::describe_exec(done, options.command); });
     return cli::exec_exit_code(record.verdict.kind);
 }
 
