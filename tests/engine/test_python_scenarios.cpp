@@ -28,7 +28,7 @@ std::vector<std::string> notes_of(const RunRecord& record) {
     std::vector<std::string> notes;
     for (const auto& event : record.events)
         if (event.kind == EventKind::note)
-            notes.emplace_back(event.text, strnlen(event.text, sizeof event.text));
+            notes.emplace_back(field_text(event.text));
     return notes;
 }
 

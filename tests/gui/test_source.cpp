@@ -46,10 +46,6 @@ std::string_view line_text(const std::string& path, std::uint32_t line) {
     return lines[line - 1];
 }
 
-std::string field(const char* text, std::size_t size) {
-    return std::string(text, strnlen(text, size));
-}
-
 // The first event matching `match`, by index.
 template <typename Match> std::optional<std::size_t> find_event(const RunRecord& r, Match match) {
     for (std::size_t i = 0; i < r.events.size(); ++i)
@@ -85,7 +81,7 @@ TEST_CASE("a real run's lock, fork and note carry the scenario's file and the li
 
     // The reader thread's lock: `g_file_lock.lock(); // SYNC: the reader is inside the library`.
     auto reader_lock = find_event(r, [](const Event& e) {
-        return e.kind == EventKind::lock_acquired && field(e.thread, sizeof e.thread) == "reader";
+        return e.kind == EventKind::lock_acquired && field_text(e.thread) == "reader";
     });
     REQUIRE(reader_lock);
     const Event& lock = r.events[*reader_lock];
@@ -107,8 +103,7 @@ TEST_CASE("a real run's lock, fork and note carry the scenario's file and the li
     // A note: the line holding its text.
     auto note = find_event(r, [](const Event& e) {
         return e.kind == EventKind::note &&
-               field(e.text, sizeof e.text) ==
-                   "main: starting the worker while the reader holds file_lock";
+               field_text(e.text) == "main: starting the worker while the reader holds file_lock";
     });
     REQUIRE(note);
     CHECK(lines_with(kScenarioFile,

@@ -37,8 +37,8 @@ bool starts_with(const std::string& text, const std::string& prefix) {
     return text.rfind(prefix, 0) == 0;
 }
 
-bool contains_ignoring_case(const char* field, std::size_t size, const std::string& lowered) {
-    std::string text(field, strnlen(field, size));
+bool contains_ignoring_case(std::string_view field, const std::string& lowered) {
+    std::string text(field);
     std::transform(text.begin(), text.end(), text.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     return text.find(lowered) != std::string::npos;
@@ -251,8 +251,8 @@ TEST_CASE("the event log filter keeps only what is asked for", "[gui][output]") 
         filter.text = "WORKER2";
         log.update(*record, 1, filter);
         auto expected = std::count_if(events.begin(), events.end(), [](const Event& e) {
-            return contains_ignoring_case(e.thread, sizeof e.thread, "worker2") ||
-                   contains_ignoring_case(e.name, sizeof e.name, "worker2");
+            return contains_ignoring_case(field_text(e.thread), "worker2") ||
+                   contains_ignoring_case(field_text(e.name), "worker2");
         });
         REQUIRE(expected > 0);
         CHECK(log.rows().size() == static_cast<std::size_t>(expected));
