@@ -16,7 +16,8 @@
 // fork_exec, spawn and forkserver children are fresh programs (or copies of a clean server):
 // their library has no writer yet and starts its own. With `restart_worker` the library
 // remembers the pid that started its writer and, in another process, starts a new writer (a
-// pid check, as gRPC and OpenBLAS do). Starting only a new thread (`thread`) is not enough: the
+// pid check; OpenBLAS repairs its pool with an atfork handler instead, see 085). Starting only a
+// new thread (`thread`) is not enough: the
 // copied condition variable still counts the parent's writer as a waiter, and glibc's condition
 // variable then loses the child's second wakeup (the signal goes to the group that "waiter" is
 // in) or makes the signalling thread wait for that waiter to leave its group; which of the two

@@ -178,6 +178,31 @@ TEST_CASE("exec: a stopped child and a parent waiting for its exit are deadlocke
     require_deadlock(run, {"no_waker", {"stopped_child", "parent"}, {}, true});
 }
 
+// --- atfork handlers: the unlock in the child repairs a plain mutex only ------------------------
+
+TEST_CASE("exec: an atfork handler's unlock in the child hangs a recursive mutex and a write-held "
+          "rwlock; re-initialising repairs every kind",
+          "[exec][programs][deadlock][atfork]") {
+    const std::string program = kBin + "/atfork_unlock_in_child";
+    SECTION("a plain mutex: the unlock works") {
+        require_completed(exec_json({program, "mutex", "unlock"}));
+    }
+    SECTION("a recursive mutex: the child's thread is not its owner, the unlock fails (EPERM)") {
+        // The prepare handler made the forking thread the owner; in the child it is left behind.
+        require_deadlock(exec_json({program, "recursive", "unlock"}),
+                         {"orphaned_lock", {"child", "forker"}, {}, true});
+    }
+    SECTION("an rwlock held for writing: the unlock returns 0 and leaves it write-locked") {
+        require_deadlock(exec_json({program, "rwlock_write", "unlock"}),
+                         {"orphaned_lock", {"child", "forker"}, {}, true});
+    }
+    for (const char* kind : {"mutex", "recursive", "rwlock_write"}) {
+        DYNAMIC_SECTION(kind << " re-initialised in the child") {
+            require_completed(exec_json({program, kind, "reinit"}));
+        }
+    }
+}
+
 // --- Partial deadlocks: the child is stuck for good while its parent keeps running ------------
 
 TEST_CASE("exec: an orphaned mutex in a child supervised with WNOHANG polls is deadlocked",
