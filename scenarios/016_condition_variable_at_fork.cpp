@@ -5,17 +5,20 @@
 // the child can take that mutex and even broadcast: nothing hangs. But glibc's condition variable
 // counts its waiters inside itself, and fork copies that count without the waiters. Destroying
 // the child's copy (pthread_cond_destroy, or the destructor of a global condition variable that
-// exit() runs) waits for those waiters to wake and leave, for ever. And a child that waits on the
-// condition for something only the parent's thread would do waits for ever too. Neither has a
-// lock owner to name: the verdict says "no waker" and names the waiter that stayed behind.
+// exit() runs) waits for those waiters to wake and leave, for ever. Neither has a lock owner to
+// name: the verdict says "no waker" and names the waiter that stayed behind.
+// A child that waits on the condition for something only the parent's thread would do waits for
+// ever too, but that is not fork's doing: a condition variable (not process-shared) is private to
+// each process, so a child made by any start method waits alike (wait_fork and wait_spawn both
+// deadlock; measured with every start method).
 //
 // What to look for: in `destroy_fork` and `exit_fork` the child's main thread is inside
 // pthread_cond_destroy; the explanation names the parent's `sleeper` still counted in the copy.
 // `take_mutex_fork` completes. Re-initialising the condition variable in the child (an atfork
 // child handler) repairs the destroy, as do spawn and forkserver.
 //
-// Variants: destroy_fork, exit_fork, wait_fork, take_mutex_fork, destroy_fork_reinit,
-// destroy_spawn, destroy_forkserver.
+// Variants: destroy_fork, exit_fork, wait_fork, wait_spawn, take_mutex_fork,
+// destroy_fork_reinit, destroy_spawn, destroy_forkserver.
 #include "sim/probe/probe.hpp"
 #include "sim/probe/probe_locks.hpp"
 #include "sim/probe/start.hpp"
@@ -128,9 +131,11 @@ Scenario describe() {
         "take that mutex and broadcast without harm. But glibc's condition variable counts its "
         "waiters inside itself, and fork copies the count without the waiters: destroying the "
         "child's copy waits for them for ever, and so does exit() when it runs the destructor "
-        "of a global condition variable. A child that waits for a signal only the parent's thread "
-        "would send also waits for ever. None of these waits has an owner to name; the verdict "
-        "says who is missing. Re-initialising the condition variable in the child (an atfork "
+        "of a global condition variable. Neither wait has an owner to name; the verdict says who "
+        "is missing. A child that waits for a signal only the parent's thread would send also "
+        "waits for ever, but with every start method, spawn included: a condition variable "
+        "belongs to one process, so that is not a fork hazard. Re-initialising the condition "
+        "variable in the child (an atfork "
         "child handler) forgets the absent waiters.";
     s.knobs = {
         start_method_knob("start_method", StartMethod::fork, "How the child process is made."),
@@ -152,6 +157,10 @@ Scenario describe() {
         {"wait_fork",
          "the child waits for a signal only the parent's thread would send",
          {{"child_does", "wait"}},
+         no_waker},
+        {"wait_spawn",
+         "the same wait in a spawned child: not fork's doing, a condition variable is per process",
+         {{"child_does", "wait"}, {"start_method", "spawn"}},
          no_waker},
         {"take_mutex_fork",
          "the mutex is free while the sleeper waits: the child takes it",

@@ -8,7 +8,11 @@
 // - naive: it only reads the shared result socket, which has no end-of-file (the other workers
 //   could still send on it). It waits for task 5's result for ever, and the surviving workers,
 //   their own tasks done, wait for a next task that never comes. Python's multiprocessing.Pool
-//   hangs the same way when a worker dies.
+//   waits for ever too, but not the same way: it replaces the dead worker, and its workers go on
+//   serving, while the dead worker's task is simply lost (Debian's Python 3.11.2, measured
+//   2026-12-04: a Pool(3) whose worker SIGKILLs itself in task 5 of map_async(range(10)) has one
+//   new worker after 1.5 s and the result is not ready; get(timeout=3) times out, with fork and
+//   with spawn). concurrent.futures' ProcessPoolExecutor raises BrokenProcessPool instead.
 // - robust: it also polls each worker's own connection. Worker 2's connection reads
 //   end-of-file the instant the kernel closes the dead worker's fds; the pool reaps it (waitpid,
 //   or the forkserver's report), says "worker 2 (pid P) was killed by SIGKILL while running
@@ -84,8 +88,10 @@ Scenario describe() {
         "killer would do. A naive pool only waits on its shared result channel: a dead worker "
         "sends nothing, and the channel never reports end-of-file because the other workers "
         "could still write to it. The pool waits for ever for the lost result while the "
-        "surviving workers wait for tasks: everything is blocked (Python's multiprocessing.Pool "
-        "hangs like this). A robust pool also watches each worker (the end-of-file on that "
+        "surviving workers wait for tasks: everything is blocked. Python's multiprocessing.Pool "
+        "also waits for ever for the lost result, although it replaces the dead worker and its "
+        "other workers stay alive (Python 3.11). A robust pool also watches each worker (the "
+        "end-of-file on that "
         "worker's own connection, waitpid or a pidfd), reports which worker died, by which "
         "signal and in which task, stops the others and raises an error, as "
         "concurrent.futures does with BrokenProcessPool; uncaught, it makes the program exit "

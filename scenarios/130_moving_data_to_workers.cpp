@@ -2,9 +2,11 @@
 //
 // What it shows: the main process holds `size_mib` MiB of data (a pattern, and its checksum) and
 // a worker must read all of it and check it. The data can travel:
-// - pipe: serialised through a pipe (a FIFO in the working directory, so every start method can
-//   open it), an 8-byte length prefix then the bytes. Two copies (into the pipe, out of it) and
-//   the worker's own buffer to fault in: what multiprocessing does when it pickles arguments.
+// - pipe: the raw bytes through a pipe (a FIFO in the working directory, so every start method
+//   can open it), an 8-byte length prefix then the bytes. Two copies (into the pipe, out of it)
+//   and the worker's own buffer to fault in: the transport multiprocessing uses for arguments,
+//   but without serialising: the bytes are sent as they are, so pickling's own cost (walking
+//   the objects, building the pickle, and rebuilding them in the worker) is not measured here.
 // - file: written to a file (the working directory is a tmpfs, so "disk" is memory here), whose
 //   path is given to the worker, which reads it into its own buffer. Also two copies.
 // - shm: copied once into a memfd (anonymous shared memory); the worker maps the same pages and
@@ -286,7 +288,7 @@ Scenario describe() {
     s.group = "moving data";
     s.title = "Handing a big buffer to a worker: pipe, file, shared memory, fork, thread";
     s.lesson =
-        "A worker needs the parent's data. Serialised through a pipe or written to a file, the "
+        "A worker needs the parent's data. Sent through a pipe or written to a file, the "
         "data is copied twice and the worker fills a buffer of its own: the time grows with the "
         "size. In shared memory (a memfd) it is copied once and the worker maps the same pages; "
         "that one copy into fresh shared pages is not cheap, so shared memory pays off most "
@@ -294,7 +296,9 @@ Scenario describe() {
         "A forked child reads the parent's pages in place through copy-on-write, without copying "
         "a byte, but only with fork: a fresh program (spawn, fork_exec) or a forkserver child "
         "finds no data. A thread needs no copy and no new process at all. Compare handover_ms at "
-        "1 MiB, where starting the worker dominates, and at 512 MiB, where copying does.";
+        "1 MiB, where starting the worker dominates, and at 512 MiB, where copying does. The "
+        "pipe carries raw bytes: Python's multiprocessing pays the same two copies plus "
+        "pickling and unpickling, which this scenario does not.";
     s.knobs = {
         Knob::choice("transport", "pipe", {"pipe", "file", "shm", "cow", "threads"},
                      "How the data reaches the worker."),

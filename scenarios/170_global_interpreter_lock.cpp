@@ -1,9 +1,9 @@
 // 170 global-interpreter-lock — why threads do not speed up Python code, and processes do.
 //
-// What it shows: an analogue of CPython's global interpreter lock (the GIL). One process-wide
-// mutex, `gil`, must be held by any thread that "runs bytecode". The same fixed amount of CPU
-// work (count the primes below kLimit by trial division, cut into kChunks chunks of about a
-// millisecond each) is done by `workers` workers in three ways:
+// What it shows: an analogue of CPython's global interpreter lock (the GIL), in C++: no Python
+// runs here. One process-wide mutex, `gil`, must be held by any thread that "runs bytecode". The
+// same fixed amount of CPU work (count the primes below kLimit by trial division, cut into kChunks
+// chunks of about a millisecond each) is done by `workers` workers in three ways:
 // - threads_holding_lock: pure Python code. Each thread holds the gil while it computes a chunk
 //   and releases it between chunks, as the interpreter releases it at its switch interval. Only
 //   one thread ever computes at a time: no speed-up, however many cores there are.
@@ -292,14 +292,17 @@ Scenario describe() {
     s.group = "threads or processes";
     s.title = "A global interpreter lock: threads that hold it, threads that release it, processes";
     s.lesson =
-        "CPython runs bytecode only while holding one global lock, the GIL. Here the same CPU "
-        "work is split among workers three ways. Threads running pure Python hold the lock while "
+        "CPython runs bytecode only while holding one global lock, the GIL. This scenario runs no "
+        "Python: a C++ mutex named gil plays that lock, held the way the interpreter holds it, "
+        "and the same CPU work is split among workers three ways. Threads running pure Python hold "
+        "the lock while "
         "they compute and take turns at it: only one computes at a time, so two threads take as "
         "long as one. Threads calling a C extension that releases the lock while it computes (as "
         "NumPy does) run in parallel and finish sooner. Processes each have their own "
         "interpreter and their own lock: they run in parallel too, at the cost of starting "
-        "processes and sending results back. The count is checked every time; the speed-up is "
-        "only measured, since a busy machine changes it.";
+        "processes and sending results back. The verdict checks only the count: the speed-up "
+        "and the parallelism are measured and shown, never asserted, since a busy machine "
+        "changes them.";
     s.knobs = {
         Knob::integer("workers", 2, 1, 8, "How many threads or processes share the work."),
         Knob::choice(
