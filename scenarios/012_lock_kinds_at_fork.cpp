@@ -198,15 +198,14 @@ Scenario describe() {
         "a recursive mutex, an rwlock, a semaphore and a spin lock alike. What can be proven "
         "differs. Mutexes and a write-locked rwlock name their owner, so the verdict can say the "
         "owner exists only in the parent (orphaned lock). A semaphore is only a count and a "
-        "read-locked rwlock only counts its readers: nobody can be named, and the verdict says "
-        "so. A read-held rwlock blocks only a writer: a child that reads gets it. A spin lock's "
-        "waiter never sleeps, so nothing looks blocked: the run just burns CPU until its "
-        "deadline. Even the forking thread's own recursive mutex hangs, because the child runs on "
-        "a thread with a different id. atfork handlers that take the lock before fork and unlock "
-        "it in both processes repair most kinds, but not a recursive mutex (the child's thread is "
-        "not its owner: the unlock fails) nor a write-held rwlock (the unlock takes the reader "
-        "path and leaves it locked); re-initialising the lock in the child repairs both "
-        "(glibc 2.36).";
+        "read-locked rwlock only counts its readers: nobody can be named, and the verdict says so. "
+        "A read-held rwlock blocks only a writer: a child that reads gets it. A spin lock's waiter "
+        "never sleeps, so nothing looks blocked: the run just burns CPU until its deadline. Even "
+        "the forking thread's own recursive mutex hangs, because the child runs on a thread with a "
+        "different id. atfork handlers that take the lock before fork and unlock it in both "
+        "processes repair most kinds, but not a recursive mutex (the child's thread is not its "
+        "owner: the unlock fails) nor a write-held rwlock (the unlock takes the reader path and "
+        "leaves it locked); re-initialising the lock in the child repairs both (glibc 2.36).";
     s.knobs = {
         Knob::choice("lock", "mutex",
                      {"mutex", "std_mutex", "recursive_mutex", "rwlock_write", "rwlock_read",

@@ -130,13 +130,12 @@ Scenario describe() {
         "A thread waiting on a condition variable has released its mutex, so a forked child can "
         "take that mutex and broadcast without harm. But glibc's condition variable counts its "
         "waiters inside itself, and fork copies the count without the waiters: destroying the "
-        "child's copy waits for them for ever, and so does exit() when it runs the destructor "
-        "of a global condition variable. Neither wait has an owner to name; the verdict says who "
-        "is missing. A child that waits for a signal only the parent's thread would send also "
-        "waits for ever, but with every start method, spawn included: a condition variable "
-        "belongs to one process, so that is not a fork hazard. Re-initialising the condition "
-        "variable in the child (an atfork "
-        "child handler) forgets the absent waiters.";
+        "child's copy waits for them for ever, and so does exit() when it runs the destructor of a "
+        "global condition variable. Neither wait has an owner to name; the verdict says who is "
+        "missing. A child that waits for a signal only the parent's thread would send also waits "
+        "for ever, but with every start method, spawn included: a condition variable belongs to "
+        "one process, so that is not a fork hazard. Re-initialising the condition variable in the "
+        "child (an atfork child handler) forgets the absent waiters.";
     s.knobs = {
         start_method_knob("start_method", StartMethod::fork, "How the child process is made."),
         Knob::choice("child_does", "destroy", {"destroy", "exit", "wait", "take_mutex"},

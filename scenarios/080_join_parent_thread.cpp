@@ -16,14 +16,13 @@
 // fork_exec, spawn and forkserver children are fresh programs (or copies of a clean server):
 // their library has no writer yet and starts its own. With `restart_worker` the library
 // remembers the pid that started its writer and, in another process, starts a new writer (a
-// pid check; OpenBLAS repairs its pool with an atfork handler instead, see 085). Starting only a
-// new thread (`thread`) is not enough: the
-// copied condition variable still counts the parent's writer as a waiter, and glibc's condition
-// variable then loses the child's second wakeup (the signal goes to the group that "waiter" is
-// in) or makes the signalling thread wait for that waiter to leave its group; which of the two
-// depends on whether the new writer was already asleep. Most runs hang, not all: the variant is
-// racy and declares a hang rate. `everything` (new locks, new condition variables, new thread)
-// works every time.
+// pid check; 085 repairs its pool with an atfork handler instead). Starting only a new thread
+// (`thread`) is not enough: the copied condition variable still counts the parent's writer as a
+// waiter, and glibc's condition variable then loses the child's second wakeup (the signal goes to
+// the group that "waiter" is in) or makes the signalling thread wait for that waiter to leave its
+// group; which of the two depends on whether the new writer was already asleep. Most runs hang,
+// not all: the variant is racy and declares a hang rate. `everything` (new locks, new condition
+// variables, new thread) works every time.
 //
 // What to look for: in fork_result the child's main thread waits on `line_written`, and the
 // parent's `writer` thread, the only one that would signal it, waits in the parent on

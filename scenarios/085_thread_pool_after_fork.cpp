@@ -202,19 +202,18 @@ Scenario describe() {
     s.group = "threads after fork";
     s.title = "A thread pool forked after first use has no threads in the child";
     s.lesson =
-        "A library runs its work on a global thread pool: a task queue under a mutex, a "
-        "condition variable, N worker threads started at first use. GCC's OpenMP runtime "
-        "(libgomp) behaves this way: a parallel loop in the parent, then one in a forked child, "
-        "hangs the child (gcc 12.2, 5 runs in 5; OMP_NUM_THREADS=1 avoids it), while LLVM's "
-        "libomp 14 repairs its pool in the child and completes. The parent uses the pool, then "
-        "forks a child that uses "
-        "it too. The child copies the pool's bookkeeping, 'N workers started', but not one "
-        "worker, so the pool never starts new ones: the child's tasks are queued, never run, "
-        "and it waits for ever for them to finish. No lock is orphaned: the workers were asleep "
-        "in pthread_cond_wait, which releases the mutex, so the child takes the pool's mutex "
-        "freely. What is missing is the threads. A pthread_atfork child handler that gives the "
-        "child an empty pool (no workers, new mutex and condition variables) lets it start its "
-        "own; a pool never used before fork, or a fresh program, starts its own too.";
+        "A library runs its work on a global thread pool: a task queue under a mutex, a condition "
+        "variable, N worker threads started at first use. GCC's OpenMP runtime (libgomp) behaves "
+        "this way: a parallel loop in the parent, then one in a forked child, hangs the child (gcc "
+        "12.2, 5 runs in 5; OMP_NUM_THREADS=1 avoids it), while LLVM's libomp 14 repairs its pool "
+        "in the child and completes. The parent uses the pool, then forks a child that uses it "
+        "too. The child copies the pool's bookkeeping, 'N workers started', but not one worker, so "
+        "the pool never starts new ones: the child's tasks are queued, never run, and it waits for "
+        "ever for them to finish. No lock is orphaned: the workers were asleep in "
+        "pthread_cond_wait, which releases the mutex, so the child takes the pool's mutex freely. "
+        "What is missing is the threads. A pthread_atfork child handler that gives the child an "
+        "empty pool (no workers, new mutex and condition variables) lets it start its own; a pool "
+        "never used before fork, or a fresh program, starts its own too.";
     s.knobs = {
         start_method_knob("start_method", StartMethod::fork, "How the child process is made."),
         Knob::flag(

@@ -86,16 +86,14 @@ Scenario describe() {
     s.lesson =
         "While worker 2 of a process pool runs task 5, it is killed with SIGKILL, as the OOM "
         "killer would do. A naive pool only waits on its shared result channel: a dead worker "
-        "sends nothing, and the channel never reports end-of-file because the other workers "
-        "could still write to it. The pool waits for ever for the lost result while the "
-        "surviving workers wait for tasks: everything is blocked. Python's multiprocessing.Pool "
-        "also waits for ever for the lost result, although it replaces the dead worker and its "
-        "other workers stay alive (Python 3.11). A robust pool also watches each worker (the "
-        "end-of-file on that "
-        "worker's own connection, waitpid or a pidfd), reports which worker died, by which "
-        "signal and in which task, stops the others and raises an error, as "
-        "concurrent.futures does with BrokenProcessPool; uncaught, it makes the program exit "
-        "non-zero.";
+        "sends nothing, and the channel never reports end-of-file because the other workers could "
+        "still write to it. The pool waits for ever for the lost result while the surviving "
+        "workers wait for tasks: everything is blocked. Python's multiprocessing.Pool also waits "
+        "for ever for the lost result, although it replaces the dead worker and its other workers "
+        "stay alive (Python 3.11). A robust pool also watches each worker (the end-of-file on that "
+        "worker's own connection, waitpid or a pidfd), reports which worker died, by which signal "
+        "and in which task, stops the others and raises an error, as concurrent.futures does with "
+        "BrokenProcessPool; uncaught, it makes the program exit non-zero.";
     s.knobs = {
         start_method_knob("start_method", StartMethod::fork, "How the worker processes are made."),
         Knob::choice(

@@ -126,14 +126,14 @@ Scenario describe() {
         "Task 3 throws std::invalid_argument inside a pool worker. An exception cannot cross a "
         "process boundary on its own. If nothing in the worker catches it, std::terminate kills "
         "the worker with SIGABRT, the message survives only on the worker's stderr, and a pool "
-        "that does not watch its workers waits for ever for the lost result (one that does "
-        "reports the death by SIGABRT, but not the exception). If the worker "
-        "swallows it and sends a default value, the pool returns a made-up answer that only a "
-        "check can catch. A pool that propagates errors sends the exception's type and message "
-        "back, keeps every other result, and raises the exception again in the parent: "
-        "uncaught, the program exits non-zero and says which task failed and why. Python's "
-        "Pool raises it again too, but Pool.map then returns no result at all; only "
-        "apply_async (one result per task) keeps the others (Python 3.11).";
+        "that does not watch its workers waits for ever for the lost result (one that does reports "
+        "the death by SIGABRT, but not the exception). If the worker swallows it and sends a "
+        "default value, the pool returns a made-up answer that only a check can catch. A pool that "
+        "propagates errors sends the exception's type and message back, keeps every other result, "
+        "and raises the exception again in the parent: uncaught, the program exits non-zero and "
+        "says which task failed and why. Python's Pool raises it again too, but Pool.map then "
+        "returns no result at all; only apply_async (one result per task) keeps the others (Python "
+        "3.11).";
     s.knobs = {
         start_method_knob("start_method", StartMethod::fork, "How the worker processes are made."),
         Knob::choice(

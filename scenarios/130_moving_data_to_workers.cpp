@@ -288,17 +288,17 @@ Scenario describe() {
     s.group = "moving data";
     s.title = "Handing a big buffer to a worker: pipe, file, shared memory, fork, thread";
     s.lesson =
-        "A worker needs the parent's data. Sent through a pipe or written to a file, the "
-        "data is copied twice and the worker fills a buffer of its own: the time grows with the "
-        "size. In shared memory (a memfd) it is copied once and the worker maps the same pages; "
-        "that one copy into fresh shared pages is not cheap, so shared memory pays off most "
-        "when the data is made there in the first place or read by many workers. "
-        "A forked child reads the parent's pages in place through copy-on-write, without copying "
-        "a byte, but only with fork: a fresh program (spawn, fork_exec) or a forkserver child "
-        "finds no data. A thread needs no copy and no new process at all. Compare handover_ms at "
-        "1 MiB, where starting the worker dominates, and at 512 MiB, where copying does. The "
-        "pipe carries raw bytes: Python's multiprocessing pays the same two copies plus "
-        "pickling and unpickling, which this scenario does not.";
+        "A worker needs the parent's data. Sent through a pipe or written to a file, the data is "
+        "copied twice and the worker fills a buffer of its own: the time grows with the size. In "
+        "shared memory (a memfd) it is copied once and the worker maps the same pages; that one "
+        "copy into fresh shared pages is not cheap, so shared memory pays off most when the data "
+        "is made there in the first place or read by many workers. A forked child reads the "
+        "parent's pages in place through copy-on-write, without copying a byte, but only with "
+        "fork: a fresh program (spawn, fork_exec) or a forkserver child finds no data. A thread "
+        "needs no copy and no new process at all. Compare handover_ms at 1 MiB, where starting the "
+        "worker dominates, and at 512 MiB, where copying does. The pipe carries raw bytes: "
+        "Python's multiprocessing pays the same two copies plus pickling and unpickling, which "
+        "this scenario does not.";
     s.knobs = {
         Knob::choice("transport", "pipe", {"pipe", "file", "shm", "cow", "threads"},
                      "How the data reaches the worker."),

@@ -293,16 +293,15 @@ Scenario describe() {
     s.title = "A global interpreter lock: threads that hold it, threads that release it, processes";
     s.lesson =
         "CPython runs bytecode only while holding one global lock, the GIL. This scenario runs no "
-        "Python: a C++ mutex named gil plays that lock, held the way the interpreter holds it, "
-        "and the same CPU work is split among workers three ways. Threads running pure Python hold "
-        "the lock while "
-        "they compute and take turns at it: only one computes at a time, so two threads take as "
-        "long as one. Threads calling a C extension that releases the lock while it computes (as "
-        "NumPy does) run in parallel and finish sooner. Processes each have their own "
+        "Python: a C++ mutex named gil plays that lock, held the way the interpreter holds it, and "
+        "the same CPU work is split among workers three ways. Threads running pure Python hold the "
+        "lock while they compute and take turns at it: only one computes at a time, so two threads "
+        "take as long as one. Threads calling a C extension that releases the lock while it "
+        "computes (as NumPy does) run in parallel and finish sooner. Processes each have their own "
         "interpreter and their own lock: they run in parallel too, at the cost of starting "
-        "processes and sending results back. The verdict checks only the count: the speed-up "
-        "and the parallelism are measured and shown, never asserted, since a busy machine "
-        "changes them.";
+        "processes and sending results back. The verdict checks only the count: the speed-up and "
+        "the parallelism are measured and shown, never asserted, since a busy machine changes "
+        "them.";
     s.knobs = {
         Knob::integer("workers", 2, 1, 8, "How many threads or processes share the work."),
         Knob::choice(

@@ -200,6 +200,13 @@ static void wait_text(ImDrawList* draw, const TimelineBar& bar, const RunRecord&
         IM_COL32(255, 235, 235, 255), text.c_str());
 }
 
+// The first bar at or after `from` that starts right of the pixel column holding x.
+static std::size_t first_right_of_column(const TimelineRow& row, const Mapping& map, float x,
+                                         std::size_t from) {
+    const double column_end = map.t(std::floor(x) + 1);
+    return row.first_starting_at_or_after(static_cast<std::int64_t>(std::ceil(column_end)), from);
+}
+
 // Walks the bars of a row that the plot shows: each bar at least kMinBarPx wide goes to
 // `wide(bar, x0, x1)`; the bars that start within one pixel column become one block,
 // `block(kind, x0, x1)`, coloured by the kind that took most of its time. O(visible pixels x log
@@ -223,10 +230,7 @@ static std::size_t walk_visible_bars(const TimelineRow& row, const Mapping& map,
             continue;
         }
         // Every bar that starts within this pixel column becomes one block.
-        const double column_end = map.t(std::floor(x0) + 1);
-        std::size_t j =
-            row.first_starting_at_or_after(static_cast<std::int64_t>(std::ceil(column_end)), i);
-        j = std::max(j, i + 1);
+        std::size_t j = std::max(first_right_of_column(row, map, x0, i), i + 1);
         if (j - 1 > i && width(bars[j - 1]) >= kMinBarPx)
             --j; // a wide one is drawn on its own
         const float x1 = std::max(
@@ -338,11 +342,7 @@ void draw_hold_row(ImDrawList* draw, const TimelineRow& row, const Mapping& map,
         // A narrow hold. Of the holds that start in its pixel column only the last can be wide
         // (bars never overlap, so the others end before it starts): jump to that one's first
         // segment, so a frame costs the visible columns, not the visible holds.
-        const double column_end = map.t(std::floor(x0) + 1);
-        std::size_t next =
-            row.first_starting_at_or_after(static_cast<std::int64_t>(std::ceil(column_end)), k);
-        if (next > 0)
-            --next;
+        std::size_t next = std::max(first_right_of_column(row, map, x0, k), k + 1) - 1;
         while (next > 0 && bars[next - 1].begin_event == bars[next].begin_event)
             --next;
         k = std::max(last + 1, next);

@@ -46,11 +46,10 @@ std::vector<std::size_t> wide_holds(const TimelineRow& row, const Mapping& map, 
     return wide;
 }
 
-std::vector<std::size_t> listed_holds(const TimelineRow& row, const Mapping& map, ImVec2 plot_min,
-                                      ImVec2 plot_max) {
+std::vector<std::size_t> listed_holds(HeadlessImGui& imgui, const TimelineRow& row,
+                                      const Mapping& map, ImVec2 plot_min, ImVec2 plot_max) {
     static const RunRecord no_record;
     std::vector<DrawnBand> drawn;
-    HeadlessImGui imgui;
     imgui.frame([&] {
         draw_hold_row(ImGui::GetWindowDrawList(), row, map, 100, 120, plot_min, plot_max, {},
                       no_record, drawn, 0, 0);
@@ -114,6 +113,7 @@ TEST_CASE("timeline: the galloping search finds what std::lower_bound finds, fro
 TEST_CASE("timeline: a hold row lists exactly the holds wide enough to see, at every zoom",
           "[gui][timeline]") {
     const ImVec2 plot_min(40, 0), plot_max(1240, 600);
+    HeadlessImGui imgui;
     for (unsigned seed : {1u, 2u, 3u}) {
         const TimelineRow row = crowded_row(seed);
         const double span = static_cast<double>(row.bars.back().end_ns);
@@ -126,7 +126,7 @@ TEST_CASE("timeline: a hold row lists exactly the holds wide enough to see, at e
                 map.x0 = plot_min.x;
                 INFO("seed " << seed << ", " << ns_per_px << " ns a pixel from " << map.start_ns);
                 const auto expected = wide_holds(row, map, plot_min, plot_max);
-                CHECK(listed_holds(row, map, plot_min, plot_max) == expected);
+                CHECK(listed_holds(imgui, row, map, plot_min, plot_max) == expected);
             }
         }
     }
@@ -137,6 +137,7 @@ TEST_CASE("timeline: the 100k-event record's hold rows list the same holds as th
     auto record = recorded(kManyEvents);
     const TimelineModel model = build_timeline_model(*record);
     const ImVec2 plot_min(40, 0), plot_max(1240, 600);
+    HeadlessImGui imgui;
     std::size_t rows = 0, listed = 0;
     for (const auto& lane : model.lanes)
         for (const auto& row : lane.hold_rows) {
@@ -151,7 +152,7 @@ TEST_CASE("timeline: the 100k-event record's hold rows list the same holds as th
                 map.ns_per_px = std::max(span / 1200 / zoom, 1e-3);
                 map.x0 = plot_min.x;
                 const auto expected = wide_holds(row, map, plot_min, plot_max);
-                CHECK(listed_holds(row, map, plot_min, plot_max) == expected);
+                CHECK(listed_holds(imgui, row, map, plot_min, plot_max) == expected);
                 listed += expected.size();
             }
         }
