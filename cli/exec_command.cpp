@@ -1,6 +1,17 @@
+// `forklore exec -- PROGRAM ARGS...` (exec_command.hpp).
+//
+// Index of this file:
+// [SECTION] exit codes
+// [SECTION] can the program run
+// [SECTION] the run as text
+// [SECTION] the command
 #include "exec_command.hpp"
 
 #include "cli_output.hpp"
+#include "command.hpp"
+#include "sandbox_options.hpp"
+
+#include "sim/probe/exec_program.hpp"
 
 #include "sim/protocol/text.hpp"
 
@@ -12,13 +23,18 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <set>
 
 namespace forklore::cli {
+
+// [SECTION] exit codes ---------------------------------------------------------------------
 
 int exec_exit_code(VerdictKind kind) {
     switch (kind) {
@@ -58,6 +74,8 @@ std::string exec_exit_codes_help() {
 }
 
 namespace {
+
+// [SECTION] can the program run ------------------------------------------------------------
 
 // 0 when `path` names something exec can run: a file we may execute that starts as a program
 // (ELF) or a script ("#!") does; otherwise the errno exec would fail with. exec_program does not
@@ -123,6 +141,8 @@ std::optional<ProgramProblem> check_program(const std::string& program) {
 }
 
 namespace {
+
+// [SECTION] the run as text ----------------------------------------------------------------
 
 std::string ms(std::int64_t ns) {
     return fmt::format("{:.1f} ms", static_cast<double>(ns) / 1e6);
@@ -249,6 +269,109 @@ std::string describe_exec(const RunRecord& record, const std::vector<std::string
     if (!record.stderr_text.empty())
         out += "  stderr:\n" + tail(record.stderr_text, 10, "    ");
     return out;
+}
+
+// [SECTION] the command ----------------------------------------------------------------------
+
+namespace {
+
+struct ExecOptions {
+    std::vector<std::string> command; // the program and its arguments
+    double timeout = 60;
+    std::string max_output; // as given; empty when not
+    bool json_output = false;
+    std::string out;
+    bool no_stacks = false;
+    SandboxOptions sandbox;
+};
+
+// The program cannot be run: one line, and the shell's code for it (127 not found, 126 not
+// executable), before any sandbox exists.
+struct ProgramError : std::runtime_error {
+    ProgramError(const std::string& message, int code)
+        : std::runtime_error(message), exit_code(code) {}
+    int exit_code;
+};
+
+int command_exec(const ExecOptions& options) {
+    if (options.command.empty())
+        throw UsageError("exec needs a program to run: forklore exec -- PROGRAM ARGS...");
+    const std::optional<std::uint64_t> max_output = parse_max_output(options.max_output);
+    if (auto problem = check_program(options.command.front()))
+        throw ProgramError(problem->message, problem->exit_code);
+    check_output_file(options.out);
+    const Scenario& scenario = find_scenario("exec");
+    RunRequest request;
+    request.scenario = &scenario;
+    // The command line and the directory to run it in: relative paths keep their meaning.
+    const std::string cwd = std::filesystem::current_path().string();
+    request.knobs = {{"argv", probe::encode_argv(options.command)}, {"cwd", cwd}};
+    // The sandbox's /tmp is its own: what the command needs of the caller's stays visible.
+    request.visible_paths = probe::paths_to_keep_visible(cwd, options.command);
+    request.timeout_seconds = options.timeout;
+    request.limits = scenario.limits;
+    if (max_output)
+        request.limits.max_output = *max_output;
+    apply_sandbox_options(options.sandbox, request);
+    // RLIMIT_CPU is per process: a program computing until the deadline is timed out, not
+    // stopped by a limit it could never have known about.
+    request.limits.cpu_seconds =
+        std::max(request.limits.cpu_seconds, static_cast<int>(std::ceil(options.timeout)) + 5);
+    request.capture_stacks = !options.no_stacks;
+    request.cancel = &interrupted();
+
+    RunRecord record = run_scenario(request);
+    stop_if_interrupted();
+    emit_record(record, options.out, options.json_output,
+                [&](const RunRecord& done) { return describe_exec(done, options.command); });
+    return exec_exit_code(record.verdict.kind);
+}
+
+} // namespace
+
+Command add_exec_command(CLI::App& app, const std::vector<std::string>& program) {
+    auto exec = std::make_shared<ExecOptions>();
+    auto* command = app.add_subcommand(
+        "exec", "run any program in the sandbox, uninstrumented, and prove how it ends");
+    command->add_option("--timeout", exec->timeout, "deadline in seconds (default 60)")
+        ->check(seconds_between(0.01, 86400));
+    add_output_and_sandbox_options(command, exec->max_output, exec->json_output, exec->out,
+                                   exec->no_stacks, exec->sandbox);
+    command->footer(
+        "Runs PROGRAM ARGS... (searched in PATH, in the current directory) in the sandbox with no "
+        "instrumentation, watches its processes and threads from /proc, and proves a deadlock as "
+        "soon as it forms. Put '--' before the program.\n\n" +
+        exec_exit_codes_help());
+    // The program is split off before CLI11 parses (split_exec_command_line): read it when run.
+    return {command, [exec, &program] {
+                exec->command = program;
+                try {
+                    return command_exec(*exec);
+                } catch (const ProgramError& error) {
+                    print_error(error.what());
+                    return error.exit_code;
+                }
+            }};
+}
+
+// The program starts after '--', or at the first word that is not one of exec's options.
+int split_exec_command_line(int argc, char** argv, std::vector<std::string>& command) {
+    if (argc < 2 || std::string_view(argv[1]) != "exec")
+        return argc;
+    for (int i = 2; i < argc; ++i) {
+        std::string_view word = argv[i];
+        bool takes_value = word == "--timeout" || word == "--out" || word == "--max-output" ||
+                           word == "--max-tasks" || word == "--max-memory";
+        if (word != "--" && !word.empty() && word.front() == '-') {
+            if (takes_value)
+                ++i;
+            continue; // one of ours, or a bad option CLI11 reports
+        }
+        int first = word == "--" ? i + 1 : i;
+        command.assign(argv + first, argv + argc);
+        return i;
+    }
+    return argc;
 }
 
 } // namespace forklore::cli

@@ -33,4 +33,9 @@ std::string describe_exec(const RunRecord& record, const std::vector<std::string
 // The process tree of a record, one process a line, children indented under their parent.
 std::string process_tree_text(const RunRecord& record);
 
+// `forklore exec [OPTIONS] [--] PROGRAM ARGS...`: everything from the program on belongs to the
+// program (its options are not ours), so it is split off into `program` before CLI11 parses the
+// rest. Returns how many of argv CLI11 should see.
+int split_exec_command_line(int argc, char** argv, std::vector<std::string>& program);
+
 } // namespace forklore::cli
