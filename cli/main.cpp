@@ -9,6 +9,7 @@
 //                   [--all] [--deterministic] [--no-namespaces]
 //   forklore exec [--timeout S] [--max-output BYTES] [--json] [--out FILE] [--no-stacks] -- PROGRAM
 //   ARGS...
+//   forklore lesson list | show ID [--answers] | check [ID] [--static]   [--dir DIR]
 //
 // Each command is in its own file (corpus_commands.cpp, exec_command.cpp ...) and joins here
 // through its add_..._command (command.hpp). Bad input (unknown id, bad knob value, bad option,
@@ -61,10 +62,17 @@ int main(int argc, char** argv) {
     app.footer(kExitCodesHelp);
 
     std::vector<std::string> program; // exec's PROGRAM ARGS...
+    // One command a line, so that adding one is a one-line change.
+    // clang-format off
     const std::vector<Command> commands = {
-        add_list_command(app),   add_show_command(app),          add_run_command(app),
-        add_matrix_command(app), add_exec_command(app, program),
+        add_list_command(app),
+        add_show_command(app),
+        add_run_command(app),
+        add_matrix_command(app),
+        add_exec_command(app, program),
+        add_lesson_command(app),
     };
+    // clang-format on
 
     // CLI11 would only say "A subcommand is required" of a misspelt one.
     const std::string_view first = argc >= 2 ? argv[1] : "";
