@@ -1,0 +1,84 @@
+// `forklore lesson`: the lessons of tutorials/ listed, shown and checked against the engine, and a
+// lesson that went stale caught with its lesson, its step and the difference.
+#include "cli_run.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <string>
+
+using namespace forklore::cli_test;
+using Catch::Matchers::Contains;
+
+namespace {
+
+const std::string kStaleLessons = std::string(FORKLORE_SOURCE_DIR) + "/tests/cli/lessons/stale";
+
+void write_file(const std::filesystem::path& path, const std::string& text) {
+    std::ofstream(path) << text;
+}
+
+} // namespace
+
+TEST_CASE("lesson check fails on a stale lesson, naming the lesson, the step and the difference",
+          "[lesson]") {
+    CliResult result = run_cli({"lesson", "check", "--dir", kStaleLessons});
+    CHECK(result.exit_code == 1);
+    // The engine's verdict is what the claim is compared with: the fork deadlocks.
+    CHECK_THAT(result.err,
+               Contains("01-stale-claim step 1 (Predict: the reader holds the lock): says "
+                        "completed, the engine says deadlocked(orphaned_lock)"));
+    CHECK_THAT(result.err, Contains("01-stale-claim step 2 (Explain: who owns the lock): answers "
+                                    "'main' (owner), the engine's verdict of "
+                                    "file-read-under-lock:fork names reader"));
+    CHECK_THAT(result.err, Contains("lesson check: 2 problems"));
+}
+
+TEST_CASE("lesson check fails on a lesson that cannot be read, saying where", "[lesson]") {
+    TempDir dir;
+    write_file(dir.path / "01-broken.md", "---\ntitle: t\nminutes: 10\n---\n");
+    CliResult result = run_cli({"lesson", "check", "--dir", dir.path.string()});
+    CHECK(result.exit_code == 1);
+    CHECK_THAT(result.out + result.err, Contains("01-broken.md:1: the header has no 'topics'"));
+    // --static reads and validates, and runs nothing.
+    result = run_cli({"lesson", "check", "--static", "--dir", kStaleLessons});
+    CHECK(result.exit_code == 0);
+}
+
+TEST_CASE("lesson list and show read the lessons; unknown ones are usage errors", "[lesson]") {
+    CliResult list = run_cli({"lesson", "list", "--json", "--dir", kStaleLessons});
+    REQUIRE(list.exit_code == 0);
+    auto lessons = nlohmann::json::parse(list.out);
+    REQUIRE(lessons.size() == 1);
+    CHECK(lessons[0]["id"] == "01-stale-claim");
+    CHECK(lessons[0]["steps"][0]["run"] == "file-read-under-lock:fork");
+
+    CliResult show = run_cli({"lesson", "show", "01-stale-claim", "--dir", kStaleLessons});
+    REQUIRE(show.exit_code == 0);
+    CHECK_THAT(show.out, Contains("then run: forklore run file-read-under-lock --variant fork"));
+    CHECK_THAT(show.out, Contains("2) deadlocked(orphaned_lock)"));
+    CHECK_FALSE(Contains("answer:").match(show.out)); // a student's copy has no answers
+    show = run_cli({"lesson", "show", "01-stale-claim", "--answers", "--dir", kStaleLessons});
+    CHECK_THAT(show.out, Contains("answer: completed"));
+
+    require_one_line(run_cli({"lesson", "show", "99-nothing", "--dir", kStaleLessons}), 2,
+                     "unknown lesson '99-nothing' (lessons: 01-stale-claim)");
+    require_one_line(run_cli({"lesson", "check", "--dir", "/nonexistent/lessons"}), 2,
+                     "no such directory of lessons");
+    require_usage_error(run_cli({"lesson"}));
+    require_usage_error(run_cli({"lesson", "recite"}));
+}
+
+TEST_CASE("the classroom has at least 12 lessons, each of them readable", "[lesson]") {
+    CliResult list = run_cli({"lesson", "list", "--json"});
+    REQUIRE(list.exit_code == 0);
+    auto lessons = nlohmann::json::parse(list.out);
+    CHECK(lessons.size() >= 12);
+    for (const auto& lesson : lessons) {
+        INFO(lesson["id"]);
+        CHECK(lesson["minutes"].get<int>() >= 5);
+        CHECK_FALSE(lesson["steps"].empty());
+    }
+}
