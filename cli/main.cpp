@@ -9,6 +9,7 @@
 //                   [--all] [--deterministic] [--no-namespaces]
 //   forklore exec [--timeout S] [--max-output BYTES] [--json] [--out FILE] [--no-stacks] -- PROGRAM
 //   ARGS...
+//   forklore quiz [--seed N] [--count K] [--topic GROUP] [--handout] [--key] [--json] [--forget]
 //
 // Each command is in its own file (corpus_commands.cpp, exec_command.cpp ...) and joins here
 // through its add_..._command (command.hpp). Bad input (unknown id, bad knob value, bad option,
@@ -63,7 +64,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> program; // exec's PROGRAM ARGS...
     const std::vector<Command> commands = {
         add_list_command(app),   add_show_command(app),          add_run_command(app),
-        add_matrix_command(app), add_exec_command(app, program),
+        add_matrix_command(app), add_exec_command(app, program), add_quiz_command(app),
     };
 
     // CLI11 would only say "A subcommand is required" of a misspelt one.
