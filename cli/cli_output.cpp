@@ -34,6 +34,8 @@ std::string knob_summary(const Scenario& s) {
     return fmt::format("{}", fmt::join(parts, " "));
 }
 
+} // namespace
+
 std::string wrap(const std::string& text, std::size_t width, const std::string& indent) {
     std::string out = indent, word;
     std::size_t column = indent.size();
@@ -60,6 +62,8 @@ std::string wrap(const std::string& text, std::size_t width, const std::string& 
     flush_word();
     return out + "\n";
 }
+
+namespace {
 
 std::string xml_escape(const std::string& text) {
     std::string out;

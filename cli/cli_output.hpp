@@ -14,6 +14,9 @@
 namespace forklore::cli {
 
 bool interactive(); // stderr is a terminal: show progress
+// `text` as lines of at most `width` columns (a longer word stays whole), each starting with
+// `indent`, the last ending with a newline.
+std::string wrap(const std::string& text, std::size_t width, const std::string& indent);
 
 std::string scenario_table_text(const std::vector<const Scenario*>& scenarios);
 std::string scenario_table_markdown(const std::vector<const Scenario*>& scenarios);

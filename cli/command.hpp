@@ -66,6 +66,7 @@ Command add_show_command(CLI::App& app);   // corpus_commands.cpp
 Command add_run_command(CLI::App& app);    // corpus_commands.cpp
 Command add_matrix_command(CLI::App& app); // corpus_commands.cpp
 Command add_lesson_command(CLI::App& app); // lesson_command.cpp
+Command add_quiz_command(CLI::App& app);   // quiz_command.cpp
 // exec_command.cpp; `program` is filled by split_exec_command_line before the command runs.
 Command add_exec_command(CLI::App& app, const std::vector<std::string>& program);
 

@@ -10,6 +10,7 @@
 //   forklore exec [--timeout S] [--max-output BYTES] [--json] [--out FILE] [--no-stacks] -- PROGRAM
 //   ARGS...
 //   forklore lesson list | show ID [--answers] | check [ID] [--static]   [--dir DIR]
+//   forklore quiz [--seed N] [--count K] [--topic GROUP] [--handout] [--key] [--json] [--forget]
 //
 // Each command is in its own file (corpus_commands.cpp, exec_command.cpp ...) and joins here
 // through its add_..._command (command.hpp). Bad input (unknown id, bad knob value, bad option,
@@ -71,6 +72,7 @@ int main(int argc, char** argv) {
         add_matrix_command(app),
         add_exec_command(app, program),
         add_lesson_command(app),
+        add_quiz_command(app),
     };
     // clang-format on
 
