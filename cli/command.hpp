@@ -67,5 +67,6 @@ Command add_run_command(CLI::App& app);    // corpus_commands.cpp
 Command add_matrix_command(CLI::App& app); // corpus_commands.cpp
 // exec_command.cpp; `program` is filled by split_exec_command_line before the command runs.
 Command add_exec_command(CLI::App& app, const std::vector<std::string>& program);
+Command add_export_command(CLI::App& app); // export_command.cpp
 
 } // namespace forklore::cli
