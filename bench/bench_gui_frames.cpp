@@ -9,11 +9,11 @@
 // Without a record it runs the selftest-many-events scenario (about 100,000 lock events).
 // --tsv prints only the whole-application ratios, as rows for bench/bench_table.py.
 #include "gui/app.hpp"
-#include "gui/models/timeline_model.hpp"
 #include "gui/panels/timeline_panel.hpp"
 #include "sim/record/record.hpp"
 #include "sim/run/runner.hpp"
 #include "sim/scenario/scenario.hpp"
+#include "sim/timeline/timeline_model.hpp"
 #include "tests/gui/headless.hpp"
 
 #include <fmt/format.h>

@@ -5,6 +5,8 @@
 // [SECTION] the matrix: table, JSON, JSON lines, JUnit
 #include "cli_output.hpp"
 
+#include "sim/export/record_text.hpp"
+#include "sim/export/xml_text.hpp"
 #include "sim/run/output_capture.hpp"
 #include "sim/run/stats.hpp"
 
@@ -61,59 +63,6 @@ std::string wrap(const std::string& text, std::size_t width, const std::string& 
     }
     flush_word();
     return out + "\n";
-}
-
-namespace {
-
-std::string xml_escape(const std::string& text) {
-    std::string out;
-    for (char c : text) {
-        switch (c) {
-        case '&':
-            out += "&amp;";
-            break;
-        case '<':
-            out += "&lt;";
-            break;
-        case '>':
-            out += "&gt;";
-            break;
-        case '"':
-            out += "&quot;";
-            break;
-        default:
-            if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t')
-                out += ' ';
-            else
-                out += c;
-        }
-    }
-    return out;
-}
-
-// Demangled C++ names can run to hundreds of characters of template arguments: a reader of a
-// terminal needs the function, not its parameter types (the JSON record keeps the full name).
-std::string short_function_name(const std::string& name) {
-    std::string shown;
-    int depth = 0;
-    for (std::size_t i = 0; i < name.size(); ++i) {
-        char c = name[i];
-        if (name.compare(i, 21, "(anonymous namespace)") == 0) {
-            shown += "(anonymous namespace)";
-            i += 20;
-            continue;
-        }
-        if (c == '<' || c == '(') {
-            if (depth == 0)
-                shown += c == '<' ? "<...>" : "(...)";
-            ++depth;
-        } else if (c == '>' || c == ')') {
-            depth = depth > 0 ? depth - 1 : 0;
-        } else if (depth == 0) {
-            shown += c;
-        }
-    }
-    return shown;
 }
 
 std::string actual_summary(const MatrixCell& cell) {

@@ -11,6 +11,7 @@
 #include "command.hpp"
 #include "sandbox_options.hpp"
 
+#include "sim/export/record_text.hpp"
 #include "sim/probe/exec_program.hpp"
 
 #include "sim/protocol/text.hpp"
@@ -27,10 +28,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <functional>
-#include <map>
 #include <memory>
-#include <set>
 
 namespace forklore::cli {
 
@@ -140,122 +138,7 @@ std::optional<ProgramProblem> check_program(const std::string& program) {
     return ProgramProblem{fmt::format("cannot run '{}': not found in PATH", program), 127};
 }
 
-namespace {
-
 // [SECTION] the run as text ----------------------------------------------------------------
-
-std::string ms(std::int64_t ns) {
-    return fmt::format("{:.1f} ms", static_cast<double>(ns) / 1e6);
-}
-
-// A command line on one line of a report: runs of white space (a script's newlines and
-// indentation) become one space, and a long one is cut.
-std::string one_line(const std::string& text, std::size_t max_length) {
-    std::string line;
-    for (char c : text) {
-        bool blank = c == ' ' || c == '\n' || c == '\t' || c == '\r';
-        if (!blank)
-            line += c;
-        else if (!line.empty() && line.back() != ' ')
-            line += ' ';
-    }
-    while (!line.empty() && line.back() == ' ')
-        line.pop_back();
-    if (line.size() > max_length)
-        line = line.substr(0, max_length) + "...";
-    return line;
-}
-
-std::string basename_of(const std::string& path) {
-    auto slash = path.rfind('/');
-    return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
-std::string process_line(const ProcessRecord& p, bool has_parent) {
-    std::string name = p.name;
-    if (!p.program.empty() && basename_of(p.program) != p.name)
-        name += fmt::format(" [{}]", basename_of(p.program));
-    std::string line = fmt::format("{} {}:", p.ns_pid, name);
-    if (has_parent && p.parent_ns_pid > 0)
-        line += fmt::format(" {} by {} at {}",
-                            !p.start_method ? std::string("made")
-                                            : "made by " + std::string(to_string(*p.start_method)),
-                            p.parent_ns_pid, ms(p.start_ns));
-    else
-        line += fmt::format(" started at {}", ms(p.start_ns));
-    for (const auto& exec : p.execs)
-        line += fmt::format("; exec {} at {}",
-                            one_line(exec.command.empty() ? exec.program : exec.command, 60),
-                            ms(exec.t_ns));
-    if (!p.threads.empty()) {
-        std::vector<std::string> threads;
-        for (const auto& [tid, thread] : p.threads)
-            threads.push_back(fmt::format("{} ({})", thread.empty() ? "?" : thread, tid));
-        line +=
-            fmt::format("; thread{} {}", threads.size() == 1 ? "" : "s", fmt::join(threads, ", "));
-    }
-    if (!p.exit_description.empty())
-        line += fmt::format("; {}{}", p.exit_description,
-                            p.end_ns > 0 && !p.killed_by_runner ? " at " + ms(p.end_ns) : "");
-    return line;
-}
-
-// The last `count` lines of `text`, each cut to a screen's worth (a program may write megabytes
-// with no newline).
-std::string tail(const std::string& text, std::size_t count, const std::string& indent) {
-    constexpr std::size_t kMaxLineShown = 300;
-    std::vector<std::string> lines;
-    std::size_t begin = 0;
-    while (begin < text.size()) {
-        std::size_t end = text.find('\n', begin);
-        if (end == std::string::npos)
-            end = text.size();
-        lines.push_back(text.substr(begin, end - begin));
-        begin = end + 1;
-    }
-    std::string out;
-    if (lines.size() > count)
-        out += indent + "...\n";
-    for (std::size_t i = lines.size() > count ? lines.size() - count : 0; i < lines.size(); ++i)
-        out += indent +
-               (lines[i].size() > kMaxLineShown ? fmt::format("{}... ({} more bytes on this line)",
-                                                              lines[i].substr(0, kMaxLineShown),
-                                                              lines[i].size() - kMaxLineShown)
-                                                : lines[i]) +
-               "\n";
-    return out;
-}
-
-} // namespace
-
-std::string process_tree_text(const RunRecord& record) {
-    std::map<pid_t, const ProcessRecord*> shown;
-    for (const auto& p : record.processes)
-        if (!is_sandbox_process(p.role))
-            shown[p.ns_pid] = &p;
-    std::multimap<pid_t, const ProcessRecord*> children;
-    std::vector<const ProcessRecord*> roots;
-    for (const auto& [pid, p] : shown) {
-        if (shown.count(p->parent_ns_pid) && p->parent_ns_pid != pid)
-            children.emplace(p->parent_ns_pid, p);
-        else
-            roots.push_back(p);
-    }
-    std::string out;
-    std::set<pid_t> printed; // a cycle in bad data must not recurse for ever
-    std::function<void(const ProcessRecord*, std::size_t)> print = [&](const ProcessRecord* p,
-                                                                       std::size_t depth) {
-        if (!printed.insert(p->ns_pid).second)
-            return;
-        out += std::string(4 + 2 * depth, ' ') + process_line(*p, depth > 0) + "\n";
-        auto [first, last] = children.equal_range(p->ns_pid);
-        for (auto it = first; it != last; ++it)
-            print(it->second, depth + 1);
-    };
-    for (const auto* root : roots)
-        print(root, 0);
-    return out;
-}
 
 std::string describe_exec(const RunRecord& record, const std::vector<std::string>& command) {
     std::string out =
@@ -265,9 +148,9 @@ std::string describe_exec(const RunRecord& record, const std::vector<std::string
     if (!tree.empty())
         out += "  processes (pids in the sandbox, times from the start):\n" + tree;
     if (!record.stdout_text.empty())
-        out += "  stdout:\n" + tail(record.stdout_text, 10, "    ");
+        out += "  stdout:\n" + output_tail(record.stdout_text, 10, "    ");
     if (!record.stderr_text.empty())
-        out += "  stderr:\n" + tail(record.stderr_text, 10, "    ");
+        out += "  stderr:\n" + output_tail(record.stderr_text, 10, "    ");
     return out;
 }
 

@@ -30,9 +30,6 @@ std::optional<ProgramProblem> check_program(const std::string& program);
 // with their times), the stacks, and the end of the program's output.
 std::string describe_exec(const RunRecord& record, const std::vector<std::string>& command);
 
-// The process tree of a record, one process a line, children indented under their parent.
-std::string process_tree_text(const RunRecord& record);
-
 // `forklore exec [OPTIONS] [--] PROGRAM ARGS...`: everything from the program on belongs to the
 // program (its options are not ours), so it is split off into `program` before CLI11 parses the
 // rest. Returns how many of argv CLI11 should see.

@@ -11,12 +11,13 @@
 //   ARGS...
 //   forklore lesson list | show ID [--answers] | check [ID] [--static]   [--dir DIR]
 //   forklore quiz [--seed N] [--count K] [--topic GROUP] [--handout] [--key] [--json] [--forget]
+//   forklore export RECORD.json --format svg|chrome|markdown [--out FILE]
 //
-// Each command is in its own file (corpus_commands.cpp, exec_command.cpp ...) and joins here
-// through its add_..._command (command.hpp). Bad input (unknown id, bad knob value, bad option,
-// an output file that cannot be written) prints one line on stderr and exits 2, before anything
-// runs. `exec` exits with a code per verdict (exec_command.hpp). The codes: kExitCodesHelp below,
-// and the README.
+// Each command is in its own file (corpus_commands.cpp, exec_command.cpp, export_command.cpp ...)
+// and joins here through its add_..._command (command.hpp). Bad input (unknown id, bad knob
+// value, bad option, an output file that cannot be written, a record that cannot be read) prints
+// one line on stderr and exits 2, before anything runs. `exec` exits with a code per verdict
+// (exec_command.hpp). The codes: kExitCodesHelp below, and the README.
 #include "command.hpp"
 #include "exec_command.hpp"
 
@@ -41,7 +42,7 @@ constexpr const char* kExitCodesHelp =
     "       be written after the run (disk full, ...), or an internal error\n"
     "  2    usage error: unknown scenario or variant, bad knob or knob value, bad option or\n"
     "       option value, an output file (--out, --junit) that must not or cannot be written;\n"
-    "       nothing was run\n"
+    "       nothing was run; export: a record file that cannot be read\n"
     "  10-15, 126, 127  exec only: the verdict of the program it ran (forklore exec --help)\n"
     "  130  interrupted (Ctrl-C or SIGTERM): the run in progress was stopped and its sandbox "
     "killed\n"
@@ -73,6 +74,7 @@ int main(int argc, char** argv) {
         add_exec_command(app, program),
         add_lesson_command(app),
         add_quiz_command(app),
+        add_export_command(app),
     };
     // clang-format on
 

@@ -6,6 +6,7 @@
 // [SECTION] the frame
 #include "gui/app.hpp"
 
+#include "gui/export_popup.hpp"
 #include "gui/help_window.hpp"
 #include "gui/record_completeness.hpp"
 #include "gui/record_file.hpp"
@@ -159,7 +160,8 @@ void draw_file_bar(App& app) {
     ImGui::TextUnformatted("forklore");
     help_marker("Open and Save run records as JSON, so a class can look at the same run: type a "
                 "path and press Open to show a saved run in every panel (the scenario and knobs "
-                "it ran with are chosen on the left), or Save to write the run on screen. Files "
+                "it ran with are chosen on the left), or Save to write the run on screen; Export "
+                "writes it as an SVG timeline, a Chrome trace or a Markdown report. Files "
                 "are written whole or not at all, over a new name or a regular file only (never "
                 "over a device, a FIFO or a symbolic link). A record opens only from a regular "
                 "file within the bounds the README lists (128 MiB, 262,144 events, 32 levels of "
@@ -179,6 +181,8 @@ void draw_file_bar(App& app) {
     if (ImGui::Button("Save"))
         save_record(app, app.file_path);
     ImGui::EndDisabled();
+    ImGui::SameLine();
+    draw_export_button(app);
     ImGui::SameLine(0, ImGui::GetFontSize() * 2);
     draw_zoom_control(app);
     ImGui::SameLine();
@@ -195,7 +199,7 @@ void draw_file_bar(App& app) {
         same_line_if_fits(ImGui::CalcTextSize(on_screen.c_str()).x);
         ImGui::TextDisabled("%s", on_screen.c_str());
     }
-    // The last Open or Save result on a line of its own, wrapped: a path can be long.
+    // The last Open, Save or Export result on a line of its own, wrapped: a path can be long.
     if (!app.file_message.empty()) {
         ImGui::PushStyleColor(ImGuiCol_Text,
                               app.file_error     ? verdict_colour(VerdictKind::deadlocked)

@@ -19,7 +19,9 @@
 #include "gui/record_view.hpp"
 #include "gui/run_config.hpp"
 #include "gui/run_session.hpp"
+#include "sim/export/export.hpp"
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -88,7 +90,9 @@ struct App {
     bool show_help = false; // the Help window
 
     std::string file_path = "run.json"; // the Open/Save path box
-    std::string file_message;           // the last open/save result, one line
+    std::string file_message;           // the last open/save/export result, one line
+    // Export's paths, one per format (ExportFormat), set beside file_path when its popup opens.
+    std::array<std::string, kExportFormatNames.size()> export_paths;
     bool file_error = false;
     bool file_warning = false; // opened, but the record is incomplete
 

@@ -26,7 +26,9 @@ constexpr HelpSection kSections[] = {
      "Stop kills the sandbox.\n"
      "4. Read the verdict on the right, then find its story on the timeline.\n"
      "Open and Save (top) read and write a run record as JSON: a class can look at the same "
-     "run. The Matrix tab runs every variant of the corpus; click a cell to open its run."},
+     "run. Export writes the run on screen as an SVG timeline (a slide), a Chrome trace "
+     "(ui.perfetto.dev) or a Markdown report (a handout). The Matrix tab runs every variant of the "
+     "corpus; click a cell to open its run."},
     {"Timeline",
      "One lane per thread, grouped by process (the group's header names the process, its role "
      "and how it was started). Bars: green a lock held, yellow held while another thread waits "

@@ -29,4 +29,16 @@ bool write_record_file(const RunRecord& record, const std::string& path, std::st
     return false;
 }
 
+bool write_export_file(const RunRecord& record, ExportFormat format, const std::string& path,
+                       std::string& error) {
+    error.clear();
+    try {
+        write_output_file(path, export_record(record, format));
+        return true;
+    } catch (const std::exception& problem) {
+        error = problem.what();
+    }
+    return false;
+}
+
 } // namespace forklore::gui

@@ -1,6 +1,8 @@
-// Run records on disk, for Open and Save: so a class can look at the same run.
+// Run records on disk, for Open and Save: so a class can look at the same run; and the exports
+// of the record on screen, for a slide, Perfetto or a handout.
 #pragma once
 
+#include "sim/export/export.hpp"
 #include "sim/record/record.hpp"
 
 #include <memory>
@@ -19,5 +21,10 @@ std::shared_ptr<const RunRecord> read_record_file(const std::string& path, std::
 // half a record and a failed write leaves the old file. Returns false with a one-line `error`
 // on failure.
 bool write_record_file(const RunRecord& record, const std::string& path, std::string& error);
+
+// Writes the record as an SVG timeline, a Chrome trace or a Markdown report (sim/export), the
+// same way: whole or not at all. Returns false with a one-line `error` on failure.
+bool write_export_file(const RunRecord& record, ExportFormat format, const std::string& path,
+                       std::string& error);
 
 } // namespace forklore::gui

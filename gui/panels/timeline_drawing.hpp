@@ -5,9 +5,9 @@
 // into an ImDrawList and decides nothing about the view: where a time is drawn is `Mapping`'s.
 #pragma once
 
-#include "gui/models/timeline_model.hpp"
 #include "gui/panels/timeline_panel.hpp"
 #include "gui/record_view.hpp"
+#include "sim/timeline/timeline_model.hpp"
 
 #include <imgui.h>
 

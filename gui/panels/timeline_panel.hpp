@@ -5,8 +5,8 @@
 // in every panel.
 #pragma once
 
-#include "gui/models/timeline_model.hpp"
 #include "gui/record_view.hpp"
+#include "sim/timeline/timeline_model.hpp"
 
 #include <imgui.h>
 
@@ -35,7 +35,7 @@ struct TimelinePanelState {
     double built_at = -1;          // ImGui time of the last build
     double build_ms = 0;           // how long the last build took
     // The sandbox's host and reaper are not the scenario's code: hidden unless the user ticks
-    // the toggle (gui/models/infrastructure.hpp). The model holds only what is shown.
+    // the toggle (sim/timeline/infrastructure.hpp). The model holds only what is shown.
     bool show_infrastructure = false;
     std::size_t infrastructure_groups = 0; // in the record, shown or not
 

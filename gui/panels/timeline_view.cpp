@@ -1,8 +1,8 @@
 // The Timeline tab's model and view (timeline_view.hpp).
 #include "gui/panels/timeline_view.hpp"
 
-#include "gui/models/infrastructure.hpp"
 #include "gui/panels/timeline_drawing.hpp"
+#include "sim/timeline/infrastructure.hpp"
 
 #include <imgui.h>
 

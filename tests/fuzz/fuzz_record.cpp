@@ -10,12 +10,12 @@
 //   what they hold.
 // A failed property calls abort(): libFuzzer saves the input as a crash.
 #include "gui/models/event_log_model.hpp"
-#include "gui/models/infrastructure.hpp"
 #include "gui/models/lock_table_model.hpp"
 #include "gui/models/process_tree_model.hpp"
-#include "gui/models/timeline_model.hpp"
 #include "gui/models/wait_graph_model.hpp"
 #include "sim/record/record.hpp"
+#include "sim/timeline/infrastructure.hpp"
+#include "sim/timeline/timeline_model.hpp"
 
 #include <cstdint>
 #include <cstdio>
@@ -35,23 +35,23 @@ using namespace forklore;
 
 // What the panels compute when the record is opened, and what hovering shows.
 void show(const RunRecord& record) {
-    const gui::TimelineModel timeline = gui::build_timeline_model(record);
+    const TimelineModel timeline = build_timeline_model(record);
     for (std::size_t i = 0; i < timeline.lanes.size(); ++i) {
-        const gui::TimelineLane& lane = timeline.lanes[i];
-        (void)gui::describe_lane(lane);
+        const TimelineLane& lane = timeline.lanes[i];
+        (void)describe_lane(lane);
         for (const auto& row : lane.rows)
             for (const auto& bar : row.bars)
-                (void)gui::describe_bar(timeline, record, bar);
-        (void)gui::hit_test(timeline, lane.start_ns, i, 1000);
-        (void)gui::hit_test(timeline, lane.end_ns, i);
+                (void)describe_bar(timeline, record, bar);
+        (void)hit_test(timeline, lane.start_ns, i, 1000);
+        (void)hit_test(timeline, lane.end_ns, i);
     }
     // The default view hides the sandbox's host and reaper: lanes and arrows renumbered.
-    const gui::TimelineModel shown = gui::without_infrastructure(timeline);
+    const TimelineModel shown = without_infrastructure(timeline);
     for (const auto& arrow : shown.arrows)
         if (arrow.from_lane >= shown.lanes.size() || arrow.to_lane >= shown.lanes.size())
             broken("an arrow of the filtered timeline names a lane it does not have", "");
     for (std::size_t i = 0; i < record.events.size() && i < 64; ++i)
-        (void)gui::describe_event(record, i);
+        (void)describe_event(record, i);
     (void)gui::build_lock_table(record);
     (void)gui::build_process_tree(record);
     (void)gui::build_wait_graph(record);

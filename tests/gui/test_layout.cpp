@@ -11,10 +11,10 @@
 // [SECTION] Files, and where a record came from
 // [SECTION] The Matrix, Help and the wait-for graph
 #include "gui/app.hpp"
-#include "gui/models/infrastructure.hpp"
 #include "gui/record_completeness.hpp"
 #include "gui/record_file.hpp"
 #include "gui/ui_scale.hpp"
+#include "sim/timeline/infrastructure.hpp"
 #include "tests/gui/app_harness.hpp"
 #include "tests/gui/headless.hpp"
 #include "tests/gui/records.hpp"

@@ -15,8 +15,8 @@
 // [SECTION] A trace alone, and a live record with no process list yet
 #include "gui/models/lock_table_model.hpp"
 #include "gui/models/process_tree_model.hpp"
-#include "gui/models/timeline_model.hpp"
 #include "gui/panels/timeline_panel.hpp"
+#include "sim/timeline/timeline_model.hpp"
 #include "tests/gui/headless.hpp"
 #include "tests/gui/records.hpp"
 

@@ -5,10 +5,10 @@
 // shows the live threads greyed beside the stuck set, the parent is "partly stuck", and the
 // verdict panel lists both and selects a thread on a click.
 #include "gui/models/process_tree_model.hpp"
-#include "gui/models/timeline_model.hpp"
 #include "gui/models/wait_graph_model.hpp"
 #include "gui/panels/timeline_panel.hpp"
 #include "gui/panels/verdict_panel.hpp"
+#include "sim/timeline/timeline_model.hpp"
 #include "tests/gui/headless.hpp"
 #include "tests/gui/records.hpp"
 

@@ -2,7 +2,7 @@
 // between them, what is drawn where and which event each bar comes from, and a record of 100,000
 // events. The hold bands and the fork's copies are test_timeline_bands.cpp; the panel drawn,
 // hovered and clicked is test_timeline_panel.cpp.
-#include "gui/models/timeline_model.hpp"
+#include "sim/timeline/timeline_model.hpp"
 #include "tests/gui/headless.hpp"
 #include "tests/gui/records.hpp"
 #include "tests/gui/timeline_checks.hpp"

@@ -1,7 +1,7 @@
 // A lock's life in one look (issue 11, defect 6), in the timeline's model: a hold is one band
 // apart from the waits under it, and fork carries the locks held at that instant into the child,
 // on the start arrow and as copies on the child's first lane.
-#include "gui/models/timeline_model.hpp"
+#include "sim/timeline/timeline_model.hpp"
 #include "tests/gui/headless.hpp"
 #include "tests/gui/records.hpp"
 #include "tests/gui/timeline_checks.hpp"

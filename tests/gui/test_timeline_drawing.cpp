@@ -2,9 +2,9 @@
 // 100k-event record costs the columns on screen: these tests hold the skips to the plain walk
 // they replace (every hold wide enough is named and listed, whatever the zoom) and the galloping
 // search to std::lower_bound.
-#include "gui/models/timeline_model.hpp"
 #include "gui/panels/timeline_drawing.hpp"
 #include "gui/panels/timeline_panel.hpp"
+#include "sim/timeline/timeline_model.hpp"
 #include "tests/gui/headless.hpp"
 #include "tests/gui/records.hpp"
 

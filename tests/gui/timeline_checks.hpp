@@ -2,8 +2,8 @@
 // drawn headless for a few frames.
 #pragma once
 
-#include "gui/models/timeline_model.hpp"
 #include "gui/panels/timeline_panel.hpp"
+#include "sim/timeline/timeline_model.hpp"
 #include "tests/gui/headless.hpp"
 #include "tests/gui/records.hpp"
 

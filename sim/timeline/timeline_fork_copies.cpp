@@ -10,7 +10,7 @@
 // parent's latest hold of the same address. spawn and fork_exec start a fresh program: nothing is
 // copied. File locks are the kernel's, not memory: they are not copies (an inherited flock is the
 // same lock, shared) and are left out here.
-#include "gui/models/timeline_passes.hpp"
+#include "sim/timeline/timeline_passes.hpp"
 
 #include <fmt/format.h>
 
@@ -19,7 +19,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
-namespace forklore::gui {
+namespace forklore {
 
 namespace {
 
@@ -264,4 +264,4 @@ void add_fork_copies(TimelineModel& model, const RunRecord& record) {
     }
 }
 
-} // namespace forklore::gui
+} // namespace forklore

@@ -2,14 +2,14 @@
 // cgroups, the reaper): only the host is there. After the program's last event, a hung run waits
 // only for the verdict's proof. Fitting all of that made a lock held for a millisecond at the fork
 // one pixel wide (issue 11, defect 6); the program's own events are what a student reads.
-#include "gui/models/timeline_passes.hpp"
+#include "sim/timeline/timeline_passes.hpp"
 
-#include "gui/models/infrastructure.hpp"
+#include "sim/timeline/infrastructure.hpp"
 
 #include <algorithm>
 #include <unordered_set>
 
-namespace forklore::gui {
+namespace forklore {
 
 namespace {
 
@@ -68,4 +68,4 @@ void frame_story(TimelineModel& model, const RunRecord& record) {
     }
 }
 
-} // namespace forklore::gui
+} // namespace forklore

@@ -1,6 +1,6 @@
 // Pass one of the timeline's model: the processes and their threads, as groups and lanes in
 // process-tree order (timeline_passes.hpp says what the passes after it need of them).
-#include "gui/models/timeline_passes.hpp"
+#include "sim/timeline/timeline_passes.hpp"
 
 #include "sim/verdict/verdict.hpp"
 
@@ -10,7 +10,7 @@
 #include <set>
 #include <tuple>
 
-namespace forklore::gui {
+namespace forklore {
 
 namespace {
 
@@ -221,4 +221,4 @@ LaneIndex add_groups_and_lanes(TimelineModel& model, const RunRecord& record) {
     return index;
 }
 
-} // namespace forklore::gui
+} // namespace forklore

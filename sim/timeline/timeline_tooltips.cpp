@@ -1,14 +1,14 @@
 // The timeline's tooltips: what a bar, an event, a marker or a lane's header says when hovered.
 // A copied lock's words are the fork pass's (timeline_fork_copies.cpp), a sampled bar's the
 // samples' pass's (timeline_from_samples.cpp).
-#include "gui/models/timeline_model.hpp"
-#include "gui/models/timeline_passes.hpp"
+#include "sim/timeline/timeline_model.hpp"
+#include "sim/timeline/timeline_passes.hpp"
 
 #include "sim/verdict/verdict.hpp"
 
 #include <fmt/format.h>
 
-namespace forklore::gui {
+namespace forklore {
 
 std::string describe_bar(const TimelineModel& model, const RunRecord& record,
                          const TimelineBar& bar) {
@@ -182,4 +182,4 @@ std::string describe_lane(const TimelineLane& lane) {
     return text + "\nclick to select it";
 }
 
-} // namespace forklore::gui
+} // namespace forklore

@@ -1,6 +1,6 @@
 // The passes of build_timeline_model (timeline_model.cpp), in the order it runs them, the file
 // each lives in, and what they hand on to each other. Internal to the timeline model
-// (gui/models/timeline_*.cpp); panels use timeline_model.hpp.
+// (sim/timeline/timeline_*.cpp); the GUI's panels and the exports use timeline_model.hpp.
 //
 // Index of this file:
 // [SECTION] What several passes use
@@ -10,8 +10,8 @@
 // [SECTION] The passes over the finished lanes
 #pragma once
 
-#include "gui/models/timeline_model.hpp"
 #include "sim/protocol/start_method.hpp"
+#include "sim/timeline/timeline_model.hpp"
 
 #include <sys/types.h>
 
@@ -23,7 +23,7 @@
 #include <utility>
 #include <vector>
 
-namespace forklore::gui {
+namespace forklore {
 
 // [SECTION] What several passes use ---------------------------------------------------------
 
@@ -155,4 +155,4 @@ void frame_story(TimelineModel& model, const RunRecord& record);
 // lanes, and a stuck lane's final wait for the hatch.
 void mark_lane_verdicts(TimelineModel& model, const RunRecord& record);
 
-} // namespace forklore::gui
+} // namespace forklore

@@ -1,12 +1,12 @@
 // Passes four and five of the timeline's model: which stretches of a hold had waiters (yellow),
 // and the rows a lane's bars are stacked in.
-#include "gui/models/timeline_passes.hpp"
+#include "sim/timeline/timeline_passes.hpp"
 
 #include <algorithm>
 #include <functional>
 #include <queue>
 
-namespace forklore::gui {
+namespace forklore {
 
 namespace {
 
@@ -132,4 +132,4 @@ void stack_rows(TimelineModel& model, std::vector<LaneWork>& work, const WaitedS
     }
 }
 
-} // namespace forklore::gui
+} // namespace forklore

@@ -1,8 +1,8 @@
-#include "gui/models/infrastructure.hpp"
+#include "sim/timeline/infrastructure.hpp"
 
 #include <vector>
 
-namespace forklore::gui {
+namespace forklore {
 
 std::size_t infrastructure_groups(const TimelineModel& model) {
     std::size_t count = 0;
@@ -68,4 +68,4 @@ TimelineModel without_infrastructure(const TimelineModel& model) {
     return kept;
 }
 
-} // namespace forklore::gui
+} // namespace forklore

@@ -5,11 +5,11 @@
 // down to the scenario's processes.
 #pragma once
 
-#include "gui/models/timeline_model.hpp"
+#include "sim/timeline/timeline_model.hpp"
 
 #include <string_view>
 
-namespace forklore::gui {
+namespace forklore {
 
 // The model without the infrastructure's groups, their lanes and every arrow to or from them
 // (the sandbox starting the scenario's first process, the reaper collecting its exit: the exit
@@ -21,4 +21,4 @@ TimelineModel without_infrastructure(const TimelineModel& model);
 // How many groups of the model are infrastructure (what the "show" toggle would add back).
 std::size_t infrastructure_groups(const TimelineModel& model);
 
-} // namespace forklore::gui
+} // namespace forklore

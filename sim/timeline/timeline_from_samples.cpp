@@ -1,16 +1,16 @@
 // The timeline's second source: the kernel's samples, for the threads and processes the trace
 // does not cover (a program nobody instrumented, run by `forklore exec`, or a scenario's process
 // after it exec'd a Python interpreter). The pass build_timeline_model (timeline_model.cpp) runs
-// once the trace's bars are built (timeline_passes.hpp says what it adds); no ImGui.
+// once the trace's bars are built (timeline_passes.hpp says what it adds).
 //
 // Index of this file:
 // [SECTION] What a sample shows a thread doing, in words
 // [SECTION] Where the trace is silent, and what names say nothing
 // [SECTION] The samples' pass (SampledPass)
 // [SECTION] A sampled bar's tooltip
-#include "gui/models/timeline_passes.hpp"
+#include "sim/timeline/timeline_passes.hpp"
 
-#include "gui/models/infrastructure.hpp"
+#include "sim/timeline/infrastructure.hpp"
 
 #include "sim/record/process_records.hpp"
 
@@ -24,7 +24,7 @@
 #include <set>
 #include <unordered_map>
 
-namespace forklore::gui {
+namespace forklore {
 
 namespace {
 
@@ -548,4 +548,4 @@ std::string describe_sampled_bar(const TimelineModel& model, const RunRecord& re
     return text;
 }
 
-} // namespace forklore::gui
+} // namespace forklore

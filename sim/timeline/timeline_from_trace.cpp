@@ -7,14 +7,14 @@
 // [SECTION] Locks, markers, and closing a bar
 // [SECTION] Pass two: the events in recording order (TraceReader)
 // [SECTION] Pass three: what never ended
-#include "gui/models/timeline_passes.hpp"
+#include "sim/timeline/timeline_passes.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <functional>
 
-namespace forklore::gui {
+namespace forklore {
 
 std::size_t LockIdHash::operator()(const LockId& key) const {
     return std::hash<std::uint64_t>()(key.id * 4 + static_cast<std::uint64_t>(key.what)) ^
@@ -316,4 +316,4 @@ void end_what_never_ended(TimelineModel& model, std::vector<LaneWork>& work) {
     }
 }
 
-} // namespace forklore::gui
+} // namespace forklore

@@ -7,8 +7,8 @@
 // [SECTION] Words several passes use
 // [SECTION] The builder: the list of passes
 // [SECTION] Hit test: what lies under a point of a lane
-#include "gui/models/timeline_model.hpp"
-#include "gui/models/timeline_passes.hpp"
+#include "sim/timeline/timeline_model.hpp"
+#include "sim/timeline/timeline_passes.hpp"
 
 #include "sim/verdict/verdict.hpp"
 
@@ -19,7 +19,7 @@
 #include <algorithm>
 #include <cstdlib>
 
-namespace forklore::gui {
+namespace forklore {
 
 // [SECTION] Names of the model's kinds --------------------------------------------------------
 
@@ -290,4 +290,4 @@ std::optional<TimelineHit> hit_test(const TimelineModel& model, std::int64_t t_n
     return std::nullopt;
 }
 
-} // namespace forklore::gui
+} // namespace forklore

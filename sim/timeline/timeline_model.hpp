@@ -1,4 +1,6 @@
-// The timeline's model: what the Timeline tab draws, computed once per record (no ImGui).
+// The timeline's model: what happened on each thread of a run, as lanes, computed once per record.
+// The GUI's Timeline tab draws it; the exports (sim/export/: the SVG timeline, the Chrome trace)
+// write it out. Engine knowledge (how fork copies a lock), so it lives in sim/, with no UI.
 //
 // A record becomes process groups (one per sandbox process, in process-tree order), each with one
 // lane per thread. A lane keeps apart what its thread holds and what it waits on: the locks it
@@ -41,7 +43,7 @@
 #include <string>
 #include <vector>
 
-namespace forklore::gui {
+namespace forklore {
 
 inline constexpr std::size_t kNoTimelineEvent = std::numeric_limits<std::size_t>::max();
 inline constexpr std::size_t kNoSampledSpan = std::numeric_limits<std::size_t>::max();
@@ -329,4 +331,4 @@ std::string describe_copy(const TimelineModel& model, const RunRecord& record,
 // (nothing that could wake it can run) or live (it can still run).
 std::string describe_lane(const TimelineLane& lane);
 
-} // namespace forklore::gui
+} // namespace forklore

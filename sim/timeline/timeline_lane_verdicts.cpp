@@ -1,10 +1,10 @@
 // The verdicts' pass of the timeline's model: which lanes a deadlock verdict names stuck or live,
 // and where a stuck thread's final wait, drawn hatched, begins.
-#include "gui/models/timeline_passes.hpp"
+#include "sim/timeline/timeline_passes.hpp"
 
 #include <algorithm>
 
-namespace forklore::gui {
+namespace forklore {
 
 namespace {
 
@@ -66,4 +66,4 @@ void mark_lane_verdicts(TimelineModel& model, const RunRecord& record) {
             find_final_wait(lane, record);
 }
 
-} // namespace forklore::gui
+} // namespace forklore

@@ -1,0 +1,30 @@
+// A run record's parts as plain text, the same wherever they are shown: the CLI prints them
+// (`forklore exec`, `forklore run`) and the Markdown report quotes them, so a teacher's handout
+// says what the terminal said.
+#pragma once
+
+#include "sim/record/record.hpp"
+
+#include <cstddef>
+#include <string>
+
+namespace forklore {
+
+// The process tree of a record, one process a line, children indented under their parent
+// (4 spaces, then 2 more a level): "3 child: made by fork by 2 at 104.2 ms; thread main (3);
+// exited with code 0 at 130.0 ms". The sandbox's own processes (host, reaper) are left out.
+std::string process_tree_text(const RunRecord& record);
+
+// The last `count` lines of `text`, each after `indent` and cut to a screen's worth (a program
+// may write megabytes with no newline); a line "...", first, when lines were left out.
+std::string output_tail(const std::string& text, std::size_t count, const std::string& indent);
+
+// A demangled C++ name without its template and parameter lists, which can run to hundreds of
+// characters: "std::vector<...>::push_back(...)" (the record keeps the full name).
+std::string short_function_name(const std::string& name);
+
+// A command line on one line: runs of white space (a script's newlines and indentation) become
+// one space, and a long one is cut after `max_length` bytes with "...".
+std::string one_line(const std::string& text, std::size_t max_length);
+
+} // namespace forklore
