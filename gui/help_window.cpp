@@ -27,6 +27,16 @@ constexpr HelpSection kSections[] = {
      "4. Read the verdict on the right, then find its story on the timeline.\n"
      "Open and Save (top) read and write a run record as JSON: a class can look at the same "
      "run. The Matrix tab runs every variant of the corpus; click a cell to open its run."},
+    {"Lessons",
+     "The Lessons tab (left, beside Scenarios) walks a lesson of tutorials/ a page at a time, with "
+     "Back and Next. Predict: choose an outcome, then Run (the scenario, variant and knobs are "
+     "set in the controls, and every panel shows the run); your prediction is said right or "
+     "wrong against the verdict. Run: run it, then 'Show lock ...', 'Show thread ...' or 'Show "
+     "process ...' selects it in the Locks, Timeline or Process tree tab. Explain: answer, Check, "
+     "and try again after a wrong answer. Fix: Apply and run sets the knobs the step names. Hints "
+     "come one at a time. Your progress is saved as you go (~/.local/state/forklore/"
+     "lessons.json) and comes back at the next start; at the end, Hand in writes a Markdown "
+     "summary for your teacher."},
     {"Timeline",
      "One lane per thread, grouped by process (the group's header names the process, its role "
      "and how it was started). Bars: green a lock held, yellow held while another thread waits "
