@@ -57,16 +57,27 @@ run: build
 	exec $(BIN)/forklore matrix
 
 # The README's pictures: the GUI in a virtual X server, running the first lesson, at the default
-# 1280x800, at the smallest size the layout is made for (1024x700) and on a large screen.
+# 1280x800, at the smallest size the layout is made for (1024x700) and on a large screen; then the
+# Lessons panel mid-lesson (the fixture lesson of tests/gui/lessons, whose step numbers do not
+# change with tutorials/: its predict step answered and run). Each starts with no lesson progress
+# (a state directory of its own), so a lesson someone is in the middle of never shows in them.
+SHOT_STATE := $(abspath $(BUILD))/screenshot-state
 screenshot: build
 	@mkdir -p docs
-	xvfb-run -a -s "-screen 0 1280x800x24" $(BIN)/forklore-gui --run file-read-under-lock:fork \
-	    --frames 60 --screenshot docs/screenshot.png
+	rm -rf $(SHOT_STATE)
+	XDG_STATE_HOME=$(SHOT_STATE) xvfb-run -a -s "-screen 0 1280x800x24" $(BIN)/forklore-gui \
+	    --run file-read-under-lock:fork --frames 60 --screenshot docs/screenshot.png
 	for size in 1024x700 1920x1080; do \
-	    xvfb-run -a -s "-screen 0 1920x1080x24" $(BIN)/forklore-gui --size $$size \
-	        --run file-read-under-lock:fork --frames 60 --screenshot docs/screenshot-$$size.png \
-	        || exit 1; \
+	    XDG_STATE_HOME=$(SHOT_STATE) xvfb-run -a -s "-screen 0 1920x1080x24" $(BIN)/forklore-gui \
+	        --size $$size --run file-read-under-lock:fork --frames 60 \
+	        --screenshot docs/screenshot-$$size.png || exit 1; \
 	done
+	rm -rf $(SHOT_STATE)
+	FORKLORE_LESSONS=tests/gui/lessons XDG_STATE_HOME=$(SHOT_STATE) \
+	    xvfb-run -a -s "-screen 0 1280x800x24" $(BIN)/forklore-gui \
+	    --lesson 01-what-fork-copies:2 --predict 'deadlocked(orphaned_lock)' --frames 60 \
+	    --screenshot docs/screenshot-lessons.png
+	rm -rf $(SHOT_STATE)
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j2

@@ -6,6 +6,7 @@
 // [SECTION] the frame
 #include "gui/app.hpp"
 
+#include "gui/app_lessons.hpp"
 #include "gui/export_popup.hpp"
 #include "gui/help_window.hpp"
 #include "gui/record_completeness.hpp"
@@ -270,6 +271,13 @@ void carry_out_requests(App& app) {
         show_run(app, *app.run_browser.show_run);
     if (app.run_browser.follow_latest)
         follow_latest_run(app);
+    // The Lessons panel's requests: cleared here, as the panel is not drawn behind another tab.
+    if (app.lessons.run_step)
+        run_lesson_step(app, *app.lessons.run_step);
+    if (app.lessons.look)
+        follow_look(app, *app.lessons.look);
+    app.lessons.run_step.reset();
+    app.lessons.look.reset();
 }
 
 // One toggle for the sandbox's host and reaper in the Timeline and the Process tree: a change in
@@ -434,6 +442,8 @@ bool save_record(App& app, const std::string& path) {
 
 void draw_app(App& app) {
     take_session_updates(app);
+    take_lesson_run(app);
+    app.lessons.session.add_time(ImGui::GetIO().DeltaTime);
     // The session's runs, copied only when another one has finished.
     if (const std::uint64_t version = app.session.runs_version(); version != app.runs_version) {
         app.runs = app.session.runs();
@@ -457,14 +467,15 @@ void draw_app(App& app) {
     const float spacing_y = ImGui::GetStyle().ItemSpacing.y;
     Layout& layout = app.layout;
 
-    // Left column: the browser.
-    const float min_browser = font * 9, min_main = font * 30;
-    const float left_width =
-        region_size(layout.left, whole.x, min_browser, min_main + kSplitterThickness);
+    // Left column: the browser, or a lesson (wider: its text is read, not scanned).
+    const bool lessons = app.left_tab == LeftTab::lessons;
+    float& left = lessons ? layout.lessons : layout.left;
+    const float min_browser = font * (lessons ? 16 : 9), min_main = font * 30;
+    const float left_width = region_size(left, whole.x, min_browser, min_main + kSplitterThickness);
     region("##browser", ImVec2(left_width, whole.y), app.regions.browser,
-           [&] { draw_browser_panel(app.browser, app.config.scenario); });
+           [&] { draw_left_column(app); });
     ImGui::SameLine(0, 0);
-    splitter("##split-left", true, whole.y, layout.left, left_width, whole.x, 1.0f, min_browser,
+    splitter("##split-left", true, whole.y, left, left_width, whole.x, 1.0f, min_browser,
              min_main + kSplitterThickness);
     ImGui::SameLine(0, 0);
 

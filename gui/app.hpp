@@ -1,13 +1,14 @@
 // The application: what the user has chosen, the run in the background, the record on screen, the
 // selection every panel shares, and each panel's own state. draw_app lays the panels out in one
-// full-screen window (no docking): the file bar on top, the browser left, the controls above the
-// centre tabs (Timeline, Process tree, Locks, Matrix), the output and the source side by side
-// under the tabs, and the verdict on the right, the whole height below the controls. Every
-// boundary is a splitter.
+// full-screen window (no docking): the file bar on top, on the left the browser and the lessons
+// (two tabs; gui/app_lessons.hpp), the controls above the centre tabs (Timeline, Process tree,
+// Locks, Matrix), the output and the source side by side under the tabs, and the verdict on the
+// right, the whole height below the controls. Every boundary is a splitter.
 #pragma once
 
 #include "gui/panels/browser_panel.hpp"
 #include "gui/panels/controls_panel.hpp"
+#include "gui/panels/lessons_panel.hpp"
 #include "gui/panels/locks_panel.hpp"
 #include "gui/panels/matrix_panel.hpp"
 #include "gui/panels/output_panel.hpp"
@@ -34,6 +35,7 @@ namespace forklore::gui {
 // gets the same proportions back.
 struct Layout {
     float left = 0.17f;   // browser width, of the window
+    float lessons = 0.3f; // the same column's width with the Lessons tab in front: text needs room
     float right = 0.36f;  // verdict width, of the region right of the browser
     float top = 0.0f;     // controls height, of the region right of the browser (0: fitted to its
                           // content, as measured in the last frame)
@@ -56,6 +58,8 @@ struct LayoutRegions {
 enum class ViewOrigin { none, run, file, matrix };
 
 enum class CentreTab { timeline, process_tree, locks, matrix };
+// The left column's tabs.
+enum class LeftTab { scenarios, lessons };
 
 struct App {
     RunConfig config;
@@ -65,6 +69,10 @@ struct App {
     std::uint64_t session_generation_seen = 0;
 
     BrowserPanelState browser;
+    LessonsPanelState lessons;
+    LeftTab left_tab = LeftTab::scenarios;   // in front in the last frame
+    std::optional<LeftTab> show_left_tab;    // set to bring a left tab to the front
+    std::uint64_t lesson_run_generation = 0; // the record on screen when a lesson's run started
     ControlsPanelState controls;
     RunBrowserState run_browser;
     // The run of the session the user chose to look at: it stays on screen while a Repeat goes

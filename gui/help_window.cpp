@@ -29,6 +29,16 @@ constexpr HelpSection kSections[] = {
      "run. Export writes the run on screen as an SVG timeline (a slide), a Chrome trace "
      "(ui.perfetto.dev) or a Markdown report (a handout). The Matrix tab runs every variant of the "
      "corpus; click a cell to open its run."},
+    {"Lessons",
+     "The Lessons tab (left, beside Scenarios) walks a lesson of tutorials/ a page at a time, with "
+     "Back and Next. Predict: choose an outcome, then Run (the scenario, variant and knobs are "
+     "set in the controls, and every panel shows the run); your prediction is said right or "
+     "wrong against the verdict. Run: run it, then 'Show lock ...', 'Show thread ...' or 'Show "
+     "process ...' selects it in the Locks, Timeline or Process tree tab. Explain: answer, Check, "
+     "and try again after a wrong answer. Fix: Apply and run sets the knobs the step names. Hints "
+     "come one at a time. Your progress is saved as you go (~/.local/state/forklore/"
+     "lessons.json) and comes back at the next start; at the end, Hand in writes a Markdown "
+     "summary for your teacher."},
     {"Timeline",
      "One lane per thread, grouped by process (the group's header names the process, its role "
      "and how it was started). Bars: green a lock held, yellow held while another thread waits "

@@ -1,12 +1,15 @@
 // forklore-gui: the interactive explorer.
 //
 //   forklore-gui [--run ID:VARIANT [--repeat N [--show-run K]]] [--open FILE] [--matrix GLOB]
-//                [--tab NAME] [--frames N] [--screenshot FILE.png] [--size WxH] [--zoom FACTOR]
+//                [--lesson ID[:STEP] [--predict CHOICE]] [--tab NAME] [--frames N]
+//                [--screenshot FILE.png] [--size WxH] [--zoom FACTOR]
 //
 // --run chooses a scenario variant and starts it at launch (--repeat: N runs, as Repeat does;
 // --show-run: once they have ended, run K is shown, as stepping through them does); --open shows a
 // saved run record;
-// --matrix runs the matrix over the variants the glob selects; --tab brings a centre tab to the
+// --matrix runs the matrix over the variants the glob selects; --lesson opens a lesson of
+// tutorials/ (or $FORKLORE_LESSONS) in the Lessons tab, at step STEP, and --predict answers that
+// predict step and runs it, as the student would; --tab brings a centre tab to the
 // front; --frames exits after N frames (not before what was started has finished, within a
 // bound) and prints the mean frame time; --screenshot writes the last frame as PNG; --size opens
 // the window at that size (1280x800 by default); --zoom scales text and sizes. Bad input (unknown
@@ -14,8 +17,10 @@
 // screenshot path that must not be written, no display) prints one line on stderr and exits 2,
 // before any window opens.
 #include "gui/app.hpp"
+#include "gui/app_lessons.hpp"
 #include "gui/ui_scale.hpp"
 #include "gui/window.hpp"
+#include "sim/lesson/lesson.hpp"
 #include "sim/protocol/text.hpp"
 #include "sim/record/user_file.hpp"
 
@@ -87,6 +92,48 @@ std::optional<std::pair<int, int>> parse_size(const std::string& text) {
     return std::pair{width, height};
 }
 
+// Opens lesson ID[:STEP] in the Lessons tab and, with `prediction`, answers that predict step (its
+// run starts once the window is open). Everything is checked before the lesson opens: a mistyped
+// option changes nothing in the student's progress. Returns "" or the error.
+std::string start_lesson(App& app, const std::string& spec, const std::string& prediction) {
+    const auto colon = spec.find(':');
+    const std::string id = spec.substr(0, colon);
+    int step = 0; // 0: the page the progress reached
+    if (colon != std::string::npos) {
+        const std::string number = spec.substr(colon + 1);
+        const auto [end, error] =
+            std::from_chars(number.data(), number.data() + number.size(), step);
+        if (error != std::errc() || end != number.data() + number.size() || step < 1)
+            return fmt::format("--lesson '{}': STEP is a step's number, from 1", spec);
+    }
+    LessonSession& session = app.lessons.session;
+    const lesson::Lesson* chosen = session.library().find(id);
+    if (chosen && step > static_cast<int>(chosen->steps.size()))
+        return fmt::format("lesson '{}' has {} steps", id, chosen->steps.size());
+    if (chosen && !prediction.empty()) {
+        if (step == 0)
+            return "--predict needs the step: --lesson ID:STEP";
+        const auto index = static_cast<std::size_t>(step - 1);
+        if (chosen->steps[index].kind != lesson::StepKind::predict)
+            return fmt::format("--predict: step {} of lesson '{}' is not a predict step", step, id);
+        const auto choices = step_choices(chosen->steps[index]);
+        if (std::find(choices.begin(), choices.end(), prediction) == choices.end())
+            return fmt::format("--predict '{}' is not one of the step's choices ({})", prediction,
+                               fmt::join(choices, " | "));
+        if (const LessonProgress* progress = session.progress_of(id);
+            progress && index < progress->steps.size() && !progress->steps[index].runs.empty() &&
+            progress->steps[index].title == chosen->steps[index].title)
+            return fmt::format("--predict: step {} of lesson '{}' was already run (your progress "
+                               "keeps the prediction made before it)",
+                               step, id);
+    }
+    if (std::string problem = open_lesson(app, id, step > 0 ? step : -1); !problem.empty())
+        return problem;
+    if (!prediction.empty())
+        session.choose_prediction(session.step_index(), prediction);
+    return {};
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -97,6 +144,7 @@ int main(int argc, char** argv) {
                "record or passes a bound (README, Run records), a --screenshot path that must "
                "not be written, no display; one line on stderr, before any window opens");
     std::string run_spec, open_path, matrix_filter, tab, screenshot_path, size_text = "1280x800";
+    std::string lesson_spec, prediction;
     int frames = 0, repeat = 1, show_run_number = 0;
     float zoom = 1.0f;
     CLI::Option* run_option = cli.add_option(
@@ -108,6 +156,12 @@ int main(int argc, char** argv) {
     cli.add_option("--open", open_path, "show a saved run record (JSON)")->check(file_name);
     cli.add_option("--matrix", matrix_filter,
                    "run the matrix over the variants a glob selects ('*': the corpus) at launch");
+    CLI::Option* lesson_option = cli.add_option(
+        "--lesson", lesson_spec,
+        "open a lesson (ID, or ID:STEP at that step) in the Lessons tab ('forklore lesson list')");
+    cli.add_option("--predict", prediction,
+                   "with --lesson ID:STEP at a predict step: choose CHOICE and run the step")
+        ->needs(lesson_option);
     cli.add_option("--tab", tab, "the centre tab in front: timeline, process-tree, locks, matrix")
         ->check(CLI::IsMember({"timeline", "process-tree", "locks", "matrix"}));
     cli.add_option("--repeat", repeat, "with --run: run it N times, as Repeat does")
@@ -155,11 +209,17 @@ int main(int argc, char** argv) {
 
     App app;
     app.zoom = zoom;
+    // The lessons, and the student's progress: a progress file that cannot be read is said in
+    // the Lessons tab, never overwritten.
+    load_lessons(app, lesson::default_lessons_directory(), default_progress_path());
     if (!run_spec.empty())
         if (std::string error = choose(app, run_spec); !error.empty())
             return usage_error(error);
     if (!open_path.empty() && !open_record(app, open_path))
         return usage_error(app.file_message);
+    if (!lesson_spec.empty())
+        if (std::string problem = start_lesson(app, lesson_spec, prediction); !problem.empty())
+            return usage_error(problem);
 
     std::string error;
     // Counted frames are measured: no waiting for the screen's refresh in them.
@@ -170,6 +230,10 @@ int main(int argc, char** argv) {
 
     if (!run_spec.empty())
         if (std::string problem = start_run(app, repeat); !problem.empty())
+            return usage_error(problem);
+    if (!prediction.empty())
+        if (std::string problem = run_lesson_step(app, app.lessons.session.step_index());
+            !problem.empty())
             return usage_error(problem);
     if (!matrix_filter.empty()) {
         app.matrix.filter = matrix_filter;
@@ -193,7 +257,7 @@ int main(int argc, char** argv) {
     const double run_bound_ms =
         matrix_filter.empty() ? ((scenario ? scenario->timeout_seconds : 10.0) + 10.0) * 1000.0
                               : 600'000.0;
-    const bool started = !run_spec.empty() || !matrix_filter.empty();
+    const bool started = !run_spec.empty() || !matrix_filter.empty() || !prediction.empty();
     const auto launched = Clock::now();
 
     int drawn = 0, settled = 0;
@@ -258,5 +322,9 @@ int main(int argc, char** argv) {
                        started ? "what was started had ended" : "the screenshot's frame");
     }
     app.session.stop();
+    // The time spent since the last save (progress is saved at every change, and every half
+    // minute of a lesson open).
+    if (app.lessons.session.is_open())
+        app.lessons.session.save();
     return 0;
 }

@@ -27,6 +27,30 @@ int LockTableModel::orphaned_count() const {
         std::count_if(locks.begin(), locks.end(), [](const LockRow& row) { return row.orphaned; }));
 }
 
+void select_lock(Selection& selection, const LockRow& row) {
+    selection.clear();
+    selection.object = row.address;
+    if (const LockHolder* owner = row.owner(); owner && has_owner(row.kind)) {
+        selection.pid = owner->thread.pid ? owner->thread.pid : row.process;
+        selection.tid = owner->thread.tid;
+        if (owner->event != kNoEvent)
+            selection.event = owner->event;
+    } else {
+        selection.pid = row.process;
+    }
+}
+
+void select_file_lock(Selection& selection, const FileLockRow& row) {
+    selection.clear();
+    selection.object = row.inode;
+    if (!row.holders.empty() && row.holders.front().pid != 0) {
+        selection.pid = row.holders.front().pid;
+    } else if (!row.trace_holders.empty()) {
+        selection.pid = row.trace_holders.front().thread.pid;
+        selection.tid = row.trace_holders.front().thread.tid;
+    }
+}
+
 LockTableModel build_lock_table(const RunRecord& record, bool live) {
     LockReplay replay = replay_locks(record, live);
     LockTableModel model;

@@ -9,6 +9,7 @@
 // that instant. A row is therefore one copy: (process whose memory it lives in, address).
 #pragma once
 
+#include "gui/record_view.hpp"
 #include "sim/record/lock_replay.hpp"
 #include "sim/record/record.hpp"
 
@@ -40,5 +41,12 @@ struct LockTableModel {
 // `live`: the record is still growing, so the last sample shows the present and processes with
 // no exit status are running, not "killed by the runner".
 LockTableModel build_lock_table(const RunRecord& record, bool live = false);
+
+// What clicking a lock selects (here, not in the panel, so that a lesson's `look: lock NAME`
+// selects it as a click does): the lock's address as the object, its owner's thread and process
+// (the copy's process when nobody owns it), and the event where the owner took it.
+void select_lock(Selection& selection, const LockRow& row);
+// A file lock: its inode, and the first holding process.
+void select_file_lock(Selection& selection, const FileLockRow& row);
 
 } // namespace forklore::gui

@@ -1,7 +1,6 @@
 // The Locks tab (locks_panel.hpp): the locks table, the file-locks table, their cells and tooltips.
 //
 // Index of this file:
-// [SECTION] selection
 // [SECTION] cells and tooltips
 // [SECTION] the locks table
 // [SECTION] the file-locks table
@@ -17,34 +16,6 @@
 #include <tuple>
 
 namespace forklore::gui {
-
-// ---------------------------------------------------------------------------------------------
-// [SECTION] selection
-// ---------------------------------------------------------------------------------------------
-
-void select_lock(Selection& selection, const LockRow& row) {
-    selection.clear();
-    selection.object = row.address;
-    if (const LockHolder* owner = row.owner(); owner && has_owner(row.kind)) {
-        selection.pid = owner->thread.pid ? owner->thread.pid : row.process;
-        selection.tid = owner->thread.tid;
-        if (owner->event != kNoEvent)
-            selection.event = owner->event;
-    } else {
-        selection.pid = row.process;
-    }
-}
-
-void select_file_lock(Selection& selection, const FileLockRow& row) {
-    selection.clear();
-    selection.object = row.inode;
-    if (!row.holders.empty() && row.holders.front().pid != 0) {
-        selection.pid = row.holders.front().pid;
-    } else if (!row.trace_holders.empty()) {
-        selection.pid = row.trace_holders.front().thread.pid;
-        selection.tid = row.trace_holders.front().thread.tid;
-    }
-}
 
 namespace {
 

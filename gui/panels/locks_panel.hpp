@@ -31,10 +31,4 @@ struct LocksPanelState {
 
 void draw_locks_panel(LocksPanelState& state, const RecordView& view, Selection& selection);
 
-// What clicking a lock selects: the lock's address as the object, its owner's thread and
-// process (the copy's process when nobody owns it), and the event where the owner took it.
-void select_lock(Selection& selection, const LockRow& row);
-// A file lock: its inode, and the first holding process.
-void select_file_lock(Selection& selection, const FileLockRow& row);
-
 } // namespace forklore::gui

@@ -1,16 +1,16 @@
 // Test names never start with '-': Catch would read them as options (and run nothing).
 //
-// Bad input, from outside: every verb of `forklore`, and `forklore-gui --open/--screenshot`, given
-// what a user or a script can get wrong. Each is refused with one line on stderr and the exit
-// code `forklore --help` documents, before anything runs; no output file is created or damaged
-// and no process is left behind (run_cli checks that after every run).
+// Bad input, from outside: every verb of `forklore`, and forklore-gui's --open, --screenshot and
+// --lesson, given what a user or a script can get wrong. Each is refused with one line on stderr
+// and the exit code `forklore --help` documents, before anything runs; no output file is created
+// or damaged and no process is left behind (run_cli checks that after every run).
 //
 // Index of this file:
 // [SECTION] Helpers: refused quickly, with nothing added
 // [SECTION] Output files: refused before anything runs, kept as they were
 // [SECTION] Option values, ids, knobs and arguments
 // [SECTION] exec's program, and the exit codes --help lists
-// [SECTION] forklore-gui --open and --screenshot
+// [SECTION] forklore-gui --open, --screenshot and --lesson
 #include "cli_run.hpp"
 #include "sim/record/record.hpp"
 
@@ -388,7 +388,7 @@ TEST_CASE("forklore --help lists the exit codes", "[cli][errors]") {
         CHECK_THAT(result.out, Catch::Matchers::Contains(line));
 }
 
-// [SECTION] forklore-gui --open and --screenshot --------------------------------------------------
+// [SECTION] forklore-gui --open, --screenshot and --lesson ---------------------------------------
 
 // Refused before a window opens (no display needed).
 
@@ -504,6 +504,34 @@ TEST_CASE("forklore-gui --screenshot: a FIFO, a device, a symbolic link are refu
     require_gui_refused({"--screenshot", link}, "it is a symbolic link");
     CHECK_FALSE(fs::exists(dir.path / "target.png"));
     require_gui_refused({"--screenshot", ""}, "--screenshot: needs a file name");
+}
+
+TEST_CASE("forklore-gui --lesson and --predict: what cannot be opened or answered is refused in "
+          "one line, and the student's progress is not touched",
+          "[cli][gui][lesson]") {
+    TempDir state;
+    // The GUI tests' fixture lesson, and a progress directory of the test's own.
+    const std::vector<std::string> environment = {"/usr/bin/env",
+                                                  std::string("FORKLORE_LESSONS=") +
+                                                      FORKLORE_SOURCE_DIR + "/tests/gui/lessons",
+                                                  "XDG_STATE_HOME=" + state.path.string()};
+    auto refused = [&](const std::vector<std::string>& args, const std::string& message) {
+        INFO("forklore-gui " << args.front() << " " << args.back());
+        require_one_line(run_program("forklore-gui", args, 60, environment), kExitUsage, message,
+                         "forklore-gui: ");
+    };
+    refused({"--lesson", "99-none"}, "unknown lesson '99-none'");
+    refused({"--lesson", "01-what-fork-copies:0"}, "STEP is a step's number, from 1");
+    refused({"--lesson", "01-what-fork-copies:two"}, "STEP is a step's number, from 1");
+    refused({"--lesson", "01-what-fork-copies:9"}, "lesson '01-what-fork-copies' has 6 steps");
+    refused({"--lesson", "01-what-fork-copies", "--predict", "completed"},
+            "--predict needs the step: --lesson ID:STEP");
+    refused({"--lesson", "01-what-fork-copies:3", "--predict", "completed"},
+            "step 3 of lesson '01-what-fork-copies' is not a predict step");
+    refused({"--lesson", "01-what-fork-copies:2", "--predict", "maybe"},
+            "--predict 'maybe' is not one of the step's choices");
+    refused({"--predict", "completed"}, "--predict requires --lesson");
+    CHECK_FALSE(fs::exists(state.path / "forklore")); // no progress written for any of them
 }
 
 #endif

@@ -1,0 +1,131 @@
+// What the app does for the Lessons panel (app_lessons.hpp).
+#include "gui/app_lessons.hpp"
+
+#include <imgui.h>
+
+#include <fmt/format.h>
+
+#include <stdexcept>
+
+namespace forklore::gui {
+
+void load_lessons(App& app, const std::filesystem::path& lessons_directory,
+                  const std::filesystem::path& progress_path) {
+    LessonSession& session = app.lessons.session;
+    session.load(lessons_directory, progress_path);
+    if (const std::string current = session.store().book.current; !current.empty())
+        open_lesson(app, current);
+}
+
+std::string open_lesson(App& app, const std::string& id, int page) {
+    LessonSession& session = app.lessons.session;
+    if (!session.open(id)) {
+        std::vector<std::string> ids;
+        for (const auto& lesson : session.library().lessons)
+            ids.push_back(lesson.id);
+        return fmt::format(
+            "unknown lesson '{}' in {} (lessons: {})", id, session.library().directory.string(),
+            ids.empty() ? std::string("none") : fmt::format("{}", fmt::join(ids, ", ")));
+    }
+    if (page >= 0)
+        session.go_to(page);
+    app.show_left_tab = LeftTab::lessons;
+    return {};
+}
+
+std::string run_lesson_step(App& app, std::size_t step) {
+    LessonSession& session = app.lessons.session;
+    if (!session.is_open() || step >= session.lesson().steps.size())
+        return "no lesson step to run";
+    if (std::string why = session.why_not_run(step); !why.empty())
+        return why;
+    if (app.session.running())
+        return "a run is in progress";
+    const lesson::RunSpec& spec = *session.lesson().steps[step].run;
+    // As a user would: the scenario in the browser, the variant and each knob in the controls.
+    std::string problem;
+    if (!select_scenario(app, spec.scenario)) {
+        problem = fmt::format("unknown scenario '{}'", spec.scenario);
+    } else {
+        const Scenario& scenario = *app.config.find();
+        try {
+            app.config.knobs =
+                scenario.resolve_knobs(scenario.find_variant(spec.variant), spec.settings);
+            app.config.variant = spec.variant;
+            // Knobs equal to a preset are that preset, as the controls say after an edit.
+            if (std::string matching = app.config.matching_variant(scenario); !matching.empty())
+                app.config.variant = matching;
+            app.lesson_run_generation = app.session.view().generation;
+            problem = start_run(app, 1);
+        } catch (const std::invalid_argument& error) {
+            problem = error.what();
+        }
+    }
+    if (!problem.empty()) {
+        session.run_failed(fmt::format("the run of {} could not start: {}", spec.text(), problem));
+        return problem;
+    }
+    session.run_started(step);
+    app.show_tab = CentreTab::timeline;
+    return {};
+}
+
+void take_lesson_run(App& app) {
+    LessonSession& session = app.lessons.session;
+    if (!session.running_step() || app.session.running())
+        return;
+    const RunProgress progress = app.session.progress();
+    const RecordView view = app.session.view();
+    if (!progress.error.empty()) {
+        session.run_failed(progress.error);
+    } else if (view && !view.live && view.generation != app.lesson_run_generation) {
+        session.run_ended(view.record);
+    } else {
+        session.run_failed("the run ended with no record");
+    }
+}
+
+void follow_look(App& app, const LookTarget& target) {
+    if (target.record && app.view.record != target.record) {
+        show_record(app, RecordView{target.record, next_record_generation(), false});
+        app.origin = ViewOrigin::run;
+    }
+    app.selection = target.selection;
+    switch (target.tab) {
+    case LookTarget::Tab::timeline:
+        app.show_tab = CentreTab::timeline;
+        break;
+    case LookTarget::Tab::process_tree:
+        app.show_tab = CentreTab::process_tree;
+        break;
+    case LookTarget::Tab::locks:
+        app.show_tab = CentreTab::locks;
+        break;
+    }
+}
+
+void draw_left_column(App& app) {
+    if (!ImGui::BeginTabBar("##left"))
+        return;
+    auto flags = [&](LeftTab tab) {
+        return app.show_left_tab == tab ? ImGuiTabItemFlags_SetSelected : ImGuiTabItemFlags_None;
+    };
+    if (ImGui::BeginTabItem("Scenarios", nullptr, flags(LeftTab::scenarios))) {
+        app.left_tab = LeftTab::scenarios;
+        if (ImGui::BeginChild("##scenarios"))
+            draw_browser_panel(app.browser, app.config.scenario);
+        ImGui::EndChild();
+        ImGui::EndTabItem();
+    }
+    if (ImGui::BeginTabItem("Lessons", nullptr, flags(LeftTab::lessons))) {
+        app.left_tab = LeftTab::lessons;
+        if (ImGui::BeginChild("##lessons"))
+            draw_lessons_panel(app.lessons, app.session.running());
+        ImGui::EndChild();
+        ImGui::EndTabItem();
+    }
+    ImGui::EndTabBar();
+    app.show_left_tab.reset();
+}
+
+} // namespace forklore::gui
