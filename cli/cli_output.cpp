@@ -65,6 +65,8 @@ std::string wrap(const std::string& text, std::size_t width, const std::string& 
     return out + "\n";
 }
 
+namespace {
+
 std::string actual_summary(const MatrixCell& cell) {
     std::vector<std::string> parts;
     for (const auto& [label, count] : cell.verdict_counts)
