@@ -156,29 +156,22 @@ int command_show(const LessonOptions& options) {
 // does; only an unknown id or an unreadable directory is a usage error.
 int command_check(const LessonOptions& options) {
     const std::filesystem::path dir = lessons_directory(options);
-    std::vector<Lesson> lessons;
-    std::vector<std::string> unreadable;
     std::error_code error;
     if (!std::filesystem::is_directory(dir, error))
         throw UsageError(fmt::format("{}: no such directory of lessons", dir.string()));
+    // One by one, so that every unreadable lesson is reported, not only the first.
+    std::vector<Lesson> lessons;
+    std::vector<std::string> unreadable;
     try {
-        lessons = load_lessons(dir);
-    } catch (const LessonError& first) {
-        // Read them one by one to report every unreadable lesson, not only the first.
-        for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
-            const std::string name = entry.path().filename().string();
-            if (entry.path().extension() != ".md" || name.size() < 3 || name[2] != '-')
-                continue;
+        for (const auto& file : lesson_files(dir)) {
             try {
-                lessons.push_back(load_lesson(entry.path()));
+                lessons.push_back(load_lesson(file));
             } catch (const LessonError& bad) {
                 unreadable.push_back(bad.what());
             }
         }
-        std::sort(lessons.begin(), lessons.end(),
-                  [](const Lesson& a, const Lesson& b) { return a.id < b.id; });
-        if (unreadable.empty())
-            unreadable.push_back(first.what());
+    } catch (const LessonError& unlisted) {
+        throw UsageError(unlisted.what());
     }
     if (!options.id.empty()) {
         lessons = {find_lesson(lessons, options.id)};
@@ -191,9 +184,6 @@ int command_check(const LessonOptions& options) {
         RunRecord record = run_scenario(cancellable);
         stop_if_interrupted();
         return record;
-    };
-    RunFunction no_run = [](const RunRequest&) -> RunRecord {
-        throw std::logic_error("lesson check --static runs nothing");
     };
     std::vector<std::string> problems = unreadable;
     std::size_t steps = 0, runs = 0;

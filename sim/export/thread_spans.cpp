@@ -118,6 +118,24 @@ void sort_by_start(std::vector<ThreadSpan>& spans, std::size_t first) {
         [](const ThreadSpan& a, const ThreadSpan& b) { return a.start_ns < b.start_ns; });
 }
 
+// One bar of the timeline model as a span of `kind`: holds and waits are read the same way.
+ThreadSpan span_of_bar(const TimelineModel& model, const RunRecord& record, const TimelineBar& bar,
+                       SpanKind kind) {
+    ThreadSpan span;
+    span.kind = kind;
+    span.what = bar.what;
+    span.bar = bar.kind;
+    span.start_ns = bar.start_ns;
+    span.end_ns = bar.end_ns;
+    span.open = bar.open();
+    span.object = bar_object(model, record, bar);
+    span.name = bar_name(model, record, bar);
+    span.detail = describe_bar(model, record, bar);
+    span.begin_event = bar.begin_event;
+    span.end_event = bar.end_event;
+    return span;
+}
+
 } // namespace
 
 std::vector<ThreadSpan> thread_spans(const TimelineModel& model, const RunRecord& record,
@@ -130,20 +148,8 @@ std::vector<ThreadSpan> thread_spans(const TimelineModel& model, const RunRecord
         for (const TimelineBar& bar : row.bars) {
             auto [known, added] = hold_of_event.emplace(bar.begin_event, spans.size());
             if (added || bar.begin_event == kNoTimelineEvent) {
-                ThreadSpan span;
-                span.kind = SpanKind::hold;
-                span.what = bar.what;
-                span.bar = bar.kind;
-                span.start_ns = bar.start_ns;
-                span.end_ns = bar.end_ns;
-                span.open = bar.open();
-                span.object = bar_object(model, record, bar);
-                span.name = bar_name(model, record, bar);
-                span.detail = describe_bar(model, record, bar);
-                span.begin_event = bar.begin_event;
-                span.end_event = bar.end_event;
                 known->second = spans.size();
-                spans.push_back(std::move(span));
+                spans.push_back(span_of_bar(model, record, bar, SpanKind::hold));
             }
             ThreadSpan& span = spans[known->second];
             span.start_ns = std::min(span.start_ns, bar.start_ns);
@@ -177,19 +183,8 @@ std::vector<ThreadSpan> thread_spans(const TimelineModel& model, const RunRecord
     const std::size_t first_wait = spans.size();
     for (const TimelineRow& row : lane.rows)
         for (const TimelineBar& bar : row.bars) {
-            ThreadSpan span;
-            span.kind = bar.from_samples() ? SpanKind::sampled : SpanKind::wait;
-            span.what = bar.what;
-            span.bar = bar.kind;
-            span.start_ns = bar.start_ns;
-            span.end_ns = bar.end_ns;
-            span.open = bar.open();
-            span.object = bar_object(model, record, bar);
-            span.name = bar_name(model, record, bar);
-            span.detail = describe_bar(model, record, bar);
-            span.begin_event = bar.begin_event;
-            span.end_event = bar.end_event;
-            spans.push_back(std::move(span));
+            spans.push_back(span_of_bar(model, record, bar,
+                                        bar.from_samples() ? SpanKind::sampled : SpanKind::wait));
         }
     sort_by_start(spans, first_wait);
     return spans;

@@ -48,36 +48,35 @@ std::size_t sequence_at(std::string_view text, std::size_t at, std::uint32_t& co
     return length;
 }
 
+// Calls visit(code_point, bytes) for each character of `text` in order; a byte that starts no
+// valid UTF-8 sequence comes as U+FFFD and its replacement's bytes.
+template <class Visit> void for_each_character(std::string_view text, Visit&& visit) {
+    for (std::size_t at = 0; at < text.size();) {
+        std::uint32_t code_point = 0;
+        const std::size_t length = sequence_at(text, at, code_point);
+        if (length == 0) {
+            visit(0xFFFD, kReplacement);
+            ++at;
+            continue;
+        }
+        visit(code_point, text.substr(at, length));
+        at += length;
+    }
+}
+
 } // namespace
 
 std::string valid_utf8(std::string_view text) {
     std::string out;
     out.reserve(text.size());
-    for (std::size_t at = 0; at < text.size();) {
-        std::uint32_t code_point = 0;
-        const std::size_t length = sequence_at(text, at, code_point);
-        if (length == 0) {
-            out += kReplacement;
-            ++at;
-            continue;
-        }
-        out.append(text.substr(at, length));
-        at += length;
-    }
+    for_each_character(text, [&](std::uint32_t, std::string_view bytes) { out.append(bytes); });
     return out;
 }
 
 std::string xml_escape(std::string_view text) {
     std::string out;
     out.reserve(text.size());
-    for (std::size_t at = 0; at < text.size();) {
-        std::uint32_t code_point = 0;
-        const std::size_t length = sequence_at(text, at, code_point);
-        if (length == 0) {
-            out += kReplacement;
-            ++at;
-            continue;
-        }
+    for_each_character(text, [&](std::uint32_t code_point, std::string_view bytes) {
         switch (code_point) {
         case '&':
             out += "&amp;";
@@ -105,10 +104,9 @@ std::string xml_escape(std::string_view text) {
             else if (code_point == 0xFFFE || code_point == 0xFFFF)
                 out += kReplacement;
             else
-                out.append(text.substr(at, length));
+                out.append(bytes);
         }
-        at += length;
-    }
+    });
     return out;
 }
 

@@ -497,7 +497,7 @@ Lesson load_lesson(const std::filesystem::path& file) {
     return parse_lesson(text.str(), file.stem().string(), file.string());
 }
 
-std::vector<Lesson> load_lessons(const std::filesystem::path& directory) {
+std::vector<std::filesystem::path> lesson_files(const std::filesystem::path& directory) {
     std::error_code error;
     std::vector<std::filesystem::path> files;
     for (const auto& entry : std::filesystem::directory_iterator(directory, error)) {
@@ -510,8 +510,12 @@ std::vector<Lesson> load_lessons(const std::filesystem::path& directory) {
         throw LessonError(
             fmt::format("{}: cannot list the lessons: {}", directory.string(), error.message()));
     std::sort(files.begin(), files.end());
+    return files;
+}
+
+std::vector<Lesson> load_lessons(const std::filesystem::path& directory) {
     std::vector<Lesson> lessons;
-    for (const auto& file : files)
+    for (const auto& file : lesson_files(directory))
         lessons.push_back(load_lesson(file));
     return lessons;
 }

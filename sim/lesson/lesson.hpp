@@ -104,8 +104,10 @@ struct LessonError : std::runtime_error {
 Lesson parse_lesson(std::string_view markdown, const std::string& id, const std::string& path);
 // Reads `file` (its id is the file name without .md). Throws LessonError.
 Lesson load_lesson(const std::filesystem::path& file);
-// Every NN-*.md of `directory`, in id order (README.md and FORMAT.md are not lessons). Throws
-// LessonError for the first that cannot be read, or when the directory cannot be listed.
+// The lesson files of `directory`: every NN-*.md, in id order (README.md and FORMAT.md are not
+// lessons). Throws LessonError when the directory cannot be listed.
+std::vector<std::filesystem::path> lesson_files(const std::filesystem::path& directory);
+// Every lesson of lesson_files(directory). Throws LessonError for the first that cannot be read.
 std::vector<Lesson> load_lessons(const std::filesystem::path& directory);
 
 // Where the lessons are: $FORKLORE_LESSONS when set, else the source tree's tutorials/ (the

@@ -83,10 +83,7 @@ RunRequest request_for(const RunSpec& spec, const ScenarioRegistry& registry) {
     const Scenario* scenario = registry.find(spec.scenario);
     if (!scenario)
         throw std::invalid_argument(fmt::format("unknown scenario '{}'", spec.scenario));
-    RunRequest request = make_request(*scenario, spec.variant, spec.settings);
-    // Settings on top of a variant make another configuration: no expectation of the corpus
-    // speaks for it, the lesson's does.
-    return request;
+    return make_request(*scenario, spec.variant, spec.settings);
 }
 
 // [SECTION] what a run shows -----------------------------------------------------------------
