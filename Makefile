@@ -58,8 +58,8 @@ run: build
 
 # The README's pictures: the GUI in a virtual X server, running the first lesson, at the default
 # 1280x800, at the smallest size the layout is made for (1024x700) and on a large screen; then the
-# Lessons panel mid-lesson (the fixture lesson of tests/gui/lessons, whose step numbers do not
-# change with tutorials/: its predict step answered and run). Each starts with no lesson progress
+# Lessons panel mid-lesson (the first lesson of tutorials/: its predict step 3, the reader holding
+# the lock, answered and run). Each starts with no lesson progress
 # (a state directory of its own), so a lesson someone is in the middle of never shows in them.
 SHOT_STATE := $(abspath $(BUILD))/screenshot-state
 screenshot: build
@@ -73,9 +73,9 @@ screenshot: build
 	        --screenshot docs/screenshot-$$size.png || exit 1; \
 	done
 	rm -rf $(SHOT_STATE)
-	FORKLORE_LESSONS=tests/gui/lessons XDG_STATE_HOME=$(SHOT_STATE) \
+	XDG_STATE_HOME=$(SHOT_STATE) \
 	    xvfb-run -a -s "-screen 0 1280x800x24" $(BIN)/forklore-gui \
-	    --lesson 01-what-fork-copies:2 --predict 'deadlocked(orphaned_lock)' --frames 60 \
+	    --lesson 01-what-fork-copies:3 --predict 'deadlocked(orphaned_lock)' --frames 60 \
 	    --screenshot docs/screenshot-lessons.png
 	rm -rf $(SHOT_STATE)
 

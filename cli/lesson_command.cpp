@@ -11,6 +11,7 @@
 #include "sim/lesson/lesson_check.hpp"
 #include "sim/protocol/text.hpp"
 
+#include <algorithm>
 #include <fmt/format.h>
 
 #include <memory>
@@ -77,10 +78,14 @@ int command_list(const LessonOptions& options) {
         fmt::print("{}", to_json_text(list));
         return 0;
     }
+    // One column as wide as the longest id, so the minutes and titles line up whatever the ids.
+    std::size_t id_width = 0;
+    for (const auto& lesson : lessons)
+        id_width = std::max(id_width, lesson.id.size());
     int minutes = 0;
     for (const auto& lesson : lessons) {
-        fmt::print("{:<34} {:>3} min  {}\n", lesson.id, lesson.minutes, lesson.title);
-        fmt::print("{:<34}          topics: {}\n", "", fmt::join(lesson.topics, ", "));
+        fmt::print("{:<{}} {:>3} min  {}\n", lesson.id, id_width, lesson.minutes, lesson.title);
+        fmt::print("{:<{}}          topics: {}\n", "", id_width, fmt::join(lesson.topics, ", "));
         minutes += lesson.minutes;
     }
     fmt::print("{} lessons, {} minutes in all. 'forklore lesson show ID' shows one.\n",

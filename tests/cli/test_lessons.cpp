@@ -7,7 +7,9 @@
 #include <nlohmann/json.hpp>
 
 #include <fstream>
+#include <sstream>
 #include <string>
+#include <vector>
 
 using namespace forklore::cli_test;
 using Catch::Matchers::Contains;
@@ -81,4 +83,23 @@ TEST_CASE("the classroom has at least 12 lessons, each of them readable", "[less
         CHECK(lesson["minutes"].get<int>() >= 5);
         CHECK_FALSE(lesson["steps"].empty());
     }
+}
+
+TEST_CASE("lesson list lines up its columns whatever the lengths of the ids", "[lesson]") {
+    TempDir dir;
+    const std::string body = "---\ntitle: T\nminutes: 10\ntopics: fork and locks\n"
+                             "scenarios: lock-cycle\n---\n\n"
+                             "## Read: r\n\ntext\n\n## What you learned\n\nl\n";
+    write_file(dir.path / "01-a.md", body);
+    write_file(dir.path / "02-an-id-longer-than-any-column-width-guessed-in-advance.md", body);
+    CliResult list = run_cli({"lesson", "list", "--dir", dir.path.string()});
+    REQUIRE(list.exit_code == 0);
+    std::vector<std::size_t> columns;
+    std::istringstream lines(list.out);
+    for (std::string line; std::getline(lines, line);)
+        if (auto at = line.find(" min  "); at != std::string::npos)
+            columns.push_back(at);
+    INFO(list.out);
+    REQUIRE(columns.size() == 2);
+    CHECK(columns[0] == columns[1]);
 }

@@ -1,7 +1,8 @@
 // The Lessons panel (issue 13): the fixture lesson of tests/gui/lessons walked from its list to
 // its hand-in by clicking the panel's buttons in the whole window drawn headless, each run made
-// for real through the controls' session; the progress file saved, reloaded, and left alone
-// when it cannot be read; a lesson's Markdown as the panel reads it.
+// for real through the controls' session, and the first lesson of tutorials/ done the same way
+// step by step; the progress file saved, reloaded, and left alone when it cannot be read; a
+// lesson's Markdown as the panel reads it.
 //
 // Index of this file:
 // [SECTION] Helpers: clicking the panel, waiting for a run
@@ -17,6 +18,8 @@
 #include "tests/gui/records.hpp"
 
 #include <catch2/catch.hpp>
+
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <chrono>
@@ -317,6 +320,86 @@ TEST_CASE("lessons: lesson 1 walked from the list to the hand-in, with real runs
     CHECK(restored.step_progress(owner).attempts.size() == 2);
     CHECK(restored.step_progress(fix).runs.back().outcome == "completed");
     CHECK(restored.steps_done() == lesson.steps_done());
+}
+
+// The classroom's own first lesson, tutorials/01, done as a student does it: every step by the
+// panel's buttons, each predict answered right, each run and fix made for real, each look
+// followed, each question answered. Driven by the lesson's steps, so it follows the lesson's text.
+TEST_CASE("lessons: the first lesson of tutorials/ done from start to finish in the panel",
+          "[gui][lessons][run]") {
+    TemporaryDirectory directory;
+    HeadlessImGui imgui(1280, 1100);
+    App app;
+    load_lessons(app, std::string(FORKLORE_SOURCE_DIR) + "/tutorials",
+                 directory.file("state/forklore/lessons.json"));
+    LessonSession& lesson = app.lessons.session;
+    REQUIRE(lesson.library().problems.empty());
+    REQUIRE_FALSE(lesson.library().lessons.empty());
+    const lesson::Lesson& first = lesson.library().lessons.front();
+    CHECK(first.id == kLessonId);
+    app.show_left_tab = LeftTab::lessons;
+    app_frames(app);
+
+    press(app, first.title);
+    REQUIRE(lesson.is_open());
+    press(app, "Start");
+    while (!lesson.on_learned()) {
+        REQUIRE(lesson.step());
+        const lesson::Step& step = *lesson.step();
+        const std::size_t index = lesson.step_index();
+        INFO(step.label(index));
+        switch (step.kind) {
+        case lesson::StepKind::read:
+            break;
+        case lesson::StepKind::predict:
+            press(app, step.outcome->text());
+            press(app, "Run");
+            wait_for_lesson_run(app);
+            break;
+        case lesson::StepKind::run:
+            press(app, "Run");
+            wait_for_lesson_run(app);
+            for (const auto& look : step.looks) {
+                press(app, "Show " + look.text());
+                CHECK_FALSE(Contains("this run has no").match(app.lessons.look_said));
+            }
+            CHECK(lesson.step_progress(index).looks_followed.size() == step.looks.size());
+            break;
+        case lesson::StepKind::explain:
+            if (step.check == lesson::AnswerCheck::choice) {
+                press(app, step.answer);
+            } else {
+                app.lessons.answer_text = step.answer;
+                app_frames(app, 1);
+            }
+            press(app, "Check");
+            REQUIRE(lesson.step_progress(index).attempts.size() == 1);
+            CHECK(lesson.step_progress(index).attempts.front().right);
+            break;
+        case lesson::StepKind::fix:
+            press(app, "Apply and run");
+            for (const auto& [knob, value] : step.run->settings)
+                CHECK(app.config.knobs.at(knob) == value);
+            wait_for_lesson_run(app);
+            CHECK(app.view.record->verdict.kind == step.outcome->kind);
+            break;
+        }
+        if (step.run) {
+            // Every run ends as the lesson says: the prediction right, the fix repairing.
+            REQUIRE_FALSE(lesson.step_progress(index).runs.empty());
+            CHECK(lesson.step_progress(index).runs.back().as_step_says);
+        }
+        CHECK(lesson.step_done(index));
+        press(app, "Next");
+    }
+    CHECK(lesson.progress().reached_end);
+    CHECK(lesson.steps_done() == static_cast<int>(first.steps.size()));
+    app.lessons.handin_path = directory.file("handin.md");
+    app_frames(app, 1);
+    press(app, "Hand in");
+    const std::string handin = read_text(directory.file("handin.md"));
+    CHECK_THAT(handin, Contains("# Hand-in: " + first.title + " (" + first.id + ")"));
+    CHECK_THAT(handin, Contains(fmt::format("- steps done: {0} of {0}", first.steps.size())));
 }
 
 // [SECTION] Progress: unreadable files, changed lessons -------------------------------------------
