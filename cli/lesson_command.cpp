@@ -14,7 +14,9 @@
 #include <algorithm>
 #include <fmt/format.h>
 
+#include <map>
 #include <memory>
+#include <stdexcept>
 
 namespace forklore::cli {
 
@@ -35,24 +37,63 @@ std::filesystem::path lessons_directory(const LessonOptions& options) {
     return options.dir.empty() ? default_lessons_directory() : std::filesystem::path(options.dir);
 }
 
-// Every lesson, or a usage error when none can be read: `list` and `show` teach from them.
-std::vector<Lesson> all_lessons(const LessonOptions& options) {
+// The lessons of the directory, each file read on its own: one that cannot be read is kept as
+// its one-line error (file:line and why) and never hides the others.
+struct LessonShelf {
+    std::vector<Lesson> lessons;
+    std::map<std::string, std::string> unreadable; // id -> the error
+};
+
+// A directory that does not exist or cannot be listed is a usage error.
+LessonShelf read_shelf(const LessonOptions& options) {
+    const std::filesystem::path dir = lessons_directory(options);
+    std::error_code error;
+    if (!std::filesystem::is_directory(dir, error))
+        throw UsageError(fmt::format("{}: no such directory of lessons", dir.string()));
+    LessonShelf shelf;
     try {
-        return load_lessons(lessons_directory(options));
-    } catch (const LessonError& error) {
-        throw UsageError(error.what());
+        for (const auto& file : lesson_files(dir)) {
+            try {
+                shelf.lessons.push_back(load_lesson(file));
+            } catch (const LessonError& bad) {
+                shelf.unreadable.emplace(file.stem().string(), bad.what());
+            }
+        }
+    } catch (const LessonError& unlisted) {
+        throw UsageError(unlisted.what());
     }
+    return shelf;
 }
 
-const Lesson& find_lesson(const std::vector<Lesson>& lessons, const std::string& id) {
-    for (const auto& lesson : lessons)
+// A lesson whose file cannot be read: its error fails the command (exit 1: the lesson is
+// broken, not the command line).
+struct UnreadableLesson : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// The lesson `id`; an id with no file at all is a usage error.
+const Lesson& find_lesson(const LessonShelf& shelf, const std::string& id) {
+    for (const auto& lesson : shelf.lessons)
         if (lesson.id == id)
             return lesson;
+    if (auto bad = shelf.unreadable.find(id); bad != shelf.unreadable.end())
+        throw UnreadableLesson(bad->second);
     std::vector<std::string> ids;
-    for (const auto& lesson : lessons)
+    for (const auto& lesson : shelf.lessons)
         ids.push_back(lesson.id);
+    for (const auto& [bad_id, error] : shelf.unreadable)
+        ids.push_back(bad_id);
+    std::sort(ids.begin(), ids.end());
     throw UsageError(
         fmt::format("unknown lesson '{}' (lessons: {})", printable(id, 100), fmt::join(ids, ", ")));
+}
+
+// Says each lesson that could not be read, on stderr. The exit status of a command that read
+// them: 1 when one could not be read.
+int say_unreadable(const LessonShelf& shelf) {
+    for (const auto& [id, error] : shelf.unreadable)
+        print_error(error);
+    return shelf.unreadable.empty() ? 0 : kExitError;
 }
 
 // [SECTION] list and show --------------------------------------------------------------------
@@ -70,13 +111,14 @@ json lesson_summary_json(const Lesson& lesson) {
 }
 
 int command_list(const LessonOptions& options) {
-    const std::vector<Lesson> lessons = all_lessons(options);
+    const LessonShelf shelf = read_shelf(options);
+    const std::vector<Lesson>& lessons = shelf.lessons;
     if (options.json_output) {
         json list = json::array();
         for (const auto& lesson : lessons)
             list.push_back(lesson_summary_json(lesson));
         fmt::print("{}", to_json_text(list));
-        return 0;
+        return say_unreadable(shelf);
     }
     // One column as wide as the longest id, so the minutes and titles line up whatever the ids.
     std::size_t id_width = 0;
@@ -90,7 +132,7 @@ int command_list(const LessonOptions& options) {
     }
     fmt::print("{} lessons, {} minutes in all. 'forklore lesson show ID' shows one.\n",
                lessons.size(), minutes);
-    return 0;
+    return say_unreadable(shelf);
 }
 
 std::string indent(const std::string& text, std::string_view by) {
@@ -146,8 +188,15 @@ std::string describe_lesson(const Lesson& lesson, bool answers) {
 }
 
 int command_show(const LessonOptions& options) {
-    const std::vector<Lesson> lessons = all_lessons(options);
-    const Lesson& lesson = find_lesson(lessons, options.id);
+    const LessonShelf shelf = read_shelf(options);
+    const Lesson* found = nullptr;
+    try {
+        found = &find_lesson(shelf, options.id);
+    } catch (const UnreadableLesson& bad) {
+        print_error(bad.what());
+        return kExitError;
+    }
+    const Lesson& lesson = *found;
     if (options.json_output)
         fmt::print("{}", to_json_text(lesson_summary_json(lesson)));
     else
@@ -160,27 +209,19 @@ int command_show(const LessonOptions& options) {
 // A lesson that cannot be read fails the check (it is what is being checked), as a stale claim
 // does; only an unknown id or an unreadable directory is a usage error.
 int command_check(const LessonOptions& options) {
-    const std::filesystem::path dir = lessons_directory(options);
-    std::error_code error;
-    if (!std::filesystem::is_directory(dir, error))
-        throw UsageError(fmt::format("{}: no such directory of lessons", dir.string()));
-    // One by one, so that every unreadable lesson is reported, not only the first.
+    LessonShelf shelf = read_shelf(options);
     std::vector<Lesson> lessons;
     std::vector<std::string> unreadable;
-    try {
-        for (const auto& file : lesson_files(dir)) {
-            try {
-                lessons.push_back(load_lesson(file));
-            } catch (const LessonError& bad) {
-                unreadable.push_back(bad.what());
-            }
+    if (options.id.empty()) {
+        lessons = shelf.lessons;
+        for (const auto& [id, error] : shelf.unreadable)
+            unreadable.push_back(error);
+    } else {
+        try {
+            lessons = {find_lesson(shelf, options.id)};
+        } catch (const UnreadableLesson& bad) {
+            unreadable = {bad.what()}; // the lesson asked for is broken: that fails its check
         }
-    } catch (const LessonError& unlisted) {
-        throw UsageError(unlisted.what());
-    }
-    if (!options.id.empty()) {
-        lessons = {find_lesson(lessons, options.id)};
-        unreadable.clear();
     }
     const ScenarioRegistry& registry = ScenarioRegistry::instance();
     RunFunction run = [](const RunRequest& request) {

@@ -5,6 +5,7 @@
 // [SECTION] JSON
 // [SECTION] the file
 #include "gui/models/lesson_progress.hpp"
+#include "sim/lesson/lesson.hpp"
 
 #include "sim/record/user_file.hpp"
 
@@ -97,6 +98,8 @@ StepProgress step_from_json(const json& object) {
                                               field<std::int64_t>(attempt, "at")});
     }
     step.hints_shown = field<int>(object, "hints_shown");
+    if (step.hints_shown < 0)
+        throw std::runtime_error("a step shows a negative number of hints");
     step.looks_followed = field<std::vector<std::string>>(object, "looks_followed");
     step.visited = field<bool>(object, "visited");
     return step;
@@ -151,9 +154,11 @@ ProgressBook progress_from_json(const nlohmann::json& json) {
             lesson.handed_in = field<std::string>(object, "handed_in");
             for (const auto& step : field<nlohmann::json>(object, "steps", nlohmann::json::array()))
                 lesson.steps.push_back(step_from_json(step));
-            if (lesson.page < 0 || lesson.seconds < 0)
+            // A time of more than a century is not one a student spent (and would overflow
+            // when rounded for the hand-in).
+            if (lesson.page < 0 || !(lesson.seconds >= 0 && lesson.seconds < 3.2e9))
                 throw std::runtime_error(
-                    fmt::format("lesson '{}' has a negative page or time", id));
+                    fmt::format("lesson '{}' has a negative page or an impossible time", id));
             book.lessons[id] = std::move(lesson);
         }
     } catch (const nlohmann::json::exception& error) {
@@ -165,11 +170,8 @@ ProgressBook progress_from_json(const nlohmann::json& json) {
 // [SECTION] the file ------------------------------------------------------------------------------
 
 std::filesystem::path default_progress_path() {
-    if (const char* state = std::getenv("XDG_STATE_HOME"); state && *state == '/')
-        return std::filesystem::path(state) / "forklore" / "lessons.json";
-    if (const char* home = std::getenv("HOME"); home && *home)
-        return std::filesystem::path(home) / ".local" / "state" / "forklore" / "lessons.json";
-    return {};
+    return lesson::state_file_path("lessons.json", std::getenv("XDG_STATE_HOME"),
+                                   std::getenv("HOME"));
 }
 
 bool ProgressStore::load() {
@@ -211,7 +213,11 @@ bool ProgressStore::save() {
         if (error)
             throw UserFileError(
                 fmt::format("cannot create {}: {}", path_.parent_path().string(), error.message()));
-        write_output_file(path_.string(), progress_to_json(book).dump(1) + "\n");
+        // A lesson's text may hold bytes that are not UTF-8 (its titles are copied in): replaced,
+        // never a reason to lose the progress.
+        write_output_file(
+            path_.string(),
+            progress_to_json(book).dump(1, ' ', false, json::error_handler_t::replace) + "\n");
         problem_.clear();
         return true;
     } catch (const std::exception& failure) {

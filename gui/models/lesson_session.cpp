@@ -26,25 +26,6 @@ std::int64_t now_seconds() {
 // Progress is saved at least this often while a lesson is open, so a crash loses little time.
 constexpr double kSaveEverySeconds = 30;
 
-// The lesson files of a directory, as load_lessons picks them: NN-*.md.
-std::vector<std::filesystem::path> lesson_files(const std::filesystem::path& directory,
-                                                std::string& problem) {
-    std::vector<std::filesystem::path> files;
-    std::error_code error;
-    for (const auto& entry : std::filesystem::directory_iterator(directory, error)) {
-        const std::string name = entry.path().filename().string();
-        if (entry.path().extension() == ".md" && name.size() > 3 &&
-            std::isdigit(static_cast<unsigned char>(name[0])) &&
-            std::isdigit(static_cast<unsigned char>(name[1])) && name[2] == '-')
-            files.push_back(entry.path());
-    }
-    if (error)
-        problem =
-            fmt::format("{}: cannot list the lessons: {}", directory.string(), error.message());
-    std::sort(files.begin(), files.end());
-    return files;
-}
-
 } // namespace
 
 // [SECTION] the library ---------------------------------------------------------------------------
@@ -59,10 +40,12 @@ const lesson::Lesson* LessonLibrary::find(const std::string& id) const {
 LessonLibrary read_lesson_library(const std::filesystem::path& directory) {
     LessonLibrary library;
     library.directory = directory;
-    std::string problem;
-    const auto files = lesson_files(directory, problem);
-    if (!problem.empty())
-        library.problems.push_back(problem);
+    std::vector<std::filesystem::path> files;
+    try {
+        files = lesson::lesson_files(directory);
+    } catch (const lesson::LessonError& error) {
+        library.problems.push_back(error.what());
+    }
     for (const auto& file : files) {
         try {
             lesson::Lesson read = lesson::load_lesson(file);
@@ -81,11 +64,7 @@ LessonLibrary read_lesson_library(const std::filesystem::path& directory) {
 }
 
 std::vector<std::string> step_choices(const lesson::Step& step) {
-    if (!step.choices.empty())
-        return step.choices;
-    if (step.kind == lesson::StepKind::predict)
-        return lesson::default_outcome_choices();
-    return {};
+    return step.choices; // parse_lesson gives a predict step without its own the default ones
 }
 
 LessonStatus lesson_status(const LessonProgress* progress) {
@@ -124,14 +103,21 @@ bool LessonSession::open(const std::string& id) {
         progress.lesson = id;
         progress.started = now_seconds();
     }
-    // Keep what was saved for each step that is still the same step; start the others afresh.
+    // Keep what was saved for each step that is still in the lesson, found by its kind and title
+    // wherever it moved (a step added before it shifts it); start the others afresh. Two steps
+    // of the same kind and title are matched in order.
+    std::multimap<std::pair<std::string, std::string>, std::size_t> saved;
+    for (std::size_t i = 0; i < progress.steps.size(); ++i)
+        saved.emplace(std::pair(progress.steps[i].kind, progress.steps[i].title), i);
     std::vector<StepProgress> steps;
-    for (std::size_t i = 0; i < lesson->steps.size(); ++i) {
-        const lesson::Step& step = lesson->steps[i];
+    for (const lesson::Step& step : lesson->steps) {
         const std::string kind(lesson::to_string(step.kind));
-        if (i < progress.steps.size() && progress.steps[i].kind == kind &&
-            progress.steps[i].title == step.title) {
-            steps.push_back(std::move(progress.steps[i]));
+        if (auto match = saved.find(std::pair(kind, step.title)); match != saved.end()) {
+            steps.push_back(std::move(progress.steps[match->second]));
+            saved.erase(match);
+            // No more hints shown than the step has now (a file may say more).
+            steps.back().hints_shown =
+                std::min(steps.back().hints_shown, static_cast<int>(step.hints.size()));
         } else {
             StepProgress fresh;
             fresh.kind = kind;

@@ -46,6 +46,7 @@ std::string escaped(std::string_view text) {
         case '>':
         case '|':
         case '#':
+        case '&': // "&lt;" in a name is those four characters, not "<"
             out += '\\';
             out += c;
             break;
@@ -64,7 +65,7 @@ std::string escaped(std::string_view text) {
     return out;
 }
 
-// A table cell: escaped, on one line.
+// Text kept on one line (a table cell, a heading, a list item): escaped, newlines as spaces.
 std::string cell(std::string_view text) {
     std::string out = escaped(text);
     std::replace(out.begin(), out.end(), '\n', ' ');
@@ -156,7 +157,7 @@ std::string threads_section(const RunRecord& record) {
                "wake them is itself stuck.\n\n";
         for (const ThreadState& thread : verdict.stuck) {
             out += fmt::format("### Process {}, thread '{}' (tid {})\n\n{}\n\n", thread.pid,
-                               escaped(thread.name), thread.tid,
+                               cell(thread.name), thread.tid,
                                escaped(thread.wait.empty() ? "blocked" : thread.wait));
             for (const WaitEdge& edge : verdict.wait_for)
                 if (edge.waiter_pid == thread.pid && edge.waiter_tid == thread.tid)
@@ -175,17 +176,19 @@ std::string threads_section(const RunRecord& record) {
                "do wakes the stuck ones.\n\n";
         for (const ThreadState& thread : verdict.live)
             out += fmt::format("- process {}, thread '{}' (tid {}): {}\n", thread.pid,
-                               escaped(thread.name), thread.tid, escaped(thread.wait));
+                               cell(thread.name), thread.tid, cell(thread.wait));
         out += "\n";
     }
     std::string others;
     for (const ThreadStack& stack : record.stacks)
         if (std::find(shown.begin(), shown.end(), &stack) == shown.end())
-            others += fmt::format("Process {}, thread '{}' (tid {}):\n\n{}\n", stack.ns_pid,
-                                  escaped(stack.thread_name), stack.ns_tid,
-                                  code_block(stack_text(stack)));
+            others +=
+                fmt::format("Process {}, thread '{}' (tid {}):\n\n{}\n", stack.ns_pid,
+                            cell(stack.thread_name), stack.ns_tid, code_block(stack_text(stack)));
     if (!others.empty())
-        out += "## Other stacks\n\nThe threads the stuck ones wait for.\n\n" + others;
+        out += verdict.stuck.empty()
+                   ? "## Stacks\n\nThe threads whose stacks were taken.\n\n" + others
+                   : "## Other stacks\n\nThe threads the stuck ones wait for.\n\n" + others;
     return out;
 }
 

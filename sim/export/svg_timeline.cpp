@@ -84,17 +84,20 @@ std::vector<std::string> wrap(const std::string& text, std::size_t width, std::s
     std::string line, word;
     bool left_out = false;
     auto flush = [&] {
-        if (word.empty())
+        if (word.empty() || left_out) {
+            word.clear();
             return;
+        }
         if (!line.empty() && characters(line) + 1 + characters(word) > width) {
-            if (lines.size() + 1 == max_lines)
-                left_out = true;
-            else
-                lines.push_back(std::move(line));
+            if (lines.size() + 1 == max_lines) {
+                left_out = true; // the last line stays as it is, and ends in the ellipsis
+                word.clear();
+                return;
+            }
+            lines.push_back(std::move(line));
             line.clear();
         }
-        if (!left_out)
-            line += (line.empty() ? "" : " ") + word;
+        line += (line.empty() ? "" : " ") + word;
         word.clear();
     };
     for (char c : text) {
@@ -105,7 +108,11 @@ std::vector<std::string> wrap(const std::string& text, std::size_t width, std::s
     }
     flush();
     if (!line.empty())
-        lines.push_back(cut(line, width) + (left_out ? " \u2026" : ""));
+        // Text left out: the last line ends in " …", or, when that does not fit, is cut to end
+        // in "…" (the two spaces make cut() cut a line that would just fit).
+        lines.push_back(!left_out                       ? cut(line, width)
+                        : characters(line) + 2 <= width ? line + " \u2026"
+                                                        : cut(line + "  ", width));
     return lines;
 }
 

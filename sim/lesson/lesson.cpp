@@ -6,6 +6,7 @@
 // [SECTION] steps and their blocks
 // [SECTION] files and directories
 #include "sim/lesson/lesson.hpp"
+#include "sim/record/user_file.hpp"
 
 #include "sim/verdict/verdict.hpp"
 
@@ -486,15 +487,23 @@ Lesson parse_lesson(std::string_view markdown, const std::string& id, const std:
 // [SECTION] files and directories ------------------------------------------------------------
 
 Lesson load_lesson(const std::filesystem::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in)
-        throw LessonError(fmt::format("{}: cannot be read", file.string()));
-    std::ostringstream text;
-    text << in.rdbuf();
-    // A lesson is a page of text; a file far larger is not one.
-    if (text.str().size() > (1u << 20))
-        throw LessonError(fmt::format("{}: larger than 1 MiB, not a lesson", file.string()));
-    return parse_lesson(text.str(), file.stem().string(), file.string());
+    // A lesson is a page of text: a file far larger is not one, and a FIFO or a device named like
+    // a lesson must neither block nor fill the memory (read_regular_file refuses both).
+    std::string text;
+    try {
+        text = read_regular_file(file.string(), 1u << 20, "a lesson");
+    } catch (const UserFileError& error) {
+        throw LessonError(error.what());
+    }
+    return parse_lesson(text, file.stem().string(), file.string());
+}
+
+std::string state_file_path(std::string_view name, const char* xdg_state_home, const char* home) {
+    if (xdg_state_home && xdg_state_home[0] == '/')
+        return fmt::format("{}/forklore/{}", xdg_state_home, name);
+    if (home && home[0] != '\0')
+        return fmt::format("{}/.local/state/forklore/{}", home, name);
+    return {};
 }
 
 std::vector<std::filesystem::path> lesson_files(const std::filesystem::path& directory) {
@@ -502,8 +511,9 @@ std::vector<std::filesystem::path> lesson_files(const std::filesystem::path& dir
     std::vector<std::filesystem::path> files;
     for (const auto& entry : std::filesystem::directory_iterator(directory, error)) {
         const std::string name = entry.path().filename().string();
-        if (entry.path().extension() == ".md" && name.size() > 3 && std::isdigit(name[0]) &&
-            std::isdigit(name[1]) && name[2] == '-')
+        if (entry.path().extension() == ".md" && name.size() > 3 &&
+            std::isdigit(static_cast<unsigned char>(name[0])) &&
+            std::isdigit(static_cast<unsigned char>(name[1])) && name[2] == '-')
             files.push_back(entry.path());
     }
     if (error)

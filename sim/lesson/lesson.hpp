@@ -114,6 +114,11 @@ std::vector<Lesson> load_lessons(const std::filesystem::path& directory);
 // build records it).
 std::filesystem::path default_lessons_directory();
 
+// Where forklore keeps a student's file `name` (quiz history, lesson progress): under
+// $XDG_STATE_HOME/forklore when it is an absolute path, else ~/.local/state/forklore; empty when
+// neither is known.
+std::string state_file_path(std::string_view name, const char* xdg_state_home, const char* home);
+
 // Answers compare without regard to case or surrounding spaces.
 bool same_answer(std::string_view a, std::string_view b);
 

@@ -5,6 +5,7 @@
 // [SECTION] the pool and the draw
 // [SECTION] the history
 #include "sim/lesson/quiz.hpp"
+#include "sim/lesson/lesson.hpp"
 
 #include "sim/protocol/text.hpp"
 
@@ -341,11 +342,7 @@ std::set<std::string> parse_quiz_history(std::string_view text) {
 }
 
 std::string quiz_history_path(const char* xdg_state_home, const char* home) {
-    if (xdg_state_home && xdg_state_home[0] == '/')
-        return std::string(xdg_state_home) + "/forklore/quiz-history.json";
-    if (home && home[0] != '\0')
-        return std::string(home) + "/.local/state/forklore/quiz-history.json";
-    return {};
+    return lesson::state_file_path("quiz-history.json", xdg_state_home, home);
 }
 
 } // namespace forklore

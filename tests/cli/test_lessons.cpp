@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <sys/stat.h>
+
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -102,4 +104,34 @@ TEST_CASE("lesson list lines up its columns whatever the lengths of the ids", "[
     INFO(list.out);
     REQUIRE(columns.size() == 2);
     CHECK(columns[0] == columns[1]);
+}
+
+TEST_CASE("a lesson that cannot be read is said by name and never hides the others", "[lesson]") {
+    TempDir dir;
+    write_file(dir.path / "01-good.md",
+               "---\ntitle: Good\nminutes: 10\ntopics: fork and locks\nscenarios: lock-cycle\n"
+               "---\n\n## Read: r\n\ntext\n\n## What you learned\n\nl\n");
+    write_file(dir.path / "02-broken.md", "---\ntitle: t\nminutes: 10\n---\n");
+    // A FIFO named like a lesson is refused at once, never waited on.
+    REQUIRE(mkfifo((dir.path / "03-fifo.md").c_str(), 0600) == 0);
+    const std::string d = dir.path.string();
+
+    CliResult list = run_cli({"lesson", "list", "--dir", d});
+    CHECK(list.exit_code == 1);
+    CHECK_THAT(list.out, Contains("01-good"));
+    CHECK_THAT(list.err, Contains("02-broken.md:1: the header has no 'topics'"));
+    CHECK_THAT(list.err, Contains("03-fifo.md"));
+
+    CHECK(run_cli({"lesson", "show", "01-good", "--dir", d}).exit_code == 0);
+    CliResult show = run_cli({"lesson", "show", "02-broken", "--dir", d});
+    CHECK(show.exit_code == 1);
+    CHECK_THAT(show.err, Contains("02-broken.md:1: the header has no 'topics'"));
+    CHECK_FALSE(Contains("unknown lesson").match(show.err));
+
+    CliResult check = run_cli({"lesson", "check", "02-broken", "--static", "--dir", d});
+    CHECK(check.exit_code == 1);
+    CHECK_THAT(check.err, Contains("02-broken.md:1: the header has no 'topics'"));
+    // Checking another lesson is not failed by the broken one.
+    CliResult good = run_cli({"lesson", "check", "01-good", "--static", "--dir", d});
+    CHECK_FALSE(Contains("02-broken").match(good.out + good.err));
 }

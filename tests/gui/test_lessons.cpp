@@ -411,7 +411,11 @@ TEST_CASE("lessons: a progress file that cannot be read is said, and never writt
     for (const char* content :
          {"{ not json", "[1, 2, 3]", R"({"format": "forklore lesson progress", "version": 99})",
           R"({"format": "forklore lesson progress", "version": 1,
-                                    "lessons": {"01-x": {"page": "three"}}})"}) {
+                                    "lessons": {"01-x": {"page": "three"}}})",
+          R"({"format": "forklore lesson progress", "version": 1,
+                                    "lessons": {"01-x": {"seconds": 1e300}}})",
+          R"({"format": "forklore lesson progress", "version": 1,
+                  "lessons": {"01-x": {"steps": [{"kind": "Read", "hints_shown": -4}]}}})"}) {
         INFO(content);
         write_text(path, content);
         HeadlessImGui imgui;
@@ -497,6 +501,39 @@ TEST_CASE("lessons: a lesson whose steps changed keeps only the answers of the s
 }
 
 // [SECTION] Markdown, and the panel at a classroom's sizes ----------------------------------------
+
+TEST_CASE("lessons: a step that moved keeps its answers when steps are added before it",
+          "[gui][lessons]") {
+    TemporaryDirectory directory;
+    const std::string path = directory.file("lessons.json");
+    {
+        // Saved when the lesson had two more steps in front: every step since moved by two.
+        ProgressStore store(path);
+        LessonProgress progress;
+        progress.lesson = kLessonId;
+        StepProgress removed;
+        removed.kind = "Read";
+        removed.title = "a step the teacher has since removed";
+        StepProgress predict;
+        predict.kind = "Predict";
+        predict.title = "the reader holds the lock";
+        predict.prediction = "completed";
+        predict.hints_shown = 9; // more than the step has
+        StepProgress also_removed = removed;
+        also_removed.title = "another step since removed";
+        progress.steps = {removed, also_removed, predict};
+        store.book.lessons[kLessonId] = progress;
+        REQUIRE(store.save());
+    }
+    App app;
+    load_lessons(app, kFixtureLessons, path);
+    REQUIRE(open_lesson(app, kLessonId) == "");
+    LessonSession& lesson = app.lessons.session;
+    REQUIRE(lesson.lesson().steps[1].kind == lesson::StepKind::predict);
+    CHECK(lesson.step_progress(1).prediction == "completed");
+    CHECK(lesson.step_progress(1).hints_shown ==
+          static_cast<int>(lesson.lesson().steps[1].hints.size()));
+}
 
 TEST_CASE("lessons: Markdown reads as blocks without its markup", "[gui][lessons]") {
     const auto blocks = markdown_blocks("# Title\n\nA **bold** claim about `file_lock` and\n"

@@ -15,6 +15,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <set>
@@ -45,6 +46,8 @@ RunRecord record_with_markup_names() {
             copy_name(e.name, "log<&\"'>lock");
     }
     record.processes[0].threads = {{1, "main"}, {2, "w<&\"'>\xff"}};
+    // A thread name may hold a newline (prctl allows it): it must not end a heading or an item.
+    record.verdict.stuck = {{3, 3, "two\nlines", "waits for lock 'log<&\"'>lock'"}};
     record.processes[1].name = "child<b>";
     record.verdict.explanation = "Process 3 waits for lock 'log<&\"'>lock' <script>.";
     return record;
@@ -106,6 +109,19 @@ TEST_CASE("the SVG timeline has a lane per thread, the fork's arrow and the verd
     CHECK(svg.find("width=\"1280.0\"") != std::string::npos);
 }
 
+TEST_CASE("an explanation too long for the SVG ends its last line in an ellipsis", "[export]") {
+    RunRecord record = deadlocked_record();
+    std::string words;
+    for (int i = 0; i < 400; ++i)
+        words += fmt::format("word{} ", i);
+    record.verdict.explanation = words + "LAST";
+    const std::string svg = svg_timeline(record);
+    REQUIRE(xml_problem(svg) == "");
+    CHECK(svg.find("LAST") == std::string::npos);
+    CHECK(svg.find("\u2026</text>") != std::string::npos); // the cut is said where it is
+    CHECK(svg.find("word0 word1") != std::string::npos);
+}
+
 TEST_CASE("a lane that carries nothing still appears in the SVG", "[export]") {
     RunRecord record = deadlocked_record();
     record.processes[0].threads.push_back({7, "idle"}); // a thread no event names
@@ -136,9 +152,11 @@ TEST_CASE("names with markup and stray bytes are escaped in every export", "[exp
 
     const std::string report = markdown_report(record);
     CHECK(valid_utf8(report) == report);
-    CHECK(report.find("log\\<&\"'\\>lock") != std::string::npos);
+    CHECK(report.find("log\\<\\&\"'\\>lock") != std::string::npos);
     CHECK(report.find("\\<script\\>") != std::string::npos);
     CHECK(report.find("<script>") == std::string::npos);
+    CHECK(report.find("two\nlines") == std::string::npos);
+    CHECK(report.find("thread 'two lines'") != std::string::npos);
 }
 
 TEST_CASE("the Chrome trace of a deadlock: names, holds, waits, the fork's flow, the verdict",
