@@ -1,5 +1,5 @@
-// 074 fork-against-underscore-fork — glibc repairs its stdio locks in fork() only, not in _Fork or
-// clone.
+// 074 fork-against-underscore-fork — glibc repairs its stdio and malloc locks in fork() only,
+// not in _Fork or a raw clone.
 //
 // What it shows: a holder thread holds stderr's FILE lock (flockfile: the lock fprintf and
 // fwrite take around every call) while the main thread makes a child that writes to stderr.
