@@ -4,6 +4,7 @@
 #include <sys/uio.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <iterator>
 
 namespace forklore::lock_words {
@@ -13,6 +14,23 @@ bool read_memory(pid_t pid, std::uint64_t address, void* out, std::size_t size) 
     iovec remote{reinterpret_cast<void*>(address), size};
     return ::process_vm_readv(pid, &local, 1, &remote, 1, 0) == static_cast<ssize_t>(size);
 }
+
+namespace {
+// The kernel's pid_max (/proc/sys/kernel/pid_max), read once; its ceiling on 64-bit kernels
+// (PID_MAX_LIMIT, 4194304) when it cannot be read.
+pid_t highest_tid() {
+    static const pid_t highest = [] {
+        long value = 0;
+        if (FILE* file = std::fopen("/proc/sys/kernel/pid_max", "r")) {
+            if (std::fscanf(file, "%ld", &value) != 1)
+                value = 0;
+            std::fclose(file);
+        }
+        return static_cast<pid_t>(value > 0 ? value : 4194304);
+    }();
+    return highest;
+}
+} // namespace
 
 std::optional<pid_t> read_mutex_owner(pid_t pid, std::uint64_t address) {
     // glibc x86_64 pthread_mutex_t begins {int __lock; unsigned __count; int __owner;
@@ -33,8 +51,11 @@ std::optional<pid_t> read_mutex_owner(pid_t pid, std::uint64_t address) {
     // word only when it looks like a locked glibc mutex: a known kind (type bits, robust 16,
     // PI 32, protect 64, pshared 128, elision 256/512), a plausible owner and user count, and a
     // lock word of 1 or 2 (normal mutexes) or the owner's tid (robust and PI mutexes).
+    // glibc's own stdio locks (_IO_lock_t: {int lock; int cnt; void *owner}) look alike: their
+    // owner is a thread pointer, whose low half lands on __owner and high half (0x7f..) on
+    // __nusers. A tid is at most the kernel's pid_max; a pointer's low half rarely is.
     constexpr int kKnownKindBits = 0x3 | 0x10 | 0x20 | 0x40 | 0x80 | 0x100 | 0x200;
-    if (head.owner <= 0 || (head.kind & ~kKnownKindBits) != 0)
+    if (head.owner <= 0 || head.owner > highest_tid() || (head.kind & ~kKnownKindBits) != 0)
         return std::nullopt;
     if (head.nusers == 0 || head.nusers > (1u << 20))
         return std::nullopt;

@@ -36,3 +36,17 @@ TEST_CASE("procfs: the writer of a write-locked rwlock is read from around its f
           std::nullopt);
     pthread_mutex_unlock(&mutex);
 }
+
+TEST_CASE("procfs: a stdio FILE lock held by a thread is not read as a mutex with an owner",
+          "[procfs]") {
+    // glibc's _IO_lock_t {int lock; int cnt; void *owner}, locked, owner a thread pointer (this
+    // one was seen in a run: the child of _Fork waited on stderr's lock), then the next word.
+    struct FileLockAndNext {
+        int lock = 1;
+        int count = 1;
+        std::uint64_t owner = 0x00007f0c59bf3a00;
+        int next = 0;
+    } file_lock;
+    CHECK(lock_words::read_mutex_owner(::getpid(), reinterpret_cast<std::uint64_t>(&file_lock)) ==
+          std::nullopt);
+}
