@@ -10,7 +10,8 @@
 // - libgomp keeps its pool in the main thread's thread-local data: a forked child copies "the
 //   pool has N threads" without the threads. Its next parallel region hands the work to them
 //   and waits at the barrier where they would meet it (the pool's `threads_dock`, libgomp's
-//   team.c): a futex no thread of the child will ever wake. GCC's answer is that a program
+//   team.c): a futex no thread of the child will ever wake, the very address the parent's idle
+//   worker sleeps on. GCC's answer is that a program
 //   forks only before its first parallel region, or with one thread: OMP_NUM_THREADS=1 never
 //   starts a pool.
 // - libomp registers pthread_atfork handlers when it starts (z_Linux_util.cpp,
@@ -22,7 +23,8 @@
 // 14.0.6 with libomp 14.0.6, glibc 2.36, 2026-12-05), each 20 runs under `timeout 10`:
 // libgomp, parallel loop in the parent then fork, OMP_NUM_THREADS=2: hung 20 of 20 (gdb on the
 // child: its only thread in futex(FUTEX_WAIT_PRIVATE) on a heap address, under GOMP_parallel in
-// libgomp.so.1); the same with OMP_NUM_THREADS=1: completed 20 of 20; no parallel loop before
+// libgomp.so.1; forklore's record shows the parent's idle worker on the same address); the
+// same with OMP_NUM_THREADS=1: completed 20 of 20; no parallel loop before
 // fork: completed 20 of 20; spawn: completed 20 of 20. libomp: fork, spawn, with and without
 // the parent's loop, 2 or 1 threads: completed 20 of 20 each; a forked child's loop used 2
 // threads and the child had 2 threads afterwards (a new worker of its own).
@@ -32,6 +34,8 @@
 // owner (no_waker: a barrier is a count, not a lock, so there is no owner to name). The
 // parent's main thread waits for it in wait4 and its idle libgomp worker on the pool's futex.
 // With libomp the child prints "a parallel loop of 2 threads" and "has 2 threads now".
+// In forklore: libgomp_fork deadlocked (no_waker) in 150 to 200 ms, the others complete in 75
+// to 160 ms. (Scenario 088 meets the same pool through OpenBLAS, whose code spins instead.)
 //
 // Variants: libgomp_fork (hangs), libgomp_fork_one_thread, libgomp_fork_unused, libgomp_spawn,
 // libomp_fork, libomp_spawn.
@@ -76,8 +80,8 @@ int run(ScenarioContext& context) {
     if (std::string why = why_not_built(runtime); !why.empty())
         return setup_error(fmt::format("openmp_after_fork_{} was not built: {}", runtime, why));
     if (access(program.c_str(), X_OK) != 0)
-        return setup_error(fmt::format("{} is missing: build the target forklore_openmp_programs",
-                                       program));
+        return setup_error(
+            fmt::format("{} is missing: build the target forklore_openmp_programs", program));
     const std::string threads = context.knob("threads");
     probe::note(fmt::format("openmp: {} build, OMP_NUM_THREADS={}", runtime, threads).c_str());
     // From here on the program records nothing: the run is judged from /proc.

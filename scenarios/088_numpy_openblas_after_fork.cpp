@@ -9,8 +9,12 @@
 // checks in a python3 that imports numpy which libblas.so.3 its /proc/PID/maps really shows,
 // and records it as a note.
 // - The OpenMP build runs dgemm's threads on GCC's OpenMP runtime, libgomp: the parent's
-//   product starts libgomp's pool, and a forked child's product waits for ever at the barrier
-//   where the pool's missing threads would meet it (scenario 086, libgomp_fork).
+//   product starts libgomp's pool, and a forked child's product never ends: libgomp hands the
+//   child's thread its share of dgemm, and OpenBLAS's code then waits for the share of the
+//   pool's worker, which did not come along, in a loop of sched_yield (gdb, below). A thread
+//   that spins is running: nothing proves it stuck, so forklore ends the run at its deadline
+//   as timed_out (as it does scenario 012's spin lock), where scenario 086's plain C loop waits
+//   on a futex and is proven deadlocked.
 // - The pthread build keeps its own pool, and registers a pthread_atfork prepare handler that
 //   shuts the pool down before every fork (blas_thread_shutdown_); a child starts new threads
 //   at its first product. It completes.
@@ -26,8 +30,10 @@
 // 0.3.21+ds-4), libgomp 12.2.0, glibc 2.36, PYTHONUNBUFFERED=1, 200x200 matrices, 2026-12-05),
 // each run under `timeout 10`, with the library path as here, OPENBLAS_NUM_THREADS and
 // OMP_NUM_THREADS both set to the thread count:
-//   OpenMP build, fork, 2 threads: hung 20 of 20 (gdb on a hung child: its only thread in
-//     futex wait under libgomp.so.1, GOMP_parallel, below dgemm); 1 thread: completed 20 of 20;
+//   OpenMP build, fork, 2 threads: hung 20 of 20 (gdb on a hung child: its only thread
+//     running, in sched_yield, called by OpenBLAS's code under GOMP_parallel, exec_blas,
+//     dgemm_thread_nn and cblas_dgemm; /proc: state R, its CPU time growing); 1 thread:
+//     completed 20 of 20;
 //     64x64 matrices: completed 20 of 20 (20x20: 64 of 64); spawn and forkserver, 2 or 1
 //     threads: completed 20 of 20 each.
 //   pthread build, fork, 2 threads: completed 40 of 40 (gdb: a breakpoint on
@@ -39,12 +45,15 @@
 //   2 to 3.5 s of wall time, a spawn or forkserver run 5 to 6 s (about 0.3 s of CPU per
 //   interpreter that imports numpy).
 //
-// What to look for: "main: mapped .../openblas-openmp/libblas.so.3" and libgomp.so.1, the
-// parent's product "has 2 threads now", then nothing from the child: its only thread waits on
-// a futex with no owner (no_waker), its native stack in libgomp under dgemm. The parent's main
-// thread waits for it (multiprocessing's join, wait4).
+// In forklore (load about 3): openmp_fork ends timed_out at the 6 s deadline; the other
+// variants complete in 1.1 to 2 s each.
 //
-// Variants: openmp_fork (hangs), openmp_fork_one_thread, openmp_fork_small_product,
+// What to look for: "main: mapped .../openblas-openmp/libblas.so.3" and libgomp.so.1, the
+// parent's product "has 2 threads now", then nothing from the child: its only thread keeps
+// running (sched_yield) and the run times out. The parent's main thread waits for it
+// (multiprocessing's join, wait4).
+//
+// Variants: openmp_fork (spins for ever), openmp_fork_one_thread, openmp_fork_small_product,
 // openmp_spawn, openmp_forkserver, pthread_fork.
 #include "scenarios/support/python_program.hpp"
 #include "scenarios/support/real_program.hpp"
@@ -108,10 +117,9 @@ std::string mapped_blas(const std::string& library_path, std::string& error) {
                            "with open('/proc/self/maps') as maps:\n"
                            "    paths = {l.split()[-1] for l in maps if 'libblas.so' in l}\n"
                            "print(' '.join(sorted(paths)))\n";
-    return output_of({python::kInterpreter, "-c", question},
-                     {"LD_LIBRARY_PATH=" + library_path, "OPENBLAS_NUM_THREADS=1",
-                      "OMP_NUM_THREADS=1"},
-                     error);
+    return output_of(
+        {python::kInterpreter, "-c", question},
+        {"LD_LIBRARY_PATH=" + library_path, "OPENBLAS_NUM_THREADS=1", "OMP_NUM_THREADS=1"}, error);
 }
 
 int run(ScenarioContext& context) {
@@ -126,8 +134,8 @@ int run(ScenarioContext& context) {
     if (!error.empty())
         return setup_error("cannot ask numpy which BLAS it loads: " + error);
     if (mapped != build.directory + "/libblas.so.3")
-        return setup_error(fmt::format("numpy loads '{}', not {}/libblas.so.3", mapped,
-                                       build.directory));
+        return setup_error(
+            fmt::format("numpy loads '{}', not {}/libblas.so.3", mapped, build.directory));
     // A note's text holds 96 characters.
     probe::note(fmt::format("blas: numpy maps {}", mapped).c_str());
     const std::string threads = context.knob("threads");
@@ -152,7 +160,9 @@ Scenario describe() {
         "multiprocessing child that multiplies too. Debian ships OpenBLAS built on OpenMP and "
         "built on its own pthread pool; the run picks one with LD_LIBRARY_PATH and notes which "
         "libblas.so.3 numpy really maps. The OpenMP build's threads belong to GCC's libgomp: a "
-        "forked child copies its pool without the threads and waits for them for ever. The "
+        "forked child copies its pool without the threads and spins for ever (sched_yield) "
+        "waiting for their share of the product: running, so never proven stuck, it times "
+        "out. The "
         "pthread build shuts its pool down before every fork (a pthread_atfork handler), so the "
         "child starts new threads. One thread (OMP_NUM_THREADS=1), a product too small for "
         "threads, or a spawn or forkserver child avoid the hang. Python 3.11.2, numpy 1.24.2, "
@@ -169,9 +179,9 @@ Scenario describe() {
     };
     s.variants = {
         {"openmp_fork",
-         "OpenMP build, fork: the child's product waits for libgomp's missing threads",
+         "OpenMP build, fork: the child spins for ever waiting for libgomp's missing thread",
          {{"blas", "openblas_openmp"}},
-         expect("openblas_openmp", Expectation::deadlocks(DeadlockReason::no_waker))},
+         expect("openblas_openmp", Expectation::ends_as(VerdictKind::timed_out))},
         {"openmp_fork_one_thread",
          "OpenMP build with one thread: no pool was ever started",
          {{"blas", "openblas_openmp"}, {"threads", "1"}},
@@ -194,6 +204,8 @@ Scenario describe() {
          expect("openblas_pthread", Expectation::completes())},
     };
     s.body = run;
+    // openmp_fork spins until the deadline: 6 s, three times the slowest completing run here.
+    s.timeout_seconds = 6.0;
     s.sources = {python::script_path("numpy_openblas.py")}; // the program the body runs
     return s;
 }
