@@ -9,15 +9,12 @@
 #pragma once
 
 #include "scenarios/support/python_scripts.hpp"
+#include "scenarios/support/real_program.hpp"
 #include "sim/probe/exec_program.hpp"
 #include "sim/probe/probe.hpp"
-#include "sim/protocol/wait_status.hpp"
-#include "sim/sandbox/host.hpp"
 #include "sim/scenario/scenario.hpp"
 
 #include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -27,6 +24,7 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace forklore::python {
@@ -72,55 +70,13 @@ inline Knob unbuffered_knob(const std::string& default_value) {
             0};
 }
 
-// Ends the body the way the sandbox's own setup failures end (host.cpp, setup_failed): the
-// runner sees the host's setup exit code with this line on stderr and reports a setup_error
-// verdict whose explanation is `why`.
-inline int setup_error(const std::string& why) {
-    probe::note(why.c_str());
-    fmt::print(stderr, "forklore-host: setup: {}\n", why);
-    std::fflush(stderr);
-    return kHostSetupErrorCode;
-}
-
 // "Python 3.11.2", from `python3 --version`. Empty, with `error` set, when it cannot be asked.
 inline std::string interpreter_version(std::string& error) {
-    int pipe_ends[2];
-    if (pipe2(pipe_ends, O_CLOEXEC) != 0) {
-        error = fmt::format("pipe: {}", std::strerror(errno));
+    std::string answer = output_of({kInterpreter, "--version"}, {}, error);
+    if (!error.empty())
         return {};
-    }
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, pipe_ends[1], STDOUT_FILENO);
-    char program[] = "/usr/bin/python3";
-    char option[] = "--version";
-    char* argv[] = {program, option, nullptr};
-    char* envp[] = {nullptr};
-    pid_t pid = 0;
-    int spawned = posix_spawn(&pid, kInterpreter, &actions, nullptr, argv, envp);
-    posix_spawn_file_actions_destroy(&actions);
-    close(pipe_ends[1]);
-    std::string answer;
-    char buffer[256];
-    for (ssize_t n; spawned == 0 && (n = read(pipe_ends[0], buffer, sizeof buffer)) != 0;) {
-        if (n > 0)
-            answer.append(buffer, static_cast<std::size_t>(n));
-        else if (errno != EINTR)
-            break;
-    }
-    close(pipe_ends[0]);
-    if (spawned != 0) {
-        error = fmt::format("cannot run {} --version: {}", kInterpreter, std::strerror(spawned));
-        return {};
-    }
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    while (!answer.empty() && (answer.back() == '\n' || answer.back() == '\r'))
-        answer.pop_back();
-    if (!WaitStatus::from_raw(status).exited_ok() || answer.rfind("Python ", 0) != 0) {
-        error = fmt::format("{} --version answered '{}' (wait status {:#x})", kInterpreter, answer,
-                            status);
+    if (answer.rfind("Python ", 0) != 0) {
+        error = fmt::format("{} --version answered '{}'", kInterpreter, answer);
         return {};
     }
     return answer;
@@ -128,9 +84,11 @@ inline std::string interpreter_version(std::string& error) {
 
 // The body of a Python scenario: writes `script` into the working directory, records
 // "python: Python 3.11.2 (/usr/bin/python3)" and the pinned PYTHONUNBUFFERED, and execs
-// `/usr/bin/python3 script ARGS...`. Returns only when the program cannot be run.
+// `/usr/bin/python3 script ARGS...` with `env` added to its environment (a library path, a
+// thread count: the caller records them). Returns only when the program cannot be run.
 inline int run_script(std::string_view script, const std::vector<std::string>& args,
-                      bool unbuffered) {
+                      bool unbuffered,
+                      const std::vector<std::pair<std::string, std::string>>& env = {}) {
     if (!interpreter_installed())
         return setup_error(fmt::format(
             "{} is not installed: the Python scenarios need Debian's python3 (make deps "
@@ -164,7 +122,10 @@ inline int run_script(std::string_view script, const std::vector<std::string>& a
 
     std::vector<std::string> argv = {kInterpreter, path};
     argv.insert(argv.end(), args.begin(), args.end());
-    return exec_program(argv, {{"PYTHONUNBUFFERED", buffering}});
+    std::vector<std::pair<std::string, std::string>> environment = {
+        {"PYTHONUNBUFFERED", buffering}};
+    environment.insert(environment.end(), env.begin(), env.end());
+    return exec_program(argv, environment);
 }
 
 } // namespace forklore::python
