@@ -150,8 +150,7 @@ std::uint64_t load_bias(pid_t pid, Elf* elf) {
             lowest = std::min<std::uint64_t>(lowest, segment.p_vaddr & ~std::uint64_t{0xfff});
     }
     char exe[512];
-    ssize_t length =
-        readlink(fmt::format("/proc/{}/exe", pid).c_str(), exe, sizeof exe - 1);
+    ssize_t length = readlink(fmt::format("/proc/{}/exe", pid).c_str(), exe, sizeof exe - 1);
     if (length <= 0 || lowest == UINT64_MAX)
         return 0;
     const std::string path(exe, static_cast<std::size_t>(length));
@@ -169,7 +168,7 @@ std::uint64_t load_bias(pid_t pid, Elf* elf) {
 }
 
 std::optional<InterpreterSymbols> interpreter_symbols(pid_t pid, bool& interpreter,
-                                                       std::string& error) {
+                                                      std::string& error) {
     int fd = ::open(fmt::format("/proc/{}/exe", pid).c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         error = fmt::format("cannot open its executable: {}", std::strerror(errno));
@@ -268,8 +267,9 @@ class Objects {
             return std::nullopt;
         std::uint64_t value = 0;
         for (std::int64_t i = digits - 1; i >= 0; --i) {
-            const auto digit = memory_.value<std::uint32_t>(
-                object + kOffsets.long_digits + static_cast<std::uint64_t>(i) * kOffsets.long_digit_size);
+            const auto digit = memory_.value<std::uint32_t>(object + kOffsets.long_digits +
+                                                            static_cast<std::uint64_t>(i) *
+                                                                kOffsets.long_digit_size);
             value = (value << kOffsets.long_digit_bits) | digit;
         }
         return value;
@@ -282,7 +282,8 @@ class Objects {
     void for_each_entry(std::uint64_t keys, std::uint64_t values, const EntryVisitor& visit) const {
         if (!keys)
             return;
-        const auto log2_index_bytes = memory_.value<std::uint8_t>(keys + kOffsets.keys_log2_index_bytes);
+        const auto log2_index_bytes =
+            memory_.value<std::uint8_t>(keys + kOffsets.keys_log2_index_bytes);
         const auto kind = memory_.value<std::uint8_t>(keys + kOffsets.keys_kind);
         const auto count = memory_.value<std::int64_t>(keys + kOffsets.keys_nentries);
         if (log2_index_bytes > 40 || count < 0 || count > kMaxEntries)
@@ -346,9 +347,9 @@ class Objects {
             return members;
         const std::uint64_t dummy_free = 0; // an empty slot; a deleted one holds a dummy key
         for (std::int64_t i = 0; i <= mask; ++i) {
-            std::uint64_t key = memory_.word(table + static_cast<std::uint64_t>(i) *
-                                                         kOffsets.set_entry_size +
-                                             kOffsets.set_entry_key);
+            std::uint64_t key =
+                memory_.word(table + static_cast<std::uint64_t>(i) * kOffsets.set_entry_size +
+                             kOffsets.set_entry_key);
             if (key != dummy_free)
                 members.push_back(key);
         }
@@ -400,9 +401,8 @@ class FrameReader {
             // prev_instr points into the bytecode kept inline in the code object
             // (_PyInterpreterFrame_LASTI); a frame not started yet points just before it.
             const auto first_unit = static_cast<std::int64_t>(code + kOffsets.code_adaptive);
-            const std::int64_t instruction =
-                (static_cast<std::int64_t>(prev_instr) - first_unit) /
-                static_cast<std::int64_t>(kOffsets.code_unit_size);
+            const std::int64_t instruction = (static_cast<std::int64_t>(prev_instr) - first_unit) /
+                                             static_cast<std::int64_t>(kOffsets.code_unit_size);
             shown.line = python_line_of_instruction(info->linetable, info->first_line, instruction)
                              .value_or(instruction < 0 ? info->first_line : 0);
             frames.push_back(std::move(shown));
@@ -424,10 +424,10 @@ class FrameReader {
             function = objects_.text(memory.word(code + kOffsets.code_name));
         if (!file || !function)
             return nullptr; // not a code object after all: a torn frame
-        CodeInfo info{*file, *function,
-                      objects_.bytes_value(memory.word(code + kOffsets.code_linetable),
-                                           kMaxLinetable),
-                      memory.value<int>(code + kOffsets.code_firstlineno)};
+        CodeInfo info{
+            *file, *function,
+            objects_.bytes_value(memory.word(code + kOffsets.code_linetable), kMaxLinetable),
+            memory.value<int>(code + kOffsets.code_firstlineno)};
         return &codes_.emplace(code, std::move(info)).first->second;
     }
 
@@ -461,15 +461,16 @@ std::vector<std::pair<std::uint64_t, std::string>> thread_names(const Objects& o
                 return;
         names.emplace_back(ident, *name);
     };
-    objects.for_each_item(objects.item(globals, "_active"), [&](std::uint64_t key, std::uint64_t thread) {
-        if (auto ident = objects.unsigned_int(key))
-            add(*ident, thread);
-        return false;
-    });
+    objects.for_each_item(objects.item(globals, "_active"),
+                          [&](std::uint64_t key, std::uint64_t thread) {
+                              if (auto ident = objects.unsigned_int(key))
+                                  add(*ident, thread);
+                              return false;
+                          });
     const std::uint64_t dangling = objects.item(globals, "_dangling");
     const std::uint64_t weak_references = dangling ? objects.attribute(dangling, "data") : 0;
-    for (std::uint64_t reference : weak_references ? objects.set_members(weak_references)
-                                                   : std::vector<std::uint64_t>{}) {
+    for (std::uint64_t reference :
+         weak_references ? objects.set_members(weak_references) : std::vector<std::uint64_t>{}) {
         const std::uint64_t thread = memory.word(reference + kOffsets.weakref_object);
         if (!thread || objects.type_name(reference) != "weakref.ReferenceType")
             continue;
@@ -487,9 +488,10 @@ std::vector<std::pair<std::uint64_t, std::string>> thread_names(const Objects& o
 // lock pointer, recognised by being one of the addresses a thread waits on. bufferedio.c (3.11)
 // declares `owner` (the ident of the thread inside, set when it enters) right after `lock`; that
 // word is believed only when it names a thread threading knows.
-std::vector<PythonKnownLock> known_locks(const Objects& objects, std::uint64_t interpreter,
-                                         const std::vector<std::uint64_t>& waited,
-                                         const std::vector<std::pair<std::uint64_t, std::string>>& names) {
+std::vector<PythonKnownLock>
+known_locks(const Objects& objects, std::uint64_t interpreter,
+            const std::vector<std::uint64_t>& waited,
+            const std::vector<std::pair<std::uint64_t, std::string>>& names) {
     const Memory& memory = objects.memory();
     std::vector<PythonKnownLock> locks;
     if (waited.empty())
@@ -556,7 +558,8 @@ PythonProcess read_python_process(pid_t pid, const std::vector<std::uint64_t>& w
     }
     Objects objects(memory);
     // The main interpreter only: subinterpreters are rare, and each has its own threading.
-    const std::uint64_t interpreter = memory.word(symbols->runtime + kOffsets.runtime_interpreters_head);
+    const std::uint64_t interpreter =
+        memory.word(symbols->runtime + kOffsets.runtime_interpreters_head);
     if (!interpreter) {
         process.error = "its interpreter is not initialised (or already finalised)";
         return process;
@@ -569,7 +572,8 @@ PythonProcess read_python_process(pid_t pid, const std::vector<std::uint64_t>& w
          state = memory.word(state + kOffsets.thread_next)) {
         PythonThread thread;
         thread.ident = memory.word(state + kOffsets.thread_thread_id);
-        thread.native_tid = static_cast<pid_t>(memory.word(state + kOffsets.thread_native_thread_id));
+        thread.native_tid =
+            static_cast<pid_t>(memory.word(state + kOffsets.thread_native_thread_id));
         thread.name = process.name_of_ident(thread.ident);
         thread.frames = frame_reader.frames_of(state);
         process.threads.push_back(std::move(thread));

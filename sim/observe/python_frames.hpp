@@ -47,11 +47,12 @@ struct PythonKnownLock {
 struct PythonProcess {
     bool interpreter = false; // its executable is a CPython interpreter (has _PyRuntime)
     std::string version;      // "3.11.2", from the process's own Py_Version
-    std::string error;   // why nothing could be read; empty when it was
+    std::string error;        // why nothing could be read; empty when it was
     std::vector<PythonThread> threads;
-    std::vector<PythonKnownLock> locks;  // whose futex one of the `waited` addresses is
-    std::vector<std::pair<std::uint64_t, std::string>> thread_names; // ident -> threading name,
-                                         // finished threads included (threading._dangling)
+    std::vector<PythonKnownLock> locks; // whose futex one of the `waited` addresses is
+    std::vector<std::pair<std::uint64_t, std::string>>
+        thread_names; // ident -> threading name,
+                      // finished threads included (threading._dangling)
 
     const PythonThread* thread_with_tid(pid_t native_tid) const;
     std::string name_of_ident(std::uint64_t ident) const; // "" when unknown

@@ -74,7 +74,7 @@ struct forklore_python_offsets {
     uint64_t unicode_entry_key;
     uint64_t unicode_entry_value;
     uint64_t keys_kind_general;
-    uint64_t set_mask;  /* PySetObject: table of mask + 1 entries */
+    uint64_t set_mask; /* PySetObject: table of mask + 1 entries */
     uint64_t set_table;
     uint64_t set_entry_size;
     uint64_t set_entry_key;

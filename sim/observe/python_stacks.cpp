@@ -35,7 +35,8 @@ void name_waited_lock(const PythonProcess& python, const ProcessSnapshot& proces
             stack.lock_holder = python.name_of_ident(lock.owner_ident);
             stack.lock_holder_here =
                 std::any_of(python.threads.begin(), python.threads.end(), [&](const auto& other) {
-                    return other.ident == lock.owner_ident && is_thread_of(process, other.native_tid);
+                    return other.ident == lock.owner_ident &&
+                           is_thread_of(process, other.native_tid);
                 });
         }
     }
@@ -65,6 +66,8 @@ void add_python_stacks(const ProcessSnapshot& process, std::vector<ThreadStack>&
             continue;
         }
         stack.python = python_side(*thread);
+        if (!thread->name.empty()) // CPython 3.11 never tells the kernel a thread's name
+            stack.thread_name = thread->name;
         for (const auto& snapshot_thread : process.threads)
             if (snapshot_thread.tid == stack.tid)
                 name_waited_lock(python, process, snapshot_thread, *stack.python);
