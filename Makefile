@@ -7,7 +7,7 @@
 BUILD    := build
 BIN      := $(BUILD)/bin
 PACKAGES := cmake ninja-build g++ pkg-config libfmt-dev catch2 nlohmann-json3-dev libcli11-dev \
-            libdw-dev libelf-dev libc6-dbg python3 \
+            libdw-dev libelf-dev libc6-dbg python3 python3-dev \
             libimgui-dev libglfw3-dev libgl-dev xvfb xauth \
             clang-14 libclang-rt-14-dev clang-format-14 \
             libomp-14-dev python3-numpy libopenblas0-openmp libopenblas0-pthread

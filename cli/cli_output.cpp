@@ -211,6 +211,7 @@ std::string describe_run(const RunRecord& record) {
             }
             if (!stack.error.empty())
                 out += fmt::format("      ({})\n", stack.error);
+            out += python_stack_text(stack, "      ");
         }
     }
     return out;

@@ -31,9 +31,13 @@
 // images and IDEs do) hides the bug.
 //
 // What to look for: in a hung fork run the child (the only thread of its process) waits on a
-// futex with no owner to name (a Python lock is a semaphore underneath): its native stack goes
-// through PyThread_acquire_lock. The parent's main thread waits in wait4 for that child; the
-// printer thread has finished.
+// futex with no owner in its lock word (a Python lock is a semaphore underneath up to 3.13.0):
+// its native stack goes through PyThread_acquire_lock, its Python stack (read from outside, see
+// sim/observe/python_frames.hpp) is at printer_thread.py:56, the print of worker(). That futex is
+// the lock of sys.stderr's BufferedWriter, whose `owner` field still names the parent's thread
+// 'printer' (threading keeps its Thread object, with its old ident, in the child): the
+// explanation says so. The parent's main thread waits in wait4 (Popen.poll under child.join());
+// the printer thread has finished.
 //
 // Variants: fork_forced (hangs), fork_forced_unbuffered, fork_natural (racy),
 // fork_natural_unbuffered, spawn_natural, forkserver_natural. (Forced timing needs a fork of

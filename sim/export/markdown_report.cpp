@@ -145,7 +145,7 @@ std::string stack_text(const ThreadStack& stack) {
     }
     if (!stack.error.empty())
         text += "(" + stack.error + ")\n";
-    return text;
+    return text + python_stack_text(stack, "");
 }
 
 std::string threads_section(const RunRecord& record) {

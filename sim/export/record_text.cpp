@@ -144,4 +144,33 @@ std::string short_function_name(const std::string& name) {
     return shown;
 }
 
+std::string python_stack_text(const ThreadStack& stack, const std::string& indent) {
+    if (!stack.python)
+        return stack.python_error.empty()
+                   ? std::string()
+                   : fmt::format("{}(no Python frames: {})\n", indent, stack.python_error);
+    const PythonStack& python = *stack.python;
+    std::string text;
+    if (python.without_thread)
+        text += fmt::format("{}a thread state with no thread of this process behind it\n", indent);
+    text += fmt::format("{}Python (innermost call first):\n", indent);
+    for (const PythonFrame& frame : python.frames) {
+        auto slash = frame.file.rfind('/');
+        text += fmt::format("{}  {}:{} in {}()\n", indent,
+                            slash == std::string::npos ? frame.file : frame.file.substr(slash + 1),
+                            frame.line, frame.function);
+    }
+    if (python.frames.empty())
+        text += fmt::format("{}  (no Python frame: it runs no Python code now)\n", indent);
+    if (!python.waits_on.empty()) {
+        text += fmt::format("{}waits for {}", indent, python.waits_on);
+        if (!python.lock_holder.empty())
+            text += fmt::format(", which records thread '{}' as inside it{}", python.lock_holder,
+                                python.lock_holder_here ? ""
+                                                        : " (a thread this process does not have)");
+        text += "\n";
+    }
+    return text;
+}
+
 } // namespace forklore

@@ -27,4 +27,9 @@ std::string short_function_name(const std::string& name);
 // one space, and a long one is cut after `max_length` bytes with "...".
 std::string one_line(const std::string& text, std::size_t max_length);
 
+// The Python side of a stack, one line each, after `indent`: "Python (innermost call first):",
+// then "  printer_thread.py:56 in worker()" per frame (the file's full path is in the record), then
+// what it waits for when the interpreter named it; "" for a thread that is not Python.
+std::string python_stack_text(const ThreadStack& stack, const std::string& indent);
+
 } // namespace forklore

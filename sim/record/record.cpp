@@ -185,6 +185,25 @@ json stack_to_json(const ThreadStack& s) {
            {"host_tid", s.tid}, {"thread", s.thread_name}, {"frames", frames}};
     if (!s.error.empty())
         j["error"] = s.error;
+    if (s.python) {
+        const PythonStack& p = *s.python;
+        json python_frames = json::array();
+        for (const auto& f : p.frames)
+            python_frames.push_back({{"file", f.file}, {"line", f.line}, {"function", f.function}});
+        json python{
+            {"name", p.name}, {"ident", fmt::format("{:#x}", p.ident)}, {"frames", python_frames}};
+        if (p.without_thread)
+            python["without_thread"] = true;
+        if (!p.waits_on.empty())
+            python["waits_on"] = p.waits_on;
+        if (!p.lock_holder.empty()) {
+            python["lock_holder"] = p.lock_holder;
+            python["lock_holder_here"] = p.lock_holder_here;
+        }
+        j["python"] = std::move(python);
+    }
+    if (!s.python_error.empty())
+        j["python_error"] = s.python_error;
     return j;
 }
 

@@ -289,6 +289,22 @@ ThreadStack stack_from_json(const json& j) {
         frame.offset = whole(f, "offset", std::uint64_t{0});
         return frame;
     });
+    if (const json* python = member(j, "python")) {
+        require_object(*python);
+        PythonStack p;
+        p.name = text(*python, "name");
+        p.ident = hex_from(*python, "ident");
+        p.frames = list_of(*python, "frames", [](const json& f) {
+            require_object(f);
+            return PythonFrame{text(f, "file"), text(f, "function"), whole(f, "line", 0)};
+        });
+        p.without_thread = flag(*python, "without_thread", false);
+        p.waits_on = text(*python, "waits_on");
+        p.lock_holder = text(*python, "lock_holder");
+        p.lock_holder_here = flag(*python, "lock_holder_here", false);
+        s.python = std::move(p);
+    }
+    s.python_error = text(j, "python_error");
     return s;
 }
 

@@ -145,7 +145,8 @@ void SandboxRun::capture_stacks_of(const Snapshot& snapshot, const std::vector<p
         }
         if (wanted.empty())
             continue;
-        for (auto& stack : capture_stacks(process.pid, wanted)) {
+        std::vector<ThreadStack> stacks = capture_stacks(process.pid, wanted);
+        for (auto& stack : stacks) {
             stack.ns_pid = process.ns_pid;
             for (const auto& thread : process.threads)
                 if (thread.tid == stack.tid) {
@@ -153,8 +154,10 @@ void SandboxRun::capture_stacks_of(const Snapshot& snapshot, const std::vector<p
                     if (stack.thread_name.empty())
                         stack.thread_name = thread.name;
                 }
-            record_.stacks.push_back(std::move(stack));
         }
+        add_python_stacks(process, stacks); // a CPython process: its Python frames beside
+        for (auto& stack : stacks)
+            record_.stacks.push_back(std::move(stack));
     }
 }
 

@@ -415,7 +415,8 @@ std::string named_doing(const StuckSet::Member& member, const std::vector<Event>
 Verdict explain_deadlock(const Snapshot& sampled, const std::vector<Event>& events,
                          std::int64_t run_start_ns, const std::vector<ThreadStack>& stacks) {
     // Names a student can tell apart: not 'python3' for every thread of an uninstrumented program.
-    const Snapshot snapshot = with_readable_thread_names(sampled);
+    // A Python thread goes by its threading name ("printer") where its stack read one.
+    const Snapshot snapshot = with_readable_thread_names(with_python_thread_names(sampled, stacks));
     StuckSet stuck = find_stuck_threads(snapshot);
     Verdict verdict = explain_wait_for_graph(snapshot, events, run_start_ns, stacks, stuck);
     auto state_of = [&](const StuckSet::Member& member) {

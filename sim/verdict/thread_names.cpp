@@ -40,6 +40,19 @@ std::string readable_thread_name(const ProcessSnapshot& process, const ThreadSna
                                            : fmt::format("thread {}", thread.ns_tid);
 }
 
+Snapshot with_python_thread_names(Snapshot snapshot, const std::vector<ThreadStack>& stacks) {
+    for (auto& process : snapshot.processes)
+        for (auto& thread : process.threads) {
+            if (process.infrastructure || !has_program_name_only(process, thread))
+                continue;
+            for (const auto& stack : stacks)
+                if (stack.tid == thread.tid && stack.python && !stack.python->name.empty() &&
+                    !stack.python->without_thread)
+                    thread.name = stack.python->name;
+        }
+    return snapshot;
+}
+
 Snapshot with_readable_thread_names(Snapshot snapshot) {
     for (auto& process : snapshot.processes)
         for (auto& thread : process.threads)

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "sim/observe/snapshot.hpp"
+#include "sim/observe/stacks.hpp"
 
 #include <string>
 
@@ -22,5 +23,10 @@ std::string readable_thread_name(const ProcessSnapshot& process, const ThreadSna
 // The snapshot with every scenario thread's name made readable (the sandbox's own processes and
 // the kernel's facts other than the names are unchanged).
 Snapshot with_readable_thread_names(Snapshot snapshot);
+
+// The snapshot with each thread of a CPython process whose comm is only the program's name
+// named by its threading name, where a stack read it ("printer", "MainThread"): CPython 3.11
+// never gives a thread's name to the kernel, so every comm is 'python3'. Others unchanged.
+Snapshot with_python_thread_names(Snapshot snapshot, const std::vector<ThreadStack>& stacks);
 
 } // namespace forklore

@@ -269,7 +269,48 @@ bool is_python_lock(const StackWait& wait) {
     return wait.caller.starts_with("PyThread_acquire_lock");
 }
 
+std::string base_name(const std::string& path) {
+    auto slash = path.rfind('/');
+    return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+// A Python lock named by the interpreter (python_frames.hpp): the Python line that waits, the
+// object whose lock it is when it is a known one, and the thread that object says is inside.
+// CPython up to 3.13.0 makes every lock a semaphore underneath (PyMutex after), which keeps no
+// owner: the holder is known only where an object records it, as io's buffered streams do.
+std::string python_lock_wait(const WaitEdge& edge, const StackWait& wait) {
+    const PythonStack& python = *wait.python;
+    std::string line;
+    if (!python.frames.empty()) {
+        const PythonFrame& innermost = python.frames.front();
+        line = fmt::format(" at {}:{} in {}()", base_name(innermost.file), innermost.line,
+                           innermost.function);
+    }
+    if (python.waits_on.empty())
+        return fmt::format(
+            "{} waits{} on a Python lock at {:#x} ({}, a semaphore underneath in CPython up to "
+            "3.13.0: a threading.Lock, or the lock inside a Condition, Event, Semaphore or "
+            "Queue), owner unknown: such a lock records no owner, so nothing says which thread "
+            "should release it",
+            waiter_phrase(edge), line, edge.address, wait.caller);
+    std::string text = fmt::format("{} waits{} for {} at {:#x} ({})", waiter_phrase(edge), line,
+                                   python.waits_on, edge.address, wait.caller);
+    if (python.lock_holder.empty())
+        return text + ", and that object names no thread inside it";
+    if (python.lock_holder_here)
+        return text +
+               fmt::format(", which thread '{}' of the same process holds", python.lock_holder);
+    return text +
+           fmt::format(". The stream records thread '{0}' as the one inside it, and process {1} "
+                       "has no thread '{0}': fork copies only the thread that calls it, so this "
+                       "process got the lock held by '{0}' but not '{0}' itself, and nothing in it "
+                       "can ever release the lock",
+                       python.lock_holder, edge.waiter_pid);
+}
+
 std::string unowned_from_stack(const WaitEdge& edge, const StackWait& wait) {
+    if (is_python_lock(wait) && wait.python)
+        return python_lock_wait(edge, wait);
     if (is_python_lock(wait))
         return fmt::format(
             "{} waits on a Python lock at {:#x} ({}, a semaphore underneath: a threading.Lock, "
@@ -314,6 +355,8 @@ StackWait wait_from_stack(const ThreadStack* stack) {
     StackWait wait;
     if (!stack)
         return wait;
+    if (stack->python && !stack->python->without_thread)
+        wait.python = &*stack->python;
     std::size_t i = 0;
     for (; i < stack->frames.size() && wait.object_kind.empty(); ++i) {
         const std::string& function = stack->frames[i].function;

@@ -21,6 +21,7 @@ struct StackWait {
     std::string object_kind; // "semaphore", "mutex", "condition variable", ...; "" when unknown
     std::string function;    // the C library function it waits in ("sem_wait")
     std::string caller;      // the first named caller outside the C library
+    const PythonStack* python = nullptr; // what the interpreter says, for a CPython thread
 };
 StackWait wait_from_stack(const ThreadStack* stack);
 

@@ -87,6 +87,56 @@ TEST_CASE("a Python lock orphaned by fork is a deadlock with the child inside th
     CHECK(any_frame_contains(record, "PyThread_acquire_lock"));
 }
 
+// Measured by hand first (scenarios/python/printer_thread.py fork forced, PYTHONUNBUFFERED=0,
+// under timeout; gdb -p on the child): the child's only thread waits in sem_wait under
+// PyThread_acquire_lock, called from PyFile_WriteString, i.e. the print of worker() (line 56),
+// on a futex that is the address of the sem_t (0x1ee06b50 in that run).
+TEST_CASE("a hung Python run shows Python frames, threading names and the lock sys.stderr holds",
+          "[engine][python]") {
+    RunRecord record = run_python_variant("python-printer-thread", "fork_forced");
+    if (!python_ran(record))
+        return;
+    REQUIRE(record.verdict.kind == VerdictKind::deadlocked);
+    const ThreadStack* child = nullptr;
+    for (const auto& stack : record.stacks)
+        if (stack.python && stack.python->waits_on.size() > 0)
+            child = &stack;
+    REQUIRE(child != nullptr);
+    const PythonStack& python = *child->python;
+    REQUIRE(!python.frames.empty());
+    CHECK_THAT(python.frames.front().file, Catch::EndsWith("printer_thread.py"));
+    CHECK(python.frames.front().function == "worker");
+    CHECK(python.frames.front().line == 56); // print("worker: ...", file=sys.stderr)
+    CHECK(python.frames.back().function == "<module>");
+    CHECK(python.name == "MainThread");
+    CHECK(python.waits_on == "sys.stderr's buffer lock (the lock of its io.BufferedWriter)");
+    CHECK(python.lock_holder == "printer");
+    CHECK_FALSE(python.lock_holder_here);
+    // The parent waits in multiprocessing's join, under the script's child.join() (line 92).
+    bool parent_joins = false;
+    for (const auto& stack : record.stacks)
+        if (stack.python && stack.ns_pid != child->ns_pid)
+            for (const auto& frame : stack.python->frames)
+                parent_joins = parent_joins || (frame.function == "BaseProcess.join");
+    CHECK(parent_joins);
+
+    const std::string& explanation = record.verdict.explanation;
+    CHECK_THAT(explanation, Catch::Contains("printer_thread.py:56 in worker()"));
+    CHECK_THAT(explanation, Catch::Contains("sys.stderr's buffer lock"));
+    CHECK_THAT(explanation, Catch::Contains("io.BufferedWriter"));
+    CHECK_THAT(explanation, Catch::Contains("thread 'printer'"));
+    CHECK_THAT(explanation, Catch::Contains("fork"));
+    CHECK_THAT(explanation, Catch::Contains("Thread 'MainThread'"));
+
+    // The record keeps all of it through JSON.
+    RunRecord reread = run_record_from_json(to_json(record));
+    bool kept = false;
+    for (const auto& stack : reread.stacks)
+        kept = kept || (stack.python && stack.python->lock_holder == "printer" &&
+                        !stack.python->frames.empty() && stack.python->frames.front().line == 56);
+    CHECK(kept);
+}
+
 TEST_CASE("a daemonic Python process may not have children: the message reaches stderr",
           "[engine][python]") {
     RunRecord record = run_python_variant("python-daemon-child", "daemon_fork");
