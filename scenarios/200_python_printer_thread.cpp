@@ -30,19 +30,19 @@
 // by cat 1 and 2, stderr alone to a pipe 3 and 5, a pipe drained 512 bytes a millisecond 1 and
 // 2, a file 1 and 1, /dev/null 1 and 4; pinned to one core 5, `nice -n -10` 1; later, at load
 // 12 to 15, 1, 2 and 2 of 10. Inside (`forklore run ... --repeat 20`): 9 (load 8), 8, 8 (11),
-// 6 (13), then at load 14: 0, 1 with --no-cgroups, 1 with --no-namespaces. A matrix run
-// (40 runs, load 14): 8 hung. Earlier inside figures: 37, 12, 17, 10, 12, 11 of 40.
-// What this shows: where stderr goes does not matter (the printer writes about 65 KB before it
-// stops, far below the sandbox's 1 MiB pipes, which the runner drains whenever output arrives,
-// so it never waits on a full pipe, inside or out). What matters is whether the printer is ON
-// A CPU, waiting for the GIL, when the main thread lets the GIL go between the flush and the
-// fork (os.pipe() in Popen._launch releases it): then the printer takes it, takes the lock and
-// lets the GIL go again inside its write, and the fork lands there. A preempted printer misses
-// that moment and later gives the GIL back between two bytecodes, with the lock free. Idle
-// cores: almost always on a CPU. A busy machine: rarely. Inside forklore the observer takes a
-// share too (under this load a sample of /proc took 2.5 ms on average, 93 in a 0.7 s run:
-// about a third of a core), probably why issue 14 saw 15 to 70% inside against 92 to 100% alone;
-// under load the sandbox's cgroup weight (four ordinary processes) favours it (30 to 45%
+// 6 (13), then at load 14: 0, 1 with --no-cgroups, 1 with --no-namespaces. Two matrix runs
+// (40 runs, load 14): 8 and 9 hung; then outside 3 of 20, inside 2 of 20 (load 14). Earlier inside
+// figures: 37, 12, 17, 10, 12, 11 of 40. What this shows: where stderr goes does not matter (the
+// printer writes about 65 KB before it stops, far below the sandbox's 1 MiB pipes, which the runner
+// drains whenever output arrives, so it never waits on a full pipe, inside or out). What matters is
+// whether the printer is ON A CPU, waiting for the GIL, when the main thread lets the GIL go
+// between the flush and the fork (os.pipe() in Popen._launch releases it): then the printer takes
+// it, takes the lock and lets the GIL go again inside its write, and the fork lands there. A
+// preempted printer misses that moment and later gives the GIL back between two bytecodes, with the
+// lock free. Idle cores: almost always on a CPU. A busy machine: rarely. Inside forklore the
+// observer takes a share too (under this load a sample of /proc took 2.5 ms on average, 93 in a 0.7
+// s run: about a third of a core), probably why issue 14 saw 15 to 70% inside against 92 to 100%
+// alone; under load the sandbox's cgroup weight (four ordinary processes) favours it (30 to 45%
 // inside against 5 to 25% outside at load 10 to 13). No interval narrower than "hangs
 // sometimes" holds at every load: the variant declares at least 1 of 40 runs. That held in
 // every 40-run check, but one 20-run repeat at load 14 hung 0 times: on a saturated machine (a
