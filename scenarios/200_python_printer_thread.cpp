@@ -29,7 +29,7 @@
 // 20 runs each, `timeout 3`. Outside, by where stderr went (twice, load 10 to 11): a pipe read
 // by cat 1 and 2, stderr alone to a pipe 3 and 5, a pipe drained 512 bytes a millisecond 1 and
 // 2, a file 1 and 1, /dev/null 1 and 4; pinned to one core 5, `nice -n -10` 1; later, at load
-// 12 to 15, 1, 2 and 2 of 10. Inside (`forklore run ... --repeat 20`): 9 (load 8), 8, 8 (11),
+// 12 to 15, 1 and 2 of 20, 2 of 10. Inside (`forklore run ... --repeat 20`): 9 (load 8), 8, 8 (11),
 // 6 (13), then at load 14: 0, 1 with --no-cgroups, 1 with --no-namespaces. Two matrix runs
 // (40 runs, load 14): 8 and 9 hung; then outside 3 of 20, inside 2 of 20 (load 14). Earlier inside
 // figures: 37, 12, 17, 10, 12, 11 of 40. What this shows: where stderr goes does not matter (the
