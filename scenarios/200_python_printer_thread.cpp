@@ -40,16 +40,17 @@
 // it, takes the lock and lets the GIL go again inside its write, and the fork lands there. A
 // preempted printer misses that moment and later gives the GIL back between two bytecodes, with the
 // lock free. Idle cores: almost always on a CPU. A busy machine: rarely. Inside forklore the
-// observer takes a share too (under this load a sample of /proc took 2.5 ms on average, 93 in a 0.7
-// s run: about a third of a core), probably why issue 14 saw 15 to 70% inside against 92 to 100%
-// alone; under load the sandbox's cgroup weight (four ordinary processes) favours it (30 to 45%
-// inside against 5 to 25% outside at load 10 to 13). No interval narrower than "hangs
-// sometimes" holds at every load: the variant declares at least 1 of 40 runs. That held in
-// every 40-run check, but one 20-run repeat at load 14 hung 0 times: on a saturated machine (a
-// rate of 2%) 40 runs all complete 45% of the time. A student checks the rate best on an
-// idle machine, with `--repeat 40`.
-// Every run pins PYTHONUNBUFFERED: an environment that exports PYTHONUNBUFFERED=1 (as many CI
-// images and IDEs do) hides the bug.
+// observer takes a share too (under this load a sample of /proc took 2.5 ms on average, 93 in a
+// 0.7 s run: about a third of a core), probably why issue 14 saw 15 to 70% inside against 92 to
+// 100% alone (not shown here: outside, beside a Python poller reading the same /proc files every
+// 2 ms, 4 and 0 of 20 hung against 2 and 0 without, at load 12, where the load hides it); under
+// load the sandbox's cgroup weight (four ordinary processes) favours it (30 to 45% inside against 0
+// to 25% outside at load 10 to 13). No interval narrower than "hangs sometimes" holds at every
+// load: the variant declares at least 1 of 40 runs. That held in every 40-run check, but one 20-run
+// repeat at load 14 hung 0 times: on a saturated machine (a rate of 2%) 40 runs all complete 45% of
+// the time. A student checks the rate best on an idle machine, with `--repeat 40`. Every run pins
+// PYTHONUNBUFFERED: an environment that exports PYTHONUNBUFFERED=1 (as many CI images and IDEs do)
+// hides the bug.
 //
 // What to look for: in a hung fork run the child (the only thread of its process) waits on a
 // futex with no owner in its lock word (a Python lock is a semaphore underneath up to 3.13.0):
