@@ -342,10 +342,11 @@ std::string python_lock_wait(const WaitEdge& edge, const StackWait& wait) {
 std::string glibc_lock_wait(const WaitEdge& edge, const StackWait& wait) {
     std::string called_from =
         wait.caller.empty() ? "" : fmt::format(", called from {}", wait.caller);
+    std::string taken_in = wait.glibc_locker.empty() ? "" : " in " + wait.glibc_locker;
     if (wait.glibc_lock.empty())
-        return fmt::format("{} waits for one of glibc's internal locks at {:#x} ({}{}), owner "
+        return fmt::format("{} waits for one of glibc's internal locks at {:#x} ({}{}{}), owner "
                            "unknown: such a lock is a bare word that records no owner",
-                           waiter_phrase(edge), edge.address, wait.function, called_from);
+                           waiter_phrase(edge), edge.address, wait.function, taken_in, called_from);
     return fmt::format("{} waits for {} at {:#x}, one of glibc's internal locks ({} in {}{}), "
                        "owner unknown: such a lock is a bare word that records no owner, so "
                        "nothing says which thread took it",
@@ -360,8 +361,7 @@ std::string unowned_from_stack(const WaitEdge& edge, const StackWait& wait) {
         return fmt::format(
             "{} waits on a Python lock at {:#x} ({}, a semaphore underneath: a threading.Lock or "
             "RLock, or the lock inside a Condition, Event, Semaphore or Queue), owner unknown: "
-            "such a "
-            "lock records no owner, so nothing says which thread should release it",
+            "such a lock records no owner, so nothing says which thread should release it",
             waiter_phrase(edge), edge.address, wait.caller);
     std::string where = wait.caller.empty()
                             ? fmt::format("in {}", wait.function)
@@ -433,9 +433,11 @@ StackWait wait_from_stack(const ThreadStack* stack) {
     }
     for (; i < stack->frames.size(); ++i) {
         const StackFrame& frame = stack->frames[i];
-        if (is_c_library(frame.module) && wait.glibc_lock.empty()) {
+        // The first named glibc function above the wait took the lock; a later one may be the
+        // one whose lock it is known to be (popen calls _IO_proc_open, which takes it).
+        if (is_c_library(frame.module) && wait.glibc_lock.empty() && !frame.function.empty()) {
             wait.glibc_lock = glibc_lock_taken_by(frame.function);
-            if (!wait.glibc_lock.empty())
+            if (!wait.glibc_lock.empty() || wait.glibc_locker.empty())
                 wait.glibc_locker = frame.function;
         }
         if (!frame.function.empty() && !is_c_library(frame.module)) {
