@@ -27,11 +27,11 @@ constexpr std::array kGlibcLockers = {
     GlibcLocker{"_IO_list_lock", "the lock of stdio's list of every FILE (_IO_list_all_lock)"},
     GlibcLocker{"_IO_flush_all_lockp",
                 "the lock of stdio's list of every FILE (_IO_list_all_lock)"},
-    // time/tzset.c: taken by localtime, gmtime, mktime and tzset; fork does not reset it.
+    // time/tzset.c: taken by localtime, gmtime, mktime and tzset (through __tz_convert or
+    // __tzset); fork does not reset it.
     GlibcLocker{"__tz_convert", "the time-zone lock (tzset_lock)"},
     GlibcLocker{"__tzset", "the time-zone lock (tzset_lock)"},
     GlibcLocker{"tzset", "the time-zone lock (tzset_lock)"},
-    GlibcLocker{"__mktime_internal", "the time-zone lock (tzset_lock)"},
     // stdlib/setenv.c: setenv, unsetenv, putenv and clearenv; fork does not reset it.
     GlibcLocker{"__add_to_environ", "the environment lock (envlock)"},
     GlibcLocker{"unsetenv", "the environment lock (envlock)"},
@@ -56,9 +56,10 @@ constexpr std::array kGlibcLockers = {
     GlibcLocker{"__libc_calloc", "malloc's lock (an arena's mutex)"},
     GlibcLocker{"__libc_realloc", "malloc's lock (an arena's mutex)"},
     GlibcLocker{"tcache_init", "malloc's lock (an arena's mutex)"},
-    GlibcLocker{"arena_get2", "malloc's lock of its list of arenas (list_lock or free_list_lock)"},
+    GlibcLocker{"arena_get2",
+                "one of malloc's arena locks (list_lock, free_list_lock or an arena's mutex)"},
     GlibcLocker{"reused_arena",
-                "malloc's lock of its list of arenas (list_lock or free_list_lock)"},
+                "one of malloc's arena locks (list_lock, free_list_lock or an arena's mutex)"},
     // elf/dl-open.c takes GL(dl_load_lock); the namespace list and dl_iterate_phdr take
     // GL(dl_load_write_lock). Both are recursive mutexes, so their owner can be read.
     GlibcLocker{"_dl_open", "the dynamic loader's lock _dl_load_lock"},
