@@ -219,7 +219,24 @@ std::string cycle_text(const std::vector<WaitEdge>& graph, const std::vector<std
 // [SECTION] A chain of waits: blocked on process, no waker
 // ---------------------------------------------------------------------------------------------
 
-std::string chain_text(const std::vector<WaitEdge>& graph, const ReasonChoice& choice) {
+// " Process 4 is a copy: the child was made by fork() from process 2 at 3.1 ms, ..." for the
+// innermost waiter of a chain when it waits on a lock and the trace shows its process was made by
+// copying another's memory: the lock word it waits on is a copy too, taken before the fork.
+std::string copied_process_sentence(const WaitEdge& innermost, const std::vector<Event>& events,
+                                    std::int64_t run_start_ns) {
+    if (innermost.kind != WaitEdge::Kind::lock)
+        return "";
+    const Event* made = child_start_of(events, innermost.waiter_pid);
+    if (!made || !copies_memory(static_cast<StartMethod>(made->arg0)))
+        return "";
+    return fmt::format(" Process {} is a copy: {}, and a copy gets every lock word as it was at "
+                       "that instant but only the thread that made the copy, so a lock another "
+                       "thread was inside stays taken in it.",
+                       innermost.waiter_pid, how_child_was_made(*made, run_start_ns));
+}
+
+std::string chain_text(const std::vector<WaitEdge>& graph, const ReasonChoice& choice,
+                       const std::vector<Event>& events, std::int64_t run_start_ns) {
     if (graph.empty())
         return "Deadlocked: blocked on process. Every thread is blocked, but none of the waits "
                "could be identified.";
@@ -241,6 +258,7 @@ std::string chain_text(const std::vector<WaitEdge>& graph, const ReasonChoice& c
         fmt::format("Deadlocked: {}. {}. {}",
                     choice.reason == DeadlockReason::no_waker ? "no waker" : "blocked on process",
                     fmt::join(steps, ". "), ending);
+    text += copied_process_sentence(innermost, events, run_start_ns);
     append_other_waits(text, graph, mentioned);
     return text;
 }
@@ -362,7 +380,7 @@ Verdict explain_wait_for_graph(const Snapshot& snapshot, const std::vector<Event
         break;
     case DeadlockReason::blocked_on_process:
     case DeadlockReason::no_waker:
-        verdict.explanation = chain_text(graph, choice);
+        verdict.explanation = chain_text(graph, choice, events, run_start_ns);
         break;
     }
     return verdict;

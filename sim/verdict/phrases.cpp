@@ -37,6 +37,9 @@ std::string waiter_phrase(const WaitEdge& edge) {
 }
 
 std::string lock_label(const WaitEdge& edge) {
+    if (edge.lock_name.empty() && !edge.known_as.empty())
+        return fmt::format("{} (a {} at {:#x})", edge.known_as,
+                           edge.object_kind.empty() ? "lock" : edge.object_kind, edge.address);
     if (edge.lock_name.empty())
         return fmt::format("the {} at {:#x}", edge.object_kind.empty() ? "lock" : edge.object_kind,
                            edge.address);

@@ -9,7 +9,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <string_view>
 #include <unordered_map>
+#include <utility>
 
 namespace forklore {
 
@@ -249,6 +251,23 @@ Wakers wakers_of(const Snapshot& snapshot, const ProcessSnapshot& process,
 // [SECTION] What a thread is doing, in words
 // ---------------------------------------------------------------------------------------------
 
+namespace {
+
+// "read() (system call 0)": the x86_64 numbers of the calls a blocked thread is most often in
+// that /proc does not classify further; any other shows only its number.
+std::string syscall_words(int number) {
+    static constexpr std::pair<int, std::string_view> kNames[] = {
+        {0, "read"},   {1, "write"},   {17, "pread64"},  {19, "readv"},   {20, "writev"},
+        {34, "pause"}, {43, "accept"}, {45, "recvfrom"}, {47, "recvmsg"}, {288, "accept4"},
+    };
+    for (const auto& [known, name] : kNames)
+        if (known == number)
+            return fmt::format("{}() (system call {})", name, number);
+    return fmt::format("system call {}", number);
+}
+
+} // namespace
+
 std::string describe_activity(const ThreadSnapshot& thread) {
     switch (thread.wait) {
     case WaitKind::running:
@@ -278,7 +297,7 @@ std::string describe_activity(const ThreadSnapshot& thread) {
     case WaitKind::stopped:
         return thread.state == 'T' ? "is stopped" : "is stopped by a tracer";
     case WaitKind::other:
-        return thread.syscall >= 0 ? fmt::format("is blocked in system call {}", thread.syscall)
+        return thread.syscall >= 0 ? fmt::format("is blocked in {}", syscall_words(thread.syscall))
                                    : std::string("is blocked");
     case WaitKind::zombie:
         return "has exited";

@@ -36,7 +36,10 @@ struct WaitEdge {
     // Futex waits: the futex word the thread sleeps on, a detail. A rwlock, a semaphore, a barrier
     // or a condition variable keeps it inside the object, so it differs from `address` there.
     std::uint64_t futex_address = 0;
-    std::string lock_name;   // from the trace; empty when the lock was never named
+    std::string lock_name; // from the trace; empty when the lock was never named
+    // What the native stack says the lock is when no event names it, for a lock the program never
+    // made itself ("the dynamic loader's lock _dl_load_lock"); empty when the stack does not say.
+    std::string known_as;
     std::string object_kind; // "mutex", "rwlock_write", "semaphore", "condition variable",
                              // "barrier", "thread", "file lock" ...; empty when unknown
     pid_t owner_pid = 0;     // the process holding what is waited for; 0 when unknown

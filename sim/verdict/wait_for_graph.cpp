@@ -97,6 +97,8 @@ void describe_futex_wait(WaitEdge& edge, const BlockedThread& blocked) {
         from_stack = wait_from_stack(blocked.stack);
         if (edge.object_kind.empty())
             edge.object_kind = from_stack.object_kind;
+        if (edge.lock_name.empty())
+            edge.known_as = from_stack.glibc_lock;
     }
     // glibc keeps a mutex's owner in its lock word, and a write-locked rwlock's in __cur_writer.
     pid_t owner = blocked.thread.owner_ns_tid.value_or(0);

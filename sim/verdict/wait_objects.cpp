@@ -13,6 +13,7 @@
 #include "sim/verdict/wait_objects.hpp"
 
 #include "sim/verdict/explain.hpp"
+#include "sim/verdict/known_locks.hpp"
 
 #include "sim/protocol/start_method.hpp"
 
@@ -260,6 +261,8 @@ constexpr BlockingFunction kBlockingFunctions[] = {
     {"__pthread_rwlock_wrlock", "rwlock_write", "pthread_rwlock_wrlock"},
     {"pthread_barrier_wait", "barrier", "pthread_barrier_wait"},
     {"__pthread_clockjoin_ex", "thread", "pthread_join"},
+    // glibc's own locks (stdio, malloc, time zone, environment, NSS...): a bare word, no owner.
+    {"__lll_lock_wait_private", "glibc lock", "__lll_lock_wait_private"},
     {"__pthread_join", "thread", "pthread_join"},
 };
 
@@ -274,6 +277,15 @@ std::string base_name(const std::string& path) {
     return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
+// The innermost frame of the program itself: not frozen (importlib's "<frozen ...>") and not in
+// the interpreter's standard library (/usr/lib/python3.11/...); null when every frame is either.
+const PythonFrame* first_program_frame(const PythonStack& python) {
+    for (const auto& frame : python.frames)
+        if (!frame.file.starts_with("<") && frame.file.find("/lib/python3") == std::string::npos)
+            return &frame;
+    return nullptr;
+}
+
 // A Python lock named by the interpreter (python_frames.hpp): the Python line that waits, the
 // object whose lock it is when it is a known one, and the thread that object says is inside.
 // CPython up to 3.13.0 makes every lock a semaphore underneath (PyMutex after), which keeps no
@@ -285,14 +297,31 @@ std::string python_lock_wait(const WaitEdge& edge, const StackWait& wait) {
         const PythonFrame& innermost = python.frames.front();
         line = fmt::format(" at {}:{} in {}()", base_name(innermost.file), innermost.line,
                            innermost.function);
+        // Inside the standard library: the program's own line that led there matters more.
+        if (const PythonFrame* own = first_program_frame(python); own && own != &innermost)
+            line += fmt::format(", under {}:{} in {}()", base_name(own->file), own->line,
+                                own->function);
     }
+    std::string named =
+        python.frames.empty() ? "" : python_lock_named_by_frame(python.frames.front());
+    std::string origin = python_fork_origin(python);
+    if (!origin.empty())
+        origin = fmt::format(
+            ". Process {} is {}: fork copies every lock as it was at that instant but only the "
+            "thread that calls it, so a lock another thread held then stays held in the copy",
+            edge.waiter_pid, origin);
+    if (python.waits_on.empty() && !named.empty())
+        return fmt::format("{} waits{} on {} at {:#x} ({}, a semaphore underneath in CPython up "
+                           "to 3.13.0), owner unknown: such a lock records no owner, so nothing "
+                           "says which thread should release it{}",
+                           waiter_phrase(edge), line, named, edge.address, wait.caller, origin);
     if (python.waits_on.empty())
         return fmt::format(
             "{} waits{} on a Python lock at {:#x} ({}, a semaphore underneath in CPython up to "
-            "3.13.0: a threading.Lock, or the lock inside a Condition, Event, Semaphore or "
-            "Queue), owner unknown: such a lock records no owner, so nothing says which thread "
-            "should release it",
-            waiter_phrase(edge), line, edge.address, wait.caller);
+            "3.13.0: a threading.Lock or RLock, or the lock inside a Condition, Event, Semaphore "
+            "or Queue; the frame does not say which), owner unknown: such a lock records no "
+            "owner, so nothing says which thread should release it{}",
+            waiter_phrase(edge), line, edge.address, wait.caller, origin);
     std::string text = fmt::format("{} waits{} for {} at {:#x} ({})", waiter_phrase(edge), line,
                                    python.waits_on, edge.address, wait.caller);
     if (python.lock_holder.empty())
@@ -308,18 +337,37 @@ std::string python_lock_wait(const WaitEdge& edge, const StackWait& wait) {
                        python.lock_holder, edge.waiter_pid);
 }
 
+// One of glibc's internal locks (__libc_lock_lock, lll_lock): a lock word of 0, 1 or 2 with no
+// owner field, unlike a pthread_mutex_t. The glibc function that took it names it.
+std::string glibc_lock_wait(const WaitEdge& edge, const StackWait& wait) {
+    std::string called_from =
+        wait.caller.empty() ? "" : fmt::format(", called from {}", wait.caller);
+    std::string taken_in = wait.glibc_locker.empty() ? "" : " in " + wait.glibc_locker;
+    if (wait.glibc_lock.empty())
+        return fmt::format("{} waits for one of glibc's internal locks at {:#x} ({}{}{}), owner "
+                           "unknown: such a lock is a bare word that records no owner",
+                           waiter_phrase(edge), edge.address, wait.function, taken_in, called_from);
+    return fmt::format("{} waits for {} at {:#x}, one of glibc's internal locks ({} in {}{}), "
+                       "owner unknown: such a lock is a bare word that records no owner, so "
+                       "nothing says which thread took it",
+                       waiter_phrase(edge), wait.glibc_lock, edge.address, wait.function,
+                       wait.glibc_locker, called_from);
+}
+
 std::string unowned_from_stack(const WaitEdge& edge, const StackWait& wait) {
     if (is_python_lock(wait) && wait.python)
         return python_lock_wait(edge, wait);
     if (is_python_lock(wait))
         return fmt::format(
-            "{} waits on a Python lock at {:#x} ({}, a semaphore underneath: a threading.Lock, "
-            "or the lock inside a Condition, Event, Semaphore or Queue), owner unknown: such a "
-            "lock records no owner, so nothing says which thread should release it",
+            "{} waits on a Python lock at {:#x} ({}, a semaphore underneath: a threading.Lock or "
+            "RLock, or the lock inside a Condition, Event, Semaphore or Queue), owner unknown: "
+            "such a lock records no owner, so nothing says which thread should release it",
             waiter_phrase(edge), edge.address, wait.caller);
     std::string where = wait.caller.empty()
                             ? fmt::format("in {}", wait.function)
                             : fmt::format("in {}, called from {}", wait.function, wait.caller);
+    if (wait.object_kind == "glibc lock")
+        return glibc_lock_wait(edge, wait);
     if (wait.object_kind == "semaphore")
         return fmt::format("{} waits on a semaphore at {:#x} ({}), owner unknown: a semaphore is "
                            "only a count, and nothing records who should post it",
@@ -367,10 +415,31 @@ StackWait wait_from_stack(const ThreadStack* stack) {
                 break;
             }
     }
-    if (wait.object_kind.empty())
+    if (wait.object_kind.empty()) {
+        // Not the C library's: whose code waits (an OpenMP runtime, a BLAS), and who called it.
+        if (stack->frames.empty() || is_c_library(stack->frames.front().module))
+            return wait;
+        const StackFrame& innermost = stack->frames.front();
+        wait.waiting_module = innermost.function.empty()
+                                  ? fmt::format("{} (no symbol there)", innermost.module)
+                                  : fmt::format("{} in {}", innermost.function, innermost.module);
+        for (const auto& frame : stack->frames)
+            if (!frame.function.empty() && frame.module != innermost.module &&
+                !is_c_library(frame.module)) {
+                wait.caller = frame.function;
+                break;
+            }
         return wait;
+    }
     for (; i < stack->frames.size(); ++i) {
         const StackFrame& frame = stack->frames[i];
+        // The first named glibc function above the wait took the lock; a later one may be the
+        // one whose lock it is known to be (popen calls _IO_proc_open, which takes it).
+        if (is_c_library(frame.module) && wait.glibc_lock.empty() && !frame.function.empty()) {
+            wait.glibc_lock = glibc_lock_taken_by(frame.function);
+            if (!wait.glibc_lock.empty() || wait.glibc_locker.empty())
+                wait.glibc_locker = frame.function;
+        }
         if (!frame.function.empty() && !is_c_library(frame.module)) {
             wait.caller = frame.function;
             break;
@@ -390,6 +459,15 @@ void describe_unowned_wait(WaitEdge& edge, const Event* pending, const std::vect
         if (!from_stack.object_kind.empty()) {
             edge.object_kind = from_stack.object_kind; // a Python lock is a semaphore underneath
             edge.description = unowned_from_stack(edge, from_stack);
+            return;
+        }
+        if (!from_stack.waiting_module.empty()) {
+            edge.description = fmt::format(
+                "{} waits on the futex at {:#x} in {}{}, owner unknown: the object is that "
+                "library's own, and its futex word names no owner",
+                waiter_phrase(edge), edge.address, from_stack.waiting_module,
+                from_stack.caller.empty() ? ""
+                                          : fmt::format(", called from {}", from_stack.caller));
             return;
         }
         edge.description = fmt::format(

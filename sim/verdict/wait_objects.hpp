@@ -21,6 +21,13 @@ struct StackWait {
     std::string object_kind; // "semaphore", "mutex", "condition variable", ...; "" when unknown
     std::string function;    // the C library function it waits in ("sem_wait")
     std::string caller;      // the first named caller outside the C library
+    // One of glibc's own locks, when the C library frames between the wait and `caller` say which
+    // ("the time-zone lock tzset_lock"), and the glibc function that took it ("__tz_convert").
+    std::string glibc_lock;
+    std::string glibc_locker;
+    // No known blocking function: the library of the innermost frame ("libgomp.so.1.0.0"), when
+    // it is not the C library, and its first named caller, so a sentence can say whose code waits.
+    std::string waiting_module;
     const PythonStack* python = nullptr; // what the interpreter says, for a CPython thread
 };
 StackWait wait_from_stack(const ThreadStack* stack);
