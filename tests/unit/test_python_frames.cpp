@@ -64,10 +64,10 @@ TEST_CASE("python_text_as_utf8 turns a compact string's code points into UTF-8",
           "[python_frames]") {
     CHECK(python_text_as_utf8("printer", 1, 7) == "printer");
     CHECK(python_text_as_utf8("caf\xe9", 1, 4) == "caf\xc3\xa9"); // latin-1 data
-    const char ucs2[] = {'\xe9', '\x00', '\xac', '\x20'};          // U+00E9 U+20AC
+    const char ucs2[] = {'\xe9', '\x00', '\xac', '\x20'};         // U+00E9 U+20AC
     CHECK(python_text_as_utf8(std::string_view(ucs2, 4), 2, 2) == "\xc3\xa9\xe2\x82\xac");
     const char ucs4[] = {'\x0d', '\xf6', '\x01', '\x00'}; // U+1F60D
     CHECK(python_text_as_utf8(std::string_view(ucs4, 4), 4, 1) == "\xf0\x9f\x98\x8d");
-    CHECK(python_text_as_utf8("abc", 3, 1).empty()); // no such kind
+    CHECK(python_text_as_utf8("abc", 3, 1).empty());         // no such kind
     CHECK(python_text_as_utf8("ab", 2, 5).empty() == false); // cut to the data there is
 }
