@@ -132,6 +132,7 @@ def main():
     if mode == "numpy_threads":
         import numpy
         print(f"main: numpy {numpy.__version__}", flush=True)
+        multiply_in_chunk(0)  # warm-up: the first product sets up BLAS, outside the timings
 
     baseline, baseline_cpu, baseline_wall = run_threads(work, 1)
     report("baseline, 1 thread", baseline_cpu, baseline_wall, baseline_wall)
