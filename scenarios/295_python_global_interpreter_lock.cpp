@@ -39,9 +39,14 @@
 // - pure_python_threads (load 10.2 to 10.8): parallelism 0.38 (0.18 to 0.97), never above 1;
 //   speed-up 1.04 (0.57 to 2.46); wall 155 ms (44 to 391), cpu 67 ms (42 to 79); whole run
 //   0.66 s (0.42 to 1.01). Exit 0 in 20 of 20.
-// - numpy_threads (load 10.7 to 12.0): parallelism 0.35 (0.14 to 0.58); speed-up 1.07 (0.79 to
-//   2.41); wall 130 ms (58 to 364), cpu 43 ms; whole run 1.9 s (0.6 to 4.0: importing numpy).
-//   Exit 0 in 20 of 20. Under that load no second core was ever free: above 1 it is not robust.
+// - numpy_threads, with the BLAS warm-up before the baseline (load 13.9 to 14.6): parallelism
+//   0.16 (0.09 to 0.22); speed-up 1.47 (1.03 to 2.21); wall 310 ms (174 to 534), cpu 49 ms;
+//   whole run 4.2 s (3.0 to 5.6: importing numpy). Exit 0 in 20 of 20. Under that load no
+//   second core was ever free, so the parallelism never passed 1; the speed-up above 1 comes
+//   from two runnable threads getting two shares of the crowded cores (a pure Python thread
+//   waiting for the GIL is not runnable). An earlier series without the warm-up (load 10.7 to
+//   12) gave speed-ups up to 2.41 (3 to 4 with 300x300 matrices): the first product sets BLAS
+//   up inside the baseline.
 // - processes, fork (load 12.1 to 14.1): parallelism 0.08 (0.05 to 0.09); speed-up 0.66 (0.47
 //   to 1.00); wall 666 ms (494 to 998): starting 2 processes and their queue costs more than
 //   the ~50 ms of work; whole run 2.5 s (1.9 to 4.2). Exit 0 in 20 of 20.
