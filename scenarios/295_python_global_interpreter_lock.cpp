@@ -33,7 +33,7 @@
 // measurements to the record as scenario 170 does.
 //
 // Measured outside forklore (Debian 12, Python 3.11.2 /usr/bin/python3, numpy 1.24.2, OpenBLAS
-// 0.3.21, 2 cores shared with other helpers' builds and tests, load average 10 to 11,
+// 0.3.21, 2 cores shared with other helpers' builds and tests, load average 10 to 15,
 // PYTHONUNBUFFERED=1, OPENBLAS_NUM_THREADS=OMP_NUM_THREADS=1, 2026-12-05, 20 runs of each under
 // `timeout 20`), 2 workers; median (range):
 // - pure_python_threads (load 10.2 to 10.8): parallelism 0.38 (0.18 to 0.97), never above 1;
