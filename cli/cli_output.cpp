@@ -77,6 +77,14 @@ std::string actual_summary(const MatrixCell& cell) {
 
 // [SECTION] scenarios: tables and descriptions -----------------------------------------------
 
+std::string variant_tier_mark(const Variant& v) {
+    if (v.expected.racy && v.expected.is_slow())
+        return " (racy, slow)";
+    if (v.expected.racy)
+        return " (racy)";
+    return v.expected.is_slow() ? " (slow)" : "";
+}
+
 std::string scenario_table_text(const std::vector<const Scenario*>& scenarios) {
     std::string out =
         fmt::format("{:>4}  {:<28} {:>8}  {}\n", "no.", "scenario", "variants", "title");
@@ -87,7 +95,7 @@ std::string scenario_table_text(const std::vector<const Scenario*>& scenarios) {
         out += fmt::format("{:>4}  {:<28} {:>8}  knobs: {}\n", "", "", "", knob_summary(*s));
         std::vector<std::string> names;
         for (const auto& v : s->variants)
-            names.push_back(v.name);
+            names.push_back(v.name + variant_tier_mark(v));
         out +=
             fmt::format("{:>4}  {:<28} {:>8}  variants: {}\n", "", "", "", fmt::join(names, ", "));
         variants += s->variants.size();
@@ -106,7 +114,10 @@ std::string scenario_table_markdown(const std::vector<const Scenario*>& scenario
         out += fmt::format("Group: {}. Knobs (defaults): `{}`.\n\n", s->group, knob_summary(*s));
         out += "| variant | expected | what it shows |\n| --- | --- | --- |\n";
         for (const auto& v : s->variants)
-            out += fmt::format("| `{}` | {} | {} |\n", v.name, v.expected.describe(), v.summary);
+            out += fmt::format(
+                "| `{}` | {}{} | {} |\n", v.name, v.expected.describe(),
+                v.expected.is_slow() ? fmt::format(" (slow: {})", v.expected.slow_because) : "",
+                v.summary);
     }
     return out;
 }
@@ -132,6 +143,8 @@ std::string describe_scenario(const Scenario& s) {
         for (const auto& [name, value] : v.knobs)
             settings.push_back(name + "=" + value);
         out += fmt::format("  {:<18} expected {}\n", v.name, v.expected.describe());
+        if (v.expected.is_slow())
+            out += fmt::format("                     slow: {}\n", v.expected.slow_because);
         out += wrap(v.summary +
                         (settings.empty() ? "" : fmt::format(" [{}]", fmt::join(settings, " "))),
                     96, "                     ");

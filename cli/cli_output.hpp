@@ -21,6 +21,8 @@ std::string wrap(const std::string& text, std::size_t width, const std::string& 
 std::string scenario_table_text(const std::vector<const Scenario*>& scenarios);
 std::string scenario_table_markdown(const std::vector<const Scenario*>& scenarios);
 std::string describe_scenario(const Scenario& scenario);
+// " (racy)", " (slow)", " (racy, slow)" or "": what the default `forklore matrix` skips.
+std::string variant_tier_mark(const Variant& variant);
 std::string describe_run(const RunRecord& record);
 
 // Counts of verdicts over repeated runs, and the hang rate with its 95% Wilson interval.

@@ -67,7 +67,8 @@ Command add_list_command(CLI::App& app) {
     auto* command = app.add_subcommand("list", "the scenarios with their knobs and variants");
     command->add_flag("--json", options->json_output, "print JSON");
     command->add_flag("--markdown", options->markdown, "print a Markdown table");
-    command->add_flag("--all", options->all, "include the engine's self-test scenarios");
+    command->add_flag("--self-tests,--all", options->all,
+                      "include the engine's self-test scenarios");
     return {command, [options] { return command_list(*options); }};
 }
 
@@ -171,6 +172,10 @@ namespace {
 
 struct MatrixCommandOptions {
     MatrixOptions matrix;
+    bool all = false;           // racy and slow variants too
+    bool deterministic = false; // every deterministic variant, slow ones too, no racy one
+    bool filtered = false;      // --filter was given: it names the variants to run
+    bool list_only = false;     // print what would run, run nothing
     std::string junit;
     std::string jsonl; // one line per finished variant, written as it finishes
     bool json_output = false;
@@ -178,12 +183,49 @@ struct MatrixCommandOptions {
     bool no_cgroups = false;
 };
 
+// One line after the table: the variants the default set left out, and how to run them.
+std::string skipped_note(const SkippedVariants& skipped) {
+    std::vector<std::string> parts;
+    if (skipped.racy)
+        parts.push_back(fmt::format("{} racy", skipped.racy));
+    if (skipped.slow)
+        parts.push_back(fmt::format("{} slow", skipped.slow));
+    return fmt::format("{} variant{} skipped: --all runs them\n", fmt::join(parts, " and "),
+                       skipped.total() == 1 ? "" : "s");
+}
+
+// The tiers: without a filter, the default set (deterministic, not slow); --deterministic adds
+// the slow ones; --all adds racy and slow ones. A filter names the variants the user wants, so
+// it runs every one it matches unless --deterministic leaves the racy ones out.
+void choose_tiers(MatrixCommandOptions& options) {
+    const bool everything = options.all || (options.filtered && !options.deterministic);
+    options.matrix.include_racy = everything;
+    options.matrix.include_slow = everything || options.deterministic;
+}
+
 int command_matrix(MatrixCommandOptions options) {
     if (options.matrix.repeat < 1)
         throw UsageError("--repeat takes a number of at least 1");
-    if (select_variants(options.matrix).empty())
-        throw UsageError(fmt::format("no variant matches the filter '{}'",
-                                     printable(options.matrix.filter, 100)));
+    choose_tiers(options);
+    if (select_variants(options.matrix).empty()) {
+        MatrixOptions with_self_tests = options.matrix;
+        with_self_tests.include_hidden = true;
+        const SkippedVariants skipped = skipped_variants(options.matrix);
+        std::string hint;
+        if (skipped.total())
+            hint = fmt::format(" to run ({} skipped: --all runs them)", skipped.total());
+        else if (!options.matrix.include_hidden && !select_variants(with_self_tests).empty())
+            hint = " (it matches self-tests: --self-tests runs them)";
+        throw UsageError(fmt::format("no variant matches the filter '{}'{}",
+                                     printable(options.matrix.filter, 100), hint));
+    }
+    if (options.list_only) {
+        for (const auto& [scenario, variant] : select_variants(options.matrix))
+            fmt::print("{}:{}{}\n", scenario->id, variant->name, variant_tier_mark(*variant));
+        if (const SkippedVariants skipped = skipped_variants(options.matrix); skipped.total())
+            fmt::print("{}", skipped_note(skipped));
+        return 0;
+    }
     check_output_file(options.junit);
     check_output_file(options.jsonl);
     options.matrix.namespaces = !options.no_namespaces;
@@ -218,6 +260,8 @@ int command_matrix(MatrixCommandOptions options) {
         fmt::print("{}", to_json_text(matrix_json(cells)));
     else
         fmt::print("{}", matrix_table(cells));
+    if (const SkippedVariants skipped = skipped_variants(options.matrix); skipped.total())
+        fmt::print(options.json_output ? stderr : stdout, "{}", skipped_note(skipped));
     if (lines && !lines->error().empty())
         throw std::runtime_error(lines->error());
     for (const auto& cell : cells)
@@ -232,7 +276,17 @@ Command add_matrix_command(CLI::App& app) {
     auto matrix = std::make_shared<MatrixCommandOptions>();
     auto* command =
         app.add_subcommand("matrix", "run every variant and compare with its expected outcome");
-    command->add_option("--filter", matrix->matrix.filter, "glob on scenario:variant");
+    command->footer(
+        "By default the matrix runs the deterministic variants that are not marked slow (the "
+        "quick check) and says how many racy and slow ones it skipped. --all runs every variant; "
+        "--deterministic every deterministic one, slow ones too. A --filter names the variants "
+        "to run: it runs every variant it matches, racy and slow ones too (with --deterministic, "
+        "not the racy ones). The engine's self-test scenarios run only with --self-tests.");
+    command
+        ->add_option("--filter", matrix->matrix.filter,
+                     "glob on scenario:variant; runs every variant it matches, racy and slow "
+                     "ones too")
+        ->each([matrix](const std::string&) { matrix->filtered = true; });
     command->add_option("--repeat", matrix->matrix.repeat, "runs of each deterministic variant")
         ->check(whole_number_between(1, 10000));
     command->add_option("--jobs", matrix->matrix.jobs, "runs in parallel (default: cores)")
@@ -244,17 +298,24 @@ Command add_matrix_command(CLI::App& app) {
                      "write one JSON line to FILE as each variant finishes (a stopped "
                      "or killed matrix keeps every finished variant)")
         ->check(kFileName);
-    command->add_flag("--deterministic", matrix->matrix.deterministic_only,
-                      "only the deterministic variants (skip the racy ones, which "
-                      "expect a hang rate)");
+    auto* all = command->add_flag("--all", matrix->all,
+                                  "run every variant: racy ones (which run many times for a "
+                                  "hang rate) and slow ones too");
+    command
+        ->add_flag("--deterministic", matrix->deterministic,
+                   "run every deterministic variant, slow ones too (skip the racy ones, "
+                   "which expect a hang rate)")
+        ->excludes(all);
     command->add_flag("--no-namespaces", matrix->no_namespaces,
                       "run every sandbox without namespaces, as on a kernel that has none");
     command->add_flag("--no-cgroups", matrix->no_cgroups,
                       "run every sandbox without cgroups: limits are then sampled, not "
                       "enforced by the kernel");
     command->add_flag("--json", matrix->json_output, "print JSON");
-    command->add_flag("--all", matrix->matrix.include_hidden,
+    command->add_flag("--self-tests", matrix->matrix.include_hidden,
                       "include the engine's self-test scenarios");
+    command->add_flag("--list", matrix->list_only,
+                      "print the variants it would run (and what it skips), run nothing");
     return {command, [matrix] { return command_matrix(*matrix); }};
 }
 

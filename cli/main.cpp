@@ -1,12 +1,12 @@
 // forklore: the command line over the engine.
 //
-//   forklore list [--json] [--all]
+//   forklore list [--json] [--markdown] [--self-tests]
 //   forklore show ID [--json]
 //   forklore run ID [--variant V] [--set knob=value ...] [--repeat N] [--timeout S] [--max-output
 //   BYTES] [--json] [--out FILE]
 //                   [--event-capacity N] [--no-namespaces]
 //   forklore matrix [--filter GLOB] [--repeat N] [--jobs N] [--junit FILE] [--jsonl FILE] [--json]
-//                   [--all] [--deterministic] [--no-namespaces]
+//                   [--all | --deterministic] [--self-tests] [--list] [--no-namespaces]
 //   forklore exec [--timeout S] [--max-output BYTES] [--json] [--out FILE] [--no-stacks] -- PROGRAM
 //   ARGS...
 //   forklore lesson list | show ID [--answers] | check [ID] [--static]   [--dir DIR]

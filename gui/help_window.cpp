@@ -27,8 +27,9 @@ constexpr HelpSection kSections[] = {
      "4. Read the verdict on the right, then find its story on the timeline.\n"
      "Open and Save (top) read and write a run record as JSON: a class can look at the same "
      "run. Export writes the run on screen as an SVG timeline (a slide), a Chrome trace "
-     "(ui.perfetto.dev) or a Markdown report (a handout). The Matrix tab runs every variant of the "
-     "corpus; click a cell to open its run."},
+     "(ui.perfetto.dev) or a Markdown report (a handout). The Matrix tab runs the corpus's "
+     "variants (the quick deterministic ones, or all with 'racy and slow'); click a cell to open "
+     "its run."},
     {"Lessons",
      "The Lessons tab (left, beside Scenarios) walks a lesson of tutorials/ a page at a time, with "
      "Back and Next. Predict: choose an outcome, then Run (the scenario, variant and knobs are "
@@ -58,7 +59,10 @@ constexpr HelpSection kSections[] = {
      "not exist in that copy's process). Below: the file locks /proc/locks showed."},
     {"Matrix",
      "The corpus as scenario x variant cells, coloured by verdict; a red border marks a cell "
-     "that did not end as expected. Hover a cell for its details, click it to open its run."},
+     "that did not end as expected. Hover a cell for its details, click it to open its run. By "
+     "default it runs the quick deterministic variants, as 'forklore matrix' does; 'racy and "
+     "slow' adds the racy ones (a hang rate over many runs) and the slow ones; a filter other "
+     "than * runs every variant it matches."},
     {"Verdict",
      "How the run ended and why, proven from what the kernel says: the explanation, the stuck "
      "set, the wait-for graph (a thread -> the lock it waits for -> the thread that holds it; a "

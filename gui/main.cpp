@@ -154,8 +154,10 @@ int main(int argc, char** argv) {
         [](std::string& text) -> std::string { return text.empty() ? "needs a file name" : ""; },
         "FILE");
     cli.add_option("--open", open_path, "show a saved run record (JSON)")->check(file_name);
-    cli.add_option("--matrix", matrix_filter,
-                   "run the matrix over the variants a glob selects ('*': the corpus) at launch");
+    cli.add_option(
+        "--matrix", matrix_filter,
+        "run the matrix over the variants a glob selects at launch ('*': the quick "
+        "deterministic ones, as 'forklore matrix'; any other glob: every one it matches)");
     CLI::Option* lesson_option = cli.add_option(
         "--lesson", lesson_spec,
         "open a lesson (ID, or ID:STEP at that step) in the Lessons tab ('forklore lesson list')");
@@ -239,6 +241,8 @@ int main(int argc, char** argv) {
         app.matrix.filter = matrix_filter;
         MatrixOptions options;
         options.filter = matrix_filter;
+        // As in the panel and `forklore matrix --filter`: a filter runs every variant it names.
+        options.include_racy = options.include_slow = matrix_filter != "*";
         if (std::string problem = app.matrix.session.start(options); !problem.empty())
             return usage_error(problem);
         app.show_tab = CentreTab::matrix;

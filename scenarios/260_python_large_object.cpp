@@ -71,7 +71,7 @@ Scenario describe() {
         {"all_fork",
          "the four ways with forked workers, timed",
          {{"start_method", "fork"}, {"transfer", "all"}},
-         python::expect(Expectation::completes())},
+         python::expect(Expectation::completes().slow("times four transfers: about a second"))},
         {"inherit_spawn",
          "a spawned worker inherits nothing: the task raises RuntimeError",
          {{"start_method", "spawn"}, {"transfer", "inherit"}, {"size_mb", "1"}},

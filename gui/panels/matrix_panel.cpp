@@ -175,13 +175,24 @@ void draw_toolbar(MatrixPanelState& state) {
     ImGui::InputInt("##repeat", &state.repeat);
     state.repeat = std::clamp(state.repeat, 1, 1000);
     ImGui::SameLine();
+    ImGui::Checkbox("racy and slow", &state.all_variants);
+    if (ImGui::IsItemHovered())
+        ImGui::SetTooltip("Unticked, the matrix runs the quick deterministic variants (as "
+                          "'forklore matrix'); ticked, every variant (as 'forklore matrix --all'). "
+                          "A filter other than * runs every variant it matches.");
+    ImGui::SameLine();
     ImGui::Checkbox("self-tests", &state.include_hidden);
     ImGui::SameLine();
     if (ImGui::Button("Run matrix")) {
         MatrixOptions options;
         options.filter = state.filter.empty() ? "*" : state.filter;
         options.repeat = state.repeat;
+        // The same tiers as the command line: a filter names the variants the user wants.
+        const bool everything = state.all_variants || options.filter != "*";
+        options.include_racy = everything;
+        options.include_slow = everything;
         options.include_hidden = state.include_hidden;
+        state.skipped = skipped_variants(options);
         state.opened.clear();
         state.error = state.session.start(options);
     }
@@ -197,9 +208,14 @@ void draw_toolbar(MatrixPanelState& state) {
         ImGui::TextColored(verdict_colour(VerdictKind::deadlocked), "%s",
                            (state.error.empty() ? progress.error : state.error).c_str());
     else if (progress.total)
-        ImGui::Text("%zu of %zu variants done: %zu pass, %zu fail%s", progress.done, progress.total,
-                    progress.passed, progress.failed,
-                    progress.running ? "" : (progress.stopped ? " (stopped)" : ""));
+        ImGui::Text("%zu of %zu variants done: %zu pass, %zu fail%s%s", progress.done,
+                    progress.total, progress.passed, progress.failed,
+                    progress.running ? "" : (progress.stopped ? " (stopped)" : ""),
+                    state.skipped.total()
+                        ? fmt::format("; {} racy and {} slow skipped ('racy and slow' runs them)",
+                                      state.skipped.racy, state.skipped.slow)
+                              .c_str()
+                        : "");
     else
         ImGui::TextDisabled("Not run yet.");
 }

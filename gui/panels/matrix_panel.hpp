@@ -15,9 +15,11 @@
 namespace forklore::gui {
 
 struct MatrixPanelState {
-    std::string filter = "*"; // glob on "scenario:variant" or the scenario id
-    int repeat = 1;           // runs of each deterministic variant
+    std::string filter = "*";  // glob on "scenario:variant" or the scenario id
+    int repeat = 1;            // runs of each deterministic variant
+    bool all_variants = false; // racy and slow variants too (as `forklore matrix --all`)
     bool include_hidden = false;
+    SkippedVariants skipped; // what the last start left out as racy or slow
     MatrixSession session;
 
     // The session's cells as of `version_seen`, regrouped into rows (one per scenario).

@@ -50,6 +50,9 @@ json expectation_to_json(const Expectation& e) {
         j["min_hang_rate"] = e.min_hang_rate;
         j["max_hang_rate"] = e.max_hang_rate;
     }
+    j["slow"] = e.is_slow();
+    if (e.is_slow())
+        j["slow_because"] = e.slow_because;
     return j;
 }
 

@@ -33,6 +33,7 @@ Expectation expectation_from_json(const json& j) {
     e.runs = whole(j, "runs", 1);
     e.min_hang_rate = number(j, "min_hang_rate", 0.0);
     e.max_hang_rate = number(j, "max_hang_rate", 1.0);
+    e.slow_because = text(j, "slow_because");
     return e;
 }
 

@@ -19,21 +19,51 @@ bool glob_match(const std::string& pattern, const std::string& text) {
     return fnmatch(pattern.c_str(), text.c_str(), 0) == 0;
 }
 
+namespace {
+
+enum class Selection { selected, unmatched, racy, slow };
+
+Selection select_one(const MatrixOptions& options, const Scenario& scenario,
+                     const Variant& variant) {
+    const std::string full = scenario.id + ":" + variant.name;
+    if (scenario.hidden && !options.include_hidden)
+        return Selection::unmatched;
+    if (!glob_match(options.filter, full) && !glob_match(options.filter, scenario.id))
+        return Selection::unmatched;
+    if (variant.expected.racy && !options.include_racy)
+        return Selection::racy;
+    if (variant.expected.is_slow() && !options.include_slow)
+        return Selection::slow;
+    return Selection::selected;
+}
+
+} // namespace
+
 std::vector<std::pair<const Scenario*, const Variant*>>
 select_variants(const MatrixOptions& options) {
     std::vector<std::pair<const Scenario*, const Variant*>> selected;
-    for (const auto& scenario : ScenarioRegistry::instance().all()) {
-        if (scenario.hidden && !options.include_hidden)
-            continue;
-        for (const auto& variant : scenario.variants) {
-            if (options.deterministic_only && variant.expected.racy)
-                continue;
-            std::string full = scenario.id + ":" + variant.name;
-            if (glob_match(options.filter, full) || glob_match(options.filter, scenario.id))
+    for (const auto& scenario : ScenarioRegistry::instance().all())
+        for (const auto& variant : scenario.variants)
+            if (select_one(options, scenario, variant) == Selection::selected)
                 selected.emplace_back(&scenario, &variant);
-        }
-    }
     return selected;
+}
+
+SkippedVariants skipped_variants(const MatrixOptions& options) {
+    SkippedVariants skipped;
+    for (const auto& scenario : ScenarioRegistry::instance().all())
+        for (const auto& variant : scenario.variants)
+            switch (select_one(options, scenario, variant)) {
+            case Selection::racy:
+                ++skipped.racy;
+                break;
+            case Selection::slow:
+                ++skipped.slow;
+                break;
+            default:
+                break;
+            }
+    return skipped;
 }
 
 std::string outcome_label(const Verdict& verdict) {

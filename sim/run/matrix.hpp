@@ -41,10 +41,13 @@ struct MatrixOptions {
     std::string filter = "*"; // glob on "scenario:variant" (or on the scenario id alone)
     int repeat = 1;           // runs of each deterministic variant
     int jobs = 0;             // runs in parallel; 0 = number of cores
-    bool include_hidden = false;
-    bool deterministic_only = false; // skip the racy variants (those that expect a hang rate)
-    bool namespaces = true;          // false: every run without namespaces (RunRequest::namespaces)
-    bool cgroups = true;             // false: every run without cgroups (RunRequest::cgroups)
+    // Which variants run. The default set is the quick deterministic ones; racy variants (which
+    // expect a hang rate over many runs) and slow ones (Expectation::slow) run when included.
+    bool include_racy = false;
+    bool include_slow = false;
+    bool include_hidden = false; // the engine's self-test scenarios
+    bool namespaces = true;      // false: every run without namespaces (RunRequest::namespaces)
+    bool cgroups = true;         // false: every run without cgroups (RunRequest::cgroups)
     const std::atomic<bool>* cancel = nullptr; // set to stop: the run in progress ends early
                                                // and no further run starts
     // Called once per variant as soon as it has finished (from a worker thread, one call at a
@@ -55,6 +58,15 @@ struct MatrixOptions {
 // The (scenario, variant) pairs the filter selects, in teaching order.
 std::vector<std::pair<const Scenario*, const Variant*>>
 select_variants(const MatrixOptions& options);
+
+// The variants the filter matches that the options leave out as racy or slow (a variant both
+// racy and slow counts as racy). Self-tests left out by include_hidden are not counted.
+struct SkippedVariants {
+    int racy = 0;
+    int slow = 0;
+    int total() const { return racy + slow; }
+};
+SkippedVariants skipped_variants(const MatrixOptions& options);
 
 // "deadlocked(orphaned_lock)", "crashed(SIGSEGV)", "completed"
 std::string outcome_label(const Verdict& verdict);

@@ -52,7 +52,8 @@ using KnobValues = std::map<std::string, std::string>;
 KnobValues parse_knob_settings(const std::vector<std::string>& settings);
 
 // What a variant is expected to end as. A deterministic expectation names the verdict (and the
-// deadlock reason); a racy one names how many runs to make and the range of hang rates.
+// deadlock reason); a racy one names how many runs to make and the range of hang rates. Either
+// may be marked slow (`.slow("why")`): the default `forklore matrix` skips it, `--all` runs it.
 struct Expectation {
     VerdictKind verdict = VerdictKind::completed;
     std::optional<DeadlockReason> reason;
@@ -61,6 +62,9 @@ struct Expectation {
     bool racy = false;
     int runs = 1;
     double min_hang_rate = 0.0, max_hang_rate = 1.0;
+    // Why one run is slow (over a second on an idle core, or a cost that is the lesson: 2 GiB
+    // through a pipe); empty for a quick variant.
+    std::string slow_because;
 
     static Expectation completes() { return {}; }
     static Expectation deadlocks(DeadlockReason why) {
@@ -83,6 +87,13 @@ struct Expectation {
         e.max_hang_rate = max_rate;
         return e;
     }
+    // The same expectation, marked slow for `why` ("moves 512 MiB through a pipe").
+    Expectation slow(std::string why) const {
+        Expectation e = *this;
+        e.slow_because = std::move(why);
+        return e;
+    }
+    bool is_slow() const { return !slow_because.empty(); }
     // "deadlocked(orphaned_lock)", "completed", "hang rate 10%..90% over 40 runs"
     std::string describe() const;
 };
@@ -123,7 +134,7 @@ struct Scenario {
     std::vector<Variant> variants;
     ScenarioBody body = nullptr;
     std::map<std::string, ChildFunction> children;
-    bool hidden = false;           // self-tests of the engine: listed only with --all
+    bool hidden = false;           // self-tests of the engine: listed only with --self-tests
     double timeout_seconds = 10.0; // the run's deadline unless the user gives one
     SandboxLimits limits;          // the sandbox's limits for this scenario
     // Its source files, relative to the source tree: the file that registers it first (set by

@@ -87,6 +87,7 @@ void register_corpus() {
             const std::string& name = g_strings.emplace_back(scenario.id + ":" + variant.name);
             const std::string& tags = g_strings.emplace_back(
                 "[corpus][" + scenario.id + "]" + (variant.expected.racy ? "[racy]" : "") +
+                (variant.expected.is_slow() ? "[slow]" : "") +
                 (scenario.hidden ? "[selftest]" : ""));
             Catch::AutoReg(new VariantTest(scenario, variant),
                            Catch::SourceLineInfo(__FILE__, static_cast<std::size_t>(__LINE__)),

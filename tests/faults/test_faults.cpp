@@ -114,10 +114,10 @@ FileLines file_lines(const std::string& path) {
     return result;
 }
 
-// "scenario:variant" of every variant `forklore matrix --all --filter GLOB` runs, in its order
-// (the registry's teaching order).
+// "scenario:variant" of every variant `forklore matrix --self-tests --filter GLOB` runs, in its
+// order (the registry's teaching order).
 std::vector<std::string> selftest_variants() {
-    CliResult list = run_cli({"list", "--json", "--all"});
+    CliResult list = run_cli({"list", "--json", "--self-tests"});
     REQUIRE(list.exit_code == 0);
     std::vector<std::string> names;
     for (const auto& scenario : json::parse(list.out)) {
@@ -267,8 +267,8 @@ KilledMatrix kill_matrix_mid_run(const TempDir& dir, const std::vector<std::stri
 
     const std::string jsonl = (dir.path / "matrix.jsonl").string();
     const std::string log = (dir.path / "matrix.log").string();
-    std::vector<std::string> args = {"matrix", "--all", "--filter", "selftest-*",
-                                     "--jobs", "1",     "--jsonl",  jsonl};
+    std::vector<std::string> args = {"matrix", "--self-tests", "--filter", "selftest-*", "--jobs",
+                                     "1",      "--jsonl",      jsonl};
     args.insert(args.end(), extra_args.begin(), extra_args.end());
     const pid_t runner = spawn_forklore(args, log);
     std::optional<Sandbox> sandbox = wait_for_sandbox(runner, lasting, 3, 60s);

@@ -1,9 +1,9 @@
 // Stability: a deterministic variant forces its interleaving (barriers, pipes, a lock taken
 // before the fork), so it must end the same way every time it runs. This runs every
-// deterministic variant of the corpus and of the engine's self-tests a few times through
-// `forklore matrix --all --deterministic --repeat N --jsonl FILE` and asserts that none flipped:
-// every run of a variant had the same verdict, and it was the expected one. (`--repeat 20` is
-// the long version of the same check, run by hand; README.md gives its figures.)
+// deterministic variant of the corpus, slow ones included, a few times through
+// `forklore matrix --deterministic --repeat N --jsonl FILE` and asserts that none flipped: every
+// run of a variant had the same verdict, and it was the expected one. (`--repeat 20` is the long
+// version of the same check, run by hand; README.md gives its figures.)
 #include "tests/cli/cli_run.hpp"
 
 #include <catch2/catch.hpp>

@@ -372,6 +372,7 @@ TEST_CASE("layout: the Matrix shows every variant of a scenario without scrollin
     App app;
     MatrixOptions options;
     options.filter = "lock-kinds-at-fork:*";
+    options.include_slow = true; // spin_fork too: every kind of lock
     options.jobs = 2;
     REQUIRE(app.matrix.session.start(options) == "");
     app.matrix.session.wait();

@@ -4,7 +4,7 @@
 // judged from what the kernel shows; no process outlives a run of any kind), so they live with
 // the tests; scenarios/CMakeLists.txt links them into the programs, whose registry is the only
 // way a run reaches a scenario. They live together in one file because each is a few lines;
-// `forklore list --all` shows them.
+// `forklore list --self-tests` shows them, `forklore matrix --self-tests` runs them.
 #include "sim/probe/probe.hpp"
 #include "sim/probe/start.hpp"
 #include "sim/scenario/scenario.hpp"
