@@ -4,6 +4,7 @@
 // them must end as a setup error that names it, and nothing else is checked.
 #include <catch2/catch.hpp>
 
+#include "engine_runs.hpp"
 #include "scenarios/support/python_program.hpp"
 #include "sim/record/record.hpp"
 #include "sim/run/matrix.hpp"
@@ -17,12 +18,7 @@
 namespace {
 
 using namespace forklore;
-
-RunRecord run_python_variant(const std::string& id, const std::string& variant) {
-    const Scenario* scenario = ScenarioRegistry::instance().find(id);
-    REQUIRE(scenario != nullptr);
-    return run_scenario(make_request(*scenario, variant));
-}
+using namespace forklore::engine_tests;
 
 std::vector<std::string> notes_of(const RunRecord& record) {
     std::vector<std::string> notes;
@@ -39,15 +35,6 @@ bool has_note_starting(const RunRecord& record, const std::string& prefix) {
     return false;
 }
 
-// False, after checking the setup error, when the interpreter is missing.
-bool python_ran(const RunRecord& record) {
-    if (python::interpreter_installed())
-        return true;
-    CHECK(record.verdict.kind == VerdictKind::setup_error);
-    CHECK_THAT(record.verdict.explanation, Catch::Contains("/usr/bin/python3"));
-    return false;
-}
-
 bool any_frame_contains(const RunRecord& record, const std::string& function) {
     for (const auto& stack : record.stacks)
         for (const auto& frame : stack.frames)
@@ -60,7 +47,7 @@ bool any_frame_contains(const RunRecord& record, const std::string& function) {
 
 TEST_CASE("a Python run records the interpreter's version and the pinned PYTHONUNBUFFERED",
           "[engine][python]") {
-    RunRecord buffered = run_python_variant("python-lock-at-fork", "spawn");
+    RunRecord buffered = run_variant("python-lock-at-fork", "spawn");
     if (!python_ran(buffered))
         return;
     CHECK(buffered.verdict.kind == VerdictKind::completed);
@@ -70,7 +57,7 @@ TEST_CASE("a Python run records the interpreter's version and the pinned PYTHONU
     // layer, which PYTHONUNBUFFERED decides.
     CHECK_THAT(buffered.stdout_text, Catch::Contains("main: Python 3."));
 
-    RunRecord unbuffered = run_python_variant("python-printer-thread", "fork_natural_unbuffered");
+    RunRecord unbuffered = run_variant("python-printer-thread", "fork_natural_unbuffered");
     CHECK(unbuffered.verdict.kind == VerdictKind::completed);
     CHECK(has_note_starting(unbuffered, "python: PYTHONUNBUFFERED=1"));
     CHECK_THAT(unbuffered.stdout_text, Catch::Contains("stderr's binary layer is FileIO"));
@@ -78,7 +65,7 @@ TEST_CASE("a Python run records the interpreter's version and the pinned PYTHONU
 
 TEST_CASE("a Python lock orphaned by fork is a deadlock with the child inside the lock",
           "[engine][python]") {
-    RunRecord record = run_python_variant("python-printer-thread", "fork_forced");
+    RunRecord record = run_variant("python-printer-thread", "fork_forced");
     if (!python_ran(record))
         return;
     REQUIRE(record.verdict.kind == VerdictKind::deadlocked);
@@ -93,7 +80,7 @@ TEST_CASE("a Python lock orphaned by fork is a deadlock with the child inside th
 // on a futex that is the address of the sem_t (0x1ee06b50 in that run).
 TEST_CASE("a hung Python run shows Python frames, threading names and the lock sys.stderr holds",
           "[engine][python]") {
-    RunRecord record = run_python_variant("python-printer-thread", "fork_forced");
+    RunRecord record = run_variant("python-printer-thread", "fork_forced");
     if (!python_ran(record))
         return;
     REQUIRE(record.verdict.kind == VerdictKind::deadlocked);
@@ -139,7 +126,7 @@ TEST_CASE("a hung Python run shows Python frames, threading names and the lock s
 
 TEST_CASE("a daemonic Python process may not have children: the message reaches stderr",
           "[engine][python]") {
-    RunRecord record = run_python_variant("python-daemon-child", "daemon_fork");
+    RunRecord record = run_variant("python-daemon-child", "daemon_fork");
     if (!python_ran(record))
         return;
     CHECK(record.verdict.kind == VerdictKind::failed);
@@ -151,7 +138,7 @@ TEST_CASE("a daemonic Python process may not have children: the message reaches 
 
 TEST_CASE("a pool worker's exception reaches the parent through map, and is lost without get",
           "[engine][python]") {
-    RunRecord map = run_python_variant("python-pool-worker-exception", "map_fork");
+    RunRecord map = run_variant("python-pool-worker-exception", "map_fork");
     if (!python_ran(map))
         return;
     CHECK(map.verdict.kind == VerdictKind::failed);
@@ -159,14 +146,14 @@ TEST_CASE("a pool worker's exception reaches the parent through map, and is lost
     CHECK_THAT(map.stderr_text,
                Catch::Contains("ValueError: record 3 is corrupt: expected 4 fields, found 3"));
 
-    RunRecord lost = run_python_variant("python-pool-worker-exception", "apply_async_fork");
+    RunRecord lost = run_variant("python-pool-worker-exception", "apply_async_fork");
     CHECK(lost.verdict.kind == VerdictKind::completed);
     CHECK_THAT(lost.stdout_text, Catch::Contains("no error seen"));
     CHECK_THAT(lost.stderr_text, !Catch::Contains("ValueError"));
 }
 
 TEST_CASE("ProcessPoolExecutor reports a killed worker as BrokenProcessPool", "[engine][python]") {
-    RunRecord record = run_python_variant("python-pool-worker-killed", "executor_fork");
+    RunRecord record = run_variant("python-pool-worker-killed", "executor_fork");
     if (!python_ran(record))
         return;
     CHECK(record.verdict.kind == VerdictKind::failed);
@@ -177,7 +164,7 @@ TEST_CASE("ProcessPoolExecutor reports a killed worker as BrokenProcessPool", "[
 }
 
 TEST_CASE("the large-object transfers are measured and checked", "[engine][python]") {
-    RunRecord record = run_python_variant("python-large-object", "all_fork");
+    RunRecord record = run_variant("python-large-object", "all_fork");
     if (!python_ran(record))
         return;
     CHECK(record.verdict.kind == VerdictKind::completed);

@@ -8,40 +8,19 @@
 // the child of 072's forced variant waits in __lll_lock_wait_private under __tz_convert (time/
 // tzset.c's tzset_lock); 074's children under buffered_vfprintf (stderr's FILE lock); 076's under
 // _dl_open (_dl_load_lock) and _dl_add_to_namespace_list (_dl_load_write_lock).
-#include "scenarios/support/python_program.hpp"
-#include "sim/record/record.hpp"
-#include "sim/run/runner.hpp"
-#include "sim/scenario/scenario.hpp"
+#include "engine_runs.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <string>
 
 using namespace forklore;
+using namespace forklore::engine_tests;
 using Catch::Matchers::Contains;
-
-namespace {
-
-RunRecord run(const std::string& scenario, const std::string& variant) {
-    const Scenario* found = ScenarioRegistry::instance().find(scenario);
-    REQUIRE(found);
-    return run_scenario(make_request(*found, variant));
-}
-
-// False, after checking the setup error names the interpreter, when /usr/bin/python3 is missing.
-bool python_ran(const RunRecord& record) {
-    if (python::interpreter_installed())
-        return true;
-    CHECK(record.verdict.kind == VerdictKind::setup_error);
-    CHECK_THAT(record.verdict.explanation, Contains("/usr/bin/python3"));
-    return false;
-}
-
-} // namespace
 
 TEST_CASE("words: localtime's child waits for glibc's time-zone lock, copied by fork",
           "[engine][words]") {
-    RunRecord record = run("glibc-calls-at-fork", "localtime_fork_forced");
+    RunRecord record = run_variant("glibc-calls-at-fork", "localtime_fork_forced");
     REQUIRE(record.verdict.kind == VerdictKind::deadlocked);
     const std::string& text = record.verdict.explanation;
     CHECK_THAT(text, Contains("the time-zone lock (tzset_lock)"));
@@ -57,7 +36,7 @@ TEST_CASE("words: a copy made by _Fork or clone waits for the FILE lock of stder
           "[engine][words]") {
     for (const char* variant : {"underscore_fork", "raw_clone"}) {
         CAPTURE(variant);
-        RunRecord record = run("fork-against-underscore-fork", variant);
+        RunRecord record = run_variant("fork-against-underscore-fork", variant);
         REQUIRE(record.verdict.kind == VerdictKind::deadlocked);
         const std::string& text = record.verdict.explanation;
         CHECK_THAT(text, Contains("the lock of the FILE it writes or reads"));
@@ -69,7 +48,7 @@ TEST_CASE("words: a copy made by _Fork or clone waits for the FILE lock of stder
 
 TEST_CASE("words: the loader's locks have their glibc names and their owner thread",
           "[engine][words]") {
-    RunRecord dlopen = run("loader-locks-at-fork", "dlopen_underscore_fork");
+    RunRecord dlopen = run_variant("loader-locks-at-fork", "dlopen_underscore_fork");
     REQUIRE(dlopen.verdict.kind == VerdictKind::deadlocked);
     CHECK(dlopen.verdict.reason == DeadlockReason::orphaned_lock);
     CHECK_THAT(dlopen.verdict.explanation,
@@ -77,7 +56,7 @@ TEST_CASE("words: the loader's locks have their glibc names and their owner thre
     CHECK_THAT(dlopen.verdict.explanation, Contains("Its owner is thread 'loader' (tid 3)"));
     CHECK_THAT(dlopen.verdict.explanation, Contains("fork"));
 
-    RunRecord iterate = run("loader-locks-at-fork", "iterate_fork");
+    RunRecord iterate = run_variant("loader-locks-at-fork", "iterate_fork");
     REQUIRE(iterate.verdict.kind == VerdictKind::deadlocked);
     CHECK_THAT(iterate.verdict.explanation,
                Contains("the dynamic loader's write lock _dl_load_write_lock (a mutex at"));
@@ -87,7 +66,7 @@ TEST_CASE("words: the loader's locks have their glibc names and their owner thre
 
 TEST_CASE("words: a forked OpenMP child waits inside libgomp, under its parallel region",
           "[engine][words]") {
-    RunRecord record = run("openmp-runtime-after-fork", "libgomp_fork");
+    RunRecord record = run_variant("openmp-runtime-after-fork", "libgomp_fork");
     REQUIRE(record.verdict.kind == VerdictKind::deadlocked);
     const std::string& text = record.verdict.explanation;
     CHECK_THAT(text, Contains("in libgomp.so.1"));
@@ -97,7 +76,7 @@ TEST_CASE("words: a forked OpenMP child waits inside libgomp, under its parallel
 
 TEST_CASE("words: a Python child waits for an import lock, under the program's line",
           "[engine][words][python]") {
-    RunRecord record = run("python-import-at-fork", "fork");
+    RunRecord record = run_variant("python-import-at-fork", "fork");
     if (!python_ran(record))
         return;
     REQUIRE(record.verdict.kind == VerdictKind::deadlocked);
@@ -113,7 +92,7 @@ TEST_CASE("words: a Python child waits for an import lock, under the program's l
 
 TEST_CASE("words: a Python child waits on a held RLock at the program's with-line",
           "[engine][words][python]") {
-    RunRecord record = run("python-rlock-at-fork", "fork_thread_holds");
+    RunRecord record = run_variant("python-rlock-at-fork", "fork_thread_holds");
     if (!python_ran(record))
         return;
     REQUIRE(record.verdict.kind == VerdictKind::deadlocked);
@@ -128,7 +107,7 @@ TEST_CASE("words: Pool.map under fork: workers wait at the task's line, the pare
           "[engine][words][python]") {
     for (const char* variant : {"map_fork", "starmap_fork"}) {
         CAPTURE(variant);
-        RunRecord record = run("python-pool-start-methods", variant);
+        RunRecord record = run_variant("python-pool-start-methods", variant);
         if (!python_ran(record))
             return;
         REQUIRE(record.verdict.kind == VerdictKind::deadlocked);

@@ -2,9 +2,7 @@
 // fork_exec, forkserver, atfork, a fork with no lock held), the inherited flock's warning, one
 // time origin for the explanation and the event log, one address for a barrier, and the fds of a
 // flock one process holds and waits for.
-#include "sim/record/record.hpp"
-#include "sim/run/runner.hpp"
-#include "sim/scenario/scenario.hpp"
+#include "engine_runs.hpp"
 
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
@@ -13,15 +11,10 @@
 #include <cstring>
 
 using namespace forklore;
+using namespace forklore::engine_tests;
 using Catch::Matchers::Contains;
 
 namespace {
-
-RunRecord run(const std::string& scenario, const std::string& variant) {
-    const Scenario* found = ScenarioRegistry::instance().find(scenario);
-    REQUIRE(found);
-    return run_scenario(make_request(*found, variant));
-}
 
 const Event* first_event(const RunRecord& record, EventKind kind, const char* name = nullptr) {
     auto found = std::find_if(record.events.begin(), record.events.end(), [&](const Event& e) {
@@ -53,7 +46,7 @@ TEST_CASE("story: file-read-under-lock completes for a reason the trace shows", 
          {"made by fork() from process 2", "had one thread", "every such lock it copied was free"}},
     };
     for (const auto& c : cases) {
-        RunRecord record = run("file-read-under-lock", c.variant);
+        RunRecord record = run_variant("file-read-under-lock", c.variant);
         INFO(c.variant << ": " << record.verdict.explanation);
         REQUIRE(record.verdict.kind == VerdictKind::completed);
         CHECK_THAT(record.verdict.explanation, Contains("Why it did not hang: "));
@@ -65,7 +58,7 @@ TEST_CASE("story: file-read-under-lock completes for a reason the trace shows", 
 
 TEST_CASE("story: the inherited flock's shared unlock is a warning, found in the trace",
           "[engine][story]") {
-    RunRecord record = run("file-locks-across-fork", "flock_inherited");
+    RunRecord record = run_variant("file-locks-across-fork", "flock_inherited");
     INFO(record.verdict.explanation);
     REQUIRE(record.verdict.kind == VerdictKind::completed);
     REQUIRE(record.verdict.warnings.size() == 1);
@@ -82,7 +75,7 @@ TEST_CASE("story: the inherited flock's shared unlock is a warning, found in the
     CHECK(read.verdict.warnings.front().text == warning.text);
 
     SECTION("posix_spawn keeps the fd and its open file description: the same hazard") {
-        RunRecord spawned = run("file-locks-across-fork", "flock_spawn");
+        RunRecord spawned = run_variant("file-locks-across-fork", "flock_spawn");
         INFO(spawned.verdict.explanation);
         CHECK(spawned.verdict.kind == VerdictKind::completed);
         CHECK(spawned.verdict.warnings.size() == 1);
@@ -96,7 +89,7 @@ TEST_CASE("story: the explanation's fork time is the event log's child_start tim
     // nothing about the clock; another one does.
     RunRecord record;
     for (int attempt = 0; attempt < 5; ++attempt) {
-        record = run("file-read-under-lock", "fork");
+        record = run_variant("file-read-under-lock", "fork");
         if (record.verdict.explanation.find("fork() from process 2 at") != std::string::npos)
             break;
     }
@@ -113,7 +106,7 @@ TEST_CASE("story: the explanation's fork time is the event log's child_start tim
 
 TEST_CASE("story: the reader's barrier has one address in the graph, the text and the list",
           "[engine][story]") {
-    RunRecord record = run("file-read-under-lock", "fork");
+    RunRecord record = run_variant("file-read-under-lock", "fork");
     REQUIRE(record.verdict.kind == VerdictKind::deadlocked);
     const Event* barrier = nullptr;
     for (const auto& e : record.events)
@@ -138,7 +131,7 @@ TEST_CASE("story: the reader's barrier has one address in the graph, the text an
 
 TEST_CASE("story: a process that holds the flock through one fd and waits through another",
           "[engine][story]") {
-    RunRecord record = run("file-locks-across-fork", "flock_reopened");
+    RunRecord record = run_variant("file-locks-across-fork", "flock_reopened");
     INFO(record.verdict.explanation);
     REQUIRE(record.verdict.kind == VerdictKind::deadlocked);
     auto edge = std::find_if(record.verdict.wait_for.begin(), record.verdict.wait_for.end(),
