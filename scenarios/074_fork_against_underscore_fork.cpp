@@ -89,8 +89,11 @@ pid_t make_copy(const std::string& maker, const std::string& function) {
     if (pid == 0)
         _exit(probe::run_child_function(function, {}, StartMethod::fork));
     if (pid > 0)
-        probe::record(EventKind::child_start, static_cast<std::uint64_t>(pid),
-                      static_cast<std::int64_t>(StartMethod::fork), 0, function.c_str(), nullptr);
+        probe::record(
+            EventKind::child_start, static_cast<std::uint64_t>(pid),
+            static_cast<std::int64_t>(StartMethod::fork),
+            static_cast<std::int64_t>(maker == "_Fork" ? CopyCall::bare_fork : CopyCall::raw_clone),
+            function.c_str(), nullptr);
     return pid;
 }
 

@@ -98,7 +98,8 @@ probe::Child underscore_fork() {
         _exit(probe::run_child_function("load", {}, StartMethod::fork));
     if (pid > 0)
         probe::record(EventKind::child_start, static_cast<std::uint64_t>(pid),
-                      static_cast<std::int64_t>(StartMethod::fork), 0, "load", nullptr);
+                      static_cast<std::int64_t>(StartMethod::fork),
+                      static_cast<std::int64_t>(CopyCall::bare_fork), "load", nullptr);
     return probe::Child(pid, StartMethod::fork);
 }
 

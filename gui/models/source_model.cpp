@@ -122,9 +122,16 @@ void SourceModel::choose_file(const RunRecord& record, std::optional<std::size_t
         remark_ = fmt::format("{} is not embedded in this build of forklore: its lines cannot be "
                               "shown.",
                               path);
-    if (python_ && is_python(path))
-        remark_ = "A Python program runs uninstrumented: forklore does not read its Python "
-                  "frames yet, so no line of it is marked.";
+    if (!python_ || !is_python(path))
+        return;
+    const bool has_frames =
+        std::any_of(record.stacks.begin(), record.stacks.end(), [](const ThreadStack& stack) {
+            return stack.python && !stack.python->frames.empty();
+        });
+    remark_ = has_frames ? "A Python program runs uninstrumented: its threads are marked where "
+                           "their Python frames were when the hang was proven."
+                         : "A Python program runs uninstrumented: its lines are marked only in a "
+                           "proven hang, from the Python frames read then.";
 }
 
 void SourceModel::rebuild_marks(const RunRecord& record,
@@ -156,6 +163,8 @@ void SourceModel::rebuild_marks(const RunRecord& record,
              fmt::format("{} ({})", fixed(event.thread, sizeof event.thread), thread.first), index,
              begins_a_wait(event.kind)});
     }
+    if (python_ && is_python(file_))
+        add_python_marks(record);
     if (!selected_event)
         return;
     const Event& selected = record.events[*selected_event];
@@ -168,6 +177,37 @@ void SourceModel::rebuild_marks(const RunRecord& record,
         selection_note_ = fmt::format("The selected {} has no line: forklore recorded it itself, "
                                       "not the scenario's code.",
                                       to_string(selected.kind));
+    }
+}
+
+// A Python program records no events: its threads' lines are those of the Python frames read at
+// the proof of a hang (ThreadStack::python). The interpreter names the script by the path it ran
+// it from (a copy in the sandbox), so the file shown is matched by its name. Each thread is
+// marked at the innermost frame in that file: the line of the script it is at, even when it
+// waits deeper, inside the standard library.
+void SourceModel::add_python_marks(const RunRecord& record) {
+    const auto base = [](std::string_view path) {
+        const auto slash = path.rfind('/');
+        return slash == std::string_view::npos ? path : path.substr(slash + 1);
+    };
+    const std::string_view shown = base(file_);
+    for (const ThreadStack& stack : record.stacks) {
+        if (!stack.python || stack.python->without_thread)
+            continue;
+        const auto& frames = stack.python->frames;
+        const auto frame = std::find_if(frames.begin(), frames.end(), [&](const PythonFrame& f) {
+            return f.line > 0 && base(f.file) == shown;
+        });
+        if (frame == frames.end())
+            continue;
+        const bool stuck = std::any_of(
+            record.verdict.stuck.begin(), record.verdict.stuck.end(),
+            [&](const ThreadState& t) { return t.pid == stack.ns_pid && t.tid == stack.ns_tid; });
+        const std::string& name =
+            stack.python->name.empty() ? stack.thread_name : stack.python->name;
+        marks_[static_cast<std::uint32_t>(frame->line)].push_back(
+            {stack.ns_pid, stack.ns_tid, fmt::format("{} ({})", name, stack.ns_pid), kNoMarkEvent,
+             stuck, frame->function});
     }
 }
 

@@ -26,11 +26,15 @@ namespace forklore::gui {
 // Where one thread is in the code: the line of its last event with a location, up to the
 // selected event (or to the end of the run when none is selected).
 struct ThreadMark {
-    pid_t pid = 0, tid = 0; // namespace ids, as the trace has them
-    std::string label;      // "reader (2)": the thread's name and its process
-    std::size_t event = 0;  // that last event, an index into RunRecord::events
-    bool waiting = false;   // that event is a wait (a lock, a barrier, a child ...)
+    pid_t pid = 0, tid = 0;      // namespace ids, as the trace has them
+    std::string label;           // "reader (2)": the thread's name and its process
+    std::size_t event = 0;       // that last event, an index into RunRecord::events; kNoMarkEvent
+                                 // for a Python thread, whose line comes from its frames instead
+    bool waiting = false;        // that event is a wait (a lock, a barrier, a child ...), or the
+                                 // Python thread is in the run's stuck set
+    std::string python_function; // a Python frame's mark: the function it is in ("Printer.run")
 };
+inline constexpr std::size_t kNoMarkEvent = static_cast<std::size_t>(-1);
 
 // A source file the panel can show.
 struct SourceFileChoice {
@@ -52,7 +56,7 @@ class SourceModel {
 
     // Why no code is shown, in one line ("" when a file is shown).
     const std::string& unavailable() const { return unavailable_; }
-    // A remark about the file shown, in one line (a Python program: no line can be marked yet).
+    // A remark about the file shown, in one line (a Python program: where its marks come from).
     const std::string& remark() const { return remark_; }
 
     const std::vector<SourceFileChoice>& files() const { return files_; }
@@ -78,6 +82,7 @@ class SourceModel {
     void choose_file(const RunRecord& record, std::optional<std::size_t> selected_event,
                      const std::string& wanted, const ScenarioRegistry& registry);
     void rebuild_marks(const RunRecord& record, std::optional<std::size_t> selected_event);
+    void add_python_marks(const RunRecord& record);
 
     const RunRecord* record_ = nullptr;
     std::uint64_t generation_ = 0;

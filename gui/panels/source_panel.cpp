@@ -73,7 +73,13 @@ void draw_marks(const RunRecord& record, const std::vector<const ThreadMark*>& m
         ImGui::PushStyleColor(ImGuiCol_Text, waiting ? palette::waiting : kMarkColour);
         ImGui::TextUnformatted(mark->label.c_str());
         ImGui::PopStyleColor();
-        if (ImGui::IsItemHovered())
+        if (!ImGui::IsItemHovered())
+            continue;
+        if (mark->event == kNoMarkEvent) // a Python thread, placed by its frames
+            ImGui::SetTooltip("%s: its Python frame in %s is at this line%s", mark->label.c_str(),
+                              mark->python_function.c_str(),
+                              waiting ? " (stuck: the hang was proven with it here)" : "");
+        else
             ImGui::SetTooltip("%s: last event here is %s%s", mark->label.c_str(),
                               std::string(to_string(record.events[mark->event].kind)).c_str(),
                               waiting ? " (waiting)" : "");

@@ -257,6 +257,62 @@ void draw_frame(std::size_t depth, const StackFrame& frame) {
     }
 }
 
+// The Python side of a thread of a CPython process, above its native frames: what it waits for
+// in Python's words (sys.stderr's buffer lock, the thread recorded inside it), then its Python
+// frames innermost first, each "file:line in function()" with the full path in a tooltip.
+void draw_python_frames(const ThreadStack& stack) {
+    if (!stack.python) {
+        if (!stack.python_error.empty()) {
+            ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+            wrapped_text(fmt::format("no Python frames: {}", stack.python_error));
+            ImGui::PopStyleColor();
+        }
+        return;
+    }
+    const PythonStack& python = *stack.python;
+    if (python.without_thread)
+        ImGui::TextDisabled("a Python thread state with no thread of this process behind it");
+    if (!python.waits_on.empty()) {
+        std::string waits = fmt::format("waits for {}", python.waits_on);
+        if (!python.lock_holder.empty())
+            waits += fmt::format(", which records thread '{}' as inside it{}", python.lock_holder,
+                                 python.lock_holder_here
+                                     ? ""
+                                     : " (a thread this process does not have: left behind by "
+                                       "fork)");
+        ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(palette::waiting));
+        wrapped_text(waits);
+        ImGui::PopStyleColor();
+    }
+    ImGui::TextUnformatted("Python, innermost call first:");
+    if (python.frames.empty())
+        ImGui::TextDisabled("   no Python frame: it runs no Python code now");
+    for (std::size_t depth = 0; depth < python.frames.size(); ++depth) {
+        const PythonFrame& frame = python.frames[depth];
+        const auto slash = frame.file.rfind('/');
+        const std::string file =
+            slash == std::string::npos ? frame.file : frame.file.substr(slash + 1);
+        ImGui::PushTextWrapPos(0.0f);
+        ImGui::Text("#%-2zu %s:%d in %s()", depth, file.c_str(), frame.line,
+                    frame.function.c_str());
+        ImGui::PopTextWrapPos();
+        if (ImGui::IsItemHovered())
+            ImGui::SetTooltip("%s, line %d", frame.file.c_str(), frame.line);
+    }
+    ImGui::TextUnformatted("Native, innermost call first:");
+}
+
+// "process 2 thread 'printer' (python3, tid 5)": the threading name when the interpreter has one,
+// the kernel's name (comm) beside it.
+std::string stack_thread_label(const ThreadStack& stack) {
+    const std::string python_name = stack.python ? stack.python->name : std::string();
+    if (python_name.empty() || python_name == stack.thread_name)
+        return fmt::format("process {} thread '{}' (tid {})", stack.ns_pid, stack.thread_name,
+                           stack.ns_tid);
+    return fmt::format("process {} thread '{}' ({}, tid {})", stack.ns_pid, python_name,
+                       stack.thread_name, stack.ns_tid);
+}
+
 void draw_stacks(VerdictPanelState& state, const RunRecord& record, Selection& selection) {
     // A selection made anywhere (the timeline, the graph, an event) opens that thread's stack once.
     const bool selection_moved =
@@ -278,9 +334,8 @@ void draw_stacks(VerdictPanelState& state, const RunRecord& record, Selection& s
             flags |= ImGuiTreeNodeFlags_DefaultOpen;
         if (selected && selection_moved)
             ImGui::SetNextItemOpen(true);
-        std::string header =
-            fmt::format("process {} thread '{}' (tid {}){}##stack{}", stack.ns_pid,
-                        stack.thread_name, stack.ns_tid, culprit ? "  (culprit)" : "", i);
+        std::string header = fmt::format("{}{}##stack{}", stack_thread_label(stack),
+                                         culprit ? "  (culprit)" : "", i);
         const bool open = ImGui::TreeNodeEx(header.c_str(), flags);
         if (ImGui::IsItemClicked() && !ImGui::IsItemToggledOpen()) {
             selection.select_thread(stack.ns_pid, stack.ns_tid);
@@ -289,6 +344,7 @@ void draw_stacks(VerdictPanelState& state, const RunRecord& record, Selection& s
         }
         if (!open)
             continue;
+        draw_python_frames(stack);
         if (stack.frames.empty())
             ImGui::TextDisabled("no stack: %s",
                                 stack.error.empty() ? "unknown" : stack.error.c_str());
@@ -357,7 +413,8 @@ void draw_verdict_panel(VerdictPanelState& state, const RecordView& view, Select
                 "which is held by another thread. A red arrow is an orphaned lock: its owner "
                 "thread does not exist in the waiting process, because fork() copied the lock but "
                 "not the thread. Yellow arrows form a cycle. Hover a box for details, click a "
-                "thread to select it in every panel. Below: the native stacks of the blocked "
+                "thread to select it in every panel. Below: the stacks (Python, then native) of "
+                "the blocked "
                 "threads, captured before the sandbox was killed.");
     if (!view) {
         ImGui::TextDisabled("No run yet.");

@@ -30,7 +30,8 @@ enum class EventKind : std::uint16_t {
     file_lock_wait,     // object = fd, arg0 = FileLockKind, arg1 = inode, name = lock name
     file_lock_acquired, // as file_lock_wait
     file_lock_released, // as file_lock_wait
-    child_start,        // object = child pid, arg0 = StartMethod, name = child function
+    child_start,        // object = child pid, arg0 = StartMethod, arg1 = CopyCall (how a copy
+                        // was made: fork(), _Fork(), a raw clone), name = child function
     exec,               // this process is about to exec; name = program
     process_exit,       // a reaped process: object = pid, arg0 = raw wait status, arg1 =
                         // kFirstProcessExit when it is the scenario's first process

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <optional>
 #include <string_view>
 
@@ -27,6 +28,26 @@ constexpr std::string_view to_string(StartMethod method) {
 // are fresh programs.
 constexpr bool copies_memory(StartMethod method) {
     return method == StartMethod::fork || method == StartMethod::forkserver;
+}
+
+// The call that made a copy (StartMethod::fork), in a child_start event's arg1. glibc repairs its
+// own locks (stdio, malloc) in the child of fork() only: a child of _Fork() or of a raw clone
+// system call starts with them as they were, so an explanation must say which call it was.
+enum class CopyCall : int {
+    fork,      // glibc's fork(): atfork handlers, stdio and malloc locks reset
+    bare_fork, // _Fork() (glibc 2.34+): the system call alone, nothing reset
+    raw_clone, // syscall(SYS_clone, SIGCHLD, ...): glibc not involved at all
+};
+
+constexpr std::string_view copy_call_name(std::int64_t arg1) {
+    switch (static_cast<CopyCall>(arg1)) {
+    case CopyCall::bare_fork:
+        return "_Fork()";
+    case CopyCall::raw_clone:
+        return "a raw clone system call";
+    default:
+        return "fork()";
+    }
 }
 
 constexpr std::optional<StartMethod> start_method_from_string(std::string_view name) {

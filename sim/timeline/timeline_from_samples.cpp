@@ -356,11 +356,25 @@ class SampledPass {
             const bool says_nothing = comm.empty() || generic.count(comm.substr(0, 15)) > 0;
             l.from_samples = true;
             l.comm = comm;
-            if (says_nothing)
+            // A Python thread's name lives in the interpreter (threading), not in the kernel:
+            // the stacks read at the proof of a hang carry it. (The main thread stays "main":
+            // threading calls it "MainThread", which says no more.)
+            const std::string* named = l.tid == l.pid ? nullptr : python_name(l.pid, l.tid);
+            if (named && says_nothing)
+                l.name = *named;
+            else if (says_nothing)
                 l.name = l.tid == l.pid ? std::string("main") : fmt::format("thread {}", l.tid);
             else
                 l.name = comm;
         }
+    }
+
+    const std::string* python_name(pid_t pid, pid_t tid) const {
+        for (const ThreadStack& stack : record_.stacks)
+            if (stack.ns_pid == pid && stack.ns_tid == tid && stack.python &&
+                !stack.python->name.empty())
+                return &stack.python->name;
+        return nullptr;
     }
 
     std::size_t note(std::string text) {

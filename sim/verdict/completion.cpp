@@ -305,9 +305,9 @@ std::string fork_story(const std::vector<Event>& events, const Event& made,
                        std::int64_t run_start_ns, std::vector<VerdictWarning>& warnings) {
     const auto child = static_cast<pid_t>(made.object);
     const std::int64_t moment = moment_made(events, made);
-    std::string text = fmt::format("{} was made by fork() from process {} at {}",
-                                   capitalized(process_label(events, child)), made.pid,
-                                   time_in_run(run_start_ns, moment));
+    std::string text = fmt::format(
+        "{} was made by {} from process {} at {}", capitalized(process_label(events, child)),
+        copy_call_name(made.arg1), made.pid, time_in_run(run_start_ns, moment));
     std::vector<AtforkRelease> atfork = atfork_releases(events, made, moment);
     std::vector<HeldLock> held = locks_held_at(events, made.pid, moment);
     // A lock the atfork pattern released before the child_start event is not in `held`.

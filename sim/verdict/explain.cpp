@@ -68,7 +68,8 @@ std::string how_child_was_made(const Event& made, std::int64_t run_start_ns) {
     auto method = static_cast<StartMethod>(made.arg0);
     std::string when = time_in_run(run_start_ns, made.time_ns);
     if (method == StartMethod::fork)
-        return fmt::format("the child was made by fork() from process {} at {}", made.pid, when);
+        return fmt::format("the child was made by {} from process {} at {}",
+                           copy_call_name(made.arg1), made.pid, when);
     if (method == StartMethod::forkserver)
         return fmt::format("the child was forked by the fork server (process {}) at {}", made.pid,
                            when);

@@ -3,8 +3,10 @@
 #pragma once
 
 #include <imgui.h>
+#include <imgui_internal.h>
 
 #include <functional>
+#include <string>
 
 namespace forklore::gui::test {
 
@@ -44,5 +46,18 @@ class HeadlessImGui {
   private:
     ImGuiContext* context_ = nullptr;
 };
+
+// The text a frame of `draw` showed (every Text, wrapped text and button label ImGui drew and
+// did not clip), from ImGui's own log of rendered text.
+template <typename Draw> std::string drawn_text(HeadlessImGui& gui, const Draw& draw) {
+    std::string text;
+    gui.frame([&] {
+        ImGui::LogToBuffer();
+        draw();
+        text = GImGui->LogBuffer.c_str();
+        ImGui::LogFinish();
+    });
+    return text;
+}
 
 } // namespace forklore::gui::test

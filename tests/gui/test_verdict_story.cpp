@@ -25,25 +25,9 @@
 using namespace forklore;
 using namespace forklore::gui;
 using Catch::Matchers::Contains;
+using forklore::gui::test::drawn_text;
 using forklore::gui::test::HeadlessImGui;
 using forklore::gui::test::recorded;
-
-namespace {
-
-// The text a frame of `draw` showed (every Text, wrapped text and button label ImGui drew and
-// did not clip), from ImGui's own log of rendered text.
-template <typename Draw> std::string drawn_text(HeadlessImGui& gui, const Draw& draw) {
-    std::string text;
-    gui.frame([&] {
-        ImGui::LogToBuffer();
-        draw();
-        text = GImGui->LogBuffer.c_str();
-        ImGui::LogFinish();
-    });
-    return text;
-}
-
-} // namespace
 
 TEST_CASE("verdict story: Stop during a Repeat is neither a hang nor a mismatch",
           "[gui][verdict][run]") {
