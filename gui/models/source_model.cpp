@@ -159,9 +159,12 @@ void SourceModel::rebuild_marks(const RunRecord& record,
         if (event.file != file_id_)
             continue;
         marks_[event.line].push_back(
-            {thread.first, thread.second,
-             fmt::format("{} ({})", fixed(event.thread, sizeof event.thread), thread.first), index,
-             begins_a_wait(event.kind)});
+            {thread.first,
+             thread.second,
+             fmt::format("{} ({})", fixed(event.thread, sizeof event.thread), thread.first),
+             index,
+             begins_a_wait(event.kind),
+             {}});
     }
     if (python_ && is_python(file_))
         add_python_marks(record);

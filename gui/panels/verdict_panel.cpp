@@ -11,6 +11,7 @@
 #include "gui/panels/verdict_wait_graph.hpp"
 #include "gui/record_completeness.hpp"
 #include "gui/widgets.hpp"
+#include "sim/export/record_text.hpp"
 #include "sim/run/matrix.hpp"
 
 #include <imgui.h>
@@ -272,14 +273,7 @@ void draw_python_frames(const ThreadStack& stack) {
     const PythonStack& python = *stack.python;
     if (python.without_thread)
         ImGui::TextDisabled("a Python thread state with no thread of this process behind it");
-    if (!python.waits_on.empty()) {
-        std::string waits = fmt::format("waits for {}", python.waits_on);
-        if (!python.lock_holder.empty())
-            waits += fmt::format(", which records thread '{}' as inside it{}", python.lock_holder,
-                                 python.lock_holder_here
-                                     ? ""
-                                     : " (a thread this process does not have: left behind by "
-                                       "fork)");
+    if (const std::string waits = python_wait_words(python); !waits.empty()) {
         ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(palette::waiting));
         wrapped_text(waits);
         ImGui::PopStyleColor();
@@ -302,15 +296,12 @@ void draw_python_frames(const ThreadStack& stack) {
     ImGui::TextUnformatted("Native, innermost call first:");
 }
 
-// "process 2 thread 'printer' (python3, tid 5)": the threading name when the interpreter has one,
-// the kernel's name (comm) beside it.
+// "process 2 thread 'printer' (tid 5)". A Python thread's name is its threading name: the
+// observer puts it in place of the kernel's (python3 for every thread: CPython 3.11 never names
+// its threads for the kernel).
 std::string stack_thread_label(const ThreadStack& stack) {
-    const std::string python_name = stack.python ? stack.python->name : std::string();
-    if (python_name.empty() || python_name == stack.thread_name)
-        return fmt::format("process {} thread '{}' (tid {})", stack.ns_pid, stack.thread_name,
-                           stack.ns_tid);
-    return fmt::format("process {} thread '{}' ({}, tid {})", stack.ns_pid, python_name,
-                       stack.thread_name, stack.ns_tid);
+    return fmt::format("process {} thread '{}' (tid {})", stack.ns_pid, stack.thread_name,
+                       stack.ns_tid);
 }
 
 void draw_stacks(VerdictPanelState& state, const RunRecord& record, Selection& selection) {

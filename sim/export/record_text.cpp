@@ -162,14 +162,20 @@ std::string python_stack_text(const ThreadStack& stack, const std::string& inden
     }
     if (python.frames.empty())
         text += fmt::format("{}  (no Python frame: it runs no Python code now)\n", indent);
-    if (!python.waits_on.empty()) {
-        text += fmt::format("{}waits for {}", indent, python.waits_on);
-        if (!python.lock_holder.empty())
-            text += fmt::format(", which records thread '{}' as inside it{}", python.lock_holder,
-                                python.lock_holder_here ? ""
-                                                        : " (a thread this process does not have)");
-        text += "\n";
-    }
+    if (const std::string waits = python_wait_words(python); !waits.empty())
+        text += fmt::format("{}{}\n", indent, waits);
+    return text;
+}
+
+std::string python_wait_words(const PythonStack& python) {
+    if (python.waits_on.empty())
+        return "";
+    std::string text = fmt::format("waits for {}", python.waits_on);
+    if (!python.lock_holder.empty())
+        text += fmt::format(", which records thread '{}' as inside it{}", python.lock_holder,
+                            python.lock_holder_here
+                                ? ""
+                                : " (a thread this process does not have: left behind by fork)");
     return text;
 }
 

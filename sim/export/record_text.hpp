@@ -32,4 +32,9 @@ std::string one_line(const std::string& text, std::size_t max_length);
 // what it waits for when the interpreter named it; "" for a thread that is not Python.
 std::string python_stack_text(const ThreadStack& stack, const std::string& indent);
 
+// "waits for sys.stderr's buffer lock (...), which records thread 'printer' as inside it (a
+// thread this process does not have: left behind by fork)": what a Python thread waits for in
+// Python's words; "" when the interpreter named no object. The text export and the GUI say it.
+std::string python_wait_words(const PythonStack& python);
+
 } // namespace forklore

@@ -1,18 +1,16 @@
 // Index of this file:
-// [SECTION] Another process's memory
 // [SECTION] The interpreter's symbols: _PyRuntime and Py_Version
-// [SECTION] Python objects: strings, ints, dicts, sets, attributes
 // [SECTION] Thread states and their frames
-// [SECTION] Thread names and known locks
+// [SECTION] Thread names
 // [SECTION] Reading a process
 //
-// The reader of python_frames.hpp. Every read goes through process_vm_readv and every walk is
-// bounded: the process is not stopped, so a thread that runs while it is read may leave a torn
-// frame, which ends that walk and nothing more.
+// The reader of python_frames.hpp. Every read goes through process_vm_readv (python_objects.hpp)
+// and every walk is bounded: the process is not stopped, so a thread that runs while it is read
+// may leave a torn frame, which ends that walk and nothing more.
 #include "sim/observe/python_frames.hpp"
 
 #if FORKLORE_HAVE_PYTHON_OFFSETS
-#include "sim/observe/python_offsets.h"
+#include "sim/observe/python_objects.hpp"
 #endif
 
 #include <fcntl.h>
@@ -66,65 +64,14 @@ bool python_frames_available() {
     return true;
 }
 
+using namespace python_memory;
+
 namespace {
 
-const forklore_python_offsets& kOffsets = forklore_python311_offsets;
-
-// Bounds of every walk: far above what a real program has, far below what a loop of torn
-// pointers would cost.
+// Bounds of every walk (python_objects.hpp has those of objects).
 constexpr std::size_t kMaxThreads = 256;
 constexpr std::size_t kMaxFrames = 128;
-constexpr std::size_t kMaxText = 1024;
 constexpr std::size_t kMaxLinetable = 1 << 16;
-constexpr std::int64_t kMaxEntries = 1 << 16;
-
-//-----------------------------------------------------------------------------
-// [SECTION] Another process's memory
-//-----------------------------------------------------------------------------
-
-class Memory {
-  public:
-    explicit Memory(pid_t pid) : pid_(pid) {}
-
-    bool read(std::uint64_t address, void* out, std::size_t size) const {
-        if (address == 0)
-            return false;
-        iovec local{out, size};
-        iovec remote{reinterpret_cast<void*>(address), size};
-        return process_vm_readv(pid_, &local, 1, &remote, 1, 0) == static_cast<ssize_t>(size);
-    }
-    template <typename T> T value(std::uint64_t address) const {
-        T result{};
-        if (!read(address, &result, sizeof result))
-            return T{};
-        return result;
-    }
-    std::uint64_t word(std::uint64_t address) const { return value<std::uint64_t>(address); }
-    std::string bytes(std::uint64_t address, std::size_t size) const {
-        std::string data(size, '\0');
-        if (!read(address, data.data(), size))
-            return {};
-        return data;
-    }
-    // A NUL-terminated C string, read in small pieces (it may end near an unmapped page).
-    std::string c_string(std::uint64_t address, std::size_t max = 128) const {
-        std::string text;
-        char piece[16];
-        while (text.size() < max && read(address + text.size(), piece, sizeof piece)) {
-            const void* end = std::memchr(piece, '\0', sizeof piece);
-            if (end) {
-                text.append(piece, static_cast<std::size_t>(static_cast<const char*>(end) - piece));
-                return text;
-            }
-            text.append(piece, sizeof piece);
-        }
-        return text;
-    }
-    pid_t pid() const { return pid_; }
-
-  private:
-    pid_t pid_;
-};
 
 //-----------------------------------------------------------------------------
 // [SECTION] The interpreter's symbols: _PyRuntime and Py_Version
@@ -219,160 +166,6 @@ std::string version_text(std::uint64_t hex) {
 }
 
 //-----------------------------------------------------------------------------
-// [SECTION] Python objects: strings, ints, dicts, sets, attributes
-//-----------------------------------------------------------------------------
-
-class Objects {
-  public:
-    explicit Objects(const Memory& memory)
-        : memory_(memory), bits_(forklore_python311_unicode_bits()) {}
-
-    const Memory& memory() const { return memory_; }
-
-    std::string type_name(std::uint64_t object) const {
-        std::uint64_t type = memory_.word(object + kOffsets.object_type);
-        return type ? memory_.c_string(memory_.word(type + kOffsets.type_name)) : std::string();
-    }
-
-    // A compact str (every str of 3.11 that code objects and dict keys hold).
-    std::optional<std::string> text(std::uint64_t object) const {
-        if (!object)
-            return std::nullopt;
-        const auto state = memory_.value<std::uint32_t>(object + kOffsets.unicode_state);
-        const auto length = memory_.value<std::int64_t>(object + kOffsets.unicode_length);
-        if (!(state & bits_.compact) || length < 0 || static_cast<std::size_t>(length) > kMaxText)
-            return std::nullopt;
-        if (state & bits_.ascii)
-            return memory_.bytes(object + kOffsets.unicode_ascii_data,
-                                 static_cast<std::size_t>(length));
-        const unsigned kind = (state & bits_.kind_mask) >> bits_.kind_shift;
-        if (kind != 1 && kind != 2 && kind != 4)
-            return std::nullopt;
-        std::string data = memory_.bytes(object + kOffsets.unicode_compact_data,
-                                         static_cast<std::size_t>(length) * kind);
-        return python_text_as_utf8(data, kind, static_cast<std::size_t>(length));
-    }
-
-    std::string bytes_value(std::uint64_t object, std::size_t max) const {
-        const auto size = memory_.value<std::int64_t>(object + kOffsets.var_size);
-        if (size <= 0 || static_cast<std::size_t>(size) > max)
-            return {};
-        return memory_.bytes(object + kOffsets.bytes_data, static_cast<std::size_t>(size));
-    }
-
-    // A non-negative int of up to 64 bits (a thread ident).
-    std::optional<std::uint64_t> unsigned_int(std::uint64_t object) const {
-        const auto digits = memory_.value<std::int64_t>(object + kOffsets.var_size);
-        if (digits < 0 || digits > 3)
-            return std::nullopt;
-        std::uint64_t value = 0;
-        for (std::int64_t i = digits - 1; i >= 0; --i) {
-            const auto digit = memory_.value<std::uint32_t>(object + kOffsets.long_digits +
-                                                            static_cast<std::uint64_t>(i) *
-                                                                kOffsets.long_digit_size);
-            value = (value << kOffsets.long_digit_bits) | digit;
-        }
-        return value;
-    }
-
-    using EntryVisitor = std::function<bool(std::uint64_t key, std::uint64_t value)>;
-
-    // Every (key, value) of a dict's keys object; `values` is a split table's values, else 0.
-    // Stops when `visit` returns true.
-    void for_each_entry(std::uint64_t keys, std::uint64_t values, const EntryVisitor& visit) const {
-        if (!keys)
-            return;
-        const auto log2_index_bytes =
-            memory_.value<std::uint8_t>(keys + kOffsets.keys_log2_index_bytes);
-        const auto kind = memory_.value<std::uint8_t>(keys + kOffsets.keys_kind);
-        const auto count = memory_.value<std::int64_t>(keys + kOffsets.keys_nentries);
-        if (log2_index_bytes > 40 || count < 0 || count > kMaxEntries)
-            return;
-        const std::uint64_t entries =
-            keys + kOffsets.keys_indices + (std::uint64_t{1} << log2_index_bytes);
-        const bool general = kind == kOffsets.keys_kind_general;
-        for (std::int64_t i = 0; i < count; ++i) {
-            const auto index = static_cast<std::uint64_t>(i);
-            std::uint64_t key = 0, value = 0;
-            if (general) {
-                const std::uint64_t entry = entries + index * kOffsets.general_entry_size;
-                key = memory_.word(entry + kOffsets.general_entry_key);
-                value = memory_.word(entry + kOffsets.general_entry_value);
-            } else {
-                const std::uint64_t entry = entries + index * kOffsets.unicode_entry_size;
-                key = memory_.word(entry + kOffsets.unicode_entry_key);
-                value = values ? memory_.word(values + index * 8)
-                               : memory_.word(entry + kOffsets.unicode_entry_value);
-            }
-            if (key && value && visit(key, value))
-                return;
-        }
-    }
-
-    void for_each_item(std::uint64_t dict, const EntryVisitor& visit) const {
-        for_each_entry(memory_.word(dict + kOffsets.dict_keys),
-                       memory_.word(dict + kOffsets.dict_values), visit);
-    }
-
-    // The value of a str key, 0 when absent.
-    std::uint64_t item(std::uint64_t dict, std::string_view name) const {
-        return lookup(memory_.word(dict + kOffsets.dict_keys),
-                      memory_.word(dict + kOffsets.dict_values), name);
-    }
-
-    // An instance attribute kept in the instance's dict. Instances of 3.11 classes without
-    // __slots__ keep it "managed": either a dict in front of the object, or only a values array
-    // whose keys are shared by the class (ht_cached_keys) until someone asks for __dict__.
-    std::uint64_t attribute(std::uint64_t object, std::string_view name) const {
-        const std::uint64_t type = memory_.word(object + kOffsets.object_type);
-        const std::uint64_t flags = memory_.word(type + kOffsets.type_flags);
-        if (!(flags & kOffsets.managed_dict_flag))
-            return 0;
-        const auto slot = [&](std::int64_t index) {
-            return memory_.word(object + static_cast<std::uint64_t>(index * 8));
-        };
-        if (std::uint64_t dict = slot(kOffsets.managed_dict_slot))
-            return item(dict, name);
-        if (std::uint64_t values = slot(kOffsets.managed_values_slot))
-            return lookup(memory_.word(type + kOffsets.heap_type_cached_keys), values, name);
-        return 0;
-    }
-
-    // The objects of a set (a weakref.WeakSet keeps its weak references in one).
-    std::vector<std::uint64_t> set_members(std::uint64_t set) const {
-        std::vector<std::uint64_t> members;
-        const auto mask = memory_.value<std::int64_t>(set + kOffsets.set_mask);
-        const std::uint64_t table = memory_.word(set + kOffsets.set_table);
-        if (mask < 0 || mask >= kMaxEntries || !table)
-            return members;
-        const std::uint64_t dummy_free = 0; // an empty slot; a deleted one holds a dummy key
-        for (std::int64_t i = 0; i <= mask; ++i) {
-            std::uint64_t key =
-                memory_.word(table + static_cast<std::uint64_t>(i) * kOffsets.set_entry_size +
-                             kOffsets.set_entry_key);
-            if (key != dummy_free)
-                members.push_back(key);
-        }
-        return members;
-    }
-
-  private:
-    std::uint64_t lookup(std::uint64_t keys, std::uint64_t values, std::string_view name) const {
-        std::uint64_t found = 0;
-        for_each_entry(keys, values, [&](std::uint64_t key, std::uint64_t value) {
-            if (text(key) != name)
-                return false;
-            found = value;
-            return true;
-        });
-        return found;
-    }
-
-    const Memory& memory_;
-    forklore_python_unicode_bits bits_;
-};
-
-//-----------------------------------------------------------------------------
 // [SECTION] Thread states and their frames
 //-----------------------------------------------------------------------------
 
@@ -436,7 +229,7 @@ class FrameReader {
 };
 
 //-----------------------------------------------------------------------------
-// [SECTION] Thread names and known locks
+// [SECTION] Thread names
 //-----------------------------------------------------------------------------
 
 // ident -> name for every Thread object threading knows: the running ones (threading._active, by
@@ -478,57 +271,6 @@ std::vector<std::pair<std::uint64_t, std::string>> thread_names(const Objects& o
             add(*ident, thread);
     }
     return names;
-}
-
-// sys.stderr and sys.stdout (and the __stderr__/__stdout__ they replaced), whose BufferedWriter
-// holds a lock (a PyThread_type_lock: in 3.11 a sem_t on the heap, whose futex word is at its
-// address). The private structs of _io (textio.c, bufferedio.c) are not in any installed header,
-// so their fields are found, not assumed: the TextIOWrapper's first words hold a pointer to an
-// object of type _io.BufferedWriter (its `buffer`), and the BufferedWriter's first words hold the
-// lock pointer, recognised by being one of the addresses a thread waits on. bufferedio.c (3.11)
-// declares `owner` (the ident of the thread inside, set when it enters) right after `lock`; that
-// word is believed only when it names a thread threading knows.
-std::vector<PythonKnownLock>
-known_locks(const Objects& objects, std::uint64_t interpreter,
-            const std::vector<std::uint64_t>& waited,
-            const std::vector<std::pair<std::uint64_t, std::string>>& names) {
-    const Memory& memory = objects.memory();
-    std::vector<PythonKnownLock> locks;
-    if (waited.empty())
-        return locks;
-    const std::uint64_t sys = memory.word(interpreter + kOffsets.interpreter_sysdict);
-    constexpr std::size_t kWordsScanned = 24;
-    for (const char* stream : {"stderr", "stdout", "__stderr__", "__stdout__"}) {
-        const std::uint64_t wrapper = objects.item(sys, stream);
-        if (!wrapper || objects.type_name(wrapper) != "_io.TextIOWrapper")
-            continue;
-        for (std::size_t i = 2; i < kWordsScanned; ++i) {
-            const std::uint64_t buffer = memory.word(wrapper + 8 * i);
-            const std::string type = buffer ? objects.type_name(buffer) : std::string();
-            if (type != "_io.BufferedWriter" && type != "_io.BufferedRandom")
-                continue;
-            for (std::size_t j = 2; j < kWordsScanned; ++j) {
-                const std::uint64_t lock = memory.word(buffer + 8 * j);
-                if (std::find(waited.begin(), waited.end(), lock) == waited.end())
-                    continue;
-                PythonKnownLock known;
-                known.futex = lock;
-                known.object = fmt::format("sys.{}'s buffer lock (the lock of its io.{})", stream,
-                                           type.substr(4));
-                const std::uint64_t owner = memory.word(buffer + 8 * (j + 1));
-                for (const auto& [ident, _] : names)
-                    if (ident == owner)
-                        known.owner_ident = owner;
-                bool seen = false;
-                for (const auto& other : locks)
-                    seen = seen || other.futex == lock;
-                if (!seen) // sys.stderr is sys.__stderr__ unless a program replaced it
-                    locks.push_back(std::move(known));
-            }
-            break;
-        }
-    }
-    return locks;
 }
 
 } // namespace
@@ -578,7 +320,7 @@ PythonProcess read_python_process(pid_t pid, const std::vector<std::uint64_t>& w
         thread.frames = frame_reader.frames_of(state);
         process.threads.push_back(std::move(thread));
     }
-    process.locks = known_locks(objects, interpreter, waited, process.thread_names);
+    process.locks = python_known_locks(objects, interpreter, waited, process.thread_names);
     return process;
 }
 

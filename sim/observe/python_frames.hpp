@@ -37,10 +37,12 @@ struct PythonThread {
     std::vector<PythonFrame> frames; // innermost first
 };
 
-// A lock of an object every Python program has (sys.stderr, sys.stdout), found in memory.
+// A lock whose object the interpreter can name (sys.stderr's buffer, a module's import lock, a
+// threading.Lock or RLock in a module's globals or a logging handler), found in memory
+// (python_known_locks.cpp).
 struct PythonKnownLock {
-    std::uint64_t futex = 0;       // the address a thread waiting for it waits on
-    std::string object;            // "sys.stderr's buffer lock (the lock of its io.BufferedWriter)"
+    std::uint64_t futex = 0; // the address a thread waiting for it waits on
+    std::string object;      // "the threading.RLock registry_lock (a global of module __main__)"
     std::uint64_t owner_ident = 0; // the ident the object records as its holder, 0 when none
 };
 

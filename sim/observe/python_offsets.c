@@ -80,6 +80,7 @@ const struct forklore_python_offsets forklore_python311_offsets = {
     .set_entry_size = sizeof(setentry),
     .set_entry_key = offsetof(setentry, key),
     .weakref_object = offsetof(PyWeakReference, wr_object),
+    .list_items = offsetof(PyListObject, ob_item),
 };
 
 /* Each field set alone in a zeroed object, the 32-bit word at `state` read back: its mask. */

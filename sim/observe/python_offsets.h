@@ -79,6 +79,7 @@ struct forklore_python_offsets {
     uint64_t set_entry_size;
     uint64_t set_entry_key;
     uint64_t weakref_object; /* PyWeakReference.wr_object: the referent, or None when dead */
+    uint64_t list_items;     /* PyListObject.ob_item: its array of ob_size pointers */
 };
 
 /* The unicode state bits (a bit field, where offsetof() cannot reach), found by setting them in

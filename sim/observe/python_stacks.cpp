@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <string_view>
 
 namespace forklore {
 namespace {
@@ -42,16 +43,39 @@ void name_waited_lock(const PythonProcess& python, const ProcessSnapshot& proces
     }
 }
 
+// Host tid -> threading name, for the threads of `process` the interpreter names.
+ThreadNameList names_of_threads(const PythonProcess& python, const ProcessSnapshot& process) {
+    ThreadNameList names;
+    for (const auto& thread : python.threads)
+        for (const auto& snapshot_thread : process.threads)
+            if (!thread.name.empty() && snapshot_thread.ns_tid == thread.native_tid)
+                names.emplace_back(snapshot_thread.tid, thread.name);
+    return names;
+}
+
 } // namespace
 
-void add_python_stacks(const ProcessSnapshot& process, std::vector<ThreadStack>& stacks) {
+ThreadNameList python_thread_names(const ProcessSnapshot& process) {
+    // Cheap first: reading an executable's symbols costs milliseconds for a large program, and a
+    // verdict may see hundreds of processes; only an executable named python* is looked at.
+    const auto slash = process.exe.rfind('/');
+    const std::string_view exe = slash == std::string::npos
+                                     ? std::string_view(process.exe)
+                                     : std::string_view(process.exe).substr(slash + 1);
+    if (!exe.starts_with("python"))
+        return {};
+    return names_of_threads(read_python_process(process.pid, {}), process);
+}
+
+ThreadNameList add_python_stacks(const ProcessSnapshot& process, std::vector<ThreadStack>& stacks) {
     std::vector<std::uint64_t> waited;
     for (const auto& thread : process.threads)
         if (thread.wait == WaitKind::futex && thread.futex_address)
             waited.push_back(thread.futex_address);
     const PythonProcess python = read_python_process(process.pid, waited);
     if (!python.interpreter)
-        return; // not Python: nothing to add, nothing to say
+        return {}; // not Python: nothing to add, nothing to say
+    ThreadNameList names = names_of_threads(python, process);
     for (auto& stack : stacks) {
         if (stack.pid != process.pid)
             continue;
@@ -91,6 +115,7 @@ void add_python_stacks(const ProcessSnapshot& process, std::vector<ThreadStack>&
         ghost.python->without_thread = true;
         stacks.push_back(std::move(ghost));
     }
+    return names;
 }
 
 } // namespace forklore

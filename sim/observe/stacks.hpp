@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace forklore {
@@ -54,7 +55,14 @@ std::vector<ThreadStack> capture_stacks(pid_t pid, const std::vector<pid_t>& onl
 // CPython interpreter: each thread's Python frames and threading name, the Python object whose
 // lock a waiting thread's futex is. A thread state the interpreter lists with no thread of the
 // process behind it is added as a stack of its own, marked without_thread. Reads memory only
-// (process_vm_readv): never stops or signals the process.
-void add_python_stacks(const ProcessSnapshot& process, std::vector<ThreadStack>& stacks);
+// (process_vm_readv): never stops or signals the process. Returns the threading name of every
+// thread of the process the interpreter names (host tid -> name), those without a stack too.
+using ThreadNameList = std::vector<std::pair<pid_t, std::string>>;
+ThreadNameList add_python_stacks(const ProcessSnapshot& process, std::vector<ThreadStack>& stacks);
+
+// Only the threading names of a CPython process's threads (host tid -> name); none for a process
+// that is not one, or whose executable is not named python*. Reads memory only, as
+// add_python_stacks.
+ThreadNameList python_thread_names(const ProcessSnapshot& process);
 
 } // namespace forklore

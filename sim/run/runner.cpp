@@ -14,6 +14,7 @@
 #include "sim/run/sandbox_run.hpp"
 #include "sim/sandbox/host.hpp"
 #include "sim/verdict/stuck_set.hpp"
+#include "sim/verdict/thread_names.hpp"
 #include "sim/verdict/verdict.hpp"
 
 #include <gnu/libc-version.h>
@@ -143,8 +144,13 @@ void SandboxRun::capture_stacks_of(const Snapshot& snapshot, const std::vector<p
             if (tids.empty() || std::find(tids.begin(), tids.end(), thread.tid) != tids.end())
                 wanted.push_back(thread.tid);
         }
-        if (wanted.empty())
+        if (wanted.empty()) {
+            // No stack wanted here, but a live Python process's threads still get their
+            // threading names in the verdict's sentences.
+            for (auto& named : python_thread_names(process))
+                python_thread_names_.push_back(std::move(named));
             continue;
+        }
         std::vector<ThreadStack> stacks = capture_stacks(process.pid, wanted);
         for (auto& stack : stacks) {
             stack.ns_pid = process.ns_pid;
@@ -155,7 +161,9 @@ void SandboxRun::capture_stacks_of(const Snapshot& snapshot, const std::vector<p
                         stack.thread_name = thread.name;
                 }
         }
-        add_python_stacks(process, stacks); // a CPython process: its Python frames beside
+        // A CPython process: its Python frames beside, and its threads' threading names.
+        for (auto& named : add_python_stacks(process, stacks))
+            python_thread_names_.push_back(std::move(named));
         for (auto& stack : stacks)
             record_.stacks.push_back(std::move(stack));
     }
@@ -175,7 +183,9 @@ void SandboxRun::decide_deadlock(const Snapshot& detailed) {
             tids.push_back(member.thread->owner_tid);
     }
     capture_stacks_of(detailed, tids);
-    record_.verdict = explain_deadlock(detailed, record_.events, start_ns_, record_.stacks);
+    // The live threads of a Python process are named by threading too, not 'thread N'.
+    record_.verdict = explain_deadlock(with_python_thread_names(detailed, python_thread_names_),
+                                       record_.events, start_ns_, record_.stacks);
 }
 
 //-----------------------------------------------------------------------------

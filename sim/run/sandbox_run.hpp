@@ -2,6 +2,7 @@
 // sim/run includes this; the runner's interface is runner.hpp.
 #pragma once
 
+#include "sim/observe/stacks.hpp"
 #include "sim/record/process_records.hpp"
 #include "sim/run/output_capture.hpp"
 #include "sim/run/runner.hpp"
@@ -54,6 +55,7 @@ class SandboxRun {
     void note_left_running(const Snapshot& snapshot);
     void stop_with(VerdictKind kind, std::string explanation);
     void capture_stacks_of(const Snapshot& snapshot, const std::vector<pid_t>& tids);
+    ThreadNameList python_thread_names_; // host tid -> threading name, from capture_stacks_of
     void kill_and_reap();
     void finish_record();
     // Keeps a sample when what the threads do changed (at most 400 of them).

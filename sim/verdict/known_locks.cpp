@@ -116,8 +116,8 @@ std::string python_lock_named_by_frame(const PythonFrame& innermost) {
     const std::string& file = innermost.file;
     const std::string& function = innermost.function;
     if (file == "<frozen importlib._bootstrap>" && function.starts_with("_ModuleLock."))
-        return "an import lock (importlib's _ModuleLock, one per module being imported; which "
-               "module it guards is not read from outside the interpreter)";
+        return "an import lock (importlib's _ModuleLock, one per module being imported; the "
+               "interpreter's list of them did not say which module this one guards)";
     if (!file.ends_with("threading.py"))
         return "";
     if (function == "Condition.wait")

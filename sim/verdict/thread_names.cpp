@@ -53,6 +53,18 @@ Snapshot with_python_thread_names(Snapshot snapshot, const std::vector<ThreadSta
     return snapshot;
 }
 
+Snapshot with_python_thread_names(Snapshot snapshot, const ThreadNameList& names) {
+    for (auto& process : snapshot.processes)
+        for (auto& thread : process.threads) {
+            if (process.infrastructure || !has_program_name_only(process, thread))
+                continue;
+            for (const auto& [tid, name] : names)
+                if (tid == thread.tid)
+                    thread.name = name;
+        }
+    return snapshot;
+}
+
 Snapshot with_readable_thread_names(Snapshot snapshot) {
     for (auto& process : snapshot.processes)
         for (auto& thread : process.threads)

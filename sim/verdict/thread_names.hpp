@@ -29,4 +29,8 @@ Snapshot with_readable_thread_names(Snapshot snapshot);
 // never gives a thread's name to the kernel, so every comm is 'python3'. Others unchanged.
 Snapshot with_python_thread_names(Snapshot snapshot, const std::vector<ThreadStack>& stacks);
 
+// The same from a list of host tid -> threading name (add_python_stacks gives it for every thread
+// of a CPython process, the live ones whose stacks were not taken too).
+Snapshot with_python_thread_names(Snapshot snapshot, const ThreadNameList& names);
+
 } // namespace forklore

@@ -289,7 +289,8 @@ const PythonFrame* first_program_frame(const PythonStack& python) {
 // A Python lock named by the interpreter (python_frames.hpp): the Python line that waits, the
 // object whose lock it is when it is a known one, and the thread that object says is inside.
 // CPython up to 3.13.0 makes every lock a semaphore underneath (PyMutex after), which keeps no
-// owner: the holder is known only where an object records it, as io's buffered streams do.
+// owner: the holder is known only where an object records it, as io's buffered streams, an RLock
+// and importlib's module locks do.
 std::string python_lock_wait(const WaitEdge& edge, const StackWait& wait) {
     const PythonStack& python = *wait.python;
     std::string line;
@@ -304,12 +305,14 @@ std::string python_lock_wait(const WaitEdge& edge, const StackWait& wait) {
     }
     std::string named =
         python.frames.empty() ? "" : python_lock_named_by_frame(python.frames.front());
-    std::string origin = python_fork_origin(python);
-    if (!origin.empty())
-        origin = fmt::format(
-            ". Process {} is {}: fork copies every lock as it was at that instant but only the "
-            "thread that calls it, so a lock another thread held then stays held in the copy",
-            edge.waiter_pid, origin);
+    const std::string made_by = python_fork_origin(python);
+    const std::string copy_of =
+        made_by.empty() ? "" : fmt::format(". Process {} is {}", edge.waiter_pid, made_by);
+    const std::string origin =
+        made_by.empty() ? ""
+                        : copy_of + ": fork copies every lock as it was at that instant but only "
+                                    "the thread that calls it, so a lock another thread held "
+                                    "then stays held in the copy";
     if (python.waits_on.empty() && !named.empty())
         return fmt::format("{} waits{} on {} at {:#x} ({}, a semaphore underneath in CPython up "
                            "to 3.13.0), owner unknown: such a lock records no owner, so nothing "
@@ -324,13 +327,18 @@ std::string python_lock_wait(const WaitEdge& edge, const StackWait& wait) {
             waiter_phrase(edge), line, edge.address, wait.caller, origin);
     std::string text = fmt::format("{} waits{} for {} at {:#x} ({})", waiter_phrase(edge), line,
                                    python.waits_on, edge.address, wait.caller);
+    if (python.lock_holder.empty() && python.waits_on.starts_with("the threading.Lock "))
+        return text +
+               ", owner unknown: a threading.Lock records no owner, so nothing says which "
+               "thread should release it" +
+               origin;
     if (python.lock_holder.empty())
-        return text + ", and that object names no thread inside it";
+        return text + ", and that object names no thread inside it" + origin;
     if (python.lock_holder_here)
         return text +
                fmt::format(", which thread '{}' of the same process holds", python.lock_holder);
-    return text +
-           fmt::format(". The stream records thread '{0}' as the one inside it, and process {1} "
+    return text + copy_of +
+           fmt::format(". That lock records thread '{0}' as the one holding it, and process {1} "
                        "has no thread '{0}': fork copies only the thread that calls it, so this "
                        "process got the lock held by '{0}' but not '{0}' itself, and nothing in it "
                        "can ever release the lock",

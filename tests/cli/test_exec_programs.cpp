@@ -237,6 +237,27 @@ TEST_CASE("exec: the Python stderr buffer lock held at os.fork() hangs the child
     require_deadlock(run, {"no_waker", {"child", "main"}, {"printer", "forwarder"}});
 }
 
+TEST_CASE("exec: a Python RLock kept by a module-level object, held at os.fork(), is named",
+          "[exec][programs][deadlock][partial][python]") {
+    if (!have_python()) {
+        WARN("no /usr/bin/python3: not checked here");
+        return;
+    }
+    ExecRun run = exec_json(python("python_registry_rlock.py"));
+    // The parent's main thread waits for the child; its keeper sleeps and its ticker prints.
+    // CPython never names a thread for the kernel: these are the threading names, read from the
+    // interpreter, for the live threads too.
+    require_deadlock(run, {"no_waker", {"MainThread"}, {"keeper", "ticker"}});
+    // Named from the interpreter: the variable the program keeps it in, and the owner the RLock
+    // records (the parent printed that ident for 'keeper'; the child's repr shows it as owner).
+    const std::string explanation = run.record.value("explanation", "");
+    CHECK_THAT(explanation, Catch::Contains("the threading.RLock registry.guard (an attribute of "
+                                            "a global of module __main__)"));
+    CHECK_THAT(explanation, Catch::Contains("That lock records thread 'keeper' as the one "
+                                            "holding it"));
+    CHECK_THAT(explanation, Catch::Contains("python_registry_rlock.py:31 in Registry.register()"));
+}
+
 // --- Non-hangs: long untimed waits whose waker is alive, and volume -------------------------
 
 TEST_CASE("exec: a mutex held 1.5 s by a sleeping holder is completed",

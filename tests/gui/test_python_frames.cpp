@@ -99,7 +99,8 @@ TEST_CASE("a hung Python run shows Python frames, the thread's names and the loc
         SourceModel model;
         model.update(*record, 1, std::nullopt, "");
         REQUIRE(model.file() == kScript);
-        CHECK_THAT(model.remark(), Contains("Python frames"));
+        CHECK_THAT(model.remark(), Contains("marked where their Python frames were when the hang "
+                                            "was proven"));
         const auto marks = model.marks_on(print_line);
         const auto child = std::find_if(marks.begin(), marks.end(), [&](const ThreadMark* mark) {
             return mark->pid == stuck->ns_pid && mark->tid == stuck->ns_tid;
@@ -113,7 +114,7 @@ TEST_CASE("a hung Python run shows Python frames, the thread's names and the loc
     }
 }
 
-TEST_CASE("a Python stack's header names its threading thread beside the kernel's name",
+TEST_CASE("a Python stack's header names its threading thread; an unreadable one says why",
           "[gui][verdict][python]") {
     auto record = std::make_shared<RunRecord>();
     record->scenario = "python-printer-thread";
@@ -122,7 +123,7 @@ TEST_CASE("a Python stack's header names its threading thread beside the kernel'
     ThreadStack stack;
     stack.ns_pid = 2;
     stack.ns_tid = 5;
-    stack.thread_name = "python3";
+    stack.thread_name = "printer"; // the observer's name for it: the threading name
     stack.python = PythonStack{};
     stack.python->name = "printer";
     stack.python->frames = {{"/tmp/x/printer_thread.py", "printer", 69}};
@@ -142,7 +143,7 @@ TEST_CASE("a Python stack's header names its threading thread beside the kernel'
     std::string shown;
     for (int frame = 0; frame < 3; ++frame)
         shown = drawn_text(gui, [&] { draw_verdict_panel(verdict, view, selection); });
-    CHECK_THAT(shown, Contains("process 2 thread 'printer' (python3, tid 5)"));
+    CHECK_THAT(shown, Contains("process 2 thread 'printer' (tid 5)"));
     CHECK_THAT(shown, Contains("printer_thread.py:69 in printer()"));
     CHECK_THAT(shown, Contains("process 3 thread 'python3' (tid 3)"));
 }

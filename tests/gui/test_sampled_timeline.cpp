@@ -103,8 +103,8 @@ void check_stuck_worker_lane(const TimelineModel& model, const RunRecord& record
     CHECK_THAT(tip, Contains(fmt::format("tid {}) of process {}", stuck.tid, stuck.pid)));
     CHECK_THAT(tip, Contains("seen blocked"));
     CHECK_THAT(tip, Contains("still so in the last sample"));
-    // The verdict's words for the wait: a Python lock, named from the native stack.
-    CHECK_THAT(tip, Contains("Python lock"));
+    // The verdict's words for the wait: the script's global lock, named from the interpreter.
+    CHECK_THAT(tip, Contains("the threading.Lock cache_lock (a global of module __main__)"));
     CHECK_THAT(tip, Contains("PyThread_acquire_lock"));
     CHECK_THAT(describe_lane(lane), Contains("STUCK"));
 }
