@@ -42,8 +42,7 @@ class LockFinder {
     const Memory& memory() const { return objects_.memory(); }
 
     bool waited(std::uint64_t address) const {
-        return address &&
-               std::find(waited_.begin(), waited_.end(), address) != waited_.end();
+        return address && std::find(waited_.begin(), waited_.end(), address) != waited_.end();
     }
     bool all_named() const { return locks_.size() >= waited_.size(); }
 
@@ -230,20 +229,20 @@ void global_locks(LockFinder& finder, std::uint64_t modules) {
                 consider_lock(
                     finder, value, [&] { return objects.text(name_key); }, where);
                 if (program)
-                    objects.for_each_attribute(value, [&](std::uint64_t attribute_key,
-                                                          std::uint64_t attribute) {
-                        consider_lock(
-                            finder, attribute,
-                            [&]() -> std::optional<std::string> {
-                                const auto name = objects.text(name_key);
-                                const auto attribute_name = objects.text(attribute_key);
-                                if (!name || !attribute_name)
-                                    return std::nullopt;
-                                return fmt::format("{}.{}", *name, *attribute_name);
-                            },
-                            held_by);
-                        return finder.all_named() || --budget == 0;
-                    });
+                    objects.for_each_attribute(
+                        value, [&](std::uint64_t attribute_key, std::uint64_t attribute) {
+                            consider_lock(
+                                finder, attribute,
+                                [&]() -> std::optional<std::string> {
+                                    const auto name = objects.text(name_key);
+                                    const auto attribute_name = objects.text(attribute_key);
+                                    if (!name || !attribute_name)
+                                        return std::nullopt;
+                                    return fmt::format("{}.{}", *name, *attribute_name);
+                                },
+                                held_by);
+                            return finder.all_named() || --budget == 0;
+                        });
                 return finder.all_named() || budget == 0 || --budget == 0;
             });
         return finder.all_named() || budget == 0 || ++module_count >= kMaxModules;

@@ -49,6 +49,12 @@ constexpr std::array kGlibcLockers = {
     GlibcLocker{"gethostbyname", "gethostbyname's own lock (the static lock of "
                                  "nss/getXXbyYY.c around its shared result buffer)"},
     GlibcLocker{"__nss_database_get", "the NSS database lock (nss_database.c)"},
+    // sysdeps/unix/sysv/linux/check_pf.c: getaddrinfo asks the kernel which addresses the
+    // machine has (a netlink request, made on every call without nscd: strace shows it, glibc
+    // 2.36) under a static lock of its own, to sort the results; fork does not reset it.
+    GlibcLocker{"__check_pf", "getaddrinfo's address-check lock (the static lock of check_pf.c, "
+                              "held while it asks the kernel for the machine's addresses over "
+                              "netlink)"},
     // malloc/arena.c and malloc.c: each arena's mutex, and the locks of the arena lists.
     GlibcLocker{"__libc_malloc", "malloc's lock (an arena's mutex)"},
     GlibcLocker{"__libc_free", "malloc's lock (an arena's mutex)"},
