@@ -182,8 +182,14 @@ std::string event_args_text(const Event& event) {
         return fmt::format("{}, inode {}", kind, event.arg1);
     }
     case EventKind::child_start:
-        if (event.arg0 >= 0 && static_cast<std::size_t>(event.arg0) < kStartMethodNames.size())
-            return std::string(kStartMethodNames[static_cast<std::size_t>(event.arg0)]);
+        if (event.arg0 >= 0 && static_cast<std::size_t>(event.arg0) < kStartMethodNames.size()) {
+            std::string method(kStartMethodNames[static_cast<std::size_t>(event.arg0)]);
+            // A copy made without glibc's fork() is worth telling apart: nothing was reset in it.
+            if (static_cast<StartMethod>(event.arg0) == StartMethod::fork &&
+                static_cast<CopyCall>(event.arg1) != CopyCall::fork)
+                method += fmt::format(", by {}", copy_call_name(event.arg1));
+            return method;
+        }
         return fmt::format("method {}", event.arg0);
     case EventKind::process_exit:
         return WaitStatus::from_raw(static_cast<int>(event.arg0)).text();

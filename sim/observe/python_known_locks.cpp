@@ -24,7 +24,7 @@
 namespace forklore::python_memory {
 namespace {
 
-// Bounds: globals looked at across all modules, attributes of one instance.
+// Bounds: globals looked at across all modules, and modules looked at.
 constexpr std::size_t kMaxGlobals = 1 << 15;
 constexpr std::size_t kMaxModules = 2048;
 

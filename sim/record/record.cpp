@@ -164,6 +164,12 @@ json process_to_json(const ProcessRecord& p) {
            {"threads", threads}};
     if (p.wait_status.known())
         j["wait_status"] = p.wait_status.raw();
+    if (!p.python_threads.empty()) {
+        json named = json::array();
+        for (const auto& [tid, name] : p.python_threads)
+            named.push_back({{"tid", tid}, {"name", name}});
+        j["python_threads"] = std::move(named);
+    }
     if (!p.program.empty())
         j["program"] = p.program;
     if (!p.command.empty())

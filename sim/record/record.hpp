@@ -50,6 +50,9 @@ struct ProcessRecord {
     std::string exit_description;            // "exited with code 0", "killed by SIGSEGV"
     std::string output;                      // what it wrote through the probes (output events)
     std::vector<std::pair<pid_t, std::string>> threads; // ns tid, name
+    // ns tid -> threading name ("printer"), read from a CPython interpreter when a hang was
+    // proven: the kernel calls every thread of such a process "python3".
+    std::vector<std::pair<pid_t, std::string>> python_threads;
     std::string program; // the executable it ran last, as /proc showed it ("" when unseen)
     std::string command; // its command line then, cut
     std::vector<ExecRecord> execs; // every exec seen, in order

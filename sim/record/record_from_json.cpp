@@ -246,10 +246,12 @@ ProcessRecord process_from_json(const json& j) {
     p.output = text(j, "output");
     if (member(j, "wait_status"))
         p.wait_status = WaitStatus::from_raw(whole(j, "wait_status", 0));
-    p.threads = list_of(j, "threads", [](const json& t) {
+    const auto named_thread = [](const json& t) {
         require_object(t);
         return std::pair<pid_t, std::string>(whole(t, "tid", 0), text(t, "name"));
-    });
+    };
+    p.threads = list_of(j, "threads", named_thread);
+    p.python_threads = list_of(j, "python_threads", named_thread);
     p.program = text(j, "program");
     p.command = text(j, "command");
     p.execs = list_of(j, "execs", [](const json& e) {

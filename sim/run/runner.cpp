@@ -147,8 +147,7 @@ void SandboxRun::capture_stacks_of(const Snapshot& snapshot, const std::vector<p
         if (wanted.empty()) {
             // No stack wanted here, but a live Python process's threads still get their
             // threading names in the verdict's sentences.
-            for (auto& named : python_thread_names(process))
-                python_thread_names_.push_back(std::move(named));
+            keep_python_thread_names(process, python_thread_names(process));
             continue;
         }
         std::vector<ThreadStack> stacks = capture_stacks(process.pid, wanted);
@@ -162,10 +161,20 @@ void SandboxRun::capture_stacks_of(const Snapshot& snapshot, const std::vector<p
                 }
         }
         // A CPython process: its Python frames beside, and its threads' threading names.
-        for (auto& named : add_python_stacks(process, stacks))
-            python_thread_names_.push_back(std::move(named));
+        keep_python_thread_names(process, add_python_stacks(process, stacks));
         for (auto& stack : stacks)
             record_.stacks.push_back(std::move(stack));
+    }
+}
+
+// Kept twice: by host tid for the verdict's sentences, and by namespace ids for the record, whose
+// process list (made when the run ends) names each thread the way the timeline and tree do.
+void SandboxRun::keep_python_thread_names(const ProcessSnapshot& process, ThreadNameList names) {
+    for (auto& [tid, name] : names) {
+        for (const auto& thread : process.threads)
+            if (thread.tid == tid)
+                python_threads_in_record_.push_back({process.ns_pid, thread.ns_tid, name});
+        python_thread_names_.emplace_back(tid, std::move(name));
     }
 }
 

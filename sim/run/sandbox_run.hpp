@@ -55,7 +55,13 @@ class SandboxRun {
     void note_left_running(const Snapshot& snapshot);
     void stop_with(VerdictKind kind, std::string explanation);
     void capture_stacks_of(const Snapshot& snapshot, const std::vector<pid_t>& tids);
+    void keep_python_thread_names(const ProcessSnapshot& process, ThreadNameList names);
     ThreadNameList python_thread_names_; // host tid -> threading name, from capture_stacks_of
+    struct NamedPythonThread {
+        pid_t ns_pid = 0, ns_tid = 0;
+        std::string name;
+    };
+    std::vector<NamedPythonThread> python_threads_in_record_; // the same, by namespace ids
     void kill_and_reap();
     void finish_record();
     // Keeps a sample when what the threads do changed (at most 400 of them).

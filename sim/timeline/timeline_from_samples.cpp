@@ -357,8 +357,8 @@ class SampledPass {
             l.from_samples = true;
             l.comm = comm;
             // A Python thread's name lives in the interpreter (threading), not in the kernel:
-            // the stacks read at the proof of a hang carry it. (The main thread stays "main":
-            // threading calls it "MainThread", which says no more.)
+            // the stacks and names read at the proof of a hang carry it. (The main thread stays
+            // "main": threading calls it "MainThread", which says no more.)
             const std::string* named = l.tid == l.pid ? nullptr : python_name(l.pid, l.tid);
             if (named && says_nothing)
                 l.name = *named;
@@ -374,6 +374,11 @@ class SampledPass {
             if (stack.ns_pid == pid && stack.ns_tid == tid && stack.python &&
                 !stack.python->name.empty())
                 return &stack.python->name;
+        // A live thread that was not unwound (not stuck, not an owner) was still named.
+        if (const ProcessRecord* process = record_.find_process(pid))
+            for (const auto& [named_tid, name] : process->python_threads)
+                if (named_tid == tid && !name.empty())
+                    return &name;
         return nullptr;
     }
 

@@ -60,8 +60,19 @@ void append_other_waits(std::string& text, const std::vector<WaitEdge>& graph,
 // [SECTION] Orphaned lock
 // ---------------------------------------------------------------------------------------------
 
-constexpr std::string_view kForkCopiesLocks =
-    "fork() copied the lock in its locked state but not the thread that would have unlocked it";
+// The call that copied a child: "_Fork()", "a raw clone system call", or "fork()" (also for a
+// fork server's children, and when nothing recorded it).
+std::string_view copy_call_of(const Event* made) {
+    if (made && static_cast<StartMethod>(made->arg0) == StartMethod::fork)
+        return copy_call_name(made->arg1);
+    return "fork()";
+}
+
+std::string copied_the_lock(const Event* made) {
+    return fmt::format("{} copied the lock in its locked state but not the thread that would "
+                       "have unlocked it",
+                       copy_call_of(made));
+}
 
 // "the child was made by fork() from process 2 at 3.1 ms"
 std::string how_child_was_made(const Event& made, std::int64_t run_start_ns) {
@@ -103,7 +114,7 @@ std::string orphan_owner_sentence(const WaitEdge& edge, const std::vector<Event>
             return fmt::format(
                 "{}, the parent of process {} (as /proc shows; nothing recorded how it was made). "
                 "A child made by fork() while the lock was held starts with it locked: {}.",
-                where, edge.waiter_pid, kForkCopiesLocks);
+                where, edge.waiter_pid, copied_the_lock(nullptr));
         return fmt::format(
             "{}. Nothing recorded how the two processes came to share the lock: fork() copies a "
             "held lock without its owner, and memory shared between processes shares it with "
@@ -115,23 +126,25 @@ std::string orphan_owner_sentence(const WaitEdge& edge, const std::vector<Event>
             fmt::format("Its owner is {}, which exists only in process {}", owner, edge.owner_pid);
         if (forked && made->tid == edge.owner_tid)
             return fmt::format(
-                "{}: that is the very thread that called fork() at {}, holding the lock itself. "
+                "{}: that is the very thread that called {} at {}, holding the lock itself. "
                 "The child runs on a copy of it with a new id (tid {}), and the lock word still "
                 "names the parent's thread, so not even a recursive lock lets the child back in.",
-                where, time_in_run(run_start_ns, made->time_ns), edge.waiter_tid);
+                where, copy_call_of(made), time_in_run(run_start_ns, made->time_ns),
+                edge.waiter_tid);
         if (forked)
             return fmt::format("{}: {}, and {}.", where, how_child_was_made(*made, run_start_ns),
-                               kForkCopiesLocks);
+                               copied_the_lock(made));
         if (made) // a fresh program: the lock can only be in memory both processes share
             return fmt::format("{}: {}, so the lock lives in memory shared with process {}.", where,
                                how_child_was_made(*made, run_start_ns), edge.owner_pid);
-        return fmt::format("{}: {}.", where, kForkCopiesLocks);
+        return fmt::format("{}: {}.", where, copied_the_lock(made));
     }
     pid_t home = recorded_pid_of_thread(events, edge.owner_tid);
     if (forked && home != 0 && home != edge.waiter_pid)
         return fmt::format("Its owner, {}, stayed behind in process {} when this child was "
                            "forked at {}, and has since exited: {}.",
-                           owner, home, time_in_run(run_start_ns, made->time_ns), kForkCopiesLocks);
+                           owner, home, time_in_run(run_start_ns, made->time_ns),
+                           copied_the_lock(made));
     // The owner's whole process may have died (killed while holding a lock in shared memory).
     const Event* died = home == 0 ? nullptr : latest_event(events, [&](const Event& e) {
         return e.kind == EventKind::process_exit && e.object == static_cast<std::uint64_t>(home);

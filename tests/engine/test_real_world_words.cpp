@@ -62,6 +62,8 @@ TEST_CASE("words: the loader's locks have their glibc names and their owner thre
                Contains("waits forever for the dynamic loader's lock _dl_load_lock (a mutex at"));
     CHECK_THAT(dlopen.verdict.explanation, Contains("Its owner is thread 'loader' (tid 3)"));
     CHECK_THAT(dlopen.verdict.explanation, Contains("made by _Fork() from process 2"));
+    CHECK_THAT(dlopen.verdict.explanation, Contains("and _Fork() copied the lock in its locked"));
+    CHECK_THAT(dlopen.verdict.explanation, !Contains("fork() copied"));
 
     RunRecord iterate = run_variant("loader-locks-at-fork", "iterate_fork");
     REQUIRE(iterate.verdict.kind == VerdictKind::deadlocked);
@@ -69,6 +71,7 @@ TEST_CASE("words: the loader's locks have their glibc names and their owner thre
                Contains("the dynamic loader's write lock _dl_load_write_lock (a mutex at"));
     CHECK_THAT(iterate.verdict.explanation, Contains("Its owner is thread 'walker' (tid 3)"));
     CHECK_THAT(iterate.verdict.explanation, Contains("made by fork() from process 2"));
+    CHECK_THAT(iterate.verdict.explanation, Contains("and fork() copied the lock in its locked"));
 }
 
 TEST_CASE("words: a forked OpenMP child waits inside libgomp, under its parallel region",

@@ -117,6 +117,10 @@ std::string python_thread_name(const RunRecord& record, pid_t pid, pid_t tid) {
     for (const ThreadStack& stack : record.stacks)
         if (stack.ns_pid == pid && stack.ns_tid == tid && stack.python)
             return stack.python->name;
+    if (const ProcessRecord* process = record.find_process(pid))
+        for (const auto& [named_tid, name] : process->python_threads)
+            if (named_tid == tid)
+                return name;
     return "";
 }
 
@@ -384,6 +388,42 @@ TEST_CASE("samples: python-lock-at-fork:fork draws the interpreter after its exe
     });
     REQUIRE(row != locks.locks.end());
     CHECK_THAT(row->label(), Contains("PyThread_acquire_lock"));
+}
+
+TEST_CASE("samples: the live threads of a hung Python program keep their threading names",
+          "[gui][timeline][samples][python]") {
+    if (!have_python()) {
+        WARN("no /usr/bin/python3: not checked here");
+        return;
+    }
+    // tests/programs/python_registry_rlock.py: the parent's 'keeper' holds an RLock for 30 s and
+    // its 'ticker' prints every 50 ms while the forked child waits for the RLock. Only the child
+    // is stuck, and an RLock's waiter names no owner thread to unwind: neither of the parent's
+    // threads has a stack in the record, and both are still named, as the interpreter names them.
+    auto record = python_exec_recorded("python_registry_rlock.py");
+    INFO(record->verdict.explanation);
+    REQUIRE(record->verdict.kind == VerdictKind::deadlocked);
+    const ProcessRecord& main = main_process(*record);
+    std::set<std::string> named;
+    for (const auto& [tid, name] : main.python_threads)
+        named.insert(name);
+    CHECK(named.count("keeper") == 1);
+    CHECK(named.count("ticker") == 1);
+
+    const TimelineModel model = build_timeline_model(*record);
+    check_lane_names(model, *record, main.ns_pid, 3);
+    const TimelineGroup& group = model.groups[*model.group_index(main.ns_pid)];
+    std::set<std::string> lanes;
+    for (std::size_t l = group.first_lane; l < group.first_lane + group.lane_count; ++l)
+        lanes.insert(model.lanes[l].name);
+    CHECK(lanes.count("keeper") == 1);
+    CHECK(lanes.count("ticker") == 1);
+
+    // A saved record keeps them.
+    const RunRecord reread = run_record_from_json(to_json(*record));
+    const ProcessRecord* again = reread.find_process(main.ns_pid);
+    REQUIRE(again);
+    CHECK(again->python_threads == main.python_threads);
 }
 
 // [SECTION] A trace alone, and a live record with no process list yet -----------------------------

@@ -131,6 +131,29 @@ TEST_CASE("the orphaned lock's graph: the child's main thread waits for a lock h
     CHECK(lock.layer < owner.layer);
 }
 
+TEST_CASE("the graph and the event log name _Fork() as the call that copied the lock",
+          "[gui][verdict]") {
+    // loader-locks-at-fork:dlopen_underscore_fork: the child of _Fork() waits for the loader's
+    // dl_load_lock, held by the parent's 'loader' thread (fork() would have reset it).
+    auto record = recorded("loader-locks-at-fork", "dlopen_underscore_fork");
+    INFO(record->verdict.explanation);
+    REQUIRE(record->verdict.reason == DeadlockReason::orphaned_lock);
+    const WaitGraphModel graph = build_wait_graph(*record);
+    auto held = std::find_if(graph.edges.begin(), graph.edges.end(), [](const WaitGraphEdge& e) {
+        return e.relation == WaitGraphEdge::Relation::held_by && e.orphaned;
+    });
+    REQUIRE(held != graph.edges.end());
+    const WaitGraphNode& owner = graph.nodes[held->to];
+    INFO(owner.tooltip);
+    CHECK(owner.tooltip.find("_Fork() copied the lock but not this thread") != std::string::npos);
+    CHECK(owner.tooltip.find("fork() copied") == std::string::npos);
+
+    auto made = std::find_if(record->events.begin(), record->events.end(),
+                             [](const Event& e) { return e.kind == EventKind::child_start; });
+    REQUIRE(made != record->events.end());
+    CHECK(event_args_text(*made) == "fork, by _Fork()");
+}
+
 TEST_CASE("the cycle's graph has two threads and two locks on a cycle", "[gui][verdict]") {
     auto record = recorded(test::kCycle);
     REQUIRE(record->verdict.reason == DeadlockReason::cycle);
