@@ -58,6 +58,17 @@
 // The fastest pure Python run of the series (45 ms of wall, 44 of CPU: the threads had a core
 // to themselves) gave 0.97: the ceiling of 1.1 leaves room for the threads' start and the GIL's
 // hand-offs, and no room for two threads running bytecode at once.
+// Measured again on the idle machine (the same versions and settings, load average below 2,
+// 2026-12-06, 10 runs of each), median (range): pure_python_threads parallelism 0.99 (0.99 to
+// 0.99), speed-up 0.97 (0.81 to 1.01); numpy_threads parallelism 1.88 (1.19 to 1.94), speed-up
+// 1.34 (1.01 to 2.01); processes fork parallelism 1.71 (1.65 to 1.75), speed-up 1.74 (1.60 to
+// 1.79); processes spawn parallelism 0.66 (0.59 to 0.74), speed-up 0.66 (0.52 to 0.71): two new
+// interpreters cost more than the 57 ms of work even with both cores free; one worker speed-up
+// 1.01 (0.98 to 1.18). Exit 0 in 50 of 50. Inside forklore on the same idle machine (`forklore
+// run --json`, 5 runs each, the stdout lines): pure Python 0.94 to 0.96 (speed-ups 1.00 to
+// 1.26: the baseline is one timing too), numpy 1.46 to 1.69, fork 1.29 to 1.55, spawn 0.52 to
+// 0.66; each run 0.15 to 0.27 s. The free second core shows: only there do numpy threads and
+// processes pass 1.
 // The variants are slow under such load (processes_spawn several seconds): the work is small,
 // the time goes into starting interpreters.
 //
