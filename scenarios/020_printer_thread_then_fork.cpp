@@ -14,7 +14,7 @@
 // the printer happens to be, so it is measured as a hang rate over many runs. The printer works
 // 15 us between lines: with probes that cost no system call, a printer that only printed was
 // inside the logger at 98 of 100 forks; with the work, 93 and 105 of 200 runs hung (2 cores,
-// glibc 2.36, --repeat 200 twice).
+// glibc 2.36, --repeat 200 twice); again on 2026-12-06, idle, 120 and 98 of 200.
 //
 // Variants: logger_fork_forced (hangs), stdio_fork_forced, logger_spawn_forced,
 // logger_forkserver_forced, logger_fork_natural (racy).

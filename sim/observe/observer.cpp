@@ -191,12 +191,16 @@ void resolve_socket_peers(Snapshot& snapshot, pid_t host_pid) {
 Observer::Observer(pid_t host_pid)
     : host_pid_(host_pid), use_children_files_(children_files_exist()) {}
 
-pid_t Observer::namespace_id(pid_t pid, pid_t tid, std::uint64_t start_time) {
+// nullopt when the thread was reaped since its stat was read: its host id must not stand in for
+// the namespace one (a record would gain a process that never was).
+std::optional<pid_t> Observer::namespace_id(pid_t pid, pid_t tid, std::uint64_t start_time) {
     auto cached = namespace_ids_.find(tid);
     if (cached != namespace_ids_.end() && cached->second.start_time == start_time)
         return cached->second.id;
     auto ids = procfs::read_nspid(pid, tid);
-    pid_t id = ids.empty() ? tid : ids.back(); // the innermost namespace is the last
+    if (!ids)
+        return std::nullopt;
+    pid_t id = ids->empty() ? tid : ids->back(); // the innermost namespace is the last
     namespace_ids_[tid] = {start_time, id};
     return id;
 }
@@ -221,7 +225,10 @@ Snapshot Observer::sample(bool detailed) {
             continue; // reaped since it was listed
         ProcessSnapshot process;
         process.pid = pid;
-        process.ns_pid = namespace_id(pid, pid, stat->start_time);
+        const auto ns_pid = namespace_id(pid, pid, stat->start_time);
+        if (!ns_pid)
+            continue; // reaped since its stat was read
+        process.ns_pid = *ns_pid;
         process.ppid = stat->ppid;
         process.comm = std::move(stat->comm);
         process.state = stat->state;
@@ -288,7 +295,10 @@ std::optional<ThreadSnapshot> Observer::sample_thread(pid_t pid, pid_t tid) {
         return std::nullopt;
     ThreadSnapshot thread;
     thread.tid = tid;
-    thread.ns_tid = namespace_id(pid, tid, stat->start_time);
+    const auto ns_tid = namespace_id(pid, tid, stat->start_time);
+    if (!ns_tid)
+        return std::nullopt; // exited since its stat was read
+    thread.ns_tid = *ns_tid;
     thread.name = std::move(stat->comm);
     thread.state = stat->state;
     thread.cpu_ticks = stat->utime + stat->stime;

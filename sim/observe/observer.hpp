@@ -33,7 +33,7 @@ class Observer {
         std::uint64_t start_time = 0; // of the task it was read for: a reused tid differs
         pid_t id = 0;
     };
-    pid_t namespace_id(pid_t pid, pid_t tid, std::uint64_t start_time);
+    std::optional<pid_t> namespace_id(pid_t pid, pid_t tid, std::uint64_t start_time);
     std::optional<ThreadSnapshot> sample_thread(pid_t pid, pid_t tid);
 
     pid_t host_pid_;

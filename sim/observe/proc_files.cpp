@@ -185,11 +185,11 @@ std::string read_command_line(pid_t pid, std::size_t max_length) {
     return command;
 }
 
-std::vector<pid_t> read_nspid(pid_t pid, pid_t tid) {
+std::optional<std::vector<pid_t>> read_nspid(pid_t pid, pid_t tid) {
     std::vector<pid_t> result;
     char buffer[4096];
     if (read_task_file(pid, tid, "status", buffer, sizeof buffer) <= 0)
-        return result;
+        return std::nullopt;
 
     const char* line = std::strstr(buffer, "\nNSpid:");
     if (!line)
@@ -202,6 +202,8 @@ std::vector<pid_t> read_nspid(pid_t pid, pid_t tid) {
             break;
         result.push_back(static_cast<pid_t>(std::strtol(cursor, &cursor, 10)));
     }
+    if (std::find(result.begin(), result.end(), 0) != result.end())
+        return std::nullopt;
     return result;
 }
 

@@ -62,8 +62,10 @@ std::string read_exe(pid_t pid);
 std::string read_command_line(pid_t pid, std::size_t max_length = 200);
 
 // The NSpid line of /proc/PID/task/TID/status: the id in every nested PID namespace, outermost
-// first. The last one is the id the thread sees itself as.
-std::vector<pid_t> read_nspid(pid_t pid, pid_t tid);
+// first. The last one is the id the thread sees itself as. Empty on a kernel with no NSpid line
+// (before 4.1); nullopt when the thread is gone or going (its status unreadable, or ids of 0 as
+// a task being reaped shows them): its stat, read a moment before, was its last.
+std::optional<std::vector<pid_t>> read_nspid(pid_t pid, pid_t tid);
 
 // readlink of /proc/PID/fd/FD ("pipe:[123]", "/tmp/x", "socket:[4]"); empty when gone.
 std::string read_fd_target(pid_t pid, int fd);

@@ -200,6 +200,14 @@ std::vector<ProcessRecord> build_process_records(const std::vector<Event>& event
             break;
         }
         case EventKind::process_exit: {
+            // The reaper records every exit it collects, in its own name: a run that ends
+            // between two samples still knows it was there.
+            if (field_text(event.name) == to_string(ProcessRole::reaper)) {
+                ProcessRecord& reaper = process(event.pid);
+                reaper.name = to_string(ProcessRole::reaper);
+                reaper.role = ProcessRole::reaper;
+                add_thread(reaper, event.tid, event.thread);
+            }
             ProcessRecord& record = process(static_cast<pid_t>(event.object));
             if (!record.wait_status.known()) {
                 record.wait_status = WaitStatus::from_raw(static_cast<int>(event.arg0));

@@ -122,8 +122,9 @@ TEST_CASE("procfs: a thread blocked on a mutex held by another thread", "[procfs
     CHECK(lock_words::read_mutex_owner(pid, 8) == std::nullopt); // the unmapped first page
 
     auto nspid = procfs::read_nspid(pid, scene->waiter_tid);
-    REQUIRE(!nspid.empty());
-    CHECK(nspid.back() == scene->waiter_tid);
+    REQUIRE(nspid);
+    REQUIRE(!nspid->empty());
+    CHECK(nspid->back() == scene->waiter_tid);
 
     auto threads = procfs::list_threads(pid);
     // >= rather than ==: a sanitizer runtime (TSan) may add a thread of its own to the child.
@@ -338,13 +339,19 @@ TEST_CASE("procfs: a zombie's stat shows its wait status", "[procfs]") {
     auto stat = procfs::read_task_stat(pid, pid);
     REQUIRE(stat);
     CHECK(stat->exit_code == (3 << 8));
+    // A zombie still has its ids: only reaping takes them.
+    auto zombie_ids = procfs::read_nspid(pid, pid);
+    REQUIRE(zombie_ids);
+    REQUIRE(!zombie_ids->empty());
+    CHECK(zombie_ids->back() == pid);
 
     int status = 0;
     REQUIRE(::waitpid(pid, &status, 0) == pid);
     CHECK(status == stat->exit_code);
     CHECK(procfs::read_task_stat(pid, pid) == std::nullopt);
     CHECK(procfs::read_syscall(pid, pid) == std::nullopt);
-    CHECK(procfs::read_nspid(pid, pid).empty());
+    // Gone, not "a kernel with no NSpid line": the observer must not let its host pid stand in.
+    CHECK(procfs::read_nspid(pid, pid) == std::nullopt);
 }
 
 TEST_CASE("procfs: a comm with spaces and parentheses", "[procfs]") {
