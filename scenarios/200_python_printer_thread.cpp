@@ -38,10 +38,12 @@
 // 39, 39, 39 of 40 alone, 90% and 92% in the matrix (2 runs at a time); beside 2 CPU-bound
 // programs 80%, 85%, 78%; beside 6, 72% and 90% (outside forklore then, to a file: 1 of 20:
 // the sandbox's cgroup gets its own share of the CPUs against the rest of the machine); beside
-// another whole matrix (4 sandboxes on 2 cores) 38% and 52%. Before that fix, at load 8 to 15
-// (other builds on the machine, 2026-12-05), inside and outside alike fell to 0 to 9 of 40.
-// The variant declares 10% to 100% over 40 runs (at least 4 hangs): it holds beside a second
-// matrix with a wide margin. A student checks it best on an idle machine, with
+// another whole matrix (4 sandboxes on 2 cores) 38% and 52%; in one `make test`, beside its
+// fuzz build (clang compiling on both cores), 2 of 40: so CTest runs racy variants alone
+// (tests/CMakeLists.txt). Before that fix, at load 8 to 15 (other builds on the machine,
+// 2026-12-05), inside and outside alike fell to 0 to 9 of 40.
+// The variant declares 10% to 100% over 40 runs (at least 4 hangs): alone or beside a second
+// matrix it holds with a wide margin. A student checks it best on an idle machine, with
 // `forklore run python-printer-thread --variant fork_natural --repeat 40`: 36 or more. Every run
 // pins PYTHONUNBUFFERED: an environment that exports PYTHONUNBUFFERED=1 (as many CI images and
 // IDEs do) hides the bug.
