@@ -141,15 +141,18 @@ void require_no_leftover_hosts() {
 
 // Runs `forklore ARGS...`, stdin from /dev/null, collecting stdout and stderr until both close.
 // A `launcher` (an absolute program path and its arguments) goes before it, e.g. setpriv.
-// With `interrupt_after_ms` >= 0, SIGINT is sent that long after the start, as Ctrl-C would.
+// With `interrupt_after_ms` >= 0, SIGINT is sent that long after the start, as Ctrl-C would;
+// with `interrupt_when`, once it says so.
 CliResult run_cli(const std::vector<std::string>& args, int timeout_seconds,
-                  const std::vector<std::string>& launcher, int interrupt_after_ms) {
-    return run_program("forklore", args, timeout_seconds, launcher, interrupt_after_ms);
+                  const std::vector<std::string>& launcher, int interrupt_after_ms,
+                  const std::function<bool()>& interrupt_when) {
+    return run_program("forklore", args, timeout_seconds, launcher, interrupt_after_ms,
+                       interrupt_when);
 }
 
 CliResult run_program(const std::string& program, const std::vector<std::string>& args,
                       int timeout_seconds, const std::vector<std::string>& launcher,
-                      int interrupt_after_ms) {
+                      int interrupt_after_ms, const std::function<bool()>& interrupt_when) {
     static const bool subreaper = prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0;
     REQUIRE(subreaper);
 
@@ -191,7 +194,8 @@ CliResult run_program(const std::string& program, const std::vector<std::string>
     CliResult result;
     const auto started = std::chrono::steady_clock::now();
     const auto deadline = started + std::chrono::seconds(timeout_seconds);
-    bool interrupted = interrupt_after_ms < 0;
+    bool interrupted = interrupt_after_ms < 0 && !interrupt_when;
+    interrupt_after_ms = std::max(interrupt_after_ms, 0);
     pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
     std::string* sinks[2] = {&result.out, &result.err};
     bool timed_out = false;
@@ -206,12 +210,14 @@ CliResult run_program(const std::string& program, const std::vector<std::string>
         if (!interrupted) {
             auto since = std::chrono::duration_cast<std::chrono::milliseconds>(
                 std::chrono::steady_clock::now() - started);
-            if (since.count() >= interrupt_after_ms) {
+            if (since.count() >= interrupt_after_ms && (!interrupt_when || interrupt_when())) {
                 kill(pid, SIGINT);
                 interrupted = true;
                 continue;
             }
-            left = std::min(left, std::chrono::milliseconds(interrupt_after_ms) - since);
+            left = std::min(left, since.count() < interrupt_after_ms
+                                      ? std::chrono::milliseconds(interrupt_after_ms) - since
+                                      : std::chrono::milliseconds(10));
         }
         if (poll(fds, 2, static_cast<int>(left.count())) < 0) {
             if (errno == EINTR)

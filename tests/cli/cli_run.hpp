@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -28,15 +29,20 @@ std::string read_text(const std::string& path);
 
 // Runs `forklore ARGS...`, stdin from /dev/null, collecting stdout and stderr until both close.
 // A `launcher` (an absolute program path and its arguments) goes before it, e.g. setpriv.
-// With `interrupt_after_ms` >= 0, SIGINT is sent that long after the start, as Ctrl-C would.
+// With `interrupt_after_ms` >= 0, SIGINT is sent that long after the start, as Ctrl-C would;
+// with `interrupt_when`, once it returns true (asked every 10 ms or so, after
+// `interrupt_after_ms` if that is given too): a moment tied to what the program did, not to the
+// machine's speed.
 // Fails the test (CHECK) if it outlives `timeout_seconds` or leaves a sandboxed process behind.
 CliResult run_cli(const std::vector<std::string>& args, int timeout_seconds = 100,
-                  const std::vector<std::string>& launcher = {}, int interrupt_after_ms = -1);
+                  const std::vector<std::string>& launcher = {}, int interrupt_after_ms = -1,
+                  const std::function<bool()>& interrupt_when = {});
 
 // The same for another program of build/bin (e.g. "forklore-gui").
 CliResult run_program(const std::string& program, const std::vector<std::string>& args,
                       int timeout_seconds = 100, const std::vector<std::string>& launcher = {},
-                      int interrupt_after_ms = -1);
+                      int interrupt_after_ms = -1,
+                      const std::function<bool()>& interrupt_when = {});
 
 // The lines of `text`, without their newlines.
 std::vector<std::string> lines_of(const std::string& text);

@@ -423,23 +423,25 @@ TEST_CASE("matrix --jsonl that cannot be written fails with one line before any 
 
 TEST_CASE("Ctrl-C during a matrix keeps the lines of the variants that finished, and only those",
           "[faults][interrupt]") {
-    // 25 runs a variant, one variant at a time: the interrupt lands in the middle of one. A
-    // variant cut short would have fewer runs (and a run "stopped by the user"): it must not be
-    // written as if it had finished.
+    // 100 runs a variant, one variant at a time, interrupted once two variants have their lines:
+    // the interrupt lands in the middle of the third, on a slow machine or a fast one (a fixed
+    // 2 s once let a fast machine finish all six first). A variant cut short would have fewer
+    // runs (and a run "stopped by the user"): it must not be written as if it had finished.
     TempDir dir;
     const std::string jsonl = (dir.path / "interrupted.jsonl").string();
-    CliResult result = run_cli({"matrix", "--filter", "file-read-under-lock:*", "--repeat", "25",
+    CliResult result = run_cli({"matrix", "--filter", "file-read-under-lock:*", "--repeat", "100",
                                 "--jobs", "1", "--jsonl", jsonl},
-                               100, {}, 2000);
+                               100, {}, -1, [&] { return file_lines(jsonl).lines.size() >= 2; });
     CHECK(result.exit_code == 130);
     FileLines lines = file_lines(jsonl);
     CHECK(lines.ends_whole);
+    CHECK(lines.lines.size() >= 2);
     CHECK(lines.lines.size() < 6);
     for (std::size_t i = 0; i < lines.lines.size(); ++i) {
         INFO("line " << i + 1 << ": " << lines.lines[i]);
         json line = json::parse(lines.lines[i]);
         CHECK(line.at("done") == i + 1);
-        CHECK(line.at("runs") == 25);
+        CHECK(line.at("runs") == 100);
         CHECK(line.at("passed") == true);
     }
 }
