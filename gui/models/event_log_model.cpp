@@ -185,8 +185,7 @@ std::string event_args_text(const Event& event) {
         if (event.arg0 >= 0 && static_cast<std::size_t>(event.arg0) < kStartMethodNames.size()) {
             std::string method(kStartMethodNames[static_cast<std::size_t>(event.arg0)]);
             // A copy made without glibc's fork() is worth telling apart: nothing was reset in it.
-            if (static_cast<StartMethod>(event.arg0) == StartMethod::fork &&
-                static_cast<CopyCall>(event.arg1) != CopyCall::fork)
+            if (copy_call_of(event.arg0, event.arg1) != CopyCall::fork)
                 method += fmt::format(", by {}", copy_call_name(event.arg1));
             return method;
         }

@@ -10,7 +10,7 @@
 #include "gui/models/wait_graph_model.hpp"
 
 #include "gui/models/wait_graph_layout.hpp"
-#include "sim/protocol/start_method.hpp"
+#include "sim/verdict/trace_lookups.hpp"
 
 #include <fmt/format.h>
 
@@ -234,16 +234,6 @@ class GraphBuilder {
         model_.edges.push_back(e);
     }
 
-    // The call that copied a process: fork() unless its child_start event says _Fork() or a raw
-    // clone (whose children glibc does not repair, so the difference is the lesson).
-    std::string_view copy_call_that_made(pid_t child) const {
-        for (const auto& event : record_.events)
-            if (event.kind == EventKind::child_start && event.object == child &&
-                static_cast<StartMethod>(event.arg0) == StartMethod::fork)
-                return copy_call_name(event.arg1);
-        return "fork()";
-    }
-
     // The thread a join waits for: the waiter's latest join_wait with no join_done after it.
     const Event* pending_join(const WaitEdge& wait) const {
         for (auto it = record_.events.rbegin(); it != record_.events.rend(); ++it) {
@@ -301,9 +291,11 @@ class GraphBuilder {
             add_line(owner.tooltip, fmt::format("holds {}", model_.nodes[object].label));
             if (wait.orphaned)
                 add_line(owner.tooltip,
-                         fmt::format("not in process {}, whose thread waits for it: {} "
-                                     "copied the lock but not this thread",
-                                     wait.waiter_pid, copy_call_that_made(wait.waiter_pid)));
+                         fmt::format(
+                             "not in process {}, whose thread waits for it: {} "
+                             "copied the lock but not this thread",
+                             wait.waiter_pid,
+                             copy_call_that_made(child_start_of(record_.events, wait.waiter_pid))));
         } else if (wait.owner_pid > 0) {
             holder = process_node(wait.owner_pid);
         }

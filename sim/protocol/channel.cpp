@@ -11,6 +11,8 @@
 // [SECTION] Reading, with TSC ticks converted to nanoseconds
 #include "sim/protocol/channel.hpp"
 
+#include "sim/protocol/shared_memory.hpp"
+
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -212,24 +214,11 @@ Channel Channel::adopt(ChannelHeader* header, std::size_t mapping_size, int fd) 
 Channel Channel::create(std::size_t capacity) {
     if (capacity == 0)
         throw std::invalid_argument("channel capacity must be positive");
-    int fd = memfd_create("forklore-events", MFD_CLOEXEC);
-    if (fd < 0)
-        throw std::system_error(errno, std::generic_category(), "memfd_create");
     if (capacity > (std::size_t{1} << 32))
         throw std::invalid_argument("channel capacity too large");
     std::size_t size =
         sizeof(ChannelHeader) + kSourceTableSize + (capacity + kReserve) * sizeof(Event);
-    if (ftruncate(fd, static_cast<off_t>(size)) != 0) {
-        int err = errno;
-        close(fd);
-        throw std::system_error(err, std::generic_category(), "ftruncate event channel");
-    }
-    void* mem = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (mem == MAP_FAILED) {
-        int err = errno;
-        close(fd);
-        throw std::system_error(err, std::generic_category(), "mmap event channel");
-    }
+    auto [fd, mem] = create_shared_memory("forklore-events", size, "event channel");
     // A fresh memfd is zero-filled: every slot starts uncommitted.
     auto* header = new (mem) ChannelHeader{};
     header->magic = kChannelMagic;

@@ -2,8 +2,11 @@
 // its turn, leave) and the runner's (read the slots, grant a turn, release everyone).
 #include "sim/protocol/schedule_board.hpp"
 
+#include "sim/protocol/shared_memory.hpp"
+
 #include <linux/futex.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -108,20 +111,7 @@ ScheduleBoard::~ScheduleBoard() {
 
 ScheduleBoard ScheduleBoard::create() {
     const std::size_t size = sizeof(BoardHeader);
-    int fd = memfd_create("forklore-schedule", MFD_CLOEXEC);
-    if (fd < 0)
-        throw std::system_error(errno, std::generic_category(), "memfd_create");
-    if (ftruncate(fd, static_cast<off_t>(size)) != 0) {
-        int err = errno;
-        close(fd);
-        throw std::system_error(err, std::generic_category(), "ftruncate schedule board");
-    }
-    void* mem = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (mem == MAP_FAILED) {
-        int err = errno;
-        close(fd);
-        throw std::system_error(err, std::generic_category(), "mmap schedule board");
-    }
+    auto [fd, mem] = create_shared_memory("forklore-schedule", size, "schedule board");
     ScheduleBoard board;
     board.fd_ = fd;
     board.size_ = size;
@@ -131,8 +121,8 @@ ScheduleBoard ScheduleBoard::create() {
 
 ScheduleBoard ScheduleBoard::attach(int fd) {
     const std::size_t size = sizeof(BoardHeader);
-    off_t end = lseek(fd, 0, SEEK_END);
-    if (end < static_cast<off_t>(size))
+    struct stat st {};
+    if (fstat(fd, &st) != 0 || static_cast<std::size_t>(st.st_size) < size)
         throw std::runtime_error("fd " + std::to_string(fd) + " holds no schedule board");
     void* mem = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (mem == MAP_FAILED)

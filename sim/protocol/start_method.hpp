@@ -39,6 +39,13 @@ enum class CopyCall : int {
     raw_clone, // syscall(SYS_clone, SIGCHLD, ...): glibc not involved at all
 };
 
+// The call that made a child, from its child_start event (arg0, arg1): only a `fork` child can
+// have been copied by something other than fork(); a fork server's children are fork()'s.
+constexpr CopyCall copy_call_of(std::int64_t method, std::int64_t call) {
+    return static_cast<StartMethod>(method) == StartMethod::fork ? static_cast<CopyCall>(call)
+                                                                 : CopyCall::fork;
+}
+
 constexpr std::string_view copy_call_name(std::int64_t arg1) {
     switch (static_cast<CopyCall>(arg1)) {
     case CopyCall::bare_fork:

@@ -198,7 +198,7 @@ void SandboxRun::finish_record() {
         keep_as_last(last_snapshot_);
     record_.processes = build_process_records(record_.events, history_, start_ns_,
                                               {host_pid_, host_status_, killed_sandbox_});
-    for (const auto& named : python_threads_in_record_)
+    for (const auto& named : python_thread_names_)
         for (ProcessRecord& process : record_.processes)
             if (process.ns_pid == named.ns_pid)
                 process.python_threads.emplace_back(named.ns_tid, named.name);

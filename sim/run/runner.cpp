@@ -167,15 +167,11 @@ void SandboxRun::capture_stacks_of(const Snapshot& snapshot, const std::vector<p
     }
 }
 
-// Kept twice: by host tid for the verdict's sentences, and by namespace ids for the record, whose
-// process list (made when the run ends) names each thread the way the timeline and tree do.
 void SandboxRun::keep_python_thread_names(const ProcessSnapshot& process, ThreadNameList names) {
-    for (auto& [tid, name] : names) {
+    for (auto& [tid, name] : names)
         for (const auto& thread : process.threads)
             if (thread.tid == tid)
-                python_threads_in_record_.push_back({process.ns_pid, thread.ns_tid, name});
-        python_thread_names_.emplace_back(tid, std::move(name));
-    }
+                python_thread_names_.push_back({tid, process.ns_pid, thread.ns_tid, name});
 }
 
 void SandboxRun::decide_deadlock(const Snapshot& detailed) {
@@ -193,7 +189,10 @@ void SandboxRun::decide_deadlock(const Snapshot& detailed) {
     }
     capture_stacks_of(detailed, tids);
     // The live threads of a Python process are named by threading too, not 'thread N'.
-    record_.verdict = explain_deadlock(with_python_thread_names(detailed, python_thread_names_),
+    ThreadNameList by_host_tid;
+    for (const auto& named : python_thread_names_)
+        by_host_tid.emplace_back(named.tid, named.name);
+    record_.verdict = explain_deadlock(with_python_thread_names(detailed, by_host_tid),
                                        record_.events, start_ns_, record_.stacks);
 }
 

@@ -56,12 +56,13 @@ class SandboxRun {
     void stop_with(VerdictKind kind, std::string explanation);
     void capture_stacks_of(const Snapshot& snapshot, const std::vector<pid_t>& tids);
     void keep_python_thread_names(const ProcessSnapshot& process, ThreadNameList names);
-    ThreadNameList python_thread_names_; // host tid -> threading name, from capture_stacks_of
+    // Threading names read at the proof (capture_stacks_of): by host tid for the verdict's
+    // sentences, by namespace ids for the record's process list, made when the run ends.
     struct NamedPythonThread {
-        pid_t ns_pid = 0, ns_tid = 0;
+        pid_t tid = 0, ns_pid = 0, ns_tid = 0;
         std::string name;
     };
-    std::vector<NamedPythonThread> python_threads_in_record_; // the same, by namespace ids
+    std::vector<NamedPythonThread> python_thread_names_;
     void kill_and_reap();
     void finish_record();
     // Keeps a sample when what the threads do changed (at most 400 of them).

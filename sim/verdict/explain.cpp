@@ -60,18 +60,10 @@ void append_other_waits(std::string& text, const std::vector<WaitEdge>& graph,
 // [SECTION] Orphaned lock
 // ---------------------------------------------------------------------------------------------
 
-// The call that copied a child: "_Fork()", "a raw clone system call", or "fork()" (also for a
-// fork server's children, and when nothing recorded it).
-std::string_view copy_call_of(const Event* made) {
-    if (made && static_cast<StartMethod>(made->arg0) == StartMethod::fork)
-        return copy_call_name(made->arg1);
-    return "fork()";
-}
-
 std::string copied_the_lock(const Event* made) {
     return fmt::format("{} copied the lock in its locked state but not the thread that would "
                        "have unlocked it",
-                       copy_call_of(made));
+                       copy_call_that_made(made));
 }
 
 // "the child was made by fork() from process 2 at 3.1 ms"
@@ -129,7 +121,7 @@ std::string orphan_owner_sentence(const WaitEdge& edge, const std::vector<Event>
                 "{}: that is the very thread that called {} at {}, holding the lock itself. "
                 "The child runs on a copy of it with a new id (tid {}), and the lock word still "
                 "names the parent's thread, so not even a recursive lock lets the child back in.",
-                where, copy_call_of(made), time_in_run(run_start_ns, made->time_ns),
+                where, copy_call_that_made(made), time_in_run(run_start_ns, made->time_ns),
                 edge.waiter_tid);
         if (forked)
             return fmt::format("{}: {}, and {}.", where, how_child_was_made(*made, run_start_ns),

@@ -2,6 +2,8 @@
 // edges and sentences are built from. See trace_lookups.hpp.
 #include "sim/verdict/trace_lookups.hpp"
 
+#include "sim/protocol/start_method.hpp"
+
 #include <algorithm>
 
 namespace forklore {
@@ -98,6 +100,11 @@ const Event* child_start_of(const std::vector<Event>& events, pid_t pid) {
     return latest_event(events, [&](const Event& e) {
         return e.kind == EventKind::child_start && e.object == static_cast<std::uint64_t>(pid);
     });
+}
+
+std::string_view copy_call_that_made(const Event* made) {
+    return copy_call_name(
+        static_cast<std::int64_t>(made ? copy_call_of(made->arg0, made->arg1) : CopyCall::fork));
 }
 
 const Event* first_event_of_kind(const std::vector<Event>& events, EventKind kind) {

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace forklore {
@@ -45,6 +46,9 @@ bool futex_belongs_to(const Event& wait, std::uint64_t futex_address);
 
 // The latest child_start event that made process `pid`; nullptr when the trace has none.
 const Event* child_start_of(const std::vector<Event>& events, pid_t pid);
+// The call that copied the child `made` made: "_Fork()", "a raw clone system call", or
+// "fork()" (also for a fork server's children, and when nothing recorded it: `made` null).
+std::string_view copy_call_that_made(const Event* made);
 const Event* first_event_of_kind(const std::vector<Event>& events, EventKind kind);
 // True when a signal_sent event announced this death: the scenario killed `pid` on purpose.
 bool death_was_intended(const std::vector<Event>& events, pid_t pid, int signal);
