@@ -7,6 +7,7 @@
 
 #include "sim/export/record_text.hpp"
 #include "sim/export/xml_text.hpp"
+#include "sim/protocol/text.hpp"
 #include "sim/run/output_capture.hpp"
 #include "sim/run/stats.hpp"
 
@@ -154,6 +155,27 @@ std::string describe_scenario(const Scenario& s) {
 
 // [SECTION] one run and repeated runs --------------------------------------------------------
 
+std::string describe_schedule(const Schedule& schedule) {
+    constexpr std::size_t kShown = 60;
+    std::string out = fmt::format(
+        "  schedule: {} step{} chosen (the record keeps them: --schedule FILE replays them)\n",
+        schedule.steps.size(), schedule.steps.size() == 1 ? "" : "s");
+    for (std::size_t i = 0; i < schedule.steps.size(); ++i) {
+        if (i == kShown) {
+            out += fmt::format("    ... {} more\n", schedule.steps.size() - kShown);
+            break;
+        }
+        out +=
+            fmt::format("    {:>3}. {}\n", i + 1, printable(describe_step(schedule.steps[i]), 120));
+    }
+    if (!schedule.diverged.empty())
+        out += wrap("the replay diverged: " + schedule.diverged + "; the rest ran unscheduled", 100,
+                    "  ");
+    else if (schedule.ran_free)
+        out += "  then the rest ran unscheduled\n";
+    return out;
+}
+
 std::string describe_run(const RunRecord& record) {
     std::string label(to_string(record.verdict.kind));
     if (record.verdict.reason)
@@ -182,6 +204,8 @@ std::string describe_run(const RunRecord& record) {
     if (record.stderr_dropped > 0)
         out += "  " +
                describe_dropped_output("stderr", record.stderr_bytes, record.stderr_dropped) + "\n";
+    if (record.schedule)
+        out += describe_schedule(*record.schedule);
     // The stuck set and what still ran beside it; what the first process left running.
     auto list_threads = [&](std::string_view title, const std::vector<ThreadState>& threads) {
         if (threads.empty())

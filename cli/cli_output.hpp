@@ -24,6 +24,8 @@ std::string describe_scenario(const Scenario& scenario);
 // " (racy)", " (slow)", " (racy, slow)" or "": what the default `forklore matrix` skips.
 std::string variant_tier_mark(const Variant& variant);
 std::string describe_run(const RunRecord& record);
+// The steps of a stepped run, one per line, and how it ended (ran free, diverged).
+std::string describe_schedule(const Schedule& schedule);
 
 // Counts of verdicts over repeated runs, and the hang rate with its 95% Wilson interval.
 class RepeatSummary {

@@ -69,6 +69,7 @@ Command add_lesson_command(CLI::App& app); // lesson_command.cpp
 Command add_quiz_command(CLI::App& app);   // quiz_command.cpp
 // exec_command.cpp; `program` is filled by split_exec_command_line before the command runs.
 Command add_exec_command(CLI::App& app, const std::vector<std::string>& program);
-Command add_export_command(CLI::App& app); // export_command.cpp
+Command add_export_command(CLI::App& app);  // export_command.cpp
+Command add_explore_command(CLI::App& app); // explore_command.cpp
 
 } // namespace forklore::cli

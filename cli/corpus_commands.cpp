@@ -7,8 +7,10 @@
 #include "cli_output.hpp"
 #include "command.hpp"
 #include "sandbox_options.hpp"
+#include "terminal_scheduler.hpp"
 
 #include "sim/protocol/text.hpp"
+#include "sim/record/schedule.hpp"
 #include "sim/record/user_file.hpp"
 #include "sim/run/matrix.hpp"
 #include "sim/run/runner.hpp"
@@ -97,7 +99,13 @@ struct RunOptions {
     bool no_stacks = false;
     SandboxOptions sandbox;
     std::size_t event_capacity = Channel::kDefaultCapacity;
+    std::string schedule; // a file: replay its schedule
+    bool step = false;    // the terminal chooses each step
 };
+
+// A stepped run waits for the person at the terminal: the scenario's deadline (a few seconds)
+// would end it while they think. Their own --timeout still counts.
+constexpr double kSteppingTimeoutSeconds = 3600;
 
 int command_run(const RunOptions& options) {
     const Scenario& scenario = find_scenario(options.id);
@@ -116,6 +124,17 @@ int command_run(const RunOptions& options) {
     request.capture_stacks = !options.no_stacks;
     request.channel_capacity = options.event_capacity;
     request.cancel = &interrupted();
+    if (options.step && options.repeat > 1)
+        throw UsageError("--step chooses every step by hand: it runs once (no --repeat)");
+    if (options.step && !options.schedule.empty())
+        throw UsageError("--step and --schedule both choose the steps: give one of them");
+    if (!options.schedule.empty())
+        request.scheduler = replay_schedule(load_schedule_file(options.schedule));
+    if (options.step) {
+        request.scheduler = terminal_scheduler(stdin, stderr);
+        if (options.timeout <= 0)
+            request.timeout_seconds = kSteppingTimeoutSeconds;
+    }
 
     if (options.repeat <= 1) {
         RunRecord record = run_scenario(request);
@@ -156,6 +175,11 @@ Command add_run_command(CLI::App& app) {
         ->check(whole_number_between(1, 100000));
     command->add_option("--timeout", run->timeout, "deadline in seconds")
         ->check(seconds_between(0.01, 3600));
+    command->add_flag("--step", run->step,
+                      "be the scheduler: at each scheduling point choose which waiting thread "
+                      "takes the next step (the record keeps the schedule)");
+    command->add_option("--schedule", run->schedule,
+                        "replay the schedule of a stepped run (its record, or a schedule file)");
     add_output_and_sandbox_options(command, run->max_output, run->json_output, run->out,
                                    run->no_stacks, run->sandbox);
     command

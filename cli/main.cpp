@@ -71,6 +71,7 @@ int main(int argc, char** argv) {
         add_show_command(app),
         add_run_command(app),
         add_matrix_command(app),
+        add_explore_command(app),
         add_exec_command(app, program),
         add_lesson_command(app),
         add_quiz_command(app),

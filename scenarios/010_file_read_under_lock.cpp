@@ -107,9 +107,28 @@ int run(ScenarioContext& context) {
         return status.exited_ok() ? 0 : 1;
     }
 
+    probe::Barrier finished{"finished", 2};
+    if (context.knob("timing") == "natural") {
+        // No barrier forces the order: the reader takes the lock, reads and lets it go while
+        // the main thread starts the worker, and where the fork falls among the reader's steps
+        // is up to the scheduler: the machine's, or yours in a stepped run.
+        probe::Thread reader("reader", [&] {
+            g_file_lock.lock(); // SYNC: in the library, for as long as the scheduler says
+            probe::note("reader: holding file_lock while reading");
+            read_file(kDataFile);
+            g_file_lock.unlock();
+            finished.arrive_and_wait(); // stays alive: the owner of an orphaned lock is seen
+        });
+        probe::note("main: starting the worker");
+        probe::Child child = probe::start_child(method, "read", {{"path", kDataFile}});
+        const WaitStatus outcome = child.wait(); // SYNC: for ever if the child is stuck
+        finished.arrive_and_wait();
+        reader.join();
+        return outcome.exited_ok() ? 0 : 1;
+    }
+
     probe::Barrier lock_held{"lock_held", 2};
     probe::Barrier release_reader{"release_reader", 2};
-    probe::Barrier finished{"finished", 2};
     g_release_reader = &release_reader;
     probe::Thread reader("reader", [&] {
         g_file_lock.lock(); // SYNC: the reader is inside the library
@@ -150,6 +169,10 @@ Scenario describe() {
                    "Run a reader thread that holds the lock while the worker is started."),
         Knob::flag("atfork", false,
                    "The library registers pthread_atfork handlers that hold its lock across fork."),
+        Knob::choice(
+            "timing", "forced", {"forced", "natural"},
+            "forced: barriers make the fork fall while the reader holds the lock; natural: "
+            "nothing forces the order (a race, or yours to choose in a stepped run)."),
     };
     s.variants = {
         {"fork",

@@ -20,11 +20,13 @@ probe::Mutex g_right{"right"};
 
 int run(ScenarioContext& context) {
     const bool opposite = context.knob("order") == "opposite";
-    // Forces both first locks to be taken before either second one: the cycle every time.
+    // Forced timing makes both first locks be taken before either second one: the cycle every
+    // time. Natural timing leaves the order to the scheduler: the machine's (a race) or yours.
+    const bool forced = context.knob("timing") == "forced";
     probe::Barrier first_locks_held{"first_locks_held", 2};
     auto take_both = [&](probe::Mutex& first, probe::Mutex& second) {
         first.lock(); // SYNC: first lock
-        if (opposite)
+        if (opposite && forced)
             first_locks_held.arrive_and_wait();
         second.lock(); // SYNC: second lock: with opposite order, held by the other thread
         probe::note("holding both locks");
@@ -56,6 +58,10 @@ Scenario describe() {
     s.knobs = {
         Knob::choice("order", "opposite", {"opposite", "same"},
                      "The order thread b takes the two locks in."),
+        Knob::choice("timing", "forced", {"forced", "natural"},
+                     "forced: a barrier makes each thread take its first lock before either takes "
+                     "its second; natural: nothing forces the order (a race, or yours to choose "
+                     "in a stepped run)."),
     };
     s.variants = {
         {"opposite_order",

@@ -1,6 +1,8 @@
 #include "sim/probe/exec_program.hpp"
 
 #include "sim/probe/probe.hpp"
+#include "sim/probe/step_point.hpp"
+#include "sim/protocol/schedule_board.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -121,11 +123,16 @@ int exec_program(const std::vector<std::string>& argv,
     // The channel fd stays open for the host's own exec'd children (they attach by number); an
     // uninstrumented program must not inherit it (it would hold the run's shared memory, and a
     // program that lists or closes its fds would find a stranger).
+    // So does a stepped run's schedule board.
     Channel* channel = installed_channel();
-    int channel_fd = channel ? channel->fd() : -1;
-    int channel_flags = channel_fd >= 0 ? fcntl(channel_fd, F_GETFD) : -1;
-    if (channel_flags >= 0)
-        fcntl(channel_fd, F_SETFD, channel_flags | FD_CLOEXEC);
+    const ScheduleBoard* board = installed_board();
+    const int shared_fds[2] = {channel ? channel->fd() : -1, board ? board->fd() : -1};
+    int shared_flags[2] = {-1, -1};
+    for (int i = 0; i < 2; ++i) {
+        shared_flags[i] = shared_fds[i] >= 0 ? fcntl(shared_fds[i], F_GETFD) : -1;
+        if (shared_flags[i] >= 0)
+            fcntl(shared_fds[i], F_SETFD, shared_flags[i] | FD_CLOEXEC);
+    }
 
     const std::string& program = argv.front();
     if (program.find('/') != std::string::npos)
@@ -134,8 +141,9 @@ int exec_program(const std::vector<std::string>& argv,
         exec_searching(program, variable(environment, "PATH"), argument_pointers.data(),
                        environment_pointers.data());
     int error = errno;
-    if (channel_flags >= 0)
-        fcntl(channel_fd, F_SETFD, channel_flags);
+    for (int i = 0; i < 2; ++i)
+        if (shared_flags[i] >= 0)
+            fcntl(shared_fds[i], F_SETFD, shared_flags[i]);
     return report_failure(program, std::strerror(error), site);
 }
 

@@ -9,9 +9,12 @@
 // [SECTION] Thread
 // [SECTION] Locks: Mutex, Barrier, FileLock
 // [SECTION] Output: the logger, print, note, measure
+// [SECTION] Scheduling points: stopping at the board in a stepped run
 #include "sim/probe/probe.hpp"
 
 #include "sim/probe/fd_io.hpp"
+#include "sim/probe/step_point.hpp"
+#include "sim/protocol/schedule_board.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -177,6 +180,7 @@ pid_t vfork_exec(const char* path, char* const argv[], CallSite site) noexcept {
     // The child runs on this thread's stack and thread-locals until it execs or exits, while
     // this thread is suspended: the flag (and the word, cleared so that the child's events
     // take the slow path) are seen by the child and restored here once it is gone.
+    step_point(EventKind::child_start, 0, path, site); // before the thread is lent to the child
     const std::uint64_t saved_word = t_identity_word;
     t_in_vfork = true;
     t_identity_word = 0;
@@ -219,9 +223,12 @@ Thread::Thread(const std::string& name, std::function<void()> body, CallSite sit
         identity->tid.store(current_tid());
         identity->tid.notify_all();
         set_thread_name(identity->name);
+        step_point(EventKind::thread_start, 0, identity->name, site);
         record(EventKind::thread_start, 0, creator, 0, identity->name, nullptr, site);
         body();
+        step_point(EventKind::thread_exit, 0, identity->name, site);
         record(EventKind::thread_exit, 0, 0, 0, identity->name, nullptr, site);
+        leave_board();
     });
     // Wait until the new thread has published its tid: a join (or a scenario) that asks for it
     // right away must name the real thread, not 0. The new thread stores it before anything
@@ -244,6 +251,7 @@ pid_t Thread::tid() const noexcept {
 
 void Thread::join(CallSite site) {
     auto tid = static_cast<std::uint64_t>(this->tid());
+    step_point(EventKind::join_wait, tid, identity_->name, site);
     record(EventKind::join_wait, tid, 0, 0, identity_->name, nullptr, site);
     thread_.join();
     record(EventKind::join_done, tid, 0, 0, identity_->name, nullptr, site);
@@ -268,6 +276,7 @@ Mutex::~Mutex() {
 
 void Mutex::lock(CallSite site) noexcept {
     auto address = reinterpret_cast<std::uint64_t>(&mutex_);
+    step_point(EventKind::lock_wait, address, name_, site);
     // A free lock is taken without a wait: only a thread about to block records lock_wait (one
     // event fewer for every uncontended lock). The wait event goes before the blocking call: if
     // the lock never comes, the trace still says who wanted it.
@@ -279,6 +288,7 @@ void Mutex::lock(CallSite site) noexcept {
 }
 
 bool Mutex::try_lock(CallSite site) noexcept {
+    step_point(EventKind::lock_wait, reinterpret_cast<std::uint64_t>(&mutex_), name_, site);
     if (pthread_mutex_trylock(&mutex_) != 0)
         return false;
     record_named(EventKind::lock_acquired, reinterpret_cast<std::uint64_t>(&mutex_), kind(), 0,
@@ -287,6 +297,7 @@ bool Mutex::try_lock(CallSite site) noexcept {
 }
 
 void Mutex::unlock(CallSite site) noexcept {
+    step_point(EventKind::lock_released, reinterpret_cast<std::uint64_t>(&mutex_), name_, site);
     // Record before unlocking: once unlocked another thread may take it and record first.
     record_named(EventKind::lock_released, reinterpret_cast<std::uint64_t>(&mutex_), kind(), 0,
                  name_, site);
@@ -310,6 +321,7 @@ Barrier::~Barrier() {
 
 void Barrier::arrive_and_wait(CallSite site) noexcept {
     auto address = reinterpret_cast<std::uint64_t>(&barrier_);
+    step_point(EventKind::barrier_wait, address, name_, site);
     record_named(EventKind::barrier_wait, address, 0, 0, name_, site);
     pthread_barrier_wait(&barrier_);
     record_named(EventKind::barrier_passed, address, 0, 0, name_, site);
@@ -341,6 +353,7 @@ int fcntl_whole_file(int fd, int command, short type) noexcept {
 } // namespace
 
 bool FileLock::lock(bool exclusive, CallSite site) noexcept {
+    step_point(EventKind::file_lock_wait, static_cast<std::uint64_t>(fd_), name_, site);
     auto kind = static_cast<std::int64_t>(kind_);
     std::uint64_t ino = inode_;
     record_named(EventKind::file_lock_wait, static_cast<std::uint64_t>(fd_), kind,
@@ -370,6 +383,7 @@ bool FileLock::lock(bool exclusive, CallSite site) noexcept {
 }
 
 bool FileLock::unlock(CallSite site) noexcept {
+    step_point(EventKind::file_lock_released, static_cast<std::uint64_t>(fd_), name_, site);
     auto kind = static_cast<std::int64_t>(kind_);
     record_named(EventKind::file_lock_released, static_cast<std::uint64_t>(fd_), kind,
                  static_cast<std::int64_t>(inode_), name_, site);
@@ -401,16 +415,70 @@ void Logger::write(const char* text, CallSite site) noexcept {
 }
 
 void print(FILE* stream, const char* text, CallSite site) noexcept {
+    step_point(EventKind::output, static_cast<std::uint64_t>(fileno(stream)), "stdio", site);
     fprintf(stream, "%s\n", text);
     record(EventKind::output, 0, fileno(stream), 0, "stdio", text, site);
 }
 
 void note(const char* text, CallSite site) noexcept {
+    step_point(EventKind::note, 0, text, site); // a named step
     record(EventKind::note, 0, 0, 0, nullptr, text, site);
 }
 
 void measure(const char* name, double value, const char* unit, CallSite site) noexcept {
     record(EventKind::measurement, 0, std::bit_cast<std::int64_t>(value), 0, name, unit, site);
+}
+
+// [SECTION] Scheduling points: stopping at the board in a stepped run
+// ------------------------------
+
+namespace {
+ScheduleBoard* g_board = nullptr;
+// The thread's board slot, valid while the identity word is the one it was claimed under: a
+// forked child's thread finds another word (the page is wiped in the child) and claims anew.
+thread_local int t_slot = -1;
+thread_local std::uint64_t t_slot_word = 0;
+
+int board_slot(ScheduleBoard* board) noexcept {
+    const Ids ids = current_ids();
+    const std::uint64_t word = t_identity_word;
+    if (word == 0)
+        return -1; // ids that cannot be cached (a clone sharing memory): such a thread runs free
+    if (t_slot_word == word)
+        return t_slot;
+    t_slot = board->claim(ids.pid, ids.tid, t_thread_name);
+    t_slot_word = word;
+    return t_slot;
+}
+} // namespace
+
+void install_board(ScheduleBoard* board) noexcept {
+    g_board = board;
+}
+ScheduleBoard* installed_board() noexcept {
+    return g_board;
+}
+
+void step_point(EventKind kind, std::uint64_t object, const char* name, CallSite site) noexcept {
+    ScheduleBoard* board = g_board;
+    if (!board || t_in_vfork) [[likely]]
+        return;
+    const int slot = board_slot(board);
+    if (slot < 0)
+        return;
+    // The board names the line by its file id: the channel's table must know the path.
+    if (Channel* channel = g_channel)
+        note_file(channel, site);
+    board->wait_for_turn(slot, StepRequest{kind, object, site.file, site.line, name});
+}
+
+void leave_board() noexcept {
+    ScheduleBoard* board = g_board;
+    if (!board || t_in_vfork)
+        return;
+    const int slot = board_slot(board);
+    if (slot >= 0)
+        board->leave(slot);
 }
 
 } // namespace forklore::probe

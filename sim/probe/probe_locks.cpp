@@ -1,5 +1,7 @@
 #include "sim/probe/probe_locks.hpp"
 
+#include "sim/probe/step_point.hpp"
+
 #include <cerrno>
 
 namespace forklore::probe {
@@ -42,6 +44,7 @@ std::uint64_t StdMutex::address() noexcept {
 }
 
 void StdMutex::lock(CallSite site) {
+    step_point(EventKind::lock_wait, address(), name_, site);
     if (!mutex_.try_lock()) {
         record_named(EventKind::lock_wait, address(), kind_code(LockKind::mutex), 0, name_, site);
         mutex_.lock();
@@ -50,6 +53,7 @@ void StdMutex::lock(CallSite site) {
 }
 
 void StdMutex::unlock(CallSite site) noexcept {
+    step_point(EventKind::lock_released, address(), name_, site);
     record_named(EventKind::lock_released, address(), kind_code(LockKind::mutex), 0, name_, site);
     mutex_.unlock();
 }
@@ -65,6 +69,7 @@ RwLock::~RwLock() {
 }
 
 void RwLock::lock_write(CallSite site) noexcept {
+    step_point(EventKind::lock_wait, address_of(&lock_), name_, site);
     if (pthread_rwlock_trywrlock(&lock_) == 0) {
         acquired_event(&lock_, LockKind::rwlock_write, name_, site);
         return;
@@ -74,10 +79,12 @@ void RwLock::lock_write(CallSite site) noexcept {
     acquired_event(&lock_, LockKind::rwlock_write, name_, site);
 }
 void RwLock::unlock_write(CallSite site) noexcept {
+    step_point(EventKind::lock_released, address_of(&lock_), name_, site);
     released_event(&lock_, LockKind::rwlock_write, name_, site);
     pthread_rwlock_unlock(&lock_);
 }
 void RwLock::lock_read(CallSite site) noexcept {
+    step_point(EventKind::lock_wait, address_of(&lock_), name_, site);
     if (pthread_rwlock_tryrdlock(&lock_) == 0) {
         acquired_event(&lock_, LockKind::rwlock_read, name_, site);
         return;
@@ -87,6 +94,7 @@ void RwLock::lock_read(CallSite site) noexcept {
     acquired_event(&lock_, LockKind::rwlock_read, name_, site);
 }
 void RwLock::unlock_read(CallSite site) noexcept {
+    step_point(EventKind::lock_released, address_of(&lock_), name_, site);
     released_event(&lock_, LockKind::rwlock_read, name_, site);
     pthread_rwlock_unlock(&lock_);
 }
@@ -102,6 +110,7 @@ Semaphore::~Semaphore() {
 }
 
 void Semaphore::wait(CallSite site) noexcept {
+    step_point(EventKind::lock_wait, address_of(&semaphore_), name_, site);
     if (sem_trywait(&semaphore_) == 0) {
         acquired_event(&semaphore_, LockKind::semaphore, name_, site);
         return;
@@ -112,6 +121,7 @@ void Semaphore::wait(CallSite site) noexcept {
     acquired_event(&semaphore_, LockKind::semaphore, name_, site);
 }
 void Semaphore::post(CallSite site) noexcept {
+    step_point(EventKind::lock_released, address_of(&semaphore_), name_, site);
     released_event(&semaphore_, LockKind::semaphore, name_, site);
     sem_post(&semaphore_);
 }
@@ -127,6 +137,7 @@ SpinLock::~SpinLock() {
 }
 
 void SpinLock::lock(CallSite site) noexcept {
+    step_point(EventKind::lock_wait, address_of(&lock_), name_, site);
     if (pthread_spin_trylock(&lock_) == 0) {
         acquired_event(&lock_, LockKind::spin, name_, site);
         return;
@@ -136,6 +147,7 @@ void SpinLock::lock(CallSite site) noexcept {
     acquired_event(&lock_, LockKind::spin, name_, site);
 }
 void SpinLock::unlock(CallSite site) noexcept {
+    step_point(EventKind::lock_released, address_of(&lock_), name_, site);
     released_event(&lock_, LockKind::spin, name_, site);
     pthread_spin_unlock(&lock_);
 }
@@ -153,6 +165,7 @@ CondVar::~CondVar() {
 }
 
 void CondVar::wait(Mutex& mutex, CallSite site) noexcept {
+    step_point(EventKind::cond_wait, address_of(&cond_), name_, site);
     auto mutex_address = static_cast<std::int64_t>(address_of(mutex.native()));
     auto kind = static_cast<std::int64_t>(CondWaitKind::wait);
     // pthread_cond_wait releases the mutex and takes it back: the events say so, so that the
@@ -167,16 +180,19 @@ void CondVar::wait(Mutex& mutex, CallSite site) noexcept {
 }
 
 void CondVar::signal(CallSite site) noexcept {
+    step_point(EventKind::cond_signal, address_of(&cond_), name_, site);
     record_named(EventKind::cond_signal, address_of(&cond_), 0, 0, name_, site);
     pthread_cond_signal(&cond_);
 }
 void CondVar::broadcast(CallSite site) noexcept {
+    step_point(EventKind::cond_signal, address_of(&cond_), name_, site);
     record_named(EventKind::cond_signal, address_of(&cond_), 1, 0, name_, site);
     pthread_cond_broadcast(&cond_);
 }
 
 void CondVar::destroy(CallSite site) noexcept {
     destroyed_ = true;
+    step_point(EventKind::cond_wait, address_of(&cond_), name_, site);
     auto kind = static_cast<std::int64_t>(CondWaitKind::destroy);
     record_named(EventKind::cond_wait, address_of(&cond_), kind, 0, name_, site);
     pthread_cond_destroy(&cond_);

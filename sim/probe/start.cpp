@@ -2,6 +2,7 @@
 
 #include "sim/probe/fd_io.hpp"
 #include "sim/probe/probe.hpp"
+#include "sim/probe/step_point.hpp"
 
 #include <spawn.h>
 #include <sys/wait.h>
@@ -44,6 +45,10 @@ PreparedArgv host_child_argv(const std::string& function, const ChildArgs& args,
                     "--function",       function,
                     "--method",         std::string(to_string(method)),
                     "--channel-fd",     std::to_string(g_launch.channel_fd)};
+    if (g_launch.board_fd >= 0) {
+        argv.strings.push_back("--board-fd");
+        argv.strings.push_back(std::to_string(g_launch.board_fd));
+    }
     for (const auto& [key, value] : args) {
         argv.strings.push_back("--arg");
         argv.strings.push_back(key + "=" + value);
@@ -100,6 +105,7 @@ Child::~Child() {
 WaitStatus Child::wait(CallSite site) {
     if (!valid() || waited_)
         return WaitStatus();
+    step_point(EventKind::child_wait, static_cast<std::uint64_t>(pid_), nullptr, site);
     int status = -1;
     // Says which child this thread waits for, and how: a fork server's child is waited for by
     // reading a socket, which /proc alone cannot tie to the child.
@@ -128,6 +134,7 @@ WaitStatus Child::wait(CallSite site) {
 void Child::kill(int signal, CallSite site) {
     if (!valid())
         return;
+    step_point(EventKind::signal_sent, static_cast<std::uint64_t>(pid_), nullptr, site);
     // Recorded first: the death must never look unexpected, whichever event the reader sees first.
     record(EventKind::signal_sent, static_cast<std::uint64_t>(pid_), signal, 0, nullptr, nullptr,
            site);
@@ -137,6 +144,7 @@ void Child::kill(int signal, CallSite site) {
 Child start_child(StartMethod method, const std::string& function, const ChildArgs& args,
                   CallSite site) {
     ChildFunction entry = find_child_function(function);
+    step_point(EventKind::child_start, 0, function.c_str(), site);
     switch (method) {
     case StartMethod::fork: {
         pid_t pid = fork();
@@ -159,7 +167,9 @@ Child start_child(StartMethod method, const std::string& function, const ChildAr
         if (pid < 0)
             throw std::runtime_error(std::string("fork: ") + strerror(errno));
         if (pid == 0) {
-            // Async-signal-safe only until exec: recording is, execv is.
+            // Async-signal-safe only until exec: recording is, stepping is, execv is. The
+            // child stops here first: the moment between fork and exec is a point of its own.
+            step_point(EventKind::exec, 0, "forklore-host", site);
             record(EventKind::exec, 0, 0, 0, "forklore-host", nullptr, site);
             execv(program, argv_data);
             _exit(127);
@@ -185,11 +195,14 @@ Child start_child(StartMethod method, const std::string& function, const ChildAr
 
 int run_child_function(const std::string& function, const ChildArgs& args, StartMethod method) {
     std::string method_name(to_string(method));
+    // A new process starts stopped, before its first event: its parent may run on meanwhile.
+    step_point(EventKind::process_start, 0, function.c_str(), CallSite::unknown());
     record(EventKind::process_start, 0, getppid(), 0, function.c_str(), method_name.c_str(),
            CallSite::unknown());
     int code = find_child_function(function)(args);
     fflush(stdout);
     fflush(stderr);
+    leave_board();
     return code;
 }
 

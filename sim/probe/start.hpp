@@ -23,6 +23,7 @@ struct LaunchContext {
     std::string host_path; // the host executable, resolved before any thread exists
     const Scenario* scenario = nullptr;
     int channel_fd = -1; // inherited (not close-on-exec) by exec'd children
+    int board_fd = -1;   // a stepped run's schedule board, inherited likewise; -1: not stepped
 };
 void set_launch_context(LaunchContext context);
 const LaunchContext& launch_context();

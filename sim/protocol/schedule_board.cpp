@@ -64,6 +64,10 @@ template <std::size_t N> std::string get_text(const char (&field)[N]) {
 struct StepSlot {
     std::atomic<std::uint32_t> state{kFree};
     std::atomic<std::uint32_t> turns{0}; // the futex word: +1 each time the runner lets it go
+    // The turn the thread last woke up for: the runner tells a thread that was let go but is not
+    // yet scheduled (still asleep on the word, as a thread blocked in the kernel looks) from one
+    // that took its step and blocked.
+    std::atomic<std::uint32_t> woke{0};
     std::int32_t pid = 0, tid = 0;
     std::uint64_t steps = 0; // written by the runner only
     // The request: written by the thread before its release store of kWaiting.
@@ -181,8 +185,10 @@ void ScheduleBoard::wait_for_turn(int index, const StepRequest& request) noexcep
         slot->state.store(kRunning, std::memory_order_release);
         return;
     }
-    while (slot->turns.load(std::memory_order_acquire) == seen)
+    std::uint32_t now = seen;
+    while ((now = slot->turns.load(std::memory_order_acquire)) == seen)
         futex_wait(&slot->turns, seen); // EINTR and spurious wake-ups: look again
+    slot->woke.store(now, std::memory_order_release);
 }
 
 void ScheduleBoard::leave(int index) noexcept {
@@ -213,6 +219,8 @@ std::vector<StepView> ScheduleBoard::slots() const {
         view.waiting = state == kWaiting;
         view.left = state == kLeft;
         view.steps = slot.steps;
+        view.awake =
+            slot.woke.load(std::memory_order_acquire) == slot.turns.load(std::memory_order_acquire);
         if (view.waiting) {
             view.kind = static_cast<EventKind>(slot.kind);
             view.object = slot.object;

@@ -46,6 +46,9 @@ struct StepView {
     bool waiting = false;    // stopped at a scheduling point, ready to be let go
     bool left = false;       // the thread said it will not step again (it is exiting)
     std::uint64_t steps = 0; // turns granted so far
+    // It woke up for its latest turn (or never had one): false between a grant and the moment
+    // the thread runs again, when /proc still shows it asleep.
+    bool awake = true;
     EventKind kind = EventKind::note;
     std::uint64_t object = 0;
     std::uint32_t file = 0, line = 0;

@@ -414,6 +414,8 @@ json to_json(const RunRecord& r) {
                             {"command", process.command},
                             {"threads", thread_states_to_json(process.threads)}});
     j["left_running"] = left;
+    if (r.schedule)
+        j["schedule"] = schedule_to_json(*r.schedule);
     j["stdout_bytes"] = r.stdout_bytes;
     j["stderr_bytes"] = r.stderr_bytes;
     j["stdout_dropped"] = r.stdout_dropped;

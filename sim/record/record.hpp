@@ -8,6 +8,7 @@
 #include "sim/protocol/process_role.hpp"
 #include "sim/protocol/start_method.hpp"
 #include "sim/protocol/wait_status.hpp"
+#include "sim/record/schedule.hpp"
 #include "sim/sandbox/cgroup.hpp"
 #include "sim/sandbox/containment.hpp"
 #include "sim/scenario/scenario.hpp"
@@ -116,6 +117,8 @@ struct RunRecord {
     CgroupCounters cgroup_counters; // the kernel's counters at the end of the run
     std::uint64_t peak_tasks = 0;   // most tasks the cgroup held in any sample
     std::string host;               // kernel and C library, for the record
+    // A stepped run: the threads the scheduler let go, in order (replayable). Unset otherwise.
+    std::optional<Schedule> schedule;
 
     const ProcessRecord* find_process(pid_t ns_pid) const;
     // The path of the file `event` was recorded from, or null when it has none (an event the

@@ -395,6 +395,13 @@ RunRecord record_from(const json& j, Streamed* streamed) {
         r.stderr_text = text(j, "stderr");
     r.output_truncated = flag(j, "output_truncated", false);
     r.left_running = list_of(j, "left_running", left_running_from_json);
+    if (const json* schedule = object_member(j, "schedule")) {
+        try {
+            r.schedule = schedule_from_json(*schedule);
+        } catch (const RecordError& error) {
+            throw RecordError(std::string("run record: ") + error.what());
+        }
+    }
     // Records from before head-and-tail capture have none of these: 0.
     r.stdout_bytes = whole(j, "stdout_bytes", std::uint64_t{0});
     r.stderr_bytes = whole(j, "stderr_bytes", std::uint64_t{0});

@@ -153,6 +153,8 @@ void SandboxRun::kill_and_reap() {
 }
 
 void SandboxRun::finish_record() {
+    if (stepper_.active())
+        record_.schedule = stepper_.take_schedule();
     // Every writer is dead now; read the pipes to their end (bounded: a stray writer outside
     // our reach must not hang the runner).
     for (int round = 0; round < 100 && (stdout_.open || stderr_.open); ++round) {

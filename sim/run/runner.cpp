@@ -90,6 +90,7 @@ Snapshot SandboxRun::take_sample(Observer& observer, bool detailed) {
     std::int64_t before = now_ns();
     Snapshot snapshot = observer.sample(detailed);
     excuse_writes_to_runner(snapshot, stdout_target_, stderr_target_);
+    stepper_.excuse_waits_for_turn(snapshot);
     sample_total_us_ += static_cast<double>(now_ns() - before) / 1e3;
     ++record_.timings.samples;
     for (const auto& process : snapshot.processes)
@@ -320,6 +321,7 @@ void SandboxRun::loop() {
             capture_stacks_of(detailed, {});
             return;
         }
+        stepper_.after_sample(snapshot, record_, now_ns());
         if (request_.on_progress)
             request_.on_progress(record_);
         // Sleep until the next sample, waking early only when the host exits. Not when output
@@ -379,6 +381,14 @@ RunRecord SandboxRun::run() {
     } catch (const std::exception& error) {
         stop_with(VerdictKind::setup_error, std::string("event channel: ") + error.what());
         return record_;
+    }
+    if (request_.scheduler) {
+        try {
+            stepper_ = Stepper(ScheduleBoard::create(), request_.scheduler);
+        } catch (const std::exception& error) {
+            stop_with(VerdictKind::setup_error, std::string("schedule board: ") + error.what());
+            return record_;
+        }
     }
     std::string host_path = request_.host_path.empty() ? default_host_path() : request_.host_path;
     if (start(host_path)) {

@@ -8,6 +8,7 @@
 
 #include "sim/protocol/channel.hpp"
 #include "sim/record/record.hpp"
+#include "sim/run/scheduler.hpp"
 #include "sim/sandbox/containment.hpp"
 #include "sim/scenario/scenario.hpp"
 #include "sim/verdict/verdict.hpp"
@@ -37,6 +38,10 @@ struct RunRequest {
     int sample_interval_us = 2000;
     DeadlockDetector::Settings detector;
     const std::atomic<bool>* cancel = nullptr; // set to true to stop the run early
+    // A stepped run (sim/run/scheduler.hpp): every probe stops at its scheduling points, and
+    // whenever the sandbox has settled the scheduler chooses which waiting thread goes next. The
+    // record keeps the schedule. Empty: an ordinary run, in which nothing stops.
+    Scheduler scheduler;
     // Called from the running thread after every sample with the events so far (for live views).
     std::function<void(const RunRecord& partial)> on_progress;
 };

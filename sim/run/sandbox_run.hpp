@@ -6,6 +6,7 @@
 #include "sim/record/process_records.hpp"
 #include "sim/run/output_capture.hpp"
 #include "sim/run/runner.hpp"
+#include "sim/run/stepping.hpp"
 #include "sim/sandbox/cgroup.hpp"
 
 #include <sys/types.h>
@@ -81,6 +82,7 @@ class SandboxRun {
     const RunRequest& request_;
     RunRecord record_;
     Channel channel_;
+    Stepper stepper_; // a stepped run's board and scheduler; inactive otherwise
     std::uint64_t cursor_ = 0;
     OutputPipe stdout_, stderr_;
     std::string workdir_;

@@ -53,6 +53,10 @@ std::vector<std::string> host_argv(const RunRequest& request, const SandboxLimit
                                      "--address-space", std::to_string(limits.address_space),
                                      "--max-tasks",     std::to_string(limits.max_tasks),
                                      "--max-file-size", std::to_string(limits.max_file_size)};
+    if (request.scheduler) {
+        argv.push_back("--board-fd");
+        argv.push_back("4");
+    }
     if (!request.namespaces)
         argv.push_back("--no-namespaces");
     for (const auto& path : request.visible_paths) {
@@ -151,6 +155,8 @@ bool SandboxRun::start(const std::string& host_path) {
     posix_spawn_file_actions_adddup2(&actions, stdout_.write_fd, STDOUT_FILENO);
     posix_spawn_file_actions_adddup2(&actions, stderr_.write_fd, STDERR_FILENO);
     posix_spawn_file_actions_adddup2(&actions, channel_.fd(), 3);
+    if (stepper_.active())
+        posix_spawn_file_actions_adddup2(&actions, stepper_.board().fd(), 4);
     posix_spawnattr_t attributes;
     posix_spawnattr_init(&attributes);
     sigset_t none, all;

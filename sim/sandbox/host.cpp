@@ -2,7 +2,9 @@
 
 #include "sim/probe/probe.hpp"
 #include "sim/probe/start.hpp"
+#include "sim/probe/step_point.hpp"
 #include "sim/protocol/channel.hpp"
+#include "sim/protocol/schedule_board.hpp"
 #include "sim/protocol/wait_status.hpp"
 
 #include <fcntl.h>
@@ -24,6 +26,22 @@ namespace forklore {
 namespace {
 // The channel lives as long as the process: forked children inherit the mapping.
 Channel g_channel;
+// A stepped run's board, likewise; installed for the probes only in the scenario's processes
+// (the host and the reaper never stop at a scheduling point).
+ScheduleBoard g_board;
+
+// Attaches the board behind `fd` (none when -1). Returns why it failed, or "".
+std::string attach_board(int fd) {
+    if (fd < 0)
+        return {};
+    try {
+        g_board = ScheduleBoard::attach(fd); // keeps a duplicate: the launch context names it
+    } catch (const std::exception& error) {
+        return error.what();
+    }
+    close(fd);
+    return {};
+}
 
 [[noreturn]] void setup_failed(const std::string& why) {
     fmt::print(stderr, "forklore-host: setup: {}\n", why);
@@ -56,6 +74,8 @@ bool uses_forkserver(const Scenario& scenario, const KnobValues& knobs) {
     if (auto error = contain_limits(options.limits); !error.empty())
         setup_failed(error);
     probe::set_thread_name("main");
+    if (g_board.valid())
+        probe::install_board(&g_board);
     probe::record(EventKind::process_start, 0, getppid(), 0, "main", scenario.id.c_str(),
                   CallSite::unknown());
     int code = 0;
@@ -198,6 +218,8 @@ void host_run(const HostRunOptions& options) {
     }
     probe::install_channel(&g_channel);
     probe::set_thread_name("forklore-host");
+    if (auto error = attach_board(options.board_fd); !error.empty())
+        setup_failed(error);
 
     // The recipe: each step contains one kernel concern. The cgroups first, so that every
     // process of the sandbox is born inside them; the capabilities last, once nothing needs them.
@@ -231,7 +253,8 @@ void host_run(const HostRunOptions& options) {
     for (const auto& note : containment.notes)
         probe::record(EventKind::note, 0, 0, 0, "sandbox", note.c_str(), CallSite::unknown());
 
-    probe::set_launch_context({own_executable_path(), scenario, options.channel_fd});
+    probe::set_launch_context(
+        {own_executable_path(), scenario, options.channel_fd, g_board.valid() ? g_board.fd() : -1});
 
     // unshare(CLONE_NEWPID) applies to the children of the caller: the first child is pid 1.
     pid_t host_pid = getpid();
@@ -269,7 +292,14 @@ int host_child(const HostChildOptions& options) {
     }
     probe::install_channel(&g_channel);
     probe::set_thread_name("main");
-    probe::set_launch_context({own_executable_path(), scenario, options.channel_fd});
+    if (auto error = attach_board(options.board_fd); !error.empty()) {
+        fmt::print(stderr, "forklore-host: {}\n", error);
+        return kHostSetupErrorCode;
+    }
+    if (g_board.valid())
+        probe::install_board(&g_board);
+    probe::set_launch_context(
+        {own_executable_path(), scenario, options.channel_fd, g_board.valid() ? g_board.fd() : -1});
     try {
         int code = probe::run_child_function(options.function, options.args, *method);
         _exit(code);

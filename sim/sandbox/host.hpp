@@ -18,6 +18,7 @@ struct HostRunOptions {
     std::string scenario_id;
     KnobValues knobs;
     int channel_fd = 3;
+    int board_fd = -1; // a stepped run: the schedule board (sim/protocol/schedule_board.hpp)
     pid_t runner_pid = 0;
     std::string workdir;
     SandboxLimits limits;
@@ -36,6 +37,7 @@ struct HostChildOptions {
     std::string method;
     ChildArgs args;
     int channel_fd = 3;
+    int board_fd = -1;
 };
 int host_child(const HostChildOptions& options);
 

@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
     run_command->add_option("--scenario", run.scenario_id)->required();
     run_command->add_option("--knob", knobs, "knob=value");
     run_command->add_option("--channel-fd", run.channel_fd);
+    run_command->add_option("--board-fd", run.board_fd, "a stepped run's schedule board");
     run_command->add_option("--runner-pid", run.runner_pid);
     run_command->add_option("--workdir", run.workdir)->required();
     run_command->add_option("--cpu-seconds", run.limits.cpu_seconds);
@@ -51,6 +52,7 @@ int main(int argc, char** argv) {
     child_command->add_option("--function", child.function)->required();
     child_command->add_option("--method", child.method)->required();
     child_command->add_option("--channel-fd", child.channel_fd);
+    child_command->add_option("--board-fd", child.board_fd, "a stepped run's schedule board");
     child_command->add_option("--arg", args, "key=value");
 
     try {

@@ -340,7 +340,12 @@ TEST_CASE("every verb refuses bad ids, knobs and arguments with one line and exi
         {{"exec"}, "exec needs a program to run"},
         {{"exec", "--out"}, "--out"},
         // The commands after exec (quiz ...) are not listed here: any order of them passes.
-        {{"frobnicate"}, "unknown command 'frobnicate' (commands: list, show, run, matrix, exec"},
+        {{"frobnicate"},
+         "unknown command 'frobnicate' (commands: list, show, run, matrix, explore, exec"},
+        {{"explore", "no-such"}, "unknown scenario 'no-such'"},
+        {{"explore", "lock-cycle", "--set", "timing=sometimes"}, "knob 'timing' takes one of: "},
+        {{"explore", "lock-cycle", "--bound", "99"}, "--bound"},
+        {{"explore", "lock-cycle", "--max-schedules", "0"}, "--max-schedules"},
         {{"", "x"}, "unknown command"},
     };
     for (const auto& c : cases) {

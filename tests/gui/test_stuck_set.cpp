@@ -58,6 +58,10 @@ TEST_CASE("timeline: the partial deadlock's child lane is stuck, chatter's lane 
     auto record = partial_record();
     const ThreadState& stuck = stuck_child(*record);
     const ThreadState* chatter = live_named(*record, "chatter");
+    for (const auto& thread : record->verdict.live)
+        UNSCOPED_INFO("live: " << thread.name << " " << thread.pid << "/" << thread.tid << " "
+                               << thread.wait);
+    INFO(record->verdict.explanation);
     REQUIRE(chatter != nullptr);
     CHECK(chatter->pid != stuck.pid); // the child is stuck, the parent chatters
 

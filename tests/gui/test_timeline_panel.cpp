@@ -85,11 +85,27 @@ TEST_CASE_METHOD(
     REQUIRE_FALSE(bars.empty());
     const TimelineBar& red = bars.back();
     REQUIRE(red.kind == BarKind::waiting);
-    auto at = timeline_screen_position(
-        state, child->first_lane, {LaneRowKind::wait, 0},
-        // The view frames the program's events: a wait that never
-        // ended runs on past its right edge.
-        std::min((red.start_ns + red.end_ns) / 2, state.model.story_end_ns));
+    // Hover the visible part of the bar (a wait that never ended runs on past the view's right
+    // edge) at the time farthest from every marker of the lane: a marker within a pixel wins the
+    // hover, and on a fast machine the child's other events sit within a pixel of the wait.
+    const auto& markers = state.model.lanes[child->first_lane].markers;
+    const double visible_end =
+        state.view_start_ns + (state.plot_max.x - state.plot_min.x - 1) * state.ns_per_px;
+    std::int64_t best_t = red.start_ns;
+    double best_distance = -1;
+    for (int step = 1; step < 64; ++step) {
+        const double t =
+            red.start_ns + (std::min<double>(red.end_ns, visible_end) - red.start_ns) * step / 64;
+        double distance = 1e300;
+        for (const TimelineMarker& marker : markers)
+            distance = std::min(distance, std::abs(static_cast<double>(marker.t_ns) - t));
+        if (distance > best_distance) {
+            best_distance = distance;
+            best_t = static_cast<std::int64_t>(t);
+        }
+    }
+    REQUIRE(best_distance > 3 * state.ns_per_px);
+    auto at = timeline_screen_position(state, child->first_lane, {LaneRowKind::wait, 0}, best_t);
     REQUIRE(at);
 
     draw_frames(imgui, state, view, selection, 2, *at);

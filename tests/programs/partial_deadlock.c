@@ -40,8 +40,11 @@ static void* waiter(void* unused) {
     return unused;
 }
 
+static pthread_barrier_t g_chatter_named;
+
 static void* chatter(void* unused) {
     prctl(PR_SET_NAME, "chatter", 0, 0, 0);
+    pthread_barrier_wait(&g_chatter_named);
     for (int i = 0;; i++) {
         fprintf(stderr, "tick %d\n", i);
         usleep(10000);
@@ -53,11 +56,15 @@ int main(void) {
     pthread_t holder_thread, chatter_thread, waiter_thread;
     pthread_barrier_init(&g_locked, NULL, 2);
     pthread_barrier_init(&g_waiter_ready, NULL, 2);
+    pthread_barrier_init(&g_chatter_named, NULL, 2);
     if (pipe(g_go) != 0)
         return 1;
     pthread_create(&holder_thread, NULL, holder, NULL);
     pthread_barrier_wait(&g_locked);
     pthread_create(&chatter_thread, NULL, chatter, NULL);
+    /* Named before anything can be proven: on a loaded machine a thread that was created but
+     * never ran yet still has the program's name when the child's hang is proven. */
+    pthread_barrier_wait(&g_chatter_named);
     g_child = fork();
     if (g_child == 0) {
         char go;

@@ -1,0 +1,93 @@
+// `forklore explore ID [--variant V] [--set K=V] [--bound K] [--json]`: every schedule of a
+// stepped run within a preemption bound, run for real, and what each led to (sim/run/explore.hpp).
+#include "cli_output.hpp"
+#include "command.hpp"
+#include "sandbox_options.hpp"
+
+#include "sim/protocol/text.hpp"
+#include "sim/record/record.hpp"
+#include "sim/record/user_file.hpp"
+#include "sim/run/explore.hpp"
+#include "sim/run/runner.hpp"
+
+#include <fmt/format.h>
+
+#include <memory>
+
+namespace forklore::cli {
+
+namespace {
+
+struct ExploreCommandOptions {
+    std::string id;
+    std::string variant;
+    std::vector<std::string> settings;
+    int bound = 2;
+    std::size_t max_schedules = 2000;
+    bool json_output = false;
+    std::string out;
+};
+
+int command_explore(const ExploreCommandOptions& options) {
+    const Scenario& scenario = find_scenario(options.id);
+    RunRequest request;
+    try {
+        request = make_request(scenario, options.variant, parse_settings(options.settings));
+    } catch (const std::invalid_argument& error) {
+        throw UsageError(error.what());
+    }
+    check_output_file(options.out);
+    request.cancel = &interrupted();
+    ExploreOptions explore;
+    explore.preemption_bound = options.bound;
+    explore.max_schedules = options.max_schedules;
+    explore.cancel = &interrupted();
+    if (interactive())
+        explore.on_schedule = [](std::size_t done, std::size_t pending) {
+            fmt::print(stderr, "\r\033[K{} schedules run, {} waiting", done, pending);
+        };
+    const ExploreResult result = explore_schedules(request, explore);
+    stop_if_interrupted();
+    if (interactive())
+        fmt::print(stderr, "\r\033[K");
+    nlohmann::json json = exploration_to_json(result);
+    json["scenario"] = scenario.id;
+    json["variant"] = options.variant;
+    json["knobs"] = request.knobs;
+    const std::string text = to_json_text(json);
+    if (!options.out.empty())
+        write_output_file(options.out, text);
+    if (options.json_output)
+        fmt::print("{}", text);
+    else
+        fmt::print("{}{}: {}", scenario.id, options.variant.empty() ? "" : ":" + options.variant,
+                   describe_exploration(result));
+    return 0;
+}
+
+} // namespace
+
+Command add_explore_command(CLI::App& app) {
+    auto options = std::make_shared<ExploreCommandOptions>();
+    auto* command = app.add_subcommand(
+        "explore", "run every schedule of a stepped run (within a preemption bound) and report "
+                   "which hang, why, and a shortest one of each");
+    command->add_option("id", options->id, "scenario id")->required();
+    command->add_option("--variant", options->variant, "a named variant (see 'forklore show ID')");
+    command->add_option("--set", options->settings, "set a knob: knob=value (repeatable)");
+    command
+        ->add_option("--bound", options->bound,
+                     "preemptions allowed in a schedule: switches away from a thread that could "
+                     "have gone on (default 2)")
+        ->check(whole_number_between(0, 8));
+    command
+        ->add_option("--max-schedules", options->max_schedules,
+                     "stop after this many runs (default 2000)")
+        ->check(whole_number_between(1, 1000000));
+    command->add_flag("--json", options->json_output, "print the exploration as JSON");
+    command->add_option("--out", options->out, "also write the exploration (JSON) to FILE")
+        ->check(kFileName);
+    return {command, [options] { return command_explore(*options); }};
+}
+
+} // namespace forklore::cli

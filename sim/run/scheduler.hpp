@@ -1,0 +1,58 @@
+// Who schedules a stepped run: the GUI's student, a replayed schedule, an explorer.
+//
+// In a stepped run every probe stops its thread at each scheduling point (sim/probe/step_point.hpp)
+// and the runner, each time the sandbox has settled (every thread stopped at a point, blocked in
+// the kernel or gone, for two samples in a row), asks the scheduler which waiting thread takes
+// the next step. The scheduler may also let the run go on unscheduled, or not answer yet (a
+// student thinking: the runner asks again at the next sample).
+#pragma once
+
+#include "sim/protocol/schedule_board.hpp"
+#include "sim/record/schedule.hpp"
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace forklore {
+
+struct RunRecord;
+
+// What the scheduler is shown: every thread on the board and which of them can be let go.
+struct StepState {
+    const std::vector<StepView>& slots; // every thread that ever stopped, in the order they came
+    std::vector<std::size_t> runnable;  // indexes into `slots` of the threads waiting for a turn
+    const RunRecord& partial;           // the run so far (events, samples)
+    std::size_t steps_taken = 0;        // steps granted so far
+};
+
+struct StepChoice {
+    enum class Kind { grant, run_free, later };
+    Kind kind = Kind::later;
+    int slot = -1;      // grant: the board slot (StepView::slot) of a waiting thread
+    std::string reason; // run_free: why, when it is not simply the end of stepping (a divergence)
+
+    static StepChoice grant(int slot) { return {Kind::grant, slot, {}}; }
+    static StepChoice run_free(std::string reason = {}) {
+        return {Kind::run_free, -1, std::move(reason)};
+    }
+    static StepChoice later() { return {}; }
+};
+
+// A request may be run several times (--repeat): a scheduler that keeps state of its own must
+// start afresh when it sees steps_taken == 0.
+using Scheduler = std::function<StepChoice(const StepState&)>;
+
+// Replays `schedule`: at each step lets go the thread it names (by pid and tid), provided that
+// thread is waiting to do what the schedule says it did (operation and line); the run then goes
+// on unscheduled once the steps are used up. A thread that is not waiting, or about to do
+// something else, ends the replay there: the run goes on unscheduled and its record says where
+// and why it diverged.
+Scheduler replay_schedule(Schedule schedule);
+
+// The step a waiting thread is about to take, as a schedule records it (the file's path from the
+// record's table of source files).
+ScheduleStep step_of(const StepView& view, const RunRecord& partial);
+
+} // namespace forklore

@@ -1,0 +1,109 @@
+// Exploration (sim/run/explore.hpp) asserts facts instead of rates. Stepped with nothing forcing
+// the order (timing=natural), file-read-under-lock's fork falls in exactly 6 places among the
+// reader's steps (before its start, after its start, after it took the lock, after its note,
+// after it let the lock go, at its barrier), and the child hangs on the orphaned lock in exactly
+// the 2 where the reader held the lock; lock-cycle's two threads reach the cycle. A shortest
+// hanging schedule replays to the same hang.
+//
+// Measured with `forklore explore` first: file-read-under-lock --variant fork --set
+// timing=natural --bound 1: 40 schedules in 3.8 s, 4 hang (2 placements x 2), 36 complete;
+// --bound 2: 228 schedules, the same 6 placements, the same 2 hang. lock-cycle --variant
+// opposite_order --set timing=natural --bound 1: 111 schedules in 11 s, 8 end in the cycle.
+#include "sim/record/record.hpp"
+#include "sim/run/explore.hpp"
+#include "sim/run/runner.hpp"
+#include "sim/scenario/scenario.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+
+using namespace forklore;
+
+namespace {
+
+RunRequest natural_request(const std::string& id, const std::string& variant) {
+    const Scenario* scenario = ScenarioRegistry::instance().find(id);
+    REQUIRE(scenario);
+    RunRequest request = make_request(*scenario, variant, {{"timing", "natural"}});
+    request.timeout_seconds = 30;
+    return request;
+}
+
+void replays_to(const RunRequest& base, const Schedule& schedule, VerdictKind kind,
+                DeadlockReason reason) {
+    for (int run = 0; run < 5; ++run) {
+        RunRequest request = base;
+        request.scheduler = replay_schedule(schedule);
+        const RunRecord record = run_scenario(request);
+        INFO(record.verdict.explanation);
+        REQUIRE(record.verdict.kind == kind);
+        CHECK(record.verdict.reason == reason);
+    }
+}
+
+} // namespace
+
+TEST_CASE("explore: file-read-under-lock's fork hangs in exactly the 2 of 6 placements where the "
+          "reader holds the lock",
+          "[explore][engine]") {
+    const RunRequest request = natural_request("file-read-under-lock", "fork");
+    ExploreOptions options;
+    options.preemption_bound = 1;
+    const ExploreResult result = explore_schedules(request, options);
+    REQUIRE(result.complete);
+    CHECK(result.diverged <= result.schedules / 10); // timing in the program, rare
+    REQUIRE(result.outcomes.size() == 2);
+    REQUIRE(result.outcomes.count("completed"));
+    REQUIRE(result.outcomes.count("deadlocked(orphaned_lock)"));
+
+    REQUIRE(result.fork_placements.size() == 6);
+    for (std::size_t placement = 0; placement < 6; ++placement) {
+        const ForkPlacement& place = result.fork_placements[placement];
+        CAPTURE(place.description);
+        REQUIRE(place.steps_before == std::vector<std::size_t>{placement});
+        // The reader took the lock at its 2nd step and let it go at its 4th: the fork after 2
+        // or 3 of its steps copies it held.
+        const bool reader_held_the_lock = placement == 2 || placement == 3;
+        REQUIRE(place.outcomes.size() == 1);
+        CHECK(place.outcomes.begin()->first ==
+              (reader_held_the_lock ? "deadlocked(orphaned_lock)" : "completed"));
+    }
+    CHECK_THAT(result.fork_placements[2].description, Catch::Contains("lock file_lock"));
+
+    // The shortest hanging schedule: the reader starts and takes the lock, the main thread forks,
+    // the child asks for its copy.
+    const Schedule& shortest = result.outcomes.at("deadlocked(orphaned_lock)").shortest;
+    REQUIRE(shortest.steps.size() >= 6);
+    CHECK(shortest.steps.back().kind == EventKind::lock_wait);
+    CHECK(shortest.steps.back().object == "file_lock");
+    replays_to(request, shortest, VerdictKind::deadlocked, DeadlockReason::orphaned_lock);
+
+    const std::string words = describe_exploration(result);
+    CHECK_THAT(words, Catch::Contains("every schedule within the bound"));
+    CHECK_THAT(words, Catch::Contains("where the fork fell"));
+}
+
+TEST_CASE("explore: lock-cycle's threads reach the cycle in some schedules, complete in others",
+          "[explore][engine]") {
+    const RunRequest request = natural_request("lock-cycle", "opposite_order");
+    ExploreOptions options;
+    options.preemption_bound = 1;
+    const ExploreResult result = explore_schedules(request, options);
+    REQUIRE(result.complete);
+    REQUIRE(result.outcomes.size() == 2);
+    REQUIRE(result.outcomes.count("completed"));
+    REQUIRE(result.outcomes.count("deadlocked(cycle)"));
+    CHECK(result.fork_placements.empty()); // no fork in this one
+    // The cycle needs both first locks taken before either second: a and b each lock once
+    // before either locks twice.
+    const Schedule& cycle = result.outcomes.at("deadlocked(cycle)").shortest;
+    int locks_by_a = 0, locks_by_b = 0;
+    for (const auto& step : cycle.steps) {
+        locks_by_a += step.thread == "a" && step.kind == EventKind::lock_wait;
+        locks_by_b += step.thread == "b" && step.kind == EventKind::lock_wait;
+    }
+    CHECK(locks_by_a == 2);
+    CHECK(locks_by_b == 2);
+    replays_to(request, cycle, VerdictKind::deadlocked, DeadlockReason::cycle);
+}
