@@ -79,6 +79,11 @@ screenshot: build
 	    --lesson 01-what-fork-copies:3 --predict 'deadlocked(orphaned_lock)' --frames 60 \
 	    --screenshot docs/screenshot-lessons.png
 	rm -rf $(SHOT_STATE)
+	XDG_STATE_HOME=$(SHOT_STATE) \
+	    xvfb-run -a -s "-screen 0 1280x800x24" $(BIN)/forklore-gui \
+	    --challenge orphan-the-lock --play reader,reader,main --frames 30 \
+	    --screenshot docs/screenshot-scheduler.png
+	rm -rf $(SHOT_STATE)
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j2

@@ -13,6 +13,7 @@
 #include "gui/record_file.hpp"
 #include "gui/ui_scale.hpp"
 #include "gui/widgets.hpp"
+#include "sim/lesson/challenges.hpp"
 #include "sim/run/output_capture.hpp"
 
 #include <imgui.h>
@@ -22,6 +23,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <utility>
 
 namespace forklore::gui {
 
@@ -243,6 +245,12 @@ void draw_centre_tabs(App& app) {
         ImGui::EndChild();
         ImGui::EndTabItem();
     }
+    if (ImGui::BeginTabItem("Scheduler", nullptr, tab_flags(app, CentreTab::scheduler))) {
+        if (ImGui::BeginChild("##scheduler"))
+            draw_scheduler_panel(app.scheduler, app.session.progress(), app.view);
+        ImGui::EndChild();
+        ImGui::EndTabItem();
+    }
     ImGui::EndTabBar();
     app.show_tab.reset();
 }
@@ -261,6 +269,16 @@ void carry_out_requests(App& app) {
         app.session.stop();
         break;
     case ControlsPanelState::Request::none:
+        break;
+    }
+    switch (std::exchange(app.scheduler.request, SchedulerPanelState::Request::none)) {
+    case SchedulerPanelState::Request::play:
+        start_stepped_run(app);
+        break;
+    case SchedulerPanelState::Request::undo:
+        start_stepped_run(app, std::exchange(app.scheduler.replay, {}));
+        break;
+    case SchedulerPanelState::Request::none:
         break;
     }
     if (app.matrix.open_request) {
@@ -362,7 +380,28 @@ std::string start_run(App& app, int repeat) {
                                app.config.max_output);
     }
     app.pinned_run.reset();
+    app.scheduler.stepping = false;
     return app.session.start(scenario->id, variant, overrides, repeat, options);
+}
+
+std::string start_stepped_run(App& app, std::vector<ScheduleStep> replay) {
+    const auto& list = challenges();
+    if (app.scheduler.challenge < 0 || app.scheduler.challenge >= static_cast<int>(list.size()))
+        return "no such challenge";
+    const Challenge& challenge = list[app.scheduler.challenge];
+    if (!select_scenario(app, challenge.scenario))
+        return fmt::format("unknown scenario '{}'", challenge.scenario);
+    for (const auto& [knob, value] : challenge.knobs)
+        app.config.knobs[knob] = value;
+    auto control = std::make_shared<StepControl>();
+    RunOptions options;
+    // A student thinks between steps: the scenario's deadline of a few seconds would end the run.
+    options.timeout_seconds = 3600;
+    options.scheduler = control->scheduler(std::move(replay));
+    app.scheduler.control = std::move(control);
+    app.scheduler.stepping = true;
+    app.pinned_run.reset();
+    return app.session.start(challenge.scenario, "", app.config.knobs, 1, options);
 }
 
 bool show_run(App& app, int number) {

@@ -14,6 +14,7 @@
 #include "gui/panels/output_panel.hpp"
 #include "gui/panels/process_tree_panel.hpp"
 #include "gui/panels/run_browser_panel.hpp"
+#include "gui/panels/scheduler_panel.hpp"
 #include "gui/panels/source_panel.hpp"
 #include "gui/panels/timeline_panel.hpp"
 #include "gui/panels/verdict_panel.hpp"
@@ -57,7 +58,7 @@ struct LayoutRegions {
 // Matrix or a file is never taken for "not run yet".
 enum class ViewOrigin { none, run, file, matrix };
 
-enum class CentreTab { timeline, process_tree, locks, matrix };
+enum class CentreTab { timeline, process_tree, locks, matrix, scheduler };
 // The left column's tabs.
 enum class LeftTab { scenarios, lessons };
 
@@ -86,6 +87,7 @@ struct App {
     ProcessTreePanelState process_tree;
     LocksPanelState locks;
     MatrixPanelState matrix;
+    SchedulerPanelState scheduler;
     VerdictPanelState verdict;
     OutputPanelState output;
     Layout layout;
@@ -115,6 +117,8 @@ bool select_scenario(App& app, const std::string& id);
 bool select_variant(App& app, const std::string& variant);
 // Starts the chosen configuration: `repeat` runs of it. Returns "" or why it cannot start.
 std::string start_run(App& app, int repeat = 1);
+// Starts the Scheduler tab's challenge as a stepped run, replaying `replay` first (Undo).
+std::string start_stepped_run(App& app, std::vector<ScheduleStep> replay = {});
 // Shows run `number` of the session's last Run/Repeat, and keeps it on screen while more runs
 // finish. False when there is no such run or its record was dropped for memory.
 bool show_run(App& app, int number);

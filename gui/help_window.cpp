@@ -63,6 +63,12 @@ constexpr HelpSection kSections[] = {
      "default it runs the quick deterministic variants, as 'forklore matrix' does; 'racy and "
      "slow' adds the racy ones (a hang rate over many runs) and the slow ones; a filter other "
      "than * runs every variant it matches."},
+    {"Scheduler",
+     "Be the scheduler of a real run: choose a challenge, press Play, and let one waiting "
+     "thread take one step at a time (Step). Each thread stops before every lock, unlock, "
+     "wait, fork, print...: the table says what it is about to do and on which line. A thread "
+     "blocked in the kernel cannot be chosen. Undo replays the steps but the last in a fresh "
+     "sandbox. The verdict and your schedule decide whether the goal is met."},
     {"Verdict",
      "How the run ended and why, proven from what the kernel says: the explanation, the stuck "
      "set, the wait-for graph (a thread -> the lock it waits for -> the thread that holds it; a "

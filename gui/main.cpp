@@ -20,6 +20,7 @@
 #include "gui/app_lessons.hpp"
 #include "gui/ui_scale.hpp"
 #include "gui/window.hpp"
+#include "sim/lesson/challenges.hpp"
 #include "sim/lesson/lesson.hpp"
 #include "sim/protocol/text.hpp"
 #include "sim/record/user_file.hpp"
@@ -144,7 +145,8 @@ int main(int argc, char** argv) {
                "record or passes a bound (README, Run records), a --screenshot path that must "
                "not be written, no display; one line on stderr, before any window opens");
     std::string run_spec, open_path, matrix_filter, tab, screenshot_path, size_text = "1280x800";
-    std::string lesson_spec, prediction;
+    std::string lesson_spec, prediction, challenge_id;
+    std::vector<std::string> play_script;
     int frames = 0, repeat = 1, show_run_number = 0;
     float zoom = 1.0f;
     CLI::Option* run_option = cli.add_option(
@@ -164,8 +166,17 @@ int main(int argc, char** argv) {
     cli.add_option("--predict", prediction,
                    "with --lesson ID:STEP at a predict step: choose CHOICE and run the step")
         ->needs(lesson_option);
-    cli.add_option("--tab", tab, "the centre tab in front: timeline, process-tree, locks, matrix")
-        ->check(CLI::IsMember({"timeline", "process-tree", "locks", "matrix"}));
+    CLI::Option* challenge_option = cli.add_option(
+        "--challenge", challenge_id,
+        "start a challenge at launch in the Scheduler tab (one-order-no-cycle, orphan-the-lock, "
+        "...: the tab lists them)");
+    cli.add_option("--play", play_script,
+                   "with --challenge: let these threads go, by name, one step each, then wait")
+        ->delimiter(',')
+        ->needs(challenge_option);
+    cli.add_option("--tab", tab,
+                   "the centre tab in front: timeline, process-tree, locks, matrix, scheduler")
+        ->check(CLI::IsMember({"timeline", "process-tree", "locks", "matrix", "scheduler"}));
     cli.add_option("--repeat", repeat, "with --run: run it N times, as Repeat does")
         ->check(CLI::Range(1, 100000))
         ->needs(run_option);
@@ -223,6 +234,20 @@ int main(int argc, char** argv) {
         if (std::string problem = start_lesson(app, lesson_spec, prediction); !problem.empty())
             return usage_error(problem);
 
+    if (!challenge_id.empty()) {
+        const auto& list = challenges();
+        auto found = std::find_if(list.begin(), list.end(),
+                                  [&](const Challenge& c) { return c.id == challenge_id; });
+        if (found == list.end()) {
+            std::vector<std::string> ids;
+            for (const auto& challenge : list)
+                ids.push_back(challenge.id);
+            return usage_error(fmt::format("unknown challenge '{}' (challenges: {})",
+                                           printable(challenge_id, 60), fmt::join(ids, ", ")));
+        }
+        app.scheduler.challenge = static_cast<int>(found - list.begin());
+    }
+
     std::string error;
     // Counted frames are measured: no waiting for the screen's refresh in them.
     auto window = Window::open("forklore", size->first, size->second, frames == 0, error);
@@ -237,6 +262,12 @@ int main(int argc, char** argv) {
         if (std::string problem = run_lesson_step(app, app.lessons.session.step_index());
             !problem.empty())
             return usage_error(problem);
+    if (!challenge_id.empty()) {
+        if (std::string problem = start_stepped_run(app); !problem.empty())
+            return usage_error(problem);
+        app.show_tab = CentreTab::scheduler;
+    }
+    std::size_t played = 0; // steps of --play given so far
     if (!matrix_filter.empty()) {
         app.matrix.filter = matrix_filter;
         MatrixOptions options;
@@ -255,13 +286,16 @@ int main(int argc, char** argv) {
         app.show_tab = CentreTab::locks;
     if (tab == "matrix")
         app.show_tab = CentreTab::matrix;
+    if (tab == "scheduler")
+        app.show_tab = CentreTab::scheduler;
     // What never ends must not keep a counted session open for ever: a run's deadline and a
     // margin for the sandbox to be killed and reaped; for a matrix, ten minutes.
     const Scenario* scenario = app.config.find();
     const double run_bound_ms =
         matrix_filter.empty() ? ((scenario ? scenario->timeout_seconds : 10.0) + 10.0) * 1000.0
                               : 600'000.0;
-    const bool started = !run_spec.empty() || !matrix_filter.empty() || !prediction.empty();
+    const bool started =
+        !run_spec.empty() || !matrix_filter.empty() || !prediction.empty() || !challenge_id.empty();
     const auto launched = Clock::now();
 
     int drawn = 0, settled = 0;
@@ -277,14 +311,35 @@ int main(int argc, char** argv) {
             !app.pinned_run && !show_run(app, show_run_number))
             return usage_error(
                 fmt::format("--show-run: there is no run {} to show", show_run_number));
+        // --play: each prompt of the challenge's run answered by the next name; then it waits
+        // for the user (a screenshot mid-play).
+        std::optional<StepPrompt> prompt;
+        if (app.scheduler.control)
+            prompt = app.scheduler.control->prompt();
+        if (prompt && played < play_script.size()) {
+            for (const auto& thread : prompt->waiting)
+                if (thread.next.thread == play_script[played]) {
+                    app.scheduler.control->choose(thread.slot);
+                    ++played;
+                    break;
+                }
+            if (app.scheduler.control->prompt())
+                return usage_error(fmt::format("--play: step {}: no thread named '{}' waits",
+                                               prompt->step, printable(play_script[played], 60)));
+            prompt.reset();
+        }
         draw_app(app);
         panels_ms += ms_since(panels_start);
 
         bool last = false;
         if (frames > 0) {
+            // A challenge's run waits for the user once --play is used up: that is its end here.
+            const bool waits_for_user =
+                !challenge_id.empty() && prompt && played == play_script.size();
             const bool run_over =
-                !app.session.running() && !app.matrix.session.running() &&
-                (app.pinned_run || app.view.generation == app.session.view().generation);
+                waits_for_user ||
+                (!app.session.running() && !app.matrix.session.running() &&
+                 (app.pinned_run || app.view.generation == app.session.view().generation));
             if (run_over || !started)
                 ++settled;
             // Settling matters only for what is shown at the end: a run's final record, a

@@ -67,6 +67,7 @@ std::string RunSession::start(const std::string& scenario_id, const std::string&
     if (options.max_output)
         request.limits.max_output = *options.max_output;
     request.host_path = options.host_path;
+    request.scheduler = options.scheduler;
     progress_.repeat = std::max(1, repeat);
     progress_.expected = request.expected;
     progress_.running = true;

@@ -60,6 +60,7 @@ struct RunOptions {
     // (none for most), 0 none.
     std::optional<std::uint64_t> max_output;
     std::string host_path; // empty: forklore-host beside the executable
+    Scheduler scheduler;   // a stepped run (the Scheduler tab); empty: an ordinary run
 };
 
 class RunSession {

@@ -39,6 +39,7 @@ struct TracedStep {
 struct Trace {
     std::vector<TracedStep> steps;
     bool diverged = false;
+    ReplayPatience patience;
 };
 
 bool contains(const std::vector<ThreadId>& ids, const ThreadId& id) {
@@ -61,6 +62,8 @@ Scheduler follow_then_continue(std::vector<ThreadId> prefix, std::shared_ptr<Tra
         int slot = -1;
         if (step < prefix.size()) {
             slot = slot_of(prefix[step]);
+            if (slot < 0 && !trace->patience.give_up(state))
+                return StepChoice::later();
             if (slot < 0) {
                 trace->diverged = true;
                 return StepChoice::run_free("the explored prefix could not be followed");

@@ -11,6 +11,7 @@
 #include "sim/record/schedule.hpp"
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -43,6 +44,21 @@ struct StepChoice {
 // A request may be run several times (--repeat): a scheduler that keeps state of its own must
 // start afresh when it sees steps_taken == 0.
 using Scheduler = std::function<StepChoice(const StepState&)>;
+
+// Waiting for the thread a schedule names at a step. The sandbox may look settled while that
+// thread is not back at its point yet (woken but not yet run, or paging its code in from disk),
+// so a replay asks again at the next samples before it calls the schedule diverged.
+class ReplayPatience {
+  public:
+    static constexpr int kTries = 50; // about 100 ms of samples
+    // True once the thread has been missing at this step of this run for kTries questions.
+    bool give_up(const StepState& state);
+
+  private:
+    std::int64_t run_ = 0; // the run's start time: a new run starts afresh
+    std::size_t step_ = 0;
+    int tries_ = 0;
+};
 
 // Replays `schedule`: at each step lets go the thread it names (by pid and tid), provided that
 // thread is waiting to do what the schedule says it did (operation and line); the run then goes

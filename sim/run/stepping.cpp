@@ -45,11 +45,21 @@ ScheduleStep step_of(const StepView& view, const RunRecord& partial) {
     return step;
 }
 
+bool ReplayPatience::give_up(const StepState& state) {
+    if (state.partial.start_time_ns != run_ || state.steps_taken != step_) {
+        run_ = state.partial.start_time_ns;
+        step_ = state.steps_taken;
+        tries_ = 0;
+    }
+    return ++tries_ > kTries;
+}
+
 Scheduler replay_schedule(Schedule schedule) {
-    // No state of its own but the steps: the index is the run's count of steps taken, so the
-    // same scheduler replays the schedule again in every run it is given to (--repeat).
+    // The index is the run's count of steps taken, and the patience starts afresh with each
+    // run: the same scheduler replays the schedule again in every run it is given (--repeat).
     auto steps = std::make_shared<const std::vector<ScheduleStep>>(std::move(schedule.steps));
-    return [steps](const StepState& state) {
+    auto patience = std::make_shared<ReplayPatience>();
+    return [steps, patience](const StepState& state) {
         const std::size_t next = state.steps_taken;
         if (next >= steps->size())
             return StepChoice::run_free();
@@ -58,15 +68,20 @@ Scheduler replay_schedule(Schedule schedule) {
             const StepView& view = state.slots[index];
             if (view.pid != wanted.pid || view.tid != wanted.tid)
                 continue;
-            if (view.kind != wanted.kind || view.line != wanted.line) {
+            if ((view.kind != wanted.kind || view.line != wanted.line) &&
+                patience->give_up(state)) {
                 ScheduleStep found = step_of(view, state.partial);
                 return StepChoice::run_free(
                     fmt::format("step {}: the schedule lets go {}, but that thread is about to "
                                 "do {} instead",
                                 next + 1, describe_step(wanted), describe_step(found)));
             }
+            if (view.kind != wanted.kind || view.line != wanted.line)
+                return StepChoice::later();
             return StepChoice::grant(view.slot);
         }
+        if (!patience->give_up(state))
+            return StepChoice::later();
         return StepChoice::run_free(fmt::format(
             "step {}: the schedule lets go {}, but that thread is not waiting for a turn", next + 1,
             describe_step(wanted)));
@@ -101,7 +116,9 @@ bool Stepper::settled(const Snapshot& snapshot, const std::vector<StepView>& vie
     for (const auto& process : snapshot.processes)
         if (!process.infrastructure)
             for (const auto& thread : process.threads)
-                running = running || thread.state == 'R';
+                // 'D' (uninterruptible: a page fault, a disk read) is always short: the thread
+                // is on its way, not blocked for good.
+                running = running || thread.state == 'R' || thread.state == 'D';
     quiet_samples_ = running ? 0 : quiet_samples_ + 1;
     const bool bound_passed = now_ns - last_grant_ns_ >= kSettleBoundNs;
     if (in_flight_) {

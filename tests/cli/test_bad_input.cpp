@@ -467,6 +467,8 @@ TEST_CASE("forklore-gui --open: what is not a run record is refused in one line"
                               R"("events":[{"kind":"note","pid":1e20}]})")},
         "run record: events[0].pid: must be a whole number");
     require_gui_refused({"--open", ""}, "--open: needs a file name");
+    require_gui_refused({"--challenge", "no-such"}, "unknown challenge 'no-such' (challenges: ");
+    require_gui_refused({"--play", "main"}, "--play requires --challenge");
     // Past the size bound: refused by its size, unread (a sparse file of 200 MiB).
     const std::string huge = file("huge.json", "");
     fs::resize_file(huge, 200 << 20);

@@ -1,0 +1,138 @@
+// The Scheduler tab, headless, over real stepped runs: each challenge played to victory through
+// the whole application (draw_app carries out Play and Undo; the test clicks a thread's Step the
+// way the button does, through the run's StepControl), the goal judged on the finished record.
+#include "gui/app.hpp"
+#include "gui/panels/scheduler_panel.hpp"
+#include "sim/lesson/challenges.hpp"
+#include "tests/gui/app_harness.hpp"
+#include "tests/gui/headless.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace forklore;
+using namespace forklore::gui;
+using namespace forklore::gui::test;
+
+namespace {
+
+// The threads to let go, by name, one per step; then whoever waits first.
+struct Script {
+    std::string challenge;
+    std::vector<std::string> threads;
+};
+
+// Draws frames until the stepped run has ended, answering each prompt from the script. Bounded:
+// a broken session fails instead of hanging the suite.
+void play(HeadlessImGui& imgui, App& app, const Script& script) {
+    std::size_t next = 0;
+    for (int frame = 0; frame < 20000; ++frame) {
+        imgui.frame([&] { draw_app(app); });
+        if (!app.session.running() && app.scheduler.control && app.view && !app.view.live)
+            return;
+        if (!app.scheduler.control)
+            continue;
+        if (const auto prompt = app.scheduler.control->prompt()) {
+            REQUIRE_FALSE(prompt->waiting.empty());
+            int slot = prompt->waiting.front().slot;
+            if (next < script.threads.size()) {
+                bool found = false;
+                for (const auto& thread : prompt->waiting)
+                    if (!found && thread.next.thread == script.threads[next]) {
+                        slot = thread.slot;
+                        found = true;
+                    }
+                INFO("step " << prompt->step << ": no waiting thread named "
+                             << script.threads[next]);
+                REQUIRE(found);
+                ++next;
+            }
+            app.scheduler.control->choose(slot);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    FAIL("the stepped run did not end");
+}
+
+int challenge_index(const std::string& id) {
+    const auto& list = challenges();
+    for (std::size_t i = 0; i < list.size(); ++i)
+        if (list[i].id == id)
+            return static_cast<int>(i);
+    FAIL("no challenge " << id);
+    return -1;
+}
+
+} // namespace
+
+TEST_CASE("scheduler: every challenge can be played to victory in the GUI", "[gui][scheduler]") {
+    REQUIRE(challenges().size() >= 5);
+    const std::vector<Script> scripts = {
+        // The reader starts and takes the lock; main notes and forks: the copy is orphaned.
+        {"orphan-the-lock", {"reader", "reader", "main", "main"}},
+        // The reader reads and lets the lock go, then waits at its barrier; then main forks.
+        {"the-safe-moment", {"reader", "reader", "reader", "reader", "reader"}},
+        // The same fork as the first, while the lock is held; but the child execs.
+        {"fork-exec-is-fresh", {"reader", "reader", "main", "main"}},
+        // Each thread takes its first lock before either asks for its second.
+        {"cause-the-cycle", {"a", "a", "b", "b"}},
+        // a takes left; b asks for it and blocks; everything then runs to the end.
+        {"one-order-no-cycle", {"a", "a", "b", "b"}},
+    };
+    for (const auto& script : scripts) {
+        CAPTURE(script.challenge);
+        HeadlessImGui imgui(1280, 800);
+        App app;
+        app.scheduler.challenge = challenge_index(script.challenge);
+        app.scheduler.request = SchedulerPanelState::Request::play;
+        app.show_tab = CentreTab::scheduler;
+        play(imgui, app, script);
+        INFO(app.view.get()->verdict.explanation);
+        CHECK(challenge_outcome(app.scheduler, app.view) == "");
+        REQUIRE(app.view.get()->schedule);
+        CHECK(app.view.get()->schedule->steps.size() >= script.threads.size());
+        // The panel says so, and draws the steps taken.
+        imgui.frame([&] { draw_app(app); });
+        CHECK_FALSE(app.scheduler.control->chosen().empty());
+    }
+}
+
+TEST_CASE("scheduler: a missed goal says why; Undo replays all but the last step in a fresh run",
+          "[gui][scheduler]") {
+    HeadlessImGui imgui(1280, 800);
+    App app;
+    app.scheduler.challenge = challenge_index("orphan-the-lock");
+    app.scheduler.request = SchedulerPanelState::Request::play;
+    // main goes first: it forks before the reader has even started: the worker completes.
+    play(imgui, app, {"orphan-the-lock", {"main", "main"}});
+    const std::string missed = challenge_outcome(app.scheduler, app.view);
+    CHECK(missed == "the run ended completed, not deadlocked(orphaned_lock)");
+    const std::vector<ScheduleStep> taken = app.scheduler.control->chosen();
+    REQUIRE(taken.size() >= 3);
+
+    // Undo: a fresh sandbox follows every step but the last, then asks again.
+    app.scheduler.replay.assign(taken.begin(), taken.end() - 1);
+    app.scheduler.request = SchedulerPanelState::Request::undo;
+    std::optional<StepPrompt> prompt;
+    for (int frame = 0; frame < 5000 && !prompt; ++frame) {
+        imgui.frame([&] { draw_app(app); });
+        if (app.scheduler.control)
+            prompt = app.scheduler.control->prompt();
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    REQUIRE(prompt);
+    INFO("diverged: " << app.scheduler.control->diverged());
+    for (const auto& step : taken)
+        UNSCOPED_INFO("taken: " << describe_step(step));
+    for (const auto& thread : prompt->waiting)
+        UNSCOPED_INFO("waiting: " << describe_step(thread.next));
+    CHECK(prompt->step == taken.size());
+    CHECK(app.scheduler.control->diverged() == "");
+    CHECK(app.scheduler.control->chosen().size() == taken.size() - 1);
+    app.scheduler.control->run_free();
+    wait_until_idle(app.session);
+}
