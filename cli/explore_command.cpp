@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <memory>
 
 namespace forklore::cli {
@@ -26,13 +27,31 @@ struct ExploreCommandOptions {
     std::size_t max_schedules = 2000;
     bool json_output = false;
     std::string out;
+    bool no_prune = false;
 };
+
+// A scenario whose `timing` knob can be "natural": forced timing's barriers fix the order the
+// exploration is there to vary (every schedule would end alike), so explore frees it unless the
+// user set it.
+bool frees_timing(const Scenario& scenario, KnobValues& settings) {
+    if (settings.count("timing"))
+        return false;
+    for (const auto& knob : scenario.knobs)
+        if (knob.name == "timing" && knob.type == KnobType::choice &&
+            std::find(knob.choices.begin(), knob.choices.end(), "natural") != knob.choices.end()) {
+            settings["timing"] = "natural";
+            return true;
+        }
+    return false;
+}
 
 int command_explore(const ExploreCommandOptions& options) {
     const Scenario& scenario = find_scenario(options.id);
     RunRequest request;
+    KnobValues settings = parse_settings(options.settings);
+    const bool freed = frees_timing(scenario, settings);
     try {
-        request = make_request(scenario, options.variant, parse_settings(options.settings));
+        request = make_request(scenario, options.variant, settings);
     } catch (const std::invalid_argument& error) {
         throw UsageError(error.what());
     }
@@ -41,6 +60,7 @@ int command_explore(const ExploreCommandOptions& options) {
     ExploreOptions explore;
     explore.preemption_bound = options.bound;
     explore.max_schedules = options.max_schedules;
+    explore.prune_independent = !options.no_prune;
     explore.cancel = &interrupted();
     if (interactive())
         explore.on_schedule = [](std::size_t done, std::size_t pending) {
@@ -60,7 +80,10 @@ int command_explore(const ExploreCommandOptions& options) {
     if (options.json_output)
         fmt::print("{}", text);
     else
-        fmt::print("{}{}: {}", scenario.id, options.variant.empty() ? "" : ":" + options.variant,
+        fmt::print("{}{}{}: {}", scenario.id, options.variant.empty() ? "" : ":" + options.variant,
+                   freed ? " with timing=natural (the barriers of forced timing would fix the "
+                           "order to explore)"
+                         : "",
                    describe_exploration(result));
     return 0;
 }
@@ -84,6 +107,8 @@ Command add_explore_command(CLI::App& app) {
         ->add_option("--max-schedules", options->max_schedules,
                      "stop after this many runs (default 2000)")
         ->check(whole_number_between(1, 1000000));
+    command->add_flag("--no-prune", options->no_prune,
+                      "run the schedules that only reorder independent steps too (no sleep sets)");
     command->add_flag("--json", options->json_output, "print the exploration as JSON");
     command->add_option("--out", options->out, "also write the exploration (JSON) to FILE")
         ->check(kFileName);

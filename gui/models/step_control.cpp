@@ -4,6 +4,22 @@
 
 namespace forklore::gui {
 
+namespace {
+
+bool is_lock_operation(EventKind kind) {
+    switch (kind) {
+    case EventKind::lock_wait:
+    case EventKind::lock_released:
+    case EventKind::file_lock_wait:
+    case EventKind::file_lock_released:
+        return true;
+    default:
+        return false;
+    }
+}
+
+} // namespace
+
 Scheduler StepControl::scheduler(std::vector<ScheduleStep> prefix) {
     std::weak_ptr<StepControl> weak = weak_from_this();
     return [weak, prefix = std::move(prefix)](const StepState& state) {
@@ -37,6 +53,19 @@ StepChoice StepControl::answer(const StepState& state, const std::vector<Schedul
         diverged_ = fmt::format("step {}: {} was not waiting to do that again",
                                 state.steps_taken + 1, describe_step(wanted));
         // Stop replaying: the student goes on from here.
+    }
+    if (running_to_lock_) {
+        const int slot = *running_to_lock_;
+        for (std::size_t index : state.runnable) {
+            const StepView& view = state.slots[index];
+            if (view.slot != slot)
+                continue;
+            if (first_of_run_ || !is_lock_operation(view.kind)) {
+                first_of_run_ = false;
+                return grant(view);
+            }
+        }
+        running_to_lock_.reset(); // about to lock or unlock, blocked, or gone: the student's turn
     }
     if (pending_free_) {
         pending_free_ = false;
@@ -87,6 +116,13 @@ void StepControl::choose(int slot) {
     std::lock_guard<std::mutex> guard(mutex_);
     pending_slot_ = slot;
     prompt_.reset(); // answered: the panel waits for the next prompt
+}
+
+void StepControl::run_to_next_lock(int slot) {
+    std::lock_guard<std::mutex> guard(mutex_);
+    running_to_lock_ = slot;
+    first_of_run_ = true;
+    prompt_.reset();
 }
 
 void StepControl::run_free() {

@@ -49,6 +49,9 @@ class StepControl : public std::enable_shared_from_this<StepControl> {
 
     // Lets the thread in `slot` take the next step (once the runner asks again).
     void choose(int slot);
+    // Lets the thread in `slot` go on, step after step, until it is about to lock or unlock
+    // something (or blocks, or leaves): "run to its next lock operation".
+    void run_to_next_lock(int slot);
     // Lets the rest of the run go unscheduled.
     void run_free();
 
@@ -59,6 +62,8 @@ class StepControl : public std::enable_shared_from_this<StepControl> {
     std::optional<StepPrompt> prompt_;
     std::vector<ScheduleStep> chosen_;
     std::optional<int> pending_slot_;
+    std::optional<int> running_to_lock_; // the slot let go until its next lock operation
+    bool first_of_run_ = false;          // its first step is taken whatever it is
     bool pending_free_ = false;
     std::string diverged_;
     ReplayPatience patience_;

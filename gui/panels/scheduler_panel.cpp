@@ -54,9 +54,10 @@ void draw_challenge_choice(SchedulerPanelState& state, bool running) {
 
 void draw_prompt(SchedulerPanelState& state, const StepPrompt& prompt) {
     ImGui::Text("Step %zu: who goes next?", prompt.step);
-    if (ImGui::BeginTable("##waiting", 4,
+    if (ImGui::BeginTable("##waiting", 5,
                           ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingFixedFit |
                               ImGuiTableFlags_BordersInnerH)) {
+        ImGui::TableSetupColumn("");
         ImGui::TableSetupColumn("");
         ImGui::TableSetupColumn("thread");
         ImGui::TableSetupColumn("about to");
@@ -68,6 +69,12 @@ void draw_prompt(SchedulerPanelState& state, const StepPrompt& prompt) {
             ImGui::PushID(thread.slot);
             if (ImGui::SmallButton("Step"))
                 state.control->choose(thread.slot);
+            ImGui::TableNextColumn();
+            if (ImGui::SmallButton("To next lock"))
+                state.control->run_to_next_lock(thread.slot);
+            if (ImGui::IsItemHovered())
+                ImGui::SetTooltip("Steps this thread until it is about to lock or unlock "
+                                  "something, blocks, or ends");
             ImGui::PopID();
             ImGui::TableNextColumn();
             ImGui::Text("%s (pid %d, tid %d)", thread.next.thread.c_str(), thread.next.pid,
@@ -79,6 +86,7 @@ void draw_prompt(SchedulerPanelState& state, const StepPrompt& prompt) {
         }
         for (const auto& other : prompt.others) {
             ImGui::TableNextRow();
+            ImGui::TableNextColumn();
             ImGui::TableNextColumn();
             ImGui::TableNextColumn();
             ImGui::TextDisabled("%s (pid %d, tid %d)", other.who.thread.c_str(), other.who.pid,

@@ -6,6 +6,12 @@
 // named by their namespace ids, which the same choices reproduce (every process and thread is
 // made by a step); a prefix whose thread is not waiting when its turn comes is counted as
 // diverged (something in the program depends on time, not on the schedule), not run further.
+//
+// Index of this file:
+// [SECTION] Threads, their next operations, and which operations are independent
+// [SECTION] One run: a prefix, then the default policy, every choice traced
+// [SECTION] What the runs found
+// [SECTION] The exploration
 #include "sim/run/explore.hpp"
 
 #include "sim/record/record.hpp"
@@ -21,6 +27,8 @@ namespace forklore {
 
 namespace {
 
+// [SECTION] Threads, their next operations, and which operations are independent -------------
+
 struct ThreadId {
     pid_t pid = 0, tid = 0;
     bool operator==(const ThreadId&) const = default;
@@ -30,35 +38,108 @@ ThreadId id_of(const StepView& view) {
     return {view.pid, view.tid};
 }
 
-// One step of a run as the explorer keeps it: who could go, who went.
+// What a waiting thread is about to do: enough to tell whether two steps commute.
+struct Operation {
+    ThreadId thread;
+    EventKind kind = EventKind::note;
+    std::uint64_t object = 0;
+};
+
+Operation operation_of(const StepView& view) {
+    return {id_of(view), view.kind, view.object};
+}
+
+// Whether the steps of two different threads give the same state in either order. A step is the
+// operation and everything its thread does up to its next point, so the rule is conservative:
+// a fork copies its whole process (dependent with any step of that process), so do exec, a
+// signal and the waits for a child or a thread; two steps on the same object (a lock, a barrier,
+// a condition variable, the same address in memory a fork shared) do not commute, nor do two
+// file-lock steps (processes contend for a file through different fds). Everything else (two
+// locks on different mutexes, a note beside a lock) commutes.
+bool independent(const Operation& a, const Operation& b) {
+    if (a.thread == b.thread)
+        return false;
+    auto process_wide = [](EventKind kind) {
+        switch (kind) {
+        case EventKind::child_start:
+        case EventKind::exec:
+        case EventKind::signal_sent:
+        case EventKind::child_wait:
+        case EventKind::join_wait:
+        case EventKind::process_start:
+            return true;
+        default:
+            return false;
+        }
+    };
+    if (a.thread.pid == b.thread.pid && (process_wide(a.kind) || process_wide(b.kind)))
+        return false;
+    auto file_lock = [](EventKind kind) {
+        return kind == EventKind::file_lock_wait || kind == EventKind::file_lock_released;
+    };
+    if (file_lock(a.kind) && file_lock(b.kind))
+        return false;
+    return a.object == 0 || a.object != b.object;
+}
+
+// [SECTION] One run: a prefix, then the default policy, every choice traced -------------------
+
+// One step of a run as the explorer keeps it: who could go (and to do what), who went, and the
+// sleep set there (threads whose step here was explored by another run already).
 struct TracedStep {
-    std::vector<ThreadId> waiting;
+    std::vector<Operation> waiting;
     ThreadId chosen;
+    std::vector<Operation> sleeping;
+};
+
+// A run to make: the choices to follow, and the sleep set at its last choice (before it).
+struct Branch {
+    std::vector<ThreadId> prefix;
+    std::vector<Operation> sleeping;
 };
 
 struct Trace {
     std::vector<TracedStep> steps;
     bool diverged = false;
+    bool redundant = false; // every waiting thread was asleep: another run covers this one
     ReplayPatience patience;
 };
 
-bool contains(const std::vector<ThreadId>& ids, const ThreadId& id) {
-    return std::find(ids.begin(), ids.end(), id) != ids.end();
+bool contains(const std::vector<Operation>& ops, const ThreadId& id) {
+    return std::any_of(ops.begin(), ops.end(), [&](const Operation& op) { return op.thread == id; });
 }
 
-// The scheduler of one run: the prefix, then the default policy; every choice traced.
-Scheduler follow_then_continue(std::vector<ThreadId> prefix, std::shared_ptr<Trace> trace) {
-    return [prefix = std::move(prefix), trace](const StepState& state) {
+// The sleep set after `taken`: the sleeping operations independent of it stay asleep.
+std::vector<Operation> after(const std::vector<Operation>& sleeping, const Operation& taken) {
+    std::vector<Operation> kept;
+    for (const auto& op : sleeping)
+        if (independent(op, taken))
+            kept.push_back(op);
+    return kept;
+}
+
+Scheduler follow_then_continue(Branch branch, bool prune, std::shared_ptr<Trace> trace) {
+    return [branch = std::move(branch), prune, trace](const StepState& state) {
         const std::size_t step = state.steps_taken;
+        const auto& prefix = branch.prefix;
         TracedStep traced;
         for (std::size_t index : state.runnable)
-            traced.waiting.push_back(id_of(state.slots[index]));
+            traced.waiting.push_back(operation_of(state.slots[index]));
         auto slot_of = [&](const ThreadId& id) {
             for (std::size_t index : state.runnable)
                 if (id_of(state.slots[index]) == id)
                     return state.slots[index].slot;
             return -1;
         };
+        // The sleep set here: the branch's at its last choice, then carried along.
+        if (prune && !prefix.empty() && step + 1 == prefix.size())
+            traced.sleeping = branch.sleeping;
+        else if (prune && step >= prefix.size() && step > 0 && step - 1 < trace->steps.size()) {
+            const TracedStep& before = trace->steps[step - 1];
+            for (const auto& op : before.waiting)
+                if (op.thread == before.chosen)
+                    traced.sleeping = after(before.sleeping, op);
+        }
         int slot = -1;
         if (step < prefix.size()) {
             slot = slot_of(prefix[step]);
@@ -70,11 +151,19 @@ Scheduler follow_then_continue(std::vector<ThreadId> prefix, std::shared_ptr<Tra
             }
             traced.chosen = prefix[step];
         } else {
-            // Non-preemptive: the thread that went last goes on while it can.
-            if (!trace->steps.empty())
+            // Non-preemptive: the thread that went last goes on while it can; never one that
+            // is asleep (its step here was explored from this state by another run).
+            auto awake = [&](const ThreadId& id) { return !contains(traced.sleeping, id); };
+            if (!trace->steps.empty() && awake(trace->steps.back().chosen))
                 slot = slot_of(trace->steps.back().chosen);
-            if (slot < 0)
-                slot = state.slots[state.runnable.front()].slot;
+            for (std::size_t i = 0; slot < 0 && i < state.runnable.size(); ++i)
+                if (awake(id_of(state.slots[state.runnable[i]])))
+                    slot = state.slots[state.runnable[i]].slot;
+            if (slot < 0) {
+                trace->redundant = true;
+                trace->steps.resize(step);
+                return StepChoice::run_free();
+            }
             for (std::size_t index : state.runnable)
                 if (state.slots[index].slot == slot)
                     traced.chosen = id_of(state.slots[index]);
@@ -96,6 +185,8 @@ int preemptions(const std::vector<TracedStep>& steps, std::size_t count, const T
     }
     return total;
 }
+
+// [SECTION] What the runs found ----------------------------------------------------------------
 
 std::string ordinal_step(std::size_t n) {
     return n == 1 ? "1 step" : fmt::format("{} steps", n);
@@ -154,40 +245,59 @@ void sort_placements(ExploreResult& result) {
 
 } // namespace
 
+// [SECTION] The exploration --------------------------------------------------------------------
+
 ExploreResult explore_schedules(const RunRequest& base, const ExploreOptions& options) {
     ExploreResult result;
     result.preemption_bound = options.preemption_bound;
-    std::vector<std::vector<ThreadId>> pending = {{}}; // prefixes still to run (a stack: DFS)
+    std::vector<Branch> pending = {{}}; // runs still to make (a stack: depth first)
     while (!pending.empty()) {
         if (result.schedules >= options.max_schedules ||
             (options.cancel && options.cancel->load())) {
             sort_placements(result);
             return result;
         }
-        const std::vector<ThreadId> prefix = std::move(pending.back());
+        const Branch branch = std::move(pending.back());
         pending.pop_back();
         auto trace = std::make_shared<Trace>();
         RunRequest request = base;
-        request.scheduler = follow_then_continue(prefix, trace);
+        request.scheduler = follow_then_continue(branch, options.prune_independent, trace);
         const RunRecord record = run_scenario(request);
         ++result.schedules;
         if (trace->diverged) {
             ++result.diverged;
         } else {
-            // Branches: at each step after the prefix, every other waiting thread.
-            for (std::size_t step = trace->steps.size(); step-- > prefix.size();) {
+            // Branches: at each step after the prefix, every other waiting thread that is
+            // awake there; each one's run sleeps on the choices made before it at that step.
+            for (std::size_t step = trace->steps.size(); step-- > branch.prefix.size();) {
                 const TracedStep& traced = trace->steps[step];
-                for (auto other = traced.waiting.rbegin(); other != traced.waiting.rend();
-                     ++other) {
-                    if (*other == traced.chosen ||
-                        preemptions(trace->steps, step, *other) > options.preemption_bound)
+                std::vector<Operation> explored = traced.sleeping;
+                for (const auto& op : traced.waiting)
+                    if (op.thread == traced.chosen)
+                        explored.push_back(op);
+                std::vector<Branch> here;
+                for (const auto& other : traced.waiting) {
+                    if (other.thread == traced.chosen || contains(traced.sleeping, other.thread) ||
+                        preemptions(trace->steps, step, other.thread) > options.preemption_bound)
                         continue;
-                    std::vector<ThreadId> branch;
+                    Branch next;
                     for (std::size_t j = 0; j < step; ++j)
-                        branch.push_back(trace->steps[j].chosen);
-                    branch.push_back(*other);
-                    pending.push_back(std::move(branch));
+                        next.prefix.push_back(trace->steps[j].chosen);
+                    next.prefix.push_back(other.thread);
+                    if (options.prune_independent)
+                        next.sleeping = explored;
+                    explored.push_back(other);
+                    here.push_back(std::move(next));
                 }
+                // Pushed in reverse: the stack runs them in the order they were found.
+                for (auto it = here.rbegin(); it != here.rend(); ++it)
+                    pending.push_back(std::move(*it));
+            }
+            if (trace->redundant) {
+                ++result.pruned;
+                if (options.on_schedule)
+                    options.on_schedule(result.schedules, pending.size());
+                continue;
             }
             const std::string label = outcome_label(record.verdict);
             ExploredOutcome& outcome = result.outcomes[label];
@@ -225,6 +335,10 @@ std::string describe_exploration(const ExploreResult& result) {
         result.schedules == 1 ? "" : "s", result.preemption_bound,
         result.complete ? " (every schedule within the bound)" : " (stopped before the end)",
         result.diverged ? fmt::format("; {} could not follow their prefix", result.diverged) : "");
+    if (result.pruned)
+        out += fmt::format("  ({} of them only reordered independent steps of another and were "
+                           "cut short: not counted below)\n",
+                           result.pruned);
     for (const auto& [label, outcome] : result.outcomes) {
         out += fmt::format("  {:<32} {} schedule{}\n", label, outcome.schedules,
                            outcome.schedules == 1 ? "" : "s");
@@ -234,7 +348,16 @@ std::string describe_exploration(const ExploreResult& result) {
                 fmt::format("      {:>3}. {}\n", i + 1, describe_step(outcome.shortest.steps[i]));
     }
     if (!result.fork_placements.empty()) {
-        out += "  where the fork fell, and what followed:\n";
+        std::size_t hanging = 0;
+        for (const auto& placement : result.fork_placements)
+            for (const auto& [label, count] : placement.outcomes)
+                if (label.rfind("deadlocked", 0) == 0 || label.rfind("timed_out", 0) == 0) {
+                    ++hanging;
+                    break;
+                }
+        out += fmt::format("  the fork fell in {} different places among the other threads' steps; "
+                           "it hung in {} of them:\n",
+                           result.fork_placements.size(), hanging);
         for (const auto& placement : result.fork_placements) {
             std::vector<std::string> counts;
             for (const auto& [label, count] : placement.outcomes)

@@ -8,7 +8,8 @@
 // Like CHESS, it bounds the preemptions: switching away from a thread that could have gone on
 // counts as one, switching from a thread that blocked, exited or stopped at nothing does not. So
 // every placement of a fork among the other threads' steps is reached with a bound of 1 or 2.
-// Not yet done: pruning the schedules that only reorder independent operations (as DPOR does).
+// Schedules that only reorder independent operations are pruned with sleep sets (the classic
+// companion of DPOR; not DPOR's persistent sets, so fewer are pruned than it would).
 #pragma once
 
 #include "sim/record/schedule.hpp"
@@ -26,6 +27,9 @@ namespace forklore {
 struct ExploreOptions {
     int preemption_bound = 2;
     std::size_t max_schedules = 2000; // the exploration stops there (ExploreResult::complete)
+    // Sleep sets: a run does not take, at a step, a thread whose step there another run took
+    // already, unless something dependent happened since (as DPOR's sleep sets do).
+    bool prune_independent = true;
     const std::atomic<bool>* cancel = nullptr;
     // After each schedule run: how many so far, and how many are known to be waiting.
     std::function<void(std::size_t done, std::size_t pending)> on_schedule;

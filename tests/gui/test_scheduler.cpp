@@ -136,3 +136,60 @@ TEST_CASE("scheduler: a missed goal says why; Undo replays all but the last step
     app.scheduler.control->run_free();
     wait_until_idle(app.session);
 }
+
+namespace {
+
+// Draws frames until the runner asks the student again; returns what it asks.
+StepPrompt next_prompt(HeadlessImGui& imgui, App& app) {
+    for (int frame = 0; frame < 5000; ++frame) {
+        imgui.frame([&] { draw_app(app); });
+        if (app.scheduler.control)
+            if (auto prompt = app.scheduler.control->prompt())
+                return *prompt;
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    FAIL("no prompt came");
+    return {};
+}
+
+const WaitingThread* waiting_named(const StepPrompt& prompt, const std::string& name) {
+    for (const auto& thread : prompt.waiting)
+        if (thread.next.thread == name)
+            return &thread;
+    return nullptr;
+}
+
+} // namespace
+
+TEST_CASE("scheduler: To next lock lets a thread go until it is about to lock or unlock",
+          "[gui][scheduler]") {
+    HeadlessImGui imgui(1280, 800);
+    App app;
+    app.scheduler.challenge = challenge_index("cause-the-cycle");
+    app.scheduler.request = SchedulerPanelState::Request::play;
+    StepPrompt prompt = next_prompt(imgui, app);
+    const WaitingThread* a = waiting_named(prompt, "a");
+    REQUIRE(a);
+    CHECK(a->next.kind == EventKind::thread_start);
+    app.scheduler.control->run_to_next_lock(a->slot);
+    // a started, and stops before its first lock.
+    prompt = next_prompt(imgui, app);
+    a = waiting_named(prompt, "a");
+    REQUIRE(a);
+    CHECK(a->next.kind == EventKind::lock_wait);
+    CHECK(a->next.object == "left");
+    CHECK(app.scheduler.control->chosen().size() == 1);
+    // Again: it takes left (its first step is taken whatever it is) and stops before right.
+    app.scheduler.control->run_to_next_lock(a->slot);
+    prompt = next_prompt(imgui, app);
+    a = waiting_named(prompt, "a");
+    REQUIRE(a);
+    CHECK(a->next.kind == EventKind::lock_wait);
+    CHECK(a->next.object == "right");
+    const auto chosen = app.scheduler.control->chosen();
+    REQUIRE(chosen.size() == 2);
+    CHECK(chosen.back().kind == EventKind::lock_wait);
+    CHECK(chosen.back().object == "left");
+    app.scheduler.control->run_free();
+    wait_until_idle(app.session);
+}
