@@ -20,6 +20,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <memory>
 #include <utility>
 
@@ -103,10 +104,12 @@ struct Trace {
     bool diverged = false;
     bool redundant = false; // every waiting thread was asleep: another run covers this one
     ReplayPatience patience;
+    std::atomic<bool> abandon{false}; // the run's cancel: a redundant run is not worth finishing
 };
 
 bool contains(const std::vector<Operation>& ops, const ThreadId& id) {
-    return std::any_of(ops.begin(), ops.end(), [&](const Operation& op) { return op.thread == id; });
+    return std::any_of(ops.begin(), ops.end(),
+                       [&](const Operation& op) { return op.thread == id; });
 }
 
 // The sleep set after `taken`: the sleeping operations independent of it stay asleep.
@@ -161,6 +164,7 @@ Scheduler follow_then_continue(Branch branch, bool prune, std::shared_ptr<Trace>
                     slot = state.slots[state.runnable[i]].slot;
             if (slot < 0) {
                 trace->redundant = true;
+                trace->abandon = true;
                 trace->steps.resize(step);
                 return StepChoice::run_free();
             }
@@ -262,6 +266,12 @@ ExploreResult explore_schedules(const RunRequest& base, const ExploreOptions& op
         auto trace = std::make_shared<Trace>();
         RunRequest request = base;
         request.scheduler = follow_then_continue(branch, options.prune_independent, trace);
+        // The explorer's own cancel (Ctrl-C) reaches the run in progress through the run's.
+        request.cancel = &trace->abandon;
+        request.on_progress = [&options, trace](const RunRecord&) {
+            if (options.cancel && options.cancel->load())
+                trace->abandon = true;
+        };
         const RunRecord record = run_scenario(request);
         ++result.schedules;
         if (trace->diverged) {
@@ -335,6 +345,13 @@ std::string describe_exploration(const ExploreResult& result) {
         result.schedules == 1 ? "" : "s", result.preemption_bound,
         result.complete ? " (every schedule within the bound)" : " (stopped before the end)",
         result.diverged ? fmt::format("; {} could not follow their prefix", result.diverged) : "");
+    bool stepped = false;
+    for (const auto& [label, outcome] : result.outcomes)
+        stepped = stepped || !outcome.shortest.steps.empty();
+    if (!stepped && result.schedules > 0)
+        out += "  no thread ever stopped at a scheduling point: the program is not instrumented "
+               "(a Python or foreign program runs without forklore's probes), so there was "
+               "nothing to explore: the one run is the machine's own schedule\n";
     if (result.pruned)
         out += fmt::format("  ({} of them only reordered independent steps of another and were "
                            "cut short: not counted below)\n",

@@ -52,6 +52,7 @@ struct ForkPlacement {
 struct ExploreResult {
     std::size_t schedules = 0; // runs made
     std::size_t diverged = 0;  // runs whose prefix could not be followed (timing in the program)
+    std::size_t pruned = 0;    // runs that met only sleeping threads: another run covers them
     bool complete = false;     // every schedule within the bound was run
     int preemption_bound = 0;
     std::map<std::string, ExploredOutcome> outcomes; // by outcome label

@@ -5,10 +5,12 @@
 // the 2 where the reader held the lock; lock-cycle's two threads reach the cycle. A shortest
 // hanging schedule replays to the same hang.
 //
-// Measured with `forklore explore` first: file-read-under-lock --variant fork --set
-// timing=natural --bound 1: 40 schedules in 3.8 s, 4 hang (2 placements x 2), 36 complete;
-// --bound 2: 228 schedules, the same 6 placements, the same 2 hang. lock-cycle --variant
-// opposite_order --set timing=natural --bound 1: 111 schedules in 11 s, 8 end in the cycle.
+// Measured with `forklore explore` first (2 cores): file-read-under-lock --variant fork --bound 1
+// (timing=natural): 21 runs in 1.7 s, 10 of them cut short by the sleep sets, 4 hang (2
+// placements x 2), 7 complete; with --no-prune 40 runs in 3.8 s, 4 hang, 36 complete, the same 6
+// placements; --bound 2: 54 runs in 4.3 s (228 and 21.6 s with --no-prune), the same 6
+// placements, the same 2 hang. lock-cycle --variant opposite_order --bound 1: 66 runs in 6.1 s
+// (111 and 11 s with --no-prune), the cycle in 2 (8).
 #include "sim/record/record.hpp"
 #include "sim/run/explore.hpp"
 #include "sim/run/runner.hpp"
@@ -83,6 +85,35 @@ TEST_CASE("explore: file-read-under-lock's fork hangs in exactly the 2 of 6 plac
     CHECK_THAT(words, Catch::Contains("every schedule within the bound"));
     CHECK_THAT(words, Catch::Contains("the fork fell in 6 different places among the other "
                                       "threads' steps; it hung in 2 of them"));
+}
+
+TEST_CASE("explore: the sleep sets run fewer schedules and find the same placements and outcomes",
+          "[explore][engine]") {
+    const RunRequest request = natural_request("file-read-under-lock", "fork");
+    ExploreOptions pruned, every;
+    pruned.preemption_bound = every.preemption_bound = 1;
+    every.prune_independent = false;
+    const ExploreResult fewer = explore_schedules(request, pruned);
+    const ExploreResult all = explore_schedules(request, every);
+    REQUIRE(fewer.complete);
+    REQUIRE(all.complete);
+    CHECK(all.pruned == 0);
+    CHECK(fewer.pruned > 0);
+    CHECK(fewer.schedules < all.schedules);
+    std::size_t counted = 0;
+    for (const auto& [label, outcome] : fewer.outcomes)
+        counted += outcome.schedules;
+    CHECK(counted + fewer.pruned + fewer.diverged == fewer.schedules);
+    REQUIRE(fewer.outcomes.size() == all.outcomes.size());
+    for (const auto& [label, outcome] : all.outcomes)
+        CHECK(fewer.outcomes.count(label) == 1);
+    REQUIRE(fewer.fork_placements.size() == all.fork_placements.size());
+    for (std::size_t i = 0; i < all.fork_placements.size(); ++i) {
+        CHECK(fewer.fork_placements[i].steps_before == all.fork_placements[i].steps_before);
+        REQUIRE(fewer.fork_placements[i].outcomes.size() == 1);
+        CHECK(fewer.fork_placements[i].outcomes.begin()->first ==
+              all.fork_placements[i].outcomes.begin()->first);
+    }
 }
 
 TEST_CASE("explore: lock-cycle's threads reach the cycle in some schedules, complete in others",
