@@ -28,6 +28,7 @@ struct ExploreCommandOptions {
     bool json_output = false;
     std::string out;
     bool no_prune = false;
+    bool unbounded = false;
 };
 
 // A scenario whose `timing` knob can be "natural": forced timing's barriers fix the order the
@@ -58,7 +59,7 @@ int command_explore(const ExploreCommandOptions& options) {
     check_output_file(options.out);
     request.cancel = &interrupted();
     ExploreOptions explore;
-    explore.preemption_bound = options.bound;
+    explore.preemption_bound = options.unbounded ? -1 : options.bound;
     explore.max_schedules = options.max_schedules;
     explore.prune_independent = !options.no_prune;
     explore.cancel = &interrupted();
@@ -107,8 +108,15 @@ Command add_explore_command(CLI::App& app) {
         ->add_option("--max-schedules", options->max_schedules,
                      "stop after this many runs (default 2000)")
         ->check(whole_number_between(1, 1000000));
-    command->add_flag("--no-prune", options->no_prune,
-                      "run the schedules that only reorder independent steps too (no sleep sets)");
+    auto* unbounded = command->add_flag(
+        "--unbounded", options->unbounded,
+        "no preemption bound: every schedule, those that only reorder independent "
+        "steps of another cut short (sleep sets; sound only without a bound)");
+    command
+        ->add_flag("--no-prune", options->no_prune,
+                   "with --unbounded: run the schedules that only reorder independent steps "
+                   "too")
+        ->needs(unbounded);
     command->add_flag("--json", options->json_output, "print the exploration as JSON");
     command->add_option("--out", options->out, "also write the exploration (JSON) to FILE")
         ->check(kFileName);

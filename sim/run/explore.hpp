@@ -25,10 +25,11 @@
 namespace forklore {
 
 struct ExploreOptions {
-    int preemption_bound = 2;
+    int preemption_bound = 2;         // < 0: none
     std::size_t max_schedules = 2000; // the exploration stops there (ExploreResult::complete)
     // Sleep sets: a run does not take, at a step, a thread whose step there another run took
-    // already, unless something dependent happened since (as DPOR's sleep sets do).
+    // already, unless something dependent happened since (as DPOR's sleep sets do). Only
+    // without a preemption bound, where they are sound.
     bool prune_independent = true;
     const std::atomic<bool>* cancel = nullptr;
     // After each schedule run: how many so far, and how many are known to be waiting.
@@ -44,7 +45,7 @@ struct ExploredOutcome {
 
 // Where a fork fell: how many steps each other thread of the forking process had taken then.
 struct ForkPlacement {
-    std::string description; // "main forked when reader (tid 3) had taken 2 steps, the last: ..."
+    std::string description; // "main started child 'read' when reader (tid 3) had taken 2 steps..."
     std::vector<std::size_t> steps_before;       // of each other thread, in their order
     std::map<std::string, std::size_t> outcomes; // outcome label -> schedules
 };

@@ -346,6 +346,7 @@ TEST_CASE("every verb refuses bad ids, knobs and arguments with one line and exi
         {{"explore", "lock-cycle", "--set", "timing=sometimes"}, "knob 'timing' takes one of: "},
         {{"explore", "lock-cycle", "--bound", "99"}, "--bound"},
         {{"explore", "lock-cycle", "--max-schedules", "0"}, "--max-schedules"},
+        {{"explore", "lock-cycle", "--no-prune"}, "--no-prune requires --unbounded"},
         {{"", "x"}, "unknown command"},
     };
     for (const auto& c : cases) {

@@ -101,7 +101,7 @@ TEST_CASE("explore: without preemptions file-read-under-lock never hangs; one pr
     INFO(one.out << one.err);
     REQUIRE(one.exit_code == 0);
     CHECK_THAT(one.out, Contains("deadlocked(orphaned_lock)"));
-    CHECK_THAT(one.out, Contains("it hung in 2 of them"));
+    CHECK_THAT(one.out, Contains("it hung at 2 of them"));
     const auto explored = nlohmann::json::parse(read_text(out));
     REQUIRE(explored["outcomes"].contains("deadlocked(orphaned_lock)"));
     CHECK(explored["fork_placements"].size() == 6);

@@ -6,11 +6,10 @@
 // hanging schedule replays to the same hang.
 //
 // Measured with `forklore explore` first (2 cores): file-read-under-lock --variant fork --bound 1
-// (timing=natural): 21 runs in 1.7 s, 10 of them cut short by the sleep sets, 4 hang (2
-// placements x 2), 7 complete; with --no-prune 40 runs in 3.8 s, 4 hang, 36 complete, the same 6
-// placements; --bound 2: 54 runs in 4.3 s (228 and 21.6 s with --no-prune), the same 6
-// placements, the same 2 hang. lock-cycle --variant opposite_order --bound 1: 66 runs in 6.1 s
-// (111 and 11 s with --no-prune), the cycle in 2 (8).
+// (timing=natural): 40 runs in 3.8 s, 4 hang (2 placements x 2), 36 complete; --bound 2: 228
+// runs in 21.6 s, the same 6 placements, the same 2 hang; --unbounded (sleep sets): 91 runs in
+// 7.4 s, 40 of them cut short, the same 6 and 2. lock-cycle --variant opposite_order --bound 1:
+// 111 runs in 11 s, 8 end in the cycle.
 #include "sim/record/record.hpp"
 #include "sim/run/explore.hpp"
 #include "sim/run/runner.hpp"
@@ -83,37 +82,34 @@ TEST_CASE("explore: file-read-under-lock's fork hangs in exactly the 2 of 6 plac
 
     const std::string words = describe_exploration(result);
     CHECK_THAT(words, Catch::Contains("every schedule within the bound"));
-    CHECK_THAT(words, Catch::Contains("the fork fell in 6 different places among the other "
-                                      "threads' steps; it hung in 2 of them"));
+    CHECK_THAT(words, Catch::Contains("the child was started at 6 different points among the "
+                                      "other threads' steps; it hung at 2 of them"));
 }
 
-TEST_CASE("explore: the sleep sets run fewer schedules and find the same placements and outcomes",
+TEST_CASE("explore: without a bound, every schedule (sleep sets cut the reorderings short) gives "
+          "the same 2 hanging placements of 6",
           "[explore][engine]") {
     const RunRequest request = natural_request("file-read-under-lock", "fork");
-    ExploreOptions pruned, every;
-    pruned.preemption_bound = every.preemption_bound = 1;
-    every.prune_independent = false;
-    const ExploreResult fewer = explore_schedules(request, pruned);
+    ExploreOptions every;
+    every.preemption_bound = -1;
     const ExploreResult all = explore_schedules(request, every);
-    REQUIRE(fewer.complete);
     REQUIRE(all.complete);
-    CHECK(all.pruned == 0);
-    CHECK(fewer.pruned > 0);
-    CHECK(fewer.schedules < all.schedules);
+    CHECK(all.pruned > 0);
     std::size_t counted = 0;
-    for (const auto& [label, outcome] : fewer.outcomes)
-        counted += outcome.schedules;
-    CHECK(counted + fewer.pruned + fewer.diverged == fewer.schedules);
-    REQUIRE(fewer.outcomes.size() == all.outcomes.size());
     for (const auto& [label, outcome] : all.outcomes)
-        CHECK(fewer.outcomes.count(label) == 1);
-    REQUIRE(fewer.fork_placements.size() == all.fork_placements.size());
-    for (std::size_t i = 0; i < all.fork_placements.size(); ++i) {
-        CHECK(fewer.fork_placements[i].steps_before == all.fork_placements[i].steps_before);
-        REQUIRE(fewer.fork_placements[i].outcomes.size() == 1);
-        CHECK(fewer.fork_placements[i].outcomes.begin()->first ==
-              all.fork_placements[i].outcomes.begin()->first);
+        counted += outcome.schedules;
+    CHECK(counted + all.pruned + all.diverged == all.schedules);
+    REQUIRE(all.outcomes.size() == 2);
+    REQUIRE(all.fork_placements.size() == 6);
+    for (std::size_t placement = 0; placement < 6; ++placement) {
+        const ForkPlacement& place = all.fork_placements[placement];
+        CAPTURE(place.description);
+        CHECK(place.steps_before == std::vector<std::size_t>{placement});
+        REQUIRE(place.outcomes.size() == 1);
+        CHECK(place.outcomes.begin()->first ==
+              (placement == 2 || placement == 3 ? "deadlocked(orphaned_lock)" : "completed"));
     }
+    CHECK_THAT(describe_exploration(all), Catch::Contains("(every schedule)"));
 }
 
 TEST_CASE("explore: lock-cycle's threads reach the cycle in some schedules, complete in others",
