@@ -22,7 +22,7 @@ namespace forklore {
 namespace {
 
 constexpr std::uint64_t kMagic = 0x666b6c2d626f6172; // "fkl-boar"
-constexpr std::uint32_t kVersion = 1;
+constexpr std::uint32_t kVersion = 2;                // 2: names of 88 bytes
 
 enum SlotState : std::uint32_t {
     kFree = 0,    // never claimed

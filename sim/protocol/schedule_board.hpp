@@ -58,7 +58,7 @@ struct StepView {
 class ScheduleBoard {
   public:
     static constexpr std::size_t kSlots = 512;
-    static constexpr std::size_t kNameSize = 40;
+    static constexpr std::size_t kNameSize = 88; // a note's text, cut to fit
 
     ScheduleBoard() = default;
     ScheduleBoard(ScheduleBoard&&) noexcept;
