@@ -21,13 +21,6 @@ std::string read_line(std::FILE* in) {
     return line;
 }
 
-std::string trimmed(std::string text) {
-    while (!text.empty() && (text.back() == ' ' || text.back() == '\r' || text.back() == '\t'))
-        text.pop_back();
-    std::size_t start = text.find_first_not_of(" \t");
-    return start == std::string::npos ? std::string() : text.substr(start);
-}
-
 } // namespace
 
 Scheduler terminal_scheduler(std::FILE* in, std::FILE* out) {
@@ -40,7 +33,7 @@ Scheduler terminal_scheduler(std::FILE* in, std::FILE* out) {
         for (;;) {
             fmt::print(out, "choose 1-{}, or f to let the rest run free: ", state.runnable.size());
             std::fflush(out);
-            const std::string answer = trimmed(read_line(in));
+            const std::string answer = trim(read_line(in));
             if (answer.empty() && std::feof(in)) {
                 fmt::print(out, "(end of input: the rest runs free)\n");
                 return StepChoice::run_free();

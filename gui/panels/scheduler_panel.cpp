@@ -11,18 +11,6 @@ namespace forklore::gui {
 
 namespace {
 
-std::string file_and_line(const ScheduleStep& step) {
-    if (step.file.empty())
-        return {};
-    const auto slash = step.file.rfind('/');
-    return fmt::format(
-        "{}:{}", slash == std::string::npos ? step.file : step.file.substr(slash + 1), step.line);
-}
-
-std::string what(const ScheduleStep& step) {
-    return fmt::format("{}{}", step_verb(step.kind), step.object.empty() ? "" : " " + step.object);
-}
-
 void draw_challenge_choice(SchedulerPanelState& state, bool running) {
     const auto& list = challenges();
     if (list.empty())
@@ -80,9 +68,9 @@ void draw_prompt(SchedulerPanelState& state, const StepPrompt& prompt) {
             ImGui::Text("%s (pid %d, tid %d)", thread.next.thread.c_str(), thread.next.pid,
                         thread.next.tid);
             ImGui::TableNextColumn();
-            ImGui::TextUnformatted(what(thread.next).c_str());
+            ImGui::TextUnformatted(describe_operation(thread.next).c_str());
             ImGui::TableNextColumn();
-            ImGui::TextDisabled("%s", file_and_line(thread.next).c_str());
+            ImGui::TextDisabled("%s", step_location(thread.next).c_str());
         }
         for (const auto& other : prompt.others) {
             ImGui::TableNextRow();
@@ -117,8 +105,8 @@ void draw_steps_so_far(SchedulerPanelState& state, bool running) {
         wrapped_text("The replay could not follow: " + diverged);
     for (std::size_t i = chosen.size(); i-- > 0;) // newest first
         ImGui::TextDisabled("%3zu. %s (pid %d, tid %d): %s  %s", i + 1, chosen[i].thread.c_str(),
-                            chosen[i].pid, chosen[i].tid, what(chosen[i]).c_str(),
-                            file_and_line(chosen[i]).c_str());
+                            chosen[i].pid, chosen[i].tid, describe_operation(chosen[i]).c_str(),
+                            step_location(chosen[i]).c_str());
 }
 
 } // namespace

@@ -42,6 +42,14 @@ std::string verdict_missed(const RunRecord& record, VerdictKind kind,
                        outcome_label(wanted));
 }
 
+// The goals that want a completion judge the schedule too: "" when the run completed and was
+// stepped, otherwise why not.
+std::string completed_when_stepped(const RunRecord& record) {
+    if (auto why = verdict_missed(record, VerdictKind::completed); !why.empty())
+        return why;
+    return record.schedule ? std::string() : std::string("the run was not stepped");
+}
+
 std::vector<Challenge> make_challenges() {
     const KnobValues reader_fork = {
         {"start_method", "fork"}, {"timing", "natural"}, {"reader_thread", "on"}};
@@ -67,10 +75,8 @@ std::vector<Challenge> make_challenges() {
          "that moment; pthread_atfork handlers, or a start method that does not copy the "
          "parent (spawn, fork_exec, forkserver), make every moment safe.",
          [](const RunRecord& r) {
-             if (auto why = verdict_missed(r, VerdictKind::completed); !why.empty())
+             if (auto why = completed_when_stepped(r); !why.empty())
                  return why;
-             if (!r.schedule)
-                 return std::string("the run was not stepped");
              const auto fork = first_fork(*r.schedule);
              const auto lock = first_step(*r.schedule, "reader", EventKind::lock_wait);
              const auto exit = first_step(*r.schedule, "reader", EventKind::thread_exit);
@@ -95,10 +101,8 @@ std::vector<Challenge> make_challenges() {
          "file_lock is gone, and the new program's lock is free. Only the code between fork and "
          "exec runs with the copies (and must be async-signal-safe).",
          [](const RunRecord& r) {
-             if (auto why = verdict_missed(r, VerdictKind::completed); !why.empty())
+             if (auto why = completed_when_stepped(r); !why.empty())
                  return why;
-             if (!r.schedule)
-                 return std::string("the run was not stepped");
              const auto fork = first_fork(*r.schedule);
              const auto lock = first_step(*r.schedule, "reader", EventKind::lock_wait);
              const auto unlock = first_step(*r.schedule, "reader", EventKind::lock_released);
@@ -133,10 +137,8 @@ std::vector<Challenge> make_challenges() {
          "waits for nothing it holds: the holder can always go on and let go. No schedule "
          "deadlocks: you have checked it step by step, and `forklore explore` checks them all.",
          [](const RunRecord& r) {
-             if (auto why = verdict_missed(r, VerdictKind::completed); !why.empty())
+             if (auto why = completed_when_stepped(r); !why.empty())
                  return why;
-             if (!r.schedule)
-                 return std::string("the run was not stepped");
              const auto a_locks = first_step(*r.schedule, "a", EventKind::lock_wait, "left");
              const auto b_locks = first_step(*r.schedule, "b", EventKind::lock_wait, "left");
              const auto a_unlocks = first_step(*r.schedule, "a", EventKind::lock_released, "left");

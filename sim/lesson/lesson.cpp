@@ -6,6 +6,7 @@
 // [SECTION] steps and their blocks
 // [SECTION] files and directories
 #include "sim/lesson/lesson.hpp"
+#include "sim/protocol/text.hpp"
 #include "sim/record/user_file.hpp"
 
 #include "sim/verdict/verdict.hpp"
@@ -29,14 +30,6 @@ constexpr std::string_view kStepNames[] = {"Read", "Predict", "Run", "Explain", 
 constexpr std::string_view kCheckNames[] = {"owner",  "waiter",  "lock",
                                             "reason", "process", "choice"};
 constexpr std::string_view kLearnedHeading = "What you learned";
-
-std::string trim(std::string_view text) {
-    auto begin = text.find_first_not_of(" \t\r");
-    if (begin == std::string_view::npos)
-        return {};
-    auto end = text.find_last_not_of(" \t\r");
-    return std::string(text.substr(begin, end - begin + 1));
-}
 
 std::string lower(std::string_view text) {
     std::string out(text);

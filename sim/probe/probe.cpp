@@ -429,8 +429,7 @@ void measure(const char* name, double value, const char* unit, CallSite site) no
     record(EventKind::measurement, 0, std::bit_cast<std::int64_t>(value), 0, name, unit, site);
 }
 
-// [SECTION] Scheduling points: stopping at the board in a stepped run
-// ------------------------------
+// [SECTION] Scheduling points: stopping at the board in a stepped run ---------------------------
 
 namespace {
 ScheduleBoard* g_board = nullptr;

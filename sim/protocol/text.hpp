@@ -43,4 +43,13 @@ inline std::string printable(std::string_view text, std::size_t max_length = 200
     return out;
 }
 
+// `text` without the spaces, tabs and carriage returns at either end.
+inline std::string trim(std::string_view text) {
+    const auto begin = text.find_first_not_of(" \t\r");
+    if (begin == std::string_view::npos)
+        return {};
+    const auto end = text.find_last_not_of(" \t\r");
+    return std::string(text.substr(begin, end - begin + 1));
+}
+
 } // namespace forklore

@@ -52,16 +52,23 @@ std::string_view step_verb(EventKind kind) {
     }
 }
 
+std::string describe_operation(const ScheduleStep& step) {
+    return fmt::format("{}{}", step_verb(step.kind), step.object.empty() ? "" : " " + step.object);
+}
+
+std::string step_location(const ScheduleStep& step) {
+    if (step.file.empty())
+        return {};
+    const auto slash = step.file.rfind('/');
+    return fmt::format(
+        "{}:{}", slash == std::string::npos ? step.file : step.file.substr(slash + 1), step.line);
+}
+
 std::string describe_step(const ScheduleStep& step) {
-    std::string where;
-    if (!step.file.empty()) {
-        const auto slash = step.file.rfind('/');
-        where = fmt::format(" ({}:{})",
-                            slash == std::string::npos ? step.file : step.file.substr(slash + 1),
-                            step.line);
-    }
-    return fmt::format("{} (pid {}, tid {}): {}{}{}", step.thread, step.pid, step.tid,
-                       step_verb(step.kind), step.object.empty() ? "" : " " + step.object, where);
+    const std::string location = step_location(step);
+    const std::string where = location.empty() ? "" : " (" + location + ")";
+    return fmt::format("{} (pid {}, tid {}): {}{}", step.thread, step.pid, step.tid,
+                       describe_operation(step), where);
 }
 
 json schedule_to_json(const Schedule& schedule) {

@@ -41,6 +41,10 @@ struct Schedule {
 
 // What a thread about to record `kind` is about to do, in a word or two: "lock", "start child".
 std::string_view step_verb(EventKind kind);
+// "lock file_lock", "note main: starting the worker": the verb and the object.
+std::string describe_operation(const ScheduleStep& step);
+// "010_file_read_under_lock.cpp:116" (the file's name without its directory), or "" unknown.
+std::string step_location(const ScheduleStep& step);
 // "reader (pid 2, tid 3): lock file_lock (010_file_read_under_lock.cpp:116)".
 std::string describe_step(const ScheduleStep& step);
 

@@ -202,35 +202,37 @@ std::optional<ForkPlacement> fork_placement(const Schedule& schedule) {
         const ScheduleStep& fork = schedule.steps[i];
         if (fork.kind != EventKind::child_start)
             continue;
-        // The other threads of its process, in the order they first stepped, with their steps
-        // before the fork and the last of them.
-        std::vector<std::pair<std::string, std::pair<std::size_t, std::string>>> others;
-        auto find = [&](const std::string& name) {
-            for (auto& other : others)
-                if (other.first == name)
-                    return &other.second;
-            others.push_back({name, {0, {}}});
-            return &others.back().second;
+        // The other threads of its process, in the order they first stepped: how many steps
+        // each had taken before the child's start, and the last of them.
+        struct Other {
+            std::string name;
+            std::size_t steps = 0;
+            std::string last;
         };
+        std::vector<Other> others;
         for (std::size_t j = 0; j < schedule.steps.size(); ++j) {
             const ScheduleStep& step = schedule.steps[j];
             if (step.pid != fork.pid || step.tid == fork.tid)
                 continue;
-            auto* other = find(fmt::format("{} (tid {})", step.thread, step.tid));
+            const std::string name = fmt::format("{} (tid {})", step.thread, step.tid);
+            auto other = std::find_if(others.begin(), others.end(),
+                                      [&](const Other& o) { return o.name == name; });
+            if (other == others.end())
+                other = others.insert(others.end(), Other{name, 0, {}});
             if (j < i) {
-                ++other->first;
-                other->second = fmt::format("{}{}", step_verb(step.kind),
-                                            step.object.empty() ? "" : " " + step.object);
+                ++other->steps;
+                other->last = describe_operation(step);
             }
         }
-        std::vector<std::string> parts;
         ForkPlacement placement;
-        for (const auto& [name, done] : others)
-            placement.steps_before.push_back(done.first);
-        for (const auto& [name, done] : others)
-            parts.push_back(done.first == 0 ? fmt::format("{} had taken no step", name)
-                                            : fmt::format("{} had taken {}, the last: {}", name,
-                                                          ordinal_step(done.first), done.second));
+        std::vector<std::string> parts;
+        for (const Other& other : others) {
+            placement.steps_before.push_back(other.steps);
+            parts.push_back(other.steps == 0
+                                ? fmt::format("{} had taken no step", other.name)
+                                : fmt::format("{} had taken {}, the last: {}", other.name,
+                                              ordinal_step(other.steps), other.last));
+        }
         placement.description =
             fmt::format("{} started child '{}' when {}", fork.thread, fork.object,
                         parts.empty() ? std::string("no other thread had stepped")
@@ -257,7 +259,8 @@ ExploreResult explore_schedules(const RunRequest& base, const ExploreOptions& op
     // Sleep sets are sound only without a bound: the one ordering of a class of equivalent
     // schedules they keep may need more preemptions than the bound allows while the ordering
     // they drop needed fewer (measured: with --bound 1 the orphaned-lock hang was missed in 2
-    // of 12 explorations of file-read-under-lock, depending on which thread claimed its slot
+    // of 12 runs of the explore tests, each making two pruned explorations of
+    // file-read-under-lock; which ordering is kept depends on which thread claimed its slot
     // first). So a bounded exploration runs every schedule within its bound.
     const bool prune = options.prune_independent && options.preemption_bound < 0;
     std::vector<Branch> pending = {{}}; // runs still to make (a stack: depth first)

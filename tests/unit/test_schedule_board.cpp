@@ -9,6 +9,7 @@
 // [SECTION] Across fork
 // [SECTION] Who can be chosen, and letting go
 #include "sim/protocol/schedule_board.hpp"
+#include "tests/unit/board_waits.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -52,17 +53,7 @@ pid_t own_tid() {
     return static_cast<pid_t>(gettid());
 }
 
-// Waits (bounded: 10 s) until `ready` holds for the board's slots.
-bool eventually(const ScheduleBoard& board,
-                const std::function<bool(const std::vector<StepView>&)>& ready) {
-    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (std::chrono::steady_clock::now() < give_up) {
-        if (ready(board.slots()))
-            return true;
-        std::this_thread::sleep_for(std::chrono::microseconds(200));
-    }
-    return false;
-}
+using board_test::eventually;
 
 // The slot of the thread named `name`, or nullptr.
 const StepView* named(const std::vector<StepView>& views, const std::string& name) {

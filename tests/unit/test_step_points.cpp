@@ -13,6 +13,7 @@
 #include "sim/probe/probe.hpp"
 #include "sim/probe/step_point.hpp"
 #include "sim/protocol/schedule_board.hpp"
+#include "tests/unit/board_waits.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -45,17 +46,7 @@ struct InstalledBoard {
     }
 };
 
-// Waits (bounded: 10 s) until `ready` holds for the board's slots.
-bool eventually(const ScheduleBoard& board,
-                const std::function<bool(const std::vector<StepView>&)>& ready) {
-    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (std::chrono::steady_clock::now() < give_up) {
-        if (ready(board.slots()))
-            return true;
-        std::this_thread::sleep_for(std::chrono::microseconds(200));
-    }
-    return false;
-}
+using board_test::eventually;
 
 // The last slot of the thread named `name` (a forked child's thread claims a later one).
 std::optional<StepView> named(const ScheduleBoard& board, const std::string& name) {
