@@ -7,6 +7,7 @@
 // [SECTION] the command
 #include "command.hpp"
 
+#include "sim/lesson/challenges.hpp"
 #include "sim/lesson/lesson.hpp"
 #include "sim/lesson/lesson_check.hpp"
 #include "sim/protocol/text.hpp"
@@ -104,6 +105,8 @@ json lesson_summary_json(const Lesson& lesson) {
         json s = {{"kind", to_string(step.kind)}, {"title", step.title}};
         if (step.run)
             s["run"] = step.run->text();
+        if (step.kind == StepKind::play)
+            s["challenge"] = step.challenge;
         steps.push_back(std::move(s));
     }
     return {{"id", lesson.id},         {"title", lesson.title},         {"minutes", lesson.minutes},
@@ -163,6 +166,15 @@ std::string describe_lesson(const Lesson& lesson, bool answers) {
         if (step.run)
             out += fmt::format("  {}: {}\n", step.kind == StepKind::predict ? "then run" : "run",
                                step.run->command());
+        if (const Challenge* challenge = find_challenge(step.challenge)) {
+            out += fmt::format("  challenge '{}': {}\n", challenge->title, challenge->goal);
+            std::string sets;
+            for (const auto& [knob, value] : challenge->knobs)
+                sets += fmt::format(" --set {}={}", knob, value);
+            out += fmt::format("  play it: forklore-gui --challenge {} (the Scheduler tab judges "
+                               "it), or step the same run here: forklore run {}{} --step\n",
+                               challenge->id, challenge->scenario, sets);
+        }
         for (const auto& look : step.looks)
             out += fmt::format("  look at: {}\n", look.text());
         if (!step.choices.empty()) {
@@ -175,6 +187,10 @@ std::string describe_lesson(const Lesson& lesson, bool answers) {
                 out += fmt::format("  answer: {}\n", step.answer);
             else if (step.outcome)
                 out += fmt::format("  it ends: {}\n", step.outcome->text());
+            if (!step.play.empty())
+                out += fmt::format("  a winning play (one step each, then the first waiting): "
+                                   "{}\n",
+                                   fmt::join(step.play, ", "));
             for (const auto& hint : step.hints)
                 out += fmt::format("  hint: {}\n", hint);
         } else if (!step.hints.empty()) {

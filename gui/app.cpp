@@ -292,9 +292,12 @@ void carry_out_requests(App& app) {
     // The Lessons panel's requests: cleared here, as the panel is not drawn behind another tab.
     if (app.lessons.run_step)
         run_lesson_step(app, *app.lessons.run_step);
+    if (app.lessons.play_step)
+        play_lesson_step(app, *app.lessons.play_step);
     if (app.lessons.look)
         follow_look(app, *app.lessons.look);
     app.lessons.run_step.reset();
+    app.lessons.play_step.reset();
     app.lessons.look.reset();
 }
 
@@ -482,6 +485,7 @@ bool save_record(App& app, const std::string& path) {
 void draw_app(App& app) {
     take_session_updates(app);
     take_lesson_run(app);
+    take_lesson_play(app);
     app.lessons.session.add_time(ImGui::GetIO().DeltaTime);
     // The session's runs, copied only when another one has finished.
     if (const std::uint64_t version = app.session.runs_version(); version != app.runs_version) {

@@ -74,6 +74,8 @@ struct App {
     LeftTab left_tab = LeftTab::scenarios;   // in front in the last frame
     std::optional<LeftTab> show_left_tab;    // set to bring a left tab to the front
     std::uint64_t lesson_run_generation = 0; // the record on screen when a lesson's run started
+    // A lesson's play step: the last finished stepped run given to the lesson.
+    std::uint64_t lesson_play_generation = 0;
     ControlsPanelState controls;
     RunBrowserState run_browser;
     // The run of the session the user chose to look at: it stays on screen while a Repeat goes

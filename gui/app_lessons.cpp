@@ -1,10 +1,13 @@
 // What the app does for the Lessons panel (app_lessons.hpp).
 #include "gui/app_lessons.hpp"
 
+#include "sim/lesson/challenges.hpp"
+
 #include <imgui.h>
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace forklore::gui {
@@ -83,6 +86,50 @@ void take_lesson_run(App& app) {
     } else {
         session.run_failed("the run ended with no record");
     }
+}
+
+std::string play_lesson_step(App& app, std::size_t step) {
+    LessonSession& session = app.lessons.session;
+    if (!session.is_open() || step >= session.lesson().steps.size() ||
+        session.lesson().steps[step].kind != lesson::StepKind::play)
+        return "no lesson challenge to play";
+    if (app.session.running())
+        return "a run is in progress";
+    const std::string& id = session.lesson().steps[step].challenge;
+    const auto& list = challenges();
+    const auto found =
+        std::find_if(list.begin(), list.end(), [&](const Challenge& c) { return c.id == id; });
+    if (found == list.end())
+        return fmt::format("unknown challenge '{}'", id);
+    app.scheduler.challenge = static_cast<int>(found - list.begin());
+    app.lesson_play_generation = app.session.view().generation;
+    if (std::string problem = start_stepped_run(app); !problem.empty()) {
+        session.run_failed(fmt::format("challenge '{}' could not start: {}", id, problem));
+        return problem;
+    }
+    session.play_started(step);
+    app.show_tab = CentreTab::scheduler;
+    return {};
+}
+
+void take_lesson_play(App& app) {
+    LessonSession& session = app.lessons.session;
+    const auto step = session.playing_step();
+    if (!step || app.session.running())
+        return;
+    const auto& list = challenges();
+    const int index = app.scheduler.challenge;
+    // The student ran something else, or chose another challenge: the lesson's play is over.
+    if (!app.scheduler.stepping || index < 0 || index >= static_cast<int>(list.size()) ||
+        list[static_cast<std::size_t>(index)].id != session.lesson().steps[*step].challenge) {
+        session.play_stopped();
+        return;
+    }
+    const RecordView view = app.session.view();
+    if (!view || view.live || view.generation == app.lesson_play_generation)
+        return;
+    app.lesson_play_generation = view.generation;
+    session.play_ended(view.record, challenge_outcome(app.scheduler, view));
 }
 
 void follow_look(App& app, const LookTarget& target) {

@@ -30,6 +30,14 @@ std::string run_lesson_step(App& app, std::size_t step);
 // Gives the lesson its run's final record once the session is idle (once per frame).
 void take_lesson_run(App& app);
 
+// Plays a play step's challenge: chooses it in the Scheduler tab, starts its stepped run there and
+// brings the tab to the front. Returns "" or why it cannot start.
+std::string play_lesson_step(App& app, std::size_t step);
+
+// Gives the lesson each finished stepped run of the challenge it plays (once per frame), with
+// whether the goal was reached; Undo and Play again in the Scheduler tab make further tries.
+void take_lesson_play(App& app);
+
 // Selects what the look found and brings its tab to the front; its run is put on screen first
 // when another is there.
 void follow_look(App& app, const LookTarget& target);

@@ -78,7 +78,7 @@ std::string handin_markdown(const lesson::Lesson& lesson, const LessonProgress& 
                             const std::string& commit, std::int64_t written_at) {
     std::string out = fmt::format("# Hand-in: {} ({})\n\n", lesson.title, lesson.id);
     int done = 0, predictions = 0, predictions_right = 0, fixes = 0, fixes_right = 0;
-    int explains = 0, explains_right = 0, attempts = 0;
+    int explains = 0, explains_right = 0, attempts = 0, plays = 0, plays_won = 0;
     std::string steps;
     for (std::size_t i = 0; i < lesson.steps.size(); ++i) {
         const lesson::Step& step = lesson.steps[i];
@@ -113,6 +113,18 @@ std::string handin_markdown(const lesson::Lesson& lesson, const LessonProgress& 
                 steps += fmt::format("- {} after {} attempt{}\n",
                                      step_done ? "answered right" : "not answered right yet",
                                      mine.attempts.size(), mine.attempts.size() == 1 ? "" : "s");
+            break;
+        case lesson::StepKind::play:
+            ++plays;
+            for (std::size_t t = 0; t < mine.runs.size(); ++t)
+                steps +=
+                    fmt::format("- try {} of challenge {}: {}: {}\n", t + 1, code(mine.runs[t].run),
+                                code(mine.runs[t].outcome), mine.runs[t].explanation);
+            step_done = std::any_of(mine.runs.begin(), mine.runs.end(),
+                                    [](const StepRun& run) { return run.as_step_says; });
+            plays_won += step_done ? 1 : 0;
+            if (mine.runs.empty())
+                steps += "- not played\n";
             break;
         case lesson::StepKind::run:
         case lesson::StepKind::fix:
@@ -161,6 +173,8 @@ std::string handin_markdown(const lesson::Lesson& lesson, const LessonProgress& 
     out += fmt::format("- explain answers right: {} of {}, in {} attempt{}\n", explains_right,
                        explains, attempts, attempts == 1 ? "" : "s");
     out += fmt::format("- fixes that ended as the step expects: {} of {}\n", fixes_right, fixes);
+    if (plays > 0)
+        out += fmt::format("- challenges won: {} of {}\n", plays_won, plays);
     out += fmt::format("- forklore: {}\n\n", commit.empty() ? "commit not known" : commit);
     out += steps;
     out += "## What you learned\n\n" + lesson.learned;

@@ -97,6 +97,7 @@ bool LessonSession::open(const std::string& id) {
         records_.clear();
     open_ = lesson;
     running_.reset();
+    playing_.reset();
     LessonProgress& progress = store_.book.lessons[id];
     progress_ = &progress;
     if (progress.lesson.empty()) {
@@ -140,6 +141,7 @@ void LessonSession::close() {
     open_ = nullptr;
     progress_ = nullptr;
     running_.reset();
+    playing_.reset();
     records_.clear();
 }
 
@@ -217,6 +219,34 @@ void LessonSession::run_failed(const std::string& message) {
     message_ = message;
 }
 
+void LessonSession::play_started(std::size_t step) {
+    if (!open_ || open_->steps.at(step).kind != lesson::StepKind::play)
+        return;
+    playing_ = step;
+    message_.clear();
+}
+
+void LessonSession::play_ended(std::shared_ptr<const RunRecord> record, const std::string& missed) {
+    if (!playing_ || !record || !open_)
+        return;
+    const std::size_t step = *playing_;
+    StepRun run;
+    run.run = open_->steps.at(step).challenge;
+    run.at = now_seconds();
+    if (!has_outcome(record->verdict.kind)) {
+        run.outcome = "stopped";
+    } else {
+        run.outcome = lesson::Outcome::of(record->verdict).text();
+        run.as_step_says = missed.empty();
+    }
+    run.explanation = missed.empty() ? std::string("goal reached") : missed;
+    if (run.as_step_says)
+        playing_.reset(); // won: later plays of the challenge are the student's own
+    step_progress(step).runs.push_back(std::move(run));
+    records_[step] = std::move(record);
+    touch();
+}
+
 std::shared_ptr<const RunRecord> LessonSession::record(std::size_t step) const {
     const auto it = records_.find(step);
     return it == records_.end() ? nullptr : it->second;
@@ -270,6 +300,9 @@ bool LessonSession::step_done(std::size_t step) const {
         return progress.last_run() != nullptr;
     case lesson::StepKind::explain:
         return progress.answered_right();
+    case lesson::StepKind::play:
+        return std::any_of(progress.runs.begin(), progress.runs.end(),
+                           [](const StepRun& run) { return run.as_step_says; });
     }
     return false;
 }

@@ -90,6 +90,15 @@ class LessonSession {
     std::optional<std::size_t> running_step() const { return running_; }
     void run_ended(std::shared_ptr<const RunRecord> record);
     void run_failed(const std::string& message);
+    // A play step: the student plays its challenge in the Scheduler tab. Every stepped run of
+    // it that ends is kept as one of the step's runs (outcome, and "goal reached" or why not in
+    // the explanation) until one wins; then the play is over. `play_stopped` ends it without a
+    // run (the student started something else).
+    void play_started(std::size_t step);
+    std::optional<std::size_t> playing_step() const { return playing_; }
+    void play_ended(std::shared_ptr<const RunRecord> record, const std::string& missed);
+    void play_stopped() { playing_.reset(); }
+
     // The latest record of the step's run, made in this session of the GUI (records are not
     // saved); null when none.
     std::shared_ptr<const RunRecord> record(std::size_t step) const;
@@ -103,7 +112,7 @@ class LessonSession {
     // Shows the next hint; false when every hint is shown.
     bool show_hint(std::size_t step);
     // Whether the student did what the step asks: a run with an outcome (predict, run, fix), a
-    // right answer (explain), or read it.
+    // right answer (explain), a won challenge (play), or read it.
     bool step_done(std::size_t step) const;
     int steps_done() const;
 
@@ -126,6 +135,7 @@ class LessonSession {
     const lesson::Lesson* open_ = nullptr;
     LessonProgress* progress_ = nullptr; // in store_.book, which is not replaced while open
     std::optional<std::size_t> running_;
+    std::optional<std::size_t> playing_;
     std::map<std::size_t, std::shared_ptr<const RunRecord>> records_;
     double unsaved_seconds_ = 0;
     std::string message_;

@@ -3,7 +3,7 @@
 // Index of this file:
 // [SECTION] small pieces: buttons that the tests find, colours
 // [SECTION] the list of lessons
-// [SECTION] predict, run, explain, fix
+// [SECTION] predict, run, explain, fix, play
 // [SECTION] hints, the introduction and the end
 // [SECTION] the panel
 #include "gui/panels/lessons_panel.hpp"
@@ -11,6 +11,7 @@
 #include "gui/models/lesson_handin.hpp"
 #include "gui/panels/lesson_text.hpp"
 #include "gui/widgets.hpp"
+#include "sim/lesson/challenges.hpp"
 
 #include <imgui.h>
 #include <imgui_stdlib.h>
@@ -72,6 +73,8 @@ ImVec4 kind_colour(StepKind kind) {
         return {0.95f, 0.80f, 0.35f, 1.0f};
     case StepKind::fix:
         return {0.95f, 0.60f, 0.30f, 1.0f};
+    case StepKind::play:
+        return {0.80f, 0.55f, 0.95f, 1.0f};
     case StepKind::read:
         break;
     }
@@ -155,7 +158,7 @@ void draw_list(LessonsPanelState& state) {
     }
 }
 
-// [SECTION] predict, run, explain, fix ------------------------------------------------------------
+// [SECTION] predict, run, explain, fix, play ------------------------------------------------------
 
 // The run button of a step, or why it cannot be pressed yet; then the running line.
 void draw_run_button(LessonsPanelState& state, std::size_t step, const std::string& label,
@@ -321,6 +324,27 @@ void draw_fix(LessonsPanelState& state, std::size_t step, bool running) {
     draw_explanation(session, step);
 }
 
+// A play step: its challenge, a button that plays it in the Scheduler tab, and each try's result.
+void draw_play(LessonsPanelState& state, std::size_t step, bool running) {
+    LessonSession& session = state.session;
+    const StepProgress& progress = session.step_progress(step);
+    if (const Challenge* challenge = find_challenge(session.lesson().steps[step].challenge)) {
+        ImGui::TextColored(kind_colour(StepKind::play), "Challenge: %s", challenge->title.c_str());
+        wrapped_text(challenge->goal);
+    }
+    const bool won = session.step_done(step);
+    if (button(state, progress.runs.empty() ? "Play in the Scheduler tab" : "Play again", !running))
+        state.play_step = step;
+    if (session.playing_step() == step && !won)
+        disabled_text("Each run you finish in the Scheduler tab is judged here; Undo or Play "
+                      "there to try again.");
+    for (std::size_t i = 0; i < progress.runs.size(); ++i) {
+        const StepRun& run = progress.runs[i];
+        coloured_text(run.as_step_says ? kRight : kWrong,
+                      fmt::format("Try {}: {}, {}.", i + 1, run.outcome, run.explanation));
+    }
+}
+
 // [SECTION] hints, the introduction and the end ---------------------------------------------------
 
 void draw_hints(LessonsPanelState& state, std::size_t step) {
@@ -481,6 +505,9 @@ void draw_open_lesson(LessonsPanelState& state, bool running) {
                 break;
             case StepKind::fix:
                 draw_fix(state, index, running);
+                break;
+            case StepKind::play:
+                draw_play(state, index, running);
                 break;
             }
             draw_hints(state, index);

@@ -3,8 +3,9 @@
 // each step, "What you learned"), Back and Next. A predict step offers its choices and runs once
 // one is chosen, then says right or wrong against the verdict; a run step runs and points the
 // other panels at each `look:`; an explain step checks an answer (and another after a wrong
-// one); a fix step shows the knobs to turn, applies them in the controls and runs; hints one at
-// a time; at the end, the hand-in. The model is gui/models/lesson_session.hpp; the app carries
+// one); a fix step shows the knobs to turn, applies them in the controls and runs; a play step
+// starts its challenge in the Scheduler tab and lists each try; hints one at a time; at the end,
+// the hand-in. The model is gui/models/lesson_session.hpp; the app carries
 // out what the panel asks for (a run, a look).
 #pragma once
 
@@ -42,8 +43,9 @@ struct LessonsPanelState {
     std::string look_said;      // what the last look selected
 
     // Asked for this frame; the app carries it out (the panel only edits the session).
-    std::optional<std::size_t> run_step; // run this step through the controls
-    std::optional<LookTarget> look;      // point the other panels at this
+    std::optional<std::size_t> run_step;  // run this step through the controls
+    std::optional<std::size_t> play_step; // play this step's challenge in the Scheduler tab
+    std::optional<LookTarget> look;       // point the other panels at this
 
     std::vector<DrawnButton> drawn_buttons;
     // The drawn button with this label; null when it was not drawn.

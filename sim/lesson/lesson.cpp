@@ -26,7 +26,7 @@ namespace forklore::lesson {
 
 namespace {
 
-constexpr std::string_view kStepNames[] = {"Read", "Predict", "Run", "Explain", "Fix"};
+constexpr std::string_view kStepNames[] = {"Read", "Predict", "Run", "Explain", "Fix", "Play"};
 constexpr std::string_view kCheckNames[] = {"owner",  "waiter",  "lock",
                                             "reason", "process", "choice"};
 constexpr std::string_view kLearnedHeading = "What you learned";
@@ -305,6 +305,8 @@ KeyRule rule_for(StepKind kind) {
         return {{"answer", "check", "choices", "hint"}, {"answer", "check"}};
     case StepKind::fix:
         return {{"run", "expect", "hint"}, {"run", "expect"}};
+    case StepKind::play:
+        return {{"challenge", "play", "hint"}, {"challenge", "play"}};
     }
     return {};
 }
@@ -341,6 +343,10 @@ void read_block_line(const Reader& reader, int line, const std::string& text, St
         step.hints.push_back(value);
     else if (key == "look")
         step.looks.push_back(parse_look(reader, line, value));
+    else if (key == "challenge")
+        step.challenge = value;
+    else if (key == "play")
+        step.play = split_list(value, ",");
     else if (key == "check") {
         auto found = std::find(std::begin(kCheckNames), std::end(kCheckNames), value);
         if (found == std::end(kCheckNames))
@@ -385,6 +391,8 @@ Step read_step(const Reader& reader, const std::vector<std::string>& lines, std:
                         fmt::format("a {} step needs '{}'", lower(to_string(kind)), key));
     if (kind == StepKind::predict && step.choices.empty())
         step.choices = default_outcome_choices();
+    if (kind == StepKind::play && step.play.empty())
+        reader.fail(seen["play"], "play: names no thread (it is 'THREAD, THREAD, ...')");
     if (!step.choices.empty() && !step.answer.empty() &&
         std::none_of(step.choices.begin(), step.choices.end(),
                      [&](const std::string& c) { return same_answer(c, step.answer); }))
@@ -405,7 +413,7 @@ std::optional<std::pair<StepKind, std::string>> step_heading(const Reader& reade
     auto found = std::find(std::begin(kStepNames), std::end(kStepNames), name);
     if (colon == std::string::npos || found == std::end(kStepNames))
         reader.fail(line, fmt::format("'## {}' is not a step: a step's heading is 'KIND: title' "
-                                      "with KIND one of Read, Predict, Run, Explain, Fix, or "
+                                      "with KIND one of Read, Predict, Run, Explain, Fix, Play, or "
                                       "'## What you learned'",
                                       heading));
     std::string title = trim(heading.substr(colon + 1));

@@ -1,7 +1,7 @@
-// A lesson of tutorials/: a Markdown file with a small header and steps of five kinds (read,
-// predict, run, explain, fix), as tutorials/FORMAT.md specifies. This file reads one; it knows
-// nothing of the corpus (lesson_check.hpp holds the lesson against the registry and the engine),
-// so the CLI, the GUI and the tests share one reading of every lesson.
+// A lesson of tutorials/: a Markdown file with a small header and steps of six kinds (read,
+// predict, run, explain, fix, play), as tutorials/FORMAT.md specifies. This file reads one; it
+// knows nothing of the corpus (lesson_check.hpp holds the lesson against the registry and the
+// engine), so the CLI, the GUI and the tests share one reading of every lesson.
 #pragma once
 
 #include "sim/protocol/verdict_kind.hpp"
@@ -20,7 +20,7 @@ struct Verdict;
 
 namespace lesson {
 
-enum class StepKind { read, predict, run, explain, fix };
+enum class StepKind { read, predict, run, explain, fix, play };
 std::string_view to_string(StepKind kind); // "Read", "Predict" ... as the headings write them
 
 // What an explain step's answer is checked against in the verdict of the run it asks about.
@@ -75,6 +75,11 @@ struct Step {
     AnswerCheck check = AnswerCheck::choice;
     std::vector<Look> looks;
     std::vector<std::string> hints;
+    // play: the challenge (sim/lesson/challenges.hpp) the student plays in the Scheduler tab,
+    // and a winning play, the threads let go one step each by name, that `lesson check` plays
+    // to prove the challenge can be won as the lesson says.
+    std::string challenge;
+    std::vector<std::string> play;
     // explain: the index of the step whose run it asks about (the last predict, run or fix step
     // before it); -1 for the other kinds.
     int asks_about = -1;

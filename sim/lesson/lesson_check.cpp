@@ -6,6 +6,8 @@
 // [SECTION] the check
 #include "sim/lesson/lesson_check.hpp"
 
+#include "sim/lesson/challenges.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -47,6 +49,28 @@ std::string run_problem(const RunSpec& spec, const Lesson& lesson,
     return {};
 }
 
+// What is wrong with a play step's challenge, or "".
+std::string challenge_problem(const Step& step, const Lesson& lesson,
+                              const ScenarioRegistry& registry) {
+    const Challenge* challenge = find_challenge(step.challenge);
+    if (!challenge) {
+        std::vector<std::string> ids;
+        for (const auto& known : challenges())
+            ids.push_back(known.id);
+        return fmt::format("unknown challenge '{}' (challenges: {})", step.challenge,
+                           fmt::join(ids, ", "));
+    }
+    if (!contains(lesson.scenarios, challenge->scenario))
+        return fmt::format("plays challenge '{}' on '{}', which the header's scenarios do not list",
+                           challenge->id, challenge->scenario);
+    try {
+        play_request(step, registry);
+    } catch (const std::invalid_argument& error) {
+        return fmt::format("challenge '{}': {}", challenge->id, error.what());
+    }
+    return {};
+}
+
 } // namespace
 
 std::vector<std::string> validate_lesson(const Lesson& lesson, const ScenarioRegistry& registry) {
@@ -64,6 +88,12 @@ std::vector<std::string> validate_lesson(const Lesson& lesson, const ScenarioReg
     std::set<std::string> used;
     for (std::size_t i = 0; i < lesson.steps.size(); ++i) {
         const Step& step = lesson.steps[i];
+        if (step.kind == StepKind::play) {
+            if (auto what = challenge_problem(step, lesson, registry); !what.empty())
+                problem(step.label(i), what);
+            else
+                used.insert(find_challenge(step.challenge)->scenario);
+        }
         if (!step.run)
             continue;
         used.insert(step.run->scenario);
@@ -84,6 +114,18 @@ RunRequest request_for(const RunSpec& spec, const ScenarioRegistry& registry) {
     if (!scenario)
         throw std::invalid_argument(fmt::format("unknown scenario '{}'", spec.scenario));
     return make_request(*scenario, spec.variant, spec.settings);
+}
+
+RunRequest play_request(const Step& step, const ScenarioRegistry& registry) {
+    const Challenge* challenge = find_challenge(step.challenge);
+    if (!challenge)
+        throw std::invalid_argument(fmt::format("unknown challenge '{}'", step.challenge));
+    RunSpec spec;
+    spec.scenario = challenge->scenario;
+    spec.settings = challenge->knobs;
+    RunRequest request = request_for(spec, registry);
+    request.scheduler = play_threads(step.play);
+    return request;
 }
 
 // [SECTION] what a run shows -----------------------------------------------------------------
@@ -199,6 +241,17 @@ LessonCheck check_lesson(const Lesson& lesson, const ScenarioRegistry& registry,
                 if (check.ok && !record_has(look, record))
                     fail(fmt::format("looks at {}, which the run of {} does not have", look.text(),
                                      step.run->text()));
+        } else if (step.kind == StepKind::play) {
+            const RunRecord record = run(play_request(step, registry));
+            check.ran = true;
+            const std::string missed =
+                record.schedule && !record.schedule->diverged.empty()
+                    ? record.schedule->diverged
+                    : challenge_missed(*find_challenge(step.challenge), record);
+            check.engine_says = missed.empty() ? "won" : missed;
+            if (!missed.empty())
+                fail(fmt::format("the play {} does not win challenge '{}': {}",
+                                 fmt::join(step.play, ", "), step.challenge, missed));
         } else if (step.kind == StepKind::explain && step.check != AnswerCheck::choice) {
             const Step& asked = lesson.steps[static_cast<std::size_t>(step.asks_about)];
             const RunRecord& record = record_of(*asked.run);

@@ -22,6 +22,10 @@ std::vector<std::string> validate_lesson(const Lesson& lesson, const ScenarioReg
 // validate_lesson reports.
 RunRequest request_for(const RunSpec& spec, const ScenarioRegistry& registry);
 
+// The stepped run a play step makes: its challenge's scenario and knobs, played by the step's
+// threads (play_threads). Throws std::invalid_argument for an unknown challenge.
+RunRequest play_request(const Step& step, const ScenarioRegistry& registry);
+
 // The names a run's verdict offers for an explain step's check: the owners, waiters or locks of
 // the wait-for graph, the deadlock reason, the role of the process the verdict is about. Empty
 // for `choice`, and when the run has none (it completed).
@@ -54,10 +58,11 @@ struct LessonCheck {
 using RunFunction = std::function<RunRecord(const RunRequest&)>;
 
 // Validates the lesson, then runs every predict, run and fix step (one run per distinct RunSpec)
-// and checks each stated outcome, each look, and each explain step's answer against the verdict
-// of the run it asks about. `on_step` hears each step as it is checked. A problem line reads
-// "LESSON STEP-LABEL: PROBLEM", e.g. "01-what-fork-copies step 4 (Predict: the reader holds the
-// lock): says deadlocked(orphaned_lock), the engine says completed".
+// and plays every play step's winning play, and checks each stated outcome, each victory, each
+// look, and each explain step's answer against the verdict of the run it asks about. `on_step`
+// hears each step as it is checked. A problem line reads "LESSON STEP-LABEL: PROBLEM", e.g.
+// "01-what-fork-copies step 4 (Predict: the reader holds the lock): says deadlocked(orphaned_lock),
+// the engine says completed".
 LessonCheck check_lesson(const Lesson& lesson, const ScenarioRegistry& registry,
                          const RunFunction& run,
                          const std::function<void(const StepCheck&)>& on_step = {});

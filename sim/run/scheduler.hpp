@@ -67,6 +67,13 @@ class ReplayPatience {
 // and why it diverged.
 Scheduler replay_schedule(Schedule schedule);
 
+// Plays a run as a student clicking names would: at step N lets go the waiting thread named
+// `threads[N]` (by its thread name, "reader"), and once the names are used up, the first waiting
+// thread in the board's order (the first row of the Scheduler tab), step after step, to the end. A
+// name that no waiting thread has (after the replay's patience) ends the play: the run goes on
+// unscheduled and its record says why it diverged.
+Scheduler play_threads(std::vector<std::string> threads);
+
 // The step a waiting thread is about to take, as a schedule records it (the file's path from the
 // record's table of source files).
 ScheduleStep step_of(const StepView& view, const RunRecord& partial);

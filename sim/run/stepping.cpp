@@ -1,5 +1,5 @@
 // A stepped run's side of the runner (stepping.hpp) and the schedulers anyone can use
-// (scheduler.hpp): replaying a schedule.
+// (scheduler.hpp): replaying a schedule, playing threads by name.
 //
 // When is a step over? The thread let go runs up to its next scheduling point, but what it did
 // on the way may have started others: a thread it created runs to its own first point, a child
@@ -85,6 +85,26 @@ Scheduler replay_schedule(Schedule schedule) {
         return StepChoice::run_free(fmt::format(
             "step {}: the schedule lets go {}, but that thread is not waiting for a turn", next + 1,
             describe_step(wanted)));
+    };
+}
+
+Scheduler play_threads(std::vector<std::string> threads) {
+    auto names = std::make_shared<const std::vector<std::string>>(std::move(threads));
+    auto patience = std::make_shared<ReplayPatience>();
+    return [names, patience](const StepState& state) {
+        if (state.runnable.empty())
+            return StepChoice::later();
+        const std::size_t next = state.steps_taken;
+        if (next >= names->size()) // then whoever came first, as a student clicking down the list
+            return StepChoice::grant(state.slots[state.runnable.front()].slot);
+        for (std::size_t index : state.runnable)
+            if (state.slots[index].thread == (*names)[next])
+                return StepChoice::grant(state.slots[index].slot);
+        if (!patience->give_up(state))
+            return StepChoice::later();
+        return StepChoice::run_free(fmt::format(
+            "step {}: the play lets go thread '{}', but no thread of that name waits for a turn",
+            next + 1, (*names)[next]));
     };
 }
 

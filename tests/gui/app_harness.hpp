@@ -1,6 +1,6 @@
 // The whole application drawn headless, for the tests of the window, its sessions and its layout:
-// frames of draw_app, a record shown as if just run, and a private directory for the files a test
-// writes.
+// frames of draw_app, a record shown as if just run, a stepped run played by names, and a private
+// directory for the files a test writes.
 #pragma once
 
 #include "gui/app.hpp"
@@ -12,12 +12,14 @@
 
 #include <stdlib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace forklore::gui::test {
 
@@ -60,6 +62,37 @@ inline void wait_until_idle(const RunSession& session) {
     for (int i = 0; i < 6000 && session.running(); ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     REQUIRE_FALSE(session.running());
+}
+
+// Plays the Scheduler tab's stepped run as a student clicking names would: each prompt answered
+// by the next of `threads`, then by the first waiting thread, until the run has ended. `frame`
+// draws one frame of the whole window. Bounded, so that a broken session fails the test.
+template <class Frame>
+void play_by_names(App& app, const std::vector<std::string>& threads, Frame frame) {
+    std::size_t next = 0;
+    for (int i = 0; i < 20000; ++i) {
+        frame();
+        if (!app.session.running() && app.scheduler.control && app.view && !app.view.live)
+            return;
+        const auto prompt = app.scheduler.control ? app.scheduler.control->prompt() : std::nullopt;
+        if (prompt) {
+            REQUIRE_FALSE(prompt->waiting.empty());
+            int slot = prompt->waiting.front().slot;
+            if (next < threads.size()) {
+                const auto named = std::find_if(prompt->waiting.begin(), prompt->waiting.end(),
+                                                [&](const WaitingThread& thread) {
+                                                    return thread.next.thread == threads[next];
+                                                });
+                INFO("step " << prompt->step << ": no waiting thread named " << threads[next]);
+                REQUIRE(named != prompt->waiting.end());
+                slot = named->slot;
+                ++next;
+            }
+            app.scheduler.control->choose(slot);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    FAIL("the stepped run did not end");
 }
 
 } // namespace forklore::gui::test

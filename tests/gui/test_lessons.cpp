@@ -15,6 +15,7 @@
 #include "gui/models/markdown_blocks.hpp"
 #include "tests/gui/app_harness.hpp"
 #include "tests/gui/headless.hpp"
+#include "tests/gui/lesson_clicks.hpp"
 #include "tests/gui/records.hpp"
 
 #include <catch2/catch.hpp>
@@ -46,38 +47,6 @@ std::string read_text(const std::string& path) {
     std::stringstream text;
     text << in.rdbuf();
     return text.str();
-}
-
-// One frame of the whole window as the program draws it: draw_app's own full-screen window and
-// no other (HeadlessImGui::frame's window would lie over it and take the clicks).
-void app_frame(App& app, ImVec2 mouse = ImVec2(-1, -1)) {
-    ImGui::GetIO().MousePos = mouse;
-    ImGui::NewFrame();
-    draw_app(app);
-    ImGui::Render();
-}
-
-void app_frames(App& app, int frames = 3) {
-    for (int i = 0; i < frames; ++i)
-        app_frame(app);
-}
-
-// A left click on the panel's button (or radio button, or list entry) drawn with `label` in the
-// last frame: hover, press, release, one frame of the whole window each.
-void press(App& app, const std::string& label) {
-    const DrawnButton* drawn = app.lessons.button(label);
-    INFO("button '" << label << "'");
-    REQUIRE(drawn != nullptr);
-    REQUIRE(drawn->enabled);
-    const ImVec2 at((drawn->min.x + drawn->max.x) / 2, (drawn->min.y + drawn->max.y) / 2);
-    ImGuiIO& io = ImGui::GetIO();
-    io.MouseDown[0] = false;
-    app_frame(app, at);
-    io.MouseDown[0] = true;
-    app_frame(app, at);
-    io.MouseDown[0] = false;
-    app_frame(app, at);
-    app_frames(app, 2); // the request carried out, and the panels drawn after it
 }
 
 bool enabled(const App& app, const std::string& label) {
@@ -375,6 +344,11 @@ TEST_CASE("lessons: the first lesson of tutorials/ done from start to finish in 
             press(app, "Check");
             REQUIRE(lesson.step_progress(index).attempts.size() == 1);
             CHECK(lesson.step_progress(index).attempts.front().right);
+            break;
+        case lesson::StepKind::play: // the challenge in the Scheduler tab, won by the step's play
+            press(app, "Play in the Scheduler tab");
+            play_by_names(app, step.play, [&] { app_frame(app); });
+            app_frames(app, 3);
             break;
         case lesson::StepKind::fix:
             press(app, "Apply and run");

@@ -26,36 +26,8 @@ struct Script {
     std::vector<std::string> threads;
 };
 
-// Draws frames until the stepped run has ended, answering each prompt from the script. Bounded:
-// a broken session fails instead of hanging the suite.
 void play(HeadlessImGui& imgui, App& app, const Script& script) {
-    std::size_t next = 0;
-    for (int frame = 0; frame < 20000; ++frame) {
-        imgui.frame([&] { draw_app(app); });
-        if (!app.session.running() && app.scheduler.control && app.view && !app.view.live)
-            return;
-        if (!app.scheduler.control)
-            continue;
-        if (const auto prompt = app.scheduler.control->prompt()) {
-            REQUIRE_FALSE(prompt->waiting.empty());
-            int slot = prompt->waiting.front().slot;
-            if (next < script.threads.size()) {
-                bool found = false;
-                for (const auto& thread : prompt->waiting)
-                    if (!found && thread.next.thread == script.threads[next]) {
-                        slot = thread.slot;
-                        found = true;
-                    }
-                INFO("step " << prompt->step << ": no waiting thread named "
-                             << script.threads[next]);
-                REQUIRE(found);
-                ++next;
-            }
-            app.scheduler.control->choose(slot);
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    FAIL("the stepped run did not end");
+    play_by_names(app, script.threads, [&] { imgui.frame([&] { draw_app(app); }); });
 }
 
 int challenge_index(const std::string& id) {

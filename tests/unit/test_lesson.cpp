@@ -291,3 +291,104 @@ TEST_CASE("a student's answer is graded by the run for a prediction, by the less
     CHECK_FALSE(record_has(Look{Look::Kind::lock, "other_lock"}, hung));
     CHECK(record_has(Look{Look::Kind::process, "main"}, hung));
 }
+
+namespace {
+
+// A stand-in for lock-cycle, with the knobs its challenges set.
+Scenario lock_cycle() {
+    Scenario s;
+    s.id = "lock-cycle";
+    s.number = 30;
+    s.group = "fork and locks";
+    s.title = "two threads, two locks";
+    s.knobs = {Knob::choice("order", "opposite", {"opposite", "same"}, "b's order"),
+               Knob::choice("timing", "forced", {"forced", "natural"}, "barriers or none")};
+    s.variants = {{"opposite_order", "", {{"order", "opposite"}}, Expectation::completes()}};
+    return s;
+}
+
+std::string play_lesson(const std::string& block) {
+    return "---\ntitle: Play\nminutes: 10\ntopics: fork and locks\nscenarios: lock-cycle\n---\n"
+           "\n## Play: cause it\n\nBe the scheduler.\n\n```step\n" +
+           block + "\n```\n\n## What you learned\n\n- x\n";
+}
+
+} // namespace
+
+TEST_CASE("a play step names a challenge and a winning play, which lesson check plays",
+          "[lesson]") {
+    const Lesson lesson = parse_lesson(play_lesson("challenge: cause-the-cycle\nplay: a, a, b, b"),
+                                       "09-play", "tutorials/09-play.md");
+    REQUIRE(lesson.steps.size() == 1);
+    CHECK(lesson.steps[0].kind == StepKind::play);
+    CHECK(lesson.steps[0].challenge == "cause-the-cycle");
+    CHECK(lesson.steps[0].play == std::vector<std::string>{"a", "a", "b", "b"});
+    CHECK(lesson.steps[0].asks_about == -1);
+
+    CHECK_THAT(error_of(play_lesson("challenge: cause-the-cycle")), Contains("needs 'play'"));
+    CHECK_THAT(error_of(play_lesson("challenge: cause-the-cycle\nplay: ,")),
+               Contains("play: names no thread"));
+    CHECK_THAT(error_of(play_lesson("play: a\nrun: lock-cycle")),
+               Contains("a play step takes no 'run'"));
+
+    ScenarioRegistry registry;
+    registry.add(lock_cycle());
+    CHECK(validate_lesson(lesson, registry).empty());
+    const Lesson unknown =
+        parse_lesson(play_lesson("challenge: win-the-lottery\nplay: a"), "09-play", "p.md");
+    CHECK_THAT(validate_lesson(unknown, registry).at(0),
+               Contains("step 1 (Play: cause it): unknown challenge 'win-the-lottery' "
+                        "(challenges: orphan-the-lock,"));
+    const Lesson elsewhere =
+        parse_lesson(play_lesson("challenge: orphan-the-lock\nplay: reader"), "09-play", "p.md");
+    CHECK_THAT(validate_lesson(elsewhere, registry).at(0),
+               Contains("plays challenge 'orphan-the-lock' on 'file-read-under-lock', which the "
+                        "header's scenarios do not list"));
+
+    // The check plays the step's threads, stepped, with the challenge's knobs, and judges the
+    // record as the Scheduler tab does.
+    int runs = 0;
+    RunFunction cycles = [&](const RunRequest& request) {
+        ++runs;
+        CHECK(request.scheduler);
+        CHECK(request.knobs.at("order") == "opposite");
+        CHECK(request.knobs.at("timing") == "natural");
+        RunRecord record;
+        record.verdict.kind = VerdictKind::deadlocked;
+        record.verdict.reason = DeadlockReason::cycle;
+        record.schedule = Schedule{};
+        return record;
+    };
+    LessonCheck check = check_lesson(lesson, registry, cycles);
+    CHECK(check.ok());
+    CHECK(runs == 1);
+    REQUIRE(check.steps.size() == 1);
+    CHECK(check.steps[0].ran);
+    CHECK(check.steps[0].engine_says == "won");
+
+    RunFunction completes = [](const RunRequest&) {
+        RunRecord record;
+        record.verdict.kind = VerdictKind::completed;
+        record.schedule = Schedule{};
+        return record;
+    };
+    check = check_lesson(lesson, registry, completes);
+    REQUIRE(check.problems.size() == 1);
+    CHECK_THAT(check.problems[0],
+               Contains("09-play step 1 (Play: cause it): the play a, a, b, b does not win "
+                        "challenge 'cause-the-cycle': the run ended completed"));
+
+    // A play the run could not follow is said as the run's record says it.
+    RunFunction diverges = [](const RunRequest&) {
+        RunRecord record;
+        record.verdict.kind = VerdictKind::deadlocked;
+        record.verdict.reason = DeadlockReason::cycle;
+        record.schedule = Schedule{};
+        record.schedule->diverged = "step 3: the play lets go thread 'b', but no thread of that "
+                                    "name waits for a turn";
+        return record;
+    };
+    check = check_lesson(lesson, registry, diverges);
+    REQUIRE(check.problems.size() == 1);
+    CHECK_THAT(check.problems[0], Contains("no thread of that name waits"));
+}
