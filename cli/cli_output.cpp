@@ -118,7 +118,11 @@ std::string scenario_table_markdown(const std::vector<const Scenario*>& scenario
             out += fmt::format(
                 "| `{}` | {}{} | {} |\n", v.name, v.expected.describe(),
                 v.expected.is_slow() ? fmt::format(" (slow: {})", v.expected.slow_because) : "",
-                v.summary);
+                v.summary +
+                    (v.expected.explored
+                         ? fmt::format(". Explored: {} (`forklore explore {} --variant {}`)",
+                                       v.expected.explored->describe(), s->id, v.name)
+                         : ""));
     }
     return out;
 }
@@ -146,6 +150,10 @@ std::string describe_scenario(const Scenario& s) {
         out += fmt::format("  {:<18} expected {}\n", v.name, v.expected.describe());
         if (v.expected.is_slow())
             out += fmt::format("                     slow: {}\n", v.expected.slow_because);
+        if (const auto& fact = v.expected.explored)
+            out += wrap(fmt::format("explored: {} (forklore explore {} --variant {})",
+                                    fact->describe(), s.id, v.name),
+                        96, "                     ");
         out += wrap(v.summary +
                         (settings.empty() ? "" : fmt::format(" [{}]", fmt::join(settings, " "))),
                     96, "                     ");

@@ -34,9 +34,12 @@ struct ExploreCommandOptions {
 // A scenario whose `timing` knob can be "natural": forced timing's barriers fix the order the
 // exploration is there to vary (every schedule would end alike), so explore frees it unless the
 // user set it.
-bool frees_timing(const Scenario& scenario, KnobValues& settings) {
+bool frees_timing(const Scenario& scenario, const std::string& variant, KnobValues& settings) {
     if (settings.count("timing"))
         return false;
+    if (const Variant* named = scenario.find_variant(variant);
+        named && named->knobs.count("timing") && named->knobs.at("timing") == "natural")
+        return false; // natural already: nothing freed
     for (const auto& knob : scenario.knobs)
         if (knob.name == "timing" && knob.type == KnobType::choice &&
             std::find(knob.choices.begin(), knob.choices.end(), "natural") != knob.choices.end()) {
@@ -46,11 +49,26 @@ bool frees_timing(const Scenario& scenario, KnobValues& settings) {
     return false;
 }
 
+// A racy variant's explored counterpart counts its loops in steps (ExploredFact::settings): its
+// settings apply unless the user set those knobs.
+std::string counterpart_settings(const Scenario& scenario, const std::string& variant,
+                                 KnobValues& settings) {
+    const Variant* named = scenario.find_variant(variant);
+    if (!named || !named->expected.explored)
+        return {};
+    std::vector<std::string> applied;
+    for (const auto& [knob, value] : named->expected.explored->settings)
+        if (settings.emplace(knob, value).second)
+            applied.push_back(knob + "=" + value);
+    return fmt::format("{}", fmt::join(applied, " "));
+}
+
 int command_explore(const ExploreCommandOptions& options) {
     const Scenario& scenario = find_scenario(options.id);
     RunRequest request;
     KnobValues settings = parse_settings(options.settings);
-    const bool freed = frees_timing(scenario, settings);
+    const bool freed = frees_timing(scenario, options.variant, settings);
+    const std::string counterpart = counterpart_settings(scenario, options.variant, settings);
     try {
         request = make_request(scenario, options.variant, settings);
     } catch (const std::invalid_argument& error) {
@@ -81,11 +99,24 @@ int command_explore(const ExploreCommandOptions& options) {
     if (options.json_output)
         fmt::print("{}", text);
     else
-        fmt::print("{}{}{}: {}", scenario.id, options.variant.empty() ? "" : ":" + options.variant,
+        fmt::print("{}{}{}{}: {}", scenario.id,
+                   options.variant.empty() ? "" : ":" + options.variant,
                    freed ? " with timing=natural (the barriers of forced timing would fix the "
                            "order to explore)"
                          : "",
+                   counterpart.empty()
+                       ? std::string()
+                       : fmt::format(" with {} (the variant's explored counterpart: its loop "
+                                     "counted in steps, not time)",
+                                     counterpart),
                    describe_exploration(result));
+    const Variant* named = scenario.find_variant(options.variant);
+    if (!options.json_output && named && named->expected.explored &&
+        named->expected.explored->bound == explore.preemption_bound) {
+        const std::string differs = explored_mismatch(result, *named->expected.explored);
+        fmt::print("  the corpus states: {}: {}\n", named->expected.explored->describe(),
+                   differs.empty() ? "it holds" : "it does not hold here: " + differs);
+    }
     return 0;
 }
 

@@ -24,6 +24,7 @@
 #include "sim/lesson/lesson.hpp"
 #include "sim/protocol/text.hpp"
 #include "sim/record/user_file.hpp"
+#include "sim/run/scheduler.hpp"
 
 #include <imgui.h>
 
@@ -171,7 +172,8 @@ int main(int argc, char** argv) {
         "start a challenge at launch in the Scheduler tab (one-order-no-cycle, orphan-the-lock, "
         "...: the tab lists them)");
     cli.add_option("--play", play_script,
-                   "with --challenge: let these threads go, by name, one step each, then wait")
+                   "with --challenge: let these threads go, by name (or NAME@PID), one step each, "
+                   "then wait")
         ->delimiter(',')
         ->needs(challenge_option);
     cli.add_option("--tab", tab,
@@ -318,7 +320,7 @@ int main(int argc, char** argv) {
             prompt = app.scheduler.control->prompt();
         if (prompt && played < play_script.size()) {
             for (const auto& thread : prompt->waiting)
-                if (thread.next.thread == play_script[played]) {
+                if (play_token_matches(play_script[played], thread.next.thread, thread.next.pid)) {
                     app.scheduler.control->choose(thread.slot);
                     ++played;
                     break;

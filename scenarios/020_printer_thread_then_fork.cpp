@@ -14,7 +14,12 @@
 // the printer happens to be, so it is measured as a hang rate over many runs. The printer works
 // 15 us between lines: with probes that cost no system call, a printer that only printed was
 // inside the logger at 98 of 100 forks; with the work, 93 and 105 of 200 runs hung (2 cores,
-// glibc 2.36, --repeat 200 twice); again on 2026-12-06, idle, 120 and 98 of 200.
+// glibc 2.36, --repeat 200 twice); again on 2026-12-06, idle, 120 and 98 of 200. Its
+// explored counterpart (`forklore explore printer-thread-then-fork --variant
+// logger_fork_natural`, which sets lines=2: 47 schedules, bound 1, 2026-12-06) is a fact, not a
+// rate: of the 7 places the fork can fall among the printer's steps (before it starts, after
+// its start, after each lock and unlock of its 2 lines, at its last barrier), the child hangs at
+// exactly the 2 after a lock, and completes at the 5 others.
 //
 // Variants: logger_fork_forced (hangs), stdio_fork_forced, logger_spawn_forced,
 // logger_forkserver_forced, logger_fork_natural (racy).
@@ -87,6 +92,7 @@ int run(ScenarioContext& context) {
     const bool logger = use_logger(output);
     const bool forced = context.knob("timing") == "forced";
     const long print_ms = context.integer("print_ms");
+    const long lines = context.integer("lines"); // 0: print for print_ms
 
     probe::Barrier lock_held{"lock_held", 2};
     probe::Barrier child_started{"child_started", 2};
@@ -105,9 +111,11 @@ int run(ScenarioContext& context) {
             else
                 funlockfile(stderr);
         }
-        // Then (or from the start, with natural timing) print for a while, as a busy program does.
+        // Then (or from the start, with natural timing) print for a while, as a busy program does;
+        // or a counted number of lines, so that a stepped run takes the same steps whatever the
+        // time it spends waiting for its turns (forklore explore).
         const std::int64_t until = now_ms() + print_ms;
-        for (int i = 0; now_ms() < until; ++i) {
+        for (long i = 0; lines > 0 ? i < lines : now_ms() < until; ++i) {
             std::string line = "printer line " + std::to_string(i);
             print_line(logger, line.c_str());
             work_for_us(kWorkBetweenLinesUs);
@@ -116,10 +124,10 @@ int run(ScenarioContext& context) {
     });
     if (forced) {
         lock_held.arrive_and_wait(); // SYNC: from here the printer holds the output lock
-    } else {
+    } else if (lines == 0) {
         timespec pause{0, 2'000'000}; // let the printer get going; no control over where it is
         nanosleep(&pause, nullptr);
-    }
+    } // counted lines: the fork's moment is the schedule's, and a sleep would only blur it
     probe::Child child = probe::start_child(method, "print", {{"output", output}});
     if (forced)
         child_started.arrive_and_wait();
@@ -151,6 +159,9 @@ Scenario describe() {
             "timing", "forced", {"forced", "natural"},
             "forced: fork exactly while the printer holds the lock; natural: fork whenever."),
         Knob::integer("print_ms", 20, 1, 2000, "How long the printer keeps printing (ms)."),
+        Knob::integer("lines", 0, 0, 100000,
+                      "0: the printer prints for print_ms; N: exactly N lines, then stops (a "
+                      "loop counted in lines, which forklore explore can step)."),
     };
     s.variants = {
         {"logger_fork_forced",
@@ -172,7 +183,14 @@ Scenario describe() {
         {"logger_fork_natural",
          "fork at a natural moment: sometimes inside the logger, sometimes not",
          {{"output", "logger"}, {"timing", "natural"}, {"start_method", "fork"}},
-         Expectation::hang_rate(40, 0.10, 0.975)},
+         Expectation::hang_rate(40, 0.10, 0.975)
+             .explored_as({{{"lines", "2"}},
+                           1,
+                           7,
+                           2,
+                           DeadlockReason::orphaned_lock,
+                           "where the printer has locked the logger and not yet unlocked "
+                           "it"})},
     };
     s.body = run;
     s.children = {{"print", child_prints}};

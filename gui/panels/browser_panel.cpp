@@ -39,6 +39,9 @@ void draw_lesson(const Scenario& scenario) {
         ImGui::Bullet();
         wrapped_text(fmt::format("{}: {} (expected: {})", variant.name, variant.summary,
                                  variant.expected.describe()));
+        if (const auto& fact = variant.expected.explored)
+            wrapped_text(fmt::format("explored: {} (forklore explore {} --variant {})",
+                                     fact->describe(), scenario.id, variant.name));
     }
 }
 

@@ -11,6 +11,10 @@
 // Tasks are dealt round-robin like cards (task t goes to worker t % N), so a run always gives
 // the same task to the same worker. A *naive* pool only reads the shared result socket; a
 // *watching* pool also polls every worker's own connection and reports a worker's death.
+//
+// Index of this file:
+// --- The parent's side: TaskOutcome, BrokenPool, PoolOptions, ProcessPool (starmap and map,
+//     first_completed, a worker's death, shutdown); the worker's side is process_pool_worker.hpp
 #pragma once
 
 #include "scenarios/support/process_pool_worker.hpp"
@@ -29,6 +33,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace forklore::pool {
@@ -95,6 +100,13 @@ class ProcessPool {
     }
     std::vector<TaskOutcome> starmap(const std::string& function,
                                      const std::vector<std::vector<long>>& tuples);
+    // One task per worker (no more tasks than workers), each its own function and arguments
+    // ({function, args...} as names and numbers); returns the first outcome that arrives, a value
+    // or an error, with its task number in `task` (Python: concurrent.futures.wait with
+    // FIRST_COMPLETED, or imap_unordered then terminate). The other tasks' outcomes are never
+    // read: shutdown() lets their workers finish and exit.
+    TaskOutcome first_completed(const std::vector<std::pair<std::string, std::vector<long>>>& tasks,
+                                int& task);
 
     probe::Child& process(int worker) { return workers_[static_cast<std::size_t>(worker)].child; }
     // Sends "stop" to every live worker and waits for them to exit.
@@ -234,6 +246,48 @@ inline std::vector<TaskOutcome> ProcessPool::starmap(const std::string& function
                       function, tuples);
     }
     return outcomes;
+}
+
+inline TaskOutcome
+ProcessPool::first_completed(const std::vector<std::pair<std::string, std::vector<long>>>& tasks,
+                             int& task) {
+    if (tasks.size() > workers_.size())
+        throw std::invalid_argument("first_completed: more tasks than workers");
+    for (std::size_t k = 0; k < tasks.size(); ++k) {
+        std::string message = "task " + std::to_string(k) + " " + tasks[k].first;
+        for (long value : tasks[k].second)
+            message += " " + std::to_string(value);
+        workers_[k].running = static_cast<int>(k);
+        note("pool: sent task " + std::to_string(k) + " to worker " + std::to_string(k));
+        send_framed(workers_[k].connection, message);
+    }
+    char buffer[4096];
+    for (;;) {
+        ssize_t n = recv(results_, buffer, sizeof buffer, 0); // SYNC: the first message of any
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            throw std::runtime_error(std::string("recv: ") + strerror(errno));
+        const std::string message(buffer, static_cast<std::size_t>(n));
+        std::istringstream fields(message.substr(0, message.find('\n')));
+        std::string kind;
+        int worker = -1;
+        fields >> kind >> task >> worker;
+        if (kind != "result" && kind != "error")
+            continue; // "started"
+        TaskOutcome outcome;
+        if (kind == "result") {
+            fields >> outcome.result;
+            note("pool: first outcome: task " + std::to_string(task) + " returned " +
+                 std::to_string(outcome.result));
+        } else {
+            fields >> outcome.error_type;
+            outcome.error_message = message.substr(message.find('\n') + 1);
+            note("pool: first outcome: task " + std::to_string(task) + " raised " +
+                 outcome.error_type);
+        }
+        return outcome;
+    }
 }
 
 inline std::string describe_end(WaitStatus status) {

@@ -49,10 +49,23 @@ inline long count_primes(long low, long high) {
     return count;
 }
 
+// Primes below `high`, checked against a bound the caller believed: all the work first, then
+// std::out_of_range when there are more than `at_most` (a task that fails late).
+inline long count_primes_at_most(long high, long at_most) {
+    const long count = count_primes(0, high);
+    if (count > at_most)
+        throw std::out_of_range("count_primes_at_most: " + std::to_string(count) +
+                                " primes below " + std::to_string(high) + ", more than " +
+                                std::to_string(at_most));
+    return count;
+}
+
 // A task function by name: a name and numbers cross a process boundary, a pointer does not.
 inline long compute(const std::string& function, const std::vector<long>& args) {
     if (function == "count_primes_below" && args.size() == 1)
         return count_primes(0, args[0]);
+    if (function == "count_primes_at_most" && args.size() == 2)
+        return count_primes_at_most(args[0], args[1]);
     if (function == "count_primes" && args.size() == 2)
         return count_primes(args[0], args[1]);
     throw std::invalid_argument("no task function " + function + " taking " +

@@ -1,11 +1,12 @@
-// The challenges (challenges.hpp): five goals on two scenarios, each judged on the verdict and
-// the schedule of the player's run.
+// The challenges (challenges.hpp): seven goals on three scenarios, each judged on the verdict
+// and the schedule of the player's run.
 #include "sim/lesson/challenges.hpp"
 
 #include "sim/run/matrix.hpp"
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <optional>
 
 namespace forklore {
@@ -21,6 +22,14 @@ std::optional<std::size_t> first_step(const Schedule& schedule, const std::strin
             return i;
     }
     return std::nullopt;
+}
+
+// Whether a pool worker was about to send an exception's report (its note "... raised ...:
+// sending it to the parent") at some step.
+bool raised_at(const Schedule& schedule) {
+    return std::any_of(schedule.steps.begin(), schedule.steps.end(), [](const ScheduleStep& s) {
+        return s.kind == EventKind::note && s.object.find(" raised ") != std::string::npos;
+    });
 }
 
 // The first fork of the main thread of the scenario's first process (pid 2).
@@ -145,6 +154,42 @@ std::vector<Challenge> make_challenges() {
              if (!a_locks || !b_locks || *b_locks < *a_locks ||
                  (a_unlocks && *a_unlocks < *b_locks))
                  return std::string("b never asked for left while a held it");
+             return std::string();
+         }});
+    const KnobValues first_result = {{"pool", "first_result"}, {"start_method", "fork"}};
+    list.push_back(
+        {"lose-the-exception", "Lose the worker's exception", "pool-worker-exception", first_result,
+         "Two workers race; the pool returns the first outcome. Let worker 1's task raise its "
+         "exception, and still have the program return an answer as if nothing had gone wrong.",
+         "Each worker's main thread is 'main' in its own process: the Scheduler lists them by "
+         "pid. Step worker 1 until it is about to send its error, then look at what worker 0 "
+         "can do meanwhile.",
+         "The parent read one outcome and shut the pool down: worker 1's exception was raised, "
+         "sent, and never read. Code that waits for the first completed future, or breaks out "
+         "of imap_unordered, drops every later error unless it collects them on purpose.",
+         [](const RunRecord& r) {
+             if (auto why = completed_when_stepped(r); !why.empty())
+                 return why;
+             if (!raised_at(*r.schedule))
+                 return std::string("no worker raised its exception: step worker 1 until it "
+                                    "is about to send it");
+             return std::string();
+         }});
+    list.push_back(
+        {"catch-the-exception", "Make the pool raise it", "pool-worker-exception", first_result,
+         "Same race, other goal: make the parent receive worker 1's exception and raise it "
+         "again, so that the program fails and says why.",
+         "Unscheduled, the quick task always wins. Which worker must send first?",
+         "The same program loses or reports the error depending only on which message arrives "
+         "first: the error handling of a first-result pool is a race. Collect every outcome "
+         "(or cancel the others and wait for them) before trusting the first.",
+         [](const RunRecord& r) {
+             if (auto why = verdict_missed(r, VerdictKind::failed); !why.empty())
+                 return why;
+             if (!r.schedule)
+                 return std::string("the run was not stepped");
+             if (!raised_at(*r.schedule))
+                 return std::string("no worker raised its exception");
              return std::string();
          }});
     return list;

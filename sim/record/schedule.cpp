@@ -84,6 +84,8 @@ json schedule_to_json(const Schedule& schedule) {
     json j = {{"steps", std::move(steps)}, {"ran_free", schedule.ran_free}};
     if (!schedule.diverged.empty())
         j["diverged"] = schedule.diverged;
+    if (!schedule.unsettled.empty())
+        j["unsettled"] = schedule.unsettled;
     return j;
 }
 
@@ -109,6 +111,12 @@ Schedule schedule_from_json(const json& j) {
         });
         schedule.ran_free = flag(j, "ran_free", false);
         schedule.diverged = text(j, "diverged");
+        if (j.contains("unsettled"))
+            schedule.unsettled = list_of(j, "unsettled", [](const json& name) {
+                if (!name.is_string())
+                    fail("", "is a thread's name, a string");
+                return name.get<std::string>();
+            });
         return schedule;
     } catch (const FieldError& error) {
         throw RecordError(fmt::format("schedule: {}: {}", error.path, error.problem));

@@ -37,6 +37,10 @@ struct Schedule {
     bool ran_free = false;
     // A replay that could not follow its schedule: at which step, and why. Empty when followed.
     std::string diverged;
+    // Threads (by name) the runner stopped waiting for while they ran between two scheduling
+    // points (a loop or a call with no probe in it, such as a glibc function): where they were
+    // in that stretch when another thread stepped was the machine's timing, not a choice.
+    std::vector<std::string> unsettled;
 };
 
 // What a thread about to record `kind` is about to do, in a word or two: "lock", "start child".

@@ -328,6 +328,9 @@ ExploreResult explore_schedules(const RunRequest& base, const ExploreOptions& op
                 outcome.verdict = record.verdict.explanation;
             }
             if (record.schedule)
+                for (const auto& name : record.schedule->unsettled)
+                    result.unsettled.insert(name);
+            if (record.schedule)
                 if (auto placement = fork_placement(*record.schedule)) {
                     auto found =
                         std::find_if(result.fork_placements.begin(), result.fork_placements.end(),
@@ -365,6 +368,14 @@ std::string describe_exploration(const ExploreResult& result) {
         out += "  no thread ever stopped at a scheduling point: the program is not instrumented "
                "(a Python or foreign program runs without forklore's probes), so there was "
                "nothing to explore: the one run is the machine's own schedule\n";
+    if (!result.unsettled.empty())
+        out += fmt::format(
+            "  {} kept running between two scheduling points until the runner stopped waiting "
+            "(a loop or a call with no probe in it, such as a glibc function): where {} in that "
+            "stretch when another thread stepped was the machine's timing, not the schedule's, so "
+            "the outcomes below are not facts of the schedules alone\n",
+            fmt::join(result.unsettled, ", "),
+            result.unsettled.size() == 1 ? "it was" : "they were");
     if (result.pruned)
         out += fmt::format("  ({} of them only reordered independent steps of another and were "
                            "cut short: not counted below)\n",
@@ -398,6 +409,35 @@ std::string describe_exploration(const ExploreResult& result) {
     return out;
 }
 
+std::string explored_mismatch(const ExploreResult& result, const ExploredFact& fact) {
+    if (!result.complete)
+        return "the exploration stopped before every schedule within the bound was run";
+    if (result.diverged)
+        return fmt::format("{} schedules could not follow their prefix", result.diverged);
+    if (!result.unsettled.empty())
+        return fmt::format("{} ran between scheduling points, where no schedule reaches",
+                           fmt::join(result.unsettled, ", "));
+    Verdict hung;
+    hung.kind = VerdictKind::deadlocked;
+    hung.reason = fact.reason;
+    const std::string hang_label = outcome_label(hung);
+    std::size_t hanging = 0;
+    for (const auto& placement : result.fork_placements) {
+        // The placement decides: all of its schedules hang, or all of them complete.
+        if (placement.outcomes.size() != 1)
+            return fmt::format("{}: its schedules ended differently", placement.description);
+        const std::string& label = placement.outcomes.begin()->first;
+        if (label == hang_label)
+            ++hanging;
+        else if (label != "completed")
+            return fmt::format("{}: {}", placement.description, label);
+    }
+    if (result.fork_placements.size() != fact.placements || hanging != fact.hanging)
+        return fmt::format("the child hung at {} of {} placements, not {} of {}", hanging,
+                           result.fork_placements.size(), fact.hanging, fact.placements);
+    return {};
+}
+
 nlohmann::json exploration_to_json(const ExploreResult& result) {
     nlohmann::json outcomes = nlohmann::json::object();
     for (const auto& [label, outcome] : result.outcomes)
@@ -409,9 +449,13 @@ nlohmann::json exploration_to_json(const ExploreResult& result) {
         placements.push_back({{"description", placement.description},
                               {"steps_before", placement.steps_before},
                               {"outcomes", placement.outcomes}});
-    return {{"schedules", result.schedules},   {"diverged", result.diverged},
-            {"complete", result.complete},     {"preemption_bound", result.preemption_bound},
-            {"outcomes", std::move(outcomes)}, {"fork_placements", std::move(placements)}};
+    return {{"schedules", result.schedules},
+            {"diverged", result.diverged},
+            {"unsettled", result.unsettled},
+            {"complete", result.complete},
+            {"preemption_bound", result.preemption_bound},
+            {"outcomes", std::move(outcomes)},
+            {"fork_placements", std::move(placements)}};
 }
 
 } // namespace forklore

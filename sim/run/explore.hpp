@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,9 @@ struct ExploreResult {
     int preemption_bound = 0;
     std::map<std::string, ExploredOutcome> outcomes; // by outcome label
     std::vector<ForkPlacement> fork_placements;      // by the other threads' steps before it
+    // Threads that ran between two scheduling points until the runner stopped waiting, in some
+    // run (Schedule::unsettled): their outcomes depend on timing the schedule does not fix.
+    std::set<std::string> unsettled;
 };
 
 // Explores `base` (a request for the scenario and knobs; its scheduler is replaced).
@@ -66,5 +70,11 @@ ExploreResult explore_schedules(const RunRequest& base, const ExploreOptions& op
 // Every outcome, each with its count and shortest schedule; the fork placements.
 std::string describe_exploration(const ExploreResult& result);
 nlohmann::json exploration_to_json(const ExploreResult& result);
+
+// "" when `result` (a complete exploration of the fact's settings and bound) proves `fact`:
+// every schedule followed its prefix, each placement's schedules all hung with the fact's reason
+// or all completed, and the placements and the hanging ones are as many as it says. Otherwise
+// what differs, in one line.
+std::string explored_mismatch(const ExploreResult& result, const ExploredFact& fact);
 
 } // namespace forklore

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace forklore {
@@ -68,11 +69,15 @@ class ReplayPatience {
 Scheduler replay_schedule(Schedule schedule);
 
 // Plays a run as a student clicking names would: at step N lets go the waiting thread named
-// `threads[N]` (by its thread name, "reader"), and once the names are used up, the first waiting
-// thread in the board's order (the first row of the Scheduler tab), step after step, to the end. A
-// name that no waiting thread has (after the replay's patience) ends the play: the run goes on
-// unscheduled and its record says why it diverged.
+// `threads[N]` (by its thread name, "reader", or "main@3", play_token_matches), and once the names
+// are used up, the first waiting thread in the board's order (the first row of the Scheduler tab),
+// step after step, to the end. A name that no waiting thread has (after the replay's patience) ends
+// the play: the run goes on unscheduled and its record says why it diverged.
 Scheduler play_threads(std::vector<std::string> threads);
+
+// Whether a play's token names a thread: "reader" (by name), or "main@3" (thread 'main' of the
+// process whose pid in the sandbox is 3, where several processes have a thread of that name).
+bool play_token_matches(std::string_view token, std::string_view thread, pid_t pid);
 
 // The step a waiting thread is about to take, as a schedule records it (the file's path from the
 // record's table of source files).

@@ -15,6 +15,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <memory>
 
 namespace forklore {
@@ -88,6 +89,13 @@ Scheduler replay_schedule(Schedule schedule) {
     };
 }
 
+bool play_token_matches(std::string_view token, std::string_view thread, pid_t pid) {
+    const auto at = token.rfind('@');
+    if (at == std::string_view::npos)
+        return token == thread;
+    return token.substr(0, at) == thread && token.substr(at + 1) == std::to_string(pid);
+}
+
 Scheduler play_threads(std::vector<std::string> threads) {
     auto names = std::make_shared<const std::vector<std::string>>(std::move(threads));
     auto patience = std::make_shared<ReplayPatience>();
@@ -98,7 +106,8 @@ Scheduler play_threads(std::vector<std::string> threads) {
         if (next >= names->size()) // then whoever came first, as a student clicking down the list
             return StepChoice::grant(state.slots[state.runnable.front()].slot);
         for (std::size_t index : state.runnable)
-            if (state.slots[index].thread == (*names)[next])
+            if (play_token_matches((*names)[next], state.slots[index].thread,
+                                   state.slots[index].pid))
                 return StepChoice::grant(state.slots[index].slot);
         if (!patience->give_up(state))
             return StepChoice::later();
@@ -141,6 +150,14 @@ bool Stepper::settled(const Snapshot& snapshot, const std::vector<StepView>& vie
                 running = running || thread.state == 'R' || thread.state == 'D';
     quiet_samples_ = running ? 0 : quiet_samples_ + 1;
     const bool bound_passed = now_ns - last_grant_ns_ >= kSettleBoundNs;
+    if (bound_passed && running)
+        for (const auto& process : snapshot.processes)
+            if (!process.infrastructure)
+                for (const auto& thread : process.threads)
+                    if ((thread.state == 'R' || thread.state == 'D') &&
+                        std::find(schedule_.unsettled.begin(), schedule_.unsettled.end(),
+                                  thread.name) == schedule_.unsettled.end())
+                        schedule_.unsettled.push_back(thread.name);
     if (in_flight_) {
         const StepView* view = view_of_slot(views, *in_flight_);
         const bool over =

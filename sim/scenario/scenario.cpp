@@ -107,6 +107,14 @@ std::string Expectation::describe() const {
     return text;
 }
 
+std::string ExploredFact::describe() const {
+    std::string text = fmt::format("the child hangs ({}) at exactly {} of its {} placements",
+                                   to_string(reason), hanging, placements);
+    if (!where.empty())
+        text += ": " + where;
+    return text;
+}
+
 const std::string& ScenarioContext::knob(const std::string& name) const {
     auto it = knobs_.find(name);
     if (it == knobs_.end())

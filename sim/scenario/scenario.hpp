@@ -54,6 +54,22 @@ KnobValues parse_knob_settings(const std::vector<std::string>& settings);
 // What a variant is expected to end as. A deterministic expectation names the verdict (and the
 // deadlock reason); a racy one names how many runs to make and the range of hang rates. Either
 // may be marked slow (`.slow("why")`): the default `forklore matrix` skips it, `--all` runs it.
+// What exploring a racy variant's schedules proves instead of a rate: `forklore explore` of the
+// variant, with `settings` over its knobs (a loop counted in steps instead of time) and a
+// preemption bound of `bound`, starts the child at `placements` different points among the other
+// threads' steps; at `hanging` of them every schedule ends deadlocked(`reason`), at the others
+// every schedule completes. The rate of the natural runs is how often the machine's timing lands
+// in those placements.
+struct ExploredFact {
+    KnobValues settings;
+    int bound = 1;
+    std::size_t placements = 0, hanging = 0;
+    DeadlockReason reason = DeadlockReason::orphaned_lock;
+    std::string where; // the hanging placements in words: "while the printer holds the logger"
+    // "the child hangs (orphaned_lock) at exactly 2 of its 7 placements: while ..."
+    std::string describe() const;
+};
+
 struct Expectation {
     VerdictKind verdict = VerdictKind::completed;
     std::optional<DeadlockReason> reason;
@@ -65,6 +81,9 @@ struct Expectation {
     // Why one run is slow (over a second on an idle core, or a cost that is the lesson: 2 GiB
     // through a pipe); empty for a quick variant.
     std::string slow_because;
+    // A racy variant's explored counterpart, when its race lies between scheduling points (not
+    // inside glibc, a BLAS library or the Python interpreter, which have none).
+    std::optional<ExploredFact> explored;
 
     static Expectation completes() { return {}; }
     static Expectation deadlocks(DeadlockReason why) {
@@ -94,6 +113,12 @@ struct Expectation {
         return e;
     }
     bool is_slow() const { return !slow_because.empty(); }
+    // The same expectation with its explored counterpart.
+    Expectation explored_as(ExploredFact fact) const {
+        Expectation e = *this;
+        e.explored = std::move(fact);
+        return e;
+    }
     // "deadlocked(orphaned_lock)", "completed", "hang rate 10%..90% over 40 runs"
     std::string describe() const;
 };

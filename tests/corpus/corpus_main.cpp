@@ -1,10 +1,12 @@
 // The corpus check: one test per scenario variant, generated from the registry at start-up
 // (never hand-listed), each running the variant in the sandbox and comparing with its expected
-// outcome. Racy variants run their declared number of times and check the hang-rate range.
+// outcome. Racy variants run their declared number of times and check the hang-rate range; those
+// with an explored counterpart get a second test that explores it and checks its fact.
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
 
 #include "sim/record/record.hpp"
+#include "sim/run/explore.hpp"
 #include "sim/run/matrix.hpp"
 #include "sim/scenario/scenario.hpp"
 
@@ -78,6 +80,30 @@ class VariantTest : public Catch::ITestInvoker {
     const Variant& variant_;
 };
 
+// A racy variant's explored counterpart: every schedule within its bound, run stepped, proves
+// the fact the variant states (which placements of the fork hang), where the rate is only how
+// often the machine's timing lands there.
+class ExploredTest : public Catch::ITestInvoker {
+  public:
+    ExploredTest(const Scenario& scenario, const Variant& variant)
+        : scenario_(scenario), variant_(variant) {}
+
+    void invoke() const override {
+        const ExploredFact& fact = *variant_.expected.explored;
+        ExploreOptions options;
+        options.preemption_bound = fact.bound;
+        const ExploreResult result =
+            explore_schedules(make_request(scenario_, variant_.name, fact.settings), options);
+        INFO("expected: " << fact.describe());
+        INFO(describe_exploration(result));
+        CHECK(explored_mismatch(result, fact) == "");
+    }
+
+  private:
+    const Scenario& scenario_;
+    const Variant& variant_;
+};
+
 // Catch2 keeps references to the names and tags: they must live as long as the session.
 std::deque<std::string> g_strings;
 
@@ -92,6 +118,14 @@ void register_corpus() {
             Catch::AutoReg(new VariantTest(scenario, variant),
                            Catch::SourceLineInfo(__FILE__, static_cast<std::size_t>(__LINE__)),
                            Catch::StringRef(), Catch::NameAndTags{name, tags});
+            if (!variant.expected.explored)
+                continue;
+            const std::string& explored = g_strings.emplace_back(name + " explored");
+            const std::string& explored_tags =
+                g_strings.emplace_back("[corpus][explored][" + scenario.id + "]");
+            Catch::AutoReg(new ExploredTest(scenario, variant),
+                           Catch::SourceLineInfo(__FILE__, static_cast<std::size_t>(__LINE__)),
+                           Catch::StringRef(), Catch::NameAndTags{explored, explored_tags});
         }
 }
 

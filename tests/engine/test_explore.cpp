@@ -135,3 +135,33 @@ TEST_CASE("explore: lock-cycle's threads reach the cycle in some schedules, comp
     CHECK(locks_by_b == 2);
     replays_to(request, cycle, VerdictKind::deadlocked, DeadlockReason::cycle);
 }
+
+TEST_CASE("explore: a thread that runs between scheduling points is named, and no fact is "
+          "claimed from its runs",
+          "[explore][engine]") {
+    // glibc-calls-at-fork's busy thread calls getpwnam in a loop with no probe in it: after its
+    // start it never stops again, and where it is inside glibc at the fork is the machine's
+    // timing (measured: 2 schedules, busy named, 2026-12-06).
+    const Scenario* scenario = ScenarioRegistry::instance().find("glibc-calls-at-fork");
+    REQUIRE(scenario);
+    RunRequest request = make_request(*scenario, "getpwnam_fork", {});
+    request.timeout_seconds = 30;
+    ExploreOptions options;
+    options.preemption_bound = 1;
+    const ExploreResult result = explore_schedules(request, options);
+    INFO(describe_exploration(result));
+    CHECK(result.unsettled.count("busy") == 1);
+    CHECK_THAT(describe_exploration(result),
+               Catch::Matchers::Contains("busy kept running between two scheduling points"));
+    ExploredFact fact;
+    fact.placements = result.fork_placements.size();
+    fact.hanging = fact.placements;
+    fact.reason = DeadlockReason::no_waker;
+    CHECK_THAT(explored_mismatch(result, fact),
+               Catch::Matchers::Contains("busy ran between scheduling points"));
+
+    // A schedule keeps the names through its JSON.
+    Schedule schedule;
+    schedule.unsettled = {"busy"};
+    CHECK(schedule_from_json(schedule_to_json(schedule)).unsettled == schedule.unsettled);
+}

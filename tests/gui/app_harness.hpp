@@ -6,6 +6,7 @@
 #include "gui/app.hpp"
 #include "gui/record_view.hpp"
 #include "gui/run_session.hpp"
+#include "sim/run/scheduler.hpp"
 #include "tests/gui/headless.hpp"
 
 #include <catch2/catch.hpp>
@@ -65,8 +66,9 @@ inline void wait_until_idle(const RunSession& session) {
 }
 
 // Plays the Scheduler tab's stepped run as a student clicking names would: each prompt answered
-// by the next of `threads`, then by the first waiting thread, until the run has ended. `frame`
-// draws one frame of the whole window. Bounded, so that a broken session fails the test.
+// by the next of `threads` ("reader", or "main@3": play_token_matches), then by the first waiting
+// thread, until the run has ended. `frame` draws one frame of the whole window. Bounded, so that a
+// broken session fails the test.
 template <class Frame>
 void play_by_names(App& app, const std::vector<std::string>& threads, Frame frame) {
     std::size_t next = 0;
@@ -79,10 +81,12 @@ void play_by_names(App& app, const std::vector<std::string>& threads, Frame fram
             REQUIRE_FALSE(prompt->waiting.empty());
             int slot = prompt->waiting.front().slot;
             if (next < threads.size()) {
-                const auto named = std::find_if(prompt->waiting.begin(), prompt->waiting.end(),
-                                                [&](const WaitingThread& thread) {
-                                                    return thread.next.thread == threads[next];
-                                                });
+                const auto named =
+                    std::find_if(prompt->waiting.begin(), prompt->waiting.end(),
+                                 [&](const WaitingThread& thread) {
+                                     return play_token_matches(threads[next], thread.next.thread,
+                                                               thread.next.pid);
+                                 });
                 INFO("step " << prompt->step << ": no waiting thread named " << threads[next]);
                 REQUIRE(named != prompt->waiting.end());
                 slot = named->slot;

@@ -42,7 +42,7 @@ int challenge_index(const std::string& id) {
 } // namespace
 
 TEST_CASE("scheduler: every challenge can be played to victory in the GUI", "[gui][scheduler]") {
-    REQUIRE(challenges().size() >= 5);
+    REQUIRE(challenges().size() >= 7);
     const std::vector<Script> scripts = {
         // The reader starts and takes the lock; main notes and forks: the copy is orphaned.
         {"orphan-the-lock", {"reader", "reader", "main", "main"}},
@@ -54,6 +54,15 @@ TEST_CASE("scheduler: every challenge can be played to victory in the GUI", "[gu
         {"cause-the-cycle", {"a", "a", "b", "b"}},
         // a takes left; b asks for it and blocks; everything then runs to the end.
         {"one-order-no-cycle", {"a", "a", "b", "b"}},
+        // The parent (pid 2) starts both workers and sends their tasks; worker 1 (pid 4) works
+        // until it is about to send its error; worker 0 (pid 3) then answers first.
+        {"lose-the-exception",
+         {"main@2", "main@2", "main@3", "main@4", "main@2", "main@2", "main@2", "main@4",
+          "main@3"}},
+        // The same, but worker 1 sends its error before worker 0 has even started its task.
+        {"catch-the-exception",
+         {"main@2", "main@2", "main@3", "main@4", "main@2", "main@2", "main@2", "main@4",
+          "main@4"}},
     };
     for (const auto& script : scripts) {
         CAPTURE(script.challenge);

@@ -43,7 +43,7 @@ static void* owner(void* unused) {
     (void)unused;
     prctl(PR_SET_NAME, "owner", 0, 0, 0);
     pthread_mutex_lock(&g_mutex);
-    pthread_barrier_wait(&g_locked); /* main forks only once the mutex is held */
+    pthread_barrier_wait(&g_locked); /* main forks only once the mutex is held, printer named */
     for (;;) pause();
     return NULL;
 }
@@ -51,6 +51,9 @@ static void* owner(void* unused) {
 static void* printer(void* unused) {
     (void)unused;
     prctl(PR_SET_NAME, "printer", 0, 0, 0);
+    /* Named before main forks: a proof that came first would list it by its creator's name
+     * ('supervisor'), as a loaded CTest run once did. */
+    pthread_barrier_wait(&g_locked);
     for (unsigned long line = 0;; ++line) {
         printf("printer: line %lu\n", line);
         fflush(stdout);
@@ -61,7 +64,7 @@ static void* printer(void* unused) {
 
 int main(void) {
     prctl(PR_SET_NAME, "supervisor", 0, 0, 0);
-    pthread_barrier_init(&g_locked, NULL, 2);
+    pthread_barrier_init(&g_locked, NULL, 3); /* main, owner (mutex held), printer (named) */
     pthread_t owner_thread, printer_thread;
     if (pthread_create(&owner_thread, NULL, owner, NULL) != 0 ||
         pthread_create(&printer_thread, NULL, printer, NULL) != 0) {
