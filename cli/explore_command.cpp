@@ -37,6 +37,12 @@ struct ExploreCommandOptions {
 bool frees_timing(const Scenario& scenario, const std::string& variant, KnobValues& settings) {
     if (settings.count("timing"))
         return false;
+    // A Python program has no scheduling points: freeing its timing would only change what it
+    // runs, with nothing to step (the exploration says so).
+    if (std::any_of(scenario.sources.begin(), scenario.sources.end(), [](const std::string& f) {
+            return f.size() > 3 && f.compare(f.size() - 3, 3, ".py") == 0;
+        }))
+        return false;
     if (const Variant* named = scenario.find_variant(variant);
         named && named->knobs.count("timing") && named->knobs.at("timing") == "natural")
         return false; // natural already: nothing freed

@@ -48,8 +48,10 @@ void draw_prompt(SchedulerPanelState& state, const StepPrompt& prompt) {
         ImGui::TableSetupColumn("");
         ImGui::TableSetupColumn("");
         ImGui::TableSetupColumn("thread");
-        ImGui::TableSetupColumn("about to");
-        ImGui::TableSetupColumn("line", ImGuiTableColumnFlags_WidthStretch);
+        // What a thread is about to do can be a long note: it wraps, so that the line column
+        // stays in view at any width.
+        ImGui::TableSetupColumn("about to", ImGuiTableColumnFlags_WidthStretch);
+        ImGui::TableSetupColumn("line", ImGuiTableColumnFlags_WidthFixed);
         ImGui::TableHeadersRow();
         for (const auto& thread : prompt.waiting) {
             ImGui::TableNextRow();
@@ -68,7 +70,7 @@ void draw_prompt(SchedulerPanelState& state, const StepPrompt& prompt) {
             ImGui::Text("%s (pid %d, tid %d)", thread.next.thread.c_str(), thread.next.pid,
                         thread.next.tid);
             ImGui::TableNextColumn();
-            ImGui::TextUnformatted(describe_operation(thread.next).c_str());
+            ImGui::TextWrapped("%s", describe_operation(thread.next).c_str());
             ImGui::TableNextColumn();
             ImGui::TextDisabled("%s", step_location(thread.next).c_str());
         }
@@ -80,7 +82,9 @@ void draw_prompt(SchedulerPanelState& state, const StepPrompt& prompt) {
             ImGui::TextDisabled("%s (pid %d, tid %d)", other.who.thread.c_str(), other.who.pid,
                                 other.who.tid);
             ImGui::TableNextColumn();
-            ImGui::TextDisabled("%s", other.state.c_str());
+            ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+            ImGui::TextWrapped("%s", other.state.c_str());
+            ImGui::PopStyleColor();
             ImGui::TableNextColumn();
         }
         ImGui::EndTable();
