@@ -148,21 +148,32 @@ TEST_CASE_METHOD(
 TEST_CASE("timeline panel: at the default zoom the reader's band is wide and named, the child's "
           "orphaned copy is drawn",
           "[gui][timeline][bands]") {
-    auto record = recorded(test::kOrphanedLock);
     // The Timeline tab's share of a 1280x800 window, as the app lays it out.
     HeadlessImGui imgui(640, 500);
     TimelinePanelState state;
     Selection selection;
-    RecordView view{record, 1, false};
-    draw_frames(imgui, state, view, selection);
-    const ReaderAtFork at = reader_at_fork(state.model, *record);
-
-    auto band =
-        std::find_if(state.drawn_bands.begin(), state.drawn_bands.end(), [&](const auto& b) {
+    // The default view frames the program from its start: a loaded machine that stretches the
+    // setup before the fork (writing the data file, starting the reader) narrows the band (16 px
+    // once in CI, against 40 or more here). Up to 5 runs for one with the usual setup.
+    std::shared_ptr<const RunRecord> record;
+    std::vector<DrawnBand>::const_iterator band;
+    ReaderAtFork at;
+    for (int attempt = 0; attempt < 5; ++attempt) {
+        record = attempt == 0 ? recorded(test::kOrphanedLock)
+                              : recorded_where(
+                                    test::kOrphanedLock, [](const RunRecord&) { return true; }, 1);
+        state = TimelinePanelState{};
+        draw_frames(imgui, state, RecordView{record, 1, false}, selection);
+        at = reader_at_fork(state.model, *record);
+        band = std::find_if(state.drawn_bands.begin(), state.drawn_bands.end(), [&](const auto& b) {
             return b.lane == at.reader && b.row.kind == LaneRowKind::hold &&
                    b.event == at.hold->begin_event;
         });
-    REQUIRE(band != state.drawn_bands.end());
+        REQUIRE(band != state.drawn_bands.end());
+        if (band->x1 - band->x0 >= 20)
+            break;
+    }
+    RecordView view{record, 1, false};
     INFO("band from " << band->x0 << " to " << band->x1 << " px, plot from " << state.plot_min.x
                       << " to " << state.plot_max.x);
     CHECK(band->x1 - band->x0 >= 20); // was 1 px: the whole run's setup was in the view
