@@ -289,16 +289,7 @@ void carry_out_requests(App& app) {
         show_run(app, *app.run_browser.show_run);
     if (app.run_browser.follow_latest)
         follow_latest_run(app);
-    // The Lessons panel's requests: cleared here, as the panel is not drawn behind another tab.
-    if (app.lessons.run_step)
-        run_lesson_step(app, *app.lessons.run_step);
-    if (app.lessons.play_step)
-        play_lesson_step(app, *app.lessons.play_step);
-    if (app.lessons.look)
-        follow_look(app, *app.lessons.look);
-    app.lessons.run_step.reset();
-    app.lessons.play_step.reset();
-    app.lessons.look.reset();
+    carry_out_lesson_requests(app);
 }
 
 // One toggle for the sandbox's host and reaper in the Timeline and the Process tree: a change in

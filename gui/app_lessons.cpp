@@ -132,6 +132,19 @@ void take_lesson_play(App& app) {
     session.play_ended(view.record, challenge_outcome(app.scheduler, view));
 }
 
+void carry_out_lesson_requests(App& app) {
+    // Cleared here, as the panel is not drawn behind another tab.
+    if (app.lessons.run_step)
+        run_lesson_step(app, *app.lessons.run_step);
+    if (app.lessons.play_step)
+        play_lesson_step(app, *app.lessons.play_step);
+    if (app.lessons.look)
+        follow_look(app, *app.lessons.look);
+    app.lessons.run_step.reset();
+    app.lessons.play_step.reset();
+    app.lessons.look.reset();
+}
+
 void follow_look(App& app, const LookTarget& target) {
     if (target.record && app.view.record != target.record) {
         show_record(app, RecordView{target.record, next_record_generation(), false});

@@ -38,6 +38,10 @@ std::string play_lesson_step(App& app, std::size_t step);
 // whether the goal was reached; Undo and Play again in the Scheduler tab make further tries.
 void take_lesson_play(App& app);
 
+// What the Lessons panel asked for this frame (a step's run, a challenge to play, a look),
+// carried out and cleared.
+void carry_out_lesson_requests(App& app);
+
 // Selects what the look found and brings its tab to the front; its run is put on screen first
 // when another is there.
 void follow_look(App& app, const LookTarget& target);
