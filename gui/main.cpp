@@ -1,6 +1,7 @@
 // forklore-gui: the interactive explorer.
 //
 //   forklore-gui [--run ID:VARIANT [--repeat N [--show-run K]]] [--open FILE] [--matrix GLOB]
+//                [--challenge ID [--play THREAD,...]]
 //                [--lesson ID[:STEP] [--predict CHOICE]] [--tab NAME] [--frames N]
 //                [--screenshot FILE.png] [--size WxH] [--zoom FACTOR]
 //
@@ -15,7 +16,11 @@
 // the window at that size (1280x800 by default); --zoom scales text and sizes. Bad input (unknown
 // scenario or variant, a file that is not a run record or passes a bound of RecordLimits, a
 // screenshot path that must not be written, no display) prints one line on stderr and exits 2,
-// before any window opens.
+// before any window opens. --challenge starts a challenge in the Scheduler tab and --play lets
+// the named threads ("reader", "main@3") take its first steps.
+//
+// Index of this file: the exit on bad input (usage_error and its helpers), then main(): the
+// options, the window, what is started at launch, and the frame loop.
 #include "gui/app.hpp"
 #include "gui/app_lessons.hpp"
 #include "gui/ui_scale.hpp"

@@ -32,6 +32,11 @@
 // or the child's main thread is stuck inside pthread_cond_signal (see its stack); `forklore
 // explore` finds every schedule of it hanging (the variant's explored fact).
 //
+// Index of this file:
+// --- The "library": an asynchronous line writer with one background thread
+// --- The child process
+// --- The main process (and the scenario's description, its variants and explored fact)
+//
 // Variants: fork_result (hangs), fork_join (fails: the join returns at once, the line is lost),
 // fork_restart_thread_only (hangs most of the time), fork_exec, spawn, forkserver, fork_restart,
 // fork_restart_join, spawn_join (complete).

@@ -2,6 +2,12 @@
 // registry and a run. The registry and the runs here are local and fake, so every rule is tested
 // in microseconds; the real lessons are checked against the real engine by `forklore lesson
 // check` (tests/cli).
+//
+// Index of this file:
+// - a fixture lesson (reader-lock), its fake registry and runs
+// - reading: every step kind, outcomes, errors in one line
+// - holding against the registry, the check, grading answers
+// - play steps: a stand-in lock-cycle, a challenge, a winning play and a losing one
 #include "sim/lesson/lesson.hpp"
 #include "sim/lesson/lesson_check.hpp"
 
