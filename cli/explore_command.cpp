@@ -34,17 +34,12 @@ struct ExploreCommandOptions {
 // A scenario whose `timing` knob can be "natural": forced timing's barriers fix the order the
 // exploration is there to vary (every schedule would end alike), so explore frees it unless the
 // user set it.
-bool frees_timing(const Scenario& scenario, const std::string& variant, KnobValues& settings) {
-    if (settings.count("timing"))
-        return false;
+bool frees_timing(const Scenario& scenario, const Variant* variant, KnobValues& settings) {
     // A Python program has no scheduling points: freeing its timing would only change what it
     // runs, with nothing to step (the exploration says so).
-    if (std::any_of(scenario.sources.begin(), scenario.sources.end(), [](const std::string& f) {
-            return f.size() > 3 && f.compare(f.size() - 3, 3, ".py") == 0;
-        }))
+    if (settings.count("timing") || scenario.runs_python())
         return false;
-    if (const Variant* named = scenario.find_variant(variant);
-        named && named->knobs.count("timing") && named->knobs.at("timing") == "natural")
+    if (variant && variant->knobs.count("timing") && variant->knobs.at("timing") == "natural")
         return false; // natural already: nothing freed
     for (const auto& knob : scenario.knobs)
         if (knob.name == "timing" && knob.type == KnobType::choice &&
@@ -57,13 +52,11 @@ bool frees_timing(const Scenario& scenario, const std::string& variant, KnobValu
 
 // A racy variant's explored counterpart counts its loops in steps (ExploredFact::settings): its
 // settings apply unless the user set those knobs.
-std::string counterpart_settings(const Scenario& scenario, const std::string& variant,
-                                 KnobValues& settings) {
-    const Variant* named = scenario.find_variant(variant);
-    if (!named || !named->expected.explored)
+std::string counterpart_settings(const Variant* variant, KnobValues& settings) {
+    if (!variant || !variant->expected.explored)
         return {};
     std::vector<std::string> applied;
-    for (const auto& [knob, value] : named->expected.explored->settings)
+    for (const auto& [knob, value] : variant->expected.explored->settings)
         if (settings.emplace(knob, value).second)
             applied.push_back(knob + "=" + value);
     return fmt::format("{}", fmt::join(applied, " "));
@@ -73,8 +66,9 @@ int command_explore(const ExploreCommandOptions& options) {
     const Scenario& scenario = find_scenario(options.id);
     RunRequest request;
     KnobValues settings = parse_settings(options.settings);
-    const bool freed = frees_timing(scenario, options.variant, settings);
-    const std::string counterpart = counterpart_settings(scenario, options.variant, settings);
+    const Variant* variant = scenario.find_variant(options.variant); // null: none, or unknown
+    const bool freed = frees_timing(scenario, variant, settings);
+    const std::string counterpart = counterpart_settings(variant, settings);
     try {
         request = make_request(scenario, options.variant, settings);
     } catch (const std::invalid_argument& error) {
@@ -116,11 +110,10 @@ int command_explore(const ExploreCommandOptions& options) {
                                      "counted in steps, not time)",
                                      counterpart),
                    describe_exploration(result));
-    const Variant* named = scenario.find_variant(options.variant);
-    if (!options.json_output && named && named->expected.explored &&
-        named->expected.explored->bound == explore.preemption_bound) {
-        const std::string differs = explored_mismatch(result, *named->expected.explored);
-        fmt::print("  the corpus states: {}: {}\n", named->expected.explored->describe(),
+    if (!options.json_output && variant && variant->expected.explored &&
+        variant->expected.explored->bound == explore.preemption_bound) {
+        const std::string differs = explored_mismatch(result, *variant->expected.explored);
+        fmt::print("  the corpus states: {}: {}\n", variant->expected.explored->describe(),
                    differs.empty() ? "it holds" : "it does not hold here: " + differs);
     }
     return 0;

@@ -7,7 +7,6 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <stdexcept>
 
 namespace forklore::gui {
@@ -96,12 +95,10 @@ std::string play_lesson_step(App& app, std::size_t step) {
     if (app.session.running())
         return "a run is in progress";
     const std::string& id = session.lesson().steps[step].challenge;
-    const auto& list = challenges();
-    const auto found =
-        std::find_if(list.begin(), list.end(), [&](const Challenge& c) { return c.id == id; });
-    if (found == list.end())
+    const std::optional<int> index = challenge_index(id);
+    if (!index)
         return fmt::format("unknown challenge '{}'", id);
-    app.scheduler.challenge = static_cast<int>(found - list.begin());
+    app.scheduler.challenge = *index;
     app.lesson_play_generation = app.session.view().generation;
     if (std::string problem = start_stepped_run(app); !problem.empty()) {
         session.run_failed(fmt::format("challenge '{}' could not start: {}", id, problem));

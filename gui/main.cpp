@@ -242,17 +242,11 @@ int main(int argc, char** argv) {
             return usage_error(problem);
 
     if (!challenge_id.empty()) {
-        const auto& list = challenges();
-        auto found = std::find_if(list.begin(), list.end(),
-                                  [&](const Challenge& c) { return c.id == challenge_id; });
-        if (found == list.end()) {
-            std::vector<std::string> ids;
-            for (const auto& challenge : list)
-                ids.push_back(challenge.id);
+        const std::optional<int> index = challenge_index(challenge_id);
+        if (!index)
             return usage_error(fmt::format("unknown challenge '{}' (challenges: {})",
-                                           printable(challenge_id, 60), fmt::join(ids, ", ")));
-        }
-        app.scheduler.challenge = static_cast<int>(found - list.begin());
+                                           printable(challenge_id, 60), challenge_ids()));
+        app.scheduler.challenge = *index;
     }
 
     std::string error;

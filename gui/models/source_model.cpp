@@ -12,10 +12,6 @@ namespace {
 // its own file only execs the program, whose source forklore does not have.
 constexpr std::string_view kExecScenario = "exec";
 
-bool is_python(std::string_view path) {
-    return path.size() > 3 && path.substr(path.size() - 3) == ".py";
-}
-
 std::string fixed(const char* text, std::size_t size) {
     return std::string(text, std::find(text, text + size, '\0'));
 }
@@ -81,7 +77,7 @@ void SourceModel::rebuild_files(const RunRecord& record, const ScenarioRegistry&
             add(path);
         // A Python scenario is its program: show the script first.
         for (const auto& path : scenario->sources)
-            if (is_python(path)) {
+            if (is_python_source(path)) {
                 main_file_ = path;
                 python_ = true;
             }
@@ -122,7 +118,7 @@ void SourceModel::choose_file(const RunRecord& record, std::optional<std::size_t
         remark_ = fmt::format("{} is not embedded in this build of forklore: its lines cannot be "
                               "shown.",
                               path);
-    if (!python_ || !is_python(path))
+    if (!python_ || !is_python_source(path))
         return;
     const bool has_frames =
         std::any_of(record.stacks.begin(), record.stacks.end(), [](const ThreadStack& stack) {
@@ -166,7 +162,7 @@ void SourceModel::rebuild_marks(const RunRecord& record,
              begins_a_wait(event.kind),
              {}});
     }
-    if (python_ && is_python(file_))
+    if (python_ && is_python_source(file_))
         add_python_marks(record);
     if (!selected_event)
         return;

@@ -209,6 +209,21 @@ const Challenge* find_challenge(const std::string& id) {
     return nullptr;
 }
 
+std::optional<int> challenge_index(const std::string& id) {
+    const auto& list = challenges();
+    for (std::size_t i = 0; i < list.size(); ++i)
+        if (list[i].id == id)
+            return static_cast<int>(i);
+    return std::nullopt;
+}
+
+std::string challenge_ids() {
+    std::vector<std::string> ids;
+    for (const auto& challenge : challenges())
+        ids.push_back(challenge.id);
+    return fmt::format("{}", fmt::join(ids, ", "));
+}
+
 std::string challenge_missed(const Challenge& challenge, const RunRecord& record) {
     return challenge.missed(record);
 }

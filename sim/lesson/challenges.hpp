@@ -12,6 +12,7 @@
 #include "sim/scenario/scenario.hpp"
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,10 @@ struct Challenge {
 // Every challenge, in the order they are meant to be played.
 const std::vector<Challenge>& challenges();
 const Challenge* find_challenge(const std::string& id);
+// Its index in challenges() (what the Scheduler tab selects by); nullopt for an unknown id.
+std::optional<int> challenge_index(const std::string& id);
+// "orphan-the-lock, the-safe-moment, ...": every id, for a message about an unknown one.
+std::string challenge_ids();
 
 // "" when `record` (a finished stepped run of the challenge's scenario) achieves the goal;
 // otherwise why not.

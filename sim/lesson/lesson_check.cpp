@@ -53,13 +53,9 @@ std::string run_problem(const RunSpec& spec, const Lesson& lesson,
 std::string challenge_problem(const Step& step, const Lesson& lesson,
                               const ScenarioRegistry& registry) {
     const Challenge* challenge = find_challenge(step.challenge);
-    if (!challenge) {
-        std::vector<std::string> ids;
-        for (const auto& known : challenges())
-            ids.push_back(known.id);
+    if (!challenge)
         return fmt::format("unknown challenge '{}' (challenges: {})", step.challenge,
-                           fmt::join(ids, ", "));
-    }
+                           challenge_ids());
     if (!contains(lesson.scenarios, challenge->scenario))
         return fmt::format("plays challenge '{}' on '{}', which the header's scenarios do not list",
                            challenge->id, challenge->scenario);

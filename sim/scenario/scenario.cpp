@@ -107,6 +107,15 @@ std::string Expectation::describe() const {
     return text;
 }
 
+bool is_python_source(std::string_view path) {
+    return path.ends_with(".py");
+}
+
+bool Scenario::runs_python() const {
+    return std::any_of(sources.begin(), sources.end(),
+                       [](const std::string& path) { return is_python_source(path); });
+}
+
 std::string ExploredFact::describe() const {
     std::string text = fmt::format("the child hangs ({}) at exactly {} of its {} placements",
                                    to_string(reason), hanging, placements);

@@ -149,6 +149,9 @@ using ChildArgs = std::map<std::string, std::string>;
 using ChildFunction = int (*)(const ChildArgs& args);
 using ScenarioBody = int (*)(ScenarioContext& context);
 
+// A Python program's path ("scenarios/python/lock_at_fork.py").
+bool is_python_source(std::string_view path);
+
 struct Scenario {
     std::string id;    // "file-read-under-lock"
     int number = 0;    // teaching order: 10, 20, 30 ... (from the file name: ScenarioRegistrar)
@@ -169,6 +172,9 @@ struct Scenario {
 
     const Knob* find_knob(const std::string& name) const;
     const Variant* find_variant(const std::string& name) const;
+    // Whether it runs a Python program (one of its sources is one): no probe, no scheduling
+    // point, no event of its own inside it.
+    bool runs_python() const;
     // The defaults, overlaid with the variant's values, overlaid with `overrides`. Throws
     // std::invalid_argument with a one-line message for an unknown knob or a bad value.
     KnobValues resolve_knobs(const Variant* variant, const KnobValues& overrides) const;

@@ -41,6 +41,14 @@ inline std::shared_ptr<const RunRecord> recorded(const char* const (&which)[2]) 
     return recorded(which[0], which[1]);
 }
 
+// A fresh run of the variant, not kept.
+inline std::shared_ptr<const RunRecord> fresh_record(const char* const (&which)[2]) {
+    const Scenario* found = ScenarioRegistry::instance().find(which[0]);
+    if (!found)
+        throw std::runtime_error(std::string("no scenario ") + which[0]);
+    return std::make_shared<const RunRecord>(run_scenario(make_request(*found, which[1])));
+}
+
 // A fresh run of the variant that `wanted` accepts, from at most `tries` runs (the last one when
 // none does). For tests about what a run shows at a moment its timing decides (whether a thread
 // had reached its barrier when the hang was proven, how long the setup before the fork took):
@@ -48,15 +56,10 @@ inline std::shared_ptr<const RunRecord> recorded(const char* const (&which)[2]) 
 template <typename Wanted>
 std::shared_ptr<const RunRecord> recorded_where(const char* const (&which)[2], Wanted wanted,
                                                 int tries = 5) {
-    const Scenario* found = ScenarioRegistry::instance().find(which[0]);
-    if (!found)
-        throw std::runtime_error(std::string("no scenario ") + which[0]);
     std::shared_ptr<const RunRecord> record;
-    for (int i = 0; i < tries; ++i) {
-        record = std::make_shared<const RunRecord>(run_scenario(make_request(*found, which[1])));
-        if (wanted(*record))
+    for (int i = 0; i < tries; ++i)
+        if (wanted(*(record = fresh_record(which))))
             break;
-    }
     return record;
 }
 

@@ -48,20 +48,26 @@ hint: Let the reader take the lock first.
 - fork copies the lock, not its owner.
 )";
 
+// The lesson above, alone in a directory of `directory`, loaded and opened at its play step.
+void open_play_lesson(App& app, const TemporaryDirectory& directory,
+                      const std::filesystem::path& progress) {
+    std::filesystem::create_directories(directory.path / "lessons");
+    write_text(directory.file("lessons/01-be-the-scheduler.md"), kPlayLesson);
+    load_lessons(app, directory.path / "lessons", progress);
+    REQUIRE(app.lessons.session.library().problems.empty());
+    REQUIRE(open_lesson(app, "01-be-the-scheduler", 1).empty());
+    app_frames(app);
+}
+
 } // namespace
 
 TEST_CASE("lessons: a play step is played in the Scheduler tab, judged try by try",
           "[gui][lessons][scheduler]") {
     TemporaryDirectory directory;
-    std::filesystem::create_directories(directory.path / "lessons");
-    write_text(directory.file("lessons/01-be-the-scheduler.md"), kPlayLesson);
     HeadlessImGui imgui(1280, 1100);
     App app;
-    load_lessons(app, directory.path / "lessons", directory.file("progress.json"));
+    open_play_lesson(app, directory, directory.file("progress.json"));
     LessonSession& lesson = app.lessons.session;
-    REQUIRE(lesson.library().problems.empty());
-    REQUIRE(open_lesson(app, "01-be-the-scheduler", 1).empty());
-    app_frames(app);
     REQUIRE(lesson.step());
     REQUIRE(lesson.step()->kind == lesson::StepKind::play);
     CHECK_FALSE(lesson.step_done(0));
@@ -113,13 +119,9 @@ TEST_CASE("lessons: a play step is played in the Scheduler tab, judged try by tr
 TEST_CASE("lessons: a stopped play is a try without a verdict; another run ends the play",
           "[gui][lessons][scheduler]") {
     TemporaryDirectory directory;
-    std::filesystem::create_directories(directory.path / "lessons");
-    write_text(directory.file("lessons/01-be-the-scheduler.md"), kPlayLesson);
     HeadlessImGui imgui(1280, 1100);
     App app;
-    load_lessons(app, directory.path / "lessons", "");
-    REQUIRE(open_lesson(app, "01-be-the-scheduler", 1).empty());
-    app_frames(app);
+    open_play_lesson(app, directory, "");
     press(app, "Play in the Scheduler tab");
     LessonSession& lesson = app.lessons.session;
     REQUIRE(lesson.playing_step() == 0u);

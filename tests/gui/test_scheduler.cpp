@@ -9,6 +9,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <imgui_internal.h>
+
 #include <algorithm>
 #include <chrono>
 #include <string>
@@ -31,13 +33,11 @@ void play(HeadlessImGui& imgui, App& app, const Script& script) {
     play_by_names(app, script.threads, [&] { imgui.frame([&] { draw_app(app); }); });
 }
 
-int challenge_index(const std::string& id) {
-    const auto& list = challenges();
-    for (std::size_t i = 0; i < list.size(); ++i)
-        if (list[i].id == id)
-            return static_cast<int>(i);
-    FAIL("no challenge " << id);
-    return -1;
+int challenge_at(const std::string& id) {
+    const std::optional<int> index = challenge_index(id);
+    INFO("challenge " << id);
+    REQUIRE(index);
+    return *index;
 }
 
 } // namespace
@@ -69,7 +69,7 @@ TEST_CASE("scheduler: every challenge can be played to victory in the GUI", "[gu
         CAPTURE(script.challenge);
         HeadlessImGui imgui(1280, 800);
         App app;
-        app.scheduler.challenge = challenge_index(script.challenge);
+        app.scheduler.challenge = challenge_at(script.challenge);
         app.scheduler.request = SchedulerPanelState::Request::play;
         app.show_tab = CentreTab::scheduler;
         play(imgui, app, script);
@@ -87,7 +87,7 @@ TEST_CASE("scheduler: a missed goal says why; Undo replays all but the last step
           "[gui][scheduler]") {
     HeadlessImGui imgui(1280, 800);
     App app;
-    app.scheduler.challenge = challenge_index("orphan-the-lock");
+    app.scheduler.challenge = challenge_at("orphan-the-lock");
     app.scheduler.request = SchedulerPanelState::Request::play;
     // main goes first: it forks before the reader has even started: the worker completes.
     play(imgui, app, {"orphan-the-lock", {"main", "main"}});
@@ -147,7 +147,7 @@ TEST_CASE("scheduler: To next lock lets a thread go until it is about to lock or
           "[gui][scheduler]") {
     HeadlessImGui imgui(1280, 800);
     App app;
-    app.scheduler.challenge = challenge_index("cause-the-cycle");
+    app.scheduler.challenge = challenge_at("cause-the-cycle");
     app.scheduler.request = SchedulerPanelState::Request::play;
     StepPrompt prompt = next_prompt(imgui, app);
     const WaitingThread* a = waiting_named(prompt, "a");
@@ -180,7 +180,7 @@ TEST_CASE("scheduler: a long operation wraps, and every waiting thread's line st
           "[gui][scheduler]") {
     HeadlessImGui imgui(1280, 800);
     App app;
-    app.scheduler.challenge = challenge_index("lose-the-exception");
+    app.scheduler.challenge = challenge_at("lose-the-exception");
     app.scheduler.request = SchedulerPanelState::Request::play;
     app.show_tab = CentreTab::scheduler;
     // Worker 1 (pid 4) works until it is about to send its error: the longest note of the corpus'
@@ -204,16 +204,38 @@ TEST_CASE("scheduler: a long operation wraps, and every waiting thread's line st
     REQUIRE(worker);
     REQUIRE_THAT(worker->next.object, Catch::Matchers::Contains("sending it to the parent"));
     // The tab as wide as the centre region is at 1280 px (about 650 px, beside the browser and
-    // the verdict); what ImGui logs is its text, clipped or not: the layout was checked on a
-    // screenshot at 1280x800 (the line column in view, the note wrapped on four lines).
-    const std::string text = drawn_text(imgui, [&] {
+    // the verdict). What ImGui logs is the text, clipped or not; where the columns fell is read
+    // from the table itself: the line column whole, inside the table's visible width.
+    const std::string location = step_location(worker->next);
+    float line_width = 0, line_right = 0, visible_right = 0, location_width = 0;
+    const auto centre = [&] {
         ImGui::BeginChild("##centre", ImVec2(650, 700));
         draw_scheduler_panel(app.scheduler, app.session.progress(), app.view);
+    };
+    for (int frame = 0; frame < 3; ++frame) // a new table fits its columns to their content
+        imgui.frame([&] {
+            centre();
+            ImGui::EndChild();
+        });
+    const std::string text = drawn_text(imgui, [&] {
+        centre();
+        if (const ImGuiTable* table = ImGui::TableFindByID(ImGui::GetID("##waiting"))) {
+            const ImGuiTableColumn& line = table->Columns[table->ColumnsCount - 1];
+            line_width = line.WorkMaxX - line.WorkMinX; // where its text may go
+            line_right = line.WorkMaxX;
+            visible_right = table->InnerClipRect.Max.x;
+            location_width = ImGui::CalcTextSize(location.c_str()).x;
+        }
         ImGui::EndChild();
     });
     INFO(text);
     CHECK_THAT(text, Catch::Matchers::Contains("sending it to the parent"));
-    CHECK_THAT(text, Catch::Matchers::Contains(step_location(worker->next)));
+    CHECK_THAT(text, Catch::Matchers::Contains(location));
+    INFO("line column " << line_width << " px wide, ends at " << line_right << ", the table at "
+                        << visible_right << "; the location needs " << location_width << " px");
+    REQUIRE(location_width > 0); // the table was found
+    CHECK(line_width >= location_width);
+    CHECK(line_right <= visible_right + 1);
     app.scheduler.control->run_free();
     wait_until_idle(app.session);
 }

@@ -159,9 +159,7 @@ TEST_CASE("timeline panel: at the default zoom the reader's band is wide and nam
     std::vector<DrawnBand>::const_iterator band;
     ReaderAtFork at;
     for (int attempt = 0; attempt < 5; ++attempt) {
-        record = attempt == 0 ? recorded(test::kOrphanedLock)
-                              : recorded_where(
-                                    test::kOrphanedLock, [](const RunRecord&) { return true; }, 1);
+        record = attempt == 0 ? recorded(test::kOrphanedLock) : fresh_record(test::kOrphanedLock);
         state = TimelinePanelState{};
         draw_frames(imgui, state, RecordView{record, 1, false}, selection);
         at = reader_at_fork(state.model, *record);
